@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "diagnosis.h"
+#include "knowledge.h"
+
+#include <memory>
+#include <string_view>
+
+namespace bt
+{
+
+/// Turns replies into diagnoses with the rules of a KnowledgeBase. All rule patterns run
+/// in one pass (RE2::Set); construction compiles them once, diagnose() is thread-safe.
+class Classifier
+{
+public:
+    explicit Classifier(std::shared_ptr<const KnowledgeBase> kb);
+    ~Classifier();
+    Classifier(const Classifier&) = delete;
+    Classifier& operator=(const Classifier&) = delete;
+
+    /// Diagnoses one parsed reply.
+    Diagnosis diagnose(const Reply& reply) const;
+    /// Finds the primary reply in any pasted text (reply line, NDR, bounce email) and diagnoses it.
+    Diagnosis diagnoseText(std::string_view text) const;
+
+    const KnowledgeBase& knowledge() const { return *m_kb; }
+
+private:
+    struct Impl;
+    std::shared_ptr<const KnowledgeBase> m_kb;
+    std::unique_ptr<Impl> m_impl;
+};
+
+/// vocabulary.md: the family of a reason word ("userunknown" → "address").
+std::string_view familyOf(std::string_view reason);
+/// vocabulary.md: the default spam_related of a reason.
+std::string_view defaultSpamRelated(std::string_view reason);
+/// vocabulary.md: the default action of a reason.
+std::string_view defaultAction(std::string_view reason);
+/// True when the word is one of vocabulary.md's reasons.
+bool isKnownReason(std::string_view reason);
+
+} // namespace bt

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+#include "json.h"
+
+#include "text.h"
+
+#include <nlohmann/json.hpp>
+
+namespace bt
+{
+namespace
+{
+
+nlohmann::json nullable(const std::string& s)
+{
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
+} // namespace
+
+std::string toJson(const Diagnosis& d)
+{
+    nlohmann::ordered_json j;
+    j["basic_code"] = d.basicCode ? nlohmann::json(*d.basicCode) : nlohmann::json(nullptr);
+    j["enhanced_code"] = nullable(d.enhancedCode);
+    j["reply_text"] = d.replyText;
+    j["reason"] = d.reason;
+    j["family"] = d.family;
+    j["spam_related"] = d.spamRelated;
+    j["action"] = d.action;
+    j["hard_bounce"] = d.hardBounce;
+    auto ev = nlohmann::json::array();
+    for (const auto& e : d.evidence)
+        ev.push_back({{"start", text::codePointOffset(d.replyText, e.start)},
+                      {"end", text::codePointOffset(d.replyText, e.end)},
+                      {"rule", e.rule},
+                      {"text", d.replyText.substr(e.start, e.end - e.start)}});
+    j["evidence"] = ev;
+    auto bl = nlohmann::json::array();
+    for (const auto& b : d.blocklists)
+        bl.push_back({{"name", b.name}, {"zone", nullable(b.zone)}, {"lists", b.lists}, {"delist_url", b.delistUrl}});
+    j["blocklists"] = bl;
+    j["provider"] = nullable(d.provider);
+    j["explanation"] = d.explanation;
+    j["steps"] = d.steps;
+    j["code_meaning"] = nullable(d.codeMeaning);
+    j["remote_host"] = nullable(d.remoteHost);
+    j["remote_ip"] = nullable(d.remoteIp);
+    j["smtp_stage"] = nullable(d.smtpStage);
+    j["rules"] = d.ruleIds;
+    j["references"] = d.references;
+    // Replace invalid UTF-8 rather than throw: pasted bounces carry raw 8-bit bytes.
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string toCard(const Diagnosis& d)
+{
+    std::string out;
+    auto line = [&](std::string_view label, const std::string& value) {
+        if (value.empty())
+            return;
+        out.append(label).append(value).append("\n");
+    };
+    line("Reply:        ", d.replyText);
+    line("Codes:        ", d.codeMeaning.empty() ? std::string("none found") : d.codeMeaning);
+    line("Verdict:      ",
+         d.family + " / " + d.reason
+             + (d.hardBounce      ? " (hard bounce)"
+                    : d.permanent ? " (permanent)"
+                                  : " (temporary)"));
+    std::string why;
+    for (const auto& e : d.evidence) {
+        why += why.empty() ? "" : ", ";
+        why += "\"" + d.replyText.substr(e.start, e.end - e.start) + "\"";
+    }
+    line("Spam-related: ", d.spamRelated + (why.empty() ? std::string() : "  because of " + why));
+    line("Action:       ", d.action);
+    line("Provider:     ", d.provider);
+    line("Remote host:  ", d.remoteHost + (d.remoteIp.empty() ? "" : " [" + d.remoteIp + "]"));
+    line("SMTP stage:   ", d.smtpStage);
+    for (const auto& b : d.blocklists)
+        line("Blocklist:    ", b.name + " — " + b.lists + (b.delistUrl.empty() ? "" : " — " + b.delistUrl));
+    line("Explanation:  ", d.explanation);
+    if (!d.steps.empty()) {
+        out += "Next steps (cheapest first):\n";
+        for (std::size_t i = 0; i < d.steps.size(); ++i)
+            out += "  " + std::to_string(i + 1) + ". " + d.steps[i] + "\n";
+    }
+    return out;
+}
+
+} // namespace bt

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+#include "knowledge.h"
+
+#include "classifier.h"
+#include "embedded.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace bt
+{
+namespace
+{
+
+using nlohmann::json;
+
+json parse(std::string_view text, const std::string& origin)
+{
+    try {
+        return json::parse(text.begin(), text.end());
+    } catch (const json::parse_error& e) {
+        throw KnowledgeError(origin + ": not valid JSON: " + e.what());
+    }
+}
+
+void expectFormat(const json& doc, std::string_view format, const std::string& origin)
+{
+    if (!doc.is_object() || !doc.contains("format") || doc["format"] != format)
+        throw KnowledgeError(origin + ": expected \"format\": \"" + std::string(format) + "\"");
+}
+
+std::string str(const json& o, const char* key, const std::string& where, bool required = false)
+{
+    if (!o.contains(key)) {
+        if (required)
+            throw KnowledgeError(where + ": missing field \"" + key + "\"");
+        return {};
+    }
+    if (!o[key].is_string())
+        throw KnowledgeError(where + ": field \"" + key + "\" must be a string");
+    return o[key].get<std::string>();
+}
+
+std::vector<std::string> strings(const json& o, const char* key, const std::string& where)
+{
+    std::vector<std::string> out;
+    if (!o.contains(key))
+        return out;
+    const auto& a = o[key];
+    if (!a.is_array())
+        throw KnowledgeError(where + ": field \"" + key + "\" must be a list of strings");
+    for (const auto& v : a) {
+        if (!v.is_string())
+            throw KnowledgeError(where + ": field \"" + key + "\" must be a list of strings");
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
+
+bool isSpamWord(std::string_view w)
+{
+    return w == "yes" || w == "often" || w == "no" || w == "unknown";
+}
+
+bool isActionWord(std::string_view w)
+{
+    static constexpr std::string_view actions[]
+        = {"suppress",       "fix_route",      "fix_auth",    "investigate_reputation",
+           "confirm_policy", "review_content", "reduce_size", "slow_down",
+           "retry_later",    "read_text",      "none"};
+    return std::find(std::begin(actions), std::end(actions), w) != std::end(actions);
+}
+
+std::string readFile(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw KnowledgeError(path.string() + ": cannot be read");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace
+
+std::shared_ptr<KnowledgeBase> KnowledgeBase::loadDefault()
+{
+    auto kb = std::make_shared<KnowledgeBase>();
+    for (const auto& f : embeddedFiles()) {
+        const std::string origin = "resources/" + std::string(f.path);
+        if (f.path == "codes.json")
+            kb->setCodes(f.content, origin);
+        else if (f.path == "blocklists.json")
+            kb->setBlocklists(f.content, origin);
+        else if (f.path == "providers.json")
+            kb->setProviders(f.content, origin);
+        else if (f.path == "reasons.json")
+            kb->setReasons(f.content, origin);
+        else if (f.path.starts_with("rules/"))
+            kb->addRules(f.content, origin);
+    }
+    return kb;
+}
+
+std::filesystem::path KnowledgeBase::localRulesPath()
+{
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+        return std::filesystem::path(xdg) / "bouncetriage" / "rules.json";
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return std::filesystem::path(home) / ".config" / "bouncetriage" / "rules.json";
+    return {};
+}
+
+std::shared_ptr<KnowledgeBase> KnowledgeBase::loadWithOverrides(const std::vector<std::filesystem::path>& extraRules)
+{
+    auto kb = loadDefault();
+    const auto local = localRulesPath();
+    std::error_code ec;
+    if (!local.empty() && std::filesystem::exists(local, ec))
+        kb->addRulesFile(local);
+    for (const auto& p : extraRules)
+        kb->addRulesFile(p);
+    return kb;
+}
+
+void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-rules/1", origin);
+    if (!doc.contains("rules") || !doc["rules"].is_array())
+        throw KnowledgeError(origin + ": missing list \"rules\"");
+    std::size_t index = 0;
+    for (const auto& o : doc["rules"]) {
+        const std::string at = origin + ": rule #" + std::to_string(++index);
+        if (!o.is_object())
+            throw KnowledgeError(at + ": must be an object");
+        Rule r;
+        r.id = str(o, "id", at, true);
+        const std::string where = origin + ": rule \"" + r.id + "\"";
+        r.reason = str(o, "reason", where, true);
+        if (!isKnownReason(r.reason))
+            throw KnowledgeError(where + ": unknown reason \"" + r.reason + "\" (see vocabulary.md)");
+        r.patterns = strings(o, "patterns", where);
+        r.codes = strings(o, "codes", where);
+        if (r.patterns.empty() && r.codes.empty())
+            throw KnowledgeError(where + ": needs \"patterns\" or \"codes\"");
+        r.provider = str(o, "provider", where);
+        if (o.contains("priority")) {
+            if (!o["priority"].is_number_integer())
+                throw KnowledgeError(where + ": field \"priority\" must be an integer");
+            r.priority = o["priority"].get<int>();
+        }
+        r.spamRelated = str(o, "spam_related", where);
+        if (!r.spamRelated.empty() && !isSpamWord(r.spamRelated))
+            throw KnowledgeError(where + ": spam_related must be yes, often, no or unknown");
+        r.action = str(o, "action", where);
+        if (!r.action.empty() && !isActionWord(r.action))
+            throw KnowledgeError(where + ": unknown action \"" + r.action + "\"");
+        r.explanation = str(o, "explanation", where);
+        r.steps = strings(o, "steps", where);
+        r.references = strings(o, "references", where);
+        r.examples = strings(o, "examples", where);
+        r.origin = origin;
+        // A later file's rule with the same id replaces the earlier one: local overrides.
+        auto same = std::find_if(m_rules.begin(), m_rules.end(), [&](const Rule& x) { return x.id == r.id; });
+        if (same != m_rules.end())
+            *same = std::move(r);
+        else
+            m_rules.push_back(std::move(r));
+    }
+}
+
+void KnowledgeBase::addRulesFile(const std::filesystem::path& path)
+{
+    addRules(readFile(path), path.string());
+}
+
+void KnowledgeBase::setCodes(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-codes/1", origin);
+    m_codes.clear();
+    m_basic.clear();
+    m_classes.clear();
+    m_subjects.clear();
+    if (doc.contains("classes"))
+        for (const auto& [k, v] : doc["classes"].items())
+            m_classes.emplace_back(k, v.get<std::string>());
+    if (doc.contains("subjects"))
+        for (const auto& [k, v] : doc["subjects"].items())
+            m_subjects.emplace_back(k, v.get<std::string>());
+    if (doc.contains("basic"))
+        for (const auto& [k, v] : doc["basic"].items())
+            m_basic.emplace_back(std::stoi(k), v.get<std::string>());
+    std::size_t index = 0;
+    for (const auto& o : doc.value("details", json::array())) {
+        const std::string at = origin + ": details #" + std::to_string(++index);
+        CodeInfo c;
+        c.code = str(o, "code", at, true);
+        c.name = str(o, "name", at);
+        c.meaning = str(o, "meaning", at);
+        c.reason = str(o, "reason", at);
+        if (!c.reason.empty() && !isKnownReason(c.reason))
+            throw KnowledgeError(at + " (" + c.code + "): unknown reason \"" + c.reason + "\"");
+        c.weight = o.value("weight", 0);
+        m_codes.push_back(std::move(c));
+    }
+}
+
+void KnowledgeBase::setBlocklists(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-blocklists/1", origin);
+    m_blocklists.clear();
+    std::size_t index = 0;
+    for (const auto& o : doc.value("blocklists", json::array())) {
+        const std::string at = origin + ": blocklist #" + std::to_string(++index);
+        BlocklistInfo b;
+        b.name = str(o, "name", at, true);
+        b.zones = strings(o, "zones", at);
+        b.patterns = strings(o, "patterns", at);
+        b.lists = str(o, "lists", at);
+        b.delistUrl = str(o, "delist_url", at);
+        m_blocklists.push_back(std::move(b));
+    }
+}
+
+void KnowledgeBase::setProviders(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-providers/1", origin);
+    m_providers.clear();
+    std::size_t index = 0;
+    for (const auto& o : doc.value("providers", json::array())) {
+        const std::string at = origin + ": provider #" + std::to_string(++index);
+        ProviderInfo p;
+        p.name = str(o, "name", at, true);
+        p.domains = strings(o, "domains", at);
+        p.hostSuffixes = strings(o, "host_suffixes", at);
+        p.patterns = strings(o, "patterns", at);
+        m_providers.push_back(std::move(p));
+    }
+}
+
+void KnowledgeBase::setReasons(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-reasons/1", origin);
+    m_reasons.clear();
+    const auto reasons = doc.value("reasons", json::object());
+    for (const auto& [k, o] : reasons.items()) {
+        const std::string at = origin + ": reason \"" + k + "\"";
+        if (!isKnownReason(k))
+            throw KnowledgeError(at + ": not a vocabulary.md reason");
+        ReasonInfo r;
+        r.reason = k;
+        r.title = str(o, "title", at, true);
+        r.explanation = str(o, "explanation", at, true);
+        r.steps = strings(o, "steps", at);
+        m_reasons.push_back(std::move(r));
+    }
+}
+
+const ReasonInfo* KnowledgeBase::reasonInfo(std::string_view reason) const
+{
+    for (const auto& r : m_reasons)
+        if (r.reason == reason)
+            return &r;
+    return nullptr;
+}
+
+std::string KnowledgeBase::basicMeaning(int basic) const
+{
+    for (const auto& [code, meaning] : m_basic)
+        if (code == basic)
+            return meaning;
+    return {};
+}
+
+namespace
+{
+
+/// "5.7.606..649" / "X.1.1" / "5.7.*" against "5.7.612".
+bool codeMatches(std::string_view pattern, std::string_view code)
+{
+    if (pattern.empty() || code.empty())
+        return false;
+    if (pattern.front() != 'X' && pattern.front() != 'x' && pattern.front() != code.front())
+        return false;
+    pattern.remove_prefix(1);
+    code.remove_prefix(1);
+    if (pattern.ends_with("*"))
+        return code.starts_with(pattern.substr(0, pattern.size() - 1));
+    const auto range = pattern.find("..");
+    if (range == std::string_view::npos)
+        return pattern == code;
+    const auto lastDot = pattern.rfind('.', range - 1);
+    const auto codeDot = code.rfind('.');
+    if (lastDot == std::string_view::npos || codeDot == std::string_view::npos)
+        return false;
+    if (pattern.substr(0, lastDot) != code.substr(0, codeDot))
+        return false;
+    try {
+        const int lo = std::stoi(std::string(pattern.substr(lastDot + 1, range - lastDot - 1)));
+        const int hi = std::stoi(std::string(pattern.substr(range + 2)));
+        const int v = std::stoi(std::string(code.substr(codeDot + 1)));
+        return v >= lo && v <= hi;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+} // namespace
+
+const CodeInfo* KnowledgeBase::codeInfo(std::string_view enhanced) const
+{
+    // Most specific first: an exact class-bound code, then a range, then the X.s.d entry.
+    const CodeInfo* best = nullptr;
+    int bestRank = -1;
+    for (const auto& c : m_codes) {
+        if (!codeMatches(c.code, enhanced))
+            continue;
+        const bool anyClass = c.code.front() == 'X' || c.code.front() == 'x';
+        const bool isRange = c.code.find("..") != std::string::npos || c.code.ends_with("*");
+        const int rank = (anyClass ? 0 : 2) + (isRange ? 0 : 1);
+        if (rank > bestRank) {
+            best = &c;
+            bestRank = rank;
+        }
+    }
+    return best;
+}
+
+std::string KnowledgeBase::classMeaning(char cls) const
+{
+    for (const auto& [k, v] : m_classes)
+        if (k.size() == 1 && k.front() == cls)
+            return v;
+    return {};
+}
+
+std::string KnowledgeBase::subjectMeaning(std::string_view subject) const
+{
+    for (const auto& [k, v] : m_subjects)
+        if (k == subject)
+            return v;
+    return {};
+}
+
+bool matchesCodePattern(std::string_view pattern, std::optional<int> basic, std::string_view enhanced)
+{
+    if (pattern.find('.') != std::string_view::npos)
+        return codeMatches(pattern, enhanced);
+    if (!basic || pattern.size() != 3)
+        return false;
+    const std::string b = std::to_string(*basic);
+    for (std::size_t i = 0; i < 3; ++i)
+        if (pattern[i] != 'x' && pattern[i] != 'X' && pattern[i] != b[i])
+            return false;
+    return true;
+}
+
+} // namespace bt

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bt
+{
+
+/// Raised when a rules or table file cannot be used; what() names the file and the rule/field.
+class KnowledgeError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Default explanation and steps for a reason, used when only the status code decided.
+struct ReasonInfo {
+    std::string reason;
+    std::string title; ///< short human phrase ("the mailbox does not exist")
+    std::string explanation;
+    std::vector<std::string> steps;
+};
+
+/// One classification rule as written in resources/rules/*.json.
+struct Rule {
+    std::string id;
+    std::string reason;
+    std::vector<std::string> patterns; ///< RE2 syntax, matched case-insensitively
+    std::vector<std::string> codes; ///< "550", "5xx", "5.7.26", "X.1.1", "5.7.*", "5.7.606..649"
+    std::string provider; ///< scope: applies only when this provider is hinted
+    int priority = 50; ///< higher wins
+    std::string spamRelated; ///< override, else the family default
+    std::string action; ///< override, else the family default
+    std::string explanation;
+    std::vector<std::string> steps;
+    std::vector<std::string> references;
+    std::vector<std::string> examples; ///< replies that must yield this rule's reason
+    std::string origin; ///< file the rule was loaded from
+};
+
+/// Plain meaning of an enhanced status code detail ("X.1.1") and the reason it implies.
+struct CodeInfo {
+    std::string code; ///< "X.1.1" or "5.7.606..649" style
+    std::string name;
+    std::string meaning;
+    std::string reason; ///< implied reason, empty when the code alone proves nothing
+    int weight = 0; ///< how strongly the code alone decides (compared to rule priority)
+};
+
+struct BlocklistInfo {
+    std::string name;
+    std::vector<std::string> zones; ///< DNS zones ("zen.spamhaus.org"); may be empty
+    std::vector<std::string> patterns; ///< RE2 patterns that cite this list in a reply
+    std::string lists;
+    std::string delistUrl;
+};
+
+struct ProviderInfo {
+    std::string name; ///< "Gmail", "Microsoft 365 / Outlook.com" …
+    std::vector<std::string> domains; ///< consumer recipient domains
+    std::vector<std::string> hostSuffixes; ///< MX / remote-MTA host name suffixes
+    std::vector<std::string> patterns; ///< RE2 patterns in reply text ("gsmtp", "protection.outlook.com")
+};
+
+/// All knowledge the classifier uses, loaded from resources/ (embedded at build time) plus
+/// optional local files that override rules with the same id.
+class KnowledgeBase
+{
+public:
+    /// The rules and tables shipped in resources/, compiled into the library.
+    static std::shared_ptr<KnowledgeBase> loadDefault();
+    /// The shipped knowledge, then the user's local rules file (localRulesPath()) if it exists,
+    /// then each of `extraRules` in order: later rules replace earlier ones with the same id.
+    static std::shared_ptr<KnowledgeBase> loadWithOverrides(const std::vector<std::filesystem::path>& extraRules = {});
+    /// $XDG_CONFIG_HOME/bouncetriage/rules.json (or ~/.config/…): the user's local rules.
+    static std::filesystem::path localRulesPath();
+
+    /// Adds or replaces rules from a JSON rules document; origin names it in errors.
+    void addRules(std::string_view json, const std::string& origin);
+    /// Adds or replaces rules from a file (a user's local overrides).
+    void addRulesFile(const std::filesystem::path& path);
+
+    void setCodes(std::string_view json, const std::string& origin);
+    void setBlocklists(std::string_view json, const std::string& origin);
+    void setProviders(std::string_view json, const std::string& origin);
+    void setReasons(std::string_view json, const std::string& origin);
+
+    const std::vector<Rule>& rules() const { return m_rules; }
+    const std::vector<CodeInfo>& codes() const { return m_codes; }
+    const std::vector<BlocklistInfo>& blocklists() const { return m_blocklists; }
+    const std::vector<ProviderInfo>& providers() const { return m_providers; }
+    /// Default texts for a reason; nullptr when the table has none.
+    const ReasonInfo* reasonInfo(std::string_view reason) const;
+
+    /// Meaning of a basic code ("550") in plain words, empty if unknown.
+    std::string basicMeaning(int basic) const;
+    /// Meaning of an enhanced code, most specific entry first; nullptr when none.
+    const CodeInfo* codeInfo(std::string_view enhanced) const;
+    /// Words for the class ("5" → "Permanent failure") and subject ("7" → "Security or policy").
+    std::string classMeaning(char cls) const;
+    std::string subjectMeaning(std::string_view subject) const;
+
+private:
+    std::vector<Rule> m_rules;
+    std::vector<CodeInfo> m_codes;
+    std::vector<std::pair<int, std::string>> m_basic;
+    std::vector<std::pair<std::string, std::string>> m_classes;
+    std::vector<std::pair<std::string, std::string>> m_subjects;
+    std::vector<BlocklistInfo> m_blocklists;
+    std::vector<ProviderInfo> m_providers;
+    std::vector<ReasonInfo> m_reasons;
+};
+
+/// True when a rule's code constraint ("550", "5xx", "5.7.*", "X.1.1", "5.7.606..649") fits.
+bool matchesCodePattern(std::string_view pattern, std::optional<int> basic, std::string_view enhanced);
+
+} // namespace bt

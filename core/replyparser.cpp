@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: MIT
+// Finds SMTP replies in free text by scanning characters, not with regular expressions: this
+// runs for every event of a million-row import, and the shapes are simple enough to walk.
+#include "replyparser.h"
+
+#include "text.h"
+
+#include <algorithm>
+
+namespace bt
+{
+namespace
+{
+
+using text::isDigit;
+using text::isSpace;
+
+/// A basic code at s[i]: three digits [2-5][0-5][0-9] not glued to other digits, dots or colons
+/// (so IPs, times and sizes are skipped).
+bool basicCodeAt(std::string_view s, std::size_t i)
+{
+    if (i + 3 > s.size())
+        return false;
+    if (s[i] < '2' || s[i] > '5' || s[i + 1] < '0' || s[i + 1] > '5' || !isDigit(s[i + 2]))
+        return false;
+    if (i > 0) {
+        const char b = s[i - 1];
+        if (isDigit(b) || text::isAlpha(b) || b == '.' || b == '-' || b == '_' || b == '/' || b == '=' || b == '+')
+            return false;
+    }
+    if (i + 3 == s.size())
+        return true;
+    const char a = s[i + 3];
+    return a == ' ' || a == '-' || a == '\t' || a == '\'' || a == '"' || a == ')' || a == ']' || a == ',';
+}
+
+/// Length of an enhanced code "c.sss.ddd" at s[i] (class 2, 4 or 5), or 0.
+std::size_t enhancedCodeAt(std::string_view s, std::size_t i)
+{
+    if (i >= s.size() || (s[i] != '2' && s[i] != '4' && s[i] != '5'))
+        return 0;
+    if (i > 0) {
+        const char b = s[i - 1];
+        if (isDigit(b) || b == '.' || text::isAlpha(b) || b == '/' || b == '=' || b == ':')
+            return 0;
+    }
+    std::size_t j = i + 1;
+    for (int part = 0; part < 2; ++part) {
+        if (j >= s.size() || s[j] != '.')
+            return 0;
+        ++j;
+        const std::size_t digits = j;
+        while (j < s.size() && isDigit(s[j]) && j - digits < 3)
+            ++j;
+        if (j == digits)
+            return 0;
+    }
+    // Glued to more digits or another dot-number: an IP address or version, not a status code.
+    if (j < s.size() && (isDigit(s[j]) || (s[j] == '.' && j + 1 < s.size() && isDigit(s[j + 1]))))
+        return 0;
+    return j - i;
+}
+
+struct CodeHit {
+    std::size_t pos = std::string_view::npos;
+    std::size_t len = 0;
+};
+
+CodeHit firstBasic(std::string_view s, std::size_t from = 0)
+{
+    for (std::size_t i = from; i < s.size(); ++i)
+        if (basicCodeAt(s, i))
+            return {i, 3};
+    return {};
+}
+
+std::vector<CodeHit> allEnhanced(std::string_view s)
+{
+    std::vector<CodeHit> hits;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (const auto n = enhancedCodeAt(s, i)) {
+            hits.push_back({i, n});
+            i += n - 1;
+        }
+    }
+    return hits;
+}
+
+/// Strips a DSN diagnostic type ("smtp;", "X-Postfix;", "X-Unix;") in front of a reply.
+std::string_view stripDiagnosticType(std::string_view s)
+{
+    s = text::trim(s);
+    const auto semi = s.find(';');
+    if (semi != std::string_view::npos && semi > 0 && semi < 16) {
+        bool word = true;
+        for (std::size_t i = 0; i < semi; ++i)
+            if (!(text::isAlpha(s[i]) || isDigit(s[i]) || s[i] == '-' || s[i] == '_'))
+                word = false;
+        if (word)
+            s = text::trim(s.substr(semi + 1));
+    }
+    return s;
+}
+
+/// Address in <…> or after "RCPT TO:" inside a reply; empty when none.
+std::string findAddress(std::string_view s)
+{
+    for (std::size_t lt = s.find('<'); lt != std::string_view::npos; lt = s.find('<', lt + 1)) {
+        const auto gt = s.find('>', lt);
+        if (gt == std::string_view::npos)
+            break;
+        const auto inner = s.substr(lt + 1, gt - lt - 1);
+        const auto at = inner.find('@');
+        if (at != std::string_view::npos && at > 0 && at + 1 < inner.size()
+            && inner.find_first_of(" \t<") == std::string_view::npos)
+            return std::string(inner);
+    }
+    return {};
+}
+
+/// "host mx.example.com[192.0.2.1]" or "host mx.example.com [192.0.2.1]" before pos.
+void takeHost(std::string_view s, Reply& r)
+{
+    auto h = text::findNoCase(s, "host ");
+    while (h != std::string_view::npos) {
+        if (h == 0 || isSpace(s[h - 1]) || s[h - 1] == '(' || s[h - 1] == ':')
+            break;
+        h = text::findNoCase(s, "host ", h + 1);
+    }
+    if (h == std::string_view::npos)
+        return;
+    std::size_t i = h + 5;
+    const std::size_t nameStart = i;
+    while (i < s.size() && !isSpace(s[i]) && s[i] != '[' && s[i] != ':' && s[i] != ',')
+        ++i;
+    const auto name = s.substr(nameStart, i - nameStart);
+    if (name.find('.') == std::string_view::npos && name.find(':') == std::string_view::npos)
+        return;
+    r.remoteHost = std::string(name);
+    while (i < s.size() && s[i] == ' ')
+        ++i;
+    if (i < s.size() && s[i] == '[') {
+        const auto close = s.find(']', i);
+        if (close != std::string_view::npos)
+            r.remoteIp = std::string(s.substr(i + 1, close - i - 1));
+    }
+}
+
+/// "(in reply to RCPT TO command)" → "RCPT TO"; removes the tail from the text.
+std::string_view takeStage(std::string_view s, Reply& r)
+{
+    const auto p = text::findNoCase(s, "(in reply to ");
+    if (p == std::string_view::npos)
+        return s;
+    auto rest = s.substr(p + 13);
+    const auto close = rest.find(')');
+    auto stage = rest.substr(0, close == std::string_view::npos ? rest.size() : close);
+    if (text::startsWithNoCase(stage, "end of "))
+        r.smtpStage = "DATA";
+    else {
+        const auto cmd = text::findNoCase(stage, " command");
+        r.smtpStage = std::string(text::trim(stage.substr(0, cmd)));
+        const auto colon = r.smtpStage.find(':');
+        if (colon != std::string::npos)
+            r.smtpStage.resize(colon);
+        const auto lt = r.smtpStage.find('<');
+        if (lt != std::string::npos)
+            r.smtpStage = std::string(text::trim(std::string_view(r.smtpStage).substr(0, lt)));
+    }
+    return text::trim(s.substr(0, p));
+}
+
+enum class Kind { Plain, Diagnostic, Said, Exim, Exchange, Status };
+
+struct Found {
+    Reply reply;
+    Kind kind = Kind::Plain;
+};
+
+int score(const Found& f)
+{
+    int s = 0;
+    if (f.reply.basicCode)
+        s += 3;
+    if (!f.reply.enhancedCode.empty())
+        s += 3;
+    std::size_t letters = 0;
+    for (char c : f.reply.text)
+        letters += text::isAlpha(c) ? 1 : 0;
+    if (letters >= 8)
+        s += 3;
+    if (f.kind == Kind::Diagnostic || f.kind == Kind::Said || f.kind == Kind::Exim || f.kind == Kind::Exchange)
+        s += 2;
+    const char cls = f.reply.enhancedCode.empty()
+        ? (f.reply.basicCode ? static_cast<char>('0' + *f.reply.basicCode / 100) : '0')
+        : f.reply.enhancedCode.front();
+    if (cls == '2')
+        s -= 4;
+    return s;
+}
+
+bool isIndented(std::string_view line)
+{
+    return !line.empty() && (line.front() == ' ' || line.front() == '\t');
+}
+
+/// Joins lines[first..last] with single spaces (continuation lines of one reply).
+std::string joinLines(const std::vector<text::Line>& lines, std::size_t first, std::size_t last)
+{
+    std::string out;
+    for (std::size_t k = first; k <= last && k < lines.size(); ++k) {
+        const auto t = text::trim(lines[k].text);
+        if (t.empty())
+            continue;
+        if (!out.empty())
+            out.push_back(' ');
+        out.append(t);
+    }
+    return out;
+}
+
+/// Last index of a run of continuation lines after `i`: indented lines, or lines that
+/// continue a multi-line reply ("550-…" followed by "550-…"/"550 …").
+std::size_t continuation(const std::vector<text::Line>& lines, std::size_t i, bool indented)
+{
+    std::size_t last = i;
+    const auto first = text::trim(lines[i].text);
+    const bool multi = first.size() > 4 && basicCodeAt(first, 0) && first[3] == '-';
+    const auto code = multi ? first.substr(0, 3) : std::string_view();
+    for (std::size_t k = i + 1; k < lines.size(); ++k) {
+        const auto raw = lines[k].text;
+        const auto t = text::trim(raw);
+        if (t.empty())
+            break;
+        if (multi) {
+            const auto prev = text::trim(lines[k - 1].text);
+            if (t.size() >= 4 && t.substr(0, 3) == code && (t[3] == '-' || t[3] == ' ') && prev.size() >= 4
+                && prev[3] == '-') {
+                last = k;
+                continue;
+            }
+            break;
+        }
+        if (indented && isIndented(raw)) {
+            last = k;
+            continue;
+        }
+        break;
+    }
+    return last;
+}
+
+} // namespace
+
+Reply parseReply(std::string_view input)
+{
+    Reply r;
+    auto s = stripDiagnosticType(input);
+    // Exchange wraps replies in "#550 5.1.1 … ##" and quotes.
+    while (!s.empty() && (s.front() == '#' || s.front() == '\'' || s.front() == '"' || s.front() == '<'))
+        s = text::trim(s.substr(1));
+    while (s.size() >= 2 && s.substr(s.size() - 2) == "##")
+        s = text::trim(s.substr(0, s.size() - 2));
+    s = stripDiagnosticType(s);
+    r.text = std::string(s);
+
+    const auto basic = firstBasic(s);
+    if (basic.pos != std::string_view::npos)
+        r.basicCode = (s[basic.pos] - '0') * 100 + (s[basic.pos + 1] - '0') * 10 + (s[basic.pos + 2] - '0');
+
+    const auto enhanced = allEnhanced(s);
+    const CodeHit* pick = nullptr;
+    if (basic.pos != std::string_view::npos) {
+        // The enhanced code right after the basic code belongs to it ("550 5.1.1", "550-5.1.1").
+        for (const auto& e : enhanced)
+            if (e.pos > basic.pos && e.pos <= basic.pos + 5) {
+                pick = &e;
+                break;
+            }
+    }
+    if (!pick) {
+        // Otherwise the most specific one: a non-X.0.0 code of the same class beats "5.0.0".
+        const char cls = r.basicCode ? static_cast<char>('0' + *r.basicCode / 100) : 0;
+        for (const auto& e : enhanced) {
+            const auto code = s.substr(e.pos, e.len);
+            const bool generic = code.substr(1) == ".0.0";
+            if ((!cls || code.front() == cls) && !generic) {
+                pick = &e;
+                break;
+            }
+        }
+        if (!pick && !enhanced.empty())
+            pick = &enhanced.front();
+    }
+    if (pick)
+        r.enhancedCode = std::string(s.substr(pick->pos, pick->len));
+    r.recipient = findAddress(s);
+    return r;
+}
+
+namespace
+{
+
+std::vector<Found> scan(std::string_view input)
+{
+    std::vector<Found> found;
+    const auto lines = text::splitLines(input);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto raw = lines[i].text;
+        const auto line = text::trim(raw);
+        if (line.empty())
+            continue;
+        const std::size_t lineOffset = lines[i].offset + static_cast<std::size_t>(line.data() - raw.data());
+
+        if (text::startsWithNoCase(line, "Diagnostic-Code:")) {
+            const auto last = continuation(lines, i, true);
+            auto joined = joinLines(lines, i, last);
+            Found f {parseReply(std::string_view(joined).substr(16)), Kind::Diagnostic};
+            const auto said = text::findNoCase(f.reply.text, " said: ");
+            if (said != std::string::npos) {
+                // Postfix puts its "host X said:" wording into the Diagnostic-Code too.
+                Reply inner = parseReply(takeStage(std::string_view(f.reply.text).substr(said + 7), f.reply));
+                takeHost(std::string_view(f.reply.text).substr(0, said), inner);
+                inner.smtpStage = f.reply.smtpStage;
+                f.reply = std::move(inner);
+            } else {
+                takeStage(f.reply.text, f.reply);
+            }
+            f.reply.sourceOffset = lineOffset;
+            found.push_back(std::move(f));
+            i = last;
+            continue;
+        }
+        if (text::startsWithNoCase(line, "Status:")) {
+            Found f {parseReply(line.substr(7)), Kind::Status};
+            if (f.reply.enhancedCode.empty() || f.reply.basicCode)
+                continue;
+            f.reply.text = f.reply.enhancedCode;
+            f.reply.sourceOffset = lineOffset;
+            found.push_back(std::move(f));
+            continue;
+        }
+
+        if (const auto said = text::findNoCase(line, " said:"); said != std::string_view::npos) {
+            // Postfix "host X[ip] said: …" and qmail "Remote host said: …", wrapped over
+            // indented lines until "(in reply to … command)".
+            std::size_t last = i;
+            std::string joined(line);
+            while (text::findNoCase(joined, "(in reply to ") == std::string::npos && last + 1 < lines.size()
+                   && isIndented(lines[last + 1].text) && !text::trim(lines[last + 1].text).empty()) {
+                ++last;
+                joined += ' ';
+                joined += text::trim(lines[last].text);
+            }
+            const auto cut = said + 6;
+            Reply r;
+            auto body = takeStage(std::string_view(joined).substr(cut), r);
+            Found f {parseReply(body), Kind::Said};
+            f.reply.smtpStage = r.smtpStage;
+            takeHost(std::string_view(joined).substr(0, said), f.reply);
+            f.reply.sourceOffset = lineOffset + cut;
+            if (!f.reply.text.empty())
+                found.push_back(std::move(f));
+            i = last;
+            continue;
+        }
+
+        if (const auto ex = text::findNoCase(line, "SMTP error from remote mail"); ex != std::string_view::npos) {
+            // Exim: "SMTP error from remote mail server after RCPT TO:<a@b>: host X [ip]: 550 …",
+            // the rest on indented lines; newer Exim names the host on the line before.
+            const auto last = continuation(lines, i, true);
+            std::string joined = joinLines(lines, i, last);
+            Found f;
+            f.kind = Kind::Exim;
+            std::string_view j(joined);
+            const auto after = text::findNoCase(j, " after ");
+            std::size_t bodyFrom = 0;
+            if (after != std::string_view::npos) {
+                auto stage = j.substr(after + 7);
+                const auto colon = stage.find(':');
+                auto st = text::trim(stage.substr(0, colon));
+                const auto lt = st.find('<');
+                if (lt != std::string_view::npos)
+                    st = text::trim(st.substr(0, lt));
+                if (text::startsWithNoCase(st, "end of"))
+                    st = "DATA";
+                f.reply.smtpStage = std::string(st);
+                // Skip "RCPT TO:<addr>:" — the reply starts after the colon that follows ">".
+                const auto gt = j.find('>', after);
+                const auto from = gt != std::string_view::npos ? gt : after + 7 + colon;
+                const auto c2 = j.find(':', from);
+                bodyFrom = c2 == std::string_view::npos ? j.size() : c2 + 1;
+            }
+            auto body = text::trim(j.substr(std::min(bodyFrom, j.size())));
+            Reply host;
+            if (text::startsWithNoCase(body, "host ")) {
+                takeHost(body, host);
+                const auto c = body.find("]:");
+                if (c != std::string_view::npos)
+                    body = text::trim(body.substr(c + 2));
+            } else if (i > 0) {
+                takeHost(lines[i - 1].text, host);
+            }
+            const auto stage = f.reply.smtpStage;
+            f.reply = parseReply(body);
+            f.reply.smtpStage = stage;
+            f.reply.remoteHost = host.remoteHost;
+            f.reply.remoteIp = host.remoteIp;
+            f.reply.sourceOffset = lineOffset;
+            if (!f.reply.text.empty())
+                found.push_back(std::move(f));
+            i = last;
+            continue;
+        }
+
+        if (const auto rs = text::findNoCase(line, "Remote Server returned '"); rs != std::string_view::npos) {
+            const auto last = continuation(lines, i, true);
+            std::string joined = joinLines(lines, i, last);
+            const auto open = text::findNoCase(joined, "returned '") + 10;
+            auto close = joined.rfind('\'');
+            if (close == std::string::npos || close < open)
+                close = joined.size();
+            Found f {parseReply(std::string_view(joined).substr(open, close - open)), Kind::Exchange};
+            f.reply.sourceOffset = lineOffset + rs;
+            found.push_back(std::move(f));
+            i = last;
+            continue;
+        }
+
+        // A plain reply: a code at the start of the line ("550 …", "#550 …", "<<< 550 …",
+        // "550-5.1.1 …" with continuation lines), or a code later in the line after a separator.
+        std::string_view rest = line;
+        for (std::string_view prefix : {"<<<", "#", ">>>"})
+            if (rest.substr(0, prefix.size()) == prefix)
+                rest = text::trim(rest.substr(prefix.size()));
+        std::size_t start = std::string_view::npos;
+        if (basicCodeAt(rest, 0) || enhancedCodeAt(rest, 0))
+            start = 0;
+        else {
+            const auto b = firstBasic(rest);
+            if (b.pos != std::string_view::npos) {
+                // Mid-line codes count only after a separator that introduces a reply.
+                const char before = b.pos > 1 ? rest[b.pos - 2] : 0;
+                const char just = b.pos > 0 ? rest[b.pos - 1] : 0;
+                if (before == ':' || before == ';' || just == '#' || just == '\'' || just == '"' || just == '('
+                    || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
+                    start = b.pos;
+            }
+            if (start == std::string_view::npos) {
+                // A lone enhanced code anywhere ("… (#5.1.1)", "#5.1.0 Address rejected") makes
+                // the whole line the reply.
+                for (std::size_t k = 0; k < rest.size(); ++k)
+                    if (enhancedCodeAt(rest, k)) {
+                        start = 0;
+                        break;
+                    }
+            }
+        }
+        if (start == std::string_view::npos)
+            continue;
+        const bool dashContinuation = rest.size() > 4 && basicCodeAt(rest, start) && rest[start + 3] == '-';
+        const auto last = dashContinuation ? continuation(lines, i, false) : i;
+        std::string joined = std::string(rest.substr(start));
+        for (std::size_t k = i + 1; k <= last; ++k) {
+            joined += ' ';
+            joined += text::trim(lines[k].text);
+        }
+        Found f {parseReply(joined), Kind::Plain};
+        f.reply.sourceOffset = lineOffset + static_cast<std::size_t>(rest.data() - line.data()) + start;
+        found.push_back(std::move(f));
+        i = last;
+    }
+    return found;
+}
+
+} // namespace
+
+std::vector<Reply> findReplies(std::string_view input)
+{
+    auto found = scan(input);
+    std::vector<Reply> out;
+    out.reserve(found.size());
+    for (auto& f : found)
+        out.push_back(std::move(f.reply));
+    return out;
+}
+
+Reply primaryReply(std::string_view input)
+{
+    auto found = scan(input);
+    Found* best = nullptr;
+    int bestScore = -100;
+    for (auto& f : found) {
+        // Ties go to the first: a DSN's Diagnostic-Code comes before the same text quoted later.
+        if (const int s = score(f); s > bestScore) {
+            best = &f;
+            bestScore = s;
+        }
+    }
+    if (best)
+        return std::move(best->reply);
+    Reply r = parseReply(input);
+    r.text = std::string(text::trim(input));
+    r.sourceOffset = static_cast<std::size_t>(text::trim(input).data() - input.data());
+    return r;
+}
+
+} // namespace bt

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "diagnosis.h"
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace bt
+{
+
+/// Every server reply found in a pasted text (a reply line, an NDR text or a whole bounce
+/// email), in the order they appear. Continuation lines ("550-5.1.1 …") are joined into one
+/// reply; Postfix/Exim/Exchange wrappers give remote host, IP and SMTP stage.
+std::vector<Reply> findReplies(std::string_view text);
+
+/// The reply that best explains the bounce: the most informative of findReplies(), or the
+/// whole trimmed text (no codes) when nothing looks like a reply.
+Reply primaryReply(std::string_view text);
+
+/// Parses one reply string whose boundaries are already known (an ESP export column,
+/// a Diagnostic-Code value). Never fails: missing parts stay empty.
+Reply parseReply(std::string_view text);
+
+} // namespace bt

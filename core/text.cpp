@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+#include "text.h"
+
+namespace bt::text
+{
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && isSpace(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && isSpace(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::string toLower(std::string_view s)
+{
+    std::string out(s);
+    for (char& c : out)
+        c = lower(c);
+    return out;
+}
+
+bool startsWithNoCase(std::string_view s, std::string_view prefix)
+{
+    if (s.size() < prefix.size())
+        return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (lower(s[i]) != lower(prefix[i]))
+            return false;
+    return true;
+}
+
+std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_t from)
+{
+    if (needle.empty())
+        return from <= hay.size() ? from : std::string_view::npos;
+    const char first = lower(needle.front());
+    for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+        if (lower(hay[i]) != first)
+            continue;
+        if (startsWithNoCase(hay.substr(i), needle))
+            return i;
+    }
+    return std::string_view::npos;
+}
+
+std::string collapseSpace(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    bool pending = false;
+    for (char c : trim(s)) {
+        if (isSpace(c)) {
+            pending = true;
+            continue;
+        }
+        if (pending)
+            out.push_back(' ');
+        pending = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
+std::vector<Line> splitLines(std::string_view s)
+{
+    std::vector<Line> lines;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\n' && s[i] != '\r')
+            continue;
+        lines.push_back({s.substr(start, i - start), start});
+        if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')
+            ++i;
+        start = i + 1;
+    }
+    if (start < s.size())
+        lines.push_back({s.substr(start), start});
+    return lines;
+}
+
+std::size_t codePointOffset(std::string_view s, std::size_t byteOffset)
+{
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < byteOffset && i < s.size(); ++i) {
+        // Continuation bytes (10xxxxxx) belong to the code point already counted.
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80)
+            ++n;
+    }
+    return n;
+}
+
+} // namespace bt::text

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// Small string helpers the core shares. ASCII-only case folding is deliberate: SMTP
+/// keywords, codes and header names are ASCII, and folding UTF-8 bytes would corrupt them.
+namespace bt::text
+{
+
+constexpr bool isSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+constexpr bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+constexpr bool isAlpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string_view trim(std::string_view s);
+std::string toLower(std::string_view s);
+bool startsWithNoCase(std::string_view s, std::string_view prefix);
+/// Position of needle in hay ignoring ASCII case, or npos.
+std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_t from = 0);
+/// Collapses every run of whitespace (including line breaks) into one space, and trims.
+std::string collapseSpace(std::string_view s);
+
+/// A line of a text with its byte offset; line ends may be LF, CRLF or CR alone.
+struct Line {
+    std::string_view text;
+    std::size_t offset = 0;
+};
+std::vector<Line> splitLines(std::string_view s);
+
+/// Number of Unicode code points in the UTF-8 bytes s[0, byteOffset); invalid bytes count as one.
+std::size_t codePointOffset(std::string_view s, std::size_t byteOffset);
+
+} // namespace bt::text

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+// Runs the real bouncetriage-cli binary and reads what it prints.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace
+{
+
+struct Run {
+    int exitCode = -1;
+    std::string out;
+};
+
+Run run(const std::string& args, const std::string& input)
+{
+    const auto in = std::filesystem::temp_directory_path() / ("bt-cli-input-" + std::to_string(::getpid()));
+    std::ofstream(in, std::ios::binary) << input;
+    const std::string cmd = std::string(BT_CLI) + " " + args + " < '" + in.string() + "' 2>&1";
+    Run r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf {};
+    while (p && std::fgets(buf.data(), buf.size(), p))
+        r.out += buf.data();
+    const int status = p ? ::pclose(p) : -1;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::filesystem::remove(in);
+    return r;
+}
+
+} // namespace
+
+TEST(Cli, DiagnoseJsonHasTheDocumentedKeys)
+{
+    const auto r = run("diagnose --json", "550 5.1.1 <kijitora@example.jp>... User Unknown\n");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    for (const char* key : {"basic_code", "enhanced_code", "reply_text", "reason", "family", "spam_related", "action",
+                            "hard_bounce", "evidence", "blocklists", "provider", "explanation", "steps"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["basic_code"], 550);
+    EXPECT_EQ(j["enhanced_code"], "5.1.1");
+    EXPECT_EQ(j["family"], "address");
+    EXPECT_EQ(j["action"], "suppress");
+    EXPECT_EQ(j["hard_bounce"], true);
+}
+
+TEST(Cli, BareCodeGivesNullEnhancedCodeAndUnknown)
+{
+    const auto r = run("diagnose --json -", "550\n");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["enhanced_code"].is_null());
+    EXPECT_EQ(j["family"], "unknown");
+    EXPECT_EQ(j["action"], "read_text");
+}
+
+TEST(Cli, LinesGivesOneResultPerLineInOrder)
+{
+    const auto r
+        = run("diagnose --lines --json",
+              "550 5.1.1 user unknown\r\n554 5.7.1 blocked using zen.spamhaus.org\n550\n452 4.2.2 Mailbox full\n");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    std::istringstream ss(r.out);
+    std::vector<nlohmann::json> rows;
+    for (std::string line; std::getline(ss, line);)
+        rows.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[0]["family"], "address");
+    EXPECT_EQ(rows[1]["family"], "reputation");
+    EXPECT_EQ(rows[1]["blocklists"][0]["name"].get<std::string>().find("Spamhaus"), 0u);
+    EXPECT_EQ(rows[2]["family"], "unknown");
+    EXPECT_EQ(rows[3]["family"], "capacity");
+}
+
+TEST(Cli, EvidenceOffsetsAreCodePoints)
+{
+    const auto r = run("diagnose --json", "550 5.1.1 Ünknown mailbox — user unknown\n");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_FALSE(j["evidence"].empty());
+    // Decode reply_text to code points and check the span covers the evidence text.
+    const std::string text = j["reply_text"];
+    std::u32string cps;
+    for (std::size_t i = 0; i < text.size();) {
+        const unsigned char c = text[i];
+        const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        char32_t v = n == 1 ? c : c & (0xFF >> (n + 1));
+        for (int k = 1; k < n; ++k)
+            v = (v << 6) | (text[i + k] & 0x3F);
+        cps.push_back(v);
+        i += n;
+    }
+    for (const auto& e : j["evidence"]) {
+        const std::size_t s = e["start"], en = e["end"];
+        ASSERT_LE(en, cps.size());
+        std::string piece;
+        for (std::size_t k = s; k < en; ++k)
+            piece.push_back(static_cast<char>(cps[k] < 0x80 ? cps[k] : '?'));
+        EXPECT_EQ(piece.size(), e["text"].get<std::string>().size()) << piece;
+    }
+}
+
+TEST(Cli, ReadableCardWithoutJson)
+{
+    const auto r = run("diagnose",
+                       "550 5.7.26 Unauthenticated email from example.com is not accepted due to "
+                       "domain's DMARC policy\n");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("auth"), std::string::npos);
+    EXPECT_NE(r.out.find("Next steps"), std::string::npos);
+}
+
+TEST(Cli, UnreadableInputExitsTwoWithAClearMessage)
+{
+    auto r = run("diagnose /nonexistent/bounce.eml", "");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.out.find("/nonexistent/bounce.eml"), std::string::npos) << r.out;
+    r = run("diagnose", "");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.out.find("empty"), std::string::npos) << r.out;
+    r = run("diagnose /tmp", "");
+    EXPECT_EQ(r.exitCode, 2);
+}
+
+TEST(Cli, WholeBounceEmailFromTheCorpus)
+{
+    const auto path = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai/maildir/bsd/lhost-postfix-03.eml";
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    const auto r = run("diagnose --json '" + path.string() + "'", "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(j["basic_code"].is_null());
+    EXPECT_NE(j["family"], "unknown");
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+#include "classifier.h"
+#include "knowledge.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace
+{
+
+const bt::Classifier& shipped()
+{
+    static const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+bool hasEvidence(const bt::Diagnosis& d, std::string_view words)
+{
+    return std::any_of(d.evidence.begin(), d.evidence.end(), [&](const bt::Evidence& e) {
+        return d.replyText.substr(e.start, e.end - e.start).find(words) != std::string::npos;
+    });
+}
+
+} // namespace
+
+TEST(Classifier, BareBasicCodeProvesNothing)
+{
+    const auto d = shipped().diagnoseText("550");
+    EXPECT_EQ(d.reason, "undefined");
+    EXPECT_EQ(d.family, "unknown");
+    EXPECT_EQ(d.spamRelated, "unknown");
+    EXPECT_EQ(d.action, "read_text");
+    EXPECT_TRUE(d.evidence.empty());
+    EXPECT_FALSE(d.steps.empty()) << "even an unknown verdict says what to do next";
+}
+
+TEST(Classifier, UserUnknownIsAnAddressToSuppress)
+{
+    const auto d = shipped().diagnoseText("550 5.1.1 <kijitora@example.jp>: Recipient address rejected: User unknown");
+    EXPECT_EQ(d.reason, "userunknown");
+    EXPECT_EQ(d.family, "address");
+    EXPECT_EQ(d.spamRelated, "no");
+    EXPECT_EQ(d.action, "suppress");
+    EXPECT_TRUE(d.hardBounce);
+    EXPECT_FALSE(d.evidence.empty());
+}
+
+TEST(Classifier, DmarcRejectionIsAuth)
+{
+    const auto d = shipped().diagnoseText(
+        "550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy");
+    EXPECT_EQ(d.family, "auth");
+    EXPECT_EQ(d.spamRelated, "often");
+    EXPECT_EQ(d.action, "fix_auth");
+    EXPECT_FALSE(d.hardBounce);
+    EXPECT_TRUE(hasEvidence(d, "DMARC") || hasEvidence(d, "Unauthenticated") || hasEvidence(d, "5.7.26"));
+}
+
+TEST(Classifier, SpamhausListingIsReputationWithBlocklist)
+{
+    const auto d = shipped().diagnoseText("554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using "
+                                          "zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.9");
+    EXPECT_EQ(d.family, "reputation");
+    EXPECT_EQ(d.spamRelated, "yes");
+    EXPECT_EQ(d.action, "investigate_reputation");
+    ASSERT_FALSE(d.blocklists.empty());
+    EXPECT_NE(d.blocklists.front().name.find("Spamhaus"), std::string::npos);
+    EXPECT_FALSE(d.blocklists.front().delistUrl.empty());
+    EXPECT_TRUE(hasEvidence(d, "zen.spamhaus.org"));
+    // Looking the listing up is a step of its own.
+    EXPECT_TRUE(std::any_of(d.steps.begin(), d.steps.end(),
+                            [](const std::string& s) { return s.find("spamhaus") != std::string::npos; }));
+}
+
+TEST(Classifier, EnhancedCodeAloneDecidesWhenSpecific)
+{
+    const auto d = shipped().diagnoseText("552 5.2.2 <x@example.org>... Sorry");
+    EXPECT_EQ(d.reason, "mailboxfull");
+    EXPECT_EQ(d.action, "retry_later");
+    EXPECT_NE(d.codeMeaning.find("5.2.2"), std::string::npos);
+}
+
+TEST(Classifier, TemporaryFailureIsNeverAHardBounce)
+{
+    const auto d = shipped().diagnoseText("450 4.1.1 <x@example.org>: Recipient address rejected: User unknown");
+    EXPECT_FALSE(d.permanent);
+    EXPECT_FALSE(d.hardBounce);
+}
+
+TEST(Classifier, ProviderFromTextAndHost)
+{
+    auto d = shipped().diagnoseText("550 5.2.1 The email account that you tried to reach is disabled. "
+                                    "g0000000000ggg.00 - gsmtp");
+    EXPECT_EQ(d.provider, "Gmail");
+    d = shipped().diagnoseText("host mx0.pphosted.com[192.0.2.3] said: 550 5.1.1 User unknown (in reply to RCPT TO "
+                               "command)");
+    EXPECT_EQ(d.provider, "Proofpoint");
+}
+
+TEST(Classifier, StepsAreOrderedAndNonEmptyForEveryFamilyWord)
+{
+    for (const char* t : {"550 5.1.1 user unknown", "554 5.7.1 Relay access denied", "421 4.7.0 Too many connections",
+                          "552 5.3.4 Message size exceeds fixed limit"}) {
+        const auto d = shipped().diagnoseText(t);
+        EXPECT_NE(d.family, "unknown") << t;
+        EXPECT_FALSE(d.steps.empty()) << t;
+        EXPECT_FALSE(d.explanation.empty()) << t;
+    }
+}
+
+TEST(Knowledge, LocalRulesOverrideShippedRulesById)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    const auto before = kb->rules().size();
+    kb->addRules(R"({"format": "bouncetriage-rules/1", "rules": [
+        {"id": "local.acme-gateway", "reason": "policyviolation", "patterns": ["ACME-GW-REFUSED"],
+         "priority": 95, "explanation": "Our partner's gateway refuses bulk mail.",
+         "steps": ["Send through the partner relay."], "examples": ["550 ACME-GW-REFUSED"]}]})",
+                 "local.json");
+    EXPECT_EQ(kb->rules().size(), before + 1);
+    const bt::Classifier c(kb);
+    const auto d = c.diagnoseText("550 5.1.1 ACME-GW-REFUSED");
+    EXPECT_EQ(d.reason, "policyviolation");
+    ASSERT_FALSE(d.ruleIds.empty());
+    EXPECT_EQ(d.ruleIds.front(), "local.acme-gateway");
+
+    // Same id again: replaced, not added.
+    kb->addRules(R"({"format": "bouncetriage-rules/1", "rules": [
+        {"id": "local.acme-gateway", "reason": "filtered", "patterns": ["ACME-GW-REFUSED"], "priority": 95,
+         "explanation": "x", "steps": ["y"], "examples": ["550 ACME-GW-REFUSED"]}]})",
+                 "local2.json");
+    EXPECT_EQ(kb->rules().size(), before + 1);
+    EXPECT_EQ(bt::Classifier(kb).diagnoseText("550 ACME-GW-REFUSED").reason, "filtered");
+}
+
+TEST(Knowledge, BadRulesNameTheFileAndRule)
+{
+    bt::KnowledgeBase kb;
+    try {
+        kb.addRules(R"({"format": "bouncetriage-rules/1", "rules": [{"id": "x.bad", "reason": "nosuchreason",
+                     "patterns": ["a"]}]})",
+                    "mine.json");
+        FAIL() << "unknown reason accepted";
+    } catch (const bt::KnowledgeError& e) {
+        EXPECT_NE(std::string(e.what()).find("mine.json"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("x.bad"), std::string::npos);
+    }
+    EXPECT_THROW(kb.addRules("{not json", "broken.json"), bt::KnowledgeError);
+
+    kb.addRules(R"({"format": "bouncetriage-rules/1", "rules": [{"id": "x.re", "reason": "filtered",
+                 "patterns": ["(unclosed"]}]})",
+                "re.json");
+    try {
+        bt::Classifier c(std::make_shared<bt::KnowledgeBase>(kb));
+        FAIL() << "invalid pattern accepted";
+    } catch (const bt::KnowledgeError& e) {
+        EXPECT_NE(std::string(e.what()).find("x.re"), std::string::npos);
+    }
+}
+
+TEST(Knowledge, RulesFileFromDisk)
+{
+    const auto path = std::filesystem::temp_directory_path() / "bt-local-rules-test.json";
+    {
+        std::ofstream out(path);
+        out << R"({"format": "bouncetriage-rules/1", "rules": [{"id": "disk.rule", "reason": "suspend",
+                 "patterns": ["frozen account"], "priority": 99, "explanation": "e", "steps": ["s"],
+                 "examples": ["550 frozen account"]}]})";
+    }
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->addRulesFile(path);
+    EXPECT_EQ(bt::Classifier(kb).diagnoseText("550 5.7.1 frozen account").reason, "suspend");
+    std::filesystem::remove(path);
+    EXPECT_THROW(kb->addRulesFile(path), bt::KnowledgeError);
+}

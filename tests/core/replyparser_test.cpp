@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// The reply shapes below are copied from real bounces in ../shared/corpus and fixtures.
+#include "replyparser.h"
+
+#include <gtest/gtest.h>
+
+using bt::findReplies;
+using bt::parseReply;
+using bt::primaryReply;
+
+TEST(ReplyParser, PlainReplyWithBothCodes)
+{
+    const auto r = parseReply("550 5.1.1 <kijitora@example.jp>... User Unknown");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    EXPECT_EQ(r.recipient, "kijitora@example.jp");
+    EXPECT_EQ(r.text, "550 5.1.1 <kijitora@example.jp>... User Unknown");
+}
+
+TEST(ReplyParser, BareBasicCodeHasNoEnhancedCode)
+{
+    const auto r = parseReply("550");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_TRUE(r.enhancedCode.empty());
+}
+
+TEST(ReplyParser, MultiLineReplyAlreadyJoined)
+{
+    const std::string gmail = "550-5.1.1 The email account that you tried to reach does not exist. Please try "
+                              "550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 "
+                              "unnecessary spaces. Learn more at 550 5.1.1 "
+                              "https://support.google.com/mail/?p=NoSuchUser 00000000000000.000 - gsmtp";
+    const auto r = primaryReply(gmail);
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    EXPECT_EQ(r.text, gmail); // the exact text is kept
+}
+
+TEST(ReplyParser, MultiLineReplyOnSeparateLinesIsJoined)
+{
+    const auto replies = findReplies("550-5.7.1 [192.0.2.1] Our system has detected that this message is\n"
+                                     "550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent\n"
+                                     "550 5.7.1 to Gmail, this message has been blocked.\n");
+    ASSERT_EQ(replies.size(), 1u);
+    EXPECT_EQ(replies[0].enhancedCode, "5.7.1");
+    EXPECT_NE(replies[0].text.find("likely unsolicited mail"), std::string::npos);
+    EXPECT_NE(replies[0].text.find("has been blocked."), std::string::npos);
+}
+
+TEST(ReplyParser, EnhancedCodeWithoutBasicCode)
+{
+    auto r = primaryReply("Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)");
+    EXPECT_FALSE(r.basicCode);
+    EXPECT_EQ(r.enhancedCode, "5.4.4");
+    r = primaryReply("#5.1.0 Address rejected kijitora@example.jp");
+    EXPECT_EQ(r.enhancedCode, "5.1.0");
+    r = primaryReply("550 sorry, no mailbox here by that name (#5.1.1 - chkusr)");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+}
+
+TEST(ReplyParser, IpAddressesAreNotStatusCodes)
+{
+    const auto r = parseReply("554 rejected: client 10.5.1.1 listed, see 192.0.2.250");
+    EXPECT_EQ(*r.basicCode, 554);
+    EXPECT_TRUE(r.enhancedCode.empty());
+}
+
+TEST(ReplyParser, DiagnosticCodeWithSmtpPrefixAndFolding)
+{
+    const auto r = primaryReply("Final-Recipient: rfc822; kijitora@example.jp\n"
+                                "Action: failed\n"
+                                "Status: 5.2.2\n"
+                                "Diagnostic-Code: smtp;550 5.2.2 STOREDRV.Deliver: mailbox full. The following\n"
+                                "    information should help identify the cause\n");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.2.2");
+    EXPECT_EQ(r.text.rfind("550 5.2.2 STOREDRV.Deliver: mailbox full.", 0), 0u);
+    EXPECT_NE(r.text.find("information should help"), std::string::npos);
+}
+
+TEST(ReplyParser, PostfixSaidKeepsHostIpAndStage)
+{
+    const auto r = primaryReply("<userunknown@example.co.jp>: host mx.example.co.jp[192.0.2.153] said: 550\n"
+                                "    5.1.1 <userunknown@example.co.jp>... User Unknown (in reply to RCPT TO\n"
+                                "    command)\n");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    EXPECT_EQ(r.remoteHost, "mx.example.co.jp");
+    EXPECT_EQ(r.remoteIp, "192.0.2.153");
+    EXPECT_EQ(r.smtpStage, "RCPT TO");
+    EXPECT_EQ(r.text, "550 5.1.1 <userunknown@example.co.jp>... User Unknown");
+}
+
+TEST(ReplyParser, PostfixEndOfDataStage)
+{
+    const auto r = primaryReply("host gmail-smtp-in.l.google.com[192.0.2.5] said: 550 5.7.26 Unauthenticated "
+                                "email is not accepted (in reply to end of DATA command)");
+    EXPECT_EQ(r.smtpStage, "DATA");
+    EXPECT_EQ(r.remoteHost, "gmail-smtp-in.l.google.com");
+}
+
+TEST(ReplyParser, EximSmtpErrorAfterRcptTo)
+{
+    const auto r = primaryReply("  kijitora@example.jp\n"
+                                "    SMTP error from remote mail server after RCPT TO:<kijitora@example.jp>:\n"
+                                "    host mx.example.jp [192.0.2.153]: 550 5.1.1 <kijitora@example.jp>... User "
+                                "Unknown\n");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    EXPECT_EQ(r.remoteHost, "mx.example.jp");
+    EXPECT_EQ(r.remoteIp, "192.0.2.153");
+    EXPECT_EQ(r.smtpStage, "RCPT TO");
+    EXPECT_EQ(r.text, "550 5.1.1 <kijitora@example.jp>... User Unknown");
+}
+
+TEST(ReplyParser, EximAfterMailFromWithSize)
+{
+    const auto r
+        = primaryReply("    SMTP error from remote mail server after MAIL FROM:<shironeko@example.jp> SIZE=1543:\n"
+                       "    host mx.example.jp [192.0.2.20]: 550 5.7.0 <shironeko@example.jp>... Please use "
+                       "the smtp server of your ISP.\n");
+    EXPECT_EQ(r.smtpStage, "MAIL FROM");
+    EXPECT_EQ(r.enhancedCode, "5.7.0");
+    EXPECT_EQ(r.remoteIp, "192.0.2.20");
+}
+
+TEST(ReplyParser, ExchangeRemoteServerReturned)
+{
+    const auto r = primaryReply("Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    EXPECT_EQ(r.text, "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found");
+}
+
+TEST(ReplyParser, ExchangeHashWrappedReply)
+{
+    const auto r = primaryReply(" #550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.text, "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found");
+}
+
+TEST(ReplyParser, SendmailTranscriptLine)
+{
+    const auto r
+        = primaryReply("... while talking to mx.example.jp.:\n>>> DATA\n<<< 550 5.1.1 <x@example.jp>... User "
+                       "unknown\n550 5.1.1 x@example.jp... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)\n");
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+}
+
+TEST(ReplyParser, CrLfAndCrLineEndings)
+{
+    for (const char* eol : {"\r\n", "\r"}) {
+        const std::string t
+            = std::string("Status: 5.1.1") + eol + "Diagnostic-Code: smtp; 550 5.1.1 User unknown" + eol;
+        const auto r = primaryReply(t);
+        EXPECT_EQ(r.text, "550 5.1.1 User unknown") << "line end " << (eol[1] ? "CRLF" : "CR");
+    }
+}
+
+TEST(ReplyParser, NoCodesKeepsWholeText)
+{
+    const auto r = primaryReply("  Sorry, no mailbox here by that name.  \n");
+    EXPECT_FALSE(r.basicCode);
+    EXPECT_TRUE(r.enhancedCode.empty());
+    EXPECT_EQ(r.text, "Sorry, no mailbox here by that name.");
+}
+
+TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
+{
+    const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
+    EXPECT_EQ(*r.basicCode, 550);
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// Replays every example of every shipped rule: the knowledge base proves itself.
+#include "classifier.h"
+#include "knowledge.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+namespace
+{
+
+std::shared_ptr<bt::KnowledgeBase> kb()
+{
+    static auto k = bt::KnowledgeBase::loadDefault();
+    return k;
+}
+
+} // namespace
+
+TEST(Rules, EveryRuleIsComplete)
+{
+    ASSERT_GE(kb()->rules().size(), 100u) << "the shipped knowledge base looks truncated";
+    std::set<std::string> ids;
+    for (const auto& r : kb()->rules()) {
+        EXPECT_TRUE(ids.insert(r.id).second) << "duplicate id " << r.id;
+        EXPECT_FALSE(r.examples.empty()) << r.id << " (" << r.origin << ") has no example";
+        EXPECT_FALSE(r.explanation.empty()) << r.id << " has no explanation";
+        EXPECT_FALSE(r.steps.empty()) << r.id << " has no steps";
+    }
+}
+
+TEST(Rules, EveryExampleYieldsItsRulesReason)
+{
+    const bt::Classifier c(kb());
+    std::size_t examples = 0;
+    for (const auto& r : kb()->rules()) {
+        for (const auto& ex : r.examples) {
+            ++examples;
+            const auto d = c.diagnoseText(ex);
+            EXPECT_TRUE(std::find(d.ruleIds.begin(), d.ruleIds.end(), r.id) != d.ruleIds.end())
+                << r.id << " (" << r.origin << ") does not match its example: " << ex;
+            EXPECT_EQ(d.reason, r.reason) << r.id << " example gives " << d.reason << " via "
+                                          << (d.ruleIds.empty() ? "the code" : d.ruleIds.front()) << ": " << ex;
+        }
+    }
+    EXPECT_GE(examples, kb()->rules().size());
+}
+
+TEST(Rules, TablesAreLoaded)
+{
+    EXPECT_GE(kb()->codes().size(), 60u);
+    EXPECT_GE(kb()->blocklists().size(), 15u);
+    EXPECT_GE(kb()->providers().size(), 20u);
+    ASSERT_NE(kb()->codeInfo("5.7.26"), nullptr);
+    EXPECT_FALSE(kb()->codeInfo("5.7.26")->meaning.empty());
+    ASSERT_NE(kb()->codeInfo("5.7.612"), nullptr) << "Microsoft's 5.7.606..649 range";
+    EXPECT_EQ(kb()->codeInfo("5.7.612")->reason, "blocked");
+    for (const char* reason : {"userunknown", "blocked", "authfailure", "undefined", "mailboxfull"})
+        EXPECT_NE(kb()->reasonInfo(reason), nullptr) << reason;
+}
