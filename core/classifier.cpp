@@ -230,24 +230,37 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
 
     const CodeInfo* code = d.enhancedCode.empty() ? nullptr : m_kb->codeInfo(d.enhancedCode);
     const Rule* winner = candidates.empty() ? nullptr : &rules[candidates.front().rule];
-    const bool codeDecides = code && !code->reason.empty() && (!winner || code->weight > winner->priority);
+    // The strongest signal decides: the best rule's priority, the code's own weight, or a cited
+    // blocklist (a listing is a reputation block even when no rule knows the wording).
+    constexpr int kBlocklistWeight = 85;
+    const int rulePriority = winner ? winner->priority : -1;
+    const int codeWeight = code && !code->reason.empty() ? code->weight : -1;
+    // A Spamhaus "query refused" code next to a zone name means the receiver's lookup failed:
+    // the zone alone then proves no listing.
+    const bool anyListing
+        = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return b.listing; });
+    const bool lookupFailed
+        = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return !b.listing; });
+    const int listWeight = anyListing && !lookupFailed ? kBlocklistWeight : -1;
+    const bool codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
+    const bool listDecides = !codeDecides && listWeight > rulePriority;
     if (codeDecides)
         d.reason = code->reason;
+    else if (listDecides)
+        d.reason = "blocked";
     else if (winner)
         d.reason = winner->reason;
-    else if (!d.blocklists.empty())
-        d.reason = "blocked"; // a cited blocklist is a reputation block even without a rule's wording
     d.family = std::string(familyOf(d.reason));
     d.spamRelated = std::string(defaultSpamRelated(d.reason));
     d.action = std::string(defaultAction(d.reason));
-    if (winner && !codeDecides) {
+    if (winner && !codeDecides && !listDecides) {
         if (!winner->spamRelated.empty())
             d.spamRelated = winner->spamRelated;
         if (!winner->action.empty())
             d.action = winner->action;
     }
     // A rejection that names a blocklist is about spam, whatever the family default says.
-    if (!d.blocklists.empty() && (d.family == "reputation" || d.family == "policy" || d.family == "content"))
+    if (anyListing && !lookupFailed && (d.family == "reputation" || d.family == "policy" || d.family == "content"))
         d.spamRelated = "yes";
 
     // Evidence: the code when it decided, the winning rule's words, then every other rule
@@ -298,7 +311,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
 
     // Explanation and steps: the winning rule's, else the reason's defaults.
     const auto* info = m_kb->reasonInfo(d.reason);
-    if (winner && !codeDecides) {
+    if (winner && !codeDecides && !listDecides) {
         d.explanation = winner->explanation;
         d.steps = winner->steps;
         d.references = winner->references;

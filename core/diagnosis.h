@@ -34,6 +34,7 @@ struct BlocklistHit {
     std::string zone; ///< "zen.spamhaus.org" (empty for lists without a DNS zone)
     std::string lists; ///< what the list contains, in plain words
     std::string delistUrl; ///< lookup / removal page
+    bool listing = true; ///< false: the text shows a failed lookup, not a listing
 };
 
 /// What the classifier concludes about one reply, in the words of vocabulary.md.

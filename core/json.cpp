@@ -37,7 +37,11 @@ std::string toJson(const Diagnosis& d)
     j["evidence"] = ev;
     auto bl = nlohmann::json::array();
     for (const auto& b : d.blocklists)
-        bl.push_back({{"name", b.name}, {"zone", nullable(b.zone)}, {"lists", b.lists}, {"delist_url", b.delistUrl}});
+        bl.push_back({{"name", b.name},
+                      {"zone", nullable(b.zone)},
+                      {"lists", b.lists},
+                      {"delist_url", b.delistUrl},
+                      {"listing", b.listing}});
     j["blocklists"] = bl;
     j["provider"] = nullable(d.provider);
     j["explanation"] = d.explanation;

@@ -225,6 +225,7 @@ void KnowledgeBase::setBlocklists(std::string_view text, const std::string& orig
         b.patterns = strings(o, "patterns", at);
         b.lists = str(o, "lists", at);
         b.delistUrl = str(o, "delist_url", at);
+        b.listing = o.value("listing", true);
         m_blocklists.push_back(std::move(b));
     }
 }

@@ -59,6 +59,7 @@ struct BlocklistInfo {
     std::vector<std::string> patterns; ///< RE2 patterns that cite this list in a reply
     std::string lists;
     std::string delistUrl;
+    bool listing = true; ///< false for return codes that mean "lookup failed", not "listed"
 };
 
 struct ProviderInfo {
