@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 namespace bt
 {
@@ -35,8 +36,15 @@ public:
     {
     }
 
+    /// What a pattern belongs to: a rule, a blocklist or a provider, by index in its table.
+    enum class Kind { Rule, Blocklist, Provider };
+    struct Owner {
+        Kind kind;
+        std::size_t index;
+    };
+
     /// Adds a pattern owned by `owner`; throws KnowledgeError naming `where` if it is invalid.
-    void add(const std::string& pattern, std::size_t owner, const std::string& where)
+    void add(const std::string& pattern, Owner owner, const std::string& where)
     {
         auto re = std::make_unique<RE2>(pattern, patternOptions());
         if (!re->ok())
@@ -64,7 +72,7 @@ public:
         std::sort(hits.begin(), hits.end());
     }
 
-    std::size_t owner(int index) const { return m_owners[static_cast<std::size_t>(index)]; }
+    const Owner& owner(int index) const { return m_owners[static_cast<std::size_t>(index)]; }
 
     /// Byte span of pattern `index` in s.
     bool span(int index, std::string_view s, std::size_t& start, std::size_t& end) const
@@ -80,7 +88,7 @@ public:
 
 private:
     RE2::Set m_set;
-    std::vector<std::size_t> m_owners;
+    std::vector<Owner> m_owners;
     std::vector<std::unique_ptr<RE2>> m_single;
     bool m_compiled = false;
 };
@@ -95,40 +103,98 @@ bool hostHasSuffix(std::string_view host, std::string_view suffix)
     return host.size() == suffix.size() || host[host.size() - suffix.size() - 1] == '.';
 }
 
+/// "5.7.26 Multiple authentication checks failed (Permanent failure; Security or policy status): …"
+std::string enhancedMeaning(const KnowledgeBase& kb, std::string_view enhanced, const CodeInfo* code)
+{
+    std::string m(enhanced);
+    if (code && !code->name.empty())
+        m += " " + code->name;
+    const auto cm = kb.classMeaning(enhanced.front());
+    const auto dot1 = enhanced.find('.');
+    const auto dot2 = enhanced.find('.', dot1 + 1);
+    const auto sm = kb.subjectMeaning(enhanced.substr(dot1 + 1, dot2 - dot1 - 1));
+    if (!cm.empty() || !sm.empty())
+        m += " (" + cm + (cm.empty() || sm.empty() ? "" : "; ") + sm + ")";
+    if (code && !code->meaning.empty())
+        m += ": " + code->meaning;
+    return m;
+}
+
 constexpr std::array<std::string_view, 4> kHardReasons {"userunknown", "hasmoved", "hostunknown", "notaccept"};
 
 } // namespace
 
 struct Classifier::Impl {
-    PatternSet rules;
+    // Rules, blocklists and providers share one set: one pass over the text finds them all.
+    PatternSet patterns;
     std::vector<std::size_t> codeOnlyRules;
-    PatternSet blocklists;
-    PatternSet providers;
+    // Enhanced code → its most specific table entry and composed meaning, resolved once
+    // (ranges and X.s.d expanded), so diagnose() never scans the code table.
+    struct CodeEntry {
+        const CodeInfo* info = nullptr;
+        std::string meaning;
+    };
+    std::unordered_map<std::string, CodeEntry> codes;
+    std::vector<std::string> basic; // "550 Requested action not taken…" for 200..599
+    bool codesHaveWildcards = false;
 };
 
 Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
     : m_kb(std::move(kb))
     , m_impl(std::make_unique<Impl>())
 {
+    using Kind = PatternSet::Kind;
+    auto& set = m_impl->patterns;
     const auto& rules = m_kb->rules();
     for (std::size_t i = 0; i < rules.size(); ++i) {
         const auto where = rules[i].origin + ": rule \"" + rules[i].id + "\"";
         for (const auto& p : rules[i].patterns)
-            m_impl->rules.add(p, i, where);
+            set.add(p, {Kind::Rule, i}, where);
         if (rules[i].patterns.empty())
             m_impl->codeOnlyRules.push_back(i);
     }
-    m_impl->rules.compile();
     const auto& lists = m_kb->blocklists();
     for (std::size_t i = 0; i < lists.size(); ++i)
         for (const auto& p : lists[i].patterns)
-            m_impl->blocklists.add(p, i, "blocklists: \"" + lists[i].name + "\"");
-    m_impl->blocklists.compile();
+            set.add(p, {Kind::Blocklist, i}, "blocklists: \"" + lists[i].name + "\"");
     const auto& providers = m_kb->providers();
     for (std::size_t i = 0; i < providers.size(); ++i)
         for (const auto& p : providers[i].patterns)
-            m_impl->providers.add(p, i, "providers: \"" + providers[i].name + "\"");
-    m_impl->providers.compile();
+            set.add(p, {Kind::Provider, i}, "providers: \"" + providers[i].name + "\"");
+    set.compile();
+
+    // Expand every concrete code the table can name, then keep its most specific entry.
+    std::vector<std::string> keys;
+    for (const auto& c : m_kb->codes()) {
+        if (c.code.ends_with("*")) {
+            m_impl->codesHaveWildcards = true;
+            continue;
+        }
+        std::string tail = c.code.substr(1);
+        std::vector<std::string> tails;
+        if (const auto range = tail.find(".."); range != std::string::npos) {
+            const auto dot = tail.rfind('.', range - 1);
+            const int lo = std::stoi(tail.substr(dot + 1, range - dot - 1));
+            const int hi = std::stoi(tail.substr(range + 2));
+            for (int v = lo; v <= hi; ++v)
+                tails.push_back(tail.substr(0, dot + 1) + std::to_string(v));
+        } else {
+            tails.push_back(tail);
+        }
+        const bool anyClass = c.code.front() == 'X' || c.code.front() == 'x';
+        for (const auto& t : tails)
+            for (char cls : {'2', '4', '5'})
+                if (anyClass || c.code.front() == cls)
+                    keys.push_back(std::string(1, cls) + t);
+    }
+    for (const auto& k : keys) {
+        const auto* info = m_kb->codeInfo(k);
+        m_impl->codes.emplace(k, Impl::CodeEntry {info, enhancedMeaning(*m_kb, k, info)});
+    }
+    for (int b = 200; b < 600; ++b) {
+        const auto bm = m_kb->basicMeaning(b);
+        m_impl->basic.push_back(std::to_string(b) + (bm.empty() ? std::string() : " " + bm));
+    }
 }
 
 Classifier::~Classifier() = default;
@@ -164,24 +230,30 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         if (!d.provider.empty())
             break;
     }
+    using Kind = PatternSet::Kind;
+    const auto& set = m_impl->patterns;
     thread_local std::vector<int> hits;
+    set.match(s, hits);
     if (d.provider.empty()) {
-        m_impl->providers.match(s, hits);
-        if (!hits.empty())
-            d.provider = providers[m_impl->providers.owner(hits.front())].name;
+        for (int h : hits)
+            if (set.owner(h).kind == Kind::Provider) {
+                d.provider = providers[set.owner(h).index].name;
+                break;
+            }
     }
 
     // Blocklists cited anywhere in the reply, each list once.
     const auto& lists = m_kb->blocklists();
     std::vector<Evidence> listEvidence;
-    m_impl->blocklists.match(s, hits);
     std::vector<std::size_t> listSeen;
     for (int h : hits) {
-        const auto li = m_impl->blocklists.owner(h);
+        if (set.owner(h).kind != Kind::Blocklist)
+            continue;
+        const auto li = set.owner(h).index;
         if (std::find(listSeen.begin(), listSeen.end(), li) != listSeen.end())
             continue;
         Evidence e;
-        if (!m_impl->blocklists.span(h, s, e.start, e.end))
+        if (!set.span(h, s, e.start, e.end))
             continue;
         // A more specific list cited at the same place wins over a generic one ("Spamhaus").
         bool overlaps = false;
@@ -212,9 +284,10 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         return std::any_of(r.codes.begin(), r.codes.end(),
                            [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); });
     };
-    m_impl->rules.match(s, hits);
     for (int h : hits) {
-        const auto ri = m_impl->rules.owner(h);
+        if (set.owner(h).kind != Kind::Rule)
+            continue;
+        const auto ri = set.owner(h).index;
         if (std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.rule == ri; }))
             continue;
         if (fits(rules[ri]))
@@ -228,7 +301,13 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         return rules[a.rule].priority > rules[b.rule].priority;
     });
 
-    const CodeInfo* code = d.enhancedCode.empty() ? nullptr : m_kb->codeInfo(d.enhancedCode);
+    const CodeInfo* code = nullptr;
+    const Impl::CodeEntry* codeEntry = nullptr;
+    if (!d.enhancedCode.empty()) {
+        const auto it = m_impl->codes.find(d.enhancedCode);
+        codeEntry = it != m_impl->codes.end() ? &it->second : nullptr;
+        code = codeEntry ? codeEntry->info : m_impl->codesHaveWildcards ? m_kb->codeInfo(d.enhancedCode) : nullptr;
+    }
     const Rule* winner = candidates.empty() ? nullptr : &rules[candidates.front().rule];
     // The strongest signal decides: the best rule's priority, the code's own weight, or a cited
     // blocklist (a listing is a reputation block even when no rule knows the wording).
@@ -277,7 +356,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
             continue;
         Evidence e;
         e.rule = r.id;
-        if (c.pattern >= 0 && m_impl->rules.span(c.pattern, s, e.start, e.end) && e.end > e.start)
+        if (c.pattern >= 0 && set.span(c.pattern, s, e.start, e.end) && e.end > e.start)
             d.evidence.push_back(std::move(e));
     }
     for (auto& e : listEvidence)
@@ -288,24 +367,12 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     d.hardBounce = cls != '4' && cls != '2'
         && std::find(kHardReasons.begin(), kHardReasons.end(), d.reason) != kHardReasons.end();
 
-    // Plain meaning of the codes.
-    if (!d.enhancedCode.empty()) {
-        std::string m = d.enhancedCode;
-        if (code && !code->name.empty())
-            m += " " + code->name;
-        const auto cm = m_kb->classMeaning(d.enhancedCode.front());
-        const auto dot1 = d.enhancedCode.find('.');
-        const auto dot2 = d.enhancedCode.find('.', dot1 + 1);
-        const auto sm = m_kb->subjectMeaning(std::string_view(d.enhancedCode).substr(dot1 + 1, dot2 - dot1 - 1));
-        if (!cm.empty() || !sm.empty())
-            m += " (" + cm + (cm.empty() || sm.empty() ? "" : "; ") + sm + ")";
-        if (code && !code->meaning.empty())
-            m += ": " + code->meaning;
-        d.codeMeaning = m;
-    }
+    // Plain meaning of the codes (composed once per code at construction).
+    if (!d.enhancedCode.empty())
+        d.codeMeaning = codeEntry ? codeEntry->meaning : enhancedMeaning(*m_kb, d.enhancedCode, code);
     if (d.basicCode) {
-        const auto bm = m_kb->basicMeaning(*d.basicCode);
-        const auto b = std::to_string(*d.basicCode) + (bm.empty() ? std::string() : " " + bm);
+        const auto& b = *d.basicCode >= 200 && *d.basicCode < 600 ? m_impl->basic[*d.basicCode - 200]
+                                                                  : std::to_string(*d.basicCode);
         d.codeMeaning = d.codeMeaning.empty() ? b : b + ". " + d.codeMeaning;
     }
 

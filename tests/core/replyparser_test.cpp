@@ -174,3 +174,14 @@ TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
     const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
     EXPECT_EQ(*r.basicCode, 550);
 }
+
+TEST(ReplyParser, PostfixHostWrappedOntoThePreviousLine)
+{
+    const auto r
+        = primaryReply("<kijitora@google.example.com> (expanded from <contact@example.co.jp>): host\n"
+                       "    gmail-smtp-in.l.google.com[192.0.2.27] said: 550-5.7.26 This mail has\n"
+                       "    been blocked because the sender is unauthenticated. (in reply to end of DATA command)\n");
+    EXPECT_EQ(r.remoteHost, "gmail-smtp-in.l.google.com");
+    EXPECT_EQ(r.remoteIp, "192.0.2.27");
+    EXPECT_EQ(r.enhancedCode, "5.7.26");
+}
