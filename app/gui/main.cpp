@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+// The GUI entry point: options, knowledge loading, the main window. Everything else is in ui/.
+#include "classifier.h"
+#include "knowledge.h"
+#include "mainwindow.h"
+#include "utils/uiresources.h"
+#include "views/diagnoseview.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QFileInfo>
+#include <QIcon>
+#include <QMessageBox>
+#include <QPixmap>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+constexpr int kScreenshotWidth = 1280;
+constexpr int kScreenshotHeight = 800;
+// Generous: the diagnosis shows ~150 ms after start; only a broken build takes this long.
+constexpr int kScreenshotTimeoutMs = 15000;
+
+void printError(const QString& message)
+{
+    std::fprintf(stderr, "bouncetriage: %s\n", qPrintable(message));
+}
+
+std::filesystem::path toPath(const QString& path)
+{
+    return std::filesystem::path(QFile::encodeName(path).toStdString());
+}
+
+/// The user's own rules, as the CLI reads them: $XDG_CONFIG_HOME/bouncetriage/rules.json
+/// (then the system config dirs). Not AppConfigLocation, whose folder is named after the
+/// organisation and application name and would differ from the CLI's.
+QString userRulesFile()
+{
+    return QStandardPaths::locate(QStandardPaths::GenericConfigLocation, u"bouncetriage/rules.json"_s);
+}
+
+int takeScreenshot(MainWindow& window, const QString& file, const QString& output)
+{
+    DiagnoseView* view = window.diagnoseView();
+    window.resize(kScreenshotWidth, kScreenshotHeight);
+    // No one is there to read a message box: errors go to stderr.
+    QObject::connect(view, &DiagnoseView::failed, &window, [](const QString& message) { printError(message); });
+    if (!file.isEmpty() && !view->loadFile(file))
+        return 1;
+
+    // The last load restarted the debounce, so the next diagnosisChanged is the one to show.
+    // A short pause after it lets the layout settle before the grab.
+    QObject::connect(
+        view, &DiagnoseView::diagnosisChanged, &window,
+        [&window, output] {
+            QTimer::singleShot(250, &window, [&window, output] {
+                const QPixmap shot = window.grab();
+                if (shot.isNull() || !shot.save(output, "PNG")) {
+                    printError(QApplication::translate("main", "cannot write the screenshot to %1").arg(output));
+                    QCoreApplication::exit(1);
+                    return;
+                }
+                QCoreApplication::exit(0);
+            });
+        },
+        Qt::SingleShotConnection);
+    QTimer::singleShot(kScreenshotTimeoutMs, &window, [] {
+        printError(QApplication::translate("main", "no diagnosis was shown in time; no screenshot taken"));
+        QCoreApplication::exit(3);
+    });
+    window.show();
+    return QApplication::exec();
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    QApplication app(argc, argv); // Qt Charts need QApplication, not QGuiApplication
+    QApplication::setOrganizationName(u"BounceTriage"_s);
+    QApplication::setApplicationName(u"Bounce Triage"_s);
+    QApplication::setApplicationDisplayName(u"Bounce Triage"_s);
+    QApplication::setApplicationVersion(btui::projectVersion());
+    QApplication::setDesktopFileName(u"bouncetriage"_s);
+    btui::initResources();
+    QApplication::setWindowIcon(QIcon(btui::appIconPath()));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QApplication::translate("main", "Tells deliverability staff why their email bounced."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(u"FILE"_s, QApplication::translate("main", "A bounce (.eml or .txt) to open."),
+                                 u"[FILE]"_s);
+    const QCommandLineOption screenshotOption(
+        u"screenshot"_s,
+        QApplication::translate("main",
+                                "Render the window at %1x%2 on the sample bounce (or FILE), save it "
+                                "as a PNG and exit.")
+            .arg(kScreenshotWidth)
+            .arg(kScreenshotHeight),
+        u"PNG"_s);
+    const QCommandLineOption rulesOption(
+        u"rules"_s,
+        QApplication::translate("main", "Load local rules from this JSON file (same ids replace shipped rules)."),
+        u"FILE"_s);
+    parser.addOption(screenshotOption);
+    parser.addOption(rulesOption);
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) {
+        printError(QApplication::translate("main", "only one FILE can be opened"));
+        return 2;
+    }
+    const QString file = positional.value(0);
+    const bool screenshot = parser.isSet(screenshotOption);
+
+    // A screenshot must not read the user's window geometry or rules, nor add to their
+    // recent files: it documents what the shipped program shows.
+    QTemporaryDir screenshotSettings;
+    if (screenshot) {
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, screenshotSettings.path());
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, screenshotSettings.path());
+    }
+
+    std::shared_ptr<bt::KnowledgeBase> knowledge;
+    QStringList warnings;
+    try {
+        knowledge = bt::KnowledgeBase::loadDefault();
+    } catch (const std::exception& error) {
+        printError(QString::fromUtf8(error.what()));
+        return 1;
+    }
+    if (!screenshot) {
+        const QString userRules = userRulesFile();
+        if (!userRules.isEmpty()) {
+            try {
+                knowledge->addRulesFile(toPath(userRules));
+            } catch (const std::exception& error) {
+                // A broken personal file should not keep the program from starting.
+                warnings.append(QApplication::translate("main", "Your rules in %1 were not loaded: %2")
+                                    .arg(userRules, QString::fromUtf8(error.what())));
+            }
+        }
+    }
+    if (parser.isSet(rulesOption)) {
+        const QString rules = parser.value(rulesOption);
+        try {
+            knowledge->addRulesFile(toPath(rules));
+        } catch (const std::exception& error) {
+            // Asked for by name: fail loudly instead of diagnosing with other rules than requested.
+            printError(QApplication::translate("main", "cannot load rules from %1: %2")
+                           .arg(rules, QString::fromUtf8(error.what())));
+            return 2;
+        }
+    }
+    auto classifier = std::make_shared<const bt::Classifier>(knowledge);
+
+    MainWindow window(classifier);
+    if (screenshot)
+        return takeScreenshot(window, file, parser.value(screenshotOption));
+
+    window.show();
+    if (!file.isEmpty())
+        window.openFile(file);
+    for (const QString& warning : std::as_const(warnings)) {
+        printError(warning);
+        QMessageBox::warning(&window, QApplication::translate("main", "Bounce Triage"), warning);
+    }
+    return QApplication::exec();
+}

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+// Offscreen tests of the Diagnose flow: paste → debounce → diagnosis card → highlighted evidence.
+#include "classifier.h"
+#include "knowledge.h"
+#include "mainwindow.h"
+#include "utils/evidencespans.h"
+#include "utils/familycolors.h"
+#include "utils/uiresources.h"
+#include "views/diagnoseview.h"
+#include "widgets/diagnosiscard.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QDropEvent>
+#include <QFile>
+#include <QLabel>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSet>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUrl>
+
+#include <gtest/gtest.h>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+const QString kSpamhausReply = u"554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+                               "zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1"_s;
+const QString kUserUnknownReply = u"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown"_s;
+constexpr int kWaitMs = 3000;
+
+std::shared_ptr<const bt::Classifier> sharedClassifier()
+{
+    // Compiling the rules once is enough for every test.
+    static const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    return classifier;
+}
+
+QString qs(const std::string& text)
+{
+    return QString::fromStdString(text);
+}
+
+/// True when one of the editor's extra selections covers `needle` (case-insensitive), i.e. the
+/// needle's first occurrence lies within a highlighted range.
+bool highlightCovers(const DiagnoseView& view, const QString& needle)
+{
+    const QString text = view.text();
+    const qsizetype at = text.indexOf(needle, 0, Qt::CaseInsensitive);
+    if (at < 0)
+        return false;
+    const QList<QTextEdit::ExtraSelection> selections = view.evidenceSelections();
+    for (const QTextEdit::ExtraSelection& selection : selections) {
+        if (selection.cursor.selectionStart() <= at && selection.cursor.selectionEnd() >= at + needle.size())
+            return true;
+    }
+    return false;
+}
+
+class DiagnoseViewTest : public ::testing::Test
+{
+protected:
+    DiagnoseViewTest()
+        : view(sharedClassifier())
+    {
+        view.resize(1100, 700);
+        view.show();
+    }
+
+    /// Sets the text and waits for the debounced diagnosis.
+    void diagnose(const QString& text)
+    {
+        QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+        view.setText(text);
+        ASSERT_TRUE(spy.wait(kWaitMs));
+    }
+
+    DiagnoseView view;
+};
+
+} // namespace
+
+TEST_F(DiagnoseViewTest, PastedSpamhausBlockIsReputationAndSpamRelated)
+{
+    // The real flow: the reply is on the clipboard and pasted into the editor.
+    QApplication::clipboard()->setText(kSpamhausReply);
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    view.editor()->setFocus();
+    view.editor()->paste();
+    // Debounced: nothing is diagnosed in the same event-loop turn as the paste.
+    EXPECT_EQ(spy.count(), 0);
+    ASSERT_TRUE(spy.wait(kWaitMs));
+    EXPECT_EQ(spy.count(), 1);
+
+    ASSERT_TRUE(view.hasDiagnosis());
+    EXPECT_EQ(view.diagnosis().family, "reputation");
+    EXPECT_EQ(view.diagnosis().spamRelated, "yes");
+
+    const QString card = view.card()->plainText();
+    EXPECT_TRUE(card.contains(u"Family: reputation"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"Spam-related: yes"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"Spamhaus"_s)) << qPrintable(card);
+    EXPECT_TRUE(view.card()->spamRelatedText().contains(u"Spam-related: yes"_s));
+
+    // The blocklist is shown with a clickable delisting page.
+    const QLabel* blocklists = view.card()->blocklistsLabel();
+    EXPECT_TRUE(blocklists->isVisible());
+    EXPECT_TRUE(blocklists->openExternalLinks());
+    EXPECT_TRUE(blocklists->text().contains(u"Spamhaus"_s));
+    EXPECT_TRUE(blocklists->text().contains(u"<a href=\"http"_s)) << qPrintable(blocklists->text());
+
+    EXPECT_FALSE(view.evidenceSelections().isEmpty());
+    EXPECT_TRUE(highlightCovers(view, u"zen.spamhaus.org"_s));
+}
+
+TEST_F(DiagnoseViewTest, UserUnknownIsAddressAndSuppress)
+{
+    diagnose(kUserUnknownReply);
+    EXPECT_EQ(view.diagnosis().family, "address");
+    EXPECT_EQ(view.diagnosis().action, "suppress");
+    EXPECT_EQ(view.diagnosis().spamRelated, "no");
+    EXPECT_TRUE(view.diagnosis().hardBounce);
+
+    const QString card = view.card()->plainText();
+    EXPECT_TRUE(card.contains(u"Family: address"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"Action: suppress"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"Spam-related: no"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"Codes: 550 5.1.1"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"hard bounce"_s)) << qPrintable(card);
+}
+
+TEST_F(DiagnoseViewTest, StepsAreNumberedInOrder)
+{
+    diagnose(kSpamhausReply);
+    const bt::Diagnosis& d = view.diagnosis();
+    ASSERT_FALSE(d.steps.empty());
+    const QString card = view.card()->plainText();
+    qsizetype previous = -1;
+    for (std::size_t i = 0; i < d.steps.size(); ++i) {
+        const qsizetype at = card.indexOf(u"%1. %2"_s.arg(i + 1).arg(qs(d.steps[i])));
+        ASSERT_GT(at, previous) << "step " << i + 1 << " missing or out of order";
+        previous = at;
+    }
+    EXPECT_TRUE(view.card()->stepsText().contains(u"<ol"_s));
+}
+
+TEST_F(DiagnoseViewTest, CopyButtonPutsCardTextOnClipboard)
+{
+    diagnose(kSpamhausReply);
+    QApplication::clipboard()->clear();
+    auto* button = view.card()->findChild<QPushButton*>(u"copyButton"_s);
+    ASSERT_NE(button, nullptr);
+    ASSERT_TRUE(button->isEnabled());
+
+    QSignalSpy copied(view.card(), &DiagnosisCard::copied);
+    QTest::mouseClick(button, Qt::LeftButton);
+    EXPECT_EQ(copied.count(), 1);
+    const QString clipboard = QApplication::clipboard()->text();
+    EXPECT_EQ(clipboard, view.card()->plainText());
+    EXPECT_TRUE(clipboard.contains(u"Spam-related: yes"_s));
+    EXPECT_TRUE(clipboard.contains(kSpamhausReply)) << "the reply itself belongs in a ticket";
+}
+
+TEST_F(DiagnoseViewTest, NonAsciiBeforeTheReplyKeepsHighlightOnTheEvidence)
+{
+    // Multi-byte UTF-8 (two-, three- and four-byte sequences) before the reply: byte offsets
+    // and UTF-16 positions differ, and a wrong conversion highlights the wrong characters.
+    diagnose(u"Grüße — von 😀 André:\n"_s + kSpamhausReply);
+    ASSERT_EQ(view.diagnosis().family, "reputation");
+    const QList<QTextEdit::ExtraSelection> selections = view.evidenceSelections();
+    ASSERT_FALSE(selections.isEmpty());
+    for (qsizetype i = 0; i < selections.size(); ++i) {
+        const QString selected = selections[i].cursor.selectedText();
+        EXPECT_FALSE(selected.isEmpty());
+        EXPECT_TRUE(kSpamhausReply.contains(selected, Qt::CaseInsensitive)) << qPrintable(selected);
+    }
+    EXPECT_TRUE(highlightCovers(view, u"zen.spamhaus.org"_s));
+}
+
+TEST_F(DiagnoseViewTest, BundledSampleIsDiagnosed)
+{
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    ASSERT_TRUE(view.loadFile(btui::sampleBouncePath()));
+    ASSERT_TRUE(spy.wait(kWaitMs));
+    ASSERT_TRUE(view.hasDiagnosis());
+    const bt::Diagnosis& d = view.diagnosis();
+    // The sample is Gmail's 550-5.7.26 "sender is unauthenticated" (Sisimai: authfailure).
+    EXPECT_EQ(d.basicCode, 550);
+    EXPECT_EQ(d.enhancedCode, "5.7.26");
+    EXPECT_EQ(d.family, "auth");
+    EXPECT_FALSE(view.card()->isEmpty());
+    EXPECT_FALSE(view.card()->plainText().isEmpty());
+    EXPECT_FALSE(view.evidenceSelections().isEmpty()) << "evidence of a folded reply is found in the email";
+}
+
+TEST_F(DiagnoseViewTest, EmptyTextShowsNoDiagnosis)
+{
+    diagnose(kUserUnknownReply);
+    ASSERT_TRUE(view.hasDiagnosis());
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    view.clear();
+    EXPECT_GE(spy.count(), 1);
+    EXPECT_FALSE(view.hasDiagnosis());
+    EXPECT_TRUE(view.card()->isEmpty());
+    EXPECT_TRUE(view.card()->plainText().isEmpty());
+    EXPECT_TRUE(view.evidenceSelections().isEmpty());
+}
+
+TEST_F(DiagnoseViewTest, LoadFileFallsBackToLatin1AndNormalisesLineEndings)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"latin1.eml"_s);
+    QFile file(path);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    // "Réponse" in Latin-1 (0xE9 is not valid UTF-8 on its own), CRLF line endings.
+    file.write("Subject: R\xE9ponse\r\n\r\n");
+    file.write(kUserUnknownReply.toLatin1());
+    file.write("\r\n");
+    file.close();
+
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    ASSERT_TRUE(view.loadFile(path));
+    ASSERT_TRUE(spy.wait(kWaitMs));
+    EXPECT_TRUE(view.text().contains(u"Réponse"_s));
+    EXPECT_FALSE(view.text().contains(u'\r'));
+    EXPECT_EQ(view.diagnosis().family, "address");
+}
+
+TEST_F(DiagnoseViewTest, DroppedEmlFileIsLoadedNotPastedAsUrl)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"dropped.eml"_s);
+    QFile file(path);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.write(kUserUnknownReply.toUtf8());
+    file.close();
+
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    QWidget* target = view.editor()->viewport();
+    const QPoint at = target->rect().center();
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    EXPECT_TRUE(enter.isAccepted());
+
+    QSignalSpy loaded(&view, &DiagnoseView::fileLoaded);
+    QSignalSpy diagnosed(&view, &DiagnoseView::diagnosisChanged);
+    QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+    EXPECT_EQ(loaded.count(), 1);
+    ASSERT_TRUE(diagnosed.wait(kWaitMs));
+    EXPECT_EQ(view.text(), kUserUnknownReply) << "the file's text, not its URL";
+    EXPECT_EQ(view.diagnosis().family, "address");
+}
+
+TEST_F(DiagnoseViewTest, MissingFileReportsFailure)
+{
+    QSignalSpy failed(&view, &DiagnoseView::failed);
+    EXPECT_FALSE(view.loadFile(u"/nonexistent/bounce.eml"_s));
+    EXPECT_EQ(failed.count(), 1);
+}
+
+// locateEvidence on its own, with a hand-made diagnosis: a Diagnostic-Code folded over lines
+// comes back from the core joined with single spaces, so the evidence is not a verbatim slice.
+TEST(EvidenceSpansTest, FindsEvidenceAcrossFoldedLines)
+{
+    bt::Diagnosis d;
+    d.replyText = "550-5.7.26 This mail has been blocked because the sender is unauthenticated. "
+                  "550-5.7.26 Gmail requires all senders to authenticate";
+    const std::string words = "sender is unauthenticated. 550-5.7.26 Gmail";
+    const std::size_t start = d.replyText.find(words);
+    d.evidence.push_back({start, start + words.size(), "test"});
+
+    const QString pasted = u"Diagnostic-Code: smtp; 550-5.7.26 This mail has been blocked because the sender\n"
+                           "    is unauthenticated.\n    550-5.7.26 Gmail requires all senders to authenticate\n"_s;
+    const QByteArray utf8 = pasted.toUtf8();
+    const std::size_t offset = std::size_t(utf8.indexOf("550-5.7.26"));
+    const QList<btui::TextSpan> spans = btui::locateEvidence(pasted, utf8, offset, d);
+    ASSERT_EQ(spans.size(), 1);
+    EXPECT_EQ(pasted.mid(spans[0].start, spans[0].length), u"sender\n    is unauthenticated.\n    550-5.7.26 Gmail"_s);
+}
+
+TEST(EvidenceSpansTest, MapsUtf8OffsetsToUtf16)
+{
+    const QString text = u"aé😀b"_s; // 1 + 2 + 4 + 1 bytes; 1 + 1 + 2 + 1 UTF-16 units
+    const QByteArray utf8 = text.toUtf8();
+    EXPECT_EQ(btui::utf16Offset(utf8, 0), 0);
+    EXPECT_EQ(btui::utf16Offset(utf8, 1), 1);
+    EXPECT_EQ(btui::utf16Offset(utf8, 3), 2);
+    EXPECT_EQ(btui::utf16Offset(utf8, 7), 4);
+    EXPECT_EQ(btui::utf16Offset(utf8, 8), 5);
+    EXPECT_EQ(btui::utf16Offset(utf8, 100), text.size());
+
+    bt::Diagnosis d;
+    d.replyText = "x é 😀 zen.spamhaus.org";
+    const std::size_t start = d.replyText.find("zen");
+    d.evidence.push_back({start, d.replyText.size(), "test"});
+    const QString pasted = u"Grüße\n"_s + QString::fromStdString(d.replyText);
+    const QByteArray pastedUtf8 = pasted.toUtf8();
+    const QList<btui::TextSpan> spans
+        = btui::locateEvidence(pasted, pastedUtf8, std::size_t(pastedUtf8.indexOf('x')), d);
+    ASSERT_EQ(spans.size(), 1);
+    EXPECT_EQ(pasted.mid(spans[0].start, spans[0].length), u"zen.spamhaus.org"_s);
+}
+
+TEST(FamilyColorsTest, EveryFamilyHasItsOwnColour)
+{
+    const QList<QString>& families = btui::families();
+    EXPECT_EQ(families.size(), 13);
+    QSet<QRgb> colours;
+    for (const QString& family : families)
+        colours.insert(btui::familyColor(family).rgb());
+    EXPECT_EQ(colours.size(), families.size());
+    EXPECT_EQ(btui::familyColor(u"no-such-family"), btui::familyColor(u"unknown"));
+}
+
+TEST(MainWindowTest, ConstructsWithDiagnoseTabAndTheSample)
+{
+    MainWindow window(sharedClassifier());
+    window.show();
+    ASSERT_GE(window.tabs()->count(), 1);
+    EXPECT_EQ(window.tabs()->widget(0), window.diagnoseView());
+    EXPECT_EQ(window.tabs()->tabText(0).remove(u'&'), u"Diagnose"_s);
+
+    // Opens on the bundled sample, so a first start shows a real diagnosis.
+    DiagnoseView* view = window.diagnoseView();
+    if (!view->hasDiagnosis()) {
+        QSignalSpy spy(view, &DiagnoseView::diagnosisChanged);
+        ASSERT_TRUE(spy.wait(kWaitMs));
+    }
+    EXPECT_TRUE(view->hasDiagnosis());
+    EXPECT_EQ(view->diagnosis().enhancedCode, "5.7.26");
+    EXPECT_FALSE(window.statusBar()->currentMessage().isEmpty());
+}
+
+TEST(MainWindowTest, OpenedFilesGoToRecentFiles)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"reply.txt"_s);
+    QFile file(path);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.write(kUserUnknownReply.toUtf8());
+    file.close();
+
+    MainWindow window(sharedClassifier());
+    ASSERT_TRUE(window.openFile(path));
+    ASSERT_FALSE(window.recentFiles().isEmpty());
+    EXPECT_EQ(window.recentFiles().constFirst(), path);
+    EXPECT_FALSE(window.recentFiles().contains(btui::sampleBouncePath())) << "the sample is not a recent file";
+}
