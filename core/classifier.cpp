@@ -199,6 +199,26 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
 
 Classifier::~Classifier() = default;
 
+void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
+{
+    if (d.reason == reason)
+        return;
+    d.reason = std::string(reason);
+    d.family = std::string(familyOf(reason));
+    d.spamRelated = std::string(defaultSpamRelated(reason));
+    d.action = std::string(defaultAction(reason));
+    if (const auto* info = m_kb->reasonInfo(reason)) {
+        d.explanation = info->explanation;
+        d.steps = info->steps;
+    }
+    d.references.clear();
+    const char cls = !d.enhancedCode.empty() ? d.enhancedCode.front()
+        : d.basicCode                        ? static_cast<char>('0' + *d.basicCode / 100)
+                                             : '0';
+    d.hardBounce
+        = cls != '4' && cls != '2' && std::find(kHardReasons.begin(), kHardReasons.end(), reason) != kHardReasons.end();
+}
+
 Diagnosis Classifier::diagnoseText(std::string_view input) const
 {
     return diagnose(primaryReply(input));

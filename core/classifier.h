@@ -27,6 +27,10 @@ public:
 
     const KnowledgeBase& knowledge() const { return *m_kb; }
 
+    /// Sets the reason when the context decides it (an ARF report is a complaint, an expired
+    /// queue is expired): family, spam_related, action, explanation and steps follow it.
+    void applyReason(Diagnosis& d, std::string_view reason) const;
+
 private:
     struct Impl;
     std::shared_ptr<const KnowledgeBase> m_kb;

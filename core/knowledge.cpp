@@ -262,6 +262,7 @@ void KnowledgeBase::setReasons(std::string_view text, const std::string& origin)
         r.title = str(o, "title", at, true);
         r.explanation = str(o, "explanation", at, true);
         r.steps = strings(o, "steps", at);
+        r.derivedStatus = str(o, "derived_status", at);
         m_reasons.push_back(std::move(r));
     }
 }

@@ -25,6 +25,7 @@ struct ReasonInfo {
     std::string title; ///< short human phrase ("the mailbox does not exist")
     std::string explanation;
     std::vector<std::string> steps;
+    std::string derivedStatus; ///< "X.0.911": the status when a bounce carries no code
 };
 
 /// One classification rule as written in resources/rules/*.json.

@@ -166,7 +166,19 @@ int main(int argc, char* argv[])
             return 2;
         }
     }
-    auto classifier = std::make_shared<const bt::Classifier>(knowledge);
+    std::shared_ptr<const bt::Classifier> classifier;
+    try {
+        classifier = std::make_shared<const bt::Classifier>(knowledge);
+    } catch (const bt::KnowledgeError& error) {
+        // A pattern in a local rules file that RE2 rejects only shows up when compiling.
+        if (parser.isSet(rulesOption)) {
+            printError(QString::fromUtf8(error.what()));
+            return 2;
+        }
+        warnings.append(
+            QApplication::translate("main", "Your rules were not loaded: %1").arg(QString::fromUtf8(error.what())));
+        classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    }
 
     MainWindow window(classifier);
     if (screenshot)

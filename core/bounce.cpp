@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+#include "bounce.h"
+
+#include "formats/formats.h"
+#include "replyparser.h"
+#include "text.h"
+
+#include <algorithm>
+
+namespace bt
+{
+namespace
+{
+
+bool validStatus(std::string_view s)
+{
+    // c.s.d with c in 2/4/5: what RFC 3464's Status field must hold.
+    if (s.size() < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+        return false;
+    int dots = 0;
+    for (char c : s.substr(1)) {
+        if (c == '.')
+            ++dots;
+        else if (!text::isDigit(c))
+            return false;
+    }
+    return dots == 2;
+}
+
+std::string domainOf(std::string_view address)
+{
+    const auto at = address.rfind('@');
+    if (at == std::string_view::npos)
+        return {};
+    auto d = address.substr(at + 1);
+    while (!d.empty() && (d.back() == '>' || d.back() == '.' || text::isSpace(d.back())))
+        d.remove_suffix(1);
+    return text::toLower(d);
+}
+
+/// "v=1; a=rsa-sha256; d=example.com; s=sel1; …" → value of `tag`.
+std::string dkimTag(std::string_view sig, std::string_view tag)
+{
+    std::size_t pos = 0;
+    while (pos < sig.size()) {
+        auto end = sig.find(';', pos);
+        if (end == std::string_view::npos)
+            end = sig.size();
+        auto item = text::trim(sig.substr(pos, end - pos));
+        const auto eq = item.find('=');
+        if (eq != std::string_view::npos && text::trim(item.substr(0, eq)) == tag)
+            return std::string(text::trim(item.substr(eq + 1)));
+        pos = end + 1;
+    }
+    return {};
+}
+
+OriginalMessage originalOf(const Headers& h)
+{
+    OriginalMessage o;
+    o.from = h.get("From");
+    const auto fromAddrs = formats::findAddresses(o.from);
+    o.fromDomain = fromAddrs.empty() ? std::string() : domainOf(fromAddrs.front());
+    o.returnPath = formats::cleanAddress(h.get("Return-Path"));
+    o.to = h.get("To");
+    o.subject = h.get("Subject");
+    o.messageId = std::string(text::trim(h.get("Message-ID")));
+    o.date = h.get("Date");
+    const auto sig = h.get("DKIM-Signature");
+    o.dkimDomain = dkimTag(sig, "d");
+    o.dkimSelector = dkimTag(sig, "s");
+    o.authenticationResults = h.get("Authentication-Results");
+    o.listId = h.get("List-Id");
+    o.listUnsubscribe = h.get("List-Unsubscribe");
+    o.feedbackId = h.get("Feedback-ID");
+    for (const char* c : {"X-Campaign-ID", "X-Campaign", "X-Mailgun-Tag", "X-SES-Configuration-Set", "X-SMTPAPI",
+                          "X-MC-Tags", "X-Mailer-Campaign", "X-Job", "X-PM-Tag", "X-Mailjet-Campaign"}) {
+        if (auto v = h.get(c); !v.empty()) {
+            o.campaign = v;
+            break;
+        }
+    }
+    return o;
+}
+
+} // namespace
+
+BounceReader::BounceReader(std::shared_ptr<const Classifier> classifier)
+    : m_classifier(std::move(classifier))
+{
+}
+
+BounceOutcome BounceReader::read(std::string_view bytes) const
+{
+    BounceOutcome out;
+    const auto email = parseEmail(bytes);
+    if (!email) {
+        out.kind = "unreadable";
+        out.error = bytes.empty() ? "empty input" : "no e-mail message: no header lines found";
+        return out;
+    }
+    return read(*email);
+}
+
+std::string derivedStatusFor(const KnowledgeBase& kb, std::string_view reason, bool permanent)
+{
+    const auto* info = kb.reasonInfo(reason);
+    if (!info || info->derivedStatus.empty())
+        return {};
+    std::string s = info->derivedStatus;
+    s[0] = permanent ? '5' : '4';
+    return s;
+}
+
+BounceOutcome BounceReader::read(const Email& email) const
+{
+    BounceOutcome out;
+    BounceReport report;
+    for (const auto& f : formats::registry()) {
+        report = BounceReport {};
+        if (f.parse(email, report) && !report.recipients.empty())
+            break;
+        report.recipients.clear();
+    }
+    if (report.recipients.empty()) {
+        out.kind = "not_bounce";
+        out.error = "not a bounce: no delivery report, and no failed recipient or server reply in the text";
+        return out;
+    }
+    out.kind = report.kind;
+
+    OriginalMessage original;
+    if (email.original)
+        original = originalOf(*email.original);
+    else if (auto inl = formats::inlineOriginal(email.body))
+        original = originalOf(*inl);
+    const auto& kb = m_classifier->knowledge();
+    const std::string bounceDate = email.headers.get("Date");
+
+    for (const auto& r : report.recipients) {
+        BounceRecord rec;
+        rec.format = report.format;
+        rec.kind = report.kind;
+        rec.recipient = r.address;
+        rec.dsnAction = r.action.empty() ? (report.kind == "bounce" ? "failed" : std::string()) : r.action;
+        rec.remoteMta = r.remoteMta;
+        rec.reportingMta = report.reportingMta;
+        rec.envelopeSender = report.envelopeSender.empty() ? original.returnPath : report.envelopeSender;
+        rec.feedbackType = report.feedbackType;
+        rec.subject = email.headers.get("Subject");
+        rec.original = original;
+        for (const auto& d : {r.lastAttempt, report.arrivalDate, bounceDate}) {
+            rec.timestamp = isoTimestamp(d);
+            if (!rec.timestamp.empty())
+                break;
+        }
+
+        Reply reply = r.reply.empty() ? Reply {} : parseReply(r.reply);
+        if (reply.smtpStage.empty())
+            reply.smtpStage = r.command;
+        if (reply.remoteHost.empty())
+            reply.remoteHost = r.remoteMta;
+        Diagnosis d = m_classifier->diagnose(reply);
+        // A reply that names no cause: the text the MTA wrote around it often does.
+        if (d.reason == "undefined" && !r.context.empty()) {
+            Reply ctx = reply;
+            ctx.text = r.context;
+            Diagnosis dc = m_classifier->diagnose(ctx);
+            if (dc.reason != "undefined") {
+                dc.replyText = reply.text;
+                dc.evidence.clear(); // spans point into the context, not the reply
+                d = std::move(dc);
+            }
+        }
+        // The status: the report's own Status field, unless it is generic and the reply is precise.
+        std::string status = validStatus(r.status) ? r.status : std::string();
+        if (!reply.enhancedCode.empty() && validStatus(reply.enhancedCode)
+            && (status.empty() || (status.substr(1) == ".0.0" && reply.enhancedCode.substr(1) != ".0.0")))
+            status = reply.enhancedCode;
+        if (!r.reasonHint.empty())
+            m_classifier->applyReason(d, r.reasonHint);
+        if (d.reason == "undefined" && !status.empty()) {
+            // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
+            Reply withCode = reply;
+            withCode.enhancedCode = status;
+            Diagnosis ds = m_classifier->diagnose(withCode);
+            if (ds.reason != "undefined")
+                d = std::move(ds);
+        }
+        rec.basicCode = reply.basicCode;
+        const bool permanent = status.empty() ? (reply.basicCode ? *reply.basicCode >= 500 : rec.dsnAction != "delayed")
+                                              : status.front() == '5';
+        if (status.empty() && report.kind != "feedback" && report.kind != "auto_reply") {
+            status = derivedStatusFor(kb, d.reason, permanent);
+            rec.statusDerived = !status.empty();
+        }
+        rec.enhancedCode = status;
+        d.enhancedCode = status.empty() ? d.enhancedCode : status;
+        d.permanent = permanent;
+        rec.replyText = reply.text;
+        rec.diagnosis = std::move(d);
+        out.records.push_back(std::move(rec));
+    }
+    return out;
+}
+
+std::string derivedStatus(std::string_view reason, bool permanent)
+{
+    static const auto kb = KnowledgeBase::loadDefault();
+    return derivedStatusFor(*kb, reason, permanent);
+}
+
+} // namespace bt

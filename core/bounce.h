@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "classifier.h"
+#include "diagnosis.h"
+#include "email.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bt
+{
+
+/// One recipient as a bounce format reports it, before diagnosis.
+struct BounceRecipient {
+    std::string address; ///< Final-Recipient (or the address the text names)
+    std::string originalAddress; ///< Original-Recipient, when different
+    std::string action; ///< failed, delayed, delivered, relayed, expanded (RFC 3464 words)
+    std::string status; ///< enhanced status code the report states, e.g. 5.1.1
+    std::string reply; ///< the remote server's reply (Diagnostic-Code or the text's quote)
+    std::string remoteMta;
+    std::string lastAttempt; ///< RFC 5322 date as written
+    std::string command; ///< SMTP stage named by the text (RCPT TO, DATA …)
+    std::string reasonHint; ///< a reason the format itself states (e.g. expired when retries ran out)
+    std::string context; ///< the text block about this recipient: classified when the reply says nothing
+};
+
+/// What one format module found in one message.
+struct BounceReport {
+    std::string format; ///< "rfc3464", "qmail", "exim" …
+    std::string kind = "bounce"; ///< bounce, delayed, delivered, feedback, auto_reply
+    std::string reportingMta;
+    std::string arrivalDate;
+    std::string envelopeSender;
+    std::string feedbackType; ///< ARF Feedback-Type
+    std::vector<BounceRecipient> recipients;
+};
+
+/// Headers of the returned original message that triage needs.
+struct OriginalMessage {
+    std::string from, fromDomain, returnPath, to, subject, messageId, date;
+    std::string dkimDomain, dkimSelector, authenticationResults;
+    std::string listId, listUnsubscribe, feedbackId, campaign; ///< campaign: first of the common campaign headers
+};
+
+/// One diagnosed recipient of one message: the unit the CLI prints and the workspace stores.
+struct BounceRecord {
+    std::string format;
+    std::string kind;
+    std::string recipient;
+    std::string dsnAction;
+    std::optional<int> basicCode;
+    std::string enhancedCode;
+    bool statusDerived = false; ///< no code in the message: the status follows from the reason
+    std::string replyText;
+    Diagnosis diagnosis;
+    std::string remoteMta;
+    std::string reportingMta;
+    std::string timestamp; ///< ISO 8601 UTC
+    std::string envelopeSender;
+    std::string feedbackType;
+    std::string subject; ///< of the bounce message itself
+    OriginalMessage original;
+};
+
+/// Why a message gave no records: not a bounce, or unreadable.
+struct BounceOutcome {
+    std::vector<BounceRecord> records;
+    std::string kind; ///< bounce, delayed, delivered, feedback, auto_reply, not_bounce, unreadable
+    std::string error; ///< set when records is empty
+};
+
+/// Reads one message (bytes of an .eml or one mbox entry) into diagnosed records.
+class BounceReader
+{
+public:
+    explicit BounceReader(std::shared_ptr<const Classifier> classifier);
+    BounceOutcome read(std::string_view bytes) const;
+    /// The same for an already parsed email.
+    BounceOutcome read(const Email& email) const;
+
+private:
+    std::shared_ptr<const Classifier> m_classifier;
+};
+
+/// The status a reason implies when a message carries no code (Sisimai's convention:
+/// 5.0.911 userunknown, 4.0.947 expired …), so results stay comparable with its corpus.
+std::string derivedStatus(std::string_view reason, bool permanent);
+
+} // namespace bt

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+// The only file that talks to GMime: MIME structure, transfer encodings, charsets and encoded
+// words are GMime's job (robust on broken mail); the rest of the core sees plain C++ values.
+#include "email.h"
+
+#include "text.h"
+
+#include <gmime/gmime.h>
+
+#include <memory>
+#include <mutex>
+
+namespace bt
+{
+namespace
+{
+
+template<typename T> struct GUnref {
+    void operator()(T* p) const
+    {
+        if (p)
+            g_object_unref(p);
+    }
+};
+template<typename T> using GPtr = std::unique_ptr<T, GUnref<T>>;
+
+struct GFreeDeleter {
+    void operator()(char* p) const { g_free(p); }
+};
+using GString_ = std::unique_ptr<char, GFreeDeleter>;
+
+GMimeParserOptions* options()
+{
+    static GMimeParserOptions* opts = [] {
+        g_mime_init();
+        auto* o = g_mime_parser_options_new();
+        // Undeclared 8-bit text: try UTF-8 first, then what the corpus of Japanese carriers
+        // and Western mailers sends, ending with a charset that accepts every byte.
+        static const char* fallback[] = {"utf-8", "iso-2022-jp", "euc-jp", "shift_jis", "windows-1252", nullptr};
+        g_mime_parser_options_set_fallback_charsets(o, fallback);
+        g_mime_parser_options_set_rfc2047_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
+        g_mime_parser_options_set_address_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
+        g_mime_parser_options_set_parameter_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
+        return o;
+    }();
+    return opts;
+}
+
+bool validUtf8(std::string_view s)
+{
+    return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+}
+
+std::string decode8bit(std::string_view bytes)
+{
+    if (validUtf8(bytes))
+        return std::string(bytes);
+    GString_ out(g_mime_utils_decode_8bit(options(), bytes.data(), bytes.size()));
+    return out ? std::string(out.get()) : std::string();
+}
+
+Headers headersOf(GMimeObject* object)
+{
+    Headers h;
+    GMimeHeaderList* list = g_mime_object_get_header_list(object);
+    const int n = list ? g_mime_header_list_get_count(list) : 0;
+    for (int i = 0; i < n; ++i) {
+        GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
+        const char* name = g_mime_header_get_name(header);
+        const char* value = g_mime_header_get_value(header);
+        if (!name)
+            continue;
+        // GMime's value is unfolded and RFC 2047-decoded; collapse leftover runs of space.
+        h.fields.push_back({name, text::collapseSpace(decode8bit(value ? value : ""))});
+    }
+    return h;
+}
+
+std::string mimeType(GMimeObject* object)
+{
+    GMimeContentType* ct = g_mime_object_get_content_type(object);
+    if (!ct)
+        return "text/plain";
+    GString_ type(g_mime_content_type_get_mime_type(ct));
+    return type ? text::toLower(type.get()) : std::string("text/plain");
+}
+
+/// Transfer-decoded bytes of a leaf part.
+std::string partBytes(GMimePart* part)
+{
+    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+    if (!wrapper)
+        return {};
+    GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+    g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
+    GByteArray* array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    return array ? std::string(reinterpret_cast<const char*>(array->data), array->len) : std::string();
+}
+
+std::string partText(GMimePart* part)
+{
+    const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    return toUtf8(partBytes(part), charset ? charset : "");
+}
+
+/// HTML-only bounces (some Exchange and webmail NDRs): tags out, entities for the few that matter.
+std::string htmlToText(std::string_view html)
+{
+    std::string out;
+    out.reserve(html.size());
+    bool inTag = false;
+    for (std::size_t i = 0; i < html.size(); ++i) {
+        const char c = html[i];
+        if (inTag) {
+            if (c == '>')
+                inTag = false;
+            continue;
+        }
+        if (c == '<') {
+            inTag = true;
+            // Block-level tags become line breaks so replies stay on their own lines.
+            const auto rest = html.substr(i + 1, 4);
+            if (text::startsWithNoCase(rest, "br") || text::startsWithNoCase(rest, "p")
+                || text::startsWithNoCase(rest, "/p") || text::startsWithNoCase(rest, "div")
+                || text::startsWithNoCase(rest, "/div") || text::startsWithNoCase(rest, "tr")
+                || text::startsWithNoCase(rest, "li"))
+                out.push_back('\n');
+            continue;
+        }
+        if (c == '&') {
+            static constexpr std::pair<std::string_view, char> entities[]
+                = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
+            bool done = false;
+            for (const auto& [e, ch] : entities)
+                if (text::startsWithNoCase(html.substr(i), e)) {
+                    out.push_back(ch);
+                    i += e.size() - 1;
+                    done = true;
+                    break;
+                }
+            if (done)
+                continue;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+struct Walker {
+    Email& email;
+    std::string html;
+
+    void original(GMimeMessage* message)
+    {
+        if (!message || email.original)
+            return;
+        email.original = headersOf(GMIME_OBJECT(message));
+        if (GMimeObject* body = g_mime_message_get_body(message))
+            originalBody(body);
+    }
+
+    void originalBody(GMimeObject* object)
+    {
+        if (!email.originalBody.empty())
+            return;
+        if (GMIME_IS_MULTIPART(object)) {
+            auto* mp = GMIME_MULTIPART(object);
+            for (int i = 0; i < g_mime_multipart_get_count(mp) && email.originalBody.empty(); ++i)
+                originalBody(g_mime_multipart_get_part(mp, i));
+        } else if (GMIME_IS_PART(object) && mimeType(object).starts_with("text/")) {
+            email.originalBody = partText(GMIME_PART(object));
+        }
+    }
+
+    void walk(GMimeObject* object)
+    {
+        if (GMIME_IS_MULTIPART(object)) {
+            auto* mp = GMIME_MULTIPART(object);
+            const std::string type = mimeType(object);
+            if (type == "multipart/report" && email.reportType.empty()) {
+                const char* rt = g_mime_object_get_content_type_parameter(object, "report-type");
+                email.reportType = rt ? text::toLower(rt) : std::string();
+            }
+            for (int i = 0; i < g_mime_multipart_get_count(mp); ++i)
+                walk(g_mime_multipart_get_part(mp, i));
+            return;
+        }
+        if (GMIME_IS_MESSAGE_PART(object)) {
+            original(g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)));
+            return;
+        }
+        if (!GMIME_IS_PART(object))
+            return;
+        const std::string type = mimeType(object);
+        std::string content = partText(GMIME_PART(object));
+        if (type == "message/delivery-status" || type == "message/global-delivery-status")
+            email.deliveryStatus += content;
+        else if (type == "message/feedback-report")
+            email.feedbackReport += content;
+        else if (type == "text/rfc822-headers" || type == "text/rfc822-header") {
+            if (!email.original)
+                email.original = parseHeaderBlock(content);
+        } else if (type == "text/plain" || type == "text/enriched" || type == "message/disposition-notification") {
+            if (!email.body.empty())
+                email.body += "\n";
+            email.body += content;
+        } else if (type == "text/html") {
+            html += htmlToText(content);
+        }
+        email.parts.push_back({type, std::move(content)});
+    }
+};
+
+/// Skips an mbox "From " envelope line at the very top: it is not a header.
+std::string_view skipEnvelopeLine(std::string_view bytes)
+{
+    if (bytes.starts_with("From ")) {
+        const auto nl = bytes.find('\n');
+        bytes = nl == std::string_view::npos ? std::string_view() : bytes.substr(nl + 1);
+    }
+    return bytes;
+}
+
+/// GMime wants LF or CRLF; a file with bare CR line ends (old Mac) is normalised first.
+std::string normaliseLineEnds(std::string_view bytes)
+{
+    std::string out;
+    out.reserve(bytes.size());
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (bytes[i] == '\r') {
+            out.push_back('\n');
+            if (i + 1 < bytes.size() && bytes[i + 1] == '\n')
+                ++i;
+        } else {
+            out.push_back(bytes[i]);
+        }
+    }
+    return out;
+}
+
+GMimeMessage* construct(const std::string& data)
+{
+    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
+    GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+    g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+    return g_mime_parser_construct_message(parser.get(), options());
+}
+
+} // namespace
+
+std::string Headers::get(std::string_view name) const
+{
+    for (const auto& f : fields)
+        if (f.name.size() == name.size() && text::startsWithNoCase(f.name, name))
+            return f.value;
+    return {};
+}
+
+bool Headers::has(std::string_view name) const
+{
+    for (const auto& f : fields)
+        if (f.name.size() == name.size() && text::startsWithNoCase(f.name, name))
+            return true;
+    return false;
+}
+
+std::string toUtf8(std::string_view bytes, std::string_view charset)
+{
+    options(); // g_mime_init
+    if (!charset.empty()) {
+        const std::string cs(charset);
+        const char* iconvName = g_mime_charset_iconv_name(cs.c_str());
+        const bool isUtf8 = text::toLower(cs) == "utf-8" || text::toLower(cs) == "us-ascii";
+        if (!isUtf8 || !validUtf8(bytes)) {
+            gsize written = 0;
+            GError* error = nullptr;
+            GString_ out(g_convert(bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", iconvName, nullptr,
+                                   &written, &error));
+            if (error)
+                g_error_free(error);
+            if (out)
+                return std::string(out.get(), written);
+        }
+    }
+    return decode8bit(bytes);
+}
+
+std::optional<Email> parseEmail(std::string_view raw)
+{
+    const std::string data = normaliseLineEnds(skipEnvelopeLine(raw));
+    if (text::trim(data).empty())
+        return std::nullopt;
+    GPtr<GMimeMessage> message(construct(data));
+    if (!message)
+        return std::nullopt;
+    Email email;
+    email.headers = headersOf(GMIME_OBJECT(message.get()));
+    if (email.headers.fields.empty())
+        return std::nullopt;
+    Walker w {email, {}};
+    if (GMimeObject* body = g_mime_message_get_mime_part(message.get()))
+        w.walk(body);
+    if (text::trim(email.body).empty() && !w.html.empty())
+        email.body = std::move(w.html);
+    return email;
+}
+
+std::string isoTimestamp(std::string_view date)
+{
+    options();
+    const std::string d(text::trim(date));
+    if (d.empty())
+        return {};
+    GDateTime* parsed = g_mime_utils_header_decode_date(d.c_str());
+    if (!parsed)
+        return {};
+    GDateTime* utc = g_date_time_to_utc(parsed);
+    g_date_time_unref(parsed);
+    if (!utc)
+        return {};
+    GString_ out(g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ"));
+    g_date_time_unref(utc);
+    // GMime answers unreadable dates with the epoch: that is "unknown", not 1970.
+    if (!out || std::string_view(out.get()).starts_with("1970-01-01T00:00:00"))
+        return {};
+    return out.get();
+}
+
+Headers parseHeaderBlock(std::string_view text)
+{
+    std::string data = normaliseLineEnds(text::trim(text));
+    data += "\n\n";
+    GPtr<GMimeMessage> message(construct(data));
+    return message ? headersOf(GMIME_OBJECT(message.get())) : Headers {};
+}
+
+} // namespace bt

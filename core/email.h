@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bt
+{
+
+/// Header fields in order, values unfolded and decoded to UTF-8 (RFC 2047 words included).
+struct Headers {
+    struct Field {
+        std::string name;
+        std::string value;
+    };
+    std::vector<Field> fields;
+
+    /// First value of `name` (case-insensitive), empty when absent.
+    std::string get(std::string_view name) const;
+    bool has(std::string_view name) const;
+};
+
+/// A leaf part of the bounce (not of the returned message), decoded to UTF-8.
+struct EmailPart {
+    std::string contentType; ///< lower case "text/plain", "message/delivery-status" …
+    std::string text;
+};
+
+/// A bounce email as MIME sees it. Built by parseEmail(); everything after is plain C++.
+struct Email {
+    Headers headers;
+    std::vector<EmailPart> parts; ///< leaf parts of the bounce itself, in order
+    std::string body; ///< the human-readable text: text/plain parts (else text/html as text)
+    std::string deliveryStatus; ///< message/delivery-status (or global-delivery-status) text
+    std::string feedbackReport; ///< message/feedback-report text
+    std::optional<Headers> original; ///< headers of the returned message (message/rfc822, text/rfc822-headers)
+    std::string originalBody; ///< first text part of the returned message, when attached
+    std::string reportType; ///< report-type parameter of a multipart/report
+};
+
+/// Parses one message with GMime: charsets (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-7, windows-125x,
+/// KOI8-R, undeclared 8-bit), encoded words, transfer encodings, any line ending, an mbox
+/// "From " line at the top. Never throws on malformed mail; returns nullopt only when the
+/// bytes hold no message at all (empty or no header).
+std::optional<Email> parseEmail(std::string_view bytes);
+
+/// Parses a block of header lines (an inline copy of the returned message) the same way.
+Headers parseHeaderBlock(std::string_view text);
+
+/// An RFC 5322 date ("Thu, 24 Apr 2013 00:00:00 +0900") as ISO 8601 UTC ("2013-04-23T15:00:00Z");
+/// empty when it cannot be read.
+std::string isoTimestamp(std::string_view rfc5322Date);
+
+/// Converts bytes in `charset` to UTF-8; falls back to UTF-8 validation and common charsets.
+std::string toUtf8(std::string_view bytes, std::string_view charset);
+
+} // namespace bt

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// RFC 3834 auto-replies (vacation, out of office): the message was delivered; the person is away.
+#include "formats.h"
+#include "text.h"
+
+#include <array>
+
+namespace bt::formats
+{
+
+bool parseAutoReply(const Email& email, BounceReport& report)
+{
+    const auto& h = email.headers;
+    const auto autoSubmitted = text::toLower(h.get("Auto-Submitted"));
+    const auto subject = text::toLower(h.get("Subject"));
+    bool isAuto = autoSubmitted.starts_with("auto-replied") || h.has("X-Autoreply") || h.has("X-Autorespond")
+        || text::toLower(h.get("X-Auto-Response-Suppress")).find("all") != std::string::npos;
+    static constexpr std::array<std::string_view, 9> subjects
+        = {"auto reply",        "auto-reply",  "autoreply", "automatic reply", "out of office",
+           "out of the office", "autorespons", "vacation",  "away until"};
+    for (const auto s : subjects)
+        isAuto = isAuto || subject.find(s) != std::string::npos;
+    // A DSN or a complaint that also carries such a header is still a DSN or a complaint.
+    if (!isAuto || !email.deliveryStatus.empty() || email.reportType == "delivery-status")
+        return false;
+    if (text::toLower(h.get("From")).find("mailer-daemon") != std::string::npos)
+        return false;
+    report.format = "rfc3834";
+    report.kind = "auto_reply";
+    BounceRecipient r;
+    const auto from = findAddresses(h.get("From"));
+    r.address = from.empty() ? std::string() : from.front();
+    r.action = "delivered";
+    r.reasonHint = "vacation";
+    r.lastAttempt = h.get("Date");
+    report.recipients.push_back(std::move(r));
+    return true;
+}
+
+} // namespace bt::formats

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+// Exim's own bounce text (no RFC 3464 part). Falls through to the generic reader until written.
+#include "formats.h"
+
+namespace bt::formats
+{
+
+bool parseExim(const Email&, BounceReport&)
+{
+    return false;
+}
+
+} // namespace bt::formats
