@@ -20,6 +20,7 @@ packages=(
   libre2-dev                 # one-pass multi-pattern matching of the rules (RE2::Set)
   nlohmann-json3-dev         # rules, tables and CLI JSON
   libcli11-dev               # CLI parsing
+  libgmime-3.0-dev           # MIME and charsets of bounce emails
   libgtest-dev libgmock-dev libbenchmark-dev
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently
   xvfb xauth
