@@ -177,8 +177,18 @@ BounceOutcome BounceReader::read(const Email& email) const
         if (!reply.enhancedCode.empty() && validStatus(reply.enhancedCode)
             && (status.empty() || (status.substr(1) == ".0.0" && reply.enhancedCode.substr(1) != ".0.0")))
             status = reply.enhancedCode;
+        // Some MTAs state the code only in their own words ("(#5.5.0)"), not in the reply.
+        if (status.empty() && !r.context.empty()) {
+            const auto fromContext = parseReply(r.context).enhancedCode;
+            if (validStatus(fromContext))
+                status = fromContext;
+        }
         if (!r.reasonHint.empty())
             m_classifier->applyReason(d, r.reasonHint);
+        // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
+        // and a filter refused the message (Sisimai labels it so too).
+        if (d.reason == "userunknown" && (reply.smtpStage == "DATA" || r.command == "DATA"))
+            m_classifier->applyReason(d, "filtered");
         if (d.reason == "undefined" && !status.empty()) {
             // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
             Reply withCode = reply;
