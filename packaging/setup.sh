@@ -6,6 +6,7 @@
 #   bash packaging/setup.sh run     # build (release) and start the GUI on the bundled sample
 #   bash packaging/setup.sh test    # build (release) and run every test with ctest
 #   bash packaging/setup.sh build   # only install and build
+#   bash packaging/setup.sh fuzz    # also install clang and build the libFuzzer targets (tests/fuzz)
 set -euo pipefail
 
 mode=${1:-build}
@@ -25,6 +26,7 @@ packages=(
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently
   xvfb xauth
 )
+[ "$mode" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -39,11 +41,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake --preset release
-cmake --build --preset release -j "$jobs"
+preset=release
+[ "$mode" = fuzz ] && preset=fuzz
+cmake --preset "$preset"
+cmake --build --preset "$preset" -j "$jobs"
 
 case "$mode" in
-  build) ;;
+  build | fuzz) ;;
   test)
     QT_QPA_PLATFORM=offscreen ctest --preset release -j "$jobs"
     ;;
@@ -58,7 +62,7 @@ case "$mode" in
     echo "setup: no display here, so the app ran under Xvfb and saved its window to $shot"
     ;;
   *)
-    echo "usage: $0 [build|test|run]" >&2
+    echo "usage: $0 [build|test|run|fuzz]" >&2
     exit 2
     ;;
 esac

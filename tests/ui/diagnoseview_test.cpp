@@ -23,6 +23,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeWidget>
 #include <QUrl>
 
 #include <gtest/gtest.h>
@@ -119,6 +120,37 @@ TEST_F(DiagnoseViewTest, PastedSpamhausBlockIsReputationAndSpamRelated)
 
     EXPECT_FALSE(view.evidenceSelections().isEmpty());
     EXPECT_TRUE(highlightCovers(view, u"zen.spamhaus.org"_s));
+}
+
+TEST_F(DiagnoseViewTest, WholeBounceEmailListsEveryRecipientAndTheOriginal)
+{
+    // A real Postfix bounce from the corpus with two bounced recipients.
+    ASSERT_TRUE(view.loadFile(QStringLiteral(BT_SHARED_DIR "/corpus/sisimai/maildir/bsd/lhost-postfix-02.eml")));
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    ASSERT_TRUE(spy.wait(kWaitMs));
+    ASSERT_EQ(view.records().size(), 2u);
+    QTreeWidget* list = view.recipientList();
+    ASSERT_TRUE(list->isVisible());
+    ASSERT_EQ(list->topLevelItemCount(), 2);
+    const QString first = list->topLevelItem(0)->text(0);
+    const QString second = list->topLevelItem(1)->text(0);
+    EXPECT_NE(first, second);
+    EXPECT_EQ(QString::fromStdString(view.diagnosis().replyText), QString::fromStdString(view.records()[0].replyText));
+
+    // Selecting the second row shows that recipient's diagnosis.
+    list->setCurrentItem(list->topLevelItem(1));
+    EXPECT_EQ(QString::fromStdString(view.diagnosis().replyText), QString::fromStdString(view.records()[1].replyText));
+    EXPECT_EQ(view.card()->diagnosis().reason, view.records()[1].diagnosis.reason);
+
+    // The returned message's sender is shown, as plain text.
+    EXPECT_TRUE(view.originalText().contains(u"From: "_s)) << qPrintable(view.originalText());
+}
+
+TEST_F(DiagnoseViewTest, SingleReplyHidesTheRecipientList)
+{
+    diagnose(u"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown"_s);
+    EXPECT_TRUE(view.records().empty());
+    EXPECT_FALSE(view.recipientList()->isVisible());
 }
 
 TEST_F(DiagnoseViewTest, UserUnknownIsAddressAndSuppress)

@@ -78,3 +78,28 @@ QString droppedBounceFile(const QMimeData* mime)
 }
 
 } // namespace btui
+
+bool btui::looksLikeEmail(const QString& text)
+{
+    static const QStringList known
+        = {u"from"_s,       u"subject"_s,      u"received"_s, u"date"_s,        u"return-path"_s,
+           u"message-id"_s, u"mime-version"_s, u"to"_s,       u"delivered-to"_s};
+    int headers = 0;
+    bool named = false;
+    const QStringList lines = text.left(64 * 1024).split(u'\n');
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QString& line = lines[i];
+        if (i == 0 && line.startsWith(u"From "_s))
+            continue; // an mbox envelope line
+        if (line.trimmed().isEmpty())
+            break;
+        if (line.front().isSpace())
+            continue; // a folded header line
+        const qsizetype colon = line.indexOf(u':');
+        if (colon <= 0 || line.left(colon).contains(u' '))
+            return false;
+        ++headers;
+        named = named || known.contains(line.left(colon).toLower());
+    }
+    return headers >= 2 && named;
+}

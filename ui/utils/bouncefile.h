@@ -28,6 +28,10 @@ BounceFile readBounceFile(const QString& path);
 /// so a DOS file would otherwise show a blank line after every line.
 QString normalizeLineEndings(QString text);
 
+/// True when the text starts like a whole e-mail message (a header block with From, Subject,
+/// Received, Date …), so the e-mail reader should read it rather than the reply finder.
+bool looksLikeEmail(const QString& text);
+
 /// True for the names a bounce is saved under: *.eml and *.txt (case-insensitive).
 bool isBounceFileName(const QString& fileName);
 

@@ -13,10 +13,14 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFontDatabase>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QLabel>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QSplitter>
 #include <QTimer>
+#include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include <exception>
@@ -27,6 +31,7 @@ using namespace Qt::StringLiterals;
 DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWidget* parent)
     : QWidget(parent)
     , m_classifier(std::move(classifier))
+    , m_reader(m_classifier)
 {
     Q_ASSERT(m_classifier);
 
@@ -47,9 +52,45 @@ DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWi
     // The classifier (held by this view) owns the knowledge base, so it outlives the card.
     m_card->setKnowledge(&m_classifier->knowledge());
 
+    // A whole bounce email can name several recipients: one row each, the card follows the
+    // selected row. Hidden for a single reply, where it would only repeat the card.
+    m_recipients = new QTreeWidget(this);
+    m_recipients->setObjectName(u"recipientList"_s);
+    m_recipients->setRootIsDecorated(false);
+    m_recipients->setUniformRowHeights(true);
+    m_recipients->setHeaderLabels({tr("Recipient"), tr("Status"), tr("Reply code"), tr("Reason"), tr("Family")});
+    m_recipients->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_recipients->setMaximumHeight(140);
+    connect(m_recipients, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item)
+            selectRecord(m_recipients->indexOfTopLevelItem(item));
+    });
+    m_recipientsBox = new QGroupBox(tr("Bounced recipients"), this);
+    auto* recipientsLayout = new QVBoxLayout(m_recipientsBox);
+    recipientsLayout->addWidget(m_recipients);
+    m_recipientsBox->hide();
+
+    m_original = new QLabel(this);
+    m_original->setObjectName(u"originalMessage"_s);
+    // Shown as plain text: header values come from strangers' mail and are never rendered.
+    m_original->setTextFormat(Qt::PlainText);
+    m_original->setWordWrap(true);
+    m_original->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_originalBox = new QGroupBox(tr("Original message"), this);
+    auto* originalLayout = new QVBoxLayout(m_originalBox);
+    originalLayout->addWidget(m_original);
+    m_originalBox->hide();
+
+    auto* right = new QWidget(this);
+    auto* rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    rightLayout->addWidget(m_recipientsBox);
+    rightLayout->addWidget(m_card, 1);
+    rightLayout->addWidget(m_originalBox);
+
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->addWidget(m_editor);
-    m_splitter->addWidget(m_card);
+    m_splitter->addWidget(right);
     m_splitter->setStretchFactor(0, 1);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setChildrenCollapsible(false);
@@ -134,6 +175,10 @@ void DiagnoseView::diagnoseNow()
 {
     m_debounce->stop();
     const QString text = m_editor->toPlainText();
+    m_records.clear();
+    m_recipients->clear();
+    m_recipientsBox->hide();
+    m_originalBox->hide();
     if (text.trimmed().isEmpty()) {
         m_diagnosis = bt::Diagnosis {};
         m_hasDiagnosis = false;
@@ -144,10 +189,18 @@ void DiagnoseView::diagnoseNow()
         return;
     }
 
-    const QByteArray utf8 = text.toUtf8();
-    const std::string_view input(utf8.constData(), std::size_t(utf8.size()));
+    m_text = text;
+    m_utf8 = text.toUtf8();
+    const std::string_view input(m_utf8.constData(), std::size_t(m_utf8.size()));
     std::size_t replyOffset = 0;
     try {
+        // A whole bounce email (headers first) is read as one: every recipient, the original.
+        if (btui::looksLikeEmail(text))
+            m_records = m_reader.read(input).records;
+        if (!m_records.empty()) {
+            showRecords();
+            return;
+        }
         m_diagnosis = m_classifier->diagnoseText(input);
         replyOffset = bt::primaryReply(input).sourceOffset;
     } catch (const std::exception& error) {
@@ -157,10 +210,82 @@ void DiagnoseView::diagnoseNow()
         m_diagnosis.explanation = std::string("The classifier failed on this text: ") + error.what();
         Q_EMIT failed(tr("The classifier failed on this text: %1").arg(QString::fromUtf8(error.what())));
     }
+    showDiagnosis(replyOffset);
+}
+
+void DiagnoseView::showDiagnosis(std::size_t replyOffset)
+{
     m_hasDiagnosis = true;
     m_card->setDiagnosis(m_diagnosis);
-    highlightEvidence(text, utf8, replyOffset);
+    highlightEvidence(m_text, m_utf8, replyOffset);
     Q_EMIT diagnosisChanged();
+}
+
+void DiagnoseView::showRecords()
+{
+    const QSignalBlocker blocker(m_recipients);
+    for (const bt::BounceRecord& r : m_records) {
+        const auto* item = new QTreeWidgetItem(
+            m_recipients,
+            {QString::fromStdString(r.recipient.empty() ? std::string("(no address)") : r.recipient),
+             QString::fromStdString(r.enhancedCode), r.basicCode ? QString::number(*r.basicCode) : QString(),
+             QString::fromStdString(r.diagnosis.reason), QString::fromStdString(r.diagnosis.family)});
+        Q_UNUSED(item);
+    }
+    m_recipientsBox->setTitle(tr("Bounced recipients (%1)").arg(m_records.size()));
+    m_recipientsBox->setVisible(true);
+    const QString original = originalText();
+    m_original->setText(original);
+    m_originalBox->setVisible(!original.isEmpty());
+    m_recipients->setCurrentItem(m_recipients->topLevelItem(0));
+    selectRecord(0);
+}
+
+void DiagnoseView::selectRecord(int index)
+{
+    if (index < 0 || std::size_t(index) >= m_records.size())
+        return;
+    const bt::BounceRecord& r = m_records[std::size_t(index)];
+    m_diagnosis = r.diagnosis;
+    if (m_recipients->indexOfTopLevelItem(m_recipients->currentItem()) != index) {
+        const QSignalBlocker blocker(m_recipients);
+        m_recipients->setCurrentItem(m_recipients->topLevelItem(index));
+    }
+    // The evidence spans point into the reply text; find where that reply stands in the email.
+    std::size_t offset = 0;
+    if (!r.replyText.empty()) {
+        const QByteArray head
+            = QByteArray::fromStdString(r.replyText.substr(0, std::min<std::size_t>(24, r.replyText.size())));
+        const qsizetype at = m_utf8.indexOf(head);
+        offset = at < 0 ? 0 : std::size_t(at);
+    }
+    showDiagnosis(offset);
+}
+
+QString DiagnoseView::originalText() const
+{
+    if (m_records.empty())
+        return {};
+    const bt::OriginalMessage& o = m_records.front().original;
+    QStringList lines;
+    auto add = [&](const QString& label, const std::string& value) {
+        if (!value.empty())
+            lines.append(label + u": "_s + QString::fromStdString(value));
+    };
+    add(tr("From"), o.from);
+    add(tr("Return-Path"), o.returnPath);
+    add(tr("Envelope sender"),
+        m_records.front().envelopeSender != o.returnPath ? m_records.front().envelopeSender : std::string());
+    add(tr("Subject"), o.subject);
+    add(tr("Message-ID"), o.messageId);
+    add(tr("Date"), o.date);
+    if (!o.dkimDomain.empty())
+        add(tr("DKIM"), "d=" + o.dkimDomain + (o.dkimSelector.empty() ? std::string() : "; s=" + o.dkimSelector));
+    add(tr("Authentication-Results"), o.authenticationResults);
+    add(tr("List-Id"), o.listId);
+    add(tr("Feedback-ID"), o.feedbackId);
+    add(tr("Campaign"), o.campaign);
+    return lines.join(u'\n');
 }
 
 void DiagnoseView::highlightEvidence(const QString& text, const QByteArray& utf8, std::size_t replyOffset)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "bounce.h"
 #include "diagnosis.h"
 
 #include <QTextEdit>
@@ -12,6 +13,9 @@ class DiagnosisCard;
 class QPlainTextEdit;
 class QSplitter;
 class QTimer;
+class QTreeWidget;
+class QGroupBox;
+class QLabel;
 
 namespace bt
 {
@@ -47,6 +51,15 @@ public:
     /// Diagnoses now instead of waiting for the debounce.
     void diagnoseNow();
 
+    /// A whole bounce email gives one record per bounced recipient; a reply or NDR text none.
+    const std::vector<bt::BounceRecord>& records() const { return m_records; }
+    /// Shows the diagnosis of record `index` on the card and in the highlights.
+    void selectRecord(int index);
+    /// The list of recipients (visible only for a whole bounce email).
+    QTreeWidget* recipientList() const { return m_recipients; }
+    /// The returned original message's sender and authentication headers, as shown.
+    QString originalText() const;
+
     DiagnosisCard* card() const { return m_card; }
     QPlainTextEdit* editor() const { return m_editor; }
     /// The highlighted evidence in the editor.
@@ -76,8 +89,14 @@ private:
     void scheduleDiagnosis();
     void highlightEvidence(const QString& text, const QByteArray& utf8, std::size_t replyOffset);
     void replaceText(const QString& text);
+    void showRecords();
+    void showDiagnosis(std::size_t replyOffset);
 
     std::shared_ptr<const bt::Classifier> m_classifier;
+    bt::BounceReader m_reader;
+    std::vector<bt::BounceRecord> m_records;
+    QString m_text; // the text the records and the diagnosis were made from
+    QByteArray m_utf8;
     bt::Diagnosis m_diagnosis;
     bool m_hasDiagnosis = false;
     // Set when the text came from a file or setText(): the evidence may be far down a long
@@ -87,5 +106,9 @@ private:
     QSplitter* m_splitter = nullptr;
     QPlainTextEdit* m_editor = nullptr;
     DiagnosisCard* m_card = nullptr;
+    QGroupBox* m_recipientsBox = nullptr;
+    QTreeWidget* m_recipients = nullptr;
+    QGroupBox* m_originalBox = nullptr;
+    QLabel* m_original = nullptr;
     QTimer* m_debounce = nullptr;
 };
