@@ -158,6 +158,10 @@ BounceOutcome BounceReader::read(const Email& email) const
         Reply reply = r.reply.empty() ? Reply {} : parseReply(r.reply);
         if (reply.smtpStage.empty())
             reply.smtpStage = r.command;
+        // The stage is rarely in the Diagnostic-Code itself but often in the text around it
+        // ("… (in reply to end of DATA command)", Exim's "after RCPT TO:").
+        if (reply.smtpStage.empty() && !r.context.empty())
+            reply.smtpStage = primaryReply(r.context).smtpStage;
         if (reply.remoteHost.empty())
             reply.remoteHost = r.remoteMta;
         Diagnosis d = m_classifier->diagnose(reply);
@@ -187,8 +191,12 @@ BounceOutcome BounceReader::read(const Email& email) const
             m_classifier->applyReason(d, r.reasonHint);
         // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
         // and a filter refused the message (Sisimai labels it so too).
-        if (d.reason == "userunknown" && (reply.smtpStage == "DATA" || r.command == "DATA"))
+        if (d.reason == "userunknown" && reply.smtpStage == "DATA")
             m_classifier->applyReason(d, "filtered");
+        // A refusal at MAIL FROM is about the sender, whatever words it uses.
+        if (reply.smtpStage == "MAIL FROM"
+            && (d.reason == "undefined" || d.reason == "userunknown" || d.reason == "policyviolation"))
+            m_classifier->applyReason(d, "rejected");
         if (d.reason == "undefined" && !status.empty()) {
             // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
             Reply withCode = reply;
