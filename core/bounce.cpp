@@ -191,7 +191,7 @@ BounceOutcome BounceReader::read(const Email& email) const
             m_classifier->applyReason(d, r.reasonHint);
         // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
         // and a filter refused the message (Sisimai labels it so too).
-        if (d.reason == "userunknown" && reply.smtpStage == "DATA")
+        if (d.reason == "userunknown" && (reply.smtpStage == "DATA" || report.filteringGateway))
             m_classifier->applyReason(d, "filtered");
         // A refusal at MAIL FROM is about the sender, whatever words it uses.
         if (reply.smtpStage == "MAIL FROM"
@@ -206,6 +206,13 @@ BounceOutcome BounceReader::read(const Email& email) const
                 d = std::move(ds);
         }
         rec.basicCode = reply.basicCode;
+        // The reply code may stand only in the MTA's transcript around the reply.
+        if (!rec.basicCode && !r.context.empty()) {
+            const auto around = primaryReply(r.context);
+            if (around.basicCode && *around.basicCode >= 400
+                && (status.empty() || status.front() == static_cast<char>('0' + *around.basicCode / 100)))
+                rec.basicCode = around.basicCode;
+        }
         const bool permanent = status.empty() ? (reply.basicCode ? *reply.basicCode >= 500 : rec.dsnAction != "delayed")
                                               : status.front() == '5';
         if (status.empty() && report.kind != "feedback" && report.kind != "auto_reply") {

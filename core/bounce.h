@@ -36,6 +36,9 @@ struct BounceReport {
     std::string arrivalDate;
     std::string envelopeSender;
     std::string feedbackType; ///< ARF Feedback-Type
+    /// The report comes from a content-filtering gateway (McAfee, m-FILTER, MailFoundry…): its
+    /// "no such user" is the gateway's filter speaking, so it reads as filtered, not userunknown.
+    bool filteringGateway = false;
     std::vector<BounceRecipient> recipients;
 };
 
