@@ -85,6 +85,29 @@ OriginalMessage originalOf(const Headers& h)
 
 } // namespace
 
+void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& c)
+{
+    if (!c.hint.empty())
+        classifier.applyReason(d, c.hint);
+    const auto& stage = c.stage;
+    const bool beforeData = stage == "MAIL FROM" || stage == "EHLO" || stage == "HELO" || stage == "CONN"
+        || stage == "STARTTLS" || stage == "AUTH";
+    if (d.reason == "userunknown" && stage != "RCPT TO" && !beforeData) {
+        // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
+        // and a filter refused the message; a filtering gateway's "no such user" is its filter.
+        // Without a stage the words stand (most such rejections happen at RCPT).
+        if (stage == "DATA" || c.filteringGateway)
+            classifier.applyReason(d, "filtered");
+    }
+    // A refusal at MAIL FROM is about the sender, whatever words it uses.
+    if (stage == "MAIL FROM" && (d.reason == "undefined" || d.reason == "userunknown" || d.reason == "policyviolation"))
+        classifier.applyReason(d, "rejected");
+    // Refused before any envelope (at connect, HELO or EHLO) with no words that say why: the
+    // client itself is refused.
+    if (d.reason == "undefined" && (stage == "CONN" || stage == "HELO" || stage == "EHLO"))
+        classifier.applyReason(d, "blocked");
+}
+
 BounceReader::BounceReader(std::shared_ptr<const Classifier> classifier)
     : m_classifier(std::move(classifier))
 {
@@ -187,16 +210,10 @@ BounceOutcome BounceReader::read(const Email& email) const
             if (validStatus(fromContext))
                 status = fromContext;
         }
-        if (!r.reasonHint.empty())
-            m_classifier->applyReason(d, r.reasonHint);
-        // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
-        // and a filter refused the message (Sisimai labels it so too).
-        if (d.reason == "userunknown" && (reply.smtpStage == "DATA" || report.filteringGateway))
-            m_classifier->applyReason(d, "filtered");
-        // A refusal at MAIL FROM is about the sender, whatever words it uses.
-        if (reply.smtpStage == "MAIL FROM"
-            && (d.reason == "undefined" || d.reason == "userunknown" || d.reason == "policyviolation"))
-            m_classifier->applyReason(d, "rejected");
+        refineByContext(*m_classifier, d, {reply.smtpStage, r.reasonHint, report.filteringGateway});
+        // A local delivery program failed (Diagnostic-Code type X-Unix) and the words say no more.
+        if (d.reason == "undefined" && text::startsWithNoCase(text::trim(r.reply), "x-unix"))
+            m_classifier->applyReason(d, "mailererror");
         if (d.reason == "undefined" && !status.empty()) {
             // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
             Reply withCode = reply;
@@ -216,13 +233,17 @@ BounceOutcome BounceReader::read(const Email& email) const
         const bool permanent = status.empty() ? (reply.basicCode ? *reply.basicCode >= 500 : rec.dsnAction != "delayed")
                                               : status.front() == '5';
         if (status.empty() && report.kind != "feedback" && report.kind != "auto_reply") {
-            status = derivedStatusFor(kb, d.reason, permanent);
+            // Retries that ran out were temporary failures, however final the bounce is.
+            status = derivedStatusFor(kb, d.reason, d.reason == "expired" ? false : permanent);
             rec.statusDerived = !status.empty();
         }
         rec.enhancedCode = status;
         d.enhancedCode = status.empty() ? d.enhancedCode : status;
         d.permanent = permanent;
         rec.replyText = reply.text;
+        rec.reasonHint = r.reasonHint;
+        rec.filteringGateway = report.filteringGateway;
+        d.smtpStage = reply.smtpStage;
         rec.diagnosis = std::move(d);
         out.records.push_back(std::move(rec));
     }

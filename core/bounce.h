@@ -60,6 +60,9 @@ struct BounceRecord {
     bool statusDerived = false; ///< no code in the message: the status follows from the reason
     std::string replyText;
     Diagnosis diagnosis;
+    std::string reasonHint;       ///< the reason the format stated, if any (kept for re-diagnosis)
+    bool filteringGateway = false;
+    std::string smtpStage;
     std::string remoteMta;
     std::string reportingMta;
     std::string timestamp; ///< ISO 8601 UTC
@@ -88,6 +91,18 @@ public:
 private:
     std::shared_ptr<const Classifier> m_classifier;
 };
+
+/// What is known around a reply beyond its words.
+struct ReplyContext {
+    std::string_view stage;          ///< SMTP stage: "RCPT TO", "DATA", "MAIL FROM", "HELO" …
+    std::string_view hint;           ///< a reason the source itself states
+    bool filteringGateway = false;   ///< see BounceReport::filteringGateway
+};
+
+/// What the context says beyond the reply's words: a reason the source states, the SMTP stage
+/// ("user unknown" after DATA is a filter), a filtering gateway. Used when reading and again
+/// when a workspace is re-diagnosed, so both give the same verdict.
+void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& context);
 
 /// The status a reason implies when a message carries no code (Sisimai's convention:
 /// 5.0.911 userunknown, 4.0.947 expired …), so results stay comparable with its corpus.

@@ -1,13 +1,98 @@
 // SPDX-License-Identifier: MIT
-// Qmail's own bounce text (no RFC 3464 part). Falls through to the generic reader until written.
+// qmail-send's bounce text (qmail-send.c, and the netqmail/notqmail/s/qmail forks):
+//
+//   Hi. This is the qmail-send program at mx.example.jp.
+//   I'm afraid I wasn't able to deliver your message to the following addresses.
+//   This is a permanent error; I've given up. Sorry it didn't work out.
+//
+//   <kijitora@example.jp>:
+//   192.0.2.1 does not like recipient.
+//   Remote host said: 550 5.1.1 <kijitora@example.jp>... User Unknown
+//   Giving up on 192.0.2.1.
+//
+//   --- Below this line is a copy of the message.
+//
+// One "<addr>:" paragraph per recipient; qmail's own messages carry a status as "(#5.1.1)".
 #include "formats.h"
+#include "mtatext.h"
+#include "replyparser.h"
+#include "text.h"
 
 namespace bt::formats
 {
 
-bool parseQmail(const Email&, BounceReport&)
+bool parseQmail(const Email& email, BounceReport& report)
 {
-    return false;
+    const std::string_view body = email.body;
+    auto start = body.find("This is the qmail-send program at ");
+    if (start == std::string_view::npos)
+        start = body.find("I'm afraid I wasn't able to deliver your message to the following addresses");
+    if (start == std::string_view::npos)
+        return false;
+    auto human = body.substr(start);
+    human = bodyBeforeOriginal(human);
+    report.format = "qmail";
+
+    std::vector<BounceRecipient> out;
+    for (const auto& line : text::splitLines(human)) {
+        const auto t = line.text;
+        const auto trimmed = text::trim(t);
+        if (trimmed.starts_with("<") && trimmed.ends_with(">:") && trimmed.find('@') != std::string_view::npos) {
+            BounceRecipient r;
+            r.address = cleanAddress(trimmed.substr(1, trimmed.size() - 3));
+            r.action = "failed";
+            out.push_back(std::move(r));
+            continue;
+        }
+        if (out.empty())
+            continue;
+        if (trimmed.empty()) {
+            if (!out.back().context.empty())
+                out.back().context += "\n\n"; // paragraph closed; later text is not about it
+            continue;
+        }
+        if (out.back().context.ends_with("\n\n"))
+            continue;
+        out.back().context += std::string(trimmed) + "\n";
+    }
+    for (auto& r : out) {
+        while (r.context.ends_with("\n"))
+            r.context.pop_back();
+        const auto reply = primaryReply(r.context);
+        if (reply.basicCode || !reply.enhancedCode.empty()) {
+            r.reply = reply.text;
+            r.remoteMta = reply.remoteHost;
+        }
+        // qmail-remote: "Connected to 192.0.2.1 but sender was rejected." / "… does not like recipient."
+        if (r.context.find("does not like recipient") != std::string::npos)
+            r.command = "RCPT TO";
+        else if (r.context.find("but sender was rejected") != std::string::npos)
+            r.command = "MAIL FROM";
+        else if (r.context.find("but my name was rejected") != std::string::npos)
+            r.command = "HELO";
+        else if (r.context.find("failed on DATA command") != std::string::npos
+                 || r.context.find("failed after I sent the message") != std::string::npos)
+            r.command = "DATA";
+        // qmail's own words that state the reason.
+        if (!reply.basicCode) {
+            // A connection that never came up is the cause even when qmail also gave up on the queue.
+            if (r.context.find("this message has been in the queue too long") != std::string::npos
+                && r.context.find("wasn't able to establish an SMTP connection") == std::string::npos)
+                r.reasonHint = "expired";
+            else if (r.context.find("Sorry, I couldn't find any host named") != std::string::npos
+                     || r.context.find("Sorry, I couldn't find any host by that name") != std::string::npos)
+                r.reasonHint = "hostunknown";
+        }
+        // "(#5.1.1)" after qmail's sentence is qmail's status for this recipient.
+        const auto hash = r.context.find("(#");
+        if (hash != std::string::npos) {
+            const auto code = parseReply(std::string_view(r.context).substr(hash + 2, 8)).enhancedCode;
+            if (!code.empty())
+                r.status = mta::preferStatus(code, reply.enhancedCode, reply.basicCode);
+        }
+    }
+    report.recipients = std::move(out);
+    return !report.recipients.empty();
 }
 
 } // namespace bt::formats
