@@ -92,7 +92,10 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
     const auto& stage = c.stage;
     const bool beforeData = stage == "MAIL FROM" || stage == "EHLO" || stage == "HELO" || stage == "CONN"
         || stage == "STARTTLS" || stage == "AUTH";
-    if (d.reason == "userunknown" && stage != "RCPT TO" && !beforeData) {
+    // An explicit X.1.1 ("bad destination mailbox") or a source that says userunknown itself
+    // outweighs the stage.
+    const bool x11 = c.status.size() >= 5 && c.status.substr(1, 4) == ".1.1";
+    if (d.reason == "userunknown" && stage != "RCPT TO" && !beforeData && !x11 && c.hint != "userunknown") {
         // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
         // and a filter refused the message; a filtering gateway's "no such user" is its filter.
         // Without a stage the words stand (most such rejections happen at RCPT).
@@ -210,7 +213,7 @@ BounceOutcome BounceReader::read(const Email& email) const
             if (validStatus(fromContext))
                 status = fromContext;
         }
-        refineByContext(*m_classifier, d, {reply.smtpStage, r.reasonHint, report.filteringGateway});
+        refineByContext(*m_classifier, d, {reply.smtpStage, r.reasonHint, report.filteringGateway, status});
         // A local delivery program failed (Diagnostic-Code type X-Unix) and the words say no more.
         if (d.reason == "undefined" && text::startsWithNoCase(text::trim(r.reply), "x-unix"))
             m_classifier->applyReason(d, "mailererror");
@@ -233,8 +236,7 @@ BounceOutcome BounceReader::read(const Email& email) const
         const bool permanent = status.empty() ? (reply.basicCode ? *reply.basicCode >= 500 : rec.dsnAction != "delayed")
                                               : status.front() == '5';
         if (status.empty() && report.kind != "feedback" && report.kind != "auto_reply") {
-            // Retries that ran out were temporary failures, however final the bounce is.
-            status = derivedStatusFor(kb, d.reason, d.reason == "expired" ? false : permanent);
+            status = derivedStatusFor(kb, d.reason, r.temporary ? !*r.temporary : permanent);
             rec.statusDerived = !status.empty();
         }
         rec.enhancedCode = status;

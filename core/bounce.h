@@ -25,6 +25,9 @@ struct BounceRecipient {
     std::string lastAttempt; ///< RFC 5322 date as written
     std::string command; ///< SMTP stage named by the text (RCPT TO, DATA …)
     std::string reasonHint; ///< a reason the format itself states (e.g. expired when retries ran out)
+    /// The text states the failure class (Exim's "retry timeout exceeded", Gmail's "temporary
+    /// failure"): it decides the class of a status derived from the reason.
+    std::optional<bool> temporary;
     std::string context; ///< the text block about this recipient: classified when the reply says nothing
 };
 
@@ -60,7 +63,7 @@ struct BounceRecord {
     bool statusDerived = false; ///< no code in the message: the status follows from the reason
     std::string replyText;
     Diagnosis diagnosis;
-    std::string reasonHint;       ///< the reason the format stated, if any (kept for re-diagnosis)
+    std::string reasonHint; ///< the reason the format stated, if any (kept for re-diagnosis)
     bool filteringGateway = false;
     std::string smtpStage;
     std::string remoteMta;
@@ -94,9 +97,10 @@ private:
 
 /// What is known around a reply beyond its words.
 struct ReplyContext {
-    std::string_view stage;          ///< SMTP stage: "RCPT TO", "DATA", "MAIL FROM", "HELO" …
-    std::string_view hint;           ///< a reason the source itself states
-    bool filteringGateway = false;   ///< see BounceReport::filteringGateway
+    std::string_view stage; ///< SMTP stage: "RCPT TO", "DATA", "MAIL FROM", "HELO" …
+    std::string_view hint; ///< a reason the source itself states
+    bool filteringGateway = false; ///< see BounceReport::filteringGateway
+    std::string_view status; ///< the enhanced status the report gives beside the reply
 };
 
 /// What the context says beyond the reply's words: a reason the source states, the SMTP stage

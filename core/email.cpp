@@ -221,19 +221,43 @@ std::string_view skipEnvelopeLine(std::string_view bytes)
     return bytes;
 }
 
-/// GMime wants LF or CRLF; a file with bare CR line ends (old Mac) is normalised first.
+/// True for "boundary=…", "charset=…": a Content-Type parameter that some mailers put on the
+/// next line without indenting it, which ends the header for a strict parser.
+bool bareParameterLine(std::string_view line)
+{
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0 || eq > 20)
+        return false;
+    for (char c : line.substr(0, eq))
+        if (!(text::isAlpha(c) || c == '-' || c == '*'))
+            return false;
+    return true;
+}
+
+/// GMime wants LF or CRLF; a file with bare CR line ends (old Mac) is normalised first, and a
+/// header parameter continued without indentation gets the indentation it lacks.
 std::string normaliseLineEnds(std::string_view bytes)
 {
     std::string out;
     out.reserve(bytes.size());
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        if (bytes[i] == '\r') {
-            out.push_back('\n');
-            if (i + 1 < bytes.size() && bytes[i + 1] == '\n')
-                ++i;
-        } else {
-            out.push_back(bytes[i]);
-        }
+    std::size_t lineStart = 0;
+    bool previousEndsWithSemicolon = false;
+    for (std::size_t i = 0; i <= bytes.size(); ++i) {
+        const bool end = i == bytes.size();
+        if (!end && bytes[i] != '\r' && bytes[i] != '\n')
+            continue;
+        const auto line = bytes.substr(lineStart, i - lineStart);
+        if (previousEndsWithSemicolon && bareParameterLine(line))
+            out.push_back('\t');
+        out.append(line);
+        const auto trimmed = text::trim(line);
+        previousEndsWithSemicolon = !trimmed.empty() && trimmed.back() == ';';
+        if (end)
+            break;
+        out.push_back('\n');
+        if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n')
+            ++i;
+        lineStart = i + 1;
     }
     return out;
 }

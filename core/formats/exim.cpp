@@ -206,6 +206,9 @@ bool parseExim(const Email& email, BounceReport& report)
             for (const auto& own : kOwn) {
                 if (b.text.find(own.words) != std::string::npos) {
                     r.reasonHint = std::string(own.reason);
+                    // Exim gives up on addresses whose last errors were temporary.
+                    if (r.reasonHint == "expired")
+                        r.temporary = true;
                     break;
                 }
             }
