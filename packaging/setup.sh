@@ -22,6 +22,7 @@ packages=(
   nlohmann-json3-dev         # rules, tables and CLI JSON
   libcli11-dev               # CLI parsing
   libgmime-3.0-dev           # MIME and charsets of bounce emails
+  libcsv-dev                 # streaming CSV reader for ESP exports (quoted newlines, any delimiter)
   libgtest-dev libgmock-dev libbenchmark-dev
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently
   xvfb xauth

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // bouncetriage-cli: the command-line entry point. All logic lives in core/; this file only
 // parses arguments, reads input and prints.
+#include "analysis.h"
 #include "bounce.h"
 #include "classifier.h"
+#include "importer.h"
 #include "json.h"
 #include "knowledge.h"
 #include "mailsource.h"
@@ -12,8 +14,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 namespace
 {
@@ -131,6 +135,142 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
     return 0;
 }
 
+/// A one-line progress bar on a terminal's stderr; silent when stderr is not a terminal.
+class TerminalProgress : public bt::ImportObserver
+{
+public:
+    explicit TerminalProgress(std::string name)
+        : m_name(std::move(name))
+        , m_tty(::isatty(2))
+    {
+    }
+    void progress(std::uint64_t done, std::uint64_t total) override
+    {
+        if (!m_tty || total == 0)
+            return;
+        const int pct = static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total));
+        const int width = 30;
+        std::string bar(static_cast<std::size_t>(pct * width / 100), '#');
+        bar.resize(width, '.');
+        std::cerr << "\r" << m_name.substr(0, 40) << " [" << bar << "] " << pct << "%" << std::flush;
+    }
+    void done()
+    {
+        if (m_tty)
+            std::cerr << "\r" << std::string(80, ' ') << "\r" << std::flush;
+    }
+
+private:
+    std::string m_name;
+    bool m_tty;
+};
+
+int runImport(const bt::Classifier& classifier, const std::string& workspace, const std::string& profilePath,
+              const std::vector<std::string>& paths, bool json)
+{
+    bt::Workspace ws(workspace);
+    std::optional<bt::CsvProfile> profile;
+    if (!profilePath.empty())
+        profile = bt::CsvProfile::load(profilePath);
+    std::int64_t imported = 0;
+    bool anyError = false;
+    for (const auto& p : paths) {
+        TerminalProgress progress(p);
+        const auto r = bt::importPath(ws, p, classifier, &progress, profile ? &*profile : nullptr);
+        progress.done();
+        imported += r.counts.imported + r.counts.duplicate;
+        anyError = anyError || !r.error.empty();
+        if (json) {
+            nlohmann::ordered_json j;
+            j["file"] = r.file;
+            j["format"] = r.format.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.format);
+            j["read"] = r.counts.read;
+            j["imported"] = r.counts.imported;
+            j["rejected"] = r.counts.rejected;
+            j["duplicate"] = r.counts.duplicate;
+            if (!r.error.empty())
+                j["error"] = r.error;
+            if (r.cancelled)
+                j["cancelled"] = true;
+            std::cout << j.dump() << '\n';
+        } else {
+            if (!r.error.empty())
+                std::cerr << "bouncetriage-cli: " << r.error << '\n';
+            std::cout << r.file << " (" << (r.format.empty() ? "unknown format" : r.format) << "): read "
+                      << r.counts.read << ", imported " << r.counts.imported << ", rejected " << r.counts.rejected
+                      << ", duplicate " << r.counts.duplicate << '\n';
+            if (r.counts.rejected > 0)
+                for (const auto& rej : ws.rejects(r.importId))
+                    std::cout << "  rejected: " << rej.reason << '\n';
+        }
+    }
+    // Rejected rows are not a failure; nothing importable at all is.
+    return imported > 0 || !anyError ? 0 : 1;
+}
+
+int runReport(const std::string& workspace, const std::string& by, bool json)
+{
+    bt::Workspace ws(workspace);
+    const auto rows = bt::groupReport(ws, *bt::groupByFromString(by));
+    if (json) {
+        for (const auto& r : rows) {
+            nlohmann::ordered_json j;
+            j["key"] = r.key;
+            j["bounces"] = r.bounces;
+            j["deferrals"] = r.deferrals;
+            j["deliveries"] = r.deliveries;
+            j["complaints"] = r.complaints;
+            j["rate"] = r.rate;
+            j["rate_basis"] = r.rateBasis;
+            j["level"] = r.level.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.level);
+            j["families"] = r.families;
+            j["lifted_later"] = r.liftedLater;
+            std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        }
+        return 0;
+    }
+    std::cout << std::left << std::setw(40) << by << std::right << std::setw(9) << "bounces" << std::setw(11)
+              << "delivered" << std::setw(9) << "rate" << std::setw(7) << "level"
+              << "  families\n";
+    for (const auto& r : rows) {
+        std::string fam;
+        for (const auto& [f, n] : r.families)
+            fam += (fam.empty() ? "" : ", ") + f + " " + std::to_string(n);
+        std::ostringstream rate;
+        rate << std::fixed << std::setprecision(1) << 100 * r.rate << (r.rateBasis == "share" ? "%*" : "%");
+        std::cout << std::left << std::setw(40) << r.key.substr(0, 39) << std::right << std::setw(9) << r.bounces
+                  << std::setw(11) << r.deliveries << std::setw(9) << rate.str() << std::setw(7) << r.level << "  "
+                  << fam << '\n';
+    }
+    if (!rows.empty() && rows.front().rateBasis == "share")
+        std::cout << "* no deliveries in this workspace: the rate is each group's share of all bounces\n";
+    return 0;
+}
+
+/// RFC 4180 quoting for one CSV field.
+std::string csvField(const std::string& s)
+{
+    if (s.find_first_of(",\"\r\n") == std::string::npos)
+        return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"')
+            out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+int runSuppressions(const std::string& workspace)
+{
+    bt::Workspace ws(workspace);
+    std::cout << "address,reason,last_reply,last_seen\r\n";
+    for (const auto& s : bt::suppressions(ws))
+        std::cout << csvField(s.address) << ',' << csvField(s.reason) << ',' << csvField(s.lastReply) << ','
+                  << csvField(s.lastSeen) << "\r\n";
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -157,6 +297,28 @@ int main(int argc, char** argv)
     parse->add_flag("--json", parseJson, "Print JSON Lines");
     parse->add_option("paths", parsePaths, "Files, folders or mbox files")->required();
 
+    auto* importCmd = app.add_subcommand("import", "Import bounce emails, ESP exports or MTA logs into a workspace");
+    std::string workspacePath, profilePath;
+    bool importJson = false;
+    std::vector<std::string> importPaths;
+    importCmd->add_option("--workspace", workspacePath, "Workspace file (created if missing)")->required();
+    importCmd->add_option("--profile", profilePath, "Column profile (JSON) for a CSV no importer knows")
+        ->check(CLI::ExistingFile);
+    importCmd->add_flag("--json", importJson, "One JSON object per input");
+    importCmd->add_option("paths", importPaths, "Files or folders")->required();
+
+    auto* reportCmd = app.add_subcommand("report", "Bounces, rate and level per group");
+    std::string reportWorkspace, reportBy = "provider";
+    bool reportJson = false;
+    reportCmd->add_option("--workspace", reportWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+    reportCmd->add_option("--by", reportBy, "provider|domain|ip|campaign|template|family|day|hour")
+        ->check(CLI::IsMember({"provider", "domain", "ip", "campaign", "template", "family", "day", "hour"}));
+    reportCmd->add_flag("--json", reportJson, "JSON Lines, one group per line");
+
+    auto* suppressCmd = app.add_subcommand("suppressions", "CSV of addresses to stop mailing");
+    std::string suppressWorkspace;
+    suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+
     CLI11_PARSE(app, argc, argv);
 
     std::shared_ptr<bt::KnowledgeBase> kb;
@@ -175,6 +337,16 @@ int main(int argc, char** argv)
 
     if (*parse)
         return runParse(*classifier, parsePaths, parseJson);
+    try {
+        if (*importCmd)
+            return runImport(*classifier, workspacePath, profilePath, importPaths, importJson);
+        if (*reportCmd)
+            return runReport(reportWorkspace, reportBy, reportJson);
+        if (*suppressCmd)
+            return runSuppressions(suppressWorkspace);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
 
     std::ifstream file;
     std::istream* in = &std::cin;

@@ -9,7 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-namespace {
+namespace
+{
 
 const std::string kJapanese = "\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93"
                               "\xe3\x81\xa7\xe3\x81\x97\xe3\x81\x9f"; // 配信できませんでした in UTF-8
@@ -41,7 +42,11 @@ TEST(Email, DecodesDeclaredCharsets)
         {"Shift_JIS", "\x94z\x90M\x82\xc5\x82\xab\x82\xdc\x82\xb9\x82\xf1\x82\xc5\x82\xb5\x82\xbd", kJapanese},
         {"UTF-7", "+kU1P4TBnME0wfjBbMJMwZzBXMF8-", kJapanese},
         {"KOI8-R", "\xf0\xd2\xc9\xd7\xc5\xd4", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
-        {"windows-1252", "Gr\xfc\xdf" "e", "Gr\xc3\xbc\xc3\x9f" "e"},
+        {"windows-1252",
+         "Gr\xfc\xdf"
+         "e",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e"},
     };
     for (const auto& c : cases) {
         const auto e = bt::parseEmail(message(std::string("text/plain; charset=") + c.charset, c.bytes));
@@ -52,15 +57,20 @@ TEST(Email, DecodesDeclaredCharsets)
 
 TEST(Email, UndeclaredEightBitBecomesValidUtf8)
 {
-    const auto e = bt::parseEmail("From: x@example.jp\nSubject: t\n\nUser unknown: Gr\xfc\xdf" "e\n");
+    const auto e = bt::parseEmail("From: x@example.jp\nSubject: t\n\nUser unknown: Gr\xfc\xdf"
+                                  "e\n");
     ASSERT_TRUE(e);
     EXPECT_NE(e->body.find("User unknown"), std::string::npos);
-    EXPECT_NE(e->body.find("Gr\xc3\xbc\xc3\x9f" "e"), std::string::npos) << e->body;
+    EXPECT_NE(e->body.find("Gr\xc3\xbc\xc3\x9f"
+                           "e"),
+              std::string::npos)
+        << e->body;
 }
 
 TEST(Email, EncodedWordsInHeaders)
 {
-    const auto e = bt::parseEmail("From: x@example.jp\nSubject: =?ISO-2022-JP?B?GyRCR1s/LiRHJC0kXiQ7JHMkRyQ3JD8bKEI=?=\n\nx\n");
+    const auto e
+        = bt::parseEmail("From: x@example.jp\nSubject: =?ISO-2022-JP?B?GyRCR1s/LiRHJC0kXiQ7JHMkRyQ3JD8bKEI=?=\n\nx\n");
     ASSERT_TRUE(e);
     EXPECT_EQ(e->headers.get("subject"), kJapanese);
 }
@@ -76,7 +86,8 @@ TEST(Email, AllLineEndingsGiveTheSameResult)
         cr += c == '\n' ? '\r' : c;
     }
     const bt::BounceReader reader(std::make_shared<bt::Classifier>(bt::KnowledgeBase::loadDefault()));
-    for (const std::string* text : {&lf, static_cast<const std::string*>(&crlf), static_cast<const std::string*>(&cr)}) {
+    for (const std::string* text :
+         {&lf, static_cast<const std::string*>(&crlf), static_cast<const std::string*>(&cr)}) {
         const auto out = reader.read(*text);
         ASSERT_EQ(out.records.size(), 1u) << out.error;
         EXPECT_EQ(out.records[0].recipient, "kijitora@example.jp");

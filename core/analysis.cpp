@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// The query layer the CLI's report and the UI's charts share: SQL does the grouping.
+#include "analysis.h"
+
+namespace bt
+{
+namespace
+{
+
+const char* keyExpression(GroupBy by)
+{
+    switch (by) {
+    case GroupBy::Provider:
+        return "e.provider";
+    case GroupBy::Domain:
+        return "e.recipient_domain";
+    case GroupBy::Ip:
+        return "e.sending_ip";
+    case GroupBy::Campaign:
+        return "e.campaign";
+    case GroupBy::Template:
+        return "t.text";
+    case GroupBy::Family:
+        return "e.family";
+    case GroupBy::Day:
+        return "substr(e.timestamp, 1, 10)";
+    case GroupBy::Hour:
+        return "substr(e.timestamp, 1, 13)";
+    }
+    return "e.provider";
+}
+
+} // namespace
+
+std::optional<GroupBy> groupByFromString(std::string_view s)
+{
+    static const std::pair<std::string_view, GroupBy> names[]
+        = {{"provider", GroupBy::Provider}, {"domain", GroupBy::Domain},     {"ip", GroupBy::Ip},
+           {"campaign", GroupBy::Campaign}, {"template", GroupBy::Template}, {"family", GroupBy::Family},
+           {"day", GroupBy::Day},           {"hour", GroupBy::Hour}};
+    for (const auto& [n, g] : names)
+        if (n == s)
+            return g;
+    return std::nullopt;
+}
+
+std::string levelOf(double rate)
+{
+    if (rate > 0.03)
+        return "act";
+    if (rate >= 0.01)
+        return "watch";
+    return "low";
+}
+
+std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
+{
+    auto& db = ws.db();
+    const std::string key = std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
+    const std::string from = " FROM events e LEFT JOIN templates t ON t.id = e.template_id ";
+
+    std::int64_t totalBounces = 0, totalDeliveries = 0;
+    {
+        auto st = db.prepare("SELECT SUM(event_type = 'bounce'), SUM(event_type = 'delivered') FROM events");
+        if (st.step()) {
+            totalBounces = st.int64(0);
+            totalDeliveries = st.int64(1);
+        }
+    }
+    const bool sent = totalDeliveries > 0;
+
+    std::vector<GroupRow> rows;
+    std::map<std::string, std::size_t> index;
+    {
+        auto st = db.prepare("SELECT " + key
+                             + " AS k, SUM(e.event_type = 'bounce'), SUM(e.event_type = 'deferral'), "
+                               "SUM(e.event_type = 'delivered'), SUM(e.event_type = 'complaint')"
+                             + from + "GROUP BY k ORDER BY 2 DESC, 1");
+        while (st.step()) {
+            GroupRow r;
+            r.key = st.text(0);
+            r.bounces = st.int64(1);
+            r.deferrals = st.int64(2);
+            r.deliveries = st.int64(3);
+            r.complaints = st.int64(4);
+            if (sent) {
+                const auto denom = r.bounces + r.deliveries;
+                r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
+                r.rateBasis = "sent";
+                r.level = levelOf(r.rate);
+            } else {
+                r.rate = totalBounces ? static_cast<double>(r.bounces) / static_cast<double>(totalBounces) : 0.0;
+                r.rateBasis = "share";
+            }
+            index[r.key] = rows.size();
+            rows.push_back(std::move(r));
+        }
+    }
+    {
+        auto st = db.prepare("SELECT " + key + " AS k, COALESCE(e.family, 'unknown'), COUNT(*)" + from
+                             + "WHERE e.event_type = 'bounce' GROUP BY k, 2");
+        while (st.step())
+            if (auto it = index.find(st.text(0)); it != index.end())
+                rows[it->second].families[st.text(1)] = st.int64(2);
+    }
+    {
+        // A policy or reputation rejection followed, later, by a delivery to the same domain:
+        // the block was lifted (or never applied to everyone).
+        auto st = db.prepare("SELECT " + key + " AS k, COUNT(*)" + from
+                             + "WHERE e.event_type = 'bounce' AND e.family IN ('policy', 'reputation') "
+                               "AND EXISTS (SELECT 1 FROM events d WHERE d.event_type = 'delivered' "
+                               "AND d.recipient_domain = e.recipient_domain AND d.timestamp > e.timestamp) "
+                               "GROUP BY k");
+        while (st.step())
+            if (auto it = index.find(st.text(0)); it != index.end())
+                rows[it->second].liftedLater = st.int64(1);
+    }
+    return rows;
+}
+
+std::vector<Suppression> suppressions(Workspace& ws)
+{
+    std::vector<Suppression> out;
+    // The latest qualifying event per address; complaints always, address failures when permanent.
+    auto st = ws.db().prepare(
+        "SELECT lower(recipient), reason, COALESCE(reply_text, ''), MAX(COALESCE(timestamp, '')) FROM events "
+        "WHERE recipient IS NOT NULL AND ((event_type = 'bounce' AND family = 'address' AND hard_bounce = 1) "
+        "OR event_type = 'complaint' OR reason = 'feedback') GROUP BY lower(recipient) ORDER BY 1");
+    while (st.step())
+        out.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
+    return out;
+}
+
+} // namespace bt

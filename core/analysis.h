@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "workspace.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bt
+{
+
+enum class GroupBy { Provider, Domain, Ip, Campaign, Template, Family, Day, Hour };
+/// "provider", "domain", "ip", "campaign", "template", "family", "day", "hour".
+std::optional<GroupBy> groupByFromString(std::string_view s);
+
+/// One group of a report: where the bounces concentrate.
+struct GroupRow {
+    std::string key; ///< "(none)" when the field is empty
+    std::int64_t bounces = 0;
+    std::int64_t deferrals = 0;
+    std::int64_t deliveries = 0;
+    std::int64_t complaints = 0;
+    double rate = 0; ///< 0..1
+    std::string rateBasis; ///< "sent": bounces ÷ (bounces + deliveries); "share": of all bounces
+    std::string level; ///< low, watch, act (vocabulary.md); empty for a share
+    std::map<std::string, std::int64_t> families; ///< bounces per family
+    std::int64_t liftedLater = 0; ///< policy/reputation bounces followed by a delivery to the same domain
+};
+
+/// Bounce rate, level and families per group, largest groups first. The rate's basis is "sent"
+/// when the workspace holds deliveries (then a group without any has rate 1), else "share".
+std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by);
+
+/// Concentration level of a rate (vocabulary.md): low < 1 %, watch 1–3 %, act > 3 %.
+std::string levelOf(double rate);
+
+/// An address to stop mailing: a permanent address-family failure or a complaint.
+struct Suppression {
+    std::string address, reason, lastReply, lastSeen;
+};
+std::vector<Suppression> suppressions(Workspace& ws);
+
+} // namespace bt

@@ -1,0 +1,900 @@
+// SPDX-License-Identifier: MIT
+// One way in per input format. Every reader turns its records into Events (or Rejects with
+// the reason) and hands them to the Sink, which batches, deduplicates and counts.
+#include "importer.h"
+
+#include "bounce.h"
+#include "classifier.h"
+#include "csvreader.h"
+#include "email.h"
+#include "formats/formats.h"
+#include "mailsource.h"
+#include "replyparser.h"
+#include "replytemplate.h"
+#include "text.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <glib.h>
+#include <sstream>
+#include <unordered_map>
+
+namespace bt
+{
+namespace
+{
+
+using nlohmann::json;
+
+constexpr std::size_t kBatch = 5000;
+
+std::string sha1(std::string_view s)
+{
+    gchar* h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, reinterpret_cast<const guchar*>(s.data()), s.size());
+    std::string out(h);
+    g_free(h);
+    return out;
+}
+
+std::string domainOf(std::string_view address)
+{
+    const auto at = address.rfind('@');
+    return at == std::string_view::npos ? std::string() : text::toLower(address.substr(at + 1));
+}
+
+bool plausibleAddress(std::string_view a)
+{
+    const auto at = a.find('@');
+    return at != std::string_view::npos && at > 0 && a.find('.', at) != std::string_view::npos
+        && a.find_first_of(" \t<>,;") == std::string_view::npos && at == a.rfind('@');
+}
+
+/// Epoch seconds, ISO 8601 (with or without zone; none means UTC), or RFC 5322 → ISO UTC.
+std::string normaliseTime(std::string_view v)
+{
+    v = text::trim(v);
+    if (v.empty())
+        return {};
+    bool numeric = true;
+    for (char c : v)
+        numeric = numeric && (text::isDigit(c) || c == '.');
+    if (numeric) {
+        double secs = 0;
+        try {
+            secs = std::stod(std::string(v));
+        } catch (const std::exception&) {
+            return {};
+        }
+        if (secs > 1e11)
+            secs /= 1000; // milliseconds
+        GDateTime* t = g_date_time_new_from_unix_utc(static_cast<gint64>(secs));
+        if (!t)
+            return {};
+        gchar* s = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+        std::string out(s);
+        g_free(s);
+        g_date_time_unref(t);
+        return out;
+    }
+    if (v.size() >= 19 && text::isDigit(v[0]) && v[4] == '-' && v[7] == '-') {
+        std::string iso(v);
+        if (iso[10] == ' ')
+            iso[10] = 'T';
+        GTimeZone* utc = g_time_zone_new_utc();
+        GDateTime* t = g_date_time_new_from_iso8601(iso.c_str(), utc);
+        g_time_zone_unref(utc);
+        if (t) {
+            GDateTime* u = g_date_time_to_utc(t);
+            gchar* s = g_date_time_format(u, "%Y-%m-%dT%H:%M:%SZ");
+            std::string out(s);
+            g_free(s);
+            g_date_time_unref(u);
+            g_date_time_unref(t);
+            return out;
+        }
+    }
+    return isoTimestamp(v);
+}
+
+/// Batches, deduplicates and counts; keeps the diagnosis of each distinct reply (a pure function
+/// of the text), which is what makes million-row exports cheap.
+class Sink
+{
+public:
+    Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs)
+        : m_ws(ws)
+        , m_id(importId)
+        , m_classifier(c)
+        , m_obs(obs)
+    {
+        m_tx.emplace(ws.db());
+    }
+
+    void event(Event&& e)
+    {
+        ++m_counts.read;
+        if (e.dedupKey.empty())
+            e.dedupKey = sha1(e.source + '\x1f' + text::toLower(e.recipient) + '\x1f' + e.timestamp + '\x1f'
+                              + e.eventType + '\x1f' + e.replyText + '\x1f' + e.enhancedCode);
+        if (e.recipientDomain.empty())
+            e.recipientDomain = domainOf(e.recipient);
+        if (e.provider.empty())
+            e.provider = providerFor(m_classifier.knowledge(), e.recipientDomain, e.remoteMta);
+        if (e.templateText.empty() && !e.replyText.empty())
+            e.templateText = replyTemplate(e.replyText, &m_classifier.knowledge());
+        if (m_ws.addEvent(m_id, e) == Workspace::Added::Imported)
+            ++m_counts.imported;
+        else
+            ++m_counts.duplicate;
+        tick();
+    }
+
+    void reject(Reject&& r)
+    {
+        ++m_counts.read;
+        ++m_counts.rejected;
+        m_ws.addReject(m_id, r);
+        tick();
+    }
+
+    /// The diagnosis of an ESP's reply text with the codes the export gives beside it.
+    Diagnosis diagnose(const std::string& reply, std::optional<int> basic, const std::string& enhanced)
+    {
+        const std::string key = reply + '\x1f' + (basic ? std::to_string(*basic) : "") + '\x1f' + enhanced;
+        if (auto it = m_cache.find(key); it != m_cache.end())
+            return it->second;
+        Reply r = parseReply(reply);
+        if (!r.basicCode)
+            r.basicCode = basic;
+        if (r.enhancedCode.empty())
+            r.enhancedCode = enhanced;
+        Diagnosis d = m_classifier.diagnose(r);
+        if (m_cache.size() > 200000)
+            m_cache.clear(); // bounded: a pathological file of unique replies must not grow memory
+        m_cache.emplace(key, d);
+        return d;
+    }
+
+    /// The same refinements as for bounce emails: "user unknown" after DATA is a filter, etc.
+    void refine(Diagnosis& d, std::string_view stage)
+    {
+        refineByContext(m_classifier, d, {stage, {}, false, d.enhancedCode});
+    }
+
+    bool cancelled() const { return m_cancelled; }
+    void setProgress(std::uint64_t done, std::uint64_t total)
+    {
+        m_done = done;
+        m_total = total;
+    }
+
+    ImportCounts finish(const std::string& status)
+    {
+        m_ws.updateImport(m_id, m_counts, status);
+        if (m_tx)
+            m_tx->commit();
+        m_tx.reset();
+        m_ws.finishImport(m_id, m_counts, status);
+        return m_counts;
+    }
+
+    const ImportCounts& counts() const { return m_counts; }
+
+private:
+    void tick()
+    {
+        if (++m_inBatch < kBatch)
+            return;
+        m_inBatch = 0;
+        // The counts go into the same transaction as the rows: a killed import shows exactly
+        // what it committed.
+        m_ws.updateImport(m_id, m_counts, "running");
+        m_tx->commit();
+        m_tx.emplace(m_ws.db());
+        if (m_obs) {
+            m_obs->progress(m_done, m_total);
+            m_cancelled = m_obs->cancelled();
+        }
+    }
+
+    Workspace& m_ws;
+    std::int64_t m_id;
+    const Classifier& m_classifier;
+    ImportObserver* m_obs;
+    std::optional<sql::Transaction> m_tx;
+    ImportCounts m_counts;
+    std::size_t m_inBatch = 0;
+    bool m_cancelled = false;
+    std::uint64_t m_done = 0, m_total = 0;
+    std::unordered_map<std::string, Diagnosis> m_cache;
+};
+
+std::string eventTypeOfKind(const std::string& kind)
+{
+    if (kind == "delayed")
+        return "deferral";
+    if (kind == "feedback")
+        return "complaint";
+    return kind; // bounce, delivered, auto_reply
+}
+
+// ---- bounce emails -------------------------------------------------------------------------
+
+void importEmails(const std::string& path, Sink& sink, const Classifier& classifier)
+{
+    const BounceReader reader(std::shared_ptr<const Classifier>(&classifier, [](const Classifier*) {}));
+    std::uint64_t done = 0, total = 0;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec))
+        total = std::filesystem::file_size(path, ec);
+    forEachMessage(
+        path,
+        [&](SourceMessage&& m) {
+            done += m.bytes.size();
+            sink.setProgress(done, total);
+            const auto outcome = reader.read(m.bytes);
+            const std::string messageKey = sha1(m.bytes);
+            if (outcome.records.empty()) {
+                sink.reject({m.path, 0, static_cast<std::int64_t>(m.offset), outcome.error, m.bytes});
+                return !sink.cancelled();
+            }
+            std::size_t n = 0;
+            for (const auto& r : outcome.records) {
+                Event e;
+                e.eventType = eventTypeOfKind(r.kind);
+                e.source = r.format;
+                e.timestamp = r.timestamp;
+                e.recipient = r.recipient;
+                e.envelopeSender = r.envelopeSender;
+                e.fromDomain = r.original.fromDomain;
+                e.campaign = r.original.campaign;
+                e.messageId = r.original.messageId;
+                e.remoteMta = r.remoteMta;
+                e.replyText = r.replyText;
+                e.basicCode = r.basicCode;
+                e.enhancedCode = r.enhancedCode;
+                e.diagnosis = r.diagnosis;
+                e.reasonHint = r.reasonHint;
+                e.filteringGateway = r.filteringGateway;
+                e.provider = r.diagnosis.provider;
+                e.sourceFile = m.path;
+                e.sourceOffset = static_cast<std::int64_t>(m.offset);
+                // The message is stored once with its first recipient; the others point to it.
+                if (n == 0)
+                    e.raw = m.bytes;
+                // The same message imported again (or from a second copy) is the same event.
+                e.dedupKey = sha1(messageKey + '\x1f' + std::to_string(n) + '\x1f' + r.recipient);
+                ++n;
+                sink.event(std::move(e));
+            }
+            return !sink.cancelled();
+        },
+        [&](const std::string& file, const std::string& error) {
+            sink.reject({file, 0, -1, error, {}});
+        });
+}
+
+// ---- CSV: SendGrid suppression lists and profiles --------------------------------------------
+
+std::string lower(std::string s)
+{
+    return text::toLower(s);
+}
+
+/// Column index by header name (case-insensitive), -1 when absent.
+int column(const std::vector<std::string>& header, std::string_view name)
+{
+    for (std::size_t i = 0; i < header.size(); ++i)
+        if (lower(std::string(text::trim(header[i]))) == lower(std::string(name)))
+            return static_cast<int>(i);
+    return -1;
+}
+
+void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
+{
+    std::ifstream in(path, std::ios::binary);
+    CsvReader reader(in, profile ? profile->delimiter : 0);
+    CsvRow row;
+    std::string err;
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    if (!reader.next(row, err))
+        return;
+    const std::vector<std::string> header = row.fields;
+    auto col = [&](const char* field, std::initializer_list<const char*> names) {
+        if (profile) {
+            const auto it = profile->columns.find(field);
+            return it == profile->columns.end() ? -1 : column(header, it->second);
+        }
+        for (const char* n : names)
+            if (const int c = column(header, n); c >= 0)
+                return c;
+        return -1;
+    };
+    const int cRecipient = col("recipient", {"email", "recipient", "address"});
+    const int cReply = col("reply", {"reason", "response", "diagnostic", "details"});
+    const int cTime = col("timestamp", {"created", "created_at", "timestamp", "date"});
+    const int cStatus = col("status", {"status"});
+    const int cBasic = col("basic_code", {"code", "error_code"});
+    const int cType = col("event_type", {"event", "type"});
+    const int cIp = col("sending_ip", {"ip", "sending_ip"});
+    const int cCampaign = col("campaign", {"category", "campaign", "tag"});
+    const int cFrom = col("from", {"from"});
+    const int cSender = col("envelope_sender", {"envelope_sender", "sender"});
+    const int cMessageId = col("message_id", {"message_id", "sg_message_id", "messageid"});
+    const int cRemote = col("remote_mta", {"mx", "remote_mta", "mx-host"});
+    while (reader.next(row, err)) {
+        sink.setProgress(static_cast<std::uint64_t>(row.offset), total);
+        auto reject = [&](const std::string& why) { sink.reject({path, row.line, row.offset, why, row.raw}); };
+        if (!err.empty()) {
+            reject(err);
+            continue;
+        }
+        if (row.fields.size() != header.size()) {
+            reject("line " + std::to_string(row.line) + ": " + std::to_string(row.fields.size())
+                   + " fields where the header has " + std::to_string(header.size()));
+            continue;
+        }
+        auto get = [&](int c) {
+            return c >= 0 ? std::string(text::trim(row.fields[static_cast<std::size_t>(c)])) : std::string();
+        };
+        Event e;
+        e.source = source;
+        e.recipient = get(cRecipient);
+        if (!plausibleAddress(e.recipient)) {
+            reject("line " + std::to_string(row.line) + ": recipient \"" + e.recipient + "\" is not an e-mail address");
+            continue;
+        }
+        e.replyText = get(cReply);
+        const std::string rawTime = get(cTime);
+        e.timestamp = normaliseTime(rawTime);
+        if (!rawTime.empty() && e.timestamp.empty()) {
+            reject("line " + std::to_string(row.line) + ": timestamp \"" + rawTime + "\" cannot be read");
+            continue;
+        }
+        const std::string status = get(cStatus);
+        if (status.size() == 3 && text::isDigit(status[0]))
+            e.basicCode = std::stoi(status);
+        else if (status.find('.') != std::string::npos)
+            e.enhancedCode = status;
+        if (const auto b = get(cBasic);
+            b.size() == 3 && text::isDigit(b[0]) && text::isDigit(b[1]) && text::isDigit(b[2]))
+            e.basicCode = std::stoi(b);
+        const std::string type = lower(get(cType));
+        if (type == "delivered" || type == "delivery" || type == "sent")
+            e.eventType = "delivered";
+        else if (type == "deferred" || type == "deferral" || type == "delay" || type == "soft_bounce")
+            e.eventType = "deferral";
+        else if (type == "spamreport" || type == "complaint" || type == "spam")
+            e.eventType = "complaint";
+        e.sendingIp = get(cIp);
+        e.campaign = get(cCampaign);
+        e.fromDomain = domainOf(get(cFrom));
+        e.envelopeSender = get(cSender);
+        e.messageId = get(cMessageId);
+        e.remoteMta = get(cRemote);
+        if (e.eventType == "bounce" || e.eventType == "deferral") {
+            e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
+            const Reply parsed = parseReply(e.replyText);
+            if (!e.basicCode)
+                e.basicCode = parsed.basicCode;
+            if (e.enhancedCode.empty())
+                e.enhancedCode = parsed.enhancedCode;
+        }
+        e.sourceFile = path;
+        e.sourceLine = row.line;
+        e.sourceOffset = row.offset;
+        e.raw = row.raw;
+        sink.event(std::move(e));
+        if (sink.cancelled())
+            return;
+    }
+}
+
+// ---- Amazon SES notifications (SNS JSON, one per line or as an array) ----------------------
+
+/// Calls `each(text, line, offset)` for every top-level JSON value. JSON Lines (the file starts
+/// with "{"): one value per line, so a broken line costs only itself. A top-level array: its
+/// elements, found by tracking depth and strings so a large array is never parsed whole (each
+/// element is then parsed by nlohmann::json on its own).
+template<typename F> void forEachJsonValue(std::istream& in, F each)
+{
+    char first = 0;
+    while (in.get(first) && (text::isSpace(first) || first == '\xEF' || first == '\xBB' || first == '\xBF')) { }
+    if (!in)
+        return;
+    if (first != '[') {
+        in.unget();
+        in.clear();
+        in.seekg(0);
+        std::string l;
+        std::int64_t line = 0, offset = 0;
+        while (std::getline(in, l)) {
+            ++line;
+            const std::int64_t at = offset;
+            offset += static_cast<std::int64_t>(l.size()) + 1;
+            if (line == 1 && l.rfind("\xEF\xBB\xBF", 0) == 0)
+                l.erase(0, 3);
+            if (text::trim(l).empty())
+                continue;
+            each(l, line, at);
+        }
+        return;
+    }
+    std::string cur;
+    int depth = 0;
+    bool inString = false, escape = false;
+    std::int64_t line = 1, offset = static_cast<std::int64_t>(in.tellg()), startLine = 1, startOffset = 0;
+    char c;
+    while (in.get(c)) {
+        if (depth == 0 && !inString) {
+            if (c == ',' || text::isSpace(c) || c == ']') {
+                line += c == '\n';
+                ++offset;
+                continue;
+            }
+            startLine = line;
+            startOffset = offset;
+        }
+        cur.push_back(c);
+        ++offset;
+        line += c == '\n';
+        if (inString) {
+            if (escape)
+                escape = false;
+            else if (c == '\\')
+                escape = true;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        if (c == '"')
+            inString = true;
+        else if (c == '{' || c == '[')
+            ++depth;
+        else if (c == '}' || c == ']')
+            --depth;
+        if (depth <= 0 && (c == '}' || c == ']')) {
+            each(cur, startLine, startOffset);
+            cur.clear();
+            depth = 0;
+        }
+    }
+    if (!text::trim(cur).empty())
+        each(cur, startLine, startOffset);
+}
+
+std::string str(const json& j, const char* key)
+{
+    if (!j.is_object() || !j.contains(key))
+        return {};
+    const auto& v = j[key];
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_number())
+        return v.dump();
+    return {};
+}
+
+void importSes(const std::string& path, Sink& sink)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    forEachJsonValue(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
+        sink.setProgress(static_cast<std::uint64_t>(offset), total);
+        auto reject = [&](const std::string& why) { sink.reject({path, line, offset, why, textValue}); };
+        json j;
+        try {
+            j = json::parse(textValue);
+        } catch (const json::parse_error& e) {
+            reject("line " + std::to_string(line) + ": not valid JSON: " + e.what());
+            return;
+        }
+        // An SNS envelope carries the notification as a JSON string in "Message".
+        if (j.is_object() && j.contains("Message") && j["Message"].is_string()) {
+            try {
+                j = json::parse(j["Message"].get<std::string>());
+            } catch (const json::parse_error& e) {
+                reject("line " + std::to_string(line) + ": SNS Message is not valid JSON: " + e.what());
+                return;
+            }
+        }
+        if (!j.is_object()) {
+            reject("line " + std::to_string(line) + ": not a JSON object");
+            return;
+        }
+        std::string type = str(j, "notificationType");
+        if (type.empty())
+            type = str(j, "eventType");
+        const json mail = j.value("mail", json::object());
+        auto base = [&](Event& e) {
+            e.source = "amazonses";
+            e.envelopeSender = str(mail, "source");
+            const json common = mail.value("commonHeaders", json::object());
+            std::string from;
+            if (common.contains("from") && common["from"].is_array() && !common["from"].empty()
+                && common["from"][0].is_string())
+                from = common["from"][0].get<std::string>();
+            const auto addrs = formats::findAddresses(from.empty() ? e.envelopeSender : from);
+            e.fromDomain = addrs.empty() ? std::string() : domainOf(addrs.front());
+            e.messageId = str(mail, "messageId");
+            e.sendingIp = str(mail, "sendingIp");
+            if (mail.contains("tags") && mail["tags"].is_object()) {
+                for (const char* k : {"campaign", "ses:configuration-set"})
+                    if (mail["tags"].contains(k) && mail["tags"][k].is_array() && !mail["tags"][k].empty()
+                        && mail["tags"][k][0].is_string()) {
+                        e.campaign = mail["tags"][k][0].get<std::string>();
+                        break;
+                    }
+            }
+            e.sourceFile = path;
+            e.sourceLine = line;
+            e.sourceOffset = offset;
+        };
+        std::size_t before = static_cast<std::size_t>(sink.counts().read);
+        if (type == "Bounce") {
+            const json b = j.value("bounce", json::object());
+            const bool permanent = str(b, "bounceType") == "Permanent";
+            const std::string subType = str(b, "bounceSubType");
+            for (const auto& r : b.value("bouncedRecipients", json::array())) {
+                Event e;
+                base(e);
+                e.eventType = permanent ? "bounce" : "deferral";
+                e.recipient = str(r, "emailAddress");
+                std::string diag = str(r, "diagnosticCode");
+                e.replyText = std::string(text::trim(diag));
+                const Reply parsed = parseReply(e.replyText);
+                e.replyText = parsed.text;
+                e.basicCode = parsed.basicCode;
+                e.enhancedCode = str(r, "status").empty() ? parsed.enhancedCode : str(r, "status");
+                e.timestamp = normaliseTime(str(b, "timestamp"));
+                e.remoteMta = str(b, "remoteMtaIp");
+                e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
+                // SES's own suppression: it never tried, and says so in the subtype.
+                if (subType == "Suppressed" || subType == "OnAccountSuppressionList")
+                    e.reasonHint = "suppressed";
+                e.raw = textValue;
+                if (!plausibleAddress(e.recipient)) {
+                    reject("line " + std::to_string(line) + ": bounced recipient \"" + e.recipient
+                           + "\" is not an e-mail address");
+                    continue;
+                }
+                sink.event(std::move(e));
+            }
+        } else if (type == "Delivery") {
+            const json d = j.value("delivery", json::object());
+            for (const auto& r : d.value("recipients", json::array())) {
+                Event e;
+                base(e);
+                e.eventType = "delivered";
+                e.recipient = r.is_string() ? r.get<std::string>() : std::string();
+                e.timestamp = normaliseTime(str(d, "timestamp"));
+                e.replyText = str(d, "smtpResponse");
+                e.remoteMta = str(d, "reportingMTA");
+                e.raw = textValue;
+                sink.event(std::move(e));
+            }
+        } else if (type == "Complaint") {
+            const json c = j.value("complaint", json::object());
+            for (const auto& r : c.value("complainedRecipients", json::array())) {
+                Event e;
+                base(e);
+                e.eventType = "complaint";
+                e.recipient = str(r, "emailAddress");
+                e.timestamp = normaliseTime(str(c, "timestamp"));
+                e.reasonHint = "feedback";
+                e.raw = textValue;
+                sink.event(std::move(e));
+            }
+        } else {
+            reject("line " + std::to_string(line) + ": not an SES bounce, delivery or complaint notification"
+                   + (type.empty() ? std::string() : " (type " + type + ")"));
+            return;
+        }
+        if (static_cast<std::size_t>(sink.counts().read) == before)
+            reject("line " + std::to_string(line) + ": " + type + " notification without recipients");
+    });
+}
+
+// ---- Postfix log ------------------------------------------------------------------------------
+
+/// "Apr 11 08:59:10 host postfix/smtp[31378]: 0B1FD90A21: to=<…>, …" or an RFC 3339 prefix.
+struct PostfixLine {
+    std::string time, program, queueId, rest;
+};
+
+bool splitPostfix(std::string_view l, PostfixLine& out, int year)
+{
+    const auto pf = l.find(" postfix");
+    if (pf == std::string_view::npos)
+        return false;
+    const auto colon = l.find(": ", pf);
+    if (colon == std::string_view::npos)
+        return false;
+    const auto prog = l.substr(pf + 1, colon - pf - 1);
+    const auto bracket = prog.find('[');
+    out.program = std::string(prog.substr(0, bracket));
+    auto rest = l.substr(colon + 2);
+    const auto qcolon = rest.find(": ");
+    if (qcolon == std::string_view::npos || qcolon > 20)
+        return false;
+    out.queueId = std::string(rest.substr(0, qcolon));
+    out.rest = std::string(rest.substr(qcolon + 2));
+    const auto head = l.substr(0, pf);
+    if (head.size() >= 19 && text::isDigit(head[0]) && head[4] == '-') {
+        out.time = normaliseTime(head.substr(0, head.find(' ')));
+    } else if (head.size() >= 15) {
+        // Syslog has no year: the importer supplies it (the file's year).
+        static const char* months[]
+            = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        int m = 0;
+        for (int i = 0; i < 12; ++i)
+            if (head.substr(0, 3) == months[i])
+                m = i + 1;
+        if (m) {
+            char buf[40];
+            const int day = std::atoi(std::string(head.substr(4, 2)).c_str());
+            std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%.8sZ", year, m, day,
+                          std::string(head.substr(7, 8)).c_str());
+            out.time = buf;
+        }
+    }
+    return true;
+}
+
+std::string field(std::string_view rest, std::string_view name)
+{
+    const auto p = rest.find(std::string(name) + "=");
+    if (p == std::string_view::npos || (p > 0 && rest[p - 1] != ' ' && rest[p - 1] != ','))
+        return {};
+    auto v = rest.substr(p + name.size() + 1);
+    const auto end = v.find(", ");
+    v = v.substr(0, end);
+    if (v.size() >= 2 && v.front() == '<' && v.back() == '>')
+        v = v.substr(1, v.size() - 2);
+    return std::string(v);
+}
+
+void importPostfix(const std::string& path, Sink& sink, int year)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    std::unordered_map<std::string, std::string> senders; // queue id → from
+    std::string l;
+    std::int64_t lineNo = 0, offset = 0;
+    while (std::getline(in, l)) {
+        ++lineNo;
+        const std::int64_t lineOffset = offset;
+        offset += static_cast<std::int64_t>(l.size()) + 1;
+        if (!l.empty() && l.back() == '\r')
+            l.pop_back();
+        PostfixLine p;
+        if (!splitPostfix(l, p, year))
+            continue; // not a Postfix line: other daemons share the log
+        if (p.program.ends_with("qmgr")) {
+            if (auto from = field(p.rest, "from"); !from.empty() || p.rest.starts_with("from=<>"))
+                senders[p.queueId] = from;
+            if (p.rest == "removed")
+                senders.erase(p.queueId);
+            continue;
+        }
+        if (!p.rest.starts_with("to="))
+            continue; // connects, cleanup, etc.: not delivery records
+        sink.setProgress(static_cast<std::uint64_t>(lineOffset), total);
+        auto reject = [&](const std::string& why) { sink.reject({path, lineNo, lineOffset, why, l}); };
+        const std::string status = field(p.rest, "status");
+        const std::string to = field(p.rest, "to");
+        if (status.empty()) {
+            reject("line " + std::to_string(lineNo) + ": delivery line without status=");
+            continue;
+        }
+        if (!plausibleAddress(to)) {
+            reject("line " + std::to_string(lineNo) + ": to=<" + to + "> is not an e-mail address");
+            continue;
+        }
+        Event e;
+        e.source = "postfix";
+        e.recipient = to;
+        e.timestamp = p.time;
+        const auto st = status.substr(0, status.find(' '));
+        e.eventType = st == "sent" ? "delivered" : st == "deferred" ? "deferral" : st == "bounced" ? "bounce" : st;
+        if (e.eventType != "delivered" && e.eventType != "deferral" && e.eventType != "bounce") {
+            reject("line " + std::to_string(lineNo) + ": unknown status \"" + st + "\"");
+            continue;
+        }
+        e.enhancedCode = field(p.rest, "dsn");
+        const auto relay = field(p.rest, "relay");
+        e.remoteMta = relay.substr(0, relay.find('['));
+        if (auto it = senders.find(p.queueId); it != senders.end()) {
+            e.envelopeSender = it->second;
+            e.fromDomain = domainOf(it->second);
+        }
+        // The text in parentheses after status=…: Postfix's own words or the remote reply.
+        const auto open = p.rest.find(" (", p.rest.find("status="));
+        std::string inner = open == std::string::npos ? std::string() : p.rest.substr(open + 2);
+        if (!inner.empty() && inner.back() == ')')
+            inner.pop_back();
+        const Reply parsed = primaryReply(inner);
+        e.replyText = parsed.basicCode ? parsed.text : inner;
+        e.basicCode = parsed.basicCode;
+        if (e.remoteMta.empty())
+            e.remoteMta = parsed.remoteHost;
+        if (e.eventType != "delivered") {
+            Reply r = parsed.basicCode ? parsed : parseReply(inner);
+            if (r.enhancedCode.empty())
+                r.enhancedCode = e.enhancedCode;
+            e.diagnosis = sink.diagnose(r.text, r.basicCode, r.enhancedCode);
+            sink.refine(e.diagnosis, parsed.smtpStage);
+        }
+        e.sourceFile = path;
+        e.sourceLine = lineNo;
+        e.sourceOffset = lineOffset;
+        e.raw = l;
+        e.dedupKey = sha1("postfix\x1f" + l);
+        sink.event(std::move(e));
+        if (sink.cancelled())
+            return;
+    }
+}
+
+std::string readHead(const std::string& path, std::size_t n)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::string s(n, '\0');
+    in.read(s.data(), static_cast<std::streamsize>(n));
+    s.resize(static_cast<std::size_t>(in.gcount()));
+    return s;
+}
+
+} // namespace
+
+CsvProfile CsvProfile::load(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw std::runtime_error(path + ": cannot be read");
+    json j;
+    try {
+        j = json::parse(in);
+    } catch (const json::parse_error& e) {
+        throw std::runtime_error(path + ": not valid JSON: " + e.what());
+    }
+    CsvProfile p;
+    p.name = j.value("name", std::filesystem::path(path).stem().string());
+    const std::string delim = j.value("delimiter", std::string());
+    p.delimiter = delim == "\\t" || delim == "tab" ? '\t' : delim.empty() ? 0 : delim.front();
+    if (!j.contains("columns") || !j["columns"].is_object())
+        throw std::runtime_error(path + ": missing object \"columns\"");
+    static const char* known[] = {"recipient",  "reply",    "timestamp", "status",          "basic_code", "event_type",
+                                  "sending_ip", "campaign", "from",      "envelope_sender", "message_id", "remote_mta"};
+    for (const auto& [k, v] : j["columns"].items()) {
+        if (std::find(std::begin(known), std::end(known), k) == std::end(known))
+            throw std::runtime_error(path + ": columns: unknown field \"" + k + "\"");
+        if (!v.is_string())
+            throw std::runtime_error(path + ": columns: \"" + k + "\" must name a column");
+        p.columns[k] = v.get<std::string>();
+    }
+    if (!p.columns.count("recipient"))
+        throw std::runtime_error(path + ": columns: \"recipient\" is required");
+    return p;
+}
+
+std::string detectFormat(const std::string& path)
+{
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return "email";
+    const std::string head = readHead(path, 64 * 1024);
+    const auto t = text::trim(head);
+    if (t.empty())
+        return "";
+    if (t.front() == '{' || t.front() == '[') {
+        if (head.find("\"notificationType\"") != std::string::npos || head.find("\"eventType\"") != std::string::npos
+            || head.find("\\\"notificationType\\\"") != std::string::npos)
+            return "ses_json";
+        return "";
+    }
+    if (head.find(" postfix/") != std::string::npos && head.find(": to=<") != std::string::npos)
+        return "postfix_log";
+    if (head.starts_with("From ") || text::startsWithNoCase(head, "Return-Path:")
+        || text::startsWithNoCase(head, "Received:") || text::startsWithNoCase(head, "Delivered-To:")
+        || text::startsWithNoCase(head, "X-"))
+        return "email";
+    const auto firstLine = head.substr(0, head.find('\n'));
+    const char delim = detectDelimiter(firstLine);
+    std::istringstream in(firstLine);
+    CsvReader r(in, delim);
+    CsvRow row;
+    std::string err;
+    if (r.next(row, err) && row.fields.size() >= 2) {
+        std::vector<std::string> h;
+        for (auto& f : row.fields)
+            h.push_back(lower(std::string(text::trim(f))));
+        auto has = [&](const char* n) { return std::find(h.begin(), h.end(), n) != h.end(); };
+        if (has("email") && has("reason") && (has("created") || has("status")))
+            return "sendgrid_csv";
+        return "csv";
+    }
+    // Headers without a known first field (Subject:, From: first) still make an email.
+    if (text::startsWithNoCase(head, "From:") || text::startsWithNoCase(head, "Subject:")
+        || text::startsWithNoCase(head, "Date:") || text::startsWithNoCase(head, "Message-ID:"))
+        return "email";
+    return "";
+}
+
+ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier, ImportObserver* observer,
+                        const CsvProfile* profile)
+{
+    ImportResult result;
+    result.file = path;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        result.error = path + ": no such file or folder";
+        return result;
+    }
+    result.format = profile ? "csv:" + profile->name : detectFormat(path);
+    if (result.format.empty()) {
+        result.error = path
+            + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, SES export; a Postfix "
+              "log) — for another CSV, give a column profile with --profile";
+        return result;
+    }
+    if (result.format == "csv") {
+        result.error = path + ": a CSV whose columns no importer knows: map them once with --profile FILE";
+        return result;
+    }
+    // Size and sha256 of the content: a folder's is that of its files in name order.
+    std::int64_t size = 0;
+    std::string sha;
+    if (std::filesystem::is_directory(path, ec)) {
+        std::string all;
+        for (const auto& f : std::filesystem::recursive_directory_iterator(path, ec))
+            if (f.is_regular_file(ec)) {
+                size += static_cast<std::int64_t>(f.file_size(ec));
+                all += f.path().string() + '\x1f' + fileSha256(f.path().string()) + '\n';
+            }
+        sha = sha1(all);
+    } else {
+        size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
+        sha = fileSha256(path);
+    }
+    result.importId = ws.beginImport(path, size, sha, result.format);
+    Sink sink(ws, result.importId, classifier, observer);
+    try {
+        if (result.format == "email")
+            importEmails(path, sink, classifier);
+        else if (result.format == "sendgrid_csv")
+            importCsv(path, sink, nullptr, "sendgrid");
+        else if (result.format.starts_with("csv:"))
+            importCsv(path, sink, profile, profile->name);
+        else if (result.format == "ses_json")
+            importSes(path, sink);
+        else if (result.format == "postfix_log") {
+            // Syslog lines carry no year: take the file's modification year.
+            const auto mtime = std::filesystem::last_write_time(path, ec);
+            const auto sys = std::chrono::file_clock::to_sys(mtime);
+            const std::time_t tt = std::chrono::system_clock::to_time_t(sys);
+            std::tm tm {};
+            gmtime_r(&tt, &tm);
+            importPostfix(path, sink, tm.tm_year + 1900);
+        }
+    } catch (const std::exception& e) {
+        result.error = path + ": " + e.what();
+        result.counts = sink.finish("failed");
+        return result;
+    }
+    result.cancelled = sink.cancelled();
+    result.counts = sink.finish(result.cancelled ? "cancelled" : "done");
+    if (observer)
+        observer->progress(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(size));
+    return result;
+}
+
+} // namespace bt

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "workspace.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bt
+{
+
+class Classifier;
+
+/// How progress and cancel cross from the core to a UI or a terminal: the core calls it, never
+/// blocks on it. Default: no progress, never cancelled.
+class ImportObserver
+{
+public:
+    virtual ~ImportObserver() = default;
+    /// Bytes of the current input done so far, of `total`.
+    virtual void progress(std::uint64_t done, std::uint64_t total) { (void)done, (void)total; }
+    /// Checked between batches; true stops the import (what was committed stays, marked cancelled).
+    virtual bool cancelled() { return false; }
+};
+
+/// A saved column mapping for a CSV no importer knows: which column holds what. Loaded from a
+/// JSON profile file ({"name": …, "delimiter": ",", "columns": {"recipient": "Email", …}}).
+struct CsvProfile {
+    std::string name;
+    char delimiter = 0; ///< 0 = detect
+    /// Event field → column header. Fields: recipient, reply, timestamp, status, basic_code,
+    /// event_type, sending_ip, campaign, from, envelope_sender, message_id, remote_mta.
+    std::map<std::string, std::string> columns;
+
+    static CsvProfile load(const std::string& path); ///< throws std::runtime_error naming the file and field
+};
+
+struct ImportResult {
+    std::string file;
+    std::string format;
+    ImportCounts counts;
+    std::int64_t importId = 0;
+    bool cancelled = false;
+    std::string error; ///< set when the input could not be imported at all
+};
+
+/// Formats the importers recognise from content (never from the file name).
+/// "email" (eml, maildir, mbox), "sendgrid_csv", "ses_json", "postfix_log", "csv" (needs a
+/// profile), or "" when nothing fits.
+std::string detectFormat(const std::string& path);
+
+/// Imports one path (a file or a folder of emails) into the workspace: one import record,
+/// batches committed in transactions, every record counted as imported, rejected (kept with
+/// its position and reason) or duplicate (same dedup key as an event already stored).
+ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier,
+                        ImportObserver* observer = nullptr, const CsvProfile* profile = nullptr);
+
+} // namespace bt

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+#include "sqlite.h"
+
+#include <sqlite3.h>
+#include <utility>
+
+namespace bt::sql
+{
+namespace
+{
+
+[[noreturn]] void fail(sqlite3* db, std::string_view what)
+{
+    throw Error(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+} // namespace
+
+Database::Database(const std::string& path, bool readOnly)
+{
+    const int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path.c_str(), &m_db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        const std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw Error(path + ": cannot open: " + msg);
+    }
+    sqlite3_extended_result_codes(m_db, 1);
+    // Another process (the GUI and the CLI at once) may hold the write lock for a batch.
+    sqlite3_busy_timeout(m_db, 10000);
+}
+
+Database::~Database()
+{
+    if (m_db)
+        sqlite3_close_v2(m_db);
+}
+
+Database::Database(Database&& o) noexcept
+    : m_db(std::exchange(o.m_db, nullptr))
+{
+}
+
+Database& Database::operator=(Database&& o) noexcept
+{
+    if (this != &o) {
+        if (m_db)
+            sqlite3_close_v2(m_db);
+        m_db = std::exchange(o.m_db, nullptr);
+    }
+    return *this;
+}
+
+void Database::exec(std::string_view sql)
+{
+    char* err = nullptr;
+    const std::string s(sql);
+    if (sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(m_db);
+        sqlite3_free(err);
+        throw Error(msg + " in: " + s.substr(0, 200));
+    }
+}
+
+Statement Database::prepare(std::string_view sql)
+{
+    return Statement(m_db, sql);
+}
+
+std::int64_t Database::lastInsertId() const
+{
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+int Database::changes() const
+{
+    return sqlite3_changes(m_db);
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql)
+    : m_db(db)
+{
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &m_stmt, nullptr) != SQLITE_OK)
+        fail(db, "cannot prepare \"" + std::string(sql.substr(0, 120)) + "\"");
+}
+
+Statement::~Statement()
+{
+    sqlite3_finalize(m_stmt);
+}
+
+Statement::Statement(Statement&& o) noexcept
+    : m_db(o.m_db)
+    , m_stmt(std::exchange(o.m_stmt, nullptr))
+{
+}
+
+Statement& Statement::bind(int index, std::int64_t v)
+{
+    sqlite3_bind_int64(m_stmt, index, v);
+    return *this;
+}
+
+Statement& Statement::bind(int index, double v)
+{
+    sqlite3_bind_double(m_stmt, index, v);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view v)
+{
+    sqlite3_bind_text(m_stmt, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bindText(int index, std::string_view v)
+{
+    return v.empty() ? bindNull(index) : bind(index, v);
+}
+
+Statement& Statement::bindNull(int index)
+{
+    sqlite3_bind_null(m_stmt, index);
+    return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<int>& v)
+{
+    return v ? bind(index, std::int64_t(*v)) : bindNull(index);
+}
+
+bool Statement::step()
+{
+    const int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    fail(m_db, "statement failed");
+}
+
+void Statement::run()
+{
+    while (step()) { }
+    reset();
+}
+
+void Statement::reset()
+{
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+std::int64_t Statement::int64(int col) const
+{
+    return sqlite3_column_int64(m_stmt, col);
+}
+
+double Statement::real(int col) const
+{
+    return sqlite3_column_double(m_stmt, col);
+}
+
+std::string Statement::text(int col) const
+{
+    const auto* p = sqlite3_column_text(m_stmt, col);
+    return p
+        ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col)))
+        : std::string();
+}
+
+bool Statement::isNull(int col) const
+{
+    return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
+}
+
+Transaction::Transaction(Database& db)
+    : m_db(db)
+{
+    m_db.exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction()
+{
+    if (!m_done) {
+        try {
+            m_db.exec("ROLLBACK");
+        } catch (...) {
+            // Nothing more to do: SQLite rolls back on close as well.
+        }
+    }
+}
+
+void Transaction::commit()
+{
+    m_db.exec("COMMIT");
+    m_done = true;
+}
+
+} // namespace bt::sql

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/// A thin RAII layer over SQLite's C API: the workspace is a plain SQLite file, no ORM between.
+namespace bt::sql
+{
+
+/// Any SQLite failure, with SQLite's own message and the statement that failed.
+class Error : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Statement;
+
+class Database
+{
+public:
+    Database() = default;
+    /// Opens (creating if needed) the file; throws Error.
+    explicit Database(const std::string& path, bool readOnly = false);
+    ~Database();
+    Database(Database&& o) noexcept;
+    Database& operator=(Database&& o) noexcept;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    void exec(std::string_view sql);
+    Statement prepare(std::string_view sql);
+    std::int64_t lastInsertId() const;
+    int changes() const;
+    sqlite3* handle() const { return m_db; }
+    bool isOpen() const { return m_db != nullptr; }
+
+private:
+    sqlite3* m_db = nullptr;
+};
+
+class Statement
+{
+public:
+    Statement(sqlite3* db, std::string_view sql);
+    ~Statement();
+    Statement(Statement&& o) noexcept;
+    Statement& operator=(Statement&&) = delete;
+    Statement(const Statement&) = delete;
+
+    Statement& bind(int index, std::int64_t v);
+    Statement& bind(int index, int v) { return bind(index, std::int64_t(v)); }
+    Statement& bind(int index, double v);
+    Statement& bind(int index, std::string_view v); ///< binds the text as is (empty stays empty)
+    Statement& bindText(int index, std::string_view v); ///< empty → NULL
+    Statement& bindNull(int index);
+    Statement& bind(int index, const std::optional<int>& v);
+
+    /// Runs one step; true when a row is available.
+    bool step();
+    /// Runs to completion (for INSERT/UPDATE) and resets.
+    void run();
+    void reset();
+
+    std::int64_t int64(int col) const;
+    double real(int col) const;
+    std::string text(int col) const;
+    bool isNull(int col) const;
+
+private:
+    sqlite3* m_db = nullptr;
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+/// BEGIN … COMMIT, rolled back if not committed (an exception unwinding through it).
+class Transaction
+{
+public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    void commit();
+
+private:
+    Database& m_db;
+    bool m_done = false;
+};
+
+} // namespace bt::sql

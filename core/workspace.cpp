@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+#include "workspace.h"
+
+#include "bounce.h"
+#include "classifier.h"
+#include "replyparser.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <glib.h>
+
+namespace bt
+{
+namespace
+{
+
+// Each step takes the schema from version N-1 to N. Never edit a released step: add one.
+constexpr const char* kMigrations[] = {
+    // 1: events, imports, rejects, templates, full-text search over replies.
+    R"sql(
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    file TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    sha256 TEXT NOT NULL DEFAULT '',
+    format TEXT NOT NULL DEFAULT '',
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL DEFAULT 'running',   -- running, done, cancelled, failed
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    imported INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    duplicate INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX imports_sha256 ON imports(sha256);
+
+CREATE TABLE templates (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    dedup_key TEXT NOT NULL UNIQUE,
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    event_type TEXT NOT NULL,
+    source TEXT,
+    timestamp TEXT,
+    recipient TEXT,
+    recipient_domain TEXT,
+    provider TEXT,
+    sending_ip TEXT,
+    envelope_sender TEXT,
+    from_domain TEXT,
+    campaign TEXT,
+    message_id TEXT,
+    remote_mta TEXT,
+    smtp_stage TEXT,
+    reason_hint TEXT,      -- a reason the source itself stated (kept for re-diagnosis)
+    filtering_gateway INTEGER NOT NULL DEFAULT 0,
+    reply_text TEXT,
+    basic_code INTEGER,
+    enhanced_code TEXT,
+    reason TEXT,
+    family TEXT,
+    spam_related TEXT,
+    action TEXT,
+    hard_bounce INTEGER NOT NULL DEFAULT 0,
+    rule_ids TEXT,
+    evidence TEXT,
+    template_id INTEGER REFERENCES templates(id),
+    source_file TEXT,
+    source_line INTEGER,
+    source_offset INTEGER,
+    raw TEXT
+);
+-- Every grouping and filter of the UI and the CLI report.
+CREATE INDEX events_time ON events(timestamp);
+CREATE INDEX events_provider ON events(provider, timestamp);
+CREATE INDEX events_domain ON events(recipient_domain, timestamp);
+CREATE INDEX events_ip ON events(sending_ip, timestamp);
+CREATE INDEX events_campaign ON events(campaign);
+CREATE INDEX events_template ON events(template_id);
+CREATE INDEX events_family ON events(family, timestamp);
+CREATE INDEX events_reason ON events(reason);
+CREATE INDEX events_codes ON events(basic_code, enhanced_code);
+CREATE INDEX events_type ON events(event_type, timestamp);
+CREATE INDEX events_recipient ON events(recipient);
+CREATE INDEX events_import ON events(import_id);
+
+CREATE TABLE rejects (
+    id INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    source_file TEXT,
+    source_line INTEGER,
+    source_offset INTEGER,
+    reason TEXT NOT NULL,
+    raw TEXT
+);
+CREATE INDEX rejects_import ON rejects(import_id);
+
+CREATE VIRTUAL TABLE events_fts USING fts5(reply_text, content='events', content_rowid='id');
+CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
+END;
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
+END;
+CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events BEGIN
+    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
+    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
+END;
+)sql",
+};
+
+std::string join(const std::vector<std::string>& v, char sep)
+{
+    std::string out;
+    for (const auto& s : v) {
+        if (!out.empty())
+            out.push_back(sep);
+        out += s;
+    }
+    return out;
+}
+
+std::string evidenceJson(const Diagnosis& d)
+{
+    auto a = nlohmann::json::array();
+    for (const auto& e : d.evidence)
+        a.push_back({{"start", e.start}, {"end", e.end}, {"rule", e.rule}});
+    return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace
+
+std::string nowUtc()
+{
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm {};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string fileSha256(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return {};
+    GChecksum* sum = g_checksum_new(G_CHECKSUM_SHA256);
+    char buf[1 << 16];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0)
+        g_checksum_update(sum, reinterpret_cast<const guchar*>(buf), static_cast<gssize>(in.gcount()));
+    std::string hex = g_checksum_get_string(sum);
+    g_checksum_free(sum);
+    return hex;
+}
+
+Workspace::Workspace(const std::string& path)
+    : m_db(path)
+{
+    // WAL: readers (the GUI) never wait for an import; NORMAL sync is crash-safe in WAL mode
+    // (a killed process loses at most the open transaction, never the file).
+    m_db.exec("PRAGMA journal_mode=WAL");
+    m_db.exec("PRAGMA synchronous=NORMAL");
+    m_db.exec("PRAGMA foreign_keys=ON");
+    migrate();
+}
+
+int Workspace::schemaVersion()
+{
+    auto st = m_db.prepare("PRAGMA user_version");
+    return st.step() ? static_cast<int>(st.int64(0)) : 0;
+}
+
+void Workspace::migrate()
+{
+    const int have = schemaVersion();
+    constexpr int want = static_cast<int>(std::size(kMigrations));
+    static_assert(want == kSchemaVersion);
+    if (have > want)
+        throw sql::Error("workspace schema version " + std::to_string(have) + " is newer than this program's ("
+                         + std::to_string(want) + "): update Bounce Triage");
+    for (int v = have; v < want; ++v) {
+        sql::Transaction tx(m_db);
+        m_db.exec(kMigrations[v]);
+        m_db.exec("PRAGMA user_version=" + std::to_string(v + 1));
+        tx.commit();
+    }
+}
+
+bool Workspace::importedBefore(const std::string& sha256)
+{
+    auto st = m_db.prepare("SELECT 1 FROM imports WHERE sha256 = ? AND status = 'done' LIMIT 1");
+    st.bind(1, sha256);
+    return st.step();
+}
+
+std::int64_t Workspace::beginImport(const std::string& file, std::int64_t size, const std::string& sha256,
+                                    const std::string& format)
+{
+    sql::Transaction tx(m_db);
+    if (!sha256.empty()) {
+        // A killed run of the same content left part of its rows: take them out (cascade) and
+        // start over, so the finished import's counts are those of one clean run.
+        auto del = m_db.prepare("DELETE FROM imports WHERE sha256 = ? AND status = 'running'");
+        del.bind(1, sha256);
+        del.run();
+    }
+    auto st = m_db.prepare("INSERT INTO imports(file, size, sha256, format, started) VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, file).bind(2, size).bind(3, sha256).bind(4, format).bind(5, nowUtc());
+    st.run();
+    const auto id = m_db.lastInsertId();
+    tx.commit();
+    return id;
+}
+
+std::int64_t Workspace::templateId(const std::string& text)
+{
+    if (text.empty())
+        return 0;
+    if (!m_findTemplate)
+        m_findTemplate.emplace(m_db.prepare("SELECT id FROM templates WHERE text = ?"));
+    if (!m_insertTemplate)
+        m_insertTemplate.emplace(m_db.prepare("INSERT INTO templates(text) VALUES (?)"));
+    m_findTemplate->bind(1, text);
+    if (m_findTemplate->step()) {
+        const auto id = m_findTemplate->int64(0);
+        m_findTemplate->reset();
+        return id;
+    }
+    m_findTemplate->reset();
+    m_insertTemplate->bind(1, text);
+    m_insertTemplate->run();
+    return m_db.lastInsertId();
+}
+
+Workspace::Added Workspace::addEvent(std::int64_t importId, const Event& e)
+{
+    if (!m_insertEvent)
+        m_insertEvent.emplace(m_db.prepare(
+            "INSERT OR IGNORE INTO events(dedup_key, import_id, event_type, source, timestamp, recipient, "
+            "recipient_domain, provider, sending_ip, envelope_sender, from_domain, campaign, message_id, remote_mta, "
+            "smtp_stage, reason_hint, filtering_gateway, reply_text, basic_code, enhanced_code, reason, family, "
+            "spam_related, action, hard_bounce, rule_ids, "
+            "evidence, template_id, source_file, source_line, source_offset, raw) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    auto& st = *m_insertEvent;
+    const auto& d = e.diagnosis;
+    const auto tid = templateId(e.templateText);
+    int i = 0;
+    st.bind(++i, e.dedupKey).bind(++i, importId).bind(++i, e.eventType);
+    st.bindText(++i, e.source).bindText(++i, e.timestamp).bindText(++i, e.recipient);
+    st.bindText(++i, e.recipientDomain).bindText(++i, e.provider).bindText(++i, e.sendingIp);
+    st.bindText(++i, e.envelopeSender).bindText(++i, e.fromDomain).bindText(++i, e.campaign);
+    st.bindText(++i, e.messageId).bindText(++i, e.remoteMta).bindText(++i, d.smtpStage);
+    st.bindText(++i, e.reasonHint).bind(++i, e.filteringGateway ? 1 : 0).bindText(++i, e.replyText);
+    st.bind(++i, e.basicCode).bindText(++i, e.enhancedCode);
+    st.bindText(++i, d.reason).bindText(++i, d.family).bindText(++i, d.spamRelated).bindText(++i, d.action);
+    st.bind(++i, d.hardBounce ? 1 : 0).bindText(++i, join(d.ruleIds, ',')).bind(++i, evidenceJson(d));
+    if (tid)
+        st.bind(++i, tid);
+    else
+        st.bindNull(++i);
+    st.bindText(++i, e.sourceFile).bind(++i, e.sourceLine).bind(++i, e.sourceOffset).bindText(++i, e.raw);
+    st.run();
+    return m_db.changes() > 0 ? Added::Imported : Added::Duplicate;
+}
+
+void Workspace::addReject(std::int64_t importId, const Reject& r)
+{
+    if (!m_insertReject)
+        m_insertReject.emplace(m_db.prepare("INSERT INTO rejects(import_id, source_file, source_line, source_offset, "
+                                            "reason, raw) VALUES (?,?,?,?,?,?)"));
+    auto& st = *m_insertReject;
+    st.bind(1, importId).bindText(2, r.sourceFile).bind(3, r.sourceLine).bind(4, r.sourceOffset);
+    st.bind(5, r.reason).bindText(6, r.raw);
+    st.run();
+}
+
+void Workspace::updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status)
+{
+    auto st = m_db.prepare(
+        "UPDATE imports SET rows_read = ?, imported = ?, rejected = ?, duplicate = ?, status = ? WHERE id = ?");
+    st.bind(1, c.read).bind(2, c.imported).bind(3, c.rejected).bind(4, c.duplicate).bind(5, status).bind(6, importId);
+    st.run();
+}
+
+void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status)
+{
+    updateImport(importId, c, status);
+    auto st = m_db.prepare("UPDATE imports SET finished = ? WHERE id = ?");
+    st.bind(1, nowUtc()).bind(2, importId);
+    st.run();
+}
+
+std::vector<ImportInfo> Workspace::imports()
+{
+    std::vector<ImportInfo> out;
+    auto st = m_db.prepare("SELECT id, file, size, sha256, format, started, COALESCE(finished, ''), status, rows_read, "
+                           "imported, rejected, duplicate FROM imports ORDER BY id");
+    while (st.step()) {
+        ImportInfo i;
+        i.id = st.int64(0);
+        i.file = st.text(1);
+        i.size = st.int64(2);
+        i.sha256 = st.text(3);
+        i.format = st.text(4);
+        i.started = st.text(5);
+        i.finished = st.text(6);
+        i.status = st.text(7);
+        i.counts = {st.int64(8), st.int64(9), st.int64(10), st.int64(11)};
+        out.push_back(std::move(i));
+    }
+    return out;
+}
+
+std::vector<Reject> Workspace::rejects(std::int64_t importId)
+{
+    std::vector<Reject> out;
+    auto st = m_db.prepare("SELECT COALESCE(source_file, ''), COALESCE(source_line, 0), COALESCE(source_offset, -1), "
+                           "reason, COALESCE(raw, '') FROM rejects WHERE import_id = ? ORDER BY id");
+    st.bind(1, importId);
+    while (st.step())
+        out.push_back({st.text(0), st.int64(1), st.int64(2), st.text(3), st.text(4)});
+    return out;
+}
+
+std::int64_t Workspace::eventCount()
+{
+    auto st = m_db.prepare("SELECT COUNT(*) FROM events");
+    return st.step() ? st.int64(0) : 0;
+}
+
+std::int64_t Workspace::rediagnose(const Classifier& classifier)
+{
+    // Only the diagnosis columns change; the reply, its codes and the origin stay as imported.
+    // The same refinements as at import (stage, the source's own reason) apply again.
+    sql::Transaction tx(m_db);
+    auto read = m_db.prepare("SELECT id, COALESCE(reply_text, ''), basic_code, COALESCE(enhanced_code, ''), "
+                             "COALESCE(reason, ''), COALESCE(smtp_stage, ''), COALESCE(reason_hint, ''), "
+                             "filtering_gateway FROM events");
+    auto write
+        = m_db.prepare("UPDATE events SET reason = ?, family = ?, spam_related = ?, action = ?, hard_bounce = ?, "
+                       "rule_ids = ?, evidence = ? WHERE id = ?");
+    std::int64_t changed = 0;
+    while (read.step()) {
+        Reply r = parseReply(read.text(1));
+        if (!read.isNull(2))
+            r.basicCode = static_cast<int>(read.int64(2));
+        // A derived status (X.0.9xx) came from the old reason: it must not decide the new one.
+        if (const auto code = read.text(3); !code.empty() && code.find(".0.9") == std::string::npos)
+            r.enhancedCode = code;
+        r.smtpStage = read.text(5);
+        Diagnosis d = classifier.diagnose(r);
+        const std::string hint = read.text(6);
+        refineByContext(classifier, d, {r.smtpStage, hint, read.int64(7) != 0, r.enhancedCode});
+        const std::string old = read.text(4);
+        // The words alone say nothing now, but the old verdict came from text around the reply
+        // (an NDR's own sentences) that is not stored apart: keep it.
+        if (d.reason == "undefined" && !old.empty())
+            continue;
+        if (d.reason == old)
+            continue;
+        ++changed;
+        write.bind(1, d.reason).bind(2, d.family).bind(3, d.spamRelated).bind(4, d.action);
+        write.bind(5, d.hardBounce ? 1 : 0)
+            .bind(6, join(d.ruleIds, ','))
+            .bind(7, evidenceJson(d))
+            .bind(8, read.int64(0));
+        write.run();
+    }
+    tx.commit();
+    return changed;
+}
+
+} // namespace bt

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "diagnosis.h"
+#include "sqlite.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bt
+{
+
+class Classifier;
+
+/// One delivery outcome for one recipient, with every field triage groups by, its diagnosis
+/// and where it came from. What the workspace stores, one row of `events`.
+struct Event {
+    std::string eventType = "bounce"; ///< bounce, deferral, delivered, complaint, auto_reply, dropped
+    std::string source; ///< the ESP or MTA whose export or log it came from
+    std::string timestamp; ///< ISO 8601 UTC
+    std::string recipient;
+    std::string recipientDomain;
+    std::string provider; ///< mailbox provider or gateway
+    std::string sendingIp;
+    std::string envelopeSender;
+    std::string fromDomain;
+    std::string campaign; ///< campaign, tag or stream
+    std::string messageId;
+    std::string remoteMta;
+    std::string replyText; ///< exactly as the source gave it
+    std::optional<int> basicCode;
+    std::string enhancedCode;
+    Diagnosis diagnosis;
+    std::string reasonHint; ///< a reason the source itself stated (ARF → feedback …)
+    bool filteringGateway = false; ///< see BounceReport::filteringGateway
+    std::string templateText; ///< replyText with its variable parts masked
+    // Origin.
+    std::string sourceFile;
+    std::int64_t sourceLine = 0; ///< 1-based line of a text file, 0 when not line-based
+    std::int64_t sourceOffset = -1; ///< byte offset in the file, -1 when unknown
+    std::string raw; ///< the raw record (row, JSON object, log line or message)
+    std::string dedupKey; ///< see Workspace::addEvent
+};
+
+/// A record that could not be imported, kept with its position and the reason.
+struct Reject {
+    std::string sourceFile;
+    std::int64_t sourceLine = 0;
+    std::int64_t sourceOffset = -1;
+    std::string reason;
+    std::string raw;
+};
+
+struct ImportCounts {
+    std::int64_t read = 0;
+    std::int64_t imported = 0;
+    std::int64_t rejected = 0;
+    std::int64_t duplicate = 0;
+};
+
+/// One row of `imports`.
+struct ImportInfo {
+    std::int64_t id = 0;
+    std::string file, sha256, format, started, finished, status;
+    std::int64_t size = 0;
+    ImportCounts counts;
+};
+
+/// The workspace: one plain SQLite file (WAL, foreign keys, versioned schema) holding events,
+/// imports, rejected records and reply templates. Not thread-safe: one per thread.
+class Workspace
+{
+public:
+    /// Opens or creates the file and migrates its schema to the current version.
+    explicit Workspace(const std::string& path);
+
+    static constexpr int kSchemaVersion = 1;
+    int schemaVersion();
+
+    /// Starts recording an import. An earlier import of the same content (sha256) that never
+    /// finished — killed mid-file — is removed first with everything it added, so running the
+    /// import again completes it with the counts a clean run gives.
+    std::int64_t beginImport(const std::string& file, std::int64_t size, const std::string& sha256,
+                             const std::string& format);
+    /// True when this content was already imported completely (a re-import adds nothing new).
+    bool importedBefore(const std::string& sha256);
+    enum class Added { Imported, Duplicate };
+    /// Adds an event; a second event with the same dedup key (same file again, or overlapping
+    /// exports) is a duplicate and adds nothing. The caller batches calls in transactions.
+    Added addEvent(std::int64_t importId, const Event& e);
+    void addReject(std::int64_t importId, const Reject& r);
+    /// Records the counts so far (called at each committed batch, so a killed import shows them).
+    void updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
+    void finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
+
+    std::vector<ImportInfo> imports();
+    std::vector<Reject> rejects(std::int64_t importId);
+    std::int64_t eventCount();
+
+    /// Re-runs the classifier on every stored reply after a rules update, rewriting only the
+    /// diagnosis columns. Returns the number of events whose reason changed.
+    std::int64_t rediagnose(const Classifier& classifier);
+
+    sql::Database& db() { return m_db; }
+
+private:
+    void migrate();
+    std::int64_t templateId(const std::string& text);
+
+    sql::Database m_db;
+    std::optional<sql::Statement> m_insertEvent;
+    std::optional<sql::Statement> m_insertReject;
+    std::optional<sql::Statement> m_findTemplate;
+    std::optional<sql::Statement> m_insertTemplate;
+};
+
+/// The SHA-256 of a file's bytes, hex; empty when it cannot be read.
+std::string fileSha256(const std::string& path);
+/// Now, as ISO 8601 UTC.
+std::string nowUtc();
+
+} // namespace bt

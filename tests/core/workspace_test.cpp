@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+// Importers into a real SQLite workspace file: counts, rejects, duplicates, re-diagnosis,
+// reports, and an import killed with SIGKILL.
+#include "analysis.h"
+#include "classifier.h"
+#include "importer.h"
+#include "knowledge.h"
+#include "replytemplate.h"
+#include "workspace.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+namespace
+{
+
+const std::filesystem::path kData = BT_TEST_DATA;
+
+const bt::Classifier& classifier()
+{
+    static const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+struct TempWorkspace {
+    std::filesystem::path path;
+    TempWorkspace()
+    {
+        path = std::filesystem::temp_directory_path()
+            / ("bt-ws-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".btw");
+        remove();
+    }
+    ~TempWorkspace() { remove(); }
+    void remove() const
+    {
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(path.string() + suffix);
+    }
+    static inline int counter = 0;
+};
+
+std::int64_t scalar(bt::Workspace& ws, const std::string& sql)
+{
+    auto st = ws.db().prepare(sql);
+    return st.step() ? st.int64(0) : -1;
+}
+
+void expectNothingLost(const bt::ImportResult& r)
+{
+    EXPECT_EQ(r.counts.read, r.counts.imported + r.counts.rejected + r.counts.duplicate) << r.file;
+}
+
+} // namespace
+
+TEST(Workspace, SchemaIsVersionedAndOpensAgain)
+{
+    TempWorkspace t;
+    {
+        bt::Workspace ws(t.path.string());
+        EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
+    }
+    bt::Workspace again(t.path.string());
+    EXPECT_EQ(again.schemaVersion(), bt::Workspace::kSchemaVersion);
+    auto st = again.db().prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.text(0), "wal");
+}
+
+TEST(Importers, SendGridCsvCountsRejectsAndDuplicates)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = bt::importPath(ws, (kData / "sendgrid-bounces.csv").string(), classifier());
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.format, "sendgrid_csv");
+    expectNothingLost(r);
+    EXPECT_EQ(r.counts.read, 10);
+    EXPECT_EQ(r.counts.rejected, 3); // not an address, unreadable time, short row
+    EXPECT_EQ(r.counts.duplicate, 1); // the same row twice in one export
+    EXPECT_EQ(r.counts.imported, 6);
+    const auto rejects = ws.rejects(r.importId);
+    ASSERT_EQ(rejects.size(), 3u);
+    EXPECT_EQ(rejects[0].sourceLine, 8);
+    EXPECT_NE(rejects[0].reason.find("not-an-address"), std::string::npos);
+    EXPECT_FALSE(rejects[0].raw.empty());
+    EXPECT_EQ(rejects[2].sourceLine, 12);
+
+    // The quoted multi-line reply is kept whole and diagnosed.
+    auto st = ws.db().prepare("SELECT reply_text, reason, provider, source_line FROM events WHERE recipient = "
+                              "'alice@gmail.com'");
+    ASSERT_TRUE(st.step());
+    EXPECT_NE(st.text(0).find("unnecessary spaces"), std::string::npos);
+    EXPECT_EQ(st.text(1), "userunknown");
+    EXPECT_EQ(st.text(2), "Gmail");
+    EXPECT_EQ(st.int64(3), 2);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE reason = 'blocked' AND recipient = 'carol@outlook.com'"),
+              1);
+}
+
+TEST(Importers, ReimportAddsNothing)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto first = bt::importPath(ws, (kData / "sendgrid-bounces.csv").string(), classifier());
+    const auto second = bt::importPath(ws, (kData / "sendgrid-bounces.csv").string(), classifier());
+    expectNothingLost(second);
+    EXPECT_EQ(second.counts.read, first.counts.read);
+    EXPECT_EQ(second.counts.imported, 0);
+    EXPECT_EQ(second.counts.duplicate, first.counts.imported + first.counts.duplicate);
+    EXPECT_EQ(ws.eventCount(), first.counts.imported);
+}
+
+TEST(Importers, SemicolonCsvWithBomAndCrLf)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = bt::importPath(ws, (kData / "sendgrid-blocks-semicolon.csv").string(), classifier());
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.counts.imported, 2);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE recipient = 'judy@orange.fr' AND family = 'content'"), 1);
+}
+
+TEST(Importers, SesNotificationsLinesAndSnsEnvelope)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = bt::importPath(ws, (kData / "ses-notifications.jsonl").string(), classifier());
+    ASSERT_EQ(r.format, "ses_json");
+    expectNothingLost(r);
+    EXPECT_EQ(r.counts.read, 6);
+    EXPECT_EQ(r.counts.imported, 4);
+    EXPECT_EQ(r.counts.rejected, 2); // a truncated line, a Send notification
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'delivered'"), 1);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'complaint' AND recipient = 'mia@yahoo.com'"),
+              1);
+    EXPECT_EQ(
+        scalar(ws, "SELECT COUNT(*) FROM events WHERE campaign = 'marketing' AND from_domain = 'shop.example.com'"), 2);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'deferral' AND reason = 'mailboxfull'"), 1);
+}
+
+TEST(Importers, PostfixLogJoinsSenderByQueueId)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = bt::importPath(ws, (kData / "postfix-mail.log").string(), classifier());
+    ASSERT_EQ(r.format, "postfix_log");
+    expectNothingLost(r);
+    EXPECT_EQ(r.counts.read, 6); // the delivery lines only
+    EXPECT_EQ(r.counts.rejected, 1);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE envelope_sender = 'news@shop.example.com'"), 2);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'delivered' AND recipient = 'pat@gmail.com'"),
+              1);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE recipient = 'sam@gmail.com' AND family = 'auth'"), 1);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE recipient = 'rob@example.com' AND enhanced_code = '5.4.4'"),
+              1);
+}
+
+TEST(Importers, BounceEmailFolderFromTheCorpus)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = bt::importPath(ws, std::string(BT_SHARED_DIR) + "/corpus/sisimai/maildir/bsd", classifier());
+    ASSERT_EQ(r.format, "email");
+    expectNothingLost(r);
+    EXPECT_GT(r.counts.imported, 450);
+    // Identical files in the corpus are duplicates of each other; messages that are not
+    // bounces are kept as rejects with the reason.
+    EXPECT_GT(r.counts.duplicate, 0);
+    for (const auto& rej : ws.rejects(r.importId))
+        EXPECT_FALSE(rej.reason.empty());
+    // Full-text search over replies.
+    EXPECT_GT(scalar(ws, "SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'spamhaus'"), 0);
+}
+
+TEST(Importers, ProfileMapsAnUnknownCsv)
+{
+    TempWorkspace t;
+    const auto csv = std::filesystem::temp_directory_path() / "bt-profile-test.csv";
+    const auto profilePath = std::filesystem::temp_directory_path() / "bt-profile-test.json";
+    std::ofstream(csv) << "When\tWho\tWhat happened\tServer said\n"
+                          "2024-05-01 10:00:00\tuma@example.com\tbounce\t550 5.1.1 No such user\n"
+                          "2024-05-01 10:01:00\tvic@example.com\tdelivered\t250 OK\n"
+                          "2024-05-01 10:02:00\t\tbounce\t550 5.1.1 No such user\n";
+    std::ofstream(profilePath) << R"({"name": "crm-export", "delimiter": "\t", "columns": {"recipient": "Who",
+        "timestamp": "When", "event_type": "What happened", "reply": "Server said"}})";
+    const auto profile = bt::CsvProfile::load(profilePath.string());
+    bt::Workspace ws(t.path.string());
+    EXPECT_EQ(bt::detectFormat(csv.string()), "csv");
+    const auto without = bt::importPath(ws, csv.string(), classifier());
+    EXPECT_FALSE(without.error.empty()) << "an unknown CSV needs a profile";
+    const auto r = bt::importPath(ws, csv.string(), classifier(), nullptr, &profile);
+    EXPECT_EQ(r.format, "csv:crm-export");
+    EXPECT_EQ(r.counts.imported, 2);
+    EXPECT_EQ(r.counts.rejected, 1);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'delivered'"), 1);
+    std::filesystem::remove(csv);
+    std::filesystem::remove(profilePath);
+
+    std::ofstream(profilePath) << R"({"columns": {"who": "Who"}})";
+    EXPECT_THROW(bt::CsvProfile::load(profilePath.string()), std::runtime_error);
+    std::filesystem::remove(profilePath);
+}
+
+TEST(Analysis, ProviderReportMatchesCountsComputedApart)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    for (const char* f : {"sendgrid-bounces.csv", "ses-notifications.jsonl", "postfix-mail.log"})
+        bt::importPath(ws, (kData / f).string(), classifier());
+    const auto rows = bt::groupReport(ws, bt::GroupBy::Provider);
+    ASSERT_FALSE(rows.empty());
+    std::int64_t bounces = 0;
+    for (const auto& r : rows) {
+        const std::string where = r.key == "(none)" ? "COALESCE(provider, '') = ''" : "provider = '" + r.key + "'";
+        const auto b = scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'bounce' AND " + where);
+        const auto d = scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'delivered' AND " + where);
+        EXPECT_EQ(r.bounces, b) << r.key;
+        EXPECT_EQ(r.deliveries, d) << r.key;
+        EXPECT_EQ(r.rateBasis, "sent"); // the workspace holds deliveries
+        EXPECT_DOUBLE_EQ(r.rate, b + d ? double(b) / double(b + d) : 0.0) << r.key;
+        EXPECT_EQ(r.level, bt::levelOf(r.rate));
+        bounces += r.bounces;
+    }
+    EXPECT_EQ(bounces, scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'bounce'"));
+    EXPECT_EQ(bt::levelOf(0.009), "low");
+    EXPECT_EQ(bt::levelOf(0.01), "watch");
+    EXPECT_EQ(bt::levelOf(0.031), "act");
+}
+
+TEST(Analysis, LiftedLaterAndSuppressions)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto csv = std::filesystem::temp_directory_path() / "bt-lifted.csv";
+    std::ofstream(csv) << "created,email,reason,status,event\n"
+                          "1700000000,a@example.net,554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
+                          "using zen.spamhaus.org,5.7.1,bounce\n"
+                          "1700003600,b@example.net,250 2.0.0 OK,2.0.0,delivered\n"
+                          "1700000000,c@example.org,550 5.1.1 <c@example.org>: Recipient address rejected: User "
+                          "unknown,5.1.1,bounce\n";
+    const auto r = bt::importPath(ws, csv.string(), classifier());
+    std::filesystem::remove(csv);
+    ASSERT_EQ(r.counts.imported, 3) << r.error;
+    const auto rows = bt::groupReport(ws, bt::GroupBy::Domain);
+    bool seen = false;
+    for (const auto& row : rows)
+        if (row.key == "example.net") {
+            EXPECT_EQ(row.liftedLater, 1);
+            seen = true;
+        }
+    EXPECT_TRUE(seen);
+    const auto s = bt::suppressions(ws);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].address, "c@example.org");
+    EXPECT_EQ(s[0].reason, "userunknown");
+}
+
+TEST(Workspace, RediagnoseAfterARulesUpdate)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    bt::importPath(ws, (kData / "sendgrid-bounces.csv").string(), classifier());
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->addRules(R"js({"format": "bouncetriage-rules/1", "rules": [{"id": "local.s3150", "reason": "badreputation",
+        "patterns": ["\\(S3150\\)"], "priority": 99, "explanation": "e", "steps": ["s"], "examples": ["550 (S3150)"]}]})js",
+                 "local.json");
+    const bt::Classifier updated(kb);
+    EXPECT_EQ(ws.rediagnose(updated), 1);
+    EXPECT_EQ(
+        scalar(ws, "SELECT COUNT(*) FROM events WHERE recipient = 'carol@outlook.com' AND reason = 'badreputation'"),
+        1);
+    EXPECT_EQ(ws.rediagnose(updated), 0) << "a second run changes nothing";
+}
+
+TEST(ReplyTemplate, SameMessageForDifferentRecipientsClusters)
+{
+    const auto a = bt::replyTemplate("550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in "
+                                     "virtual mailbox table");
+    const auto b = bt::replyTemplate("550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown in "
+                                     "virtual mailbox table");
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a.find("<email>"), std::string::npos) << a;
+    EXPECT_EQ(a.rfind("550 5.1.1 ", 0), 0u) << "codes stay: " << a;
+    const auto kb = bt::KnowledgeBase::loadDefault();
+    const auto c = bt::replyTemplate("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+                                     "zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1 at 10:22:01",
+                                     kb.get());
+    EXPECT_EQ(c,
+              bt::replyTemplate("554 5.7.1 Service unavailable; Client host [198.51.100.77] blocked using "
+                                "zen.spamhaus.org; https://www.spamhaus.org/query/ip/198.51.100.77 at 23:00:59",
+                                kb.get()))
+        << c;
+    EXPECT_NE(c.find("[<ip>]"), std::string::npos) << c;
+    EXPECT_NE(c.find("zen.spamhaus.org"), std::string::npos) << "a blocklist zone is part of the message: " << c;
+    EXPECT_NE(c.find("<time>"), std::string::npos) << c;
+    EXPECT_NE(bt::replyTemplate("550 5.1.1 <a@mx1.example.com> unknown").find("<email>"), std::string::npos);
+    EXPECT_NE(bt::replyTemplate("421 mx7.example.net busy").find("<host>"), std::string::npos);
+    EXPECT_EQ(bt::replyTemplate("550-5.1.1 x https://support.google.com/mail/?p=NoSuchUser a1b2c3d4e5.10 - gsmtp"),
+              "550-5.1.1 x https://support.google.com/mail/?p=NoSuchUser <id> - gsmtp");
+}
+
+TEST(Workspace, ImportKilledMidFileLeavesAUsableWorkspaceAndCompletesOnRerun)
+{
+    TempWorkspace t;
+    const auto csv = std::filesystem::temp_directory_path() / ("bt-kill-" + std::to_string(::getpid()) + ".csv");
+    constexpr int kRows = 300000;
+    {
+        std::ofstream out(csv);
+        out << "created,email,reason,status\n";
+        for (int i = 0; i < kRows; ++i)
+            out << 1700000000 + i << ",user" << i << "@example" << i % 50 << ".com,550 5.1.1 <user" << i
+                << "@example.com>: Recipient address rejected: User unknown,5.1.1\n";
+    }
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::execl(BT_CLI, BT_CLI, "import", "--workspace", t.path.c_str(), csv.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Wait until some batches are committed, then kill without warning.
+    bool started = false;
+    for (int i = 0; i < 600 && !started; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        try {
+            bt::sql::Database db(t.path.string(), true);
+            auto st = db.prepare("SELECT rows_read FROM imports");
+            started = st.step() && st.int64(0) > 0;
+        } catch (const std::exception&) {
+        }
+    }
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(started) << "the import never committed a batch";
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the import finished before it could be killed";
+    {
+        bt::Workspace ws(t.path.string());
+        auto st = ws.db().prepare("PRAGMA integrity_check");
+        ASSERT_TRUE(st.step());
+        EXPECT_EQ(st.text(0), "ok");
+        const auto partial = ws.eventCount();
+        EXPECT_GT(partial, 0);
+        EXPECT_LT(partial, kRows);
+        const auto imports = ws.imports();
+        ASSERT_EQ(imports.size(), 1u);
+        EXPECT_EQ(imports[0].status, "running");
+        EXPECT_EQ(imports[0].counts.imported, partial) << "committed counts match committed rows";
+
+        // Run it again: the interrupted import is replaced by a complete one.
+        const auto r = bt::importPath(ws, csv.string(), classifier());
+        EXPECT_EQ(r.counts.read, kRows);
+        EXPECT_EQ(r.counts.imported, kRows);
+        EXPECT_EQ(r.counts.duplicate, 0);
+        EXPECT_EQ(ws.eventCount(), kRows);
+        const auto after = ws.imports();
+        ASSERT_EQ(after.size(), 1u);
+        EXPECT_EQ(after[0].status, "done");
+    }
+    std::filesystem::remove(csv);
+}
