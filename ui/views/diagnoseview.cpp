@@ -60,7 +60,6 @@ DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWi
     m_recipients->setUniformRowHeights(true);
     m_recipients->setHeaderLabels({tr("Recipient"), tr("Status"), tr("Reply code"), tr("Reason"), tr("Family")});
     m_recipients->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    m_recipients->setMaximumHeight(140);
     connect(m_recipients, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item)
             selectRecord(m_recipients->indexOfTopLevelItem(item));
@@ -232,6 +231,11 @@ void DiagnoseView::showRecords()
              QString::fromStdString(r.diagnosis.reason), QString::fromStdString(r.diagnosis.family)});
         Q_UNUSED(item);
     }
+    // As tall as its rows (a single recipient needs one line), scrolling beyond five.
+    const int rows = std::min<int>(int(m_records.size()), 5);
+    const int rowHeight = std::max(m_recipients->sizeHintForRow(0), fontMetrics().height() + 4);
+    m_recipients->setFixedHeight(m_recipients->header()->sizeHint().height() + rows * rowHeight
+                                 + 2 * m_recipients->frameWidth() + 2);
     m_recipientsBox->setTitle(tr("Bounced recipients (%1)").arg(m_records.size()));
     m_recipientsBox->setVisible(true);
     const QString original = originalText();
