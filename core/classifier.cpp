@@ -120,6 +120,14 @@ std::string enhancedMeaning(const KnowledgeBase& kb, std::string_view enhanced, 
     return m;
 }
 
+/// '2', '4' or '5' from the enhanced code, else from the basic code; '0' when there is neither.
+char statusClass(const Diagnosis& d)
+{
+    if (!d.enhancedCode.empty())
+        return d.enhancedCode.front();
+    return d.basicCode ? static_cast<char>('0' + *d.basicCode / 100) : '0';
+}
+
 constexpr std::array<std::string_view, 4> kHardReasons {"userunknown", "hasmoved", "hostunknown", "notaccept"};
 
 } // namespace
@@ -212,9 +220,7 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
         d.steps = info->steps;
     }
     d.references.clear();
-    const char cls = !d.enhancedCode.empty() ? d.enhancedCode.front()
-        : d.basicCode                        ? static_cast<char>('0' + *d.basicCode / 100)
-                                             : '0';
+    const char cls = statusClass(d);
     d.hardBounce
         = cls != '4' && cls != '2' && std::find(kHardReasons.begin(), kHardReasons.end(), reason) != kHardReasons.end();
 }
@@ -234,9 +240,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     d.remoteIp = reply.remoteIp;
     d.smtpStage = reply.smtpStage;
     const std::string_view s = d.replyText;
-    const char cls = !d.enhancedCode.empty() ? d.enhancedCode.front()
-        : d.basicCode                        ? static_cast<char>('0' + *d.basicCode / 100)
-                                             : '0';
+    const char cls = statusClass(d);
     d.permanent = cls == '5';
 
     // Provider: the remote host is the surest sign, wording in the reply the next.
