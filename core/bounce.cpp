@@ -83,6 +83,91 @@ OriginalMessage originalOf(const Headers& h)
     return o;
 }
 
+/// The SMTP command an MTA's own sentence names as the one the remote server refused, in the
+/// block of its text about `address`: Postfix "(in reply to RCPT TO command)", Exim and GMX
+/// "after RCPT command", dma "did not like our RCPT TO:", qmail "most progress was RCPT TO
+/// response", "SMTP:RCPT host …", session transcripts ">>> RCPT TO:<a@b>". The command must be in
+/// capitals right after such a cue: a listing such as "RCPT TO: a@b" among the message details
+/// states no stage. Empty when the text names none.
+std::string stageInText(std::string_view human, std::string_view address, const std::vector<BounceRecipient>& all)
+{
+    std::size_t from = 0, to = human.size();
+    if (!address.empty()) {
+        const auto p = text::findNoCase(human, address);
+        if (p == std::string_view::npos) {
+            if (all.size() > 1)
+                return {};
+        } else {
+            from = p;
+            to = std::min(human.size(), p + 1200);
+            // The block ends where another recipient's begins.
+            for (const auto& o : all) {
+                if (o.address.empty() || text::toLower(o.address) == text::toLower(address))
+                    continue;
+                const auto q = text::findNoCase(human, o.address, p + address.size());
+                if (q != std::string_view::npos && q < to)
+                    to = q;
+            }
+        }
+    }
+    const auto block = human.substr(from, to - from);
+    struct Command {
+        std::string_view word, stage;
+    };
+    static constexpr Command commands[] = {
+        {"RCPT", "RCPT TO"}, {"MAIL FROM", "MAIL FROM"}, {"DATA", "DATA"}, {"EHLO", "EHLO"}, {"HELO", "HELO"},
+    };
+    static constexpr std::string_view cues[]
+        = {"after ", "in reply to ", "did not like our ", "progress was ", "smtp:", ">>> ", "in response to "};
+    std::size_t best = std::string_view::npos;
+    std::string stage;
+    for (const auto& c : commands) {
+        for (auto q = block.find(c.word); q != std::string_view::npos; q = block.find(c.word, q + 1)) {
+            const bool wordEnd = q + c.word.size() >= block.size() || !text::isAlpha(block[q + c.word.size()]);
+            if (!wordEnd || (q > 0 && text::isAlpha(block[q - 1])))
+                continue;
+            const auto before = text::toLower(block.substr(q >= 20 ? q - 20 : 0, q >= 20 ? 20 : q));
+            const bool cued = std::any_of(std::begin(cues), std::end(cues), [&](std::string_view cue) {
+                return before.size() >= cue.size() && before.compare(before.size() - cue.size(), cue.size(), cue) == 0;
+            });
+            if (cued && q < best) {
+                best = q;
+                stage = std::string(c.stage);
+            }
+            if (cued)
+                break;
+        }
+    }
+    // Exim writes the end of the message in prose: "after end of data".
+    const auto eod = text::findNoCase(block, "after end of data");
+    if (eod != std::string_view::npos && eod < best)
+        stage = "DATA";
+    return stage;
+}
+
+/// The verdict is the receiving operator's own wording, said by that operator: the winning rule
+/// is one of its rules (ids are "<provider or mta>.<what>", "generic." rules match anyone's words)
+/// and the remote host is one of its hosts. "This user doesn't have a yahoo.com account" from a
+/// Yahoo MX says the account does not exist even when given after DATA; the same words relayed by
+/// some other host are not Yahoo speaking. (Sisimai's rhost modules likewise decide by the remote
+/// host's operator before any stage-based reading.)
+bool operatorSays(const KnowledgeBase& kb, const Diagnosis& d, std::string_view remoteHost)
+{
+    if (d.ruleIds.empty() || d.ruleIds.front().starts_with("generic.") || d.provider.empty() || remoteHost.empty())
+        return false;
+    const auto host = text::toLower(remoteHost);
+    for (const auto& p : kb.providers()) {
+        if (p.name != d.provider)
+            continue;
+        for (const auto& suffix : p.hostSuffixes)
+            if (host == suffix
+                || (host.size() > suffix.size() && host.ends_with(suffix)
+                    && host[host.size() - suffix.size() - 1] == '.'))
+                return true;
+    }
+    return false;
+}
+
 } // namespace
 
 void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& c)
@@ -98,12 +183,18 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
     if (d.reason == "userunknown" && stage != "RCPT TO" && !beforeData && !x11 && c.hint != "userunknown") {
         // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
         // and a filter refused the message; a filtering gateway's "no such user" is its filter.
-        // Without a stage the words stand (most such rejections happen at RCPT).
+        // Without a stage the words stand here (see BounceReader::read for bounces).
         if (stage == "DATA" || c.filteringGateway)
             classifier.applyReason(d, "filtered");
     }
     // A refusal at MAIL FROM is about the sender, whatever words it uses.
-    if (stage == "MAIL FROM" && (d.reason == "undefined" || d.reason == "userunknown" || d.reason == "policyviolation"))
+    // So is a bare access-list refusal ("550 5.7.1 Access denied", generic.accessdenied), which
+    // reads as securityerror at any other stage (Sisimai's convention: only "access denied (in
+    // reply to MAIL FROM command)" is rejected); other security wording stays securityerror.
+    const bool bareAccessDenied
+        = d.reason == "securityerror" && !d.ruleIds.empty() && d.ruleIds.front() == "generic.accessdenied";
+    if (stage == "MAIL FROM"
+        && (d.reason == "undefined" || d.reason == "userunknown" || d.reason == "policyviolation" || bareAccessDenied))
         classifier.applyReason(d, "rejected");
     // Refused before any envelope (at connect, HELO or EHLO) with no words that say why: the
     // client itself is refused.
@@ -162,6 +253,7 @@ BounceOutcome BounceReader::read(const Email& email) const
         original = originalOf(*inl);
     const auto& kb = m_classifier->knowledge();
     const std::string bounceDate = email.headers.get("Date");
+    const std::string_view human = formats::bodyBeforeOriginal(email.body);
 
     for (const auto& r : report.recipients) {
         BounceRecord rec;
@@ -188,6 +280,8 @@ BounceOutcome BounceReader::read(const Email& email) const
         // ("… (in reply to end of DATA command)", Exim's "after RCPT TO:").
         if (reply.smtpStage.empty() && !r.context.empty())
             reply.smtpStage = primaryReply(r.context).smtpStage;
+        if (reply.smtpStage.empty())
+            reply.smtpStage = stageInText(human, r.address, report.recipients);
         if (reply.remoteHost.empty())
             reply.remoteHost = r.remoteMta;
         Diagnosis d = m_classifier->diagnose(reply);
@@ -213,7 +307,22 @@ BounceOutcome BounceReader::read(const Email& email) const
             if (validStatus(fromContext))
                 status = fromContext;
         }
-        refineByContext(*m_classifier, d, {reply.smtpStage, r.reasonHint, report.filteringGateway, status});
+        std::string hint = r.reasonHint;
+        // Kept as the record's hint too, so that a re-diagnosis without the remote host agrees.
+        if (hint.empty() && d.reason == "userunknown" && operatorSays(kb, d, reply.remoteHost))
+            hint = "userunknown";
+        refineByContext(*m_classifier, d, {reply.smtpStage, hint, report.filteringGateway, status});
+        // Sisimai's convention (reason/why-userunknown.go, why-filtered.go): "user unknown" words
+        // read as userunknown only with an X.1.1 status or a refusal at RCPT TO; when the bounce
+        // names no SMTP stage at all, the same words are read as a filter's refusal (filtered),
+        // since nothing shows the mailbox was looked up at the envelope. Formats whose own text
+        // states the reason (a hint) are not concerned. Kept as the record's hint so that a
+        // re-diagnosis of the workspace, which no longer sees the bounce text, agrees.
+        if (d.reason == "userunknown" && reply.smtpStage.empty() && hint.empty()
+            && !(status.size() >= 5 && status.substr(1, 4) == ".1.1")) {
+            hint = "filtered";
+            m_classifier->applyReason(d, hint);
+        }
         // A local delivery program failed (Diagnostic-Code type X-Unix) and the words say no more.
         if (d.reason == "undefined" && text::startsWithNoCase(text::trim(r.reply), "x-unix"))
             m_classifier->applyReason(d, "mailererror");
@@ -243,7 +352,7 @@ BounceOutcome BounceReader::read(const Email& email) const
         d.enhancedCode = status.empty() ? d.enhancedCode : status;
         d.permanent = permanent;
         rec.replyText = reply.text;
-        rec.reasonHint = r.reasonHint;
+        rec.reasonHint = hint;
         rec.filteringGateway = report.filteringGateway;
         d.smtpStage = reply.smtpStage;
         rec.diagnosis = std::move(d);

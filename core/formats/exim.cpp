@@ -201,6 +201,15 @@ bool parseExim(const Email& email, BounceReport& report)
                 break;
             }
         }
+        // Sisimai's convention (lhost/via-exim.go): a refusal at MAIL FROM is first marked "on
+        // hold" and, when the reply quotes no enhanced code, keeps the pseudo status of that
+        // mark, X.0.901, whatever reason is decided later; the class follows the reply code (or
+        // the warning). Adopted so the status agrees with Sisimai's corpus; the reason is still
+        // read from the reply.
+        if (r.command == "MAIL FROM" && reply.enhancedCode.empty() && r.status.empty()) {
+            const bool temporary = reply.basicCode ? *reply.basicCode < 500 : warning;
+            r.status = temporary ? "4.0.901" : "5.0.901";
+        }
         // A remote reply explains itself; Exim's own words only when there is none.
         if (!reply.basicCode) {
             for (const auto& own : kOwn) {

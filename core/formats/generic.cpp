@@ -115,6 +115,33 @@ bool parseGeneric(const Email& email, BounceReport& report)
         r.action = "failed";
         report.recipients.push_back(std::move(r));
     }
+    // Ipswitch/Progress IMail Server (X-Mailer: <SMTP32 v…>) states its own verdict before the
+    // address ("Unknown user: a@b"): IMail looked the recipient up itself, so these words are its
+    // diagnosis, not a remote reply of unknown stage (Sisimai's IMailServer module reads them so).
+    if (text::startsWithNoCase(text::trim(email.headers.get("X-Mailer")), "<SMTP32 v")) {
+        struct Verdict {
+            std::string_view words, reason;
+        };
+        static constexpr Verdict verdicts[] = {
+            {"Unknown user", "userunknown"},
+            {"Invalid final delivery userid", "userunknown"},
+            {"Unknown host", "hostunknown"},
+            {"User mailbox exceeds allowed size", "mailboxfull"},
+        };
+        for (auto& r : report.recipients) {
+            const auto at = text::findNoCase(human, r.address);
+            if (at == std::string_view::npos)
+                continue;
+            const auto lineStart = human.rfind('\n', at);
+            const auto line = human.substr(lineStart == std::string_view::npos ? 0 : lineStart + 1,
+                                           at - (lineStart == std::string_view::npos ? 0 : lineStart + 1));
+            for (const auto& v : verdicts)
+                if (text::findNoCase(line, v.words) != std::string_view::npos) {
+                    r.reasonHint = std::string(v.reason);
+                    break;
+                }
+        }
+    }
     // Without a single reply anywhere, the whole text is the best evidence for every address.
     if (std::all_of(report.recipients.begin(), report.recipients.end(),
                     [](const BounceRecipient& r) { return r.reply.empty(); })) {

@@ -115,14 +115,32 @@ bool parseGoogleDsn(const Email& email, BounceReport& report)
     return true;
 }
 
+/// Google's own verdict in its "** Address not found **" notice. Only the sentence that goes on
+/// "Check for typos …" says Google found no such mailbox; the variant "… couldn't be found, or is
+/// unable to receive mail" also covers a remote filter, so it states nothing (Sisimai's
+/// GoogleWorkspace module reads the same sentence as userunknown and leaves the other to the reply).
+void googleVerdict(const Email& email, BounceReport& report)
+{
+    if (text::findNoCase(bodyBeforeOriginal(email.body), "because the address couldn't be found. Check for typos")
+        == std::string_view::npos)
+        return;
+    for (auto& r : report.recipients)
+        if (r.reasonHint.empty())
+            r.reasonHint = "userunknown";
+}
+
 } // namespace
 
 bool parseGmail(const Email& email, BounceReport& report)
 {
     if (!fromGoogle(email))
         return false;
-    if (!email.deliveryStatus.empty())
-        return parseGoogleDsn(email, report);
+    if (!email.deliveryStatus.empty()) {
+        if (!parseGoogleDsn(email, report))
+            return false;
+        googleVerdict(email, report);
+        return true;
+    }
     const auto human = bodyBeforeOriginal(email.body);
     if (text::findNoCase(human, "Delivery to the following recipient") == std::string_view::npos)
         return false;
@@ -187,6 +205,7 @@ bool parseGmail(const Email& email, BounceReport& report)
     }
     if (!anyFailed && !report.recipients.empty())
         report.kind = "delayed";
+    googleVerdict(email, report);
     return !report.recipients.empty();
 }
 

@@ -94,6 +94,11 @@ bool parseVerizon(const Email& email, BounceReport& report)
     if (reply.empty())
         reply = fieldValue(errorText, "Error:");
     r.reply = normalizeReply(reply);
+    // The gateway's own "Error: Invalid user address" line is its verdict on the recipient (it
+    // knows its subscribers), so it states userunknown whatever stage the reply came at.
+    const auto verdict = text::toLower(fieldValue(errorText, "Error:"));
+    if (verdict.find("invalid user") != std::string::npos || verdict.find("no such user") != std::string::npos)
+        r.reasonHint = "userunknown";
     report.recipients.push_back(std::move(r));
     return true;
 }
