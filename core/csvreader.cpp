@@ -84,13 +84,20 @@ bool CsvReader::next(CsvRow& row, std::string& error)
         const bool hadNewline = !m_in.eof();
         std::int64_t lineBytes = static_cast<std::int64_t>(line.size()) + (hadNewline ? 1 : 0);
         if (d.first) {
-            d.first = false;
-            if (line.rfind("\xEF\xBB\xBF", 0) == 0) {
+            if (d.line == 0 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
                 line.erase(0, 3);
                 d.offset += 3;
                 lineBytes -= 3;
                 d.rowOffset = d.offset;
             }
+            // PowerShell's Export-Csv (Windows PowerShell 5) writes "#TYPE <class>" before the
+            // header unless told not to: a note about the objects, not a record or the header.
+            if (line.rfind("#TYPE ", 0) == 0) {
+                ++d.line;
+                d.offset += lineBytes;
+                continue;
+            }
+            d.first = false;
             if (m_delim == 0)
                 m_delim = detectDelimiter(line);
             csv_set_delim(&d.parser, static_cast<unsigned char>(m_delim));

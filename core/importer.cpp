@@ -8,6 +8,7 @@
 #include "csvreader.h"
 #include "email.h"
 #include "formats/formats.h"
+#include "importers/internal.h"
 #include "mailsource.h"
 #include "replyparser.h"
 #include "replytemplate.h"
@@ -29,190 +30,7 @@ namespace bt
 namespace
 {
 
-using nlohmann::json;
-
-constexpr std::size_t kBatch = 5000;
-
-std::string sha1(std::string_view s)
-{
-    gchar* h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, reinterpret_cast<const guchar*>(s.data()), s.size());
-    std::string out(h);
-    g_free(h);
-    return out;
-}
-
-std::string domainOf(std::string_view address)
-{
-    const auto at = address.rfind('@');
-    return at == std::string_view::npos ? std::string() : text::toLower(address.substr(at + 1));
-}
-
-bool plausibleAddress(std::string_view a)
-{
-    const auto at = a.find('@');
-    return at != std::string_view::npos && at > 0 && a.find('.', at) != std::string_view::npos
-        && a.find_first_of(" \t<>,;") == std::string_view::npos && at == a.rfind('@');
-}
-
-/// Epoch seconds, ISO 8601 (with or without zone; none means UTC), or RFC 5322 → ISO UTC.
-std::string normaliseTime(std::string_view v)
-{
-    v = text::trim(v);
-    if (v.empty())
-        return {};
-    bool numeric = true;
-    for (char c : v)
-        numeric = numeric && (text::isDigit(c) || c == '.');
-    if (numeric) {
-        double secs = 0;
-        try {
-            secs = std::stod(std::string(v));
-        } catch (const std::exception&) {
-            return {};
-        }
-        if (secs > 1e11)
-            secs /= 1000; // milliseconds
-        GDateTime* t = g_date_time_new_from_unix_utc(static_cast<gint64>(secs));
-        if (!t)
-            return {};
-        gchar* s = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
-        std::string out(s);
-        g_free(s);
-        g_date_time_unref(t);
-        return out;
-    }
-    if (v.size() >= 19 && text::isDigit(v[0]) && v[4] == '-' && v[7] == '-') {
-        std::string iso(v);
-        if (iso[10] == ' ')
-            iso[10] = 'T';
-        GTimeZone* utc = g_time_zone_new_utc();
-        GDateTime* t = g_date_time_new_from_iso8601(iso.c_str(), utc);
-        g_time_zone_unref(utc);
-        if (t) {
-            GDateTime* u = g_date_time_to_utc(t);
-            gchar* s = g_date_time_format(u, "%Y-%m-%dT%H:%M:%SZ");
-            std::string out(s);
-            g_free(s);
-            g_date_time_unref(u);
-            g_date_time_unref(t);
-            return out;
-        }
-    }
-    return isoTimestamp(v);
-}
-
-/// Batches, deduplicates and counts; keeps the diagnosis of each distinct reply (a pure function
-/// of the text), which is what makes million-row exports cheap.
-class Sink
-{
-public:
-    Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs)
-        : m_ws(ws)
-        , m_id(importId)
-        , m_classifier(c)
-        , m_obs(obs)
-    {
-        m_tx.emplace(ws.db());
-    }
-
-    void event(Event&& e)
-    {
-        ++m_counts.read;
-        if (e.dedupKey.empty())
-            e.dedupKey = sha1(e.source + '\x1f' + text::toLower(e.recipient) + '\x1f' + e.timestamp + '\x1f'
-                              + e.eventType + '\x1f' + e.replyText + '\x1f' + e.enhancedCode);
-        if (e.recipientDomain.empty())
-            e.recipientDomain = domainOf(e.recipient);
-        if (e.provider.empty())
-            e.provider = providerFor(m_classifier.knowledge(), e.recipientDomain, e.remoteMta);
-        if (e.templateText.empty() && !e.replyText.empty())
-            e.templateText = replyTemplate(e.replyText, &m_classifier.knowledge());
-        if (m_ws.addEvent(m_id, e) == Workspace::Added::Imported)
-            ++m_counts.imported;
-        else
-            ++m_counts.duplicate;
-        tick();
-    }
-
-    void reject(Reject&& r)
-    {
-        ++m_counts.read;
-        ++m_counts.rejected;
-        m_ws.addReject(m_id, r);
-        tick();
-    }
-
-    /// The diagnosis of an ESP's reply text with the codes the export gives beside it.
-    Diagnosis diagnose(const std::string& reply, std::optional<int> basic, const std::string& enhanced)
-    {
-        const std::string key = reply + '\x1f' + (basic ? std::to_string(*basic) : "") + '\x1f' + enhanced;
-        if (auto it = m_cache.find(key); it != m_cache.end())
-            return it->second;
-        Reply r = parseReply(reply);
-        if (!r.basicCode)
-            r.basicCode = basic;
-        if (r.enhancedCode.empty())
-            r.enhancedCode = enhanced;
-        Diagnosis d = m_classifier.diagnose(r);
-        if (m_cache.size() > 200000)
-            m_cache.clear(); // bounded: a pathological file of unique replies must not grow memory
-        m_cache.emplace(key, d);
-        return d;
-    }
-
-    /// The same refinements as for bounce emails: "user unknown" after DATA is a filter, etc.
-    void refine(Diagnosis& d, std::string_view stage)
-    {
-        refineByContext(m_classifier, d, {stage, {}, false, d.enhancedCode});
-    }
-
-    bool cancelled() const { return m_cancelled; }
-    void setProgress(std::uint64_t done, std::uint64_t total)
-    {
-        m_done = done;
-        m_total = total;
-    }
-
-    ImportCounts finish(const std::string& status)
-    {
-        m_ws.updateImport(m_id, m_counts, status);
-        if (m_tx)
-            m_tx->commit();
-        m_tx.reset();
-        m_ws.finishImport(m_id, m_counts, status);
-        return m_counts;
-    }
-
-    const ImportCounts& counts() const { return m_counts; }
-
-private:
-    void tick()
-    {
-        if (++m_inBatch < kBatch)
-            return;
-        m_inBatch = 0;
-        // The counts go into the same transaction as the rows: a killed import shows exactly
-        // what it committed.
-        m_ws.updateImport(m_id, m_counts, "running");
-        m_tx->commit();
-        m_tx.emplace(m_ws.db());
-        if (m_obs) {
-            m_obs->progress(m_done, m_total);
-            m_cancelled = m_obs->cancelled();
-        }
-    }
-
-    Workspace& m_ws;
-    std::int64_t m_id;
-    const Classifier& m_classifier;
-    ImportObserver* m_obs;
-    std::optional<sql::Transaction> m_tx;
-    ImportCounts m_counts;
-    std::size_t m_inBatch = 0;
-    bool m_cancelled = false;
-    std::uint64_t m_done = 0, m_total = 0;
-    std::unordered_map<std::string, Diagnosis> m_cache;
-};
+using namespace detail;
 
 std::string eventTypeOfKind(const std::string& kind)
 {
@@ -284,15 +102,6 @@ void importEmails(const std::string& path, Sink& sink, const Classifier& classif
 std::string lower(std::string s)
 {
     return text::toLower(s);
-}
-
-/// Column index by header name (case-insensitive), -1 when absent.
-int column(const std::vector<std::string>& header, std::string_view name)
-{
-    for (std::size_t i = 0; i < header.size(); ++i)
-        if (lower(std::string(text::trim(header[i]))) == lower(std::string(name)))
-            return static_cast<int>(i);
-    return -1;
 }
 
 void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
@@ -398,95 +207,12 @@ void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, c
 
 // ---- Amazon SES notifications (SNS JSON, one per line or as an array) ----------------------
 
-/// Calls `each(text, line, offset)` for every top-level JSON value. JSON Lines (the file starts
-/// with "{"): one value per line, so a broken line costs only itself. A top-level array: its
-/// elements, found by tracking depth and strings so a large array is never parsed whole (each
-/// element is then parsed by nlohmann::json on its own).
-template<typename F> void forEachJsonValue(std::istream& in, F each)
-{
-    char first = 0;
-    while (in.get(first) && (text::isSpace(first) || first == '\xEF' || first == '\xBB' || first == '\xBF')) { }
-    if (!in)
-        return;
-    if (first != '[') {
-        in.unget();
-        in.clear();
-        in.seekg(0);
-        std::string l;
-        std::int64_t line = 0, offset = 0;
-        while (std::getline(in, l)) {
-            ++line;
-            const std::int64_t at = offset;
-            offset += static_cast<std::int64_t>(l.size()) + 1;
-            if (line == 1 && l.rfind("\xEF\xBB\xBF", 0) == 0)
-                l.erase(0, 3);
-            if (text::trim(l).empty())
-                continue;
-            each(l, line, at);
-        }
-        return;
-    }
-    std::string cur;
-    int depth = 0;
-    bool inString = false, escape = false;
-    std::int64_t line = 1, offset = static_cast<std::int64_t>(in.tellg()), startLine = 1, startOffset = 0;
-    char c;
-    while (in.get(c)) {
-        if (depth == 0 && !inString) {
-            if (c == ',' || text::isSpace(c) || c == ']') {
-                line += c == '\n';
-                ++offset;
-                continue;
-            }
-            startLine = line;
-            startOffset = offset;
-        }
-        cur.push_back(c);
-        ++offset;
-        line += c == '\n';
-        if (inString) {
-            if (escape)
-                escape = false;
-            else if (c == '\\')
-                escape = true;
-            else if (c == '"')
-                inString = false;
-            continue;
-        }
-        if (c == '"')
-            inString = true;
-        else if (c == '{' || c == '[')
-            ++depth;
-        else if (c == '}' || c == ']')
-            --depth;
-        if (depth <= 0 && (c == '}' || c == ']')) {
-            each(cur, startLine, startOffset);
-            cur.clear();
-            depth = 0;
-        }
-    }
-    if (!text::trim(cur).empty())
-        each(cur, startLine, startOffset);
-}
-
-std::string str(const json& j, const char* key)
-{
-    if (!j.is_object() || !j.contains(key))
-        return {};
-    const auto& v = j[key];
-    if (v.is_string())
-        return v.get<std::string>();
-    if (v.is_number())
-        return v.dump();
-    return {};
-}
-
 void importSes(const std::string& path, Sink& sink)
 {
     std::ifstream in(path, std::ios::binary);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
-    forEachJsonValue(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
+    forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
         sink.setProgress(static_cast<std::uint64_t>(offset), total);
         auto reject = [&](const std::string& why) { sink.reject({path, line, offset, why, textValue}); };
         json j;
@@ -557,8 +283,11 @@ void importSes(const std::string& path, Sink& sink)
                 e.remoteMta = str(b, "remoteMtaIp");
                 e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
                 // SES's own suppression: it never tried, and says so in the subtype.
-                if (subType == "Suppressed" || subType == "OnAccountSuppressionList")
+                if (subType == "Suppressed" || subType == "OnAccountSuppressionList") {
                     e.reasonHint = "suppressed";
+                    // Applied now as a later re-diagnosis applies it, so both agree.
+                    sink.refine(e.diagnosis, e.diagnosis.smtpStage, e.reasonHint);
+                }
                 e.raw = textValue;
                 if (!plausibleAddress(e.recipient)) {
                     reject("line " + std::to_string(line) + ": bounced recipient \"" + e.recipient
@@ -796,18 +525,39 @@ std::string detectFormat(const std::string& path)
     if (t.empty())
         return "";
     if (t.front() == '{' || t.front() == '[') {
-        if (head.find("\"notificationType\"") != std::string::npos || head.find("\"eventType\"") != std::string::npos
+        // The keys of the first records decide; a broken first record (a truncated line) gives
+        // way to the next ones.
+        for (const auto& record : jsonHeadRecords(head, 8)) {
+            if (const auto f = jsonFormatOf(record); !f.empty())
+                return f;
+        }
+        // A first record longer than the head: its keys still show as text.
+        if (head.find("\"notificationType\"") != std::string::npos
             || head.find("\\\"notificationType\\\"") != std::string::npos)
             return "ses_json";
         return "";
     }
     if (head.find(" postfix/") != std::string::npos && head.find(": to=<") != std::string::npos)
         return "postfix_log";
+    {
+        // Exim: the first lines with a message id and a delivery flag; other lines (connections)
+        // may come first, so look at several.
+        std::istringstream lines(head);
+        std::string l;
+        for (int i = 0; i < 200 && std::getline(lines, l); ++i)
+            if (looksLikeEximLine(l))
+                return "exim_log";
+    }
     if (head.starts_with("From ") || text::startsWithNoCase(head, "Return-Path:")
         || text::startsWithNoCase(head, "Received:") || text::startsWithNoCase(head, "Delivered-To:")
         || text::startsWithNoCase(head, "X-"))
         return "email";
-    const auto firstLine = head.substr(0, head.find('\n'));
+    auto firstLine = head.substr(0, head.find('\n'));
+    // PowerShell's Export-Csv type line comes before the header (CsvReader skips it too).
+    if (firstLine.starts_with("#TYPE ") && firstLine.size() < head.size()) {
+        const auto next = head.substr(firstLine.size() + 1);
+        firstLine = next.substr(0, next.find('\n'));
+    }
     const char delim = detectDelimiter(firstLine);
     std::istringstream in(firstLine);
     CsvReader r(in, delim);
@@ -818,6 +568,8 @@ std::string detectFormat(const std::string& path)
         for (auto& f : row.fields)
             h.push_back(lower(std::string(text::trim(f))));
         auto has = [&](const char* n) { return std::find(h.begin(), h.end(), n) != h.end(); };
+        if (const auto f = csvFormatOf(h); !f.empty())
+            return f;
         if (has("email") && has("reason") && (has("created") || has("status")))
             return "sendgrid_csv";
         return "csv";
@@ -842,8 +594,9 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     result.format = profile ? "csv:" + profile->name : detectFormat(path);
     if (result.format.empty()) {
         result.error = path
-            + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, SES export; a Postfix "
-              "log) — for another CSV, give a column profile with --profile";
+            + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, Mailgun, Postmark, "
+              "SparkPost, Mandrill, Brevo, SES or Microsoft 365 export; a Postfix or Exim log) — for "
+              "another CSV, give a column profile with --profile";
         return result;
     }
     if (result.format == "csv") {
@@ -876,6 +629,26 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             importCsv(path, sink, profile, profile->name);
         else if (result.format == "ses_json")
             importSes(path, sink);
+        else if (result.format == "sendgrid_events")
+            importSendGridEvents(path, sink);
+        else if (result.format == "mailgun_json")
+            importMailgun(path, sink);
+        else if (result.format == "postmark_json")
+            importPostmarkJson(path, sink);
+        else if (result.format == "postmark_csv")
+            importPostmarkCsv(path, sink);
+        else if (result.format == "sparkpost_json")
+            importSparkPostJson(path, sink);
+        else if (result.format == "sparkpost_csv")
+            importSparkPostCsv(path, sink);
+        else if (result.format == "mandrill_json")
+            importMandrill(path, sink);
+        else if (result.format == "brevo_json")
+            importBrevo(path, sink);
+        else if (result.format == "m365_csv")
+            importM365(path, sink);
+        else if (result.format == "exim_log")
+            importExim(path, sink);
         else if (result.format == "postfix_log") {
             // Syslog lines carry no year: take the file's modification year.
             const auto mtime = std::filesystem::last_write_time(path, ec);
@@ -888,10 +661,12 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     } catch (const std::exception& e) {
         result.error = path + ": " + e.what();
         result.counts = sink.finish("failed");
+        result.skipped = sink.skipped();
         return result;
     }
     result.cancelled = sink.cancelled();
     result.counts = sink.finish(result.cancelled ? "cancelled" : "done");
+    result.skipped = sink.skipped();
     if (observer)
         observer->progress(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(size));
     return result;

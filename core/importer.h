@@ -44,13 +44,19 @@ struct ImportResult {
     std::string format;
     ImportCounts counts;
     std::int64_t importId = 0;
+    /// Records recognised and deliberately left out, not counted in `counts`: engagement events
+    /// (opens, clicks, unsubscribes), acceptance notices ("processed", "injection") and message
+    /// trace steps that are not an outcome. Not stored in the workspace.
+    std::int64_t skipped = 0;
     bool cancelled = false;
     std::string error; ///< set when the input could not be imported at all
 };
 
 /// Formats the importers recognise from content (never from the file name).
-/// "email" (eml, maildir, mbox), "sendgrid_csv", "ses_json", "postfix_log", "csv" (needs a
-/// profile), or "" when nothing fits.
+/// "email" (eml, maildir, mbox), "sendgrid_csv", "sendgrid_events", "mailgun_json",
+/// "postmark_json", "postmark_csv", "sparkpost_json", "sparkpost_csv", "mandrill_json",
+/// "brevo_json", "ses_json", "m365_csv", "postfix_log", "exim_log", "csv" (needs a profile), or
+/// "" when nothing fits. See core/IMPORTERS.md.
 std::string detectFormat(const std::string& path);
 
 /// Imports one path (a file or a folder of emails) into the workspace: one import record,

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+// The machinery every importer shares: field checks, the Sink, the streaming JSON splitter and
+// the common tail of the ESP importers.
+#include "../bounce.h"
+#include "../classifier.h"
+#include "../csvreader.h"
+#include "../email.h"
+#include "../formats/formats.h"
+#include "../replyparser.h"
+#include "../replytemplate.h"
+#include "../text.h"
+#include "internal.h"
+
+#include <filesystem>
+#include <fstream>
+#include <glib.h>
+#include <sstream>
+
+namespace bt::detail
+{
+
+namespace
+{
+constexpr std::size_t kBatch = 5000;
+
+std::string formatUtc(GDateTime* t)
+{
+    gchar* s = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+    std::string out(s);
+    g_free(s);
+    return out;
+}
+
+/// "5/1/2024 10:00:00 AM" (or 24-hour without AM/PM): what Export-Csv writes for a DateTime in
+/// the US culture, the one Microsoft's message trace exports are most often made in.
+std::string usDateTime(std::string_view v)
+{
+    int mo = 0, d = 0, y = 0, h = 0, mi = 0, s = 0;
+    char ampm[3] = {0, 0, 0};
+    const std::string copy(v);
+    const int n = std::sscanf(copy.c_str(), "%d/%d/%d %d:%d:%d %2s", &mo, &d, &y, &h, &mi, &s, ampm);
+    if (n < 6 || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1970)
+        return {};
+    if (n == 7) {
+        const char c = text::lower(ampm[0]);
+        if (c == 'p' && h < 12)
+            h += 12;
+        else if (c == 'a' && h == 12)
+            h = 0;
+    }
+    GDateTime* t = g_date_time_new_utc(y, mo, d, h, mi, s);
+    if (!t)
+        return {};
+    std::string out = formatUtc(t);
+    g_date_time_unref(t);
+    return out;
+}
+} // namespace
+
+std::string sha1(std::string_view s)
+{
+    gchar* h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, reinterpret_cast<const guchar*>(s.data()), s.size());
+    std::string out(h);
+    g_free(h);
+    return out;
+}
+
+std::string domainOf(std::string_view address)
+{
+    const auto at = address.rfind('@');
+    return at == std::string_view::npos ? std::string() : text::toLower(address.substr(at + 1));
+}
+
+bool plausibleAddress(std::string_view a)
+{
+    const auto at = a.find('@');
+    return at != std::string_view::npos && at > 0 && a.find('.', at) != std::string_view::npos
+        && a.find_first_of(" \t<>,;") == std::string_view::npos && at == a.rfind('@');
+}
+
+std::string normaliseTime(std::string_view v)
+{
+    v = text::trim(v);
+    if (v.empty())
+        return {};
+    bool numeric = true;
+    for (char c : v)
+        numeric = numeric && (text::isDigit(c) || c == '.');
+    if (numeric) {
+        double secs = 0;
+        try {
+            secs = std::stod(std::string(v));
+        } catch (const std::exception&) {
+            return {};
+        }
+        if (secs > 1e11)
+            secs /= 1000; // milliseconds
+        GDateTime* t = g_date_time_new_from_unix_utc(static_cast<gint64>(secs));
+        if (!t)
+            return {};
+        std::string out = formatUtc(t);
+        g_date_time_unref(t);
+        return out;
+    }
+    if (v.size() >= 19 && text::isDigit(v[0]) && v[4] == '-' && v[7] == '-') {
+        std::string iso(v);
+        if (iso[10] == ' ')
+            iso[10] = 'T';
+        // "2024-05-01 10:00:00 +0100" (Exim's log_timezone): the zone follows a space.
+        if (iso.size() > 20 && iso[19] == ' ')
+            iso.erase(19, 1);
+        GTimeZone* utc = g_time_zone_new_utc();
+        GDateTime* t = g_date_time_new_from_iso8601(iso.c_str(), utc);
+        g_time_zone_unref(utc);
+        if (t) {
+            GDateTime* u = g_date_time_to_utc(t);
+            std::string out = formatUtc(u);
+            g_date_time_unref(u);
+            g_date_time_unref(t);
+            return out;
+        }
+        return {};
+    }
+    if (v.find('/') != std::string_view::npos)
+        return usDateTime(v);
+    return isoTimestamp(v);
+}
+
+std::string str(const json& j, const char* key)
+{
+    if (!j.is_object())
+        return {};
+    const auto it = j.find(key);
+    if (it == j.end())
+        return {};
+    if (it->is_string())
+        return it->get<std::string>();
+    if (it->is_number())
+        return it->dump();
+    return {};
+}
+
+std::string fromDomainOf(std::string_view headerValue)
+{
+    const auto addrs = formats::findAddresses(headerValue);
+    return addrs.empty() ? std::string() : domainOf(addrs.front());
+}
+
+int column(const std::vector<std::string>& header, std::string_view name)
+{
+    const std::string want = text::toLower(name);
+    for (std::size_t i = 0; i < header.size(); ++i)
+        if (text::toLower(text::trim(header[i])) == want)
+            return static_cast<int>(i);
+    return -1;
+}
+
+// ---- Sink ------------------------------------------------------------------------------------
+
+Sink::Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs)
+    : m_ws(ws)
+    , m_id(importId)
+    , m_classifier(c)
+    , m_obs(obs)
+{
+    m_tx.emplace(ws.db());
+}
+
+void Sink::event(Event&& e)
+{
+    ++m_counts.read;
+    if (e.dedupKey.empty())
+        e.dedupKey = sha1(e.source + '\x1f' + text::toLower(e.recipient) + '\x1f' + e.timestamp + '\x1f' + e.eventType
+                          + '\x1f' + e.replyText + '\x1f' + e.enhancedCode);
+    if (e.recipientDomain.empty())
+        e.recipientDomain = domainOf(e.recipient);
+    if (e.provider.empty())
+        e.provider = providerFor(m_classifier.knowledge(), e.recipientDomain, e.remoteMta);
+    if (e.templateText.empty() && !e.replyText.empty())
+        e.templateText = replyTemplate(e.replyText, &m_classifier.knowledge());
+    if (m_ws.addEvent(m_id, e) == Workspace::Added::Imported)
+        ++m_counts.imported;
+    else
+        ++m_counts.duplicate;
+    tick();
+}
+
+void Sink::reject(Reject&& r)
+{
+    ++m_counts.read;
+    ++m_counts.rejected;
+    m_ws.addReject(m_id, r);
+    tick();
+}
+
+Diagnosis Sink::diagnose(const std::string& reply, std::optional<int> basic, const std::string& enhanced)
+{
+    const std::string key = reply + '\x1f' + (basic ? std::to_string(*basic) : "") + '\x1f' + enhanced;
+    if (auto it = m_cache.find(key); it != m_cache.end())
+        return it->second;
+    Reply r = parseReply(reply);
+    if (!r.basicCode)
+        r.basicCode = basic;
+    if (r.enhancedCode.empty())
+        r.enhancedCode = enhanced;
+    Diagnosis d = m_classifier.diagnose(r);
+    if (m_cache.size() > 200000)
+        m_cache.clear(); // bounded: a pathological file of unique replies must not grow memory
+    m_cache.emplace(key, d);
+    return d;
+}
+
+void Sink::refine(Diagnosis& d, std::string_view stage, std::string_view hint)
+{
+    refineByContext(m_classifier, d, {stage, hint, false, d.enhancedCode});
+}
+
+ImportCounts Sink::finish(const std::string& status)
+{
+    m_ws.updateImport(m_id, m_counts, status);
+    if (m_tx)
+        m_tx->commit();
+    m_tx.reset();
+    m_ws.finishImport(m_id, m_counts, status);
+    return m_counts;
+}
+
+void Sink::tick()
+{
+    if (++m_inBatch < kBatch)
+        return;
+    m_inBatch = 0;
+    // The counts go into the same transaction as the rows: a killed import shows exactly what it
+    // committed.
+    m_ws.updateImport(m_id, m_counts, "running");
+    m_tx->commit();
+    m_tx.emplace(m_ws.db());
+    if (m_obs) {
+        m_obs->progress(m_done, m_total);
+        m_cancelled = m_obs->cancelled();
+    }
+}
+
+// ---- ESP records -----------------------------------------------------------------------------
+
+void rejectAt(Sink& sink, const Origin& o, const std::string& why)
+{
+    sink.reject({o.file, o.line, o.offset, "line " + std::to_string(o.line) + ": " + why, o.raw});
+}
+
+void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o)
+{
+    Event& e = rec.event;
+    e.recipient = std::string(text::trim(e.recipient));
+    if (e.recipient.empty()) {
+        rejectAt(sink, o, "no recipient (field \"" + rec.recipientField + "\" is missing or empty)");
+        return;
+    }
+    if (!plausibleAddress(e.recipient)) {
+        rejectAt(sink, o,
+                 "recipient \"" + e.recipient + "\" (field \"" + rec.recipientField + "\") is not an e-mail address");
+        return;
+    }
+    // Every ESP export dates its events; one without a time is damaged, and the time is part of
+    // the dedup key, so a guessed or empty one would merge distinct events.
+    if (text::trim(rec.rawTime).empty()) {
+        rejectAt(sink, o, "no timestamp (field \"" + rec.timeField + "\" is missing or empty)");
+        return;
+    }
+    e.timestamp = normaliseTime(rec.rawTime);
+    if (e.timestamp.empty()) {
+        rejectAt(sink, o, "timestamp \"" + rec.rawTime + "\" (field \"" + rec.timeField + "\") cannot be read");
+        return;
+    }
+    e.replyText = std::string(text::trim(e.replyText));
+    const Reply parsed = parseReply(e.replyText);
+    if (!e.basicCode)
+        e.basicCode = parsed.basicCode;
+    if (e.enhancedCode.empty())
+        e.enhancedCode = parsed.enhancedCode;
+    if (e.eventType == "complaint" && e.reasonHint.empty())
+        e.reasonHint = "feedback";
+    if (e.eventType == "auto_reply" && e.reasonHint.empty())
+        e.reasonHint = "vacation";
+    if (e.eventType != "delivered") {
+        e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
+        sink.refine(e.diagnosis, e.diagnosis.smtpStage, e.reasonHint);
+    }
+    e.sourceFile = o.file;
+    e.sourceLine = o.line;
+    e.sourceOffset = o.offset;
+    if (e.raw.empty())
+        e.raw = o.raw;
+    sink.event(std::move(e));
+}
+
+// ---- JSON splitting --------------------------------------------------------------------------
+
+bool isWrapperKey(std::string_view key)
+{
+    // Mailgun's events API page, Postmark's bounces API, SparkPost's events API, a Mandrill
+    // webhook body saved as JSON, Brevo's events API.
+    return key == "items" || key == "Bounces" || key == "results" || key == "mandrill_events" || key == "events";
+}
+
+namespace
+{
+
+/// Splits a JSON document (not JSON Lines) into records by tracking depth and strings, so a
+/// large array is never parsed whole. Records are the elements of a top-level array, the
+/// elements of a wrapper array inside a top-level object, or the top-level object itself.
+class DocumentSplitter
+{
+public:
+    using Each = std::function<void(const std::string&, std::int64_t, std::int64_t)>;
+    explicit DocumentSplitter(const Each& each)
+        : m_each(each)
+    {
+    }
+
+    void run(std::istream& in, std::int64_t offset)
+    {
+        m_offset = offset;
+        char c;
+        while (in.get(c)) {
+            feed(c);
+            ++m_offset;
+            m_line += c == '\n';
+        }
+        if (m_inRecord && !text::trim(m_cur).empty())
+            m_each(m_cur, m_recLine, m_recOffset); // cut off: the parser says what is wrong
+    }
+
+private:
+    void start()
+    {
+        m_inRecord = true;
+        m_cur.clear();
+        m_recLine = m_line;
+        m_recOffset = m_offset;
+        m_recDepth = m_depth;
+    }
+    void emit()
+    {
+        m_each(m_cur, m_recLine, m_recOffset);
+        m_cur.clear();
+        m_inRecord = false;
+    }
+
+    void feed(char c)
+    {
+        if (m_inString) {
+            if (m_inRecord)
+                m_cur.push_back(c);
+            if (m_capture)
+                m_key.push_back(c);
+            if (m_escape)
+                m_escape = false;
+            else if (c == '\\')
+                m_escape = true;
+            else if (c == '"') {
+                m_inString = false;
+                if (m_capture) {
+                    m_key.pop_back();
+                    m_capture = false;
+                }
+            }
+            return;
+        }
+        const bool sep = text::isSpace(c) || c == ',';
+        // Between records of an array being split.
+        if (!m_inRecord && m_depth == m_elemDepth) {
+            if (sep)
+                return;
+            if (c == ']') {
+                --m_depth;
+                m_elemDepth = -1;
+                return;
+            }
+            start();
+        }
+        // Between top-level values.
+        if (!m_inRecord && m_depth == 0) {
+            if (sep || c == '\xEF' || c == '\xBB' || c == '\xBF')
+                return;
+            if (c == '[') {
+                m_depth = 1;
+                m_elemDepth = 1;
+                return;
+            }
+            start();
+            m_topObject = c == '{';
+            m_unwrapped = false;
+        }
+        // A scalar element ends at the next separator of its array.
+        if (m_inRecord && m_depth == m_recDepth && !m_cur.empty() && m_cur.front() != '{' && m_cur.front() != '['
+            && (c == ',' || c == ']' || c == '\n')) {
+            emit();
+            if (c == ']' && m_depth == m_elemDepth) {
+                --m_depth;
+                m_elemDepth = -1;
+            }
+            return;
+        }
+        if (m_inRecord)
+            m_cur.push_back(c);
+        switch (c) {
+        case '"':
+            m_inString = true;
+            m_capture = m_topObject && m_depth == 1;
+            if (m_capture)
+                m_key.clear();
+            break;
+        case ':':
+            if (m_topObject && m_depth == 1)
+                m_pendingKey = m_key;
+            break;
+        case ',':
+            if (m_depth == 1)
+                m_pendingKey.clear();
+            break;
+        case '[':
+            if (m_topObject && m_depth == 1 && m_elemDepth < 0 && isWrapperKey(m_pendingKey)) {
+                // An API page: its records are this array's elements; the page itself is not one.
+                m_cur.clear();
+                m_inRecord = false;
+                m_unwrapped = true;
+                m_depth = 2;
+                m_elemDepth = 2;
+                return;
+            }
+            ++m_depth;
+            break;
+        case '{':
+            ++m_depth;
+            break;
+        case '}':
+        case ']':
+            --m_depth;
+            if (m_inRecord && m_depth == m_recDepth)
+                emit();
+            if (m_depth <= 0) {
+                if (m_topObject && m_unwrapped)
+                    m_inRecord = false, m_cur.clear();
+                m_depth = 0;
+                m_topObject = false;
+                m_pendingKey.clear();
+            }
+            break;
+        default:
+            break;
+        }
+    }
+
+    const Each& m_each;
+    std::string m_cur, m_key, m_pendingKey;
+    int m_depth = 0, m_elemDepth = -1, m_recDepth = 0;
+    bool m_inString = false, m_escape = false, m_capture = false, m_inRecord = false;
+    bool m_topObject = false, m_unwrapped = false;
+    std::int64_t m_line = 1, m_offset = 0, m_recLine = 1, m_recOffset = 0;
+};
+
+} // namespace
+
+void forEachJsonRecord(std::istream& in,
+                       const std::function<void(const std::string&, std::int64_t, std::int64_t)>& each)
+{
+    // JSON Lines or a document? Look at the first two non-empty lines of a bounded head (a
+    // single-line array may be the whole file and must not be read whole to find out). Lines
+    // when the first line is a whole object; or when it is broken but the next one is whole
+    // (a lines file whose first record is damaged); or when whole arrays follow each other
+    // line by line (webhook batches appended to a file).
+    constexpr std::size_t kPeek = 1 << 20;
+    std::string head(kPeek, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(kPeek));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    if (head.rfind("\xEF\xBB\xBF", 0) == 0)
+        head.erase(0, 3);
+    std::string firstLine, secondLine;
+    {
+        std::size_t p = 0;
+        while (p < head.size() && secondLine.empty()) {
+            const auto nl = head.find('\n', p);
+            if (nl == std::string::npos && head.size() == kPeek)
+                break; // a line longer than the head: not a line of JSON Lines
+            const auto t = text::trim(std::string_view(head).substr(p, nl == std::string::npos ? nl : nl - p));
+            if (!t.empty())
+                (firstLine.empty() ? firstLine : secondLine) = std::string(t);
+            if (nl == std::string::npos)
+                break;
+            p = nl + 1;
+        }
+    }
+    bool lines = false;
+    if (!firstLine.empty() && firstLine.front() == '{')
+        lines = json::accept(firstLine) || (!secondLine.empty() && json::accept(secondLine));
+    else if (!firstLine.empty() && firstLine.front() == '[')
+        lines = json::accept(firstLine) && !secondLine.empty()
+            && (secondLine.front() == '[' || secondLine.front() == '{');
+    in.clear();
+    in.seekg(0);
+    if (!lines) {
+        DocumentSplitter splitter(each);
+        splitter.run(in, 0);
+        return;
+    }
+    std::string l;
+    std::int64_t line = 0, offset = 0;
+    while (std::getline(in, l)) {
+        ++line;
+        const std::int64_t at = offset;
+        offset += static_cast<std::int64_t>(l.size()) + 1;
+        if (line == 1 && l.rfind("\xEF\xBB\xBF", 0) == 0)
+            l.erase(0, 3);
+        if (!l.empty() && l.back() == '\r')
+            l.pop_back();
+        if (text::trim(l).empty())
+            continue;
+        each(l, line, at);
+    }
+}
+
+void forEachJsonObject(const std::string& path, Sink& sink, const std::function<void(const json&, const Origin&)>& each)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
+        if (sink.cancelled())
+            return;
+        sink.setProgress(static_cast<std::uint64_t>(offset), total);
+        const Origin o {path, line, offset, textValue};
+        json j;
+        try {
+            j = json::parse(textValue);
+        } catch (const json::parse_error& e) {
+            rejectAt(sink, o, std::string("not valid JSON: ") + e.what());
+            return;
+        }
+        // A batch saved as one line, or an API page on one line: its elements are the records.
+        const json* list = &j;
+        if (j.is_object())
+            for (const auto& [k, v] : j.items())
+                if (isWrapperKey(k) && v.is_array()) {
+                    list = &v;
+                    break;
+                }
+        if (list->is_array()) {
+            for (const auto& element : *list) {
+                const Origin eo {path, line, offset, element.dump()};
+                if (!element.is_object())
+                    rejectAt(sink, eo, "not a JSON object");
+                else
+                    each(element, eo);
+            }
+            return;
+        }
+        if (!j.is_object()) {
+            rejectAt(sink, o, "not a JSON object");
+            return;
+        }
+        each(j, o);
+    });
+}
+
+void forEachCsvRecord(const std::string& path, Sink& sink,
+                      const std::function<void(const FieldGetter&, const Origin&)>& each)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    CsvReader reader(in);
+    CsvRow row;
+    std::string err;
+    if (!reader.next(row, err))
+        return;
+    std::vector<std::string> header;
+    for (const auto& f : row.fields)
+        header.push_back(text::toLower(text::trim(f)));
+    while (reader.next(row, err)) {
+        if (sink.cancelled())
+            return;
+        sink.setProgress(static_cast<std::uint64_t>(row.offset), total);
+        const Origin o {path, row.line, row.offset, row.raw};
+        if (!err.empty()) {
+            rejectAt(sink, o, err);
+            continue;
+        }
+        if (row.fields.size() != header.size()) {
+            rejectAt(sink, o,
+                     std::to_string(row.fields.size()) + " fields where the header has "
+                         + std::to_string(header.size()));
+            continue;
+        }
+        const FieldGetter get = [&](const char* name) {
+            const std::string want = text::toLower(name);
+            for (std::size_t i = 0; i < header.size(); ++i)
+                if (header[i] == want)
+                    return std::string(text::trim(row.fields[i]));
+            return std::string();
+        };
+        each(get, o);
+    }
+}
+
+std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max)
+{
+    std::vector<json> out;
+    std::istringstream in(head);
+    forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t, std::int64_t) {
+        if (out.size() >= max)
+            return;
+        const json j = json::parse(textValue, nullptr, false);
+        if (j.is_discarded())
+            return;
+        if (j.is_array()) {
+            for (const auto& e : j)
+                if (out.size() < max)
+                    out.push_back(e);
+            return;
+        }
+        if (j.is_object())
+            for (const auto& [k, v] : j.items())
+                if (isWrapperKey(k) && v.is_array()) {
+                    for (const auto& e : v)
+                        if (out.size() < max)
+                            out.push_back(e);
+                    return;
+                }
+        out.push_back(j);
+    });
+    return out;
+}
+
+} // namespace bt::detail

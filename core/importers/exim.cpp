@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+// Exim main log: "=>"/"->" delivered, "**" bounced, "==" deferred, with the sender joined from
+// the "<=" arrival line of the same message id (as the Postfix importer joins by queue id).
+#include "../replyparser.h"
+#include "../text.h"
+#include "internal.h"
+
+#include <filesystem>
+#include <fstream>
+
+namespace bt::detail
+{
+namespace
+{
+
+struct EximLine {
+    std::string time, id, flag, rest;
+};
+
+/// "1iwp6u-00CsD4-LS" (or the longer ids of Exim 4.97+): three base-62 parts joined by "-".
+bool eximId(std::string_view t)
+{
+    if (t.size() < 16 || t.size() > 32)
+        return false;
+    int dashes = 0;
+    for (char c : t) {
+        if (c == '-')
+            ++dashes;
+        else if (!text::isDigit(c) && !text::isAlpha(c))
+            return false;
+    }
+    return dashes == 2 && t.front() != '-' && t.back() != '-';
+}
+
+/// "2020-01-29 17:18:34[.123] [+0100] [[pid]] ID FLAG rest".
+bool splitExim(std::string_view l, EximLine& out)
+{
+    if (l.size() < 24 || !text::isDigit(l[0]) || l[4] != '-' || l[7] != '-' || l[10] != ' ' || l[13] != ':'
+        || l[16] != ':')
+        return false;
+    std::size_t p = 19;
+    if (p < l.size() && l[p] == '.')
+        while (++p < l.size() && text::isDigit(l[p])) { }
+    out.time = std::string(l.substr(0, p));
+    auto skipSpace = [&] {
+        while (p < l.size() && l[p] == ' ')
+            ++p;
+    };
+    auto token = [&] {
+        skipSpace();
+        const auto start = p;
+        while (p < l.size() && l[p] != ' ')
+            ++p;
+        return l.substr(start, p - start);
+    };
+    skipSpace();
+    if (p + 5 <= l.size() && (l[p] == '+' || l[p] == '-') && text::isDigit(l[p + 1])) {
+        out.time += ' ';
+        out.time += token(); // log_timezone
+    }
+    skipSpace();
+    if (p < l.size() && l[p] == '[') // log_selector +pid
+        token();
+    const auto id = token();
+    if (!eximId(id))
+        return false;
+    out.id = std::string(id);
+    const auto flag = token();
+    if (flag != "<=" && flag != "=>" && flag != "->" && flag != "**" && flag != "==" && flag != "*>"
+        && flag != "Completed")
+        return false;
+    out.flag = std::string(flag);
+    skipSpace();
+    out.rest = std::string(l.substr(p));
+    return true;
+}
+
+/// The value of " NAME=" up to the next space (or the closing quote of a quoted value).
+std::string option(std::string_view rest, std::string_view name)
+{
+    std::size_t p = 0;
+    while ((p = rest.find(name, p)) != std::string_view::npos) {
+        if (p == 0 || rest[p - 1] == ' ')
+            break;
+        ++p;
+    }
+    if (p == std::string_view::npos)
+        return {};
+    auto v = rest.substr(p + name.size());
+    if (!v.empty() && v.front() == '"') {
+        const auto close = v.find('"', 1);
+        return std::string(v.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    }
+    return std::string(v.substr(0, v.find(' ')));
+}
+
+} // namespace
+
+bool looksLikeEximLine(std::string_view line)
+{
+    EximLine e;
+    return splitExim(line, e) && e.flag != "Completed";
+}
+
+void importExim(const std::string& path, Sink& sink)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    std::unordered_map<std::string, std::string> senders; // message id → envelope sender
+    std::string l;
+    std::int64_t lineNo = 0, offset = 0;
+    while (std::getline(in, l)) {
+        ++lineNo;
+        const std::int64_t lineOffset = offset;
+        offset += static_cast<std::int64_t>(l.size()) + 1;
+        if (!l.empty() && l.back() == '\r')
+            l.pop_back();
+        EximLine x;
+        if (!splitExim(l, x))
+            continue; // connections, rejections at SMTP time, queue runs: not delivery records
+        if (x.flag == "<=") {
+            const std::string from = x.rest.substr(0, x.rest.find(' '));
+            senders[x.id] = from == "<>" ? std::string() : from;
+            continue;
+        }
+        if (x.flag == "Completed") {
+            senders.erase(x.id);
+            continue;
+        }
+        if (x.flag == "*>")
+            continue; // delivery suppressed by -N: nothing was sent
+        sink.setProgress(static_cast<std::uint64_t>(lineOffset), total);
+        const Origin o {path, lineNo, lineOffset, l};
+        Event e;
+        e.source = "exim";
+        e.eventType = x.flag == "**" ? "bounce" : x.flag == "==" ? "deferral" : "delivered";
+        // "user@x" or, for a local delivery, "local-part <user@x>"; a pipe or file has neither.
+        std::string_view rest = x.rest;
+        e.recipient = std::string(rest.substr(0, rest.find_first_of(" :")));
+        if (e.recipient.find('@') == std::string::npos) {
+            const auto lt = rest.find(" <");
+            const auto gt = rest.find('>', lt == std::string_view::npos ? 0 : lt);
+            if (lt != std::string_view::npos && gt != std::string_view::npos && lt < rest.find(" R="))
+                e.recipient = std::string(rest.substr(lt + 2, gt - lt - 2));
+        }
+        if (!plausibleAddress(e.recipient)) {
+            rejectAt(sink, o, "recipient \"" + e.recipient + "\" is not an e-mail address");
+            continue;
+        }
+        e.timestamp = normaliseTime(x.time);
+        if (e.timestamp.empty()) {
+            rejectAt(sink, o, "timestamp \"" + x.time + "\" cannot be read");
+            continue;
+        }
+        const std::string host = option(rest, "H=");
+        e.remoteMta = !host.empty() && host.front() == '[' ? std::string() : host;
+        // "I=[192.0.2.5]:41234" with log_selector +outgoing_interface: the address we sent from.
+        if (std::string iface = option(rest, "I="); !iface.empty()) {
+            if (iface.front() == '[')
+                iface = iface.substr(1, iface.find(']') - 1);
+            e.sendingIp = iface;
+        }
+        if (auto it = senders.find(x.id); it != senders.end()) {
+            e.envelopeSender = it->second;
+            e.fromDomain = domainOf(it->second);
+        }
+        std::string inner;
+        if (e.eventType == "delivered") {
+            inner = option(rest, "C="); // the server's confirmation (log_selector +smtp_confirmation)
+        } else {
+            // Everything after the first ": " is Exim's account of the failure, the remote reply
+            // included ("SMTP error from remote mail server after RCPT TO:<…>: 550 …").
+            const auto colon = rest.find(": ");
+            inner = colon == std::string_view::npos ? std::string() : std::string(rest.substr(colon + 2));
+        }
+        const Reply parsed = primaryReply(inner);
+        e.replyText = parsed.basicCode ? parsed.text : inner;
+        e.basicCode = parsed.basicCode;
+        e.enhancedCode = parsed.enhancedCode;
+        if (e.remoteMta.empty())
+            e.remoteMta = parsed.remoteHost;
+        if (e.eventType != "delivered") {
+            const Reply r = parsed.basicCode ? parsed : parseReply(inner);
+            e.diagnosis = sink.diagnose(r.text, r.basicCode, r.enhancedCode);
+            sink.refine(e.diagnosis, parsed.smtpStage);
+        }
+        e.sourceFile = path;
+        e.sourceLine = lineNo;
+        e.sourceOffset = lineOffset;
+        e.raw = l;
+        e.dedupKey = sha1("exim\x1f" + l);
+        sink.event(std::move(e));
+        if (sink.cancelled())
+            return;
+    }
+}
+
+} // namespace bt::detail

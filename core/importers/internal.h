@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// What the importers share and no one else needs: the Sink that batches, deduplicates and
+// counts, the helpers that check fields, the streaming JSON record splitter, and one entry
+// point per format. Internal to the core: importer.h is the public face.
+#pragma once
+
+#include "../diagnosis.h"
+#include "../importer.h"
+#include "../sqlite.h"
+#include "../workspace.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bt
+{
+class Classifier;
+
+namespace detail
+{
+
+using nlohmann::json;
+
+std::string sha1(std::string_view s);
+std::string domainOf(std::string_view address);
+bool plausibleAddress(std::string_view a);
+/// Epoch seconds (or milliseconds), ISO 8601 (with or without zone; none means UTC), RFC 5322,
+/// or the US "M/D/YYYY h:mm:ss AM" PowerShell writes → ISO UTC; empty when unreadable.
+std::string normaliseTime(std::string_view v);
+/// A JSON member as text: strings as they are, numbers printed; empty when absent or other.
+std::string str(const json& j, const char* key);
+/// The domain of the first address in a header value ("Shop <news@shop.example>").
+std::string fromDomainOf(std::string_view headerValue);
+/// Column index by header name (case-insensitive, trimmed), -1 when absent.
+int column(const std::vector<std::string>& header, std::string_view name);
+
+/// Batches, deduplicates and counts; keeps the diagnosis of each distinct reply (a pure function
+/// of the text), which is what makes million-row exports cheap.
+class Sink
+{
+public:
+    Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs);
+
+    void event(Event&& e);
+    void reject(Reject&& r);
+    /// A record recognised and deliberately left out (an open or click, a "processed" notice):
+    /// not read, not rejected; counted apart so the user can see it happened.
+    void skip() { ++m_skipped; }
+
+    /// The diagnosis of an ESP's reply text with the codes the export gives beside it.
+    Diagnosis diagnose(const std::string& reply, std::optional<int> basic, const std::string& enhanced);
+    /// The same refinements as for bounce emails ("user unknown" after DATA is a filter, a
+    /// reason the source states itself), so import and a later re-diagnosis agree.
+    void refine(Diagnosis& d, std::string_view stage, std::string_view hint = {});
+
+    bool cancelled() const { return m_cancelled; }
+    void setProgress(std::uint64_t done, std::uint64_t total)
+    {
+        m_done = done;
+        m_total = total;
+    }
+    ImportCounts finish(const std::string& status);
+    const ImportCounts& counts() const { return m_counts; }
+    std::int64_t skipped() const { return m_skipped; }
+
+private:
+    void tick();
+
+    Workspace& m_ws;
+    std::int64_t m_id;
+    const Classifier& m_classifier;
+    ImportObserver* m_obs;
+    std::optional<sql::Transaction> m_tx;
+    ImportCounts m_counts;
+    std::int64_t m_skipped = 0;
+    std::size_t m_inBatch = 0;
+    bool m_cancelled = false;
+    std::uint64_t m_done = 0, m_total = 0;
+    std::unordered_map<std::string, Diagnosis> m_cache;
+};
+
+/// Where a record stands in its file, for the event's origin and for a reject.
+struct Origin {
+    std::string file;
+    std::int64_t line = 0;
+    std::int64_t offset = -1;
+    std::string raw;
+};
+
+/// Rejects with "line N: why" (every reason names its line, as the other importers do).
+void rejectAt(Sink& sink, const Origin& o, const std::string& why);
+
+/// What an ESP record says once its own field names are resolved.
+struct EspRecord {
+    Event event; ///< eventType, source, recipient, replyText and whatever else the format gives
+    std::string recipientField; ///< the field the recipient came from, named in a reject
+    std::string rawTime; ///< the timestamp as written
+    std::string timeField; ///< the field it came from
+};
+
+/// The common tail of every ESP importer: rejects a record without a usable recipient or
+/// timestamp (naming the field), takes the codes from the reply where the export gives none
+/// beside it, diagnoses every outcome but a delivery (applying the reason the ESP itself
+/// states), sets the origin and hands the event to the sink.
+void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o);
+
+/// Streams the records of a JSON export, whatever its shape:
+///  - JSON Lines (one value per line; a broken line costs only itself);
+///  - a top-level array, split element by element without parsing it whole;
+///  - an API page, a top-level object holding the records in one of `wrappers` ({"items": […]},
+///    {"Bounces": […]}, {"results": […]}), split the same way without holding the page;
+///  - a single pretty-printed object.
+/// Calls `each(text, line, offset)` with the text of each record and where it starts.
+void forEachJsonRecord(std::istream& in,
+                       const std::function<void(const std::string&, std::int64_t, std::int64_t)>& each);
+
+/// Top-level keys whose array holds the records of an API page.
+bool isWrapperKey(std::string_view key);
+
+/// forEachJsonRecord plus parsing: a value that does not parse is rejected with the parser's
+/// words; a record that is itself an array (a webhook batch saved per line) or an API page on
+/// one line is opened up. `each(object, origin)` sees one JSON object per call. Returns early
+/// when the sink is cancelled.
+void forEachJsonObject(const std::string& path, Sink& sink,
+                       const std::function<void(const json&, const Origin&)>& each);
+
+/// A record's field by name (a JSON key or a CSV column, case-insensitive for CSV); empty when
+/// absent. Lets one mapping serve a format's JSON and CSV exports.
+using FieldGetter = std::function<std::string(const char*)>;
+
+/// Streams a CSV export with a header row through CsvReader: a record the parser cannot close,
+/// or whose field count differs from the header's, is rejected with the line and counts;
+/// `each(get, origin)` sees the others.
+void forEachCsvRecord(const std::string& path, Sink& sink,
+                      const std::function<void(const FieldGetter&, const Origin&)>& each);
+
+/// The first few records of a JSON export's head (for recognising the format); a record cut
+/// off at the end of the head is left out.
+std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max);
+
+// One entry point per format (the file is already recognised).
+void importSendGridEvents(const std::string& path, Sink& sink);
+void importMailgun(const std::string& path, Sink& sink);
+void importPostmarkJson(const std::string& path, Sink& sink);
+void importPostmarkCsv(const std::string& path, Sink& sink);
+void importSparkPostJson(const std::string& path, Sink& sink);
+void importSparkPostCsv(const std::string& path, Sink& sink);
+void importMandrill(const std::string& path, Sink& sink);
+void importBrevo(const std::string& path, Sink& sink);
+void importM365(const std::string& path, Sink& sink);
+void importExim(const std::string& path, Sink& sink);
+
+/// The JSON format a record's keys point to ("sendgrid_events", "mailgun_json", …), or "".
+std::string jsonFormatOf(const json& record);
+/// The CSV format a header row points to ("postmark_csv", "sparkpost_csv", "m365_csv"), or "".
+std::string csvFormatOf(const std::vector<std::string>& lowerHeader);
+/// True when the line is an Exim main log delivery or arrival line.
+bool looksLikeEximLine(std::string_view line);
+
+} // namespace detail
+} // namespace bt
