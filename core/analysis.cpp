@@ -2,6 +2,8 @@
 // The query layer the CLI's report and the UI's charts share: SQL does the grouping.
 #include "analysis.h"
 
+#include <algorithm>
+
 namespace bt
 {
 namespace
@@ -116,6 +118,60 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
                 rows[it->second].liftedLater = st.int64(1);
     }
     return rows;
+}
+
+std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly, std::int64_t minBounces, double factor)
+{
+    const std::string key = std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
+    const std::string bucket = hourly ? "substr(e.timestamp, 1, 13)" : "substr(e.timestamp, 1, 10)";
+    // Traffic per group and bucket (every bucket in which the group saw anything counts for the
+    // baseline, also those without a bounce of the family), then bounces per family.
+    struct Cell {
+        std::int64_t bounces = 0, deliveries = 0;
+        std::map<std::string, std::int64_t> families;
+    };
+    std::map<std::string, std::map<std::string, Cell>> series; // key → bucket → cell
+    auto st = ws.db().prepare("SELECT " + key + ", " + bucket
+                              + ", e.event_type, COALESCE(e.family, 'unknown'), COUNT(*) "
+                                "FROM events e WHERE e.timestamp IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2");
+    while (st.step()) {
+        auto& cell = series[st.text(0)][st.text(1)];
+        const auto type = st.text(2);
+        const auto n = st.int64(4);
+        if (type == "bounce") {
+            cell.bounces += n;
+            cell.families[st.text(3)] += n;
+        } else if (type == "delivered") {
+            cell.deliveries += n;
+        }
+    }
+    bool deliveriesKnown = false;
+    for (const auto& [k, buckets] : series)
+        for (const auto& [b, cell] : buckets)
+            deliveriesKnown = deliveriesKnown || cell.deliveries > 0;
+    std::vector<Incident> out;
+    for (const auto& [k, buckets] : series) {
+        std::map<std::string, std::int64_t> sums; // family → bounces in earlier buckets
+        std::size_t seen = 0;
+        for (const auto& [b, cell] : buckets) {
+            for (const auto& [family, n] : cell.families) {
+                const double baseline = seen ? static_cast<double>(sums[family]) / static_cast<double>(seen) : 0.0;
+                if (seen >= 3 && n >= minBounces && static_cast<double>(n) > factor * std::max(baseline, 1.0)) {
+                    Incident i {k, family, b, n, baseline, 0.0};
+                    const auto denom = cell.bounces + cell.deliveries;
+                    i.rate = deliveriesKnown && denom ? static_cast<double>(n) / static_cast<double>(denom) : 0.0;
+                    out.push_back(std::move(i));
+                }
+            }
+            for (const auto& [family, n] : cell.families)
+                sums[family] += n;
+            ++seen;
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
+        return a.bucket != b.bucket ? a.bucket < b.bucket : a.key < b.key;
+    });
+    return out;
 }
 
 std::vector<Suppression> suppressions(Workspace& ws)

@@ -37,6 +37,23 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by);
 /// Concentration level of a rate (vocabulary.md): low < 1 %, watch 1–3 %, act > 3 %.
 std::string levelOf(double rate);
 
+/// A family's bounces at one provider (or sending IP) jumping above that group's own baseline
+/// in one hour or day.
+struct Incident {
+    std::string key; ///< the provider or sending IP
+    std::string family;
+    std::string bucket; ///< "2024-05-01T10" (hour) or "2024-05-01" (day)
+    std::int64_t bounces = 0; ///< of that family in the bucket
+    double baseline = 0; ///< mean per bucket before it
+    double rate = 0; ///< bounces ÷ (all bounces + deliveries) in the bucket; 0 when the workspace has no deliveries
+};
+
+/// Spikes per `by` (Provider or Ip) and family, hour by hour (or day by day): at least
+/// `minBounces`, more than `factor` × the mean of the earlier buckets of that group (which must
+/// number at least three), in time order.
+std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly = true, std::int64_t minBounces = 5,
+                                double factor = 3.0);
+
 /// An address to stop mailing: a permanent address-family failure or a complaint.
 struct Suppression {
     std::string address, reason, lastReply, lastSeen;

@@ -56,6 +56,59 @@ std::string toJson(const Diagnosis& d)
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex)
+{
+    const auto& d = r.diagnosis;
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    j["message_index"] = messageIndex;
+    j["recipient"] = nullable(r.recipient);
+    j["dsn_action"] = nullable(r.dsnAction);
+    j["basic_code"] = r.basicCode ? nlohmann::json(*r.basicCode) : nlohmann::json(nullptr);
+    j["enhanced_code"] = nullable(r.enhancedCode);
+    j["status_derived"] = r.statusDerived;
+    j["reply_text"] = nullable(r.replyText);
+    j["reason"] = d.reason;
+    j["family"] = d.family;
+    j["spam_related"] = d.spamRelated;
+    j["action"] = d.action;
+    j["hard_bounce"] = d.hardBounce;
+    j["kind"] = r.kind;
+    j["format"] = r.format;
+    j["remote_mta"] = nullable(r.remoteMta);
+    j["reporting_mta"] = nullable(r.reportingMta);
+    j["timestamp"] = nullable(r.timestamp);
+    j["envelope_sender"] = nullable(r.envelopeSender);
+    j["from_domain"] = nullable(r.original.fromDomain);
+    j["message_id"] = nullable(r.original.messageId);
+    j["subject"] = nullable(r.original.subject);
+    j["feedback_type"] = nullable(r.feedbackType);
+    j["provider"] = nullable(d.provider);
+    j["rules"] = d.ruleIds;
+    const auto& o = r.original;
+    nlohmann::ordered_json orig = nlohmann::ordered_json::object();
+    const std::pair<const char*, const std::string*> fields[] = {
+        {"from", &o.from},
+        {"return_path", &o.returnPath},
+        {"to", &o.to},
+        {"subject", &o.subject},
+        {"message_id", &o.messageId},
+        {"date", &o.date},
+        {"dkim_domain", &o.dkimDomain},
+        {"dkim_selector", &o.dkimSelector},
+        {"authentication_results", &o.authenticationResults},
+        {"list_id", &o.listId},
+        {"list_unsubscribe", &o.listUnsubscribe},
+        {"feedback_id", &o.feedbackId},
+        {"campaign", &o.campaign},
+    };
+    for (const auto& [key, value] : fields)
+        if (!value->empty())
+            orig[key] = *value;
+    j["original"] = orig;
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string toCard(const Diagnosis& d)
 {
     std::string out;

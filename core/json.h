@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "bounce.h"
 #include "diagnosis.h"
 
 #include <string>
@@ -13,6 +14,11 @@ namespace bt
 /// evidence [{start, end, rule}] in Unicode code points of reply_text, blocklists, provider,
 /// explanation, steps — plus code_meaning, remote_host, remote_ip, smtp_stage, rules, references.
 std::string toJson(const Diagnosis& d);
+
+/// One bounced recipient read from a bounce email, as `bouncetriage-cli parse --json` prints it:
+/// file, message_index, recipient, dsn_action, codes, the diagnosis words, kind, format, MTAs,
+/// timestamp, sender and original-message fields (README lists them).
+std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex);
 
 /// A readable multi-line card for terminals.
 std::string toCard(const Diagnosis& d);

@@ -170,6 +170,10 @@ Workspace::Workspace(const std::string& path)
     m_db.exec("PRAGMA journal_mode=WAL");
     m_db.exec("PRAGMA synchronous=NORMAL");
     m_db.exec("PRAGMA foreign_keys=ON");
+    // An import batch touches a dozen indexes and the full-text index: with SQLite's default
+    // 2 MB cache the pages spill to the WAL again and again inside one transaction.
+    m_db.exec("PRAGMA cache_size=-131072");
+    m_db.exec("PRAGMA temp_store=MEMORY");
     migrate();
 }
 

@@ -28,59 +28,6 @@ int fail(const std::string& message)
     return 2;
 }
 
-nlohmann::ordered_json recordJson(const std::string& path, std::size_t index, const bt::BounceRecord& r)
-{
-    auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-    const auto& d = r.diagnosis;
-    nlohmann::ordered_json j;
-    j["file"] = path;
-    j["message_index"] = index;
-    j["recipient"] = nullable(r.recipient);
-    j["dsn_action"] = nullable(r.dsnAction);
-    j["basic_code"] = r.basicCode ? nlohmann::json(*r.basicCode) : nlohmann::json(nullptr);
-    j["enhanced_code"] = nullable(r.enhancedCode);
-    j["status_derived"] = r.statusDerived;
-    j["reply_text"] = nullable(r.replyText);
-    j["reason"] = d.reason;
-    j["family"] = d.family;
-    j["spam_related"] = d.spamRelated;
-    j["action"] = d.action;
-    j["hard_bounce"] = d.hardBounce;
-    j["kind"] = r.kind;
-    j["format"] = r.format;
-    j["remote_mta"] = nullable(r.remoteMta);
-    j["reporting_mta"] = nullable(r.reportingMta);
-    j["timestamp"] = nullable(r.timestamp);
-    j["envelope_sender"] = nullable(r.envelopeSender);
-    j["from_domain"] = nullable(r.original.fromDomain);
-    j["message_id"] = nullable(r.original.messageId);
-    j["subject"] = nullable(r.original.subject);
-    j["feedback_type"] = nullable(r.feedbackType);
-    j["provider"] = nullable(d.provider);
-    j["rules"] = d.ruleIds;
-    const auto& o = r.original;
-    nlohmann::ordered_json orig;
-    auto put = [&](const char* k, const std::string& v) {
-        if (!v.empty())
-            orig[k] = v;
-    };
-    put("from", o.from);
-    put("return_path", o.returnPath);
-    put("to", o.to);
-    put("subject", o.subject);
-    put("message_id", o.messageId);
-    put("date", o.date);
-    put("dkim_domain", o.dkimDomain);
-    put("dkim_selector", o.dkimSelector);
-    put("authentication_results", o.authenticationResults);
-    put("list_id", o.listId);
-    put("list_unsubscribe", o.listUnsubscribe);
-    put("feedback_id", o.feedbackId);
-    put("campaign", o.campaign);
-    j["original"] = orig;
-    return j;
-}
-
 int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json)
 {
     // The reader shares the classifier; it is cheap to construct.
@@ -113,9 +60,7 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
                 for (const auto& r : outcome.records) {
                     ++records;
                     if (json) {
-                        std::cout << recordJson(m.path, m.index, r)
-                                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                  << '\n';
+                        std::cout << bt::toJson(r, m.path, m.index) << '\n';
                     } else {
                         std::cout << m.path << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
                                   << (r.recipient.empty() ? "(no recipient)" : r.recipient) << "  [" << r.kind << ", "
@@ -188,6 +133,7 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
             j["imported"] = r.counts.imported;
             j["rejected"] = r.counts.rejected;
             j["duplicate"] = r.counts.duplicate;
+            j["skipped"] = r.skipped;
             if (!r.error.empty())
                 j["error"] = r.error;
             if (r.cancelled)
@@ -198,7 +144,9 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
                 std::cerr << "bouncetriage-cli: " << r.error << '\n';
             std::cout << r.file << " (" << (r.format.empty() ? "unknown format" : r.format) << "): read "
                       << r.counts.read << ", imported " << r.counts.imported << ", rejected " << r.counts.rejected
-                      << ", duplicate " << r.counts.duplicate << '\n';
+                      << ", duplicate " << r.counts.duplicate
+                      << (r.skipped ? ", skipped " + std::to_string(r.skipped) + " (not delivery outcomes)" : "")
+                      << '\n';
             if (r.counts.rejected > 0)
                 for (const auto& rej : ws.rejects(r.importId))
                     std::cout << "  rejected: " << rej.reason << '\n';
@@ -261,6 +209,31 @@ std::string csvField(const std::string& s)
     return out + "\"";
 }
 
+int runIncidents(const std::string& workspace, const std::string& by, bool hourly, bool json)
+{
+    bt::Workspace ws(workspace);
+    const auto list = bt::incidents(ws, *bt::groupByFromString(by), hourly);
+    for (const auto& i : list) {
+        if (json) {
+            nlohmann::ordered_json j;
+            j["key"] = i.key;
+            j["family"] = i.family;
+            j["bucket"] = i.bucket;
+            j["bounces"] = i.bounces;
+            j["baseline"] = i.baseline;
+            j["rate"] = i.rate;
+            std::cout << j.dump() << '\n';
+        } else {
+            std::cout << i.bucket << "  " << i.key << "  " << i.family << ": " << i.bounces << " bounces (baseline "
+                      << std::fixed << std::setprecision(1) << i.baseline << " per " << (hourly ? "hour" : "day")
+                      << ")\n";
+        }
+    }
+    if (!json && list.empty())
+        std::cout << "no incidents\n";
+    return 0;
+}
+
 int runSuppressions(const std::string& workspace)
 {
     bt::Workspace ws(workspace);
@@ -297,7 +270,11 @@ int main(int argc, char** argv)
     parse->add_flag("--json", parseJson, "Print JSON Lines");
     parse->add_option("paths", parsePaths, "Files, folders or mbox files")->required();
 
-    auto* importCmd = app.add_subcommand("import", "Import bounce emails, ESP exports or MTA logs into a workspace");
+    auto* importCmd = app.add_subcommand(
+        "import",
+        "Import into a workspace: bounce emails (.eml, maildir, mbox); SendGrid, Mailgun, Postmark, "
+        "SparkPost, Mandrill, Brevo, Amazon SES exports and webhook dumps; Microsoft 365 message traces; "
+        "Postfix and Exim logs; any CSV with --profile");
     std::string workspacePath, profilePath;
     bool importJson = false;
     std::vector<std::string> importPaths;
@@ -318,6 +295,14 @@ int main(int argc, char** argv)
     auto* suppressCmd = app.add_subcommand("suppressions", "CSV of addresses to stop mailing");
     std::string suppressWorkspace;
     suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+
+    auto* incidentsCmd = app.add_subcommand("incidents", "Spikes of one family at one provider or sending IP");
+    std::string incidentsWorkspace, incidentsBy = "provider";
+    bool incidentsDaily = false, incidentsJson = false;
+    incidentsCmd->add_option("--workspace", incidentsWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+    incidentsCmd->add_option("--by", incidentsBy, "provider|ip")->check(CLI::IsMember({"provider", "ip"}));
+    incidentsCmd->add_flag("--daily", incidentsDaily, "Compare days instead of hours");
+    incidentsCmd->add_flag("--json", incidentsJson, "JSON Lines");
 
     CLI11_PARSE(app, argc, argv);
 
@@ -344,6 +329,8 @@ int main(int argc, char** argv)
             return runReport(reportWorkspace, reportBy, reportJson);
         if (*suppressCmd)
             return runSuppressions(suppressWorkspace);
+        if (*incidentsCmd)
+            return runIncidents(incidentsWorkspace, incidentsBy, !incidentsDaily, incidentsJson);
     } catch (const std::exception& e) {
         return fail(e.what());
     }
