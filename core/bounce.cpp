@@ -12,21 +12,6 @@ namespace bt
 namespace
 {
 
-bool validStatus(std::string_view s)
-{
-    // c.s.d with c in 2/4/5: what RFC 3464's Status field must hold.
-    if (s.size() < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
-        return false;
-    int dots = 0;
-    for (char c : s.substr(1)) {
-        if (c == '.')
-            ++dots;
-        else if (!text::isDigit(c))
-            return false;
-    }
-    return dots == 2;
-}
-
 std::string domainOf(std::string_view address)
 {
     const auto at = address.rfind('@');
@@ -297,14 +282,14 @@ BounceOutcome BounceReader::read(const Email& email) const
             }
         }
         // The status: the report's own Status field, unless it is generic and the reply is precise.
-        std::string status = validStatus(r.status) ? r.status : std::string();
-        if (!reply.enhancedCode.empty() && validStatus(reply.enhancedCode)
+        std::string status = isEnhancedStatus(r.status) ? r.status : std::string();
+        if (!reply.enhancedCode.empty() && isEnhancedStatus(reply.enhancedCode)
             && (status.empty() || (status.substr(1) == ".0.0" && reply.enhancedCode.substr(1) != ".0.0")))
             status = reply.enhancedCode;
         // Some MTAs state the code only in their own words ("(#5.5.0)"), not in the reply.
         if (status.empty() && !r.context.empty()) {
             const auto fromContext = parseReply(r.context).enhancedCode;
-            if (validStatus(fromContext))
+            if (isEnhancedStatus(fromContext))
                 status = fromContext;
         }
         std::string hint = r.reasonHint;

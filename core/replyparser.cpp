@@ -252,6 +252,11 @@ std::size_t continuation(const std::vector<text::Line>& lines, std::size_t i, bo
 
 } // namespace
 
+bool isEnhancedStatus(std::string_view s)
+{
+    return s.size() >= 5 && enhancedCodeAt(s, 0) == s.size();
+}
+
 Reply parseReply(std::string_view input)
 {
     Reply r;

@@ -19,6 +19,10 @@ std::vector<Reply> findReplies(std::string_view text);
 /// whole trimmed text (no codes) when nothing looks like a reply.
 Reply primaryReply(std::string_view text);
 
+/// True for a whole enhanced status code "c.s.d" with c in 2, 4, 5 (what RFC 3464's Status
+/// field must hold): "5.1.1", "4.7.500"; false for "5.1", "6.1.1", "5.1.1.1".
+bool isEnhancedStatus(std::string_view s);
+
 /// Parses one reply string whose boundaries are already known (an ESP export column,
 /// a Diagnostic-Code value). Never fails: missing parts stay empty.
 Reply parseReply(std::string_view text);

@@ -2,6 +2,7 @@
 #include "replytemplate.h"
 
 #include "knowledge.h"
+#include "replyparser.h"
 #include "text.h"
 
 namespace bt
@@ -16,21 +17,6 @@ bool isTokenEdge(char c)
 {
     return c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' || c == '"' || c == '\'' || c == ','
         || c == ';' || c == ':' || c == '.' || c == '!' || c == '?' || c == '{' || c == '}';
-}
-
-bool isEnhancedCode(std::string_view t)
-{
-    // c.s.d with c in 2/4/5.
-    if (t.size() < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.')
-        return false;
-    int dots = 0;
-    for (char c : t.substr(1)) {
-        if (c == '.')
-            ++dots;
-        else if (!isDigit(c))
-            return false;
-    }
-    return dots == 2;
 }
 
 bool isIpv4(std::string_view t)
@@ -187,7 +173,7 @@ std::string maskToken(std::string_view core, bool first, const KnowledgeBase* kb
         return maskUrl(core, kb);
     if (core.find('@') != std::string_view::npos && core.find('.') != std::string_view::npos)
         return "<email>";
-    if (isEnhancedCode(core))
+    if (isEnhancedStatus(core))
         return std::string(core);
     // A basic reply code where replies start ("550", "550-") stays.
     if (core.size() == 3 && isDigit(core[0]) && isDigit(core[1]) && isDigit(core[2]) && first)

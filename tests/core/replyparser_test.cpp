@@ -185,3 +185,11 @@ TEST(ReplyParser, PostfixHostWrappedOntoThePreviousLine)
     EXPECT_EQ(r.remoteIp, "192.0.2.27");
     EXPECT_EQ(r.enhancedCode, "5.7.26");
 }
+
+TEST(ReplyParser, WholeEnhancedStatusCodes)
+{
+    for (const char* good : {"5.1.1", "4.7.500", "2.0.0", "5.7.26"})
+        EXPECT_TRUE(bt::isEnhancedStatus(good)) << good;
+    for (const char* bad : {"", "5.1", "6.1.1", "5.1.1.1", "5.1.1 ", "x.1.1", "5.1.1234"})
+        EXPECT_FALSE(bt::isEnhancedStatus(bad)) << bad;
+}
