@@ -220,8 +220,13 @@ BounceOutcome BounceReader::read(const Email& email) const
     BounceReport report;
     for (const auto& f : formats::registry()) {
         report = BounceReport {};
-        if (f.parse(email, report) && !report.recipients.empty())
-            break;
+        try {
+            if (f.parse(email, report) && !report.recipients.empty())
+                break;
+        } catch (const std::exception& e) {
+            // A module's bug must not end an import of a million messages: say it, try the next.
+            out.warnings.push_back(std::string(f.name) + ": " + e.what());
+        }
         report.recipients.clear();
     }
     if (report.recipients.empty()) {

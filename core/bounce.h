@@ -80,6 +80,9 @@ struct BounceOutcome {
     std::vector<BounceRecord> records;
     std::string kind; ///< bounce, delayed, delivered, feedback, auto_reply, not_bounce, unreadable
     std::string error; ///< set when records is empty
+    /// A format module that failed on this message (a bug, reported rather than ending the
+    /// import): "sendmail: basic_string_view::substr …". The other modules still ran.
+    std::vector<std::string> warnings;
 };
 
 /// Reads one message (bytes of an .eml or one mbox entry) into diagnosed records.

@@ -58,7 +58,10 @@ void importEmails(const std::string& path, Sink& sink, const Classifier& classif
             const auto outcome = reader.read(m.bytes);
             const std::string messageKey = sha1(m.bytes);
             if (outcome.records.empty()) {
-                sink.reject({m.path, 0, static_cast<std::int64_t>(m.offset), outcome.error, m.bytes});
+                std::string why = outcome.error;
+                for (const auto& w : outcome.warnings)
+                    why += "; a reader failed on it: " + w;
+                sink.reject({m.path, 0, static_cast<std::int64_t>(m.offset), why, m.bytes});
                 return !sink.cancelled();
             }
             std::size_t n = 0;

@@ -51,6 +51,8 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
             p,
             [&](bt::SourceMessage&& m) {
                 const auto outcome = reader.read(m.bytes);
+                for (const auto& w : outcome.warnings)
+                    std::cerr << "bouncetriage-cli: " << m.path << ": a reader failed (please report): " << w << '\n';
                 if (outcome.kind != "unreadable")
                     ++readable;
                 if (outcome.records.empty()) {

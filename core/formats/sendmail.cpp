@@ -59,8 +59,7 @@ bool parseSendmail(const Email& email, BounceReport& report)
         report.kind = "delayed";
 
     // Split the transcript into "While talking to host:" sessions.
-    std::string_view transcript
-        = transcriptAt == std::string_view::npos ? std::string_view {} : human.substr(transcriptAt);
+    std::string_view transcript = transcriptAt < human.size() ? human.substr(transcriptAt) : std::string_view {};
     struct Entry {
         std::string address, reply, context, command, remote;
     };

@@ -137,6 +137,7 @@ TEST(Corpus, EveryFileGoesThroughWithoutCrash)
         [&](bt::SourceMessage&& m) {
             ++messages;
             const auto outcome = reader.read(m.bytes);
+            EXPECT_TRUE(outcome.warnings.empty()) << m.path << ": " << outcome.warnings.front();
             if (!outcome.records.empty())
                 ++withRecords;
             else
@@ -147,4 +148,20 @@ TEST(Corpus, EveryFileGoesThroughWithoutCrash)
     std::cout << messages << " messages, " << withRecords << " with records, " << errors << " unreadable files\n";
     EXPECT_GT(messages, 650u);
     EXPECT_EQ(errors, 0u);
+}
+
+TEST(Corpus, FuzzFindingsStayFixed)
+{
+    // Inputs the fuzzer once broke a format module with (tests/data/fuzz, see tests/fuzz/README.md).
+    const bt::BounceReader reader(classifier());
+    std::size_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(BT_TEST_DATA) / "fuzz")) {
+        std::ifstream in(f.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto out = reader.read(bytes);
+        EXPECT_TRUE(out.warnings.empty()) << f.path() << ": " << out.warnings.front();
+        EXPECT_TRUE(!out.records.empty() || !out.error.empty()) << f.path();
+        ++n;
+    }
+    EXPECT_GT(n, 0u);
 }
