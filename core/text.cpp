@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "text.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace bt::text
 {
 
@@ -35,12 +38,32 @@ std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_
 {
     if (needle.empty())
         return from <= hay.size() ? from : std::string_view::npos;
-    const char first = lower(needle.front());
-    for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
-        if (lower(hay[i]) != first)
-            continue;
-        if (startsWithNoCase(hay.substr(i), needle))
-            return i;
+    if (from >= hay.size() || needle.size() > hay.size() - from)
+        return std::string_view::npos;
+    // memchr for the first character in both cases (vectorised in glibc), then compare: bodies
+    // of bounces are scanned for a dozen markers each, so this is a hot path.
+    const char lo = lower(needle.front());
+    const char up = (lo >= 'a' && lo <= 'z') ? static_cast<char>(lo - 'a' + 'A') : lo;
+    const std::size_t last = hay.size() - needle.size();
+    const char* base = hay.data();
+    // Next occurrence of each case at or after i; each is searched again only once passed, so
+    // the whole scan stays linear.
+    auto next = [&](char c, std::size_t at) -> std::size_t {
+        if (at > last)
+            return std::string_view::npos;
+        const auto* p = static_cast<const char*>(std::memchr(base + at, c, last - at + 1));
+        return p ? static_cast<std::size_t>(p - base) : std::string_view::npos;
+    };
+    std::size_t a = next(lo, from);
+    std::size_t b = up == lo ? std::string_view::npos : next(up, from);
+    while (a != std::string_view::npos || b != std::string_view::npos) {
+        const std::size_t at = std::min(a, b);
+        if (startsWithNoCase(hay.substr(at), needle))
+            return at;
+        if (at == a)
+            a = next(lo, at + 1);
+        else
+            b = next(up, at + 1);
     }
     return std::string_view::npos;
 }
