@@ -204,8 +204,10 @@ Diagnosis Sink::diagnose(const std::string& reply, std::optional<int> basic, con
     if (r.enhancedCode.empty())
         r.enhancedCode = enhanced;
     Diagnosis d = m_classifier.diagnose(r);
-    if (m_cache.size() > 200000)
-        m_cache.clear(); // bounded: a pathological file of unique replies must not grow memory
+    // Bounded so memory stays flat: a diagnosis with its texts is ~1–2 KB, and replies that
+    // quote the recipient make every row a new key (10 000 entries ≈ 20 MB at most).
+    if (m_cache.size() > 10000)
+        m_cache.clear();
     m_cache.emplace(key, d);
     return d;
 }
