@@ -458,19 +458,7 @@ void importPostfix(const std::string& path, Sink& sink, int year)
         e.basicCode = parsed.basicCode;
         if (e.remoteMta.empty())
             e.remoteMta = parsed.remoteHost;
-        if (e.eventType != "delivered") {
-            Reply r = parsed.basicCode ? parsed : parseReply(inner);
-            if (r.enhancedCode.empty())
-                r.enhancedCode = e.enhancedCode;
-            e.diagnosis = sink.diagnose(r.text, r.basicCode, r.enhancedCode);
-            sink.refine(e.diagnosis, parsed.smtpStage);
-        }
-        e.sourceFile = path;
-        e.sourceLine = lineNo;
-        e.sourceOffset = lineOffset;
-        e.raw = l;
-        e.dedupKey = sha1("postfix\x1f" + l);
-        sink.event(std::move(e));
+        emitLogLine(sink, std::move(e), parsed, inner, path, lineNo, lineOffset, l);
         if (sink.cancelled())
             return;
     }

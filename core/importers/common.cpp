@@ -634,4 +634,22 @@ std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max)
     return out;
 }
 
+void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& inner, const std::string& path,
+                 std::int64_t lineNo, std::int64_t lineOffset, const std::string& line)
+{
+    if (e.eventType != "delivered") {
+        Reply r = parsed.basicCode ? parsed : parseReply(inner);
+        if (r.enhancedCode.empty())
+            r.enhancedCode = e.enhancedCode;
+        e.diagnosis = sink.diagnose(r.text, r.basicCode, r.enhancedCode);
+        sink.refine(e.diagnosis, parsed.smtpStage);
+    }
+    e.sourceFile = path;
+    e.sourceLine = lineNo;
+    e.sourceOffset = lineOffset;
+    e.raw = line;
+    e.dedupKey = sha1(e.source + '\x1f' + line);
+    sink.event(std::move(e));
+}
+
 } // namespace bt::detail

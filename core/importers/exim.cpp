@@ -180,17 +180,7 @@ void importExim(const std::string& path, Sink& sink)
         e.enhancedCode = parsed.enhancedCode;
         if (e.remoteMta.empty())
             e.remoteMta = parsed.remoteHost;
-        if (e.eventType != "delivered") {
-            const Reply r = parsed.basicCode ? parsed : parseReply(inner);
-            e.diagnosis = sink.diagnose(r.text, r.basicCode, r.enhancedCode);
-            sink.refine(e.diagnosis, parsed.smtpStage);
-        }
-        e.sourceFile = path;
-        e.sourceLine = lineNo;
-        e.sourceOffset = lineOffset;
-        e.raw = l;
-        e.dedupKey = sha1("exim\x1f" + l);
-        sink.event(std::move(e));
+        emitLogLine(sink, std::move(e), parsed, inner, path, lineNo, lineOffset, l);
         if (sink.cancelled())
             return;
     }

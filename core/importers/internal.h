@@ -147,6 +147,12 @@ void forEachCsvRecord(const std::string& path, Sink& sink,
 std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max);
 
 // One entry point per format (the file is already recognised).
+/// The shared end of a log importer's delivery line (Postfix, Exim): diagnose unless it is a
+/// delivery (the reply quoted in `parsed`, else `inner` as a whole), record the origin, use the
+/// line itself as the dedup key, and hand the event to the sink.
+void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& inner, const std::string& path,
+                 std::int64_t lineNo, std::int64_t lineOffset, const std::string& line);
+
 void importSendGridEvents(const std::string& path, Sink& sink);
 void importMailgun(const std::string& path, Sink& sink);
 void importPostmarkJson(const std::string& path, Sink& sink);

@@ -5,6 +5,7 @@
 #include "classifier.h"
 #include "importer.h"
 #include "knowledge.h"
+#include "testsupport.h"
 #include "workspace.h"
 
 #include <gtest/gtest.h>
@@ -18,40 +19,10 @@ namespace
 
 const std::filesystem::path kData = BT_TEST_DATA;
 
-const bt::Classifier& classifier()
-{
-    static const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    return c;
-}
-
-struct TempWorkspace {
-    std::filesystem::path path;
-    TempWorkspace()
-    {
-        path = std::filesystem::temp_directory_path()
-            / ("bt-imp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".btw");
-        remove();
-    }
-    ~TempWorkspace() { remove(); }
-    void remove() const
-    {
-        for (const char* suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(path.string() + suffix);
-    }
-    static inline int counter = 0;
-};
-
-std::int64_t scalar(bt::Workspace& ws, const std::string& sql)
-{
-    auto st = ws.db().prepare(sql);
-    return st.step() ? st.int64(0) : -1;
-}
-
-std::string text(bt::Workspace& ws, const std::string& sql)
-{
-    auto st = ws.db().prepare(sql);
-    return st.step() ? st.text(0) : std::string("(no row)");
-}
+using testsupport::classifier;
+using testsupport::scalar;
+using testsupport::TempWorkspace;
+using testsupport::text;
 
 struct Expected {
     const char* format;

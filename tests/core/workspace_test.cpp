@@ -6,6 +6,7 @@
 #include "importer.h"
 #include "knowledge.h"
 #include "replytemplate.h"
+#include "testsupport.h"
 #include "workspace.h"
 
 #include <gtest/gtest.h>
@@ -22,34 +23,9 @@ namespace
 
 const std::filesystem::path kData = BT_TEST_DATA;
 
-const bt::Classifier& classifier()
-{
-    static const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    return c;
-}
-
-struct TempWorkspace {
-    std::filesystem::path path;
-    TempWorkspace()
-    {
-        path = std::filesystem::temp_directory_path()
-            / ("bt-ws-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".btw");
-        remove();
-    }
-    ~TempWorkspace() { remove(); }
-    void remove() const
-    {
-        for (const char* suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(path.string() + suffix);
-    }
-    static inline int counter = 0;
-};
-
-std::int64_t scalar(bt::Workspace& ws, const std::string& sql)
-{
-    auto st = ws.db().prepare(sql);
-    return st.step() ? st.int64(0) : -1;
-}
+using testsupport::classifier;
+using testsupport::scalar;
+using testsupport::TempWorkspace;
 
 void expectNothingLost(const bt::ImportResult& r)
 {

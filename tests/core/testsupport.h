@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// What the workspace and importer tests share: the shipped classifier, a temporary workspace
+// file that cleans up after itself, and one-value SQL queries.
+
+#include "classifier.h"
+#include "knowledge.h"
+#include "workspace.h"
+
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+namespace testsupport
+{
+
+inline const bt::Classifier& classifier()
+{
+    static const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+/// A workspace path in the temp folder, removed (with its WAL files) before and after.
+struct TempWorkspace {
+    std::filesystem::path path;
+    TempWorkspace()
+    {
+        path = std::filesystem::temp_directory_path()
+            / ("bt-ws-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".btw");
+        remove();
+    }
+    ~TempWorkspace() { remove(); }
+    TempWorkspace(const TempWorkspace&) = delete;
+    TempWorkspace& operator=(const TempWorkspace&) = delete;
+    void remove() const
+    {
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(path.string() + suffix);
+    }
+    static inline int counter = 0;
+};
+
+inline std::int64_t scalar(bt::Workspace& ws, const std::string& sql)
+{
+    auto st = ws.db().prepare(sql);
+    return st.step() ? st.int64(0) : -1;
+}
+
+inline std::string text(bt::Workspace& ws, const std::string& sql)
+{
+    auto st = ws.db().prepare(sql);
+    return st.step() ? st.text(0) : std::string("(no row)");
+}
+
+} // namespace testsupport
