@@ -258,21 +258,34 @@ Workspace::Added Workspace::addEvent(std::int64_t importId, const Event& e)
     auto& st = *m_insertEvent;
     const auto& d = e.diagnosis;
     const auto tid = templateId(e.templateText);
+    // Parameters in column order, one statement each: the position is the column's.
     int i = 0;
-    st.bind(++i, e.dedupKey).bind(++i, importId).bind(++i, e.eventType);
-    st.bindText(++i, e.source).bindText(++i, e.timestamp).bindText(++i, e.recipient);
-    st.bindText(++i, e.recipientDomain).bindText(++i, e.provider).bindText(++i, e.sendingIp);
-    st.bindText(++i, e.envelopeSender).bindText(++i, e.fromDomain).bindText(++i, e.campaign);
-    st.bindText(++i, e.messageId).bindText(++i, e.remoteMta).bindText(++i, d.smtpStage);
-    st.bindText(++i, e.reasonHint).bind(++i, e.filteringGateway ? 1 : 0).bindText(++i, e.replyText);
-    st.bind(++i, e.basicCode).bindText(++i, e.enhancedCode);
-    st.bindText(++i, d.reason).bindText(++i, d.family).bindText(++i, d.spamRelated).bindText(++i, d.action);
-    st.bind(++i, d.hardBounce ? 1 : 0).bindText(++i, join(d.ruleIds, ',')).bind(++i, evidenceJson(d));
+    const std::string_view texts1[]
+        = {e.source,     e.timestamp, e.recipient, e.recipientDomain, e.provider,  e.sendingIp, e.envelopeSender,
+           e.fromDomain, e.campaign,  e.messageId, e.remoteMta,       d.smtpStage, e.reasonHint};
+    st.bind(++i, e.dedupKey);
+    st.bind(++i, importId);
+    st.bind(++i, e.eventType);
+    for (const auto t : texts1)
+        st.bindText(++i, t);
+    st.bind(++i, e.filteringGateway ? 1 : 0);
+    st.bindText(++i, e.replyText);
+    st.bind(++i, e.basicCode);
+    st.bindText(++i, e.enhancedCode);
+    for (const auto t : {std::string_view(d.reason), std::string_view(d.family), std::string_view(d.spamRelated),
+                         std::string_view(d.action)})
+        st.bindText(++i, t);
+    st.bind(++i, d.hardBounce ? 1 : 0);
+    st.bindText(++i, join(d.ruleIds, ','));
+    st.bind(++i, evidenceJson(d));
     if (tid)
         st.bind(++i, tid);
     else
         st.bindNull(++i);
-    st.bindText(++i, e.sourceFile).bind(++i, e.sourceLine).bind(++i, e.sourceOffset).bindText(++i, e.raw);
+    st.bindText(++i, e.sourceFile);
+    st.bind(++i, e.sourceLine);
+    st.bind(++i, e.sourceOffset);
+    st.bindText(++i, e.raw);
     st.run();
     return m_db.changes() > 0 ? Added::Imported : Added::Duplicate;
 }
