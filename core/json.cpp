@@ -127,7 +127,7 @@ std::string toCard(const Diagnosis& d)
     std::string why;
     for (const auto& e : d.evidence) {
         why += why.empty() ? "" : ", ";
-        why += "\"" + d.replyText.substr(e.start, e.end - e.start) + "\"";
+        why.append("\"").append(d.replyText, e.start, e.end - e.start).append("\"");
     }
     line("Spam-related: ", d.spamRelated + (why.empty() ? std::string() : "  because of " + why));
     line("Action:       ", d.action);
