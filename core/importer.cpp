@@ -395,41 +395,30 @@ std::string field(std::string_view rest, std::string_view name)
 
 void importPostfix(const std::string& path, Sink& sink, int year)
 {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(path, ec);
     std::unordered_map<std::string, std::string> senders; // queue id → from
-    std::string l;
-    std::int64_t lineNo = 0, offset = 0;
-    while (std::getline(in, l)) {
-        ++lineNo;
-        const std::int64_t lineOffset = offset;
-        offset += static_cast<std::int64_t>(l.size()) + 1;
-        if (!l.empty() && l.back() == '\r')
-            l.pop_back();
+    forEachLogLine(path, sink, [&](const std::string& l, std::int64_t lineNo, std::int64_t lineOffset) {
         PostfixLine p;
         if (!splitPostfix(l, p, year))
-            continue; // not a Postfix line: other daemons share the log
+            return true; // not a Postfix line: other daemons share the log
         if (p.program.ends_with("qmgr")) {
             if (auto from = field(p.rest, "from"); !from.empty() || p.rest.starts_with("from=<>"))
                 senders[p.queueId] = from;
             if (p.rest == "removed")
                 senders.erase(p.queueId);
-            continue;
+            return true;
         }
         if (!p.rest.starts_with("to="))
-            continue; // connects, cleanup, etc.: not delivery records
-        sink.setProgress(static_cast<std::uint64_t>(lineOffset), total);
+            return true; // connects, cleanup, etc.: not delivery records
         auto reject = [&](const std::string& why) { sink.reject({path, lineNo, lineOffset, why, l}); };
         const std::string status = field(p.rest, "status");
         const std::string to = field(p.rest, "to");
         if (status.empty()) {
             reject("line " + std::to_string(lineNo) + ": delivery line without status=");
-            continue;
+            return true;
         }
         if (!plausibleAddress(to)) {
             reject("line " + std::to_string(lineNo) + ": to=<" + to + "> is not an e-mail address");
-            continue;
+            return true;
         }
         Event e;
         e.source = "postfix";
@@ -439,7 +428,7 @@ void importPostfix(const std::string& path, Sink& sink, int year)
         e.eventType = st == "sent" ? "delivered" : st == "deferred" ? "deferral" : st == "bounced" ? "bounce" : st;
         if (e.eventType != "delivered" && e.eventType != "deferral" && e.eventType != "bounce") {
             reject("line " + std::to_string(lineNo) + ": unknown status \"" + st + "\"");
-            continue;
+            return true;
         }
         e.enhancedCode = field(p.rest, "dsn");
         const auto relay = field(p.rest, "relay");
@@ -459,9 +448,8 @@ void importPostfix(const std::string& path, Sink& sink, int year)
         if (e.remoteMta.empty())
             e.remoteMta = parsed.remoteHost;
         emitLogLine(sink, std::move(e), parsed, inner, path, lineNo, lineOffset, l);
-        if (sink.cancelled())
-            return;
-    }
+        return !sink.cancelled();
+    });
 }
 
 std::string readHead(const std::string& path, std::size_t n)

@@ -634,6 +634,26 @@ std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max)
     return out;
 }
 
+void forEachLogLine(const std::string& path, Sink& sink,
+                    const std::function<bool(const std::string& line, std::int64_t lineNo, std::int64_t offset)>& each)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const auto total = std::filesystem::file_size(path, ec);
+    std::string l;
+    std::int64_t lineNo = 0, offset = 0;
+    while (std::getline(in, l)) {
+        ++lineNo;
+        const std::int64_t lineOffset = offset;
+        offset += static_cast<std::int64_t>(l.size()) + 1;
+        if (!l.empty() && l.back() == '\r')
+            l.pop_back();
+        sink.setProgress(static_cast<std::uint64_t>(lineOffset), total);
+        if (!each(l, lineNo, lineOffset))
+            return;
+    }
+}
+
 void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& inner, const std::string& path,
                  std::int64_t lineNo, std::int64_t lineOffset, const std::string& line)
 {

@@ -104,33 +104,22 @@ bool looksLikeEximLine(std::string_view line)
 
 void importExim(const std::string& path, Sink& sink)
 {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(path, ec);
     std::unordered_map<std::string, std::string> senders; // message id → envelope sender
-    std::string l;
-    std::int64_t lineNo = 0, offset = 0;
-    while (std::getline(in, l)) {
-        ++lineNo;
-        const std::int64_t lineOffset = offset;
-        offset += static_cast<std::int64_t>(l.size()) + 1;
-        if (!l.empty() && l.back() == '\r')
-            l.pop_back();
+    forEachLogLine(path, sink, [&](const std::string& l, std::int64_t lineNo, std::int64_t lineOffset) {
         EximLine x;
         if (!splitExim(l, x))
-            continue; // connections, rejections at SMTP time, queue runs: not delivery records
+            return true; // connections, rejections at SMTP time, queue runs: not delivery records
         if (x.flag == "<=") {
             const std::string from = x.rest.substr(0, x.rest.find(' '));
             senders[x.id] = from == "<>" ? std::string() : from;
-            continue;
+            return true;
         }
         if (x.flag == "Completed") {
             senders.erase(x.id);
-            continue;
+            return true;
         }
         if (x.flag == "*>")
-            continue; // delivery suppressed by -N: nothing was sent
-        sink.setProgress(static_cast<std::uint64_t>(lineOffset), total);
+            return true; // delivery suppressed by -N: nothing was sent
         const Origin o {path, lineNo, lineOffset, l};
         Event e;
         e.source = "exim";
@@ -146,12 +135,12 @@ void importExim(const std::string& path, Sink& sink)
         }
         if (!plausibleAddress(e.recipient)) {
             rejectAt(sink, o, "recipient \"" + e.recipient + "\" is not an e-mail address");
-            continue;
+            return true;
         }
         e.timestamp = normaliseTime(x.time);
         if (e.timestamp.empty()) {
             rejectAt(sink, o, "timestamp \"" + x.time + "\" cannot be read");
-            continue;
+            return true;
         }
         const std::string host = option(rest, "H=");
         e.remoteMta = !host.empty() && host.front() == '[' ? std::string() : host;
@@ -181,9 +170,8 @@ void importExim(const std::string& path, Sink& sink)
         if (e.remoteMta.empty())
             e.remoteMta = parsed.remoteHost;
         emitLogLine(sink, std::move(e), parsed, inner, path, lineNo, lineOffset, l);
-        if (sink.cancelled())
-            return;
-    }
+        return !sink.cancelled();
+    });
 }
 
 } // namespace bt::detail

@@ -147,6 +147,11 @@ void forEachCsvRecord(const std::string& path, Sink& sink,
 std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max);
 
 // One entry point per format (the file is already recognised).
+/// Reads a log line by line (CR stripped), with each line's 1-based number and byte offset,
+/// reporting progress to the sink; `each` returns false to stop.
+void forEachLogLine(const std::string& path, Sink& sink,
+                    const std::function<bool(const std::string& line, std::int64_t lineNo, std::int64_t offset)>& each);
+
 /// The shared end of a log importer's delivery line (Postfix, Exim): diagnose unless it is a
 /// delivery (the reply quoted in `parsed`, else `inner` as a whole), record the origin, use the
 /// line itself as the dedup key, and hand the event to the sink.
