@@ -253,7 +253,7 @@ void importSes(const std::string& path, Sink& sink)
             const auto addrs = formats::findAddresses(from.empty() ? e.envelopeSender : from);
             e.fromDomain = addrs.empty() ? std::string() : domainOf(addrs.front());
             e.messageId = str(mail, "messageId");
-            e.sendingIp = str(mail, "sendingIp");
+            // SES does not say which of its IPs sent the mail (mail.sourceIp is the API caller's).
             if (mail.contains("tags") && mail["tags"].is_object()) {
                 for (const char* k : {"campaign", "ses:configuration-set"})
                     if (mail["tags"].contains(k) && mail["tags"][k].is_array() && !mail["tags"][k].empty()
@@ -308,7 +308,8 @@ void importSes(const std::string& path, Sink& sink)
                 e.recipient = r.is_string() ? r.get<std::string>() : std::string();
                 e.timestamp = normaliseTime(str(d, "timestamp"));
                 e.replyText = str(d, "smtpResponse");
-                e.remoteMta = str(d, "reportingMTA");
+                // reportingMTA is SES's own sending host; the receiver is remoteMtaIp.
+                e.remoteMta = str(d, "remoteMtaIp");
                 e.raw = textValue;
                 sink.event(std::move(e));
             }
