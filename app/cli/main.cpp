@@ -8,6 +8,7 @@
 #include "json.h"
 #include "knowledge.h"
 #include "mailsource.h"
+#include "orderedpool.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace
@@ -45,35 +47,63 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
             std::cout << file << (index ? "#" + std::to_string(index) : std::string()) << ": " << why << "\n\n";
         }
     };
+    // Messages are read on every core; results are printed in input order.
+    struct Item {
+        bt::SourceMessage message;
+        std::string readError; // the file could not be read: passed through in order
+        bt::BounceOutcome outcome;
+    };
+    bt::OrderedPool<Item, Item> pool(
+        [&reader](Item&& item) {
+            if (item.readError.empty()) {
+                item.outcome = reader.read(item.message.bytes);
+                item.message.bytes = std::string(); // not needed past this point
+            }
+            return std::move(item);
+        },
+        [&](Item&& item) {
+            const auto& m = item.message;
+            if (!item.readError.empty()) {
+                error(m.path, 0, item.readError);
+                return;
+            }
+            const auto& outcome = item.outcome;
+            for (const auto& w : outcome.warnings)
+                std::cerr << "bouncetriage-cli: " << m.path << ": a reader failed (please report): " << w << '\n';
+            if (outcome.kind != "unreadable")
+                ++readable;
+            if (outcome.records.empty()) {
+                error(m.path, m.index, outcome.error);
+                return;
+            }
+            for (const auto& r : outcome.records) {
+                ++records;
+                if (json) {
+                    std::cout << bt::toJson(r, m.path, m.index) << '\n';
+                } else {
+                    std::cout << m.path << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
+                              << (r.recipient.empty() ? "(no recipient)" : r.recipient) << "  [" << r.kind << ", "
+                              << r.format << "]\n"
+                              << bt::toCard(r.diagnosis) << '\n';
+                }
+            }
+        },
+        std::max(1u, std::thread::hardware_concurrency()));
     for (const auto& p : paths) {
         // Results name the file as given: the path the user typed, or the file inside a folder.
         bt::forEachMessage(
             p,
             [&](bt::SourceMessage&& m) {
-                const auto outcome = reader.read(m.bytes);
-                for (const auto& w : outcome.warnings)
-                    std::cerr << "bouncetriage-cli: " << m.path << ": a reader failed (please report): " << w << '\n';
-                if (outcome.kind != "unreadable")
-                    ++readable;
-                if (outcome.records.empty()) {
-                    error(m.path, m.index, outcome.error);
-                    return true;
-                }
-                for (const auto& r : outcome.records) {
-                    ++records;
-                    if (json) {
-                        std::cout << bt::toJson(r, m.path, m.index) << '\n';
-                    } else {
-                        std::cout << m.path << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
-                                  << (r.recipient.empty() ? "(no recipient)" : r.recipient) << "  [" << r.kind << ", "
-                                  << r.format << "]\n"
-                                  << bt::toCard(r.diagnosis) << '\n';
-                    }
-                }
+                pool.submit(Item {std::move(m), {}, {}});
                 return true;
             },
-            [&](const std::string& file, const std::string& why) { error(file, 0, why); });
+            [&](const std::string& file, const std::string& why) {
+                bt::SourceMessage m;
+                m.path = file;
+                pool.submit(Item {std::move(m), why, {}});
+            });
     }
+    pool.finish();
     std::cout.flush();
     if (readable == 0) {
         std::cerr << "bouncetriage-cli: nothing could be read\n";

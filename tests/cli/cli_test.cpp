@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace
 {
@@ -137,4 +138,29 @@ TEST(Cli, WholeBounceEmailFromTheCorpus)
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_FALSE(j["basic_code"].is_null());
     EXPECT_NE(j["family"], "unknown");
+}
+
+TEST(Cli, ParseAFolderInOrderOnAllCores)
+{
+    // Messages are read on several threads; the output must still follow the input order.
+    const auto dir = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai/maildir/bsd";
+    const auto r = run("parse --json '" + dir.string() + "'", "");
+    ASSERT_EQ(r.exitCode, 0);
+    std::istringstream ss(r.out);
+    std::string previous;
+    std::size_t lines = 0, withRecipient = 0, errors = 0;
+    for (std::string line; std::getline(ss, line);) {
+        const auto j = nlohmann::json::parse(line);
+        const std::string file = j["file"];
+        EXPECT_LE(previous, file) << "out of order after " << previous;
+        previous = file;
+        ++lines;
+        if (j.contains("error"))
+            ++errors;
+        else if (!j["recipient"].is_null())
+            ++withRecipient;
+    }
+    EXPECT_GT(withRecipient, 450u);
+    EXPECT_LT(errors, 20u);
+    EXPECT_GE(lines, 480u);
 }

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bt
+{
+
+/// Runs `work` on submitted items on worker threads and hands the results to `consume` on the
+/// submitting thread, in submission order. At most `window` items are in flight, so reading a
+/// 2 GB mbox on all cores keeps memory bounded. `work` must be thread-safe; `consume` never
+/// runs concurrently with itself.
+template<typename In, typename Out> class OrderedPool
+{
+public:
+    OrderedPool(std::function<Out(In&&)> work, std::function<void(Out&&)> consume, unsigned threads,
+                std::size_t window = 64)
+        : m_work(std::move(work))
+        , m_consume(std::move(consume))
+        , m_window(std::max<std::size_t>(window, 1))
+    {
+        threads = std::max(1u, threads);
+        for (unsigned i = 0; i < threads; ++i)
+            m_workers.emplace_back([this] { run(); });
+    }
+
+    ~OrderedPool() { finish(); }
+    OrderedPool(const OrderedPool&) = delete;
+    OrderedPool& operator=(const OrderedPool&) = delete;
+
+    /// Queues one item; while the window is full, consumes finished results in order.
+    void submit(In&& item)
+    {
+        std::unique_lock lock(m_mutex);
+        while (m_submitted - m_consumed >= m_window) {
+            drain(lock);
+            if (m_submitted - m_consumed >= m_window)
+                m_doneChanged.wait(lock);
+        }
+        m_pending.emplace_back(m_submitted++, std::move(item));
+        m_workAvailable.notify_one();
+    }
+
+    /// Waits for every submitted item and consumes the rest; stops the workers.
+    void finish()
+    {
+        std::unique_lock lock(m_mutex);
+        while (m_consumed < m_submitted) {
+            drain(lock);
+            if (m_consumed < m_submitted)
+                m_doneChanged.wait(lock);
+        }
+        if (m_stopping)
+            return;
+        m_stopping = true;
+        m_workAvailable.notify_all();
+        lock.unlock();
+        for (auto& t : m_workers)
+            t.join();
+    }
+
+private:
+    /// Consumes the finished results that are next in order, outside the lock.
+    void drain(std::unique_lock<std::mutex>& lock)
+    {
+        while (true) {
+            auto it = m_done.find(m_consumed);
+            if (it == m_done.end())
+                return;
+            Out out = std::move(it->second);
+            m_done.erase(it);
+            lock.unlock();
+            m_consume(std::move(out));
+            lock.lock();
+            ++m_consumed;
+        }
+    }
+
+    void run()
+    {
+        std::unique_lock lock(m_mutex);
+        while (true) {
+            m_workAvailable.wait(lock, [this] { return m_stopping || !m_pending.empty(); });
+            if (m_pending.empty())
+                return; // stopping and nothing left
+            auto [seq, item] = std::move(m_pending.front());
+            m_pending.pop_front();
+            lock.unlock();
+            Out out = m_work(std::move(item));
+            lock.lock();
+            m_done.emplace(seq, std::move(out));
+            m_doneChanged.notify_all();
+        }
+    }
+
+    std::function<Out(In&&)> m_work;
+    std::function<void(Out&&)> m_consume;
+    std::size_t m_window;
+    std::mutex m_mutex;
+    std::condition_variable m_workAvailable;
+    std::condition_variable m_doneChanged;
+    std::deque<std::pair<std::size_t, In>> m_pending;
+    std::map<std::size_t, Out> m_done;
+    std::size_t m_submitted = 0;
+    std::size_t m_consumed = 0;
+    bool m_stopping = false;
+    std::vector<std::thread> m_workers;
+};
+
+} // namespace bt
