@@ -30,7 +30,7 @@ int fail(const std::string& message)
     return 2;
 }
 
-int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json)
+int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json, unsigned jobs)
 {
     // The reader shares the classifier; it is cheap to construct.
     bt::BounceReader reader(std::shared_ptr<const bt::Classifier>(&classifier, [](const bt::Classifier*) {}));
@@ -88,7 +88,7 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
                 }
             }
         },
-        std::max(1u, std::thread::hardware_concurrency()));
+        jobs ? jobs : std::max(1u, std::thread::hardware_concurrency()));
     for (const auto& p : paths) {
         // Results name the file as given: the path the user typed, or the file inside a folder.
         bt::forEachMessage(
@@ -301,6 +301,8 @@ int main(int argc, char** argv)
     std::vector<std::string> parsePaths;
     parse->add_flag("--json", parseJson, "Print JSON Lines");
     parse->add_option("paths", parsePaths, "Files, folders or mbox files")->required();
+    unsigned parseJobs = 0;
+    parse->add_option("--jobs", parseJobs, "Threads reading messages (default: one per core)");
 
     auto* importCmd = app.add_subcommand(
         "import",
@@ -353,7 +355,7 @@ int main(int argc, char** argv)
     }
 
     if (*parse)
-        return runParse(*classifier, parsePaths, parseJson);
+        return runParse(*classifier, parsePaths, parseJson, parseJobs);
     try {
         if (*importCmd)
             return runImport(*classifier, workspacePath, profilePath, importPaths, importJson);
