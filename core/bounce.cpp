@@ -204,6 +204,11 @@ BounceOutcome BounceReader::read(std::string_view bytes) const
     return read(*email);
 }
 
+namespace
+{
+
+/// The status a reason implies when a message carries no code (reasons.json's derived_status,
+/// Sisimai's X.0.9xx convention), class 5 or 4.
 std::string derivedStatusFor(const KnowledgeBase& kb, std::string_view reason, bool permanent)
 {
     const auto* info = kb.reasonInfo(reason);
@@ -213,6 +218,8 @@ std::string derivedStatusFor(const KnowledgeBase& kb, std::string_view reason, b
     s[0] = permanent ? '5' : '4';
     return s;
 }
+
+} // namespace
 
 BounceOutcome BounceReader::read(const Email& email) const
 {
@@ -349,12 +356,6 @@ BounceOutcome BounceReader::read(const Email& email) const
         out.records.push_back(std::move(rec));
     }
     return out;
-}
-
-std::string derivedStatus(std::string_view reason, bool permanent)
-{
-    static const auto kb = KnowledgeBase::loadDefault();
-    return derivedStatusFor(*kb, reason, permanent);
 }
 
 } // namespace bt

@@ -111,8 +111,4 @@ struct ReplyContext {
 /// when a workspace is re-diagnosed, so both give the same verdict.
 void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& context);
 
-/// The status a reason implies when a message carries no code (Sisimai's convention:
-/// 5.0.911 userunknown, 4.0.947 expired …), so results stay comparable with its corpus.
-std::string derivedStatus(std::string_view reason, bool permanent);
-
 } // namespace bt

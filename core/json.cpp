@@ -15,6 +15,16 @@ nlohmann::json nullable(const std::string& s)
     return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
 }
 
+/// The vocabulary.md words, in the same order in every JSON object the CLI prints.
+void putVerdict(nlohmann::ordered_json& j, const Diagnosis& d)
+{
+    j["reason"] = d.reason;
+    j["family"] = d.family;
+    j["spam_related"] = d.spamRelated;
+    j["action"] = d.action;
+    j["hard_bounce"] = d.hardBounce;
+}
+
 } // namespace
 
 std::string toJson(const Diagnosis& d)
@@ -23,11 +33,7 @@ std::string toJson(const Diagnosis& d)
     j["basic_code"] = d.basicCode ? nlohmann::json(*d.basicCode) : nlohmann::json(nullptr);
     j["enhanced_code"] = nullable(d.enhancedCode);
     j["reply_text"] = d.replyText;
-    j["reason"] = d.reason;
-    j["family"] = d.family;
-    j["spam_related"] = d.spamRelated;
-    j["action"] = d.action;
-    j["hard_bounce"] = d.hardBounce;
+    putVerdict(j, d);
     auto ev = nlohmann::json::array();
     for (const auto& e : d.evidence)
         ev.push_back({{"start", text::codePointOffset(d.replyText, e.start)},
@@ -68,11 +74,7 @@ std::string toJson(const BounceRecord& r, const std::string& file, std::size_t m
     j["enhanced_code"] = nullable(r.enhancedCode);
     j["status_derived"] = r.statusDerived;
     j["reply_text"] = nullable(r.replyText);
-    j["reason"] = d.reason;
-    j["family"] = d.family;
-    j["spam_related"] = d.spamRelated;
-    j["action"] = d.action;
-    j["hard_bounce"] = d.hardBounce;
+    putVerdict(j, d);
     j["kind"] = r.kind;
     j["format"] = r.format;
     j["remote_mta"] = nullable(r.remoteMta);

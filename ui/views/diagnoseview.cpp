@@ -200,8 +200,10 @@ void DiagnoseView::diagnoseNow()
             showRecords();
             return;
         }
-        m_diagnosis = m_classifier->diagnoseText(input);
-        replyOffset = bt::primaryReply(input).sourceOffset;
+        // diagnoseText() in two steps: the reply's position is needed for the highlights.
+        const bt::Reply reply = bt::primaryReply(input);
+        m_diagnosis = m_classifier->diagnose(reply);
+        replyOffset = reply.sourceOffset;
     } catch (const std::exception& error) {
         // The core is not expected to throw on any input; if it does, say so on the card
         // rather than leaving the previous verdict standing as if it applied.
