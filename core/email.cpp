@@ -275,10 +275,12 @@ std::string normaliseLineEnds(std::string_view bytes)
 
 GMimeMessage* construct(const std::string& data)
 {
+    // g_mime_init() and the class set-up in options() must come before the first GMime object.
+    GMimeParserOptions* opts = options();
     GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(data.data(), data.size()));
     GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
     g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
-    return g_mime_parser_construct_message(parser.get(), options());
+    return g_mime_parser_construct_message(parser.get(), opts);
 }
 
 } // namespace
