@@ -55,15 +55,21 @@ std::string levelOf(double rate)
     return "low";
 }
 
-std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
+std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter)
 {
     auto& db = ws.db();
     const std::string key = std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
     const std::string from = " FROM events e LEFT JOIN templates t ON t.id = e.template_id ";
+    const FilterSql f = filterSql(filter);
+    // Counted bounces follow every field of the filter; deliveries only its population (time,
+    // provider, domain, IP, campaign), so a rate stays a share of the traffic looked at.
+    const std::string counted = "(" + countedBounces(filter, f) + ")";
+    const std::string population = " WHERE (" + f.population + ") ";
 
     std::int64_t totalBounces = 0, totalDeliveries = 0;
     {
-        auto st = db.prepare("SELECT SUM(event_type = 'bounce'), SUM(event_type = 'delivered') FROM events");
+        auto st = db.prepare("SELECT SUM(" + counted + "), SUM(e.event_type = 'delivered') FROM events e" + population);
+        bindAll(st, bindAll(st, 1, f.bounceBinds), f.populationBinds);
         if (st.step()) {
             totalBounces = st.int64(0);
             totalDeliveries = st.int64(1);
@@ -74,10 +80,14 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
     std::vector<GroupRow> rows;
     std::map<std::string, std::size_t> index;
     {
-        auto st = db.prepare("SELECT " + key
-                             + " AS k, SUM(e.event_type = 'bounce'), SUM(e.event_type = 'deferral'), "
-                               "SUM(e.event_type = 'delivered'), SUM(e.event_type = 'complaint')"
-                             + from + "GROUP BY k ORDER BY 2 DESC, 1");
+        auto st = db.prepare("SELECT " + key + " AS k, SUM(" + counted + "), SUM(e.event_type = 'deferral' AND ("
+                             + f.bounce + ")), SUM(e.event_type = 'delivered'), SUM(e.event_type = 'complaint' AND ("
+                             + f.bounce + ")), SUM(e.event_type = 'bounce'), MIN(e.template_id)" + from + population
+                             + "GROUP BY k ORDER BY 2 DESC, 4 DESC, 1");
+        int next = bindAll(st, 1, f.bounceBinds);
+        next = bindAll(st, next, f.bounceBinds);
+        next = bindAll(st, next, f.bounceBinds);
+        bindAll(st, next, f.populationBinds);
         while (st.step()) {
             GroupRow r;
             r.key = st.text(0);
@@ -85,8 +95,11 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
             r.deferrals = st.int64(2);
             r.deliveries = st.int64(3);
             r.complaints = st.int64(4);
+            const auto allBounces = st.int64(5);
+            if (by == GroupBy::Template && !st.isNull(6))
+                r.templateId = st.int64(6);
             if (sent) {
-                const auto denom = r.bounces + r.deliveries;
+                const auto denom = allBounces + r.deliveries;
                 r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
                 r.rateBasis = "sent";
                 r.level = levelOf(r.rate);
@@ -99,8 +112,9 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
         }
     }
     {
-        auto st = db.prepare("SELECT " + key + " AS k, COALESCE(e.family, 'unknown'), COUNT(*)" + from
-                             + "WHERE e.event_type = 'bounce' GROUP BY k, 2");
+        auto st = db.prepare("SELECT " + key + " AS k, COALESCE(e.family, 'unknown'), COUNT(*)" + from + population
+                             + "AND " + counted + " GROUP BY k, 2");
+        bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
         while (st.step())
             if (auto it = index.find(st.text(0)); it != index.end())
                 rows[it->second].families[st.text(1)] = st.int64(2);
@@ -108,16 +122,39 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by)
     {
         // A policy or reputation rejection followed, later, by a delivery to the same domain:
         // the block was lifted (or never applied to everyone).
-        auto st = db.prepare("SELECT " + key + " AS k, COUNT(*)" + from
-                             + "WHERE e.event_type = 'bounce' AND e.family IN ('policy', 'reputation') "
+        auto st = db.prepare("SELECT " + key + " AS k, COUNT(*)" + from + population + "AND " + counted
+                             + " AND e.family IN ('policy', 'reputation') "
                                "AND EXISTS (SELECT 1 FROM events d WHERE d.event_type = 'delivered' "
                                "AND d.recipient_domain = e.recipient_domain AND d.timestamp > e.timestamp) "
                                "GROUP BY k");
+        bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
         while (st.step())
             if (auto it = index.find(st.text(0)); it != index.end())
                 rows[it->second].liftedLater = st.int64(1);
     }
     return rows;
+}
+
+std::vector<LiftedBlock> liftedLater(Workspace& ws, const EventFilter& filter, int limit)
+{
+    const FilterSql f = filterSql(filter);
+    // Per recipient domain: the last policy or reputation rejection before the first later
+    // delivery, and that delivery's time.
+    auto st
+        = ws.db().prepare("SELECT e.recipient_domain, COALESCE(e.provider, ''), COUNT(*), MAX(e.timestamp), "
+                          "(SELECT MIN(d.timestamp) FROM events d WHERE d.event_type = 'delivered' "
+                          "AND d.recipient_domain = e.recipient_domain AND d.timestamp > MIN(e.timestamp)) AS lifted "
+                          "FROM events e WHERE ("
+                          + f.population + ") AND " + "(" + countedBounces(filter, f)
+                          + ")"
+                            " AND e.family IN ('policy', 'reputation') AND COALESCE(e.recipient_domain, '') <> '' "
+                            "GROUP BY e.recipient_domain HAVING lifted IS NOT NULL ORDER BY lifted LIMIT ?");
+    int next = bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
+    st.bind(next, static_cast<std::int64_t>(limit));
+    std::vector<LiftedBlock> out;
+    while (st.step())
+        out.push_back({st.text(0), st.text(1), st.int64(2), st.text(3), st.text(4)});
+    return out;
 }
 
 std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly, std::int64_t minBounces, double factor)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "query.h"
 #include "workspace.h"
 
 #include <cstdint>
@@ -28,11 +29,23 @@ struct GroupRow {
     std::string level; ///< low, watch, act (vocabulary.md); empty for a share
     std::map<std::string, std::int64_t> families; ///< bounces per family
     std::int64_t liftedLater = 0; ///< policy/reputation bounces followed by a delivery to the same domain
+    std::int64_t templateId = 0; ///< for GroupBy::Template: the template's id (drill-down)
 };
 
 /// Bounce rate, level and families per group, largest groups first. The rate's basis is "sent"
-/// when the workspace holds deliveries (then a group without any has rate 1), else "share".
-std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by);
+/// when the (filtered) workspace holds deliveries (then a group without any has rate 1), else
+/// "share". With a filter, bounces are those matching it and the rate divides them by all
+/// bounces and deliveries of the filter's population (see EventFilter).
+std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter = {});
+
+/// A policy or reputation block to a recipient domain that a later delivery shows was lifted.
+struct LiftedBlock {
+    std::string domain, provider;
+    std::int64_t bounces = 0; ///< policy/reputation bounces to the domain
+    std::string lastBounce; ///< the latest of them
+    std::string liftedAt; ///< the first delivery after the first of them
+};
+std::vector<LiftedBlock> liftedLater(Workspace& ws, const EventFilter& filter = {}, int limit = 200);
 
 /// Concentration level of a rate (vocabulary.md): low < 1 %, watch 1–3 %, act > 3 %.
 std::string levelOf(double rate);

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+// The query layer under the triage window and the CLI: filters become SQL, SQL sorts, counts and
+// pages, results come back as value structs. Nothing here holds state between calls.
+#include "query.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+namespace bt
+{
+namespace
+{
+
+void addIn(std::string& where, std::vector<FilterSql::Value>& binds, const char* column,
+           const std::vector<std::string>& values)
+{
+    if (values.empty())
+        return;
+    std::string list;
+    bool none = false;
+    for (const auto& v : values) {
+        if (v == "(none)") {
+            none = true;
+            continue;
+        }
+        list += list.empty() ? "?" : ",?";
+        binds.emplace_back(v);
+    }
+    std::string term;
+    if (!list.empty())
+        term = std::string(column) + " IN (" + list + ")";
+    if (none)
+        term += std::string(term.empty() ? "" : " OR ") + "COALESCE(" + column + ", '') = ''";
+    where += " AND (" + term + ")";
+}
+
+const char* sortExpression(EventColumn c)
+{
+    switch (c) {
+    case EventColumn::Time:
+        return "e.timestamp";
+    case EventColumn::Recipient:
+        return "e.recipient";
+    case EventColumn::Provider:
+        return "e.provider";
+    case EventColumn::Domain:
+        return "e.recipient_domain";
+    case EventColumn::Codes:
+        return "e.basic_code";
+    case EventColumn::Family:
+        return "e.family";
+    case EventColumn::Reason:
+        return "e.reason";
+    case EventColumn::SpamRelated:
+        return "e.spam_related";
+    case EventColumn::Action:
+        return "e.action";
+    case EventColumn::Ip:
+        return "e.sending_ip";
+    case EventColumn::Campaign:
+        return "e.campaign";
+    case EventColumn::Reply:
+        return "e.reply_text";
+    case EventColumn::Type:
+        return "e.event_type";
+    }
+    return "e.timestamp";
+}
+
+constexpr const char* kRowColumns
+    = "e.id, COALESCE(e.timestamp, ''), e.event_type, COALESCE(e.recipient, ''), COALESCE(e.provider, ''), "
+      "COALESCE(e.recipient_domain, ''), e.basic_code, COALESCE(e.enhanced_code, ''), COALESCE(e.family, ''), "
+      "COALESCE(e.reason, ''), COALESCE(e.spam_related, ''), COALESCE(e.action, ''), COALESCE(e.sending_ip, ''), "
+      "COALESCE(e.campaign, ''), COALESCE(e.reply_text, '')";
+
+EventRow readRow(const sql::Statement& st)
+{
+    EventRow r;
+    r.id = st.int64(0);
+    r.timestamp = st.text(1);
+    r.eventType = st.text(2);
+    r.recipient = st.text(3);
+    r.provider = st.text(4);
+    r.domain = st.text(5);
+    if (!st.isNull(6))
+        r.basicCode = static_cast<int>(st.int64(6));
+    r.enhancedCode = st.text(7);
+    r.family = st.text(8);
+    r.reason = st.text(9);
+    r.spamRelated = st.text(10);
+    r.action = st.text(11);
+    r.ip = st.text(12);
+    r.campaign = st.text(13);
+    r.reply = st.text(14);
+    return r;
+}
+
+std::string whereOf(const FilterSql& f)
+{
+    return " WHERE (" + f.population + ") AND (" + f.bounce + ")";
+}
+
+int bindFilter(sql::Statement& st, const FilterSql& f)
+{
+    const int next = bindAll(st, 1, f.populationBinds);
+    return bindAll(st, next, f.bounceBinds);
+}
+
+std::string shiftTime(const std::string& bucket, bool hourly, int steps)
+{
+    std::tm tm {};
+    tm.tm_year = std::stoi(bucket.substr(0, 4)) - 1900;
+    tm.tm_mon = std::stoi(bucket.substr(5, 2)) - 1;
+    tm.tm_mday = std::stoi(bucket.substr(8, 2));
+    tm.tm_hour = hourly ? std::stoi(bucket.substr(11, 2)) : 0;
+    std::time_t t = timegm(&tm) + static_cast<std::time_t>(steps) * (hourly ? 3600 : 86400);
+    std::tm out {};
+    gmtime_r(&t, &out);
+    char buf[32];
+    std::strftime(buf, sizeof buf, hourly ? "%Y-%m-%dT%H" : "%Y-%m-%d", &out);
+    return buf;
+}
+
+bool validBucket(const std::string& b)
+{
+    // "YYYY-MM-DD" or "YYYY-MM-DDTHH", digits where digits belong.
+    if (b.size() != 10 && b.size() != 13)
+        return false;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        const bool digit = b[i] >= '0' && b[i] <= '9';
+        const bool sep = i == 4 || i == 7 || i == 10;
+        if (sep != !digit)
+            return false;
+    }
+    return b[4] == '-' && b[7] == '-' && (b.size() == 10 || b[10] == 'T');
+}
+
+} // namespace
+
+bool EventFilter::empty() const
+{
+    return *this == EventFilter {};
+}
+
+FilterSql filterSql(const EventFilter& f)
+{
+    FilterSql out;
+    std::string pop, bounce;
+    if (!f.from.empty()) {
+        pop += " AND e.timestamp >= ?";
+        out.populationBinds.emplace_back(f.from);
+    }
+    if (!f.to.empty()) {
+        pop += " AND e.timestamp < ?";
+        out.populationBinds.emplace_back(f.to);
+    }
+    addIn(pop, out.populationBinds, "e.provider", f.providers);
+    addIn(pop, out.populationBinds, "e.recipient_domain", f.domains);
+    addIn(pop, out.populationBinds, "e.sending_ip", f.ips);
+    addIn(pop, out.populationBinds, "e.campaign", f.campaigns);
+
+    addIn(bounce, out.bounceBinds, "e.event_type", f.eventTypes);
+    addIn(bounce, out.bounceBinds, "e.family", f.families);
+    addIn(bounce, out.bounceBinds, "e.reason", f.reasons);
+    if (f.basicCode) {
+        bounce += " AND e.basic_code = ?";
+        out.bounceBinds.emplace_back(static_cast<std::int64_t>(*f.basicCode));
+    }
+    if (!f.enhancedCode.empty()) {
+        // "5.7" is a class and subject prefix; a full code matches exactly.
+        const bool full = std::count(f.enhancedCode.begin(), f.enhancedCode.end(), '.') >= 2;
+        bounce
+            += full ? " AND e.enhanced_code = ?" : " AND (e.enhanced_code = ? OR e.enhanced_code LIKE ? ESCAPE '\\')";
+        out.bounceBinds.emplace_back(f.enhancedCode);
+        if (!full) {
+            std::string like;
+            for (char c : f.enhancedCode) {
+                if (c == '%' || c == '_' || c == '\\')
+                    like.push_back('\\');
+                like.push_back(c);
+            }
+            out.bounceBinds.emplace_back(like + ".%");
+        }
+    }
+    if (!f.spamRelated.empty()) {
+        bounce += " AND e.spam_related = ?";
+        out.bounceBinds.emplace_back(f.spamRelated);
+    }
+    if (f.templateId) {
+        bounce += " AND e.template_id = ?";
+        out.bounceBinds.emplace_back(*f.templateId);
+    }
+    if (!f.text.empty()) {
+        // FTS5 query syntax is the user's (words, "phrases", prefix*); a bare word list with
+        // punctuation would be a syntax error, so each whitespace-separated word is quoted unless
+        // the user wrote quotes or operators themselves.
+        std::string q;
+        const bool userSyntax = f.text.find('"') != std::string::npos;
+        if (userSyntax) {
+            q = f.text;
+        } else {
+            std::size_t i = 0;
+            while (i < f.text.size()) {
+                while (i < f.text.size() && std::isspace(static_cast<unsigned char>(f.text[i])))
+                    ++i;
+                std::size_t j = i;
+                while (j < f.text.size() && !std::isspace(static_cast<unsigned char>(f.text[j])))
+                    ++j;
+                if (j > i) {
+                    std::string word = f.text.substr(i, j - i);
+                    const bool prefix = word.size() > 1 && word.back() == '*';
+                    if (prefix)
+                        word.pop_back();
+                    q += (q.empty() ? "\"" : " \"") + word + "\"" + (prefix ? "*" : "");
+                }
+                i = j;
+            }
+        }
+        bounce += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+        out.bounceBinds.emplace_back(q);
+    }
+    if (!pop.empty())
+        out.population = pop.substr(5);
+    if (!bounce.empty())
+        out.bounce = bounce.substr(5);
+    return out;
+}
+
+int bindAll(sql::Statement& st, int first, const std::vector<FilterSql::Value>& values)
+{
+    int i = first;
+    for (const auto& v : values) {
+        if (const auto* n = std::get_if<std::int64_t>(&v))
+            st.bind(i++, *n);
+        else
+            st.bind(i++, std::string_view(std::get<std::string>(v)));
+    }
+    return i;
+}
+
+std::string countedBounces(const EventFilter& filter, const FilterSql& f)
+{
+    // Bounces, unless the filter names the event types itself (deferrals, complaints…).
+    return (filter.eventTypes.empty() ? "e.event_type = 'bounce' AND (" : "e.event_type <> 'delivered' AND (")
+        + f.bounce + ")";
+}
+
+std::int64_t countEvents(Workspace& ws, const EventFilter& filter)
+{
+    const auto f = filterSql(filter);
+    auto st = ws.db().prepare("SELECT COUNT(*) FROM events e" + whereOf(f));
+    bindFilter(st, f);
+    return st.step() ? st.int64(0) : 0;
+}
+
+std::vector<EventRow> eventPage(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending,
+                                std::int64_t offset, int limit)
+{
+    const auto f = filterSql(filter);
+    const char* dir = descending ? " DESC" : " ASC";
+    std::string order = std::string(sortExpression(sort)) + dir;
+    if (sort == EventColumn::Codes)
+        order += std::string(", e.enhanced_code") + dir;
+    order += std::string(", e.id") + dir;
+    auto st = ws.db().prepare(std::string("SELECT ") + kRowColumns + " FROM events e" + whereOf(f) + " ORDER BY "
+                              + order + " LIMIT ? OFFSET ?");
+    const int next = bindFilter(st, f);
+    st.bind(next, static_cast<std::int64_t>(limit)).bind(next + 1, offset);
+    std::vector<EventRow> rows;
+    rows.reserve(static_cast<std::size_t>(limit));
+    while (st.step())
+        rows.push_back(readRow(st));
+    return rows;
+}
+
+std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
+{
+    auto st = ws.db().prepare(
+        std::string("SELECT ") + kRowColumns
+        + ", COALESCE(e.source, ''), COALESCE(e.envelope_sender, ''), COALESCE(e.from_domain, ''), "
+          "COALESCE(e.message_id, ''), COALESCE(e.remote_mta, ''), COALESCE(e.smtp_stage, ''), "
+          "COALESCE(e.reason_hint, ''), e.hard_bounce, e.filtering_gateway, COALESCE(e.rule_ids, ''), "
+          "COALESCE(e.evidence, '[]'), COALESCE(e.template_id, 0), COALESCE(t.text, ''), e.import_id, "
+          "COALESCE(e.source_file, ''), COALESCE(e.source_line, 0), COALESCE(e.source_offset, -1), "
+          "COALESCE(e.raw, '') FROM events e LEFT JOIN templates t ON t.id = e.template_id WHERE e.id = ?");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    EventDetail d;
+    d.row = readRow(st);
+    int c = 15;
+    d.source = st.text(c++);
+    d.envelopeSender = st.text(c++);
+    d.fromDomain = st.text(c++);
+    d.messageId = st.text(c++);
+    d.remoteMta = st.text(c++);
+    d.smtpStage = st.text(c++);
+    d.reasonHint = st.text(c++);
+    d.hardBounce = st.int64(c++) != 0;
+    d.filteringGateway = st.int64(c++) != 0;
+    d.ruleIds = st.text(c++);
+    d.evidenceJson = st.text(c++);
+    d.templateId = st.int64(c++);
+    d.templateText = st.text(c++);
+    d.importId = st.int64(c++);
+    d.sourceFile = st.text(c++);
+    d.sourceLine = st.int64(c++);
+    d.sourceOffset = st.int64(c++);
+    d.raw = st.text(c++);
+    return d;
+}
+
+std::vector<TimeBucket> timeSeries(Workspace& ws, const EventFilter& filter, bool hourly)
+{
+    const auto f = filterSql(filter);
+    const std::string bucket = hourly ? "substr(e.timestamp, 1, 13)" : "substr(e.timestamp, 1, 10)";
+    // Deliveries follow the population only: a family or code filter narrows the bounces, not
+    // the traffic they are a share of.
+    auto st = ws.db().prepare("SELECT " + bucket
+                              + ", e.event_type, COALESCE(e.family, 'unknown'), COUNT(*) FROM events e "
+                                "WHERE e.timestamp IS NOT NULL AND ("
+                              + f.population + ") AND (e.event_type = 'delivered' OR (" + countedBounces(filter, f)
+                              + ")) GROUP BY 1, 2, 3 ORDER BY 1");
+    bindFilter(st, f);
+    std::vector<TimeBucket> out;
+    while (st.step()) {
+        const std::string b = st.text(0);
+        if (!validBucket(b))
+            continue;
+        // Fill the hours or days without traffic so the axis is even.
+        while (!out.empty() && out.back().bucket != b) {
+            const std::string next = shiftTime(out.back().bucket, hourly, 1);
+            if (next >= b)
+                break;
+            out.push_back({next, 0, 0, {}});
+        }
+        if (out.empty() || out.back().bucket != b)
+            out.push_back({b, 0, 0, {}});
+        auto& cell = out.back();
+        const auto n = st.int64(3);
+        if (st.text(1) == "delivered") {
+            cell.deliveries += n;
+        } else {
+            cell.bounces += n;
+            cell.families[st.text(2)] += n;
+        }
+    }
+    return out;
+}
+
+bool preferHourly(Workspace& ws, const EventFilter& filter, int maxHours)
+{
+    const auto f = filterSql(filter);
+    auto st = ws.db().prepare("SELECT MIN(e.timestamp), MAX(e.timestamp) FROM events e" + whereOf(f));
+    bindFilter(st, f);
+    if (!st.step() || st.isNull(0))
+        return true;
+    const std::string a = st.text(0), b = st.text(1);
+    if (a.size() < 13 || b.size() < 13 || !validBucket(a.substr(0, 13)) || !validBucket(b.substr(0, 13)))
+        return false;
+    return shiftTime(a.substr(0, 13), true, maxHours) >= b.substr(0, 13);
+}
+
+std::vector<std::string> distinctValues(Workspace& ws, const std::string& field, int limit)
+{
+    static const std::pair<const char*, const char*> columns[] = {
+        {"provider", "provider"}, {"domain", "recipient_domain"}, {"ip", "sending_ip"},        {"campaign", "campaign"},
+        {"family", "family"},     {"reason", "reason"},           {"event_type", "event_type"}};
+    const char* column = nullptr;
+    for (const auto& [name, col] : columns)
+        if (field == name)
+            column = col;
+    if (!column)
+        return {};
+    auto st = ws.db().prepare(std::string("SELECT ") + column + ", COUNT(*) FROM events WHERE COALESCE(" + column
+                              + ", '') <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?");
+    st.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<std::string> out;
+    while (st.step())
+        out.push_back(st.text(0));
+    return out;
+}
+
+namespace
+{
+
+void csvField(std::ostream& out, const std::string& v)
+{
+    // RFC 4180: quote when a separator, quote or line break is inside; double the quotes.
+    if (v.find_first_of(",\"\r\n") == std::string::npos) {
+        out << v;
+        return;
+    }
+    out << '"';
+    for (char c : v) {
+        if (c == '"')
+            out << '"';
+        out << c;
+    }
+    out << '"';
+}
+
+} // namespace
+
+std::int64_t writeEventsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out)
+{
+    out << "timestamp,event_type,recipient,provider,recipient_domain,basic_code,enhanced_code,family,reason,"
+           "spam_related,action,sending_ip,campaign,reply_text\r\n";
+    const auto f = filterSql(filter);
+    auto st = ws.db().prepare(std::string("SELECT ") + kRowColumns + " FROM events e" + whereOf(f)
+                              + " ORDER BY e.timestamp, e.id");
+    bindFilter(st, f);
+    std::int64_t n = 0;
+    while (st.step()) {
+        const auto r = readRow(st);
+        const std::string fields[]
+            = {r.timestamp,    r.eventType, r.recipient,
+               r.provider,     r.domain,    r.basicCode ? std::to_string(*r.basicCode) : std::string(),
+               r.enhancedCode, r.family,    r.reason,
+               r.spamRelated,  r.action,    r.ip,
+               r.campaign,     r.reply};
+        bool first = true;
+        for (const auto& v : fields) {
+            if (!first)
+                out << ',';
+            first = false;
+            csvField(out, v);
+        }
+        out << "\r\n";
+        ++n;
+    }
+    return n;
+}
+
+std::pair<std::string, std::string> bucketRange(const std::string& bucket)
+{
+    if (!validBucket(bucket))
+        return {};
+    const bool hourly = bucket.size() == 13;
+    return {bucket, shiftTime(bucket, hourly, 1)};
+}
+
+} // namespace bt
