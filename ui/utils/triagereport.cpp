@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+#include "utils/triagereport.h"
+
+#include "analysis.h"
+#include "knowledge.h"
+#include "workspace.h"
+
+#include <QBuffer>
+#include <QByteArray>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QLocale>
+#include <QPageLayout>
+#include <QPageSize>
+#include <QPrinter>
+#include <QRegularExpression>
+#include <QStringList>
+#include <QTextDocument>
+#include <QUrl>
+
+#include <algorithm>
+#include <exception>
+
+using namespace Qt::StringLiterals;
+
+namespace btui
+{
+
+namespace
+{
+
+constexpr int kTopGroups = 10;
+constexpr int kTopReasons = 5;
+constexpr int kMaxIncidents = 20;
+constexpr int kMaxLifted = 20;
+constexpr int kElide = 160;
+
+QString tr(const char* text)
+{
+    return QCoreApplication::translate("TriageReport", text);
+}
+
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+/// Workspace text made safe for HTML: reply texts and keys come from the outside world.
+QString esc(const std::string& s, int elide = 0)
+{
+    QString t = qs(s);
+    if (elide > 0 && t.size() > elide)
+        t = t.left(elide) + u'…';
+    return t.toHtmlEscaped();
+}
+
+QString percent(double rate)
+{
+    return QLocale::system().toString(rate * 100.0, 'f', 2) + u" %"_s;
+}
+
+QString number(std::int64_t n)
+{
+    return QLocale::system().toString(qlonglong(n));
+}
+
+QString cell(const QString& html, bool right = false)
+{
+    return (right ? u"<td align=\"right\">"_s : u"<td>"_s) + html + u"</td>"_s;
+}
+
+QString headerRow(const QStringList& labels)
+{
+    QString row = u"<tr>"_s;
+    for (const QString& l : labels)
+        row += u"<th align=\"left\">"_s + l.toHtmlEscaped() + u"</th>"_s;
+    return row + u"</tr>"_s;
+}
+
+QString tableStart()
+{
+    // Attributes rather than CSS: QTextDocument (the PDF path) knows only a subset of CSS.
+    return u"<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" width=\"100%\">"_s;
+}
+
+QString levelWords(const std::string& level)
+{
+    if (level == "act")
+        return tr("act (above 3 %)");
+    if (level == "watch")
+        return tr("watch (1 to 3 %)");
+    if (level == "low")
+        return tr("low (below 1 %)");
+    return {};
+}
+
+QString join(const std::vector<std::string>& values)
+{
+    QStringList l;
+    for (const auto& v : values)
+        l << qs(v);
+    return l.join(u", "_s);
+}
+
+/// The path of the workspace's main database file (the Workspace keeps no path of its own).
+QString workspaceFile(bt::Workspace& ws)
+{
+    auto st = ws.db().prepare("PRAGMA database_list");
+    while (st.step())
+        if (st.text(1) == "main")
+            return qs(st.text(2));
+    return {};
+}
+
+struct Totals {
+    std::int64_t events = 0, bounces = 0, deliveries = 0;
+};
+
+Totals totals(bt::Workspace& ws, const bt::EventFilter& filter)
+{
+    Totals t;
+    t.events = bt::countEvents(ws, filter);
+    const bt::FilterSql f = bt::filterSql(filter);
+    auto st = ws.db().prepare("SELECT COALESCE(SUM(" + bt::countedBounces(filter, f)
+                              + "), 0), COALESCE(SUM(e.event_type = 'delivered'), 0) FROM events e WHERE ("
+                              + f.population + ")");
+    bt::bindAll(st, bt::bindAll(st, 1, f.bounceBinds), f.populationBinds);
+    if (st.step()) {
+        t.bounces = st.int64(0);
+        t.deliveries = st.int64(1);
+    }
+    return t;
+}
+
+struct ReasonCount {
+    std::string reason;
+    std::int64_t bounces = 0;
+    std::string example; ///< the reason's most frequent reply template
+};
+
+std::vector<ReasonCount> topReasons(bt::Workspace& ws, const bt::EventFilter& filter)
+{
+    const bt::FilterSql f = bt::filterSql(filter);
+    const std::string where = " WHERE (" + f.population + ") AND (" + bt::countedBounces(filter, f) + ")";
+    auto st = ws.db().prepare("SELECT COALESCE(NULLIF(e.reason, ''), 'undefined') AS r, COUNT(*) FROM events e" + where
+                              + " GROUP BY r ORDER BY 2 DESC, r LIMIT ?");
+    const int next = bt::bindAll(st, bt::bindAll(st, 1, f.populationBinds), f.bounceBinds);
+    st.bind(next, kTopReasons);
+    std::vector<ReasonCount> out;
+    while (st.step())
+        out.push_back({st.text(0), st.int64(1), {}});
+    // The typical reply of each reason among the same filtered bounces (a Gmail report quotes
+    // Gmail's words); a handful of indexed queries.
+    auto ex = ws.db().prepare("SELECT t.text FROM events e JOIN templates t ON t.id = e.template_id" + where
+                              + " AND COALESCE(NULLIF(e.reason, ''), 'undefined') = ?"
+                                " GROUP BY e.template_id ORDER BY COUNT(*) DESC, e.template_id LIMIT 1");
+    for (ReasonCount& r : out) {
+        ex.reset();
+        const int at = bt::bindAll(ex, bt::bindAll(ex, 1, f.populationBinds), f.bounceBinds);
+        ex.bind(at, std::string_view(r.reason));
+        if (ex.step())
+            r.example = ex.text(0);
+    }
+    return out;
+}
+
+QString groupSection(bt::Workspace& ws, const bt::EventFilter& filter, bt::GroupBy by, const QString& title,
+                     const QString& keyLabel)
+{
+    std::vector<bt::GroupRow> rows = bt::groupReport(ws, by, filter);
+    QString html = u"<h3>"_s + title.toHtmlEscaped() + u"</h3>"_s;
+    if (rows.empty())
+        return html + u"<p>"_s + tr("No bounces.").toHtmlEscaped() + u"</p>"_s;
+    const bool sent = rows.front().rateBasis == "sent";
+    html += tableStart()
+        + headerRow({keyLabel, tr("Bounces"), tr("Deferrals"), tr("Deliveries"),
+                     sent ? tr("Bounce rate") : tr("Share of bounces"), tr("Level"), tr("Families"),
+                     tr("Lifted later")});
+    const int shown = std::min<int>(kTopGroups, int(rows.size()));
+    for (int i = 0; i < shown; ++i) {
+        const bt::GroupRow& r = rows[std::size_t(i)];
+        std::vector<std::pair<std::string, std::int64_t>> fams(r.families.begin(), r.families.end());
+        std::sort(fams.begin(), fams.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        QStringList famWords;
+        for (std::size_t k = 0; k < fams.size() && k < 3; ++k)
+            famWords << esc(fams[k].first) + u' ' + number(fams[k].second);
+        html += u"<tr>"_s + cell(esc(r.key, kElide)) + cell(number(r.bounces), true) + cell(number(r.deferrals), true)
+            + cell(number(r.deliveries), true) + cell(percent(r.rate), true) + cell(levelWords(r.level).toHtmlEscaped())
+            + cell(famWords.join(u", "_s)) + cell(r.liftedLater ? number(r.liftedLater) : QString(), true) + u"</tr>"_s;
+    }
+    html += u"</table>"_s;
+    if (int(rows.size()) > shown)
+        html += u"<p><i>"_s + tr("%1 more not shown.").arg(number(std::int64_t(rows.size()) - shown)) + u"</i></p>"_s;
+    return html;
+}
+
+bool inFilter(const bt::EventFilter& filter, const bt::Incident& in, bool byIp)
+{
+    const auto [start, end] = bt::bucketRange(in.bucket);
+    if (!filter.from.empty() && end <= filter.from)
+        return false;
+    if (!filter.to.empty() && start >= filter.to)
+        return false;
+    const auto& keys = byIp ? filter.ips : filter.providers;
+    if (!keys.empty() && std::find(keys.begin(), keys.end(), in.key) == keys.end())
+        return false;
+    if (!filter.families.empty()
+        && std::find(filter.families.begin(), filter.families.end(), in.family) == filter.families.end())
+        return false;
+    return true;
+}
+
+QString incidentSection(bt::Workspace& ws, const bt::EventFilter& filter)
+{
+    QString html = u"<h2>"_s + tr("Incidents").toHtmlEscaped() + u"</h2>"_s;
+    const bool hourly = bt::preferHourly(ws, filter);
+    QString rows;
+    int count = 0;
+    for (const auto& [by, label] :
+         {std::pair {bt::GroupBy::Provider, tr("provider")}, {bt::GroupBy::Ip, tr("sending IP")}}) {
+        for (const bt::Incident& in : bt::incidents(ws, by, hourly)) {
+            if (!inFilter(filter, in, by == bt::GroupBy::Ip) || count >= kMaxIncidents)
+                continue;
+            ++count;
+            rows += u"<tr>"_s + cell(esc(in.bucket)) + cell(label.toHtmlEscaped() + u": "_s + esc(in.key))
+                + cell(esc(in.family)) + cell(number(in.bounces), true)
+                + cell(QLocale::system().toString(in.baseline, 'f', 1), true)
+                + cell(in.rate > 0 ? percent(in.rate) : QString(), true) + u"</tr>"_s;
+        }
+    }
+    if (count == 0)
+        return html + u"<p>"_s
+            + tr("No spikes: no family jumped above three times its own baseline at one provider or sending IP.")
+                  .toHtmlEscaped()
+            + u"</p>"_s;
+    return html + tableStart()
+        + headerRow(
+               {hourly ? tr("Hour") : tr("Day"), tr("Where"), tr("Family"), tr("Bounces"), tr("Baseline"), tr("Rate")})
+        + rows + u"</table>"_s;
+}
+
+QString liftedSection(bt::Workspace& ws, const bt::EventFilter& filter)
+{
+    QString html = u"<h2>"_s + tr("Blocks lifted later").toHtmlEscaped() + u"</h2>"_s;
+    const std::vector<bt::LiftedBlock> blocks = bt::liftedLater(ws, filter, kMaxLifted);
+    if (blocks.empty())
+        return html + u"<p>"_s
+            + tr("None: no policy or reputation block was followed by a delivery to the same domain.").toHtmlEscaped()
+            + u"</p>"_s;
+    html += u"<p>"_s
+        + tr("Policy or reputation blocks to these domains were followed by a delivery: the block was lifted, "
+             "the addresses need not be suppressed.")
+              .toHtmlEscaped()
+        + u"</p>"_s + tableStart()
+        + headerRow({tr("Domain"), tr("Provider"), tr("Bounces"), tr("Last bounce"), tr("Lifted at")});
+    for (const bt::LiftedBlock& b : blocks)
+        html += u"<tr>"_s + cell(esc(b.domain)) + cell(esc(b.provider)) + cell(number(b.bounces), true)
+            + cell(esc(b.lastBounce)) + cell(esc(b.liftedAt)) + u"</tr>"_s;
+    return html + u"</table>"_s;
+}
+
+QString fixesSection(bt::Workspace& ws, const bt::EventFilter& filter, std::int64_t bounces,
+                     const bt::KnowledgeBase* kb)
+{
+    QString html = u"<h2>"_s + tr("Recommended fixes, in order").toHtmlEscaped() + u"</h2>"_s;
+    const std::vector<ReasonCount> reasons = topReasons(ws, filter);
+    if (reasons.empty())
+        return html + u"<p>"_s + tr("No bounces: nothing to fix.").toHtmlEscaped() + u"</p>"_s;
+    html += u"<p>"_s
+        + tr("The reasons with the most bounces first; within each, the steps cheapest first.").toHtmlEscaped()
+        + u"</p><ol>"_s;
+    for (const ReasonCount& r : reasons) {
+        const bt::ReasonInfo* info = kb ? kb->reasonInfo(r.reason) : nullptr;
+        html += u"<li><p><b>"_s + esc(r.reason) + u"</b>"_s;
+        if (info && !info->title.empty())
+            html += u" — "_s + esc(info->title);
+        html += u" ("_s
+            + tr("%1 bounces, %2 of the bounces shown)")
+                  .arg(number(r.bounces), percent(bounces > 0 ? double(r.bounces) / double(bounces) : 0.0))
+                  .toHtmlEscaped()
+            + u"</p>"_s;
+        if (info && !info->explanation.empty())
+            html += u"<p>"_s + esc(info->explanation) + u"</p>"_s;
+        if (!r.example.empty())
+            html += u"<p><i>"_s + tr("Typical reply:").toHtmlEscaped() + u"</i> <code>"_s + esc(r.example, 300)
+                + u"</code></p>"_s;
+        if (info && !info->steps.empty()) {
+            html += u"<ol type=\"a\">"_s;
+            for (const std::string& step : info->steps)
+                html += u"<li>"_s + esc(step) + u"</li>"_s;
+            html += u"</ol>"_s;
+        } else {
+            html += u"<p>"_s + tr("No default steps for this reason: read the replies.").toHtmlEscaped() + u"</p>"_s;
+        }
+        html += u"</li>"_s;
+    }
+    return html + u"</ol>"_s;
+}
+
+QString imageDataUri(const QImage& image)
+{
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return u"data:image/png;base64,"_s + QString::fromLatin1(png.toBase64());
+}
+
+/// The filter in words ("provider: Gmail; from …"), "all events" when empty.
+QString filterWords(const bt::EventFilter& filter)
+{
+    if (filter.empty())
+        return tr("all events");
+    QStringList parts;
+    if (!filter.from.empty())
+        parts << tr("from %1").arg(qs(filter.from));
+    if (!filter.to.empty())
+        parts << tr("before %1").arg(qs(filter.to));
+    const std::pair<QString, const std::vector<std::string>*> lists[]
+        = {{tr("provider"), &filter.providers},    {tr("recipient domain"), &filter.domains},
+           {tr("sending IP"), &filter.ips},        {tr("campaign"), &filter.campaigns},
+           {tr("event type"), &filter.eventTypes}, {tr("family"), &filter.families},
+           {tr("reason"), &filter.reasons}};
+    for (const auto& [label, values] : lists)
+        if (!values->empty())
+            parts << label + u": "_s + join(*values);
+    if (filter.basicCode)
+        parts << tr("basic code: %1").arg(*filter.basicCode);
+    if (!filter.enhancedCode.empty())
+        parts << tr("enhanced code: %1").arg(qs(filter.enhancedCode));
+    if (!filter.spamRelated.empty())
+        parts << tr("spam-related: %1").arg(qs(filter.spamRelated));
+    if (filter.templateId)
+        parts << tr("template #%1").arg(*filter.templateId);
+    if (!filter.text.empty())
+        parts << tr("text: %1").arg(qs(filter.text));
+    return parts.join(u"; "_s);
+}
+
+} // namespace
+
+QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const QList<QImage>& charts,
+                         const bt::KnowledgeBase* kb)
+{
+    const QString title = tr("Bounce triage report");
+    const QString file = workspaceFile(ws);
+    QString html = u"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"_s + title.toHtmlEscaped()
+        + u"</title></head><body>\n<h1>"_s + title.toHtmlEscaped() + u"</h1>\n"_s;
+    html += u"<p>"_s + tr("Workspace:").toHtmlEscaped() + u" "_s + QFileInfo(file).fileName().toHtmlEscaped()
+        + u"<br>"_s + tr("Filter:").toHtmlEscaped() + u" "_s + filterWords(filter).toHtmlEscaped() + u"<br>"_s
+        + tr("Generated:").toHtmlEscaped() + u" "_s
+        + QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toHtmlEscaped() + u"</p>\n"_s;
+
+    const Totals t = totals(ws, filter);
+    html += u"<h2>"_s + tr("Totals").toHtmlEscaped() + u"</h2>\n"_s + tableStart()
+        + headerRow({tr("Events"), tr("Bounces"), tr("Deliveries"), tr("Bounce rate"), tr("Level")});
+    if (t.deliveries > 0) {
+        const double rate = double(t.bounces) / double(t.bounces + t.deliveries);
+        html += u"<tr>"_s + cell(number(t.events), true) + cell(number(t.bounces), true)
+            + cell(number(t.deliveries), true) + cell(percent(rate), true)
+            + cell(levelWords(bt::levelOf(rate)).toHtmlEscaped()) + u"</tr></table>\n"_s;
+    } else {
+        html += u"<tr>"_s + cell(number(t.events), true) + cell(number(t.bounces), true) + cell(u"0"_s, true)
+            + cell(tr("unknown").toHtmlEscaped()) + cell(QString()) + u"</tr></table>\n<p>"_s
+            + tr("The workspace holds no deliveries, so no bounce rate can be given: the tables below show each "
+                 "group's share of the bounces instead.")
+                  .toHtmlEscaped()
+            + u"</p>\n"_s;
+    }
+
+    if (!charts.isEmpty()) {
+        html += u"<h2>"_s + tr("Charts").toHtmlEscaped() + u"</h2>\n"_s;
+        for (const QImage& chart : charts) {
+            if (chart.isNull())
+                continue;
+            // At most a page's width; both the browser and QTextDocument honour the attribute.
+            const int width = std::min(chart.width(), 640);
+            html += u"<p><img src=\""_s + imageDataUri(chart) + u"\" width=\""_s + QString::number(width)
+                + u"\" alt=\""_s + tr("chart").toHtmlEscaped() + u"\"></p>\n"_s;
+        }
+    }
+
+    html += u"<h2>"_s + tr("Where the bounces concentrate").toHtmlEscaped() + u"</h2>\n"_s;
+    html += groupSection(ws, filter, bt::GroupBy::Provider, tr("Top providers"), tr("Provider"));
+    html += groupSection(ws, filter, bt::GroupBy::Domain, tr("Top recipient domains"), tr("Domain"));
+    html += groupSection(ws, filter, bt::GroupBy::Ip, tr("Top sending IPs"), tr("Sending IP"));
+    html += groupSection(ws, filter, bt::GroupBy::Template, tr("Top reply templates"), tr("Template"));
+    html += incidentSection(ws, filter);
+    html += liftedSection(ws, filter);
+    html += fixesSection(ws, filter, t.bounces, kb);
+    html += u"\n</body></html>\n"_s;
+    return html;
+}
+
+bool printReportToPdf(const QString& html, const QString& pdfPath, QString* error)
+{
+    auto fail = [error](const QString& why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    // The HTML embeds its charts as data: URIs so a saved .html file stands alone. The PDF path
+    // does not rely on QTextDocument decoding them: each becomes a named image resource.
+    QTextDocument doc;
+    QString body = html;
+    static const QRegularExpression dataImage(u"src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\""_s);
+    int n = 0;
+    QRegularExpressionMatch m;
+    qsizetype from = 0;
+    while ((m = dataImage.match(body, from)).hasMatch()) {
+        QImage image;
+        image.loadFromData(QByteArray::fromBase64(m.captured(1).toLatin1()), "PNG");
+        const QString name = u"btreport://chart"_s + QString::number(n++);
+        doc.addResource(QTextDocument::ImageResource, QUrl(name), image);
+        const QString replacement = u"src=\""_s + name + u'"';
+        body.replace(m.capturedStart(), m.capturedLength(), replacement);
+        from = m.capturedStart() + replacement.size();
+    }
+    doc.setHtml(body);
+
+    QPrinter printer(QPrinter::HighResolution);
+    printer.setOutputFormat(QPrinter::PdfFormat);
+    printer.setOutputFileName(pdfPath);
+    printer.setPageSize(QPageSize(QPageSize::A4));
+    printer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+    printer.setDocName(doc.metaInformation(QTextDocument::DocumentTitle));
+    doc.print(&printer);
+    if (!QFileInfo(pdfPath).isFile() || QFileInfo(pdfPath).size() == 0)
+        return fail(tr("%1 could not be written.").arg(pdfPath));
+    return true;
+}
+
+} // namespace btui

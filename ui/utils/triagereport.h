@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "query.h"
+
+#include <QImage>
+#include <QList>
+#include <QString>
+
+namespace bt
+{
+class KnowledgeBase;
+class Workspace;
+} // namespace bt
+
+namespace btui
+{
+
+/// The printable triage report of the filtered events as one self-contained HTML page: totals
+/// with rate and level, the charts (PNG data: URIs), top providers, domains, sending IPs and
+/// templates, incidents, lifted-later blocks and the recommended fixes in order. Every text from
+/// the workspace is escaped. `kb` may be null (then the fixes list reasons without steps).
+/// A few grouped queries over the workspace: run it where `ws` lives, off the GUI thread for a
+/// big workspace (it needs only its own connection).
+QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const QList<QImage>& charts,
+                         const bt::KnowledgeBase* kb);
+
+/// Prints triageReportHtml()'s page to an A4 PDF file through QPrinter (its data: URI images
+/// become document resources); false with `error` set on failure.
+bool printReportToPdf(const QString& html, const QString& pdfPath, QString* error);
+
+} // namespace btui
