@@ -55,6 +55,7 @@ OriginalMessage originalOf(const Headers& h)
     o.dkimDomain = dkimTag(sig, "d");
     o.dkimSelector = dkimTag(sig, "s");
     o.authenticationResults = h.get("Authentication-Results");
+    o.arcAuthenticationResults = h.get("ARC-Authentication-Results");
     o.listId = h.get("List-Id");
     o.listUnsubscribe = h.get("List-Unsubscribe");
     o.feedbackId = h.get("Feedback-ID");

@@ -49,6 +49,7 @@ struct BounceReport {
 struct OriginalMessage {
     std::string from, fromDomain, returnPath, to, subject, messageId, date;
     std::string dkimDomain, dkimSelector, authenticationResults;
+    std::string arcAuthenticationResults; ///< ARC-Authentication-Results (RFC 8617) of the first ARC set seen
     std::string listId, listUnsubscribe, feedbackId, campaign; ///< campaign: first of the common campaign headers
 };
 

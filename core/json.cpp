@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "json.h"
 
+#include "alignment.h"
 #include "text.h"
 
 #include <nlohmann/json.hpp>
@@ -108,6 +109,21 @@ std::string toJson(const BounceRecord& r, const std::string& file, std::size_t m
         if (!value->empty())
             orig[key] = *value;
     j["original"] = orig;
+    // Offline alignment of Return-Path, DKIM d= and From (organisational domains by libpsl).
+    const auto al = checkAlignment(o);
+    nlohmann::ordered_json align;
+    align["from_domain"] = nullable(al.fromDomain);
+    align["return_path_domain"] = nullable(al.returnPathDomain);
+    align["dkim_domain"] = nullable(al.dkimDomain);
+    align["from_organizational"] = nullable(al.fromOrg);
+    for (const auto& [key, v] : {std::pair {"spf", &al.spf}, std::pair {"dkim", &al.dkim}, std::pair {"dmarc", &al.dmarc}})
+        align[key] = {{"state", v->state}, {"reason", v->reason}};
+    align["results"] = {{"source", nullable(al.resultsSource)},
+                        {"authserv_id", nullable(al.authServId)},
+                        {"spf", nullable(al.spfResult)},
+                        {"dkim", nullable(al.dkimResult)},
+                        {"dmarc", nullable(al.dmarcResult)}};
+    j["alignment"] = align;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

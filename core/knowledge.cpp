@@ -226,6 +226,19 @@ void KnowledgeBase::setBlocklists(std::string_view text, const std::string& orig
         b.lists = str(o, "lists", at);
         b.delistUrl = str(o, "delist_url", at);
         b.listing = o.value("listing", true);
+        b.zoneKind = str(o, "zone_kind", at);
+        if (!b.zoneKind.empty() && b.zoneKind != "ip" && b.zoneKind != "domain")
+            throw KnowledgeError(at + " (" + b.name + "): zone_kind must be \"ip\" or \"domain\"");
+        b.checked = o.value("checked", false);
+        if (b.checked && (b.zones.empty() || b.zoneKind.empty()))
+            throw KnowledgeError(at + " (" + b.name + "): a checked list needs zones and zone_kind");
+        for (const auto& c : o.value("codes", json::array())) {
+            BlocklistCode code;
+            code.code = str(c, "code", at, true);
+            code.meaning = str(c, "meaning", at);
+            code.listing = c.value("listing", true);
+            b.codes.push_back(std::move(code));
+        }
         m_blocklists.push_back(std::move(b));
     }
 }

@@ -54,6 +54,13 @@ struct CodeInfo {
     int weight = 0; ///< how strongly the code alone decides (compared to rule priority)
 };
 
+/// One answer a DNS blocklist gives and what it means ("127.0.0.2" or a range "127.0.0.4-127.0.0.7").
+struct BlocklistCode {
+    std::string code;
+    std::string meaning;
+    bool listing = true; ///< false: the answer means "query refused / error", not a listing
+};
+
 struct BlocklistInfo {
     std::string name;
     std::vector<std::string> zones; ///< DNS zones ("zen.spamhaus.org"); may be empty
@@ -61,6 +68,9 @@ struct BlocklistInfo {
     std::string lists;
     std::string delistUrl;
     bool listing = true; ///< false for return codes that mean "lookup failed", not "listed"
+    std::string zoneKind; ///< "ip" (reversed octets + zone) or "domain" (name + zone); empty: no zone
+    bool checked = false; ///< queried by the online check (public, free, alive, not covered by another)
+    std::vector<BlocklistCode> codes; ///< return codes and their meanings
 };
 
 struct ProviderInfo {

@@ -115,6 +115,21 @@ CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events BEGIN
     INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
 END;
 )sql",
+    // 2: answers of the DNS checks (issue 6), kept for their TTL; time in unix seconds.
+    R"sql(
+CREATE TABLE dns_cache (
+    server TEXT NOT NULL,       -- resolver asked, "127.0.0.1:53"
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,         -- A, AAAA, MX, TXT, PTR
+    status TEXT NOT NULL,       -- ok, none, nxdomain
+    detail TEXT NOT NULL DEFAULT '',
+    records TEXT NOT NULL DEFAULT '[]',  -- JSON [[value, preference, ttl], ...]
+    ttl INTEGER NOT NULL,
+    checked_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (server, name, type)
+);
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)

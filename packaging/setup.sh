@@ -23,6 +23,9 @@ packages=(
   libcli11-dev               # CLI parsing
   libgmime-3.0-dev           # MIME and charsets of bounce emails
   libcsv-dev                 # streaming CSV reader for ESP exports (quoted newlines, any delimiter)
+  libc-ares-dev              # DNS checks (SPF, DMARC, DKIM, MX, PTR, blocklists): server and port settable
+  libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
+  unbound                    # the real DNS server the check tests start on a high port (as the current user)
   libgtest-dev libgmock-dev libbenchmark-dev
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently
   xvfb xauth

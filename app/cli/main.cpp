@@ -3,12 +3,15 @@
 // parses arguments, reads input and prints.
 #include "analysis.h"
 #include "bounce.h"
+#include "checks.h"
+#include "dns.h"
 #include "classifier.h"
 #include "importer.h"
 #include "json.h"
 #include "knowledge.h"
 #include "mailsource.h"
 #include "orderedpool.h"
+#include "workspace.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -276,6 +279,66 @@ int runSuppressions(const std::string& workspace)
     return 0;
 }
 
+struct CheckArgs {
+    std::vector<std::string> targets, selectors, zones;
+    std::string ip, server, workspace, sender;
+    int timeoutMs = 3000, deadlineMs = 30000;
+    bool json = false, noBlocklists = false;
+};
+
+// One report per domain (with the IP), or per IP when no domain is given.
+int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
+{
+    std::vector<std::string> domains, ips;
+    if (!args.ip.empty())
+        ips.push_back(args.ip);
+    for (const auto& t : args.targets)
+        (bt::dns::isIpAddress(t) ? ips : domains).push_back(t);
+    std::vector<bt::CheckRequest> requests;
+    for (const auto& d : domains)
+        requests.push_back({d, ips.empty() ? std::string() : ips.front(), args.sender, args.selectors});
+    for (std::size_t i = domains.empty() ? 0 : 1; i < ips.size(); ++i)
+        requests.push_back({{}, ips[i], {}, {}});
+    if (requests.empty())
+        return fail("check: name a domain or an IP");
+    std::unique_ptr<bt::Workspace> ws;
+    if (!args.workspace.empty())
+        ws = std::make_unique<bt::Workspace>(args.workspace);
+    bt::CheckOptions options;
+    options.dnsServer = args.server;
+    options.timeoutMs = args.timeoutMs;
+    options.deadlineMs = args.deadlineMs;
+    options.knowledge = std::move(kb);
+    options.blocklists = !args.noBlocklists;
+    options.blocklistZones = args.zones;
+    options.workspace = ws.get();
+    std::vector<std::string> out;
+    bool started = true;
+    for (const auto& r : requests) {
+        const auto report = bt::runChecks(r, options);
+        started = started && report.error.empty();
+        if (args.json) {
+            out.push_back(bt::toJson(report));
+            continue;
+        }
+        std::cout << (r.domain.empty() ? r.ip : r.domain + (r.ip.empty() ? "" : " from " + r.ip)) << " (DNS server "
+                  << report.server << ", " << report.durationMs << " ms)\n";
+        for (const auto& f : report.findings)
+            std::cout << "  " << f << "\n";
+    }
+    if (args.json) {
+        if (out.size() == 1) {
+            std::cout << out.front() << "\n";
+        } else {
+            std::cout << "[";
+            for (std::size_t i = 0; i < out.size(); ++i)
+                std::cout << (i ? "," : "") << out[i];
+            std::cout << "]\n";
+        }
+    }
+    return started ? 0 : 2;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -338,6 +401,21 @@ int main(int argc, char** argv)
     incidentsCmd->add_flag("--daily", incidentsDaily, "Compare days instead of hours");
     incidentsCmd->add_flag("--json", incidentsJson, "JSON Lines");
 
+    auto* checkCmd = app.add_subcommand(
+        "check", "DNS checks of a sending domain and IP: SPF (verdict for --ip), DMARC, DKIM keys, MX, PTR, blocklists");
+    CheckArgs checkArgs;
+    checkCmd->add_flag("--json", checkArgs.json, "One JSON object (an array for several targets)");
+    checkCmd->add_option("--dns-server", checkArgs.server, "Resolver to ask, HOST or HOST:PORT (default: the system's)");
+    checkCmd->add_option("--ip", checkArgs.ip, "Sending IP: SPF verdict, PTR and IP blocklists");
+    checkCmd->add_option("--selector", checkArgs.selectors, "DKIM selector to look up (repeatable)");
+    checkCmd->add_option("--sender", checkArgs.sender, "MAIL FROM address for SPF macros");
+    checkCmd->add_option("--timeout-ms", checkArgs.timeoutMs, "Per DNS question")->capture_default_str();
+    checkCmd->add_option("--deadline-ms", checkArgs.deadlineMs, "For the whole check")->capture_default_str();
+    checkCmd->add_option("--blocklist", checkArgs.zones, "Query only this blocklist zone (repeatable)");
+    checkCmd->add_flag("--no-blocklists", checkArgs.noBlocklists, "Skip the blocklists");
+    checkCmd->add_option("--workspace", checkArgs.workspace, "Cache answers in this workspace (for their TTL)");
+    checkCmd->add_option("targets", checkArgs.targets, "Domains and/or IPs")->required();
+
     CLI11_PARSE(app, argc, argv);
 
     std::shared_ptr<bt::KnowledgeBase> kb;
@@ -365,6 +443,8 @@ int main(int argc, char** argv)
             return runSuppressions(suppressWorkspace);
         if (*incidentsCmd)
             return runIncidents(incidentsWorkspace, incidentsBy, !incidentsDaily, incidentsJson);
+        if (*checkCmd)
+            return runCheck(checkArgs, kb);
     } catch (const std::exception& e) {
         return fail(e.what());
     }

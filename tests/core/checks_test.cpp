@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: MIT
+// The DNS checks against a real resolver: unbound from Debian, started by this file on
+// 127.0.0.1 on a free high port with its own configuration in a temporary folder, as the
+// current user. Its local data is the test zone; "dead.test" is delegated to a UDP socket this
+// file opens and never reads (a server that never answers). No DNS mocks.
+#include "alignment.h"
+#include "checks.h"
+#include "dns.h"
+#include "spf.h"
+#include "testsupport.h"
+#include "workspace.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <spawn.h>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace
+{
+
+using namespace std::chrono_literals;
+
+// A port free for both UDP and TCP on 127.0.0.1 (the kernel picks it).
+int freePort()
+{
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a {};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
+            || ::getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            ::close(u);
+            continue;
+        }
+        const int t = ::socket(AF_INET, SOCK_STREAM, 0);
+        const bool tcpFree = ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(t);
+        ::close(u);
+        if (tcpFree)
+            return ntohs(a.sin_port);
+    }
+    return 0;
+}
+
+// The test zone, as unbound local data. %BLACKHOLE% becomes the port where nothing answers.
+const char* kZone = R"conf(
+    local-zone: "test." static
+    local-zone: "dead.test." transparent
+    local-zone: "zen.spamhaus.org." static
+    local-zone: "dbl.spamhaus.org." static
+    local-zone: "100.51.198.in-addr.arpa." static
+    local-zone: "2.0.192.in-addr.arpa." static
+    local-zone: "." refuse
+
+    # SPF: two strings in one record, a, mx, include of a record with ip4/ip6 and ?all.
+    local-data: 'good.test. 300 IN TXT "v=spf1 mx a:out.good.test " "include:_spf.partner.test -all"'
+    local-data: 'good.test. 300 IN TXT "google-site-verification=abc"'
+    local-data: 'good.test. 300 IN MX 20 mx2.good.test.'
+    local-data: 'good.test. 300 IN MX 10 mx1.good.test.'
+    local-data: 'good.test. 300 IN MX 5 mx0.good.test.'
+    local-data: 'mx0.good.test. 300 IN A 192.0.2.5'
+    local-data: 'mx1.good.test. 300 IN A 192.0.2.10'
+    local-data: 'mx2.good.test. 300 IN A 192.0.2.20'
+    local-data: 'out.good.test. 300 IN A 198.51.100.7'
+    local-data: '_spf.partner.test. 300 IN TXT "v=spf1 ip4:203.0.113.0/24 ip6:2001:db8:1::/48 ?all"'
+    local-data: '_dmarc.good.test. 300 IN TXT "v=DMARC1; p=reject; sp=quarantine; pct=50; rua=mailto:d@good.test,mailto:x@y.test; adkim=s"'
+    local-data: 's1._domainkey.good.test. 300 IN TXT "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAp/km79q/4vnp1fLYmQ58QkTU72M+JZGbRNFW/8PDrcmAPvSRCQDOU4jQDnyoAMoVcuKSG237MjvsWawP2mrSYkAoZ/H5PJwPFS6UN1CwhL4WNarLSamUo4wCsRcyyFKOst6V3PAxY9ihA7Z+tLnPrmwIgMSm" "WjlhwXsJT0/ezdRweRI+NDpiMDOu/EoiwciV/djGbXECZc8pJDU7kle6Or7opHJwCywK4CLBwbVIbkVDoE+4MGAqYg/Frkt3u0djWxvhVUINnXaruQ1vFIv1WQr1aOxix9gj0/XF3NoyxKpggGfczw9d26SuWmfNJ7KI1wuaHgedL0gCZllhuXyAlQIDAQAB"'
+    local-data: 'ed._domainkey.good.test. 300 IN TXT "v=DKIM1; k=ed25519; p=r0WAEC/r2/YGrOGUAwHjdyyOlQUp2fLBMRLi3Jn00xM="'
+    local-data: 'old._domainkey.good.test. 300 IN TXT "v=DKIM1; p="'
+    local-data: '10.2.0.192.in-addr.arpa. 300 IN PTR mx1.good.test.'
+    local-data: '7.100.51.198.in-addr.arpa. 300 IN PTR out.good.test.'
+    local-data: '9.100.51.198.in-addr.arpa. 300 IN PTR fake.good.test.'
+
+    # redirect; redirect's %{d} is the target domain (so its mx is good.test's).
+    local-data: 'redir.test. 300 IN TXT "v=spf1 redirect=good.test"'
+    # macros: %{ir}.%{v} and %{l}; case-insensitive names and terms.
+    local-data: 'macro.test. 300 IN TXT "v=spf1 exists:%{ir}.%{v}._spf.macro.test exists:%{l}.u.macro.test -all"'
+    local-data: '7.100.51.198.in-addr._spf.macro.test. 300 IN A 127.0.0.2'
+    local-data: 'alice.u.macro.test. 300 IN A 127.0.0.2'
+    local-data: 'upper.test. 300 IN TXT "V=SPF1 IP4:198.51.100.0/24 -ALL"'
+    # failures that are answers
+    local-data: 'loop.test. 300 IN TXT "v=spf1 include:loop2.test -all"'
+    local-data: 'loop2.test. 300 IN TXT "v=spf1 include:loop.test -all"'
+    local-data: 'many.test. 300 IN TXT "v=spf1 a:h1.many.test a:h2.many.test a:h3.many.test a:h4.many.test a:h5.many.test a:h6.many.test a:h7.many.test a:h8.many.test a:h9.many.test a:h10.many.test a:h11.many.test -all"'
+    local-data: 'h1.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h2.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h3.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h4.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h5.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h6.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h7.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h8.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h9.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h10.many.test. 300 IN A 192.0.2.201'
+    local-data: 'h11.many.test. 300 IN A 192.0.2.201'
+    local-data: 'void.test. 300 IN TXT "v=spf1 a:n1.void.test a:n2.void.test a:n3.void.test -all"'
+    local-data: 'two.test. 300 IN TXT "v=spf1 -all"'
+    local-data: 'two.test. 300 IN TXT "v=spf1 +all"'
+    local-data: 'none.test. 300 IN TXT "hello world"'
+    local-data: 'syntax.test. 300 IN TXT "v=spf1 ip4:1.2.3 -all"'
+    local-data: 'incnone.test. 300 IN TXT "v=spf1 include:none.test -all"'
+    local-data: 'deadinc.test. 300 IN TXT "v=spf1 include:x.dead.test -all"'
+    local-data: 'big.test. 300 IN TXT "v=spf1 ip4:10.0.0.0/24 ip4:10.0.1.0/24 ip4:10.0.2.0/24 ip4:10.0.3.0/24 ip4:10.0.4.0/24 ip4:10.0.5.0/24 ip4:10.0.6.0/24 ip4:10.0.7.0/24 ip4:10.0.8.0/24 ip4:10.0.9.0/24 ip4:10.1.0.0/24 ip4:10.1.1.0/24 i" "p4:10.1.2.0/24 ip4:10.1.3.0/24 ip4:10.1.4.0/24 ip4:10.1.5.0/24 ip4:10.1.6.0/24 ip4:10.1.7.0/24 ip4:10.1.8.0/24 ip4:10.1.9.0/24 ip4:10.2.0.0/24 ip4:10.2.1.0/24 ip4:10.2.2.0/24 ip4:10.2.3.0/24 ip4:10.2." "4.0/24 ip4:10.2.5.0/24 ip4:10.2.6.0/24 ip4:10.2.7.0/24 ip4:10.2.8.0/24 ip4:10.2.9.0/24 ip4:10.3.0.0/24 ip4:10.3.1.0/24 ip4:10.3.2.0/24 ip4:10.3.3.0/24 ip4:10.3.4.0/24 ip4:10.3.5.0/24 ip4:10.3.6.0/24 i" "p4:10.3.7.0/24 ip4:10.3.8.0/24 ip4:10.3.9.0/24 ip4:10.4.0.0/24 ip4:10.4.1.0/24 ip4:10.4.2.0/24 ip4:10.4.3.0/24 ip4:10.4.4.0/24 ip4:198.51.100.0/24 -all"'
+    # DMARC at the organisational domain only; a null MX.
+    local-data: 'sub.org.test. 300 IN TXT "v=spf1 -all"'
+    local-data: '_dmarc.org.test. 300 IN TXT "v=DMARC1; p=quarantine; rua=mailto:agg@org.test"'
+    local-data: 'nullmx.test. 300 IN MX 0 .'
+    # DNSBLs (RFC 5782 test points and one "query refused" answer).
+    local-data: '2.0.0.127.zen.spamhaus.org. 300 IN A 127.0.0.2'
+    local-data: '10.2.0.192.zen.spamhaus.org. 300 IN A 127.0.0.2'
+    local-data: '10.2.0.192.zen.spamhaus.org. 300 IN A 127.0.0.4'
+    local-data: '11.2.0.192.zen.spamhaus.org. 300 IN A 127.255.255.254'
+    local-data: 'bad.test.dbl.spamhaus.org. 300 IN A 127.0.1.2'
+
+stub-zone:
+    name: "dead.test."
+    stub-addr: 127.0.0.1@%BLACKHOLE%
+)conf";
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to)
+{
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+        s.replace(at, from.size(), to);
+    return s;
+}
+
+/// unbound on 127.0.0.1:<free port>, for the life of the test process.
+class DnsServer
+{
+public:
+    std::string error; ///< why the server is not there; tests fail with it
+    int port = 0;
+    int blackholePort = 0;
+    pid_t pid = 0;
+
+    std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+    std::string blackhole() const { return "127.0.0.1:" + std::to_string(blackholePort); }
+
+    void start()
+    {
+        std::string binary;
+        for (const char* c : {"/usr/sbin/unbound", "/usr/local/sbin/unbound"})
+            if (::access(c, X_OK) == 0) {
+                binary = c;
+                break;
+            }
+        if (binary.empty()) {
+            error = "the DNS server binary unbound is missing (/usr/sbin/unbound): install the Debian package "
+                    "unbound (packaging/setup.sh does)";
+            return;
+        }
+        // A UDP socket that is never read: questions to it are never answered.
+        m_blackholeFd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a {};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (::bind(m_blackholeFd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
+            || ::getsockname(m_blackholeFd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            error = "cannot open the never-answering UDP socket";
+            return;
+        }
+        blackholePort = ntohs(a.sin_port);
+        port = freePort();
+        m_dir = std::filesystem::temp_directory_path() / ("bt-unbound-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(m_dir);
+        const auto conf = m_dir / "unbound.conf";
+        std::ofstream(conf) << "server:\n"
+                            << "    interface: 127.0.0.1\n"
+                            << "    port: " << port << "\n"
+                            << "    do-ip6: no\n"
+                            << "    username: \"\"\n" // keep the current user: no root needed, none dropped
+                            << "    chroot: \"\"\n"
+                            << "    directory: \"" << m_dir.string() << "\"\n"
+                            << "    pidfile: \"" << (m_dir / "unbound.pid").string() << "\"\n"
+                            << "    logfile: \"" << (m_dir / "unbound.log").string() << "\"\n"
+                            << "    use-syslog: no\n"
+                            << "    verbosity: 1\n"
+                            << "    num-threads: 1\n"
+                            << "    so-reuseport: no\n"
+                            << "    access-control: 127.0.0.0/8 allow\n"
+                            << "    module-config: \"iterator\"\n"
+                            << "    do-not-query-localhost: no\n"
+                            << "    infra-keep-probing: yes\n"
+                            << replaceAll(kZone, "%BLACKHOLE%", std::to_string(blackholePort));
+        std::string confText = conf.string();
+        std::string dash = "-d", c = "-c";
+        std::vector<char*> argv {binary.data(), dash.data(), c.data(), confText.data(), nullptr};
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        const std::string out = (m_dir / "stderr.txt").string();
+        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+        const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) {
+            error = "cannot start " + binary + ": " + std::strerror(rc);
+            pid = 0;
+            return;
+        }
+        // Ready when it answers a question of the test zone.
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < until) {
+            int status = 0;
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                pid = 0;
+                error = "unbound exited at start: " + log();
+                return;
+            }
+            bt::dns::Options o;
+            o.server = address();
+            o.timeoutMs = 300;
+            bt::dns::Resolver r(o);
+            if (r.query("good.test", bt::dns::Type::MX).status == bt::dns::Status::Ok)
+                return;
+            std::this_thread::sleep_for(50ms);
+        }
+        error = "unbound did not answer on " + address() + " within 10 s: " + log();
+    }
+
+    void stop()
+    {
+        if (pid > 0) {
+            ::kill(pid, SIGTERM);
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            pid = 0;
+        }
+        if (m_blackholeFd >= 0)
+            ::close(m_blackholeFd);
+        m_blackholeFd = -1;
+        std::error_code ec;
+        if (!m_dir.empty())
+            std::filesystem::remove_all(m_dir, ec);
+    }
+
+    std::string log() const
+    {
+        std::ostringstream ss;
+        for (const char* f : {"stderr.txt", "unbound.log"})
+            if (std::ifstream in(m_dir / f); in)
+                ss << in.rdbuf();
+        return ss.str();
+    }
+
+    /// The uid the server process runs as (from /proc), -1 when unknown.
+    long uid() const
+    {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("Uid:", 0) == 0)
+                return std::stol(line.substr(4));
+        return -1;
+    }
+
+private:
+    int m_blackholeFd = -1;
+    std::filesystem::path m_dir;
+};
+
+DnsServer& server()
+{
+    static DnsServer s;
+    return s;
+}
+
+class DnsEnvironment : public ::testing::Environment
+{
+public:
+    void SetUp() override { server().start(); }
+    void TearDown() override { server().stop(); }
+};
+
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new DnsEnvironment);
+
+class Dns : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        // A missing or broken server is a failure, never a skip.
+        if (!server().error.empty())
+            FAIL() << server().error;
+    }
+
+    static bt::dns::Options resolverOptions(int timeoutMs = 1500)
+    {
+        bt::dns::Options o;
+        o.server = server().address();
+        o.timeoutMs = timeoutMs;
+        return o;
+    }
+
+    static bt::spf::Evaluation spf(const std::string& ip, const std::string& domain, const std::string& sender = {})
+    {
+        bt::dns::Resolver r(resolverOptions());
+        return bt::spf::checkHost(r, ip, domain, sender);
+    }
+
+    static bt::CheckOptions options()
+    {
+        bt::CheckOptions o;
+        o.dnsServer = server().address();
+        o.timeoutMs = 1500;
+        o.deadlineMs = 10000;
+        return o;
+    }
+};
+
+std::string word(bt::spf::Result r)
+{
+    return bt::spf::resultName(r);
+}
+
+} // namespace
+
+TEST_F(Dns, ServerRunsAsTheCurrentUserOnAHighPort)
+{
+    EXPECT_EQ(server().uid(), long(::getuid()));
+    EXPECT_GT(server().port, 1024);
+}
+
+TEST_F(Dns, ResolverStatuses)
+{
+    bt::dns::Resolver r(resolverOptions());
+    EXPECT_EQ(r.query("good.test", bt::dns::Type::TXT).records.size(), 2u);
+    EXPECT_EQ(r.query("good.test", bt::dns::Type::AAAA).status, bt::dns::Status::None);
+    EXPECT_EQ(r.query("nosuch.good.test", bt::dns::Type::A).status, bt::dns::Status::NxDomain);
+    const auto refused = r.query("example.com", bt::dns::Type::A);
+    EXPECT_EQ(refused.status, bt::dns::Status::Error);
+    EXPECT_NE(refused.detail.find("refused"), std::string::npos) << refused.detail;
+    // A record over 512 bytes: the UDP answer is truncated and c-ares asks again over TCP.
+    const auto big = r.query("big.test", bt::dns::Type::TXT);
+    ASSERT_EQ(big.status, bt::dns::Status::Ok);
+    EXPECT_GT(big.records.at(0).value.size(), 600u);
+    EXPECT_TRUE(big.detail.empty()) << big.detail;
+}
+
+TEST_F(Dns, NeverAnsweringServerIsATimeout)
+{
+    bt::dns::Resolver r(resolverOptions(600));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto a = r.query("x.dead.test", bt::dns::Type::TXT);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    // unbound itself waits longer than we do: the client's deadline ends the question.
+    EXPECT_TRUE(a.status == bt::dns::Status::Timeout || a.status == bt::dns::Status::ServFail)
+        << bt::dns::statusName(a.status);
+    EXPECT_LT(took, 2s);
+
+    bt::dns::Options o;
+    o.server = server().blackhole();
+    o.timeoutMs = 400;
+    bt::dns::Resolver direct(o);
+    EXPECT_EQ(direct.query("good.test", bt::dns::Type::TXT).status, bt::dns::Status::Timeout);
+}
+
+TEST_F(Dns, SpfMechanisms)
+{
+    auto e = spf("198.51.100.7", "good.test");
+    EXPECT_EQ(word(e.result), "pass") << e.reason;
+    EXPECT_EQ(e.matched, "a:out.good.test");
+    EXPECT_EQ(e.record, "v=spf1 mx a:out.good.test include:_spf.partner.test -all") << "strings concatenated";
+    e = spf("192.0.2.20", "good.test");
+    EXPECT_EQ(word(e.result), "pass");
+    EXPECT_EQ(e.matched, "mx");
+    e = spf("2001:db8:1::5", "good.test");
+    EXPECT_EQ(word(e.result), "pass") << e.reason;
+    EXPECT_EQ(e.matched, "include:_spf.partner.test") << "the deciding term of the domain's own record";
+    EXPECT_EQ(e.matchedIn, "good.test");
+    // The include's ?all is neutral, which is "no match" for the includer: -all decides.
+    e = spf("10.9.9.9", "good.test");
+    EXPECT_EQ(word(e.result), "fail");
+    EXPECT_EQ(e.matched, "-all");
+    EXPECT_EQ(e.lookups, 3);
+    EXPECT_EQ(word(spf("198.51.100.200", "upper.test").result), "pass") << "terms are case-insensitive";
+}
+
+TEST_F(Dns, SpfRedirectAndMacros)
+{
+    auto e = spf("192.0.2.5", "redir.test");
+    EXPECT_EQ(word(e.result), "pass") << e.reason;
+    EXPECT_EQ(e.lookups, 2) << "redirect and mx";
+    EXPECT_EQ(word(spf("10.9.9.9", "redir.test").result), "fail");
+    EXPECT_EQ(word(spf("198.51.100.7", "macro.test").result), "pass") << "%{ir}.%{v}";
+    EXPECT_EQ(word(spf("10.0.0.1", "macro.test", "alice@macro.test").result), "pass") << "%{l}";
+    e = spf("10.0.0.1", "macro.test", "bob@macro.test");
+    EXPECT_EQ(word(e.result), "fail");
+    EXPECT_EQ(e.voidLookups, 2);
+}
+
+TEST_F(Dns, SpfErrorsAreResults)
+{
+    auto e = spf("10.0.0.1", "loop.test");
+    EXPECT_EQ(word(e.result), "permerror");
+    EXPECT_NE(e.reason.find("include loop"), std::string::npos) << e.reason;
+    e = spf("10.0.0.1", "many.test");
+    EXPECT_EQ(word(e.result), "permerror");
+    EXPECT_EQ(e.lookups, 11);
+    EXPECT_NE(e.reason.find("more than 10"), std::string::npos) << e.reason;
+    e = spf("10.0.0.1", "void.test");
+    EXPECT_EQ(word(e.result), "permerror");
+    EXPECT_NE(e.reason.find("found nothing"), std::string::npos) << e.reason;
+    EXPECT_EQ(word(spf("10.0.0.1", "two.test").result), "permerror");
+    EXPECT_EQ(word(spf("10.0.0.1", "syntax.test").result), "permerror");
+    EXPECT_EQ(word(spf("10.0.0.1", "incnone.test").result), "permerror");
+    EXPECT_EQ(word(spf("10.0.0.1", "none.test").result), "none");
+    EXPECT_EQ(word(spf("10.0.0.1", "nosuch.test").result), "none");
+    EXPECT_EQ(word(spf("198.51.100.7", "big.test").result), "pass") << "record read over TCP";
+    const auto t0 = std::chrono::steady_clock::now();
+    e = spf("10.0.0.1", "deadinc.test");
+    EXPECT_EQ(word(e.result), "temperror") << e.reason;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+}
+
+TEST_F(Dns, FullCheck)
+{
+    bt::CheckRequest req {"good.test", "192.0.2.10", {}, {"s1", "ed", "old", "missing"}};
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = bt::runChecks(req, options());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    std::cout << "full check against the local server: " << ms.count() << " ms, " << r.liveQueries << " questions, "
+              << r.blocklists.size() << " blocklists\n";
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    ASSERT_TRUE(r.spf);
+    EXPECT_EQ(r.spf->status, "ok");
+    EXPECT_EQ(r.spf->result.value_or(""), "pass");
+    EXPECT_EQ(r.spf->recordResult, "valid");
+    EXPECT_EQ(r.spf->source.server, server().address());
+    EXPECT_FALSE(r.spf->source.cached);
+    ASSERT_TRUE(r.dmarc);
+    EXPECT_EQ(r.dmarc->status, "ok");
+    EXPECT_EQ(r.dmarc->policy, "reject");
+    EXPECT_EQ(r.dmarc->subdomainPolicy, "quarantine");
+    EXPECT_EQ(r.dmarc->pct, 50);
+    EXPECT_EQ(r.dmarc->adkim, "s");
+    EXPECT_EQ(r.dmarc->rua.size(), 2u);
+    EXPECT_EQ(r.dmarc->foundAt, "_dmarc.good.test");
+    ASSERT_TRUE(r.mx);
+    ASSERT_EQ(r.mx->hosts.size(), 3u);
+    EXPECT_EQ(r.mx->hosts[0].host, "mx0.good.test");
+    EXPECT_EQ(r.mx->hosts[2].preference, 20);
+    ASSERT_TRUE(r.ptr);
+    EXPECT_EQ(r.ptr->names, std::vector<std::string> {"mx1.good.test"});
+    EXPECT_TRUE(r.ptr->forwardConfirmed);
+    ASSERT_EQ(r.dkim.size(), 4u);
+    EXPECT_TRUE(r.dkim[0].found);
+    EXPECT_EQ(r.dkim[0].keyType, "rsa");
+    EXPECT_EQ(r.dkim[0].keyBits, 2048);
+    EXPECT_EQ(r.dkim[1].keyType, "ed25519");
+    EXPECT_TRUE(r.dkim[2].revoked);
+    EXPECT_EQ(r.dkim[3].status, "nxdomain");
+    EXPECT_FALSE(r.dkim[3].found);
+    bool zen = false;
+    for (const auto& b : r.blocklists) {
+        if (b.zone == "zen.spamhaus.org") {
+            zen = true;
+            EXPECT_TRUE(b.listed);
+            EXPECT_EQ(b.codes.size(), 2u);
+            EXPECT_NE(b.meaning.find("SBL"), std::string::npos) << b.meaning;
+            EXPECT_NE(b.meaning.find("XBL"), std::string::npos) << b.meaning;
+            EXPECT_EQ(b.sentence.rfind("192.0.2.10 is listed on Spamhaus ZEN (SBL, XBL)", 0), 0u) << b.sentence;
+        } else if (b.zone == "dbl.spamhaus.org") {
+            EXPECT_EQ(b.status, "nxdomain");
+            EXPECT_FALSE(b.listed);
+        } else {
+            EXPECT_EQ(b.status, "error") << b.zone << ": the test server refuses zones it does not hold";
+        }
+    }
+    EXPECT_TRUE(zen);
+    EXPECT_GE(r.blocklists.size(), 20u);
+    EXPECT_FALSE(r.deadlineReached);
+    EXPECT_LT(ms, 5s);
+    const auto j = nlohmann::json::parse(bt::toJson(r));
+    EXPECT_EQ(j["spf"]["result"], "pass");
+    EXPECT_EQ(j["dmarc"]["found_at"], "_dmarc.good.test");
+    EXPECT_EQ(j["ptr"]["forward_confirmed"], true);
+    EXPECT_EQ(j["spf"]["source"]["via"], "live");
+}
+
+TEST_F(Dns, CheckFindings)
+{
+    auto o = options();
+    o.blocklistZones = {"zen.spamhaus.org", "dbl.spamhaus.org"};
+    auto r = bt::runChecks({"sub.org.test", "198.51.100.9", {}, {}}, o);
+    ASSERT_TRUE(r.dmarc);
+    EXPECT_EQ(r.dmarc->foundAt, "_dmarc.org.test");
+    EXPECT_TRUE(r.dmarc->organizational);
+    EXPECT_EQ(r.dmarc->policy, "quarantine");
+    EXPECT_EQ(r.spf->result.value_or(""), "fail");
+    EXPECT_EQ(r.spf->sentence, "SPF: 198.51.100.9 is not permitted by sub.org.test's record (-all)");
+    EXPECT_EQ(r.ptr->names, std::vector<std::string> {"fake.good.test"});
+    EXPECT_FALSE(r.ptr->forwardConfirmed);
+    EXPECT_EQ(r.mx->status, "none");
+
+    r = bt::runChecks({"nullmx.test", "", {}, {}}, o);
+    EXPECT_TRUE(r.mx->nullMx);
+    EXPECT_EQ(r.dmarc->status, "nxdomain");
+    EXPECT_FALSE(r.spf->result);
+    EXPECT_EQ(r.spf->recordResult, "none");
+
+    r = bt::runChecks({"bad.test", "192.0.2.11", {}, {}}, o);
+    ASSERT_EQ(r.blocklists.size(), 2u);
+    EXPECT_EQ(r.blocklists[0].status, "error") << "127.255.255.254 is a refused query, not a listing";
+    EXPECT_FALSE(r.blocklists[0].listed);
+    EXPECT_TRUE(r.blocklists[1].listed);
+    EXPECT_EQ(r.blocklists[1].kind, "domain");
+    EXPECT_NE(r.blocklists[1].meaning.find("spam domain"), std::string::npos);
+
+    r = bt::runChecks({"many.test", "", {}, {}}, o);
+    EXPECT_EQ(r.spf->recordResult, "permerror");
+    EXPECT_EQ(r.spf->lookups, 11);
+}
+
+TEST_F(Dns, DeadlineAndCancel)
+{
+    auto o = options();
+    o.dnsServer = server().blackhole();
+    o.timeoutMs = 5000;
+    o.deadlineMs = 400;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = bt::runChecks({"good.test", "192.0.2.10", {}, {"s1"}}, o);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+    EXPECT_TRUE(r.deadlineReached);
+    EXPECT_EQ(r.mx->status, "timeout");
+    EXPECT_EQ(r.spf->result.value_or(""), "temperror");
+    for (const auto& b : r.blocklists)
+        EXPECT_EQ(b.status, "timeout");
+
+    std::atomic<bool> cancel {false};
+    o.deadlineMs = 20000;
+    o.cancel = &cancel;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(150ms);
+        cancel = true;
+    });
+    t0 = std::chrono::steady_clock::now();
+    r = bt::runChecks({"good.test", "192.0.2.10", {}, {}}, o);
+    stopper.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+    EXPECT_TRUE(r.cancelled);
+}
+
+TEST_F(Dns, WorkspaceCache)
+{
+    testsupport::TempWorkspace tmp;
+    bt::Workspace ws(tmp.path.string());
+    auto o = options();
+    o.workspace = &ws;
+    o.blocklistZones = {"zen.spamhaus.org"};
+    const bt::CheckRequest req {"good.test", "192.0.2.10", {}, {"s1"}};
+    const auto first = bt::runChecks(req, o);
+    EXPECT_GT(first.liveQueries, 5);
+    EXPECT_GT(bt::cachedAnswerCount(ws), 5);
+    const auto second = bt::runChecks(req, o);
+    EXPECT_EQ(second.liveQueries, 0);
+    EXPECT_TRUE(second.spf->source.cached);
+    EXPECT_TRUE(second.mx->source.cached);
+    EXPECT_EQ(second.spf->result.value_or(""), "pass");
+    EXPECT_EQ(second.mx->hosts.size(), 3u);
+    EXPECT_TRUE(second.blocklists.at(0).listed);
+    EXPECT_EQ(nlohmann::json::parse(bt::toJson(second))["mx"]["source"]["via"], "cached");
+}
+
+TEST(Alignment, OrganisationalDomainsFromThePublicSuffixList)
+{
+    EXPECT_EQ(bt::organizationalDomain("mail.example.co.uk"), "example.co.uk");
+    EXPECT_EQ(bt::organizationalDomain("a.b.example.com"), "example.com");
+    EXPECT_EQ(bt::organizationalDomain("user@news.example.com.au"), "example.com.au");
+    EXPECT_EQ(bt::organizationalDomain("co.uk"), "");
+
+    bt::OriginalMessage m;
+    m.fromDomain = "mail.example.co.uk";
+    m.returnPath = "bounce-123@bounces.example.co.uk";
+    m.dkimDomain = "esp.net";
+    m.authenticationResults = "mx.google.com; spf=pass (google.com: domain of x designates 1.2.3.4) "
+                              "smtp.mailfrom=bounces.example.co.uk; dkim=pass header.i=@esp.net header.s=s1; "
+                              "dmarc=pass (p=NONE) header.from=example.co.uk";
+    auto a = bt::checkAlignment(m);
+    EXPECT_EQ(a.spf.state, "aligned") << a.spf.reason;
+    EXPECT_EQ(a.dkim.state, "not_aligned") << a.dkim.reason;
+    EXPECT_EQ(a.dmarc.state, "aligned") << a.dmarc.reason;
+    EXPECT_EQ(a.spfResult, "pass");
+    EXPECT_EQ(a.authServId, "mx.google.com");
+
+    m.returnPath = "b@esp-bounces.net";
+    m.authenticationResults.clear();
+    m.arcAuthenticationResults = "i=1; mx.microsoft.com 1; spf=fail smtp.mailfrom=esp-bounces.net; dkim=none";
+    a = bt::checkAlignment(m);
+    EXPECT_EQ(a.spf.state, "not_aligned");
+    EXPECT_EQ(a.dmarc.state, "not_aligned") << a.dmarc.reason;
+    EXPECT_EQ(a.resultsSource, "ARC-Authentication-Results");
+    EXPECT_EQ(a.spfResult, "fail");
+
+    a = bt::checkAlignment(bt::OriginalMessage {});
+    EXPECT_EQ(a.dmarc.state, "unknown");
+    EXPECT_FALSE(a.dmarc.reason.empty());
+}
+
+TEST(Alignment, ChecksOffered)
+{
+    bt::Diagnosis d;
+    d.family = "auth";
+    d.reason = "authfailure";
+    EXPECT_EQ(bt::checksOffered(d), (std::vector<std::string> {"spf", "dkim", "dmarc", "ptr"}));
+    d.family = "reputation";
+    d.reason = "blocked";
+    EXPECT_EQ(bt::checksOffered(d).front(), "blocklists");
+    d.family = "address";
+    d.reason = "userunknown";
+    EXPECT_TRUE(bt::checksOffered(d).empty());
+}
+
+// ---- the real binary against the real server ----
+
+namespace
+{
+
+struct Run {
+    int exitCode = -1;
+    std::string out;
+};
+
+Run cli(const std::string& args)
+{
+    const std::string cmd = std::string(BT_CLI) + " " + args + " 2>&1";
+    Run r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf {};
+    while (p && std::fgets(buf.data(), buf.size(), p))
+        r.out += buf.data();
+    const int status = p ? ::pclose(p) : -1;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+} // namespace
+
+TEST_F(Dns, CliCheckJson)
+{
+    const auto r = cli("check --json --dns-server " + server().address() + " --ip 192.0.2.10 --selector s1 good.test");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["spf"]["status"], "ok");
+    EXPECT_EQ(j["spf"]["result"], "pass");
+    EXPECT_EQ(j["spf"]["lookups"], 1);
+    EXPECT_EQ(j["spf"]["record"], "v=spf1 mx a:out.good.test include:_spf.partner.test -all");
+    EXPECT_EQ(j["dmarc"]["status"], "ok");
+    EXPECT_EQ(j["dmarc"]["policy"], "reject");
+    EXPECT_EQ(j["dmarc"]["found_at"], "_dmarc.good.test");
+    EXPECT_EQ(j["mx"]["status"], "ok");
+    EXPECT_EQ(j["mx"]["hosts"][0]["host"], "mx0.good.test");
+    EXPECT_EQ(j["ptr"]["status"], "ok");
+    EXPECT_EQ(j["ptr"]["names"][0], "mx1.good.test");
+    EXPECT_EQ(j["ptr"]["forward_confirmed"], true);
+    EXPECT_EQ(j["dkim"][0]["key_bits"], 2048);
+    bool listed = false;
+    for (const auto& b : j["blocklists"]) {
+        for (const char* k : {"list", "zone", "listed", "codes", "meaning"})
+            EXPECT_TRUE(b.contains(k)) << k;
+        if (b["zone"] == "zen.spamhaus.org") {
+            listed = b["listed"];
+            EXPECT_EQ(b["codes"][0], "127.0.0.2");
+        }
+    }
+    EXPECT_TRUE(listed);
+    EXPECT_EQ(j["spf"]["source"]["server"], server().address());
+
+    const auto fail
+        = cli("check --json --dns-server " + server().address() + " --no-blocklists --ip 198.51.100.7 loop.test");
+    const auto f = nlohmann::json::parse(fail.out);
+    EXPECT_EQ(f["spf"]["result"], "permerror");
+    EXPECT_EQ(f["ptr"]["forward_confirmed"], true);
+}
+
+TEST_F(Dns, CliCheckTextAndFailures)
+{
+    auto r
+        = cli("check --dns-server " + server().address() + " --blocklist zen.spamhaus.org --ip 198.51.100.7 good.test");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("SPF: 198.51.100.7 is permitted by good.test's record (a:out.good.test)"), std::string::npos)
+        << r.out;
+    r = cli("check --json --timeout-ms 300 --dns-server " + server().blackhole()
+            + " --blocklist zen.spamhaus.org 192.0.2.10");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["ptr"]["status"], "timeout");
+    EXPECT_EQ(j["blocklists"][0]["status"], "timeout");
+    EXPECT_TRUE(j["spf"].is_null());
+    r = cli("check --dns-server not-an-address example.com");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+}
