@@ -3,6 +3,8 @@
 // pages, results come back as value structs. Nothing here holds state between calls.
 #include "query.h"
 
+#include "analysis.h"
+
 #include <algorithm>
 #include <cctype>
 #include <ctime>
@@ -387,21 +389,37 @@ namespace
 
 void csvField(std::ostream& out, const std::string& v)
 {
-    // RFC 4180: quote when a separator, quote or line break is inside; double the quotes.
-    if (v.find_first_of(",\"\r\n") == std::string::npos) {
-        out << v;
-        return;
-    }
-    out << '"';
-    for (char c : v) {
-        if (c == '"')
-            out << '"';
-        out << c;
-    }
-    out << '"';
+    out << csvEscape(v);
 }
 
 } // namespace
+
+std::string csvEscape(std::string_view v)
+{
+    // RFC 4180: quote when a separator, quote or line break is inside; double the quotes.
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos)
+        return std::string(v);
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '"')
+            out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
+std::int64_t writeSuppressionsCsv(Workspace& ws, std::ostream& out)
+{
+    out << "address,reason,last_reply,last_seen\r\n";
+    std::int64_t n = 0;
+    for (const auto& s : suppressions(ws)) {
+        out << csvEscape(s.address) << ',' << csvEscape(s.reason) << ',' << csvEscape(s.lastReply) << ','
+            << csvEscape(s.lastSeen) << "\r\n";
+        ++n;
+    }
+    return n;
+}
 
 std::int64_t writeEventsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out)
 {

@@ -133,6 +133,12 @@ std::vector<std::string> distinctValues(Workspace& ws, const std::string& field,
 /// reply); returns the number of rows written.
 std::int64_t writeEventsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out);
 
+/// The suppression list (bt::suppressions) as CSV: address, reason, last_reply, last_seen.
+std::int64_t writeSuppressionsCsv(Workspace& ws, std::ostream& out);
+
+/// One CSV field as RFC 4180 writes it (quoted when it holds a comma, quote or line break).
+std::string csvEscape(std::string_view value);
+
 /// The start and end (exclusive) of a time bucket as written by timeSeries.
 std::pair<std::string, std::string> bucketRange(const std::string& bucket);
 

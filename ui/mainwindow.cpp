@@ -1,12 +1,25 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "charts/providerchart.h"
+#include "charts/templatechart.h"
+#include "charts/timechart.h"
 #include "classifier.h"
+#include "dialogs/columnmappingdialog.h"
+#include "dialogs/importsummarydialog.h"
+#include "importer.h"
+#include "models/drilldown.h"
+#include "models/workspacesession.h"
+#include "query.h"
 #include "utils/bouncefile.h"
 #include "utils/diagnosiswords.h"
+#include "utils/triagereport.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
+#include "views/groupsview.h"
+#include "views/triageview.h"
 #include "widgets/diagnosiscard.h"
+#include "widgets/filterpanel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -14,19 +27,28 @@
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
 #include <QKeySequence>
+#include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QThread>
 #include <QToolBar>
+#include <QUrl>
+
+#include <fstream>
 
 using namespace Qt::StringLiterals;
 
@@ -38,6 +60,10 @@ constexpr auto kGeometryKey = "mainWindow/geometry";
 constexpr auto kStateKey = "mainWindow/state";
 constexpr auto kSplitterKey = "diagnoseView/splitter";
 constexpr auto kRecentKey = "recentFiles";
+constexpr auto kRecentWorkspacesKey = "recentWorkspaces";
+constexpr auto kTriageStateKey = "triageView/state";
+constexpr auto kLastWorkspaceDirKey = "lastWorkspaceDir";
+constexpr auto kLastImportDirKey = "lastImportDir";
 constexpr auto kLastDirKey = "lastOpenDir";
 constexpr int kVerdictMessageMs = 8000;
 
@@ -50,6 +76,67 @@ QIcon themeIcon(const char* name)
 {
     return QIcon::fromTheme(QString::fromLatin1(name));
 }
+
+std::string toStd(const QString& path)
+{
+    return QFile::encodeName(path).toStdString();
+}
+
+bool isWorkspaceFile(const QString& path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == u"btw"_s || suffix == u"sqlite"_s || suffix == u"db"_s;
+}
+
+/// Local paths of a drag (files and folders).
+QStringList droppedPaths(const QMimeData* mime)
+{
+    QStringList out;
+    if (!mime || !mime->hasUrls())
+        return out;
+    const auto urls = mime->urls();
+    for (const QUrl& url : urls)
+        if (url.isLocalFile())
+            out.append(url.toLocalFile());
+    return out;
+}
+
+/// Carries progress and Cancel between an import on its thread and the window: progress is
+/// posted (throttled) to the UI thread, never waited for; cancel is a flag the core polls.
+class UiImportObserver : public bt::ImportObserver
+{
+public:
+    UiImportObserver(QProgressBar* bar, std::shared_ptr<std::atomic<bool>> cancel, int file, int files)
+        : m_bar(bar)
+        , m_cancel(std::move(cancel))
+        , m_file(file)
+        , m_files(files)
+    {
+    }
+    void progress(std::uint64_t done, std::uint64_t total) override
+    {
+        // Overall per mille across the files, posted only when it moves.
+        const double share = total ? static_cast<double>(done) / static_cast<double>(total) : 0.0;
+        const int value = static_cast<int>((m_file + share) * 1000.0 / m_files);
+        if (value == m_last)
+            return;
+        m_last = value;
+        QMetaObject::invokeMethod(
+            m_bar,
+            [bar = m_bar, value] {
+                if (bar)
+                    bar->setValue(value);
+            },
+            Qt::QueuedConnection);
+    }
+    bool cancelled() override { return m_cancel->load(); }
+
+private:
+    QPointer<QProgressBar> m_bar;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    int m_file, m_files;
+    int m_last = -1;
+};
 
 } // namespace
 
@@ -68,12 +155,38 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     m_tabs->setObjectName(u"mainTabs"_s);
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_diagnoseView, tr("&Diagnose"));
+
+    m_drill = new DrillDown(this);
+    m_triageView = new TriageView(m_classifier, m_drill, this);
+    m_groupsView = new GroupsView(m_drill, this);
+    m_tabs->addTab(m_triageView, tr("&Triage"));
+    m_tabs->addTab(m_groupsView, tr("&Groups"));
     setCentralWidget(m_tabs);
+    connect(m_groupsView, &GroupsView::drilledInto, this, [this] { m_tabs->setCurrentWidget(m_triageView); });
+    connect(m_triageView, &TriageView::statusMessage, this,
+            [this](const QString& message) { statusBar()->showMessage(message, kVerdictMessageMs); });
+    connect(m_drill, &DrillDown::filterChanged, this, &MainWindow::updateActions);
 
     createActions();
     createMenus();
     createToolBar();
-    statusBar()->showMessage(tr("Paste a bounce to diagnose it"));
+    statusBar()->showMessage(tr("Paste a bounce to diagnose it, or open a workspace to triage many"));
+    m_workspaceLabel = new QLabel(this);
+    m_workspaceLabel->setObjectName(u"workspaceLabel"_s);
+    m_progress = new QProgressBar(this);
+    m_progress->setObjectName(u"importProgress"_s);
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(220);
+    m_progress->setFormat(tr("Importing %p%"));
+    m_progress->hide();
+    m_cancelImport = new QPushButton(tr("Cancel"), this);
+    m_cancelImport->setObjectName(u"cancelImportButton"_s);
+    m_cancelImport->setToolTip(tr("Stop the import after the current batch; what was imported stays"));
+    m_cancelImport->hide();
+    connect(m_cancelImport, &QPushButton::clicked, this, &MainWindow::cancelImport);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelImport);
+    statusBar()->addPermanentWidget(m_workspaceLabel);
 
     connect(m_diagnoseView, &DiagnoseView::diagnosisChanged, this, &MainWindow::showVerdict);
     connect(m_diagnoseView, &DiagnoseView::fileLoaded, this, [this](const QString& path) {
@@ -81,7 +194,7 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
             setWindowTitle(tr("Sample bounce"));
         } else {
             setWindowTitle(QFileInfo(path).fileName());
-            rememberRecent(path);
+            rememberRecent(path, kRecentKey);
         }
     });
     connect(m_diagnoseView, &DiagnoseView::failed, this, [this](const QString& message) {
@@ -94,10 +207,22 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
 
     setAcceptDrops(true);
     readSettings();
+    updateActions();
     openSample();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    if (m_cancelFlag)
+        m_cancelFlag->store(true);
+    // The import thread is parented to the window and stops at its next batch.
+    const auto threads = findChildren<QThread*>(u"importThread"_s);
+    for (QThread* t : threads)
+        t->wait();
+    // Views hold the session's pointer: detach them before it goes.
+    m_triageView->setSession(nullptr);
+    m_groupsView->setSession(nullptr);
+}
 
 bool MainWindow::openFile(const QString& path)
 {
@@ -116,10 +241,352 @@ QStringList MainWindow::recentFiles() const
     return QSettings().value(key(kRecentKey)).toStringList();
 }
 
+QStringList MainWindow::recentWorkspaces() const
+{
+    return QSettings().value(key(kRecentWorkspacesKey)).toStringList();
+}
+
+bool MainWindow::openWorkspace(const QString& path, bool remember)
+{
+    std::unique_ptr<WorkspaceSession> session;
+    try {
+        session = std::make_unique<WorkspaceSession>(path);
+    } catch (const std::exception& error) {
+        const QString message = tr("Cannot open the workspace %1: %2").arg(path, QString::fromUtf8(error.what()));
+        statusBar()->showMessage(message, kVerdictMessageMs);
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Bounce Triage"), message, QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return false;
+    }
+    if (m_importing)
+        cancelImport();
+    m_triageView->setSession(nullptr);
+    m_groupsView->setSession(nullptr);
+    m_session = std::move(session);
+    connect(m_session.get(), &WorkspaceSession::failed, this,
+            [this](const QString& message) { statusBar()->showMessage(tr("Query failed: %1").arg(message)); });
+    m_drill->reset();
+    m_triageView->setSession(m_session.get());
+    m_groupsView->setSession(m_session.get());
+    m_tabs->setCurrentWidget(m_triageView);
+    setWindowTitle(QFileInfo(path).fileName());
+    m_workspaceLabel->setText(QDir::toNativeSeparators(path));
+    if (remember)
+        rememberRecent(path, kRecentWorkspacesKey);
+    updateActions();
+    Q_EMIT workspaceOpened(path);
+    return true;
+}
+
+void MainWindow::closeWorkspace()
+{
+    if (m_importing)
+        cancelImport();
+    m_triageView->setSession(nullptr);
+    m_groupsView->setSession(nullptr);
+    m_session.reset();
+    m_drill->reset();
+    m_workspaceLabel->clear();
+    m_tabs->setCurrentWidget(m_diagnoseView);
+    setWindowTitle(QString());
+    updateActions();
+}
+
+void MainWindow::updateActions()
+{
+    const bool open = m_session != nullptr;
+    for (QAction* a : {m_closeWorkspaceAction, m_importAction, m_exportEventsAction, m_exportSuppressionsAction,
+                       m_exportReportAction, m_findAction, m_resetAction})
+        if (a)
+            a->setEnabled(open);
+    if (m_importAction)
+        m_importAction->setEnabled(open && !m_importing);
+    if (m_backAction)
+        m_backAction->setEnabled(open && m_drill->canGoBack());
+}
+
+void MainWindow::newWorkspaceDialog()
+{
+    QSettings settings;
+    const QString dir = settings.value(key(kLastWorkspaceDirKey), QDir::homePath()).toString();
+    QString path = QFileDialog::getSaveFileName(this, tr("New Workspace"), dir + u"/bounces.btw"_s,
+                                                tr("Bounce Triage workspaces (*.btw)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += u".btw"_s;
+    settings.setValue(key(kLastWorkspaceDirKey), QFileInfo(path).absolutePath());
+    // The dialog asked before overwriting: start empty.
+    for (const QString& suffix : {QString(), u"-wal"_s, u"-shm"_s})
+        QFile::remove(path + suffix);
+    if (openWorkspace(path))
+        importDialog();
+}
+
+void MainWindow::openWorkspaceDialog()
+{
+    QSettings settings;
+    const QString dir = settings.value(key(kLastWorkspaceDirKey), QDir::homePath()).toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Workspace"), dir, tr("Bounce Triage workspaces (*.btw *.sqlite *.db);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    settings.setValue(key(kLastWorkspaceDirKey), QFileInfo(path).absolutePath());
+    openWorkspace(path);
+}
+
+void MainWindow::importDialog()
+{
+    if (!m_session)
+        return;
+    QSettings settings;
+    const QString dir = settings.value(key(kLastImportDirKey), QDir::homePath()).toString();
+    const QStringList paths = QFileDialog::getOpenFileNames(
+        this, tr("Import into the Workspace"), dir,
+        tr("Bounce data (*.eml *.mbox *.csv *.json *.jsonl *.log *.txt);;All files (*)"));
+    if (paths.isEmpty())
+        return;
+    settings.setValue(key(kLastImportDirKey), QFileInfo(paths.constFirst()).absolutePath());
+    importPaths(paths);
+}
+
+void MainWindow::importPaths(const QStringList& paths)
+{
+    if (!m_session || m_importing || paths.isEmpty())
+        return;
+    // A CSV no importer recognises needs a column mapping: a saved profile whose columns the
+    // file has, or the mapping dialog (its preview shows what will be imported).
+    std::vector<std::shared_ptr<bt::CsvProfile>> profiles(static_cast<std::size_t>(paths.size()));
+    for (qsizetype i = 0; i < paths.size(); ++i) {
+        if (QFileInfo(paths.at(i)).isDir() || bt::detectFormat(toStd(paths.at(i))) != "csv")
+            continue;
+        if (auto saved = ColumnMappingDialog::matchingProfile(paths.at(i))) {
+            profiles[static_cast<std::size_t>(i)] = std::make_shared<bt::CsvProfile>(std::move(*saved));
+            statusBar()->showMessage(tr("%1: columns mapped with the saved profile \u201c%2\u201d")
+                                         .arg(QFileInfo(paths.at(i)).fileName(),
+                                              QString::fromStdString(profiles[static_cast<std::size_t>(i)]->name)),
+                                     kVerdictMessageMs);
+            continue;
+        }
+        ColumnMappingDialog dialog(paths.at(i), this);
+        if (dialog.exec() != QDialog::Accepted)
+            return; // the user stopped: import nothing rather than half of what was asked
+        profiles[static_cast<std::size_t>(i)] = std::make_shared<bt::CsvProfile>(dialog.profile());
+    }
+    startImport(paths, profiles);
+}
+
+void MainWindow::cancelImport()
+{
+    if (m_cancelFlag)
+        m_cancelFlag->store(true);
+    m_cancelImport->setEnabled(false);
+    statusBar()->showMessage(tr("Stopping the import after the current batch\u2026"));
+}
+
+void MainWindow::startImport(const QStringList& paths, const std::vector<std::shared_ptr<bt::CsvProfile>>& profiles)
+{
+    m_importing = true;
+    m_cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancelImport->setEnabled(true);
+    m_cancelImport->show();
+    updateActions();
+    statusBar()->showMessage(tr("Importing %n file(s)\u2026", nullptr, static_cast<int>(paths.size())));
+
+    const std::string workspace = toStd(m_session->path());
+    auto classifier = m_classifier;
+    auto cancel = m_cancelFlag;
+    QPointer<QProgressBar> bar = m_progress;
+    auto results = std::make_shared<std::vector<bt::ImportResult>>();
+    std::vector<std::string> files;
+    for (const QString& p : paths)
+        files.push_back(toStd(p));
+    // Its own connection on its own thread: readers (the views) never wait for it (WAL).
+    QThread* thread = QThread::create([workspace, classifier, cancel, bar, results, files, profiles] {
+        try {
+            bt::Workspace ws(workspace);
+            for (std::size_t i = 0; i < files.size() && !cancel->load(); ++i) {
+                UiImportObserver observer(bar, cancel, static_cast<int>(i), static_cast<int>(files.size()));
+                results->push_back(bt::importPath(ws, files[i], *classifier, &observer, profiles[i].get()));
+            }
+        } catch (const std::exception& error) {
+            bt::ImportResult r;
+            r.file = workspace;
+            r.error = error.what();
+            results->push_back(std::move(r));
+        }
+    });
+    thread->setObjectName(u"importThread"_s);
+    thread->setParent(this);
+    connect(thread, &QThread::finished, this, [this, thread, results] {
+        thread->deleteLater();
+        m_importing = false;
+        m_progress->hide();
+        m_cancelImport->hide();
+        updateActions();
+        m_triageView->refresh();
+        m_groupsView->refresh();
+        qint64 imported = 0, rejected = 0, duplicates = 0;
+        for (const auto& r : *results) {
+            imported += r.counts.imported;
+            rejected += r.counts.rejected;
+            duplicates += r.counts.duplicate;
+        }
+        statusBar()->showMessage(
+            tr("Import finished: %1 imported, %2 rejected, %3 duplicates").arg(imported).arg(rejected).arg(duplicates),
+            kVerdictMessageMs);
+        showImportSummary(*results);
+        Q_EMIT importFinished(static_cast<int>(results->size()), imported, rejected, duplicates);
+    });
+    thread->start();
+}
+
+void MainWindow::showImportSummary(const std::vector<bt::ImportResult>& results)
+{
+    if (!m_session)
+        return;
+    // Modeless: the table and charts already show the new events behind it.
+    auto* dialog = new ImportSummaryDialog(m_session->path(), results, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::exportEvents()
+{
+    if (!m_session)
+        return;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Filtered Events"),
+                                                      QDir::homePath() + u"/events.csv"_s, tr("CSV files (*.csv)"));
+    if (path.isEmpty())
+        return;
+    const auto filter = m_drill->filter();
+    const std::string file = toStd(path);
+    m_session->run<qint64>(
+        WorkspaceSession::Lane::Count, this,
+        [filter, file](bt::Workspace& ws) -> qint64 {
+            std::ofstream out(file, std::ios::binary);
+            if (!out)
+                return -1;
+            const auto n = bt::writeEventsCsv(ws, filter, out);
+            return out ? n : -1;
+        },
+        [this, path](qint64 n) {
+            statusBar()->showMessage(n < 0 ? tr("Cannot write %1").arg(path)
+                                           : tr("%1 events written to %2").arg(n).arg(path),
+                                     kVerdictMessageMs);
+        });
+}
+
+void MainWindow::exportSuppressions()
+{
+    if (!m_session)
+        return;
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Suppression List"), QDir::homePath() + u"/suppressions.csv"_s, tr("CSV files (*.csv)"));
+    if (path.isEmpty())
+        return;
+    const std::string file = toStd(path);
+    m_session->run<qint64>(
+        WorkspaceSession::Lane::Count, this,
+        [file](bt::Workspace& ws) -> qint64 {
+            std::ofstream out(file, std::ios::binary);
+            if (!out)
+                return -1;
+            const auto n = bt::writeSuppressionsCsv(ws, out);
+            return out ? n : -1;
+        },
+        [this, path](qint64 n) {
+            statusBar()->showMessage(n < 0 ? tr("Cannot write %1").arg(path)
+                                           : tr("%1 addresses written to %2").arg(n).arg(path),
+                                     kVerdictMessageMs);
+        });
+}
+
+void MainWindow::exportReport()
+{
+    if (!m_session)
+        return;
+    const QString path
+        = QFileDialog::getSaveFileName(this, tr("Export Triage Report"), QDir::homePath() + u"/triage-report.pdf"_s,
+                                       tr("PDF documents (*.pdf);;HTML pages (*.html)"));
+    if (path.isEmpty())
+        return;
+    // The charts as they are on screen, rendered on white for paper.
+    const QList<QImage> charts {m_triageView->providerChart()->renderImage(QSize(900, 420)),
+                                m_triageView->timeChart()->renderImage(QSize(900, 380)),
+                                m_triageView->templateChart()->renderImage(QSize(900, 380))};
+    const auto filter = m_drill->filter();
+    const bt::KnowledgeBase* kb = &m_classifier->knowledge();
+    auto classifier = m_classifier; // keeps kb alive while the job runs
+    m_session->run<QString>(
+        WorkspaceSession::Lane::Count, this,
+        [filter, charts, kb, classifier](bt::Workspace& ws) { return btui::triageReportHtml(ws, filter, charts, kb); },
+        [this, path](QString html) {
+            QString error;
+            bool ok = false;
+            if (path.endsWith(u".html"_s, Qt::CaseInsensitive) || path.endsWith(u".htm"_s, Qt::CaseInsensitive)) {
+                QFile file(path);
+                ok = file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write(html.toUtf8()) >= 0;
+                if (!ok)
+                    error = file.errorString();
+            } else {
+                // QPrinter works on the UI thread only; a report is a few pages.
+                ok = btui::printReportToPdf(html, path, &error);
+            }
+            statusBar()->showMessage(ok ? tr("Report written to %1").arg(path)
+                                        : tr("Cannot write %1: %2").arg(path, error),
+                                     kVerdictMessageMs);
+        });
+}
+
 void MainWindow::createActions()
 {
-    m_openAction = new QAction(themeIcon("document-open"), tr("&Open Bounce\u2026"), this);
-    m_openAction->setShortcut(QKeySequence::Open);
+    m_newWorkspaceAction = new QAction(themeIcon("document-new"), tr("&New Workspace\u2026"), this);
+    m_newWorkspaceAction->setShortcut(QKeySequence::New);
+    m_newWorkspaceAction->setStatusTip(tr("Create an empty workspace file and import bounces into it"));
+    connect(m_newWorkspaceAction, &QAction::triggered, this, &MainWindow::newWorkspaceDialog);
+
+    m_openWorkspaceAction = new QAction(themeIcon("document-open"), tr("&Open Workspace\u2026"), this);
+    m_openWorkspaceAction->setShortcut(QKeySequence::Open);
+    m_openWorkspaceAction->setStatusTip(tr("Open a workspace (.btw) to triage its bounces"));
+    connect(m_openWorkspaceAction, &QAction::triggered, this, &MainWindow::openWorkspaceDialog);
+
+    m_closeWorkspaceAction = new QAction(themeIcon("document-close"), tr("&Close Workspace"), this);
+    m_closeWorkspaceAction->setShortcut(QKeySequence::Close);
+    connect(m_closeWorkspaceAction, &QAction::triggered, this, &MainWindow::closeWorkspace);
+
+    m_importAction = new QAction(themeIcon("document-import"), tr("&Import\u2026"), this);
+    m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    m_importAction->setStatusTip(
+        tr("Import bounce emails, ESP exports or MTA logs into the workspace (or drop files on the window)"));
+    connect(m_importAction, &QAction::triggered, this, &MainWindow::importDialog);
+
+    m_exportEventsAction = new QAction(tr("Export Filtered &Events as CSV\u2026"), this);
+    m_exportEventsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    connect(m_exportEventsAction, &QAction::triggered, this, &MainWindow::exportEvents);
+    m_exportSuppressionsAction = new QAction(tr("Export &Suppression List\u2026"), this);
+    connect(m_exportSuppressionsAction, &QAction::triggered, this, &MainWindow::exportSuppressions);
+    m_exportReportAction = new QAction(themeIcon("document-print"), tr("Export Triage &Report\u2026"), this);
+    m_exportReportAction->setShortcut(QKeySequence::Print);
+    connect(m_exportReportAction, &QAction::triggered, this, &MainWindow::exportReport);
+
+    m_findAction = new QAction(themeIcon("edit-find"), tr("&Find in Replies"), this);
+    m_findAction->setShortcut(QKeySequence::Find);
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        m_tabs->setCurrentWidget(m_triageView);
+        m_triageView->filterPanel()->focusSearch();
+    });
+    m_backAction = new QAction(themeIcon("go-previous"), tr("&Back"), this);
+    m_backAction->setShortcut(QKeySequence::Back);
+    connect(m_backAction, &QAction::triggered, m_drill, &DrillDown::back);
+    m_resetAction = new QAction(themeIcon("edit-clear-all"), tr("&Reset Filters"), this);
+    connect(m_resetAction, &QAction::triggered, m_drill, &DrillDown::reset);
+
+    m_openAction = new QAction(themeIcon("document-open"), tr("Open &Bounce\u2026"), this);
+    m_openAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_openAction->setStatusTip(tr("Open a bounce email (.eml) or a text file holding a bounce"));
     connect(m_openAction, &QAction::triggered, this, &MainWindow::openDialog);
 
@@ -158,6 +625,12 @@ void MainWindow::createActions()
         m_tabs->setCurrentWidget(m_diagnoseView);
         m_diagnoseView->setFocus();
     });
+    m_triageTabAction = new QAction(tr("&Triage"), this);
+    m_triageTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    connect(m_triageTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_triageView); });
+    m_groupsTabAction = new QAction(tr("&Groups"), this);
+    m_groupsTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+    connect(m_groupsTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_groupsView); });
 
     m_aboutAction = new QAction(themeIcon("help-about"), tr("&About Bounce Triage"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -171,12 +644,27 @@ void MainWindow::createActions()
 void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(m_openAction);
-    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addAction(m_newWorkspaceAction);
+    file->addAction(m_openWorkspaceAction);
+    m_recentWorkspaceMenu = file->addMenu(tr("Recent &Workspaces"));
+    m_recentWorkspaceMenu->setObjectName(u"recentWorkspacesMenu"_s);
     // Rebuilt on every opening: files may have gone, and another window may have added some.
-    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
-    rebuildRecentMenu();
+    connect(m_recentWorkspaceMenu, &QMenu::aboutToShow, this,
+            [this] { rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true); });
+    rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true);
+    file->addAction(m_importAction);
+    file->addAction(m_closeWorkspaceAction);
+    file->addSeparator();
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent Bounce"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, [this] { rebuildRecentMenu(m_recentMenu, kRecentKey, false); });
+    rebuildRecentMenu(m_recentMenu, kRecentKey, false);
     file->addAction(m_sampleAction);
+    file->addSeparator();
+    QMenu* exportMenu = file->addMenu(tr("E&xport"));
+    exportMenu->addAction(m_exportEventsAction);
+    exportMenu->addAction(m_exportSuppressionsAction);
+    exportMenu->addAction(m_exportReportAction);
     file->addSeparator();
     file->addAction(m_quitAction);
 
@@ -185,10 +673,17 @@ void MainWindow::createMenus()
     edit->addAction(m_copyDiagnosisAction);
     edit->addSeparator();
     edit->addAction(m_clearAction);
+    edit->addSeparator();
+    edit->addAction(m_findAction);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->setObjectName(u"viewMenu"_s);
     view->addAction(m_diagnoseTabAction);
+    view->addAction(m_triageTabAction);
+    view->addAction(m_groupsTabAction);
+    view->addSeparator();
+    view->addAction(m_backAction);
+    view->addAction(m_resetAction);
     view->addSeparator();
     // The toolbar's toggle is added in createToolBar(), once the toolbar exists.
     QAction* statusBarAction = view->addAction(tr("Show &Status Bar"));
@@ -216,6 +711,9 @@ void MainWindow::createToolBar()
     // Text beside the icon: the actions are few, and without an icon theme the bar still reads.
     toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     toolBar->setMovable(false);
+    toolBar->addAction(m_openWorkspaceAction);
+    toolBar->addAction(m_importAction);
+    toolBar->addSeparator();
     toolBar->addAction(m_openAction);
     toolBar->addAction(m_pasteAction);
     toolBar->addAction(m_copyDiagnosisAction);
@@ -224,7 +722,7 @@ void MainWindow::createToolBar()
     QMenu* view = menuBar()->findChild<QMenu*>(u"viewMenu"_s);
     QAction* toggle = toolBar->toggleViewAction();
     toggle->setText(tr("Show &Toolbar"));
-    view->insertAction(view->actions().value(2), toggle);
+    view->insertAction(view->actions().value(7), toggle);
 }
 
 void MainWindow::openDialog()
@@ -239,44 +737,47 @@ void MainWindow::openDialog()
     openFile(path);
 }
 
-void MainWindow::rememberRecent(const QString& path)
+void MainWindow::rememberRecent(const QString& path, const char* settingsKey)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
     QSettings settings;
-    QStringList files = settings.value(key(kRecentKey)).toStringList();
+    QStringList files = settings.value(key(settingsKey)).toStringList();
     files.removeAll(absolute);
     files.prepend(absolute);
     while (files.size() > kMaxRecentFiles)
         files.removeLast();
-    settings.setValue(key(kRecentKey), files);
+    settings.setValue(key(settingsKey), files);
 }
 
-void MainWindow::rebuildRecentMenu()
+void MainWindow::rebuildRecentMenu(QMenu* menu, const char* settingsKey, bool workspaces)
 {
-    m_recentMenu->clear();
+    menu->clear();
     QSettings settings;
-    QStringList files = settings.value(key(kRecentKey)).toStringList();
+    QStringList files = settings.value(key(settingsKey)).toStringList();
     const qsizetype before = files.size();
     files.removeIf([](const QString& path) { return !QFileInfo::exists(path); });
     if (files.size() != before)
-        settings.setValue(key(kRecentKey), files);
+        settings.setValue(key(settingsKey), files);
 
     for (qsizetype i = 0; i < files.size(); ++i) {
         const QString& path = files.at(i);
         // "&1" … "&9" give keyboard access; the tenth gets "1&0".
         const QString number = i < 9 ? u"&%1"_s.arg(i + 1) : u"1&0"_s;
-        QAction* action = m_recentMenu->addAction(number + u"  "_s + QFileInfo(path).fileName());
+        QAction* action = menu->addAction(number + u"  "_s + QFileInfo(path).fileName());
         action->setStatusTip(QDir::toNativeSeparators(path));
         action->setToolTip(QDir::toNativeSeparators(path));
-        connect(action, &QAction::triggered, this, [this, path] { openFile(path); });
+        if (workspaces)
+            connect(action, &QAction::triggered, this, [this, path] { openWorkspace(path); });
+        else
+            connect(action, &QAction::triggered, this, [this, path] { openFile(path); });
     }
     if (files.isEmpty()) {
-        m_recentMenu->addAction(tr("No recent files"))->setEnabled(false);
+        menu->addAction(workspaces ? tr("No recent workspaces") : tr("No recent files"))->setEnabled(false);
         return;
     }
-    m_recentMenu->addSeparator();
-    connect(m_recentMenu->addAction(tr("&Clear Menu")), &QAction::triggered, this,
-            [] { QSettings().remove(key(kRecentKey)); });
+    menu->addSeparator();
+    connect(menu->addAction(tr("&Clear Menu")), &QAction::triggered, this,
+            [settingsKey] { QSettings().remove(key(settingsKey)); });
 }
 
 void MainWindow::showVerdict()
@@ -314,6 +815,9 @@ void MainWindow::readSettings()
     const QByteArray splitter = settings.value(key(kSplitterKey)).toByteArray();
     if (!splitter.isEmpty())
         m_diagnoseView->restoreState(splitter);
+    const QByteArray triage = settings.value(key(kTriageStateKey)).toByteArray();
+    if (!triage.isEmpty())
+        m_triageView->restoreState(triage);
 }
 
 void MainWindow::writeSettings() const
@@ -322,25 +826,50 @@ void MainWindow::writeSettings() const
     settings.setValue(key(kGeometryKey), saveGeometry());
     settings.setValue(key(kStateKey), saveState());
     settings.setValue(key(kSplitterKey), m_diagnoseView->saveState());
+    settings.setValue(key(kTriageStateKey), m_triageView->saveState());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (m_importing) {
+        // Committed batches stay; the import record says "cancelled" and a re-import completes it.
+        cancelImport();
+    }
     writeSettings();
     QMainWindow::closeEvent(event);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
-    if (!btui::droppedBounceFile(event->mimeData()).isEmpty())
+    const QStringList paths = droppedPaths(event->mimeData());
+    if (paths.isEmpty())
+        return;
+    // A workspace file opens; anything else is imported when a workspace is open, and a
+    // bounce file goes to the Diagnose view when none is.
+    if (isWorkspaceFile(paths.constFirst()) || (m_session && !m_importing)
+        || !btui::droppedBounceFile(event->mimeData()).isEmpty())
         event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event)
 {
-    const QString path = btui::droppedBounceFile(event->mimeData());
-    if (path.isEmpty())
+    const QStringList paths = droppedPaths(event->mimeData());
+    if (paths.isEmpty())
+        return;
+    if (isWorkspaceFile(paths.constFirst())) {
+        event->acceptProposedAction();
+        openWorkspace(paths.constFirst());
+        return;
+    }
+    // The Diagnose tab takes a single bounce even with a workspace open.
+    const QString bounce = btui::droppedBounceFile(event->mimeData());
+    if (m_session && !m_importing && (m_tabs->currentWidget() != m_diagnoseView || bounce.isEmpty())) {
+        event->acceptProposedAction();
+        importPaths(paths);
+        return;
+    }
+    if (bounce.isEmpty())
         return;
     event->acceptProposedAction();
-    openFile(path);
+    openFile(bounce);
 }

@@ -2,24 +2,35 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QStringList>
 
+#include <atomic>
 #include <memory>
 
 class DiagnoseView;
+class DrillDown;
+class GroupsView;
 class QAction;
+class QLabel;
 class QMenu;
+class QProgressBar;
+class QPushButton;
 class QTabWidget;
+class TriageView;
+class WorkspaceSession;
 
 namespace bt
 {
 class Classifier;
-}
+struct ImportResult;
+struct CsvProfile;
+} // namespace bt
 
-/// The application window: menus, toolbar, status bar and the tabs of the views. The first
-/// tab is the Diagnose view; the events and charts views of later versions join as tabs.
+/// The application window: menus, toolbar, status bar and three tabs — Diagnose (one pasted
+/// bounce), Triage (the workspace's events, filters, charts and details) and Groups.
 ///
-/// Settings (geometry, splitter, recent files) go through a default-constructed QSettings,
-/// so the application's organisation and name decide where they live.
+/// Settings (geometry, splitters, recent files and workspaces) go through a default-constructed
+/// QSettings, so the application's organisation and name decide where they live.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -29,17 +40,37 @@ public:
     ~MainWindow() override;
 
     DiagnoseView* diagnoseView() const { return m_diagnoseView; }
+    TriageView* triageView() const { return m_triageView; }
+    GroupsView* groupsView() const { return m_groupsView; }
+    DrillDown* drillDown() const { return m_drill; }
     QTabWidget* tabs() const { return m_tabs; }
+    WorkspaceSession* session() const { return m_session.get(); }
 
     /// Loads a bounce file into the Diagnose view and remembers it under Open Recent.
     bool openFile(const QString& path);
     /// Loads the bundled sample (not remembered under Open Recent).
     void openSample();
 
+    /// Opens (or creates) a workspace file and shows the Triage tab; false with a message on failure.
+    bool openWorkspace(const QString& path, bool remember = true);
+    void closeWorkspace();
+    /// Imports files and folders into the open workspace in the background. CSV files no
+    /// importer knows are mapped with the column-mapping dialog first (or a matching saved
+    /// profile). Emits importFinished.
+    void importPaths(const QStringList& paths);
+    /// Asks the running import to stop after its current batch.
+    void cancelImport();
+    bool isImporting() const { return m_importing; }
+
     /// The files under Open Recent, newest first.
     QStringList recentFiles() const;
+    QStringList recentWorkspaces() const;
 
     static constexpr int kMaxRecentFiles = 10;
+
+Q_SIGNALS:
+    void workspaceOpened(const QString& path);
+    void importFinished(int files, qint64 imported, qint64 rejected, qint64 duplicates);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -51,25 +82,56 @@ private:
     void createMenus();
     void createToolBar();
     void openDialog();
-    void rememberRecent(const QString& path);
-    void rebuildRecentMenu();
+    void newWorkspaceDialog();
+    void openWorkspaceDialog();
+    void importDialog();
+    void exportEvents();
+    void exportSuppressions();
+    void exportReport();
+    void rememberRecent(const QString& path, const char* key);
+    void rebuildRecentMenu(QMenu* menu, const char* key, bool workspaces);
     void showVerdict();
     void showAbout();
     void readSettings();
     void writeSettings() const;
+    void updateActions();
+    void startImport(const QStringList& paths, const std::vector<std::shared_ptr<bt::CsvProfile>>& profiles);
+    void showImportSummary(const std::vector<bt::ImportResult>& results);
 
     std::shared_ptr<const bt::Classifier> m_classifier;
     QTabWidget* m_tabs = nullptr;
     DiagnoseView* m_diagnoseView = nullptr;
+    DrillDown* m_drill = nullptr;
+    TriageView* m_triageView = nullptr;
+    GroupsView* m_groupsView = nullptr;
+    std::unique_ptr<WorkspaceSession> m_session;
     QMenu* m_recentMenu = nullptr;
+    QMenu* m_recentWorkspaceMenu = nullptr;
+    QLabel* m_workspaceLabel = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QPushButton* m_cancelImport = nullptr;
+    bool m_importing = false;
+    std::shared_ptr<std::atomic<bool>> m_cancelFlag;
 
     QAction* m_openAction = nullptr;
+    QAction* m_newWorkspaceAction = nullptr;
+    QAction* m_openWorkspaceAction = nullptr;
+    QAction* m_closeWorkspaceAction = nullptr;
+    QAction* m_importAction = nullptr;
+    QAction* m_exportEventsAction = nullptr;
+    QAction* m_exportSuppressionsAction = nullptr;
+    QAction* m_exportReportAction = nullptr;
     QAction* m_sampleAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_pasteAction = nullptr;
     QAction* m_copyDiagnosisAction = nullptr;
     QAction* m_clearAction = nullptr;
+    QAction* m_findAction = nullptr;
+    QAction* m_backAction = nullptr;
+    QAction* m_resetAction = nullptr;
     QAction* m_diagnoseTabAction = nullptr;
+    QAction* m_triageTabAction = nullptr;
+    QAction* m_groupsTabAction = nullptr;
     QAction* m_aboutAction = nullptr;
     QAction* m_aboutQtAction = nullptr;
 };

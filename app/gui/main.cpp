@@ -3,8 +3,12 @@
 #include "classifier.h"
 #include "knowledge.h"
 #include "mainwindow.h"
+#include "models/drilldown.h"
+#include "models/eventtablemodel.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
+#include "views/groupsview.h"
+#include "views/triageview.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -15,10 +19,12 @@
 #include <QPixmap>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 
@@ -83,6 +89,88 @@ int takeScreenshot(MainWindow& window, const QString& file, const QString& outpu
     return QApplication::exec();
 }
 
+/// "provider=Gmail", "family=reputation", "code=550", "status=5.7", "domain=…", "ip=…",
+/// "campaign=…", "type=bounce", "reason=…", "spam=yes", "text=…", "from=…", "to=…".
+bool applyFilterOption(bt::EventFilter& f, const QString& option)
+{
+    const qsizetype eq = option.indexOf(u'=');
+    if (eq <= 0)
+        return false;
+    const QString k = option.left(eq).trimmed();
+    const std::string v = option.mid(eq + 1).trimmed().toStdString();
+    if (k == u"provider"_s)
+        f.providers.push_back(v);
+    else if (k == u"domain"_s)
+        f.domains.push_back(v);
+    else if (k == u"ip"_s)
+        f.ips.push_back(v);
+    else if (k == u"campaign"_s)
+        f.campaigns.push_back(v);
+    else if (k == u"family"_s)
+        f.families.push_back(v);
+    else if (k == u"reason"_s)
+        f.reasons.push_back(v);
+    else if (k == u"type"_s)
+        f.eventTypes.push_back(v);
+    else if (k == u"code"_s)
+        f.basicCode = std::atoi(v.c_str());
+    else if (k == u"status"_s)
+        f.enhancedCode = v;
+    else if (k == u"spam"_s)
+        f.spamRelated = v;
+    else if (k == u"text"_s)
+        f.text = v;
+    else if (k == u"from"_s)
+        f.from = v;
+    else if (k == u"to"_s)
+        f.to = v;
+    else
+        return false;
+    return true;
+}
+
+/// Renders a workspace view once its data has arrived: the table's snapshot and the charts
+/// (triage) or the group table (groups), then a short pause for the layout.
+int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QString& output)
+{
+    window.resize(kScreenshotWidth, kScreenshotHeight);
+    auto grabAndExit = [&window, output] {
+        QTimer::singleShot(400, &window, [&window, output] {
+            const QPixmap shot = window.grab();
+            if (shot.isNull() || !shot.save(output, "PNG")) {
+                printError(QApplication::translate("main", "cannot write the screenshot to %1").arg(output));
+                QCoreApplication::exit(1);
+                return;
+            }
+            QCoreApplication::exit(0);
+        });
+    };
+    if (view == u"groups"_s) {
+        window.tabs()->setCurrentWidget(window.groupsView());
+        QObject::connect(window.groupsView(), &GroupsView::groupsUpdated, &window, grabAndExit,
+                         Qt::SingleShotConnection);
+        window.groupsView()->refresh();
+    } else {
+        window.tabs()->setCurrentWidget(window.triageView());
+        // Both the charts and the first page of the table must be there.
+        auto pending = std::make_shared<int>(2);
+        auto one = [pending, grabAndExit] {
+            if (--*pending == 0)
+                grabAndExit();
+        };
+        QObject::connect(window.triageView(), &TriageView::chartsUpdated, &window, one, Qt::SingleShotConnection);
+        QObject::connect(window.triageView()->model(), &EventTableModel::countChanged, &window, one,
+                         Qt::SingleShotConnection);
+        window.triageView()->refresh();
+    }
+    QTimer::singleShot(kScreenshotTimeoutMs, &window, [] {
+        printError(QApplication::translate("main", "the workspace did not load in time; no screenshot taken"));
+        QCoreApplication::exit(3);
+    });
+    window.show();
+    return QApplication::exec();
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
@@ -115,8 +203,21 @@ int main(int argc, char* argv[])
         u"rules"_s,
         QApplication::translate("main", "Load local rules from this JSON file (same ids replace shipped rules)."),
         u"FILE"_s);
+    const QCommandLineOption workspaceOption(
+        u"workspace"_s, QApplication::translate("main", "Open this workspace (.btw) in the Triage tab."), u"FILE"_s);
+    const QCommandLineOption viewOption(
+        u"view"_s, QApplication::translate("main", "The tab to show: diagnose, triage or groups."), u"VIEW"_s);
+    const QCommandLineOption filterOption(
+        u"filter"_s,
+        QApplication::translate("main",
+                                "Drill down before showing, e.g. provider=Gmail, family=reputation, code=550 "
+                                "(repeatable)."),
+        u"KEY=VALUE"_s);
     parser.addOption(screenshotOption);
     parser.addOption(rulesOption);
+    parser.addOption(workspaceOption);
+    parser.addOption(viewOption);
+    parser.addOption(filterOption);
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -180,13 +281,45 @@ int main(int argc, char* argv[])
         classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
     }
 
+    const QString view = parser.value(viewOption).toLower();
+    if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s) {
+        printError(QApplication::translate("main", "--view takes diagnose, triage or groups, not %1").arg(view));
+        return 2;
+    }
+    bt::EventFilter filter;
+    const QStringList filters = parser.values(filterOption);
+    for (const QString& f : filters) {
+        if (!applyFilterOption(filter, f)) {
+            printError(QApplication::translate("main", "cannot read the filter %1 (expected KEY=VALUE)").arg(f));
+            return 2;
+        }
+    }
+
     MainWindow window(classifier);
-    if (screenshot)
+    const QString workspace = parser.value(workspaceOption);
+    if (!workspace.isEmpty()) {
+        if (!QFileInfo::exists(workspace)) {
+            printError(QApplication::translate("main", "no workspace at %1").arg(workspace));
+            return 2;
+        }
+        if (!window.openWorkspace(workspace, !screenshot))
+            return 1;
+        if (!filter.empty())
+            window.drillDown()->push(filter);
+    }
+    if (screenshot) {
+        if (!workspace.isEmpty() && view != u"diagnose"_s)
+            return takeWorkspaceScreenshot(window, view.isEmpty() ? u"triage"_s : view, parser.value(screenshotOption));
         return takeScreenshot(window, file, parser.value(screenshotOption));
+    }
 
     window.show();
     if (!file.isEmpty())
         window.openFile(file);
+    if (view == u"diagnose"_s)
+        window.tabs()->setCurrentWidget(window.diagnoseView());
+    else if (view == u"groups"_s)
+        window.tabs()->setCurrentWidget(window.groupsView());
     for (const QString& warning : std::as_const(warnings)) {
         printError(warning);
         QMessageBox::warning(&window, QApplication::translate("main", "Bounce Triage"), warning);

@@ -177,8 +177,9 @@ TEST(Query, FilteredProviderRateDividesByThePopulation)
 
     // Unfiltered it is the plain bounce rate.
     for (const auto& r : bt::groupReport(f.ws, bt::GroupBy::Provider)) {
-        if (r.key == "Gmail")
+        if (r.key == "Gmail") {
             EXPECT_DOUBLE_EQ(r.rate, 10.0 / 100.0);
+        }
     }
 
     // A population filter narrows deliveries as well: one sending IP.

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+// The triage window on a large workspace: open to first paint, scroll to the end, a filter
+// change with its chart redraw, the longest stall of the UI thread, and peak memory.
+//
+//   bench_triage [--rows N] [--workspace FILE]
+//
+// Without --workspace it builds one in a temporary folder: a SendGrid-shaped CSV of N rows
+// (default 1 000 000, from bouncetriage-samplegen) imported by bouncetriage-cli. That build is
+// not part of the figures. Runs offscreen unless QT_QPA_PLATFORM says otherwise.
+#include "classifier.h"
+#include "knowledge.h"
+#include "mainwindow.h"
+#include "models/drilldown.h"
+#include "models/eventtablemodel.h"
+#include "query.h"
+#include "views/triageview.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+/// Measures the longest gap between ticks of a 5 ms timer on the UI thread: how long the
+/// thread was busy with something else (a blocked UI shows as a long gap).
+class StallMeter : public QObject
+{
+public:
+    StallMeter()
+    {
+        m_timer.setInterval(5);
+        m_timer.setTimerType(Qt::PreciseTimer);
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            const qint64 now = m_clock.nsecsElapsed();
+            if (m_last)
+                m_worst = std::max(m_worst, now - m_last);
+            m_last = now;
+        });
+    }
+    void start()
+    {
+        m_clock.start();
+        m_last = 0;
+        m_worst = 0;
+        m_timer.start();
+    }
+    double worstMs() const { return static_cast<double>(m_worst) / 1e6 - 5.0; }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    qint64 m_worst = 0;
+};
+
+bool waitFor(QObject* sender, const char* signal, int timeoutMs = 120000)
+{
+    QSignalSpy spy(sender, signal);
+    return spy.wait(timeoutMs);
+}
+
+double peakMiB()
+{
+    rusage u {};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", QByteArrayLiteral("offscreen"));
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(u"BounceTriageBench"_s);
+    long rows = 1000000;
+    QString workspace;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--rows") && i + 1 < argc)
+            rows = std::atol(argv[++i]);
+        else if (!std::strcmp(argv[i], "--workspace") && i + 1 < argc)
+            workspace = QString::fromLocal8Bit(argv[++i]);
+    }
+    auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+
+    QTemporaryDir dir;
+    if (workspace.isEmpty()) {
+        workspace = dir.filePath(u"bench.btw"_s);
+        const QString csv = dir.filePath(u"bench.csv"_s);
+        std::printf("building a %ld-row workspace (not timed)...\n", rows);
+        std::fflush(stdout);
+        if (QProcess::execute(QString::fromUtf8(BT_SAMPLEGEN),
+                              {u"--bench-csv"_s, csv, u"--rows"_s, QString::number(rows)})
+            != 0) {
+            std::fprintf(stderr, "bench_triage: samplegen failed\n");
+            return 1;
+        }
+        // In another process, so the import's memory does not count as the window's.
+        if (QProcess::execute(QString::fromUtf8(BT_CLI), {u"import"_s, u"--workspace"_s, workspace, csv}) != 0) {
+            std::fprintf(stderr, "bench_triage: import failed\n");
+            return 1;
+        }
+        QFile::remove(csv);
+    }
+    const double baseMiB = peakMiB();
+
+    MainWindow window(classifier);
+    window.resize(1280, 800);
+    window.show();
+    StallMeter stalls;
+    TriageView* triage = window.triageView();
+    EventTableModel* model = triage->model();
+
+    // 1. Open to first paint: the table's first page and the charts on screen.
+    stalls.start();
+    QElapsedTimer t;
+    t.start();
+    QSignalSpy count(model, &EventTableModel::countChanged);
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    if (!window.openWorkspace(workspace, false))
+        return 1;
+    while (count.isEmpty() && count.wait(120000)) { }
+    const double tableMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    while (charts.isEmpty() && charts.wait(120000)) { }
+    window.repaint();
+    const double openMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    const double openStall = stalls.worstMs();
+
+    // 2. Scroll to the end: the last page fetched and shown.
+    stalls.start();
+    t.restart();
+    QTableView* table = triage->table();
+    table->scrollToBottom();
+    const int last = model->rowCount() - 1;
+    while (!model->eventId(last)) {
+        (void)model->data(model->index(last, 0));
+        if (!waitFor(model, SIGNAL(pageLoaded(int, int))))
+            break;
+    }
+    table->viewport()->repaint();
+    const double scrollMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    const double scrollStall = stalls.worstMs();
+
+    // 3. A filter change (one recipient domain, as a chart click pushes it) with the table and
+    // all three charts redrawn.
+    std::string domain;
+    {
+        bt::Workspace ws(QFile::encodeName(workspace).toStdString());
+        const auto values = bt::distinctValues(ws, "domain", 3);
+        domain = values.empty() ? std::string() : values.back();
+    }
+    stalls.start();
+    t.restart();
+    count.clear();
+    charts.clear();
+    window.drillDown()->narrow([&](bt::EventFilter& f) { f.domains = {domain}; });
+    while (count.isEmpty() && count.wait(120000)) { }
+    const double filterTableMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    while (charts.isEmpty() && charts.wait(120000)) { }
+    window.repaint();
+    const double filterMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    const double filterStall = stalls.worstMs();
+
+    // 4. Back to everything.
+    stalls.start();
+    t.restart();
+    count.clear();
+    charts.clear();
+    window.drillDown()->back();
+    while (count.isEmpty() && count.wait(120000)) { }
+    while (charts.isEmpty() && charts.wait(120000)) { }
+    const double backMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
+    const double backStall = stalls.worstMs();
+
+    std::printf("\nworkspace: %lld events (%s)\n", static_cast<long long>(model->totalCount()), qPrintable(workspace));
+    std::printf("%-44s %10s %16s\n", "step", "ms", "longest UI stall");
+    std::printf("%-44s %10.0f %13.0f ms\n", "open: table's first page on screen", tableMs, openStall);
+    std::printf("%-44s %10.0f %13s\n", "open: charts drawn too (first full paint)", openMs, "");
+    std::printf("%-44s %10.0f %13.0f ms\n", "scroll to the last row", scrollMs, scrollStall);
+    std::printf("%-44s %10.0f %13.0f ms\n", "filter (one domain): table", filterTableMs, filterStall);
+    std::printf("%-44s %10.0f %13s\n", "filter (one domain): table + 3 charts", filterMs, "");
+    std::printf("%-44s %10.0f %13.0f ms\n", "back to all events: table + charts", backMs, backStall);
+    std::printf("peak memory: %.0f MiB (%.0f MiB before the window opened the workspace)\n", peakMiB(), baseMiB);
+    return 0;
+}

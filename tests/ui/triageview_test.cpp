@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+// Offscreen tests of the triage window on a copy of the bundled sample workspace: the models
+// under QAbstractItemModelTester, a real click on a provider's bar narrowing the table, the
+// details pane showing the full reply, Back, and an import through the window.
+#include "analysis.h"
+#include "charts/providerchart.h"
+#include "charts/templatechart.h"
+#include "charts/timechart.h"
+#include "classifier.h"
+#include "knowledge.h"
+#include "mainwindow.h"
+#include "models/drilldown.h"
+#include "models/eventtablemodel.h"
+#include "models/grouptablemodel.h"
+#include "models/workspacesession.h"
+#include "query.h"
+#include "views/groupsview.h"
+#include "views/triageview.h"
+#include "widgets/detailspane.h"
+#include "widgets/filterpanel.h"
+
+#include <QAbstractItemModelTester>
+#include <QBarSet>
+#include <QDir>
+#include <QFile>
+#include <QHorizontalStackedBarSeries>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <gtest/gtest.h>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+constexpr int kWaitMs = 15000;
+
+std::shared_ptr<const bt::Classifier> classifier()
+{
+    static const auto c = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+/// A private copy of the sample workspace (tests may write to it).
+struct SampleCopy {
+    QTemporaryDir dir;
+    QString path;
+    SampleCopy()
+    {
+        path = dir.filePath(u"sample.btw"_s);
+        EXPECT_TRUE(QFile::copy(QString::fromUtf8(BT_SAMPLE_WORKSPACE), path))
+            << "build the sample-workspace target first: " << BT_SAMPLE_WORKSPACE;
+    }
+    std::string file() const { return QFile::encodeName(path).toStdString(); }
+};
+
+/// Waits until the model's snapshot reflects its current filter.
+bool waitForSnapshot(EventTableModel* model)
+{
+    if (!model->isLoading())
+        return true;
+    QSignalSpy spy(model, &EventTableModel::countChanged);
+    return spy.wait(kWaitMs) || !model->isLoading();
+}
+
+TEST(EventTableModelTest, PassesTheModelTesterAndPagesThroughTheFilter)
+{
+    SampleCopy sample;
+    WorkspaceSession session(sample.path);
+    EventTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    model.setSession(&session);
+    ASSERT_TRUE(waitForSnapshot(&model));
+
+    bt::Workspace direct(sample.file());
+    EXPECT_EQ(model.totalCount(), bt::countEvents(direct, {}));
+    EXPECT_GT(model.totalCount(), 1000);
+
+    bt::EventFilter gmail;
+    gmail.providers = {"Gmail"};
+    model.setFilter(gmail);
+    ASSERT_TRUE(waitForSnapshot(&model));
+    const auto expected = bt::countEvents(direct, gmail);
+    EXPECT_EQ(model.totalCount(), expected);
+    ASSERT_GT(expected, EventTableModel::kPageSize * 2);
+
+    // The last row lies on a page not fetched yet: asking for it fetches it in the background.
+    const int last = model.rowCount() - 1;
+    const QModelIndex lastIndex = model.index(last, static_cast<int>(bt::EventColumn::Provider));
+    if (!model.eventId(last)) {
+        QSignalSpy pages(&model, &EventTableModel::pageLoaded);
+        (void)model.data(lastIndex);
+        ASSERT_TRUE(pages.wait(kWaitMs));
+    }
+    EXPECT_EQ(model.data(lastIndex).toString(), u"Gmail"_s);
+    EXPECT_NE(model.eventId(last), 0);
+
+    // Sorting by time ascending puts the earliest event first, as SQL says.
+    model.sort(static_cast<int>(bt::EventColumn::Time), Qt::AscendingOrder);
+    ASSERT_TRUE(waitForSnapshot(&model));
+    const auto first = bt::eventPage(direct, gmail, bt::EventColumn::Time, false, 0, 1);
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_EQ(model.data(model.index(0, 0), EventTableModel::EventIdRole).toLongLong(), first[0].id);
+}
+
+TEST(GroupTableModelTest, PassesTheModelTesterWithRatesAndLevels)
+{
+    SampleCopy sample;
+    bt::Workspace ws(sample.file());
+    GroupTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    auto rows = bt::groupReport(ws, bt::GroupBy::Provider);
+    ASSERT_FALSE(rows.empty());
+    const auto top = rows.front();
+    model.setRows(bt::GroupBy::Provider, std::move(rows), {QString::fromStdString(top.key)});
+    EXPECT_EQ(model.index(0, GroupTableModel::Key).data().toString(), QString::fromStdString(top.key));
+    EXPECT_EQ(model.index(0, GroupTableModel::Bounces).data(GroupTableModel::SortRole).toLongLong(), top.bounces);
+    EXPECT_DOUBLE_EQ(model.index(0, GroupTableModel::Rate).data(GroupTableModel::SortRole).toDouble(), top.rate);
+    EXPECT_TRUE(model.index(0, GroupTableModel::Level).data().toString().startsWith(QString::fromStdString(top.level)));
+    EXPECT_EQ(model.index(0, GroupTableModel::Incidents).data().toString(), u"yes"_s);
+}
+
+TEST(DrillDownTest, PushBackResetAndWords)
+{
+    DrillDown drill;
+    QSignalSpy changed(&drill, &DrillDown::filterChanged);
+    EXPECT_FALSE(drill.canGoBack());
+    drill.narrow([](bt::EventFilter& f) { f.providers = {"Gmail"}; });
+    drill.narrow([](bt::EventFilter& f) { f.families = {"auth"}; });
+    drill.push(drill.filter()); // the same filter again: no new level
+    EXPECT_EQ(changed.count(), 2);
+    EXPECT_EQ(drill.depth(), 2);
+    EXPECT_EQ(btui::describeFilter(drill.filter()), u"provider Gmail \u00b7 family auth"_s);
+    drill.back();
+    EXPECT_TRUE(drill.filter().families.empty());
+    EXPECT_EQ(drill.filter().providers.size(), 1u);
+    drill.reset();
+    EXPECT_TRUE(drill.filter().empty());
+    EXPECT_FALSE(drill.canGoBack());
+    EXPECT_EQ(btui::describeFilter(drill.filter()), u"all events"_s);
+}
+
+/// The centre of a bar of the provider chart, in viewport coordinates.
+QPoint barCentre(ProviderChart* chart, int index, QBarSet* set)
+{
+    auto* series = qobject_cast<QHorizontalStackedBarSeries*>(set->parent());
+    // Stacked: the segment runs from the sum of the sets below it to that plus its value.
+    qreal below = 0;
+    for (QBarSet* s : series->barSets()) {
+        if (s == set)
+            break;
+        below += s->at(index);
+    }
+    const QPointF value(below + set->at(index) / 2.0, index);
+    const QPointF scene = chart->chart()->mapToPosition(value, series);
+    return chart->mapFromScene(scene);
+}
+
+TEST(TriageViewTest, ClickingAProviderBarNarrowsTheTableDetailsShowTheReplyAndBackUndoes)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    TriageView* triage = window.triageView();
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    EXPECT_EQ(window.tabs()->currentWidget(), triage);
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    ASSERT_TRUE(waitForSnapshot(triage->model()));
+    const qint64 all = triage->model()->totalCount();
+
+    ProviderChart* chart = triage->providerChart();
+    ASSERT_FALSE(chart->providers().isEmpty());
+    // The top provider is drawn last (highest) on the category axis: index size-1.
+    const QString provider = chart->providers().constFirst();
+    QBarSet* address = chart->barSet(u"address"_s);
+    ASSERT_NE(address, nullptr);
+    const int index = static_cast<int>(chart->providers().size()) - 1;
+    ASSERT_GT(address->at(index), 0.0);
+
+    QSignalSpy clicked(chart, &ProviderChart::barClicked);
+    QSignalSpy filterChanged(window.drillDown(), &DrillDown::filterChanged);
+    const QPoint at = barCentre(chart, index, address);
+    QTest::mouseClick(chart->viewport(), Qt::LeftButton, {}, at);
+    ASSERT_EQ(clicked.count(), 1) << "no bar at " << at.x() << "," << at.y();
+    EXPECT_EQ(clicked.at(0).at(0).toString(), provider);
+    EXPECT_EQ(clicked.at(0).at(1).toString(), u"address"_s);
+    ASSERT_EQ(filterChanged.count(), 1);
+    ASSERT_TRUE(waitForSnapshot(triage->model()));
+
+    // The table holds only that provider's events, as many as SQL counts for the filter.
+    EventTableModel* model = triage->model();
+    bt::Workspace direct(sample.file());
+    EXPECT_EQ(model->totalCount(), bt::countEvents(direct, window.drillDown()->filter()));
+    ASSERT_GT(model->rowCount(), 0);
+    EXPECT_LT(model->totalCount(), all);
+    const int providerColumn = static_cast<int>(bt::EventColumn::Provider);
+    for (int row = 0; row < std::min(model->rowCount(), EventTableModel::kPageSize); ++row)
+        ASSERT_EQ(model->index(row, providerColumn).data().toString(), provider) << "row " << row;
+    // The filter panel shows the drill-down.
+    EXPECT_EQ(triage->filterPanel()->filter().providers, std::vector<std::string> {provider.toStdString()});
+
+    // Double-clicking a row shows its full reply in the details pane.
+    QTableView* table = triage->table();
+    const int row = std::min(3, model->rowCount() - 1);
+    const QModelIndex cell = model->index(row, static_cast<int>(bt::EventColumn::Reply));
+    const QString fullReply = cell.data(EventTableModel::FullReplyRole).toString();
+    ASSERT_FALSE(fullReply.isEmpty());
+    QSignalSpy shown(triage->details(), &DetailsPane::eventShown);
+    table->scrollTo(cell);
+    const QRect rect = table->visualRect(cell);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+    QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+    ASSERT_TRUE(shown.wait(kWaitMs) || triage->details()->eventId() == model->eventId(row));
+    while (triage->details()->eventId() != model->eventId(row) && shown.wait(kWaitMs)) { }
+    EXPECT_EQ(triage->details()->eventId(), model->eventId(row));
+    EXPECT_EQ(triage->details()->replyText(), fullReply);
+    EXPECT_FALSE(triage->details()->rawEdit()->toPlainText().isEmpty());
+
+    // Back: every event again.
+    QTest::mouseClick(triage->findChild<QWidget*>(u"backButton"_s), Qt::LeftButton);
+    ASSERT_TRUE(waitForSnapshot(model));
+    EXPECT_TRUE(window.drillDown()->filter().empty());
+    EXPECT_EQ(model->totalCount(), all);
+}
+
+TEST(TriageViewTest, TimeAndTemplateClicksDrillDown)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    TriageView* triage = window.triageView();
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    ASSERT_FALSE(triage->timeChart()->buckets().isEmpty());
+    ASSERT_GT(triage->templateChart()->barCount(), 0);
+
+    // A day bucket: from and to span that day.
+    const QString bucket = triage->timeChart()->buckets().at(2);
+    Q_EMIT triage->timeChart()->bucketClicked(bucket, u"address"_s);
+    const auto& f = window.drillDown()->filter();
+    EXPECT_EQ(f.from.substr(0, bucket.size()), bucket.toStdString());
+    EXPECT_EQ(f.families, std::vector<std::string> {"address"});
+    ASSERT_TRUE(waitForSnapshot(triage->model()));
+    bt::Workspace direct(sample.file());
+    EXPECT_EQ(triage->model()->totalCount(), bt::countEvents(direct, f));
+
+    // Search through the panel: full-text over replies.
+    window.drillDown()->reset();
+    triage->filterPanel()->searchEdit()->setText(u"spamhaus"_s);
+    QTest::keyClick(triage->filterPanel()->searchEdit(), Qt::Key_Return);
+    EXPECT_EQ(window.drillDown()->filter().text, "spamhaus");
+    ASSERT_TRUE(waitForSnapshot(triage->model()));
+    EXPECT_EQ(triage->model()->totalCount(), bt::countEvents(direct, window.drillDown()->filter()));
+}
+
+TEST(TriageViewTest, GroupsViewListsProvidersAndDrillsIntoOne)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    ASSERT_GT(groups->model()->rowCount(), 2);
+    bt::Workspace direct(sample.file());
+    const auto expected = bt::groupReport(direct, bt::GroupBy::Provider);
+    EXPECT_EQ(groups->model()->rowCount(), static_cast<int>(expected.size()));
+
+    const QModelIndex first = groups->table()->model()->index(0, 0);
+    const QString key = first.data(GroupTableModel::KeyRole).toString();
+    Q_EMIT groups->table()->activated(first);
+    EXPECT_EQ(window.tabs()->currentWidget(), window.triageView());
+    if (key != u"(none)"_s) {
+        EXPECT_EQ(window.drillDown()->filter().providers, std::vector<std::string> {key.toStdString()});
+    }
+}
+
+TEST(MainWindowImportTest, ImportsOffTheUiThreadAndTheTableFollows)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"new.btw"_s);
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
+    EXPECT_EQ(window.triageView()->model()->totalCount(), 0);
+
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    window.importPaths({QString::fromUtf8(BT_TEST_DATA) + u"/sendgrid-bounces.csv"_s,
+                        QString::fromUtf8(BT_TEST_DATA) + u"/ses-notifications.jsonl"_s});
+    EXPECT_TRUE(window.isImporting());
+    ASSERT_TRUE(finished.wait(kWaitMs));
+    EXPECT_FALSE(window.isImporting());
+    const auto args = finished.constFirst();
+    EXPECT_EQ(args.at(0).toInt(), 2);
+    const qint64 imported = args.at(1).toLongLong();
+    EXPECT_GT(imported, 0);
+    EXPECT_GT(args.at(2).toLongLong(), 0) << "the SendGrid sample has broken rows";
+
+    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
+    if (window.triageView()->model()->totalCount() != imported) {
+        QSignalSpy count(window.triageView()->model(), &EventTableModel::countChanged);
+        ASSERT_TRUE(count.wait(kWaitMs));
+    }
+    EXPECT_EQ(window.triageView()->model()->totalCount(), imported);
+}
+
+} // namespace

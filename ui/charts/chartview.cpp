@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#include "chartview.h"
+
+#include <QAbstractAxis>
+#include <QApplication>
+#include <QContextMenuEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QImage>
+#include <QLegend>
+#include <QMenu>
+#include <QPainter>
+#include <QSvgGenerator>
+
+using namespace Qt::StringLiterals;
+
+ChartView::ChartView(QWidget* parent)
+    : QChartView(parent)
+{
+    setRenderHint(QPainter::Antialiasing);
+    chart()->setMargins(QMargins(4, 4, 4, 4));
+    chart()->setBackgroundRoundness(0);
+    chart()->legend()->setAlignment(Qt::AlignBottom);
+    // Three charts share a row: a smaller title and legend leave the plots their room.
+    QFont title = font();
+    title.setBold(true);
+    chart()->setTitleFont(title);
+    QFont legend = font();
+    legend.setPointSizeF(legend.pointSizeF() * 0.85);
+    chart()->legend()->setFont(legend);
+    applyPalette();
+}
+
+void ChartView::applyPalette()
+{
+    const QPalette p = palette();
+    QChart* c = chart();
+    c->setBackgroundBrush(p.color(QPalette::Base));
+    c->setBackgroundPen(Qt::NoPen);
+    c->setTitleBrush(p.color(QPalette::Text));
+    c->legend()->setLabelColor(p.color(QPalette::Text));
+    const auto axes = c->axes();
+    for (QAbstractAxis* axis : axes) {
+        axis->setLabelsColor(p.color(QPalette::Text));
+        axis->setTitleBrush(p.color(QPalette::Text));
+        QColor grid = p.color(QPalette::Text);
+        grid.setAlphaF(0.15f);
+        axis->setGridLineColor(grid);
+        axis->setLinePenColor(p.color(QPalette::Mid));
+    }
+}
+
+void ChartView::setEmptyText(const QString& text)
+{
+    chart()->setTitle(text);
+}
+
+void ChartView::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette();
+    QChartView::changeEvent(event);
+}
+
+QImage ChartView::renderImage(const QSize& size)
+{
+    QImage image(size, QImage::Format_ARGB32);
+    image.fill(Qt::white);
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing);
+    render(&painter, QRectF(QPointF(0, 0), size), viewport()->rect());
+    return image;
+}
+
+bool ChartView::exportTo(const QString& path, QString* error)
+{
+    if (QFileInfo(path).suffix().compare(u"svg"_s, Qt::CaseInsensitive) == 0) {
+        QSvgGenerator svg;
+        svg.setFileName(path);
+        svg.setSize(viewport()->size());
+        svg.setViewBox(viewport()->rect());
+        svg.setTitle(chart()->title());
+        QPainter painter;
+        if (!painter.begin(&svg)) {
+            if (error)
+                *error = tr("Cannot write %1").arg(path);
+            return false;
+        }
+        render(&painter, QRectF(viewport()->rect()), viewport()->rect());
+        painter.end();
+        return QFileInfo::exists(path);
+    }
+    const QPixmap pixmap = grab();
+    if (!pixmap.save(path, "PNG")) {
+        if (error)
+            *error = tr("Cannot write %1").arg(path);
+        return false;
+    }
+    return true;
+}
+
+void ChartView::contextMenuEvent(QContextMenuEvent* event)
+{
+    QMenu menu(this);
+    QAction* png = menu.addAction(tr("Save Chart as &PNG\u2026"));
+    QAction* svg = menu.addAction(tr("Save Chart as &SVG\u2026"));
+    QAction* chosen = menu.exec(event->globalPos());
+    if (!chosen)
+        return;
+    const bool asSvg = chosen == svg;
+    (void)png;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Chart"), QString(),
+                                                      asSvg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!exportTo(path, &error))
+        QApplication::beep();
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+#include "providerchart.h"
+
+#include "models/grouptablemodel.h"
+#include "utils/familycolors.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QCursor>
+#include <QHorizontalStackedBarSeries>
+#include <QLegend>
+#include <QLineSeries>
+#include <QToolTip>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+ProviderChart::ProviderChart(QWidget* parent)
+    : ChartView(parent)
+{
+    setObjectName(u"providerChart"_s);
+}
+
+QBarSet* ProviderChart::barSet(const QString& family) const
+{
+    if (!m_series)
+        return nullptr;
+    const auto sets = m_series->barSets();
+    for (QBarSet* s : sets)
+        if (s->label() == family)
+            return s;
+    return nullptr;
+}
+
+void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QString& what)
+{
+    QChart* c = chart();
+    c->removeAllSeries(); // deletes them, and with them any pointer we kept
+    m_series = nullptr;
+    const auto axes = c->axes();
+    for (QAbstractAxis* a : axes) {
+        c->removeAxis(a);
+        delete a;
+    }
+    m_rows.clear();
+    for (const auto& r : allRows)
+        if (r.bounces > 0 && static_cast<int>(m_rows.size()) < kMaxBars)
+            m_rows.push_back(r);
+    // Horizontal bars read top-down: the category axis runs bottom-up, so add the largest last.
+    std::reverse(m_rows.begin(), m_rows.end());
+    m_providers.clear();
+    if (m_rows.empty()) {
+        c->setTitle(tr("No %1 in this selection").arg(what));
+        applyPalette();
+        return;
+    }
+    const bool sent = m_rows.front().rateBasis == "sent";
+    c->setTitle(sent ? tr("%1 by provider \u2014 % of messages sent").arg(what)
+                     : tr("%1 by provider \u2014 % of all bounces (no deliveries known)").arg(what));
+
+    m_series = new QHorizontalStackedBarSeries;
+    QStringList categories;
+    double maxRate = 0;
+    for (const auto& r : m_rows) {
+        QString label = QString::fromStdString(r.key);
+        if (label.size() > 16)
+            label = label.left(15) + u'\u2026';
+        if (sent)
+            label += u"  "_s + QString::fromStdString(r.level);
+        categories.append(label);
+        m_providers.prepend(QString::fromStdString(r.key));
+        maxRate = std::max(maxRate, r.rate * 100.0);
+    }
+    for (const QString& family : btui::families()) {
+        const std::string f = family.toStdString();
+        bool any = false;
+        QList<qreal> values;
+        for (const auto& r : m_rows) {
+            const auto it = r.families.find(f);
+            const double n = it == r.families.end() ? 0.0 : static_cast<double>(it->second);
+            any = any || n > 0;
+            values.append(r.bounces ? r.rate * 100.0 * n / static_cast<double>(r.bounces) : 0.0);
+        }
+        if (!any)
+            continue;
+        auto* set = new QBarSet(family);
+        set->append(values);
+        set->setColor(btui::familyColor(family));
+        set->setBorderColor(btui::familyColor(family).darker(120));
+        m_series->append(set);
+    }
+    m_series->setBarWidth(0.7);
+    c->addSeries(m_series);
+
+    auto* axisY = new QBarCategoryAxis;
+    QFont small = axisY->labelsFont();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    axisY->setLabelsFont(small);
+    axisY->append(categories);
+    auto* axisX = new QValueAxis;
+    axisX->setLabelFormat(u"%.1f %%"_s);
+    const double top = sent ? std::max(maxRate, 3.5) * 1.08 : maxRate * 1.08;
+    axisX->setRange(0, top > 0 ? top : 1);
+    axisX->applyNiceNumbers();
+    c->addAxis(axisY, Qt::AlignLeft);
+    c->addAxis(axisX, Qt::AlignBottom);
+    m_series->attachAxis(axisY);
+    m_series->attachAxis(axisX);
+
+    if (sent) {
+        // The thresholds of vocabulary.md: watch from 1 %, act above 3 %.
+        const auto threshold = [&](double at, const QColor& color, const QString& name) {
+            auto* line = new QLineSeries;
+            line->setName(name);
+            line->append(at, -0.5);
+            line->append(at, static_cast<double>(m_rows.size()) - 0.5);
+            QPen pen(color, 1.5, Qt::DashLine);
+            line->setPen(pen);
+            c->addSeries(line);
+            line->attachAxis(axisX);
+            line->attachAxis(axisY);
+        };
+        threshold(1.0, QColor(0xd9, 0x8c, 0x00), tr("1 %"));
+        threshold(3.0, QColor(0xc0, 0x1c, 0x28), tr("3 %"));
+    }
+
+    connect(m_series, &QHorizontalStackedBarSeries::clicked, this, [this](int index, QBarSet* set) {
+        if (index < 0 || index >= static_cast<int>(m_rows.size()))
+            return;
+        Q_EMIT barClicked(QString::fromStdString(m_rows[static_cast<std::size_t>(index)].key),
+                          set ? set->label() : QString());
+    });
+    connect(m_series, &QHorizontalStackedBarSeries::hovered, this, [this](bool on, int index, QBarSet* set) {
+        if (!on || index < 0 || index >= static_cast<int>(m_rows.size()) || !set) {
+            QToolTip::hideText();
+            return;
+        }
+        const auto& r = m_rows[static_cast<std::size_t>(index)];
+        const auto it = r.families.find(set->label().toStdString());
+        const auto n = it == r.families.end() ? 0 : it->second;
+        QString text = tr("%1 \u2014 %2\n%3 of %4 bounces counted here, %5 in all")
+                           .arg(QString::fromStdString(r.key), set->label())
+                           .arg(n)
+                           .arg(r.bounces)
+                           .arg(btui::percentText(r.rate));
+        if (r.rateBasis == "sent")
+            text += tr("\n%1 deliveries; level %2").arg(r.deliveries).arg(btui::levelText(r.level));
+        text += tr("\nClick to drill down");
+        QToolTip::showText(QCursor::pos(), text, this);
+    });
+    c->legend()->setVisible(true);
+    applyPalette();
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include "templatechart.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QCursor>
+#include <QHorizontalBarSeries>
+#include <QLegend>
+#include <QToolTip>
+#include <QValueAxis>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+TemplateChart::TemplateChart(QWidget* parent)
+    : ChartView(parent)
+{
+    setObjectName(u"templateChart"_s);
+}
+
+void TemplateChart::setRows(const std::vector<bt::GroupRow>& allRows)
+{
+    QChart* c = chart();
+    c->removeAllSeries();
+    const auto axes = c->axes();
+    for (QAbstractAxis* a : axes) {
+        c->removeAxis(a);
+        delete a;
+    }
+    m_rows.clear();
+    for (const auto& r : allRows)
+        if (r.bounces > 0 && r.templateId > 0 && static_cast<int>(m_rows.size()) < kMaxBars)
+            m_rows.push_back(r);
+    std::reverse(m_rows.begin(), m_rows.end());
+    if (m_rows.empty()) {
+        c->setTitle(tr("No reply templates in this selection"));
+        applyPalette();
+        return;
+    }
+    c->setTitle(tr("Top reply templates"));
+    auto* series = new QHorizontalBarSeries;
+    auto* set = new QBarSet(tr("bounces"));
+    QStringList labels;
+    double max = 0;
+    for (const auto& r : m_rows) {
+        QString t = QString::fromStdString(r.key).simplified();
+        if (t.size() > 30)
+            t = t.left(29) + u'\u2026';
+        // Two templates may start alike: keep labels unique.
+        while (labels.contains(t))
+            t += QChar(0x200B);
+        labels.append(t);
+        set->append(static_cast<double>(r.bounces));
+        max = std::max(max, static_cast<double>(r.bounces));
+    }
+    set->setColor(palette().color(QPalette::Highlight));
+    series->append(set);
+    series->setBarWidth(0.7);
+    c->addSeries(series);
+    auto* axisY = new QBarCategoryAxis;
+    QFont small = axisY->labelsFont();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    axisY->setLabelsFont(small);
+    axisY->append(labels);
+    auto* axisX = new QValueAxis;
+    axisX->setLabelFormat(u"%d"_s);
+    axisX->setRange(0, std::max(1.0, max * 1.1));
+    axisX->applyNiceNumbers();
+    c->addAxis(axisY, Qt::AlignLeft);
+    c->addAxis(axisX, Qt::AlignBottom);
+    series->attachAxis(axisY);
+    series->attachAxis(axisX);
+    c->legend()->setVisible(false);
+
+    connect(series, &QHorizontalBarSeries::clicked, this, [this](int index, QBarSet*) {
+        if (index >= 0 && index < static_cast<int>(m_rows.size())) {
+            const auto& r = m_rows[static_cast<std::size_t>(index)];
+            Q_EMIT templateClicked(r.templateId, QString::fromStdString(r.key));
+        }
+    });
+    connect(series, &QHorizontalBarSeries::hovered, this, [this](bool on, int index, QBarSet*) {
+        if (!on || index < 0 || index >= static_cast<int>(m_rows.size())) {
+            QToolTip::hideText();
+            return;
+        }
+        const auto& r = m_rows[static_cast<std::size_t>(index)];
+        QToolTip::showText(
+            QCursor::pos(),
+            tr("%1\n%2 bounces \u2014 click to see them").arg(QString::fromStdString(r.key)).arg(r.bounces), this);
+    });
+    applyPalette();
+}

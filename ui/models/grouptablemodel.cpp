@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "grouptablemodel.h"
+
+#include "utils/familycolors.h"
+
+#include <QCoreApplication>
+#include <QStringList>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace btui
+{
+
+QString percentText(double rate)
+{
+    const double p = rate * 100.0;
+    return QString::number(p, 'f', p < 10.0 ? 1 : 0) + u"\u2009%"_s;
+}
+
+QString levelText(const std::string& level)
+{
+    const auto tr = [](const char* s) { return QCoreApplication::translate("GroupTableModel", s); };
+    if (level == "act")
+        return tr("act (> 3 %)");
+    if (level == "watch")
+        return tr("watch (1\u20133 %)");
+    if (level == "low")
+        return tr("low (< 1 %)");
+    return {};
+}
+
+} // namespace btui
+
+GroupTableModel::GroupTableModel(QObject* parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+void GroupTableModel::setRows(bt::GroupBy by, std::vector<bt::GroupRow> rows, const QSet<QString>& incidentKeys)
+{
+    beginResetModel();
+    m_by = by;
+    m_rows = std::move(rows);
+    m_incidents = incidentKeys;
+    endResetModel();
+}
+
+int GroupTableModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
+
+int GroupTableModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant GroupTableModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const auto& r = m_rows[static_cast<std::size_t>(index.row())];
+    const QString key = QString::fromStdString(r.key);
+    const bool incident = m_incidents.contains(key);
+    // The families of a group, largest first: "reputation 12, address 3".
+    const auto families = [&r] {
+        std::vector<std::pair<std::int64_t, std::string>> v;
+        for (const auto& [f, n] : r.families)
+            v.emplace_back(n, f);
+        std::sort(v.rbegin(), v.rend());
+        QStringList parts;
+        for (const auto& [n, f] : v)
+            parts.append(QString::fromStdString(f) + u' ' + QString::number(n));
+        return parts.join(u", "_s);
+    };
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case Key:
+            return key;
+        case Bounces:
+            return QVariant::fromValue(r.bounces);
+        case Deferrals:
+            return QVariant::fromValue(r.deferrals);
+        case Deliveries:
+            return QVariant::fromValue(r.deliveries);
+        case Complaints:
+            return QVariant::fromValue(r.complaints);
+        case Rate:
+            return QString(btui::percentText(r.rate) + (r.rateBasis == "share" ? tr(" of bounces") : QString()));
+        case Level:
+            return btui::levelText(r.level);
+        case Families:
+            return families();
+        case LiftedLater:
+            return r.liftedLater ? QVariant::fromValue(r.liftedLater) : QVariant();
+        case Incidents:
+            return incident ? tr("yes") : QString();
+        }
+        return {};
+    case SortRole:
+        switch (index.column()) {
+        case Key:
+            return key;
+        case Bounces:
+            return QVariant::fromValue(r.bounces);
+        case Deferrals:
+            return QVariant::fromValue(r.deferrals);
+        case Deliveries:
+            return QVariant::fromValue(r.deliveries);
+        case Complaints:
+            return QVariant::fromValue(r.complaints);
+        case Rate:
+        case Level:
+            return r.rate;
+        case Families:
+            return families();
+        case LiftedLater:
+            return QVariant::fromValue(r.liftedLater);
+        case Incidents:
+            return incident ? 1 : 0;
+        }
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() != Key && index.column() != Families && index.column() != Level)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::DecorationRole:
+        if (index.column() == Families && !r.families.empty()) {
+            auto top = std::max_element(r.families.begin(), r.families.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+            return btui::familyColor(QString::fromStdString(top->first));
+        }
+        return {};
+    case Qt::ToolTipRole:
+        if (index.column() == Rate)
+            return r.rateBasis == "sent" ? tr("Bounces \u00f7 (bounces + deliveries) in this group")
+                                         : tr("Share of all bounces: the workspace holds no deliveries");
+        if (index.column() == LiftedLater && r.liftedLater)
+            return tr("Policy or reputation rejections followed later by a delivery to the same domain");
+        return {};
+    case KeyRole:
+        return key;
+    case TemplateIdRole:
+        return QVariant::fromValue(r.templateId);
+    default:
+        return {};
+    }
+}
+
+QVariant GroupTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case Key:
+        switch (m_by) {
+        case bt::GroupBy::Provider:
+            return tr("Provider");
+        case bt::GroupBy::Domain:
+            return tr("Recipient domain");
+        case bt::GroupBy::Ip:
+            return tr("Sending IP");
+        case bt::GroupBy::Campaign:
+            return tr("Campaign");
+        case bt::GroupBy::Template:
+            return tr("Reply template");
+        case bt::GroupBy::Family:
+            return tr("Family");
+        case bt::GroupBy::Day:
+            return tr("Day");
+        case bt::GroupBy::Hour:
+            return tr("Hour");
+        }
+        return {};
+    case Bounces:
+        return tr("Bounces");
+    case Deferrals:
+        return tr("Deferrals");
+    case Deliveries:
+        return tr("Deliveries");
+    case Complaints:
+        return tr("Complaints");
+    case Rate:
+        return tr("Rate");
+    case Level:
+        return tr("Level");
+    case Families:
+        return tr("Families");
+    case LiftedLater:
+        return tr("Lifted later");
+    case Incidents:
+        return tr("Incident");
+    }
+    return {};
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#include "workspacesession.h"
+
+#include <QFile>
+
+#include <memory>
+
+/// Lives on one lane's thread and owns that thread's SQLite connection.
+class QueryWorker : public QObject
+{
+public:
+    QueryWorker(std::string path, WorkspaceSession* session)
+        : m_path(std::move(path))
+        , m_session(session)
+    {
+    }
+
+    void execute(const std::function<void(bt::Workspace&)>& task)
+    {
+        try {
+            // Opened on first use, on this thread: a connection must stay with its thread.
+            if (!m_ws)
+                m_ws = std::make_unique<bt::Workspace>(m_path);
+            task(*m_ws);
+        } catch (const std::exception& error) {
+            const QString message = QString::fromUtf8(error.what());
+            QMetaObject::invokeMethod(
+                m_session, [s = m_session, message] { Q_EMIT s->failed(message); }, Qt::QueuedConnection);
+        }
+    }
+
+private:
+    std::string m_path;
+    WorkspaceSession* m_session;
+    std::unique_ptr<bt::Workspace> m_ws;
+};
+
+WorkspaceSession::WorkspaceSession(const QString& path, QObject* parent)
+    : QObject(parent)
+    , m_path(path)
+{
+    const std::string file = QFile::encodeName(path).toStdString();
+    // Open once here, on the caller's thread, so a bad file fails loudly now (and an old schema
+    // is migrated once), not later on three threads.
+    {
+        bt::Workspace check(file);
+    }
+    for (std::size_t i = 0; i < m_threads.size(); ++i) {
+        m_workers[i] = new QueryWorker(file, this);
+        m_workers[i]->moveToThread(&m_threads[i]);
+        connect(&m_threads[i], &QThread::finished, m_workers[i], &QObject::deleteLater);
+        m_threads[i].setObjectName(QStringLiteral("workspace-lane-%1").arg(i));
+        m_threads[i].start();
+    }
+}
+
+WorkspaceSession::~WorkspaceSession()
+{
+    for (auto& t : m_threads) {
+        t.quit();
+        t.wait();
+    }
+}
+
+void WorkspaceSession::post(Lane lane, std::function<void(bt::Workspace&)> task)
+{
+    QueryWorker* worker = m_workers[static_cast<std::size_t>(lane)];
+    QMetaObject::invokeMethod(
+        worker, [worker, task = std::move(task)] { worker->execute(task); }, Qt::QueuedConnection);
+}

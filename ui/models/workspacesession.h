@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "workspace.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QThread>
+
+#include <array>
+#include <exception>
+#include <functional>
+#include <memory>
+
+class QueryWorker;
+
+/// An open workspace as the UI sees it: read connections on background threads, one per lane,
+/// so SQL never runs on the UI thread and a slow chart query never holds up a table page.
+/// Results come back to the UI thread through the session (which outlives its workers), and only
+/// while the object that asked is still alive. Each view keeps its own generation id and drops
+/// results of a superseded request (hotspot's JobTracker).
+class WorkspaceSession : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Lane { Table, Analysis, Count };
+
+    /// Opens (creating and migrating if needed) the workspace; throws on failure.
+    explicit WorkspaceSession(const QString& path, QObject* parent = nullptr);
+    ~WorkspaceSession() override;
+
+    QString path() const { return m_path; }
+
+    /// Runs `job` on the lane's thread with that thread's connection, then `done(result)` on
+    /// the UI thread if `context` still exists. A job that throws reports through `failed`.
+    template<class R>
+    void run(Lane lane, QObject* context, std::function<R(bt::Workspace&)> job, std::function<void(R)> done)
+    {
+        QPointer<QObject> guard(context);
+        post(lane, [this, guard, job = std::move(job), done = std::move(done)](bt::Workspace& ws) {
+            auto result = std::make_shared<R>(job(ws));
+            QMetaObject::invokeMethod(
+                this,
+                [guard, done, result] {
+                    if (guard)
+                        done(std::move(*result));
+                },
+                Qt::QueuedConnection);
+        });
+    }
+
+Q_SIGNALS:
+    void failed(const QString& message);
+
+private:
+    void post(Lane lane, std::function<void(bt::Workspace&)> task);
+
+    QString m_path;
+    std::array<QThread, 3> m_threads;
+    std::array<QueryWorker*, 3> m_workers {};
+};

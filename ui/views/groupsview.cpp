@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#include "groupsview.h"
+
+#include "models/drilldown.h"
+#include "models/grouptablemodel.h"
+#include "models/workspacesession.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSet>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+struct Groups {
+    quint64 generation = 0;
+    bt::GroupBy by = bt::GroupBy::Provider;
+    std::vector<bt::GroupRow> rows;
+    QSet<QString> incidents;
+};
+
+} // namespace
+
+GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
+    : QWidget(parent)
+    , m_drill(drillDown)
+{
+    setObjectName(u"groupsView"_s);
+    m_model = new GroupTableModel(this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(GroupTableModel::SortRole);
+
+    m_by = new QComboBox(this);
+    m_by->setObjectName(u"groupByCombo"_s);
+    const std::pair<QString, bt::GroupBy> choices[] = {{tr("Provider"), bt::GroupBy::Provider},
+                                                       {tr("Recipient domain"), bt::GroupBy::Domain},
+                                                       {tr("Sending IP"), bt::GroupBy::Ip},
+                                                       {tr("Campaign"), bt::GroupBy::Campaign},
+                                                       {tr("Reply template"), bt::GroupBy::Template},
+                                                       {tr("Family"), bt::GroupBy::Family},
+                                                       {tr("Day"), bt::GroupBy::Day}};
+    for (const auto& [label, by] : choices)
+        m_by->addItem(label, static_cast<int>(by));
+    m_note = new QLabel(this);
+    m_note->setTextFormat(Qt::PlainText);
+    m_note->setWordWrap(true);
+    auto* top = new QHBoxLayout;
+    auto* label = new QLabel(tr("&Group by:"), this);
+    label->setBuddy(m_by);
+    top->addWidget(label);
+    top->addWidget(m_by);
+    top->addWidget(m_note, 1);
+
+    m_table = new QTableView(this);
+    m_table->setObjectName(u"groupsTable"_s);
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(GroupTableModel::Bounces, Qt::DescendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->horizontalHeader()->setSectionResizeMode(GroupTableModel::Key, QHeaderView::Interactive);
+    m_table->setColumnWidth(GroupTableModel::Key, 300);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setToolTip(tr("Double-click (or Enter) a group to see its events"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_table, 1);
+
+    connect(m_by, &QComboBox::currentIndexChanged, this, &GroupsView::refresh);
+    connect(m_drill, &DrillDown::filterChanged, this, &GroupsView::refresh);
+    connect(m_table, &QTableView::activated, this, [this](const QModelIndex& index) {
+        const QString key = index.data(GroupTableModel::KeyRole).toString();
+        const auto by = groupBy();
+        const qint64 templateId = index.data(GroupTableModel::TemplateIdRole).toLongLong();
+        m_drill->narrow([&](bt::EventFilter& f) {
+            const std::string k = key.toStdString();
+            switch (by) {
+            case bt::GroupBy::Provider:
+                f.providers = {k};
+                break;
+            case bt::GroupBy::Domain:
+                f.domains = {k};
+                break;
+            case bt::GroupBy::Ip:
+                f.ips = {k};
+                break;
+            case bt::GroupBy::Campaign:
+                f.campaigns = {k};
+                break;
+            case bt::GroupBy::Template:
+                if (templateId)
+                    f.templateId = templateId;
+                break;
+            case bt::GroupBy::Family:
+                f.families = {k};
+                break;
+            case bt::GroupBy::Day:
+            case bt::GroupBy::Hour: {
+                const auto [from, to] = bt::bucketRange(k);
+                if (!from.empty()) {
+                    f.from = from + (from.size() == 10 ? "T00:00:00Z" : ":00:00Z");
+                    f.to = to + (to.size() == 10 ? "T00:00:00Z" : ":00:00Z");
+                }
+                break;
+            }
+            }
+        });
+        Q_EMIT drilledInto(key);
+    });
+}
+
+void GroupsView::setSession(WorkspaceSession* session)
+{
+    m_session = session;
+    refresh();
+}
+
+void GroupsView::setGroupBy(bt::GroupBy by)
+{
+    m_by->setCurrentIndex(m_by->findData(static_cast<int>(by)));
+}
+
+bt::GroupBy GroupsView::groupBy() const
+{
+    return static_cast<bt::GroupBy>(m_by->currentData().toInt());
+}
+
+void GroupsView::refresh()
+{
+    if (!m_session) {
+        m_model->setRows(groupBy(), {});
+        return;
+    }
+    const auto gen = ++m_generation;
+    const auto by = groupBy();
+    const auto filter = m_drill->filter();
+    m_note->setText(tr("Filter: %1").arg(btui::describeFilter(filter)));
+    m_session->run<Groups>(
+        WorkspaceSession::Lane::Analysis, this,
+        [gen, by, filter](bt::Workspace& ws) {
+            Groups g;
+            g.generation = gen;
+            g.by = by;
+            g.rows = bt::groupReport(ws, by, filter);
+            if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
+                for (const auto& i : bt::incidents(ws, by, true))
+                    g.incidents.insert(QString::fromStdString(i.key));
+            return g;
+        },
+        [this](Groups g) {
+            if (g.generation != m_generation)
+                return;
+            m_model->setRows(g.by, std::move(g.rows), g.incidents);
+            Q_EMIT groupsUpdated();
+        });
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "analysis.h"
+
+#include <QWidget>
+
+class DrillDown;
+class GroupTableModel;
+class QComboBox;
+class QLabel;
+class QSortFilterProxyModel;
+class QTableView;
+class WorkspaceSession;
+
+/// Providers, recipient domains, sending IPs, campaigns, templates, families and days with their
+/// counts, rate, level, incident and lifted-later flags, under the drill-down's filter. Sortable;
+/// activating a row drills down to that group.
+class GroupsView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit GroupsView(DrillDown* drillDown, QWidget* parent = nullptr);
+
+    void setSession(WorkspaceSession* session);
+    void setGroupBy(bt::GroupBy by);
+    bt::GroupBy groupBy() const;
+    void refresh();
+
+    GroupTableModel* model() const { return m_model; }
+    QTableView* table() const { return m_table; }
+
+Q_SIGNALS:
+    /// Groups of the current filter are on screen.
+    void groupsUpdated();
+    /// A group was activated: the drill-down was narrowed to it.
+    void drilledInto(const QString& key);
+
+private:
+    WorkspaceSession* m_session = nullptr;
+    DrillDown* m_drill;
+    GroupTableModel* m_model = nullptr;
+    QSortFilterProxyModel* m_proxy = nullptr;
+    QTableView* m_table = nullptr;
+    QComboBox* m_by = nullptr;
+    QLabel* m_note = nullptr;
+    quint64 m_generation = 0;
+};

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QWidget>
+
+#include <memory>
+
+class DetailsPane;
+class DrillDown;
+class EventTableModel;
+class FilterPanel;
+class ProviderChart;
+class QCheckBox;
+class QLabel;
+class QSplitter;
+class QTableView;
+class QToolButton;
+class TemplateChart;
+class TimeChart;
+class WorkspaceSession;
+
+namespace bt
+{
+class Classifier;
+}
+
+/// The triage window's main view: filter panel, the three charts (550 concentration by provider,
+/// bounces over time, top reply templates), the windowed events table and the details pane. All
+/// of them follow one DrillDown; chart clicks and the panel push filters onto it.
+class TriageView : public QWidget
+{
+    Q_OBJECT
+public:
+    TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDown* drillDown, QWidget* parent = nullptr);
+    ~TriageView() override;
+
+    /// Shows this workspace (nullptr: none).
+    void setSession(WorkspaceSession* session);
+    /// Re-reads everything (after an import into the open workspace).
+    void refresh();
+
+    /// The provider chart counts only 550 replies (the default) or every bounce.
+    bool only550() const;
+    void setOnly550(bool on);
+
+    EventTableModel* model() const { return m_model; }
+    QTableView* table() const { return m_table; }
+    DetailsPane* details() const { return m_details; }
+    FilterPanel* filterPanel() const { return m_panel; }
+    ProviderChart* providerChart() const { return m_providerChart; }
+    TimeChart* timeChart() const { return m_timeChart; }
+    TemplateChart* templateChart() const { return m_templateChart; }
+    /// Generation of the last chart data shown (tests wait for it to move).
+    quint64 chartsGeneration() const { return m_chartsShown; }
+
+    QByteArray saveState() const;
+    void restoreState(const QByteArray& state);
+
+Q_SIGNALS:
+    /// New chart data is on screen.
+    void chartsUpdated();
+    /// A short message for the status bar.
+    void statusMessage(const QString& message);
+
+private:
+    void onFilterChanged();
+    void loadCharts();
+    void loadChoices();
+    void updateTrail();
+
+    std::shared_ptr<const bt::Classifier> m_classifier;
+    DrillDown* m_drill;
+    WorkspaceSession* m_session = nullptr;
+    EventTableModel* m_model = nullptr;
+    FilterPanel* m_panel = nullptr;
+    QTableView* m_table = nullptr;
+    DetailsPane* m_details = nullptr;
+    ProviderChart* m_providerChart = nullptr;
+    TimeChart* m_timeChart = nullptr;
+    TemplateChart* m_templateChart = nullptr;
+    QCheckBox* m_only550 = nullptr;
+    QToolButton* m_back = nullptr;
+    QToolButton* m_reset = nullptr;
+    QLabel* m_trail = nullptr;
+    QLabel* m_count = nullptr;
+    QSplitter* m_outer = nullptr;
+    QSplitter* m_vertical = nullptr;
+    QSplitter* m_charts = nullptr;
+    QSplitter* m_bottom = nullptr;
+    quint64 m_chartsGeneration = 0;
+    quint64 m_chartsShown = 0;
+};

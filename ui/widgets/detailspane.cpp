@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+#include "detailspane.h"
+
+#include "classifier.h"
+#include "models/workspacesession.h"
+#include "replyparser.h"
+#include "utils/evidencespans.h"
+#include "utils/familycolors.h"
+#include "widgets/diagnosiscard.h"
+
+#include <QFontDatabase>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTextBlock>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+constexpr int kSiblingLimit = 100;
+
+struct DetailResult {
+    quint64 generation = 0;
+    std::optional<bt::EventDetail> detail;
+    std::vector<bt::EventRow> siblings;
+    qint64 siblingCount = 0;
+};
+
+QPlainTextEdit* readOnlyText(QWidget* parent, const QString& name)
+{
+    auto* e = new QPlainTextEdit(parent);
+    e->setObjectName(name);
+    e->setReadOnly(true);
+    e->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    e->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    return e;
+}
+
+} // namespace
+
+DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidget* parent)
+    : QWidget(parent)
+    , m_classifier(std::move(classifier))
+{
+    setObjectName(u"detailsPane"_s);
+    m_headline = new QLabel(tr("Select an event to see its full reply and diagnosis."), this);
+    m_headline->setObjectName(u"detailsHeadline"_s);
+    m_headline->setWordWrap(true);
+    m_headline->setTextFormat(Qt::PlainText);
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(u"detailsTabs"_s);
+    m_tabs->setDocumentMode(true);
+
+    auto* replySplit = new QSplitter(Qt::Vertical, m_tabs);
+    m_reply = readOnlyText(replySplit, u"detailsReply"_s);
+    m_card = new DiagnosisCard(replySplit);
+    m_card->setKnowledge(&m_classifier->knowledge());
+    replySplit->addWidget(m_reply);
+    replySplit->addWidget(m_card);
+    replySplit->setStretchFactor(0, 1);
+    replySplit->setStretchFactor(1, 2);
+    m_tabs->addTab(replySplit, tr("Reply"));
+
+    m_fields = new QTreeWidget(m_tabs);
+    m_fields->setObjectName(u"detailsFields"_s);
+    m_fields->setColumnCount(2);
+    m_fields->setHeaderLabels({tr("Field"), tr("Value")});
+    m_fields->setRootIsDecorated(false);
+    m_fields->setAlternatingRowColors(true);
+    m_fields->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_tabs->addTab(m_fields, tr("Fields"));
+
+    m_raw = readOnlyText(m_tabs, u"detailsRaw"_s);
+    m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_tabs->addTab(m_raw, tr("Raw source"));
+
+    auto* same = new QWidget(m_tabs);
+    m_siblingsNote = new QLabel(same);
+    m_siblingsNote->setWordWrap(true);
+    m_siblingsNote->setTextFormat(Qt::PlainText);
+    m_siblings = new QListWidget(same);
+    m_siblings->setObjectName(u"detailsSiblings"_s);
+    auto* showAll = new QPushButton(tr("Show All in the &Table"), same);
+    auto* sameLayout = new QVBoxLayout(same);
+    sameLayout->setContentsMargins(0, 4, 0, 0);
+    sameLayout->addWidget(m_siblingsNote);
+    sameLayout->addWidget(m_siblings, 1);
+    sameLayout->addWidget(showAll, 0, Qt::AlignRight);
+    m_tabs->addTab(same, tr("Same template"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_headline);
+    layout->addWidget(m_tabs, 1);
+
+    connect(m_siblings, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
+        if (const qint64 id = item->data(Qt::UserRole).toLongLong())
+            Q_EMIT eventRequested(id);
+    });
+    connect(showAll, &QPushButton::clicked, this, [this] {
+        if (m_templateId)
+            Q_EMIT templateRequested(m_templateId);
+    });
+    clearAll();
+}
+
+void DetailsPane::setSession(WorkspaceSession* session)
+{
+    m_session = session;
+    loadEvent(0);
+}
+
+QString DetailsPane::replyText() const
+{
+    return m_reply->toPlainText();
+}
+
+void DetailsPane::clearAll()
+{
+    m_eventId = 0;
+    m_templateId = 0;
+    m_headline->setText(tr("Select an event to see its full reply and diagnosis."));
+    m_reply->clear();
+    m_card->clear();
+    m_fields->clear();
+    m_raw->clear();
+    m_siblings->clear();
+    m_siblingsNote->clear();
+    m_tabs->setEnabled(false);
+}
+
+void DetailsPane::loadEvent(qint64 eventId)
+{
+    ++m_generation;
+    if (!eventId || !m_session) {
+        clearAll();
+        return;
+    }
+    const auto gen = m_generation;
+    m_session->run<DetailResult>(
+        WorkspaceSession::Lane::Table, this,
+        [gen, eventId](bt::Workspace& ws) {
+            DetailResult r;
+            r.generation = gen;
+            r.detail = bt::eventDetail(ws, eventId);
+            if (r.detail && r.detail->templateId) {
+                bt::EventFilter same;
+                same.templateId = r.detail->templateId;
+                r.siblingCount = bt::countEvents(ws, same);
+                r.siblings = bt::eventPage(ws, same, bt::EventColumn::Time, true, 0, kSiblingLimit);
+            }
+            return r;
+        },
+        [this](DetailResult r) {
+            if (r.generation != m_generation)
+                return;
+            if (!r.detail) {
+                clearAll();
+                return;
+            }
+            display(*r.detail, r.siblings, r.siblingCount);
+        });
+}
+
+void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventRow>& siblings, qint64 siblingCount)
+{
+    m_tabs->setEnabled(true);
+    m_eventId = d.row.id;
+    m_templateId = d.templateId;
+    const auto& r = d.row;
+    m_headline->setText(tr("%1 to %2 at %3").arg(qs(r.eventType), qs(r.recipient), qs(r.timestamp)));
+
+    // The reply, and a fresh diagnosis of it for the card (explanation and steps are not
+    // stored); the stored verdict wins where the import knew more (a context hint, an ESP's
+    // own bounce type), as the table shows it.
+    const QString text = qs(r.reply);
+    m_reply->setPlainText(text);
+    m_reply->setExtraSelections({});
+    if (!r.reply.empty() && r.eventType != "delivered") {
+        const bt::Reply reply = bt::parseReply(r.reply);
+        bt::Diagnosis diagnosis = m_classifier->diagnose(reply);
+        if (!r.reason.empty() && r.reason != diagnosis.reason)
+            m_classifier->applyReason(diagnosis, r.reason);
+        m_card->setDiagnosis(diagnosis);
+        const QByteArray utf8 = text.toUtf8();
+        const auto spans = btui::locateEvidence(text, utf8, reply.sourceOffset, diagnosis);
+        QTextCharFormat format;
+        format.setBackground(btui::familyTint(qs(diagnosis.family)));
+        format.setForeground(Qt::black);
+        QList<QTextEdit::ExtraSelection> selections;
+        for (const auto& span : spans) {
+            QTextEdit::ExtraSelection s;
+            s.cursor = QTextCursor(m_reply->document());
+            s.cursor.setPosition(static_cast<int>(span.start));
+            s.cursor.setPosition(static_cast<int>(span.start + span.length), QTextCursor::KeepAnchor);
+            s.format = format;
+            selections.append(s);
+        }
+        m_reply->setExtraSelections(selections);
+        m_card->show();
+    } else {
+        // A delivery has nothing to diagnose; the Diagnose view's "paste a reply" hint would mislead.
+        m_card->clear();
+        m_card->hide();
+    }
+
+    m_fields->clear();
+    const auto add = [this](const QString& field, const QString& value) {
+        auto* item = new QTreeWidgetItem(m_fields, {field, value});
+        item->setToolTip(1, value);
+    };
+    add(tr("Event id"), QString::number(r.id));
+    add(tr("Event type"), qs(r.eventType));
+    add(tr("Time (UTC)"), qs(r.timestamp));
+    add(tr("Recipient"), qs(r.recipient));
+    add(tr("Recipient domain"), qs(r.domain));
+    add(tr("Provider"), qs(r.provider));
+    add(tr("Basic code"), r.basicCode ? QString::number(*r.basicCode) : QString());
+    add(tr("Enhanced code"), qs(r.enhancedCode));
+    add(tr("Reason"), qs(r.reason));
+    add(tr("Family"), qs(r.family));
+    add(tr("Spam-related"), qs(r.spamRelated));
+    add(tr("Action"), qs(r.action));
+    add(tr("Hard bounce"), d.hardBounce ? tr("yes") : tr("no"));
+    add(tr("Rules"), qs(d.ruleIds));
+    add(tr("Evidence"), qs(d.evidenceJson));
+    add(tr("Sending IP"), qs(r.ip));
+    add(tr("Envelope sender"), qs(d.envelopeSender));
+    add(tr("From domain"), qs(d.fromDomain));
+    add(tr("Campaign"), qs(r.campaign));
+    add(tr("Message-ID"), qs(d.messageId));
+    add(tr("Remote MTA"), qs(d.remoteMta));
+    add(tr("SMTP stage"), qs(d.smtpStage));
+    add(tr("Source"), qs(d.source));
+    add(tr("Reason given by the source"), qs(d.reasonHint));
+    add(tr("Filtering gateway"), d.filteringGateway ? tr("yes") : tr("no"));
+    add(tr("Reply template"), qs(d.templateText));
+    add(tr("Import"), QString::number(d.importId));
+    add(tr("File"), qs(d.sourceFile));
+    add(tr("Line"), d.sourceLine ? QString::number(d.sourceLine) : QString());
+    add(tr("Byte offset"), d.sourceOffset >= 0 ? QString::number(d.sourceOffset) : QString());
+
+    // Plain text only: a raw email may hold HTML and remote images, none of which is rendered.
+    m_raw->setPlainText(qs(d.raw));
+
+    m_siblings->clear();
+    for (const auto& s : siblings) {
+        auto* item = new QListWidgetItem(qs(s.timestamp) + u"  "_s + qs(s.recipient), m_siblings);
+        item->setData(Qt::UserRole, QVariant::fromValue<qint64>(s.id));
+        if (s.id == r.id) {
+            QFont f = item->font();
+            f.setBold(true);
+            item->setFont(f);
+        }
+    }
+    m_siblingsNote->setText(d.templateId
+                                ? tr("%n event(s) share this template:", nullptr, static_cast<int>(siblingCount))
+                                    + u"\n"_s + qs(d.templateText)
+                                : tr("This event has no reply template."));
+    Q_EMIT eventShown(r.id);
+}
