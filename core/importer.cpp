@@ -599,6 +599,8 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         sha = fileSha256(path);
     }
     result.importId = ws.beginImport(path, size, sha, result.format);
+    // A big file: indexes built once at the end instead of row by row (see Workspace).
+    const bool bulk = ws.beginBulkLoad(size);
     Sink sink(ws, result.importId, classifier, observer);
     try {
         if (result.format == "email")
@@ -640,12 +642,12 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         }
     } catch (const std::exception& e) {
         result.error = path + ": " + e.what();
-        result.counts = sink.finish("failed");
+        result.counts = sink.finish("failed", bulk);
         result.skipped = sink.skipped();
         return result;
     }
     result.cancelled = sink.cancelled();
-    result.counts = sink.finish(result.cancelled ? "cancelled" : "done");
+    result.counts = sink.finish(result.cancelled ? "cancelled" : "done", bulk);
     result.skipped = sink.skipped();
     if (observer)
         observer->progress(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(size));

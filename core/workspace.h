@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace bt
@@ -95,6 +97,27 @@ public:
     void updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
     void finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
 
+    /// Bulk loading, called by the importer inside each of its batch transactions (begin right
+    /// after BEGIN, end right before COMMIT). Between the two, the full-text index is not fed row
+    /// by row by its trigger (each row would be its own FTS5 segment): the trigger is dropped and
+    /// the batch's new rows are indexed with one statement at the end, when the trigger is
+    /// created again. Both happen in the same transaction, so every committed state (and a
+    /// SIGKILL mid-batch, which rolls the batch back) has the trigger and a complete index.
+    void beginEventBatch();
+    void endEventBatch();
+
+    /// Bulk mode for an import of `bytes` that brings at least as many rows as the workspace
+    /// holds: the secondary indexes of `events` are dropped (committed) and built again, by
+    /// sorting, in endBulkLoad(). Returns false (nothing changed) when row-by-row upkeep is
+    /// cheaper. Crash-safe: a process killed in between leaves the indexes missing and the next
+    /// open builds them again (every open checks, see restoreIndexes(); not while a live bulk
+    /// import holds the lock); the dedup key's UNIQUE index is never dropped, so duplicates are
+    /// found all along.
+    bool beginBulkLoad(std::int64_t bytes);
+    void endBulkLoad();
+    /// Secondary indexes of `events` the schema has and the file lacks (empty when complete).
+    std::vector<std::string> missingIndexes();
+
     std::vector<ImportInfo> imports();
     std::vector<Reject> rejects(std::int64_t importId);
     std::int64_t eventCount();
@@ -107,13 +130,42 @@ public:
 
 private:
     void migrate();
+    void restoreIndexes(); ///< builds every index of missingIndexes()
+    /// The bulk-load lock (flock on "<file>-bulk", an empty file left beside it), held from beginBulkLoad() to
+    /// endBulkLoad(): an open that finds indexes missing rebuilds them only when no live bulk import holds it.
+    bool lockBulk();
+    void unlockBulk();
     std::int64_t templateId(const std::string& text);
 
+    /// A descriptor closed (and its lock released) with its owner; movable like the Workspace.
+    struct LockFile {
+        int fd = -1;
+        LockFile() = default;
+        LockFile(LockFile&& o) noexcept
+            : fd(std::exchange(o.fd, -1))
+        {
+        }
+        LockFile& operator=(LockFile&& o) noexcept
+        {
+            std::swap(fd, o.fd);
+            return *this;
+        }
+        ~LockFile();
+    };
+
     sql::Database m_db;
+    std::string m_path;
+    LockFile m_bulkLock;
     std::optional<sql::Statement> m_insertEvent;
     std::optional<sql::Statement> m_insertReject;
     std::optional<sql::Statement> m_findTemplate;
     std::optional<sql::Statement> m_insertTemplate;
+    /// Template text → id, so that a row costs no SELECT; cleared when a batch may have been
+    /// rolled back (its new templates gone with it).
+    std::unordered_map<std::string, std::int64_t> m_templateIds;
+    std::string m_ftsTrigger; ///< the dropped trigger's SQL while a batch is open
+    std::int64_t m_batchAfterId = 0; ///< the batch's new events have ids above this
+    bool m_batchOpen = false;
 };
 
 /// The SHA-256 of a file's bytes, hex; empty when it cannot be read.

@@ -21,7 +21,10 @@ namespace bt::detail
 
 namespace
 {
-constexpr std::size_t kBatch = 5000;
+constexpr std::size_t kBatch = 10000; // records per transaction
+// The queue between the importer's thread and the writer: chunks of up to kChunk records or
+// kChunkBytes, at most kQueuedChunks of them waiting.
+constexpr std::size_t kChunk = 256, kChunkBytes = 1 << 20, kQueuedChunks = 8;
 
 std::string formatUtc(GDateTime* t)
 {
@@ -164,6 +167,15 @@ Sink::Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObse
     , m_obs(obs)
 {
     m_tx.emplace(ws.db());
+    m_ws.beginEventBatch();
+    m_chunk.reserve(kChunk);
+    m_writer = std::thread([this] { write(); });
+}
+
+Sink::~Sink()
+{
+    // Not finished (an exception on the way out): stop the writer; the open batch rolls back.
+    stopWriter();
 }
 
 void Sink::event(Event&& e)
@@ -178,19 +190,111 @@ void Sink::event(Event&& e)
         e.provider = providerFor(m_classifier.knowledge(), e.recipientDomain, e.remoteMta);
     if (e.templateText.empty() && !e.replyText.empty())
         e.templateText = replyTemplate(e.replyText, &m_classifier.knowledge());
-    if (m_ws.addEvent(m_id, e) == Workspace::Added::Imported)
-        ++m_counts.imported;
-    else
-        ++m_counts.duplicate;
-    tick();
+    const std::size_t bytes = sizeof(Event) + e.raw.size() + e.replyText.size() + e.templateText.size();
+    push(std::move(e), bytes);
 }
 
 void Sink::reject(Reject&& r)
 {
     ++m_counts.read;
-    ++m_counts.rejected;
-    m_ws.addReject(m_id, r);
-    tick();
+    const std::size_t bytes = sizeof(Reject) + r.raw.size() + r.reason.size();
+    push(std::move(r), bytes);
+}
+
+void Sink::push(Item&& item, std::size_t bytes)
+{
+    m_chunk.push_back(std::move(item));
+    m_chunkBytes += bytes;
+    if (m_chunk.size() >= kChunk || m_chunkBytes >= kChunkBytes)
+        flush();
+    // Progress and cancel on this thread, as often as a batch is committed.
+    if (++m_sincePoll >= kBatch) {
+        m_sincePoll = 0;
+        if (m_obs) {
+            m_obs->progress(m_done, m_total);
+            m_cancelled = m_obs->cancelled();
+        }
+    }
+}
+
+void Sink::flush()
+{
+    if (m_chunk.empty())
+        return;
+    std::unique_lock lock(m_mutex);
+    m_notFull.wait(lock, [&] { return m_queue.size() < kQueuedChunks || m_error; });
+    if (m_error)
+        std::rethrow_exception(m_error);
+    m_queue.push_back(std::move(m_chunk));
+    lock.unlock();
+    m_notEmpty.notify_one();
+    m_chunk = {};
+    m_chunk.reserve(kChunk);
+    m_chunkBytes = 0;
+}
+
+void Sink::write()
+{
+    for (;;) {
+        std::vector<Item> chunk;
+        {
+            std::unique_lock lock(m_mutex);
+            m_notEmpty.wait(lock, [&] { return !m_queue.empty() || m_closing; });
+            if (m_queue.empty())
+                return;
+            chunk = std::move(m_queue.front());
+            m_queue.pop_front();
+            if (m_error)
+                continue; // failed before: what was queued behind is dropped
+        }
+        m_notFull.notify_one();
+        try {
+            for (auto& item : chunk)
+                store(item);
+        } catch (...) {
+            {
+                const std::lock_guard lock(m_mutex);
+                m_error = std::current_exception();
+            }
+            m_notFull.notify_one();
+        }
+    }
+}
+
+void Sink::store(Item& item)
+{
+    ++m_written.read;
+    if (const auto* e = std::get_if<Event>(&item)) {
+        if (m_ws.addEvent(m_id, *e) == Workspace::Added::Imported)
+            ++m_written.imported;
+        else
+            ++m_written.duplicate;
+    } else {
+        ++m_written.rejected;
+        m_ws.addReject(m_id, std::get<Reject>(item));
+    }
+    if (++m_inBatch < kBatch)
+        return;
+    m_inBatch = 0;
+    // The counts go into the same transaction as the rows: a killed import shows exactly what it
+    // committed.
+    m_ws.updateImport(m_id, m_written, "running");
+    m_ws.endEventBatch();
+    m_tx->commit();
+    m_tx.emplace(m_ws.db());
+    m_ws.beginEventBatch();
+}
+
+void Sink::stopWriter()
+{
+    if (!m_writer.joinable())
+        return;
+    {
+        const std::lock_guard lock(m_mutex);
+        m_closing = true;
+    }
+    m_notEmpty.notify_one();
+    m_writer.join();
 }
 
 Diagnosis Sink::diagnose(const std::string& reply, std::optional<int> basic, const std::string& enhanced)
@@ -217,30 +321,28 @@ void Sink::refine(Diagnosis& d, std::string_view stage, std::string_view hint)
     refineByContext(m_classifier, d, {stage, hint, false, d.enhancedCode});
 }
 
-ImportCounts Sink::finish(const std::string& status)
+ImportCounts Sink::finish(const std::string& status, bool bulk)
 {
-    m_ws.updateImport(m_id, m_counts, status);
-    if (m_tx)
+    // What is queued is stored unless the writer failed (then the import is failing anyway).
+    {
+        const std::lock_guard lock(m_mutex);
+        if (!m_error && !m_chunk.empty())
+            m_queue.push_back(std::move(m_chunk));
+    }
+    m_chunk.clear();
+    stopWriter();
+    // The writer is done: from here on this thread has the workspace again.
+    m_counts = m_written;
+    m_ws.updateImport(m_id, m_counts, bulk ? std::string("running") : status);
+    if (m_tx) {
+        m_ws.endEventBatch();
         m_tx->commit();
+    }
     m_tx.reset();
+    if (bulk)
+        m_ws.endBulkLoad();
     m_ws.finishImport(m_id, m_counts, status);
     return m_counts;
-}
-
-void Sink::tick()
-{
-    if (++m_inBatch < kBatch)
-        return;
-    m_inBatch = 0;
-    // The counts go into the same transaction as the rows: a killed import shows exactly what it
-    // committed.
-    m_ws.updateImport(m_id, m_counts, "running");
-    m_tx->commit();
-    m_tx.emplace(m_ws.db());
-    if (m_obs) {
-        m_obs->progress(m_done, m_total);
-        m_cancelled = m_obs->cancelled();
-    }
 }
 
 // ---- ESP records -----------------------------------------------------------------------------

@@ -11,13 +11,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <istream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace bt
@@ -44,11 +50,21 @@ int column(const std::vector<std::string>& header, std::string_view name);
 
 /// Batches, deduplicates and counts; keeps the diagnosis of each distinct reply (a pure function
 /// of the text), which is what makes million-row exports cheap.
+///
+/// A pipeline over two threads: the importer's thread reads, diagnoses and prepares each record
+/// (dedup key, provider, template) and hands it on through a small bounded queue (a few
+/// thousand records or a few MB, so memory stays flat); a writer thread stores them in order,
+/// in batch transactions. The observer is only ever called on the importer's thread. The
+/// workspace must not be used by anyone else until finish() returns.
 class Sink
 {
 public:
     Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs);
+    ~Sink();
+    Sink(const Sink&) = delete;
+    Sink& operator=(const Sink&) = delete;
 
+    /// Both may throw the writer's error (a failed insert) for an earlier record.
     void event(Event&& e);
     void reject(Reject&& r);
     /// A record recognised and deliberately left out (an open or click, a "processed" notice):
@@ -67,24 +83,43 @@ public:
         m_done = done;
         m_total = total;
     }
-    ImportCounts finish(const std::string& status);
+    /// Stores what is still queued, commits the last batch, builds the indexes again after a
+    /// bulk load (before the import is marked finished), and records the final counts and status.
+    ImportCounts finish(const std::string& status, bool bulk = false);
+    /// Before finish() only `read` is current (the writer's counts lag behind).
     const ImportCounts& counts() const { return m_counts; }
     std::int64_t skipped() const { return m_skipped; }
 
 private:
-    void tick();
+    using Item = std::variant<Event, Reject>;
+    void push(Item&& item, std::size_t bytes);
+    void flush();
+    void write(); ///< the writer thread
+    void store(Item& item);
+    void stopWriter();
 
     Workspace& m_ws;
     std::int64_t m_id;
     const Classifier& m_classifier;
     ImportObserver* m_obs;
-    std::optional<sql::Transaction> m_tx;
-    ImportCounts m_counts;
+    std::optional<sql::Transaction> m_tx; ///< the writer's open batch
+    ImportCounts m_counts; ///< the importer thread's (read) until finish()
+    ImportCounts m_written; ///< the writer's
     std::int64_t m_skipped = 0;
-    std::size_t m_inBatch = 0;
+    std::size_t m_inBatch = 0; ///< writer: records in the open transaction
+    std::size_t m_sincePoll = 0; ///< importer: records since the observer was asked
     bool m_cancelled = false;
     std::uint64_t m_done = 0, m_total = 0;
     std::unordered_map<std::string, Diagnosis> m_cache;
+
+    std::vector<Item> m_chunk; ///< being filled by the importer's thread
+    std::size_t m_chunkBytes = 0;
+    std::deque<std::vector<Item>> m_queue;
+    std::mutex m_mutex;
+    std::condition_variable m_notEmpty, m_notFull;
+    bool m_closing = false;
+    std::exception_ptr m_error; ///< the writer's failure, rethrown on the importer's thread
+    std::thread m_writer;
 };
 
 /// Where a record stands in its file, for the event's origin and for a reject.

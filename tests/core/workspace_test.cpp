@@ -10,11 +10,13 @@
 #include "workspace.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -157,8 +159,10 @@ TEST(Importers, BounceEmailFolderFromTheCorpus)
 TEST(Importers, ProfileMapsAnUnknownCsv)
 {
     TempWorkspace t;
-    const auto csv = std::filesystem::temp_directory_path() / "bt-profile-test.csv";
-    const auto profilePath = std::filesystem::temp_directory_path() / "bt-profile-test.json";
+    // Per process: other builds of the suite may run this test at the same time.
+    const auto tag = std::to_string(::getpid());
+    const auto csv = std::filesystem::temp_directory_path() / ("bt-profile-test-" + tag + ".csv");
+    const auto profilePath = std::filesystem::temp_directory_path() / ("bt-profile-test-" + tag + ".json");
     std::ofstream(csv) << "When\tWho\tWhat happened\tServer said\n"
                           "2024-05-01 10:00:00\tuma@example.com\tbounce\t550 5.1.1 No such user\n"
                           "2024-05-01 10:01:00\tvic@example.com\tdelivered\t250 OK\n"
@@ -213,7 +217,7 @@ TEST(Analysis, LiftedLaterAndSuppressions)
 {
     TempWorkspace t;
     bt::Workspace ws(t.path.string());
-    const auto csv = std::filesystem::temp_directory_path() / "bt-lifted.csv";
+    const auto csv = std::filesystem::temp_directory_path() / ("bt-lifted-" + std::to_string(::getpid()) + ".csv");
     std::ofstream(csv) << "created,email,reason,status,event\n"
                           "1700000000,a@example.net,554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
                           "using zen.spamhaus.org,5.7.1,bounce\n"
@@ -316,7 +320,26 @@ TEST(Workspace, ImportKilledMidFileLeavesAUsableWorkspaceAndCompletesOnRerun)
     ASSERT_TRUE(started) << "the import never committed a batch";
     ASSERT_TRUE(WIFSIGNALED(status)) << "the import finished before it could be killed";
     {
+        // A file this size is loaded in bulk mode: killed mid-file, its secondary indexes are
+        // still dropped (the full-text trigger never is: it goes and comes back in each batch).
+        bt::sql::Database raw(t.path.string(), true);
+        auto idx = raw.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
+                               "AND sql IS NOT NULL");
+        ASSERT_TRUE(idx.step());
+        EXPECT_EQ(idx.int64(0), 0) << "bulk mode dropped the indexes";
+        auto trig = raw.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_fts_insert'");
+        ASSERT_TRUE(trig.step());
+        EXPECT_EQ(trig.int64(0), 1);
+    }
+    auto ftsMatchesEvents = [](bt::Workspace& ws) {
+        ws.db().exec("INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)");
+        auto n = ws.db().prepare("SELECT (SELECT COUNT(*) FROM events_fts_docsize) = (SELECT COUNT(*) FROM events)");
+        return n.step() && n.int64(0) == 1;
+    };
+    {
         bt::Workspace ws(t.path.string());
+        EXPECT_TRUE(ws.missingIndexes().empty()) << "opening builds the indexes a killed bulk import dropped";
+        EXPECT_TRUE(ftsMatchesEvents(ws));
         auto st = ws.db().prepare("PRAGMA integrity_check");
         ASSERT_TRUE(st.step());
         EXPECT_EQ(st.text(0), "ok");
@@ -337,8 +360,84 @@ TEST(Workspace, ImportKilledMidFileLeavesAUsableWorkspaceAndCompletesOnRerun)
         const auto after = ws.imports();
         ASSERT_EQ(after.size(), 1u);
         EXPECT_EQ(after[0].status, "done");
+        EXPECT_TRUE(ws.missingIndexes().empty());
+        EXPECT_TRUE(ftsMatchesEvents(ws));
     }
     std::filesystem::remove(csv);
+    std::filesystem::remove(t.path.string() + "-bulk");
+}
+
+TEST(Workspace, BulkImportIndexesAndSearchesLikeRowByRow)
+{
+    // Big enough for bulk mode (indexes dropped and built again, full-text filled per batch),
+    // then a small second file into the same workspace, row by row.
+    TempWorkspace t;
+    const auto dir = std::filesystem::temp_directory_path();
+    const auto big = dir / ("bt-bulk-" + std::to_string(::getpid()) + ".csv");
+    const auto more = dir / ("bt-bulk-more-" + std::to_string(::getpid()) + ".csv");
+    constexpr int kRows = 40000;
+    {
+        std::ofstream a(big), b(more);
+        a << "created,email,reason,status\n";
+        b << "created,email,reason,status\n";
+        for (int i = 0; i < kRows + 10; ++i) {
+            std::ostringstream row;
+            row << 1700000000 + i << ",user" << i << "@example" << i % 50 << ".com,\"552 5.2.2 <user" << i
+                << "@example.com>: Mailbox full\",5.2.2\n";
+            (i < kRows ? a : b) << row.str();
+            if (i < 100)
+                b << row.str(); // overlapping export: duplicates
+        }
+    }
+    bt::Workspace ws(t.path.string());
+    const auto r1 = bt::importPath(ws, big.string(), classifier());
+    EXPECT_EQ(r1.counts.imported, kRows) << r1.error;
+    const auto r2 = bt::importPath(ws, more.string(), classifier());
+    EXPECT_EQ(r2.counts.read, 110);
+    EXPECT_EQ(r2.counts.imported, 10);
+    EXPECT_EQ(r2.counts.duplicate, 100);
+    std::filesystem::remove(big);
+    std::filesystem::remove(more);
+
+    EXPECT_TRUE(ws.missingIndexes().empty());
+    ws.db().exec("INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)");
+    auto fts = ws.db().prepare("SELECT (SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'mailbox'), "
+                               "(SELECT COUNT(*) FROM events WHERE reply_text LIKE '%mailbox%')");
+    ASSERT_TRUE(fts.step());
+    EXPECT_EQ(fts.int64(0), kRows + 10);
+    EXPECT_EQ(fts.int64(1), kRows + 10);
+    auto trig = ws.db().prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'");
+    ASSERT_TRUE(trig.step());
+    EXPECT_EQ(trig.int64(0), 3) << "the full-text triggers are all back";
+    // One template for all, stored once; evidence in the JSON a library writes.
+    auto tpl = ws.db().prepare("SELECT (SELECT COUNT(DISTINCT template_id) FROM events), "
+                               "(SELECT COUNT(*) FROM templates)");
+    ASSERT_TRUE(tpl.step());
+    EXPECT_EQ(tpl.int64(0), 1);
+    EXPECT_EQ(tpl.int64(1), 1);
+    auto ev = ws.db().prepare("SELECT evidence FROM events WHERE evidence != '[]' LIMIT 1");
+    ASSERT_TRUE(ev.step());
+    const auto evidence = ev.text(0);
+    EXPECT_EQ(evidence, nlohmann::json::parse(evidence).dump());
+    std::filesystem::remove(t.path.string() + "-bulk");
+}
+
+TEST(Workspace, OpeningDuringALiveBulkLoadLeavesItsIndexesToIt)
+{
+    TempWorkspace t;
+    bt::Workspace loader(t.path.string());
+    ASSERT_TRUE(loader.beginBulkLoad(std::int64_t(1) << 30));
+    EXPECT_FALSE(loader.missingIndexes().empty());
+    {
+        // Another window opening the file meanwhile: no index build behind the import's back,
+        // and no second bulk load.
+        bt::Workspace reader(t.path.string());
+        EXPECT_FALSE(reader.missingIndexes().empty());
+        EXPECT_FALSE(reader.beginBulkLoad(std::int64_t(1) << 30));
+    }
+    loader.endBulkLoad();
+    EXPECT_TRUE(loader.missingIndexes().empty());
+    std::filesystem::remove(t.path.string() + "-bulk");
 }
 
 TEST(Analysis, SampleWorkspaceShowsTheMicrosoftIncidentAndItsLifting)
