@@ -57,12 +57,14 @@ case "$mode" in
     ;;
   run)
     app=build/release/app/bouncetriage
+    sample=build/release/sample/sample.btw
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-      exec "$app"
+      exec "$app" --workspace "$sample"
     fi
-    # No display (a server or CI shell): render the window on the sample and say where it is.
+    # No display (a server or CI shell): render the triage window on the sample workspace and
+    # say where it is.
     shot=build/release/bouncetriage-sample.png
-    xvfb-run -a -s '-screen 0 1400x900x24' "$app" --screenshot "$shot"
+    xvfb-run -a -s '-screen 0 1400x900x24' "$app" --workspace "$sample" --screenshot "$shot"
     echo "setup: no display here, so the app ran under Xvfb and saved its window to $shot"
     ;;
   *)

@@ -81,13 +81,13 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
         case Key:
             return key;
         case Bounces:
-            return QVariant::fromValue(r.bounces);
+            return QVariant::fromValue<qint64>(r.bounces);
         case Deferrals:
-            return QVariant::fromValue(r.deferrals);
+            return QVariant::fromValue<qint64>(r.deferrals);
         case Deliveries:
-            return QVariant::fromValue(r.deliveries);
+            return QVariant::fromValue<qint64>(r.deliveries);
         case Complaints:
-            return QVariant::fromValue(r.complaints);
+            return QVariant::fromValue<qint64>(r.complaints);
         case Rate:
             return QString(btui::percentText(r.rate) + (r.rateBasis == "share" ? tr(" of bounces") : QString()));
         case Level:
@@ -95,7 +95,7 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
         case Families:
             return families();
         case LiftedLater:
-            return r.liftedLater ? QVariant::fromValue(r.liftedLater) : QVariant();
+            return r.liftedLater ? QVariant::fromValue<qint64>(r.liftedLater) : QVariant();
         case Incidents:
             return incident ? tr("yes") : QString();
         }
@@ -105,20 +105,20 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
         case Key:
             return key;
         case Bounces:
-            return QVariant::fromValue(r.bounces);
+            return QVariant::fromValue<qint64>(r.bounces);
         case Deferrals:
-            return QVariant::fromValue(r.deferrals);
+            return QVariant::fromValue<qint64>(r.deferrals);
         case Deliveries:
-            return QVariant::fromValue(r.deliveries);
+            return QVariant::fromValue<qint64>(r.deliveries);
         case Complaints:
-            return QVariant::fromValue(r.complaints);
+            return QVariant::fromValue<qint64>(r.complaints);
         case Rate:
         case Level:
             return r.rate;
         case Families:
             return families();
         case LiftedLater:
-            return QVariant::fromValue(r.liftedLater);
+            return QVariant::fromValue<qint64>(r.liftedLater);
         case Incidents:
             return incident ? 1 : 0;
         }
@@ -144,7 +144,7 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
     case KeyRole:
         return key;
     case TemplateIdRole:
-        return QVariant::fromValue(r.templateId);
+        return QVariant::fromValue<qint64>(r.templateId);
     default:
         return {};
     }

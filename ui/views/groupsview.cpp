@@ -68,7 +68,10 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
     m_table->setAlternatingRowColors(true);
     m_table->verticalHeader()->setVisible(false);
     m_table->horizontalHeader()->setSectionResizeMode(GroupTableModel::Key, QHeaderView::Interactive);
-    m_table->setColumnWidth(GroupTableModel::Key, 300);
+    m_table->setColumnWidth(GroupTableModel::Key, 240);
+    m_table->setColumnWidth(GroupTableModel::Families, 230);
+    m_table->setColumnWidth(GroupTableModel::Level, 110);
+    m_table->setWordWrap(false);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setToolTip(tr("Double-click (or Enter) a group to see its events"));
 
