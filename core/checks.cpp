@@ -358,7 +358,7 @@ std::string spfSentence(const SpfCheck& s, const std::string& domain, const std:
     if (r == "neutral")
         return "SPF: " + domain + "'s record makes no assertion about " + ip + term + ": neutral";
     if (r == "none")
-        return "SPF: " + domain + " has no SPF record (none)";
+        return "SPF: " + domain + (s.status == "nxdomain" ? " does not exist" : " has no SPF record") + " (none)";
     if (r == "permerror")
         return "SPF: " + domain + "'s record is broken (permerror): " + s.reason;
     return "SPF: " + domain + " could not be evaluated (temperror): " + s.reason;
@@ -726,8 +726,10 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         else
             unchecked.push_back(b.list + " (" + b.status + ")");
     }
+    const bool anyListed = std::any_of(report.blocklists.begin(), report.blocklists.end(),
+                                       [](const BlocklistCheck& b) { return b.listed; });
     if (clean)
-        report.findings.push_back("Not listed on " + std::to_string(clean) + " other blocklist"
+        report.findings.push_back("Not listed on " + std::to_string(clean) + (anyListed ? " other" : "") + " blocklist"
                                   + (clean == 1 ? "" : "s"));
     if (!unchecked.empty()) {
         std::string s = std::to_string(unchecked.size()) + " blocklist" + (unchecked.size() == 1 ? "" : "s")

@@ -3,13 +3,13 @@
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <sys/select.h>
 
 #include <algorithm>
 #include <ares.h>
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <poll.h>
 #include <stdexcept>
 
 namespace bt::dns
@@ -370,22 +370,37 @@ std::vector<Answer> Resolver::queryAll(const std::vector<Question>& questions)
             ares_cancel(m_impl->channel); // every pending callback runs now, with ARES_ECANCELLED
             break;
         }
-        fd_set readers, writers;
-        FD_ZERO(&readers);
-        FD_ZERO(&writers);
-        const int nfds = ares_fds(m_impl->channel, &readers, &writers);
+        // poll(), not select(): a GUI process may hold descriptors above FD_SETSIZE.
+        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+        const int bits = ares_getsock(m_impl->channel, socks, ARES_GETSOCK_MAXNUM);
+        std::vector<pollfd> fds;
+        for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+            short events = 0;
+            if (ARES_GETSOCK_READABLE(bits, i))
+                events |= POLLIN;
+            if (ARES_GETSOCK_WRITABLE(bits, i))
+                events |= POLLOUT;
+            if (events)
+                fds.push_back({socks[i], events, 0});
+        }
         // Wake at least every 50 ms so that a cancel flag is seen promptly.
         timeval cap {0, 50000};
         timeval tv {};
-        timeval* tvp = ares_timeout(m_impl->channel, &cap, &tv);
-        const auto left = std::chrono::duration_cast<std::chrono::microseconds>(batchDeadline - clock::now()).count();
-        if (left < std::int64_t(tvp->tv_sec) * 1000000 + tvp->tv_usec) {
-            tv.tv_sec = left > 0 ? left / 1000000 : 0;
-            tv.tv_usec = left > 0 ? left % 1000000 : 0;
-            tvp = &tv;
+        const timeval* tvp = ares_timeout(m_impl->channel, &cap, &tv);
+        auto waitMs = std::int64_t(tvp->tv_sec) * 1000 + tvp->tv_usec / 1000;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(batchDeadline - clock::now()).count();
+        waitMs = std::clamp<std::int64_t>(std::min<std::int64_t>(waitMs, left), 0, 50);
+        const int ready = ::poll(fds.data(), fds.size(), int(waitMs));
+        if (ready <= 0) {
+            ares_process_fd(m_impl->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD); // timeouts and retries
+            continue;
         }
-        select(nfds, &readers, &writers, nullptr, tvp);
-        ares_process(m_impl->channel, &readers, &writers);
+        for (const auto& f : fds) {
+            const bool readable = f.revents & (POLLIN | POLLERR | POLLHUP);
+            const bool writable = f.revents & POLLOUT;
+            if (readable || writable)
+                ares_process_fd(m_impl->channel, readable ? f.fd : ARES_SOCKET_BAD, writable ? f.fd : ARES_SOCKET_BAD);
+        }
     }
     for (auto& a : answers) {
         if (a.cached)
