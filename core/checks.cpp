@@ -434,6 +434,10 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         std::string zone, kind;
     };
     std::vector<ListQuery> lists;
+    // Domain lists (DBL, SURBL, URIBL) list registrable domains: ask for the organisational
+    // domain, not a mail host under it.
+    const std::string orgDomain = organizationalDomain(report.domain);
+    const std::string listedDomain = orgDomain.empty() ? report.domain : orgDomain;
     if (options.blocklists) {
         auto infoFor = [&](const std::string& zone) -> const BlocklistInfo* {
             for (const auto& b : kb->blocklists())
@@ -460,7 +464,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
                     lists.end());
         iBl = batch.size();
         for (const auto& l : lists)
-            batch.push_back({(l.kind == "ip" ? reversed : report.domain) + "." + l.zone, dns::Type::A});
+            batch.push_back({(l.kind == "ip" ? reversed : listedDomain) + "." + l.zone, dns::Type::A});
     }
     const auto answers = resolver->queryAll(batch);
 
@@ -664,7 +668,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         b.query = a.name;
         b.delistUrl = l.info ? l.info->delistUrl : std::string();
         b.status = dns::statusName(a.status);
-        const std::string subject = l.kind == "ip" ? report.ip : report.domain;
+        const std::string& subject = l.kind == "ip" ? report.ip : listedDomain;
         bool refused = false;
         std::string label;
         auto records = a.records;

@@ -449,7 +449,9 @@ Result qualifierResult(char q)
 
 Outcome evaluate(Context& cx, const std::string& domainIn, bool top)
 {
-    const std::string domain = lower(domainIn);
+    std::string domain = lower(domainIn);
+    while (!domain.empty() && domain.back() == '.')
+        domain.pop_back();
     Evaluation& out = *cx.out;
     if (domain.find('.') == std::string::npos || domain.size() > 253 || domain.front() == '.')
         return {Result::None, "\"" + domain + "\" is not a fully qualified domain name"};

@@ -530,6 +530,13 @@ TEST_F(Dns, CheckFindings)
     EXPECT_EQ(r.blocklists[1].kind, "domain");
     EXPECT_NE(r.blocklists[1].meaning.find("spam domain"), std::string::npos);
 
+    r = bt::runChecks({"mail.bad.test", "", {}, {}}, o);
+    ASSERT_EQ(r.blocklists.size(), 1u);
+    EXPECT_EQ(r.blocklists[0].query, "bad.test.dbl.spamhaus.org")
+        << "domain lists are asked for the registrable domain";
+    EXPECT_TRUE(r.blocklists[0].listed);
+    EXPECT_EQ(r.blocklists[0].sentence.rfind("bad.test is listed on Spamhaus DBL", 0), 0u) << r.blocklists[0].sentence;
+
     r = bt::runChecks({"many.test", "", {}, {}}, o);
     EXPECT_EQ(r.spf->recordResult, "permerror");
     EXPECT_EQ(r.spf->lookups, 11);
