@@ -631,7 +631,10 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         std::vector<dns::Answer> used;
         resolver->setTrace(&used);
         const auto inspected = spf::inspect(*resolver, report.domain);
-        s.status = dns::statusName(inspected.status);
+        // TXT records without a v=spf1 one: the SPF record is absent ("none"), not "ok".
+        s.status = inspected.status == dns::Status::Ok && inspected.result == spf::Result::None
+            ? "none"
+            : dns::statusName(inspected.status);
         s.record = inspected.record;
         const bool broken = inspected.result == spf::Result::PermError || inspected.result == spf::Result::TempError
             || inspected.result == spf::Result::None;

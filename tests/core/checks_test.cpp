@@ -521,6 +521,8 @@ TEST_F(Dns, CheckFindings)
     EXPECT_EQ(r.dmarc->status, "nxdomain");
     EXPECT_FALSE(r.spf->result);
     EXPECT_EQ(r.spf->recordResult, "none");
+    r = bt::runChecks({"none.test", "", {}, {}}, o);
+    EXPECT_EQ(r.spf->status, "none") << "TXT records, none of them SPF";
 
     r = bt::runChecks({"bad.test", "192.0.2.11", {}, {}}, o);
     ASSERT_EQ(r.blocklists.size(), 2u);
@@ -719,4 +721,57 @@ TEST_F(Dns, CliCheckTextAndFailures)
     EXPECT_TRUE(j["spf"].is_null());
     r = cli("check --dns-server not-an-address example.com");
     EXPECT_EQ(r.exitCode, 2) << r.out;
+}
+
+TEST(Alignment, ParseJsonCarriesTheAlignmentObject)
+{
+    const auto path = std::filesystem::temp_directory_path() / ("bt-align-" + std::to_string(::getpid()) + ".eml");
+    std::ofstream(path, std::ios::binary)
+        << "From: MAILER-DAEMON@mx.example.net\r\n"
+           "To: bounce-1@bounces.shop.example.co.uk\r\n"
+           "Subject: Undelivered Mail Returned to Sender\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n"
+           "\r\n"
+           "--b1\r\n"
+           "Content-Type: text/plain\r\n"
+           "\r\n"
+           "Delivery failed.\r\n"
+           "--b1\r\n"
+           "Content-Type: message/delivery-status\r\n"
+           "\r\n"
+           "Reporting-MTA: dns; mx.example.net\r\n"
+           "\r\n"
+           "Final-Recipient: rfc822; someone@example.net\r\n"
+           "Action: failed\r\n"
+           "Status: 5.7.26\r\n"
+           "Diagnostic-Code: smtp; 550 5.7.26 Unauthenticated email from shop.example.co.uk is not accepted "
+           "due to domain's DMARC policy\r\n"
+           "\r\n"
+           "--b1\r\n"
+           "Content-Type: text/rfc822-headers\r\n"
+           "\r\n"
+           "Return-Path: <bounce-1@bounces.shop.example.co.uk>\r\n"
+           "DKIM-Signature: v=1; a=rsa-sha256; d=esp-mailer.net; s=k1; h=from; bh=x; b=y\r\n"
+           "From: Shop <news@shop.example.co.uk>\r\n"
+           "To: someone@example.net\r\n"
+           "Subject: Offers\r\n"
+           "\r\n"
+           "--b1--\r\n";
+    const std::string cmd = std::string(BT_CLI) + " parse --json '" + path.string() + "' 2>&1";
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf {};
+    while (p && std::fgets(buf.data(), buf.size(), p))
+        out += buf.data();
+    if (p)
+        ::pclose(p);
+    std::filesystem::remove(path);
+    const auto j = nlohmann::json::parse(out.substr(0, out.find('\n')));
+    ASSERT_TRUE(j.contains("alignment")) << out;
+    const auto& a = j["alignment"];
+    EXPECT_EQ(a["from_organizational"], "example.co.uk");
+    EXPECT_EQ(a["spf"]["state"], "aligned") << a.dump();
+    EXPECT_EQ(a["dkim"]["state"], "not_aligned") << a.dump();
+    EXPECT_EQ(a["dmarc"]["state"], "aligned") << a.dump();
 }
