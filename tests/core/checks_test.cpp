@@ -22,6 +22,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -159,15 +160,20 @@ public:
 
     void start()
     {
+        // BT_UNBOUND names another binary (and lets one see the failure when it is missing).
+        const char* override = std::getenv("BT_UNBOUND");
         std::string binary;
         for (const char* c : {"/usr/sbin/unbound", "/usr/local/sbin/unbound"})
-            if (::access(c, X_OK) == 0) {
+            if (!override && ::access(c, X_OK) == 0) {
                 binary = c;
                 break;
             }
+        if (override && ::access(override, X_OK) == 0)
+            binary = override;
         if (binary.empty()) {
-            error = "the DNS server binary unbound is missing (/usr/sbin/unbound): install the Debian package "
-                    "unbound (packaging/setup.sh does)";
+            error = std::string("the DNS server binary unbound is missing (")
+                + (override ? override : "/usr/sbin/unbound")
+                + "): install the Debian package unbound (packaging/setup.sh does)";
             return;
         }
         // A UDP socket that is never read: questions to it are never answered.
