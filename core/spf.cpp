@@ -433,6 +433,28 @@ bool matchesAddresses(Context& cx, const std::string& host, const Term& t, Outco
     return true;
 }
 
+// RFC 7208 5.5: a name of the IP's PTR records that resolves back to the IP and is `target`
+// or under it. DNS errors only make a name not count (never an error of the whole check).
+bool ptrMatches(Context& cx, const std::string& target)
+{
+    const bool v6 = cx.ip.family == AF_INET6;
+    const auto ptr
+        = cx.resolver.query(dns::reverseName(cx.ipText) + (v6 ? ".ip6.arpa" : ".in-addr.arpa"), dns::Type::PTR);
+    const std::string want = lower(target);
+    for (std::size_t i = 0; i < ptr.records.size() && i < 10; ++i) {
+        const std::string name = lower(ptr.records[i].value);
+        if (name != want && !name.ends_with("." + want))
+            continue;
+        const auto forward = cx.resolver.query(name, v6 ? dns::Type::AAAA : dns::Type::A);
+        for (const auto& r : forward.records) {
+            const auto a = parseAddress(r.value);
+            if (a.family == cx.ip.family && std::memcmp(a.bytes, cx.ip.bytes, v6 ? 16 : 4) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 Result qualifierResult(char q)
 {
     switch (q) {
@@ -547,8 +569,9 @@ Outcome evaluate(Context& cx, const std::string& domainIn, bool top)
         } else if (t.name == "ptr") {
             if (!countLookup(cx, t.text, fail))
                 return fail;
+            matched = !cx.noMatch && ptrMatches(cx, target);
             out.notes.push_back("\"" + t.text + "\" in " + domain
-                                + ": ptr is not evaluated (RFC 7208 5.5 says not to use it); taken as no match");
+                                + ": ptr is slow and unreliable; RFC 7208 5.5 says not to use it");
         } else if (t.name == "exists") {
             if (!countLookup(cx, t.text, fail))
                 return fail;

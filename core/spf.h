@@ -26,7 +26,7 @@ struct Evaluation {
     std::string matched; ///< the term that decided, as written ("-all", "include:_spf.example.net")
     std::string matchedIn; ///< the domain whose record holds that term
     std::string reason; ///< why the result is what it is, in plain words
-    std::vector<std::string> notes; ///< ptr not evaluated, unknown modifiers …
+    std::vector<std::string> notes; ///< ptr used (discouraged), unknown modifiers …
     std::vector<std::string> domains; ///< every domain whose record was read, in order
 };
 

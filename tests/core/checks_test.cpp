@@ -99,6 +99,7 @@ const char* kZone = R"conf(
     local-data: 'macro.test. 300 IN TXT "v=spf1 exists:%{ir}.%{v}._spf.macro.test exists:%{l}.u.macro.test -all"'
     local-data: '7.100.51.198.in-addr._spf.macro.test. 300 IN A 127.0.0.2'
     local-data: 'alice.u.macro.test. 300 IN A 127.0.0.2'
+    local-data: 'ptr.test. 300 IN TXT "v=spf1 ptr:good.test -all"'
     local-data: 'upper.test. 300 IN TXT "V=SPF1 IP4:198.51.100.0/24 -ALL"'
     # failures that are answers
     local-data: 'loop.test. 300 IN TXT "v=spf1 include:loop2.test -all"'
@@ -403,6 +404,9 @@ TEST_F(Dns, SpfMechanisms)
     EXPECT_EQ(e.matched, "-all");
     EXPECT_EQ(e.lookups, 3);
     EXPECT_EQ(word(spf("198.51.100.200", "upper.test").result), "pass") << "terms are case-insensitive";
+    // ptr: the PTR name must resolve back to the IP and sit under the domain.
+    EXPECT_EQ(word(spf("198.51.100.7", "ptr.test").result), "pass") << "out.good.test → 198.51.100.7";
+    EXPECT_EQ(word(spf("198.51.100.9", "ptr.test").result), "fail") << "fake.good.test has no address";
 }
 
 TEST_F(Dns, SpfRedirectAndMacros)
