@@ -642,6 +642,14 @@ Evaluation run(dns::Resolver& resolver, const std::string& ip, const std::string
         out.reason = "\"" + ip + "\" is not an IP address";
         return out;
     }
+    // An IPv4-mapped IPv6 address (::ffff:192.0.2.1) is checked as the IPv4 address (RFC 7208 5).
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (cx.ip.family == AF_INET6 && std::memcmp(cx.ip.bytes, kMapped, 12) == 0) {
+        char text[INET_ADDRSTRLEN] = {};
+        inet_ntop(AF_INET, cx.ip.bytes + 12, text, sizeof text);
+        cx.ipText = text;
+        cx.ip = parseAddress(cx.ipText);
+    }
     if (noMatch)
         cx.ip.family = AF_INET; // a/mx look up A records
     const auto o = evaluate(cx, out.domain, true);

@@ -404,6 +404,7 @@ TEST_F(Dns, SpfMechanisms)
     EXPECT_EQ(e.matched, "-all");
     EXPECT_EQ(e.lookups, 3);
     EXPECT_EQ(word(spf("198.51.100.200", "upper.test").result), "pass") << "terms are case-insensitive";
+    EXPECT_EQ(word(spf("::ffff:198.51.100.7", "good.test").result), "pass") << "IPv4-mapped IPv6";
     // ptr: the PTR name must resolve back to the IP and sit under the domain.
     EXPECT_EQ(word(spf("198.51.100.7", "ptr.test").result), "pass") << "out.good.test → 198.51.100.7";
     EXPECT_EQ(word(spf("198.51.100.9", "ptr.test").result), "fail") << "fake.good.test has no address";
