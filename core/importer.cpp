@@ -601,7 +601,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     result.importId = ws.beginImport(path, size, sha, result.format);
     // A big file: indexes built once at the end instead of row by row (see Workspace).
     const bool bulk = ws.beginBulkLoad(size);
-    Sink sink(ws, result.importId, classifier, observer);
+    Sink sink(ws, result.importId, classifier, observer, bulk);
     try {
         if (result.format == "email")
             importEmails(path, sink, classifier);

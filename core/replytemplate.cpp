@@ -5,6 +5,8 @@
 #include "replyparser.h"
 #include "text.h"
 
+#include <algorithm>
+
 namespace bt
 {
 namespace
@@ -245,21 +247,28 @@ std::string replyTemplate(std::string_view reply, const KnowledgeBase* kb)
 
 std::string providerFor(const KnowledgeBase& kb, std::string_view recipientDomain, std::string_view remoteHost)
 {
+    // Called once per imported row: compares without lowering copies of every table entry.
     const auto domain = text::toLower(recipientDomain);
     const auto host = text::toLower(remoteHost);
-    auto suffixOf = [](const std::string& name, const std::string& suffix) {
-        return name == suffix
-            || (name.size() > suffix.size() && name.ends_with(suffix) && name[name.size() - suffix.size() - 1] == '.');
+    auto sameNoCase = [](std::string_view lowered, std::string_view other) {
+        return lowered.size() == other.size()
+            && std::equal(lowered.begin(), lowered.end(), other.begin(),
+                          [](char a, char b) { return a == text::lower(b); });
+    };
+    auto suffixOf = [&](std::string_view name, std::string_view suffix) {
+        return sameNoCase(name, suffix)
+            || (name.size() > suffix.size() && name[name.size() - suffix.size() - 1] == '.'
+                && sameNoCase(name.substr(name.size() - suffix.size()), suffix));
     };
     if (!domain.empty())
         for (const auto& p : kb.providers())
             for (const auto& d : p.domains)
-                if (domain == text::toLower(d))
+                if (sameNoCase(domain, d))
                     return p.name;
     if (!host.empty())
         for (const auto& p : kb.providers())
             for (const auto& s : p.hostSuffixes)
-                if (suffixOf(host, text::toLower(s)))
+                if (suffixOf(host, s))
                     return p.name;
     return {};
 }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <glib.h>
+#include <malloc.h>
 #include <unistd.h>
 
 namespace bt
@@ -347,12 +348,22 @@ bool Workspace::beginBulkLoad(std::int64_t bytes)
 
 void Workspace::endBulkLoad()
 {
+    // The sorts of CREATE INDEX keep in memory as much as the page cache holds and spill the
+    // rest to temporary files: a small cache and files, not memory, meanwhile, so memory stays
+    // flat whatever the size of the table; the cache's pages go back to the system first.
+    m_db.exec("PRAGMA temp_store=FILE");
+    m_db.exec("PRAGMA cache_size=-32768");
+    m_db.exec("PRAGMA shrink_memory");
+    ::malloc_trim(0);
     try {
         restoreIndexes();
     } catch (const sql::Error&) {
         // The rows are all committed; the next open builds what is missing.
     }
     unlockBulk();
+    // Back to the settings of the constructor.
+    m_db.exec("PRAGMA cache_size=-131072");
+    m_db.exec("PRAGMA temp_store=MEMORY");
     m_db.exec("PRAGMA wal_autocheckpoint=1000");
 }
 

@@ -21,7 +21,10 @@ namespace bt::detail
 
 namespace
 {
-constexpr std::size_t kBatch = 10000; // records per transaction
+constexpr std::size_t kBatch = 10000; // records per transaction; progress and cancel as often
+// In a bulk load: each batch dirties most leaves of the UNIQUE dedup_key index (its keys are
+// random), and every dirty page goes to the WAL once per commit: fewer, bigger batches.
+constexpr std::size_t kBulkBatch = 100000;
 // The queue between the importer's thread and the writer: chunks of up to kChunk records or
 // kChunkBytes, at most kQueuedChunks of them waiting.
 constexpr std::size_t kChunk = 256, kChunkBytes = 1 << 20, kQueuedChunks = 8;
@@ -160,11 +163,12 @@ int column(const std::vector<std::string>& header, std::string_view name)
 
 // ---- Sink ------------------------------------------------------------------------------------
 
-Sink::Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs)
+Sink::Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs, bool bulk)
     : m_ws(ws)
     , m_id(importId)
     , m_classifier(c)
     , m_obs(obs)
+    , m_batch(bulk ? kBulkBatch : kBatch)
 {
     m_tx.emplace(ws.db());
     m_ws.beginEventBatch();
@@ -273,7 +277,7 @@ void Sink::store(Item& item)
         ++m_written.rejected;
         m_ws.addReject(m_id, std::get<Reject>(item));
     }
-    if (++m_inBatch < kBatch)
+    if (++m_inBatch < m_batch)
         return;
     m_inBatch = 0;
     // The counts go into the same transaction as the rows: a killed import shows exactly what it

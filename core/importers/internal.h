@@ -59,7 +59,8 @@ int column(const std::vector<std::string>& header, std::string_view name);
 class Sink
 {
 public:
-    Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs);
+    /// `bulk`: the workspace is in bulk mode (Workspace::beginBulkLoad): bigger transactions.
+    Sink(Workspace& ws, std::int64_t importId, const Classifier& c, ImportObserver* obs, bool bulk = false);
     ~Sink();
     Sink(const Sink&) = delete;
     Sink& operator=(const Sink&) = delete;
@@ -106,6 +107,7 @@ private:
     ImportCounts m_counts; ///< the importer thread's (read) until finish()
     ImportCounts m_written; ///< the writer's
     std::int64_t m_skipped = 0;
+    std::size_t m_batch; ///< records per transaction
     std::size_t m_inBatch = 0; ///< writer: records in the open transaction
     std::size_t m_sincePoll = 0; ///< importer: records since the observer was asked
     bool m_cancelled = false;
