@@ -58,97 +58,135 @@ std::string levelOf(double rate)
 std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter)
 {
     auto& db = ws.db();
-    const std::string key = std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
-    const std::string from = " FROM events e LEFT JOIN templates t ON t.id = e.template_id ";
     const FilterSql f = filterSql(filter);
-    // Counted bounces follow every field of the filter; deliveries only its population (time,
-    // provider, domain, IP, campaign), so a rate stays a share of the traffic looked at.
-    const std::string counted = "(" + countedBounces(filter, f) + ")";
+    // Templates group by id (an integer key sorts far faster than the text); the text is looked
+    // up for the groups only.
+    const bool byTemplate = by == GroupBy::Template;
+    const std::string key = byTemplate ? std::string("COALESCE(e.template_id, 0)")
+                                       : std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
     const std::string population = " WHERE (" + f.population + ") ";
 
-    std::int64_t totalBounces = 0, totalDeliveries = 0;
-    {
-        auto st = db.prepare("SELECT SUM(" + counted + "), SUM(e.event_type = 'delivered') FROM events e" + population);
-        bindAll(st, bindAll(st, 1, f.bounceBinds), f.populationBinds);
-        if (st.step()) {
-            totalBounces = st.int64(0);
-            totalDeliveries = st.int64(1);
-        }
-    }
-    const bool sent = totalDeliveries > 0;
-
-    std::vector<GroupRow> rows;
+    // One pass over the population: per group, event type, family and whether the event matches
+    // the filter's bounce fields. Counted bounces follow every field of the filter; deliveries
+    // only its population, so a rate stays a share of the traffic looked at.
+    struct Acc {
+        GroupRow row;
+        std::int64_t allBounces = 0;
+        std::int64_t templateId = 0;
+    };
+    std::vector<Acc> accs;
     std::map<std::string, std::size_t> index;
     {
-        auto st = db.prepare("SELECT " + key + " AS k, SUM(" + counted + "), SUM(e.event_type = 'deferral' AND ("
-                             + f.bounce + ")), SUM(e.event_type = 'delivered'), SUM(e.event_type = 'complaint' AND ("
-                             + f.bounce + ")), SUM(e.event_type = 'bounce'), MIN(e.template_id)" + from + population
-                             + "GROUP BY k ORDER BY 2 DESC, 4 DESC, 1");
-        int next = bindAll(st, 1, f.bounceBinds);
-        next = bindAll(st, next, f.bounceBinds);
-        next = bindAll(st, next, f.bounceBinds);
-        bindAll(st, next, f.populationBinds);
+        auto st = db.prepare("SELECT " + key + ", e.event_type, COALESCE(e.family, 'unknown'), (" + f.bounce
+                             + ") AS m, COUNT(*) FROM events e" + population + "GROUP BY 1, 2, 3, 4");
+        bindAll(st, bindAll(st, 1, f.bounceBinds), f.populationBinds);
+        const bool typesNamed = !filter.eventTypes.empty();
         while (st.step()) {
-            GroupRow r;
-            r.key = st.text(0);
-            r.bounces = st.int64(1);
-            r.deferrals = st.int64(2);
-            r.deliveries = st.int64(3);
-            r.complaints = st.int64(4);
-            const auto allBounces = st.int64(5);
-            if (by == GroupBy::Template && !st.isNull(6))
-                r.templateId = st.int64(6);
-            if (sent) {
-                const auto denom = allBounces + r.deliveries;
-                r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
-                r.rateBasis = "sent";
-                r.level = levelOf(r.rate);
-            } else {
-                r.rate = totalBounces ? static_cast<double>(r.bounces) / static_cast<double>(totalBounces) : 0.0;
-                r.rateBasis = "share";
+            const std::string k = byTemplate ? std::to_string(st.int64(0)) : st.text(0);
+            auto [it, added] = index.try_emplace(k, accs.size());
+            if (added) {
+                accs.emplace_back();
+                accs.back().row.key = k;
+                if (byTemplate)
+                    accs.back().templateId = st.int64(0);
             }
-            index[r.key] = rows.size();
-            rows.push_back(std::move(r));
+            Acc& a = accs[it->second];
+            const std::string type = st.text(1);
+            const bool match = st.int64(3) != 0;
+            const auto n = st.int64(4);
+            const bool counted = match && (typesNamed ? type != "delivered" : type == "bounce");
+            if (counted) {
+                a.row.bounces += n;
+                a.row.families[st.text(2)] += n;
+            }
+            if (type == "bounce")
+                a.allBounces += n;
+            else if (type == "delivered")
+                a.row.deliveries += n;
+            else if (type == "deferral" && match)
+                a.row.deferrals += n;
+            else if (type == "complaint" && match)
+                a.row.complaints += n;
         }
     }
-    {
-        auto st = db.prepare("SELECT " + key + " AS k, COALESCE(e.family, 'unknown'), COUNT(*)" + from + population
-                             + "AND " + counted + " GROUP BY k, 2");
-        bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
-        while (st.step())
-            if (auto it = index.find(st.text(0)); it != index.end())
-                rows[it->second].families[st.text(1)] = st.int64(2);
+    std::int64_t totalBounces = 0, totalDeliveries = 0;
+    for (const auto& a : accs) {
+        totalBounces += a.row.bounces;
+        totalDeliveries += a.row.deliveries;
+    }
+    const bool sent = totalDeliveries > 0;
+    std::vector<GroupRow> rows;
+    rows.reserve(accs.size());
+    for (auto& a : accs) {
+        GroupRow& r = a.row;
+        if (sent) {
+            const auto denom = a.allBounces + r.deliveries;
+            r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
+            r.rateBasis = "sent";
+            r.level = levelOf(r.rate);
+        } else {
+            r.rate = totalBounces ? static_cast<double>(r.bounces) / static_cast<double>(totalBounces) : 0.0;
+            r.rateBasis = "share";
+        }
+        r.templateId = a.templateId;
+        rows.push_back(std::move(r));
+    }
+    if (byTemplate) {
+        auto st = db.prepare("SELECT text FROM templates WHERE id = ?");
+        for (auto& r : rows) {
+            r.key = "(none)";
+            if (r.templateId) {
+                st.bind(1, r.templateId);
+                if (st.step())
+                    r.key = st.text(0).empty() ? "(none)" : st.text(0);
+                st.reset();
+            }
+        }
     }
     {
         // A policy or reputation rejection followed, later, by a delivery to the same domain:
-        // the block was lifted (or never applied to everyone).
-        auto st = db.prepare("SELECT " + key + " AS k, COUNT(*)" + from + population + "AND " + counted
-                             + " AND e.family IN ('policy', 'reputation') "
-                               "AND EXISTS (SELECT 1 FROM events d WHERE d.event_type = 'delivered' "
-                               "AND d.recipient_domain = e.recipient_domain AND d.timestamp > e.timestamp) "
-                               "GROUP BY k");
+        // the block was lifted (or never applied to everyone). "Later" is "before the domain's
+        // last delivery", found once per domain rather than once per bounce.
+        auto st = db.prepare("WITH last AS (SELECT recipient_domain AS d, MAX(timestamp) AS t FROM events "
+                             "WHERE event_type = 'delivered' AND recipient_domain IS NOT NULL GROUP BY 1) "
+                             "SELECT "
+                             + key + ", COUNT(*) FROM events e JOIN last ON last.d = e.recipient_domain" + population
+                             + "AND (" + countedBounces(filter, f)
+                             + ") AND e.family IN ('policy', 'reputation') AND e.timestamp < last.t GROUP BY 1");
         bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
-        while (st.step())
-            if (auto it = index.find(st.text(0)); it != index.end())
+        std::map<std::string, std::size_t> at;
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            at[byTemplate ? std::to_string(rows[i].templateId) : rows[i].key] = i;
+        while (st.step()) {
+            const std::string k = byTemplate ? std::to_string(st.int64(0)) : st.text(0);
+            if (auto it = at.find(k); it != at.end())
                 rows[it->second].liftedLater = st.int64(1);
+        }
     }
+    // Largest groups first (by counted bounces, then deliveries), ties by key.
+    std::stable_sort(rows.begin(), rows.end(), [](const GroupRow& a, const GroupRow& b) {
+        if (a.bounces != b.bounces)
+            return a.bounces > b.bounces;
+        if (a.deliveries != b.deliveries)
+            return a.deliveries > b.deliveries;
+        return a.key < b.key;
+    });
     return rows;
 }
 
 std::vector<LiftedBlock> liftedLater(Workspace& ws, const EventFilter& filter, int limit)
 {
     const FilterSql f = filterSql(filter);
-    // Per recipient domain: the last policy or reputation rejection before the first later
-    // delivery, and that delivery's time.
-    auto st
-        = ws.db().prepare("SELECT e.recipient_domain, COALESCE(e.provider, ''), COUNT(*), MAX(e.timestamp), "
-                          "(SELECT MIN(d.timestamp) FROM events d WHERE d.event_type = 'delivered' "
-                          "AND d.recipient_domain = e.recipient_domain AND d.timestamp > MIN(e.timestamp)) AS lifted "
-                          "FROM events e WHERE ("
-                          + f.population + ") AND " + "(" + countedBounces(filter, f)
-                          + ")"
-                            " AND e.family IN ('policy', 'reputation') AND COALESCE(e.recipient_domain, '') <> '' "
-                            "GROUP BY e.recipient_domain HAVING lifted IS NOT NULL ORDER BY lifted LIMIT ?");
+    // Per recipient domain: its policy or reputation rejections, then the first delivery after
+    // the first of them (one indexed look per domain).
+    auto st = ws.db().prepare(
+        "WITH b AS (SELECT e.recipient_domain AS d, MAX(COALESCE(e.provider, '')) AS p, COUNT(*) AS n, "
+        "MIN(e.timestamp) AS first, MAX(e.timestamp) AS last FROM events e WHERE ("
+        + f.population + ") AND (" + countedBounces(filter, f)
+        + ") AND e.family IN ('policy', 'reputation') AND COALESCE(e.recipient_domain, '') <> '' GROUP BY 1) "
+          "SELECT d, p, n, last, (SELECT MIN(x.timestamp) FROM events x WHERE x.recipient_domain = b.d "
+          "AND x.timestamp > b.first AND x.event_type = 'delivered') AS lifted FROM b "
+          "WHERE lifted IS NOT NULL ORDER BY lifted LIMIT ?");
     int next = bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
     st.bind(next, static_cast<std::int64_t>(limit));
     std::vector<LiftedBlock> out;

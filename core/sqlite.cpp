@@ -169,6 +169,14 @@ std::string Statement::text(int col) const
         : std::string();
 }
 
+std::string_view Statement::textView(int col) const
+{
+    const auto* p = sqlite3_column_text(m_stmt, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col)))
+             : std::string_view();
+}
+
 bool Statement::isNull(int col) const
 {
     return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;

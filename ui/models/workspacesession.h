@@ -24,7 +24,10 @@ class WorkspaceSession : public QObject
 {
     Q_OBJECT
 public:
-    enum class Lane { Table, Analysis, Count };
+    /// Table: counts, pages, details. Analysis: chart and group queries over the table.
+    /// Count: exports and reports. Cube: chart data from the in-memory cube (no waiting behind
+    /// a long Analysis query). Details: the selected event (never queued behind a page).
+    enum class Lane { Table, Analysis, Count, Cube, Details };
 
     /// Opens (creating and migrating if needed) the workspace; throws on failure.
     explicit WorkspaceSession(const QString& path, QObject* parent = nullptr);
@@ -57,6 +60,6 @@ private:
     void post(Lane lane, std::function<void(bt::Workspace&)> task);
 
     QString m_path;
-    std::array<QThread, 3> m_threads;
-    std::array<QueryWorker*, 3> m_workers {};
+    std::array<QThread, 5> m_threads;
+    std::array<QueryWorker*, 5> m_workers {};
 };

@@ -5,6 +5,7 @@
 #include "charts/providerchart.h"
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
+#include "cube.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
 #include "models/workspacesession.h"
@@ -36,6 +37,8 @@ namespace
 
 struct ChartData {
     quint64 generation = 0;
+    quint64 session = 0;
+    std::shared_ptr<const bt::EventCube> cube; ///< set when the job built it
     std::vector<bt::GroupRow> providers;
     std::vector<bt::GroupRow> templates;
     std::vector<bt::TimeBucket> series;
@@ -240,6 +243,8 @@ TriageView::~TriageView() = default;
 void TriageView::setSession(WorkspaceSession* session)
 {
     m_session = session;
+    m_cube.reset();
+    ++m_cubeSession;
     m_model->setSession(session);
     m_details->setSession(session);
     m_model->setFilter(m_drill->filter());
@@ -251,6 +256,9 @@ void TriageView::setSession(WorkspaceSession* session)
 
 void TriageView::refresh()
 {
+    // New events (an import): the counts must be taken again.
+    m_cube.reset();
+    ++m_cubeSession;
     m_model->setFilter(m_drill->filter());
     loadChoices();
     loadCharts();
@@ -310,42 +318,82 @@ void TriageView::loadCharts()
     const auto gen = ++m_chartsGeneration;
     const auto filter = m_drill->filter();
     const bool only550 = m_only550->isChecked();
+    const auto session = m_cubeSession;
+    // The same three answers from the cube (milliseconds) or from SQL (a full text search, or
+    // times between whole hours): compute() takes either.
+    auto compute = [filter, only550](const bt::EventCube* cube, bt::Workspace* ws, ChartData& d) {
+        bt::EventFilter providerFilter = filter;
+        if (only550 && !providerFilter.basicCode)
+            providerFilter.basicCode = 550;
+        std::vector<bt::Incident> incidents;
+        if (cube) {
+            d.providers = cube->groupReport(bt::GroupBy::Provider, providerFilter);
+            d.templates = cube->groupReport(bt::GroupBy::Template, filter);
+            d.hourly = cube->preferHourly(filter);
+            d.series = cube->timeSeries(filter, d.hourly);
+            incidents = cube->incidents(bt::GroupBy::Provider, true);
+        } else {
+            d.providers = bt::groupReport(*ws, bt::GroupBy::Provider, providerFilter);
+            d.templates = bt::groupReport(*ws, bt::GroupBy::Template, filter);
+            d.hourly = bt::preferHourly(*ws, filter);
+            d.series = bt::timeSeries(*ws, filter, d.hourly);
+            incidents = bt::incidents(*ws, bt::GroupBy::Provider, true);
+        }
+        // Incidents of the providers in view (all of them when none is chosen).
+        for (auto& i : incidents)
+            if (filter.providers.empty()
+                || std::find(filter.providers.begin(), filter.providers.end(), i.key) != filter.providers.end())
+                d.incidents.push_back(std::move(i));
+    };
+    const auto done = [this](ChartData d) {
+        if (d.cube && d.session == m_cubeSession)
+            m_cube = d.cube;
+        if (d.generation != m_chartsGeneration)
+            return;
+        const bool onlyCode550 = m_only550->isChecked() && !m_drill->filter().basicCode;
+        m_providerChart->setRows(
+            d.providers,
+            onlyCode550
+                ? tr("550 rejections")
+                : (m_drill->filter().basicCode ? tr("%1 replies").arg(*m_drill->filter().basicCode) : tr("Bounces")));
+        m_timeChart->setSeries(d.series, d.incidents, d.hourly);
+        m_templateChart->setRows(d.templates);
+        m_chartsShown = d.generation;
+        if (!d.incidents.empty())
+            Q_EMIT statusMessage(tr("%n incident(s) in view", nullptr, static_cast<int>(d.incidents.size())));
+        Q_EMIT chartsUpdated();
+    };
+    if (m_cube && m_cube->answers(filter)) {
+        auto cube = m_cube;
+        m_session->run<ChartData>(
+            WorkspaceSession::Lane::Cube, this,
+            [gen, cube, compute](bt::Workspace&) {
+                ChartData d;
+                d.generation = gen;
+                compute(cube.get(), nullptr, d);
+                return d;
+            },
+            done);
+        return;
+    }
+    const bool needCube = !m_cube;
     m_session->run<ChartData>(
         WorkspaceSession::Lane::Analysis, this,
-        [gen, filter, only550](bt::Workspace& ws) {
+        [gen, session, needCube, filter, compute](bt::Workspace& ws) {
             ChartData d;
             d.generation = gen;
-            bt::EventFilter providerFilter = filter;
-            if (only550 && !providerFilter.basicCode)
-                providerFilter.basicCode = 550;
-            d.providers = bt::groupReport(ws, bt::GroupBy::Provider, providerFilter);
-            d.templates = bt::groupReport(ws, bt::GroupBy::Template, filter);
-            d.hourly = bt::preferHourly(ws, filter);
-            d.series = bt::timeSeries(ws, filter, d.hourly);
-            // Incidents of the providers in view (all of them when none is chosen).
-            for (auto& i : bt::incidents(ws, bt::GroupBy::Provider, true)) {
-                if (filter.providers.empty()
-                    || std::find(filter.providers.begin(), filter.providers.end(), i.key) != filter.providers.end())
-                    d.incidents.push_back(std::move(i));
-            }
+            d.session = session;
+            // The first chart of a workspace builds the cube (one pass over the events), so
+            // every later drill-down is answered from memory.
+            if (needCube)
+                d.cube = std::make_shared<const bt::EventCube>(bt::EventCube::build(ws));
+            if (d.cube && d.cube->answers(filter))
+                compute(d.cube.get(), nullptr, d);
+            else
+                compute(nullptr, &ws, d);
             return d;
         },
-        [this](ChartData d) {
-            if (d.generation != m_chartsGeneration)
-                return;
-            const bool only550 = m_only550->isChecked() && !m_drill->filter().basicCode;
-            m_providerChart->setRows(d.providers,
-                                     only550 ? tr("550 rejections")
-                                             : (m_drill->filter().basicCode
-                                                    ? tr("%1 replies").arg(*m_drill->filter().basicCode)
-                                                    : tr("Bounces")));
-            m_timeChart->setSeries(d.series, d.incidents, d.hourly);
-            m_templateChart->setRows(d.templates);
-            m_chartsShown = d.generation;
-            if (!d.incidents.empty())
-                Q_EMIT statusMessage(tr("%n incident(s) in view", nullptr, static_cast<int>(d.incidents.size())));
-            Q_EMIT chartsUpdated();
-        });
+        done);
 }
 
 QByteArray TriageView::saveState() const

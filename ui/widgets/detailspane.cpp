@@ -152,7 +152,7 @@ void DetailsPane::loadEvent(qint64 eventId)
     }
     const auto gen = m_generation;
     m_session->run<DetailResult>(
-        WorkspaceSession::Lane::Table, this,
+        WorkspaceSession::Lane::Details, this,
         [gen, eventId](bt::Workspace& ws) {
             DetailResult r;
             r.generation = gen;

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+#include "cube.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+namespace bt
+{
+
+struct EventCube::Match {
+    /// Per field, the dictionary ids that pass; empty means the field does not filter.
+    std::array<std::vector<char>, FieldCount> allowed;
+    std::optional<int> code;
+    std::optional<std::int64_t> templateId;
+    bool typesNamed = false;
+
+    bool pass(Field field, std::uint32_t id) const
+    {
+        const auto& a = allowed[field];
+        return a.empty() || a[id];
+    }
+    bool population(const Cell& c) const
+    {
+        return pass(Hour, c.f[Hour]) && pass(Provider, c.f[Provider]) && pass(Domain, c.f[Domain]) && pass(Ip, c.f[Ip])
+            && pass(Campaign, c.f[Campaign]);
+    }
+    bool bounce(const Cell& c) const
+    {
+        return pass(Type, c.f[Type]) && pass(Family, c.f[Family]) && pass(Reason, c.f[Reason]) && pass(Spam, c.f[Spam])
+            && pass(Enhanced, c.f[Enhanced]) && (!code || c.code == *code)
+            && (!templateId || c.templateId == *templateId);
+    }
+};
+
+namespace
+{
+
+/// A time bound as an hour bucket, when it lies on a whole hour ("2026-03-01",
+/// "2026-03-01T04", "2026-03-01T04:00", "2026-03-01T04:00:00[Z]"); nullopt otherwise.
+std::optional<std::string> hourOf(const std::string& t)
+{
+    if (t.size() == 10 && !bucketRange(t).first.empty())
+        return t + "T00";
+    if (t.size() < 13 || bucketRange(t.substr(0, 13)).first.empty())
+        return std::nullopt;
+    const std::string rest = t.substr(13);
+    if (rest.empty() || rest == ":00" || rest == ":00:00" || rest == ":00:00Z")
+        return t.substr(0, 13);
+    return std::nullopt;
+}
+
+std::string orNone(const std::string& s)
+{
+    return s.empty() ? std::string("(none)") : s;
+}
+
+} // namespace
+
+namespace
+{
+
+struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view> {}(s); }
+};
+
+/// "YYYY-MM-DDTHH:…": hour bounds compare the same on the hour prefix as on the whole text.
+bool canonicalTime(std::string_view t)
+{
+    if (t.size() < 14 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':')
+        return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12})
+        if (t[i] < '0' || t[i] > '9')
+            return false;
+    return true;
+}
+
+} // namespace
+
+EventCube EventCube::build(Workspace& ws)
+{
+    EventCube cube;
+    std::array<std::unordered_map<std::string, std::uint32_t, ViewHash, std::equal_to<>>, FieldCount> ids;
+    const auto intern = [&](Field field, std::string_view s) {
+        auto& map = ids[field];
+        if (const auto it = map.find(s); it != map.end())
+            return it->second;
+        const auto id = static_cast<std::uint32_t>(cube.m_dict[field].size());
+        cube.m_dict[field].emplace_back(s);
+        map.emplace(std::string(s), id);
+        return id;
+    };
+    // Empty (NULL) is id 0 everywhere, so "(none)" filters find it without a lookup.
+    for (int f = 0; f < FieldCount; ++f)
+        intern(static_cast<Field>(f), {});
+    // One plain pass, aggregated here in a hash map: SQLite's GROUP BY over a dozen columns
+    // would sort every row first.
+    struct KeyHash {
+        std::size_t operator()(const Cell& c) const noexcept
+        {
+            std::size_t h = std::hash<std::int64_t> {}(c.templateId) ^ (static_cast<std::size_t>(c.code) << 1);
+            for (auto v : c.f)
+                h = h * 1000003u ^ v;
+            return h;
+        }
+    };
+    struct KeyEq {
+        bool operator()(const Cell& a, const Cell& b) const noexcept
+        {
+            return a.f == b.f && a.code == b.code && a.templateId == b.templateId;
+        }
+    };
+    std::unordered_map<Cell, std::size_t, KeyHash, KeyEq> at;
+    auto st = ws.db().prepare(
+        "SELECT timestamp, provider, recipient_domain, sending_ip, campaign, event_type, family, reason, "
+        "spam_related, enhanced_code, COALESCE(basic_code, -1), COALESCE(template_id, 0) FROM events");
+    while (st.step()) {
+        Cell c;
+        const std::string_view ts = st.textView(0);
+        if (!ts.empty() && !canonicalTime(ts))
+            cube.m_canonicalTimes = false;
+        c.f[Hour] = intern(Hour, ts.substr(0, 13));
+        for (int f = 1; f < FieldCount; ++f)
+            c.f[static_cast<std::size_t>(f)] = intern(static_cast<Field>(f), st.textView(f));
+        c.code = static_cast<std::int32_t>(st.int64(10));
+        c.templateId = st.int64(11);
+        auto [it, added] = at.try_emplace(c, cube.m_cells.size());
+        if (added)
+            cube.m_cells.push_back(c);
+        ++cube.m_cells[it->second].n;
+        ++cube.m_events;
+    }
+    auto t = ws.db().prepare("SELECT id, text FROM templates ORDER BY id");
+    while (t.step())
+        cube.m_templates.emplace_back(t.int64(0), t.text(1));
+    return cube;
+}
+
+bool EventCube::answers(const EventFilter& filter) const
+{
+    if (!filter.text.empty())
+        return false;
+    if ((!filter.from.empty() || !filter.to.empty()) && !m_canonicalTimes)
+        return false;
+    if (!filter.from.empty() && !hourOf(filter.from))
+        return false;
+    if (!filter.to.empty() && !hourOf(filter.to))
+        return false;
+    return true;
+}
+
+EventCube::Match EventCube::compile(const EventFilter& filter) const
+{
+    Match m;
+    const auto list = [&](Field field, const std::vector<std::string>& values) {
+        if (values.empty())
+            return;
+        auto& a = m.allowed[field];
+        a.assign(m_dict[field].size(), 0);
+        for (std::size_t id = 0; id < m_dict[field].size(); ++id) {
+            const auto& v = m_dict[field][id];
+            for (const auto& want : values)
+                if (v == want || (want == "(none)" && v.empty()))
+                    a[id] = 1;
+        }
+    };
+    list(Provider, filter.providers);
+    list(Domain, filter.domains);
+    list(Ip, filter.ips);
+    list(Campaign, filter.campaigns);
+    list(Type, filter.eventTypes);
+    list(Family, filter.families);
+    list(Reason, filter.reasons);
+    if (!filter.spamRelated.empty()) {
+        auto& a = m.allowed[Spam];
+        a.assign(m_dict[Spam].size(), 0);
+        for (std::size_t id = 0; id < a.size(); ++id)
+            a[id] = m_dict[Spam][id] == filter.spamRelated;
+    }
+    if (!filter.enhancedCode.empty()) {
+        // As in SQL: a full code matches itself; "5.7" matches itself and 5.7.x.
+        const bool full = std::count(filter.enhancedCode.begin(), filter.enhancedCode.end(), '.') >= 2;
+        auto& a = m.allowed[Enhanced];
+        a.assign(m_dict[Enhanced].size(), 0);
+        for (std::size_t id = 0; id < a.size(); ++id) {
+            const auto& v = m_dict[Enhanced][id];
+            a[id] = v == filter.enhancedCode || (!full && v.rfind(filter.enhancedCode + ".", 0) == 0);
+        }
+    }
+    if (!filter.from.empty() || !filter.to.empty()) {
+        const auto from = filter.from.empty() ? std::optional<std::string>() : hourOf(filter.from);
+        const auto to = filter.to.empty() ? std::optional<std::string>() : hourOf(filter.to);
+        auto& a = m.allowed[Hour];
+        a.assign(m_dict[Hour].size(), 0);
+        for (std::size_t id = 1; id < a.size(); ++id) {
+            const auto& h = m_dict[Hour][id];
+            a[id] = (!from || h >= *from) && (!to || h < *to);
+        }
+    }
+    m.code = filter.basicCode;
+    m.templateId = filter.templateId;
+    m.typesNamed = !filter.eventTypes.empty();
+    return m;
+}
+
+std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filter) const
+{
+    const Match m = compile(filter);
+    const auto keyOf = [&](const Cell& c) -> std::string {
+        switch (by) {
+        case GroupBy::Provider:
+            return orNone(value(Provider, c.f[Provider]));
+        case GroupBy::Domain:
+            return orNone(value(Domain, c.f[Domain]));
+        case GroupBy::Ip:
+            return orNone(value(Ip, c.f[Ip]));
+        case GroupBy::Campaign:
+            return orNone(value(Campaign, c.f[Campaign]));
+        case GroupBy::Family:
+            return orNone(value(Family, c.f[Family]));
+        case GroupBy::Day:
+            return orNone(value(Hour, c.f[Hour]).substr(0, 10));
+        case GroupBy::Hour:
+            return orNone(value(Hour, c.f[Hour]));
+        case GroupBy::Template:
+            return std::to_string(c.templateId);
+        }
+        return {};
+    };
+    struct Acc {
+        GroupRow row;
+        std::int64_t allBounces = 0;
+    };
+    std::map<std::string, Acc> groups;
+    for (const Cell& c : m_cells) {
+        if (!m.population(c))
+            continue;
+        Acc& a = groups[keyOf(c)];
+        const std::string& type = value(Type, c.f[Type]);
+        const bool match = m.bounce(c);
+        const bool counted = match && (m.typesNamed ? type != "delivered" : type == "bounce");
+        if (counted) {
+            a.row.bounces += c.n;
+            const std::string& fam = value(Family, c.f[Family]);
+            a.row.families[fam.empty() ? std::string("unknown") : fam] += c.n;
+        }
+        if (type == "bounce")
+            a.allBounces += c.n;
+        else if (type == "delivered")
+            a.row.deliveries += c.n;
+        else if (type == "deferral" && match)
+            a.row.deferrals += c.n;
+        else if (type == "complaint" && match)
+            a.row.complaints += c.n;
+        if (by == GroupBy::Template)
+            a.row.templateId = c.templateId;
+    }
+    std::int64_t totalBounces = 0, totalDeliveries = 0;
+    for (const auto& [k, a] : groups) {
+        totalBounces += a.row.bounces;
+        totalDeliveries += a.row.deliveries;
+    }
+    const bool sent = totalDeliveries > 0;
+    std::vector<GroupRow> rows;
+    rows.reserve(groups.size());
+    for (auto& [k, a] : groups) {
+        GroupRow r = std::move(a.row);
+        r.key = k;
+        if (by == GroupBy::Template) {
+            r.key = "(none)";
+            const auto it = std::lower_bound(m_templates.begin(), m_templates.end(), r.templateId,
+                                             [](const auto& p, std::int64_t id) { return p.first < id; });
+            if (r.templateId && it != m_templates.end() && it->first == r.templateId && !it->second.empty())
+                r.key = it->second;
+        }
+        if (sent) {
+            const auto denom = a.allBounces + r.deliveries;
+            r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
+            r.rateBasis = "sent";
+            r.level = levelOf(r.rate);
+        } else {
+            r.rate = totalBounces ? static_cast<double>(r.bounces) / static_cast<double>(totalBounces) : 0.0;
+            r.rateBasis = "share";
+        }
+        rows.push_back(std::move(r));
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const GroupRow& a, const GroupRow& b) {
+        if (a.bounces != b.bounces)
+            return a.bounces > b.bounces;
+        if (a.deliveries != b.deliveries)
+            return a.deliveries > b.deliveries;
+        return a.key < b.key;
+    });
+    return rows;
+}
+
+std::vector<TimeBucket> EventCube::timeSeries(const EventFilter& filter, bool hourly) const
+{
+    const Match m = compile(filter);
+    std::map<std::string, TimeBucket> buckets;
+    for (const Cell& c : m_cells) {
+        const std::string& hour = value(Hour, c.f[Hour]);
+        if (hour.empty() || !m.population(c))
+            continue;
+        const std::string& type = value(Type, c.f[Type]);
+        const bool delivered = type == "delivered";
+        const bool counted = m.bounce(c) && (m.typesNamed ? !delivered : type == "bounce");
+        if (!delivered && !counted)
+            continue;
+        const std::string b = hourly ? hour : hour.substr(0, 10);
+        if (bucketRange(b).first.empty())
+            continue;
+        TimeBucket& t = buckets[b];
+        t.bucket = b;
+        if (delivered) {
+            t.deliveries += c.n;
+        } else {
+            t.bounces += c.n;
+            const std::string& fam = value(Family, c.f[Family]);
+            t.families[fam.empty() ? std::string("unknown") : fam] += c.n;
+        }
+    }
+    std::vector<TimeBucket> out;
+    for (auto& [b, t] : buckets) {
+        // The hours or days without traffic in between, as in the SQL series.
+        while (!out.empty()) {
+            const std::string next = bucketRange(out.back().bucket).second;
+            if (next >= b)
+                break;
+            out.push_back({next, 0, 0, {}});
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+bool EventCube::preferHourly(const EventFilter& filter, int maxHours) const
+{
+    const Match m = compile(filter);
+    std::string first, last;
+    bool any = false;
+    for (const Cell& c : m_cells) {
+        if (!m.population(c) || !m.bounce(c))
+            continue;
+        const std::string& h = value(Hour, c.f[Hour]);
+        if (h.empty())
+            continue;
+        if (!any || h < first)
+            first = h;
+        if (!any || h > last)
+            last = h;
+        any = true;
+    }
+    if (!any)
+        return true;
+    if (bucketRange(first).first.empty() || bucketRange(last).first.empty() || first.size() != 13 || last.size() != 13)
+        return false;
+    std::string t = first;
+    for (int i = 0; i < maxHours && t < last; ++i)
+        t = bucketRange(t).second;
+    return t >= last;
+}
+
+std::vector<Incident> EventCube::incidents(GroupBy by, bool hourly, std::int64_t minBounces, double factor) const
+{
+    // The same walk as bt::incidents, over cells instead of rows.
+    struct CellSum {
+        std::int64_t bounces = 0, deliveries = 0;
+        std::map<std::string, std::int64_t> families;
+    };
+    std::map<std::string, std::map<std::string, CellSum>> series;
+    for (const Cell& c : m_cells) {
+        const std::string& hour = value(Hour, c.f[Hour]);
+        if (hour.empty())
+            continue;
+        const std::string key = orNone(by == GroupBy::Ip ? value(Ip, c.f[Ip]) : value(Provider, c.f[Provider]));
+        auto& cell = series[key][hourly ? hour : hour.substr(0, 10)];
+        const std::string& type = value(Type, c.f[Type]);
+        if (type == "bounce") {
+            cell.bounces += c.n;
+            const std::string& fam = value(Family, c.f[Family]);
+            cell.families[fam.empty() ? std::string("unknown") : fam] += c.n;
+        } else if (type == "delivered") {
+            cell.deliveries += c.n;
+        }
+    }
+    bool deliveriesKnown = false;
+    for (const auto& [k, buckets] : series)
+        for (const auto& [b, cell] : buckets)
+            deliveriesKnown = deliveriesKnown || cell.deliveries > 0;
+    std::vector<Incident> out;
+    for (const auto& [k, buckets] : series) {
+        std::map<std::string, std::int64_t> sums;
+        std::size_t seen = 0;
+        for (const auto& [b, cell] : buckets) {
+            for (const auto& [family, n] : cell.families) {
+                const double baseline = seen ? static_cast<double>(sums[family]) / static_cast<double>(seen) : 0.0;
+                if (seen >= 3 && n >= minBounces && static_cast<double>(n) > factor * std::max(baseline, 1.0)) {
+                    Incident i {k, family, b, n, baseline, 0.0};
+                    const auto denom = cell.bounces + cell.deliveries;
+                    i.rate = deliveriesKnown && denom ? static_cast<double>(n) / static_cast<double>(denom) : 0.0;
+                    out.push_back(std::move(i));
+                }
+            }
+            for (const auto& [family, n] : cell.families)
+                sums[family] += n;
+            ++seen;
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
+        return a.bucket != b.bucket ? a.bucket < b.bucket : a.key < b.key;
+    });
+    return out;
+}
+
+} // namespace bt
