@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -270,23 +271,36 @@ bool Workspace::lockBulk()
         return true;
     if (m_path.empty() || m_path == ":memory:")
         return false;
-    const int fd = ::open((m_path + "-bulk").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return false;
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const std::string lockPath = m_path + "-bulk";
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return false;
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd);
+            return false;
+        }
+        // The holder before us unlinks the file when done: locked after that, ours is a file no
+        // one else can find. Only the file still at the path counts.
+        struct stat held = {};
+        struct stat named = {};
+        if (::fstat(fd, &held) == 0 && ::stat(lockPath.c_str(), &named) == 0 && held.st_ino == named.st_ino
+            && held.st_dev == named.st_dev) {
+            m_bulkLock.fd = fd;
+            return true;
+        }
         ::close(fd);
-        return false;
     }
-    m_bulkLock.fd = fd;
-    return true;
+    return false;
 }
 
 void Workspace::unlockBulk()
 {
     if (m_bulkLock.fd < 0)
         return;
-    // The file stays: unlinking it would let a process that opened it just before lock a file
-    // no one else can find.
+    // Removed while still locked (see lockBulk), so no empty file stays beside the workspace;
+    // only a killed process leaves one, removed by the next open that takes the lock.
+    ::unlink((m_path + "-bulk").c_str());
     ::close(m_bulkLock.fd);
     m_bulkLock.fd = -1;
 }

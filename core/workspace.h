@@ -131,7 +131,7 @@ public:
 private:
     void migrate();
     void restoreIndexes(); ///< builds every index of missingIndexes()
-    /// The bulk-load lock (flock on "<file>-bulk", an empty file left beside it), held from beginBulkLoad() to
+    /// The bulk-load lock (flock on "<file>-bulk", removed when released), held from beginBulkLoad() to
     /// endBulkLoad(): an open that finds indexes missing rebuilds them only when no live bulk import holds it.
     bool lockBulk();
     void unlockBulk();
