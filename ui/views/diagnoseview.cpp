@@ -6,6 +6,7 @@
 #include "utils/bouncefile.h"
 #include "utils/evidencespans.h"
 #include "utils/familycolors.h"
+#include "widgets/checkpanel.h"
 #include "widgets/diagnosiscard.h"
 
 #include <QApplication>
@@ -85,6 +86,8 @@ DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWi
     rightLayout->setContentsMargins(0, 0, 0, 0);
     rightLayout->addWidget(m_recipientsBox);
     rightLayout->addWidget(m_card, 1);
+    m_checks = new CheckPanel(this);
+    rightLayout->addWidget(m_checks);
     rightLayout->addWidget(m_originalBox);
 
     m_splitter = new QSplitter(Qt::Horizontal, this);
@@ -218,6 +221,19 @@ void DiagnoseView::showDiagnosis(std::size_t replyOffset)
 {
     m_hasDiagnosis = true;
     m_card->setDiagnosis(m_diagnosis);
+    // The checks an auth or reputation bounce calls for, pre-filled from what the bounce says:
+    // the original message's From (or the envelope sender) and an IP the reply names.
+    QString domain, sender, selector;
+    if (!m_records.empty()) {
+        const auto& r = m_records.front();
+        domain = QString::fromStdString(r.original.fromDomain);
+        sender = QString::fromStdString(r.envelopeSender);
+        selector = QString::fromStdString(r.original.dkimSelector);
+        if (domain.isEmpty() && sender.contains(u'@'))
+            domain = sender.section(u'@', -1);
+    }
+    m_checks->setTarget(m_diagnosis, domain, CheckPanel::firstIpv4(QString::fromStdString(m_diagnosis.replyText)),
+                        sender, selector);
     highlightEvidence(m_text, m_utf8, replyOffset);
     Q_EMIT diagnosisChanged();
 }

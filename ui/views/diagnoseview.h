@@ -9,6 +9,7 @@
 
 #include <memory>
 
+class CheckPanel;
 class DiagnosisCard;
 class QPlainTextEdit;
 class QSplitter;
@@ -60,6 +61,7 @@ public:
     /// The returned original message's sender and authentication headers, as shown.
     QString originalText() const;
 
+    CheckPanel* checks() const { return m_checks; }
     DiagnosisCard* card() const { return m_card; }
     QPlainTextEdit* editor() const { return m_editor; }
     /// The highlighted evidence in the editor.
@@ -93,6 +95,7 @@ private:
     void showDiagnosis(std::size_t replyOffset);
 
     std::shared_ptr<const bt::Classifier> m_classifier;
+    CheckPanel* m_checks = nullptr;
     bt::BounceReader m_reader;
     std::vector<bt::BounceRecord> m_records;
     QString m_text; // the text the records and the diagnosis were made from

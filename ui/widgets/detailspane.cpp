@@ -6,6 +6,7 @@
 #include "replyparser.h"
 #include "utils/evidencespans.h"
 #include "utils/familycolors.h"
+#include "widgets/checkpanel.h"
 #include "widgets/diagnosiscard.h"
 
 #include <QFontDatabase>
@@ -88,6 +89,9 @@ DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidg
     m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_tabs->addTab(m_raw, tr("Raw source"));
 
+    m_checks = new CheckPanel(m_tabs);
+    m_checksTab = m_tabs->addTab(m_checks, tr("DNS checks"));
+
     auto* same = new QWidget(m_tabs);
     m_siblingsNote = new QLabel(same);
     m_siblingsNote->setWordWrap(true);
@@ -121,6 +125,8 @@ DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidg
 void DetailsPane::setSession(WorkspaceSession* session)
 {
     m_session = session;
+    // Answers of the checks are cached in the workspace (their time of check with them).
+    m_checks->setWorkspacePath(session ? session->path() : QString());
     loadEvent(0);
 }
 
@@ -212,10 +218,18 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
         }
         m_reply->setExtraSelections(selections);
         m_card->show();
+        QString domain = qs(d.fromDomain);
+        if (domain.isEmpty() && d.envelopeSender.find('@') != std::string::npos)
+            domain = qs(d.envelopeSender.substr(d.envelopeSender.rfind('@') + 1));
+        const QString ip = r.ip.empty() ? CheckPanel::firstIpv4(text) : qs(r.ip);
+        m_checks->setTarget(diagnosis, domain, ip, qs(d.envelopeSender), QString());
+        m_tabs->setTabEnabled(m_checksTab, m_checks->isOffered());
+        m_checks->setVisible(true);
     } else {
         // A delivery has nothing to diagnose; the Diagnose view's "paste a reply" hint would mislead.
         m_card->clear();
         m_card->hide();
+        m_tabs->setTabEnabled(m_checksTab, false);
     }
 
     m_fields->clear();

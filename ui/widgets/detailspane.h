@@ -7,6 +7,7 @@
 
 #include <memory>
 
+class CheckPanel;
 class DiagnosisCard;
 class QLabel;
 class QListWidget;
@@ -42,6 +43,7 @@ public:
     QListWidget* siblingsList() const { return m_siblings; }
     QTabWidget* tabs() const { return m_tabs; }
     DiagnosisCard* card() const { return m_card; }
+    CheckPanel* checks() const { return m_checks; }
 
 Q_SIGNALS:
     /// The event's details are on screen.
@@ -68,4 +70,6 @@ private:
     QPlainTextEdit* m_raw = nullptr;
     QListWidget* m_siblings = nullptr;
     QLabel* m_siblingsNote = nullptr;
+    CheckPanel* m_checks = nullptr;
+    int m_checksTab = -1;
 };

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// The DNS check panel: which bounces offer it, the IP it reads from a reply, and a real run
+// against a DNS "server" that never answers (a UDP socket nobody reads), which must end in time
+// with every check saying so, never hang.
+#include "classifier.h"
+#include "knowledge.h"
+#include "widgets/checkpanel.h"
+
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+const bt::Classifier& classifier()
+{
+    static const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+TEST(CheckPanelTest, ReadsTheClientIpFromAReply)
+{
+    EXPECT_EQ(CheckPanel::firstIpv4(u"554 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org"_s),
+              u"192.0.2.1"_s);
+    EXPECT_EQ(CheckPanel::firstIpv4(u"status 5.7.1; see 1.2.3.4.5 and then 10.0.0.256 and 198.51.100.7."_s),
+              u"198.51.100.7"_s);
+    EXPECT_TRUE(CheckPanel::firstIpv4(u"550 5.1.1 User unknown"_s).isEmpty());
+}
+
+TEST(CheckPanelTest, OfferedForAuthAndReputationOnly)
+{
+    CheckPanel panel;
+    panel.setTarget(classifier().diagnoseText("550 5.7.26 Unauthenticated email from example.com is not accepted due "
+                                              "to domain's DMARC policy"),
+                    u"example.com"_s, QString(), QString(), QString());
+    EXPECT_TRUE(panel.isOffered());
+    panel.setTarget(classifier().diagnoseText("550 5.1.1 <a@example.org>: Recipient address rejected: User unknown"),
+                    u"example.com"_s, QString(), QString(), QString());
+    EXPECT_FALSE(panel.isOffered());
+}
+
+TEST(CheckPanelTest, ASilentServerEndsInTimeWithTimeouts)
+{
+    // A bound UDP socket that is never read: questions go out and nothing comes back.
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    const QString server = u"127.0.0.1:%1"_s.arg(ntohs(addr.sin_port));
+
+    CheckPanel panel;
+    panel.setTarget(classifier().diagnoseText("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+                                              "zen.spamhaus.org"),
+                    u"example.com"_s, u"192.0.2.1"_s, QString(), QString());
+    ASSERT_TRUE(panel.isOffered());
+    panel.setDnsServer(server);
+    panel.setTimeouts(300, 1500);
+    QSignalSpy finished(&panel, &CheckPanel::finished);
+    QTest::mouseClick(panel.checkButton(), Qt::LeftButton);
+    EXPECT_TRUE(panel.isRunning());
+    ASSERT_TRUE(finished.wait(10000)) << "the checks did not end by their deadline";
+    ::close(fd);
+    EXPECT_FALSE(panel.isRunning());
+    const QString text = panel.resultText();
+    EXPECT_TRUE(text.contains(u"Asked "_s + server)) << qPrintable(text);
+    EXPECT_TRUE(text.contains(u"timeout"_s, Qt::CaseInsensitive) || text.contains(u"deadline"_s)) << qPrintable(text);
+    EXPECT_FALSE(text.contains(u"is listed"_s)) << "silence is not a listing: " << qPrintable(text);
+}
+
+} // namespace
