@@ -144,24 +144,10 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
         }
     }
     {
-        // A policy or reputation rejection followed, later, by a delivery to the same domain:
-        // the block was lifted (or never applied to everyone). "Later" is "before the domain's
-        // last delivery", found once per domain rather than once per bounce.
-        auto st = db.prepare("WITH last AS (SELECT recipient_domain AS d, MAX(timestamp) AS t FROM events "
-                             "WHERE event_type = 'delivered' AND recipient_domain IS NOT NULL GROUP BY 1) "
-                             "SELECT "
-                             + key + ", COUNT(*) FROM events e JOIN last ON last.d = e.recipient_domain" + population
-                             + "AND (" + countedBounces(filter, f)
-                             + ") AND e.family IN ('policy', 'reputation') AND e.timestamp < last.t GROUP BY 1");
-        bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
-        std::map<std::string, std::size_t> at;
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            at[byTemplate ? std::to_string(rows[i].templateId) : rows[i].key] = i;
-        while (st.step()) {
-            const std::string k = byTemplate ? std::to_string(st.int64(0)) : st.text(0);
-            if (auto it = at.find(k); it != at.end())
-                rows[it->second].liftedLater = st.int64(1);
-        }
+        const auto lifted = liftedLaterByGroup(ws, by, filter);
+        for (auto& r : rows)
+            if (const auto it = lifted.find(byTemplate ? std::to_string(r.templateId) : r.key); it != lifted.end())
+                r.liftedLater = it->second;
     }
     // Largest groups first (by counted bounces, then deliveries), ties by key.
     std::stable_sort(rows.begin(), rows.end(), [](const GroupRow& a, const GroupRow& b) {
@@ -172,6 +158,28 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
         return a.key < b.key;
     });
     return rows;
+}
+
+std::map<std::string, std::int64_t> liftedLaterByGroup(Workspace& ws, GroupBy by, const EventFilter& filter)
+{
+    // A policy or reputation rejection followed, later, by a delivery to the same domain: the
+    // block was lifted (or never applied to everyone). "Later" is "before the domain's last
+    // delivery", found once per domain rather than once per bounce.
+    const FilterSql f = filterSql(filter);
+    const bool byTemplate = by == GroupBy::Template;
+    const std::string key = byTemplate ? std::string("COALESCE(e.template_id, 0)")
+                                       : std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
+    auto st = ws.db().prepare("WITH last AS (SELECT recipient_domain AS d, MAX(timestamp) AS t FROM events "
+                              "WHERE event_type = 'delivered' AND recipient_domain IS NOT NULL GROUP BY 1) "
+                              "SELECT "
+                              + key + ", COUNT(*) FROM events e JOIN last ON last.d = e.recipient_domain WHERE ("
+                              + f.population + ") AND (" + countedBounces(filter, f)
+                              + ") AND e.family IN ('policy', 'reputation') AND e.timestamp < last.t GROUP BY 1");
+    bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
+    std::map<std::string, std::int64_t> out;
+    while (st.step())
+        out[byTemplate ? std::to_string(st.int64(0)) : st.text(0)] = st.int64(1);
+    return out;
 }
 
 std::vector<LiftedBlock> liftedLater(Workspace& ws, const EventFilter& filter, int limit)

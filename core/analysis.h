@@ -38,6 +38,10 @@ struct GroupRow {
 /// bounces and deliveries of the filter's population (see EventFilter).
 std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter = {});
 
+/// GroupRow::liftedLater per group key (for GroupBy::Template the key is the template id in
+/// decimal), so counts from elsewhere (the cube) can be completed with it.
+std::map<std::string, std::int64_t> liftedLaterByGroup(Workspace& ws, GroupBy by, const EventFilter& filter = {});
+
 /// A policy or reputation block to a recipient domain that a later delivery shows was lifted.
 struct LiftedBlock {
     std::string domain, provider;

@@ -14,6 +14,7 @@ struct EventCube::Match {
     std::array<std::vector<char>, FieldCount> allowed;
     std::optional<int> code;
     std::optional<std::int64_t> templateId;
+    bool needText = false;
     bool typesNamed = false;
 
     bool pass(Field field, std::uint32_t id) const
@@ -30,7 +31,7 @@ struct EventCube::Match {
     {
         return pass(Type, c.f[Type]) && pass(Family, c.f[Family]) && pass(Reason, c.f[Reason]) && pass(Spam, c.f[Spam])
             && pass(Enhanced, c.f[Enhanced]) && (!code || c.code == *code)
-            && (!templateId || c.templateId == *templateId);
+            && (!templateId || c.templateId == *templateId) && (!needText || c.textMatch);
     }
 };
 
@@ -79,9 +80,10 @@ bool canonicalTime(std::string_view t)
 
 } // namespace
 
-EventCube EventCube::build(Workspace& ws)
+EventCube EventCube::build(Workspace& ws, const std::string& text)
 {
     EventCube cube;
+    cube.m_text = text;
     std::array<std::unordered_map<std::string, std::uint32_t, ViewHash, std::equal_to<>>, FieldCount> ids;
     const auto intern = [&](Field field, std::string_view s) {
         auto& map = ids[field];
@@ -109,13 +111,25 @@ EventCube EventCube::build(Workspace& ws)
     struct KeyEq {
         bool operator()(const Cell& a, const Cell& b) const noexcept
         {
-            return a.f == b.f && a.code == b.code && a.templateId == b.templateId;
+            return a.f == b.f && a.code == b.code && a.templateId == b.templateId && a.textMatch == b.textMatch;
         }
     };
     std::unordered_map<Cell, std::size_t, KeyHash, KeyEq> at;
+    // The text match comes from the same SQL the filter uses (FTS5 and its quoting), evaluated
+    // once per row: SQLite runs the MATCH subquery once and probes its result.
+    std::string match = "1";
+    FilterSql textSql;
+    if (!text.empty()) {
+        EventFilter f;
+        f.text = text;
+        textSql = filterSql(f);
+        match = textSql.bounce;
+    }
     auto st = ws.db().prepare(
-        "SELECT timestamp, provider, recipient_domain, sending_ip, campaign, event_type, family, reason, "
-        "spam_related, enhanced_code, COALESCE(basic_code, -1), COALESCE(template_id, 0) FROM events");
+        "SELECT e.timestamp, e.provider, e.recipient_domain, e.sending_ip, e.campaign, e.event_type, e.family, "
+        "e.reason, e.spam_related, e.enhanced_code, COALESCE(e.basic_code, -1), COALESCE(e.template_id, 0), ("
+        + match + ") FROM events e");
+    bindAll(st, 1, textSql.bounceBinds);
     while (st.step()) {
         Cell c;
         const std::string_view ts = st.textView(0);
@@ -126,6 +140,7 @@ EventCube EventCube::build(Workspace& ws)
             c.f[static_cast<std::size_t>(f)] = intern(static_cast<Field>(f), st.textView(f));
         c.code = static_cast<std::int32_t>(st.int64(10));
         c.templateId = st.int64(11);
+        c.textMatch = st.int64(12) != 0;
         auto [it, added] = at.try_emplace(c, cube.m_cells.size());
         if (added)
             cube.m_cells.push_back(c);
@@ -140,7 +155,7 @@ EventCube EventCube::build(Workspace& ws)
 
 bool EventCube::answers(const EventFilter& filter) const
 {
-    if (!filter.text.empty())
+    if (!filter.text.empty() && filter.text != m_text)
         return false;
     if ((!filter.from.empty() || !filter.to.empty()) && !m_canonicalTimes)
         return false;
@@ -201,6 +216,7 @@ EventCube::Match EventCube::compile(const EventFilter& filter) const
     }
     m.code = filter.basicCode;
     m.templateId = filter.templateId;
+    m.needText = !filter.text.empty();
     m.typesNamed = !filter.eventTypes.empty();
     return m;
 }

@@ -24,8 +24,12 @@ class EventCube
 {
 public:
     EventCube() = default;
-    static EventCube build(Workspace& ws);
+    /// Counts every event. With `text`, each cell also says whether its events' replies match
+    /// that full-text query, so filters searching for exactly that text are answered too.
+    static EventCube build(Workspace& ws, const std::string& text = {});
 
+    /// The full-text query the cube was built for ("" for none).
+    const std::string& text() const { return m_text; }
     /// True when this cube gives the same result as SQL for `filter`.
     bool answers(const EventFilter& filter) const;
     std::size_t cells() const { return m_cells.size(); }
@@ -44,6 +48,7 @@ private:
         std::array<std::uint32_t, FieldCount> f {};
         std::int32_t code = -1; ///< basic code, -1 when none
         std::int64_t templateId = 0;
+        bool textMatch = true; ///< the replies match m_text (always true without one)
         std::int64_t n = 0;
     };
     struct Match; // a filter compiled against the dictionaries
@@ -55,6 +60,7 @@ private:
     std::vector<Cell> m_cells;
     std::vector<std::pair<std::int64_t, std::string>> m_templates; ///< id → text, sorted by id
     std::int64_t m_events = 0;
+    std::string m_text;
     bool m_canonicalTimes = true; ///< every timestamp is "YYYY-MM-DDTHH:MM:SSZ" or NULL
 };
 

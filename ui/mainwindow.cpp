@@ -427,6 +427,8 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
         m_progress->hide();
         m_cancelImport->hide();
         updateActions();
+        if (m_session)
+            m_session->invalidateCubes();
         m_triageView->refresh();
         m_groupsView->refresh();
         qint64 imported = 0, rejected = 0, duplicates = 0;

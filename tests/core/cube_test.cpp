@@ -135,6 +135,39 @@ TEST_F(CubeTest, AnswersWhatSqlAnswers)
         }
 }
 
+TEST_F(CubeTest, ATextCubeAnswersThatSearch)
+{
+    bt::Workspace ws(s_ws->path.string());
+    const auto cube = bt::EventCube::build(ws, "spamhaus");
+    bt::EventFilter f;
+    f.text = "spamhaus";
+    ASSERT_TRUE(cube.answers(f));
+    bt::EventFilter other;
+    other.text = "mailbox";
+    EXPECT_FALSE(cube.answers(other));
+    ASSERT_GT(bt::countEvents(ws, f), 0);
+    for (auto by : {bt::GroupBy::Provider, bt::GroupBy::Template, bt::GroupBy::Day}) {
+        auto sql = bt::groupReport(ws, by, f);
+        for (auto& r : sql)
+            r.liftedLater = 0;
+        expectSameGroups(sql, cube.groupReport(by, f), "text spamhaus");
+        f.providers = {"Microsoft 365 / Outlook.com"};
+        sql = bt::groupReport(ws, by, f);
+        for (auto& r : sql)
+            r.liftedLater = 0;
+        expectSameGroups(sql, cube.groupReport(by, f), "text spamhaus, one provider");
+        f.providers.clear();
+    }
+    const auto sql = bt::timeSeries(ws, f, false);
+    const auto mem = cube.timeSeries(f, false);
+    ASSERT_EQ(sql.size(), mem.size());
+    for (std::size_t i = 0; i < sql.size(); ++i)
+        EXPECT_EQ(sql[i].families, mem[i].families) << sql[i].bucket;
+    // Without the text it is the plain cube.
+    expectSameGroups(bt::EventCube::build(ws).groupReport(bt::GroupBy::Provider, {}),
+                     cube.groupReport(bt::GroupBy::Provider, {}), "no text");
+}
+
 TEST_F(CubeTest, DeclinesWhatItCannotAnswer)
 {
     bt::Workspace ws(s_ws->path.string());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "workspacesession.h"
 
+#include "cube.h"
+
 #include <QFile>
 
 #include <memory>
@@ -73,4 +75,46 @@ void WorkspaceSession::post(Lane lane, std::function<void(bt::Workspace&)> task)
     QueryWorker* worker = m_workers[static_cast<std::size_t>(lane)];
     QMetaObject::invokeMethod(
         worker, [worker, task = std::move(task)] { worker->execute(task); }, Qt::QueuedConnection);
+}
+
+std::shared_ptr<const bt::EventCube> WorkspaceSession::cachedCube(const bt::EventFilter& filter) const
+{
+    const std::lock_guard lock(m_cubeMutex);
+    for (const auto& c : {m_cube, m_textCube})
+        if (c && c->answers(filter))
+            return c;
+    return nullptr;
+}
+
+std::shared_ptr<const bt::EventCube> WorkspaceSession::cubeFor(bt::Workspace& ws, const bt::EventFilter& filter)
+{
+    if (auto c = cachedCube(filter))
+        return c;
+    const std::lock_guard build(m_buildMutex);
+    if (auto c = cachedCube(filter)) // built by another lane while this one waited
+        return c;
+    quint64 epoch = 0;
+    {
+        const std::lock_guard lock(m_cubeMutex);
+        epoch = m_epoch;
+    }
+    auto cube = std::make_shared<const bt::EventCube>(bt::EventCube::build(ws, filter.text));
+    if (!cube->answers(filter))
+        return nullptr; // sub-hour time bounds: SQL answers those
+    const std::lock_guard lock(m_cubeMutex);
+    if (epoch == m_epoch) {
+        if (filter.text.empty())
+            m_cube = cube;
+        else
+            m_textCube = cube;
+    }
+    return cube;
+}
+
+void WorkspaceSession::invalidateCubes()
+{
+    const std::lock_guard lock(m_cubeMutex);
+    ++m_epoch;
+    m_cube.reset();
+    m_textCube.reset();
 }

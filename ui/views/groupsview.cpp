@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "groupsview.h"
 
+#include "cube.h"
 #include "models/drilldown.h"
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
@@ -150,14 +151,29 @@ void GroupsView::refresh()
     m_note->setText(tr("Filter: %1").arg(btui::describeFilter(filter)));
     m_session->run<Groups>(
         WorkspaceSession::Lane::Analysis, this,
-        [gen, by, filter](bt::Workspace& ws) {
+        [gen, by, filter, session = m_session](bt::Workspace& ws) {
             Groups g;
             g.generation = gen;
             g.by = by;
-            g.rows = bt::groupReport(ws, by, filter);
-            if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
-                for (const auto& i : bt::incidents(ws, by, true))
-                    g.incidents.insert(QString::fromStdString(i.key));
+            // Counts from the cube (shared with the charts), the lifted-later flags from SQL:
+            // they need each event's own time.
+            if (const auto cube = session->cubeFor(ws, filter)) {
+                g.rows = cube->groupReport(by, filter);
+                const auto lifted = bt::liftedLaterByGroup(ws, by, filter);
+                for (auto& r : g.rows) {
+                    const auto it = lifted.find(by == bt::GroupBy::Template ? std::to_string(r.templateId) : r.key);
+                    if (it != lifted.end())
+                        r.liftedLater = it->second;
+                }
+                if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
+                    for (const auto& i : cube->incidents(by, true))
+                        g.incidents.insert(QString::fromStdString(i.key));
+            } else {
+                g.rows = bt::groupReport(ws, by, filter);
+                if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
+                    for (const auto& i : bt::incidents(ws, by, true))
+                        g.incidents.insert(QString::fromStdString(i.key));
+            }
             return g;
         },
         [this](Groups g) {

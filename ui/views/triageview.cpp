@@ -37,8 +37,6 @@ namespace
 
 struct ChartData {
     quint64 generation = 0;
-    quint64 session = 0;
-    std::shared_ptr<const bt::EventCube> cube; ///< set when the job built it
     std::vector<bt::GroupRow> providers;
     std::vector<bt::GroupRow> templates;
     std::vector<bt::TimeBucket> series;
@@ -243,8 +241,6 @@ TriageView::~TriageView() = default;
 void TriageView::setSession(WorkspaceSession* session)
 {
     m_session = session;
-    m_cube.reset();
-    ++m_cubeSession;
     m_model->setSession(session);
     m_details->setSession(session);
     m_model->setFilter(m_drill->filter());
@@ -256,9 +252,6 @@ void TriageView::setSession(WorkspaceSession* session)
 
 void TriageView::refresh()
 {
-    // New events (an import): the counts must be taken again.
-    m_cube.reset();
-    ++m_cubeSession;
     m_model->setFilter(m_drill->filter());
     loadChoices();
     loadCharts();
@@ -318,7 +311,6 @@ void TriageView::loadCharts()
     const auto gen = ++m_chartsGeneration;
     const auto filter = m_drill->filter();
     const bool only550 = m_only550->isChecked();
-    const auto session = m_cubeSession;
     // The same three answers from the cube (milliseconds) or from SQL (a full text search, or
     // times between whole hours): compute() takes either.
     auto compute = [filter, only550](const bt::EventCube* cube, bt::Workspace* ws, ChartData& d) {
@@ -346,8 +338,6 @@ void TriageView::loadCharts()
                 d.incidents.push_back(std::move(i));
     };
     const auto done = [this](ChartData d) {
-        if (d.cube && d.session == m_cubeSession)
-            m_cube = d.cube;
         if (d.generation != m_chartsGeneration)
             return;
         const bool onlyCode550 = m_only550->isChecked() && !m_drill->filter().basicCode;
@@ -363,8 +353,7 @@ void TriageView::loadCharts()
             Q_EMIT statusMessage(tr("%n incident(s) in view", nullptr, static_cast<int>(d.incidents.size())));
         Q_EMIT chartsUpdated();
     };
-    if (m_cube && m_cube->answers(filter)) {
-        auto cube = m_cube;
+    if (auto cube = m_session->cachedCube(filter)) {
         m_session->run<ChartData>(
             WorkspaceSession::Lane::Cube, this,
             [gen, cube, compute](bt::Workspace&) {
@@ -376,21 +365,16 @@ void TriageView::loadCharts()
             done);
         return;
     }
-    const bool needCube = !m_cube;
+    WorkspaceSession* session = m_session;
     m_session->run<ChartData>(
         WorkspaceSession::Lane::Analysis, this,
-        [gen, session, needCube, filter, compute](bt::Workspace& ws) {
+        [gen, session, filter, compute](bt::Workspace& ws) {
             ChartData d;
             d.generation = gen;
-            d.session = session;
-            // The first chart of a workspace builds the cube (one pass over the events), so
-            // every later drill-down is answered from memory.
-            if (needCube)
-                d.cube = std::make_shared<const bt::EventCube>(bt::EventCube::build(ws));
-            if (d.cube && d.cube->answers(filter))
-                compute(d.cube.get(), nullptr, d);
-            else
-                compute(nullptr, &ws, d);
+            // The first chart of a workspace (or of a new text search) builds a cube in one
+            // pass over the events, so every later drill-down is answered from memory.
+            const auto cube = session->cubeFor(ws, filter);
+            compute(cube.get(), cube ? nullptr : &ws, d);
             return d;
         },
         done);

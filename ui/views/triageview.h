@@ -5,11 +5,6 @@
 
 #include <memory>
 
-namespace bt
-{
-class EventCube;
-}
-
 class DetailsPane;
 class DrillDown;
 class EventTableModel;
@@ -94,7 +89,4 @@ private:
     QSplitter* m_bottom = nullptr;
     quint64 m_chartsGeneration = 0;
     quint64 m_chartsShown = 0;
-    /// Counts by hour and field of the open workspace: charts redraw from it in milliseconds.
-    std::shared_ptr<const bt::EventCube> m_cube;
-    quint64 m_cubeSession = 0;
 };
