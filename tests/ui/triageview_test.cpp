@@ -24,6 +24,7 @@
 #include <QDir>
 #include <QFile>
 #include <QHorizontalStackedBarSeries>
+#include <QImage>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
@@ -262,6 +263,31 @@ TEST(TriageViewTest, TimeAndTemplateClicksDrillDown)
     EXPECT_EQ(window.drillDown()->filter().text, "spamhaus");
     ASSERT_TRUE(waitForSnapshot(triage->model()));
     EXPECT_EQ(triage->model()->totalCount(), bt::countEvents(direct, window.drillDown()->filter()));
+}
+
+TEST(TriageViewTest, ChartsExportAsPngAndSvg)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    QSignalSpy charts(window.triageView(), &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    QTemporaryDir dir;
+    const QString png = dir.filePath(u"providers.png"_s);
+    const QString svg = dir.filePath(u"time.svg"_s);
+    QString error;
+    ASSERT_TRUE(window.triageView()->providerChart()->exportTo(png, &error)) << qPrintable(error);
+    ASSERT_TRUE(window.triageView()->timeChart()->exportTo(svg, &error)) << qPrintable(error);
+    QImage image(png);
+    EXPECT_FALSE(image.isNull());
+    EXPECT_GT(image.width(), 100);
+    QFile file(svg);
+    ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+    const QByteArray content = file.readAll();
+    EXPECT_TRUE(content.contains("<svg"));
+    EXPECT_TRUE(content.contains("Bounces per")) << "the chart's title is in the SVG as text";
 }
 
 TEST(TriageViewTest, GroupsViewListsProvidersAndDrillsIntoOne)
