@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "cube.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <sqlite3.h>
 #include <unordered_map>
 
 namespace bt
@@ -151,6 +154,111 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     while (t.step())
         cube.m_templates.emplace_back(t.int64(0), t.text(1));
     return cube;
+}
+
+std::string EventCube::toJson() const
+{
+    nlohmann::json j;
+    j["v"] = 1;
+    j["canonical"] = m_canonicalTimes;
+    j["events"] = m_events;
+    auto dict = nlohmann::json::array();
+    for (const auto& d : m_dict)
+        dict.push_back(d);
+    j["dict"] = std::move(dict);
+    // Cells as flat rows of numbers: [f0..f9, code, template, textMatch, n].
+    auto cells = nlohmann::json::array();
+    for (const Cell& c : m_cells) {
+        auto row = nlohmann::json::array();
+        for (auto v : c.f)
+            row.push_back(v);
+        row.push_back(c.code);
+        row.push_back(c.templateId);
+        row.push_back(c.n);
+        cells.push_back(std::move(row));
+    }
+    j["cells"] = std::move(cells);
+    auto templates = nlohmann::json::array();
+    for (const auto& [id, text] : m_templates)
+        templates.push_back({id, text});
+    j["templates"] = std::move(templates);
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<EventCube> EventCube::fromJson(const std::string& text)
+{
+    // A damaged or foreign cache is rebuilt, never trusted.
+    try {
+        const auto j = nlohmann::json::parse(text);
+        if (j.at("v").get<int>() != 1)
+            return std::nullopt;
+        EventCube cube;
+        cube.m_canonicalTimes = j.at("canonical").get<bool>();
+        cube.m_events = j.at("events").get<std::int64_t>();
+        const auto& dict = j.at("dict");
+        if (dict.size() != FieldCount)
+            return std::nullopt;
+        for (std::size_t f = 0; f < FieldCount; ++f)
+            cube.m_dict[f] = dict[f].get<std::vector<std::string>>();
+        for (const auto& row : j.at("cells")) {
+            if (row.size() != FieldCount + 3)
+                return std::nullopt;
+            Cell c;
+            for (std::size_t f = 0; f < FieldCount; ++f) {
+                c.f[f] = row[f].get<std::uint32_t>();
+                if (c.f[f] >= cube.m_dict[f].size())
+                    return std::nullopt;
+            }
+            c.code = row[FieldCount].get<std::int32_t>();
+            c.templateId = row[FieldCount + 1].get<std::int64_t>();
+            c.n = row[FieldCount + 2].get<std::int64_t>();
+            cube.m_cells.push_back(c);
+        }
+        for (const auto& t : j.at("templates"))
+            cube.m_templates.emplace_back(t.at(0).get<std::int64_t>(), t.at(1).get<std::string>());
+        return cube;
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+}
+
+EventCube EventCube::buildCached(Workspace& ws, bool* fromCache)
+{
+    auto& db = ws.db();
+    std::string fingerprint;
+    std::optional<EventCube> cube;
+    {
+        // One read snapshot for the fingerprint and the pass over the events, so a concurrent
+        // import can never be half in a cube saved under the older fingerprint.
+        sql::Transaction read(db);
+        auto fp = db.prepare("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events");
+        if (fp.step())
+            fingerprint = std::to_string(fp.int64(0)) + ":" + std::to_string(fp.int64(1));
+        auto saved = db.prepare("SELECT fingerprint, cube FROM cube_cache WHERE id = 1");
+        if (saved.step() && saved.text(0) == fingerprint)
+            cube = fromJson(saved.text(1));
+        if (fromCache)
+            *fromCache = cube.has_value();
+        if (!cube)
+            cube = build(ws);
+        read.commit();
+    }
+    if (fromCache && *fromCache)
+        return std::move(*cube);
+    // Save for the next open; a writer busy elsewhere (an import) means not now. SQLite has
+    // no getter for the busy timeout: it goes back to the one sql::Database sets.
+    sqlite3_busy_timeout(db.handle(), 0);
+    try {
+        sql::Transaction write(db);
+        auto st = db.prepare("INSERT OR REPLACE INTO cube_cache(id, fingerprint, built_at, cube) VALUES (1, ?, ?, ?)");
+        st.bind(1, fingerprint).bind(2, nowUtc()).bind(3, cube->toJson());
+        st.run();
+        write.commit();
+    } catch (const sql::Error&) {
+        // Read-only file, or locked by an import: the cube is still good for this session.
+    }
+    sqlite3_busy_timeout(db.handle(), sql::kBusyTimeoutMs);
+    return std::move(*cube);
 }
 
 bool EventCube::answers(const EventFilter& filter) const

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ public:
     /// Counts every event. With `text`, each cell also says whether its events' replies match
     /// that full-text query, so filters searching for exactly that text are answered too.
     static EventCube build(Workspace& ws, const std::string& text = {});
+
+    /// The cube of every event from the workspace's cube_cache when it is still valid (same
+    /// events count and highest id, and no import or re-diagnosis since), else built now and
+    /// saved there for the next open. Saving is skipped, not waited for, while another
+    /// connection writes.
+    static EventCube buildCached(Workspace& ws, bool* fromCache = nullptr);
 
     /// The full-text query the cube was built for ("" for none).
     const std::string& text() const { return m_text; }
@@ -54,6 +61,8 @@ private:
     struct Match; // a filter compiled against the dictionaries
 
     Match compile(const EventFilter& filter) const;
+    std::string toJson() const;
+    static std::optional<EventCube> fromJson(const std::string& json);
     const std::string& value(Field field, std::uint32_t id) const { return m_dict[field][id]; }
 
     std::array<std::vector<std::string>, FieldCount> m_dict;

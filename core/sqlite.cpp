@@ -27,7 +27,7 @@ Database::Database(const std::string& path, bool readOnly)
     }
     sqlite3_extended_result_codes(m_db, 1);
     // Another process (the GUI and the CLI at once) may hold the write lock for a batch.
-    sqlite3_busy_timeout(m_db, 10000);
+    sqlite3_busy_timeout(m_db, kBusyTimeoutMs);
 }
 
 Database::~Database()

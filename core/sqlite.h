@@ -23,6 +23,9 @@ public:
 
 class Statement;
 
+/// How long a statement waits for another connection's write lock before failing.
+inline constexpr int kBusyTimeoutMs = 10000;
+
 class Database
 {
 public:

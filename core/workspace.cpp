@@ -136,6 +136,16 @@ CREATE TABLE dns_cache (
     PRIMARY KEY (server, name, type)
 );
 )sql",
+    // 3: the triage window's counts by hour and field (bt::EventCube), kept so that opening a
+    // large workspace needs no pass over its events; valid while the fingerprint matches.
+    R"sql(
+CREATE TABLE cube_cache (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint TEXT NOT NULL,   -- events count and highest id when it was built
+    built_at TEXT NOT NULL,
+    cube TEXT NOT NULL           -- JSON: dictionaries, cells, templates
+);
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)
@@ -415,6 +425,8 @@ std::int64_t Workspace::beginImport(const std::string& file, std::int64_t size, 
 {
     m_templateIds.clear(); // another connection may have changed the workspace since
     sql::Transaction tx(m_db);
+    // The saved counts no longer hold once events come or go.
+    m_db.exec("DELETE FROM cube_cache");
     if (!sha256.empty()) {
         // A killed run of the same content left part of its rows: take them out (cascade) and
         // start over, so the finished import's counts are those of one clean run.
@@ -607,6 +619,7 @@ std::int64_t Workspace::rediagnose(const Classifier& classifier)
     // Only the diagnosis columns change; the reply, its codes and the origin stay as imported.
     // The same refinements as at import (stage, the source's own reason) apply again.
     sql::Transaction tx(m_db);
+    m_db.exec("DELETE FROM cube_cache"); // families and reasons are about to change
     auto read = m_db.prepare("SELECT id, COALESCE(reply_text, ''), basic_code, COALESCE(enhanced_code, ''), "
                              "COALESCE(reason, ''), COALESCE(smtp_stage, ''), COALESCE(reason_hint, ''), "
                              "filtering_gateway FROM events");

@@ -78,7 +78,7 @@ public:
     /// Opens or creates the file and migrates its schema to the current version.
     explicit Workspace(const std::string& path);
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     int schemaVersion();
 
     /// Starts recording an import. An earlier import of the same content (sha256) that never

@@ -4,8 +4,9 @@
 #include "analysis.h"
 #include "bounce.h"
 #include "checks.h"
-#include "dns.h"
 #include "classifier.h"
+#include "cube.h"
+#include "dns.h"
 #include "importer.h"
 #include "json.h"
 #include "knowledge.h"
@@ -187,6 +188,10 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
                     std::cout << "  rejected: " << rej.reason << '\n';
         }
     }
+    // The triage window's counts, saved in the workspace now so that opening it needs no pass
+    // over the events (bt::EventCube::buildCached; an import or re-diagnosis clears them).
+    if (imported > 0)
+        bt::EventCube::buildCached(ws);
     // Rejected rows are not a failure; nothing importable at all is.
     return imported > 0 || !anyError ? 0 : 1;
 }
@@ -402,10 +407,12 @@ int main(int argc, char** argv)
     incidentsCmd->add_flag("--json", incidentsJson, "JSON Lines");
 
     auto* checkCmd = app.add_subcommand(
-        "check", "DNS checks of a sending domain and IP: SPF (verdict for --ip), DMARC, DKIM keys, MX, PTR, blocklists");
+        "check",
+        "DNS checks of a sending domain and IP: SPF (verdict for --ip), DMARC, DKIM keys, MX, PTR, blocklists");
     CheckArgs checkArgs;
     checkCmd->add_flag("--json", checkArgs.json, "One JSON object (an array for several targets)");
-    checkCmd->add_option("--dns-server", checkArgs.server, "Resolver to ask, HOST or HOST:PORT (default: the system's)");
+    checkCmd->add_option("--dns-server", checkArgs.server,
+                         "Resolver to ask, HOST or HOST:PORT (default: the system's)");
     checkCmd->add_option("--ip", checkArgs.ip, "Sending IP: SPF verdict, PTR and IP blocklists");
     checkCmd->add_option("--selector", checkArgs.selectors, "DKIM selector to look up (repeatable)");
     checkCmd->add_option("--sender", checkArgs.sender, "MAIL FROM address for SPF macros");

@@ -168,6 +168,43 @@ TEST_F(CubeTest, ATextCubeAnswersThatSearch)
                      cube.groupReport(bt::GroupBy::Provider, {}), "no text");
 }
 
+TEST(CubeCache, SavedOnceReusedAndDroppedByAnImport)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    bt::importPath(ws, (kData / "sendgrid-bounces.csv").string(), classifier());
+    bool cached = true;
+    const auto built = bt::EventCube::buildCached(ws, &cached);
+    EXPECT_FALSE(cached);
+    EXPECT_EQ(testsupport::scalar(ws, "SELECT COUNT(*) FROM cube_cache"), 1);
+    const auto again = bt::EventCube::buildCached(ws, &cached);
+    EXPECT_TRUE(cached);
+    expectSameGroups(built.groupReport(bt::GroupBy::Provider, {}), again.groupReport(bt::GroupBy::Provider, {}),
+                     "from the cache");
+    EXPECT_EQ(built.cells(), again.cells());
+    EXPECT_EQ(built.events(), again.events());
+
+    // An import clears it; the next cube counts the new events.
+    bt::importPath(ws, (kData / "ses-notifications.jsonl").string(), classifier());
+    EXPECT_EQ(testsupport::scalar(ws, "SELECT COUNT(*) FROM cube_cache"), 0);
+    const auto after = bt::EventCube::buildCached(ws, &cached);
+    EXPECT_FALSE(cached);
+    EXPECT_EQ(after.events(), ws.eventCount());
+    EXPECT_GT(after.events(), built.events());
+
+    // Events changed behind its back (sqlite3 by hand): the fingerprint no longer matches.
+    ws.db().exec("DELETE FROM events WHERE id = (SELECT MAX(id) FROM events)");
+    const auto edited = bt::EventCube::buildCached(ws, &cached);
+    EXPECT_FALSE(cached);
+    EXPECT_EQ(edited.events(), ws.eventCount());
+
+    // A damaged cache is rebuilt, not trusted.
+    ws.db().exec("UPDATE cube_cache SET cube = '{\"v\": 1, \"cells\": [[1]]}'");
+    const auto repaired = bt::EventCube::buildCached(ws, &cached);
+    EXPECT_FALSE(cached);
+    EXPECT_EQ(repaired.events(), ws.eventCount());
+}
+
 TEST_F(CubeTest, DeclinesWhatItCannotAnswer)
 {
     bt::Workspace ws(s_ws->path.string());

@@ -98,7 +98,10 @@ std::shared_ptr<const bt::EventCube> WorkspaceSession::cubeFor(bt::Workspace& ws
         const std::lock_guard lock(m_cubeMutex);
         epoch = m_epoch;
     }
-    auto cube = std::make_shared<const bt::EventCube>(bt::EventCube::build(ws, filter.text));
+    // The plain cube comes from the workspace's cache when it is still valid (and is saved
+    // there when built); a text search's cube is for this session only.
+    auto cube = std::make_shared<const bt::EventCube>(filter.text.empty() ? bt::EventCube::buildCached(ws)
+                                                                          : bt::EventCube::build(ws, filter.text));
     if (!cube->answers(filter))
         return nullptr; // sub-hour time bounds: SQL answers those
     const std::lock_guard lock(m_cubeMutex);
