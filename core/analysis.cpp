@@ -119,15 +119,7 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
     rows.reserve(accs.size());
     for (auto& a : accs) {
         GroupRow& r = a.row;
-        if (sent) {
-            const auto denom = a.allBounces + r.deliveries;
-            r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
-            r.rateBasis = "sent";
-            r.level = levelOf(r.rate);
-        } else {
-            r.rate = totalBounces ? static_cast<double>(r.bounces) / static_cast<double>(totalBounces) : 0.0;
-            r.rateBasis = "share";
-        }
+        setRate(r, a.allBounces, sent, totalBounces);
         r.templateId = a.templateId;
         rows.push_back(std::move(r));
     }
@@ -209,11 +201,7 @@ std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly, std::int
     const std::string bucket = hourly ? "substr(e.timestamp, 1, 13)" : "substr(e.timestamp, 1, 10)";
     // Traffic per group and bucket (every bucket in which the group saw anything counts for the
     // baseline, also those without a bounce of the family), then bounces per family.
-    struct Cell {
-        std::int64_t bounces = 0, deliveries = 0;
-        std::map<std::string, std::int64_t> families;
-    };
-    std::map<std::string, std::map<std::string, Cell>> series; // key → bucket → cell
+    Series series;
     auto st = ws.db().prepare("SELECT " + key + ", " + bucket
                               + ", e.event_type, COALESCE(e.family, 'unknown'), COUNT(*) "
                                 "FROM events e WHERE e.timestamp IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2");
@@ -228,6 +216,11 @@ std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly, std::int
             cell.deliveries += n;
         }
     }
+    return findIncidents(series, minBounces, factor);
+}
+
+std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounces, double factor)
+{
     bool deliveriesKnown = false;
     for (const auto& [k, buckets] : series)
         for (const auto& [b, cell] : buckets)
@@ -255,6 +248,19 @@ std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly, std::int
         return a.bucket != b.bucket ? a.bucket < b.bucket : a.key < b.key;
     });
     return out;
+}
+
+void setRate(GroupRow& r, std::int64_t allBounces, bool sent, std::int64_t totalCounted)
+{
+    if (sent) {
+        const auto denom = allBounces + r.deliveries;
+        r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
+        r.rateBasis = "sent";
+        r.level = levelOf(r.rate);
+    } else {
+        r.rate = totalCounted ? static_cast<double>(r.bounces) / static_cast<double>(totalCounted) : 0.0;
+        r.rateBasis = "share";
+    }
 }
 
 std::vector<Suppression> suppressions(Workspace& ws)

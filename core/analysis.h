@@ -71,6 +71,20 @@ struct Incident {
 std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly = true, std::int64_t minBounces = 5,
                                 double factor = 3.0);
 
+/// Traffic of one group in one hour or day, as the incident walk needs it.
+struct SeriesCell {
+    std::int64_t bounces = 0, deliveries = 0;
+    std::map<std::string, std::int64_t> families; ///< bounces per family
+};
+/// group key → bucket → traffic.
+using Series = std::map<std::string, std::map<std::string, SeriesCell>>;
+/// The incident walk shared by the SQL and the cube paths (see incidents()).
+std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounces, double factor);
+
+/// Sets rate, rate basis and level of a group: "sent" divides its counted bounces by all its
+/// bounces and deliveries, "share" by the counted bounces of every group.
+void setRate(GroupRow& row, std::int64_t allBounces, bool sent, std::int64_t totalCounted);
+
 /// An address to stop mailing: a permanent address-family failure or a complaint.
 struct Suppression {
     std::string address, reason, lastReply, lastSeen;

@@ -399,15 +399,7 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
             if (r.templateId && it != m_templates.end() && it->first == r.templateId && !it->second.empty())
                 r.key = it->second;
         }
-        if (sent) {
-            const auto denom = a.allBounces + r.deliveries;
-            r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
-            r.rateBasis = "sent";
-            r.level = levelOf(r.rate);
-        } else {
-            r.rate = totalBounces ? static_cast<double>(r.bounces) / static_cast<double>(totalBounces) : 0.0;
-            r.rateBasis = "share";
-        }
+        setRate(r, a.allBounces, sent, totalBounces);
         rows.push_back(std::move(r));
     }
     std::stable_sort(rows.begin(), rows.end(), [](const GroupRow& a, const GroupRow& b) {
@@ -490,11 +482,7 @@ bool EventCube::preferHourly(const EventFilter& filter, int maxHours) const
 std::vector<Incident> EventCube::incidents(GroupBy by, bool hourly, std::int64_t minBounces, double factor) const
 {
     // The same walk as bt::incidents, over cells instead of rows.
-    struct CellSum {
-        std::int64_t bounces = 0, deliveries = 0;
-        std::map<std::string, std::int64_t> families;
-    };
-    std::map<std::string, std::map<std::string, CellSum>> series;
+    Series series;
     for (const Cell& c : m_cells) {
         const std::string& hour = value(Hour, c.f[Hour]);
         if (hour.empty())
@@ -510,33 +498,7 @@ std::vector<Incident> EventCube::incidents(GroupBy by, bool hourly, std::int64_t
             cell.deliveries += c.n;
         }
     }
-    bool deliveriesKnown = false;
-    for (const auto& [k, buckets] : series)
-        for (const auto& [b, cell] : buckets)
-            deliveriesKnown = deliveriesKnown || cell.deliveries > 0;
-    std::vector<Incident> out;
-    for (const auto& [k, buckets] : series) {
-        std::map<std::string, std::int64_t> sums;
-        std::size_t seen = 0;
-        for (const auto& [b, cell] : buckets) {
-            for (const auto& [family, n] : cell.families) {
-                const double baseline = seen ? static_cast<double>(sums[family]) / static_cast<double>(seen) : 0.0;
-                if (seen >= 3 && n >= minBounces && static_cast<double>(n) > factor * std::max(baseline, 1.0)) {
-                    Incident i {k, family, b, n, baseline, 0.0};
-                    const auto denom = cell.bounces + cell.deliveries;
-                    i.rate = deliveriesKnown && denom ? static_cast<double>(n) / static_cast<double>(denom) : 0.0;
-                    out.push_back(std::move(i));
-                }
-            }
-            for (const auto& [family, n] : cell.families)
-                sums[family] += n;
-            ++seen;
-        }
-    }
-    std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
-        return a.bucket != b.bucket ? a.bucket < b.bucket : a.key < b.key;
-    });
-    return out;
+    return findIncidents(series, minBounces, factor);
 }
 
 } // namespace bt

@@ -75,19 +75,28 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
             parts.append(QString::fromStdString(f) + u' ' + QString::number(n));
         return parts.join(u", "_s);
     };
+    // The counts read the same on screen and as sort keys: numbers, so proxies sort them as such.
+    const auto count = [&r](int column) -> qint64 {
+        switch (column) {
+        case Bounces:
+            return r.bounces;
+        case Deferrals:
+            return r.deferrals;
+        case Deliveries:
+            return r.deliveries;
+        case Complaints:
+            return r.complaints;
+        case LiftedLater:
+            return r.liftedLater;
+        }
+        return -1;
+    };
+    const int column = index.column();
     switch (role) {
     case Qt::DisplayRole:
-        switch (index.column()) {
+        switch (column) {
         case Key:
             return key;
-        case Bounces:
-            return QVariant::fromValue<qint64>(r.bounces);
-        case Deferrals:
-            return QVariant::fromValue<qint64>(r.deferrals);
-        case Deliveries:
-            return QVariant::fromValue<qint64>(r.deliveries);
-        case Complaints:
-            return QVariant::fromValue<qint64>(r.complaints);
         case Rate:
             return QString(btui::percentText(r.rate) + (r.rateBasis == "share" ? tr(" of bounces") : QString()));
         case Level:
@@ -99,30 +108,20 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
         case Incidents:
             return incident ? tr("yes") : QString();
         }
-        return {};
+        return QVariant::fromValue<qint64>(count(column));
     case SortRole:
-        switch (index.column()) {
+        switch (column) {
         case Key:
             return key;
-        case Bounces:
-            return QVariant::fromValue<qint64>(r.bounces);
-        case Deferrals:
-            return QVariant::fromValue<qint64>(r.deferrals);
-        case Deliveries:
-            return QVariant::fromValue<qint64>(r.deliveries);
-        case Complaints:
-            return QVariant::fromValue<qint64>(r.complaints);
         case Rate:
         case Level:
             return r.rate;
         case Families:
             return families();
-        case LiftedLater:
-            return QVariant::fromValue<qint64>(r.liftedLater);
         case Incidents:
             return incident ? 1 : 0;
         }
-        return {};
+        return QVariant::fromValue<qint64>(count(column));
     case Qt::TextAlignmentRole:
         if (index.column() != Key && index.column() != Families && index.column() != Level)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
