@@ -16,6 +16,7 @@
 #include <QFileInfo>
 #include <QIcon>
 #include <QMessageBox>
+#include <QPalette>
 #include <QPixmap>
 #include <QSettings>
 #include <QStandardPaths>
@@ -213,8 +214,13 @@ int main(int argc, char* argv[])
                                 "Drill down before showing, e.g. provider=Gmail, family=reputation, code=550 "
                                 "(repeatable)."),
         u"KEY=VALUE"_s);
+    const QCommandLineOption darkOption(
+        u"dark"_s,
+        QApplication::translate("main",
+                                "Use a dark palette even when the desktop does not ask for one (Fusion style)."));
     parser.addOption(screenshotOption);
     parser.addOption(rulesOption);
+    parser.addOption(darkOption);
     parser.addOption(workspaceOption);
     parser.addOption(viewOption);
     parser.addOption(filterOption);
@@ -279,6 +285,31 @@ int main(int argc, char* argv[])
         warnings.append(
             QApplication::translate("main", "Your rules were not loaded: %1").arg(QString::fromUtf8(error.what())));
         classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    }
+
+    if (parser.isSet(darkOption)) {
+        // Fusion draws every control from the palette, so one dark palette themes all of it.
+        QApplication::setStyle(u"Fusion"_s);
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+        dark.setColor(QPalette::ToolTipBase, QColor(0x33, 0x33, 0x33));
+        dark.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
+        dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+        dark.setColor(QPalette::PlaceholderText, QColor(0x8c, 0x8c, 0x8c));
+        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+        dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+        dark.setColor(QPalette::BrightText, Qt::red);
+        dark.setColor(QPalette::Link, QColor(0x6a, 0xb0, 0xf3));
+        dark.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb3));
+        dark.setColor(QPalette::HighlightedText, Qt::white);
+        dark.setColor(QPalette::Mid, QColor(0x55, 0x55, 0x55));
+        dark.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+        dark.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+        dark.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+        QApplication::setPalette(dark);
     }
 
     const QString view = parser.value(viewOption).toLower();

@@ -27,6 +27,7 @@
 #include <QImage>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QScatterSeries>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableView>
@@ -263,6 +264,33 @@ TEST(TriageViewTest, TimeAndTemplateClicksDrillDown)
     EXPECT_EQ(window.drillDown()->filter().text, "spamhaus");
     ASSERT_TRUE(waitForSnapshot(triage->model()));
     EXPECT_EQ(triage->model()->totalCount(), bt::countEvents(direct, window.drillDown()->filter()));
+}
+
+TEST(TriageViewTest, ClickingAnIncidentMarkerDrillsIntoItsDayAndFamily)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy charts(window.triageView(), &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    TimeChart* chart = window.triageView()->timeChart();
+    QScatterSeries* marks = nullptr;
+    const auto series = chart->chart()->series();
+    for (QAbstractSeries* s : series)
+        if (auto* scatter = qobject_cast<QScatterSeries*>(s))
+            marks = scatter;
+    ASSERT_NE(marks, nullptr) << "the sample's Microsoft block is an incident";
+    ASSERT_GT(marks->count(), 0);
+    const QPointF point = marks->at(0);
+    const QPoint at = chart->mapFromScene(chart->chart()->mapToPosition(point, marks));
+    QTest::mouseClick(chart->viewport(), Qt::LeftButton, {}, at);
+    const auto& f = window.drillDown()->filter();
+    const QString bucket = chart->buckets().at(qRound(point.x()));
+    EXPECT_EQ(QString::fromStdString(f.from).left(bucket.size()), bucket);
+    EXPECT_EQ(f.families, std::vector<std::string> {"reputation"});
 }
 
 TEST(TriageViewTest, ChartsExportAsPngAndSvg)

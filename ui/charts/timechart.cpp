@@ -105,6 +105,12 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
             line->append(static_cast<double>(i), static_cast<double>(m_data[i].deliveries));
         line->setPen(QPen(palette().color(QPalette::Text), 1.5));
         c->addSeries(line);
+        // A point of the line drills into its bucket, all families.
+        connect(line, &QLineSeries::clicked, this, [this](const QPointF& p) {
+            const int i = qRound(p.x());
+            if (i >= 0 && i < m_buckets.size())
+                Q_EMIT bucketClicked(m_buckets.at(i), QString());
+        });
         auto* axisD = new QValueAxis;
         axisD->setLabelFormat(u"%d"_s);
         axisD->setRange(0, maxDeliveries * 1.15);
@@ -133,6 +139,17 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
             marks->append(i, static_cast<double>(m_data[static_cast<std::size_t>(i)].bounces) + maxBounces * 0.06);
         }
         c->addSeries(marks);
+        // An incident marker drills into its bucket and the incident's family.
+        connect(marks, &QScatterSeries::clicked, this, [this, incidents, hourly](const QPointF& p) {
+            const int i = qRound(p.x());
+            if (i < 0 || i >= m_buckets.size())
+                return;
+            QString family;
+            for (const auto& inc : incidents)
+                if (QString::fromStdString(inc.bucket).left(hourly ? 13 : 10) == m_buckets.at(i))
+                    family = QString::fromStdString(inc.family);
+            Q_EMIT bucketClicked(m_buckets.at(i), family);
+        });
         marks->attachAxis(axisX);
         marks->attachAxis(axisY);
     }
