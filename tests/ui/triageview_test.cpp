@@ -27,6 +27,8 @@
 #include <QImage>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
 #include <QScatterSeries>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -367,6 +369,48 @@ TEST(MainWindowImportTest, ImportsOffTheUiThreadAndTheTableFollows)
         ASSERT_TRUE(count.wait(kWaitMs));
     }
     EXPECT_EQ(window.triageView()->model()->totalCount(), imported);
+}
+
+TEST(MainWindowImportTest, CancelStopsABigImportAndKeepsWhatWasCommitted)
+{
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(u"big.csv"_s);
+    ASSERT_EQ(QProcess::execute(QString::fromUtf8(BT_SAMPLEGEN), {u"--bench-csv"_s, csv, u"--rows"_s, u"300000"_s}), 0);
+    const QString path = dir.filePath(u"ws.btw"_s);
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    window.importPaths({csv});
+    ASSERT_TRUE(window.isImporting());
+    // The window stays responsive while it runs: events are processed, then Cancel is clicked.
+    QTest::qWait(400);
+    auto* cancel = window.findChild<QPushButton*>(u"cancelImportButton"_s);
+    ASSERT_NE(cancel, nullptr);
+    ASSERT_TRUE(cancel->isVisible() || window.isImporting());
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    ASSERT_TRUE(finished.wait(60000));
+    const qint64 imported = finished.constFirst().at(1).toLongLong();
+    EXPECT_LT(imported, 300000) << "cancel came too late to stop anything";
+
+    // What was committed is there, counted, and the workspace is whole.
+    bt::Workspace ws(QFile::encodeName(path).toStdString());
+    const auto imports = ws.imports();
+    ASSERT_EQ(imports.size(), 1u);
+    EXPECT_EQ(imports[0].status, "cancelled");
+    EXPECT_EQ(imports[0].counts.read,
+              imports[0].counts.imported + imports[0].counts.rejected + imports[0].counts.duplicate);
+    EXPECT_EQ(imports[0].counts.imported, imported);
+    EXPECT_EQ(ws.eventCount(), imported);
+    auto check = ws.db().prepare("PRAGMA integrity_check");
+    ASSERT_TRUE(check.step());
+    EXPECT_EQ(check.text(0), "ok");
+    // A cancelled bulk import leaves every index of a fresh workspace in place.
+    const auto indexes = [](bt::Workspace& w) {
+        auto st = w.db().prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'");
+        return st.step() ? st.int64(0) : -1;
+    };
+    bt::Workspace fresh(QFile::encodeName(dir.filePath(u"fresh.btw"_s)).toStdString());
+    EXPECT_EQ(indexes(ws), indexes(fresh));
 }
 
 } // namespace
