@@ -4,8 +4,12 @@
 // with every check saying so, never hang.
 #include "classifier.h"
 #include "knowledge.h"
+#include "utils/uiresources.h"
+#include "views/diagnoseview.h"
 #include "widgets/checkpanel.h"
 
+#include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
@@ -79,6 +83,23 @@ TEST(CheckPanelTest, ASilentServerEndsInTimeWithTimeouts)
     EXPECT_TRUE(text.contains(u"Asked "_s + server)) << qPrintable(text);
     EXPECT_TRUE(text.contains(u"timeout"_s, Qt::CaseInsensitive) || text.contains(u"deadline"_s)) << qPrintable(text);
     EXPECT_FALSE(text.contains(u"is listed"_s)) << "silence is not a listing: " << qPrintable(text);
+}
+
+TEST(CheckPanelTest, DiagnoseViewShowsAlignmentAndOffersChecksForTheSample)
+{
+    // The bundled sample: Gmail's 5.7.26 with a returned message (From, Return-Path).
+    DiagnoseView view(std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault()));
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    ASSERT_TRUE(view.loadFile(btui::sampleBouncePath()));
+    ASSERT_TRUE(spy.wait(5000));
+    auto* original = view.findChild<QLabel*>(u"originalMessage"_s);
+    ASSERT_NE(original, nullptr);
+    EXPECT_TRUE(original->text().contains(u"SPF alignment: aligned"_s)) << qPrintable(original->text());
+    EXPECT_TRUE(original->text().contains(u"DKIM alignment: unknown"_s)) << qPrintable(original->text());
+    ASSERT_NE(view.checks(), nullptr);
+    EXPECT_TRUE(view.checks()->isOffered());
+    EXPECT_EQ(view.checks()->findChild<QLineEdit*>(u"checkIp"_s)->text(), u"192.0.2.22"_s)
+        << "the IP the reply names for SPF";
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "views/diagnoseview.h"
 
+#include "alignment.h"
 #include "classifier.h"
 #include "replyparser.h"
 #include "utils/bouncefile.h"
@@ -307,6 +308,19 @@ QString DiagnoseView::originalText() const
     add(tr("List-Id"), o.listId);
     add(tr("Feedback-ID"), o.feedbackId);
     add(tr("Campaign"), o.campaign);
+    // Offline alignment (organisational domains by the public suffix list): aligned, not
+    // aligned or unknown, each with its reason.
+    const bt::Alignment a = bt::checkAlignment(o);
+    // QString, not auto: with QStringBuilder a deduced type would refer to dead temporaries.
+    const auto verdict = [](const bt::AlignmentVerdict& v) -> QString {
+        return QString::fromStdString(v.state)
+            + (v.reason.empty() ? QString() : u" \u2014 "_s + QString::fromStdString(v.reason));
+    };
+    if (!a.fromDomain.empty() || !a.returnPathDomain.empty() || !a.dkimDomain.empty()) {
+        lines.append(tr("SPF alignment: %1").arg(verdict(a.spf)));
+        lines.append(tr("DKIM alignment: %1").arg(verdict(a.dkim)));
+        lines.append(tr("DMARC alignment: %1").arg(verdict(a.dmarc)));
+    }
     return lines.join(u'\n');
 }
 
