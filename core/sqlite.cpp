@@ -205,4 +205,10 @@ void Transaction::commit()
     m_done = true;
 }
 
+void interrupt(sqlite3* db)
+{
+    if (db)
+        sqlite3_interrupt(db);
+}
+
 } // namespace bt::sql

@@ -84,6 +84,10 @@ private:
     sqlite3_stmt* m_stmt = nullptr;
 };
 
+/// Makes the statement running on `db` stop with an error as soon as it can. Safe to call from
+/// any thread while the connection is open (sqlite3_interrupt).
+void interrupt(sqlite3* db);
+
 /// BEGIN … COMMIT, rolled back if not committed (an exception unwinding through it).
 class Transaction
 {

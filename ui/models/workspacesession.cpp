@@ -5,6 +5,7 @@
 
 #include <QFile>
 
+#include <atomic>
 #include <memory>
 
 /// Lives on one lane's thread and owns that thread's SQLite connection.
@@ -23,6 +24,7 @@ public:
             // Opened on first use, on this thread: a connection must stay with its thread.
             if (!m_ws) {
                 m_ws = std::make_unique<bt::Workspace>(m_path);
+                m_handle.store(m_ws->db().handle());
                 // Four readers share the machine: a smaller page cache each (the writer's 128 MB
                 // is for imports) keeps the window's memory flat on a million-event workspace.
                 m_ws->db().exec("PRAGMA cache_size=-16384");
@@ -37,10 +39,15 @@ public:
         }
     }
 
+    /// Makes the statement running on this lane (if any) stop at once; callable from any
+    /// thread (sqlite3_interrupt is made for that).
+    void interrupt() { bt::sql::interrupt(m_handle.load()); }
+
 private:
     std::string m_path;
     WorkspaceSession* m_session;
     std::unique_ptr<bt::Workspace> m_ws;
+    std::atomic<sqlite3*> m_handle {nullptr};
 };
 
 WorkspaceSession::WorkspaceSession(const QString& path, QObject* parent)
@@ -64,6 +71,11 @@ WorkspaceSession::WorkspaceSession(const QString& path, QObject* parent)
 
 WorkspaceSession::~WorkspaceSession()
 {
+    // Closing or switching workspaces must not wait for a long query (a cube over millions of
+    // events): stop the running statements, then the threads. Interrupt first: a worker is
+    // deleted once its thread has finished, and its connection with it.
+    for (QueryWorker* w : m_workers)
+        w->interrupt();
     for (auto& t : m_threads) {
         t.quit();
         t.wait();
