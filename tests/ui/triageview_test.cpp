@@ -21,6 +21,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QBarSet>
+#include <QDateTimeEdit>
 #include <QDir>
 #include <QFile>
 #include <QHorizontalStackedBarSeries>
@@ -293,6 +294,28 @@ TEST(TriageViewTest, ClickingAnIncidentMarkerDrillsIntoItsDayAndFamily)
     const QString bucket = chart->buckets().at(qRound(point.x()));
     EXPECT_EQ(QString::fromStdString(f.from).left(bucket.size()), bucket);
     EXPECT_EQ(f.families, std::vector<std::string> {"reputation"});
+}
+
+TEST(TriageViewTest, DateFieldsOpenOnTheWorkspacesDays)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    auto* from = window.triageView()->filterPanel()->findChild<QDateTimeEdit*>(u"fromEdit"_s);
+    ASSERT_NE(from, nullptr);
+    // The choices (and the time span) arrive from a background query.
+    for (int i = 0; i < 100 && from->minimumDate() == QDate(2000, 1, 1); ++i)
+        QTest::qWait(50);
+    bt::Workspace direct(sample.file());
+    auto st = direct.db().prepare("SELECT MIN(timestamp) FROM events");
+    ASSERT_TRUE(st.step());
+    const QDate first = QDateTime::fromString(QString::fromStdString(st.text(0)), Qt::ISODate).date();
+    EXPECT_EQ(from->minimumDate(), first.addDays(-1));
+    // Still "any": the panel's filter has no time bound until a date is picked.
+    EXPECT_TRUE(window.triageView()->filterPanel()->filter().from.empty());
+    from->setDate(first.addDays(1));
+    EXPECT_EQ(window.triageView()->filterPanel()->filter().from.substr(0, 10),
+              first.addDays(1).toString(Qt::ISODate).toStdString());
 }
 
 TEST(TriageViewTest, ChartsExportAsPngAndSvg)

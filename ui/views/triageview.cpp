@@ -14,6 +14,7 @@
 
 #include <QCheckBox>
 #include <QDataStream>
+#include <QDateTime>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIODevice>
@@ -46,6 +47,7 @@ struct ChartData {
 
 struct Choices {
     std::map<std::string, std::vector<std::string>> values;
+    std::string first, last; ///< the workspace's time span
 };
 
 /// A bucket's range as full timestamps, as the filter panel writes them.
@@ -295,11 +297,18 @@ void TriageView::loadChoices()
             Choices c;
             for (const char* field : {"provider", "domain", "ip", "campaign", "family", "reason", "event_type"})
                 c.values[field] = bt::distinctValues(ws, field);
+            auto span = ws.db().prepare("SELECT MIN(timestamp), MAX(timestamp) FROM events");
+            if (span.step() && !span.isNull(0)) {
+                c.first = span.text(0);
+                c.last = span.text(1);
+            }
             return c;
         },
         [this](Choices c) {
             for (const auto& [field, values] : c.values)
                 m_panel->setChoices(field, values);
+            m_panel->setTimeSpan(QDateTime::fromString(QString::fromStdString(c.first), Qt::ISODate),
+                                 QDateTime::fromString(QString::fromStdString(c.last), Qt::ISODate));
             m_panel->showFilter(m_drill->filter());
         });
 }

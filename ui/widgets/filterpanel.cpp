@@ -171,6 +171,23 @@ void FilterPanel::setChoices(const std::string& field, const std::vector<std::st
         c->setCurrentIndex(std::max(0, c->findData(current)));
 }
 
+void FilterPanel::setTimeSpan(const QDateTime& first, const QDateTime& last)
+{
+    // "any" is the field's minimum: placed just before the workspace's first event, so the
+    // calendar opens on the data rather than in the year 2000.
+    for (QDateTimeEdit* e : {m_from, m_to}) {
+        const bool any = e->dateTime() <= e->minimumDateTime();
+        QSignalBlocker block(e);
+        const QDateTime floor
+            = first.isValid() ? QDateTime(first.date().addDays(-1), QTime(0, 0), QTimeZone::utc()) : kNoBound;
+        e->setMinimumDateTime(floor);
+        if (last.isValid())
+            e->setMaximumDateTime(QDateTime(last.date().addDays(2), QTime(0, 0), QTimeZone::utc()));
+        if (any)
+            e->setDateTime(floor);
+    }
+}
+
 void FilterPanel::focusSearch()
 {
     m_search->setFocus(Qt::ShortcutFocusReason);
@@ -201,8 +218,8 @@ void FilterPanel::showFilter(const bt::EventFilter& f)
     setCombo("event_type", f.eventTypes);
     setCombo("ip", f.ips);
     setCombo("campaign", f.campaigns);
-    m_from->setDateTime(f.from.empty() ? kNoBound : fromIso(f.from));
-    m_to->setDateTime(f.to.empty() ? kNoBound : fromIso(f.to));
+    m_from->setDateTime(f.from.empty() ? m_from->minimumDateTime() : fromIso(f.from));
+    m_to->setDateTime(f.to.empty() ? m_to->minimumDateTime() : fromIso(f.to));
     m_basicCode->setText(f.basicCode ? QString::number(*f.basicCode) : QString());
     m_enhancedCode->setText(qs(f.enhancedCode));
     m_spam->setCurrentIndex(std::max(0, m_spam->findData(qs(f.spamRelated))));
@@ -226,9 +243,9 @@ bt::EventFilter FilterPanel::filter() const
     read("event_type", f.eventTypes);
     read("ip", f.ips);
     read("campaign", f.campaigns);
-    if (m_from->dateTime() > kNoBound)
+    if (m_from->dateTime() > m_from->minimumDateTime())
         f.from = iso(m_from->dateTime());
-    if (m_to->dateTime() > kNoBound)
+    if (m_to->dateTime() > m_to->minimumDateTime())
         f.to = iso(m_to->dateTime());
     bool ok = false;
     const int code = m_basicCode->text().toInt(&ok);

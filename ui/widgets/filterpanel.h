@@ -8,6 +8,7 @@
 #include <map>
 
 class QComboBox;
+class QDateTime;
 class QDateTimeEdit;
 class QLineEdit;
 class QPushButton;
@@ -28,6 +29,8 @@ public:
     /// The choices of a list field ("provider", "domain", "ip", "campaign", "family", "reason",
     /// "event_type"), most frequent first.
     void setChoices(const std::string& field, const std::vector<std::string>& values);
+    /// The first and last event time of the workspace: the date fields' range.
+    void setTimeSpan(const QDateTime& first, const QDateTime& last);
     /// Puts the keyboard focus in the text search (Ctrl+F).
     void focusSearch();
 
