@@ -153,6 +153,10 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     m_bottom->addWidget(m_details);
     m_bottom->setStretchFactor(0, 3);
     m_bottom->setStretchFactor(1, 2);
+    // The details' tabs (the DNS checks' fields) would claim more width than the table by
+    // their size hints; the table comes first.
+    m_details->setMinimumWidth(280);
+    m_bottom->setSizes({600, 400});
 
     m_vertical = new QSplitter(Qt::Vertical, this);
     m_vertical->setObjectName(u"verticalSplitter"_s);

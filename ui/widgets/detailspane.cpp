@@ -87,10 +87,10 @@ DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidg
 
     m_raw = readOnlyText(m_tabs, u"detailsRaw"_s);
     m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_tabs->addTab(m_raw, tr("Raw source"));
+    m_tabs->addTab(m_raw, tr("Raw"));
 
     m_checks = new CheckPanel(m_tabs);
-    m_checksTab = m_tabs->addTab(m_checks, tr("DNS checks"));
+    m_checksTab = m_tabs->addTab(m_checks, tr("Checks"));
 
     auto* same = new QWidget(m_tabs);
     m_siblingsNote = new QLabel(same);
@@ -104,7 +104,7 @@ DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidg
     sameLayout->addWidget(m_siblingsNote);
     sameLayout->addWidget(m_siblings, 1);
     sameLayout->addWidget(showAll, 0, Qt::AlignRight);
-    m_tabs->addTab(same, tr("Same template"));
+    m_tabs->addTab(same, tr("Template"));
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
