@@ -57,6 +57,20 @@ QString userRulesFile()
     return QStandardPaths::locate(QStandardPaths::GenericConfigLocation, u"bouncetriage/rules.json"_s);
 }
 
+/// Saves the window as a PNG after `delayMs` (the layout settles) and ends the event loop.
+void saveWindowAndExit(MainWindow& window, const QString& output, int delayMs)
+{
+    QTimer::singleShot(delayMs, &window, [&window, output] {
+        const QPixmap shot = window.grab();
+        if (shot.isNull() || !shot.save(output, "PNG")) {
+            printError(QApplication::translate("main", "cannot write the screenshot to %1").arg(output));
+            QCoreApplication::exit(1);
+            return;
+        }
+        QCoreApplication::exit(0);
+    });
+}
+
 int takeScreenshot(MainWindow& window, const QString& file, const QString& output)
 {
     DiagnoseView* view = window.diagnoseView();
@@ -69,18 +83,7 @@ int takeScreenshot(MainWindow& window, const QString& file, const QString& outpu
     // The last load restarted the debounce, so the next diagnosisChanged is the one to show.
     // A short pause after it lets the layout settle before the grab.
     QObject::connect(
-        view, &DiagnoseView::diagnosisChanged, &window,
-        [&window, output] {
-            QTimer::singleShot(250, &window, [&window, output] {
-                const QPixmap shot = window.grab();
-                if (shot.isNull() || !shot.save(output, "PNG")) {
-                    printError(QApplication::translate("main", "cannot write the screenshot to %1").arg(output));
-                    QCoreApplication::exit(1);
-                    return;
-                }
-                QCoreApplication::exit(0);
-            });
-        },
+        view, &DiagnoseView::diagnosisChanged, &window, [&window, output] { saveWindowAndExit(window, output, 250); },
         Qt::SingleShotConnection);
     QTimer::singleShot(kScreenshotTimeoutMs, &window, [] {
         printError(QApplication::translate("main", "no diagnosis was shown in time; no screenshot taken"));
@@ -135,17 +138,7 @@ bool applyFilterOption(bt::EventFilter& f, const QString& option)
 int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QString& output)
 {
     window.resize(kScreenshotWidth, kScreenshotHeight);
-    auto grabAndExit = [&window, output] {
-        QTimer::singleShot(400, &window, [&window, output] {
-            const QPixmap shot = window.grab();
-            if (shot.isNull() || !shot.save(output, "PNG")) {
-                printError(QApplication::translate("main", "cannot write the screenshot to %1").arg(output));
-                QCoreApplication::exit(1);
-                return;
-            }
-            QCoreApplication::exit(0);
-        });
-    };
+    auto grabAndExit = [&window, output] { saveWindowAndExit(window, output, 400); };
     if (view == u"groups"_s) {
         window.tabs()->setCurrentWidget(window.groupsView());
         QObject::connect(window.groupsView(), &GroupsView::groupsUpdated, &window, grabAndExit,

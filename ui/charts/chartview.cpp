@@ -3,6 +3,7 @@
 
 #include <QAbstractAxis>
 #include <QApplication>
+#include <QBarCategoryAxis>
 #include <QContextMenuEvent>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -53,6 +54,27 @@ void ChartView::applyPalette()
 void ChartView::setEmptyText(const QString& text)
 {
     chart()->setTitle(text);
+}
+
+void ChartView::clearChart()
+{
+    QChart* c = chart();
+    c->removeAllSeries(); // deletes them
+    const auto axes = c->axes();
+    for (QAbstractAxis* a : axes) {
+        c->removeAxis(a);
+        delete a;
+    }
+}
+
+QBarCategoryAxis* ChartView::labelAxis(const QStringList& labels) const
+{
+    auto* axis = new QBarCategoryAxis;
+    QFont small = axis->labelsFont();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    axis->setLabelsFont(small);
+    axis->append(labels);
+    return axis;
 }
 
 void ChartView::changeEvent(QEvent* event)

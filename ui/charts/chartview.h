@@ -3,6 +3,8 @@
 
 #include <QChartView>
 
+class QBarCategoryAxis;
+
 /// The base of the triage charts: follows the system palette (dark mode too), offers "Save as
 /// PNG/SVG" in its context menu, and shows an "empty" note when there is nothing to draw.
 class ChartView : public QChartView
@@ -22,4 +24,8 @@ protected:
     /// Colours of axes, labels and background from the palette; call after building series.
     void applyPalette();
     void setEmptyText(const QString& text);
+    /// Removes every series and axis (a chart is rebuilt whole on new data).
+    void clearChart();
+    /// A category axis for bar labels in a smaller font: three charts share a row.
+    QBarCategoryAxis* labelAxis(const QStringList& labels) const;
 };

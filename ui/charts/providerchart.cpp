@@ -38,13 +38,8 @@ QBarSet* ProviderChart::barSet(const QString& family) const
 void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QString& what)
 {
     QChart* c = chart();
-    c->removeAllSeries(); // deletes them, and with them any pointer we kept
+    clearChart();
     m_series = nullptr;
-    const auto axes = c->axes();
-    for (QAbstractAxis* a : axes) {
-        c->removeAxis(a);
-        delete a;
-    }
     m_rows.clear();
     for (const auto& r : allRows)
         if (r.bounces > 0 && static_cast<int>(m_rows.size()) < kMaxBars)
@@ -95,11 +90,7 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
     m_series->setBarWidth(0.7);
     c->addSeries(m_series);
 
-    auto* axisY = new QBarCategoryAxis;
-    QFont small = axisY->labelsFont();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
-    axisY->setLabelsFont(small);
-    axisY->append(categories);
+    auto* axisY = labelAxis(categories);
     auto* axisX = new QValueAxis;
     axisX->setLabelFormat(u"%.1f %%"_s);
     const double top = sent ? std::max(maxRate, 3.5) * 1.08 : maxRate * 1.08;

@@ -22,12 +22,7 @@ TemplateChart::TemplateChart(QWidget* parent)
 void TemplateChart::setRows(const std::vector<bt::GroupRow>& allRows)
 {
     QChart* c = chart();
-    c->removeAllSeries();
-    const auto axes = c->axes();
-    for (QAbstractAxis* a : axes) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart();
     m_rows.clear();
     for (const auto& r : allRows)
         if (r.bounces > 0 && r.templateId > 0 && static_cast<int>(m_rows.size()) < kMaxBars)
@@ -58,11 +53,7 @@ void TemplateChart::setRows(const std::vector<bt::GroupRow>& allRows)
     series->append(set);
     series->setBarWidth(0.7);
     c->addSeries(series);
-    auto* axisY = new QBarCategoryAxis;
-    QFont small = axisY->labelsFont();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
-    axisY->setLabelsFont(small);
-    axisY->append(labels);
+    auto* axisY = labelAxis(labels);
     auto* axisX = new QValueAxis;
     axisX->setLabelFormat(u"%d"_s);
     axisX->setRange(0, std::max(1.0, max * 1.1));

@@ -29,12 +29,7 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
                           bool hourly)
 {
     QChart* c = chart();
-    c->removeAllSeries();
-    const auto axes = c->axes();
-    for (QAbstractAxis* a : axes) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart();
     m_data = data;
     m_buckets.clear();
     if (m_data.empty()) {
