@@ -67,14 +67,8 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
     const std::string population = " WHERE (" + f.population + ") ";
 
     // One pass over the population: per group, event type, family and whether the event matches
-    // the filter's bounce fields. Counted bounces follow every field of the filter; deliveries
-    // only its population, so a rate stays a share of the traffic looked at.
-    struct Acc {
-        GroupRow row;
-        std::int64_t allBounces = 0;
-        std::int64_t templateId = 0;
-    };
-    std::vector<Acc> accs;
+    // the filter's bounce fields (GroupTally says what counts).
+    std::vector<GroupTally> tallies;
     std::map<std::string, std::size_t> index;
     {
         auto st = db.prepare("SELECT " + key + ", e.event_type, COALESCE(e.family, 'unknown'), (" + f.bounce
@@ -83,65 +77,75 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
         const bool typesNamed = !filter.eventTypes.empty();
         while (st.step()) {
             const std::string k = byTemplate ? std::to_string(st.int64(0)) : st.text(0);
-            auto [it, added] = index.try_emplace(k, accs.size());
+            auto [it, added] = index.try_emplace(k, tallies.size());
             if (added) {
-                accs.emplace_back();
-                accs.back().row.key = k;
+                tallies.emplace_back();
+                tallies.back().row.key = k;
                 if (byTemplate)
-                    accs.back().templateId = st.int64(0);
+                    tallies.back().row.templateId = st.int64(0);
             }
-            Acc& a = accs[it->second];
-            const std::string type = st.text(1);
-            const bool match = st.int64(3) != 0;
-            const auto n = st.int64(4);
-            const bool counted = match && (typesNamed ? type != "delivered" : type == "bounce");
-            if (counted) {
-                a.row.bounces += n;
-                a.row.families[st.text(2)] += n;
-            }
-            if (type == "bounce")
-                a.allBounces += n;
-            else if (type == "delivered")
-                a.row.deliveries += n;
-            else if (type == "deferral" && match)
-                a.row.deferrals += n;
-            else if (type == "complaint" && match)
-                a.row.complaints += n;
+            tallies[it->second].add(st.text(1), st.text(2), st.int64(3) != 0, typesNamed, st.int64(4));
         }
-    }
-    std::int64_t totalBounces = 0, totalDeliveries = 0;
-    for (const auto& a : accs) {
-        totalBounces += a.row.bounces;
-        totalDeliveries += a.row.deliveries;
-    }
-    const bool sent = totalDeliveries > 0;
-    std::vector<GroupRow> rows;
-    rows.reserve(accs.size());
-    for (auto& a : accs) {
-        GroupRow& r = a.row;
-        setRate(r, a.allBounces, sent, totalBounces);
-        r.templateId = a.templateId;
-        rows.push_back(std::move(r));
     }
     if (byTemplate) {
         auto st = db.prepare("SELECT text FROM templates WHERE id = ?");
-        for (auto& r : rows) {
-            r.key = "(none)";
-            if (r.templateId) {
-                st.bind(1, r.templateId);
+        for (auto& t : tallies) {
+            t.row.key = "(none)";
+            if (t.row.templateId) {
+                st.bind(1, t.row.templateId);
                 if (st.step())
-                    r.key = st.text(0).empty() ? "(none)" : st.text(0);
+                    t.row.key = st.text(0).empty() ? "(none)" : st.text(0);
                 st.reset();
             }
         }
     }
-    {
-        const auto lifted = liftedLaterByGroup(ws, by, filter);
-        for (auto& r : rows)
-            if (const auto it = lifted.find(byTemplate ? std::to_string(r.templateId) : r.key); it != lifted.end())
-                r.liftedLater = it->second;
+    auto rows = finishGroups(std::move(tallies));
+    addLiftedLater(ws, by, filter, rows);
+    return rows;
+}
+
+void GroupTally::add(std::string_view type, const std::string& family, bool match, bool typesNamed, std::int64_t n)
+{
+    // Counted bounces follow every field of the filter; deliveries only its population, so a
+    // rate stays a share of the traffic looked at.
+    const bool counted = match && (typesNamed ? type != "delivered" : type == "bounce");
+    if (counted) {
+        row.bounces += n;
+        row.families[family.empty() ? std::string("unknown") : family] += n;
     }
-    // Largest groups first (by counted bounces, then deliveries), ties by key.
+    if (type == "bounce")
+        allBounces += n;
+    else if (type == "delivered")
+        row.deliveries += n;
+    else if (type == "deferral" && match)
+        row.deferrals += n;
+    else if (type == "complaint" && match)
+        row.complaints += n;
+}
+
+std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies)
+{
+    std::int64_t totalCounted = 0, totalDeliveries = 0;
+    for (const auto& t : tallies) {
+        totalCounted += t.row.bounces;
+        totalDeliveries += t.row.deliveries;
+    }
+    const bool sent = totalDeliveries > 0;
+    std::vector<GroupRow> rows;
+    rows.reserve(tallies.size());
+    for (auto& t : tallies) {
+        GroupRow& r = t.row;
+        if (sent) {
+            const auto denom = t.allBounces + r.deliveries;
+            r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
+            r.rateBasis = "sent";
+            r.level = levelOf(r.rate);
+        } else {
+            r.rate = totalCounted ? static_cast<double>(r.bounces) / static_cast<double>(totalCounted) : 0.0;
+            r.rateBasis = "share";
+        }
+        rows.push_back(std::move(r));
+    }
     std::stable_sort(rows.begin(), rows.end(), [](const GroupRow& a, const GroupRow& b) {
         if (a.bounces != b.bounces)
             return a.bounces > b.bounces;
@@ -152,7 +156,7 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
     return rows;
 }
 
-std::map<std::string, std::int64_t> liftedLaterByGroup(Workspace& ws, GroupBy by, const EventFilter& filter)
+void addLiftedLater(Workspace& ws, GroupBy by, const EventFilter& filter, std::vector<GroupRow>& rows)
 {
     // A policy or reputation rejection followed, later, by a delivery to the same domain: the
     // block was lifted (or never applied to everyone). "Later" is "before the domain's last
@@ -168,10 +172,12 @@ std::map<std::string, std::int64_t> liftedLaterByGroup(Workspace& ws, GroupBy by
                               + f.population + ") AND (" + countedBounces(filter, f)
                               + ") AND e.family IN ('policy', 'reputation') AND e.timestamp < last.t GROUP BY 1");
     bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
-    std::map<std::string, std::int64_t> out;
+    std::map<std::string, std::int64_t> lifted;
     while (st.step())
-        out[byTemplate ? std::to_string(st.int64(0)) : st.text(0)] = st.int64(1);
-    return out;
+        lifted[byTemplate ? std::to_string(st.int64(0)) : st.text(0)] = st.int64(1);
+    for (auto& r : rows)
+        if (const auto it = lifted.find(byTemplate ? std::to_string(r.templateId) : r.key); it != lifted.end())
+            r.liftedLater = it->second;
 }
 
 std::vector<LiftedBlock> liftedLater(Workspace& ws, const EventFilter& filter, int limit)
@@ -248,19 +254,6 @@ std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounce
         return a.bucket != b.bucket ? a.bucket < b.bucket : a.key < b.key;
     });
     return out;
-}
-
-void setRate(GroupRow& r, std::int64_t allBounces, bool sent, std::int64_t totalCounted)
-{
-    if (sent) {
-        const auto denom = allBounces + r.deliveries;
-        r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
-        r.rateBasis = "sent";
-        r.level = levelOf(r.rate);
-    } else {
-        r.rate = totalCounted ? static_cast<double>(r.bounces) / static_cast<double>(totalCounted) : 0.0;
-        r.rateBasis = "share";
-    }
 }
 
 std::vector<Suppression> suppressions(Workspace& ws)

@@ -38,9 +38,9 @@ struct GroupRow {
 /// bounces and deliveries of the filter's population (see EventFilter).
 std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter = {});
 
-/// GroupRow::liftedLater per group key (for GroupBy::Template the key is the template id in
-/// decimal), so counts from elsewhere (the cube) can be completed with it.
-std::map<std::string, std::int64_t> liftedLaterByGroup(Workspace& ws, GroupBy by, const EventFilter& filter = {});
+/// Fills GroupRow::liftedLater of `rows` (a report by `by` under `filter`, from SQL or the
+/// cube): one SQL query, since it needs each event's own time.
+void addLiftedLater(Workspace& ws, GroupBy by, const EventFilter& filter, std::vector<GroupRow>& rows);
 
 /// A policy or reputation block to a recipient domain that a later delivery shows was lifted.
 struct LiftedBlock {
@@ -81,9 +81,19 @@ using Series = std::map<std::string, std::map<std::string, SeriesCell>>;
 /// The incident walk shared by the SQL and the cube paths (see incidents()).
 std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounces, double factor);
 
-/// Sets rate, rate basis and level of a group: "sent" divides its counted bounces by all its
-/// bounces and deliveries, "share" by the counted bounces of every group.
-void setRate(GroupRow& row, std::int64_t allBounces, bool sent, std::int64_t totalCounted);
+/// One group of a report while it is counted. The one place that says what a group report
+/// counts, for the SQL and the cube paths alike.
+struct GroupTally {
+    GroupRow row;
+    std::int64_t allBounces = 0; ///< every bounce of the group, for the "sent" rate
+    /// Adds `n` events of `type` and `family`; `match`: they match the filter's bounce fields;
+    /// `typesNamed`: the filter names event types (then every matching non-delivery counts).
+    void add(std::string_view type, const std::string& family, bool match, bool typesNamed, std::int64_t n);
+};
+/// The finished report: rates ("sent" divides a group's counted bounces by all its bounces and
+/// deliveries when the report holds deliveries, else "share" of all counted bounces), levels,
+/// largest groups first (counted bounces, then deliveries, then key).
+std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies);
 
 /// An address to stop mailing: a permanent address-family failure or a complaint.
 struct Suppression {

@@ -353,63 +353,29 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
         }
         return {};
     };
-    struct Acc {
-        GroupRow row;
-        std::int64_t allBounces = 0;
-    };
-    std::map<std::string, Acc> groups;
+    std::map<std::string, GroupTally> groups;
     for (const Cell& c : m_cells) {
         if (!m.population(c))
             continue;
-        Acc& a = groups[keyOf(c)];
-        const std::string& type = value(Type, c.f[Type]);
-        const bool match = m.bounce(c);
-        const bool counted = match && (m.typesNamed ? type != "delivered" : type == "bounce");
-        if (counted) {
-            a.row.bounces += c.n;
-            const std::string& fam = value(Family, c.f[Family]);
-            a.row.families[fam.empty() ? std::string("unknown") : fam] += c.n;
-        }
-        if (type == "bounce")
-            a.allBounces += c.n;
-        else if (type == "delivered")
-            a.row.deliveries += c.n;
-        else if (type == "deferral" && match)
-            a.row.deferrals += c.n;
-        else if (type == "complaint" && match)
-            a.row.complaints += c.n;
+        GroupTally& t = groups[keyOf(c)];
+        t.add(value(Type, c.f[Type]), value(Family, c.f[Family]), m.bounce(c), m.typesNamed, c.n);
         if (by == GroupBy::Template)
-            a.row.templateId = c.templateId;
+            t.row.templateId = c.templateId;
     }
-    std::int64_t totalBounces = 0, totalDeliveries = 0;
-    for (const auto& [k, a] : groups) {
-        totalBounces += a.row.bounces;
-        totalDeliveries += a.row.deliveries;
-    }
-    const bool sent = totalDeliveries > 0;
-    std::vector<GroupRow> rows;
-    rows.reserve(groups.size());
-    for (auto& [k, a] : groups) {
-        GroupRow r = std::move(a.row);
-        r.key = k;
+    std::vector<GroupTally> tallies;
+    tallies.reserve(groups.size());
+    for (auto& [k, t] : groups) {
+        t.row.key = k;
         if (by == GroupBy::Template) {
-            r.key = "(none)";
-            const auto it = std::lower_bound(m_templates.begin(), m_templates.end(), r.templateId,
+            t.row.key = "(none)";
+            const auto it = std::lower_bound(m_templates.begin(), m_templates.end(), t.row.templateId,
                                              [](const auto& p, std::int64_t id) { return p.first < id; });
-            if (r.templateId && it != m_templates.end() && it->first == r.templateId && !it->second.empty())
-                r.key = it->second;
+            if (t.row.templateId && it != m_templates.end() && it->first == t.row.templateId && !it->second.empty())
+                t.row.key = it->second;
         }
-        setRate(r, a.allBounces, sent, totalBounces);
-        rows.push_back(std::move(r));
+        tallies.push_back(std::move(t));
     }
-    std::stable_sort(rows.begin(), rows.end(), [](const GroupRow& a, const GroupRow& b) {
-        if (a.bounces != b.bounces)
-            return a.bounces > b.bounces;
-        if (a.deliveries != b.deliveries)
-            return a.deliveries > b.deliveries;
-        return a.key < b.key;
-    });
-    return rows;
+    return finishGroups(std::move(tallies));
 }
 
 std::vector<TimeBucket> EventCube::timeSeries(const EventFilter& filter, bool hourly) const

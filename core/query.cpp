@@ -387,11 +387,6 @@ std::vector<std::string> distinctValues(Workspace& ws, const std::string& field,
 namespace
 {
 
-void csvField(std::ostream& out, const std::string& v)
-{
-    out << csvEscape(v);
-}
-
 } // namespace
 
 std::string csvEscape(std::string_view v)
@@ -443,7 +438,7 @@ std::int64_t writeEventsCsv(Workspace& ws, const EventFilter& filter, std::ostre
             if (!first)
                 out << ',';
             first = false;
-            csvField(out, v);
+            out << csvEscape(v);
         }
         out << "\r\n";
         ++n;
@@ -457,6 +452,15 @@ std::pair<std::string, std::string> bucketRange(const std::string& bucket)
         return {};
     const bool hourly = bucket.size() == 13;
     return {bucket, shiftTime(bucket, hourly, 1)};
+}
+
+std::pair<std::string, std::string> bucketTimes(const std::string& bucket)
+{
+    const auto [from, to] = bucketRange(bucket);
+    if (from.empty())
+        return {};
+    const auto full = [](const std::string& b) { return b + (b.size() == 13 ? ":00:00Z" : "T00:00:00Z"); };
+    return {full(from), full(to)};
 }
 
 } // namespace bt

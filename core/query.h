@@ -141,5 +141,8 @@ std::string csvEscape(std::string_view value);
 
 /// The start and end (exclusive) of a time bucket as written by timeSeries.
 std::pair<std::string, std::string> bucketRange(const std::string& bucket);
+/// The same range as full timestamps ("2026-03-01T10:00:00Z"), as a drill-down filter holds
+/// them; empty when `bucket` is not one.
+std::pair<std::string, std::string> bucketTimes(const std::string& bucket);
 
 } // namespace bt

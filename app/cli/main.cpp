@@ -12,6 +12,7 @@
 #include "knowledge.h"
 #include "mailsource.h"
 #include "orderedpool.h"
+#include "query.h"
 #include "workspace.h"
 
 #include <CLI/CLI.hpp>
@@ -235,20 +236,6 @@ int runReport(const std::string& workspace, const std::string& by, bool json)
     return 0;
 }
 
-/// RFC 4180 quoting for one CSV field.
-std::string csvField(const std::string& s)
-{
-    if (s.find_first_of(",\"\r\n") == std::string::npos)
-        return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"')
-            out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
 int runIncidents(const std::string& workspace, const std::string& by, bool hourly, bool json)
 {
     bt::Workspace ws(workspace);
@@ -277,10 +264,7 @@ int runIncidents(const std::string& workspace, const std::string& by, bool hourl
 int runSuppressions(const std::string& workspace)
 {
     bt::Workspace ws(workspace);
-    std::cout << "address,reason,last_reply,last_seen\r\n";
-    for (const auto& s : bt::suppressions(ws))
-        std::cout << csvField(s.address) << ',' << csvField(s.reason) << ',' << csvField(s.lastReply) << ','
-                  << csvField(s.lastSeen) << "\r\n";
+    bt::writeSuppressionsCsv(ws, std::cout);
     return 0;
 }
 

@@ -110,10 +110,10 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
                 break;
             case bt::GroupBy::Day:
             case bt::GroupBy::Hour: {
-                const auto [from, to] = bt::bucketRange(k);
+                const auto [from, to] = bt::bucketTimes(k);
                 if (!from.empty()) {
-                    f.from = from + (from.size() == 10 ? "T00:00:00Z" : ":00:00Z");
-                    f.to = to + (to.size() == 10 ? "T00:00:00Z" : ":00:00Z");
+                    f.from = from;
+                    f.to = to;
                 }
                 break;
             }
@@ -159,12 +159,7 @@ void GroupsView::refresh()
             // they need each event's own time.
             if (const auto cube = session->cubeFor(ws, filter)) {
                 g.rows = cube->groupReport(by, filter);
-                const auto lifted = bt::liftedLaterByGroup(ws, by, filter);
-                for (auto& r : g.rows) {
-                    const auto it = lifted.find(by == bt::GroupBy::Template ? std::to_string(r.templateId) : r.key);
-                    if (it != lifted.end())
-                        r.liftedLater = it->second;
-                }
+                bt::addLiftedLater(ws, by, filter, g.rows);
                 if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
                     for (const auto& i : cube->incidents(by, true))
                         g.incidents.insert(QString::fromStdString(i.key));

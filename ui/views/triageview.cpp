@@ -50,16 +50,6 @@ struct Choices {
     std::string first, last; ///< the workspace's time span
 };
 
-/// A bucket's range as full timestamps, as the filter panel writes them.
-std::pair<std::string, std::string> bucketTimes(const QString& bucket)
-{
-    auto [from, to] = bt::bucketRange(bucket.toStdString());
-    const auto full = [](std::string s) { return s.size() == 13 ? s + ":00:00Z" : s + "T00:00:00Z"; };
-    if (from.empty())
-        return {};
-    return {full(from), full(to)};
-}
-
 } // namespace
 
 TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDown* drillDown, QWidget* parent)
@@ -199,7 +189,7 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
         });
     });
     connect(m_timeChart, &TimeChart::bucketClicked, this, [this](const QString& bucket, const QString& family) {
-        const auto [from, to] = bucketTimes(bucket);
+        const auto [from, to] = bt::bucketTimes(bucket.toStdString());
         if (from.empty())
             return;
         m_drill->narrow([&](bt::EventFilter& f) {
