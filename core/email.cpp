@@ -273,6 +273,58 @@ std::string normaliseLineEnds(std::string_view bytes)
     return out;
 }
 
+/// Where the header block of `data` ends (the offset of the body), npos without a blank line.
+std::size_t bodyOffset(std::string_view data)
+{
+    if (data.starts_with("\n"))
+        return 1;
+    const auto p = data.find("\n\n");
+    return p == std::string_view::npos ? p : p + 2;
+}
+
+/// The boundary a multipart body really uses when the declared one never occurs: the first
+/// "--token" line whose token comes back as another delimiter line. Empty when there is none.
+std::string actualBoundary(std::string_view body)
+{
+    for (const auto& line : text::splitLines(body)) {
+        auto t = line.text;
+        while (!t.empty() && text::isSpace(t.back()))
+            t.remove_suffix(1);
+        if (t.size() < 3 || t.size() > 200 || !t.starts_with("--") || t.find(' ') != std::string_view::npos)
+            continue;
+        const auto token = t.substr(2);
+        if (token.find_first_not_of('-') == std::string_view::npos)
+            continue; // a separator line of dashes
+        const std::string again = "\n--" + std::string(token);
+        if (body.find(again, line.offset + t.size()) != std::string_view::npos)
+            return std::string(token);
+    }
+    return {};
+}
+
+/// The header block without its Content-Type field (folded lines included).
+std::string withoutContentType(std::string_view headers)
+{
+    std::string out;
+    bool skipping = false;
+    for (const auto& line : text::splitLines(headers)) {
+        const auto t = line.text;
+        if (!t.empty() && text::isSpace(t.front())) {
+            if (!skipping) {
+                out.append(t);
+                out.push_back('\n');
+            }
+            continue;
+        }
+        skipping = text::startsWithNoCase(t, "content-type:");
+        if (!skipping) {
+            out.append(t);
+            out.push_back('\n');
+        }
+    }
+    return out;
+}
+
 GMimeMessage* construct(const std::string& data)
 {
     // g_mime_init() and the class set-up in options() must come before the first GMime object.
@@ -335,10 +387,47 @@ std::optional<Email> parseEmail(std::string_view raw)
     if (email.headers.fields.empty())
         return std::nullopt;
     Walker w {email, {}};
-    if (GMimeObject* body = g_mime_message_get_mime_part(message.get()))
-        w.walk(body);
+    GMimeObject* top = g_mime_message_get_mime_part(message.get());
+    if (top)
+        w.walk(top);
     if (text::trim(email.body).empty() && !w.html.empty())
         email.body = std::move(w.html);
+    if (!text::trim(email.body).empty() || !email.deliveryStatus.empty())
+        return email;
+    // Nothing readable came out of the MIME tree. Some MTAs write the bounce's own words before
+    // the first boundary (the prologue) and attach only the original.
+    if (top && GMIME_IS_MULTIPART(top))
+        if (const char* prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(top)))
+            email.body = decode8bit(text::trim(prologue));
+    if (!text::trim(email.body).empty())
+        return email;
+    const auto offset = bodyOffset(data);
+    if (offset == std::string_view::npos)
+        return email;
+    const std::string_view rawBody = std::string_view(data).substr(offset);
+    // A multipart whose declared boundary never occurs in the body (rewritten by a gateway, cut
+    // from a longer header line): read the parts with the boundary the body really uses.
+    if (top && GMIME_IS_MULTIPART(top)) {
+        const std::string boundary = actualBoundary(rawBody);
+        const char* declared = g_mime_multipart_get_boundary(GMIME_MULTIPART(top));
+        if (!boundary.empty() && (!declared || boundary != declared)) {
+            const std::string fixed = withoutContentType(std::string_view(data).substr(0, offset))
+                + "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\n\n" + std::string(rawBody);
+            if (GPtr<GMimeMessage> again {construct(fixed)}) {
+                Email repaired;
+                repaired.headers = email.headers;
+                Walker w2 {repaired, {}};
+                if (GMimeObject* part = g_mime_message_get_mime_part(again.get()))
+                    w2.walk(part);
+                if (text::trim(repaired.body).empty() && !w2.html.empty())
+                    repaired.body = std::move(w2.html);
+                if (!text::trim(repaired.body).empty() || !repaired.deliveryStatus.empty())
+                    return repaired;
+            }
+        }
+    }
+    // Last resort: the body as text, so the readers can still find a report or an MTA's words.
+    email.body = decode8bit(rawBody);
     return email;
 }
 

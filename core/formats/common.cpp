@@ -40,7 +40,9 @@ const std::vector<Format>& registry()
         {"messagingserver", parseMessagingServer},
         {"notes", parseNotes},
         {"apachejames", parseApacheJames},
-        // Anything else that still looks like a bounce.
+        // A delivery report MIME did not see (wrong boundary, pasted as text), then anything else
+        // that still looks like a bounce.
+        {"rfc3464", parseRfc3464Text},
         {"generic", parseGeneric},
     };
     return formats;
@@ -160,6 +162,192 @@ std::vector<std::string> findAddresses(std::string_view s)
             out.push_back(std::move(addr));
     }
     return out;
+}
+
+namespace
+{
+
+/// The field name at the start of `s` ("Received" in "Received: from …"), lower case; empty
+/// when `s` is not a header field line. Names hold no space, so "MAIL FROM: a@b" or "Sent date:
+/// …" in a bounce's own listing are not fields.
+std::string fieldNameAt(std::string_view s)
+{
+    if (s.empty() || !text::isAlpha(s.front()))
+        return {};
+    std::size_t i = 1;
+    while (i < s.size() && i < 48 && (text::isAlpha(s[i]) || text::isDigit(s[i]) || s[i] == '-' || s[i] == '_'))
+        ++i;
+    if (i >= s.size() || s[i] != ':')
+        return {};
+    if (i + 1 < s.size() && !text::isSpace(s[i + 1]))
+        return {};
+    return text::toLower(s.substr(0, i));
+}
+
+std::size_t indentOf(std::string_view s)
+{
+    std::size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+        ++i;
+    return i;
+}
+
+bool isOneOf(std::string_view name, std::initializer_list<std::string_view> names)
+{
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// Fields of RFC 3464 (and the X- fields MTAs add to it): never part of a returned message.
+bool isDeliveryStatusField(std::string_view name)
+{
+    return isOneOf(name,
+                   {"reporting-mta",
+                    "final-recipient",
+                    "original-recipient",
+                    "action",
+                    "status",
+                    "diagnostic-code",
+                    "remote-mta",
+                    "arrival-date",
+                    "last-attempt-date",
+                    "received-from-mta",
+                    "original-envelope-id",
+                    "will-retry-until",
+                    "dsn-gateway",
+                    "x-postfix-queue-id",
+                    "x-postfix-sender",
+                    "x-actual-recipient",
+                    "x-original-message-id",
+                    "x-display-name",
+                    "x-supplementary-info",
+                    "x-mailer-daemon-error",
+                    "x-sender",
+                    "x-original-sender"});
+}
+
+} // namespace
+
+std::size_t returnedHeadersStart(std::string_view body)
+{
+    const auto lines = text::splitLines(body);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto indent = indentOf(lines[i].text);
+        if (fieldNameAt(lines[i].text.substr(indent)).empty())
+            continue;
+        int fields = 0;
+        bool common = false, dsn = false;
+        std::size_t j = i;
+        for (; j < lines.size(); ++j) {
+            const auto t = lines[j].text;
+            if (text::trim(t).empty())
+                break;
+            const auto ind = indentOf(t);
+            if (ind > indent && fields > 0)
+                continue; // a folded line of the field before
+            const auto name = ind == indent ? fieldNameAt(t.substr(ind)) : std::string();
+            if (name.empty())
+                break;
+            ++fields;
+            // Fields every message has; Content-* and MIME-Version also head a MIME part of the
+            // bounce itself, so they do not count.
+            common = common
+                || isOneOf(name,
+                           {"received", "return-path", "message-id", "from", "to", "subject", "date", "delivered-to",
+                            "x-original-to", "dkim-signature", "reply-to", "sender"});
+            dsn = dsn || isDeliveryStatusField(name);
+        }
+        if (fields >= 3 && common && !dsn)
+            return lines[i].offset;
+        if (j > i)
+            i = j - 1;
+    }
+    return std::string_view::npos;
+}
+
+std::string rawDeliveryStatus(std::string_view body)
+{
+    const auto lines = text::splitLines(body);
+    std::size_t start = lines.size(), indent = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto ind = indentOf(lines[i].text);
+        const auto name = fieldNameAt(lines[i].text.substr(ind));
+        if (isOneOf(name,
+                    {"reporting-mta", "final-recipient", "original-recipient", "original-envelope-id", "arrival-date",
+                     "received-from-mta", "x-postfix-queue-id"})) {
+            start = i;
+            indent = ind;
+            break;
+        }
+    }
+    std::string out;
+    bool recipient = false;
+    for (std::size_t i = start; i < lines.size(); ++i) {
+        const auto t = lines[i].text;
+        if (text::trim(t).empty()) {
+            out += '\n';
+            continue;
+        }
+        const auto ind = indentOf(t);
+        if (ind > indent && !out.empty()) {
+            out += t.substr(indent); // folded: keeps white space in front, so it stays a continuation
+            out += '\n';
+            continue;
+        }
+        const auto name = ind == indent ? fieldNameAt(t.substr(ind)) : std::string();
+        // The report ends where something else starts: the returned message's headers, a MIME
+        // boundary, prose.
+        if (name.empty() || !(isDeliveryStatusField(name) || name.starts_with("x-")))
+            break;
+        if (name == "final-recipient" || name == "original-recipient")
+            recipient = true;
+        out += t.substr(indent);
+        out += '\n';
+    }
+    return recipient ? out : std::string();
+}
+
+bool mentionIsNotRecipient(std::string_view body, std::size_t pos)
+{
+    if (pos > body.size())
+        return false;
+    if (pos > 0 && body[pos - 1] == '=')
+        return true; // smtp.mailfrom=a@b, header.from=…, envelope-from=…
+    const auto nl = body.rfind('\n', pos == 0 ? 0 : pos - 1);
+    const auto lineStart = nl == std::string_view::npos ? 0 : nl + 1;
+    auto prefix = body.substr(lineStart, pos - lineStart);
+    const auto lowerPrefix = text::toLower(prefix);
+    // A token in angle brackets after "id": Received lines and Message-ID-like listings.
+    for (std::string_view tail : {"id <", "id: <", "id=<"})
+        if (lowerPrefix.ends_with(tail))
+            return true;
+    auto label = text::trim(prefix);
+    const auto colon = label.find(':');
+    if (colon == std::string_view::npos || colon > 40)
+        return false;
+    const auto name = text::toLower(text::trim(label.substr(0, colon)));
+    return isOneOf(name,
+                   {"from",
+                    "sender",
+                    "reply-to",
+                    "return-path",
+                    "message-id",
+                    "references",
+                    "in-reply-to",
+                    "mail from",
+                    "envelope-from",
+                    "x-sender",
+                    "content-id",
+                    "resent-from",
+                    "resent-message-id",
+                    "errors-to",
+                    "x-original-sender",
+                    "x-postfix-sender",
+                    "sent by",
+                    "original sender",
+                    "x-message-id",
+                    "list-id",
+                    "list-unsubscribe",
+                    "thread-index"});
 }
 
 void parseDeliveryStatus(std::string_view status, BounceReport& report)

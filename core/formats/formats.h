@@ -28,6 +28,21 @@ const std::vector<Format>& registry();
 std::string_view bodyBeforeOriginal(std::string_view body);
 /// An inline copy of the original message's headers after a "below this line" marker, if any.
 std::optional<Headers> inlineOriginal(std::string_view body);
+/// Where a copy of the returned message's header block starts inside a bounce's text when no
+/// marker says so ("Message headers follow.", "Original message headers:", "------- Returned
+/// Message --------", or nothing at all): the first run of at least three header fields that
+/// holds one of the fields every message has (Received, Message-ID, From, Subject …) and no
+/// delivery-status field. npos when there is none.
+std::size_t returnedHeadersStart(std::string_view text);
+/// The fields of a delivery status report written into the text itself, when MIME did not give
+/// it as a part (a boundary that does not match the header, a report pasted as text/plain, no
+/// MIME at all): the paragraphs from the first "Reporting-MTA:", "Final-Recipient:" … field to the
+/// last one that still holds only such fields. Empty unless a recipient block is among them.
+std::string rawDeliveryStatus(std::string_view text);
+/// True when the mention of an address at `pos` in `text` names it as something other than a
+/// recipient: a Message-ID/References token, the sender of a listing ("From: a@b", "MAIL FROM:
+/// a@b"), an authentication result ("smtp.mailfrom=a@b"), a Received line's "id <…>".
+bool mentionIsNotRecipient(std::string_view text, std::size_t pos);
 /// Parses an RFC 3464 delivery-status text into the report (per-message and per-recipient fields).
 void parseDeliveryStatus(std::string_view text, BounceReport& report);
 /// Strips "rfc822;" and angle brackets from an address field.
@@ -39,6 +54,8 @@ std::vector<std::string> findAddresses(std::string_view s);
 bool parseArf(const Email&, BounceReport&);
 bool parseAutoReply(const Email&, BounceReport&);
 bool parseRfc3464(const Email&, BounceReport&);
+/// The same from report fields written in the text when MIME gave no report part with a recipient.
+bool parseRfc3464Text(const Email&, BounceReport&);
 bool parseQmail(const Email&, BounceReport&);
 bool parseExim(const Email&, BounceReport&);
 bool parseSendmail(const Email&, BounceReport&);

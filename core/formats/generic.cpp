@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace bt::formats
 {
@@ -51,7 +52,7 @@ bool looksLikeBounce(const Email& email, std::string_view human)
 bool ignorable(std::string_view address, const Email& email)
 {
     const auto lower = text::toLower(address);
-    if (lower.starts_with("mailer-daemon@") || lower.starts_with("postmaster@") || lower.starts_with("root@"))
+    if (lower.starts_with("mailer-daemon@"))
         return true;
     for (const char* h : {"From", "To", "Return-Path"}) {
         const auto v = text::toLower(email.headers.get(h));
@@ -59,6 +60,62 @@ bool ignorable(std::string_view address, const Email& email)
             return true;
     }
     return false;
+}
+
+/// True when `address` is mentioned in `human` as a failed recipient at least once: on a line
+/// that starts with it ("<a@b>: host x said: …", "a@b" under "The following addresses failed:"),
+/// next to an SMTP reply code, or in a sentence about a recipient or a failed delivery. A mention
+/// in passing ("your message from a@b", "contact a@b") is not enough when another address has
+/// such a mention.
+bool namedAsRecipient(std::string_view human, std::string_view address)
+{
+    static constexpr std::string_view cues[]
+        = {"recipient",      "address",       "deliver",   "failed",       "rcpt",         "user",     "mailbox",
+           "unknown",        "rejected",      "not found", "error",        "bounce",       "refused",  "invalid",
+           "does not exist", "doesn't exist", "no such",   "quota",        "full",         "expired",  "giving up",
+           "unreachable",    "destinat",      "empf",      "destinataire", "destinatario", "adresse",  "zugestellt",
+           "entregar",       "consegna",      "failure",   "problem",      "could not",    "couldn't", "unable",
+           "denied",         "blocked",       "said",      "reason"};
+    for (auto p = text::findNoCase(human, address); p != std::string_view::npos;
+         p = text::findNoCase(human, address, p + address.size())) {
+        if (mentionIsNotRecipient(human, p))
+            continue;
+        const auto nl = human.rfind('\n', p == 0 ? 0 : p - 1);
+        const auto lineStart = nl == std::string_view::npos ? 0 : nl + 1;
+        auto lineEnd = human.find('\n', p);
+        if (lineEnd == std::string_view::npos)
+            lineEnd = human.size();
+        auto before = text::trim(human.substr(lineStart, p - lineStart));
+        while (!before.empty() && (before.back() == '<' || before.back() == '"' || before.back() == '\''))
+            before.remove_suffix(1);
+        if (text::trim(before).empty())
+            return true;
+        const auto line = human.substr(lineStart, lineEnd - lineStart);
+        if (primaryReply(line).basicCode)
+            return true;
+        const auto lower = text::toLower(line);
+        for (const auto cue : cues)
+            if (lower.find(cue) != std::string::npos)
+                return true;
+    }
+    return false;
+}
+
+/// The sender side of the returned message (its From, Return-Path, Reply-To, Sender): never the
+/// failed recipient, unless the bounce's text says so explicitly.
+std::vector<std::string> senderSide(const Email& email)
+{
+    std::vector<std::string> out;
+    std::optional<Headers> inl;
+    const Headers* h = email.original ? &*email.original : nullptr;
+    if (!h && (inl = inlineOriginal(email.body)))
+        h = &*inl;
+    if (!h)
+        return out;
+    for (const char* name : {"From", "Return-Path", "Reply-To", "Sender"})
+        for (auto& a : findAddresses(h->get(name)))
+            out.push_back(text::toLower(a));
+    return out;
 }
 
 } // namespace
@@ -72,10 +129,54 @@ bool parseGeneric(const Email& email, BounceReport& report)
         return false;
     report.format = "generic";
 
-    std::vector<std::string> candidates;
-    for (auto& a : findAddresses(human))
-        if (!ignorable(a, email))
-            candidates.push_back(std::move(a));
+    auto candidatesIn = [&](std::string_view t) {
+        std::vector<std::string> out;
+        for (auto& a : findAddresses(t)) {
+            if (ignorable(a, email))
+                continue;
+            // Every mention is a Message-ID, a listing's sender or an authentication result.
+            bool any = false;
+            for (auto p = text::findNoCase(t, a); p != std::string_view::npos && !any;
+                 p = text::findNoCase(t, a, p + a.size()))
+                any = !mentionIsNotRecipient(t, p);
+            if (any)
+                out.push_back(std::move(a));
+        }
+        return out;
+    };
+    // A copy of the returned message's headers without a marker before it ("Message headers
+    // follow.", "------- Returned Message --------"): its addresses are not the bounce's.
+    if (const auto cut = returnedHeadersStart(human); cut != std::string_view::npos)
+        if (!candidatesIn(human.substr(0, cut)).empty())
+            human = human.substr(0, cut);
+    std::vector<std::string> candidates = candidatesIn(human);
+    // Addresses the text names as failed recipients win over those it mentions in passing.
+    std::vector<std::string> named;
+    for (const auto& c : candidates)
+        if (namedAsRecipient(human, c))
+            named.push_back(c);
+    // The mail system's own role addresses ("please contact <postmaster@…>") are recipients only
+    // when the text names them as such: a bounce for postmaster@ exists too.
+    const auto role = [](const std::string& a) {
+        const auto l = text::toLower(a);
+        return l.starts_with("postmaster@") || l.starts_with("root@");
+    };
+    std::erase_if(candidates, role);
+    if (!named.empty()) {
+        candidates = std::move(named);
+    } else {
+        const auto senders = senderSide(email);
+        std::erase_if(candidates, [&](const std::string& c) {
+            return std::find(senders.begin(), senders.end(), text::toLower(c)) != senders.end();
+        });
+    }
+    // The same address in other case is one recipient.
+    std::vector<std::string> unique;
+    for (auto& c : candidates)
+        if (std::none_of(unique.begin(), unique.end(),
+                         [&](const std::string& u) { return text::toLower(u) == text::toLower(c); }))
+            unique.push_back(std::move(c));
+    candidates = std::move(unique);
     if (candidates.empty() && email.original) {
         for (auto& a : findAddresses(email.original->get("To")))
             candidates.push_back(std::move(a));

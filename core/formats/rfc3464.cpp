@@ -59,11 +59,12 @@ std::string_view transcriptBlock(std::string_view human, std::string_view addres
 
 } // namespace
 
-bool parseRfc3464(const Email& email, BounceReport& report)
+namespace
 {
-    if (email.deliveryStatus.empty())
-        return false;
-    parseDeliveryStatus(email.deliveryStatus, report);
+
+bool readReport(const Email& email, BounceReport& report, std::string_view deliveryStatus)
+{
+    parseDeliveryStatus(deliveryStatus, report);
     if (report.recipients.empty())
         return false;
     report.format = "rfc3464";
@@ -149,6 +150,29 @@ bool parseRfc3464(const Email& email, BounceReport& report)
             report.kind = "delivered";
     }
     return true;
+}
+
+} // namespace
+
+bool parseRfc3464(const Email& email, BounceReport& report)
+{
+    return readReport(email, report, email.deliveryStatus);
+}
+
+bool parseRfc3464Text(const Email& email, BounceReport& report)
+{
+    // No report part with a recipient in the MIME tree: a boundary that does not match the
+    // header, a report pasted as text/plain, a bounce without MIME. Its fields are still in the
+    // text, and they say more than a guess from the prose. Tried after the MTAs' own wording, so
+    // a module that knows the text keeps its reading.
+    if (!email.deliveryStatus.empty()) {
+        BounceReport probe;
+        parseDeliveryStatus(email.deliveryStatus, probe);
+        if (!probe.recipients.empty())
+            return false; // parseRfc3464 had its chance with the real part
+    }
+    const std::string raw = rawDeliveryStatus(bodyBeforeOriginal(email.body));
+    return !raw.empty() && readReport(email, report, raw);
 }
 
 } // namespace bt::formats
