@@ -321,6 +321,9 @@ bool mentionIsNotRecipient(std::string_view body, std::size_t pos)
         if (lowerPrefix.ends_with(tail))
             return true;
     auto label = text::trim(prefix);
+    if (label == "From" || label == ">From")
+        return true; // an mbox envelope line "From a@b Thu Apr 29 …" of a copied message
+
     const auto colon = label.find(':');
     if (colon == std::string_view::npos || colon > 40)
         return false;

@@ -49,11 +49,15 @@ bool looksLikeBounce(const Email& email, std::string_view human)
     return primaryReply(human).basicCode.has_value();
 }
 
-bool ignorable(std::string_view address, const Email& email)
+bool isMailerDaemon(std::string_view address)
+{
+    return text::startsWithNoCase(address, "mailer-daemon@");
+}
+
+/// The bounce's own From, To or Return-Path: the mail system and the original's sender.
+bool inBounceHeaders(std::string_view address, const Email& email)
 {
     const auto lower = text::toLower(address);
-    if (lower.starts_with("mailer-daemon@"))
-        return true;
     for (const char* h : {"From", "To", "Return-Path"}) {
         const auto v = text::toLower(email.headers.get(h));
         if (!v.empty() && v.find(lower) != std::string::npos)
@@ -62,12 +66,11 @@ bool ignorable(std::string_view address, const Email& email)
     return false;
 }
 
-/// True when `address` is mentioned in `human` as a failed recipient at least once: on a line
-/// that starts with it ("<a@b>: host x said: …", "a@b" under "The following addresses failed:"),
-/// next to an SMTP reply code, or in a sentence about a recipient or a failed delivery. A mention
-/// in passing ("your message from a@b", "contact a@b") is not enough when another address has
-/// such a mention.
-bool namedAsRecipient(std::string_view human, std::string_view address)
+/// How clearly `human` names `address` as a failed recipient: 2 when a line starts with it
+/// ("<a@b>: host x said: …", "a@b" under "The following addresses failed:") or a line quoting an
+/// SMTP reply code holds it; 1 when it stands in a sentence about a recipient or a failed
+/// delivery; 0 for mentions in passing ("contact a@b") or as something else (a Message-ID).
+int namedAsRecipient(std::string_view human, std::string_view address)
 {
     static constexpr std::string_view cues[]
         = {"recipient",      "address",       "deliver",   "failed",       "rcpt",         "user",     "mailbox",
@@ -76,7 +79,8 @@ bool namedAsRecipient(std::string_view human, std::string_view address)
            "unreachable",    "destinat",      "empf",      "destinataire", "destinatario", "adresse",  "zugestellt",
            "entregar",       "consegna",      "failure",   "problem",      "could not",    "couldn't", "unable",
            "denied",         "blocked",       "said",      "reason"};
-    for (auto p = text::findNoCase(human, address); p != std::string_view::npos;
+    int best = 0;
+    for (auto p = text::findNoCase(human, address); p != std::string_view::npos && best < 2;
          p = text::findNoCase(human, address, p + address.size())) {
         if (mentionIsNotRecipient(human, p))
             continue;
@@ -88,17 +92,19 @@ bool namedAsRecipient(std::string_view human, std::string_view address)
         auto before = text::trim(human.substr(lineStart, p - lineStart));
         while (!before.empty() && (before.back() == '<' || before.back() == '"' || before.back() == '\''))
             before.remove_suffix(1);
-        if (text::trim(before).empty())
-            return true;
         const auto line = human.substr(lineStart, lineEnd - lineStart);
-        if (primaryReply(line).basicCode)
-            return true;
+        if (text::trim(before).empty() || primaryReply(line).basicCode) {
+            best = 2;
+            break;
+        }
         const auto lower = text::toLower(line);
         for (const auto cue : cues)
-            if (lower.find(cue) != std::string::npos)
-                return true;
+            if (lower.find(cue) != std::string::npos) {
+                best = 1;
+                break;
+            }
     }
-    return false;
+    return best;
 }
 
 /// The sender side of the returned message (its From, Return-Path, Reply-To, Sender): never the
@@ -132,7 +138,11 @@ bool parseGeneric(const Email& email, BounceReport& report)
     auto candidatesIn = [&](std::string_view t) {
         std::vector<std::string> out;
         for (auto& a : findAddresses(t)) {
-            if (ignorable(a, email))
+            if (isMailerDaemon(a))
+                continue;
+            // The bounce's own From/To/Return-Path is the sender being told, unless a line of
+            // the text is about that very address (a message sent to oneself).
+            if (inBounceHeaders(a, email) && namedAsRecipient(t, a) < 2)
                 continue;
             // Every mention is a Message-ID, a listing's sender or an authentication result.
             bool any = false;
@@ -153,7 +163,7 @@ bool parseGeneric(const Email& email, BounceReport& report)
     // Addresses the text names as failed recipients win over those it mentions in passing.
     std::vector<std::string> named;
     for (const auto& c : candidates)
-        if (namedAsRecipient(human, c))
+        if (namedAsRecipient(human, c) > 0)
             named.push_back(c);
     // The mail system's own role addresses ("please contact <postmaster@…>") are recipients only
     // when the text names them as such: a bounce for postmaster@ exists too.
