@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "classifier.h"
 
+#include "replymodel.h"
 #include "replyparser.h"
 #include "text.h"
 
@@ -127,6 +128,27 @@ char statusClass(const Diagnosis& d)
         return d.enhancedCode.front();
     return d.basicCode ? static_cast<char>('0' + *d.basicCode / 100) : '0';
 }
+
+/// Where the cause begins in "<party> rejected: <cause>" replies (Postfix, Exchange, most
+/// filters word their refusals so), or npos when the reply has no such structure.
+std::size_t causeStart(std::string_view s)
+{
+    static constexpr std::string_view kMarkers[]
+        = {"rejected:", "refused:", "denied:", "blocked:", "rejected -", "not accepted:", "failed:"};
+    std::size_t best = std::string_view::npos;
+    for (const auto m : kMarkers) {
+        const auto at = text::findNoCase(s, m);
+        if (at != std::string_view::npos && (best == std::string_view::npos || at + m.size() < best))
+            best = at + m.size();
+    }
+    return best;
+}
+/// How much the words after the party marker weigh more, and the party's own words less.
+constexpr int kCauseBonus = 10;
+constexpr int kPartyPenalty = 15;
+
+/// A code at least this heavy (codes.json weight) decides before the statistical model is asked.
+constexpr int kStrongCodeWeight = 40;
 
 constexpr std::array<std::string_view, 4> kHardReasons {"userunknown", "hasmoved", "hostunknown", "notaccept"};
 
@@ -298,6 +320,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     struct Candidate {
         std::size_t rule;
         int pattern = -1;
+        int priority = 0; ///< the rule's, moved by where its words sit (see causeStart)
     };
     std::vector<Candidate> candidates;
     auto fits = [&](const Rule& r) {
@@ -315,15 +338,28 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         if (std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.rule == ri; }))
             continue;
         if (fits(rules[ri]))
-            candidates.push_back({ri, h});
+            candidates.push_back({ri, h, rules[ri].priority});
     }
     for (const auto ri : m_impl->codeOnlyRules)
         if (fits(rules[ri]))
-            candidates.push_back({ri, -1});
+            candidates.push_back({ri, -1, rules[ri].priority});
+    // Read the reply's structure: in "<party> rejected: <cause>" the words after the colon say
+    // why and the words before it only say who was refused ("Recipient address rejected:
+    // Account closed" is a closed account, "Client host rejected: Greylisted" greylisting).
+    if (const auto cause = causeStart(s); cause != std::string_view::npos && candidates.size() > 1) {
+        for (auto& c : candidates) {
+            std::size_t start = 0, end = 0;
+            if (c.pattern < 0 || !set.span(c.pattern, s, start, end))
+                continue;
+            if (start >= cause)
+                c.priority += kCauseBonus;
+            else if (end <= cause)
+                c.priority -= kPartyPenalty;
+        }
+    }
     // Highest priority first; file order breaks ties so results never depend on hash order.
-    std::stable_sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
-        return rules[a.rule].priority > rules[b.rule].priority;
-    });
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](const Candidate& a, const Candidate& b) { return a.priority > b.priority; });
 
     const CodeInfo* code = nullptr;
     const Impl::CodeEntry* codeEntry = nullptr;
@@ -336,7 +372,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     // The strongest signal decides: the best rule's priority, the code's own weight, or a cited
     // blocklist (a listing is a reputation block even when no rule knows the wording).
     constexpr int kBlocklistWeight = 85;
-    const int rulePriority = winner ? winner->priority : -1;
+    const int rulePriority = winner ? candidates.front().priority : -1;
     const int codeWeight = code && !code->reason.empty() ? code->weight : -1;
     // A Spamhaus "query refused" code next to a zone name means the receiver's lookup failed:
     // the zone alone then proves no listing.
@@ -345,9 +381,23 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     const bool lookupFailed
         = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return !b.listing; });
     const int listWeight = anyListing && !lookupFailed ? kBlocklistWeight : -1;
-    const bool codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
+    bool codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
     const bool listDecides = !codeDecides && listWeight > rulePriority;
-    if (codeDecides)
+    // No rule speaks and the code alone says little (5.7.1, 5.0.0, a bare 550): the model
+    // trained on labelled replies reads the words instead, when it is sure enough.
+    std::optional<ReplyModel::Guess> guess;
+    if (!winner && !listDecides && codeWeight < kStrongCodeWeight && m_kb->model()) {
+        guess = m_kb->model()->guess(s, d.basicCode, d.enhancedCode);
+        if (guess && (guess->probability < m_kb->model()->threshold() || !isKnownReason(guess->reason)))
+            guess.reset();
+    }
+    const bool modelDecides = guess.has_value();
+    if (modelDecides)
+        codeDecides = false;
+    d.confidence = modelDecides ? "model" : codeDecides ? "code" : (listDecides || winner) ? "rule" : "none";
+    if (modelDecides)
+        d.reason = guess->reason;
+    else if (codeDecides)
         d.reason = code->reason;
     else if (listDecides)
         d.reason = "blocked";
@@ -385,6 +435,9 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     }
     for (auto& e : listEvidence)
         d.evidence.push_back(std::move(e));
+    if (modelDecides)
+        for (const auto& f : guess->strongest)
+            d.evidence.push_back({f.start, f.end, "model:" + f.name});
     std::stable_sort(d.evidence.begin(), d.evidence.end(),
                      [](const Evidence& a, const Evidence& b) { return a.start < b.start; });
 

@@ -50,6 +50,10 @@ struct Diagnosis {
     std::string family = "unknown"; ///< vocabulary.md family word
     std::string spamRelated = "unknown"; ///< yes / often / no / unknown
     std::string action = "read_text"; ///< vocabulary.md action word
+    /// What decided the reason: "rule" (a rule's or lexicon's words, or a cited blocklist),
+    /// "code" (the enhanced or basic status code alone), "model" (the statistical fallback,
+    /// no rule spoke) or "none" (nothing recognised).
+    std::string confidence = "none";
     bool hardBounce = false; ///< permanent failure that should suppress the address
     bool permanent = false; ///< class 5 (or a 5xx basic code)
     std::vector<Evidence> evidence;

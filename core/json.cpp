@@ -22,6 +22,7 @@ void putVerdict(nlohmann::ordered_json& j, const Diagnosis& d)
     j["reason"] = d.reason;
     j["family"] = d.family;
     j["spam_related"] = d.spamRelated;
+    j["confidence"] = d.confidence;
     j["action"] = d.action;
     j["hard_bounce"] = d.hardBounce;
 }

@@ -3,6 +3,7 @@
 
 #include "classifier.h"
 #include "embedded.h"
+#include "replymodel.h"
 
 #include <nlohmann/json.hpp>
 
@@ -102,6 +103,10 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::loadDefault()
             kb->setReasons(f.content, origin);
         else if (f.path.starts_with("rules/"))
             kb->addRules(f.content, origin);
+        else if (f.path.starts_with("lexicon/"))
+            kb->addLexicon(f.content, origin);
+        else if (f.path == "model/replies-model.json")
+            kb->setModel(f.content, origin);
     }
     return kb;
 }
@@ -174,9 +179,62 @@ void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
     }
 }
 
+void KnowledgeBase::setModel(std::string_view text, const std::string& origin)
+{
+    try {
+        m_model = ReplyModel::fromJson(text, origin);
+    } catch (const std::runtime_error& e) {
+        throw KnowledgeError(e.what());
+    }
+}
+
 void KnowledgeBase::addRulesFile(const std::filesystem::path& path)
 {
     addRules(readFile(path), path.string());
+}
+
+void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-lexicon/1", origin);
+    const auto language = str(doc, "language", origin, true);
+    if (!doc.contains("concepts") || !doc["concepts"].is_array())
+        throw KnowledgeError(origin + ": missing list \"concepts\"");
+    std::size_t index = 0;
+    for (const auto& o : doc["concepts"]) {
+        const std::string at = origin + ": concept #" + std::to_string(++index);
+        if (!o.is_object())
+            throw KnowledgeError(at + ": must be an object");
+        Rule r;
+        // Lexicon entries become rules named after their language, so evidence and rule lists
+        // say which word list spoke ("lex.de.mailboxfull").
+        r.id = "lex." + language + "." + str(o, "id", at, true);
+        const std::string where = origin + ": concept \"" + r.id + "\"";
+        r.reason = str(o, "reason", where, true);
+        if (!isKnownReason(r.reason))
+            throw KnowledgeError(where + ": unknown reason \"" + r.reason + "\" (see vocabulary.md)");
+        r.patterns = strings(o, "phrases", where);
+        if (r.patterns.empty())
+            throw KnowledgeError(where + ": needs \"phrases\"");
+        r.codes = strings(o, "codes", where);
+        r.priority = o.value("priority", 55);
+        r.spamRelated = str(o, "spam_related", where);
+        if (!r.spamRelated.empty() && !isSpamWord(r.spamRelated))
+            throw KnowledgeError(where + ": spam_related must be yes, often, no or unknown");
+        r.action = str(o, "action", where);
+        if (!r.action.empty() && !isActionWord(r.action))
+            throw KnowledgeError(where + ": unknown action \"" + r.action + "\"");
+        // The words say which reason; what to do about it is the reason's own text (reasons.json).
+        r.examples = strings(o, "examples", where);
+        if (r.examples.empty())
+            throw KnowledgeError(where + ": needs \"examples\"");
+        r.origin = origin;
+        auto same = std::find_if(m_rules.begin(), m_rules.end(), [&](const Rule& x) { return x.id == r.id; });
+        if (same != m_rules.end())
+            *same = std::move(r);
+        else
+            m_rules.push_back(std::move(r));
+    }
 }
 
 void KnowledgeBase::setCodes(std::string_view text, const std::string& origin)

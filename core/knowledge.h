@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -11,6 +12,8 @@
 
 namespace bt
 {
+
+class ReplyModel;
 
 /// Raised when a rules or table file cannot be used; what() names the file and the rule/field.
 class KnowledgeError : public std::runtime_error
@@ -97,11 +100,18 @@ public:
     void addRules(std::string_view json, const std::string& origin);
     /// Adds or replaces rules from a file (a user's local overrides).
     void addRulesFile(const std::filesystem::path& path);
+    /// Adds the cause words of one language (resources/lexicon/*.json): each concept becomes a
+    /// rule "lex.<language>.<id>" whose explanation and steps are its reason's (reasons.json).
+    void addLexicon(std::string_view json, const std::string& origin);
 
     void setCodes(std::string_view json, const std::string& origin);
     void setBlocklists(std::string_view json, const std::string& origin);
     void setProviders(std::string_view json, const std::string& origin);
     void setReasons(std::string_view json, const std::string& origin);
+    /// The statistical fallback (resources/model/replies-model.json); throws KnowledgeError.
+    void setModel(std::string_view json, const std::string& origin);
+    /// nullptr when no model is loaded: the classifier then answers from rules and codes only.
+    const ReplyModel* model() const { return m_model.get(); }
 
     const std::vector<Rule>& rules() const { return m_rules; }
     const std::vector<CodeInfo>& codes() const { return m_codes; }
@@ -127,6 +137,7 @@ private:
     std::vector<BlocklistInfo> m_blocklists;
     std::vector<ProviderInfo> m_providers;
     std::vector<ReasonInfo> m_reasons;
+    std::shared_ptr<const ReplyModel> m_model;
 };
 
 /// True when a rule's code constraint ("550", "5xx", "5.7.*", "X.1.1", "5.7.606..649") fits.

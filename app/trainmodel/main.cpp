@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// Trains the statistical fallback of the classifier (core/replymodel.h) from labelled replies
+// and writes resources/model/replies-model.json. See resources/model/README.md.
+#include "classifier.h"
+#include "knowledge.h"
+#include "replymodel.h"
+#include "replyparser.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace
+{
+
+struct Row {
+    bt::ReplyModel::Example example;
+    std::string source; ///< site the reply came from: cross-validation folds never split one
+};
+
+std::vector<std::string> splitTabs(const std::string& line)
+{
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    for (;;) {
+        const auto tab = line.find('\t', at);
+        out.push_back(line.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
+        if (tab == std::string::npos)
+            return out;
+        at = tab + 1;
+    }
+}
+
+/// "https://github.com/owner/repo/blob/…" → "github.com/owner/repo"; other URLs → their host.
+std::string sourceOf(const std::string& url)
+{
+    auto rest = url.substr(std::min(url.size(), url.find("://") == std::string::npos ? 0 : url.find("://") + 3));
+    if (rest.starts_with("www."))
+        rest = rest.substr(4);
+    std::vector<std::string> parts;
+    std::stringstream ss(rest);
+    for (std::string p; std::getline(ss, p, '/');)
+        if (!p.empty())
+            parts.push_back(p);
+    if (parts.empty())
+        return "?";
+    if ((parts[0] == "github.com" || parts[0] == "gitlab.com") && parts.size() >= 3)
+        return parts[0] + "/" + parts[1] + "/" + parts[2];
+    return parts[0];
+}
+
+bt::ReplyModel::Example exampleOf(const std::string& text, const std::string& reason)
+{
+    const auto reply = bt::primaryReply(text);
+    return {text, reply.basicCode, reply.enhancedCode, reason, 1.0};
+}
+
+/// Reads a labelled TSV (header with reply_text and reason; source_url used when present).
+std::vector<Row> readTsv(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw std::runtime_error(path + ": cannot be read");
+    std::string line;
+    std::getline(in, line);
+    const auto header = splitTabs(line);
+    auto column = [&](const char* name) {
+        const auto it = std::find(header.begin(), header.end(), name);
+        return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+    };
+    const int text = column("reply_text"), reason = column("reason"), url = column("source_url");
+    if (text < 0 || reason < 0)
+        throw std::runtime_error(path + ": the header needs reply_text and reason columns");
+    std::vector<Row> rows;
+    for (int n = 2; std::getline(in, line); ++n) {
+        const auto v = splitTabs(line);
+        if (v.size() != header.size())
+            throw std::runtime_error(path + ":" + std::to_string(n) + ": " + std::to_string(v.size())
+                                     + " fields, the header has " + std::to_string(header.size()));
+        if (!bt::isKnownReason(v[static_cast<std::size_t>(reason)]))
+            throw std::runtime_error(path + ":" + std::to_string(n) + ": unknown reason \""
+                                     + v[static_cast<std::size_t>(reason)] + "\"");
+        rows.push_back({exampleOf(v[static_cast<std::size_t>(text)], v[static_cast<std::size_t>(reason)]),
+                        url >= 0 ? sourceOf(v[static_cast<std::size_t>(url)]) : path});
+    }
+    return rows;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app {"Trains the reply model (the classifier's statistical fallback) from labelled replies"};
+    std::vector<std::string> inputs;
+    std::string out;
+    int folds = 0;
+    bt::ReplyModel::TrainOptions options;
+    app.add_option("tsv", inputs, "labelled replies (TSV with reply_text, reason[, source_url])")->required();
+    app.add_option("-o,--out", out, "where to write the model (JSON)");
+    app.add_option("--cv", folds, "also report K-fold cross-validation, folds split by source");
+    app.add_option("--epochs", options.epochs, "passes over the data");
+    app.add_option("--threshold", options.threshold, "lowest probability the classifier takes as an answer");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        std::vector<Row> rows;
+        for (const auto& path : inputs)
+            for (auto& r : readTsv(path))
+                rows.push_back(std::move(r));
+        // Every rule's and lexicon's examples teach the model the words the rules know, so its
+        // guesses agree with the rules where both could speak.
+        auto kb = bt::KnowledgeBase::loadDefault();
+        std::vector<bt::ReplyModel::Example> known;
+        for (const auto& rule : kb->rules())
+            for (const auto& ex : rule.examples)
+                known.push_back(exampleOf(ex, rule.reason));
+
+        if (folds > 1) {
+            std::set<std::string> sources;
+            for (const auto& r : rows)
+                sources.insert(r.source);
+            std::map<std::string, int> foldOf;
+            int k = 0;
+            for (const auto& s : sources)
+                foldOf[s] = static_cast<int>(std::hash<std::string> {}(s) % static_cast<std::size_t>(folds));
+            std::size_t answered = 0, right = 0, rightAll = 0;
+            for (k = 0; k < folds; ++k) {
+                auto train = known;
+                std::vector<const Row*> test;
+                for (const auto& r : rows)
+                    (foldOf[r.source] == k ? test.push_back(&r) : train.push_back(r.example));
+                if (test.empty())
+                    continue;
+                const auto model = bt::ReplyModel::fromJson(bt::ReplyModel::train(train, options), "fold");
+                for (const auto* r : test) {
+                    const auto g = model->guess(r->example.text, r->example.basicCode, r->example.enhancedCode);
+                    const bool ok = g && bt::familyOf(g->reason) == bt::familyOf(r->example.reason);
+                    rightAll += ok;
+                    if (g && g->probability >= model->threshold()) {
+                        ++answered;
+                        right += ok;
+                    }
+                }
+            }
+            std::cout << "cross-validation over " << rows.size() << " replies from " << sources.size() << " sources, "
+                      << folds << " folds: family right " << rightAll << " ("
+                      << 100.0 * static_cast<double>(rightAll) / static_cast<double>(rows.size())
+                      << " %) when always answering; answered " << answered << ", right among them " << right << " ("
+                      << 100.0 * static_cast<double>(right) / static_cast<double>(std::max<std::size_t>(1, answered))
+                      << " %) at threshold " << options.threshold << "\n";
+        }
+        if (!out.empty()) {
+            auto all = known;
+            for (const auto& r : rows)
+                all.push_back(r.example);
+            const auto doc = bt::ReplyModel::train(all, options);
+            std::ofstream f(out, std::ios::binary);
+            f << doc;
+            if (!f)
+                throw std::runtime_error(out + ": cannot be written");
+            std::cout << "trained on " << all.size() << " replies (" << rows.size() << " labelled, " << known.size()
+                      << " rule examples) -> " << out << "\n";
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "bouncetriage-trainmodel: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}

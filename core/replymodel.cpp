@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+#include "replymodel.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <stdexcept>
+
+namespace bt
+{
+namespace
+{
+
+/// Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes come back as U+FFFD, one
+/// byte at a time, so any input (bounce text is untrusted) is walked to its end.
+char32_t nextCodePoint(std::string_view s, std::size_t& i)
+{
+    const auto b = static_cast<unsigned char>(s[i]);
+    auto cont
+        = [&](std::size_t k) { return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80; };
+    auto bits = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k]) & 0x3F); };
+    char32_t cp = 0xFFFD;
+    std::size_t len = 1;
+    if (b < 0x80) {
+        cp = b;
+    } else if ((b & 0xE0) == 0xC0 && cont(1)) {
+        cp = (static_cast<char32_t>(b & 0x1F) << 6) | bits(1);
+        len = 2;
+    } else if ((b & 0xF0) == 0xE0 && cont(1) && cont(2)) {
+        cp = (static_cast<char32_t>(b & 0x0F) << 12) | (bits(1) << 6) | bits(2);
+        len = 3;
+    } else if ((b & 0xF8) == 0xF0 && cont(1) && cont(2) && cont(3)) {
+        cp = (static_cast<char32_t>(b & 0x07) << 18) | (bits(1) << 12) | (bits(2) << 6) | bits(3);
+        len = 4;
+    }
+    i += len;
+    return cp;
+}
+
+void appendUtf8(std::string& out, char32_t cp)
+{
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+/// Lower case for the scripts bounces arrive in (Latin with its European letters, Cyrillic).
+char32_t foldCase(char32_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c + 32;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return c + 0x20;
+    if (c >= 0x410 && c <= 0x42F)
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F)
+        return c + 0x50;
+    // Latin Extended-A pairs capitals with the next code point, on even or odd positions.
+    if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && c % 2 == 0)
+        return c + 1;
+    if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && c % 2 == 1)
+        return c + 1;
+    return c;
+}
+
+bool isCjk(char32_t c)
+{
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF)
+        || (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0xF900 && c <= 0xFAFF);
+}
+
+/// Letters and digits that make words; everything else (punctuation, symbols, spaces) splits.
+bool isWordChar(char32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (c == 0xFFFD || c == 0xD7 || c == 0xF7 || (c >= 0x80 && c <= 0xBF))
+        return false;
+    if ((c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFF0F)
+        || (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65)
+        || (c >= 0xFE30 && c <= 0xFE4F))
+        return false;
+    return true;
+}
+
+double sigmoidSafeExp(double x)
+{
+    return std::exp(std::max(-60.0, std::min(60.0, x)));
+}
+
+} // namespace
+
+void modelFeatures(std::string_view text, std::optional<int> basicCode, std::string_view enhancedCode,
+                   std::vector<ModelFeature>& out)
+{
+    out.clear();
+    if (basicCode) {
+        out.push_back({"#b" + std::to_string(*basicCode), 0, 0});
+        out.push_back({"#k" + std::to_string(*basicCode / 100), 0, 0});
+    }
+    if (!enhancedCode.empty()) {
+        out.push_back({"#e" + std::string(enhancedCode), 0, 0});
+        const auto dot = enhancedCode.find('.');
+        if (dot != std::string_view::npos) {
+            out.push_back({"#x" + std::string(enhancedCode.substr(dot)), 0, 0});
+            const auto dot2 = enhancedCode.find('.', dot + 1);
+            out.push_back({"#s" + std::string(enhancedCode.substr(dot + 1, dot2 - dot - 1)), 0, 0});
+        }
+    }
+    if (!basicCode && enhancedCode.empty())
+        out.push_back({"#nocode", 0, 0});
+
+    std::string prev; // previous word, for pairs; empty after a break
+    std::size_t prevStart = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        // Whitespace-separated chunks holding '@' are addresses (or Message-IDs): skip them whole.
+        const auto chunkEnd = [&] {
+            std::size_t e = i;
+            while (e < text.size() && text[e] != ' ' && text[e] != '\t' && text[e] != '\n' && text[e] != '\r')
+                ++e;
+            return e;
+        }();
+        if (chunkEnd > i && text.substr(i, chunkEnd - i).find('@') != std::string_view::npos) {
+            i = chunkEnd;
+            prev.clear();
+            continue;
+        }
+        std::size_t at = i;
+        const char32_t c = nextCodePoint(text, i);
+        if (isCjk(c)) {
+            // A run of CJK characters: every adjacent pair is a feature, a lone one a feature too.
+            std::vector<std::pair<char32_t, std::size_t>> run {{c, at}};
+            std::size_t j = i;
+            while (j < text.size()) {
+                std::size_t k = j;
+                const char32_t d = nextCodePoint(text, k);
+                if (!isCjk(d))
+                    break;
+                run.emplace_back(d, j);
+                j = k;
+            }
+            if (run.size() == 1) {
+                std::string f = "c:";
+                appendUtf8(f, c);
+                out.push_back({std::move(f), at, i});
+            }
+            for (std::size_t r = 0; r + 1 < run.size(); ++r) {
+                std::string f = "c:";
+                appendUtf8(f, run[r].first);
+                appendUtf8(f, run[r + 1].first);
+                const std::size_t end = r + 2 < run.size() ? run[r + 2].second : j;
+                out.push_back({std::move(f), run[r].second, end});
+            }
+            i = j;
+            prev.clear();
+            continue;
+        }
+        if (!isWordChar(c))
+            continue;
+        std::string word;
+        bool digit = false;
+        char32_t d = c;
+        std::size_t end = i;
+        for (;;) {
+            digit = digit || (d >= '0' && d <= '9');
+            appendUtf8(word, foldCase(d));
+            end = i;
+            if (i >= text.size())
+                break;
+            std::size_t k = i;
+            d = nextCodePoint(text, k);
+            if (!isWordChar(d) || isCjk(d))
+                break;
+            i = k;
+        }
+        // Numbers, ids and codes inside words name the case, not the cause.
+        if (digit || word.size() < 2) {
+            prev.clear();
+            continue;
+        }
+        out.push_back({"w:" + word, at, end});
+        if (!prev.empty())
+            out.push_back({"b:" + prev + " " + word, prevStart, end});
+        prev = std::move(word);
+        prevStart = at;
+    }
+}
+
+std::shared_ptr<const ReplyModel> ReplyModel::fromJson(std::string_view text, const std::string& origin)
+{
+    using nlohmann::json;
+    json doc;
+    try {
+        doc = json::parse(text.begin(), text.end());
+    } catch (const json::parse_error& e) {
+        throw std::runtime_error(origin + ": not valid JSON: " + e.what());
+    }
+    if (!doc.is_object() || doc.value("format", "") != "bouncetriage-model/1")
+        throw std::runtime_error(origin + ": expected \"format\": \"bouncetriage-model/1\"");
+    auto m = std::make_shared<ReplyModel>();
+    try {
+        m->m_classes = doc.at("classes").get<std::vector<std::string>>();
+        m->m_bias = doc.at("bias").get<std::vector<float>>();
+        m->m_threshold = doc.value("threshold", 0.45);
+        if (m->m_bias.size() != m->m_classes.size())
+            throw std::runtime_error("bias and classes differ in length");
+        for (const auto& [name, list] : doc.at("weights").items()) {
+            auto& w = m->m_weights[name];
+            for (const auto& pair : list) {
+                const int cls = pair.at(0).get<int>();
+                if (cls < 0 || static_cast<std::size_t>(cls) >= m->m_classes.size())
+                    throw std::runtime_error("feature \"" + name + "\" names class " + std::to_string(cls));
+                w.emplace_back(cls, pair.at(1).get<float>());
+            }
+        }
+    } catch (const json::exception& e) {
+        throw std::runtime_error(origin + ": " + e.what());
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(origin + ": " + e.what());
+    }
+    return m;
+}
+
+std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::optional<int> basicCode,
+                                                   std::string_view enhancedCode) const
+{
+    if (m_classes.empty())
+        return std::nullopt;
+    thread_local std::vector<ModelFeature> features;
+    modelFeatures(text, basicCode, enhancedCode, features);
+    std::vector<double> score(m_bias.begin(), m_bias.end());
+    std::vector<const std::vector<std::pair<int, float>>*> hit(features.size(), nullptr);
+    bool anyText = false;
+    for (std::size_t f = 0; f < features.size(); ++f) {
+        const auto it = m_weights.find(features[f].name);
+        if (it == m_weights.end())
+            continue;
+        hit[f] = &it->second;
+        anyText = anyText || features[f].name[0] != '#';
+        for (const auto& [cls, w] : it->second)
+            score[static_cast<std::size_t>(cls)] += w;
+    }
+    // Codes alone are the code table's business: the model speaks only when it knows some words.
+    if (!anyText)
+        return std::nullopt;
+    const auto best = static_cast<std::size_t>(std::max_element(score.begin(), score.end()) - score.begin());
+    double sum = 0;
+    for (double s : score)
+        sum += sigmoidSafeExp(s - score[best]);
+    Guess g;
+    g.reason = m_classes[best];
+    g.probability = 1.0 / sum;
+    // Evidence: the words that pushed towards the winner the most, once each.
+    std::vector<std::pair<float, std::size_t>> contrib;
+    for (std::size_t f = 0; f < features.size(); ++f) {
+        if (!hit[f] || features[f].end <= features[f].start)
+            continue;
+        for (const auto& [cls, w] : *hit[f])
+            if (static_cast<std::size_t>(cls) == best && w > 0.05f)
+                contrib.emplace_back(w, f);
+    }
+    std::stable_sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [w, f] : contrib) {
+        const bool overlaps = std::any_of(g.strongest.begin(), g.strongest.end(), [&](const ModelFeature& o) {
+            return features[f].start < o.end && o.start < features[f].end;
+        });
+        if (!overlaps)
+            g.strongest.push_back(features[f]);
+        if (g.strongest.size() == 3)
+            break;
+    }
+    return g;
+}
+
+std::string ReplyModel::train(const std::vector<Example>& examples, const TrainOptions& o)
+{
+    // Classes and features in sorted order, so the document does not depend on input order.
+    std::map<std::string, int> classIndex;
+    for (const auto& e : examples)
+        classIndex.emplace(e.reason, 0);
+    std::vector<std::string> classes;
+    for (auto& [name, idx] : classIndex) {
+        idx = static_cast<int>(classes.size());
+        classes.push_back(name);
+    }
+    std::map<std::string, int> featureIndex;
+    std::vector<std::vector<int>> rows(examples.size());
+    std::vector<ModelFeature> fs;
+    for (const auto& e : examples) {
+        modelFeatures(e.text, e.basicCode, e.enhancedCode, fs);
+        for (const auto& f : fs)
+            featureIndex.emplace(f.name, 0);
+    }
+    std::vector<std::string> featureNames;
+    for (auto& [name, idx] : featureIndex) {
+        idx = static_cast<int>(featureNames.size());
+        featureNames.push_back(name);
+    }
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+        modelFeatures(examples[i].text, examples[i].basicCode, examples[i].enhancedCode, fs);
+        for (const auto& f : fs)
+            rows[i].push_back(featureIndex[f.name]);
+        std::sort(rows[i].begin(), rows[i].end());
+        rows[i].erase(std::unique(rows[i].begin(), rows[i].end()), rows[i].end());
+    }
+    const std::size_t nc = classes.size();
+    const std::size_t nf = featureNames.size();
+    std::vector<double> w(nf * nc, 0.0), gw(nf * nc, 0.0), b(nc, 0.0), gb(nc, 0.0), p(nc);
+    std::vector<std::size_t> order(examples.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::mt19937 rng(o.seed);
+    for (int epoch = 0; epoch < o.epochs; ++epoch) {
+        // Own Fisher-Yates over mt19937's fixed output: std::shuffle may differ between libraries.
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng() % i]);
+        for (const auto i : order) {
+            const auto& row = rows[i];
+            const auto y = static_cast<std::size_t>(classIndex[examples[i].reason]);
+            double mx = -1e300;
+            for (std::size_t c = 0; c < nc; ++c) {
+                double s = b[c];
+                for (int f : row)
+                    s += w[static_cast<std::size_t>(f) * nc + c];
+                p[c] = s;
+                mx = std::max(mx, s);
+            }
+            double z = 0;
+            for (auto& v : p)
+                z += (v = std::exp(v - mx));
+            for (std::size_t c = 0; c < nc; ++c) {
+                const double g = (p[c] / z - (c == y ? 1.0 : 0.0)) * examples[i].weight;
+                gb[c] += g * g;
+                b[c] -= o.learningRate * g / std::sqrt(gb[c] + 1e-8);
+                for (int f : row) {
+                    const std::size_t k = static_cast<std::size_t>(f) * nc + c;
+                    const double gk = g + o.l2 * w[k];
+                    gw[k] += gk * gk;
+                    w[k] -= o.learningRate * gk / std::sqrt(gw[k] + 1e-8);
+                }
+            }
+        }
+    }
+    auto round4 = [](double v) { return std::round(v * 10000.0) / 10000.0; };
+    nlohmann::ordered_json doc;
+    doc["format"] = "bouncetriage-model/1";
+    doc["about"] = "Multinomial logistic regression over words, word pairs, CJK character pairs and status "
+                   "codes of labelled replies (core/replymodel.cpp); written by app/trainmodel, see "
+                   "resources/model/README.md.";
+    doc["examples"] = examples.size();
+    doc["threshold"] = o.threshold;
+    doc["classes"] = classes;
+    std::vector<double> bias;
+    for (double v : b)
+        bias.push_back(round4(v));
+    doc["bias"] = bias;
+    // One feature a line, so a retrained model diffs readably.
+    std::string out = doc.dump();
+    out.pop_back(); // the closing brace
+    out += ",\n\"weights\": {";
+    bool first = true;
+    for (std::size_t f = 0; f < nf; ++f) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (std::size_t c = 0; c < nc; ++c) {
+            const double v = w[f * nc + c];
+            if (std::fabs(v) >= o.prune)
+                list.push_back({static_cast<int>(c), round4(v)});
+        }
+        if (list.empty())
+            continue;
+        out += first ? "\n" : ",\n";
+        first = false;
+        out += nlohmann::json(featureNames[f]).dump() + ": " + list.dump();
+    }
+    out += "\n}}\n";
+    return out;
+}
+
+} // namespace bt

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bt
+{
+
+/// One thing the statistical model looks at: a word, a word pair, a pair of CJK characters or
+/// a status code, with where it sits in the reply (codes have no span).
+struct ModelFeature {
+    std::string name; ///< "w:mailbox", "b:mailbox full", "c:用户", "#e5.2.2", "#b552" …
+    std::size_t start = 0; ///< byte span in the text (start == end for codes)
+    std::size_t end = 0;
+};
+
+/// The model's features of one reply. Words are folded to lower case (ASCII, Latin-1 and
+/// Cyrillic capitals), tokens with digits and whole e-mail addresses are left out (they name
+/// the case, not the cause), CJK runs become character pairs (those scripts put no spaces
+/// between words).
+void modelFeatures(std::string_view text, std::optional<int> basicCode, std::string_view enhancedCode,
+                   std::vector<ModelFeature>& out);
+
+/// A compact linear model (multinomial logistic regression over the features above) that
+/// guesses the reason of a reply no rule speaks for. Trained by app/trainmodel from labelled
+/// replies (resources/model/README.md); its weights ship as resources/model/replies-model.json.
+/// Deterministic: the same weights give the same answer on every machine.
+class ReplyModel
+{
+public:
+    /// Reads a model document; throws std::runtime_error naming origin when it is malformed.
+    static std::shared_ptr<const ReplyModel> fromJson(std::string_view json, const std::string& origin);
+
+    struct Guess {
+        std::string reason;
+        double probability = 0;
+        /// The features that pushed hardest towards the reason, strongest first (spans only).
+        std::vector<ModelFeature> strongest;
+    };
+    /// The most likely reason and its probability; nullopt when the reply has no known feature.
+    std::optional<Guess> guess(std::string_view text, std::optional<int> basicCode,
+                               std::string_view enhancedCode) const;
+    /// A guess below this probability is not given as an answer.
+    double threshold() const { return m_threshold; }
+    std::size_t featureCount() const { return m_weights.size(); }
+
+    /// One labelled reply for training.
+    struct Example {
+        std::string text;
+        std::optional<int> basicCode;
+        std::string enhancedCode;
+        std::string reason;
+        double weight = 1.0;
+    };
+    struct TrainOptions {
+        int epochs = 40;
+        double learningRate = 0.5; ///< AdaGrad step
+        double l2 = 1e-4;
+        double prune = 0.02; ///< weights smaller than this are not kept
+        double threshold = 0.45;
+        unsigned seed = 20261205;
+    };
+    /// Trains on the examples and returns the model document (JSON). Same input, same output.
+    static std::string train(const std::vector<Example>& examples, const TrainOptions& options);
+
+private:
+    std::vector<std::string> m_classes;
+    std::vector<float> m_bias;
+    std::unordered_map<std::string, std::vector<std::pair<int, float>>> m_weights;
+    double m_threshold = 0.45;
+};
+
+} // namespace bt
