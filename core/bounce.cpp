@@ -193,6 +193,57 @@ BounceReader::BounceReader(std::shared_ptr<const Classifier> classifier)
 {
 }
 
+bool looksLikeEmail(std::string_view text)
+{
+    static constexpr std::string_view known[]
+        = {"from", "subject", "received", "date", "return-path", "message-id", "mime-version", "to", "delivered-to"};
+    int headers = 0;
+    bool named = false, first = true;
+    std::size_t pos = 0;
+    const std::size_t limit = std::min<std::size_t>(text.size(), 64 * 1024);
+    while (pos < limit) {
+        // LF, CRLF or CR alone (old Mac files): the same line ends the email reader accepts.
+        auto end = text.find_first_of("\r\n", pos);
+        if (end == std::string_view::npos)
+            end = text.size();
+        const auto line = text.substr(pos, end - pos);
+        pos = end + (end + 1 < text.size() && text[end] == '\r' && text[end + 1] == '\n' ? 2 : 1);
+        if (first && line.starts_with("From ")) {
+            first = false;
+            continue; // an mbox envelope line
+        }
+        first = false;
+        if (text::trim(line).empty())
+            break;
+        if (text::isSpace(line.front()))
+            continue; // a folded header line
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0 || line.substr(0, colon).find(' ') != std::string_view::npos)
+            return false;
+        ++headers;
+        const auto name = text::toLower(line.substr(0, colon));
+        named = named || std::find(std::begin(known), std::end(known), name) != std::end(known);
+    }
+    return headers >= 2 && named;
+}
+
+InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
+{
+    InputDiagnosis out;
+    out.email = looksLikeEmail(input);
+    if (out.email) {
+        out.outcome = read(input);
+        if (!out.outcome.records.empty())
+            return out;
+    }
+    // Not an email, or an email with no bounced recipient in it: its primary reply still says
+    // something (a pasted NDR text, a forwarded bounce without its headers).
+    const Reply reply = primaryReply(input);
+    out.diagnosis = m_classifier->diagnose(reply);
+    out.replyOffset = reply.sourceOffset;
+    return out;
+}
+
 BounceOutcome BounceReader::read(std::string_view bytes) const
 {
     BounceOutcome out;
@@ -349,6 +400,26 @@ BounceOutcome BounceReader::read(const Email& email) const
         rec.enhancedCode = status;
         d.enhancedCode = status.empty() ? d.enhancedCode : status;
         d.permanent = permanent;
+        // The diagnosis travels alone to the cards of the CLI and the window: it must state the
+        // record's codes, their meaning and the hard-bounce flag for those codes, not those of
+        // the reply text alone (a DSN's Status with a reply that quotes no code read "none found,
+        // temporary" before).
+        if (rec.basicCode)
+            d.basicCode = rec.basicCode;
+        if (!status.empty() || d.basicCode) {
+            Reply codes;
+            codes.basicCode = d.basicCode;
+            codes.enhancedCode = d.enhancedCode;
+            const Diagnosis meaning = m_classifier->diagnose(codes);
+            if (!meaning.codeMeaning.empty())
+                d.codeMeaning = meaning.codeMeaning;
+            Diagnosis hard;
+            hard.basicCode = d.basicCode;
+            hard.enhancedCode = d.enhancedCode;
+            hard.reason.clear();
+            m_classifier->applyReason(hard, d.reason);
+            d.hardBounce = hard.hardBounce;
+        }
         rec.replyText = reply.text;
         rec.reasonHint = hint;
         rec.filteringGateway = report.filteringGateway;

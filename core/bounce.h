@@ -86,6 +86,22 @@ struct BounceOutcome {
     std::vector<std::string> warnings;
 };
 
+/// One input as a person hands it over (`bouncetriage-cli diagnose`, the Diagnose view): a whole
+/// bounce email is read exactly as `parse` and an import read it, anything else is one reply.
+struct InputDiagnosis {
+    bool email = false; ///< the input starts with a header block: it was read as an email
+    BounceOutcome outcome; ///< what the bounce reader made of it (when email)
+    /// The input's primary reply, diagnosed, when it gave no records (not an email, or an email
+    /// the reader found no bounced recipient in).
+    Diagnosis diagnosis;
+    std::size_t replyOffset = 0; ///< byte offset of that reply in the input (for highlights)
+};
+
+/// True when the text starts like a whole e-mail message: at least two header lines, one of
+/// them a field every message has (From, Subject, Received, Date …), before the first blank
+/// line; an mbox "From " line may come first.
+bool looksLikeEmail(std::string_view text);
+
 /// Reads one message (bytes of an .eml or one mbox entry) into diagnosed records.
 class BounceReader
 {
@@ -94,6 +110,10 @@ public:
     BounceOutcome read(std::string_view bytes) const;
     /// The same for an already parsed email.
     BounceOutcome read(const Email& email) const;
+    /// The one way the CLI's diagnose and the Diagnose view read what they are given: a whole
+    /// email through read(), so each recipient gets the same codes and verdict as in `parse`
+    /// and in a workspace; a reply line or an NDR text through the classifier.
+    InputDiagnosis diagnoseInput(std::string_view input) const;
 
 private:
     std::shared_ptr<const Classifier> m_classifier;

@@ -226,8 +226,12 @@ struct Walker {
 std::string_view skipEnvelopeLine(std::string_view bytes)
 {
     if (bytes.starts_with("From ")) {
-        const auto nl = bytes.find('\n');
-        bytes = nl == std::string_view::npos ? std::string_view() : bytes.substr(nl + 1);
+        // Any line end: a file with CR alone (old Mac) has no LF at all.
+        const auto nl = bytes.find_first_of("\r\n");
+        if (nl == std::string_view::npos)
+            return {};
+        const bool crlf = bytes[nl] == '\r' && nl + 1 < bytes.size() && bytes[nl + 1] == '\n';
+        bytes = bytes.substr(nl + (crlf ? 2 : 1));
     }
     return bytes;
 }

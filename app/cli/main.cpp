@@ -479,6 +479,37 @@ int main(int argc, char** argv)
     const std::string text = ss.str();
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         return fail((input == "-" ? std::string("standard input") : input) + ": is empty, nothing to diagnose");
-    print(classifier->diagnoseText(text));
+    // A whole bounce email goes through the reader `parse` and `import` use (one record per
+    // bounced recipient, the same codes and verdicts); a reply or an NDR text through the
+    // classifier. One core function decides, the Diagnose view calls it too.
+    const bt::BounceReader reader(
+        std::shared_ptr<const bt::Classifier>(classifier.get(), [](const bt::Classifier*) {}));
+    const bt::InputDiagnosis result = reader.diagnoseInput(text);
+    const std::string name = input == "-" ? std::string("-") : input;
+    if (!result.outcome.records.empty()) {
+        const auto& records = result.outcome.records;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            const auto& r = records[i];
+            if (json) {
+                std::cout << bt::toJson(r, name, 0) << '\n';
+            } else {
+                std::cout << "Recipient:    " << (r.recipient.empty() ? "(no recipient)" : r.recipient);
+                if (records.size() > 1)
+                    std::cout << "  (" << i + 1 << " of " << records.size() << ")";
+                std::cout << "  [" << r.kind << ", " << r.format << "]\n" << bt::toCard(r.diagnosis) << '\n';
+            }
+        }
+        return 0;
+    }
+    if (json && result.email) {
+        // Read as an email but no bounced recipient found: the reply diagnosis, and why.
+        auto j = nlohmann::ordered_json::parse(bt::toJson(result.diagnosis));
+        j["email_error"] = result.outcome.error;
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        return 0;
+    }
+    if (!json && result.email)
+        std::cout << "Not read as a bounce email (" << result.outcome.error << "); its main reply:\n";
+    print(result.diagnosis);
     return 0;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "utils/bouncefile.h"
 
+#include "bounce.h"
+
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
@@ -50,6 +52,7 @@ BounceFile readBounceFile(const QString& path)
     if (utf8.hasError())
         text = QString::fromLatin1(bytes);
     result.text = normalizeLineEndings(std::move(text));
+    result.bytes = bytes;
     return result;
 }
 
@@ -81,25 +84,7 @@ QString droppedBounceFile(const QMimeData* mime)
 
 bool btui::looksLikeEmail(const QString& text)
 {
-    static const QStringList known
-        = {u"from"_s,       u"subject"_s,      u"received"_s, u"date"_s,        u"return-path"_s,
-           u"message-id"_s, u"mime-version"_s, u"to"_s,       u"delivered-to"_s};
-    int headers = 0;
-    bool named = false;
-    const QStringList lines = text.left(64 * 1024).split(u'\n');
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        const QString& line = lines[i];
-        if (i == 0 && line.startsWith(u"From "_s))
-            continue; // an mbox envelope line
-        if (line.trimmed().isEmpty())
-            break;
-        if (line.front().isSpace())
-            continue; // a folded header line
-        const qsizetype colon = line.indexOf(u':');
-        if (colon <= 0 || line.left(colon).contains(u' '))
-            return false;
-        ++headers;
-        named = named || known.contains(line.left(colon).toLower());
-    }
-    return headers >= 2 && named;
+    // One definition for the window and the CLI (core/bounce.h).
+    const QByteArray utf8 = text.left(64 * 1024).toUtf8();
+    return bt::looksLikeEmail(std::string_view(utf8.constData(), std::size_t(utf8.size())));
 }

@@ -15,6 +15,7 @@ inline constexpr qint64 kMaxBounceFileSize = qint64(16) * 1024 * 1024;
 /// The outcome of reading a bounce file for display.
 struct BounceFile {
     QString text; ///< decoded, line endings normalised to "\n"
+    QByteArray bytes; ///< the file as it is: what parse and import read (charsets, line ends)
     QString error; ///< empty on success, else a sentence for the user
     bool ok() const { return error.isEmpty(); }
 };

@@ -133,7 +133,9 @@ bool DiagnoseView::loadFile(const QString& path)
         return false;
     }
     m_revealEvidence = true;
+    m_fileBytes = file.bytes;
     replaceText(file.text);
+    m_fileText = m_editor->toPlainText();
     Q_EMIT fileLoaded(path);
     return true;
 }
@@ -197,17 +199,25 @@ void DiagnoseView::diagnoseNow()
     const std::string_view input(m_utf8.constData(), std::size_t(m_utf8.size()));
     std::size_t replyOffset = 0;
     try {
-        // A whole bounce email (headers first) is read as one: every recipient, the original.
-        if (btui::looksLikeEmail(text))
-            m_records = m_reader.read(input).records;
+        // The core function the CLI's diagnose uses too: a whole bounce email (headers first) is
+        // read as parse and import read it (every recipient, the original), anything else is one
+        // reply. So the card here says what the CLI and the workspace say.
+        const bool fromFile = !m_fileBytes.isEmpty() && text == m_fileText;
+        bt::InputDiagnosis result = m_reader.diagnoseInput(
+            fromFile ? std::string_view(m_fileBytes.constData(), std::size_t(m_fileBytes.size())) : input);
+        // No records: the reply diagnosis is taken from the editor's text, where the highlights
+        // point; records only ever come from the bytes parse and import read.
+        if (fromFile && result.outcome.records.empty()) {
+            result = m_reader.diagnoseInput(input);
+            result.outcome.records.clear();
+        }
+        m_records = std::move(result.outcome.records);
         if (!m_records.empty()) {
             showRecords();
             return;
         }
-        // diagnoseText() in two steps: the reply's position is needed for the highlights.
-        const bt::Reply reply = bt::primaryReply(input);
-        m_diagnosis = m_classifier->diagnose(reply);
-        replyOffset = reply.sourceOffset;
+        m_diagnosis = std::move(result.diagnosis);
+        replyOffset = result.replyOffset;
     } catch (const std::exception& error) {
         // The core is not expected to throw on any input; if it does, say so on the card
         // rather than leaving the previous verdict standing as if it applied.

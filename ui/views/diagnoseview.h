@@ -100,6 +100,11 @@ private:
     std::vector<bt::BounceRecord> m_records;
     QString m_text; // the text the records and the diagnosis were made from
     QByteArray m_utf8;
+    // A loaded file's own bytes, read instead of the editor's text while that text is unchanged:
+    // the editor holds decoded text (Latin-1 for 8-bit files, "\n" line ends), and the email
+    // reader must see what `parse` and an import see to give the same records.
+    QByteArray m_fileBytes;
+    QString m_fileText;
     bt::Diagnosis m_diagnosis;
     bool m_hasDiagnosis = false;
     // Set when the text came from a file or setText(): the evidence may be far down a long
