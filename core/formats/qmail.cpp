@@ -21,6 +21,47 @@
 namespace bt::formats
 {
 
+namespace
+{
+
+/// qmail-remote prints the remote server's reply after "Remote host said: " line by line as it
+/// came: a multi-line reply whose later lines carry no code ("550 Mailbox unavailable" then
+/// "Sorry, no mailbox here by that name.") was cut to its first line by the reply finder. Those
+/// lines, up to qmail's own next sentence, belong to the reply.
+std::string wholeRemoteReply(std::string_view context, std::string reply)
+{
+    const auto said = context.find("Remote host said:");
+    if (said == std::string_view::npos)
+        return reply;
+    static constexpr std::string_view qmailSays[] = {
+        "Giving up on", "I'm not going to try again", "Will try again",           "Sorry, I ", "Sorry. Although", "---",
+        "Connected to", "This is a permanent error",  "This is a temporary error"};
+    bool first = true;
+    for (const auto& line : text::splitLines(context.substr(said))) {
+        if (first) {
+            first = false;
+            continue;
+        }
+        const auto t = text::trim(line.text);
+        if (t.empty() || (t.starts_with("<") && t.ends_with(">:")))
+            break;
+        bool own = false;
+        for (const auto w : qmailSays)
+            own = own || t.starts_with(w);
+        if (own)
+            break;
+        // A line with its own code ("550-5.7.26 …") is a continuation the reply finder joined.
+        if (t.size() >= 4 && text::isDigit(t[0]) && text::isDigit(t[1]) && text::isDigit(t[2])
+            && (t[3] == '-' || t[3] == ' '))
+            continue;
+        reply += ' ';
+        reply += t;
+    }
+    return reply;
+}
+
+} // namespace
+
 bool parseQmail(const Email& email, BounceReport& report)
 {
     const std::string_view body = email.body;
@@ -62,6 +103,7 @@ bool parseQmail(const Email& email, BounceReport& report)
         if (reply.basicCode || !reply.enhancedCode.empty()) {
             r.reply = reply.text;
             r.remoteMta = reply.remoteHost;
+            r.reply = wholeRemoteReply(r.context, r.reply);
         }
         // qmail-remote: "Connected to 192.0.2.1 but sender was rejected." / "… does not like recipient."
         if (r.context.find("does not like recipient") != std::string::npos)
