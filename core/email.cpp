@@ -396,22 +396,16 @@ std::optional<Email> parseEmail(std::string_view raw)
         w.walk(top);
     if (text::trim(email.body).empty() && !w.html.empty())
         email.body = std::move(w.html);
-    if (!text::trim(email.body).empty() || !email.deliveryStatus.empty())
-        return email;
-    // Nothing readable came out of the MIME tree. Some MTAs write the bounce's own words before
-    // the first boundary (the prologue) and attach only the original.
-    if (top && GMIME_IS_MULTIPART(top))
-        if (const char* prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(top)))
-            email.body = decode8bit(text::trim(prologue));
-    if (!text::trim(email.body).empty())
+    const bool noParts = top && GMIME_IS_MULTIPART(top) && g_mime_multipart_get_count(GMIME_MULTIPART(top)) == 0;
+    if (!noParts && (!text::trim(email.body).empty() || !email.deliveryStatus.empty()))
         return email;
     const auto offset = bodyOffset(data);
-    if (offset == std::string_view::npos)
-        return email;
-    const std::string_view rawBody = std::string_view(data).substr(offset);
+    const std::string_view rawBody
+        = offset == std::string_view::npos ? std::string_view() : std::string_view(data).substr(offset);
     // A multipart whose declared boundary never occurs in the body (rewritten by a gateway, cut
-    // from a longer header line): read the parts with the boundary the body really uses.
-    if (top && GMIME_IS_MULTIPART(top)) {
+    // from a longer header line): GMime sees no part at all. Read the parts with the boundary the
+    // body really uses, so the report, the text and the returned message are told apart.
+    if (top && GMIME_IS_MULTIPART(top) && !rawBody.empty()) {
         const std::string boundary = actualBoundary(rawBody);
         const char* declared = g_mime_multipart_get_boundary(GMIME_MULTIPART(top));
         if (!boundary.empty() && (!declared || boundary != declared)) {
@@ -430,6 +424,15 @@ std::optional<Email> parseEmail(std::string_view raw)
             }
         }
     }
+    if (!text::trim(email.body).empty() || !email.deliveryStatus.empty())
+        return email;
+    // Nothing readable came out of the MIME tree. Some MTAs write the bounce's own words before
+    // the first boundary (the prologue) and attach only the original.
+    if (top && GMIME_IS_MULTIPART(top))
+        if (const char* prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(top)))
+            email.body = decode8bit(text::trim(prologue));
+    if (!text::trim(email.body).empty() || rawBody.empty())
+        return email;
     // Last resort: the body as text, so the readers can still find a report or an MTA's words.
     email.body = decode8bit(rawBody);
     return email;

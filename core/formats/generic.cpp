@@ -124,6 +124,32 @@ std::vector<std::string> senderSide(const Email& email)
     return out;
 }
 
+/// A reply the text quotes ("Remote Server returned '550 5.1.1 …'", German "Remoteserver hat
+/// '550 …' zurückgegeben", French "… a retourné « 550 … »") ends at its closing quote: the words
+/// after it are the MTA's sentence, not the server's.
+std::string withoutClosingQuote(std::string_view human, const std::string& reply)
+{
+    if (reply.size() < 8)
+        return reply;
+    const auto at = human.find(std::string_view(reply).substr(0, 8));
+    if (at == std::string_view::npos || at == 0)
+        return reply;
+    std::string_view close;
+    if (human[at - 1] == '\'')
+        close = "'";
+    else if (human[at - 1] == '"')
+        close = "\"";
+    else if ((at >= 2 && human.substr(at - 2, 2) == "\xc2\xab") || (at >= 3 && human.substr(at - 3, 3) == "\xc2\xab "))
+        close = "\xc2\xbb"; // guillemets, UTF-8 C2 AB … C2 BB
+    if (close.empty())
+        return reply;
+    const auto end = reply.rfind(close);
+    // Only a short tail after the quote is cut: a quote inside a long reply is the server's own.
+    if (end == std::string::npos || end < reply.size() / 2 || reply.size() - end > 60)
+        return reply;
+    return std::string(text::trim(std::string_view(reply).substr(0, end)));
+}
+
 } // namespace
 
 bool parseGeneric(const Email& email, BounceReport& report)
@@ -219,7 +245,7 @@ bool parseGeneric(const Email& email, BounceReport& report)
                 reply = around;
         }
         if (reply.basicCode || !reply.enhancedCode.empty()) {
-            r.reply = reply.text;
+            r.reply = withoutClosingQuote(human, reply.text);
             r.remoteMta = reply.remoteHost;
             r.command = reply.smtpStage;
         }
