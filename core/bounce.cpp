@@ -131,6 +131,24 @@ std::string stageInText(std::string_view human, std::string_view address, const 
     return stage;
 }
 
+/// The bounce's text about one recipient: from its first mention to the next recipient's (at
+/// most 1500 bytes), so that a reply quoted for one address is never given to another.
+std::string textAbout(std::string_view human, std::string_view address, const std::vector<BounceRecipient>& all)
+{
+    const auto p = text::findNoCase(human, address);
+    if (p == std::string_view::npos)
+        return {};
+    auto end = std::min(human.size(), p + 1500);
+    for (const auto& o : all) {
+        if (o.address.empty() || text::toLower(o.address) == text::toLower(address))
+            continue;
+        const auto q = text::findNoCase(human, o.address, p + address.size());
+        if (q != std::string_view::npos && q < end)
+            end = q;
+    }
+    return std::string(human.substr(p, end - p));
+}
+
 /// The verdict is the receiving operator's own wording, said by that operator: the winning rule
 /// is one of its rules (ids are "<provider or mta>.<what>", "generic." rules match anyone's words)
 /// and the remote host is one of its hosts. "This user doesn't have a yahoo.com account" from a
@@ -303,6 +321,37 @@ BounceOutcome BounceReader::read(const Email& email) const
     const auto& kb = m_classifier->knowledge();
     const std::string bounceDate = email.headers.get("Date");
     const std::string_view human = formats::bodyBeforeOriginal(email.body);
+
+    // A module that reads an MTA's prose may leave out what the delivery-status fields beside it
+    // state (Status, Remote-MTA, the Diagnostic-Code): those fields, from the report part or
+    // written in the text, fill what the module left empty for the same address.
+    if (report.format != "rfc3464" && report.kind == "bounce") {
+        BounceReport dsn;
+        formats::parseDeliveryStatus(email.deliveryStatus, dsn);
+        if (dsn.recipients.empty())
+            formats::parseDeliveryStatus(formats::rawDeliveryStatus(human), dsn);
+        for (auto& r : report.recipients)
+            for (const auto& f : dsn.recipients) {
+                if (text::toLower(f.address) != text::toLower(r.address) || f.action == "delivered")
+                    continue;
+                if (r.status.empty() && isEnhancedStatus(f.status))
+                    r.status = f.status;
+                if (r.remoteMta.empty())
+                    r.remoteMta = f.remoteMta;
+                if (r.lastAttempt.empty())
+                    r.lastAttempt = f.lastAttempt;
+                if (r.reply.empty() && parseReply(f.reply).basicCode)
+                    r.reply = f.reply;
+                break;
+            }
+    }
+
+    // A module that knows the format but not this variant of it may name the recipient and no
+    // reply: the text about that address, up to the next recipient's, usually quotes the server.
+    if (report.kind == "bounce" || report.kind == "delayed")
+        for (auto& r : report.recipients)
+            if (r.reply.empty() && r.context.empty() && !r.address.empty())
+                r.context = textAbout(human, r.address, report.recipients);
 
     for (const auto& r : report.recipients) {
         BounceRecord rec;
