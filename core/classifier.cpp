@@ -143,12 +143,26 @@ std::size_t causeStart(std::string_view s)
     }
     return best;
 }
+/// True when the refused party is the envelope sender: the words just before the
+/// "rejected:" marker name it ("Sender address rejected:", "MAIL FROM rejected:").
+bool refusesSender(std::string_view s)
+{
+    const auto cause = causeStart(s);
+    if (cause == std::string_view::npos)
+        return false;
+    const auto from = cause > 40 ? cause - 40 : 0;
+    const auto party = s.substr(from, cause - from);
+    return text::findNoCase(party, "sender") != std::string_view::npos
+        || text::findNoCase(party, "mail from") != std::string_view::npos
+        || text::findNoCase(party, "envelope from") != std::string_view::npos;
+}
+
 /// How much the words after the party marker weigh more, and the party's own words less.
 constexpr int kCauseBonus = 10;
 constexpr int kPartyPenalty = 15;
 
 /// A code at least this heavy (codes.json weight) decides before the statistical model is asked.
-constexpr int kStrongCodeWeight = 40;
+constexpr int kStrongCodeWeight = 10;
 
 constexpr std::array<std::string_view, 4> kHardReasons {"userunknown", "hasmoved", "hostunknown", "notaccept"};
 
@@ -346,14 +360,25 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     // Read the reply's structure: in "<party> rejected: <cause>" the words after the colon say
     // why and the words before it only say who was refused ("Recipient address rejected:
     // Account closed" is a closed account, "Client host rejected: Greylisted" greylisting).
+    // A rule counts as the cause when any of its patterns matches after the marker, and as
+    // party words only when all of them match before it.
     if (const auto cause = causeStart(s); cause != std::string_view::npos && candidates.size() > 1) {
         for (auto& c : candidates) {
-            std::size_t start = 0, end = 0;
-            if (c.pattern < 0 || !set.span(c.pattern, s, start, end))
+            if (c.pattern < 0)
                 continue;
-            if (start >= cause)
+            bool inCause = false, allBefore = true;
+            for (int h : hits) {
+                if (set.owner(h).kind != Kind::Rule || set.owner(h).index != c.rule)
+                    continue;
+                std::size_t start = 0, end = 0;
+                if (!set.span(h, s, start, end))
+                    continue;
+                inCause = inCause || start >= cause;
+                allBefore = allBefore && end <= cause;
+            }
+            if (inCause)
                 c.priority += kCauseBonus;
-            else if (end <= cause)
+            else if (allBefore)
                 c.priority -= kPartyPenalty;
         }
     }
@@ -403,10 +428,18 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         d.reason = "blocked";
     else if (winner)
         d.reason = winner->reason;
+    bool useWinnerText = winner && !codeDecides && !listDecides;
+    // Which party was refused decides what an address-like cause means: "Sender address
+    // rejected: User unknown" (or "…: Domain not found", "…: need fully-qualified address") is
+    // the envelope sender refused, not a recipient to suppress.
+    if (refusesSender(s) && (familyOf(d.reason) == "address" || d.reason == "syntaxerror")) {
+        d.reason = "rejected";
+        useWinnerText = false;
+    }
     d.family = std::string(familyOf(d.reason));
     d.spamRelated = std::string(defaultSpamRelated(d.reason));
     d.action = std::string(defaultAction(d.reason));
-    if (winner && !codeDecides && !listDecides) {
+    if (useWinnerText) {
         if (!winner->spamRelated.empty())
             d.spamRelated = winner->spamRelated;
         if (!winner->action.empty())
@@ -455,7 +488,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
 
     // Explanation and steps: the winning rule's, else the reason's defaults.
     const auto* info = m_kb->reasonInfo(d.reason);
-    if (winner && !codeDecides && !listDecides) {
+    if (useWinnerText) {
         d.explanation = winner->explanation;
         d.steps = winner->steps;
         d.references = winner->references;

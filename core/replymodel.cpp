@@ -247,18 +247,19 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
     modelFeatures(text, basicCode, enhancedCode, features);
     std::vector<double> score(m_bias.begin(), m_bias.end());
     std::vector<const std::vector<std::pair<int, float>>*> hit(features.size(), nullptr);
-    bool anyText = false;
+    std::size_t textFeatures = 0;
     for (std::size_t f = 0; f < features.size(); ++f) {
         const auto it = m_weights.find(features[f].name);
         if (it == m_weights.end())
             continue;
         hit[f] = &it->second;
-        anyText = anyText || features[f].name[0] != '#';
+        textFeatures += features[f].name[0] != '#';
         for (const auto& [cls, w] : it->second)
             score[static_cast<std::size_t>(cls)] += w;
     }
-    // Codes alone are the code table's business: the model speaks only when it knows some words.
-    if (!anyText)
+    // Codes alone are the code table's business, and one known word ("Rejected") says too
+    // little: the model speaks only when it knows at least two of the reply's words or pairs.
+    if (textFeatures < 2)
         return std::nullopt;
     const auto best = static_cast<std::size_t>(std::max_element(score.begin(), score.end()) - score.begin());
     double sum = 0;
