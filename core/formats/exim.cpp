@@ -185,7 +185,8 @@ bool parseExim(const Email& email, BounceReport& report)
         r.context = b.text;
         const auto reply = primaryReply(b.text);
         if (reply.basicCode || !reply.enhancedCode.empty()) {
-            r.reply = reply.text;
+            r.reply = mta::withWrappedLines(b.text, reply.text,
+                                            {"SMTP error", "LMTP error", "host ", "retry", "(generated", "------"});
             r.remoteMta = reply.remoteHost;
             r.command = reply.smtpStage;
         }

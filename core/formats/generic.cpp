@@ -2,6 +2,7 @@
 // The fallback for any bounce no module knows: find the failed addresses in the bounce's own
 // text and, for each, the reply or sentence that follows it.
 #include "formats.h"
+#include "mtatext.h"
 #include "replyparser.h"
 #include "text.h"
 
@@ -245,7 +246,7 @@ bool parseGeneric(const Email& email, BounceReport& report)
                 reply = around;
         }
         if (reply.basicCode || !reply.enhancedCode.empty()) {
-            r.reply = withoutClosingQuote(human, reply.text);
+            r.reply = withoutClosingQuote(human, mta::withWrappedLines(human, reply.text));
             r.remoteMta = reply.remoteHost;
             r.command = reply.smtpStage;
         }

@@ -8,6 +8,7 @@
 #include "replyparser.h"
 #include "text.h"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -124,6 +125,61 @@ inline Transcript readTranscript(std::string_view block, std::string_view addres
     t.command = rcptReply.empty() ? firstCommand : std::string("RCPT TO");
     t.reply = rcptReply.empty() ? firstReply : rcptReply;
     return t;
+}
+
+/// A reply wrapped over several lines by the MTA that quotes it ("host x [ip]: 552 Sorry, this
+/// mailbox" then "    is over quota"): the reply finder ends at the first line. The lines right
+/// after the reply's last line that are indented at least as deep as it, carry no reply code of
+/// their own and do not start with one of `stops` (the MTA's own next sentence) belong to it.
+/// Prose at the left margin never does.
+inline std::string withWrappedLines(std::string_view block, std::string reply,
+                                    std::initializer_list<std::string_view> stops = {})
+{
+    const auto t = text::trim(std::string_view(reply));
+    if (t.size() < 8)
+        return reply;
+    const auto tail = t.substr(t.size() - 8);
+    const auto head = block.find(t.substr(0, 8));
+    if (head == std::string_view::npos)
+        return reply;
+    const auto at = block.find(tail, head);
+    if (at == std::string_view::npos)
+        return reply;
+    auto eol = block.find('\n', at);
+    if (eol == std::string_view::npos)
+        return reply;
+    const auto lineStart = block.rfind('\n', at);
+    const auto first = lineStart == std::string_view::npos ? 0 : lineStart + 1;
+    auto indentOf = [](std::string_view l) {
+        std::size_t i = 0;
+        while (i < l.size() && (l[i] == ' ' || l[i] == '\t'))
+            ++i;
+        return i;
+    };
+    const auto indent = indentOf(block.substr(first, at - first));
+    if (indent == 0)
+        return reply;
+    while (eol < block.size()) {
+        const auto next = block.find('\n', eol + 1);
+        const auto line = block.substr(eol + 1, (next == std::string_view::npos ? block.size() : next) - eol - 1);
+        const auto trimmed = text::trim(line);
+        if (trimmed.empty() || indentOf(line) < indent)
+            break;
+        if (trimmed.size() >= 4 && text::isDigit(trimmed[0]) && text::isDigit(trimmed[1]) && text::isDigit(trimmed[2])
+            && (trimmed[3] == ' ' || trimmed[3] == '-'))
+            break;
+        bool own = false;
+        for (const auto s : stops)
+            own = own || text::startsWithNoCase(trimmed, s);
+        if (own)
+            break;
+        reply += ' ';
+        reply += trimmed;
+        if (next == std::string_view::npos)
+            break;
+        eol = next;
+    }
+    return reply;
 }
 
 /// A delivery-status part pasted as text into the body: gateways that forward a bounce inline,
