@@ -374,8 +374,22 @@ void parseDeliveryStatus(std::string_view status, BounceReport& report)
         const auto colon = t.find(':');
         if (colon == std::string_view::npos)
             continue;
-        blocks.back().emplace_back(text::toLower(text::trim(t.substr(0, colon))),
-                                   std::string(text::trim(t.substr(colon + 1))));
+        auto name = text::toLower(text::trim(t.substr(0, colon)));
+        // Some MTAs leave out the blank lines: a recipient field starts a new block when the
+        // current one already holds a recipient, or holds only per-message fields.
+        if ((name == "final-recipient" || name == "original-recipient") && !blocks.back().empty()) {
+            const auto& b = blocks.back();
+            auto has = [&](std::string_view n) {
+                return std::any_of(b.begin(), b.end(), [&](const auto& f) { return f.first == n; });
+            };
+            const bool perMessageOnly = has("reporting-mta") || has("arrival-date") || has("received-from-mta");
+            const bool startsNext = name == "final-recipient" ? has("final-recipient")
+                                                              : has("final-recipient") && has("original-recipient");
+            const bool noRecipientYet = !has("final-recipient") && !has("original-recipient");
+            if (startsNext || (perMessageOnly && noRecipientYet))
+                blocks.emplace_back();
+        }
+        blocks.back().emplace_back(std::move(name), std::string(text::trim(t.substr(colon + 1))));
     }
     if (blocks.back().empty())
         blocks.pop_back();
