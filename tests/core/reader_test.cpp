@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+// The bounce reader on shapes the corpus hardly has: MIME whose declared boundary never occurs,
+// delivery-status fields written as text, reports without blank lines, CR-only files, replies
+// wrapped or quoted by the MTA, and addresses that must not become recipients. The emails are
+// written here, in the shapes the MTAs produce, not copied from the corpus.
+#include "bounce.h"
+#include "classifier.h"
+#include "knowledge.h"
+
+#include <gtest/gtest.h>
+
+namespace
+{
+
+std::shared_ptr<const bt::Classifier> classifier()
+{
+    static auto c = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+std::vector<bt::BounceRecord> readMail(const std::string& bytes)
+{
+    return bt::BounceReader(classifier()).read(bytes).records;
+}
+
+const std::string kPostfixWrongBoundary = R"(From: MAILER-DAEMON@mail.sender.example (Mail Delivery System)
+To: alice@sender.example
+Subject: Undelivered Mail Returned to Sender
+Date: Tue, 01 Oct 2024 10:00:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="AAAA/mail.sender.example"
+
+This is a MIME-encapsulated message.
+
+--BBBB/mail.sender.example
+Content-Description: Notification
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mail.sender.example.
+
+<dave@example.net>: host mx.example.net[192.0.2.9] said: 550 5.1.1
+    <dave@example.net>: Recipient address rejected: User unknown in local
+    recipient table (in reply to RCPT TO command)
+
+--BBBB/mail.sender.example
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.sender.example
+
+Final-Recipient: rfc822; dave@example.net
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <dave@example.net>: Recipient address
+    rejected: User unknown in local recipient table
+
+--BBBB/mail.sender.example
+Content-Description: Undelivered Message
+Content-Type: message/rfc822
+
+From: alice@sender.example
+To: dave@example.net
+Message-ID: <abc@sender.example>
+Subject: hi
+
+hello
+
+--BBBB/mail.sender.example--
+)";
+
+} // namespace
+
+TEST(Reader, MultipartWhoseBoundaryNeverOccursIsReadWithTheBodysBoundary)
+{
+    const auto records = readMail(kPostfixWrongBoundary);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "dave@example.net");
+    EXPECT_EQ(records[0].enhancedCode, "5.1.1");
+    EXPECT_EQ(records[0].basicCode, 550);
+    EXPECT_EQ(records[0].diagnosis.reason, "userunknown");
+    // The returned message is told apart from the bounce's text.
+    EXPECT_EQ(records[0].original.messageId, "<abc@sender.example>");
+}
+
+TEST(Reader, DeliveryStatusWrittenAsPlainTextIsRead)
+{
+    const auto records = readMail(R"(From: MAILER-DAEMON@gw.example
+To: alice@sender.example
+Subject: Delivery Status Notification (Failure)
+Content-Type: text/plain
+
+This is an automatically generated Delivery Status Notification.
+
+Reporting-MTA: dns;gw.example
+Arrival-Date: Tue, 1 Oct 2024 09:59:00 +0000
+
+Final-Recipient: rfc822;ned@remote.example
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp;552 5.2.2 Mailbox full
+
+Received: from client.sender.example by gw.example
+Message-ID: <zz@sender.example>
+From: alice@sender.example
+To: ned@remote.example
+Subject: hi
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "ned@remote.example");
+    EXPECT_EQ(records[0].enhancedCode, "5.2.2");
+    EXPECT_EQ(records[0].diagnosis.reason, "mailboxfull");
+}
+
+TEST(Reader, DeliveryStatusWithoutBlankLinesGivesEveryRecipient)
+{
+    const auto records = readMail(R"(From: MAILER-DAEMON@gw.example
+To: alice@sender.example
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="XYZ"
+
+--XYZ
+Content-Type: text/plain
+
+Delivery failed for some recipients.
+
+--XYZ
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;gw.example
+Final-Recipient: rfc822;uma@remote.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp;550 5.1.1 User unknown
+Final-Recipient: rfc822;vic@remote.example
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp;552 5.2.2 Mailbox full
+
+--XYZ--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].recipient, "uma@remote.example");
+    EXPECT_EQ(records[0].reportingMta, "gw.example");
+    EXPECT_EQ(records[1].recipient, "vic@remote.example");
+    EXPECT_EQ(records[1].enhancedCode, "5.2.2");
+}
+
+TEST(Reader, CrOnlyFileWithAnMboxFromLineIsAnEmail)
+{
+    std::string mac = "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + kPostfixWrongBoundary;
+    for (auto& c : mac)
+        if (c == '\n')
+            c = '\r';
+    EXPECT_TRUE(bt::looksLikeEmail(mac));
+    const auto records = readMail(mac);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "dave@example.net");
+}
+
+TEST(Reader, GenericReaderTakesOnlyTheAddressesTheBounceNames)
+{
+    // An MTA no module knows; the returned headers follow without a marker the reader knows.
+    const auto records = readMail(R"(From: MAILER-DAEMON <>
+To: kijitora@sender.example
+Subject: Mail delivery failed
+Message-Id: <b1@sender.example>
+
+This is the Example Mail Agent v1.0 at sender.example.
+
+There was an error delivering your mail to <wendy@remote.example>.
+
+mx.remote.example [192.0.2.1] did not like our RCPT TO:
+550 5.1.1 <wendy@remote.example>: Recipient address rejected: User unknown
+
+Copy of the headers:
+
+Received: from root (uid 0)
+	(envelope-from kijitora@sender.example)
+	by sender.example;
+Subject: hi
+To: <wendy@remote.example>
+Message-Id: <666815b5.e0722.4e479ce6@sender.example>
+From: <kijitora@sender.example>
+Authentication-Results: mx; spf=pass smtp.mailfrom=kijitora@sender.example
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "wendy@remote.example");
+    EXPECT_EQ(records[0].basicCode, 550);
+    EXPECT_EQ(records[0].diagnosis.reason, "userunknown");
+}
+
+TEST(Reader, QuotedReplyEndsAtItsClosingQuote)
+{
+    const auto records = readMail(R"(From: postmaster@firma.example
+To: alice@sender.example
+Subject: Unzustellbar: hi
+Content-Type: text/plain; charset=utf-8
+
+Die Nachricht konnte nicht an folgende Empfänger oder Gruppen übermittelt werden:
+
+erik@firma.example
+Die eingegebene E-Mail-Adresse wurde nicht gefunden.
+
+Diagnoseinformationen für Administratoren:
+
+erik@firma.example
+Remoteserver hat '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' zurückgegeben
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].replyText, "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found");
+    EXPECT_EQ(records[0].diagnosis.reason, "userunknown");
+}
+
+TEST(Reader, EximReplyWrappedOverIndentedLinesStaysWhole)
+{
+    const auto records = readMail(R"(From: Mail Delivery System <Mailer-Daemon@mx1.sender.example>
+To: alice@sender.example
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  rose@example.org
+    host mx.example.org [192.0.2.5]: 552 Sorry, this mailbox
+    is over quota and cannot accept any more mail
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].replyText, "552 Sorry, this mailbox is over quota and cannot accept any more mail");
+}
+
+TEST(Reader, QmailRemoteReplyKeepsItsLinesWithoutCode)
+{
+    const auto records = readMail(R"(From: MAILER-DAEMON@mx.sender.example
+To: alice@sender.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.sender.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<xena@remote.example>:
+192.0.2.7 does not like recipient.
+Remote host said: 550 Requested action not taken:
+mailbox unavailable, no such user here
+Giving up on 192.0.2.7.
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].replyText, "550 Requested action not taken: mailbox unavailable, no such user here");
+}
+
+TEST(Reader, TextModuleTakesTheStatusTheReportFieldsState)
+{
+    // Sendmail's prose names the reply; the Status is only in the report fields below it.
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>
+To: shironeko@sender.example
+Subject: Returned mail: see transcript for details
+
+The original message was received at Thu, 29 Apr 2000 23:34:45 +0900 (JST)
+
+   ----- The following addresses had permanent fatal errors -----
+<yuri@example.net>
+
+   ----- Transcript of session follows -----
+554 <yuri@example.net>... Service unavailable
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: RFC822; <yuri@example.net>
+Action: failed
+Status: 5.5.0
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "yuri@example.net");
+    EXPECT_EQ(records[0].enhancedCode, "5.5.0");
+}
+
+TEST(Reader, DiagnoseInputReadsAnEmailAsReadDoesAndAReplyAsAReply)
+{
+    const bt::BounceReader reader(classifier());
+    const auto email = reader.diagnoseInput(kPostfixWrongBoundary);
+    EXPECT_TRUE(email.email);
+    const auto direct = reader.read(kPostfixWrongBoundary).records;
+    ASSERT_EQ(email.outcome.records.size(), direct.size());
+    EXPECT_EQ(email.outcome.records[0].recipient, direct[0].recipient);
+    EXPECT_EQ(email.outcome.records[0].diagnosis.reason, direct[0].diagnosis.reason);
+    // The record's diagnosis states the record's codes (the card shows them).
+    EXPECT_EQ(email.outcome.records[0].diagnosis.enhancedCode, "5.1.1");
+    EXPECT_FALSE(email.outcome.records[0].diagnosis.codeMeaning.empty());
+
+    const auto reply = reader.diagnoseInput("550 5.1.1 <x@example.com>: Recipient address rejected: User unknown");
+    EXPECT_FALSE(reply.email);
+    EXPECT_TRUE(reply.outcome.records.empty());
+    EXPECT_EQ(reply.diagnosis.reason, "userunknown");
+    EXPECT_FALSE(bt::looksLikeEmail("550 5.1.1 user unknown\nsecond line"));
+}
