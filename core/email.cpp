@@ -7,6 +7,7 @@
 
 #include <gmime/gmime.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -313,7 +314,9 @@ std::string withoutContentType(std::string_view headers)
     bool skipping = false;
     for (const auto& line : text::splitLines(headers)) {
         const auto t = line.text;
-        if (!t.empty() && text::isSpace(t.front())) {
+        if (text::trim(t).empty())
+            continue; // the blank line that ends the header: the new Content-Type comes first
+        if (text::isSpace(t.front())) {
             if (!skipping) {
                 out.append(t);
                 out.push_back('\n');
@@ -409,8 +412,14 @@ std::optional<Email> parseEmail(std::string_view raw)
         const std::string boundary = actualBoundary(rawBody);
         const char* declared = g_mime_multipart_get_boundary(GMIME_MULTIPART(top));
         if (!boundary.empty() && (!declared || boundary != declared)) {
-            const std::string fixed = withoutContentType(std::string_view(data).substr(0, offset))
-                + "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\n\n" + std::string(rawBody);
+            // The declared value is replaced where it stands, so the type and its other
+            // parameters (multipart/report; report-type=…) stay as the sender wrote them.
+            std::string head(std::string_view(data).substr(0, offset));
+            const auto at = declared && *declared ? head.find(declared) : std::string::npos;
+            const std::string fixed = at != std::string::npos
+                ? head.replace(at, std::strlen(declared), boundary) + std::string(rawBody)
+                : withoutContentType(head) + "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\n\n"
+                    + std::string(rawBody);
             if (GPtr<GMimeMessage> again {construct(fixed)}) {
                 Email repaired;
                 repaired.headers = email.headers;
@@ -419,7 +428,8 @@ std::optional<Email> parseEmail(std::string_view raw)
                     w2.walk(part);
                 if (text::trim(repaired.body).empty() && !w2.html.empty())
                     repaired.body = std::move(w2.html);
-                if (!text::trim(repaired.body).empty() || !repaired.deliveryStatus.empty())
+                if (!text::trim(repaired.body).empty() || !repaired.deliveryStatus.empty()
+                    || !repaired.feedbackReport.empty() || repaired.original)
                     return repaired;
             }
         }

@@ -279,3 +279,39 @@ TEST(Corpus, ReportedRecipientsAreTheBouncesRecipients)
     for (const auto& s : notRecipients)
         ADD_FAILURE() << s;
 }
+
+TEST(Corpus, ADeclaredBoundaryThatNeverOccursChangesNothing)
+{
+    // Gateways rewrite or cut the boundary parameter: every multipart bounce of the corpus, its
+    // declared boundary changed in the header only, must read exactly as before.
+    const bt::BounceReader reader(classifier());
+    std::size_t tried = 0;
+    std::vector<std::string> differ;
+    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
+        std::ifstream f(e.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto headerEnd = bytes.find("\n\n");
+        std::string lower = bytes.substr(0, headerEnd);
+        for (auto& c : lower)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto b = lower.find("boundary=");
+        if (headerEnd == std::string::npos || b == std::string::npos)
+            continue;
+        b += 9;
+        if (b < lower.size() && lower[b] == '"')
+            ++b;
+        std::string mutated = bytes;
+        mutated.insert(b, "XX"); // the body's delimiter lines no longer match
+        ++tried;
+        const auto before = reader.read(bytes).records, after = reader.read(mutated).records;
+        auto same = [](const bt::BounceRecord& x, const bt::BounceRecord& y) {
+            return x.recipient == y.recipient && x.basicCode == y.basicCode && x.enhancedCode == y.enhancedCode
+                && x.diagnosis.reason == y.diagnosis.reason;
+        };
+        if (before.size() != after.size() || !std::equal(before.begin(), before.end(), after.begin(), same))
+            differ.push_back(e.path().filename().string());
+    }
+    EXPECT_GT(tried, 250u);
+    for (const auto& d : differ)
+        ADD_FAILURE() << d << " reads differently with a boundary that never occurs";
+}
