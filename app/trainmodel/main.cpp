@@ -106,6 +106,8 @@ int main(int argc, char** argv)
     app.add_option("tsv", inputs, "labelled replies (TSV with reply_text, reason[, source_url])")->required();
     app.add_option("-o,--out", out, "where to write the model (JSON)");
     app.add_option("--cv", folds, "also report K-fold cross-validation, folds split by source");
+    int showMisses = 0;
+    app.add_option("--misses", showMisses, "with --cv: print this many replies the classifier got wrong");
     app.add_option("--epochs", options.epochs, "passes over the data");
     app.add_option("--threshold", options.threshold, "lowest probability the classifier takes as an answer");
     CLI11_PARSE(app, argc, argv);
@@ -132,6 +134,9 @@ int main(int argc, char** argv)
             for (const auto& s : sources)
                 foldOf[s] = static_cast<int>(std::hash<std::string> {}(s) % static_cast<std::size_t>(folds));
             std::size_t answered = 0, right = 0, rightAll = 0;
+            // The whole classifier with each fold's model: rules first, the model where they
+            // are silent. That is what a user gets on replies from sources it never saw.
+            std::size_t pipeRight = 0, pipeUnknown = 0, pipeAnswered = 0, pipeModel = 0;
             for (k = 0; k < folds; ++k) {
                 auto train = known;
                 std::vector<const Row*> test;
@@ -139,7 +144,27 @@ int main(int argc, char** argv)
                     (foldOf[r.source] == k ? test.push_back(&r) : train.push_back(r.example));
                 if (test.empty())
                     continue;
-                const auto model = bt::ReplyModel::fromJson(bt::ReplyModel::train(train, options), "fold");
+                const auto doc = bt::ReplyModel::train(train, options);
+                const auto model = bt::ReplyModel::fromJson(doc, "fold");
+                auto foldKb = bt::KnowledgeBase::loadDefault();
+                foldKb->setModel(doc, "fold");
+                const bt::Classifier classifier(foldKb);
+                for (const auto* r : test) {
+                    const auto d = classifier.diagnoseText(r->example.text);
+                    const bool unknown = d.family == "unknown";
+                    const bool ok = d.family == bt::familyOf(r->example.reason);
+                    pipeRight += ok;
+                    pipeUnknown += unknown && !ok;
+                    pipeAnswered += !unknown;
+                    pipeModel += d.confidence == "model";
+                    if (!ok && showMisses > 0) {
+                        --showMisses;
+                        std::cout << "miss: want " << bt::familyOf(r->example.reason) << "/" << r->example.reason
+                                  << " got " << d.family << "/" << d.reason << " [" << d.confidence << " "
+                                  << (d.ruleIds.empty() ? std::string() : d.ruleIds.front()) << "] "
+                                  << r->example.text.substr(0, 160) << "\n";
+                    }
+                }
                 for (const auto* r : test) {
                     const auto g = model->guess(r->example.text, r->example.basicCode, r->example.enhancedCode);
                     const bool ok = g && bt::familyOf(g->reason) == bt::familyOf(r->example.reason);
@@ -156,6 +181,12 @@ int main(int argc, char** argv)
                       << " %) when always answering; answered " << answered << ", right among them " << right << " ("
                       << 100.0 * static_cast<double>(right) / static_cast<double>(std::max<std::size_t>(1, answered))
                       << " %) at threshold " << options.threshold << "\n";
+            const auto pct = [&](std::size_t n, std::size_t of) {
+                return 100.0 * static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(1, of));
+            };
+            std::cout << "classifier with the fold's model: family " << pct(pipeRight, rows.size()) << " %, unknown "
+                      << pct(pipeUnknown, rows.size()) << " %, right among answers " << pct(pipeRight, pipeAnswered)
+                      << " %, answered by the model " << pipeModel << "\n";
         }
         if (!out.empty()) {
             auto all = known;
