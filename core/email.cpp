@@ -158,6 +158,30 @@ std::string htmlToText(std::string_view html)
     return out;
 }
 
+/// A part labelled text/plain (or untyped) that holds a delivery status report: its first
+/// field is one of RFC 3464's per-message or per-recipient fields, and a recipient and its
+/// action or status follow. Some gateways relabel the report part; read as text, its fields
+/// would be taken for the bounce's prose.
+bool isDeliveryStatusText(std::string_view content)
+{
+    const auto first = content.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos)
+        return false;
+    const auto head = content.substr(first, 40);
+    bool starts = false;
+    for (std::string_view f : {"reporting-mta:", "final-recipient:", "original-recipient:", "original-envelope-id:",
+                               "arrival-date:", "received-from-mta:", "x-postfix-queue-id:", "action:"})
+        starts = starts || text::startsWithNoCase(head, f);
+    if (!starts)
+        return false;
+    const bool recipient = text::findNoCase(content, "\nfinal-recipient:") != std::string_view::npos
+        || text::findNoCase(content, "\noriginal-recipient:") != std::string_view::npos
+        || text::startsWithNoCase(head, "final-recipient:") || text::startsWithNoCase(head, "original-recipient:");
+    const bool outcome = text::findNoCase(content, "\naction:") != std::string_view::npos
+        || text::findNoCase(content, "\nstatus:") != std::string_view::npos || text::startsWithNoCase(head, "action:");
+    return recipient && outcome;
+}
+
 struct Walker {
     Email& email;
     std::string html;
@@ -205,7 +229,8 @@ struct Walker {
             return;
         const std::string type = mimeType(object);
         std::string content = partText(GMIME_PART(object));
-        if (type == "message/delivery-status" || type == "message/global-delivery-status")
+        if (type == "message/delivery-status" || type == "message/global-delivery-status"
+            || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content)))
             email.deliveryStatus += content;
         else if (type == "message/feedback-report")
             email.feedbackReport += content;
@@ -399,39 +424,72 @@ std::optional<Email> parseEmail(std::string_view raw)
         w.walk(top);
     if (text::trim(email.body).empty() && !w.html.empty())
         email.body = std::move(w.html);
-    const bool noParts = top && GMIME_IS_MULTIPART(top) && g_mime_multipart_get_count(GMIME_MULTIPART(top)) == 0;
-    if (!noParts && (!text::trim(email.body).empty() || !email.deliveryStatus.empty()))
-        return email;
+    const bool multipart = top && GMIME_IS_MULTIPART(top);
+    const bool noParts = multipart && g_mime_multipart_get_count(GMIME_MULTIPART(top)) == 0;
     const auto offset = bodyOffset(data);
     const std::string_view rawBody
         = offset == std::string_view::npos ? std::string_view() : std::string_view(data).substr(offset);
+    // A body that is plainly MIME parts ("--b" then "Content-Type: …") under a header without
+    // Content-Type: the field that declared the multipart was lost (stripped by a gateway).
+    // Only without any Content-Type: a text/plain part that says so may quote a whole message.
+    const std::string bodyBoundary
+        = multipart || rawBody.empty() || email.headers.has("Content-Type") ? std::string() : actualBoundary(rawBody);
+    bool lostMultipart = false;
+    if (!bodyBoundary.empty()) {
+        const std::string delimiter = "--" + bodyBoundary;
+        const auto first = rawBody.find(delimiter);
+        // The parts start the body (after at most a "This is a multi-part message" preamble): a
+        // bounce whose own prose comes first and quotes a MIME message below is not one.
+        const auto preamble = text::trim(rawBody.substr(0, first));
+        bool partHeaders = false;
+        for (auto d = first; d != std::string_view::npos && !partHeaders; d = rawBody.find(delimiter, d + 1)) {
+            const auto next = rawBody.find('\n', d);
+            partHeaders = next != std::string_view::npos
+                && text::startsWithNoCase(text::trim(rawBody.substr(next + 1, 64)), "content-");
+        }
+        lostMultipart = partHeaders && preamble.size() <= 300 && preamble.find('@') == std::string_view::npos;
+    }
+    if (!noParts && !lostMultipart && (!text::trim(email.body).empty() || !email.deliveryStatus.empty()))
+        return email;
+    // Read the parts again with the boundary the body really uses, so the report, the text and
+    // the returned message are told apart.
+    auto reread = [&](const std::string& fixed) -> std::optional<Email> {
+        GPtr<GMimeMessage> again {construct(fixed)};
+        if (!again)
+            return std::nullopt;
+        Email repaired;
+        repaired.headers = email.headers;
+        Walker w2 {repaired, {}};
+        if (GMimeObject* part = g_mime_message_get_mime_part(again.get()))
+            w2.walk(part);
+        if (text::trim(repaired.body).empty() && !w2.html.empty())
+            repaired.body = std::move(w2.html);
+        if (!text::trim(repaired.body).empty() || !repaired.deliveryStatus.empty() || !repaired.feedbackReport.empty()
+            || repaired.original)
+            return repaired;
+        return std::nullopt;
+    };
+    const std::string head(std::string_view(data).substr(0, offset == std::string_view::npos ? 0 : offset));
+    if (lostMultipart)
+        if (auto repaired = reread(withoutContentType(head) + "Content-Type: multipart/mixed; boundary=\""
+                                   + bodyBoundary + "\"\n\n" + std::string(rawBody)))
+            return std::move(*repaired);
     // A multipart whose declared boundary never occurs in the body (rewritten by a gateway, cut
-    // from a longer header line): GMime sees no part at all. Read the parts with the boundary the
-    // body really uses, so the report, the text and the returned message are told apart.
-    if (top && GMIME_IS_MULTIPART(top) && !rawBody.empty()) {
+    // from a longer header line): GMime sees no part at all.
+    if (noParts && !rawBody.empty()) {
         const std::string boundary = actualBoundary(rawBody);
         const char* declared = g_mime_multipart_get_boundary(GMIME_MULTIPART(top));
         if (!boundary.empty() && (!declared || boundary != declared)) {
             // The declared value is replaced where it stands, so the type and its other
             // parameters (multipart/report; report-type=…) stay as the sender wrote them.
-            std::string head(std::string_view(data).substr(0, offset));
-            const auto at = declared && *declared ? head.find(declared) : std::string::npos;
+            std::string fixedHead = head;
+            const auto at = declared && *declared ? fixedHead.find(declared) : std::string::npos;
             const std::string fixed = at != std::string::npos
-                ? head.replace(at, std::strlen(declared), boundary) + std::string(rawBody)
+                ? fixedHead.replace(at, std::strlen(declared), boundary) + std::string(rawBody)
                 : withoutContentType(head) + "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\n\n"
                     + std::string(rawBody);
-            if (GPtr<GMimeMessage> again {construct(fixed)}) {
-                Email repaired;
-                repaired.headers = email.headers;
-                Walker w2 {repaired, {}};
-                if (GMimeObject* part = g_mime_message_get_mime_part(again.get()))
-                    w2.walk(part);
-                if (text::trim(repaired.body).empty() && !w2.html.empty())
-                    repaired.body = std::move(w2.html);
-                if (!text::trim(repaired.body).empty() || !repaired.deliveryStatus.empty()
-                    || !repaired.feedbackReport.empty() || repaired.original)
-                    return repaired;
-            }
+            if (auto repaired = reread(fixed))
+                return std::move(*repaired);
         }
     }
     if (!text::trim(email.body).empty() || !email.deliveryStatus.empty())

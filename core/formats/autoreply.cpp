@@ -23,8 +23,19 @@ bool parseAutoReply(const Email& email, BounceReport& report)
     // A DSN or a complaint that also carries such a header is still a DSN or a complaint.
     if (!isAuto || !email.deliveryStatus.empty() || email.reportType == "delivery-status")
         return false;
-    if (text::toLower(h.get("From")).find("mailer-daemon") != std::string::npos)
+    const auto fromLower = text::toLower(h.get("From"));
+    if (fromLower.find("mailer-daemon") != std::string::npos || fromLower.find("postmaster@") != std::string::npos)
         return false;
+    // Exchange and Office 365 mark their non-delivery reports "Auto-Submitted: auto-replied" too;
+    // without their report part (stripped, relabelled) the subject still says what they are.
+    static constexpr std::array<std::string_view, 12> bounceSubjects
+        = {"undeliverable",    "undelivered",   "delivery status notification",
+           "failure notice",   "returned mail", "delivery failed",
+           "delivery failure", "non-delivery",  "nondeliverable",
+           "unzustellbar",     "non remis",     "delivery has failed"};
+    for (const auto s : bounceSubjects)
+        if (subject.find(s) != std::string::npos)
+            return false;
     report.format = "rfc3834";
     report.kind = "auto_reply";
     BounceRecipient r;

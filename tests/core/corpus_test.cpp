@@ -280,38 +280,72 @@ TEST(Corpus, ReportedRecipientsAreTheBouncesRecipients)
         ADD_FAILURE() << s;
 }
 
-TEST(Corpus, ADeclaredBoundaryThatNeverOccursChangesNothing)
+TEST(Corpus, DamagedMimeReadsAsTheIntactMessage)
 {
-    // Gateways rewrite or cut the boundary parameter: every multipart bounce of the corpus, its
-    // declared boundary changed in the header only, must read exactly as before.
+    // What gateways do to bounces, applied to every multipart bounce of maildir/bsd: the declared
+    // boundary changed in the header only, the Content-Type field dropped from the header, the
+    // report part relabelled text/plain. Each must read as the intact message did.
     const bt::BounceReader reader(classifier());
-    std::size_t tried = 0;
-    std::vector<std::string> differ;
+    struct Damage {
+        const char* name;
+        std::size_t tried = 0;
+        std::vector<std::string> differ;
+    };
+    Damage damages[] = {{"boundary"}, {"no-content-type"}, {"report-as-text"}};
+    auto lowerOf = [](std::string s) {
+        for (auto& c : s)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    auto same = [](const std::vector<bt::BounceRecord>& a, const std::vector<bt::BounceRecord>& b) {
+        return a.size() == b.size()
+            && std::equal(a.begin(), a.end(), b.begin(), [](const bt::BounceRecord& x, const bt::BounceRecord& y) {
+                   return x.recipient == y.recipient && x.basicCode == y.basicCode && x.enhancedCode == y.enhancedCode
+                       && x.diagnosis.reason == y.diagnosis.reason;
+               });
+    };
     for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
         std::ifstream f(e.path(), std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
         const auto headerEnd = bytes.find("\n\n");
-        std::string lower = bytes.substr(0, headerEnd);
-        for (auto& c : lower)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        auto b = lower.find("boundary=");
-        if (headerEnd == std::string::npos || b == std::string::npos)
+        if (headerEnd == std::string::npos)
             continue;
-        b += 9;
-        if (b < lower.size() && lower[b] == '"')
-            ++b;
-        std::string mutated = bytes;
-        mutated.insert(b, "XX"); // the body's delimiter lines no longer match
-        ++tried;
-        const auto before = reader.read(bytes).records, after = reader.read(mutated).records;
-        auto same = [](const bt::BounceRecord& x, const bt::BounceRecord& y) {
-            return x.recipient == y.recipient && x.basicCode == y.basicCode && x.enhancedCode == y.enhancedCode
-                && x.diagnosis.reason == y.diagnosis.reason;
+        const std::string lowerHead = lowerOf(bytes.substr(0, headerEnd));
+        const auto intact = reader.read(bytes).records;
+        const auto name = e.path().filename().string();
+        auto check = [&](Damage& d, const std::string& damaged) {
+            ++d.tried;
+            if (!same(intact, reader.read(damaged).records))
+                d.differ.push_back(name);
         };
-        if (before.size() != after.size() || !std::equal(before.begin(), before.end(), after.begin(), same))
-            differ.push_back(e.path().filename().string());
+        if (auto b = lowerHead.find("boundary="); b != std::string::npos) {
+            b += 9;
+            if (b < lowerHead.size() && lowerHead[b] == '"')
+                ++b;
+            std::string damaged = bytes;
+            damaged.insert(b, "XX"); // the body's delimiter lines no longer match
+            check(damages[0], damaged);
+            // The Content-Type field with its folded lines, gone.
+            const auto ct = lowerHead.rfind("\ncontent-type:", lowerHead.find("boundary=")) + 1;
+            auto end = bytes.find('\n', ct);
+            while (end != std::string::npos && end + 1 < headerEnd && (bytes[end + 1] == ' ' || bytes[end + 1] == '\t'))
+                end = bytes.find('\n', end + 1);
+            if (ct > 0 && end != std::string::npos)
+                check(damages[1], bytes.substr(0, ct) + bytes.substr(end + 1));
+        }
+        const std::string lowerAll = lowerOf(bytes);
+        if (const auto p = lowerAll.find("content-type: message/delivery-status"); p != std::string::npos) {
+            std::string damaged = bytes;
+            damaged.replace(p + 14, 23, "text/plain");
+            check(damages[2], damaged);
+        }
     }
-    EXPECT_GT(tried, 250u);
-    for (const auto& d : differ)
-        ADD_FAILURE() << d << " reads differently with a boundary that never occurs";
+    for (const auto& d : damages) {
+        std::cout << d.name << ": " << d.tried << " bounces damaged, " << d.differ.size() << " read differently\n";
+        EXPECT_GT(d.tried, 200u) << d.name;
+        // One bounce forwarded whole inside a text part (a report within a report) may differ.
+        EXPECT_LE(d.differ.size(), 1u) << d.name;
+        for (const auto& n : d.differ)
+            std::cout << "  " << n << "\n";
+    }
 }
