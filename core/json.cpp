@@ -117,7 +117,8 @@ std::string toJson(const BounceRecord& r, const std::string& file, std::size_t m
     align["return_path_domain"] = nullable(al.returnPathDomain);
     align["dkim_domain"] = nullable(al.dkimDomain);
     align["from_organizational"] = nullable(al.fromOrg);
-    for (const auto& [key, v] : {std::pair {"spf", &al.spf}, std::pair {"dkim", &al.dkim}, std::pair {"dmarc", &al.dmarc}})
+    for (const auto& [key, v] :
+         {std::pair {"spf", &al.spf}, std::pair {"dkim", &al.dkim}, std::pair {"dmarc", &al.dmarc}})
         align[key] = {{"state", v->state}, {"reason", v->reason}};
     align["results"] = {{"source", nullable(al.resultsSource)},
                         {"authserv_id", nullable(al.authServId)},
@@ -150,6 +151,7 @@ std::string toCard(const Diagnosis& d)
     }
     line("Spam-related: ", d.spamRelated + (why.empty() ? std::string() : "  because of " + why));
     line("Action:       ", d.action);
+    line("Decided by:   ", d.confidence);
     line("Provider:     ", d.provider);
     line("Remote host:  ", d.remoteHost + (d.remoteIp.empty() ? "" : " [" + d.remoteIp + "]"));
     line("SMTP stage:   ", d.smtpStage);

@@ -100,10 +100,20 @@ TEST(Cli, EvidenceOffsetsAreCodePoints)
     for (const auto& e : j["evidence"]) {
         const std::size_t s = e["start"], en = e["end"];
         ASSERT_LE(en, cps.size());
-        std::string piece;
-        for (std::size_t k = s; k < en; ++k)
-            piece.push_back(static_cast<char>(cps[k] < 0x80 ? cps[k] : '?'));
-        EXPECT_EQ(piece.size(), e["text"].get<std::string>().size()) << piece;
+        // The span, in code points, must cover exactly the evidence text (which may hold
+        // non-ASCII letters itself: compare code points, not bytes).
+        const std::string want = e["text"];
+        std::u32string wantCps;
+        for (std::size_t i = 0; i < want.size();) {
+            const unsigned char c = want[i];
+            const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            char32_t v = n == 1 ? c : c & (0xFF >> (n + 1));
+            for (int k = 1; k < n; ++k)
+                v = (v << 6) | (want[i + k] & 0x3F);
+            wantCps.push_back(v);
+            i += n;
+        }
+        EXPECT_EQ(cps.substr(s, en - s), wantCps) << want;
     }
 }
 

@@ -68,6 +68,14 @@ constexpr Phrase kSpamRelated[] = {
     {u"unknown", QT_TRANSLATE_NOOP("DiagnosisWords", "the reply does not say")},
 };
 
+constexpr Phrase kConfidence[] = {
+    {u"rule", QT_TRANSLATE_NOOP("DiagnosisWords", "the reply's own words (a rule or cause-word list)")},
+    {u"code", QT_TRANSLATE_NOOP("DiagnosisWords", "the status code alone: the words were not recognised")},
+    {u"model",
+     QT_TRANSLATE_NOOP("DiagnosisWords", "a statistical guess from words seen in labelled replies: read the text")},
+    {u"none", QT_TRANSLATE_NOOP("DiagnosisWords", "nothing recognised")},
+};
+
 } // namespace
 
 QString familyPhrase(QStringView family)
@@ -91,6 +99,11 @@ QString actionPhrase(QStringView action)
 QString spamRelatedPhrase(QStringView spamRelated)
 {
     return lookup(kSpamRelated, spamRelated);
+}
+
+QString confidencePhrase(QStringView confidence)
+{
+    return lookup(kConfidence, confidence);
 }
 
 QString bouncePhrase(const bt::Diagnosis& diagnosis)

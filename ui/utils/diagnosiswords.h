@@ -30,6 +30,9 @@ QString actionPhrase(QStringView action);
 /// "often" → "often a spam measure: check the evidence".
 QString spamRelatedPhrase(QStringView spamRelated);
 
+/// "model" → "a statistical guess …": what decided the reason (Diagnosis::confidence).
+QString confidencePhrase(QStringView confidence);
+
 /// "hard bounce: permanent, stop sending to this address" and the like, from hardBounce,
 /// permanent, the codes and the family.
 QString bouncePhrase(const bt::Diagnosis& diagnosis);

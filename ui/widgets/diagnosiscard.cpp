@@ -277,6 +277,7 @@ QString DiagnosisCard::toPlainText(const bt::Diagnosis& d, const bt::KnowledgeBa
     add(tr("Provider"), qs(d.provider));
     add(tr("Server"), serverText(d));
     add(tr("Action"), withPhrase(d.action, btui::actionPhrase(qs(d.action))));
+    add(tr("Decided by"), withPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))));
 
     if (!d.explanation.empty()) {
         lines.append(QString());
@@ -384,6 +385,7 @@ void DiagnosisCard::render()
             + wordAndPhrase(d.family, btui::familyPhrase(family)));
     row(tr("Reason"), wordAndPhrase(d.reason, btui::reasonPhrase(m_knowledge, d.reason)));
     row(tr("Action"), wordAndPhrase(d.action, btui::actionPhrase(qs(d.action))));
+    row(tr("Decided by"), wordAndPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))));
     row(tr("Bounce"), btui::bouncePhrase(d).toHtmlEscaped());
     QString codes = btui::codesText(d).toHtmlEscaped();
     if (codes.isEmpty())
