@@ -17,11 +17,13 @@
 namespace
 {
 
-// Floors (percent): status 97, reply code 97, reason 93, a result for 99 % of the labelled rows.
-constexpr double kStatusFloor = 97.0;
-constexpr double kReplyCodeFloor = 97.0;
+// Floors (percent): status 97.5, reply code 98, reason 93, a result for 99.5 % of the labelled
+// rows (measured 98.1, 98.3, 94.8 and 99.8; the reason floor stays where the classifier's work
+// in progress keeps it).
+constexpr double kStatusFloor = 97.5;
+constexpr double kReplyCodeFloor = 98.0;
 constexpr double kReasonFloor = 93.0;
-constexpr double kCoverageFloor = 99.0;
+constexpr double kCoverageFloor = 99.5;
 
 const std::filesystem::path kCorpus = std::filesystem::path(BT_SHARED_DIR) / "corpus";
 
