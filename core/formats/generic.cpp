@@ -20,26 +20,47 @@ bool looksLikeBounce(const Email& email, std::string_view human)
 {
     const auto from = text::toLower(email.headers.get("From"));
     const auto subject = text::toLower(email.headers.get("Subject"));
-    static constexpr std::array<std::string_view, 6> senders
-        = {"mailer-daemon", "postmaster", "mail delivery", "mail administrator", "mdaemon", "no-reply"};
-    static constexpr std::array<std::string_view, 18> subjects = {"undeliver",
-                                                                  "delivery status",
-                                                                  "failure",
-                                                                  "returned mail",
-                                                                  "undelivered",
-                                                                  "delivery fail",
-                                                                  "not be delivered",
-                                                                  "nondeliver",
-                                                                  "non-deliver",
-                                                                  "rejected",
-                                                                  "delivery problem",
-                                                                  "warning:",
-                                                                  "could not send",
-                                                                  "bounce",
-                                                                  "delivery notification",
-                                                                  "mail delivery",
-                                                                  "error",
-                                                                  "delayed"};
+    static constexpr std::string_view senders[]
+        = {"mailer-daemon",      "mailer_daemon", "mailerdaemon", "postmaster", "mail delivery",
+           "mail administrator", "mdaemon",       "no-reply",     "bounce"};
+    // English and the localised subjects of the common MTAs (Exchange, Postfix and Exim
+    // translations, Japanese and Russian providers).
+    static constexpr std::string_view subjects[] = {"undeliver",
+                                                    "delivery status",
+                                                    "failure",
+                                                    "returned mail",
+                                                    "undelivered",
+                                                    "delivery fail",
+                                                    "not be delivered",
+                                                    "not delivered",
+                                                    "nondeliver",
+                                                    "non-deliver",
+                                                    "rejected",
+                                                    "delivery problem",
+                                                    "warning:",
+                                                    "could not send",
+                                                    "bounce",
+                                                    "delivery notification",
+                                                    "mail delivery",
+                                                    "error",
+                                                    "delayed",
+                                                    "unzustellbar",
+                                                    "nicht zugestellt",
+                                                    "non remis",
+                                                    "non distribu",
+                                                    "\xc3\xa9"
+                                                    "chec de la remise", // échec de la remise
+                                                    "no entregado",
+                                                    "no se pudo entregar",
+                                                    "non recapitat",
+                                                    "mancata consegna",
+                                                    "onbestelbaar",
+                                                    "niet afgeleverd",
+                                                    "niedostarcz",
+                                                    "\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2"
+                                                    "\xd0\xbb\xd0\xb5\xd0\xbd", // не доставлен
+                                                    "\xe9\x85\x8d\xe4\xbf\xa1\xe4\xb8\x8d\xe8\x83\xbd", // 配信不能
+                                                    "\xe6\x9c\xaa\xe9\x81\x94"}; // 未達
     for (const auto s : senders)
         if (from.find(s) != std::string::npos)
             return true;

@@ -293,7 +293,7 @@ TEST(Corpus, DamagedMimeReadsAsTheIntactMessage)
         std::size_t tried = 0;
         std::vector<std::string> differ;
     };
-    Damage damages[] = {{"boundary"}, {"no-content-type"}, {"report-as-text"}};
+    Damage damages[] = {{"boundary", 0, {}}, {"no-content-type", 0, {}}, {"report-as-text", 0, {}}};
     auto lowerOf = [](std::string s) {
         for (auto& c : s)
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
