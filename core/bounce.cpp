@@ -295,17 +295,49 @@ BounceOutcome BounceReader::read(const Email& email) const
 {
     BounceOutcome out;
     BounceReport report;
+    // What a report says beyond the addresses: a reply with a code, a status, a reason the
+    // format states. A module that recognised its format but read none of these from this
+    // variant of it gives way to a later module that reads more (the first such one wins).
+    auto says = [](const BounceReport& r) {
+        int n = 0;
+        for (const auto& x : r.recipients)
+            n += (parseReply(x.reply).basicCode ? 2 : 0) + (isEnhancedStatus(x.status) ? 1 : 0)
+                + (x.reasonHint.empty() ? 0 : 1);
+        return n;
+    };
+    std::optional<BounceReport> first;
     for (const auto& f : formats::registry()) {
         report = BounceReport {};
         try {
-            if (f.parse(email, report) && !report.recipients.empty())
-                break;
+            if (f.parse(email, report) && !report.recipients.empty()) {
+                const bool informative = report.kind != "bounce" || says(report) > 0;
+                if (informative && first) {
+                    // A later reading adds what the first lacked; it is taken when it is about at
+                    // least one of the same addresses, else the first recognition stands.
+                    const bool overlap = std::any_of(
+                        report.recipients.begin(), report.recipients.end(), [&](const BounceRecipient& a) {
+                            return std::any_of(first->recipients.begin(), first->recipients.end(),
+                                               [&](const BounceRecipient& b) {
+                                                   return text::toLower(a.address) == text::toLower(b.address);
+                                               });
+                        });
+                    if (!overlap)
+                        report = std::move(*first);
+                    first.reset();
+                }
+                if (informative)
+                    break;
+                if (!first)
+                    first = std::move(report);
+            }
         } catch (const std::exception& e) {
             // A module's bug must not end an import of a million messages: say it, try the next.
             out.warnings.push_back(std::string(f.name) + ": " + e.what());
         }
         report.recipients.clear();
     }
+    if (first)
+        report = std::move(*first); // nobody read more: the first recognition stands
     if (report.recipients.empty()) {
         out.kind = "not_bounce";
         out.error = "not a bounce: no delivery report, and no failed recipient or server reply in the text";

@@ -296,3 +296,27 @@ TEST(Reader, DiagnoseInputReadsAnEmailAsReadDoesAndAReplyAsAReply)
     EXPECT_EQ(reply.diagnosis.reason, "userunknown");
     EXPECT_FALSE(bt::looksLikeEmail("550 5.1.1 user unknown\nsecond line"));
 }
+
+TEST(Reader, AModuleThatReadsNothingGivesWayToOneThatReadsTheReply)
+{
+    // Exim's opening words, but the reply stands outside Exim's indented block: the Exim module
+    // recognises the format and reads no reply; the generic reader finds it for the same address.
+    const auto records = readMail(R"(From: Mail Delivery System <Mailer-Daemon@mx1.sender.example>
+To: alice@sender.example
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  zed@example.org
+
+Reason given by the remote server:
+550 5.2.1 <zed@example.org>: Mailbox disabled for this recipient
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "zed@example.org");
+    EXPECT_EQ(records[0].basicCode, 550);
+    EXPECT_EQ(records[0].enhancedCode, "5.2.1");
+}
