@@ -61,9 +61,9 @@ public:
     struct TrainOptions {
         int epochs = 40;
         double learningRate = 0.5; ///< AdaGrad step
-        double l2 = 1e-4;
-        double prune = 0.02; ///< weights smaller than this are not kept
-        double threshold = 0.45;
+        double l2 = 3e-3;
+        double prune = 0.15; ///< weights smaller than this are not kept
+        double threshold = 0.35;
         unsigned seed = 20261205;
     };
     /// Trains on the examples and returns the model document (JSON). Same input, same output.

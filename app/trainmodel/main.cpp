@@ -110,6 +110,8 @@ int main(int argc, char** argv)
     app.add_option("--misses", showMisses, "with --cv: print this many replies the classifier got wrong");
     app.add_option("--epochs", options.epochs, "passes over the data");
     app.add_option("--threshold", options.threshold, "lowest probability the classifier takes as an answer");
+    app.add_option("--l2", options.l2, "L2 regularisation");
+    app.add_option("--prune", options.prune, "weights smaller than this are not written");
     CLI11_PARSE(app, argc, argv);
 
     try {
