@@ -372,8 +372,24 @@ void parseDeliveryStatus(std::string_view status, BounceReport& report)
             continue;
         }
         const auto colon = t.find(':');
-        if (colon == std::string_view::npos)
+        // A line that is no field ("550-5.1.1 not exist. Please try", a URL with a colon) after a
+        // field continues it: some MTAs wrap the Diagnostic-Code without indenting.
+        auto isField = [&] {
+            if (colon == std::string_view::npos || colon == 0 || colon > 40 || !text::isAlpha(t.front()))
+                return false;
+            for (char c : t.substr(0, colon))
+                if (!(text::isAlpha(c) || text::isDigit(c) || c == '-' || c == '_'))
+                    return false;
+            return t.substr(colon + 1, 2) != "//"; // "https://…" is a wrapped URL
+        };
+        if (!isField()) {
+            if (!blocks.back().empty()) {
+                auto& v = blocks.back().back().second;
+                v += ' ';
+                v += text::trim(t);
+            }
             continue;
+        }
         auto name = text::toLower(text::trim(t.substr(0, colon)));
         // Some MTAs leave out the blank lines: a recipient field starts a new block when the
         // current one already holds a recipient, or holds only per-message fields.
