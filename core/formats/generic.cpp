@@ -172,6 +172,21 @@ std::string withoutClosingQuote(std::string_view human, const std::string& reply
     return std::string(text::trim(std::string_view(reply).substr(0, end)));
 }
 
+/// "Reason:    5.1.1 <a@b>... User unknown": the listing's label is not the server's.
+std::string withoutLabel(const std::string& reply)
+{
+    const auto colon = reply.find(':');
+    if (colon == std::string::npos || colon == 0 || colon > 20)
+        return reply;
+    for (std::size_t i = 0; i < colon; ++i)
+        if (!text::isAlpha(reply[i]) && reply[i] != ' ' && reply[i] != '-')
+            return reply;
+    const auto rest = text::trim(std::string_view(reply).substr(colon + 1));
+    if (rest.size() < 5 || !text::isDigit(rest[0]) || (rest[1] != '.' && !text::isDigit(rest[1])))
+        return reply;
+    return std::string(rest);
+}
+
 } // namespace
 
 bool parseGeneric(const Email& email, BounceReport& report)
@@ -267,7 +282,10 @@ bool parseGeneric(const Email& email, BounceReport& report)
                 reply = around;
         }
         if (reply.basicCode || !reply.enhancedCode.empty()) {
-            r.reply = withoutClosingQuote(human, mta::withWrappedLines(human, reply.text));
+            // Wrapped lines are looked for only up to the next recipient's mention, which a
+            // listing "a@b ... 550 …" / "c@d ... 452 …" puts on the next line.
+            r.reply = withoutLabel(
+                withoutClosingQuote(human, mta::withWrappedLines(human.substr(from, end - from), reply.text)));
             r.remoteMta = reply.remoteHost;
             r.command = reply.smtpStage;
         }

@@ -320,3 +320,25 @@ Reason given by the remote server:
     EXPECT_EQ(records[0].basicCode, 550);
     EXPECT_EQ(records[0].enhancedCode, "5.2.1");
 }
+
+TEST(Reader, GenericListingGivesEachRecipientItsOwnReply)
+{
+    const auto records = readMail(R"(From: MAILER-DAEMON@relay.example
+To: alice@sender.example
+Subject: Undelivered Mail
+
+The following recipients could not be reached:
+
+  ed@one.example ... 550 5.1.1 User unknown
+  fay@two.example ... 452 4.2.2 Mailbox full
+
+    Recipient: <dora@remote.example>
+    Reason:    5.1.1 <dora@remote.example>... User unknown
+)");
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[0].replyText, "550 5.1.1 User unknown");
+    EXPECT_EQ(records[1].replyText, "452 4.2.2 Mailbox full");
+    EXPECT_EQ(records[1].diagnosis.reason, "mailboxfull");
+    EXPECT_EQ(records[2].recipient, "dora@remote.example");
+    EXPECT_EQ(records[2].replyText, "5.1.1 <dora@remote.example>... User unknown");
+}
