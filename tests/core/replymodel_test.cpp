@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// The statistical fallback: its features, its training (deterministic), its guesses and how the
+// classifier uses it only where no rule speaks.
+#include "classifier.h"
+#include "knowledge.h"
+#include "replymodel.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace
+{
+
+std::set<std::string> names(std::string_view text, std::optional<int> basic = std::nullopt,
+                            std::string_view enhanced = {})
+{
+    std::vector<bt::ModelFeature> fs;
+    bt::modelFeatures(text, basic, enhanced, fs);
+    std::set<std::string> out;
+    for (const auto& f : fs)
+        out.insert(f.name);
+    return out;
+}
+
+std::vector<bt::ReplyModel::Example> toyExamples()
+{
+    // Invented words, so no shipped rule or model weight can explain what the tests see.
+    return {
+        {"frobnicated widgets overflow", std::nullopt, {}, "mailboxfull", 1.0},
+        {"the widgets are frobnicated again", std::nullopt, {}, "mailboxfull", 1.0},
+        {"frobnicated widgets everywhere", std::nullopt, {}, "mailboxfull", 1.0},
+        {"quuxified gadgets refused", std::nullopt, {}, "blocked", 1.0},
+        {"your gadgets were quuxified", std::nullopt, {}, "blocked", 1.0},
+        {"quuxified gadgets again", std::nullopt, {}, "blocked", 1.0},
+        {"zorbled sprockets detected", std::nullopt, {}, "spamdetected", 1.0},
+        {"sprockets are zorbled here", std::nullopt, {}, "spamdetected", 1.0},
+    };
+}
+
+} // namespace
+
+TEST(ReplyModel, FeaturesFoldCaseSkipAddressesAndNumbersAndPairCjk)
+{
+    const auto f = names("550 5.1.1 <Jdoe@Example.COM>: ПОЛЬЗОВАТЕЛЬ Unknown s3150 用户不存在", 550, "5.1.1");
+    EXPECT_TRUE(f.count("w:пользователь")) << "Cyrillic capitals fold";
+    EXPECT_TRUE(f.count("w:unknown"));
+    EXPECT_TRUE(f.count("b:пользователь unknown"));
+    EXPECT_FALSE(f.count("w:jdoe")) << "an address names the case, not the cause";
+    EXPECT_FALSE(f.count("w:example"));
+    EXPECT_FALSE(f.count("w:s3150")) << "tokens with digits are ids";
+    for (const char* pair : {"c:用户", "c:户不", "c:不存", "c:存在"})
+        EXPECT_TRUE(f.count(pair)) << pair;
+    for (const char* code : {"#b550", "#k5", "#e5.1.1", "#x.1.1", "#s1"})
+        EXPECT_TRUE(f.count(code)) << code;
+    EXPECT_TRUE(names("no code here").count("#nocode"));
+}
+
+TEST(ReplyModel, FeatureSpansPointAtTheWords)
+{
+    const std::string text = "452 Mailbox FULL, sorry";
+    std::vector<bt::ModelFeature> fs;
+    bt::modelFeatures(text, 452, "", fs);
+    const auto it = std::find_if(fs.begin(), fs.end(), [](const auto& f) { return f.name == "b:mailbox full"; });
+    ASSERT_NE(it, fs.end());
+    EXPECT_EQ(text.substr(it->start, it->end - it->start), "Mailbox FULL");
+    // Invalid UTF-8 is walked to its end without reading past it.
+    EXPECT_NO_THROW(names(std::string("\xE3\x81", 2) + "\xFF abc \xF0"));
+}
+
+TEST(ReplyModel, TrainingIsDeterministicAndLearnsTheWords)
+{
+    const auto a = bt::ReplyModel::train(toyExamples(), {});
+    const auto b = bt::ReplyModel::train(toyExamples(), {});
+    EXPECT_EQ(a, b) << "same examples, same model document";
+    const auto model = bt::ReplyModel::fromJson(a, "toy");
+    const auto g = model->guess("550 our widgets got frobnicated", 550, "");
+    ASSERT_TRUE(g.has_value());
+    EXPECT_EQ(g->reason, "mailboxfull");
+    EXPECT_GT(g->probability, model->threshold());
+    ASSERT_FALSE(g->strongest.empty());
+    const std::string text = "550 our widgets got frobnicated";
+    const auto& top = g->strongest.front();
+    const auto word = text.substr(top.start, top.end - top.start);
+    EXPECT_TRUE(word == "widgets" || word == "frobnicated") << word;
+    const auto h = model->guess("421 quuxified gadgets", 421, "");
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->reason, "blocked");
+}
+
+TEST(ReplyModel, OneKnownWordOrCodesAloneGiveNoGuess)
+{
+    const auto model = bt::ReplyModel::fromJson(bt::ReplyModel::train(toyExamples(), {}), "toy");
+    EXPECT_FALSE(model->guess("550 frobnicated", 550, "5.0.0").has_value());
+    EXPECT_FALSE(model->guess("550", 550, "5.0.0").has_value());
+    EXPECT_FALSE(model->guess("entirely different words", std::nullopt, "").has_value());
+}
+
+TEST(ReplyModel, MalformedDocumentsNameTheirOrigin)
+{
+    for (const char* doc :
+         {"{", R"({"format": "other"})",
+          R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [], "weights": {}})",
+          R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [0], "weights": {"w:x": [[3, 1.0]]}})"}) {
+        try {
+            bt::ReplyModel::fromJson(doc, "my-model.json");
+            ADD_FAILURE() << "accepted: " << doc;
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("my-model.json"), std::string::npos) << e.what();
+        }
+    }
+}
+
+TEST(ReplyModel, ClassifierAsksTheModelOnlyWhereRulesAreSilent)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->setModel(bt::ReplyModel::train(toyExamples(), {}), "toy");
+    const bt::Classifier c(kb);
+
+    const auto byModel = c.diagnoseText("450 your widgets frobnicated");
+    EXPECT_EQ(byModel.reason, "mailboxfull");
+    EXPECT_EQ(byModel.family, "capacity");
+    EXPECT_EQ(byModel.confidence, "model");
+    ASSERT_FALSE(byModel.evidence.empty());
+    EXPECT_EQ(byModel.evidence.front().rule.rfind("model:", 0), 0u) << byModel.evidence.front().rule;
+
+    // A rule speaks: the model is not asked, whatever it would say.
+    const auto byRule = c.diagnoseText("550 5.1.1 <a@example.com>: Recipient address rejected: User unknown, "
+                                       "frobnicated widgets");
+    EXPECT_EQ(byRule.reason, "userunknown");
+    EXPECT_EQ(byRule.confidence, "rule");
+
+    // A heavy code decides before the model; nothing at all leaves the answer unknown.
+    const auto byCode = c.diagnoseText("552 5.2.2 xyzzy plugh");
+    EXPECT_EQ(byCode.reason, "mailboxfull");
+    EXPECT_EQ(byCode.confidence, "code");
+    const auto none = c.diagnoseText("550 xyzzy plugh");
+    EXPECT_EQ(none.family, "unknown");
+    EXPECT_EQ(none.confidence, "none");
+}
+
+TEST(ReplyModel, TheShippedModelIsLoaded)
+{
+    const auto kb = bt::KnowledgeBase::loadDefault();
+    ASSERT_NE(kb->model(), nullptr) << "resources/model/replies-model.json is embedded";
+    EXPECT_GT(kb->model()->featureCount(), 1000u);
+    EXPECT_GT(kb->model()->threshold(), 0.0);
+}
