@@ -264,18 +264,54 @@ bool parseGeneric(const Email& email, BounceReport& report)
         mentions.emplace_back(p == std::string_view::npos ? human.size() : p, c);
     }
     std::sort(mentions.begin(), mentions.end());
+    // Every mention of every candidate, in text order: a recipient may be listed first and its
+    // reply given later under its name again (Exchange: "Delivery has failed to these
+    // recipients" then "Diagnostic information for administrators").
+    std::vector<std::pair<std::size_t, std::size_t>> allMentions; // position, candidate
+    for (std::size_t c = 0; c < mentions.size(); ++c)
+        for (auto p = text::findNoCase(human, mentions[c].second); p != std::string_view::npos;
+             p = text::findNoCase(human, mentions[c].second, p + 1))
+            allMentions.emplace_back(p, c);
+    std::sort(allMentions.begin(), allMentions.end());
+    auto blockEnd = [&](std::size_t candidate, std::size_t start) {
+        // The block about this address runs until another address is mentioned (or 1500 bytes):
+        // a reply quoted for one recipient must not be given to another.
+        std::size_t end = std::min(human.size(), start + 1500);
+        for (const auto& [p, c] : allMentions)
+            if (p > start && c != candidate) {
+                end = std::min(end, p);
+                break;
+            }
+        return end;
+    };
     for (std::size_t i = 0; i < mentions.size(); ++i) {
         BounceRecipient r;
         r.address = mentions[i].second;
-        const auto start = std::min(mentions[i].first, human.size());
-        // The block about this address runs until the next address (or 1500 bytes): a reply
-        // quoted for one recipient must not be given to another.
-        auto end = i + 1 < mentions.size() ? mentions[i + 1].first : human.size();
-        end = std::min(end, start + 1500);
-        // Look a little before the address too: "host X said: 550 … <addr>" puts it inside.
-        const auto from = start > 300 ? start - 300 : 0;
+        auto start = std::min(mentions[i].first, human.size());
+        auto end = blockEnd(i, start);
         r.context = std::string(human.substr(start, end - start));
         auto reply = primaryReply(r.context);
+        // The first block with a reply, when the first mention has none.
+        for (const auto& [p, c] : allMentions) {
+            if (reply.basicCode || !reply.enhancedCode.empty())
+                break;
+            if (c != i || p <= start)
+                continue;
+            const auto e = blockEnd(i, p);
+            const auto later = primaryReply(human.substr(p, e - p));
+            if (later.basicCode || !later.enhancedCode.empty()) {
+                reply = later;
+                start = p;
+                end = e;
+                r.context = std::string(human.substr(start, end - start));
+            }
+        }
+        // Look a little before the address too: "host X said: 550 … <addr>" puts it inside; but
+        // never back into another recipient's text.
+        auto from = start > 300 ? start - 300 : 0;
+        for (const auto& [p, c] : allMentions)
+            if (p < start && c != i)
+                from = std::max(from, std::min(start, p + mentions[c].second.size()));
         if (!reply.basicCode && reply.enhancedCode.empty()) {
             const auto around = primaryReply(human.substr(from, end - from));
             if (around.basicCode || !around.enhancedCode.empty())

@@ -342,3 +342,37 @@ The following recipients could not be reached:
     EXPECT_EQ(records[2].recipient, "dora@remote.example");
     EXPECT_EQ(records[2].replyText, "5.1.1 <dora@remote.example>... User unknown");
 }
+
+TEST(Reader, RecipientListedFirstGetsTheReplyGivenLaterUnderItsName)
+{
+    // Exchange: the recipients are listed, then each reply under the recipient's name again.
+    const auto records = readMail(R"(From: postmaster@corp.example
+To: alice@sender.example
+Subject: Undeliverable: hi
+Content-Type: text/plain; charset=us-ascii
+
+Delivery has failed to these recipients or groups:
+
+frank@corp.example
+The e-mail address you entered couldn't be found.
+
+gina@corp.example
+The recipient's mailbox is full and can't accept messages now.
+
+Diagnostic information for administrators:
+
+Generating server: mail.corp.example
+
+frank@corp.example
+#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##
+
+gina@corp.example
+#550 5.2.2 STOREDRV.Deliver; mailbox full ##
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].recipient, "frank@corp.example");
+    EXPECT_EQ(records[0].enhancedCode, "5.1.1");
+    EXPECT_EQ(records[1].recipient, "gina@corp.example");
+    EXPECT_EQ(records[1].enhancedCode, "5.2.2");
+    EXPECT_EQ(records[1].diagnosis.reason, "mailboxfull");
+}
