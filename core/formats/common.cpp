@@ -377,7 +377,8 @@ void parseDeliveryStatus(std::string_view status, BounceReport& report)
         auto isField = [&] {
             if (colon == std::string_view::npos || colon == 0 || colon > 40 || !text::isAlpha(t.front()))
                 return false;
-            for (char c : t.substr(0, colon))
+            // "Action : failed" (Mimecast) has white space before the colon.
+            for (char c : text::trim(t.substr(0, colon)))
                 if (!(text::isAlpha(c) || text::isDigit(c) || c == '-' || c == '_'))
                     return false;
             return t.substr(colon + 1, 2) != "//"; // "https://…" is a wrapped URL
@@ -398,7 +399,10 @@ void parseDeliveryStatus(std::string_view status, BounceReport& report)
             auto has = [&](std::string_view n) {
                 return std::any_of(b.begin(), b.end(), [&](const auto& f) { return f.first == n; });
             };
-            const bool perMessageOnly = has("reporting-mta") || has("arrival-date") || has("received-from-mta");
+            // Per-message fields and no per-recipient one yet (Mimecast writes Action and Status
+            // before the recipient fields, all in one block with Reporting-MTA).
+            const bool perMessageOnly = (has("reporting-mta") || has("arrival-date") || has("received-from-mta"))
+                && !has("action") && !has("status") && !has("diagnostic-code") && !has("remote-mta");
             const bool startsNext = name == "final-recipient" ? has("final-recipient")
                                                               : has("final-recipient") && has("original-recipient");
             const bool noRecipientYet = !has("final-recipient") && !has("original-recipient");

@@ -376,3 +376,37 @@ gina@corp.example
     EXPECT_EQ(records[1].enhancedCode, "5.2.2");
     EXPECT_EQ(records[1].diagnosis.reason, "mailboxfull");
 }
+
+TEST(Reader, ReportFieldsWithSpaceBeforeTheColonAndWrappedCodes)
+{
+    // Mimecast writes "Action : failed"; other MTAs wrap a Diagnostic-Code without indenting it.
+    const auto records = readMail(R"(From: postmaster@gw.example
+To: alice@sender.example
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B1"
+
+--B1
+Content-Type: message/delivery-status
+
+Reporting-MTA : dns;gw.example
+Action : failed
+Status : 5.0.0
+Diagnostic-Code : smtp;550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain
+Final-Recipient : rfc822;sabatora@example.net
+
+Final-Recipient: rfc822;ulla@example.net
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550-5.1.1 The email account that you tried to reach does
+550-5.1.1 not exist. Please try double-checking the recipient's email
+550 5.1.1 address for typos or unnecessary spaces. https://support.example/?p=NoSuchUser
+
+--B1--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].recipient, "sabatora@example.net");
+    EXPECT_EQ(records[0].basicCode, 550);
+    EXPECT_EQ(records[1].recipient, "ulla@example.net");
+    EXPECT_NE(records[1].replyText.find("unnecessary spaces"), std::string::npos) << records[1].replyText;
+}
