@@ -351,3 +351,66 @@ TEST(Corpus, DamagedMimeReadsAsTheIntactMessage)
             std::cout << "  " << n << "\n";
     }
 }
+
+TEST(Corpus, TheReportAloneNamesTheSameRecipients)
+{
+    // A bounce whose prose part is lost (a gateway that keeps attachments only): its delivery
+    // report alone must still name the same recipients. The reason may differ, since the prose
+    // often states the SMTP stage the report leaves out.
+    const bt::BounceReader reader(classifier());
+    std::size_t tried = 0;
+    std::vector<std::string> differ;
+    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
+        std::ifstream f(e.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        std::string lower = bytes;
+        for (auto& c : lower)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto report = lower.find("content-type: message/delivery-status");
+        auto b = lower.find("boundary=");
+        if (report == std::string::npos || b == std::string::npos)
+            continue;
+        b += 9;
+        if (lower[b] == '"')
+            ++b;
+        const auto bEnd = lower.find_first_of("\";\r\n", b);
+        const std::string delimiter = "\n--" + bytes.substr(b, bEnd - b);
+        // The first text/plain part (or one without headers) before the report goes.
+        std::size_t cut = std::string::npos, cutEnd = std::string::npos;
+        for (auto p = bytes.find(delimiter); p != std::string::npos && p < report; p = bytes.find(delimiter, p + 1)) {
+            const auto next = bytes.find(delimiter, p + 1);
+            const auto head = lower.substr(p + delimiter.size(), 200);
+            if (next != std::string::npos && next < report
+                && (head.find("text/plain") != std::string::npos || head.starts_with("\n\n"))) {
+                cut = p;
+                cutEnd = next;
+                break;
+            }
+        }
+        if (cut == std::string::npos)
+            continue;
+        ++tried;
+        const auto intact = reader.read(bytes).records;
+        const auto alone = reader.read(bytes.substr(0, cut) + bytes.substr(cutEnd)).records;
+        auto addresses = [](const std::vector<bt::BounceRecord>& rs) {
+            std::vector<std::string> out;
+            for (const auto& r : rs) {
+                std::string a = r.recipient;
+                for (auto& c : a)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                out.push_back(a);
+            }
+            std::sort(out.begin(), out.end());
+            return out;
+        };
+        if (addresses(intact) != addresses(alone))
+            differ.push_back(e.path().filename().string());
+    }
+    std::cout << tried << " bounces without their prose, " << differ.size() << " name other recipients\n";
+    EXPECT_GT(tried, 200u);
+    // Exim reports a pipe or a file as Final-Recipient and names the address it was generated
+    // by only in its prose: two such bounces in the corpus.
+    EXPECT_LE(differ.size(), 2u);
+    for (const auto& d : differ)
+        std::cout << "  " << d << "\n";
+}
