@@ -296,8 +296,16 @@ std::string normaliseLineEnds(std::string_view bytes)
         if (end)
             break;
         out.push_back('\n');
-        if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n')
-            ++i;
+        if (bytes[i] == '\r') {
+            // CR CR LF (a CRLF text converted twice by a gateway) ends one line, not two: a blank
+            // line there would cut a multi-line reply in half. CRs not followed by LF (old Mac
+            // files) each end a line.
+            std::size_t j = i;
+            while (j < bytes.size() && bytes[j] == '\r')
+                ++j;
+            if (j < bytes.size() && bytes[j] == '\n')
+                i = j;
+        }
         lineStart = i + 1;
     }
     return out;

@@ -18,6 +18,8 @@
 #include "replyparser.h"
 #include "text.h"
 
+#include <vector>
+
 namespace bt::formats
 {
 
@@ -36,13 +38,17 @@ std::string wholeRemoteReply(std::string_view context, std::string reply)
     static constexpr std::string_view qmailSays[] = {
         "Giving up on", "I'm not going to try again", "Will try again",           "Sorry, I ", "Sorry. Although", "---",
         "Connected to", "This is a permanent error",  "This is a temporary error"};
+    // The reply's own lines: from after "Remote host said:" to qmail's next sentence.
+    std::string block;
+    std::vector<std::string_view> extra; // lines without a code of their own
     bool first = true;
-    for (const auto& line : text::splitLines(context.substr(said))) {
+    for (const auto& line : text::splitLines(context.substr(said + 17))) {
+        const auto t = text::trim(line.text);
         if (first) {
             first = false;
+            block = std::string(t);
             continue;
         }
-        const auto t = text::trim(line.text);
         if (t.empty() || (t.starts_with("<") && t.ends_with(">:")))
             break;
         bool own = false;
@@ -50,13 +56,22 @@ std::string wholeRemoteReply(std::string_view context, std::string reply)
             own = own || t.starts_with(w);
         if (own)
             break;
-        // A line with its own code ("550-5.7.26 …") is a continuation the reply finder joined.
-        if (t.size() >= 4 && text::isDigit(t[0]) && text::isDigit(t[1]) && text::isDigit(t[2])
-            && (t[3] == '-' || t[3] == ' '))
-            continue;
-        reply += ' ';
-        reply += t;
+        block += '\n';
+        block += t;
+        if (!(t.size() >= 4 && text::isDigit(t[0]) && text::isDigit(t[1]) && text::isDigit(t[2])
+              && (t[3] == '-' || t[3] == ' ')))
+            extra.push_back(t);
     }
+    // Read on its own, a "550-…" reply joins its continuation lines ("Remote host said: " in
+    // front of the first kept the finder from seeing them as one reply).
+    const auto whole = primaryReply(block);
+    if (whole.basicCode && whole.text.size() > reply.size())
+        reply = whole.text;
+    for (const auto t : extra)
+        if (reply.find(t) == std::string::npos) {
+            reply += ' ';
+            reply += t;
+        }
     return reply;
 }
 

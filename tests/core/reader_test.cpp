@@ -410,3 +410,36 @@ Diagnostic-Code: smtp; 550-5.1.1 The email account that you tried to reach does
     EXPECT_EQ(records[1].recipient, "ulla@example.net");
     EXPECT_NE(records[1].replyText.find("unnecessary spaces"), std::string::npos) << records[1].replyText;
 }
+
+TEST(Reader, QmailMultiLineReplyAndDoubleCarriageReturnsStayOneReply)
+{
+    // qmail prints "Remote host said: " before the first line of a "550-…" reply; a gateway that
+    // converted CRLF twice leaves CR CR LF, which must not split the reply with blank lines.
+    std::string mail = R"(From: MAILER-DAEMON@mx.sender.example
+To: alice@sender.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.sender.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<yan@gmail.example>:
+192.0.2.27 does not like recipient.
+Remote host said: 550-5.7.26 Unauthenticated email from example.jp is not accepted due to domain's
+550-5.7.26 DMARC policy. Please contact the administrator of example.jp domain if
+550 5.7.26 this was a legitimate mail. - gsmtp
+Giving up on 192.0.2.27.
+)";
+    for (const auto& bytes : {mail, [&] {
+                                  std::string crcr;
+                                  for (char c : mail)
+                                      crcr += c == '\n' ? std::string("\r\r\n") : std::string(1, c);
+                                  return crcr;
+                              }()}) {
+        const auto records = readMail(bytes);
+        ASSERT_EQ(records.size(), 1u);
+        EXPECT_NE(records[0].replyText.find("this was a legitimate mail"), std::string::npos) << records[0].replyText;
+        EXPECT_EQ(records[0].basicCode, 550);
+        EXPECT_EQ(records[0].enhancedCode, "5.7.26");
+    }
+}
