@@ -223,10 +223,13 @@ bool parseGeneric(const Email& email, BounceReport& report)
         if (!candidatesIn(human.substr(0, cut)).empty())
             human = human.substr(0, cut);
     std::vector<std::string> candidates = candidatesIn(human);
-    // Addresses the text names as failed recipients win over those it mentions in passing.
-    std::vector<std::string> named;
+    // Addresses the text names as failed recipients win over those it mentions in passing; the
+    // bounce's own X-Failed-Recipients header (Exim and others) names them outright.
+    std::vector<std::string> named = findAddresses(email.headers.get("X-Failed-Recipients"));
     for (const auto& c : candidates)
-        if (namedAsRecipient(human, c) > 0)
+        if (namedAsRecipient(human, c) > 0 && std::none_of(named.begin(), named.end(), [&](const std::string& n) {
+                return text::toLower(n) == text::toLower(c);
+            }))
             named.push_back(c);
     // The mail system's own role addresses ("please contact <postmaster@…>") are recipients only
     // when the text names them as such: a bounce for postmaster@ exists too.
