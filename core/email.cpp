@@ -230,9 +230,13 @@ struct Walker {
         const std::string type = mimeType(object);
         std::string content = partText(GMIME_PART(object));
         if (type == "message/delivery-status" || type == "message/global-delivery-status"
-            || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content)))
+            || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content))) {
+            // Two report parts stay two: a field of the second must not run on from the last
+            // line of the first.
+            if (!email.deliveryStatus.empty())
+                email.deliveryStatus += "\n\n";
             email.deliveryStatus += content;
-        else if (type == "message/feedback-report")
+        } else if (type == "message/feedback-report")
             email.feedbackReport += content;
         else if (type == "text/rfc822-headers" || type == "text/rfc822-header") {
             if (!email.original)
