@@ -253,9 +253,12 @@ bool parseGeneric(const Email& email, BounceReport& report)
                          [&](const std::string& u) { return text::toLower(u) == text::toLower(c); }))
             unique.push_back(std::move(c));
     candidates = std::move(unique);
+    // A bounce whose text names no address at all: the returned message's To is the failed
+    // recipient only when it names exactly one (of several, nothing says which one failed).
     if (candidates.empty() && email.original) {
-        for (auto& a : findAddresses(email.original->get("To")))
-            candidates.push_back(std::move(a));
+        auto to = findAddresses(email.original->get("To"));
+        if (to.size() == 1 && findAddresses(email.original->get("Cc")).empty())
+            candidates.push_back(std::move(to.front()));
     }
     if (candidates.empty())
         return false;
