@@ -8,6 +8,7 @@
 #include "replyparser.h"
 #include "text.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -171,6 +172,15 @@ inline std::string withWrappedLines(std::string_view block, std::string reply,
         bool own = false;
         for (const auto s : stops)
             own = own || text::startsWithNoCase(trimmed, s);
+        // The next field of a listing ("Remote system: dns;…", "Reason: …"): a capitalised label
+        // of at most three words before a colon.
+        if (const auto colon = trimmed.find(": "); !own && colon != std::string_view::npos && colon <= 30
+            && trimmed.front() >= 'A' && trimmed.front() <= 'Z') {
+            const auto label = trimmed.substr(0, colon);
+            own = std::count(label.begin(), label.end(), ' ') <= 2
+                && std::all_of(label.begin(), label.end(),
+                               [](char c) { return text::isAlpha(c) || c == ' ' || c == '-'; });
+        }
         if (own)
             break;
         reply += ' ';

@@ -443,3 +443,20 @@ Giving up on 192.0.2.27.
         EXPECT_EQ(records[0].enhancedCode, "5.7.26");
     }
 }
+
+TEST(Reader, WrappedReplyStopsAtTheListingsNextField)
+{
+    const auto records = readMail(R"(From: Internet Mail Delivery <postmaster@ms.example>
+To: alice@sender.example
+Subject: Delivery Notification: Delivery has failed
+
+Your message cannot be delivered to the following recipients:
+
+  Recipient address: ned@ms.example
+  Reason: Remote SMTP server has rejected address
+  Diagnostic code: smtp;550 5.1.1 <ned@ms.example>... User Unknown
+  Remote system: dns;mx.ms.example (TCP|192.0.2.1|25) (mx.ms.example ESMTP)
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].replyText, "550 5.1.1 <ned@ms.example>... User Unknown");
+}
