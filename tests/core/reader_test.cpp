@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 namespace
 {
 
@@ -459,4 +461,200 @@ Your message cannot be delivered to the following recipients:
 )");
     ASSERT_EQ(records.size(), 1u);
     EXPECT_EQ(records[0].replyText, "550 5.1.1 <ned@ms.example>... User Unknown");
+}
+
+TEST(Reader, BouncesOfMtasNoModuleKnows)
+{
+    // The shapes of MTAs without a module of their own (hMailServer, MDaemon, Kerio, a French and
+    // a Spanish Exchange, OpenSMTPD, Courier, GMX, IMail-like): the generic reader finds the failed
+    // address and the server's reply, and nothing else.
+    struct Case {
+        const char* mail;
+        const char* recipient;
+        std::optional<int> code;
+        const char* status;
+    };
+    const Case cases[] = {
+        {R"(From: postmaster@mail.sender.example
+To: alice@sender.example
+Subject: Message undeliverable: hi
+Date: Tue, 01 Oct 2024 10:00:00 +0000
+
+Your message did not reach some or all of the intended recipients.
+
+   Sent: Tue, 01 Oct 2024 09:00:00 +0000
+   Subject: hi
+
+The following recipient(s) could not be reached:
+
+jim@remote.example
+   Error Type: SMTP
+   Remote server (192.0.2.3) issued an error.
+   hMailServer sent: RCPT TO:<jim@remote.example>
+   Remote server replied: 550 5.1.1 <jim@remote.example>: Recipient address rejected: User unknown in virtual mailbox table
+)",
+         "jim@remote.example", 550, "5.1.1"},
+        {R"(From: MDaemon@sender.example
+To: alice@sender.example
+Subject: Permanent Delivery Failure
+Date: Tue, 01 Oct 2024 10:00:00 +0000
+
+The attached message had PERMANENT fatal delivery errors!
+
+After one or more unsuccessful delivery attempts the attached message has
+been removed from the mail queue on this server.
+
+--- Session Transcript ---
+ Tue 2024-10-01 10:00:00: Parsing message <ab@sender.example>
+ Tue 2024-10-01 10:00:00: *  From: alice@sender.example
+ Tue 2024-10-01 10:00:00: *  To: lou@remote.example
+ Tue 2024-10-01 10:00:00: *  Subject: hi
+ Tue 2024-10-01 10:00:01: Attempting SMTP connection to [remote.example]
+ Tue 2024-10-01 10:00:01: --> RCPT To:<lou@remote.example>
+ Tue 2024-10-01 10:00:01: <-- 550 5.1.1 <lou@remote.example>: Recipient address rejected: User unknown
+--- End Transcript ---
+)",
+         "lou@remote.example", 550, "5.1.1"},
+        {R"(From: Mail Delivery Subsystem <postmaster@sender.example>
+To: alice@sender.example
+Subject: Undelivered mail: hi
+Date: Tue, 01 Oct 2024 10:00:00 +0000
+
+Your message did not reach some or all of the intended recipients.
+
+   Subject: hi
+   Sent: 01/10/2024 09:00
+
+The following recipient(s) could not be reached:
+
+    mo@remote.example on 01/10/2024 10:00
+         Remote server replied: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org
+)",
+         "mo@remote.example", 554, "5.7.1"},
+        {R"(From: postmaster@entreprise.example
+To: alice@sender.example
+Subject: Non remis : hi
+Content-Type: text/plain; charset=utf-8
+
+Votre message n'a pas pu être remis aux destinataires ou groupes suivants :
+
+amelie@entreprise.example
+Le destinataire n'a pas été trouvé.
+
+Informations de diagnostic pour les administrateurs :
+
+Serveur de génération : EX01.entreprise.example
+
+amelie@entreprise.example
+Le serveur distant a retourné « 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup »
+)",
+         "amelie@entreprise.example", 550, "5.1.10"},
+        {R"(From: postmaster@empresa.example
+To: alice@sender.example
+Subject: No se puede entregar: hi
+Content-Type: text/plain; charset=utf-8
+
+No se pudo entregar el mensaje a estos destinatarios o grupos:
+
+bruno@empresa.example
+El buzón del destinatario está lleno y no puede aceptar mensajes en este momento.
+
+Información de diagnóstico para administradores:
+
+bruno@empresa.example
+El servidor remoto devolvió '552 5.2.2 mailbox full'
+)",
+         "bruno@empresa.example", 552, "5.2.2"},
+        {R"(From: MAILER-DAEMON@smtpd.example (Mail Delivery System)
+To: alice@sender.example
+Subject: Delivery status notification: error
+
+Hi!
+
+This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.
+
+An error has occurred while attempting to deliver a message for
+the following list of recipients:
+
+kim@example.com: 550 5.1.1 <kim@example.com>: Recipient address rejected: User unknown in local recipient table
+
+Below is a copy of the original message:
+
+Received: from localhost (localhost [127.0.0.1])
+	by smtpd.example (OpenSMTPD) with ESMTPA id 1a2b3c4d
+	for <kim@example.com>;
+From: alice@sender.example
+To: kim@example.com
+Message-ID: <m1@sender.example>
+Subject: hi
+)",
+         "kim@example.com", 550, "5.1.1"},
+        {R"(From: Courier mail server at mx.sender.example <@>
+To: alice@sender.example
+Subject: NOTICE: mail delivery status.
+
+This is a delivery status notification from mx.sender.example,
+running the Courier mail server, version 0.65.2.
+
+The original message was received on Sat, 11 Dec 2010 12:19:57 +0900
+from [127.0.0.1] (c10920.sender.example [192.0.2.20])
+
+---------------------------------------------------------------------------
+
+                           UNDELIVERABLE MAIL
+
+Your message to the following recipients cannot be delivered:
+
+<lee@example.co.jp>:
+    mx.example.co.jp [192.0.2.95]:
+>>> RCPT TO:<lee@example.co.jp>
+<<< 550 5.1.1 <lee@example.co.jp>... User Unknown
+
+---------------------------------------------------------------------------
+)",
+         "lee@example.co.jp", 550, "5.1.1"},
+        {R"(From: "Mail Delivery System" <mailer-daemon@gmx.example>
+To: alice@sender.example
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of
+its recipients. This is a permanent error. The following address
+failed:
+
+"max@example.jp":
+SMTP error from remote server after RCPT command:
+host: mx.example.jp
+5.1.1 <max@example.jp>... User Unknown
+
+--- The header of the original message is following. ---
+
+Received: from x by y
+Message-ID: <g1@sender.example>
+From: alice@sender.example
+To: max@example.jp
+)",
+         "max@example.jp", std::nullopt, "5.1.1"},
+        {R"(From: postmaster@relay.example
+To: alice@sender.example
+Subject: Undeliverable Mail
+Date: Tue, 01 Oct 2024 10:00:00 +0000
+
+Delivery to the following recipient(s) failed:
+
+oscar@remote.example
+    Diagnostic information for administrators:
+    Remote Server returned '550 5.7.1 Unable to relay'
+)",
+         "oscar@remote.example", 550, "5.7.1"},
+    };
+    for (const auto& c : cases) {
+        const auto records = readMail(c.mail);
+        ASSERT_EQ(records.size(), 1u) << c.recipient;
+        EXPECT_EQ(records[0].recipient, c.recipient);
+        EXPECT_EQ(records[0].basicCode, c.code) << c.recipient;
+        EXPECT_EQ(records[0].enhancedCode, c.status) << c.recipient;
+        EXPECT_NE(records[0].diagnosis.reason, "undefined") << c.recipient;
+    }
 }
