@@ -198,6 +198,9 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
     const auto doc = parse(text, origin);
     expectFormat(doc, "bouncetriage-lexicon/1", origin);
     const auto language = str(doc, "language", origin, true);
+    for (const auto& m : strings(doc, "markers", origin))
+        if (std::find(m_lexiconMarkers.begin(), m_lexiconMarkers.end(), m) == m_lexiconMarkers.end())
+            m_lexiconMarkers.push_back(m);
     if (!doc.contains("concepts") || !doc["concepts"].is_array())
         throw KnowledgeError(origin + ": missing list \"concepts\"");
     std::size_t index = 0;

@@ -117,6 +117,9 @@ public:
     const std::vector<CodeInfo>& codes() const { return m_codes; }
     const std::vector<BlocklistInfo>& blocklists() const { return m_blocklists; }
     const std::vector<ProviderInfo>& providers() const { return m_providers; }
+    /// ASCII words of the non-English lexicons ("benutzer", "inconnu"): a reply holding one may
+    /// be in that language even without a non-ASCII letter.
+    const std::vector<std::string>& lexiconMarkers() const { return m_lexiconMarkers; }
     /// Default texts for a reason; nullptr when the table has none.
     const ReasonInfo* reasonInfo(std::string_view reason) const;
 
@@ -138,6 +141,7 @@ private:
     std::vector<ProviderInfo> m_providers;
     std::vector<ReasonInfo> m_reasons;
     std::shared_ptr<const ReplyModel> m_model;
+    std::vector<std::string> m_lexiconMarkers;
 };
 
 /// True when a rule's code constraint ("550", "5xx", "5.7.*", "X.1.1", "5.7.606..649") fits.

@@ -4,6 +4,7 @@
 #include "knowledge.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <set>
@@ -42,8 +43,19 @@ TEST(Rules, EveryExampleYieldsItsRulesReason)
         for (const auto& ex : r.examples) {
             ++examples;
             const auto d = c.diagnoseText(ex);
-            EXPECT_TRUE(std::find(d.ruleIds.begin(), d.ruleIds.end(), r.id) != d.ruleIds.end())
-                << r.id << " (" << r.origin << ") does not match its example: " << ex;
+            if (r.id.rfind("lex.", 0) == 0) {
+                // The lexicons are read only where no curated rule is sure: their words must
+                // match the example, and the verdict must be their reason either way.
+                RE2::Options o;
+                o.set_case_sensitive(false);
+                const bool matches = std::any_of(r.patterns.begin(), r.patterns.end(), [&](const std::string& p) {
+                    return RE2::PartialMatch(ex, RE2(p, o));
+                });
+                EXPECT_TRUE(matches) << r.id << " (" << r.origin << ") does not match its example: " << ex;
+            } else {
+                EXPECT_TRUE(std::find(d.ruleIds.begin(), d.ruleIds.end(), r.id) != d.ruleIds.end())
+                    << r.id << " (" << r.origin << ") does not match its example: " << ex;
+            }
             EXPECT_EQ(d.reason, r.reason) << r.id << " example gives " << d.reason << " via "
                                           << (d.ruleIds.empty() ? "the code" : d.ruleIds.front()) << ": " << ex;
         }
