@@ -216,6 +216,15 @@ bool refusesSender(std::string_view s, std::size_t cause)
         || text::findNoCase(party, "envelope from") != std::string_view::npos;
 }
 
+/// True when the refused party is the sending host ("Client host rejected:").
+bool refusesClient(std::string_view s, std::size_t cause)
+{
+    if (cause == std::string_view::npos)
+        return false;
+    const auto from = cause > 40 ? cause - 40 : 0;
+    return text::findNoCase(s.substr(from, cause - from), "client") != std::string_view::npos;
+}
+
 /// How much the words after the party marker weigh more, and the party's own words less.
 constexpr int kCauseBonus = 10;
 constexpr int kPartyPenalty = 15;
@@ -551,6 +560,12 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     // the envelope sender refused, not a recipient to suppress.
     if (refusesSender(s, cause) && (familyOf(d.reason) == "address" || d.reason == "syntaxerror")) {
         d.reason = "rejected";
+        useWinnerText = false;
+    }
+    // A host refused for the spam it sends ("Client host rejected: Too much spam from your mail
+    // server") is a reputation block of that host, not a verdict on this message's content.
+    if (refusesClient(s, cause) && d.reason == "spamdetected") {
+        d.reason = "blocked";
         useWinnerText = false;
     }
     d.family = std::string(familyOf(d.reason));
