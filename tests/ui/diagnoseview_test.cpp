@@ -169,6 +169,22 @@ TEST_F(DiagnoseViewTest, UserUnknownIsAddressAndSuppress)
     EXPECT_TRUE(card.contains(u"hard bounce"_s)) << qPrintable(card);
 }
 
+TEST_F(DiagnoseViewTest, ClosedAccountAfterThePartyMarkerIsSuppressedWhatever571Says)
+{
+    // The cause after "Recipient address rejected:" decides, not the 5.7.1; a disabled mailbox
+    // is no hard bounce, but the card must not tell anyone to keep the address.
+    diagnose(u"550 5.7.1 <x@example.com>: Recipient address rejected: Account closed"_s);
+    EXPECT_EQ(view.diagnosis().reason, "suspend");
+    EXPECT_EQ(view.diagnosis().confidence, "rule");
+    const QString card = view.card()->plainText();
+    EXPECT_TRUE(card.contains(u"Decided by: rule"_s)) << qPrintable(card);
+    EXPECT_TRUE(card.contains(u"stop sending to this address"_s)) << qPrintable(card);
+    EXPECT_FALSE(card.contains(u"keep the address"_s)) << qPrintable(card);
+
+    diagnose(kSpamhausReply);
+    EXPECT_TRUE(view.card()->plainText().contains(u"keep the address"_s));
+}
+
 TEST_F(DiagnoseViewTest, StepsAreNumberedInOrder)
 {
     diagnose(kSpamhausReply);

@@ -115,6 +115,10 @@ QString bouncePhrase(const bt::Diagnosis& diagnosis)
         return tr("hard bounce: permanent, stop sending to this address");
     // A permanent refusal that is not about the address (a blocklist, an SPF failure) must not
     // make anyone drop a good recipient: say so, since "permanent" alone invites it.
+    // A disabled or suppressed mailbox is no hard bounce in the RFC sense (it may come back), but
+    // the action is still to stop sending: the card must not say "keep the address" beside it.
+    if (diagnosis.permanent && diagnosis.action == "suppress")
+        return tr("permanent failure: the mailbox is not usable, stop sending to this address");
     if (diagnosis.permanent)
         return tr("permanent failure, but the address is fine: fix the cause, keep the address");
     const bool transient = (diagnosis.basicCode && *diagnosis.basicCode / 100 == 4)
