@@ -376,13 +376,29 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     thread_local std::vector<int> hits;
     hits.clear();
     set.match(s, hits, PatternSet::Curated, PatternSet::Curated + 1);
+    if (d.provider.empty()) {
+        for (int h : hits)
+            if (set.owner(h).kind == Kind::Provider) {
+                d.provider = providers[set.owner(h).index].name;
+                break;
+            }
+    }
+    // A rule applies when its provider scope and code constraint fit this reply.
+    auto fits = [&](const Rule& r) {
+        if (!r.provider.empty() && r.provider != d.provider)
+            return false;
+        if (r.codes.empty())
+            return true;
+        return std::any_of(r.codes.begin(), r.codes.end(),
+                           [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); });
+    };
     // The cause-word lexicons are the layer beside the curated rules: they are read when no
     // curated rule is sure (a provider's exact wording, a blocklist, a stated authentication
     // failure, priority 70 and up) or when the reply names a refused party, whose cause after
     // the colon may be a word only the lexicons know.
     int curatedBest = -1;
     for (int h : hits)
-        if (set.owner(h).kind == Kind::Rule)
+        if (set.owner(h).kind == Kind::Rule && fits(m_kb->rules()[set.owner(h).index]))
             curatedBest = std::max(curatedBest, m_kb->rules()[set.owner(h).index].priority);
         else if (set.owner(h).kind == Kind::Blocklist)
             curatedBest = std::max(curatedBest, 90);
@@ -392,18 +408,12 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         set.match(s, hits, PatternSet::English, PatternSet::English + 1);
         int best = curatedBest;
         for (auto i = before; i < hits.size(); ++i)
-            best = std::max(best, m_kb->rules()[set.owner(hits[i]).index].priority);
+            if (fits(m_kb->rules()[set.owner(hits[i]).index]))
+                best = std::max(best, m_kb->rules()[set.owner(hits[i]).index].priority);
         // A reply the English words leave (nearly) unexplained may be in another language even
         // without a non-ASCII letter ("Benutzer unbekannt").
         set.match(s, hits, PatternSet::OtherLanguages, PatternSet::kGroups, best < kWeakPriority);
         std::sort(hits.begin(), hits.end());
-    }
-    if (d.provider.empty()) {
-        for (int h : hits)
-            if (set.owner(h).kind == Kind::Provider) {
-                d.provider = providers[set.owner(h).index].name;
-                break;
-            }
     }
 
     // Blocklists cited anywhere in the reply, each list once.
@@ -441,14 +451,6 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         int priority = 0; ///< the rule's, moved by where its words sit (see causeStart)
     };
     std::vector<Candidate> candidates;
-    auto fits = [&](const Rule& r) {
-        if (!r.provider.empty() && r.provider != d.provider)
-            return false;
-        if (r.codes.empty())
-            return true;
-        return std::any_of(r.codes.begin(), r.codes.end(),
-                           [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); });
-    };
     for (int h : hits) {
         if (set.owner(h).kind != Kind::Rule)
             continue;
