@@ -76,6 +76,21 @@ bool isActionWord(std::string_view w)
     return std::find(std::begin(actions), std::end(actions), w) != std::end(actions);
 }
 
+/// The fields a rule and a lexicon concept share: reason (a vocabulary.md word) and the optional
+/// spam_related and action overrides.
+void readVerdict(const json& o, Rule& r, const std::string& where)
+{
+    r.reason = str(o, "reason", where, true);
+    if (!isKnownReason(r.reason))
+        throw KnowledgeError(where + ": unknown reason \"" + r.reason + "\" (see vocabulary.md)");
+    r.spamRelated = str(o, "spam_related", where);
+    if (!r.spamRelated.empty() && !isSpamWord(r.spamRelated))
+        throw KnowledgeError(where + ": spam_related must be yes, often, no or unknown");
+    r.action = str(o, "action", where);
+    if (!r.action.empty() && !isActionWord(r.action))
+        throw KnowledgeError(where + ": unknown action \"" + r.action + "\"");
+}
+
 std::string readFile(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -146,9 +161,7 @@ void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
         Rule r;
         r.id = str(o, "id", at, true);
         const std::string where = origin + ": rule \"" + r.id + "\"";
-        r.reason = str(o, "reason", where, true);
-        if (!isKnownReason(r.reason))
-            throw KnowledgeError(where + ": unknown reason \"" + r.reason + "\" (see vocabulary.md)");
+        readVerdict(o, r, where);
         r.patterns = strings(o, "patterns", where);
         r.codes = strings(o, "codes", where);
         if (r.patterns.empty() && r.codes.empty())
@@ -159,24 +172,23 @@ void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
                 throw KnowledgeError(where + ": field \"priority\" must be an integer");
             r.priority = o["priority"].get<int>();
         }
-        r.spamRelated = str(o, "spam_related", where);
-        if (!r.spamRelated.empty() && !isSpamWord(r.spamRelated))
-            throw KnowledgeError(where + ": spam_related must be yes, often, no or unknown");
-        r.action = str(o, "action", where);
-        if (!r.action.empty() && !isActionWord(r.action))
-            throw KnowledgeError(where + ": unknown action \"" + r.action + "\"");
         r.explanation = str(o, "explanation", where);
         r.steps = strings(o, "steps", where);
         r.references = strings(o, "references", where);
         r.examples = strings(o, "examples", where);
         r.origin = origin;
-        // A later file's rule with the same id replaces the earlier one: local overrides.
-        auto same = std::find_if(m_rules.begin(), m_rules.end(), [&](const Rule& x) { return x.id == r.id; });
-        if (same != m_rules.end())
-            *same = std::move(r);
-        else
-            m_rules.push_back(std::move(r));
+        putRule(std::move(r));
     }
+}
+
+void KnowledgeBase::putRule(Rule r)
+{
+    // A later file's rule with the same id replaces the earlier one: local overrides.
+    auto same = std::find_if(m_rules.begin(), m_rules.end(), [&](const Rule& x) { return x.id == r.id; });
+    if (same != m_rules.end())
+        *same = std::move(r);
+    else
+        m_rules.push_back(std::move(r));
 }
 
 void KnowledgeBase::setModel(std::string_view text, const std::string& origin)
@@ -213,30 +225,18 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
         // say which word list spoke ("lex.de.mailboxfull").
         r.id = "lex." + language + "." + str(o, "id", at, true);
         const std::string where = origin + ": concept \"" + r.id + "\"";
-        r.reason = str(o, "reason", where, true);
-        if (!isKnownReason(r.reason))
-            throw KnowledgeError(where + ": unknown reason \"" + r.reason + "\" (see vocabulary.md)");
+        readVerdict(o, r, where);
         r.patterns = strings(o, "phrases", where);
         if (r.patterns.empty())
             throw KnowledgeError(where + ": needs \"phrases\"");
         r.codes = strings(o, "codes", where);
         r.priority = o.value("priority", 55);
-        r.spamRelated = str(o, "spam_related", where);
-        if (!r.spamRelated.empty() && !isSpamWord(r.spamRelated))
-            throw KnowledgeError(where + ": spam_related must be yes, often, no or unknown");
-        r.action = str(o, "action", where);
-        if (!r.action.empty() && !isActionWord(r.action))
-            throw KnowledgeError(where + ": unknown action \"" + r.action + "\"");
         // The words say which reason; what to do about it is the reason's own text (reasons.json).
         r.examples = strings(o, "examples", where);
         if (r.examples.empty())
             throw KnowledgeError(where + ": needs \"examples\"");
         r.origin = origin;
-        auto same = std::find_if(m_rules.begin(), m_rules.end(), [&](const Rule& x) { return x.id == r.id; });
-        if (same != m_rules.end())
-            *same = std::move(r);
-        else
-            m_rules.push_back(std::move(r));
+        putRule(std::move(r));
     }
 }
 

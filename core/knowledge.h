@@ -132,6 +132,9 @@ public:
     std::string subjectMeaning(std::string_view subject) const;
 
 private:
+    /// Adds a rule, or replaces the one with the same id (a later file overrides).
+    void putRule(Rule r);
+
     std::vector<Rule> m_rules;
     std::vector<CodeInfo> m_codes;
     std::vector<std::pair<int, std::string>> m_basic;

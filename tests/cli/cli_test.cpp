@@ -79,14 +79,12 @@ TEST(Cli, LinesGivesOneResultPerLineInOrder)
     EXPECT_EQ(rows[3]["family"], "capacity");
 }
 
-TEST(Cli, EvidenceOffsetsAreCodePoints)
+namespace
 {
-    const auto r = run("diagnose --json", "550 5.1.1 Ünknown mailbox — user unknown\n");
-    ASSERT_EQ(r.exitCode, 0) << r.out;
-    const auto j = nlohmann::json::parse(r.out);
-    ASSERT_FALSE(j["evidence"].empty());
-    // Decode reply_text to code points and check the span covers the evidence text.
-    const std::string text = j["reply_text"];
+
+/// UTF-8 → code points (valid input only: the CLI writes valid UTF-8).
+std::u32string codePoints(const std::string& text)
+{
     std::u32string cps;
     for (std::size_t i = 0; i < text.size();) {
         const unsigned char c = text[i];
@@ -97,23 +95,26 @@ TEST(Cli, EvidenceOffsetsAreCodePoints)
         cps.push_back(v);
         i += n;
     }
+    return cps;
+}
+
+} // namespace
+
+TEST(Cli, EvidenceOffsetsAreCodePoints)
+{
+    const auto r = run("diagnose --json", "550 5.1.1 Ünknown mailbox — user unknown\n");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_FALSE(j["evidence"].empty());
+    // Decode reply_text to code points and check the span covers the evidence text.
+    const std::u32string cps = codePoints(j["reply_text"]);
     for (const auto& e : j["evidence"]) {
         const std::size_t s = e["start"], en = e["end"];
         ASSERT_LE(en, cps.size());
         // The span, in code points, must cover exactly the evidence text (which may hold
         // non-ASCII letters itself: compare code points, not bytes).
         const std::string want = e["text"];
-        std::u32string wantCps;
-        for (std::size_t i = 0; i < want.size();) {
-            const unsigned char c = want[i];
-            const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-            char32_t v = n == 1 ? c : c & (0xFF >> (n + 1));
-            for (int k = 1; k < n; ++k)
-                v = (v << 6) | (want[i + k] & 0x3F);
-            wantCps.push_back(v);
-            i += n;
-        }
-        EXPECT_EQ(cps.substr(s, en - s), wantCps) << want;
+        EXPECT_EQ(cps.substr(s, en - s), codePoints(want)) << want;
     }
 }
 
