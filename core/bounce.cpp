@@ -420,7 +420,12 @@ BounceOutcome BounceReader::read(const Email& email) const
             Reply ctx = reply;
             ctx.text = r.context;
             Diagnosis dc = m_classifier->diagnose(ctx);
-            if (dc.reason != "undefined") {
+            // The prose around a reply holds many words that are not about this failure (field
+            // names, "dns;", advice): only a phrase or curated rule speaks for it, not a single
+            // cause word or the statistical model.
+            const bool phrase = dc.confidence == "rule" && !dc.ruleIds.empty()
+                && dc.ruleIds.front().find(".kw-") == std::string::npos;
+            if (dc.reason != "undefined" && phrase) {
                 dc.replyText = reply.text;
                 dc.evidence.clear(); // spans point into the context, not the reply
                 d = std::move(dc);
