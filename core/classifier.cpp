@@ -329,6 +329,9 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
     if (d.reason == reason)
         return;
     d.reason = std::string(reason);
+    // The context that set the reason (a format's stated reason, an ESP's bounce type, an ARF
+    // report) is knowledge like a rule's, not the statistical guess or the code alone.
+    d.confidence = "rule";
     d.family = std::string(familyOf(reason));
     d.spamRelated = std::string(defaultSpamRelated(reason));
     d.action = std::string(defaultAction(reason));

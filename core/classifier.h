@@ -28,7 +28,8 @@ public:
     const KnowledgeBase& knowledge() const { return *m_kb; }
 
     /// Sets the reason when the context decides it (an ARF report is a complaint, an expired
-    /// queue is expired): family, spam_related, action, explanation and steps follow it.
+    /// queue is expired): family, spam_related, action, explanation and steps follow it, and the
+    /// confidence becomes "rule".
     void applyReason(Diagnosis& d, std::string_view reason) const;
 
 private:
