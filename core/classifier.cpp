@@ -254,6 +254,8 @@ struct Classifier::Impl {
     std::unordered_map<std::string, CodeEntry> codes;
     std::vector<std::string> basic; // "550 Requested action not taken…" for 200..599
     bool codesHaveWildcards = false;
+
+    struct Pass; // one reply's way through diagnose(), step by step
 };
 
 Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
@@ -350,21 +352,75 @@ Diagnosis Classifier::diagnoseText(std::string_view input) const
     return diagnose(primaryReply(input));
 }
 
-Diagnosis Classifier::diagnose(const Reply& reply) const
-{
-    Diagnosis d;
-    d.basicCode = reply.basicCode;
-    d.enhancedCode = reply.enhancedCode;
-    d.replyText = reply.text;
-    d.remoteHost = reply.remoteHost;
-    d.remoteIp = reply.remoteIp;
-    d.smtpStage = reply.smtpStage;
-    const std::string_view s = d.replyText;
-    const char cls = statusClass(d);
-    d.permanent = cls == '5';
+/// One reply on its way through diagnose(): the hits of the pattern passes, the rules that fit,
+/// and what each step leaves for the next.
+struct Classifier::Impl::Pass {
+    const KnowledgeBase& kb;
+    const Impl& impl;
+    Diagnosis& d;
+    std::string_view s; ///< the reply text (d.replyText)
+    std::size_t cause = std::string_view::npos; ///< where "<party> rejected: <cause>" begins its cause
+    std::vector<int>& hits; ///< pattern indices found, ascending
+    /// Pattern spans already computed (each costs a regex run): hit index → [start, end).
+    std::vector<std::pair<int, std::pair<std::size_t, std::size_t>>>& spans;
+    struct Candidate {
+        std::size_t rule;
+        int pattern = -1;
+        int priority = 0; ///< the rule's, moved by where its words sit (see causeStart)
+    };
+    std::vector<Candidate> candidates;
+    std::vector<Evidence> listEvidence;
+    bool anyListing = false; ///< a blocklist cited as listing the sender
+    bool lookupFailed = false; ///< a blocklist's "query refused" code cited
+    const CodeInfo* code = nullptr;
+    const CodeEntry* codeEntry = nullptr;
+    const Rule* winner = nullptr;
+    bool useWinnerText = false; ///< the winner's explanation, steps and overrides apply
+    bool codeDecides = false;
+    std::optional<ReplyModel::Guess> guess;
 
-    // Provider: the remote host is the surest sign, wording in the reply the next.
-    const auto& providers = m_kb->providers();
+    const PatternSet& set() const { return impl.patterns; }
+    const Rule& ruleOf(int hit) const { return kb.rules()[set().owner(hit).index]; }
+
+    /// A rule applies when its provider scope and code constraint fit this reply.
+    bool fits(const Rule& r) const
+    {
+        if (!r.provider.empty() && r.provider != d.provider)
+            return false;
+        if (r.codes.empty())
+            return true;
+        return std::any_of(r.codes.begin(), r.codes.end(),
+                           [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); });
+    }
+
+    bool spanOf(int h, std::size_t& start, std::size_t& end)
+    {
+        for (const auto& [k, v] : spans)
+            if (k == h) {
+                start = v.first;
+                end = v.second;
+                return start != std::string_view::npos;
+            }
+        if (!set().span(h, s, start, end))
+            start = end = std::string_view::npos;
+        spans.push_back({h, {start, end}});
+        return start != std::string_view::npos;
+    }
+
+    void match();
+    void citeBlocklists();
+    void rankRules();
+    void decide();
+    void explain();
+};
+
+/// Provider from the remote host, then the pattern passes: the curated set always; the
+/// lexicons when no curated rule is sure or the reply names a refused party.
+void Classifier::Impl::Pass::match()
+{
+    using Kind = PatternSet::Kind;
+    const auto& providers = kb.providers();
+    // The remote host is the surest sign of the provider, wording in the reply the next.
     for (const auto& p : providers) {
         for (const auto& suffix : p.hostSuffixes)
             if (!d.remoteHost.empty() && hostHasSuffix(d.remoteHost, suffix)) {
@@ -374,63 +430,53 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         if (!d.provider.empty())
             break;
     }
-    using Kind = PatternSet::Kind;
-    const auto& set = m_impl->patterns;
-    thread_local std::vector<int> hits;
     hits.clear();
-    set.match(s, hits, PatternSet::Curated, PatternSet::Curated + 1);
+    set().match(s, hits, PatternSet::Curated, PatternSet::Curated + 1);
     if (d.provider.empty()) {
         for (int h : hits)
-            if (set.owner(h).kind == Kind::Provider) {
-                d.provider = providers[set.owner(h).index].name;
+            if (set().owner(h).kind == Kind::Provider) {
+                d.provider = providers[set().owner(h).index].name;
                 break;
             }
     }
-    // A rule applies when its provider scope and code constraint fit this reply.
-    auto fits = [&](const Rule& r) {
-        if (!r.provider.empty() && r.provider != d.provider)
-            return false;
-        if (r.codes.empty())
-            return true;
-        return std::any_of(r.codes.begin(), r.codes.end(),
-                           [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); });
-    };
     // The cause-word lexicons are the layer beside the curated rules: they are read when no
-    // curated rule is sure (a provider's exact wording, a blocklist, a stated authentication
-    // failure, priority 70 and up) or when the reply names a refused party, whose cause after
-    // the colon may be a word only the lexicons know.
+    // curated rule is sure (a provider's exact wording, a blocklist, a clear generic phrase,
+    // priority 60 and up) or when the reply names a refused party, whose cause after the colon
+    // may be a word only the lexicons know.
     int curatedBest = -1;
     for (int h : hits)
-        if (set.owner(h).kind == Kind::Rule && fits(m_kb->rules()[set.owner(h).index]))
-            curatedBest = std::max(curatedBest, m_kb->rules()[set.owner(h).index].priority);
-        else if (set.owner(h).kind == Kind::Blocklist)
+        if (set().owner(h).kind == Kind::Rule && fits(ruleOf(h)))
+            curatedBest = std::max(curatedBest, ruleOf(h).priority);
+        else if (set().owner(h).kind == Kind::Blocklist)
             curatedBest = std::max(curatedBest, 90);
-    const auto cause = causeStart(s);
+    cause = causeStart(s);
     if (curatedBest < kSureCuratedPriority || cause != std::string_view::npos) {
         const auto before = hits.size();
-        set.match(s, hits, PatternSet::English, PatternSet::English + 1);
+        set().match(s, hits, PatternSet::English, PatternSet::English + 1);
         int best = curatedBest;
         for (auto i = before; i < hits.size(); ++i)
-            if (fits(m_kb->rules()[set.owner(hits[i]).index]))
-                best = std::max(best, m_kb->rules()[set.owner(hits[i]).index].priority);
+            if (fits(ruleOf(hits[i])))
+                best = std::max(best, ruleOf(hits[i]).priority);
         // A reply the English words leave (nearly) unexplained may be in another language even
         // without a non-ASCII letter ("Benutzer unbekannt").
-        set.match(s, hits, PatternSet::OtherLanguages, PatternSet::kGroups, best < kWeakPriority);
+        set().match(s, hits, PatternSet::OtherLanguages, PatternSet::kGroups, best < kWeakPriority);
         std::sort(hits.begin(), hits.end());
     }
+}
 
-    // Blocklists cited anywhere in the reply, each list once.
-    const auto& lists = m_kb->blocklists();
-    std::vector<Evidence> listEvidence;
+/// Blocklists cited anywhere in the reply, each list once, with their evidence.
+void Classifier::Impl::Pass::citeBlocklists()
+{
+    const auto& lists = kb.blocklists();
     std::vector<std::size_t> listSeen;
     for (int h : hits) {
-        if (set.owner(h).kind != Kind::Blocklist)
+        if (set().owner(h).kind != PatternSet::Kind::Blocklist)
             continue;
-        const auto li = set.owner(h).index;
+        const auto li = set().owner(h).index;
         if (std::find(listSeen.begin(), listSeen.end(), li) != listSeen.end())
             continue;
         Evidence e;
-        if (!set.span(h, s, e.start, e.end))
+        if (!set().span(h, s, e.start, e.end))
             continue;
         // A more specific list cited at the same place wins over a generic one ("Spamhaus").
         bool overlaps = false;
@@ -445,61 +491,45 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         d.blocklists.push_back(
             {info.name, info.zones.empty() ? std::string() : info.zones.front(), info.lists, info.delistUrl});
     }
+    // A Spamhaus "query refused" code next to a zone name means the receiver's lookup failed:
+    // the zone alone then proves no listing.
+    anyListing = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return b.listing; });
+    lookupFailed
+        = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return !b.listing; });
+}
 
-    // Rules: every pattern in one pass, then code and provider constraints.
-    const auto& rules = m_kb->rules();
-    struct Candidate {
-        std::size_t rule;
-        int pattern = -1;
-        int priority = 0; ///< the rule's, moved by where its words sit (see causeStart)
-    };
-    std::vector<Candidate> candidates;
+/// The rules that fit, ordered by priority after reading the reply's structure.
+void Classifier::Impl::Pass::rankRules()
+{
+    const auto& rules = kb.rules();
     for (int h : hits) {
-        if (set.owner(h).kind != Kind::Rule)
+        if (set().owner(h).kind != PatternSet::Kind::Rule)
             continue;
-        const auto ri = set.owner(h).index;
+        const auto ri = set().owner(h).index;
         if (std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.rule == ri; }))
             continue;
         if (fits(rules[ri]))
             candidates.push_back({ri, h, rules[ri].priority});
     }
-    for (const auto ri : m_impl->codeOnlyRules)
+    for (const auto ri : impl.codeOnlyRules)
         if (fits(rules[ri]))
             candidates.push_back({ri, -1, rules[ri].priority});
-    // Read the reply's structure: in "<party> rejected: <cause>" the words after the colon say
-    // why and the words before it only say who was refused ("Recipient address rejected:
-    // Account closed" is a closed account, "Client host rejected: Greylisted" greylisting).
-    // A rule counts as the cause when any of its patterns matches after the marker, and as
-    // party words only when all of them match before it.
-    // Spans cost a second regex run each: only candidates that could still reach the top are
-    // looked at.
-    // Spans are a second regex run each (the set only says which patterns occur): computed once
-    // per pattern and only where they can change the answer.
-    thread_local std::vector<std::pair<int, std::pair<std::size_t, std::size_t>>> spans;
-    spans.clear();
-    auto spanOf = [&](int h, std::size_t& start, std::size_t& end) {
-        for (const auto& [k, v] : spans)
-            if (k == h) {
-                start = v.first;
-                end = v.second;
-                return start != std::string_view::npos;
-            }
-        if (!set.span(h, s, start, end))
-            start = end = std::string_view::npos;
-        spans.push_back({h, {start, end}});
-        return start != std::string_view::npos;
-    };
+    // In "<party> rejected: <cause>" the words after the colon say why and the words before it
+    // only say who was refused ("Recipient address rejected: Account closed" is a closed
+    // account, "Client host rejected: Greylisted" greylisting). A rule counts as the cause when
+    // any of its patterns matches after the marker, and as party words only when all of them
+    // match before it. Spans cost a regex run each: only a candidate that could overtake the
+    // leader, or the leader, is looked at.
     if (cause != std::string_view::npos && candidates.size() > 1) {
         int top = 0;
         for (const auto& c : candidates)
             top = std::max(top, c.priority);
         for (auto& c : candidates) {
-            // Only a candidate that could overtake the leader, or the leader, is worth the spans.
             if (c.pattern < 0 || c.priority + kCauseBonus < top - kPartyPenalty)
                 continue;
             bool inCause = false, allBefore = true;
             for (int h : hits) {
-                if (set.owner(h).kind != Kind::Rule || set.owner(h).index != c.rule)
+                if (set().owner(h).kind != PatternSet::Kind::Rule || set().owner(h).index != c.rule)
                     continue;
                 std::size_t start = 0, end = 0;
                 if (!spanOf(h, start, end))
@@ -516,42 +546,36 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     // Highest priority first; file order breaks ties so results never depend on hash order.
     std::stable_sort(candidates.begin(), candidates.end(),
                      [&](const Candidate& a, const Candidate& b) { return a.priority > b.priority; });
+    winner = candidates.empty() ? nullptr : &rules[candidates.front().rule];
+}
 
-    const CodeInfo* code = nullptr;
-    const Impl::CodeEntry* codeEntry = nullptr;
+/// The reason: the strongest of the best rule, the code's own weight and a cited blocklist;
+/// the model where no rule speaks and the code says little; then what the refused party means.
+void Classifier::Impl::Pass::decide()
+{
     if (!d.enhancedCode.empty()) {
-        const auto it = m_impl->codes.find(d.enhancedCode);
-        codeEntry = it != m_impl->codes.end() ? &it->second : nullptr;
-        code = codeEntry ? codeEntry->info : m_impl->codesHaveWildcards ? m_kb->codeInfo(d.enhancedCode) : nullptr;
+        const auto it = impl.codes.find(d.enhancedCode);
+        codeEntry = it != impl.codes.end() ? &it->second : nullptr;
+        code = codeEntry ? codeEntry->info : impl.codesHaveWildcards ? kb.codeInfo(d.enhancedCode) : nullptr;
     }
-    const Rule* winner = candidates.empty() ? nullptr : &rules[candidates.front().rule];
-    // The strongest signal decides: the best rule's priority, the code's own weight, or a cited
-    // blocklist (a listing is a reputation block even when no rule knows the wording).
+    // A listing is a reputation block even when no rule knows the wording.
     constexpr int kBlocklistWeight = 85;
     const int rulePriority = winner ? candidates.front().priority : -1;
     const int codeWeight = code && !code->reason.empty() ? code->weight : -1;
-    // A Spamhaus "query refused" code next to a zone name means the receiver's lookup failed:
-    // the zone alone then proves no listing.
-    const bool anyListing
-        = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return b.listing; });
-    const bool lookupFailed
-        = std::any_of(d.blocklists.begin(), d.blocklists.end(), [](const BlocklistHit& b) { return !b.listing; });
     const int listWeight = anyListing && !lookupFailed ? kBlocklistWeight : -1;
-    bool codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
+    codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
     const bool listDecides = !codeDecides && listWeight > rulePriority;
     // No rule speaks and the code alone says little (5.7.1, 5.0.0, a bare 550): the model
     // trained on labelled replies reads the words instead, when it is sure enough.
-    std::optional<ReplyModel::Guess> guess;
-    if (!winner && !listDecides && codeWeight < kStrongCodeWeight && m_kb->model()) {
-        guess = m_kb->model()->guess(s, d.basicCode, d.enhancedCode);
-        if (guess && (guess->probability < m_kb->model()->threshold() || !isKnownReason(guess->reason)))
+    if (!winner && !listDecides && codeWeight < kStrongCodeWeight && kb.model()) {
+        guess = kb.model()->guess(s, d.basicCode, d.enhancedCode);
+        if (guess && (guess->probability < kb.model()->threshold() || !isKnownReason(guess->reason)))
             guess.reset();
     }
-    const bool modelDecides = guess.has_value();
-    if (modelDecides)
+    if (guess)
         codeDecides = false;
-    d.confidence = modelDecides ? "model" : codeDecides ? "code" : (listDecides || winner) ? "rule" : "none";
-    if (modelDecides)
+    d.confidence = guess ? "model" : codeDecides ? "code" : (listDecides || winner) ? "rule" : "none";
+    if (guess)
         d.reason = guess->reason;
     else if (codeDecides)
         d.reason = code->reason;
@@ -559,7 +583,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
         d.reason = "blocked";
     else if (winner)
         d.reason = winner->reason;
-    bool useWinnerText = winner && !codeDecides && !listDecides;
+    useWinnerText = winner && !codeDecides && !listDecides;
     // Which party was refused decides what an address-like cause means: "Sender address
     // rejected: User unknown" (or "…: Domain not found", "…: need fully-qualified address") is
     // the envelope sender refused, not a recipient to suppress.
@@ -585,23 +609,28 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     // A rejection that names a blocklist is about spam, whatever the family default says.
     if (anyListing && !lookupFailed && (d.family == "reputation" || d.family == "policy" || d.family == "content"))
         d.spamRelated = "yes";
+    const char cls = statusClass(d);
+    d.hardBounce = cls != '4' && cls != '2'
+        && std::find(kHardReasons.begin(), kHardReasons.end(), d.reason) != kHardReasons.end();
+}
 
-    // Evidence: the code when it decided, the winning rule's words, then every other rule
-    // that agrees on the family, then the blocklists cited.
+/// Evidence, the plain meaning of the codes, the explanation and the steps.
+void Classifier::Impl::Pass::explain()
+{
+    // Evidence: the code when it decided, the winning rule's words (every span is another regex
+    // run, so one rule of the family is enough), the blocklists cited, the model's words.
     if (codeDecides || (code && !code->reason.empty() && code->reason == d.reason)) {
         const auto at = s.find(d.enhancedCode);
         if (at != std::string_view::npos)
             d.evidence.push_back({at, at + d.enhancedCode.size(), "code:" + d.enhancedCode});
     }
-    // The winner's words and up to two more rules of the same family are enough evidence;
-    // every span is another regex run.
-    std::size_t evidenceRules = 0;
+    bool ruleEvidence = false;
     for (const auto& c : candidates) {
-        const auto& r = rules[c.rule];
+        const auto& r = kb.rules()[c.rule];
         d.ruleIds.push_back(r.id);
-        if (familyOf(r.reason) != d.family || evidenceRules == 1)
+        if (familyOf(r.reason) != d.family || ruleEvidence)
             continue;
-        ++evidenceRules;
+        ruleEvidence = true;
         Evidence e;
         e.rule = r.id;
         if (c.pattern >= 0 && spanOf(c.pattern, e.start, e.end) && e.end > e.start)
@@ -609,26 +638,23 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     }
     for (auto& e : listEvidence)
         d.evidence.push_back(std::move(e));
-    if (modelDecides)
+    if (guess)
         for (const auto& f : guess->strongest)
             d.evidence.push_back({f.start, f.end, "model:" + f.name});
     std::stable_sort(d.evidence.begin(), d.evidence.end(),
                      [](const Evidence& a, const Evidence& b) { return a.start < b.start; });
 
-    d.hardBounce = cls != '4' && cls != '2'
-        && std::find(kHardReasons.begin(), kHardReasons.end(), d.reason) != kHardReasons.end();
-
     // Plain meaning of the codes (composed once per code at construction).
     if (!d.enhancedCode.empty())
-        d.codeMeaning = codeEntry ? codeEntry->meaning : enhancedMeaning(*m_kb, d.enhancedCode, code);
+        d.codeMeaning = codeEntry ? codeEntry->meaning : enhancedMeaning(kb, d.enhancedCode, code);
     if (d.basicCode) {
-        const auto& b = *d.basicCode >= 200 && *d.basicCode < 600 ? m_impl->basic[*d.basicCode - 200]
-                                                                  : std::to_string(*d.basicCode);
+        const auto& b
+            = *d.basicCode >= 200 && *d.basicCode < 600 ? impl.basic[*d.basicCode - 200] : std::to_string(*d.basicCode);
         d.codeMeaning = d.codeMeaning.empty() ? b : b + ". " + d.codeMeaning;
     }
 
     // Explanation and steps: the winning rule's, else the reason's defaults.
-    const auto* info = m_kb->reasonInfo(d.reason);
+    const auto* info = kb.reasonInfo(d.reason);
     if (useWinnerText) {
         d.explanation = winner->explanation;
         d.steps = winner->steps;
@@ -648,6 +674,28 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
             d.steps.push_back("Look the sending IP or domain up on " + b.name + " (" + b.delistUrl
                               + ") and request removal once the cause is fixed.");
     }
+}
+
+Diagnosis Classifier::diagnose(const Reply& reply) const
+{
+    Diagnosis d;
+    d.basicCode = reply.basicCode;
+    d.enhancedCode = reply.enhancedCode;
+    d.replyText = reply.text;
+    d.remoteHost = reply.remoteHost;
+    d.remoteIp = reply.remoteIp;
+    d.smtpStage = reply.smtpStage;
+    d.permanent = statusClass(d) == '5';
+
+    thread_local std::vector<int> hits;
+    thread_local std::vector<std::pair<int, std::pair<std::size_t, std::size_t>>> spans;
+    spans.clear();
+    Impl::Pass pass {*m_kb, *m_impl, d, d.replyText, std::string_view::npos, hits, spans};
+    pass.match();
+    pass.citeBlocklists();
+    pass.rankRules();
+    pass.decide();
+    pass.explain();
     return d;
 }
 
