@@ -41,14 +41,16 @@ TEST(Cli, DiagnoseJsonHasTheDocumentedKeys)
     const auto r = run("diagnose --json", "550 5.1.1 <kijitora@example.jp>... User Unknown\n");
     ASSERT_EQ(r.exitCode, 0) << r.out;
     const auto j = nlohmann::json::parse(r.out);
-    for (const char* key : {"basic_code", "enhanced_code", "reply_text", "reason", "family", "spam_related", "action",
-                            "hard_bounce", "evidence", "blocklists", "provider", "explanation", "steps"})
+    for (const char* key :
+         {"basic_code", "enhanced_code", "reply_text", "reason", "family", "spam_related", "confidence", "action",
+          "hard_bounce", "evidence", "blocklists", "provider", "explanation", "steps"})
         EXPECT_TRUE(j.contains(key)) << key;
     EXPECT_EQ(j["basic_code"], 550);
     EXPECT_EQ(j["enhanced_code"], "5.1.1");
     EXPECT_EQ(j["family"], "address");
     EXPECT_EQ(j["action"], "suppress");
     EXPECT_EQ(j["hard_bounce"], true);
+    EXPECT_EQ(j["confidence"], "rule");
 }
 
 TEST(Cli, BareCodeGivesNullEnhancedCodeAndUnknown)
@@ -59,6 +61,7 @@ TEST(Cli, BareCodeGivesNullEnhancedCodeAndUnknown)
     EXPECT_TRUE(j["enhanced_code"].is_null());
     EXPECT_EQ(j["family"], "unknown");
     EXPECT_EQ(j["action"], "read_text");
+    EXPECT_EQ(j["confidence"], "none") << "a bare 550 says nothing: no rule, code or model decides";
 }
 
 TEST(Cli, LinesGivesOneResultPerLineInOrder)
