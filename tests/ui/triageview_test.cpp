@@ -14,12 +14,14 @@
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
 #include "query.h"
+#include "utils/plaintext.h"
 #include "views/groupsview.h"
 #include "views/triageview.h"
 #include "widgets/detailspane.h"
 #include "widgets/filterpanel.h"
 
 #include <QAbstractItemModelTester>
+#include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QDateTimeEdit>
 #include <QDir>
@@ -36,6 +38,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocument>
 
 #include <gtest/gtest.h>
 
@@ -235,6 +238,60 @@ TEST(TriageViewTest, ClickingAProviderBarNarrowsTheTableDetailsShowTheReplyAndBa
     ASSERT_TRUE(waitForSnapshot(model));
     EXPECT_TRUE(window.drillDown()->filter().empty());
     EXPECT_EQ(model->totalCount(), all);
+}
+
+TEST(TriageViewTest, MarkupInRepliesIsShownAsWrittenInAxisLabelsAndTooltips)
+{
+    // Templates and replies come from bounces: "<<email>>" (and an attacker's "<img src=…>")
+    // must show as written, never be parsed as HTML by Qt Charts or the tooltip.
+    SampleCopy sample;
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    TriageView* triage = window.triageView();
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    auto rendered = [](const QString& html) {
+        QTextDocument doc;
+        doc.setHtml(html);
+        return doc.toPlainText();
+    };
+    bool sawAngle = false;
+    for (QAbstractAxis* axis : triage->templateChart()->chart()->axes()) {
+        auto* categories = qobject_cast<QBarCategoryAxis*>(axis);
+        if (!categories)
+            continue;
+        for (const QString& label : categories->categories()) {
+            const QString shown = rendered(label);
+            sawAngle = sawAngle || shown.contains(u"<email>"_s);
+            EXPECT_FALSE(shown.contains(u"<>"_s) || shown.contains(u" >:"_s)) << qPrintable(shown);
+        }
+    }
+    EXPECT_TRUE(sawAngle) << "the sample's templates mask addresses as <email>; the label must show it";
+
+    const QString reply = u"550 5.7.1 <b>bold</b> <img src=\"/etc/passwd\"> rejected\nsecond line"_s;
+    const QString tip = btui::plainToolTip(reply);
+    EXPECT_TRUE(Qt::mightBeRichText(tip)) << "Qt must take it as rich text, so the escaping holds";
+    EXPECT_EQ(rendered(tip), reply);
+
+    // Bounces of unknown users quote the address in angle brackets.
+    bt::EventFilter address;
+    address.families = {"address"};
+    triage->model()->setFilter(address);
+    ASSERT_TRUE(waitForSnapshot(triage->model()));
+    auto* model = triage->model();
+    const int replyColumn = static_cast<int>(bt::EventColumn::Reply);
+    bool checked = false;
+    for (int row = 0; row < std::min(model->rowCount(), 200) && !checked; ++row) {
+        const QString text = model->data(model->index(row, replyColumn), Qt::DisplayRole).toString();
+        const QString tooltip = model->data(model->index(row, replyColumn), Qt::ToolTipRole).toString();
+        if (!text.contains(u'<') || tooltip.isEmpty())
+            continue;
+        EXPECT_TRUE(rendered(tooltip).contains(u'<')) << qPrintable(tooltip);
+        checked = true;
+    }
+    EXPECT_TRUE(checked) << "no address bounce with '<' on the first page of the sample";
 }
 
 TEST(TriageViewTest, TimeAndTemplateClicksDrillDown)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "chartview.h"
 
+#include "utils/plaintext.h"
+
 #include <QAbstractAxis>
 #include <QApplication>
 #include <QBarCategoryAxis>
@@ -73,7 +75,8 @@ QBarCategoryAxis* ChartView::labelAxis(const QStringList& labels) const
     QFont small = axis->labelsFont();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     axis->setLabelsFont(small);
-    axis->append(labels);
+    // Qt Charts draws axis labels as HTML: provider names and reply templates come from data.
+    axis->append(btui::escapedLabels(labels));
     return axis;
 }
 

@@ -3,6 +3,7 @@
 
 #include "models/grouptablemodel.h"
 #include "utils/familycolors.h"
+#include "utils/plaintext.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
@@ -140,7 +141,7 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
         if (r.rateBasis == "sent")
             text += tr("\n%1 deliveries; level %2").arg(r.deliveries).arg(btui::levelText(r.level));
         text += tr("\nClick to drill down");
-        QToolTip::showText(QCursor::pos(), text, this);
+        QToolTip::showText(QCursor::pos(), btui::plainToolTip(text), this);
     });
     c->legend()->setVisible(true);
     applyPalette();

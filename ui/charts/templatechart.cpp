@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "templatechart.h"
 
+#include "utils/plaintext.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QCursor>
@@ -78,7 +80,9 @@ void TemplateChart::setRows(const std::vector<bt::GroupRow>& allRows)
         const auto& r = m_rows[static_cast<std::size_t>(index)];
         QToolTip::showText(
             QCursor::pos(),
-            tr("%1\n%2 bounces \u2014 click to see them").arg(QString::fromStdString(r.key)).arg(r.bounces), this);
+            btui::plainToolTip(
+                tr("%1\n%2 bounces \u2014 click to see them").arg(QString::fromStdString(r.key)).arg(r.bounces)),
+            this);
     });
     applyPalette();
 }

@@ -2,6 +2,7 @@
 #include "timechart.h"
 
 #include "utils/familycolors.h"
+#include "utils/plaintext.h"
 
 #include <QBarSet>
 #include <QCategoryAxis>
@@ -167,7 +168,7 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
         if (b.deliveries)
             text += tr("\n%1 deliveries").arg(b.deliveries);
         text += tr("\nClick to drill down");
-        QToolTip::showText(QCursor::pos(), text, this);
+        QToolTip::showText(QCursor::pos(), btui::plainToolTip(text), this);
     });
     applyPalette();
 }

@@ -2,6 +2,7 @@
 #include "dialogs/columnmappingdialog.h"
 
 #include "csvreader.h"
+#include "utils/plaintext.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -372,7 +373,7 @@ void ColumnMappingDialog::updatePreview()
             } else {
                 // The importer trims every value; a quoted newline stays (shown as ⏎ here).
                 QString value = rec.fields[columns[k]].trimmed();
-                item->setToolTip(value);
+                item->setToolTip(btui::plainToolTip(value));
                 item->setText(value.replace(u'\n', u'⏎'));
             }
             m_preview->setItem(r, k, item);

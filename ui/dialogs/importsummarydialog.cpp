@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "dialogs/importsummarydialog.h"
 
+#include "utils/plaintext.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QDialogButtonBox>
@@ -164,7 +166,7 @@ void ImportSummaryDialog::fillFiles()
     for (int r = 0; r < n; ++r) {
         const bt::ImportResult& res = m_results[std::size_t(r)];
         auto* file = new QTableWidgetItem(QFileInfo(qs(res.file)).fileName());
-        file->setToolTip(qs(res.file));
+        file->setToolTip(btui::plainToolTip(qs(res.file)));
         m_files->setItem(r, ColFile, file);
         m_files->setItem(r, ColFormat, new QTableWidgetItem(qs(res.format)));
         m_files->setItem(r, ColRead, numberItem(res.counts.read));
@@ -174,7 +176,7 @@ void ImportSummaryDialog::fillFiles()
         m_files->setItem(r, ColSkipped, numberItem(res.skipped));
         const QString status = !res.error.empty() ? qs(res.error) : res.cancelled ? tr("cancelled") : tr("done");
         auto* statusItem = new QTableWidgetItem(status);
-        statusItem->setToolTip(status);
+        statusItem->setToolTip(btui::plainToolTip(status));
         m_files->setItem(r, ColStatus, statusItem);
         total.read += res.counts.read;
         total.imported += res.counts.imported;
@@ -235,7 +237,7 @@ void ImportSummaryDialog::selectFile(int row)
         m_rejectTable->setItem(r, ColOffset,
                                rej.sourceOffset >= 0 ? numberItem(rej.sourceOffset) : new QTableWidgetItem);
         auto* reason = new QTableWidgetItem(qs(rej.reason));
-        reason->setToolTip(qs(rej.reason));
+        reason->setToolTip(btui::plainToolTip(qs(rej.reason)));
         m_rejectTable->setItem(r, ColReason, reason);
         QString raw = qs(rej.raw).simplified();
         if (raw.size() > kRawElide)

@@ -3,6 +3,7 @@
 
 #include "models/workspacesession.h"
 #include "utils/familycolors.h"
+#include "utils/plaintext.h"
 
 #include <QDateTime>
 #include <QLocale>
@@ -253,7 +254,7 @@ QVariant EventTableModel::data(const QModelIndex& index, int role) const
         return {};
     case Qt::ToolTipRole:
         if (column == bt::EventColumn::Reply && !r->reply.empty())
-            return qs(r->reply.size() > 2000 ? r->reply.substr(0, 2000) + "\u2026" : r->reply);
+            return btui::plainToolTip(qs(r->reply.size() > 2000 ? r->reply.substr(0, 2000) + "\u2026" : r->reply));
         return {};
     case Qt::DecorationRole:
         if (column == bt::EventColumn::Family && diagnosed && !r->family.empty())

@@ -9,6 +9,7 @@
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
 #include "models/workspacesession.h"
+#include "utils/plaintext.h"
 #include "widgets/detailspane.h"
 #include "widgets/filterpanel.h"
 
@@ -278,7 +279,7 @@ void TriageView::updateTrail()
     m_reset->setEnabled(m_drill->canGoBack() || !m_drill->filter().empty());
     const QString text = btui::describeFilter(m_drill->filter());
     m_trail->setText(tr("Showing: %1").arg(text));
-    m_trail->setToolTip(text);
+    m_trail->setToolTip(btui::plainToolTip(text));
 }
 
 void TriageView::loadChoices()

@@ -6,6 +6,7 @@
 #include "replyparser.h"
 #include "utils/evidencespans.h"
 #include "utils/familycolors.h"
+#include "utils/plaintext.h"
 #include "widgets/checkpanel.h"
 #include "widgets/diagnosiscard.h"
 
@@ -235,7 +236,7 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     m_fields->clear();
     const auto add = [this](const QString& field, const QString& value) {
         auto* item = new QTreeWidgetItem(m_fields, {field, value});
-        item->setToolTip(1, value);
+        item->setToolTip(1, btui::plainToolTip(value));
     };
     add(tr("Event id"), QString::number(r.id));
     add(tr("Event type"), qs(r.eventType));
