@@ -170,6 +170,15 @@ QPoint barCentre(ProviderChart* chart, int index, QBarSet* set)
     return chart->mapFromScene(scene);
 }
 
+/// Shows the window at 1280×800, opens the sample copy and waits until its charts are drawn.
+bool openWithCharts(MainWindow& window, const SampleCopy& sample)
+{
+    window.resize(1280, 800);
+    window.show();
+    QSignalSpy charts(window.triageView(), &TriageView::chartsUpdated);
+    return window.openWorkspace(sample.path, false) && charts.wait(kWaitMs);
+}
+
 TEST(TriageViewTest, ClickingAProviderBarNarrowsTheTableDetailsShowTheReplyAndBackUndoes)
 {
     SampleCopy sample;
@@ -246,12 +255,8 @@ TEST(TriageViewTest, MarkupInRepliesIsShownAsWrittenInAxisLabelsAndTooltips)
     // must show as written, never be parsed as HTML by Qt Charts or the tooltip.
     SampleCopy sample;
     MainWindow window(classifier());
-    window.resize(1280, 800);
-    window.show();
+    ASSERT_TRUE(openWithCharts(window, sample));
     TriageView* triage = window.triageView();
-    QSignalSpy charts(triage, &TriageView::chartsUpdated);
-    ASSERT_TRUE(window.openWorkspace(sample.path, false));
-    ASSERT_TRUE(charts.wait(kWaitMs));
     auto rendered = [](const QString& html) {
         QTextDocument doc;
         doc.setHtml(html);
@@ -298,12 +303,8 @@ TEST(TriageViewTest, TimeAndTemplateClicksDrillDown)
 {
     SampleCopy sample;
     MainWindow window(classifier());
-    window.resize(1280, 800);
-    window.show();
+    ASSERT_TRUE(openWithCharts(window, sample));
     TriageView* triage = window.triageView();
-    QSignalSpy charts(triage, &TriageView::chartsUpdated);
-    ASSERT_TRUE(window.openWorkspace(sample.path, false));
-    ASSERT_TRUE(charts.wait(kWaitMs));
     ASSERT_FALSE(triage->timeChart()->buckets().isEmpty());
     ASSERT_GT(triage->templateChart()->barCount(), 0);
 
