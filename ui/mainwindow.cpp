@@ -189,6 +189,13 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     statusBar()->addPermanentWidget(m_workspaceLabel);
 
     connect(m_diagnoseView, &DiagnoseView::diagnosisChanged, this, &MainWindow::showVerdict);
+    // Each view speaks in the status bar only while it is shown.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_diagnoseView)
+            showVerdict();
+        else
+            statusBar()->clearMessage();
+    });
     connect(m_diagnoseView, &DiagnoseView::fileLoaded, this, [this](const QString& path) {
         if (path.startsWith(u':')) {
             setWindowTitle(tr("Sample bounce"));
@@ -786,6 +793,10 @@ void MainWindow::showVerdict()
 {
     const bool has = m_diagnoseView->hasDiagnosis();
     m_copyDiagnosisAction->setEnabled(has);
+    // The verdict belongs to the Diagnose view: in Triage or Groups it would read as if it were
+    // about the selected event or group.
+    if (m_tabs->currentWidget() != m_diagnoseView)
+        return;
     if (has)
         statusBar()->showMessage(btui::verdictSummary(m_diagnoseView->diagnosis()), kVerdictMessageMs);
     else

@@ -391,6 +391,33 @@ TEST(MainWindowTest, ConstructsWithDiagnoseTabAndTheSample)
     EXPECT_FALSE(window.statusBar()->currentMessage().isEmpty());
 }
 
+TEST(MainWindowTest, TheVerdictIsShownOnlyInTheDiagnoseView)
+{
+    MainWindow window(sharedClassifier());
+    window.show();
+    DiagnoseView* view = window.diagnoseView();
+    if (!view->hasDiagnosis()) {
+        QSignalSpy spy(view, &DiagnoseView::diagnosisChanged);
+        ASSERT_TRUE(spy.wait(kWaitMs));
+    }
+    const QString verdict = window.statusBar()->currentMessage();
+    ASSERT_TRUE(verdict.contains(u"5.7.26"_s)) << qPrintable(verdict);
+
+    // In Triage the Diagnose view's verdict would read as if it were about an event.
+    window.tabs()->setCurrentIndex(1);
+    EXPECT_FALSE(window.statusBar()->currentMessage().contains(u"5.7.26"_s))
+        << qPrintable(window.statusBar()->currentMessage());
+    // A new diagnosis made while another view is shown stays out of its status bar too.
+    QSignalSpy changed(view, &DiagnoseView::diagnosisChanged);
+    view->setText(kUserUnknownReply);
+    ASSERT_TRUE(changed.wait(kWaitMs));
+    EXPECT_FALSE(window.statusBar()->currentMessage().contains(u"userunknown"_s));
+    // Back in Diagnose, its verdict is there again.
+    window.tabs()->setCurrentIndex(0);
+    EXPECT_TRUE(window.statusBar()->currentMessage().contains(u"userunknown"_s))
+        << qPrintable(window.statusBar()->currentMessage());
+}
+
 TEST(MainWindowTest, OpenedFilesGoToRecentFiles)
 {
     QTemporaryDir dir;
