@@ -7,6 +7,7 @@
 #include "utils/familycolors.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
+#include "widgets/checkpanel.h"
 #include "widgets/diagnosiscard.h"
 
 #include <QApplication>
@@ -14,6 +15,7 @@
 #include <QDropEvent>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -183,6 +185,20 @@ TEST_F(DiagnoseViewTest, ClosedAccountAfterThePartyMarkerIsSuppressedWhatever571
 
     diagnose(kSpamhausReply);
     EXPECT_TRUE(view.card()->plainText().contains(u"keep the address"_s));
+}
+
+TEST_F(DiagnoseViewTest, ClearEmptiesTheDnsCheckPanelToo)
+{
+    diagnose(kSpamhausReply);
+    auto* ip = view.checks()->findChild<QLineEdit*>(u"checkIp"_s);
+    ASSERT_NE(ip, nullptr);
+    EXPECT_EQ(ip->text(), u"192.0.2.1"_s);
+    EXPECT_FALSE(view.checks()->isHidden());
+
+    view.clear();
+    EXPECT_TRUE(ip->text().isEmpty()) << qPrintable(ip->text());
+    EXPECT_TRUE(view.checks()->findChild<QLineEdit*>(u"checkDomain"_s)->text().isEmpty());
+    EXPECT_TRUE(view.checks()->isHidden()) << "nothing to check without a bounce";
 }
 
 TEST_F(DiagnoseViewTest, StepsAreNumberedInOrder)

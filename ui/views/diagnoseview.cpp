@@ -188,6 +188,8 @@ void DiagnoseView::diagnoseNow()
         m_diagnosis = bt::Diagnosis {};
         m_hasDiagnosis = false;
         m_card->clear();
+        // Nothing to check either: the panel forgets the previous bounce's domain, IP and family.
+        m_checks->setTarget(m_diagnosis, {}, {}, {}, {});
         m_editor->setExtraSelections({});
         m_revealEvidence = false;
         Q_EMIT diagnosisChanged();
