@@ -89,7 +89,7 @@ public:
     }
 
     /// Indices (into add() order) of every pattern of the groups [first, last) that occurs in
-    /// s, appended to hits, ascending.
+    /// s, appended to hits (each group's in the order its set gives them: sort when done).
     /// The other languages' group runs when the reply may be in one of them, or when `force`.
     void match(std::string_view s, std::vector<int>& hits, int first = 0, int last = kGroups, bool force = false) const
     {
@@ -104,7 +104,6 @@ public:
             for (int l : local)
                 hits.push_back(g.global[static_cast<std::size_t>(l)]);
         }
-        std::sort(hits.begin(), hits.end());
     }
 
     const Owner& owner(int index) const { return m_owners[static_cast<std::size_t>(index)]; }
@@ -205,12 +204,18 @@ std::size_t causeStart(std::string_view s)
 }
 /// True when the refused party is the envelope sender: the words just before the
 /// "rejected:" marker name it ("Sender address rejected:", "MAIL FROM rejected:").
-bool refusesSender(std::string_view s, std::size_t cause)
+/// The words just before the cause: where the refused party is named (empty without a cause).
+std::string_view partyWords(std::string_view s, std::size_t cause)
 {
     if (cause == std::string_view::npos)
-        return false;
+        return {};
     const auto from = cause > 40 ? cause - 40 : 0;
-    const auto party = s.substr(from, cause - from);
+    return s.substr(from, cause - from);
+}
+
+bool refusesSender(std::string_view s, std::size_t cause)
+{
+    const auto party = partyWords(s, cause);
     return text::findNoCase(party, "sender") != std::string_view::npos
         || text::findNoCase(party, "mail from") != std::string_view::npos
         || text::findNoCase(party, "envelope from") != std::string_view::npos;
@@ -219,10 +224,7 @@ bool refusesSender(std::string_view s, std::size_t cause)
 /// True when the refused party is the sending host ("Client host rejected:").
 bool refusesClient(std::string_view s, std::size_t cause)
 {
-    if (cause == std::string_view::npos)
-        return false;
-    const auto from = cause > 40 ? cause - 40 : 0;
-    return text::findNoCase(s.substr(from, cause - from), "client") != std::string_view::npos;
+    return text::findNoCase(partyWords(s, cause), "client") != std::string_view::npos;
 }
 
 /// How much the words after the party marker weigh more, and the party's own words less.
@@ -380,7 +382,19 @@ struct Classifier::Impl::Pass {
     std::optional<ReplyModel::Guess> guess;
 
     const PatternSet& set() const { return impl.patterns; }
-    const Rule& ruleOf(int hit) const { return kb.rules()[set().owner(hit).index]; }
+
+    /// The strongest of hits[from…] and `best`: a fitting rule's priority, a blocklist as 90.
+    int bestPriority(std::size_t from, int best) const
+    {
+        for (auto i = from; i < hits.size(); ++i) {
+            const auto& o = set().owner(hits[i]);
+            if (o.kind == PatternSet::Kind::Rule && fits(kb.rules()[o.index]))
+                best = std::max(best, kb.rules()[o.index].priority);
+            else if (o.kind == PatternSet::Kind::Blocklist)
+                best = std::max(best, 90);
+        }
+        return best;
+    }
 
     /// A rule applies when its provider scope and code constraint fit this reply.
     bool fits(const Rule& r) const
@@ -432,6 +446,8 @@ void Classifier::Impl::Pass::match()
     }
     hits.clear();
     set().match(s, hits, PatternSet::Curated, PatternSet::Curated + 1);
+    // In add() order, so the first provider named in the tables wins, whatever order the set gives.
+    std::sort(hits.begin(), hits.end());
     if (d.provider.empty()) {
         for (int h : hits)
             if (set().owner(h).kind == Kind::Provider) {
@@ -443,25 +459,17 @@ void Classifier::Impl::Pass::match()
     // curated rule is sure (a provider's exact wording, a blocklist, a clear generic phrase,
     // priority 60 and up) or when the reply names a refused party, whose cause after the colon
     // may be a word only the lexicons know.
-    int curatedBest = -1;
-    for (int h : hits)
-        if (set().owner(h).kind == Kind::Rule && fits(ruleOf(h)))
-            curatedBest = std::max(curatedBest, ruleOf(h).priority);
-        else if (set().owner(h).kind == Kind::Blocklist)
-            curatedBest = std::max(curatedBest, 90);
     cause = causeStart(s);
+    const int curatedBest = bestPriority(0, -1);
     if (curatedBest < kSureCuratedPriority || cause != std::string_view::npos) {
-        const auto before = hits.size();
+        const auto curatedHits = hits.size();
         set().match(s, hits, PatternSet::English, PatternSet::English + 1);
-        int best = curatedBest;
-        for (auto i = before; i < hits.size(); ++i)
-            if (fits(ruleOf(hits[i])))
-                best = std::max(best, ruleOf(hits[i]).priority);
         // A reply the English words leave (nearly) unexplained may be in another language even
         // without a non-ASCII letter ("Benutzer unbekannt").
-        set().match(s, hits, PatternSet::OtherLanguages, PatternSet::kGroups, best < kWeakPriority);
-        std::sort(hits.begin(), hits.end());
+        set().match(s, hits, PatternSet::OtherLanguages, PatternSet::kGroups,
+                    bestPriority(curatedHits, curatedBest) < kWeakPriority);
     }
+    std::sort(hits.begin(), hits.end());
 }
 
 /// Blocklists cited anywhere in the reply, each list once, with their evidence.
