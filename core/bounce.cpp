@@ -6,6 +6,8 @@
 #include "text.h"
 
 #include <algorithm>
+#include <optional>
+#include <tuple>
 
 namespace bt
 {
@@ -69,6 +71,26 @@ OriginalMessage originalOf(const Headers& h)
     return o;
 }
 
+/// [first mention of `address`, next mention of another recipient) in the bounce's text, at
+/// most `limit` bytes long; nullopt when the text does not name the address.
+std::optional<std::pair<std::size_t, std::size_t>> spanAbout(std::string_view human, std::string_view address,
+                                                             const std::vector<BounceRecipient>& all, std::size_t limit)
+{
+    const auto p = text::findNoCase(human, address);
+    if (p == std::string_view::npos)
+        return std::nullopt;
+    auto end = std::min(human.size(), p + limit);
+    const auto self = text::toLower(address);
+    for (const auto& o : all) {
+        if (o.address.empty() || text::toLower(o.address) == self)
+            continue;
+        const auto q = text::findNoCase(human, o.address, p + address.size());
+        if (q != std::string_view::npos && q < end)
+            end = q;
+    }
+    return std::pair {p, end};
+}
+
 /// The SMTP command an MTA's own sentence names as the one the remote server refused, in the
 /// block of its text about `address`: Postfix "(in reply to RCPT TO command)", Exim and GMX
 /// "after RCPT command", dma "did not like our RCPT TO:", qmail "most progress was RCPT TO
@@ -79,21 +101,12 @@ std::string stageInText(std::string_view human, std::string_view address, const 
 {
     std::size_t from = 0, to = human.size();
     if (!address.empty()) {
-        const auto p = text::findNoCase(human, address);
-        if (p == std::string_view::npos) {
+        const auto block = spanAbout(human, address, all, 1200);
+        if (!block) {
             if (all.size() > 1)
                 return {};
         } else {
-            from = p;
-            to = std::min(human.size(), p + 1200);
-            // The block ends where another recipient's begins.
-            for (const auto& o : all) {
-                if (o.address.empty() || text::toLower(o.address) == text::toLower(address))
-                    continue;
-                const auto q = text::findNoCase(human, o.address, p + address.size());
-                if (q != std::string_view::npos && q < to)
-                    to = q;
-            }
+            std::tie(from, to) = *block;
         }
     }
     const auto block = human.substr(from, to - from);
@@ -135,18 +148,8 @@ std::string stageInText(std::string_view human, std::string_view address, const 
 /// most 1500 bytes), so that a reply quoted for one address is never given to another.
 std::string textAbout(std::string_view human, std::string_view address, const std::vector<BounceRecipient>& all)
 {
-    const auto p = text::findNoCase(human, address);
-    if (p == std::string_view::npos)
-        return {};
-    auto end = std::min(human.size(), p + 1500);
-    for (const auto& o : all) {
-        if (o.address.empty() || text::toLower(o.address) == text::toLower(address))
-            continue;
-        const auto q = text::findNoCase(human, o.address, p + address.size());
-        if (q != std::string_view::npos && q < end)
-            end = q;
-    }
-    return std::string(human.substr(p, end - p));
+    const auto block = spanAbout(human, address, all, 1500);
+    return block ? std::string(human.substr(block->first, block->second - block->first)) : std::string();
 }
 
 /// The verdict is the receiving operator's own wording, said by that operator: the winning rule

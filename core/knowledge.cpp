@@ -91,6 +91,16 @@ void readVerdict(const json& o, Rule& r, const std::string& where)
         throw KnowledgeError(where + ": unknown action \"" + r.action + "\"");
 }
 
+/// An optional integer "priority" (rules and lexicon concepts), else `fallback`.
+int readPriority(const json& o, const std::string& where, int fallback)
+{
+    if (!o.contains("priority"))
+        return fallback;
+    if (!o["priority"].is_number_integer())
+        throw KnowledgeError(where + ": field \"priority\" must be an integer");
+    return o["priority"].get<int>();
+}
+
 std::string readFile(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -167,11 +177,7 @@ void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
         if (r.patterns.empty() && r.codes.empty())
             throw KnowledgeError(where + ": needs \"patterns\" or \"codes\"");
         r.provider = str(o, "provider", where);
-        if (o.contains("priority")) {
-            if (!o["priority"].is_number_integer())
-                throw KnowledgeError(where + ": field \"priority\" must be an integer");
-            r.priority = o["priority"].get<int>();
-        }
+        r.priority = readPriority(o, where, r.priority);
         r.explanation = str(o, "explanation", where);
         r.steps = strings(o, "steps", where);
         r.references = strings(o, "references", where);
@@ -230,7 +236,7 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
         if (r.patterns.empty())
             throw KnowledgeError(where + ": needs \"phrases\"");
         r.codes = strings(o, "codes", where);
-        r.priority = o.value("priority", 55);
+        r.priority = readPriority(o, where, 55);
         // The words say which reason; what to do about it is the reason's own text (reasons.json).
         r.examples = strings(o, "examples", where);
         if (r.examples.empty())

@@ -292,32 +292,34 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
 
 std::string ReplyModel::train(const std::vector<Example>& examples, const TrainOptions& o)
 {
-    // Classes and features in sorted order, so the document does not depend on input order.
+    // Classes and features numbered in sorted order, so the document does not depend on input order.
+    auto numberInOrder = [](std::map<std::string, int>& index) {
+        std::vector<std::string> names;
+        for (auto& [name, idx] : index) {
+            idx = static_cast<int>(names.size());
+            names.push_back(name);
+        }
+        return names;
+    };
     std::map<std::string, int> classIndex;
     for (const auto& e : examples)
         classIndex.emplace(e.reason, 0);
-    std::vector<std::string> classes;
-    for (auto& [name, idx] : classIndex) {
-        idx = static_cast<int>(classes.size());
-        classes.push_back(name);
-    }
+    const auto classes = numberInOrder(classIndex);
     std::map<std::string, int> featureIndex;
-    std::vector<std::vector<int>> rows(examples.size());
+    std::vector<std::vector<std::string>> featuresOf(examples.size());
     std::vector<ModelFeature> fs;
-    for (const auto& e : examples) {
-        modelFeatures(e.text, e.basicCode, e.enhancedCode, fs);
-        for (const auto& f : fs)
-            featureIndex.emplace(f.name, 0);
-    }
-    std::vector<std::string> featureNames;
-    for (auto& [name, idx] : featureIndex) {
-        idx = static_cast<int>(featureNames.size());
-        featureNames.push_back(name);
-    }
     for (std::size_t i = 0; i < examples.size(); ++i) {
         modelFeatures(examples[i].text, examples[i].basicCode, examples[i].enhancedCode, fs);
-        for (const auto& f : fs)
-            rows[i].push_back(featureIndex[f.name]);
+        for (auto& f : fs) {
+            featureIndex.emplace(f.name, 0);
+            featuresOf[i].push_back(std::move(f.name));
+        }
+    }
+    const auto featureNames = numberInOrder(featureIndex);
+    std::vector<std::vector<int>> rows(examples.size());
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+        for (const auto& name : featuresOf[i])
+            rows[i].push_back(featureIndex[name]);
         std::sort(rows[i].begin(), rows[i].end());
         rows[i].erase(std::unique(rows[i].begin(), rows[i].end()), rows[i].end());
     }
