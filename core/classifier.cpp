@@ -221,6 +221,37 @@ bool refusesSender(std::string_view s, std::size_t cause)
         || text::findNoCase(party, "envelope from") != std::string_view::npos;
 }
 
+/// True when the reply speaks of the envelope sender and of no recipient, without the
+/// "<party> rejected:" structure: "501 5.1.8 Sender address must contain a domain", "Domain in
+/// MAIL FROM has null MX record", "sender <a@example.com> from example.com MX invalid". An
+/// address-like cause then is the sender's, as the enhanced codes X.1.7 and X.1.8 say. A
+/// recipient's enhanced code (X.1.1–X.1.6, X.2.x) or word keeps the recipient reading.
+bool namesOnlySender(std::string_view s, std::string_view enhanced)
+{
+    if (enhanced.size() >= 3 && enhanced.substr(1, 2) == ".2")
+        return false;
+    if (enhanced.size() >= 5 && enhanced.substr(1, 3) == ".1." && enhanced[4] != '7' && enhanced[4] != '8')
+        return false;
+    static constexpr std::string_view kSender[]
+        = {"sender address", "sender's address", "sender domain",     "sender's domain",  "mail from:",
+           "mail from <",    "in mail from",     "mail from address", "mail from domain", "envelope sender",
+           "envelope from",  "domain of sender", "return path",       "return-path",      "reverse path",
+           "reverse-path",   "sender <",         "sender must",       "null sender"};
+    // A server that says "syntax" or "malformed" means the command's form (a usage line such as "Syntax: MAIL
+    // FROM:<address>"), and a Return-Path header is content, not the envelope.
+    static constexpr std::string_view kOtherReading[]
+        = {"recipient", "rcpt", "mailbox", "user", "syntax", "malformed", "header"};
+    bool sender = false;
+    for (const auto w : kSender)
+        sender = sender || text::findNoCase(s, w) != std::string_view::npos;
+    if (!sender)
+        return false;
+    for (const auto w : kOtherReading)
+        if (text::findNoCase(s, w) != std::string_view::npos)
+            return false;
+    return true;
+}
+
 /// True when the refused party is the sending host ("Client host rejected:").
 bool refusesClient(std::string_view s, std::size_t cause)
 {
@@ -595,7 +626,8 @@ void Classifier::Impl::Pass::decide()
     // Which party was refused decides what an address-like cause means: "Sender address
     // rejected: User unknown" (or "…: Domain not found", "…: need fully-qualified address") is
     // the envelope sender refused, not a recipient to suppress.
-    if (refusesSender(s, cause) && (familyOf(d.reason) == "address" || d.reason == "syntaxerror")) {
+    const bool addressLike = familyOf(d.reason) == "address" || d.reason == "syntaxerror" || d.reason == "networkerror";
+    if (addressLike && (refusesSender(s, cause) || namesOnlySender(s, d.enhancedCode))) {
         d.reason = "rejected";
         useWinnerText = false;
     }
