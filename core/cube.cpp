@@ -227,23 +227,30 @@ EventCube EventCube::buildCached(Workspace& ws, bool* fromCache)
     auto& db = ws.db();
     std::string fingerprint;
     std::optional<EventCube> cube;
+    // Schema step 3 made the table; a workspace viewed as it is (never migrated by viewing) may
+    // be older.
+    const bool cacheTable = ws.schemaVersion() >= 3;
     {
         // One read snapshot for the fingerprint and the pass over the events, so a concurrent
-        // import can never be half in a cube saved under the older fingerprint.
-        sql::Transaction read(db);
+        // import can never be half in a cube saved under the older fingerprint. A read
+        // transaction: a viewer may not take the write lock, and need not.
+        sql::Transaction read(db, sql::Transaction::Lock::Read);
         auto fp = db.prepare("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events");
         if (fp.step())
             fingerprint = std::to_string(fp.int64(0)) + ":" + std::to_string(fp.int64(1));
-        auto saved = db.prepare("SELECT fingerprint, cube FROM cube_cache WHERE id = 1");
-        if (saved.step() && saved.text(0) == fingerprint)
-            cube = fromJson(saved.text(1));
+        if (cacheTable) {
+            auto saved = db.prepare("SELECT fingerprint, cube FROM cube_cache WHERE id = 1");
+            if (saved.step() && saved.text(0) == fingerprint)
+                cube = fromJson(saved.text(1));
+        }
         if (fromCache)
             *fromCache = cube.has_value();
         if (!cube)
             cube = build(ws);
         read.commit();
     }
-    if (fromCache && *fromCache)
+    // Saved only by a writer (an import, the CLI after one): viewing writes nothing.
+    if ((fromCache && *fromCache) || ws.viewOnly() || !cacheTable)
         return std::move(*cube);
     // Save for the next open; a writer busy elsewhere (an import) means not now. SQLite has
     // no getter for the busy timeout: it goes back to the one sql::Database sets.
@@ -255,7 +262,7 @@ EventCube EventCube::buildCached(Workspace& ws, bool* fromCache)
         st.run();
         write.commit();
     } catch (const sql::Error&) {
-        // Read-only file, or locked by an import: the cube is still good for this session.
+        // Locked by an import: the cube is still good for this session.
     }
     sqlite3_busy_timeout(db.handle(), sql::kBusyTimeoutMs);
     return std::move(*cube);

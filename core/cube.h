@@ -31,8 +31,8 @@ public:
 
     /// The cube of every event from the workspace's cube_cache when it is still valid (same
     /// events count and highest id, and no import or re-diagnosis since), else built now and
-    /// saved there for the next open. Saving is skipped, not waited for, while another
-    /// connection writes.
+    /// saved there for the next open — by a workspace opened for writing only (an import's);
+    /// a viewer never saves. Saving is skipped, not waited for, while another connection writes.
     static EventCube buildCached(Workspace& ws, bool* fromCache = nullptr);
 
     /// The full-text query the cube was built for ("" for none).

@@ -14,12 +14,46 @@ namespace
     throw Error(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
+/// A path as an SQLite URI (file:…): every byte but unreserved ones and '/' percent-encoded,
+/// so that '?', '#' and '%' in a file name stay part of the name.
+std::string fileUri(const std::string& path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out = "file:";
+    for (const unsigned char c : path) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+            || c == '_' || c == '~' || c == '/') {
+            out += char(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        }
+    }
+    return out;
+}
+
 } // namespace
 
-Database::Database(const std::string& path, bool readOnly)
+Database::Database(const std::string& path, Access access)
 {
-    const int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (sqlite3_open_v2(path.c_str(), &m_db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    int flags = SQLITE_OPEN_NOMUTEX;
+    std::string name = path;
+    switch (access) {
+    case Access::Create:
+        flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        break;
+    case Access::ReadWrite:
+        flags |= SQLITE_OPEN_READWRITE;
+        break;
+    case Access::ReadOnly:
+    case Access::Immutable:
+        // Only a URI can say immutable; mode=ro with it so that SQLite never tries a write.
+        flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+        name = fileUri(path) + (access == Access::Immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+        break;
+    }
+    if (sqlite3_open_v2(name.c_str(), &m_db, flags, nullptr) != SQLITE_OK) {
         const std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
         sqlite3_close(m_db);
         m_db = nullptr;
@@ -70,6 +104,11 @@ Statement Database::prepare(std::string_view sql)
 std::int64_t Database::lastInsertId() const
 {
     return sqlite3_last_insert_rowid(m_db);
+}
+
+bool Database::readOnly() const
+{
+    return m_db && sqlite3_db_readonly(m_db, "main") == 1;
 }
 
 int Database::changes() const
@@ -182,10 +221,10 @@ bool Statement::isNull(int col) const
     return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
 }
 
-Transaction::Transaction(Database& db)
+Transaction::Transaction(Database& db, Lock lock)
     : m_db(db)
 {
-    m_db.exec("BEGIN IMMEDIATE");
+    m_db.exec(lock == Lock::Write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 Transaction::~Transaction()

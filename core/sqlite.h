@@ -26,12 +26,20 @@ class Statement;
 /// How long a statement waits for another connection's write lock before failing.
 inline constexpr int kBusyTimeoutMs = 10000;
 
+/// How a file is opened.
+enum class Access {
+    Create, ///< read and write, created when missing
+    ReadWrite, ///< read and write, never created
+    ReadOnly, ///< `mode=ro`: nothing is written, but WAL still needs (and may create) -shm and -wal
+    Immutable, ///< `mode=ro&immutable=1`: no locks, no -shm or -wal; only for files no one can change
+};
+
 class Database
 {
 public:
     Database() = default;
-    /// Opens (creating if needed) the file; throws Error.
-    explicit Database(const std::string& path, bool readOnly = false);
+    /// Opens the file as `access` says; throws Error.
+    explicit Database(const std::string& path, Access access = Access::Create);
     ~Database();
     Database(Database&& o) noexcept;
     Database& operator=(Database&& o) noexcept;
@@ -44,6 +52,8 @@ public:
     int changes() const;
     sqlite3* handle() const { return m_db; }
     bool isOpen() const { return m_db != nullptr; }
+    /// True when SQLite opened the main database read-only (asked for, or the file is write-protected).
+    bool readOnly() const;
 
 private:
     sqlite3* m_db = nullptr;
@@ -92,7 +102,10 @@ void interrupt(sqlite3* db);
 class Transaction
 {
 public:
-    explicit Transaction(Database& db);
+    /// Write: BEGIN IMMEDIATE, the write lock taken at once (no deadlock between two writers).
+    /// Read: a plain BEGIN, one snapshot for several statements, which a read-only file allows.
+    enum class Lock { Write, Read };
+    explicit Transaction(Database& db, Lock lock = Lock::Write);
     ~Transaction();
     void commit();
 

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <glib.h>
 #include <malloc.h>
@@ -240,20 +241,104 @@ std::string fileSha256(const std::string& path)
     return hex;
 }
 
-Workspace::Workspace(const std::string& path)
-    : m_db(path)
-    , m_path(path)
+namespace
 {
-    // WAL: readers (the GUI) never wait for an import; NORMAL sync is crash-safe in WAL mode
-    // (a killed process loses at most the open transaction, never the file).
-    m_db.exec("PRAGMA journal_mode=WAL");
-    m_db.exec("PRAGMA synchronous=NORMAL");
-    m_db.exec("PRAGMA foreign_keys=ON");
-    // An import batch touches a dozen indexes and the full-text index: with SQLite's default
-    // 2 MB cache the pages spill to the WAL again and again inside one transaction.
-    m_db.exec("PRAGMA cache_size=-131072");
-    m_db.exec("PRAGMA temp_store=MEMORY");
-    migrate();
+
+/// True when this process may write `path` and its permission bits let someone: a file or
+/// folder made read-only (chmod a-w) counts as read-only even for root, who could write anyway.
+bool writable(const std::string& path)
+{
+    struct stat st = {};
+    return ::stat(path.c_str(), &st) == 0 && (st.st_mode & 0222) != 0 && ::access(path.c_str(), W_OK) == 0;
+}
+
+std::string folderOf(const std::string& path)
+{
+    const auto parent = std::filesystem::path(path).parent_path();
+    return parent.empty() ? std::string(".") : parent.string();
+}
+
+/// SQLite's words for why a file is no workspace, said for a person. sql::Database's own
+/// messages start with the path, which OpenError adds again.
+std::string whyNotReadable(const std::string& path, const sql::Error& e)
+{
+    std::string what = e.what();
+    if (what.rfind(path + ": ", 0) == 0)
+        what.erase(0, path.size() + 2);
+    if (what.find("file is not a database") != std::string::npos)
+        return "is not a Bounce Triage workspace (SQLite: file is not a database)";
+    if (what.find("malformed") != std::string::npos)
+        return "is damaged or truncated (SQLite: " + what + ")";
+    return "cannot be read: " + what;
+}
+
+} // namespace
+
+Workspace::Workspace(const std::string& path, Mode mode)
+    : m_path(path)
+    , m_mode(mode)
+{
+    if (mode == Mode::View)
+        openForViewing();
+    else
+        openForWriting();
+}
+
+void Workspace::openForWriting()
+{
+    namespace fs = std::filesystem;
+    const bool file = !m_path.empty() && m_path != ":memory:";
+    if (file) {
+        // Said before SQLite tries: it would open a write-protected file read-only without a
+        // word and fail later with "attempt to write a readonly database".
+        std::error_code ec;
+        const auto st = fs::status(m_path, ec);
+        if (fs::is_directory(st))
+            throw OpenError(m_path, "is a folder, not a workspace file");
+        const bool exists = fs::exists(st);
+        if (exists && !fs::is_regular_file(st))
+            throw OpenError(m_path, "is not a regular file");
+        const std::string folder = folderOf(m_path);
+        if (!fs::is_directory(folder, ec))
+            throw OpenError(m_path, "its folder " + folder + " does not exist");
+        if (exists && !writable(m_path))
+            throw OpenError(m_path,
+                            "the workspace file is read-only: it can be viewed, but importing into it needs "
+                            "write permission");
+        if (!writable(folder))
+            throw OpenError(m_path,
+                            "its folder " + folder
+                                + " is read-only: writing a workspace creates its journal (-wal) beside it");
+    }
+    try {
+        m_db = sql::Database(m_path, sql::Access::Create);
+    } catch (const sql::Error& e) {
+        throw OpenError(m_path, whyNotReadable(m_path, e));
+    }
+    if (m_db.readOnly())
+        throw OpenError(m_path, "SQLite opened the workspace read-only: importing into it needs write permission");
+    try {
+        // WAL: readers (the GUI) never wait for an import; NORMAL sync is crash-safe in WAL mode
+        // (a killed process loses at most the open transaction, never the file).
+        m_db.exec("PRAGMA journal_mode=WAL");
+        m_db.exec("PRAGMA synchronous=NORMAL");
+        m_db.exec("PRAGMA foreign_keys=ON");
+        // An import batch touches a dozen indexes and the full-text index: with SQLite's default
+        // 2 MB cache the pages spill to the WAL again and again inside one transaction.
+        m_db.exec("PRAGMA cache_size=-131072");
+        m_db.exec("PRAGMA temp_store=MEMORY");
+        // Our tables go into an empty database or a workspace, never into another program's.
+        if (schemaVersion() == 0) {
+            auto st = m_db.prepare("SELECT COUNT(*) FROM sqlite_master");
+            if (st.step() && st.int64(0) > 0)
+                throw OpenError(m_path, "is an SQLite database of another program, not a Bounce Triage workspace");
+        }
+        migrate();
+    } catch (const OpenError&) {
+        throw;
+    } catch (const sql::Error& e) {
+        throw OpenError(m_path, whyNotReadable(m_path, e));
+    }
     // A bulk import killed before it built its indexes again left them missing. One still
     // running (in another process) holds the lock and builds them itself when it ends.
     if (!missingIndexes().empty() && lockBulk()) {
@@ -264,6 +349,56 @@ Workspace::Workspace(const std::string& path)
             // open retries.
         }
         unlockBulk();
+    }
+}
+
+void Workspace::openForViewing()
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto st = fs::status(m_path, ec);
+    if (!fs::exists(st))
+        throw OpenError(m_path, "no such file");
+    if (fs::is_directory(st))
+        throw OpenError(m_path, "is a folder, not a workspace file");
+    if (!fs::is_regular_file(st))
+        throw OpenError(m_path, "is not a regular file");
+    if (::access(m_path.c_str(), R_OK) != 0)
+        throw OpenError(m_path, "cannot be read (no read permission)");
+    // SQLite reads an empty file as an empty database: say what it is instead.
+    if (fs::file_size(m_path, ec) == 0)
+        throw OpenError(m_path, "is empty, not a workspace");
+    // A writable file in a writable folder: read and write, but with every write refused
+    // (query_only), so that this connection, when it is the last to close, checkpoints and
+    // removes the -wal and -shm that WAL reading needs while an import may run beside it
+    // (a mode=ro connection cannot, and leaves them behind). Write-protected: mode=ro, and
+    // immutable when the journal holds nothing, since no one can change the file and SQLite
+    // then needs no -shm and creates nothing.
+    sql::Access access = sql::Access::ReadWrite;
+    if (!writable(m_path) || !writable(folderOf(m_path))) {
+        const auto wal = fs::file_size(m_path + "-wal", ec);
+        access = !ec && wal > 0 ? sql::Access::ReadOnly : sql::Access::Immutable;
+    }
+    try {
+        m_db = sql::Database(m_path, access);
+        if (access == sql::Access::ReadWrite)
+            m_db.exec("PRAGMA query_only=ON");
+        m_db.exec("PRAGMA cache_size=-131072");
+        m_db.exec("PRAGMA temp_store=MEMORY");
+        const int version = schemaVersion();
+        if (version > kSchemaVersion)
+            throw OpenError(m_path,
+                            "was written by a newer Bounce Triage (workspace schema version " + std::to_string(version)
+                                + ", this program reads up to " + std::to_string(kSchemaVersion)
+                                + "): update Bounce Triage");
+        auto tables = m_db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                                   "('events', 'imports', 'rejects', 'templates')");
+        if (!tables.step() || tables.int64(0) != 4)
+            throw OpenError(m_path, "is an SQLite database but not a Bounce Triage workspace (no events table)");
+    } catch (const OpenError&) {
+        throw;
+    } catch (const sql::Error& e) {
+        throw OpenError(m_path, whyNotReadable(m_path, e));
     }
 }
 
@@ -407,8 +542,9 @@ void Workspace::migrate()
     constexpr int want = static_cast<int>(std::size(kMigrations));
     static_assert(want == kSchemaVersion);
     if (have > want)
-        throw sql::Error("workspace schema version " + std::to_string(have) + " is newer than this program's ("
-                         + std::to_string(want) + "): update Bounce Triage");
+        throw OpenError(m_path,
+                        "was written by a newer Bounce Triage (workspace schema version " + std::to_string(have)
+                            + ", this program reads up to " + std::to_string(want) + "): update Bounce Triage");
     for (int v = have; v < want; ++v) {
         sql::Transaction tx(m_db);
         m_db.exec(kMigrations[v]);

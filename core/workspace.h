@@ -70,13 +70,39 @@ struct ImportInfo {
     ImportCounts counts;
 };
 
+/// Why a workspace could not be opened, naming the file: what() is "<path>: <reason>".
+class OpenError : public sql::Error
+{
+public:
+    OpenError(std::string path, std::string reason)
+        : sql::Error(path + ": " + reason)
+        , m_path(std::move(path))
+        , m_reason(std::move(reason))
+    {
+    }
+    const std::string& path() const { return m_path; }
+    const std::string& reason() const { return m_reason; }
+
+private:
+    std::string m_path;
+    std::string m_reason;
+};
+
 /// The workspace: one plain SQLite file (WAL, foreign keys, versioned schema) holding events,
 /// imports, rejected records and reply templates. Not thread-safe: one per thread.
 class Workspace
 {
 public:
-    /// Opens or creates the file and migrates its schema to the current version.
-    explicit Workspace(const std::string& path);
+    /// Write: imports, re-diagnosis, the DNS cache. View: the window and the reports, which
+    /// must leave the file exactly as it was (no migration, no cache, no index rebuilt).
+    enum class Mode { Write, View };
+
+    /// Write: opens or creates the file and migrates its schema to the current version; a
+    /// write-protected file or folder is an OpenError naming the path. View: opens an existing
+    /// workspace so that nothing is written to it — read-only (immutable when the file or its
+    /// folder is write-protected, so that no -shm or -wal is needed), an older schema read as it
+    /// is; anything that is not a workspace this program can read is an OpenError saying why.
+    explicit Workspace(const std::string& path, Mode mode = Mode::Write);
 
     static constexpr int kSchemaVersion = 3;
     int schemaVersion();
@@ -127,8 +153,13 @@ public:
     std::int64_t rediagnose(const Classifier& classifier);
 
     sql::Database& db() { return m_db; }
+    const std::string& path() const { return m_path; }
+    /// Opened for viewing: writes fail (SQLite refuses them).
+    bool viewOnly() const { return m_mode == Mode::View; }
 
 private:
+    void openForWriting();
+    void openForViewing();
     void migrate();
     void restoreIndexes(); ///< builds every index of missingIndexes()
     /// The bulk-load lock (flock on "<file>-bulk", removed when released), held from beginBulkLoad() to
@@ -155,6 +186,7 @@ private:
 
     sql::Database m_db;
     std::string m_path;
+    Mode m_mode = Mode::Write;
     LockFile m_bulkLock;
     std::optional<sql::Statement> m_insertEvent;
     std::optional<sql::Statement> m_insertReject;

@@ -5,6 +5,7 @@
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
 #include "classifier.h"
+#include "cube.h"
 #include "dialogs/columnmappingdialog.h"
 #include "dialogs/importsummarydialog.h"
 #include "importer.h"
@@ -258,14 +259,14 @@ bool MainWindow::openWorkspace(const QString& path, bool remember)
     std::unique_ptr<WorkspaceSession> session;
     try {
         session = std::make_unique<WorkspaceSession>(path);
+    } catch (const bt::OpenError& error) {
+        showOpenError(path, QString::fromStdString(error.reason())); // the path is said once, by us
+        return false;
     } catch (const std::exception& error) {
-        const QString message = tr("Cannot open the workspace %1: %2").arg(path, QString::fromUtf8(error.what()));
-        statusBar()->showMessage(message, kVerdictMessageMs);
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Bounce Triage"), message, QMessageBox::Ok, this);
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
+        showOpenError(path, QString::fromUtf8(error.what()));
         return false;
     }
+    m_lastOpenError.clear();
     if (m_importing)
         cancelImport();
     m_triageView->setSession(nullptr);
@@ -284,6 +285,32 @@ bool MainWindow::openWorkspace(const QString& path, bool remember)
     updateActions();
     Q_EMIT workspaceOpened(path);
     return true;
+}
+
+bool MainWindow::createWorkspace(const QString& path, bool remember)
+{
+    // Created here, for writing: the window itself only ever opens a workspace for viewing.
+    try {
+        bt::Workspace created(toStd(path));
+    } catch (const bt::OpenError& error) {
+        showOpenError(path, QString::fromStdString(error.reason()));
+        return false;
+    } catch (const std::exception& error) {
+        showOpenError(path, QString::fromUtf8(error.what()));
+        return false;
+    }
+    return openWorkspace(path, remember);
+}
+
+void MainWindow::showOpenError(const QString& path, const QString& why)
+{
+    m_lastOpenError = tr("Cannot open the workspace %1: %2").arg(QDir::toNativeSeparators(path), why);
+    statusBar()->showMessage(m_lastOpenError, kVerdictMessageMs);
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Bounce Triage"), m_lastOpenError, QMessageBox::Ok, this);
+    box->setObjectName(u"openError"_s);
+    box->setTextFormat(Qt::PlainText); // a file name is not markup
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 
 void MainWindow::closeWorkspace()
@@ -327,7 +354,7 @@ void MainWindow::newWorkspaceDialog()
     // The dialog asked before overwriting: start empty.
     for (const QString& suffix : {QString(), u"-wal"_s, u"-shm"_s})
         QFile::remove(path + suffix);
-    if (openWorkspace(path))
+    if (createWorkspace(path))
         importDialog();
 }
 
@@ -419,6 +446,12 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
                 UiImportObserver observer(bar, cancel, static_cast<int>(i), static_cast<int>(files.size()));
                 results->push_back(bt::importPath(ws, files[i], *classifier, &observer, profiles[i].get()));
             }
+            // The triage window's counts are saved by the import, as the CLI does: the window's
+            // own connections only view the workspace and never write them.
+            const bool added = std::any_of(results->begin(), results->end(),
+                                           [](const bt::ImportResult& r) { return r.counts.imported > 0; });
+            if (added && !cancel->load())
+                bt::EventCube::buildCached(ws);
         } catch (const std::exception& error) {
             bt::ImportResult r;
             r.file = workspace;

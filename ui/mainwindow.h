@@ -51,8 +51,13 @@ public:
     /// Loads the bundled sample (not remembered under Open Recent).
     void openSample();
 
-    /// Opens (or creates) a workspace file and shows the Triage tab; false with a message on failure.
+    /// Opens an existing workspace for viewing (nothing is written to it) and shows the Triage
+    /// tab; on failure a message box (objectName "openError") says why, with the path, and
+    /// lastOpenError() holds the same words.
     bool openWorkspace(const QString& path, bool remember = true);
+    QString lastOpenError() const { return m_lastOpenError; }
+    /// Creates a workspace (or opens the one at `path` for writing and migrates it), then opens it.
+    bool createWorkspace(const QString& path, bool remember = true);
     void closeWorkspace();
     /// Imports files and folders into the open workspace in the background. CSV files no
     /// importer knows are mapped with the column-mapping dialog first (or a matching saved
@@ -78,6 +83,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    void showOpenError(const QString& path, const QString& why);
     void createActions();
     void createMenus();
     void createToolBar();
@@ -108,6 +114,7 @@ private:
     QMenu* m_recentMenu = nullptr;
     QMenu* m_recentWorkspaceMenu = nullptr;
     QLabel* m_workspaceLabel = nullptr;
+    QString m_lastOpenError;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancelImport = nullptr;
     bool m_importing = false;

@@ -199,7 +199,7 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
 
 int runReport(const std::string& workspace, const std::string& by, bool json)
 {
-    bt::Workspace ws(workspace);
+    bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
     const auto rows = bt::groupReport(ws, *bt::groupByFromString(by));
     if (json) {
         for (const auto& r : rows) {
@@ -238,7 +238,7 @@ int runReport(const std::string& workspace, const std::string& by, bool json)
 
 int runIncidents(const std::string& workspace, const std::string& by, bool hourly, bool json)
 {
-    bt::Workspace ws(workspace);
+    bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
     const auto list = bt::incidents(ws, *bt::groupByFromString(by), hourly);
     for (const auto& i : list) {
         if (json) {
@@ -263,7 +263,7 @@ int runIncidents(const std::string& workspace, const std::string& by, bool hourl
 
 int runSuppressions(const std::string& workspace)
 {
-    bt::Workspace ws(workspace);
+    bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
     bt::writeSuppressionsCsv(ws, std::cout);
     return 0;
 }
@@ -373,19 +373,19 @@ int main(int argc, char** argv)
     auto* reportCmd = app.add_subcommand("report", "Bounces, rate and level per group");
     std::string reportWorkspace, reportBy = "provider";
     bool reportJson = false;
-    reportCmd->add_option("--workspace", reportWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+    reportCmd->add_option("--workspace", reportWorkspace, "Workspace file")->required();
     reportCmd->add_option("--by", reportBy, "provider|domain|ip|campaign|template|family|day|hour")
         ->check(CLI::IsMember({"provider", "domain", "ip", "campaign", "template", "family", "day", "hour"}));
     reportCmd->add_flag("--json", reportJson, "JSON Lines, one group per line");
 
     auto* suppressCmd = app.add_subcommand("suppressions", "CSV of addresses to stop mailing");
     std::string suppressWorkspace;
-    suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+    suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required();
 
     auto* incidentsCmd = app.add_subcommand("incidents", "Spikes of one family at one provider or sending IP");
     std::string incidentsWorkspace, incidentsBy = "provider";
     bool incidentsDaily = false, incidentsJson = false;
-    incidentsCmd->add_option("--workspace", incidentsWorkspace, "Workspace file")->required()->check(CLI::ExistingFile);
+    incidentsCmd->add_option("--workspace", incidentsWorkspace, "Workspace file")->required();
     incidentsCmd->add_option("--by", incidentsBy, "provider|ip")->check(CLI::IsMember({"provider", "ip"}));
     incidentsCmd->add_flag("--daily", incidentsDaily, "Compare days instead of hours");
     incidentsCmd->add_flag("--json", incidentsJson, "JSON Lines");
@@ -407,6 +407,8 @@ int main(int argc, char** argv)
     checkCmd->add_option("--workspace", checkArgs.workspace, "Cache answers in this workspace (for their TTL)");
     checkCmd->add_option("targets", checkArgs.targets, "Domains and/or IPs")->required();
 
+    // A workspace is checked when it is opened, not by CLI11: a missing, unreadable or foreign
+    // file is then a message naming it and why, with exit code 2 like any other bad input.
     CLI11_PARSE(app, argc, argv);
 
     std::shared_ptr<bt::KnowledgeBase> kb;

@@ -165,19 +165,17 @@ int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QStri
     return QApplication::exec();
 }
 
+void setApplicationInfo()
+{
+    QCoreApplication::setOrganizationName(u"BounceTriage"_s);
+    QCoreApplication::setApplicationName(u"Bounce Triage"_s);
+    QCoreApplication::setApplicationVersion(btui::projectVersion());
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
 {
-    QApplication app(argc, argv); // Qt Charts need QApplication, not QGuiApplication
-    QApplication::setOrganizationName(u"BounceTriage"_s);
-    QApplication::setApplicationName(u"Bounce Triage"_s);
-    QApplication::setApplicationDisplayName(u"Bounce Triage"_s);
-    QApplication::setApplicationVersion(btui::projectVersion());
-    QApplication::setDesktopFileName(u"bouncetriage"_s);
-    btui::initResources();
-    QApplication::setWindowIcon(QIcon(btui::appIconPath()));
-
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QApplication::translate("main", "Tells deliverability staff why their email bounced."));
@@ -217,6 +215,28 @@ int main(int argc, char* argv[])
     parser.addOption(workspaceOption);
     parser.addOption(viewOption);
     parser.addOption(filterOption);
+
+    // --help and --version need no display: answered before QApplication exists, which aborts
+    // when there is none. The same parser reads the arguments, so "--workspace -h" stays a value.
+    {
+        QStringList arguments;
+        for (int i = 0; i < argc; ++i)
+            arguments.append(QString::fromLocal8Bit(argv[i]));
+        if (parser.parse(arguments)
+            && (parser.isSet(u"help"_s) || parser.isSet(u"help-all"_s) || parser.isSet(u"version"_s))) {
+            QCoreApplication core(argc, argv);
+            setApplicationInfo();
+            parser.process(core); // prints the help or the version and exits with 0
+            return 0;
+        }
+    }
+
+    QApplication app(argc, argv); // Qt Charts need QApplication, not QGuiApplication
+    setApplicationInfo();
+    QApplication::setApplicationDisplayName(u"Bounce Triage"_s);
+    QApplication::setDesktopFileName(u"bouncetriage"_s);
+    btui::initResources();
+    QApplication::setWindowIcon(QIcon(btui::appIconPath()));
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -321,18 +341,22 @@ int main(int argc, char* argv[])
 
     MainWindow window(classifier);
     const QString workspace = parser.value(workspaceOption);
+    bool workspaceOpen = false;
     if (!workspace.isEmpty()) {
-        if (!QFileInfo::exists(workspace)) {
-            printError(QApplication::translate("main", "no workspace at %1").arg(workspace));
-            return 2;
-        }
-        if (!window.openWorkspace(workspace, !screenshot))
-            return 1;
-        if (!filter.empty())
+        // A workspace that cannot be opened (missing, a folder, not a workspace, newer, damaged)
+        // is said on stderr and in a message box over the window, which stays open; a
+        // screenshot, which no one watches, ends with 2 (bad input).
+        workspaceOpen = window.openWorkspace(workspace, !screenshot);
+        if (!workspaceOpen) {
+            printError(window.lastOpenError());
+            if (screenshot)
+                return 2;
+        } else if (!filter.empty()) {
             window.drillDown()->push(filter);
+        }
     }
     if (screenshot) {
-        if (!workspace.isEmpty() && view != u"diagnose"_s)
+        if (workspaceOpen && view != u"diagnose"_s)
             return takeWorkspaceScreenshot(window, view.isEmpty() ? u"triage"_s : view, parser.value(screenshotOption));
         return takeScreenshot(window, file, parser.value(screenshotOption));
     }

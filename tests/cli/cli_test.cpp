@@ -178,3 +178,62 @@ TEST(Cli, ParseAFolderInOrderOnAllCores)
     EXPECT_LT(errors, 20u);
     EXPECT_GE(lines, 480u);
 }
+
+namespace
+{
+
+/// A file's bytes, size and modification time: what reading a workspace must leave alone.
+std::string fileState(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str() + "|" + std::to_string(std::filesystem::file_size(p)) + "|"
+        + std::to_string(std::filesystem::last_write_time(p).time_since_epoch().count());
+}
+
+} // namespace
+
+TEST(Cli, WorkspacesOpenReadOnlyAndEveryFailureNamesThePath)
+{
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("bt-cli-ws-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path ws = dir / "triage.btw";
+    auto r = run("import --workspace '" + ws.string() + "' '" + BT_TEST_DATA + "/sendgrid-bounces.csv'", "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+
+    // Write-protected (chmod a-w, honoured even as root): reports read it and change nothing.
+    fs::permissions(ws, fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                    fs::perm_options::remove);
+    const auto before = fileState(ws);
+    for (const char* cmd : {"report --json --by provider", "incidents --by provider", "suppressions"}) {
+        r = run(std::string(cmd) + " --workspace '" + ws.string() + "'", "");
+        EXPECT_EQ(r.exitCode, 0) << cmd << ": " << r.out;
+    }
+    EXPECT_EQ(fileState(ws), before);
+    EXPECT_FALSE(fs::exists(ws.string() + "-wal"));
+    EXPECT_FALSE(fs::exists(ws.string() + "-shm"));
+    // Importing into it is bad input, said with the path.
+    r = run("import --workspace '" + ws.string() + "' '" + BT_TEST_DATA + "/sendgrid-bounces.csv'", "");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    EXPECT_NE(r.out.find(ws.string() + ": the workspace file is read-only"), std::string::npos) << r.out;
+    EXPECT_EQ(fileState(ws), before);
+    fs::permissions(ws, fs::perms::owner_write, fs::perm_options::add);
+
+    // Files that are no workspace: exit 2 and a message naming the file and why.
+    std::ofstream(dir / "text.btw") << "not a database\n";
+    fs::create_directories(dir / "folder.btw");
+    for (const auto& [name, why] :
+         std::vector<std::pair<std::string, std::string>> {{"missing.btw", "no such file"},
+                                                           {"folder.btw", "is a folder"},
+                                                           {"text.btw", "is not a Bounce Triage workspace"}}) {
+        const auto path = (dir / name).string();
+        r = run("report --workspace '" + path + "'", "");
+        EXPECT_EQ(r.exitCode, 2) << name << ": " << r.out;
+        EXPECT_NE(r.out.find(path + ": " + why), std::string::npos) << r.out;
+    }
+    EXPECT_FALSE(fs::exists(dir / "missing.btw")) << "a report must not create a workspace";
+    fs::remove_all(dir);
+}

@@ -308,7 +308,7 @@ TEST(Workspace, ImportKilledMidFileLeavesAUsableWorkspaceAndCompletesOnRerun)
     for (int i = 0; i < 600 && !started; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         try {
-            bt::sql::Database db(t.path.string(), true);
+            bt::sql::Database db(t.path.string(), bt::sql::Access::ReadOnly);
             auto st = db.prepare("SELECT rows_read FROM imports");
             started = st.step() && st.int64(0) > 0;
         } catch (const std::exception&) {
@@ -322,7 +322,7 @@ TEST(Workspace, ImportKilledMidFileLeavesAUsableWorkspaceAndCompletesOnRerun)
     {
         // A file this size is loaded in bulk mode: killed mid-file, its secondary indexes are
         // still dropped (the full-text trigger never is: it goes and comes back in each batch).
-        bt::sql::Database raw(t.path.string(), true);
+        bt::sql::Database raw(t.path.string(), bt::sql::Access::ReadOnly);
         auto idx = raw.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
                                "AND sql IS NOT NULL");
         ASSERT_TRUE(idx.step());

@@ -141,7 +141,7 @@ TEST(Pipeline, DiagnoseParseImportAndViewGiveTheSameRecordsForEveryCorpusFile)
     // The same bytes imported twice are one message (dedup): rows are keyed by content.
     std::map<std::string, std::vector<Row>> imported;
     {
-        bt::sql::Database db(workspace, true);
+        bt::sql::Database db(workspace, bt::sql::Access::ReadOnly);
         auto st = db.prepare("SELECT source_file, recipient, basic_code, enhanced_code, reason, family FROM events "
                              "ORDER BY id");
         std::map<std::string, std::vector<Row>> byFile;

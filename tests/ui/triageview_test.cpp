@@ -428,7 +428,7 @@ TEST(MainWindowImportTest, ImportsOffTheUiThreadAndTheTableFollows)
     QTemporaryDir dir;
     const QString path = dir.filePath(u"new.btw"_s);
     MainWindow window(classifier());
-    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(window.createWorkspace(path, false));
     ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
     EXPECT_EQ(window.triageView()->model()->totalCount(), 0);
 
@@ -459,7 +459,7 @@ TEST(MainWindowImportTest, CancelStopsABigImportAndKeepsWhatWasCommitted)
     ASSERT_EQ(QProcess::execute(QString::fromUtf8(BT_SAMPLEGEN), {u"--bench-csv"_s, csv, u"--rows"_s, u"300000"_s}), 0);
     const QString path = dir.filePath(u"ws.btw"_s);
     MainWindow window(classifier());
-    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(window.createWorkspace(path, false));
     QSignalSpy finished(&window, &MainWindow::importFinished);
     window.importPaths({csv});
     ASSERT_TRUE(window.isImporting());

@@ -72,7 +72,8 @@ ImportSummaryDialog::ImportSummaryDialog(const QString& workspacePath, const std
 {
     setWindowTitle(tr("Import summary"));
     try {
-        m_ws = std::make_unique<bt::Workspace>(QFile::encodeName(workspacePath).toStdString());
+        m_ws = std::make_unique<bt::Workspace>(QFile::encodeName(workspacePath).toStdString(),
+                                               bt::Workspace::Mode::View);
     } catch (const std::exception& e) {
         m_wsError = tr("The rejected records cannot be read: %1").arg(qs(e.what()));
     }

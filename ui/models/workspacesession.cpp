@@ -23,7 +23,8 @@ public:
         try {
             // Opened on first use, on this thread: a connection must stay with its thread.
             if (!m_ws) {
-                m_ws = std::make_unique<bt::Workspace>(m_path);
+                // Viewing writes nothing to the file (see bt::Workspace::Mode::View).
+                m_ws = std::make_unique<bt::Workspace>(m_path, bt::Workspace::Mode::View);
                 m_handle.store(m_ws->db().handle());
                 // Four readers share the machine: a smaller page cache each (the writer's 128 MB
                 // is for imports) keeps the window's memory flat on a million-event workspace.
@@ -55,10 +56,10 @@ WorkspaceSession::WorkspaceSession(const QString& path, QObject* parent)
     , m_path(path)
 {
     const std::string file = QFile::encodeName(path).toStdString();
-    // Open once here, on the caller's thread, so a bad file fails loudly now (and an old schema
-    // is migrated once), not later on three threads.
+    // Open once here, on the caller's thread, so a bad file fails loudly now (an OpenError that
+    // says why), not later on five threads.
     {
-        bt::Workspace check(file);
+        bt::Workspace check(file, bt::Workspace::Mode::View);
     }
     for (std::size_t i = 0; i < m_threads.size(); ++i) {
         m_workers[i] = new QueryWorker(file, this);

@@ -36,7 +36,8 @@ public:
     /// a long Analysis query). Details: the selected event (never queued behind a page).
     enum class Lane { Table, Analysis, Count, Cube, Details };
 
-    /// Opens (creating and migrating if needed) the workspace; throws on failure.
+    /// Opens an existing workspace for viewing (nothing is written to it); throws
+    /// bt::OpenError saying why when it cannot.
     explicit WorkspaceSession(const QString& path, QObject* parent = nullptr);
     ~WorkspaceSession() override;
 

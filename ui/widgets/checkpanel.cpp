@@ -185,12 +185,21 @@ void CheckPanel::start()
     QThread* thread = QThread::create([request, options, workspace, cancelFlag, report]() mutable {
         options.cancel = cancelFlag.get();
         std::unique_ptr<bt::Workspace> ws;
+        std::string cacheNote;
         try {
             if (!workspace.empty()) {
-                ws = std::make_unique<bt::Workspace>(workspace);
-                options.workspace = ws.get();
+                // The cache is a convenience: a workspace that cannot be written (read-only)
+                // still gets its checks, live.
+                try {
+                    ws = std::make_unique<bt::Workspace>(workspace);
+                    options.workspace = ws.get();
+                } catch (const bt::OpenError& error) {
+                    cacheNote = "Answers not cached: " + std::string(error.what());
+                }
             }
             *report = bt::runChecks(request, options);
+            if (!cacheNote.empty())
+                report->findings.push_back(cacheNote);
         } catch (const std::exception& error) {
             report->error = error.what();
         }
