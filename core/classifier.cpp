@@ -170,6 +170,17 @@ std::string enhancedMeaning(const KnowledgeBase& kb, std::string_view enhanced, 
     return m;
 }
 
+/// "sender.office.com" from "https://www.sender.office.com/path": the part a step names.
+std::string_view urlHost(std::string_view url)
+{
+    const auto scheme = url.find("://");
+    if (scheme != std::string_view::npos)
+        url.remove_prefix(scheme + 3);
+    if (url.starts_with("www."))
+        url.remove_prefix(4);
+    return url.substr(0, url.find_first_of("/?#"));
+}
+
 /// '2', '4' or '5' from the enhanced code, else from the basic code; '0' when there is neither.
 char statusClass(const Diagnosis& d)
 {
@@ -286,6 +297,9 @@ struct Classifier::Impl {
     };
     std::unordered_map<std::string, CodeEntry> codes;
     std::vector<std::string> basic; // "550 Requested action not taken…" for 200..599
+    /// The same cut at the first ':': RFC 5321 words 450/550/553 after a colon as a mailbox
+    /// problem ("mailbox unavailable"), which misleads on a block or an auth failure.
+    std::vector<std::string> basicShort;
     bool codesHaveWildcards = false;
 
     struct Pass; // one reply's way through diagnose(), step by step
@@ -354,6 +368,9 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
     for (int b = 200; b < 600; ++b) {
         const auto bm = m_kb->basicMeaning(b);
         m_impl->basic.push_back(std::to_string(b) + (bm.empty() ? std::string() : " " + bm));
+        const auto colon = bm.find(':');
+        m_impl->basicShort.push_back(colon == std::string::npos ? m_impl->basic.back()
+                                                                : std::to_string(b) + " " + bm.substr(0, colon));
     }
 }
 
@@ -688,8 +705,10 @@ void Classifier::Impl::Pass::explain()
     if (!d.enhancedCode.empty())
         d.codeMeaning = codeEntry ? codeEntry->meaning : enhancedMeaning(kb, d.enhancedCode, code);
     if (d.basicCode) {
+        // The basic code's mailbox wording only where the verdict is about an address.
+        const auto& table = d.family == "address" || d.family == "unknown" ? impl.basic : impl.basicShort;
         const auto& b
-            = *d.basicCode >= 200 && *d.basicCode < 600 ? impl.basic[*d.basicCode - 200] : std::to_string(*d.basicCode);
+            = *d.basicCode >= 200 && *d.basicCode < 600 ? table[*d.basicCode - 200] : std::to_string(*d.basicCode);
         d.codeMeaning = d.codeMeaning.empty() ? b : b + ". " + d.codeMeaning;
     }
 
@@ -707,8 +726,12 @@ void Classifier::Impl::Pass::explain()
     for (const auto& b : d.blocklists) {
         if (b.delistUrl.empty())
             continue;
+        // A rule's step that already sends the user to the list's page ("Request delisting at
+        // sender.office.com") asks for the same thing: compare by the page's host.
+        const auto host = urlHost(b.delistUrl);
         const bool mentioned = std::any_of(d.steps.begin(), d.steps.end(), [&](const std::string& st) {
-            return st.find(b.delistUrl) != std::string::npos;
+            return st.find(b.delistUrl) != std::string::npos
+                || (!host.empty() && text::findNoCase(st, host) != std::string_view::npos);
         });
         if (!mentioned)
             d.steps.push_back("Look the sending IP or domain up on " + b.name + " (" + b.delistUrl

@@ -519,4 +519,61 @@ Reply primaryReply(std::string_view input)
     return r;
 }
 
+namespace
+{
+
+/// A host name of two or more labels ending in letters: "example.com", "mail.example.co.uk";
+/// not an IP address, not an e-mail address.
+bool looksLikeDomain(std::string_view t)
+{
+    if (t.size() < 4 || t.size() > 253 || t.front() == '.' || t.back() == '.' || t.front() == '-')
+        return false;
+    bool dot = false;
+    for (const char c : t) {
+        const bool ok = text::isAlpha(c) || text::isDigit(c) || c == '-' || c == '.';
+        if (!ok)
+            return false;
+        dot = dot || c == '.';
+    }
+    const auto tld = t.substr(t.rfind('.') + 1);
+    return dot && tld.size() >= 2 && std::all_of(tld.begin(), tld.end(), [](char c) { return text::isAlpha(c); });
+}
+
+/// The token starting at `at`, up to a space, bracket, comma or quote; a final '.' is dropped.
+std::string_view tokenAt(std::string_view s, std::size_t at)
+{
+    auto end = s.find_first_of(" \t[]<>(),;'\"", at);
+    auto t = s.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    while (!t.empty() && t.back() == '.')
+        t.remove_suffix(1);
+    return t;
+}
+
+} // namespace
+
+std::string senderDomainNamed(std::string_view reply)
+{
+    // Bracketed after the mechanism that failed (Gmail: "SPF [example.com] with ip: [192.0.2.1]").
+    for (const std::string_view marker : {"SPF [", "DKIM [", "DMARC ["}) {
+        const auto at = text::findNoCase(reply, marker);
+        if (at != std::string_view::npos) {
+            const auto t = tokenAt(reply, at + marker.size());
+            if (looksLikeDomain(t))
+                return text::toLower(t);
+        }
+    }
+    // "… email from example.com is not accepted", "… messages from example.com are rejected",
+    // "domain of sender example.com", "from domain example.com".
+    for (const std::string_view marker : {"email from ", "mail from ", "messages from ", "message from ",
+                                          "domain of sender ", "from domain ", "sender domain "}) {
+        for (auto at = text::findNoCase(reply, marker); at != std::string_view::npos;
+             at = text::findNoCase(reply, marker, at + 1)) {
+            const auto t = tokenAt(reply, at + marker.size());
+            if (looksLikeDomain(t))
+                return text::toLower(t);
+        }
+    }
+    return {};
+}
+
 } // namespace bt

@@ -4,6 +4,7 @@
 #include "diagnosis.h"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,5 +27,10 @@ bool isEnhancedStatus(std::string_view s);
 /// Parses one reply string whose boundaries are already known (an ESP export column,
 /// a Diagnostic-Code value). Never fails: missing parts stay empty.
 Reply parseReply(std::string_view text);
+
+/// The sending domain a reply names when it refuses that domain's mail, for the DNS checks the
+/// verdict calls for: "SPF [example.com] with ip: …" (Gmail), "Unauthenticated email from
+/// example.com is not accepted" (Gmail, Yahoo), "DKIM [example.com]". Empty when it names none.
+std::string senderDomainNamed(std::string_view reply);
 
 } // namespace bt

@@ -176,3 +176,45 @@ TEST(Knowledge, RulesFileFromDisk)
     std::filesystem::remove(path);
     EXPECT_THROW(kb->addRulesFile(path), bt::KnowledgeError);
 }
+
+TEST(Classifier, TheBasicCodeIsNotCalledAMailboxProblemOnABlockOrAnAuthFailure)
+{
+    // RFC 5321 words 550 "mailbox unavailable"; on a block or an auth failure that misleads, so
+    // the Codes line keeps only "Requested action not taken" there and the enhanced code says more.
+    const auto block = shipped().diagnoseText("550 5.7.606 Access denied, banned sending IP [192.0.2.1]. To request "
+                                              "removal from this list please visit https://sender.office.com/");
+    ASSERT_EQ(block.family, "reputation");
+    EXPECT_EQ(block.codeMeaning.find("mailbox"), std::string::npos) << block.codeMeaning;
+    EXPECT_EQ(block.codeMeaning.rfind("550 Requested action not taken", 0), 0u) << block.codeMeaning;
+    EXPECT_NE(block.codeMeaning.find("5.7.606"), std::string::npos) << block.codeMeaning;
+
+    const auto mailbox
+        = shipped().diagnoseText("550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown");
+    ASSERT_EQ(mailbox.family, "address");
+    EXPECT_NE(mailbox.codeMeaning.find("mailbox unavailable"), std::string::npos) << mailbox.codeMeaning;
+}
+
+TEST(Classifier, ABlocklistsRemovalPageIsOneStepNotTwo)
+{
+    // The rule's own step already sends the user to sender.office.com: the blocklist's removal
+    // step would ask the same again.
+    for (const char* reply :
+         {"550 5.7.606 Access denied, banned sending IP [192.0.2.1]. To request removal from this list please visit "
+          "https://sender.office.com/ and follow the directions.",
+          "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service "
+          "provider since part of their network is on our block list (S3150). You can also refer your provider to "
+          "http://mail.live.com/mail/troubleshooting.aspx#errors."}) {
+        const auto d = shipped().diagnoseText(reply);
+        ASSERT_FALSE(d.blocklists.empty()) << reply;
+        const auto naming = std::count_if(d.steps.begin(), d.steps.end(), [](const std::string& s) {
+            return s.find("sender.office.com") != std::string::npos;
+        });
+        EXPECT_EQ(naming, 1) << reply;
+    }
+    // A list no step names still gets its removal step.
+    const auto spamhaus = shipped().diagnoseText(
+        "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; "
+        "https://www.spamhaus.org/query/ip/192.0.2.1");
+    EXPECT_TRUE(std::any_of(spamhaus.steps.begin(), spamhaus.steps.end(),
+                            [](const std::string& s) { return s.find("spamhaus.org") != std::string::npos; }));
+}

@@ -193,3 +193,22 @@ TEST(ReplyParser, WholeEnhancedStatusCodes)
     for (const char* bad : {"", "5.1", "6.1.1", "5.1.1.1", "5.1.1 ", "x.1.1", "5.1.1234"})
         EXPECT_FALSE(bt::isEnhancedStatus(bad)) << bad;
 }
+
+TEST(ReplyParser, SenderDomainNamedByTheReply)
+{
+    // Gmail's SPF line, its DMARC wording and Yahoo's; an IP, an address or a recipient's domain
+    // is not a sending domain.
+    EXPECT_EQ(bt::senderDomainNamed("550-5.7.26 Authentication results: DKIM = did not pass SPF [Mail.Example.com] "
+                                    "with ip: [192.0.2.1] = did not pass"),
+              "mail.example.com");
+    EXPECT_EQ(bt::senderDomainNamed("550 5.7.26 Unauthenticated email from example.org is not accepted due to "
+                                    "domain's DMARC policy."),
+              "example.org");
+    EXPECT_EQ(bt::senderDomainNamed("554 5.7.9 Message not accepted for policy reasons. Messages from example.net. "
+                                    "are not accepted"),
+              "example.net");
+    EXPECT_EQ(bt::senderDomainNamed("550 Mail from 192.0.2.1 refused"), "");
+    EXPECT_EQ(bt::senderDomainNamed("550 mail from bob@example.com refused"), "");
+    EXPECT_EQ(bt::senderDomainNamed("550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown"), "");
+    EXPECT_EQ(bt::senderDomainNamed(""), "");
+}

@@ -201,6 +201,24 @@ TEST_F(DiagnoseViewTest, ClearEmptiesTheDnsCheckPanelToo)
     EXPECT_TRUE(view.checks()->isHidden()) << "nothing to check without a bounce";
 }
 
+TEST_F(DiagnoseViewTest, AReplyAloneOffersTheDomainItNamesToTheDnsCheck)
+{
+    // Gmail's 2024 wording names the refused domain only in the reply: pasted alone (no From,
+    // no envelope sender) the check panel still gets it, and the IP.
+    diagnose(u"550-5.7.26 Your email has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail "
+             u"requires all senders to authenticate with either SPF or DKIM. 550-5.7.26  550-5.7.26  "
+             u"Authentication results: 550-5.7.26  DKIM = did not pass 550-5.7.26  SPF [Example.com] with ip: "
+             u"[192.0.2.1] = did not pass 550-5.7.26  550-5.7.26  For instructions on setting up authentication, "
+             u"go to 550 5.7.26  https://support.google.com/mail/answer/81126#authentication a1-20020a17 - gsmtp"_s);
+    EXPECT_EQ(view.diagnosis().family, "auth");
+    EXPECT_EQ(view.checks()->findChild<QLineEdit*>(u"checkDomain"_s)->text(), u"example.com"_s);
+    EXPECT_EQ(view.checks()->findChild<QLineEdit*>(u"checkIp"_s)->text(), u"192.0.2.1"_s);
+
+    diagnose(u"550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown"_s);
+    EXPECT_TRUE(view.checks()->findChild<QLineEdit*>(u"checkDomain"_s)->text().isEmpty())
+        << "a recipient's domain is not the sender's";
+}
+
 TEST_F(DiagnoseViewTest, StepsAreNumberedInOrder)
 {
     diagnose(kSpamhausReply);

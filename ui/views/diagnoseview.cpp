@@ -245,6 +245,10 @@ void DiagnoseView::showDiagnosis(std::size_t replyOffset)
         if (domain.isEmpty() && sender.contains(u'@'))
             domain = sender.section(u'@', -1);
     }
+    // A pasted reply alone still names the refused domain often enough ("SPF [example.com]",
+    // "Unauthenticated email from example.com is not accepted").
+    if (domain.isEmpty())
+        domain = QString::fromStdString(bt::senderDomainNamed(m_diagnosis.replyText));
     m_checks->setTarget(m_diagnosis, domain, CheckPanel::firstIpv4(QString::fromStdString(m_diagnosis.replyText)),
                         sender, selector);
     highlightEvidence(m_text, m_utf8, replyOffset);
