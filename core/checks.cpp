@@ -164,15 +164,34 @@ std::vector<std::string> dmarcRecords(const dns::Answer& a)
     return out;
 }
 
+bool isDmarcPolicy(const std::string& p)
+{
+    return p == "none" || p == "quarantine" || p == "reject";
+}
+
+/// A reporting URI as RFC 7489 6.2 wants it: a scheme ("mailto:") and something after it.
+bool isReportUri(const std::string& uri)
+{
+    const auto colon = uri.find(':');
+    if (colon == 0 || colon == std::string::npos || colon + 1 >= uri.size())
+        return false;
+    return std::all_of(uri.begin(), uri.begin() + std::ptrdiff_t(colon), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-'
+            || c == '.';
+    });
+}
+
 void fillDmarc(DmarcCheck& d, const std::string& record)
 {
     d.record = record;
+    bool hasSp = false;
     for (const auto& [k, v] : tags(record)) {
-        if (k == "p")
+        if (k == "p") {
             d.policy = lower(v);
-        else if (k == "sp")
+        } else if (k == "sp") {
             d.subdomainPolicy = lower(v);
-        else if (k == "adkim")
+            hasSp = true;
+        } else if (k == "adkim")
             d.adkim = lower(v);
         else if (k == "aspf")
             d.aspf = lower(v);
@@ -193,6 +212,22 @@ void fillDmarc(DmarcCheck& d, const std::string& record)
                 pos = end + 1;
             }
         }
+    }
+    // RFC 7489 6.6.3: a record without a valid p= (or with an invalid sp=) is read as p=none
+    // when it names a valid rua= address, else it is not applied at all. The published words
+    // are never reported as the policy.
+    if (!isDmarcPolicy(d.policy) || (hasSp && !isDmarcPolicy(d.subdomainPolicy))) {
+        d.valid = false;
+        if (d.policy.empty())
+            d.problem = "it has no p= tag";
+        else if (!isDmarcPolicy(d.policy))
+            d.problem = "p=" + d.policy + " is not none, quarantine or reject";
+        else
+            d.problem = "sp=" + d.subdomainPolicy + " is not none, quarantine or reject";
+        const bool reports = std::any_of(d.rua.begin(), d.rua.end(), isReportUri);
+        d.policy = reports ? "none" : "";
+        d.subdomainPolicy = d.policy;
+        return;
     }
     if (d.subdomainPolicy.empty())
         d.subdomainPolicy = d.policy;
@@ -226,6 +261,26 @@ std::string base64Decode(const std::string& in)
         }
     }
     return out;
+}
+
+/// Strict base64 (RFC 4648) with the folding whitespace DKIM allows inside p= (RFC 6376 3.6.1):
+/// false for any other character, padding anywhere but at the end, or a length that is not a
+/// whole number of 4-character groups.
+bool base64Valid(const std::string& in)
+{
+    std::size_t count = 0, padding = 0;
+    for (const unsigned char c : in) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        const bool alphabet
+            = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+        if (c == '=')
+            ++padding;
+        else if (!alphabet || padding > 0)
+            return false;
+        ++count;
+    }
+    return count > 0 && padding <= 2 && count % 4 == 0;
 }
 
 // One DER element: tag, content start and length; false when it runs past the end.
@@ -319,6 +374,15 @@ const BlocklistCode* codeFor(const BlocklistInfo* info, const std::string& answe
     return nullptr;
 }
 
+/// True when `answer` is a listing on the list (not a "query refused" code, in 127.0.0.0/8 when
+/// the table does not know it: RFC 5782).
+bool isListing(const BlocklistInfo* info, const std::string& answer)
+{
+    if (const auto* code = codeFor(info, answer))
+        return code->listing;
+    return (ipv4Value(answer) >> 24) == 127;
+}
+
 // A short label for the list ("Spamhaus ZEN (SBL)") from the first listing code's meaning.
 std::string shortMeaning(const std::string& meaning)
 {
@@ -389,7 +453,8 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     dns::Options dnsOptions;
     dnsOptions.server = options.dnsServer;
     dnsOptions.timeoutMs = std::max(50, options.timeoutMs);
-    dnsOptions.deadline = started + std::chrono::milliseconds(std::max(100, options.deadlineMs));
+    dnsOptions.deadline
+        = options.deadline ? *options.deadline : started + std::chrono::milliseconds(std::max(100, options.deadlineMs));
     dnsOptions.cancel = options.cancel;
     dnsOptions.cache = cache.get();
     std::unique_ptr<dns::Resolver> resolver;
@@ -414,7 +479,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     // confirmation, SPF's chain) come after.
     std::vector<dns::Question> batch;
     const std::string dmarcName = "_dmarc." + report.domain;
-    std::size_t iDmarc = 0, iMx = 0, iPtr = 0, iDkim = 0, iBl = 0;
+    std::size_t iDmarc = 0, iMx = 0, iPtr = 0, iDkim = 0, iBl = 0, iProbe = 0;
     if (!report.domain.empty()) {
         iDmarc = batch.size();
         batch.push_back({dmarcName, dns::Type::TXT});
@@ -423,6 +488,9 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         iDkim = batch.size();
         for (const auto& s : request.selectors)
             batch.push_back({s + "._domainkey." + report.domain, dns::Type::TXT});
+        // The SPF record, asked now with the rest: SPF reads it from the resolver's answers of
+        // this run, so a silent server costs one timeout for all of them, not one more.
+        batch.push_back({report.domain, dns::Type::TXT});
     }
     const std::string reversed = dns::reverseName(report.ip);
     if (!report.ip.empty()) {
@@ -432,6 +500,13 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     struct ListQuery {
         const BlocklistInfo* info;
         std::string zone, kind;
+        /// The list's test entry (RFC 5782 section 5), from the table or the RFC's default.
+        std::string test() const
+        {
+            if (info && !info->testEntry.empty())
+                return info->testEntry;
+            return kind == "ip" ? "127.0.0.2" : "test";
+        }
     };
     std::vector<ListQuery> lists;
     // Domain lists (DBL, SURBL, URIBL) list registrable domains: ask for the organisational
@@ -465,6 +540,13 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         iBl = batch.size();
         for (const auto& l : lists)
             batch.push_back({(l.kind == "ip" ? reversed : listedDomain) + "." + l.zone, dns::Type::A});
+        // Each list's test entry, asked beside: a resolver that does not list it (one that
+        // answers NXDOMAIN to everything, or that the list refuses) makes "not listed" meaningless.
+        iProbe = batch.size();
+        for (const auto& l : lists) {
+            const std::string test = l.test();
+            batch.push_back({(dns::isIpAddress(test) ? dns::reverseName(test) : test) + "." + l.zone, dns::Type::A});
+        }
     }
     const auto answers = resolver->queryAll(batch);
 
@@ -485,10 +567,18 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
             where = "_dmarc." + org;
             d.organizational = true;
         }
-        if (recs.size() == 1) {
+        if (recs.size() == 1)
+            fillDmarc(d, recs.front());
+        if (recs.size() == 1 && !d.valid) {
             d.status = "ok";
             d.foundAt = where;
-            fillDmarc(d, recs.front());
+            d.sentence = "DMARC: the record at " + where + " is invalid (" + d.problem + "); "
+                + (d.policy.empty() ? "with no valid rua= address receivers apply no DMARC policy at all"
+                                    : "receivers read it as p=none because it names a rua= address")
+                + " (RFC 7489 6.6.3)";
+        } else if (recs.size() == 1) {
+            d.status = "ok";
+            d.foundAt = where;
             d.sentence = "DMARC: "
                 + (d.organizational ? "no record at " + dmarcName + "; the organisational domain " + org + " publishes"
                                     : report.domain + " publishes")
@@ -562,18 +652,38 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
                         p = value;
                 }
                 k.revoked = trim(p).empty();
-                if (!k.revoked)
-                    k.keyBits = k.keyType == "ed25519" ? 256 : k.keyType == "rsa" ? rsaBits(base64Decode(p)) : 0;
+                if (!k.revoked) {
+                    // The key is what the record says only when p= decodes to one of its type.
+                    if (!base64Valid(p)) {
+                        k.problem = "p= is not valid base64";
+                    } else if (k.keyType == "rsa") {
+                        k.keyBits = rsaBits(base64Decode(p));
+                        k.keyValid = k.keyBits > 0;
+                        if (!k.keyValid)
+                            k.problem = "p= is base64 but not an RSA public key";
+                        else if (k.keyBits < 1024)
+                            k.problem = "too short: receivers ignore RSA keys under 1024 bits (RFC 8301)";
+                    } else if (k.keyType == "ed25519") {
+                        const auto bytes = base64Decode(p).size();
+                        k.keyValid = bytes == 32;
+                        k.keyBits = k.keyValid ? 256 : 0;
+                        if (!k.keyValid)
+                            k.problem = "p= holds " + std::to_string(bytes) + " bytes, not a 32-byte Ed25519 key";
+                    } else {
+                        k.problem = "k=" + k.keyType + " is not a DKIM key type (rsa or ed25519)";
+                    }
+                }
                 break;
             }
             if (k.found && k.revoked)
                 k.sentence = "DKIM: the key of selector " + k.selector + " at " + k.name + " is revoked (empty p=)";
-            else if (k.found)
+            else if (k.found && k.keyValid)
                 k.sentence = "DKIM: selector " + k.selector + " of " + report.domain + " has a "
-                    + (k.keyBits ? std::to_string(k.keyBits) + "-bit " : std::string()) + k.keyType + " key"
-                    + (k.keyType == "rsa" && k.keyBits && k.keyBits < 1024
-                           ? " (too short: receivers ignore keys under 1024 bits)"
-                           : "");
+                    + std::to_string(k.keyBits) + "-bit " + k.keyType + " key"
+                    + (k.problem.empty() ? std::string() : " (" + k.problem + ")");
+            else if (k.found)
+                k.sentence = "DKIM: selector " + k.selector + " of " + report.domain
+                    + " publishes a key that cannot be used: " + k.problem;
             else if (a.status == dns::Status::Ok || a.status == dns::Status::None || a.status == dns::Status::NxDomain)
                 k.sentence = "DKIM: no key at " + k.name + " ("
                     + (a.status == dns::Status::Ok ? "a TXT record that is not a DKIM key" : dns::statusName(a.status))
@@ -699,16 +809,33 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         }
         if (!b.listed && refused)
             b.status = "error"; // the list answered, but with "query refused", not a verdict
+        const auto& probe = answers[iProbe + i];
+        b.testQuery = probe.name;
+        b.testListed = std::any_of(probe.records.begin(), probe.records.end(),
+                                   [&](const dns::Record& r) { return isListing(l.info, r.value); });
+        std::string probeText = statusText(probe);
+        if (!probe.records.empty()) {
+            probeText = "answered";
+            for (const auto& r : probe.records)
+                probeText += " " + r.value;
+        }
+        const bool clean
+            = !b.listed && !refused && (a.status == dns::Status::NxDomain || a.status == dns::Status::None);
+        if (clean && !b.testListed)
+            b.status = "untrusted";
         if (b.listed)
             b.sentence = subject + " is listed on " + b.list + (label.empty() ? "" : " (" + label + ")")
                 + (b.delistUrl.empty() ? "" : "; delisting: " + b.delistUrl);
         else if (refused)
             b.sentence = b.list + " refused the query for " + subject + ": " + b.meaning;
+        else if (b.status == "untrusted")
+            b.sentence = b.list + ": the resolver did not list the test entry (" + b.testQuery + ": " + probeText
+                + "); blocklist answers cannot be trusted, so " + subject + " not being listed means nothing";
         else if (a.status == dns::Status::NxDomain || a.status == dns::Status::None)
             b.sentence = subject + " is not listed on " + b.list;
         else
             b.sentence = b.list + " could not be checked for " + subject + " (" + statusText(a) + ")";
-        b.source = sourceOf({a}, server);
+        b.source = sourceOf({a, probe}, server);
         report.blocklists.push_back(std::move(b));
     }
 
@@ -724,14 +851,24 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     if (report.mx)
         report.findings.push_back(report.mx->sentence);
     int clean = 0;
-    std::vector<std::string> unchecked;
+    std::vector<std::string> unchecked, untrusted;
     for (const auto& b : report.blocklists) {
         if (b.listed)
             report.findings.push_back(b.sentence);
         else if (b.status == "nxdomain" || b.status == "none")
             ++clean;
+        else if (b.status == "untrusted")
+            untrusted.push_back(b.list);
         else
             unchecked.push_back(b.list + " (" + b.status + ")");
+    }
+    if (!untrusted.empty()) {
+        std::string s = std::to_string(untrusted.size()) + " blocklist" + (untrusted.size() == 1 ? "" : "s")
+            + ": the resolver did not list the test entry; blocklist answers cannot be trusted (not listed there "
+              "means nothing; ask a resolver of your own, not a public one): ";
+        for (std::size_t i = 0; i < untrusted.size(); ++i)
+            s += (i ? ", " : "") + untrusted[i];
+        report.findings.push_back(s);
     }
     const bool anyListed = std::any_of(report.blocklists.begin(), report.blocklists.end(),
                                        [](const BlocklistCheck& b) { return b.listed; });
@@ -819,6 +956,8 @@ std::string toJson(const CheckReport& r)
         o["adkim"] = d.record.empty() ? ojson() : ojson(d.adkim);
         o["aspf"] = d.record.empty() ? ojson() : ojson(d.aspf);
         o["rua"] = d.rua;
+        o["valid"] = d.valid;
+        o["problem"] = nullable(d.problem);
         o["found_at"] = nullable(d.foundAt);
         o["organizational"] = d.organizational;
         o["source"] = sourceJson(d.source);
@@ -862,6 +1001,8 @@ std::string toJson(const CheckReport& r)
         o["revoked"] = k.revoked;
         o["key_type"] = nullable(k.keyType);
         o["key_bits"] = k.keyBits ? ojson(k.keyBits) : ojson();
+        o["key_valid"] = k.keyValid;
+        o["problem"] = nullable(k.problem);
         o["source"] = sourceJson(k.source);
         o["sentence"] = k.sentence;
         dkim.push_back(o);
@@ -879,6 +1020,8 @@ std::string toJson(const CheckReport& r)
         o["codes"] = b.codes;
         o["meaning"] = nullable(b.meaning);
         o["delist_url"] = nullable(b.delistUrl);
+        o["test_query"] = nullable(b.testQuery);
+        o["test_listed"] = b.testListed;
         o["source"] = sourceJson(b.source);
         o["sentence"] = b.sentence;
         lists.push_back(o);

@@ -4,6 +4,7 @@
 #include "diagnosis.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,9 @@ struct CheckOptions {
     std::string dnsServer; ///< "HOST[:PORT]"; empty = the system's resolvers
     int timeoutMs = 3000; ///< per DNS question, retries included
     int deadlineMs = 30000; ///< for the whole run: whatever is unanswered then ends as timeout
+    /// When set, the end of the whole run instead of now + deadlineMs: one deadline shared by
+    /// several runChecks calls (the CLI's targets). deadlineMs is then only what the report says.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     const std::atomic<bool>* cancel = nullptr; ///< set true to stop; the report says cancelled
     std::shared_ptr<const KnowledgeBase> knowledge; ///< blocklist table; nullptr = the shipped one
     bool blocklists = true;
@@ -64,7 +68,11 @@ struct SpfCheck {
 struct DmarcCheck {
     std::string status;
     std::string record;
-    std::string policy, subdomainPolicy, adkim = "r", aspf = "r";
+    std::string policy, subdomainPolicy, adkim = "r", aspf = "r"; ///< as receivers apply them
+    /// False when p= (or sp=) is missing or not none, quarantine or reject: RFC 7489 6.6.3 then
+    /// makes it p=none when the record has a rua= address, else no DMARC at all (policy empty).
+    bool valid = true;
+    std::string problem; ///< why the record is invalid
     int pct = 100;
     std::vector<std::string> rua;
     std::string foundAt; ///< "_dmarc.example.com", empty when none found
@@ -102,6 +110,8 @@ struct DkimCheck {
     bool revoked = false; ///< p= is empty
     std::string keyType; ///< rsa, ed25519
     int keyBits = 0; ///< 0 when unknown
+    bool keyValid = false; ///< p= is base64 of a key of its type (an RSA public key, 32 bytes of ed25519)
+    std::string problem; ///< why the key cannot be used, or is too short
     std::string record;
     CheckSource source;
     std::string sentence;
@@ -112,11 +122,15 @@ struct BlocklistCheck {
     std::string zone;
     std::string kind; ///< ip or domain
     std::string query; ///< the name asked
+    /// ok, none, nxdomain, servfail, timeout, error — or untrusted: not listed, but the resolver
+    /// did not list the list's test entry either, so "not listed" means nothing.
     std::string status;
     bool listed = false;
     std::vector<std::string> codes; ///< A records answered
     std::string meaning; ///< the codes' meanings, joined
     std::string delistUrl;
+    std::string testQuery; ///< the test entry asked (2.0.0.127.<zone>, dbltest.com.<zone>)
+    bool testListed = false; ///< the resolver listed the test entry: its answers can be trusted
     CheckSource source;
     std::string sentence;
 };

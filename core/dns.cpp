@@ -417,8 +417,11 @@ std::vector<Answer> Resolver::queryAll(const std::vector<Question>& questions)
                 m_options.cache->put(a);
         }
     }
+    // A question that ran out its time is not asked again in this run: SPF's record check and
+    // its evaluation ask the same TXT, and each repeat waited the whole timeout once more.
+    // Only a cancelled question is forgotten.
     for (const auto& a : answers)
-        if (a.status != Status::Timeout && a.detail != "cancelled")
+        if (a.detail != "cancelled")
             m_memo.emplace(std::pair {a.name, a.type}, a);
     if (m_trace)
         m_trace->insert(m_trace->end(), answers.begin(), answers.end());

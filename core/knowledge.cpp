@@ -297,6 +297,10 @@ void KnowledgeBase::setBlocklists(std::string_view text, const std::string& orig
         if (!b.zoneKind.empty() && b.zoneKind != "ip" && b.zoneKind != "domain")
             throw KnowledgeError(at + " (" + b.name + "): zone_kind must be \"ip\" or \"domain\"");
         b.checked = o.value("checked", false);
+        // RFC 5782 section 5: IP lists list 127.0.0.2, domain lists the name "test".
+        b.testEntry = str(o, "test", at);
+        if (b.testEntry.empty() && !b.zoneKind.empty())
+            b.testEntry = b.zoneKind == "ip" ? "127.0.0.2" : "test";
         if (b.checked && (b.zones.empty() || b.zoneKind.empty()))
             throw KnowledgeError(at + " (" + b.name + "): a checked list needs zones and zone_kind");
         for (const auto& c : o.value("codes", json::array())) {

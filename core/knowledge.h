@@ -72,6 +72,10 @@ struct BlocklistInfo {
     bool listing = true; ///< false for return codes that mean "lookup failed", not "listed"
     std::string zoneKind; ///< "ip" (reversed octets + zone) or "domain" (name + zone); empty: no zone
     bool checked = false; ///< queried by the online check (public, free, alive, not covered by another)
+    /// The entry the list keeps listed for testing (RFC 5782 section 5): an IP ("127.0.0.2") for IP
+    /// lists, a name ("dbltest.com", "test") for domain lists. The check asks it beside each query:
+    /// a resolver that does not list it gives answers that cannot be trusted.
+    std::string testEntry;
     std::vector<BlocklistCode> codes; ///< return codes and their meanings
 };
 

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -297,6 +298,8 @@ int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
     options.dnsServer = args.server;
     options.timeoutMs = args.timeoutMs;
     options.deadlineMs = args.deadlineMs;
+    // One deadline for the whole run, however many targets: each used to get its own.
+    options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(100, args.deadlineMs));
     options.knowledge = std::move(kb);
     options.blocklists = !args.noBlocklists;
     options.blocklistZones = args.zones;
@@ -400,8 +403,10 @@ int main(int argc, char** argv)
     checkCmd->add_option("--ip", checkArgs.ip, "Sending IP: SPF verdict, PTR and IP blocklists");
     checkCmd->add_option("--selector", checkArgs.selectors, "DKIM selector to look up (repeatable)");
     checkCmd->add_option("--sender", checkArgs.sender, "MAIL FROM address for SPF macros");
-    checkCmd->add_option("--timeout-ms", checkArgs.timeoutMs, "Per DNS question")->capture_default_str();
-    checkCmd->add_option("--deadline-ms", checkArgs.deadlineMs, "For the whole check")->capture_default_str();
+    checkCmd->add_option("--timeout-ms", checkArgs.timeoutMs, "Per DNS question, retries included")
+        ->capture_default_str();
+    checkCmd->add_option("--deadline-ms", checkArgs.deadlineMs, "For the whole run, all targets together")
+        ->capture_default_str();
     checkCmd->add_option("--blocklist", checkArgs.zones, "Query only this blocklist zone (repeatable)");
     checkCmd->add_flag("--no-blocklists", checkArgs.noBlocklists, "Skip the blocklists");
     checkCmd->add_option("--workspace", checkArgs.workspace, "Cache answers in this workspace (for their TTL)");

@@ -6,6 +6,7 @@
 #include "alignment.h"
 #include "checks.h"
 #include "dns.h"
+#include "dnsserver.h"
 #include "spf.h"
 #include "testsupport.h"
 #include "workspace.h"
@@ -39,30 +40,6 @@ namespace
 {
 
 using namespace std::chrono_literals;
-
-// A port free for both UDP and TCP on 127.0.0.1 (the kernel picks it).
-int freePort()
-{
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a {};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-            || ::getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-            ::close(u);
-            continue;
-        }
-        const int t = ::socket(AF_INET, SOCK_STREAM, 0);
-        const bool tcpFree = ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(t);
-        ::close(u);
-        if (tcpFree)
-            return ntohs(a.sin_port);
-    }
-    return 0;
-}
 
 // The test zone, as unbound local data. %BLACKHOLE% becomes the port where nothing answers.
 const char* kZone = R"conf(
@@ -134,170 +111,51 @@ const char* kZone = R"conf(
     local-data: '10.2.0.192.zen.spamhaus.org. 300 IN A 127.0.0.4'
     local-data: '11.2.0.192.zen.spamhaus.org. 300 IN A 127.255.255.254'
     local-data: 'bad.test.dbl.spamhaus.org. 300 IN A 127.0.1.2'
+    # Spamhaus DBL's documented test entry (the zone lists 127.0.0.2 for ZEN above).
+    local-data: 'dbltest.com.dbl.spamhaus.org. 300 IN A 127.0.1.2'
+
+    # DMARC records with a bad p= (RFC 7489 6.6.3): with and without a rua= address.
+    local-data: '_dmarc.bogus.test. 300 IN TXT "v=DMARC1; p=bogus; rua=mailto:d@bogus.test"'
+    local-data: '_dmarc.norua.test. 300 IN TXT "v=DMARC1; p=bogus"'
+    local-data: '_dmarc.badsp.test. 300 IN TXT "v=DMARC1; p=reject; sp=maybe"'
+    # DKIM keys that are not what they claim: not base64, base64 of text, a 512-bit RSA key.
+    local-data: 'bad._domainkey.good.test. 300 IN TXT "v=DKIM1; k=rsa; p=this-is-not*base64!"'
+    local-data: 'junk._domainkey.good.test. 300 IN TXT "v=DKIM1; k=rsa; p=aGVsbG8gd29ybGQh"'
+    local-data: 'short._domainkey.good.test. 300 IN TXT "v=DKIM1; k=rsa; p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANaAcC/hecwY+SFYRsf1N8jodpyYfAYv0OcLS5303wswhyWkf4eS4zeoBhCfOjrpSOlFh/F8ag3C6rE+QbNfXPsCAwEAAQ=="'
+    local-data: 'edbad._domainkey.good.test. 300 IN TXT "v=DKIM1; k=ed25519; p=aGVsbG8gd29ybGQh"'
 
 stub-zone:
     name: "dead.test."
     stub-addr: 127.0.0.1@%BLACKHOLE%
 )conf";
 
-std::string replaceAll(std::string s, const std::string& from, const std::string& to)
+testdns::DnsServer& server()
 {
-    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-        s.replace(at, from.size(), to);
+    static testdns::DnsServer s;
     return s;
 }
 
-/// unbound on 127.0.0.1:<free port>, for the life of the test process.
-class DnsServer
+/// A resolver that answers NXDOMAIN to every name: what a resolver that cannot (or will not)
+/// reach the blocklists looks like from here. Its blocklist answers must never read "not listed".
+testdns::DnsServer& nxServer()
 {
-public:
-    std::string error; ///< why the server is not there; tests fail with it
-    int port = 0;
-    int blackholePort = 0;
-    pid_t pid = 0;
-
-    std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-    std::string blackhole() const { return "127.0.0.1:" + std::to_string(blackholePort); }
-
-    void start()
-    {
-        // BT_UNBOUND names another binary (and lets one see the failure when it is missing).
-        const char* override = std::getenv("BT_UNBOUND");
-        std::string binary;
-        for (const char* c : {"/usr/sbin/unbound", "/usr/local/sbin/unbound"})
-            if (!override && ::access(c, X_OK) == 0) {
-                binary = c;
-                break;
-            }
-        if (override && ::access(override, X_OK) == 0)
-            binary = override;
-        if (binary.empty()) {
-            error = std::string("the DNS server binary unbound is missing (")
-                + (override ? override : "/usr/sbin/unbound")
-                + "): install the Debian package unbound (packaging/setup.sh does)";
-            return;
-        }
-        // A UDP socket that is never read: questions to it are never answered.
-        m_blackholeFd = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a {};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(m_blackholeFd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-            || ::getsockname(m_blackholeFd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-            error = "cannot open the never-answering UDP socket";
-            return;
-        }
-        blackholePort = ntohs(a.sin_port);
-        port = freePort();
-        m_dir = std::filesystem::temp_directory_path() / ("bt-unbound-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(m_dir);
-        const auto conf = m_dir / "unbound.conf";
-        std::ofstream(conf) << "server:\n"
-                            << "    interface: 127.0.0.1\n"
-                            << "    port: " << port << "\n"
-                            << "    do-ip6: no\n"
-                            << "    username: \"\"\n" // keep the current user: no root needed, none dropped
-                            << "    chroot: \"\"\n"
-                            << "    directory: \"" << m_dir.string() << "\"\n"
-                            << "    pidfile: \"" << (m_dir / "unbound.pid").string() << "\"\n"
-                            << "    logfile: \"" << (m_dir / "unbound.log").string() << "\"\n"
-                            << "    use-syslog: no\n"
-                            << "    verbosity: 1\n"
-                            << "    num-threads: 1\n"
-                            << "    so-reuseport: no\n"
-                            << "    access-control: 127.0.0.0/8 allow\n"
-                            << "    module-config: \"iterator\"\n"
-                            << "    do-not-query-localhost: no\n"
-                            << "    infra-keep-probing: yes\n"
-                            << replaceAll(kZone, "%BLACKHOLE%", std::to_string(blackholePort));
-        std::string confText = conf.string();
-        std::string dash = "-d", c = "-c";
-        std::vector<char*> argv {binary.data(), dash.data(), c.data(), confText.data(), nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        const std::string out = (m_dir / "stderr.txt").string();
-        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            error = "cannot start " + binary + ": " + std::strerror(rc);
-            pid = 0;
-            return;
-        }
-        // Ready when it answers a question of the test zone.
-        const auto until = std::chrono::steady_clock::now() + 10s;
-        while (std::chrono::steady_clock::now() < until) {
-            int status = 0;
-            if (::waitpid(pid, &status, WNOHANG) == pid) {
-                pid = 0;
-                error = "unbound exited at start: " + log();
-                return;
-            }
-            bt::dns::Options o;
-            o.server = address();
-            o.timeoutMs = 300;
-            bt::dns::Resolver r(o);
-            if (r.query("good.test", bt::dns::Type::MX).status == bt::dns::Status::Ok)
-                return;
-            std::this_thread::sleep_for(50ms);
-        }
-        error = "unbound did not answer on " + address() + " within 10 s: " + log();
-    }
-
-    void stop()
-    {
-        if (pid > 0) {
-            ::kill(pid, SIGTERM);
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-            pid = 0;
-        }
-        if (m_blackholeFd >= 0)
-            ::close(m_blackholeFd);
-        m_blackholeFd = -1;
-        std::error_code ec;
-        if (!m_dir.empty())
-            std::filesystem::remove_all(m_dir, ec);
-    }
-
-    std::string log() const
-    {
-        std::ostringstream ss;
-        for (const char* f : {"stderr.txt", "unbound.log"})
-            if (std::ifstream in(m_dir / f); in)
-                ss << in.rdbuf();
-        return ss.str();
-    }
-
-    /// The uid the server process runs as (from /proc), -1 when unknown.
-    long uid() const
-    {
-        std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("Uid:", 0) == 0)
-                return std::stol(line.substr(4));
-        return -1;
-    }
-
-private:
-    int m_blackholeFd = -1;
-    std::filesystem::path m_dir;
-};
-
-DnsServer& server()
-{
-    static DnsServer s;
+    static testdns::DnsServer s;
     return s;
 }
 
 class DnsEnvironment : public ::testing::Environment
 {
 public:
-    void SetUp() override { server().start(); }
-    void TearDown() override { server().stop(); }
+    void SetUp() override
+    {
+        server().start(kZone);
+        nxServer().start("    local-zone: \".\" static\n");
+    }
+    void TearDown() override
+    {
+        server().stop();
+        nxServer().stop();
+    }
 };
 
 [[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new DnsEnvironment);
@@ -785,4 +643,167 @@ TEST(Alignment, ParseJsonCarriesTheAlignmentObject)
     EXPECT_EQ(a["spf"]["state"], "aligned") << a.dump();
     EXPECT_EQ(a["dkim"]["state"], "not_aligned") << a.dump();
     EXPECT_EQ(a["dmarc"]["state"], "aligned") << a.dump();
+}
+
+// ---- issue 13, item 7: answers that say what they can vouch for ----
+
+TEST_F(Dns, AResolverThatListsNothingMakesBlocklistAnswersUntrusted)
+{
+    if (!nxServer().error.empty())
+        FAIL() << nxServer().error;
+    auto o = options();
+    o.dnsServer = nxServer().address();
+    const auto r = bt::runChecks({"", "192.0.2.99", {}, {}}, o);
+    ASSERT_GE(r.blocklists.size(), 20u);
+    for (const auto& b : r.blocklists) {
+        EXPECT_EQ(b.status, "untrusted") << b.zone;
+        EXPECT_FALSE(b.listed);
+        EXPECT_FALSE(b.testListed);
+        EXPECT_NE(b.sentence.find("cannot be trusted"), std::string::npos) << b.sentence;
+    }
+    std::string all;
+    for (const auto& f : r.findings)
+        all += f + "\n";
+    EXPECT_NE(all.find("the resolver did not list the test entry; blocklist answers cannot be trusted"),
+              std::string::npos)
+        << all;
+    EXPECT_EQ(all.find("Not listed on"), std::string::npos) << all;
+    const auto zen = std::find_if(r.blocklists.begin(), r.blocklists.end(),
+                                  [](const bt::BlocklistCheck& b) { return b.zone == "zen.spamhaus.org"; });
+    ASSERT_NE(zen, r.blocklists.end());
+    EXPECT_EQ(zen->testQuery, "2.0.0.127.zen.spamhaus.org");
+
+    // The command line says it too, in words and in JSON.
+    auto run = cli("check --dns-server " + nxServer().address() + " 192.0.2.99");
+    EXPECT_EQ(run.exitCode, 0) << run.out;
+    EXPECT_NE(run.out.find("blocklist answers cannot be trusted"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("Not listed on"), std::string::npos) << run.out;
+    run = cli("check --json --dns-server " + nxServer().address() + " --blocklist dbl.spamhaus.org example.org");
+    const auto j = nlohmann::json::parse(run.out);
+    EXPECT_EQ(j["blocklists"][0]["status"], "untrusted");
+    EXPECT_EQ(j["blocklists"][0]["test_query"], "dbltest.com.dbl.spamhaus.org");
+    EXPECT_EQ(j["blocklists"][0]["test_listed"], false);
+}
+
+TEST_F(Dns, AResolverThatListsTheTestEntrySaysNotListed)
+{
+    auto o = options();
+    o.blocklistZones = {"zen.spamhaus.org", "dbl.spamhaus.org"};
+    const auto r = bt::runChecks({"good.test", "192.0.2.99", {}, {}}, o);
+    ASSERT_EQ(r.blocklists.size(), 2u);
+    for (const auto& b : r.blocklists) {
+        EXPECT_EQ(b.status, "nxdomain") << b.zone;
+        EXPECT_TRUE(b.testListed) << b.zone << " " << b.testQuery;
+        EXPECT_FALSE(b.listed);
+    }
+    EXPECT_EQ(r.blocklists[0].sentence, "192.0.2.99 is not listed on Spamhaus ZEN");
+    EXPECT_EQ(r.blocklists[1].testQuery, "dbltest.com.dbl.spamhaus.org");
+    std::string all;
+    for (const auto& f : r.findings)
+        all += f + "\n";
+    EXPECT_NE(all.find("Not listed on 2 blocklists"), std::string::npos) << all;
+    EXPECT_EQ(all.find("cannot be trusted"), std::string::npos) << all;
+}
+
+TEST_F(Dns, DmarcWithABadPolicyIsNotReportedAsPublished)
+{
+    auto o = options();
+    o.blocklists = false;
+    auto r = bt::runChecks({"bogus.test", "", {}, {}}, o);
+    ASSERT_TRUE(r.dmarc);
+    EXPECT_FALSE(r.dmarc->valid);
+    EXPECT_EQ(r.dmarc->policy, "none") << "RFC 7489 6.6.3: a rua= address makes it p=none";
+    EXPECT_NE(r.dmarc->problem.find("p=bogus"), std::string::npos) << r.dmarc->problem;
+    EXPECT_EQ(r.dmarc->sentence.find("publishes p=bogus"), std::string::npos) << r.dmarc->sentence;
+    EXPECT_NE(r.dmarc->sentence.find("invalid"), std::string::npos) << r.dmarc->sentence;
+    auto j = nlohmann::json::parse(bt::toJson(r));
+    EXPECT_EQ(j["dmarc"]["policy"], "none");
+    EXPECT_EQ(j["dmarc"]["valid"], false);
+
+    r = bt::runChecks({"norua.test", "", {}, {}}, o);
+    EXPECT_FALSE(r.dmarc->valid);
+    EXPECT_TRUE(r.dmarc->policy.empty()) << "no rua=: no DMARC policy is applied at all";
+    EXPECT_NE(r.dmarc->sentence.find("no DMARC policy"), std::string::npos) << r.dmarc->sentence;
+    EXPECT_TRUE(nlohmann::json::parse(bt::toJson(r))["dmarc"]["policy"].is_null());
+
+    r = bt::runChecks({"badsp.test", "", {}, {}}, o);
+    EXPECT_FALSE(r.dmarc->valid);
+    EXPECT_NE(r.dmarc->problem.find("sp=maybe"), std::string::npos) << r.dmarc->problem;
+    EXPECT_NE(r.dmarc->policy, "reject");
+}
+
+TEST_F(Dns, DkimKeysAreDecodedBeforeTheyAreCalledKeys)
+{
+    auto o = options();
+    o.blocklists = false;
+    const auto r = bt::runChecks({"good.test", "", {}, {"bad", "junk", "short", "edbad", "s1"}}, o);
+    ASSERT_EQ(r.dkim.size(), 5u);
+    const auto& bad = r.dkim[0];
+    EXPECT_TRUE(bad.found);
+    EXPECT_FALSE(bad.keyValid);
+    EXPECT_EQ(bad.keyBits, 0);
+    EXPECT_NE(bad.problem.find("not valid base64"), std::string::npos) << bad.problem;
+    EXPECT_EQ(bad.sentence.find("rsa key"), std::string::npos) << bad.sentence;
+    EXPECT_NE(bad.sentence.find("cannot be used"), std::string::npos) << bad.sentence;
+    EXPECT_FALSE(r.dkim[1].keyValid);
+    EXPECT_NE(r.dkim[1].problem.find("not an RSA public key"), std::string::npos) << r.dkim[1].problem;
+    EXPECT_TRUE(r.dkim[2].keyValid);
+    EXPECT_EQ(r.dkim[2].keyBits, 512);
+    EXPECT_NE(r.dkim[2].sentence.find("512-bit rsa key (too short"), std::string::npos) << r.dkim[2].sentence;
+    EXPECT_FALSE(r.dkim[3].keyValid);
+    EXPECT_NE(r.dkim[3].problem.find("Ed25519"), std::string::npos) << r.dkim[3].problem;
+    EXPECT_TRUE(r.dkim[4].keyValid);
+    EXPECT_EQ(r.dkim[4].keyBits, 2048);
+    EXPECT_TRUE(r.dkim[4].problem.empty()) << r.dkim[4].problem;
+    const auto j = nlohmann::json::parse(bt::toJson(r));
+    EXPECT_EQ(j["dkim"][0]["key_valid"], false);
+    EXPECT_TRUE(j["dkim"][0]["key_bits"].is_null());
+    EXPECT_EQ(j["dkim"][2]["key_bits"], 512);
+}
+
+TEST_F(Dns, AQuestionLastsItsTimeoutOnceNotThreeTimes)
+{
+    // SPF's record check and its evaluation ask the same TXT: a question that timed out is
+    // not asked again, so a silent server costs one timeout, not three.
+    auto o = options();
+    o.dnsServer = server().blackhole();
+    o.timeoutMs = 600;
+    o.deadlineMs = 20000;
+    o.blocklists = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = bt::runChecks({"good.test", "192.0.2.10", {}, {}}, o);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.spf->result.value_or(""), "temperror");
+    EXPECT_EQ(r.mx->status, "timeout");
+    EXPECT_FALSE(r.deadlineReached);
+    EXPECT_LT(took, 1100ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
+TEST_F(Dns, TheDeadlineIsForTheWholeRunNotPerTarget)
+{
+    // Two runs sharing one deadline: the second starts past it and asks nothing.
+    auto o = options();
+    o.dnsServer = server().blackhole();
+    o.timeoutMs = 5000;
+    o.deadlineMs = 500;
+    o.deadline = std::chrono::steady_clock::now() + 500ms;
+    o.blocklists = false;
+    auto t0 = std::chrono::steady_clock::now();
+    const auto first = bt::runChecks({"one.test", "", {}, {}}, o);
+    const auto second = bt::runChecks({"two.test", "", {}, {}}, o);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1000ms);
+    EXPECT_TRUE(first.deadlineReached);
+    EXPECT_TRUE(second.deadlineReached);
+    EXPECT_EQ(second.liveQueries, 0);
+
+    // The command line: eight targets, one deadline (per target it took 8 x 600 ms).
+    t0 = std::chrono::steady_clock::now();
+    const auto run = cli("check --json --no-blocklists --timeout-ms 5000 --deadline-ms 600 --dns-server "
+                         + server().blackhole() + " a.test b.test c.test d.test e.test f.test g.test h.test");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    const auto j = nlohmann::json::parse(run.out);
+    ASSERT_EQ(j.size(), 8u);
+    for (const auto& report : j)
+        EXPECT_EQ(report["deadline_reached"], true) << report.dump();
+    EXPECT_LT(took, 3000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }

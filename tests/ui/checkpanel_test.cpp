@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The DNS check panel: which bounces offer it, the IP it reads from a reply, and a real run
 // against a DNS "server" that never answers (a UDP socket nobody reads), which must end in time
-// with every check saying so, never hang.
+// with every check saying so, never hang; and one against a real resolver (unbound) that
+// answers NXDOMAIN to every name, whose blocklist answers the panel must not call "not listed".
+#include "../core/dnsserver.h"
 #include "classifier.h"
 #include "knowledge.h"
 #include "utils/uiresources.h"
@@ -100,6 +102,28 @@ TEST(CheckPanelTest, DiagnoseViewShowsAlignmentAndOffersChecksForTheSample)
     EXPECT_TRUE(view.checks()->isOffered());
     EXPECT_EQ(view.checks()->findChild<QLineEdit*>(u"checkIp"_s)->text(), u"192.0.2.22"_s)
         << "the IP the reply names for SPF";
+}
+
+TEST(CheckPanelTest, AResolverThatListsNothingIsNotTrustedForBlocklists)
+{
+    testdns::DnsServer nx;
+    nx.start("    local-zone: \".\" static\n");
+    ASSERT_TRUE(nx.error.empty()) << nx.error;
+    CheckPanel panel;
+    panel.setTarget(classifier().diagnoseText("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+                                              "zen.spamhaus.org"),
+                    u"example.com"_s, u"192.0.2.1"_s, QString(), QString());
+    ASSERT_TRUE(panel.isOffered());
+    panel.setDnsServer(QString::fromStdString(nx.address()));
+    panel.setTimeouts(1500, 10000);
+    QSignalSpy finished(&panel, &CheckPanel::finished);
+    QTest::mouseClick(panel.checkButton(), Qt::LeftButton);
+    ASSERT_TRUE(finished.wait(15000)) << "the checks did not end by their deadline";
+    nx.stop();
+    const QString text = panel.resultText();
+    EXPECT_TRUE(text.contains(u"blocklist answers cannot be trusted"_s)) << qPrintable(text);
+    EXPECT_FALSE(text.contains(u"Not listed on"_s)) << qPrintable(text);
+    EXPECT_FALSE(text.contains(u"is listed"_s)) << qPrintable(text);
 }
 
 } // namespace
