@@ -19,6 +19,7 @@
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSet>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -217,6 +218,28 @@ TEST_F(DiagnoseViewTest, AReplyAloneOffersTheDomainItNamesToTheDnsCheck)
     diagnose(u"550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown"_s);
     EXPECT_TRUE(view.checks()->findChild<QLineEdit*>(u"checkDomain"_s)->text().isEmpty())
         << "a recipient's domain is not the sender's";
+}
+
+TEST_F(DiagnoseViewTest, AWholeEmailsNextStepsAreInViewAt1280x800)
+{
+    // The window at 1280x800 leaves the view about 1280x700. An auth bounce shows the checks
+    // panel and the original message's headers too; they must not push the steps out of sight.
+    view.resize(1280, 700);
+    QSignalSpy spy(&view, &DiagnoseView::diagnosisChanged);
+    ASSERT_TRUE(view.loadFile(QStringLiteral(BT_SHARED_DIR "/corpus/sisimai/maildir/bsd/rhost-google-04.eml")));
+    ASSERT_TRUE(spy.wait(kWaitMs));
+    ASSERT_EQ(view.diagnosis().family, "auth");
+    ASSERT_FALSE(view.checks()->isHidden());
+    QApplication::processEvents();
+
+    const auto* steps = view.card()->findChild<QLabel*>(u"cardSteps"_s);
+    const auto* scroll = view.card()->findChild<QScrollArea*>();
+    ASSERT_NE(steps, nullptr);
+    ASSERT_NE(scroll, nullptr);
+    ASSERT_TRUE(steps->isVisible());
+    const int bottom = steps->mapTo(scroll->viewport(), QPoint(0, steps->height())).y();
+    EXPECT_LE(bottom, scroll->viewport()->height())
+        << "steps end at " << bottom << " px, the card shows " << scroll->viewport()->height() << " px";
 }
 
 TEST_F(DiagnoseViewTest, StepsAreNumberedInOrder)

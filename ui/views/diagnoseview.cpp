@@ -12,6 +12,7 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QDataStream>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFontDatabase>
@@ -20,6 +21,7 @@
 #include <QLabel>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QTimer>
 #include <QTreeWidget>
@@ -82,14 +84,32 @@ DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWi
     originalLayout->addWidget(m_original);
     m_originalBox->hide();
 
-    auto* right = new QWidget(this);
-    auto* rightLayout = new QVBoxLayout(right);
-    rightLayout->setContentsMargins(0, 0, 0, 0);
-    rightLayout->addWidget(m_recipientsBox);
-    rightLayout->addWidget(m_card, 1);
+    // The DNS checks and the original message's headers sit below the card in a pane of their
+    // own that scrolls, behind a splitter: with a whole email they used to push the card's next
+    // steps below the fold at 1280x800, and the steps are what the user came for.
     m_checks = new CheckPanel(this);
-    rightLayout->addWidget(m_checks);
-    rightLayout->addWidget(m_originalBox);
+    auto* lower = new QWidget(this);
+    auto* lowerLayout = new QVBoxLayout(lower);
+    lowerLayout->setContentsMargins(0, 0, 0, 0);
+    lowerLayout->addWidget(m_checks);
+    lowerLayout->addWidget(m_originalBox);
+    lowerLayout->addStretch(1);
+    m_lower = new QScrollArea(this);
+    m_lower->setObjectName(u"checksAndOriginal"_s);
+    m_lower->setWidget(lower);
+    m_lower->setWidgetResizable(true);
+    m_lower->setFrameShape(QFrame::NoFrame);
+    m_lower->hide();
+
+    auto* right = m_rightSplitter = new QSplitter(Qt::Vertical, this);
+    right->setObjectName(u"diagnosisSplitter"_s);
+    right->addWidget(m_recipientsBox);
+    right->addWidget(m_card);
+    right->addWidget(m_lower);
+    right->setStretchFactor(0, 0);
+    right->setStretchFactor(1, 3);
+    right->setStretchFactor(2, 1);
+    right->setChildrenCollapsible(false);
 
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->addWidget(m_editor);
@@ -113,6 +133,11 @@ DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWi
 }
 
 DiagnoseView::~DiagnoseView() = default;
+
+void DiagnoseView::updateLowerPane()
+{
+    m_lower->setVisible(!m_checks->isHidden() || !m_originalBox->isHidden());
+}
 
 void DiagnoseView::setText(const QString& text)
 {
@@ -190,6 +215,7 @@ void DiagnoseView::diagnoseNow()
         m_card->clear();
         // Nothing to check either: the panel forgets the previous bounce's domain, IP and family.
         m_checks->setTarget(m_diagnosis, {}, {}, {}, {});
+        updateLowerPane();
         m_editor->setExtraSelections({});
         m_revealEvidence = false;
         Q_EMIT diagnosisChanged();
@@ -251,6 +277,7 @@ void DiagnoseView::showDiagnosis(std::size_t replyOffset)
         domain = QString::fromStdString(bt::senderDomainNamed(m_diagnosis.replyText));
     m_checks->setTarget(m_diagnosis, domain, CheckPanel::firstIpv4(QString::fromStdString(m_diagnosis.replyText)),
                         sender, selector);
+    updateLowerPane();
     highlightEvidence(m_text, m_utf8, replyOffset);
     Q_EMIT diagnosisChanged();
 }
@@ -276,6 +303,7 @@ void DiagnoseView::showRecords()
     const QString original = originalText();
     m_original->setText(original);
     m_originalBox->setVisible(!original.isEmpty());
+    updateLowerPane();
     m_recipients->setCurrentItem(m_recipients->topLevelItem(0));
     selectRecord(0);
 }
@@ -381,12 +409,26 @@ QList<QTextEdit::ExtraSelection> DiagnoseView::evidenceSelections() const
 
 QByteArray DiagnoseView::saveState() const
 {
-    return m_splitter->saveState();
+    // Both splitters, behind a marker byte that a QSplitter state (it starts with a zero byte)
+    // never has, so a state saved by an older version still restores the horizontal one.
+    QByteArray state;
+    QDataStream out(&state, QIODevice::WriteOnly);
+    out << quint8(kStateVersion) << m_splitter->saveState() << m_rightSplitter->saveState();
+    return state;
 }
 
 void DiagnoseView::restoreState(const QByteArray& state)
 {
-    m_splitter->restoreState(state);
+    if (state.isEmpty() || quint8(state.front()) != kStateVersion) {
+        m_splitter->restoreState(state);
+        return;
+    }
+    QDataStream in(state);
+    quint8 version = 0;
+    QByteArray horizontal, vertical;
+    in >> version >> horizontal >> vertical;
+    m_splitter->restoreState(horizontal);
+    m_rightSplitter->restoreState(vertical);
 }
 
 bool DiagnoseView::eventFilter(QObject* watched, QEvent* event)

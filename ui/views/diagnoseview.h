@@ -12,6 +12,7 @@
 class CheckPanel;
 class DiagnosisCard;
 class QPlainTextEdit;
+class QScrollArea;
 class QSplitter;
 class QTimer;
 class QTreeWidget;
@@ -73,6 +74,8 @@ public:
 
     /// How long typing has to pause before the text is diagnosed again.
     static constexpr int kDebounceMs = 150;
+    /// First byte of saveState(): both splitters (older versions saved the horizontal one).
+    static constexpr quint8 kStateVersion = 2;
 
 Q_SIGNALS:
     /// A new diagnosis is shown (also when the text became empty).
@@ -93,6 +96,8 @@ private:
     void replaceText(const QString& text);
     void showRecords();
     void showDiagnosis(std::size_t replyOffset);
+    /// Shows the pane below the card only while the checks or the original message have something.
+    void updateLowerPane();
 
     std::shared_ptr<const bt::Classifier> m_classifier;
     CheckPanel* m_checks = nullptr;
@@ -111,7 +116,9 @@ private:
     // email, so the editor scrolls to it. Not done while typing, where it would move the caret.
     bool m_revealEvidence = false;
 
-    QSplitter* m_splitter = nullptr;
+    QSplitter* m_splitter = nullptr; // the text | the diagnosis
+    QSplitter* m_rightSplitter = nullptr; // recipients / card / checks and original message
+    QScrollArea* m_lower = nullptr;
     QPlainTextEdit* m_editor = nullptr;
     DiagnosisCard* m_card = nullptr;
     QGroupBox* m_recipientsBox = nullptr;

@@ -157,6 +157,7 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     m_summary = makeSection(body);
     m_explanation = makeSection(body);
     m_steps = makeSection(body);
+    m_steps->setObjectName(u"cardSteps"_s);
     m_blocklists = makeSection(body);
     m_blocklists->setOpenExternalLinks(true);
     m_references = makeSection(body);
