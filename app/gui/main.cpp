@@ -19,6 +19,7 @@
 #include <QPalette>
 #include <QPixmap>
 #include <QSettings>
+#include <QSize>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -36,6 +37,8 @@ namespace
 
 constexpr int kScreenshotWidth = 1280;
 constexpr int kScreenshotHeight = 800;
+/// The window size of a screenshot (--screenshot-size); 1280x800 unless asked otherwise.
+QSize g_screenshotSize(kScreenshotWidth, kScreenshotHeight);
 // Generous: the diagnosis shows ~150 ms after start; only a broken build takes this long.
 constexpr int kScreenshotTimeoutMs = 15000;
 
@@ -74,7 +77,7 @@ void saveWindowAndExit(MainWindow& window, const QString& output, int delayMs)
 int takeScreenshot(MainWindow& window, const QString& file, const QString& output)
 {
     DiagnoseView* view = window.diagnoseView();
-    window.resize(kScreenshotWidth, kScreenshotHeight);
+    window.resize(g_screenshotSize);
     // No one is there to read a message box: errors go to stderr.
     QObject::connect(view, &DiagnoseView::failed, &window, [](const QString& message) { printError(message); });
     if (!file.isEmpty() && !view->loadFile(file))
@@ -137,7 +140,7 @@ bool applyFilterOption(bt::EventFilter& f, const QString& option)
 /// (triage) or the group table (groups), then a short pause for the layout.
 int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QString& output)
 {
-    window.resize(kScreenshotWidth, kScreenshotHeight);
+    window.resize(g_screenshotSize);
     auto grabAndExit = [&window, output] { saveWindowAndExit(window, output, 400); };
     if (view == u"groups"_s) {
         window.tabs()->setCurrentWidget(window.groupsView());
@@ -186,8 +189,8 @@ int main(int argc, char* argv[])
     const QCommandLineOption screenshotOption(
         u"screenshot"_s,
         QApplication::translate("main",
-                                "Render the window at %1x%2 on the sample bounce (or FILE), save it "
-                                "as a PNG and exit.")
+                                "Render the window (%1x%2 unless --screenshot-size says otherwise) on "
+                                "the sample bounce (or FILE), save it as a PNG and exit.")
             .arg(kScreenshotWidth)
             .arg(kScreenshotHeight),
         u"PNG"_s);
@@ -209,7 +212,11 @@ int main(int argc, char* argv[])
         u"dark"_s,
         QApplication::translate("main",
                                 "Use a dark palette even when the desktop does not ask for one (Fusion style)."));
+    const QCommandLineOption screenshotSizeOption(
+        u"screenshot-size"_s,
+        QApplication::translate("main", "The window size for --screenshot, e.g. 1024x640 or 1920x1080."), u"WxH"_s);
     parser.addOption(screenshotOption);
+    parser.addOption(screenshotSizeOption);
     parser.addOption(rulesOption);
     parser.addOption(darkOption);
     parser.addOption(workspaceOption);
@@ -246,6 +253,20 @@ int main(int argc, char* argv[])
     }
     const QString file = positional.value(0);
     const bool screenshot = parser.isSet(screenshotOption);
+    if (parser.isSet(screenshotSizeOption)) {
+        const QStringList wh = parser.value(screenshotSizeOption).toLower().split(u'x');
+        bool okW = false, okH = false;
+        const int w = wh.size() == 2 ? wh[0].toInt(&okW) : 0;
+        const int h = wh.size() == 2 ? wh[1].toInt(&okH) : 0;
+        if (!okW || !okH || w < 320 || h < 240 || w > 7680 || h > 4320) {
+            printError(QApplication::translate("main",
+                                               "--screenshot-size takes WIDTHxHEIGHT (320x240 to 7680x4320), "
+                                               "not %1")
+                           .arg(parser.value(screenshotSizeOption)));
+            return 2;
+        }
+        g_screenshotSize = QSize(w, h);
+    }
 
     // A screenshot must not read the user's window geometry or rules, nor add to their
     // recent files: it documents what the shipped program shows.
