@@ -15,6 +15,8 @@
 #include <QPainter>
 #include <QSvgGenerator>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 ChartView::ChartView(QWidget* parent)
@@ -69,14 +71,53 @@ void ChartView::clearChart()
     }
 }
 
+QFont ChartView::smallLabelFont() const
+{
+    QFont small = QBarCategoryAxis().labelsFont();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    return small;
+}
+
+int ChartView::categoriesThatFit(int minimum) const
+{
+    // What is not plot: the title, the value axis's labels below, the margins (measured on Qt
+    // 6.4: the layout keeps ~24 px beside the two text lines). A category's row needs the label's
+    // height and Qt Charts' padding of 2 x 5 px, plus a little air.
+    const QFontMetrics title(chart()->titleFont());
+    const QFontMetrics label(smallLabelFont());
+    const int plot = viewport()->height() - title.height() - label.height() - 36;
+    const int row = label.height() + 14;
+    // The category axis spreads the labels over count + 1 rows.
+    return std::max(minimum, plot / row - 1);
+}
+
+int ChartView::maxLabelWidth() const
+{
+    return std::max(40, viewport()->width() / 3 / 10 * 10 - 10);
+}
+
+void ChartView::resizeEvent(QResizeEvent* event)
+{
+    QChartView::resizeEvent(event);
+    fitToSize();
+}
+
 QBarCategoryAxis* ChartView::labelAxis(const QStringList& labels) const
 {
     auto* axis = new QBarCategoryAxis;
-    QFont small = axis->labelsFont();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
-    axis->setLabelsFont(small);
+    axis->setLabelsFont(smallLabelFont());
+    // Shortened here with one "…" at the end (the full text is in the bar's tooltip), so that
+    // Qt Charts does not cut it further; labels must stay distinct for the axis.
+    const QFontMetrics fm(smallLabelFont());
+    QStringList shortened;
+    for (const QString& label : labels) {
+        QString t = fm.elidedText(label, Qt::ElideRight, maxLabelWidth());
+        while (shortened.contains(t))
+            t += QChar(0x200B);
+        shortened.append(t);
+    }
     // Qt Charts draws axis labels as HTML: provider names and reply templates come from data.
-    axis->append(btui::escapedLabels(labels));
+    axis->append(btui::escapedLabels(shortened));
     return axis;
 }
 

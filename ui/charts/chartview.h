@@ -28,4 +28,17 @@ protected:
     void clearChart();
     /// A category axis for bar labels in a smaller font: three charts share a row.
     QBarCategoryAxis* labelAxis(const QStringList& labels) const;
+    /// The font of labelAxis()'s labels.
+    QFont smallLabelFont() const;
+    /// The widest a bar label may be at the current width (a third of the chart, in steps of
+    /// 10 px): Qt Charts cuts a longer one to "…" on its own; labelAxis() shortens it first.
+    int maxLabelWidth() const;
+    /// How many bars with a label each fit along the left axis at the chart's current height.
+    /// Qt Charts replaces a label by "..." once its row is lower than the text and its padding,
+    /// all labels at once: a chart shows no more bars than this (at least `minimum`).
+    int categoriesThatFit(int minimum) const;
+    /// Called when the view's size changed so much that a different number of bars or axis
+    /// labels fits: the chart rebuilds itself from the data it keeps.
+    virtual void fitToSize() { }
+    void resizeEvent(QResizeEvent* event) override;
 };

@@ -38,34 +38,76 @@ QBarSet* ProviderChart::barSet(const QString& family) const
 
 void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QString& what)
 {
+    m_allRows = allRows;
+    m_what = what;
+    rebuild();
+}
+
+void ProviderChart::fitToSize()
+{
+    if (!m_allRows.empty() && (categoriesThatFit(kMinBars) != m_fits || maxLabelWidth() != m_labelWidth))
+        rebuild();
+}
+
+void ProviderChart::rebuild()
+{
     QChart* c = chart();
     clearChart();
     m_series = nullptr;
     m_rows.clear();
-    for (const auto& r : allRows)
-        if (r.bounces > 0 && static_cast<int>(m_rows.size()) < kMaxBars)
+    m_families.clear();
+    m_fits = categoriesThatFit(kMinBars);
+    m_labelWidth = maxLabelWidth();
+    const int bars = std::min(kMaxBars, m_fits);
+    int withBounces = 0;
+    for (const auto& r : m_allRows) {
+        if (r.bounces <= 0)
+            continue;
+        ++withBounces;
+        if (static_cast<int>(m_rows.size()) < bars)
             m_rows.push_back(r);
+    }
     // Horizontal bars read top-down: the category axis runs bottom-up, so add the largest last.
     std::reverse(m_rows.begin(), m_rows.end());
     m_providers.clear();
+    const QString& what = m_what;
     if (m_rows.empty()) {
         c->setTitle(tr("No %1 in this selection").arg(what));
         applyPalette();
         return;
     }
     const bool sent = m_rows.front().rateBasis == "sent";
-    c->setTitle(sent ? tr("%1 by provider \u2014 % of messages sent").arg(what)
-                     : tr("%1 by provider \u2014 % of all bounces (no deliveries known)").arg(what));
+    // The title says what is counted, against what, and when only the largest providers have
+    // room; where the chart is too narrow for all of it the short form stays and the view's
+    // tooltip has the whole.
+    const QString basis = sent ? tr("% of messages sent") : tr("% of all bounces, no sends known");
+    const QString shown = withBounces > static_cast<int>(m_rows.size())
+        ? tr("top %1 of %2").arg(m_rows.size()).arg(withBounces)
+        : QString();
+    const QString full
+        = tr("%1 by provider \u2014 %2").arg(what, basis) + (shown.isEmpty() ? QString() : u" ("_s + shown + u')');
+    const QString per = sent ? tr("% of sent") : tr("% of bounces");
+    const QFontMetrics titleMetrics(c->titleFont());
+    QString title = what;
+    for (const QString& t : {full, tr("%1 by provider, %2").arg(what, per), tr("%1, %2").arg(what, per)}) {
+        if (titleMetrics.horizontalAdvance(t) + 24 <= viewport()->width()) {
+            title = t;
+            break;
+        }
+    }
+    c->setTitle(title);
+    setToolTip(full);
 
     m_series = new QHorizontalStackedBarSeries;
     QStringList categories;
     double maxRate = 0;
     for (const auto& r : m_rows) {
-        QString label = QString::fromStdString(r.key);
-        if (label.size() > 16)
-            label = label.left(15) + u'\u2026';
-        if (sent)
-            label += u"  "_s + QString::fromStdString(r.level);
+        // The level stays whole; the name gives way when the two do not fit.
+        const QString level = sent ? u"  "_s + QString::fromStdString(r.level) : QString();
+        const QFontMetrics fm(smallLabelFont());
+        QString label = fm.elidedText(QString::fromStdString(r.key), Qt::ElideRight,
+                                      maxLabelWidth() - fm.horizontalAdvance(level))
+            + level;
         categories.append(label);
         m_providers.prepend(QString::fromStdString(r.key));
         maxRate = std::max(maxRate, r.rate * 100.0);
@@ -82,6 +124,7 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
         }
         if (!any)
             continue;
+        m_families.append(family);
         auto* set = new QBarSet(family);
         set->append(values);
         set->setColor(btui::familyColor(family));
@@ -95,8 +138,18 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
     auto* axisX = new QValueAxis;
     axisX->setLabelFormat(u"%.1f %%"_s);
     const double top = sent ? std::max(maxRate, 3.5) * 1.08 : maxRate * 1.08;
+    // As many value labels as the width holds ("100.0 %" needs ~60 px): at ~900 px they overprinted.
+    const QFontMetrics fm(axisX->labelsFont());
+    axisX->setTickCount(std::clamp(viewport()->width() / (fm.horizontalAdvance(u"100.0 %"_s) + 40), 2, 6));
     axisX->setRange(0, top > 0 ? top : 1);
     axisX->applyNiceNumbers();
+    // A rate or share never passes 100 %: nice numbers would stretch the axis to 150 %. Ticks
+    // at round steps of the 0-100 range (0, 20, 40… or 0, 25, 50…; never 33.3).
+    if (maxRate <= 100.0 && axisX->max() > 100.0) {
+        const int ticks = axisX->tickCount();
+        axisX->setRange(0, 100.0);
+        axisX->setTickCount(ticks >= 6 ? 6 : ticks >= 5 ? 5 : ticks >= 3 ? 3 : 2);
+    }
     c->addAxis(axisY, Qt::AlignLeft);
     c->addAxis(axisX, Qt::AlignBottom);
     m_series->attachAxis(axisY);
@@ -143,6 +196,8 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
         text += tr("\nClick to drill down");
         QToolTip::showText(QCursor::pos(), btui::plainToolTip(text), this);
     });
-    c->legend()->setVisible(true);
+    // The families are named in the legend beside the charts (TriageView): inside a third of
+    // the window, ten of them were colour squares with "…".
+    c->legend()->setVisible(false);
     applyPalette();
 }

@@ -16,7 +16,9 @@ class ProviderChart : public ChartView
 {
     Q_OBJECT
 public:
-    static constexpr int kMaxBars = 8;
+    static constexpr int kMaxBars = 12;
+    /// Bars shown even when the chart is low (their labels may then be elided).
+    static constexpr int kMinBars = 3;
 
     explicit ProviderChart(QWidget* parent = nullptr);
 
@@ -27,12 +29,24 @@ public:
     QStringList providers() const { return m_providers; }
     /// The bar set of a family (nullptr when the family has no bounces shown): for tests.
     QBarSet* barSet(const QString& family) const;
+    /// The families with bars, in the legend's order.
+    QStringList families() const { return m_families; }
 
 Q_SIGNALS:
     /// A bar segment was clicked: that provider, and the family of the segment.
     void barClicked(const QString& provider, const QString& family);
 
+protected:
+    void fitToSize() override;
+
 private:
+    void rebuild();
+
+    std::vector<bt::GroupRow> m_allRows; // as given, for a rebuild at another size
+    QString m_what;
+    int m_fits = 0; // bars that fitted at the last build
+    int m_labelWidth = 0; // maxLabelWidth() at the last build
+    QStringList m_families;
     QStringList m_providers;
     QHorizontalStackedBarSeries* m_series = nullptr;
     std::vector<bt::GroupRow> m_rows;

@@ -23,11 +23,26 @@ TemplateChart::TemplateChart(QWidget* parent)
 
 void TemplateChart::setRows(const std::vector<bt::GroupRow>& allRows)
 {
+    m_allRows = allRows;
+    rebuild();
+}
+
+void TemplateChart::fitToSize()
+{
+    if (!m_allRows.empty() && (categoriesThatFit(kMinBars) != m_fits || maxLabelWidth() != m_labelWidth))
+        rebuild();
+}
+
+void TemplateChart::rebuild()
+{
     QChart* c = chart();
     clearChart();
     m_rows.clear();
-    for (const auto& r : allRows)
-        if (r.bounces > 0 && r.templateId > 0 && static_cast<int>(m_rows.size()) < kMaxBars)
+    m_fits = categoriesThatFit(kMinBars);
+    m_labelWidth = maxLabelWidth();
+    const int bars = std::min(kMaxBars, m_fits);
+    for (const auto& r : m_allRows)
+        if (r.bounces > 0 && r.templateId > 0 && static_cast<int>(m_rows.size()) < bars)
             m_rows.push_back(r);
     std::reverse(m_rows.begin(), m_rows.end());
     if (m_rows.empty()) {
@@ -41,13 +56,8 @@ void TemplateChart::setRows(const std::vector<bt::GroupRow>& allRows)
     QStringList labels;
     double max = 0;
     for (const auto& r : m_rows) {
-        QString t = QString::fromStdString(r.key).simplified();
-        if (t.size() > 30)
-            t = t.left(29) + u'\u2026';
-        // Two templates may start alike: keep labels unique.
-        while (labels.contains(t))
-            t += QChar(0x200B);
-        labels.append(t);
+        // labelAxis() shortens it to the room there is and keeps the labels distinct.
+        labels.append(QString::fromStdString(r.key).simplified());
         set->append(static_cast<double>(r.bounces));
         max = std::max(max, static_cast<double>(r.bounces));
     }

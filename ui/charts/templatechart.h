@@ -9,7 +9,8 @@ class TemplateChart : public ChartView
 {
     Q_OBJECT
 public:
-    static constexpr int kMaxBars = 8;
+    static constexpr int kMaxBars = 10;
+    static constexpr int kMinBars = 3;
 
     explicit TemplateChart(QWidget* parent = nullptr);
 
@@ -20,6 +21,14 @@ public:
 Q_SIGNALS:
     void templateClicked(qint64 templateId, const QString& text);
 
+protected:
+    void fitToSize() override;
+
 private:
+    void rebuild();
+
+    std::vector<bt::GroupRow> m_allRows; // as given, for a rebuild at another size
+    int m_fits = 0;
+    int m_labelWidth = 0; // maxLabelWidth() at the last build
     std::vector<bt::GroupRow> m_rows;
 };

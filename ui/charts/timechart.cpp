@@ -29,10 +29,58 @@ TimeChart::TimeChart(QWidget* parent)
 void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::vector<bt::Incident>& incidents,
                           bool hourly)
 {
+    m_data = data;
+    m_incidents = incidents;
+    m_hourly = hourly;
+    m_spansYears = !m_data.empty() && m_data.front().bucket.substr(0, 4) != m_data.back().bucket.substr(0, 4);
+    rebuild();
+}
+
+QString TimeChart::labelOf(const QString& b, int brevity) const
+{
+    if (m_hourly) {
+        if (brevity >= 1)
+            return b.mid(11, 2) + u"h"_s;
+        return (m_spansYears ? b.left(10) : b.mid(5, 5)) + u' ' + b.mid(11, 2) + u"h"_s;
+    }
+    if (!m_spansYears)
+        return brevity >= 2 ? b.mid(8, 2) : b.mid(5);
+    return brevity >= 2 ? b.left(4) : brevity == 1 ? b.left(7) : b.left(10);
+}
+
+int TimeChart::labelsThatFit() const
+{
+    // Qt Charts gives each label of a category axis the axis width / (labels + 1) less 2 x 5 px
+    // of padding, and cuts a longer one to "...". The value axes on either side take ~50 px each
+    // (the deliveries' only where there are any). The first form of the label that leaves room
+    // for two labels wins (m_brevity), then as many as fit.
+    const QFontMetrics fm(QValueAxis().labelsFont());
+    const bool deliveries
+        = std::any_of(m_data.begin(), m_data.end(), [](const bt::TimeBucket& b) { return b.deliveries > 0; });
+    const int plot = viewport()->width() - (deliveries ? 110 : 60);
+    const QString sample = m_data.empty() ? u"2026-01-01T00"_s : QString::fromStdString(m_data.back().bucket);
+    const auto fit = [&](int brevity) { return plot / (fm.horizontalAdvance(labelOf(sample, brevity)) + 14) - 1; };
+    int brevity = 0;
+    while (brevity < 2 && fit(brevity) < 2)
+        ++brevity;
+    const_cast<TimeChart*>(this)->m_brevity = brevity;
+    return std::clamp(fit(brevity), 1, 8);
+}
+
+void TimeChart::fitToSize()
+{
+    if (!m_data.empty() && labelsThatFit() != m_fits)
+        rebuild();
+}
+
+void TimeChart::rebuild()
+{
+    const std::vector<bt::Incident>& incidents = m_incidents;
+    const bool hourly = m_hourly;
     QChart* c = chart();
     clearChart();
-    m_data = data;
     m_buckets.clear();
+    m_axisLabels.clear();
     if (m_data.empty()) {
         c->setTitle(tr("No bounces in this selection"));
         applyPalette();
@@ -44,15 +92,18 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
     QStringList labels;
     double maxBounces = 0, maxDeliveries = 0;
     // A category axis would give every bar a label and elide them all once they do not fit:
-    // a value axis with labels on a few buckets only stays readable at any width.
-    const int step = std::max<int>(1, static_cast<int>((m_data.size() + 4) / 5));
+    // a value axis with labels on as many buckets as the width holds stays readable.
+    m_fits = labelsThatFit();
+    const int step = std::max<int>(1, static_cast<int>((m_data.size() + m_fits - 1) / m_fits));
     for (std::size_t i = 0; i < m_data.size(); ++i) {
         const QString b = QString::fromStdString(m_data[i].bucket);
         m_buckets.append(b);
-        if (static_cast<int>(i) % step == 0)
-            labels.append(hourly ? b.mid(5, 5) + u' ' + b.mid(11, 2) + u"h"_s : b.mid(5));
-        else
+        if (static_cast<int>(i) % step == 0) {
+            labels.append(labelOf(b, m_brevity));
+            m_axisLabels.append(labels.back());
+        } else {
             labels.append(QString());
+        }
         maxBounces = std::max(maxBounces, static_cast<double>(m_data[i].bounces));
         maxDeliveries = std::max(maxDeliveries, static_cast<double>(m_data[i].deliveries));
     }
@@ -136,12 +187,13 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
         }
         c->addSeries(marks);
         // An incident marker drills into its bucket and the incident's family.
-        connect(marks, &QScatterSeries::clicked, this, [this, incidents, hourly](const QPointF& p) {
+        connect(marks, &QScatterSeries::clicked, this, [this](const QPointF& p) {
+            const bool hourly = m_hourly;
             const int i = qRound(p.x());
             if (i < 0 || i >= m_buckets.size())
                 return;
             QString family;
-            for (const auto& inc : incidents)
+            for (const auto& inc : m_incidents)
                 if (QString::fromStdString(inc.bucket).left(hourly ? 13 : 10) == m_buckets.at(i))
                     family = QString::fromStdString(inc.family);
             Q_EMIT bucketClicked(m_buckets.at(i), family);
@@ -149,6 +201,9 @@ void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::ve
         marks->attachAxis(axisX);
         marks->attachAxis(axisY);
     }
+
+    // Families, deliveries and incidents are named in the legend beside the charts (TriageView).
+    c->legend()->setVisible(false);
 
     connect(bars, &QStackedBarSeries::clicked, this, [this](int index, QBarSet* set) {
         if (index >= 0 && index < m_buckets.size())

@@ -19,12 +19,30 @@ public:
 
     void setSeries(const std::vector<bt::TimeBucket>& buckets, const std::vector<bt::Incident>& incidents, bool hourly);
     QStringList buckets() const { return m_buckets; }
+    /// The texts under the time axis, left to right: for tests.
+    QStringList axisLabels() const { return m_axisLabels; }
 
 Q_SIGNALS:
     /// A bar segment was clicked: its bucket ("2026-03-01" or "2026-03-01T10") and family.
     void bucketClicked(const QString& bucket, const QString& family);
 
+protected:
+    void fitToSize() override;
+
 private:
+    void rebuild();
+    /// How many bucket labels fit under the axis at the current width.
+    int labelsThatFit() const;
+    /// A bucket's label: "04-29", "2024-04-29" when the data spans years, "04-29 10h" hourly;
+    /// shorter forms ("2024-04", "2024") when the chart is narrow (`brevity` 1 and 2).
+    QString labelOf(const QString& bucket, int brevity = 0) const;
+
     QStringList m_buckets;
+    QStringList m_axisLabels;
     std::vector<bt::TimeBucket> m_data;
+    std::vector<bt::Incident> m_incidents;
+    bool m_hourly = false;
+    bool m_spansYears = false;
+    int m_fits = 0;
+    int m_brevity = 0;
 };

@@ -9,6 +9,7 @@
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
 #include "models/workspacesession.h"
+#include "utils/familycolors.h"
 #include "utils/plaintext.h"
 #include "widgets/detailspane.h"
 #include "widgets/filterpanel.h"
@@ -151,7 +152,20 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
 
     m_vertical = new QSplitter(Qt::Vertical, this);
     m_vertical->setObjectName(u"verticalSplitter"_s);
-    m_vertical->addWidget(m_charts);
+    // One legend for the charts, outside their plots, that wraps: inside a third of the window
+    // ten families were colour squares without words.
+    m_legend = new QLabel(this);
+    m_legend->setObjectName(u"chartLegend"_s);
+    m_legend->setWordWrap(true);
+    m_legend->setTextFormat(Qt::RichText); // built from the fixed family words, escaped all the same
+    m_legend->setContentsMargins(6, 0, 6, 2);
+    auto* chartsBox = new QWidget(this);
+    auto* chartsLayout = new QVBoxLayout(chartsBox);
+    chartsLayout->setContentsMargins(0, 0, 0, 0);
+    chartsLayout->setSpacing(0);
+    chartsLayout->addWidget(m_charts, 1);
+    chartsLayout->addWidget(m_legend);
+    m_vertical->addWidget(chartsBox);
     m_vertical->addWidget(m_bottom);
     m_vertical->setStretchFactor(0, 1);
     m_vertical->setStretchFactor(1, 1);
@@ -352,6 +366,7 @@ void TriageView::loadCharts()
                 : (m_drill->filter().basicCode ? tr("%1 replies").arg(*m_drill->filter().basicCode) : tr("Bounces")));
         m_timeChart->setSeries(d.series, d.incidents, d.hourly);
         m_templateChart->setRows(d.templates);
+        updateLegend(d.providers, d.series, !d.incidents.empty());
         m_chartsShown = d.generation;
         if (!d.incidents.empty())
             Q_EMIT statusMessage(tr("%n incident(s) in view", nullptr, static_cast<int>(d.incidents.size())));
@@ -407,4 +422,42 @@ void TriageView::restoreState(const QByteArray& state)
     m_bottom->restoreState(bottom);
     m_table->horizontalHeader()->restoreState(header);
     m_only550->setChecked(only550);
+}
+
+void TriageView::updateLegend(const std::vector<bt::GroupRow>& providers, const std::vector<bt::TimeBucket>& series,
+                              bool incidents)
+{
+    QSet<QString> present;
+    bool sent = false, deliveries = false;
+    for (const auto& r : providers) {
+        sent = sent || r.rateBasis == "sent";
+        for (const auto& [family, n] : r.families)
+            if (n > 0)
+                present.insert(QString::fromStdString(family));
+    }
+    for (const auto& b : series) {
+        deliveries = deliveries || b.deliveries > 0;
+        for (const auto& [family, n] : b.families)
+            if (n > 0)
+                present.insert(QString::fromStdString(family));
+    }
+    QStringList items;
+    m_legendFamilies.clear();
+    for (const QString& family : btui::families()) {
+        if (!present.contains(family))
+            continue;
+        m_legendFamilies.append(family);
+        items.append(u"<span style=\"color:%1\">\u25A0</span>&nbsp;%2"_s.arg(btui::familyColor(family).name(),
+                                                                             family.toHtmlEscaped()));
+    }
+    if (sent)
+        items.append(tr("<span style=\"color:#d98c00\">\u2506</span>&nbsp;1&nbsp;% and "
+                        "<span style=\"color:#c01c28\">\u2506</span>&nbsp;3&nbsp;% of sent"));
+    if (deliveries)
+        items.append(tr("\u2014&nbsp;deliveries"));
+    if (incidents)
+        items.append(tr("<span style=\"color:#c01c28\">\u25B2</span>&nbsp;incident"));
+    // Non-breaking inside an item, ordinary spaces between: the label wraps between items only.
+    m_legend->setText(items.join(u"&nbsp;&nbsp; "_s));
+    m_legend->setVisible(!items.isEmpty());
 }

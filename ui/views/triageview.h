@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "analysis.h"
+#include "query.h"
+
+#include <QStringList>
 #include <QWidget>
 
 #include <memory>
+#include <vector>
 
 class DetailsPane;
 class DrillDown;
@@ -50,6 +55,9 @@ public:
     ProviderChart* providerChart() const { return m_providerChart; }
     TimeChart* timeChart() const { return m_timeChart; }
     TemplateChart* templateChart() const { return m_templateChart; }
+    /// The families the charts' legend names, in its order.
+    QStringList legendFamilies() const { return m_legendFamilies; }
+    QLabel* legend() const { return m_legend; }
     /// Generation of the last chart data shown (tests wait for it to move).
     quint64 chartsGeneration() const { return m_chartsShown; }
 
@@ -67,6 +75,8 @@ private:
     void loadCharts();
     void loadChoices();
     void updateTrail();
+    void updateLegend(const std::vector<bt::GroupRow>& providers, const std::vector<bt::TimeBucket>& series,
+                      bool incidents);
 
     std::shared_ptr<const bt::Classifier> m_classifier;
     DrillDown* m_drill;
@@ -86,6 +96,8 @@ private:
     QSplitter* m_outer = nullptr;
     QSplitter* m_vertical = nullptr;
     QSplitter* m_charts = nullptr;
+    QLabel* m_legend = nullptr; // the charts' families and marks, below them
+    QStringList m_legendFamilies;
     QSplitter* m_bottom = nullptr;
     quint64 m_chartsGeneration = 0;
     quint64 m_chartsShown = 0;

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// The triage charts on a workspace with many providers and families, at the sizes people use:
+// every label Qt Charts draws is read back from the chart's scene, and none may be the "..." Qt
+// puts in place of a label it has no room for (issue 13: with 8 providers every label was "…").
+#include "analysis.h"
+#include "charts/providerchart.h"
+#include "charts/templatechart.h"
+#include "charts/timechart.h"
+#include "classifier.h"
+#include "knowledge.h"
+#include "mainwindow.h"
+#include "views/triageview.h"
+#include "workspace.h"
+
+#include <QGraphicsScene>
+#include <QGraphicsTextItem>
+#include <QLabel>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextDocument>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+constexpr int kWaitMs = 20000;
+
+/// Every text Qt Charts drew in a chart: title, axis labels, axis titles.
+QStringList drawnTexts(const ChartView* view)
+{
+    QStringList texts;
+    const auto items = view->scene()->items();
+    for (const QGraphicsItem* item : items)
+        if (const auto* text = dynamic_cast<const QGraphicsTextItem*>(item); text && text->isVisible())
+            texts.append(text->toPlainText());
+    return texts;
+}
+
+/// A workspace of the email corpus and the export fixtures: ~20 providers, every family.
+class ChartLayoutTest : public ::testing::Test
+{
+protected:
+    static void SetUpTestSuite()
+    {
+        s_dir = new QTemporaryDir;
+        s_path = s_dir->filePath(u"many.btw"_s);
+        const QString data = QStringLiteral(BT_TEST_DATA);
+        QProcess cli;
+        cli.start(QStringLiteral(BT_CLI),
+                  {u"import"_s, u"--workspace"_s, s_path, QStringLiteral(BT_SHARED_DIR "/corpus/sisimai/maildir"),
+                   data + u"/sendgrid-bounces.csv"_s, data + u"/ses-notifications.jsonl"_s,
+                   data + u"/mailgun-events.json"_s, data + u"/postfix-mail.log"_s, data + u"/exim-mainlog"_s,
+                   data + u"/postmark-bounces.json"_s, data + u"/sparkpost-events.jsonl"_s});
+        ASSERT_TRUE(cli.waitForFinished(120000));
+        ASSERT_EQ(cli.exitCode(), 0) << cli.readAllStandardError().toStdString();
+    }
+    static void TearDownTestSuite()
+    {
+        delete s_dir;
+        s_dir = nullptr;
+    }
+
+    static QTemporaryDir* s_dir;
+    static QString s_path;
+};
+
+QTemporaryDir* ChartLayoutTest::s_dir = nullptr;
+QString ChartLayoutTest::s_path;
+
+TEST_F(ChartLayoutTest, EveryChartLabelIsDrawnAtEverySize)
+{
+    {
+        bt::Workspace ws(QFile::encodeName(s_path).toStdString());
+        const auto providers = bt::groupReport(ws, bt::GroupBy::Provider, {});
+        ASSERT_GE(providers.size(), 12u) << "the test needs a workspace with many providers";
+    }
+    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    MainWindow window(classifier);
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    TriageView* triage = window.triageView();
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(s_path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    EXPECT_GE(triage->legendFamilies().size(), 10) << qPrintable(triage->legendFamilies().join(u", "_s));
+
+    for (const QSize size : {QSize(1024, 640), QSize(1280, 800), QSize(1920, 1080), QSize(900, 600)}) {
+        window.resize(size);
+        QTest::qWait(100); // the layout settles and the charts refit to their new size
+        SCOPED_TRACE(qPrintable(u"%1x%2"_s.arg(size.width()).arg(size.height())));
+        // The provider chart has a bar for at least three providers and names each one.
+        EXPECT_GE(triage->providerChart()->providers().size(), 3);
+        for (const ChartView* chart : {static_cast<const ChartView*>(triage->providerChart()),
+                                       static_cast<const ChartView*>(triage->timeChart()),
+                                       static_cast<const ChartView*>(triage->templateChart())}) {
+            const QStringList texts = drawnTexts(chart);
+            EXPECT_GE(texts.size(), 4) << qPrintable(chart->objectName());
+            for (const QString& t : texts) {
+                EXPECT_FALSE(t.endsWith(u"..."_s))
+                    << qPrintable(chart->objectName()) << ": \"" << qPrintable(t) << "\" was cut by Qt Charts";
+                EXPECT_NE(t.trimmed(), u"\u2026"_s) << qPrintable(chart->objectName());
+            }
+        }
+        // The time axis names its buckets with years: the data spans 1995 to 2026.
+        for (const QString& label : triage->timeChart()->axisLabels())
+            EXPECT_TRUE(label.startsWith(u"19"_s) || label.startsWith(u"20"_s)) << qPrintable(label);
+        // The legend names every family (words, not only colours).
+        QTextDocument legend;
+        legend.setHtml(triage->legend()->text());
+        for (const QString& family : triage->legendFamilies())
+            EXPECT_TRUE(legend.toPlainText().contains(family)) << qPrintable(family);
+    }
+}
+
+} // namespace
