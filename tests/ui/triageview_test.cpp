@@ -269,11 +269,12 @@ TEST(TriageViewTest, MarkupInRepliesIsShownAsWrittenInAxisLabelsAndTooltips)
             continue;
         for (const QString& label : categories->categories()) {
             const QString shown = rendered(label);
-            sawAngle = sawAngle || shown.contains(u"<email>"_s);
+            // Labels are shortened to the room there is ("550 5.1.1 <<ema…"): the bracket stays.
+            sawAngle = sawAngle || shown.contains(u"<e"_s);
             EXPECT_FALSE(shown.contains(u"<>"_s) || shown.contains(u" >:"_s)) << qPrintable(shown);
         }
     }
-    EXPECT_TRUE(sawAngle) << "the sample's templates mask addresses as <email>; the label must show it";
+    EXPECT_TRUE(sawAngle) << "the sample's templates mask addresses as <email>; the label must show its '<'";
 
     const QString reply = u"550 5.7.1 <b>bold</b> <img src=\"/etc/passwd\"> rejected\nsecond line"_s;
     const QString tip = btui::plainToolTip(reply);
