@@ -336,6 +336,7 @@ int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
 int main(int argc, char** argv)
 {
     CLI::App app {"Bounce Triage: tells why an email bounced", "bouncetriage-cli"};
+    app.set_version_flag("--version", std::string("bouncetriage-cli ") + BT_VERSION, "Print the version and exit");
     app.require_subcommand(1);
     std::vector<std::string> ruleFiles;
     app.add_option("--rules", ruleFiles, "Extra rules file(s) overriding the shipped rules by id")

@@ -52,6 +52,13 @@ std::filesystem::path toPath(const QString& path)
     return std::filesystem::path(QFile::encodeName(path).toStdString());
 }
 
+/// A workspace is an SQLite file: what the desktop's "open with" hands over for a .btw.
+bool isWorkspaceFile(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) && f.read(16) == QByteArrayView("SQLite format 3\0", 16);
+}
+
 /// The user's own rules, as the CLI reads them: $XDG_CONFIG_HOME/bouncetriage/rules.json
 /// (then the system config dirs). Not AppConfigLocation, whose folder is named after the
 /// organisation and application name and would differ from the CLI's.
@@ -184,8 +191,10 @@ int main(int argc, char* argv[])
         QApplication::translate("main", "Tells deliverability staff why their email bounced."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(u"FILE"_s, QApplication::translate("main", "A bounce (.eml or .txt) to open."),
-                                 u"[FILE]"_s);
+    parser.addPositionalArgument(
+        u"FILE"_s,
+        QApplication::translate("main", "A bounce (.eml, .txt or mbox) to diagnose, or a workspace (.btw) to open."),
+        u"[FILE]"_s);
     const QCommandLineOption screenshotOption(
         u"screenshot"_s,
         QApplication::translate("main",
@@ -383,7 +392,9 @@ int main(int argc, char* argv[])
     }
 
     window.show();
-    if (!file.isEmpty())
+    if (!file.isEmpty() && workspace.isEmpty() && isWorkspaceFile(file))
+        window.openWorkspace(file, true); // a failure is a message box over the window
+    else if (!file.isEmpty())
         window.openFile(file);
     if (view == u"diagnose"_s)
         window.tabs()->setCurrentWidget(window.diagnoseView());

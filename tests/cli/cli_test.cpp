@@ -237,3 +237,14 @@ TEST(Cli, WorkspacesOpenReadOnlyAndEveryFailureNamesThePath)
     EXPECT_FALSE(fs::exists(dir / "missing.btw")) << "a report must not create a workspace";
     fs::remove_all(dir);
 }
+
+TEST(Cli, VersionNeedsNoSubcommand)
+{
+    // help2man reads both to write the man page at build time.
+    const auto v = run("--version", "");
+    EXPECT_EQ(v.exitCode, 0) << v.out;
+    EXPECT_EQ(v.out, std::string("bouncetriage-cli ") + BT_VERSION + "\n");
+    const auto h = run("--help", "");
+    EXPECT_EQ(h.exitCode, 0) << h.out;
+    EXPECT_NE(h.out.find("--version"), std::string::npos) << h.out;
+}
