@@ -27,6 +27,7 @@ packages=(
   libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
   unbound                    # the real DNS server the check tests start on a high port (as the current user)
   libgtest-dev libgmock-dev libbenchmark-dev
+  help2man                   # the man pages of both programs, made from their --help at build time
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently
   xvfb xauth
 )
