@@ -190,15 +190,18 @@ char statusClass(const Diagnosis& d)
 }
 
 /// Where the cause begins in "<party> rejected: <cause>" replies (Postfix, Exchange, most
-/// filters word their refusals so), or npos when the reply has no such structure.
+/// filters word their refusals so) and in "Rejecting due to security policy - <cause>", or npos
+/// when the reply has no such structure.
 std::size_t causeStart(std::string_view s)
 {
     // One pass over the separators (':' and " - "), checking the word before each: cheaper than
-    // searching the text once per marker.
-    static constexpr std::string_view kParty[] = {"rejected", "refused", "denied", "blocked", "not accepted", "failed"};
-    auto endsWithParty = [&](std::size_t end, bool dashOnlyRejected) {
+    // searching the text once per marker. Before a dash only "rejected" and "policy" mark it (a
+    // dash is too common elsewhere).
+    static constexpr std::string_view kParty[]
+        = {"rejected", "refused", "denied", "blocked", "not accepted", "failed", "policy"};
+    auto endsWithParty = [&](std::size_t end, bool dash) {
         for (const auto m : kParty) {
-            if (dashOnlyRejected && m != "rejected")
+            if (dash && m != "rejected" && m != "policy")
                 continue;
             if (end >= m.size() && text::startsWithNoCase(s.substr(end - m.size()), m))
                 return true;
@@ -243,11 +246,13 @@ bool namesOnlySender(std::string_view s, std::string_view enhanced)
         return false;
     if (enhanced.size() >= 5 && enhanced.substr(1, 3) == ".1." && enhanced[4] != '7' && enhanced[4] != '8')
         return false;
-    static constexpr std::string_view kSender[]
-        = {"sender address", "sender's address", "sender domain",     "sender's domain",  "mail from:",
-           "mail from <",    "in mail from",     "mail from address", "mail from domain", "envelope sender",
-           "envelope from",  "domain of sender", "return path",       "return-path",      "reverse path",
-           "reverse-path",   "sender <",         "sender must",       "null sender"};
+    static constexpr std::string_view kSender[] = {"sender address",  "sender's address",  "sender domain",
+                                                   "sender's domain", "mail from:",        "mail from <",
+                                                   "in mail from",    "mail from address", "mail from domain",
+                                                   "envelope sender", "envelope from",     "domain of sender",
+                                                   "return path",     "return-path",       "reverse path",
+                                                   "reverse-path",    "sender <",          "sender must",
+                                                   "null sender",     "from address",      "your domain"};
     // A server that says "syntax" or "malformed" means the command's form (a usage line such as "Syntax: MAIL
     // FROM:<address>"), and a Return-Path header is content, not the envelope.
     static constexpr std::string_view kOtherReading[]
