@@ -4,6 +4,7 @@
 #include "classifier.h"
 #include "embedded.h"
 #include "replymodel.h"
+#include "userconfig.h"
 
 #include <nlohmann/json.hpp>
 
@@ -138,11 +139,7 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::loadDefault()
 
 std::filesystem::path KnowledgeBase::localRulesPath()
 {
-    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
-        return std::filesystem::path(xdg) / "bouncetriage" / "rules.json";
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return std::filesystem::path(home) / ".config" / "bouncetriage" / "rules.json";
-    return {};
+    return userRulesFile();
 }
 
 std::shared_ptr<KnowledgeBase> KnowledgeBase::loadWithOverrides(const std::vector<std::filesystem::path>& extraRules)

@@ -13,6 +13,7 @@
 #include "mailsource.h"
 #include "orderedpool.h"
 #include "query.h"
+#include "userconfig.h"
 #include "workspace.h"
 
 #include <CLI/CLI.hpp>
@@ -20,10 +21,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <unistd.h>
 
@@ -148,13 +151,61 @@ private:
     bool m_tty;
 };
 
-int runImport(const bt::Classifier& classifier, const std::string& workspace, const std::string& profilePath,
+/// What --profile names: a profile file, or else a profile saved by the window (or by hand) in
+/// $XDG_CONFIG_HOME/bouncetriage/profiles, by name. Throws with the saved names when neither.
+std::string resolveProfile(const std::string& arg)
+{
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(arg, ec))
+        return arg;
+    const bool pathLike = arg.find('/') != std::string::npos || arg.ends_with(".json");
+    if (!pathLike)
+        if (const auto saved = bt::savedProfilePath(arg); !saved.empty())
+            return saved.string();
+    if (pathLike)
+        throw std::runtime_error(arg + ": no such profile file");
+    std::string names;
+    for (const std::string& name : bt::savedProfileNames())
+        names += (names.empty() ? "" : ", ") + name;
+    throw std::runtime_error("--profile " + arg + ": neither a file nor a saved profile in "
+                             + bt::profilesDir().string()
+                             + (names.empty() ? " (none saved)" : " (saved: " + names + ")"));
+}
+
+/// The saved column profiles: "NAME<tab>FILE" per line, or JSON Lines with what each maps.
+int runProfiles(bool json)
+{
+    const auto names = bt::savedProfileNames();
+    if (names.empty() && !json)
+        std::cerr << "bouncetriage-cli: no saved profiles in " << bt::profilesDir().string() << '\n';
+    for (const std::string& name : names) {
+        const std::string file = (bt::profilesDir() / (name + ".json")).string();
+        if (!json) {
+            std::cout << name << '\t' << file << '\n';
+            continue;
+        }
+        nlohmann::ordered_json j;
+        j["name"] = name;
+        j["file"] = file;
+        try {
+            const bt::CsvProfile p = bt::CsvProfile::load(file);
+            j["columns"] = p.columns;
+        } catch (const std::exception& e) {
+            j["error"] = e.what();
+        }
+        std::cout << j.dump() << '\n';
+    }
+    return 0;
+}
+
+int runImport(const bt::Classifier& classifier, const std::string& workspace, const std::string& profileArg,
               const std::vector<std::string>& paths, bool json)
 {
-    bt::Workspace ws(workspace);
+    // The profile first: a wrong name must not leave a new, empty workspace behind.
     std::optional<bt::CsvProfile> profile;
-    if (!profilePath.empty())
-        profile = bt::CsvProfile::load(profilePath);
+    if (!profileArg.empty())
+        profile = bt::CsvProfile::load(resolveProfile(profileArg));
+    bt::Workspace ws(workspace);
     std::int64_t imported = 0;
     bool anyError = false;
     for (const auto& p : paths) {
@@ -369,10 +420,16 @@ int main(int argc, char** argv)
     bool importJson = false;
     std::vector<std::string> importPaths;
     importCmd->add_option("--workspace", workspacePath, "Workspace file (created if missing)")->required();
-    importCmd->add_option("--profile", profilePath, "Column profile (JSON) for a CSV no importer knows")
-        ->check(CLI::ExistingFile);
+    importCmd->add_option("--profile", profilePath,
+                          "Column profile for a CSV no importer knows: a JSON file, or the name of a saved "
+                          "profile (bouncetriage-cli profiles lists them)");
     importCmd->add_flag("--json", importJson, "One JSON object per input");
     importCmd->add_option("paths", importPaths, "Files or folders")->required();
+
+    auto* profilesCmd = app.add_subcommand(
+        "profiles", "List the saved column profiles ($XDG_CONFIG_HOME/bouncetriage/profiles), shared with the window");
+    bool profilesJson = false;
+    profilesCmd->add_flag("--json", profilesJson, "JSON Lines: name, file and the columns mapped");
 
     auto* reportCmd = app.add_subcommand("report", "Bounces, rate and level per group");
     std::string reportWorkspace, reportBy = "provider";
@@ -416,6 +473,9 @@ int main(int argc, char** argv)
     // A workspace is checked when it is opened, not by CLI11: a missing, unreadable or foreign
     // file is then a message naming it and why, with exit code 2 like any other bad input.
     CLI11_PARSE(app, argc, argv);
+
+    if (*profilesCmd)
+        return runProfiles(profilesJson);
 
     std::shared_ptr<bt::KnowledgeBase> kb;
     try {

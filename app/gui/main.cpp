@@ -5,6 +5,7 @@
 #include "mainwindow.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
+#include "userconfig.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
@@ -20,7 +21,6 @@
 #include <QPixmap>
 #include <QSettings>
 #include <QSize>
-#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -59,12 +59,15 @@ bool isWorkspaceFile(const QString& path)
     return f.open(QIODevice::ReadOnly) && f.read(16) == QByteArrayView("SQLite format 3\0", 16);
 }
 
-/// The user's own rules, as the CLI reads them: $XDG_CONFIG_HOME/bouncetriage/rules.json
-/// (then the system config dirs). Not AppConfigLocation, whose folder is named after the
-/// organisation and application name and would differ from the CLI's.
+/// The user's own rules, the file the CLI reads: $XDG_CONFIG_HOME/bouncetriage/rules.json
+/// (bt::userRulesFile, one place for both); empty when there is none.
 QString userRulesFile()
 {
-    return QStandardPaths::locate(QStandardPaths::GenericConfigLocation, u"bouncetriage/rules.json"_s);
+    const std::filesystem::path path = bt::userRulesFile();
+    std::error_code ec;
+    if (path.empty() || !std::filesystem::is_regular_file(path, ec))
+        return {};
+    return QFile::decodeName(path.string().c_str());
 }
 
 /// Saves the window as a PNG after `delayMs` (the layout settles) and ends the event loop.

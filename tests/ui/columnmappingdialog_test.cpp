@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -31,6 +32,53 @@ const QByteArray kCsv = "\xEF\xBB\xBF"
                         "2024-05-01T10:05:00Z;bob@yahoo.com;\"554 5.7.9 Message not accepted\n"
                         "for policy reasons\";5.7.9;spring;192.0.2.11\r\n"
                         "2024-05-01T10:06:00Z;carol@example.org;552 mailbox full;552;autumn;192.0.2.10\r\n";
+
+/// Points an environment variable elsewhere for the scope (the CLI started meanwhile inherits it).
+class ScopedEnv
+{
+public:
+    ScopedEnv(const char* name, const QString& value)
+        : m_name(name)
+        , m_old(qgetenv(name))
+        , m_had(qEnvironmentVariableIsSet(name))
+    {
+        qputenv(name, QFile::encodeName(value));
+    }
+    ~ScopedEnv()
+    {
+        if (m_had)
+            qputenv(m_name, m_old);
+        else
+            qunsetenv(m_name);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* m_name;
+    QByteArray m_old;
+    bool m_had;
+};
+
+struct CliRun {
+    int exitCode = -1;
+    QString out; ///< stdout and stderr
+};
+
+/// Runs the real bouncetriage-cli from `cwd` (another folder than the profiles').
+CliRun runCli(const QStringList& args, const QString& cwd)
+{
+    QProcess cli;
+    cli.setWorkingDirectory(cwd);
+    cli.setProcessChannelMode(QProcess::MergedChannels);
+    cli.start(QString::fromUtf8(BT_CLI), args);
+    CliRun r;
+    if (!cli.waitForFinished(60000))
+        return r;
+    r.exitCode = cli.exitStatus() == QProcess::NormalExit ? cli.exitCode() : -1;
+    r.out = QString::fromUtf8(cli.readAll());
+    return r;
+}
 
 std::string local(const QString& path)
 {
@@ -59,7 +107,7 @@ protected:
     }
     void TearDown() override
     {
-        // Profiles land in the test-mode AppDataLocation; leave none behind for the next run.
+        // Profiles land in the run's own XDG_CONFIG_HOME (uitests_main); leave none behind.
         QFile::remove(ColumnMappingDialog::profilesDir() + u'/' + profileName + u".json"_s);
     }
 
@@ -214,4 +262,71 @@ TEST_F(ColumnMappingDialogTest, UnreadableFileSaysSo)
     EXPECT_FALSE(dialog.isComplete());
     EXPECT_TRUE(dialog.problem().contains(u"cannot be read"_s)) << dialog.problem().toStdString();
     EXPECT_FALSE(dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->isEnabled());
+}
+
+// Settings in one place (issue 13, item 8): what the window saves, the CLI finds by name.
+TEST_F(ColumnMappingDialogTest, ProfileSavedByTheWindowIsUsedByTheCli)
+{
+    const ScopedEnv config("XDG_CONFIG_HOME", dir.filePath(u"config"_s));
+    ColumnMappingDialog dialog(csvPath);
+    ASSERT_TRUE(dialog.isComplete()) << dialog.problem().toStdString();
+    dialog.findChild<QLineEdit*>(u"profileName"_s)->setText(u"crm export"_s);
+    QString error;
+    ASSERT_TRUE(dialog.saveProfile(&error)) << error.toStdString();
+    const QString saved = dir.filePath(u"config/bouncetriage/profiles/crm export.json"_s);
+    ASSERT_TRUE(QFile::exists(saved)) << "saved under $XDG_CONFIG_HOME/bouncetriage/profiles";
+    EXPECT_EQ(ColumnMappingDialog::profilesDir(), dir.filePath(u"config/bouncetriage/profiles"_s));
+
+    const QString elsewhere = dir.filePath(u"elsewhere"_s);
+    ASSERT_TRUE(QDir().mkpath(elsewhere));
+    const CliRun listed = runCli({u"profiles"_s}, elsewhere);
+    EXPECT_EQ(listed.exitCode, 0) << listed.out.toStdString();
+    EXPECT_EQ(listed.out, u"crm export\t"_s + saved + u'\n');
+
+    const QString ws = dir.filePath(u"by-name.btw"_s);
+    const CliRun imported
+        = runCli({u"import"_s, u"--workspace"_s, ws, u"--profile"_s, u"crm export"_s, csvPath}, elsewhere);
+    EXPECT_EQ(imported.exitCode, 0) << imported.out.toStdString();
+    EXPECT_TRUE(imported.out.contains(u"(csv:crm export): read 3, imported 3, rejected 0"_s))
+        << imported.out.toStdString();
+
+    // A name that is neither a file nor a saved profile says where it looked and what there is,
+    // and leaves no workspace behind.
+    const QString ws2 = dir.filePath(u"never.btw"_s);
+    const CliRun unknown = runCli({u"import"_s, u"--workspace"_s, ws2, u"--profile"_s, u"crm"_s, csvPath}, elsewhere);
+    EXPECT_EQ(unknown.exitCode, 2) << unknown.out.toStdString();
+    EXPECT_TRUE(unknown.out.contains(u"neither a file nor a saved profile"_s)) << unknown.out.toStdString();
+    EXPECT_TRUE(unknown.out.contains(u"(saved: crm export)"_s)) << unknown.out.toStdString();
+    EXPECT_FALSE(QFile::exists(ws2));
+    // A path is a path, never a name.
+    const CliRun missingFile
+        = runCli({u"import"_s, u"--workspace"_s, ws2, u"--profile"_s, u"./crm export.json"_s, csvPath}, elsewhere);
+    EXPECT_EQ(missingFile.exitCode, 2) << missingFile.out.toStdString();
+    EXPECT_TRUE(missingFile.out.contains(u"no such profile file"_s)) << missingFile.out.toStdString();
+}
+
+TEST_F(ColumnMappingDialogTest, ProfilesOfOlderVersionsMoveToTheConfigFolder)
+{
+    const ScopedEnv config("XDG_CONFIG_HOME", dir.filePath(u"config"_s));
+    const ScopedEnv data("XDG_DATA_HOME", dir.filePath(u"data"_s));
+    // Where the window kept them before: Qt's AppDataLocation for "BounceTriage/Bounce Triage".
+    const QString legacy = dir.filePath(u"data/BounceTriage/Bounce Triage/profiles"_s);
+    ASSERT_TRUE(QDir().mkpath(legacy));
+    {
+        QFile f(legacy + u"/old export.json"_s);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write(R"({"name": "old export", "delimiter": ";", "columns": {"recipient": "Address",
+                   "reply": "Bounce Reason", "timestamp": "Sent Time"}})");
+    }
+    EXPECT_EQ(ColumnMappingDialog::savedProfiles(), QStringList {u"old export"_s});
+    EXPECT_TRUE(QFile::exists(dir.filePath(u"config/bouncetriage/profiles/old export.json"_s)));
+    EXPECT_TRUE(QFile::exists(legacy + u"/old export.json"_s)) << "the old folder is kept";
+    const auto matched = ColumnMappingDialog::matchingProfile(csvPath);
+    ASSERT_TRUE(matched.has_value());
+    EXPECT_EQ(matched->name, "old export");
+
+    const CliRun listed = runCli({u"profiles"_s, u"--json"_s}, dir.path());
+    EXPECT_EQ(listed.exitCode, 0) << listed.out.toStdString();
+    EXPECT_TRUE(listed.out.contains(u"\"name\":\"old export\""_s)) << listed.out.toStdString();
+    EXPECT_TRUE(listed.out.contains(u"\"recipient\":\"Address\""_s)) << listed.out.toStdString();
 }

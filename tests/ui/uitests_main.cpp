@@ -3,7 +3,9 @@
 #include "utils/uiresources.h"
 
 #include <QApplication>
+#include <QFile>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 
 #include <gtest/gtest.h>
 
@@ -15,6 +17,11 @@ int main(int argc, char* argv[])
         qputenv("QT_QPA_PLATFORM", QByteArrayLiteral("offscreen"));
     // Settings and recent files written by MainWindow go to a test location, not the user's.
     QStandardPaths::setTestModeEnabled(true);
+    // The user's rules and column profiles (bt::userConfigDir, read without QStandardPaths) and
+    // the folder older versions kept profiles in: a fresh one for the run, never the user's.
+    QTemporaryDir xdg;
+    qputenv("XDG_CONFIG_HOME", QFile::encodeName(xdg.filePath(QStringLiteral("config"))));
+    qputenv("XDG_DATA_HOME", QFile::encodeName(xdg.filePath(QStringLiteral("data"))));
 
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("BounceTriageTests"));

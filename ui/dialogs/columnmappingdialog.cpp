@@ -2,6 +2,7 @@
 #include "dialogs/columnmappingdialog.h"
 
 #include "csvreader.h"
+#include "userconfig.h"
 #include "utils/plaintext.h"
 
 #include <QComboBox>
@@ -20,10 +21,10 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSaveFile>
-#include <QStandardPaths>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -96,15 +97,10 @@ bool keywordMatches(const QString& header, const QString& keyword)
     return header.contains(keyword);
 }
 
-/// A file name for a profile name: letters, digits, dot, dash, underscore and space kept.
+/// A file name for a profile name, as the CLI looks it up (bt::profileFileName).
 QString fileNameFor(const QString& name)
 {
-    QString out = name.trimmed();
-    static const QRegularExpression unsafe(u"[^A-Za-z0-9._ -]"_s);
-    out.replace(unsafe, u"_"_s);
-    if (out.startsWith(u'.'))
-        out.prepend(u'_');
-    return out;
+    return qs(bt::profileFileName(name.toStdString()));
 }
 
 QString delimiterWord(char d)
@@ -454,25 +450,26 @@ bool ColumnMappingDialog::saveProfile(QString* error)
 
 QString ColumnMappingDialog::profilesDir()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/profiles"_s;
+    // The first use moves the profiles of older versions (AppDataLocation) here.
+    bt::migrateLegacyProfiles();
+    return QFile::decodeName(bt::profilesDir().string().c_str());
 }
 
 QStringList ColumnMappingDialog::savedProfiles()
 {
     QStringList names;
-    const QFileInfoList files = QDir(profilesDir()).entryInfoList({u"*.json"_s}, QDir::Files, QDir::Name);
-    for (const QFileInfo& f : files)
-        names << f.completeBaseName();
+    for (const std::string& name : bt::savedProfileNames())
+        names << QFile::decodeName(name.c_str());
     return names;
 }
 
 std::optional<bt::CsvProfile> ColumnMappingDialog::loadProfile(const QString& name)
 {
-    const QString path = profilesDir() + u'/' + fileNameFor(name) + u".json"_s;
-    if (!QFileInfo::exists(path))
+    const std::filesystem::path path = bt::savedProfilePath(name.toStdString());
+    if (path.empty())
         return std::nullopt;
     try {
-        return bt::CsvProfile::load(localPath(path));
+        return bt::CsvProfile::load(path.string());
     } catch (const std::exception&) {
         // A hand-edited profile that no longer loads is simply not offered.
         return std::nullopt;

@@ -51,7 +51,8 @@ public:
     /// Writes profile() to profilesDir()/<name>.json; false with `error` set on failure.
     bool saveProfile(QString* error);
 
-    /// Where profiles live: QStandardPaths::AppDataLocation + "/profiles".
+    /// Where profiles live, for the CLI too: $XDG_CONFIG_HOME/bouncetriage/profiles
+    /// (bt::profilesDir); the first use copies those of older versions from AppDataLocation.
     static QString profilesDir();
     /// The names of the saved profiles (file names without .json), sorted.
     static QStringList savedProfiles();
