@@ -23,11 +23,14 @@
 #include <QAbstractItemModelTester>
 #include <QBarCategoryAxis>
 #include <QBarSet>
+#include <QCheckBox>
 #include <QDateTimeEdit>
 #include <QDir>
 #include <QFile>
+#include <QHeaderView>
 #include <QHorizontalStackedBarSeries>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -249,6 +252,47 @@ TEST(TriageViewTest, ClickingAProviderBarNarrowsTheTableDetailsShowTheReplyAndBa
     EXPECT_EQ(model->totalCount(), all);
 }
 
+TEST(TriageViewTest, TheTableListsBouncesByDefaultWithTheirTypeAndEveryEventOneClickAway)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    ASSERT_TRUE(openWithCharts(window, sample));
+    TriageView* triage = window.triageView();
+    EventTableModel* model = triage->model();
+    ASSERT_TRUE(waitForSnapshot(model));
+    ASSERT_TRUE(triage->bouncesOnly());
+
+    // Every listed row is a bounce, the first selected one too; the type shows next to the time.
+    const int typeColumn = static_cast<int>(bt::EventColumn::Type);
+    EXPECT_EQ(triage->table()->horizontalHeader()->visualIndex(typeColumn), 1);
+    ASSERT_GT(model->rowCount(), 0);
+    for (int row = 0; row < std::min(model->rowCount(), EventTableModel::kPageSize); ++row)
+        ASSERT_EQ(model->index(row, typeColumn).data().toString(), u"bounce"_s) << "row " << row;
+    EXPECT_FALSE(model->index(0, static_cast<int>(bt::EventColumn::Codes)).data().toString().startsWith(u"250"_s));
+    bt::Workspace direct(sample.file());
+    bt::EventFilter bounces;
+    bounces.eventTypes = {"bounce"};
+    EXPECT_EQ(model->totalCount(), bt::countEvents(direct, bounces));
+    EXPECT_TRUE(triage->findChild<QLabel*>(u"countLabel"_s)->text().contains(u"bounces"_s));
+
+    // One click lists every event, deliveries among them; the charts never changed their counts.
+    const quint64 charts = triage->chartsGeneration();
+    QTest::mouseClick(triage->findChild<QCheckBox*>(u"bouncesOnlyCheck"_s), Qt::LeftButton);
+    ASSERT_TRUE(waitForSnapshot(model));
+    EXPECT_EQ(model->totalCount(), bt::countEvents(direct, {}));
+    EXPECT_GT(model->totalCount(), bt::countEvents(direct, bounces)) << "the sample has deliveries";
+    EXPECT_EQ(triage->chartsGeneration(), charts);
+
+    // An event type chosen in the filter wins over the box.
+    triage->setBouncesOnly(true);
+    bt::EventFilter delivered;
+    delivered.eventTypes = {"delivered"};
+    window.drillDown()->push(delivered);
+    ASSERT_TRUE(waitForSnapshot(model));
+    ASSERT_GT(model->rowCount(), 0);
+    EXPECT_EQ(model->index(0, typeColumn).data().toString(), u"delivered"_s);
+}
+
 TEST(TriageViewTest, MarkupInRepliesIsShownAsWrittenInAxisLabelsAndTooltips)
 {
     // Templates and replies come from bounces: "<<email>>" (and an attacker's "<img src=…>")
@@ -445,12 +489,17 @@ TEST(MainWindowImportTest, ImportsOffTheUiThreadAndTheTableFollows)
     EXPECT_GT(imported, 0);
     EXPECT_GT(args.at(2).toLongLong(), 0) << "the SendGrid sample has broken rows";
 
+    // The table follows: it lists the imported bounces (the table's default), as SQL counts them.
+    bt::Workspace direct(QFile::encodeName(path).toStdString());
+    const qint64 listed = bt::countEvents(direct, window.triageView()->tableFilter());
+    EXPECT_GT(listed, 0);
+    EXPECT_LE(listed, imported);
     ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
-    if (window.triageView()->model()->totalCount() != imported) {
+    if (window.triageView()->model()->totalCount() != listed) {
         QSignalSpy count(window.triageView()->model(), &EventTableModel::countChanged);
         ASSERT_TRUE(count.wait(kWaitMs));
     }
-    EXPECT_EQ(window.triageView()->model()->totalCount(), imported);
+    EXPECT_EQ(window.triageView()->model()->totalCount(), listed);
 }
 
 TEST(MainWindowImportTest, CancelStopsABigImportAndKeepsWhatWasCommitted)

@@ -96,11 +96,18 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     m_only550->setObjectName(u"only550Check"_s);
     m_only550->setChecked(true);
     m_only550->setToolTip(tr("Count only replies with the basic code 550 in the provider chart"));
+    m_bouncesOnly = new QCheckBox(tr("Table: &bounces only"), this);
+    m_bouncesOnly->setObjectName(u"bouncesOnlyCheck"_s);
+    m_bouncesOnly->setChecked(true);
+    m_bouncesOnly->setToolTip(tr("List only bounces in the table; deliveries, deferrals, complaints and "
+                                 "auto-replies still count in the charts. Untick to list every event."));
     auto* trail = new QHBoxLayout;
     trail->addWidget(m_back);
     trail->addWidget(m_reset);
     trail->addWidget(m_trail, 1);
     trail->addWidget(m_count);
+    trail->addSpacing(12);
+    trail->addWidget(m_bouncesOnly);
     trail->addSpacing(12);
     trail->addWidget(m_only550);
 
@@ -124,6 +131,9 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     m_table->setModel(m_model);
     m_table->setSortingEnabled(true);
     m_table->horizontalHeader()->setSortIndicator(0, Qt::DescendingOrder);
+    // The event type next to the time, where it shows at 1280 px (it was the last column, past
+    // the reply): with every event listed, a delivery must not pass for a bounce.
+    m_table->horizontalHeader()->moveSection(static_cast<int>(bt::EventColumn::Type), 1);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
@@ -192,6 +202,7 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     connect(m_panel, &FilterPanel::applied, m_drill, &DrillDown::push);
     connect(m_panel, &FilterPanel::clearRequested, m_drill, &DrillDown::reset);
     connect(m_only550, &QCheckBox::toggled, this, &TriageView::loadCharts);
+    connect(m_bouncesOnly, &QCheckBox::toggled, this, [this] { m_model->setFilter(tableFilter()); });
 
     connect(m_providerChart, &ProviderChart::barClicked, this, [this](const QString& provider, const QString& family) {
         const bool only550 = m_only550->isChecked();
@@ -232,7 +243,9 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
         m_details->replyEdit()->setFocus();
     });
     connect(m_model, &EventTableModel::countChanged, this, [this](qint64 n) {
-        m_count->setText(tr("%1 events").arg(QLocale().toString(n)));
+        m_count->setText(tableFilter().eventTypes == std::vector<std::string> {"bounce"}
+                             ? tr("%1 bounces").arg(QLocale().toString(n))
+                             : tr("%1 events").arg(QLocale().toString(n)));
         // Keep the details in step: the first row is selected when there is one.
         if (n > 0 && m_session)
             m_table->selectRow(0);
@@ -254,7 +267,7 @@ void TriageView::setSession(WorkspaceSession* session)
     m_session = session;
     m_model->setSession(session);
     m_details->setSession(session);
-    m_model->setFilter(m_drill->filter());
+    m_model->setFilter(tableFilter());
     m_panel->showFilter(m_drill->filter());
     loadChoices();
     loadCharts();
@@ -263,9 +276,29 @@ void TriageView::setSession(WorkspaceSession* session)
 
 void TriageView::refresh()
 {
-    m_model->setFilter(m_drill->filter());
+    m_model->setFilter(tableFilter());
     loadChoices();
     loadCharts();
+}
+
+bt::EventFilter TriageView::tableFilter() const
+{
+    // The drill-down's filter, narrowed to bounces unless the user chose event types or asked
+    // for every event: a delivery's "250 2.0.0 OK" is not what a triage table opens on.
+    bt::EventFilter f = m_drill->filter();
+    if (m_bouncesOnly->isChecked() && f.eventTypes.empty())
+        f.eventTypes = {"bounce"};
+    return f;
+}
+
+bool TriageView::bouncesOnly() const
+{
+    return m_bouncesOnly->isChecked();
+}
+
+void TriageView::setBouncesOnly(bool on)
+{
+    m_bouncesOnly->setChecked(on);
 }
 
 bool TriageView::only550() const
@@ -282,7 +315,7 @@ void TriageView::onFilterChanged()
 {
     const auto& f = m_drill->filter();
     m_panel->showFilter(f);
-    m_model->setFilter(f);
+    m_model->setFilter(tableFilter());
     loadCharts();
     updateTrail();
 }
@@ -404,7 +437,7 @@ QByteArray TriageView::saveState() const
     QByteArray out;
     QDataStream s(&out, QIODevice::WriteOnly);
     s << m_outer->saveState() << m_vertical->saveState() << m_charts->saveState() << m_bottom->saveState()
-      << m_table->horizontalHeader()->saveState() << m_only550->isChecked();
+      << m_table->horizontalHeader()->saveState() << m_only550->isChecked() << m_bouncesOnly->isChecked();
     return out;
 }
 
@@ -422,6 +455,11 @@ void TriageView::restoreState(const QByteArray& state)
     m_bottom->restoreState(bottom);
     m_table->horizontalHeader()->restoreState(header);
     m_only550->setChecked(only550);
+    // Added later: a state saved before it has no such field and keeps the default.
+    bool bouncesOnly = true;
+    s >> bouncesOnly;
+    if (s.status() == QDataStream::Ok)
+        m_bouncesOnly->setChecked(bouncesOnly);
 }
 
 void TriageView::updateLegend(const std::vector<bt::GroupRow>& providers, const std::vector<bt::TimeBucket>& series,

@@ -44,6 +44,12 @@ public:
     /// Re-reads everything (after an import into the open workspace).
     void refresh();
 
+    /// The table lists only bounces (the default) or every event; the charts count every event.
+    bool bouncesOnly() const;
+    void setBouncesOnly(bool on);
+    /// The filter the table shows: the drill-down's, narrowed to bounces when bouncesOnly().
+    bt::EventFilter tableFilter() const;
+
     /// The provider chart counts only 550 replies (the default) or every bounce.
     bool only550() const;
     void setOnly550(bool on);
@@ -89,6 +95,7 @@ private:
     TimeChart* m_timeChart = nullptr;
     TemplateChart* m_templateChart = nullptr;
     QCheckBox* m_only550 = nullptr;
+    QCheckBox* m_bouncesOnly = nullptr;
     QToolButton* m_back = nullptr;
     QToolButton* m_reset = nullptr;
     QLabel* m_trail = nullptr;
