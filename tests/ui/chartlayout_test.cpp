@@ -9,14 +9,19 @@
 #include "classifier.h"
 #include "knowledge.h"
 #include "mainwindow.h"
+#include "models/grouptablemodel.h"
+#include "views/groupsview.h"
 #include "views/triageview.h"
 #include "workspace.h"
 
 #include <QGraphicsScene>
 #include <QGraphicsTextItem>
+#include <QHeaderView>
 #include <QLabel>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextDocument>
@@ -117,6 +122,30 @@ TEST_F(ChartLayoutTest, EveryChartLabelIsDrawnAtEverySize)
         legend.setHtml(triage->legend()->text());
         for (const QString& family : triage->legendFamilies())
             EXPECT_TRUE(legend.toPlainText().contains(family)) << qPrintable(family);
+    }
+}
+
+TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)
+{
+    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    MainWindow window(classifier);
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    ASSERT_TRUE(window.openWorkspace(s_path, false));
+    window.tabs()->setCurrentWidget(groups);
+    ASSERT_TRUE(updated.wait(kWaitMs) || groups->model()->rowCount() > 0);
+    QTest::qWait(100);
+    const QHeaderView* header = groups->table()->horizontalHeader();
+    const int viewport = groups->table()->viewport()->width();
+    for (int column = 0; column < GroupTableModel::ColumnCount; ++column) {
+        const int right = header->sectionViewportPosition(column) + header->sectionSize(column);
+        EXPECT_LE(right, viewport) << "column " << column << " ends at " << right << " of " << viewport << " px";
+        // Each header text fits its column.
+        const QString title = groups->model()->headerData(column, Qt::Horizontal).toString();
+        EXPECT_GE(header->sectionSize(column), header->fontMetrics().horizontalAdvance(title)) << qPrintable(title);
     }
 }
 

@@ -68,12 +68,16 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setAlternatingRowColors(true);
     m_table->verticalHeader()->setVisible(false);
-    m_table->horizontalHeader()->setSectionResizeMode(GroupTableModel::Key, QHeaderView::Interactive);
-    m_table->setColumnWidth(GroupTableModel::Key, 240);
-    m_table->setColumnWidth(GroupTableModel::Families, 230);
-    m_table->setColumnWidth(GroupTableModel::Level, 110);
+    // The numbers take the width of their header or value, the families what is left: at fixed
+    // widths the Incidents column was cut off at 1280 px.
+    QHeaderView* header = m_table->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(GroupTableModel::Key, QHeaderView::Interactive);
+    header->setSectionResizeMode(GroupTableModel::Families, QHeaderView::Stretch);
+    header->setMinimumSectionSize(40);
+    m_table->setColumnWidth(GroupTableModel::Key, 220);
     m_table->setWordWrap(false);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    header->setStretchLastSection(false);
     m_table->setToolTip(tr("Double-click (or Enter) a group to see its events"));
 
     auto* layout = new QVBoxLayout(this);
