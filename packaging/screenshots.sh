@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Takes the README's screenshots again from a release build (offscreen, no display needed):
+#   bash packaging/screenshots.sh [BUILD_DIR]
+# The sample ones use the bundled sample workspace; the "many" ones a workspace imported from
+# ../shared/corpus (bounce emails) and the export fixtures in tests/data (19 providers, 11
+# families), at 1024x640, 1280x800 and 1920x1080, light and dark.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$here/build/release}
+shared=${BT_SHARED_DIR:-$here/../shared}
+gui=$build/app/bouncetriage
+cli=$build/app/bouncetriage-cli
+out=$here/resources/screenshots
+sample=$build/sample/sample.btw
+export QT_QPA_PLATFORM=offscreen
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$gui" --workspace "$sample" --screenshot "$out/triage.png"
+"$gui" --workspace "$sample" --dark --screenshot "$out/triage-dark.png"
+"$gui" --workspace "$sample" --filter "provider=Microsoft 365 / Outlook.com" --screenshot "$out/triage-provider.png"
+"$gui" --workspace "$sample" --view groups --screenshot "$out/groups.png"
+"$gui" --view diagnose --screenshot "$out/diagnose.png" "$shared/corpus/sisimai/maildir/bsd/rhost-google-04.eml"
+
+many=$tmp/many.btw
+d=$here/tests/data
+"$cli" import --workspace "$many" "$shared/corpus/sisimai/maildir" "$d/sendgrid-bounces.csv" \
+  "$d/ses-notifications.jsonl" "$d/mailgun-events.json" "$d/postfix-mail.log" "$d/exim-mainlog" \
+  "$d/postmark-bounces.json" "$d/sparkpost-events.jsonl" >/dev/null
+for size in 1024x640 1280x800 1920x1080; do
+  "$gui" --workspace "$many" --screenshot-size "$size" --screenshot "$out/many-$size.png"
+  "$gui" --workspace "$many" --screenshot-size "$size" --dark --screenshot "$out/many-$size-dark.png"
+done
+echo "screenshots written to $out"
