@@ -259,11 +259,15 @@ std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounce
 std::vector<Suppression> suppressions(Workspace& ws)
 {
     std::vector<Suppression> out;
-    // The latest qualifying event per address; complaints always, address failures when permanent.
+    // The latest qualifying event per address: complaints always; bounces whose verdict asks to
+    // suppress (the address family: unknown users and domains, disabled or closed mailboxes, a
+    // sending service's own suppression) unless their code says temporary (4xx, 2xx). A disabled
+    // mailbox is not a "hard bounce" by Sisimai's convention, yet there is nobody to mail there.
     auto st = ws.db().prepare(
         "SELECT lower(recipient), reason, COALESCE(reply_text, ''), MAX(COALESCE(timestamp, '')) FROM events "
-        "WHERE recipient IS NOT NULL AND ((event_type = 'bounce' AND family = 'address' AND hard_bounce = 1) "
-        "OR event_type = 'complaint' OR reason = 'feedback') GROUP BY lower(recipient) ORDER BY 1");
+        "WHERE recipient IS NOT NULL AND ((event_type = 'bounce' AND action = 'suppress' AND NOT ("
+        "COALESCE(enhanced_code, '') GLOB '[24]*' OR (COALESCE(enhanced_code, '') = '' AND basic_code BETWEEN 200 "
+        "AND 499))) OR event_type = 'complaint' OR reason = 'feedback') GROUP BY lower(recipient) ORDER BY 1");
     while (st.step())
         out.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
     return out;

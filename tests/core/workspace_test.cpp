@@ -223,10 +223,16 @@ TEST(Analysis, LiftedLaterAndSuppressions)
                           "using zen.spamhaus.org,5.7.1,bounce\n"
                           "1700003600,b@example.net,250 2.0.0 OK,2.0.0,delivered\n"
                           "1700000000,c@example.org,550 5.1.1 <c@example.org>: Recipient address rejected: User "
-                          "unknown,5.1.1,bounce\n";
+                          "unknown,5.1.1,bounce\n"
+                          "1700000100,d@example.org,550 5.2.1 <d@example.org>: Recipient address rejected: This "
+                          "mailbox is disabled,5.2.1,bounce\n"
+                          "1700000200,e@example.org,452 4.2.2 <e@example.org>: Recipient address rejected: Mailbox "
+                          "full,4.2.2,bounce\n"
+                          "1700000300,f@example.org,450 4.2.1 <f@example.org>: mailbox temporarily disabled,4.2.1,"
+                          "bounce\n";
     const auto r = bt::importPath(ws, csv.string(), classifier());
     std::filesystem::remove(csv);
-    ASSERT_EQ(r.counts.imported, 3) << r.error;
+    ASSERT_EQ(r.counts.imported, 6) << r.error;
     const auto rows = bt::groupReport(ws, bt::GroupBy::Domain);
     bool seen = false;
     for (const auto& row : rows)
@@ -235,10 +241,14 @@ TEST(Analysis, LiftedLaterAndSuppressions)
             seen = true;
         }
     EXPECT_TRUE(seen);
+    // The unknown user and the disabled mailbox (a permanent 5.2.1, not a "hard bounce" by
+    // Sisimai's convention, yet nobody reads it); not the full mailbox nor a temporary 4.2.1.
     const auto s = bt::suppressions(ws);
-    ASSERT_EQ(s.size(), 1u);
+    ASSERT_EQ(s.size(), 2u);
     EXPECT_EQ(s[0].address, "c@example.org");
     EXPECT_EQ(s[0].reason, "userunknown");
+    EXPECT_EQ(s[1].address, "d@example.org");
+    EXPECT_EQ(s[1].reason, "suspend");
 }
 
 TEST(Workspace, RediagnoseAfterARulesUpdate)
