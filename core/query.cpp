@@ -194,33 +194,52 @@ FilterSql filterSql(const EventFilter& f)
         out.bounceBinds.emplace_back(*f.templateId);
     }
     if (!f.text.empty()) {
-        // FTS5 query syntax is the user's (words, "phrases", prefix*); a bare word list with
-        // punctuation would be a syntax error, so each whitespace-separated word is quoted unless
-        // the user wrote quotes or operators themselves.
-        std::string q;
-        const bool userSyntax = f.text.find('"') != std::string::npos;
-        if (userSyntax) {
-            q = f.text;
-        } else {
-            std::size_t i = 0;
-            while (i < f.text.size()) {
-                while (i < f.text.size() && std::isspace(static_cast<unsigned char>(f.text[i])))
-                    ++i;
-                std::size_t j = i;
-                while (j < f.text.size() && !std::isspace(static_cast<unsigned char>(f.text[j])))
-                    ++j;
-                if (j > i) {
-                    std::string word = f.text.substr(i, j - i);
-                    const bool prefix = word.size() > 1 && word.back() == '*';
-                    if (prefix)
-                        word.pop_back();
-                    q += (q.empty() ? "\"" : " \"") + word + "\"" + (prefix ? "*" : "");
+        // Every whitespace-separated word must occur somewhere in the reply, as written: a part
+        // of a word too ("S3150" in "(AS3150)"), any case, quotes as plain characters (the
+        // search is not a query language, so no input is ever a syntax error). Words of
+        // three characters or more go through the trigram index, each one an FTS5 string
+        // (quotes doubled); shorter ones, which no trigram holds, through LIKE.
+        std::string fts;
+        std::size_t i = 0;
+        while (i < f.text.size()) {
+            while (i < f.text.size() && std::isspace(static_cast<unsigned char>(f.text[i])))
+                ++i;
+            std::size_t j = i;
+            while (j < f.text.size() && !std::isspace(static_cast<unsigned char>(f.text[j])))
+                ++j;
+            if (j == i)
+                break;
+            std::string word = f.text.substr(i, j - i);
+            i = j;
+            // "spam*" as people type it: every match is a substring match already.
+            while (word.size() > 1 && word.back() == '*')
+                word.pop_back();
+            std::size_t letters = 0; // UTF-8 code points: trigrams are of characters
+            for (const char c : word)
+                letters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+            if (letters >= 3) {
+                std::string quoted = "\"";
+                for (const char c : word) {
+                    quoted += c;
+                    if (c == '"')
+                        quoted += '"';
                 }
-                i = j;
+                fts += (fts.empty() ? "" : " ") + quoted + "\"";
+            } else {
+                std::string like = "%";
+                for (const char c : word) {
+                    if (c == '%' || c == '_' || c == '\\')
+                        like += '\\';
+                    like += c;
+                }
+                bounce += " AND e.reply_text LIKE ? ESCAPE '\\'";
+                out.bounceBinds.emplace_back(like + "%");
             }
         }
-        bounce += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
-        out.bounceBinds.emplace_back(q);
+        if (!fts.empty()) {
+            bounce += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+            out.bounceBinds.emplace_back(fts);
+        }
     }
     if (!pop.empty())
         out.population = pop.substr(5);

@@ -148,6 +148,26 @@ CREATE TABLE cube_cache (
     cube TEXT NOT NULL           -- JSON: dictionaries, cells, templates
 );
 )sql",
+    // 4: the reply search finds any part of a word ("S3150" in "(AS3150)"): the full-text index
+    // over replies is rebuilt with FTS5's trigram tokenizer (SQLite 3.34 and later).
+    R"sql(
+DROP TRIGGER IF EXISTS events_fts_insert;  -- a bulk import killed midway leaves it dropped
+DROP TRIGGER IF EXISTS events_fts_delete;
+DROP TRIGGER IF EXISTS events_fts_update;
+DROP TABLE events_fts;
+CREATE VIRTUAL TABLE events_fts USING fts5(reply_text, content='events', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
+END;
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
+END;
+CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events BEGIN
+    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
+    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
+END;
+INSERT INTO events_fts(events_fts) VALUES ('rebuild');
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)

@@ -5,10 +5,13 @@
 #include "importer.h"
 #include "query.h"
 #include "replyparser.h"
+#include "sqlite.h"
 #include "testsupport.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -66,6 +69,69 @@ void fill(Fixture& f)
     for (int i = 0; i < 10; ++i)
         f.add("bounce", "Yahoo", "yahoo.com", "2026-03-01T02:0" + std::to_string(i) + ":00Z", kSpamhaus);
     f.add("deferral", "Yahoo", "yahoo.com", "2026-03-01T02:30:00Z", kRate);
+}
+
+TEST(Query, SearchFindsAPartOfAWordAndTakesQuotesAsCharacters)
+{
+    // Microsoft's "(AS3150)" holds S3150; whole-word search missed it (issue 12).
+    Fixture f;
+    f.add("bounce", "Microsoft", "outlook.com", "2026-03-01T10:00:00Z",
+          "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service "
+          "provider since part of their network is on our block list (AS3150).");
+    f.add("bounce", "Microsoft", "outlook.com", "2026-03-01T10:05:00Z",
+          "550 5.7.1 Unfortunately, messages from [192.0.2.2] weren't sent (S3150). \"Quoted\" words here.");
+    f.add("bounce", "Gmail", "gmail.com", "2026-03-01T10:10:00Z", kUnknown);
+    bt::EventFilter text;
+    text.text = "S3150";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 2);
+    text.text = "s3150 block";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 1);
+    text.text = "\"Quoted\"";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 1);
+    text.text = "\"Quoted";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 1) << "an unbalanced quote is a character, not an error";
+    text.text = "(S3";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 1);
+    text.text = "5.7";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 2) << "three characters: through the trigram index";
+    text.text = "7.";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 2) << "two characters: through LIKE";
+    text.text = "1.";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 1) << "5.1.1 holds it, 5.7.1 and 192.0.2.1] do not";
+}
+
+TEST(Query, AnOlderWorkspacesSearchIndexIsRebuiltForSubstrings)
+{
+    // A workspace of schema 3 indexed replies by whole words: opening it to write (an import)
+    // rebuilds the index with trigrams, and the events already there are found by a part of a word.
+    TempWorkspace t;
+    {
+        bt::Workspace ws(t.path.string());
+        const auto csv = t.path.string() + ".csv";
+        std::ofstream(csv) << "created,email,reason,status,event\n"
+                              "1700000000,a@outlook.com,550 5.7.1 on our block list (AS3150).,5.7.1,bounce\n";
+        const auto r = bt::importPath(ws, csv, classifier());
+        std::filesystem::remove(csv);
+        ASSERT_EQ(r.counts.imported, 1) << r.error;
+    }
+    {
+        bt::sql::Database db(t.path.string());
+        db.exec("DROP TRIGGER events_fts_insert; DROP TRIGGER events_fts_delete; DROP TRIGGER events_fts_update; "
+                "DROP TABLE events_fts; CREATE VIRTUAL TABLE events_fts USING fts5(reply_text, content='events', "
+                "content_rowid='id'); INSERT INTO events_fts(events_fts) VALUES ('rebuild'); "
+                "CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN INSERT INTO events_fts(rowid, "
+                "reply_text) VALUES (new.id, new.reply_text); END; PRAGMA user_version=3");
+    }
+    bt::EventFilter text;
+    text.text = "S3150";
+    {
+        bt::Workspace old(t.path.string(), bt::Workspace::Mode::View);
+        EXPECT_EQ(old.schemaVersion(), 3) << "viewing never migrates";
+        EXPECT_EQ(bt::countEvents(old, text), 0) << "whole words only before";
+    }
+    bt::Workspace ws(t.path.string());
+    EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
+    EXPECT_EQ(bt::countEvents(ws, text), 1);
 }
 
 TEST(Query, FilterCountsMatchTheRowsPagedThrough)
@@ -129,6 +195,23 @@ TEST(Query, CodesTimeTextAndSpamFilters)
     EXPECT_EQ(bt::countEvents(f.ws, text), 14);
     text.text = "5.7.1;("; // punctuation only: quoted, never an FTS syntax error
     EXPECT_NO_THROW(bt::countEvents(f.ws, text));
+    // A part of a word, in any case: "SPAMHAU" and "amhaus" find what "spamhaus" finds.
+    text.text = "SPAMHAU";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 14);
+    text.text = "amhaus";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 14);
+    // Quotes are characters, an unbalanced one too: no syntax error, and nothing found here.
+    for (const char* q : {"\"spamhaus", "spam\"haus\"", "\"", "\"\"\""}) {
+        text.text = q;
+        EXPECT_NO_THROW(EXPECT_EQ(bt::countEvents(f.ws, text), 0)) << q;
+    }
+    // Words shorter than a trigram go through LIKE, with its wildcards taken literally.
+    text.text = "ha"; // every Spamhaus reply holds it
+    EXPECT_GE(bt::countEvents(f.ws, text), 14);
+    text.text = "%";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 0);
+    text.text = "_";
+    EXPECT_EQ(bt::countEvents(f.ws, text), 0);
 
     bt::EventFilter spam;
     spam.spamRelated = "yes";
