@@ -98,7 +98,9 @@ FilterPanel::FilterPanel(QWidget* parent)
 
     m_search = new QLineEdit(this);
     m_search->setObjectName(u"searchEdit"_s);
-    m_search->setPlaceholderText(tr("words in replies (Ctrl+F)"));
+    m_search->setPlaceholderText(tr("text in replies (Ctrl+F)"));
+    m_search->setToolTip(tr("Replies holding every word typed, as written or as part of a longer word "
+                            "(S3150 finds (AS3150)), in any case"));
     m_search->setClearButtonEnabled(true);
     form->addRow(tr("Searc&h"), m_search);
 
