@@ -324,6 +324,7 @@ void KnowledgeBase::setProviders(std::string_view text, const std::string& origi
         p.domains = strings(o, "domains", at);
         p.hostSuffixes = strings(o, "host_suffixes", at);
         p.patterns = strings(o, "patterns", at);
+        p.operatorName = str(o, "operator", at, false);
         m_providers.push_back(std::move(p));
     }
 }

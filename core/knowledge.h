@@ -84,6 +84,9 @@ struct ProviderInfo {
     std::vector<std::string> domains; ///< consumer recipient domains
     std::vector<std::string> hostSuffixes; ///< MX / remote-MTA host name suffixes
     std::vector<std::string> patterns; ///< RE2 patterns in reply text ("gsmtp", "protection.outlook.com")
+    /// Whose servers take this brand's mail ("Yahoo" for AOL and Verizon), empty for its own:
+    /// events group by the operator, whose servers answered; the domain column keeps the brand.
+    std::string operatorName;
 };
 
 /// All knowledge the classifier uses, loaded from resources/ (embedded at build time) plus

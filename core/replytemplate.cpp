@@ -260,16 +260,18 @@ std::string providerFor(const KnowledgeBase& kb, std::string_view recipientDomai
             || (name.size() > suffix.size() && name[name.size() - suffix.size() - 1] == '.'
                 && sameNoCase(name.substr(name.size() - suffix.size()), suffix));
     };
+    // Grouped by operator: AOL's mail is answered by Yahoo's servers, and counts there.
+    auto named = [](const ProviderInfo& p) { return p.operatorName.empty() ? p.name : p.operatorName; };
     if (!domain.empty())
         for (const auto& p : kb.providers())
             for (const auto& d : p.domains)
                 if (sameNoCase(domain, d))
-                    return p.name;
+                    return named(p);
     if (!host.empty())
         for (const auto& p : kb.providers())
             for (const auto& s : p.hostSuffixes)
                 if (suffixOf(host, s))
-                    return p.name;
+                    return named(p);
     return {};
 }
 

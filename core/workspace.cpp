@@ -4,6 +4,7 @@
 #include "bounce.h"
 #include "classifier.h"
 #include "replyparser.h"
+#include "replytemplate.h"
 
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <glib.h>
 #include <malloc.h>
+#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -734,6 +736,45 @@ void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const
     auto st = m_db.prepare("UPDATE imports SET finished = ? WHERE id = ?");
     st.bind(1, nowUtc()).bind(2, importId);
     st.run();
+}
+
+std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
+{
+    // Hosts seen per domain among events still without a provider's domain: a few thousand rows
+    // at most (distinct pairs), read through the domain index.
+    std::map<std::string, std::map<std::string, std::int64_t>> votes; // domain -> provider -> events
+    {
+        auto st = m_db.prepare(
+            "SELECT lower(recipient_domain), lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain IS NOT "
+            "NULL AND recipient_domain <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' AND "
+            "lower(recipient_domain) "
+            "IN (SELECT DISTINCT lower(recipient_domain) FROM events WHERE provider IS NULL OR provider = '') "
+            "GROUP BY 1, 2");
+        while (st.step()) {
+            // The host alone: the domain is in no table (else its events had a provider).
+            const auto provider = providerFor(kb, {}, st.text(1));
+            if (!provider.empty())
+                votes[st.text(0)][provider] += st.int64(2);
+        }
+    }
+    if (votes.empty())
+        return 0;
+    sql::Transaction tx(m_db);
+    auto update = m_db.prepare("UPDATE events SET provider = ? WHERE lower(recipient_domain) = ? AND (provider IS "
+                               "NULL OR provider = '')");
+    std::int64_t changed = 0;
+    for (const auto& [domain, byProvider] : votes) {
+        const auto best = std::max_element(byProvider.begin(), byProvider.end(),
+                                           [](const auto& a, const auto& b) { return a.second < b.second; });
+        update.reset();
+        update.bind(1, best->first).bind(2, domain);
+        update.run();
+        changed += m_db.changes();
+    }
+    if (changed > 0)
+        m_db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
+    tx.commit();
+    return changed;
 }
 
 std::vector<ImportInfo> Workspace::imports()

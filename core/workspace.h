@@ -14,6 +14,8 @@
 namespace bt
 {
 
+class KnowledgeBase;
+
 class Classifier;
 
 /// One delivery outcome for one recipient, with every field triage groups by, its diagnosis
@@ -122,6 +124,12 @@ public:
     /// Records the counts so far (called at each committed batch, so a killed import shows them).
     void updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
     void finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
+    /// Gives every event of a recipient domain that no provider table knows (a company domain at
+    /// Microsoft 365, Google Workspace, Proofpoint…) the provider its MX or remote host names in
+    /// any event of that domain: a Postfix line to the tenant's MX attributes the same domain's
+    /// SendGrid and SES events too, imported before or after. The most frequent operator wins
+    /// where hosts disagree. Returns the events changed; run after each import.
+    std::int64_t learnProviders(const KnowledgeBase& kb);
 
     /// Bulk loading, called by the importer inside each of its batch transactions (begin right
     /// after BEGIN, end right before COMMIT). Between the two, the full-text index is not fed row

@@ -346,6 +346,9 @@ ImportCounts Sink::finish(const std::string& status, bool bulk)
     if (bulk)
         m_ws.endBulkLoad();
     m_ws.finishImport(m_id, m_counts, status);
+    // A domain this import showed the MX of gets its provider on every event, earlier ones too.
+    if (m_counts.imported > 0)
+        m_ws.learnProviders(m_classifier.knowledge());
     return m_counts;
 }
 

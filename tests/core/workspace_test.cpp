@@ -251,6 +251,47 @@ TEST(Analysis, LiftedLaterAndSuppressions)
     EXPECT_EQ(s[1].reason, "suspend");
 }
 
+TEST(Analysis, ATenantDomainTakesTheProviderItsMxNamesAndAolCountsUnderYahoo)
+{
+    // A company domain hosted at Microsoft 365: its SendGrid-style bounces name no MX, the
+    // Postfix log (imported later) delivers to its tenant MX. Every event of the domain then
+    // counts under Microsoft, the earlier ones too; aol.com counts under Yahoo, whose servers
+    // answer for it.
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto dir = std::filesystem::temp_directory_path();
+    const auto csv = dir / ("bt-tenant-" + std::to_string(::getpid()) + ".csv");
+    const auto log = dir / ("bt-tenant-" + std::to_string(::getpid()) + ".log");
+    std::ofstream(csv)
+        << "created,email,reason,status,event\n"
+           "1700000000,ann@contoso-tenant.com,550 5.7.606 Access denied banned sending IP,5.7.606,bounce\n"
+           "1700000100,bob@contoso-tenant.com,550 5.1.10 RESOLVER.ADR.RecipientNotFound,5.1.10,bounce\n"
+           "1700000200,cy@aol.com,554 5.7.9 Message not accepted for policy reasons,5.7.9,bounce\n"
+           "1700000300,dee@plain-unknown.org,550 5.1.1 User unknown,5.1.1,bounce\n";
+    std::ofstream(log)
+        << "Nov 14 22:20:00 mx1 postfix/qmgr[1200]: 0B1FD90A21: from=<news@shop.example.com>, size=5120, nrcpt=1 "
+           "(queue active)\n"
+           "Nov 14 22:20:01 mx1 postfix/smtp[31378]: 0B1FD90A21: to=<cat@contoso-tenant.com>, "
+           "relay=contoso-tenant-com.mail.protection.outlook.com[192.0.2.7]:25, delay=0.5, delays=0.1/0/0.2/0.2, "
+           "dsn=2.0.0, status=sent (250 2.6.0 <x@shop.example.com> Queued mail for delivery)\n";
+    ASSERT_EQ(bt::importPath(ws, csv.string(), classifier()).counts.imported, 4);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'Microsoft 365 / Outlook.com'"), 0);
+    ASSERT_EQ(bt::importPath(ws, log.string(), classifier()).counts.imported, 1);
+    std::filesystem::remove(csv);
+    std::filesystem::remove(log);
+    EXPECT_EQ(scalar(ws,
+                     "SELECT COUNT(*) FROM events WHERE recipient_domain = 'contoso-tenant.com' AND provider = "
+                     "'Microsoft 365 / Outlook.com'"),
+              3);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE recipient_domain = 'aol.com' AND provider = 'Yahoo'"), 1);
+    EXPECT_EQ(scalar(ws,
+                     "SELECT COUNT(*) FROM events WHERE recipient_domain = 'plain-unknown.org' AND (provider IS "
+                     "NULL OR provider = '')"),
+              1)
+        << "a domain no event shows the MX of stays without a provider";
+    EXPECT_EQ(ws.learnProviders(classifier().knowledge()), 0) << "a second pass changes nothing";
+}
+
 TEST(Workspace, RediagnoseAfterARulesUpdate)
 {
     TempWorkspace t;
