@@ -43,6 +43,12 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
     rebuild();
 }
 
+bool ProviderChart::hasUnknown() const
+{
+    return std::any_of(m_allRows.begin(), m_allRows.end(),
+                       [](const bt::GroupRow& r) { return r.key == kUnknownKey && r.bounces > 0; });
+}
+
 void ProviderChart::fitToSize()
 {
     if (!m_allRows.empty() && (categoriesThatFit(kMinBars) != m_fits || maxLabelWidth() != m_labelWidth))
@@ -60,13 +66,20 @@ void ProviderChart::rebuild()
     m_labelWidth = maxLabelWidth();
     const int bars = std::min(kMaxBars, m_fits);
     int withBounces = 0;
+    // Events whose provider no table or MX names are not a provider: never ranked among them,
+    // they take the bottom bar, named for what they are.
+    const bt::GroupRow* unknown = nullptr;
     for (const auto& r : m_allRows) {
         if (r.bounces <= 0)
             continue;
         ++withBounces;
-        if (static_cast<int>(m_rows.size()) < bars)
+        if (r.key == kUnknownKey)
+            unknown = &r;
+        else if (static_cast<int>(m_rows.size()) < bars - (unknown || hasUnknown() ? 1 : 0))
             m_rows.push_back(r);
     }
+    if (unknown)
+        m_rows.push_back(*unknown);
     // Horizontal bars read top-down: the category axis runs bottom-up, so add the largest last.
     std::reverse(m_rows.begin(), m_rows.end());
     m_providers.clear();
@@ -105,8 +118,8 @@ void ProviderChart::rebuild()
         // The level stays whole; the name gives way when the two do not fit.
         const QString level = sent ? u"  "_s + QString::fromStdString(r.level) : QString();
         const QFontMetrics fm(smallLabelFont());
-        QString label = fm.elidedText(QString::fromStdString(r.key), Qt::ElideRight,
-                                      maxLabelWidth() - fm.horizontalAdvance(level))
+        QString label = fm.elidedText(r.key == kUnknownKey ? tr("unknown provider") : QString::fromStdString(r.key),
+                                      Qt::ElideRight, maxLabelWidth() - fm.horizontalAdvance(level))
             + level;
         categories.append(label);
         m_providers.prepend(QString::fromStdString(r.key));
@@ -187,7 +200,9 @@ void ProviderChart::rebuild()
         const auto it = r.families.find(set->label().toStdString());
         const auto n = it == r.families.end() ? 0 : it->second;
         QString text = tr("%1 \u2014 %2\n%3 of %4 bounces counted here, %5 in all")
-                           .arg(QString::fromStdString(r.key), set->label())
+                           .arg(r.key == kUnknownKey ? tr("unknown provider (no table or MX names it)")
+                                                     : QString::fromStdString(r.key),
+                                set->label())
                            .arg(n)
                            .arg(r.bounces)
                            .arg(btui::percentText(r.rate));

@@ -19,6 +19,8 @@ public:
     static constexpr int kMaxBars = 12;
     /// Bars shown even when the chart is low (their labels may then be elided).
     static constexpr int kMinBars = 3;
+    /// The group of events without a provider (groupReport's key for them).
+    static constexpr std::string_view kUnknownKey = "(none)";
 
     explicit ProviderChart(QWidget* parent = nullptr);
 
@@ -41,6 +43,7 @@ protected:
 
 private:
     void rebuild();
+    bool hasUnknown() const;
 
     std::vector<bt::GroupRow> m_allRows; // as given, for a rebuild at another size
     QString m_what;
