@@ -28,6 +28,8 @@ const char* keyExpression(GroupBy by)
         return "substr(e.timestamp, 1, 10)";
     case GroupBy::Hour:
         return "substr(e.timestamp, 1, 13)";
+    case GroupBy::Reason:
+        return "e.reason";
     }
     return "e.provider";
 }
@@ -39,7 +41,7 @@ std::optional<GroupBy> groupByFromString(std::string_view s)
     static const std::pair<std::string_view, GroupBy> names[]
         = {{"provider", GroupBy::Provider}, {"domain", GroupBy::Domain},     {"ip", GroupBy::Ip},
            {"campaign", GroupBy::Campaign}, {"template", GroupBy::Template}, {"family", GroupBy::Family},
-           {"day", GroupBy::Day},           {"hour", GroupBy::Hour}};
+           {"day", GroupBy::Day},           {"hour", GroupBy::Hour},         {"reason", GroupBy::Reason}};
     for (const auto& [n, g] : names)
         if (n == s)
             return g;
@@ -203,24 +205,35 @@ std::vector<LiftedBlock> liftedLater(Workspace& ws, const EventFilter& filter, i
 
 std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly, std::int64_t minBounces, double factor)
 {
+    return incidents(ws, by, EventFilter {}, hourly, minBounces, factor);
+}
+
+std::vector<Incident> incidents(Workspace& ws, GroupBy by, const EventFilter& filter, bool hourly,
+                                std::int64_t minBounces, double factor)
+{
+    const FilterSql f = filterSql(filter);
     const std::string key = std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
     const std::string bucket = hourly ? "substr(e.timestamp, 1, 13)" : "substr(e.timestamp, 1, 10)";
     // Traffic per group and bucket (every bucket in which the group saw anything counts for the
     // baseline, also those without a bounce of the family), then bounces per family.
     Series series;
-    auto st = ws.db().prepare("SELECT " + key + ", " + bucket
-                              + ", e.event_type, COALESCE(e.family, 'unknown'), COUNT(*) "
-                                "FROM events e WHERE e.timestamp IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2");
+    // Every bounce and delivery of the population is traffic; the families hold the bounces the
+    // filter counts (all bounces without one).
+    auto st = ws.db().prepare("SELECT " + key + ", " + bucket + ", e.event_type, COALESCE(e.family, 'unknown'), ("
+                              + countedBounces(filter, f)
+                              + ") AS m, COUNT(*) FROM events e WHERE e.timestamp IS NOT NULL AND (" + f.population
+                              + ") GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2");
+    bindAll(st, bindAll(st, 1, f.bounceBinds), f.populationBinds);
     while (st.step()) {
         auto& cell = series[st.text(0)][st.text(1)];
         const auto type = st.text(2);
-        const auto n = st.int64(4);
-        if (type == "bounce") {
+        const auto n = st.int64(5);
+        if (type == "bounce")
             cell.bounces += n;
-            cell.families[st.text(3)] += n;
-        } else if (type == "delivered") {
+        else if (type == "delivered")
             cell.deliveries += n;
-        }
+        if (st.int64(4) != 0)
+            cell.families[st.text(3)] += n;
     }
     return findIncidents(series, minBounces, factor);
 }
@@ -256,21 +269,37 @@ std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounce
     return out;
 }
 
-std::vector<Suppression> suppressions(Workspace& ws)
+std::vector<Suppression> suppressions(Workspace& ws, const EventFilter& filter)
 {
+    const FilterSql f = filterSql(filter);
     std::vector<Suppression> out;
     // The latest qualifying event per address: complaints always; bounces whose verdict asks to
     // suppress (the address family: unknown users and domains, disabled or closed mailboxes, a
     // sending service's own suppression) unless their code says temporary (4xx, 2xx). A disabled
     // mailbox is not a "hard bounce" by Sisimai's convention, yet there is nobody to mail there.
     auto st = ws.db().prepare(
-        "SELECT lower(recipient), reason, COALESCE(reply_text, ''), MAX(COALESCE(timestamp, '')) FROM events "
-        "WHERE recipient IS NOT NULL AND ((event_type = 'bounce' AND action = 'suppress' AND NOT ("
-        "COALESCE(enhanced_code, '') GLOB '[24]*' OR (COALESCE(enhanced_code, '') = '' AND basic_code BETWEEN 200 "
-        "AND 499))) OR event_type = 'complaint' OR reason = 'feedback') GROUP BY lower(recipient) ORDER BY 1");
+        "SELECT lower(recipient), reason, COALESCE(reply_text, ''), MAX(COALESCE(timestamp, '')) FROM events e "
+        "WHERE ("
+        + f.population + ") AND (" + f.bounce
+        + ") AND recipient IS NOT NULL AND ((event_type = 'bounce' AND action = 'suppress' AND NOT ("
+          "COALESCE(enhanced_code, '') GLOB '[24]*' OR (COALESCE(enhanced_code, '') = '' AND basic_code BETWEEN 200 "
+          "AND 499))) OR event_type = 'complaint' OR reason = 'feedback') GROUP BY lower(recipient) ORDER BY 1");
+    bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
     while (st.step())
         out.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
     return out;
+}
+
+std::int64_t writeSuppressionsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out)
+{
+    out << "address,reason,last_reply,last_seen\r\n";
+    std::int64_t n = 0;
+    for (const auto& s : suppressions(ws, filter)) {
+        out << csvEscape(s.address) << ',' << csvEscape(s.reason) << ',' << csvEscape(s.lastReply) << ','
+            << csvEscape(s.lastSeen) << "\r\n";
+        ++n;
+    }
+    return n;
 }
 
 } // namespace bt

@@ -7,14 +7,15 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
 namespace bt
 {
 
-enum class GroupBy { Provider, Domain, Ip, Campaign, Template, Family, Day, Hour };
-/// "provider", "domain", "ip", "campaign", "template", "family", "day", "hour".
+enum class GroupBy { Provider, Domain, Ip, Campaign, Template, Family, Day, Hour, Reason };
+/// "provider", "domain", "ip", "campaign", "template", "family", "day", "hour", "reason".
 std::optional<GroupBy> groupByFromString(std::string_view s);
 
 /// One group of a report: where the bounces concentrate.
@@ -70,6 +71,10 @@ struct Incident {
 /// number at least three), in time order.
 std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly = true, std::int64_t minBounces = 5,
                                 double factor = 3.0);
+/// The same under a filter: its population says which traffic is walked (and is the rate's
+/// denominator), its bounce fields which bounces count ("reason=user_unknown": spikes of it).
+std::vector<Incident> incidents(Workspace& ws, GroupBy by, const EventFilter& filter, bool hourly = true,
+                                std::int64_t minBounces = 5, double factor = 3.0);
 
 /// Traffic of one group in one hour or day, as the incident walk needs it.
 struct SeriesCell {
@@ -99,6 +104,9 @@ std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies);
 struct Suppression {
     std::string address, reason, lastReply, lastSeen;
 };
-std::vector<Suppression> suppressions(Workspace& ws);
+std::vector<Suppression> suppressions(Workspace& ws, const EventFilter& filter = {});
+/// bt::suppressions under a filter as CSV (address, reason, last_reply, last_seen); returns the
+/// number of rows written.
+std::int64_t writeSuppressionsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out);
 
 } // namespace bt

@@ -351,6 +351,8 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
             return orNone(value(Campaign, c.f[Campaign]));
         case GroupBy::Family:
             return orNone(value(Family, c.f[Family]));
+        case GroupBy::Reason:
+            return orNone(value(Reason, c.f[Reason]));
         case GroupBy::Day:
             return orNone(value(Hour, c.f[Hour]).substr(0, 10));
         case GroupBy::Hour:

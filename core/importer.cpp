@@ -13,6 +13,7 @@
 #include "replyparser.h"
 #include "replytemplate.h"
 #include "text.h"
+#include "textsafety.h"
 
 #include <nlohmann/json.hpp>
 
@@ -570,6 +571,23 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     if (!std::filesystem::exists(path, ec)) {
         result.error = path + ": no such file or folder";
         return result;
+    }
+    if (!std::filesystem::is_directory(path, ec)) {
+        // A binary file is said to be one, not "a CSV whose columns no importer knows".
+        if (!std::ifstream(path, std::ios::binary)) {
+            result.error = path + ": cannot be read";
+            return result;
+        }
+        const std::string head = readHead(path, 8 * 1024);
+        if (const std::string why = binaryReason(head); !why.empty()) {
+            result.error = path + ": not a text file: " + why;
+            return result;
+        }
+        if (text::trim(head).empty()) {
+            result.error = path + ": is empty, nothing to import";
+            result.empty = true;
+            return result;
+        }
     }
     result.format = profile ? "csv:" + profile->name : detectFormat(path);
     if (result.format.empty()) {

@@ -50,6 +50,7 @@ struct ImportResult {
     std::int64_t skipped = 0;
     bool cancelled = false;
     std::string error; ///< set when the input could not be imported at all
+    bool empty = false; ///< the input is an empty file (`error` says so): nothing to do, not bad input
 };
 
 /// Formats the importers recognise from content (never from the file name).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The GUI entry point: options, knowledge loading, the main window. Everything else is in ui/.
 #include "classifier.h"
+#include "filteroption.h"
 #include "knowledge.h"
 #include "mainwindow.h"
 #include "models/drilldown.h"
@@ -106,44 +107,15 @@ int takeScreenshot(MainWindow& window, const QString& file, const QString& outpu
     return QApplication::exec();
 }
 
-/// "provider=Gmail", "family=reputation", "code=550", "status=5.7", "domain=…", "ip=…",
-/// "campaign=…", "type=bounce", "reason=…", "spam=yes", "text=…", "from=…", "to=…".
-bool applyFilterOption(bt::EventFilter& f, const QString& option)
+/// "provider=Gmail", "family=reputation", "code=550", "from=2025-11-03"…: read by the core's one
+/// parser of filter options, which the CLI's --filter uses too; false with `error` saying why.
+bool applyFilterOption(bt::EventFilter& f, const QString& option, QString* error)
 {
-    const qsizetype eq = option.indexOf(u'=');
-    if (eq <= 0)
-        return false;
-    const QString k = option.left(eq).trimmed();
-    const std::string v = option.mid(eq + 1).trimmed().toStdString();
-    if (k == u"provider"_s)
-        f.providers.push_back(v);
-    else if (k == u"domain"_s)
-        f.domains.push_back(v);
-    else if (k == u"ip"_s)
-        f.ips.push_back(v);
-    else if (k == u"campaign"_s)
-        f.campaigns.push_back(v);
-    else if (k == u"family"_s)
-        f.families.push_back(v);
-    else if (k == u"reason"_s)
-        f.reasons.push_back(v);
-    else if (k == u"type"_s)
-        f.eventTypes.push_back(v);
-    else if (k == u"code"_s)
-        f.basicCode = std::atoi(v.c_str());
-    else if (k == u"status"_s)
-        f.enhancedCode = v;
-    else if (k == u"spam"_s)
-        f.spamRelated = v;
-    else if (k == u"text"_s)
-        f.text = v;
-    else if (k == u"from"_s)
-        f.from = v;
-    else if (k == u"to"_s)
-        f.to = v;
-    else
-        return false;
-    return true;
+    std::string why;
+    if (bt::applyFilterOption(f, std::string_view(option.toStdString()), &why))
+        return true;
+    *error = QString::fromStdString(why);
+    return false;
 }
 
 /// Renders a workspace view once its data has arrived: the table's snapshot and the charts
@@ -366,8 +338,9 @@ int main(int argc, char* argv[])
     bt::EventFilter filter;
     const QStringList filters = parser.values(filterOption);
     for (const QString& f : filters) {
-        if (!applyFilterOption(filter, f)) {
-            printError(QApplication::translate("main", "cannot read the filter %1 (expected KEY=VALUE)").arg(f));
+        QString error;
+        if (!applyFilterOption(filter, f, &error)) {
+            printError(error);
             return 2;
         }
     }
@@ -385,6 +358,15 @@ int main(int argc, char* argv[])
             if (screenshot)
                 return 2;
         } else if (!filter.empty()) {
+            // provider=microsoft as the CLI reads it: the workspace's own name, any case.
+            std::string why;
+            try {
+                bt::Workspace ws(workspace.toStdString(), bt::Workspace::Mode::View);
+                if (!bt::resolveProviders(ws, filter, &why))
+                    printError(QString::fromStdString(why));
+            } catch (const std::exception& e) {
+                printError(QString::fromStdString(e.what()));
+            }
             window.drillDown()->push(filter);
         }
     }

@@ -168,6 +168,8 @@ QVariant GroupTableModel::headerData(int section, Qt::Orientation orientation, i
             return tr("Reply template");
         case bt::GroupBy::Family:
             return tr("Family");
+        case bt::GroupBy::Reason:
+            return tr("Reason");
         case bt::GroupBy::Day:
             return tr("Day");
         case bt::GroupBy::Hour:

@@ -41,13 +41,11 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
 
     m_by = new QComboBox(this);
     m_by->setObjectName(u"groupByCombo"_s);
-    const std::pair<QString, bt::GroupBy> choices[] = {{tr("Provider"), bt::GroupBy::Provider},
-                                                       {tr("Recipient domain"), bt::GroupBy::Domain},
-                                                       {tr("Sending IP"), bt::GroupBy::Ip},
-                                                       {tr("Campaign"), bt::GroupBy::Campaign},
-                                                       {tr("Reply template"), bt::GroupBy::Template},
-                                                       {tr("Family"), bt::GroupBy::Family},
-                                                       {tr("Day"), bt::GroupBy::Day}};
+    const std::pair<QString, bt::GroupBy> choices[]
+        = {{tr("Provider"), bt::GroupBy::Provider},       {tr("Recipient domain"), bt::GroupBy::Domain},
+           {tr("Sending IP"), bt::GroupBy::Ip},           {tr("Campaign"), bt::GroupBy::Campaign},
+           {tr("Reply template"), bt::GroupBy::Template}, {tr("Family"), bt::GroupBy::Family},
+           {tr("Reason"), bt::GroupBy::Reason},           {tr("Day"), bt::GroupBy::Day}};
     for (const auto& [label, by] : choices)
         m_by->addItem(label, static_cast<int>(by));
     m_note = new QLabel(this);
@@ -111,6 +109,9 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
                 break;
             case bt::GroupBy::Family:
                 f.families = {k};
+                break;
+            case bt::GroupBy::Reason:
+                f.reasons = {k};
                 break;
             case bt::GroupBy::Day:
             case bt::GroupBy::Hour: {
