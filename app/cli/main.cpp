@@ -7,12 +7,14 @@
 #include "classifier.h"
 #include "cube.h"
 #include "dns.h"
+#include "filteroption.h"
 #include "importer.h"
 #include "json.h"
 #include "knowledge.h"
 #include "mailsource.h"
 #include "orderedpool.h"
 #include "query.h"
+#include "textsafety.h"
 #include "userconfig.h"
 #include "workspace.h"
 
@@ -33,10 +35,62 @@
 namespace
 {
 
-int fail(const std::string& message)
+// Exit codes (README, --help): what a script needs to tell apart.
+constexpr int kExitOk = 0;
+constexpr int kExitNothingDone = 1; ///< nothing imported, no input
+constexpr int kExitBadInput = 2; ///< unreadable or binary file, bad filter, bad workspace
+constexpr int kExitUsage = 64; ///< the command line itself (sysexits.h EX_USAGE)
+
+constexpr const char* kExitCodesHelp
+    = "Exit codes: 0 done; 1 nothing done (nothing imported, empty input); 2 bad input (a file that cannot be "
+      "read or is binary, a bad --filter, a file that is no workspace); 64 usage error (unknown option or "
+      "command, missing argument).";
+
+int fail(const std::string& message, int code = kExitBadInput)
 {
-    std::cerr << "bouncetriage-cli: " << message << "\n";
-    return 2;
+    std::cerr << "bouncetriage-cli: " << bt::escapeControls(message) << "\n";
+    return code;
+}
+
+/// Text from data as a terminal may show it (control characters escaped).
+std::string safe(std::string_view text)
+{
+    return bt::escapeControls(text);
+}
+
+/// At most `width` bytes of `text`, never cutting a UTF-8 character.
+std::string clip(const std::string& text, std::size_t width)
+{
+    if (text.size() <= width)
+        return text;
+    std::size_t n = width;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80)
+        --n;
+    return text.substr(0, n);
+}
+
+/// The --filter options of report, incidents and suppressions: read (a bad one throws, exit 2),
+/// then providers matched to the workspace's own names.
+bt::EventFilter readFilters(bt::Workspace& ws, const std::vector<std::string>& options)
+{
+    bt::EventFilter filter;
+    std::string error;
+    for (const auto& o : options)
+        if (!bt::applyFilterOption(filter, o, &error))
+            throw std::runtime_error(error);
+    if (!bt::resolveProviders(ws, filter, &error))
+        throw std::runtime_error(error);
+    return filter;
+}
+
+/// Checks the filters before a workspace is opened, so a typo is said first.
+void checkFilters(const std::vector<std::string>& options)
+{
+    bt::EventFilter filter;
+    std::string error;
+    for (const auto& o : options)
+        if (!bt::applyFilterOption(filter, o, &error))
+            throw std::runtime_error(error);
 }
 
 int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json, unsigned jobs)
@@ -53,7 +107,8 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
             j["error"] = why;
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         } else {
-            std::cout << file << (index ? "#" + std::to_string(index) : std::string()) << ": " << why << "\n\n";
+            std::cout << safe(file) << (index ? "#" + std::to_string(index) : std::string()) << ": " << safe(why)
+                      << "\n\n";
         }
     };
     // Messages are read on every core; results are printed in input order.
@@ -78,7 +133,8 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
             }
             const auto& outcome = item.outcome;
             for (const auto& w : outcome.warnings)
-                std::cerr << "bouncetriage-cli: " << m.path << ": a reader failed (please report): " << w << '\n';
+                std::cerr << "bouncetriage-cli: " << safe(m.path) << ": a reader failed (please report): " << safe(w)
+                          << '\n';
             if (outcome.kind != "unreadable")
                 ++readable;
             if (outcome.records.empty()) {
@@ -90,10 +146,10 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
                 if (json) {
                     std::cout << bt::toJson(r, m.path, m.index) << '\n';
                 } else {
-                    std::cout << m.path << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
-                              << (r.recipient.empty() ? "(no recipient)" : r.recipient) << "  [" << r.kind << ", "
+                    std::cout << safe(m.path) << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
+                              << (r.recipient.empty() ? "(no recipient)" : safe(r.recipient)) << "  [" << r.kind << ", "
                               << r.format << "]\n"
-                              << bt::toCard(r.diagnosis) << '\n';
+                              << safe(bt::toCard(r.diagnosis)) << '\n';
                 }
             }
         },
@@ -116,9 +172,9 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
     std::cout.flush();
     if (readable == 0) {
         std::cerr << "bouncetriage-cli: nothing could be read\n";
-        return 2;
+        return kExitBadInput;
     }
-    return 0;
+    return kExitOk;
 }
 
 /// A one-line progress bar on a terminal's stderr; silent when stderr is not a terminal.
@@ -181,7 +237,7 @@ int runProfiles(bool json)
     for (const std::string& name : names) {
         const std::string file = (bt::profilesDir() / (name + ".json")).string();
         if (!json) {
-            std::cout << name << '\t' << file << '\n';
+            std::cout << safe(name) << '\t' << safe(file) << '\n';
             continue;
         }
         nlohmann::ordered_json j;
@@ -195,7 +251,7 @@ int runProfiles(bool json)
         }
         std::cout << j.dump() << '\n';
     }
-    return 0;
+    return kExitOk;
 }
 
 int runImport(const bt::Classifier& classifier, const std::string& workspace, const std::string& profileArg,
@@ -213,7 +269,8 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
         const auto r = bt::importPath(ws, p, classifier, &progress, profile ? &*profile : nullptr);
         progress.done();
         imported += r.counts.imported + r.counts.duplicate;
-        anyError = anyError || !r.error.empty();
+        anyError = anyError || (!r.error.empty() && !r.empty);
+        const auto rejects = r.counts.rejected > 0 ? ws.rejects(r.importId) : std::vector<bt::Reject> {};
         if (json) {
             nlohmann::ordered_json j;
             j["file"] = r.file;
@@ -227,32 +284,53 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
                 j["error"] = r.error;
             if (r.cancelled)
                 j["cancelled"] = true;
-            std::cout << j.dump() << '\n';
+            // Each rejected record: the file it came from (inside a folder, its own), where, why.
+            auto list = nlohmann::ordered_json::array();
+            for (const auto& rej : rejects) {
+                nlohmann::ordered_json x;
+                x["file"] = rej.sourceFile.empty() ? r.file : rej.sourceFile;
+                x["line"] = rej.sourceLine > 0 ? nlohmann::json(rej.sourceLine) : nlohmann::json(nullptr);
+                x["reason"] = rej.reason;
+                list.push_back(std::move(x));
+            }
+            j["rejects"] = std::move(list);
+            std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         } else {
             if (!r.error.empty())
-                std::cerr << "bouncetriage-cli: " << r.error << '\n';
-            std::cout << r.file << " (" << (r.format.empty() ? "unknown format" : r.format) << "): read "
+                std::cerr << "bouncetriage-cli: " << safe(r.error) << '\n';
+            std::cout << safe(r.file) << " (" << (r.format.empty() ? "unknown format" : r.format) << "): read "
                       << r.counts.read << ", imported " << r.counts.imported << ", rejected " << r.counts.rejected
                       << ", duplicate " << r.counts.duplicate
                       << (r.skipped ? ", skipped " + std::to_string(r.skipped) + " (not delivery outcomes)" : "")
                       << '\n';
-            if (r.counts.rejected > 0)
-                for (const auto& rej : ws.rejects(r.importId))
-                    std::cout << "  rejected: " << rej.reason << '\n';
+            for (const auto& rej : rejects) {
+                // A folder's rejections name their file; a file's own are known by their line.
+                const bool other = !rej.sourceFile.empty() && rej.sourceFile != r.file;
+                std::string where = other ? rej.sourceFile : std::string();
+                if (rej.sourceLine > 0
+                    && rej.reason.find("line " + std::to_string(rej.sourceLine)) == std::string::npos)
+                    where += (where.empty() ? "line " : ":") + std::to_string(rej.sourceLine);
+                std::cout << "  rejected: " << (where.empty() ? "" : safe(where) + ": ") << safe(rej.reason) << '\n';
+            }
         }
     }
     // The triage window's counts, saved in the workspace now so that opening it needs no pass
     // over the events (bt::EventCube::buildCached; an import or re-diagnosis clears them).
     if (imported > 0)
         bt::EventCube::buildCached(ws);
-    // Rejected rows are not a failure; nothing importable at all is.
-    return imported > 0 || !anyError ? 0 : 1;
+    // Rejected rows are not a failure; an input that cannot be read at all is bad input (said
+    // above), and inputs read without a single event are nothing done.
+    if (anyError)
+        return kExitBadInput;
+    return imported > 0 ? kExitOk : kExitNothingDone;
 }
 
-int runReport(const std::string& workspace, const std::string& by, bool json)
+int runReport(const std::string& workspace, const std::string& by, const std::vector<std::string>& filters, bool json)
 {
+    checkFilters(filters);
     bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
-    const auto rows = bt::groupReport(ws, *bt::groupByFromString(by));
+    const bt::EventFilter filter = readFilters(ws, filters);
+    const auto rows = bt::groupReport(ws, *bt::groupByFromString(by), filter);
     if (json) {
         for (const auto& r : rows) {
             nlohmann::ordered_json j;
@@ -268,10 +346,12 @@ int runReport(const std::string& workspace, const std::string& by, bool json)
             j["lifted_later"] = r.liftedLater;
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         }
-        return 0;
+        return kExitOk;
     }
-    std::cout << std::left << std::setw(40) << by << std::right << std::setw(9) << "bounces" << std::setw(11)
-              << "delivered" << std::setw(9) << "rate" << std::setw(7) << "level"
+    // Every number the JSON has: deferrals, complaints and bounces a later delivery lifted too.
+    std::cout << std::left << std::setw(40) << by << std::right << std::setw(9) << "bounces" << std::setw(10)
+              << "deferred" << std::setw(11) << "complaints" << std::setw(11) << "delivered" << std::setw(9) << "rate"
+              << std::setw(7) << "level" << std::setw(8) << "lifted"
               << "  families\n";
     for (const auto& r : rows) {
         std::string fam;
@@ -279,19 +359,30 @@ int runReport(const std::string& workspace, const std::string& by, bool json)
             fam += (fam.empty() ? "" : ", ") + f + " " + std::to_string(n);
         std::ostringstream rate;
         rate << std::fixed << std::setprecision(1) << 100 * r.rate << (r.rateBasis == "share" ? "%*" : "%");
-        std::cout << std::left << std::setw(40) << r.key.substr(0, 39) << std::right << std::setw(9) << r.bounces
-                  << std::setw(11) << r.deliveries << std::setw(9) << rate.str() << std::setw(7) << r.level << "  "
-                  << fam << '\n';
+        const std::string key = clip(safe(r.key), 39);
+        // setw counts bytes: pad by characters so non-ASCII keys keep the columns straight.
+        std::size_t chars = 0;
+        for (const char c : key)
+            chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        std::cout << key << std::string(40 - std::min<std::size_t>(chars, 40), ' ') << std::right << std::setw(9)
+                  << r.bounces << std::setw(10) << r.deferrals << std::setw(11) << r.complaints << std::setw(11)
+                  << r.deliveries << std::setw(9) << rate.str() << std::setw(7) << r.level << std::setw(8)
+                  << r.liftedLater << "  " << safe(fam) << '\n';
     }
     if (!rows.empty() && rows.front().rateBasis == "share")
         std::cout << "* no deliveries in this workspace: the rate is each group's share of all bounces\n";
-    return 0;
+    if (!rows.empty())
+        std::cout << "lifted: policy or reputation bounces to a domain that a later delivery shows was let in\n";
+    return kExitOk;
 }
 
-int runIncidents(const std::string& workspace, const std::string& by, bool hourly, bool json)
+int runIncidents(const std::string& workspace, const std::string& by, const std::vector<std::string>& filters,
+                 bool hourly, bool json)
 {
+    checkFilters(filters);
     bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
-    const auto list = bt::incidents(ws, *bt::groupByFromString(by), hourly);
+    const bt::EventFilter filter = readFilters(ws, filters);
+    const auto list = bt::incidents(ws, *bt::groupByFromString(by), filter, hourly);
     for (const auto& i : list) {
         if (json) {
             nlohmann::ordered_json j;
@@ -301,23 +392,26 @@ int runIncidents(const std::string& workspace, const std::string& by, bool hourl
             j["bounces"] = i.bounces;
             j["baseline"] = i.baseline;
             j["rate"] = i.rate;
-            std::cout << j.dump() << '\n';
+            std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         } else {
-            std::cout << i.bucket << "  " << i.key << "  " << i.family << ": " << i.bounces << " bounces (baseline "
-                      << std::fixed << std::setprecision(1) << i.baseline << " per " << (hourly ? "hour" : "day")
-                      << ")\n";
+            std::cout << i.bucket << "  " << safe(i.key) << "  " << safe(i.family) << ": " << i.bounces
+                      << " bounces (baseline " << std::fixed << std::setprecision(1) << i.baseline << " per "
+                      << (hourly ? "hour" : "day") << ")\n";
         }
     }
     if (!json && list.empty())
         std::cout << "no incidents\n";
-    return 0;
+    return kExitOk;
 }
 
-int runSuppressions(const std::string& workspace)
+int runSuppressions(const std::string& workspace, const std::vector<std::string>& filters)
 {
+    checkFilters(filters);
     bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
-    bt::writeSuppressionsCsv(ws, std::cout);
-    return 0;
+    const bt::EventFilter filter = readFilters(ws, filters);
+    // CSV is data, as JSON is: fields are quoted, not escaped.
+    bt::writeSuppressionsCsv(ws, filter, std::cout);
+    return kExitOk;
 }
 
 struct CheckArgs {
@@ -364,10 +458,11 @@ int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
             out.push_back(bt::toJson(report));
             continue;
         }
-        std::cout << (r.domain.empty() ? r.ip : r.domain + (r.ip.empty() ? "" : " from " + r.ip)) << " (DNS server "
-                  << report.server << ", " << report.durationMs << " ms)\n";
+        // Findings quote TXT records, which anyone can publish: control characters are escaped.
+        std::cout << safe(r.domain.empty() ? r.ip : r.domain + (r.ip.empty() ? "" : " from " + r.ip)) << " (DNS server "
+                  << safe(report.server) << ", " << report.durationMs << " ms)\n";
         for (const auto& f : report.findings)
-            std::cout << "  " << f << "\n";
+            std::cout << "  " << safe(f) << "\n";
     }
     if (args.json) {
         if (out.size() == 1) {
@@ -379,7 +474,7 @@ int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
             std::cout << "]\n";
         }
     }
-    return started ? 0 : 2;
+    return started ? kExitOk : kExitBadInput;
 }
 
 } // namespace
@@ -389,6 +484,7 @@ int main(int argc, char** argv)
     CLI::App app {"Bounce Triage: tells why an email bounced", "bouncetriage-cli"};
     app.set_version_flag("--version", std::string("bouncetriage-cli ") + BT_VERSION, "Print the version and exit");
     app.require_subcommand(1);
+    app.footer(kExitCodesHelp);
     std::vector<std::string> ruleFiles;
     app.add_option("--rules", ruleFiles, "Extra rules file(s) overriding the shipped rules by id")
         ->check(CLI::ExistingFile);
@@ -435,19 +531,30 @@ int main(int argc, char** argv)
     std::string reportWorkspace, reportBy = "provider";
     bool reportJson = false;
     reportCmd->add_option("--workspace", reportWorkspace, "Workspace file")->required();
-    reportCmd->add_option("--by", reportBy, "provider|domain|ip|campaign|template|family|day|hour")
-        ->check(CLI::IsMember({"provider", "domain", "ip", "campaign", "template", "family", "day", "hour"}));
+    reportCmd->add_option("--by", reportBy, "provider|domain|ip|campaign|template|family|reason|day|hour")
+        ->check(CLI::IsMember({"provider", "domain", "ip", "campaign", "template", "family", "reason", "day", "hour"}));
+    // The window's --filter keys, read by the same core function (bt::applyFilterOption).
+    const std::string filterHelp
+        = "KEY=VALUE, repeatable (a key given twice matches either value): provider= (name or its first word, "
+          "any case), domain=, ip=, campaign=, family=, reason=, type=, code=550, status=5.7.1, spam=yes, text=, "
+          "from= and to= (ISO 8601: 2025-11-03, 2025-11-03T10, 2025-11-03T10:00:00Z; to is exclusive)";
+    std::vector<std::string> reportFilters, incidentsFilters, suppressFilters;
+    reportCmd->add_option("--filter", reportFilters, filterHelp);
     reportCmd->add_flag("--json", reportJson, "JSON Lines, one group per line");
 
     auto* suppressCmd = app.add_subcommand("suppressions", "CSV of addresses to stop mailing");
     std::string suppressWorkspace;
     suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required();
+    suppressCmd->add_option("--filter", suppressFilters, filterHelp);
 
     auto* incidentsCmd = app.add_subcommand("incidents", "Spikes of one family at one provider or sending IP");
     std::string incidentsWorkspace, incidentsBy = "provider";
     bool incidentsDaily = false, incidentsJson = false;
     incidentsCmd->add_option("--workspace", incidentsWorkspace, "Workspace file")->required();
+    // Not by reason: a reason belongs to one family, so its spikes are those of a family; narrow
+    // to a reason with --filter reason=… instead.
     incidentsCmd->add_option("--by", incidentsBy, "provider|ip")->check(CLI::IsMember({"provider", "ip"}));
+    incidentsCmd->add_option("--filter", incidentsFilters, filterHelp);
     incidentsCmd->add_flag("--daily", incidentsDaily, "Compare days instead of hours");
     incidentsCmd->add_flag("--json", incidentsJson, "JSON Lines");
 
@@ -472,7 +579,13 @@ int main(int argc, char** argv)
 
     // A workspace is checked when it is opened, not by CLI11: a missing, unreadable or foreign
     // file is then a message naming it and why, with exit code 2 like any other bad input.
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version end here too, with 0; everything else is a usage error (CLI11's
+        // own codes, 105 and up, mean nothing to a shell).
+        return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    }
 
     if (*profilesCmd)
         return runProfiles(profilesJson);
@@ -497,11 +610,11 @@ int main(int argc, char** argv)
         if (*importCmd)
             return runImport(*classifier, workspacePath, profilePath, importPaths, importJson);
         if (*reportCmd)
-            return runReport(reportWorkspace, reportBy, reportJson);
+            return runReport(reportWorkspace, reportBy, reportFilters, reportJson);
         if (*suppressCmd)
-            return runSuppressions(suppressWorkspace);
+            return runSuppressions(suppressWorkspace, suppressFilters);
         if (*incidentsCmd)
-            return runIncidents(incidentsWorkspace, incidentsBy, !incidentsDaily, incidentsJson);
+            return runIncidents(incidentsWorkspace, incidentsBy, incidentsFilters, !incidentsDaily, incidentsJson);
         if (*checkCmd)
             return runCheck(checkArgs, kb);
     } catch (const std::exception& e) {
@@ -524,29 +637,60 @@ int main(int argc, char** argv)
         if (json)
             std::cout << bt::toJson(d) << '\n';
         else
-            std::cout << bt::toCard(d) << '\n';
+            std::cout << safe(bt::toCard(d)) << '\n';
     };
+    const std::string inputName = input == "-" ? std::string("standard input") : input;
 
     if (lines) {
         // Streams: a million-line log never sits in memory. Blank lines still get a result
-        // so output line N answers input line N.
+        // so output line N answers input line N. The first 8 KB say whether it is text at all.
+        std::string head(8 * 1024, '\0');
+        in->read(head.data(), static_cast<std::streamsize>(head.size()));
+        head.resize(static_cast<std::size_t>(in->gcount()));
+        if (in->bad())
+            return fail(inputName + ": read error");
+        if (const std::string why = bt::binaryReason(head); !why.empty())
+            return fail(inputName + ": not a text file: " + why);
+        if (head.empty())
+            return fail(inputName + ": is empty, nothing to diagnose", kExitNothingDone);
+        in->clear(in->rdstate() & ~std::ios::failbit & ~std::ios::eofbit);
+        std::istringstream headLines(head);
+        bool inHead = true;
         std::string line;
-        while (std::getline(*in, line)) {
+        for (;;) {
+            if (inHead) {
+                if (!std::getline(headLines, line)) {
+                    inHead = false;
+                    continue;
+                }
+                if (headLines.eof() && !head.ends_with('\n')) {
+                    // The head cut this line: the rest of it follows in the stream.
+                    std::string rest;
+                    if (std::getline(*in, rest))
+                        line += rest;
+                    inHead = false;
+                }
+            } else if (!std::getline(*in, line)) {
+                break;
+            }
             if (!line.empty() && line.back() == '\r')
                 line.pop_back();
             print(classifier->diagnoseText(line));
         }
         if (in->bad())
-            return fail(input + ": read error");
-        return 0;
+            return fail(inputName + ": read error");
+        return kExitOk;
     }
     std::ostringstream ss;
     ss << in->rdbuf();
     if (in->bad())
         return fail(input + ": read error");
     const std::string text = ss.str();
+    // Binary input is said to be, never printed back as a 200 KB "Reply".
+    if (const std::string why = bt::binaryReason(std::string_view(text).substr(0, 8 * 1024)); !why.empty())
+        return fail(inputName + ": not a text file: " + why);
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-        return fail((input == "-" ? std::string("standard input") : input) + ": is empty, nothing to diagnose");
+        return fail(inputName + ": is empty, nothing to diagnose", kExitNothingDone);
     // A whole bounce email goes through the reader `parse` and `import` use (one record per
     // bounced recipient, the same codes and verdicts); a reply or an NDR text through the
     // classifier. One core function decides, the Diagnose view calls it too.
@@ -561,10 +705,10 @@ int main(int argc, char** argv)
             if (json) {
                 std::cout << bt::toJson(r, name, 0) << '\n';
             } else {
-                std::cout << "Recipient:    " << (r.recipient.empty() ? "(no recipient)" : r.recipient);
+                std::cout << "Recipient:    " << (r.recipient.empty() ? "(no recipient)" : safe(r.recipient));
                 if (records.size() > 1)
                     std::cout << "  (" << i + 1 << " of " << records.size() << ")";
-                std::cout << "  [" << r.kind << ", " << r.format << "]\n" << bt::toCard(r.diagnosis) << '\n';
+                std::cout << "  [" << r.kind << ", " << r.format << "]\n" << safe(bt::toCard(r.diagnosis)) << '\n';
             }
         }
         return 0;
@@ -577,7 +721,7 @@ int main(int argc, char** argv)
         return 0;
     }
     if (!json && result.email)
-        std::cout << "Not read as a bounce email (" << result.outcome.error << "); its main reply:\n";
+        std::cout << "Not read as a bounce email (" << safe(result.outcome.error) << "); its main reply:\n";
     print(result.diagnosis);
-    return 0;
+    return kExitOk;
 }

@@ -137,7 +137,7 @@ TEST(Cli, UnreadableInputExitsTwoWithAClearMessage)
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.out.find("/nonexistent/bounce.eml"), std::string::npos) << r.out;
     r = run("diagnose", "");
-    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_EQ(r.exitCode, 1) << "no input is nothing done, not bad input";
     EXPECT_NE(r.out.find("empty"), std::string::npos) << r.out;
     r = run("diagnose /tmp", "");
     EXPECT_EQ(r.exitCode, 2);
@@ -247,4 +247,273 @@ TEST(Cli, VersionNeedsNoSubcommand)
     const auto h = run("--help", "");
     EXPECT_EQ(h.exitCode, 0) << h.out;
     EXPECT_NE(h.out.find("--version"), std::string::npos) << h.out;
+}
+
+namespace
+{
+
+/// Lines of JSON Lines output.
+std::vector<nlohmann::json> jsonLines(const std::string& out)
+{
+    std::vector<nlohmann::json> rows;
+    std::istringstream ss(out);
+    for (std::string line; std::getline(ss, line);)
+        rows.push_back(nlohmann::json::parse(line));
+    return rows;
+}
+
+/// A workspace of the SendGrid bounce export (Gmail, Yahoo, Microsoft, Comcast…), made once.
+class CliWorkspace : public ::testing::Test
+{
+protected:
+    static void SetUpTestSuite()
+    {
+        namespace fs = std::filesystem;
+        s_dir = fs::temp_directory_path() / ("bt-cli-filter-" + std::to_string(::getpid()));
+        fs::remove_all(s_dir);
+        fs::create_directories(s_dir);
+        s_ws = (s_dir / "triage.btw").string();
+        const auto r = run("import --workspace '" + s_ws + "' '" + BT_TEST_DATA + "/sendgrid-bounces.csv'", "");
+        ASSERT_EQ(r.exitCode, 0) << r.out;
+    }
+    static void TearDownTestSuite() { std::filesystem::remove_all(s_dir); }
+
+    static ::Run on(const std::string& command, const std::string& options = "")
+    {
+        return run(command + " --workspace '" + s_ws + "' " + options, "");
+    }
+
+    static inline std::filesystem::path s_dir;
+    static inline std::string s_ws;
+};
+
+} // namespace
+
+TEST_F(CliWorkspace, FiltersNarrowReportIncidentsAndSuppressions)
+{
+    auto r = on("report --json --by provider");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    std::int64_t all = 0, gmail = 0;
+    for (const auto& j : jsonLines(r.out)) {
+        all += j["bounces"].get<std::int64_t>();
+        if (j["key"] == "Gmail")
+            gmail = j["bounces"];
+    }
+    ASSERT_GT(gmail, 0);
+    ASSERT_GT(all, gmail);
+
+    // The GUI's keys, repeatable; a provider by its first word, any case.
+    r = on("report --json --by provider", "--filter provider=GMAIL");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    auto rows = jsonLines(r.out);
+    ASSERT_EQ(rows.size(), 1u) << r.out;
+    EXPECT_EQ(rows[0]["key"], "Gmail");
+    r = on("report --json --by provider", "--filter provider=microsoft --filter provider=gmail");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    rows = jsonLines(r.out);
+    ASSERT_EQ(rows.size(), 2u) << r.out;
+    for (const auto& j : rows)
+        EXPECT_TRUE(j["key"] == "Gmail" || j["key"] == "Microsoft 365 / Outlook.com") << j;
+
+    // By reason: the Gmail bounces again, now split by what they say.
+    r = on("report --json --by reason", "--filter provider=gmail");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    std::int64_t byReason = 0;
+    for (const auto& j : jsonLines(r.out))
+        byReason += j["bounces"].get<std::int64_t>();
+    EXPECT_EQ(byReason, gmail);
+    r = on("report --by reason");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(r.out.rfind("reason", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("userunknown"), std::string::npos) << r.out;
+
+    // Bounce fields narrow the counted bounces; the text report shows every count the JSON has.
+    r = on("report --by provider", "--filter family=address");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    for (const char* column : {"deferred", "complaints", "delivered", "lifted"})
+        EXPECT_NE(r.out.find(column), std::string::npos) << column << "\n" << r.out;
+
+    // Suppressions: only Gmail's addresses under provider=gmail.
+    r = on("suppressions");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("dave@example.org"), std::string::npos) << r.out;
+    r = on("suppressions", "--filter provider=gmail");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("alice@gmail.com"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("dave@example.org"), std::string::npos) << r.out;
+
+    // Incidents take the same filters (and none here, the file spans minutes).
+    r = on("incidents --by ip", "--filter family=reputation --filter from=2023-11-14");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("no incidents"), std::string::npos) << r.out;
+}
+
+TEST_F(CliWorkspace, DatesAreIso8601OrAnError)
+{
+    auto count = [](const ::Run& r) {
+        std::int64_t n = 0;
+        for (const auto& j : jsonLines(r.out))
+            n += j["bounces"].get<std::int64_t>();
+        return n;
+    };
+    const auto all = on("report --json");
+    ASSERT_EQ(all.exitCode, 0) << all.out;
+    // 1700000000 is 2023-11-14T22:13:20Z; the bounces come a minute apart.
+    for (const char* from :
+         {"2023-11-14", "2023-11-14T22", "2023-11-14T22:00", "2023-11-14T22:00:00Z", "2023-11-14T23:00:00+01:00"}) {
+        const auto r = on("report --json", std::string("--filter from=") + from);
+        ASSERT_EQ(r.exitCode, 0) << from << ": " << r.out;
+        EXPECT_EQ(count(r), count(all)) << from;
+    }
+    auto r = on("report --json", "--filter from=2023-11-14T22:14:00Z");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_LT(count(r), count(all));
+    EXPECT_GT(count(r), 0);
+    r = on("report --json", "--filter to=2023-11-14T22:00:00Z");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(count(r), 0);
+
+    // Anything else is bad input naming the key and the value, never silently ignored.
+    for (const char* bad :
+         {"from=11/03/2025", "to=2025-13-01", "from=2025-02-30", "from=yesterday", "from=2025-11-03 10:00"}) {
+        r = on("report", std::string("--filter '") + bad + "'");
+        EXPECT_EQ(r.exitCode, 2) << bad << ": " << r.out;
+        EXPECT_NE(r.out.find(bad), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("ISO 8601"), std::string::npos) << r.out;
+    }
+    // Other bad filters too, on every command.
+    for (const char* cmd : {"report", "incidents", "suppressions"})
+        for (const char* bad : {"colour=red", "code=55O", "status=9.9", "spam=maybe", "type=bounced", "provider"}) {
+            r = on(cmd, std::string("--filter ") + bad);
+            EXPECT_EQ(r.exitCode, 2) << cmd << " " << bad << ": " << r.out;
+            EXPECT_NE(r.out.find(bad), std::string::npos) << r.out;
+        }
+}
+
+TEST_F(CliWorkspace, UnknownProviderHintsAtCloseMatches)
+{
+    auto r = on("report", "--filter provider=outlook");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    EXPECT_NE(r.out.find("provider=outlook"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("did you mean: Microsoft 365 / Outlook.com?"), std::string::npos) << r.out;
+    // No name contains it: every provider of the workspace is listed.
+    r = on("suppressions", "--filter provider=nosuchmail");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    EXPECT_NE(r.out.find("Gmail"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Yahoo"), std::string::npos) << r.out;
+    // The full display name, any case, works as the key does.
+    r = on("report --json", "--filter 'provider=microsoft 365 / outlook.com'");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    ASSERT_EQ(jsonLines(r.out).size(), 1u) << r.out;
+}
+
+TEST_F(CliWorkspace, ExitCodes)
+{
+    // 0: done.
+    EXPECT_EQ(on("report").exitCode, 0);
+    EXPECT_EQ(run("diagnose", "550 5.1.1 user unknown\n").exitCode, 0);
+    // 1: nothing done (no input; an input with nothing to import).
+    auto r = run("diagnose", "");
+    EXPECT_EQ(r.exitCode, 1) << r.out;
+    r = run("diagnose --lines", "");
+    EXPECT_EQ(r.exitCode, 1) << r.out;
+    const auto empty = s_dir / "empty.csv";
+    std::ofstream(empty).flush();
+    r = run("import --workspace '" + (s_dir / "other.btw").string() + "' '" + empty.string() + "'", "");
+    EXPECT_EQ(r.exitCode, 1) << r.out;
+    EXPECT_NE(r.out.find("is empty"), std::string::npos) << r.out;
+    // 2: bad input (a missing file, a bad filter, a file that is no workspace).
+    EXPECT_EQ(run("diagnose /nonexistent/x.eml", "").exitCode, 2);
+    EXPECT_EQ(on("report", "--filter from=11/03/2025").exitCode, 2);
+    EXPECT_EQ(run("report --workspace '" + empty.string() + "'", "").exitCode, 2);
+    r = run("import --workspace '" + (s_dir / "other.btw").string() + "' /nonexistent/file.csv", "");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    // 64: the command line itself (CLI11 says 105 and up).
+    for (const char* usage : {"", "frobnicate", "report", "report --workspace", "report --by colour --workspace x",
+                              "diagnose --no-such-option"}) {
+        r = run(usage, "");
+        EXPECT_EQ(r.exitCode, 64) << "'" << usage << "': " << r.out;
+    }
+    // Documented in --help.
+    r = run("--help", "");
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("Exit codes: 0 done; 1 nothing done"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("64 usage error"), std::string::npos) << r.out;
+}
+
+TEST_F(CliWorkspace, BinaryInputIsSaidToBeBinary)
+{
+    // 200 KB of bytes that are no text: NULs and everything else.
+    std::string bytes;
+    for (int i = 0; i < 200 * 1024; ++i)
+        bytes.push_back(static_cast<char>((i * 7919) % 256));
+    const auto file = s_dir / "binary.dat";
+    std::ofstream(file, std::ios::binary) << bytes;
+    for (const char* cmd : {"diagnose", "diagnose --json", "diagnose --lines"}) {
+        const auto r = run(std::string(cmd) + " '" + file.string() + "'", "");
+        EXPECT_EQ(r.exitCode, 2) << cmd;
+        EXPECT_NE(r.out.find("binary.dat: not a text file"), std::string::npos) << cmd << ": " << r.out.substr(0, 300);
+        EXPECT_LT(r.out.size(), 500u) << cmd;
+    }
+    auto r = run("diagnose", bytes);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.out.find("standard input: not a text file"), std::string::npos) << r.out.substr(0, 300);
+    r = run("import --workspace '" + (s_dir / "bin.btw").string() + "' '" + file.string() + "'", "");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    EXPECT_NE(r.out.find("binary.dat: not a text file"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("CSV"), std::string::npos) << r.out;
+    // Control bytes without a NUL are no text either; Latin-1 or ISO-2022-JP (ESC) text is.
+    r = run("diagnose", std::string(2000, '\x01') + "550 5.1.1 user unknown\n");
+    EXPECT_EQ(r.exitCode, 2) << r.out.substr(0, 300);
+    r = run("diagnose --json", "550 5.1.1 Utilisateur inconnu \xe9\xe9\xe9 \x1b$B0-@h\x1b(B\n");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    // A stray NUL, as some real bounces carry (Sisimai's lhost-x2-04), is no binary file.
+    r = run("diagnose --json", std::string("550 5.1.1 user unknown") + '\0' + std::string(200, 'x') + "\n");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+}
+
+TEST_F(CliWorkspace, ControlCharactersFromDataAreEscaped)
+{
+    // A reply that would retitle the terminal (OSC 0) and clear the screen (CSI 2J).
+    const std::string reply = "550 5.1.1 user \x1b]0;pwned\x07 unknown \x1b[2J \xc2\x9b"
+                              "31m\n";
+    auto r = run("diagnose", reply);
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\x07'), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("\xc2\x9b"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\\x1b]0;pwned\\x07"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\\u009b"), std::string::npos) << r.out;
+    // JSON keeps the text as it is (escaped the JSON way).
+    r = run("diagnose --json", reply);
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["reply_text"].get<std::string>().find("\x1b]0;pwned\x07"), 15u);
+    // Names in a report: a campaign or provider could hold anything; the same through --lines.
+    r = run("diagnose --lines", reply);
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+}
+
+TEST_F(CliWorkspace, RejectedRecordsNameTheirFileAndLine)
+{
+    namespace fs = std::filesystem;
+    // The export has a row whose recipient is no address and one whose time cannot be read.
+    auto r = run("import --json --workspace '" + (s_dir / "rejects.btw").string() + "' '" + BT_TEST_DATA
+                     + "/sendgrid-bounces.csv'",
+                 "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    ASSERT_GT(j["rejected"].get<int>(), 0) << j;
+    ASSERT_EQ(j["rejects"].size(), j["rejected"].get<std::size_t>()) << j;
+    for (const auto& rej : j["rejects"]) {
+        EXPECT_EQ(rej["file"], std::string(BT_TEST_DATA) + "/sendgrid-bounces.csv") << rej;
+        EXPECT_TRUE(rej["line"].is_number()) << rej;
+        EXPECT_FALSE(rej["reason"].get<std::string>().empty()) << rej;
+    }
+    // From a folder, each rejection names the file it came from.
+    const fs::path folder = s_dir / "exports";
+    fs::create_directories(folder);
+    fs::copy_file(std::string(BT_TEST_DATA) + "/sendgrid-bounces.csv", folder / "june.csv",
+                  fs::copy_options::overwrite_existing);
+    r = run("import --workspace '" + (s_dir / "folder.btw").string() + "' '" + folder.string() + "'", "");
+    EXPECT_NE(r.out.find("rejected: " + (folder / "june.csv").string()), std::string::npos) << r.out;
 }
