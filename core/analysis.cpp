@@ -3,6 +3,7 @@
 #include "analysis.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace bt
 {
@@ -238,6 +239,34 @@ std::vector<Incident> incidents(Workspace& ws, GroupBy by, const EventFilter& fi
     return findIncidents(series, minBounces, factor);
 }
 
+namespace
+{
+
+/// A bucket's place on its time line: hours (or days) since 1970 of "YYYY-MM-DDTHH" ("YYYY-MM-DD");
+/// -1 for a text that is no bucket.
+std::int64_t bucketIndex(std::string_view b)
+{
+    auto number = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (i >= b.size() || b[i] < '0' || b[i] > '9')
+                return -1;
+            v = v * 10 + (b[i] - '0');
+        }
+        return v;
+    };
+    const int y = number(0, 4), m = number(5, 2), d = number(8, 2);
+    if (y < 0 || m < 1 || d < 1)
+        return -1;
+    const auto days = std::chrono::sys_days(std::chrono::year(y) / m / d).time_since_epoch().count();
+    if (b.size() < 13)
+        return days;
+    const int h = number(11, 2);
+    return h < 0 ? -1 : days * 24 + h;
+}
+
+} // namespace
+
 std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounces, double factor)
 {
     bool deliveriesKnown = false;
@@ -247,24 +276,80 @@ std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounce
     std::vector<Incident> out;
     for (const auto& [k, buckets] : series) {
         std::map<std::string, std::int64_t> sums; // family → bounces in earlier buckets
+        std::map<std::string, Incident> open; // family → the span being extended
+        std::map<std::string, std::int64_t> openEnd; // family → index of its span's last bucket
         std::size_t seen = 0;
+        auto close = [&](const std::string& family) {
+            auto it = open.find(family);
+            if (it == open.end())
+                return;
+            Incident i = std::move(it->second);
+            open.erase(it);
+            if (i.bounces < 2 * minBounces)
+                return;
+            // Lifted: the first later bucket in which this group's mail was delivered again.
+            for (auto later = buckets.upper_bound(i.end); later != buckets.end(); ++later)
+                if (later->second.deliveries > 0) {
+                    i.lifted = later->first;
+                    break;
+                }
+            out.push_back(std::move(i));
+        };
         for (const auto& [b, cell] : buckets) {
-            for (const auto& [family, n] : cell.families) {
-                const double baseline = seen ? static_cast<double>(sums[family]) / static_cast<double>(seen) : 0.0;
-                if (seen >= 3 && n >= minBounces && static_cast<double>(n) > factor * std::max(baseline, 1.0)) {
-                    Incident i {k, family, b, n, baseline, 0.0};
-                    const auto denom = cell.bounces + cell.deliveries;
-                    i.rate = deliveriesKnown && denom ? static_cast<double>(n) / static_cast<double>(denom) : 0.0;
-                    out.push_back(std::move(i));
+            const auto at = bucketIndex(b);
+            // A span ends once more than one quiet bucket has passed since its last bucket.
+            for (auto it = openEnd.begin(); it != openEnd.end();) {
+                if (at < 0 || at - it->second > 2) {
+                    close(it->first);
+                    it = openEnd.erase(it);
+                } else {
+                    ++it;
                 }
             }
+            for (const auto& [family, n] : cell.families) {
+                const double baseline = seen ? static_cast<double>(sums[family]) / static_cast<double>(seen) : 0.0;
+                // A spike opens a span; while it is open, any bucket above the baseline it started
+                // from carries it on (a block's quieter hours are still the block).
+                const auto running = open.find(family);
+                const bool spiking
+                    = seen >= 3 && n >= minBounces && static_cast<double>(n) > factor * std::max(baseline, 1.0);
+                const bool above
+                    = running != open.end() && static_cast<double>(n) > std::max(running->second.baseline, 1.0);
+                if (spiking || above) {
+                    const auto denom = cell.bounces + cell.deliveries;
+                    const double rate
+                        = deliveriesKnown && denom ? static_cast<double>(n) / static_cast<double>(denom) : 0.0;
+                    auto [it, fresh] = open.try_emplace(family);
+                    Incident& i = it->second;
+                    if (fresh) {
+                        i.key = k;
+                        i.family = family;
+                        i.bucket = b;
+                        i.baseline = baseline;
+                    }
+                    i.end = b;
+                    i.bounces += n;
+                    ++i.buckets;
+                    if (n > i.peakBounces) {
+                        i.peakBounces = n;
+                        i.peak = b;
+                        i.rate = rate;
+                    }
+                    openEnd[family] = at;
+                }
+            }
+            // The baseline counts the spike's own buckets only once the span is over: a long
+            // block would otherwise raise its own bar and end itself.
             for (const auto& [family, n] : cell.families)
-                sums[family] += n;
+                if (!open.count(family))
+                    sums[family] += n;
             ++seen;
         }
+        for (auto it = openEnd.begin(); it != openEnd.end(); it = openEnd.erase(it))
+            close(it->first);
     }
     std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
-        return a.bucket != b.bucket ? a.bucket < b.bucket : a.key < b.key;
+        return a.bucket != b.bucket ? a.bucket < b.bucket : a.key != b.key ? a.key < b.key : a.family < b.family;
     });
     return out;
 }

@@ -57,18 +57,29 @@ std::string levelOf(double rate);
 
 /// A family's bounces at one provider (or sending IP) jumping above that group's own baseline
 /// in one hour or day.
+/// One incident: a span of buckets in which one family's bounces at one provider or sending IP
+/// stood far above that group's own baseline (one block, not one row per hour of it).
 struct Incident {
     std::string key; ///< the provider or sending IP
     std::string family;
-    std::string bucket; ///< "2024-05-01T10" (hour) or "2024-05-01" (day)
-    std::int64_t bounces = 0; ///< of that family in the bucket
-    double baseline = 0; ///< mean per bucket before it
-    double rate = 0; ///< bounces ÷ (all bounces + deliveries) in the bucket; 0 when the workspace has no deliveries
+    std::string bucket; ///< where it starts: "2024-05-01T10" (hour) or "2024-05-01" (day)
+    std::int64_t bounces = 0; ///< of that family over the span's buckets above the baseline
+    double baseline = 0; ///< mean per bucket before it started
+    double rate = 0; ///< at the peak: bounces ÷ (all bounces + deliveries); 0 when no deliveries are known
+    std::string end; ///< the last bucket above the baseline (== bucket for a one-bucket span)
+    std::string peak; ///< the bucket with the most bounces of the family
+    std::int64_t peakBounces = 0;
+    int buckets = 0; ///< buckets above the baseline in the span
+    /// The first bucket after the span in which the group had deliveries: the block lifted then
+    /// (empty when no later delivery is known).
+    std::string lifted;
 };
 
-/// Spikes per `by` (Provider or Ip) and family, hour by hour (or day by day): at least
-/// `minBounces`, more than `factor` × the mean of the earlier buckets of that group (which must
-/// number at least three), in time order.
+/// Spikes per `by` (Provider or Ip) and family, hour by hour (or day by day): a bucket spikes
+/// with at least `minBounces`, more than `factor` × the mean of the earlier buckets of that group
+/// (which must number at least three). From there the incident runs through every bucket still
+/// above that baseline, across at most one quiet bucket; one of fewer than 2 × `minBounces`
+/// bounces in all (a handful of address bounces in an hour) is not reported. In order of start.
 std::vector<Incident> incidents(Workspace& ws, GroupBy by, bool hourly = true, std::int64_t minBounces = 5,
                                 double factor = 3.0);
 /// The same under a filter: its population says which traffic is walked (and is the rate's

@@ -397,6 +397,14 @@ TEST(TriageViewTest, ClickingAnIncidentMarkerDrillsIntoItsDayAndFamily)
     const QString bucket = chart->buckets().at(qRound(point.x()));
     EXPECT_EQ(QString::fromStdString(f.from).left(bucket.size()), bucket);
     EXPECT_EQ(f.families, std::vector<std::string> {"reputation"});
+
+    // Drilled into that day the chart runs by the hour and shades the block from its first to
+    // its last hour (10:00 to 15:00), one span.
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    ASSERT_EQ(chart->spans().size(), 1);
+    const auto [first, last] = chart->spans().constFirst();
+    EXPECT_TRUE(chart->buckets().at(first).endsWith(u"T10"_s)) << qPrintable(chart->buckets().at(first));
+    EXPECT_TRUE(chart->buckets().at(last).endsWith(u"T15"_s)) << qPrintable(chart->buckets().at(last));
 }
 
 TEST(TriageViewTest, DateFieldsOpenOnTheWorkspacesDays)

@@ -4,6 +4,7 @@
 #include "utils/familycolors.h"
 #include "utils/plaintext.h"
 
+#include <QAreaSeries>
 #include <QBarSet>
 #include <QCategoryAxis>
 #include <QCursor>
@@ -81,6 +82,7 @@ void TimeChart::rebuild()
     clearChart();
     m_buckets.clear();
     m_axisLabels.clear();
+    m_spans.clear();
     if (m_data.empty()) {
         c->setTitle(tr("No bounces in this selection"));
         applyPalette();
@@ -169,6 +171,32 @@ void TimeChart::rebuild()
     }
 
     if (!incidents.empty()) {
+        // Each incident's span, from its first to its last bucket, shaded behind the bars.
+        QColor shade(0xc0, 0x1c, 0x28);
+        shade.setAlphaF(0.12f);
+        for (const auto& inc : incidents) {
+            const int from
+                = static_cast<int>(m_buckets.indexOf(QString::fromStdString(inc.bucket).left(hourly ? 13 : 10)));
+            const int to = static_cast<int>(m_buckets.indexOf(
+                QString::fromStdString(inc.end.empty() ? inc.bucket : inc.end).left(hourly ? 13 : 10)));
+            if (from < 0 || to < from)
+                continue;
+            auto* upper = new QLineSeries;
+            auto* lower = new QLineSeries;
+            const double top = axisY->max();
+            upper->append(from - 0.5, top);
+            upper->append(to + 0.5, top);
+            lower->append(from - 0.5, 0);
+            lower->append(to + 0.5, 0);
+            auto* area = new QAreaSeries(upper, lower);
+            area->setName(tr("incident span"));
+            area->setColor(shade);
+            area->setBorderColor(Qt::transparent);
+            c->addSeries(area);
+            area->attachAxis(axisX);
+            area->attachAxis(axisY);
+            m_spans.append({from, to});
+        }
         auto* marks = new QScatterSeries;
         marks->setName(tr("incident"));
         marks->setMarkerShape(QScatterSeries::MarkerShapeTriangle);

@@ -5,6 +5,8 @@
 #include "charts/chartview.h"
 #include "query.h"
 
+#include <QList>
+#include <QPair>
 #include <QStringList>
 
 class QStackedBarSeries;
@@ -21,6 +23,8 @@ public:
     QStringList buckets() const { return m_buckets; }
     /// The texts under the time axis, left to right: for tests.
     QStringList axisLabels() const { return m_axisLabels; }
+    /// The incidents' spans shaded, as bucket indexes (first, last): for tests.
+    QList<QPair<int, int>> spans() const { return m_spans; }
 
 Q_SIGNALS:
     /// A bar segment was clicked: its bucket ("2026-03-01" or "2026-03-01T10") and family.
@@ -39,6 +43,7 @@ private:
 
     QStringList m_buckets;
     QStringList m_axisLabels;
+    QList<QPair<int, int>> m_spans;
     std::vector<bt::TimeBucket> m_data;
     std::vector<bt::Incident> m_incidents;
     bool m_hourly = false;

@@ -224,10 +224,12 @@ QString incidentSection(bt::Workspace& ws, const bt::EventFilter& filter)
             if (!inFilter(filter, in, by == bt::GroupBy::Ip) || count >= kMaxIncidents)
                 continue;
             ++count;
-            rows += u"<tr>"_s + cell(esc(in.bucket)) + cell(label.toHtmlEscaped() + u": "_s + esc(in.key))
-                + cell(esc(in.family)) + cell(number(in.bounces), true)
-                + cell(QLocale::system().toString(in.baseline, 'f', 1), true)
-                + cell(in.rate > 0 ? percent(in.rate) : QString(), true) + u"</tr>"_s;
+            // The span: its first bucket, to its last when it lasted longer.
+            const QString span
+                = in.end.empty() || in.end == in.bucket ? esc(in.bucket) : esc(in.bucket) + u" \u2013 "_s + esc(in.end);
+            rows += u"<tr>"_s + cell(span) + cell(label.toHtmlEscaped() + u": "_s + esc(in.key)) + cell(esc(in.family))
+                + cell(number(in.bounces), true) + cell(QLocale::system().toString(in.baseline, 'f', 1), true)
+                + cell(in.rate > 0 ? percent(in.rate) : QString(), true) + cell(esc(in.lifted)) + u"</tr>"_s;
         }
     }
     if (count == 0)
@@ -236,8 +238,8 @@ QString incidentSection(bt::Workspace& ws, const bt::EventFilter& filter)
                   .toHtmlEscaped()
             + u"</p>"_s;
     return html + tableStart()
-        + headerRow(
-               {hourly ? tr("Hour") : tr("Day"), tr("Where"), tr("Family"), tr("Bounces"), tr("Baseline"), tr("Rate")})
+        + headerRow({hourly ? tr("Hours") : tr("Days"), tr("Where"), tr("Family"), tr("Bounces"), tr("Baseline"),
+                     tr("Rate at peak"), tr("Deliveries again")})
         + rows + u"</table>"_s;
 }
 

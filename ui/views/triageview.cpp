@@ -494,7 +494,7 @@ void TriageView::updateLegend(const std::vector<bt::GroupRow>& providers, const 
     if (deliveries)
         items.append(tr("\u2014&nbsp;deliveries"));
     if (incidents)
-        items.append(tr("<span style=\"color:#c01c28\">\u25B2</span>&nbsp;incident"));
+        items.append(tr("<span style=\"color:#c01c28\">\u25B2</span>&nbsp;incident, its&nbsp;span&nbsp;shaded"));
     // Non-breaking inside an item, ordinary spaces between: the label wraps between items only.
     m_legend->setText(items.join(u"&nbsp;&nbsp; "_s));
     m_legend->setVisible(!items.isEmpty());
