@@ -509,11 +509,17 @@ TEST_F(CliWorkspace, RejectedRecordsNameTheirFileAndLine)
         EXPECT_TRUE(rej["line"].is_number()) << rej;
         EXPECT_FALSE(rej["reason"].get<std::string>().empty()) << rej;
     }
-    // From a folder, each rejection names the file it came from.
-    const fs::path folder = s_dir / "exports";
+    // From a folder (of bounce emails), each rejection names the file it came from.
+    const fs::path folder = s_dir / "maildir";
     fs::create_directories(folder);
-    fs::copy_file(std::string(BT_TEST_DATA) + "/sendgrid-bounces.csv", folder / "june.csv",
+    fs::copy_file(fs::path(BT_SHARED_DIR) / "corpus/sisimai/maildir/bsd/lhost-postfix-03.eml", folder / "1.eml",
                   fs::copy_options::overwrite_existing);
+    std::ofstream(folder / "notes.txt") << "just some notes\n";
     r = run("import --workspace '" + (s_dir / "folder.btw").string() + "' '" + folder.string() + "'", "");
-    EXPECT_NE(r.out.find("rejected: " + (folder / "june.csv").string()), std::string::npos) << r.out;
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("rejected: " + (folder / "notes.txt").string() + ": "), std::string::npos) << r.out;
+    r = run("import --json --workspace '" + (s_dir / "folder2.btw").string() + "' '" + folder.string() + "'", "");
+    j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["rejects"].size(), 1u) << j;
+    EXPECT_EQ(j["rejects"][0]["file"], (folder / "notes.txt").string()) << j;
 }

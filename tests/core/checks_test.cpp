@@ -78,6 +78,9 @@ const char* kZone = R"conf(
     local-data: 'alice.u.macro.test. 300 IN A 127.0.0.2'
     local-data: 'ptr.test. 300 IN TXT "v=spf1 ptr:good.test -all"'
     local-data: 'upper.test. 300 IN TXT "V=SPF1 IP4:198.51.100.0/24 -ALL"'
+    # control characters in records (ESC ] 0 ; … BEL retitles a terminal): text output escapes them
+    local-data: 'esc.test. 300 IN TXT "v=spf1 \027]0;pwned\007 -all"'
+    local-data: '_dmarc.esc.test. 300 IN TXT "v=DMARC1; p=\027[2J; rua=mailto:\027]0;x\007@esc.test"'
     # failures that are answers
     local-data: 'loop.test. 300 IN TXT "v=spf1 include:loop2.test -all"'
     local-data: 'loop2.test. 300 IN TXT "v=spf1 include:loop.test -all"'
@@ -590,6 +593,12 @@ TEST_F(Dns, CliCheckTextAndFailures)
     EXPECT_TRUE(j["spf"].is_null());
     r = cli("check --dns-server not-an-address example.com");
     EXPECT_EQ(r.exitCode, 2) << r.out;
+    // Records quoted in findings are data: their control characters are printed escaped.
+    r = cli("check --no-blocklists --dns-server " + server().address() + " esc.test");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\x07'), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\\x1b"), std::string::npos) << r.out;
 }
 
 TEST(Alignment, ParseJsonCarriesTheAlignmentObject)
