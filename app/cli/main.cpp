@@ -388,15 +388,23 @@ int runIncidents(const std::string& workspace, const std::string& by, const std:
             nlohmann::ordered_json j;
             j["key"] = i.key;
             j["family"] = i.family;
-            j["bucket"] = i.bucket;
+            j["bucket"] = i.bucket; // where it starts
+            j["end"] = i.end;
+            j["buckets"] = i.buckets;
             j["bounces"] = i.bounces;
+            j["peak"] = i.peak;
+            j["peak_bounces"] = i.peakBounces;
             j["baseline"] = i.baseline;
             j["rate"] = i.rate;
+            j["lifted"] = i.lifted;
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         } else {
-            std::cout << i.bucket << "  " << safe(i.key) << "  " << safe(i.family) << ": " << i.bounces
-                      << " bounces (baseline " << std::fixed << std::setprecision(1) << i.baseline << " per "
-                      << (hourly ? "hour" : "day") << ")\n";
+            std::cout << i.bucket << (i.end != i.bucket ? " to " + i.end : std::string()) << "  " << safe(i.key) << "  "
+                      << safe(i.family) << ": " << i.bounces << " bounces in " << i.buckets
+                      << (hourly ? " hour(s)" : " day(s)") << ", peak " << i.peakBounces << " at " << i.peak
+                      << " (baseline " << std::fixed << std::setprecision(1) << i.baseline << " per "
+                      << (hourly ? "hour" : "day") << ")"
+                      << (i.lifted.empty() ? std::string() : "; deliveries again from " + i.lifted) << "\n";
         }
     }
     if (!json && list.empty())

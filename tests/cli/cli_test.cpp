@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace
 {
@@ -522,4 +523,30 @@ TEST_F(CliWorkspace, RejectedRecordsNameTheirFileAndLine)
     j = nlohmann::json::parse(r.out);
     ASSERT_EQ(j["rejects"].size(), 1u) << j;
     EXPECT_EQ(j["rejects"][0]["file"], (folder / "notes.txt").string()) << j;
+}
+
+TEST(Cli, IncidentsAreSpansWithTheirEndPeakAndLifting)
+{
+    // The bundled sample's Microsoft block: one incident, 10:00 to 15:00, deliveries again after.
+    const std::string ws = std::string("--workspace '") + BT_SAMPLE_WORKSPACE + "'";
+    auto r = run("incidents --json --by provider " + ws, "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::vector<nlohmann::json> spans;
+    while (std::getline(lines, line))
+        if (!line.empty())
+            spans.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(spans.size(), 1u) << r.out;
+    const auto& s = spans.front();
+    EXPECT_EQ(s["key"], "Microsoft 365 / Outlook.com");
+    EXPECT_EQ(s["bucket"], "2026-03-09T10");
+    EXPECT_EQ(s["end"], "2026-03-09T15");
+    EXPECT_EQ(s["buckets"], 6);
+    EXPECT_GE(s["peak_bounces"].get<int>() * 6, s["bounces"].get<int>());
+    EXPECT_GT(s["lifted"].get<std::string>(), s["end"].get<std::string>());
+    r = run("incidents --by provider " + ws, "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("2026-03-09T10 to 2026-03-09T15"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("deliveries again from"), std::string::npos) << r.out;
 }
