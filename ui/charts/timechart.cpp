@@ -49,12 +49,12 @@ QString TimeChart::labelOf(const QString& b, int brevity) const
     return brevity >= 2 ? b.left(4) : brevity == 1 ? b.left(7) : b.left(10);
 }
 
-int TimeChart::labelsThatFit() const
+TimeChart::AxisLayout TimeChart::axisLayout() const
 {
     // Qt Charts gives each label of a category axis the axis width / (labels + 1) less 2 x 5 px
     // of padding, and cuts a longer one to "...". The value axes on either side take ~50 px each
     // (the deliveries' only where there are any). The first form of the label that leaves room
-    // for two labels wins (m_brevity), then as many as fit.
+    // for two labels wins, then as many as fit.
     const QFontMetrics fm(QValueAxis().labelsFont());
     const bool deliveries
         = std::any_of(m_data.begin(), m_data.end(), [](const bt::TimeBucket& b) { return b.deliveries > 0; });
@@ -64,13 +64,12 @@ int TimeChart::labelsThatFit() const
     int brevity = 0;
     while (brevity < 2 && fit(brevity) < 2)
         ++brevity;
-    const_cast<TimeChart*>(this)->m_brevity = brevity;
-    return std::clamp(fit(brevity), 1, 8);
+    return {std::clamp(fit(brevity), 1, 8), brevity};
 }
 
 void TimeChart::fitToSize()
 {
-    if (!m_data.empty() && labelsThatFit() != m_fits)
+    if (!m_data.empty() && axisLayout() != m_axis)
         rebuild();
 }
 
@@ -95,13 +94,14 @@ void TimeChart::rebuild()
     double maxBounces = 0, maxDeliveries = 0;
     // A category axis would give every bar a label and elide them all once they do not fit:
     // a value axis with labels on as many buckets as the width holds stays readable.
-    m_fits = labelsThatFit();
-    const int step = std::max<int>(1, static_cast<int>((m_data.size() + m_fits - 1) / m_fits));
+    m_axis = axisLayout();
+    const auto fits = static_cast<std::size_t>(m_axis.labels);
+    const int step = std::max<int>(1, static_cast<int>((m_data.size() + fits - 1) / fits));
     for (std::size_t i = 0; i < m_data.size(); ++i) {
         const QString b = QString::fromStdString(m_data[i].bucket);
         m_buckets.append(b);
         if (static_cast<int>(i) % step == 0) {
-            labels.append(labelOf(b, m_brevity));
+            labels.append(labelOf(b, m_axis.brevity));
             m_axisLabels.append(labels.back());
         } else {
             labels.append(QString());

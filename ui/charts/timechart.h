@@ -35,8 +35,13 @@ protected:
 
 private:
     void rebuild();
-    /// How many bucket labels fit under the axis at the current width.
-    int labelsThatFit() const;
+    /// How many bucket labels fit under the axis at the current width, and in which form.
+    struct AxisLayout {
+        int labels = 0;
+        int brevity = 0; ///< labelOf()'s
+        bool operator==(const AxisLayout&) const = default;
+    };
+    AxisLayout axisLayout() const;
     /// A bucket's label: "04-29", "2024-04-29" when the data spans years, "04-29 10h" hourly;
     /// shorter forms ("2024-04", "2024") when the chart is narrow (`brevity` 1 and 2).
     QString labelOf(const QString& bucket, int brevity = 0) const;
@@ -48,6 +53,5 @@ private:
     std::vector<bt::Incident> m_incidents;
     bool m_hourly = false;
     bool m_spansYears = false;
-    int m_fits = 0;
-    int m_brevity = 0;
+    AxisLayout m_axis; // at the last build
 };
