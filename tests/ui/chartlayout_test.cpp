@@ -14,10 +14,12 @@
 #include "views/triageview.h"
 #include "workspace.h"
 
+#include <QApplication>
 #include <QGraphicsScene>
 #include <QGraphicsTextItem>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -25,6 +27,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextDocument>
+#include <QToolTip>
 
 #include <gtest/gtest.h>
 
@@ -123,6 +126,43 @@ TEST_F(ChartLayoutTest, EveryChartLabelIsDrawnAtEverySize)
         for (const QString& family : triage->legendFamilies())
             EXPECT_TRUE(legend.toPlainText().contains(family)) << qPrintable(family);
     }
+}
+
+TEST_F(ChartLayoutTest, HoveringAShortenedBarLabelShowsTheWholeNameAndNumbers)
+{
+    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    MainWindow window(classifier);
+    window.resize(1024, 640);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    TriageView* triage = window.triageView();
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    ASSERT_TRUE(window.openWorkspace(s_path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    QTest::qWait(100);
+    ProviderChart* chart = triage->providerChart();
+    // A label shortened with "…" (at 1024 px "Microsoft 365 / Outlook.com" does not fit).
+    const QGraphicsTextItem* shortened = nullptr;
+    const auto items = chart->scene()->items();
+    for (const QGraphicsItem* item : items)
+        if (const auto* text = dynamic_cast<const QGraphicsTextItem*>(item); text && text->isVisible()
+            && text->toPlainText().contains(u'\u2026') && !chart->labelTip(text->toPlainText()).isEmpty())
+            shortened = text;
+    ASSERT_NE(shortened, nullptr) << "no shortened provider label at 1024x640";
+    const QString tip = chart->labelTip(shortened->toPlainText());
+    EXPECT_TRUE(tip.contains(u"Microsoft 365 / Outlook.com"_s) || tip.contains(u"unknown provider"_s))
+        << qPrintable(tip);
+    EXPECT_TRUE(tip.contains(u"bounces"_s)) << qPrintable(tip);
+
+    // Hovering it shows that tooltip.
+    const QPoint at = chart->mapFromScene(shortened->sceneBoundingRect().center());
+    QTest::mouseMove(chart->viewport(), at);
+    QMouseEvent move(QEvent::MouseMove, QPointF(at), chart->viewport()->mapToGlobal(QPointF(at)), Qt::NoButton,
+                     Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(chart->viewport(), &move);
+    QTextDocument shown;
+    shown.setHtml(QToolTip::text());
+    EXPECT_EQ(shown.toPlainText(), tip);
 }
 
 TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)

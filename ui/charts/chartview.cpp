@@ -9,11 +9,14 @@
 #include <QContextMenuEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGraphicsTextItem>
 #include <QImage>
 #include <QLegend>
 #include <QMenu>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QSvgGenerator>
+#include <QToolTip>
 
 #include <algorithm>
 
@@ -23,6 +26,7 @@ ChartView::ChartView(QWidget* parent)
     : QChartView(parent)
 {
     setRenderHint(QPainter::Antialiasing);
+    setMouseTracking(true); // hover tooltips on axis labels (mouseMoveEvent)
     chart()->setMargins(QMargins(4, 4, 4, 4));
     chart()->setBackgroundRoundness(0);
     chart()->legend()->setAlignment(Qt::AlignBottom);
@@ -60,8 +64,31 @@ void ChartView::setEmptyText(const QString& text)
     chart()->setTitle(text);
 }
 
+void ChartView::mouseMoveEvent(QMouseEvent* event)
+{
+    QChartView::mouseMoveEvent(event);
+    const auto under = items(event->position().toPoint());
+    for (const QGraphicsItem* item : under) {
+        const auto* text = dynamic_cast<const QGraphicsTextItem*>(item);
+        if (!text)
+            continue;
+        const QString tip = labelTip(text->toPlainText());
+        if (tip.isEmpty())
+            continue;
+        QToolTip::showText(event->globalPosition().toPoint(), btui::plainToolTip(tip), this);
+        m_labelTipShown = true;
+        return;
+    }
+    // Leaving a label hides its tip; a bar's own tip (shown by its series) is left alone.
+    if (m_labelTipShown) {
+        QToolTip::hideText();
+        m_labelTipShown = false;
+    }
+}
+
 void ChartView::clearChart()
 {
+    m_labelTips.clear();
     QChart* c = chart();
     c->removeAllSeries(); // deletes them
     const auto axes = c->axes();
@@ -102,7 +129,7 @@ void ChartView::resizeEvent(QResizeEvent* event)
     fitToSize();
 }
 
-QBarCategoryAxis* ChartView::labelAxis(const QStringList& labels) const
+QBarCategoryAxis* ChartView::labelAxis(const QStringList& labels, const QStringList& tips)
 {
     auto* axis = new QBarCategoryAxis;
     axis->setLabelsFont(smallLabelFont());
@@ -110,11 +137,13 @@ QBarCategoryAxis* ChartView::labelAxis(const QStringList& labels) const
     // Qt Charts does not cut it further; labels must stay distinct for the axis.
     const QFontMetrics fm(smallLabelFont());
     QStringList shortened;
-    for (const QString& label : labels) {
-        QString t = fm.elidedText(label, Qt::ElideRight, maxLabelWidth());
+    for (qsizetype i = 0; i < labels.size(); ++i) {
+        QString t = fm.elidedText(labels[i], Qt::ElideRight, maxLabelWidth());
         while (shortened.contains(t))
             t += QChar(0x200B);
         shortened.append(t);
+        // Keyed as drawn: the label's HTML collapses runs of spaces.
+        m_labelTips.insert(t.simplified(), tips.value(i, labels[i]));
     }
     // Qt Charts draws axis labels as HTML: provider names and reply templates come from data.
     axis->append(btui::escapedLabels(shortened));

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <QChartView>
+#include <QHash>
+#include <QString>
 
 class QBarCategoryAxis;
 
@@ -17,6 +19,8 @@ public:
     bool exportTo(const QString& path, QString* error = nullptr);
     /// The chart rendered at `size` on white, for the printable report.
     QImage renderImage(const QSize& size);
+    /// The tooltip of the axis label drawn as `shown`, empty when it has none: for tests.
+    QString labelTip(const QString& shown) const { return m_labelTips.value(shown.simplified()); }
 
 protected:
     void contextMenuEvent(QContextMenuEvent* event) override;
@@ -26,8 +30,9 @@ protected:
     void setEmptyText(const QString& text);
     /// Removes every series and axis (a chart is rebuilt whole on new data).
     void clearChart();
-    /// A category axis for bar labels in a smaller font: three charts share a row.
-    QBarCategoryAxis* labelAxis(const QStringList& labels) const;
+    /// A category axis for bar labels in a smaller font: three charts share a row. A label
+    /// shortened to fit shows `tips[i]` (by default the whole label) when hovered.
+    QBarCategoryAxis* labelAxis(const QStringList& labels, const QStringList& tips = {});
     /// The font of labelAxis()'s labels.
     QFont smallLabelFont() const;
     /// The widest a bar label may be at the current width (a third of the chart, in steps of
@@ -41,4 +46,11 @@ protected:
     /// labels fits: the chart rebuilds itself from the data it keeps.
     virtual void fitToSize() { }
     void resizeEvent(QResizeEvent* event) override;
+    /// Hovering a bar's label shows its whole text and numbers (Qt Charts' labels have no
+    /// tooltips of their own).
+    void mouseMoveEvent(QMouseEvent* event) override;
+
+private:
+    QHash<QString, QString> m_labelTips; // label as drawn -> its tooltip
+    bool m_labelTipShown = false;
 };

@@ -112,7 +112,7 @@ void ProviderChart::rebuild()
     setToolTip(full);
 
     m_series = new QHorizontalStackedBarSeries;
-    QStringList categories;
+    QStringList categories, tips;
     double maxRate = 0;
     for (const auto& r : m_rows) {
         // The level stays whole; the name gives way when the two do not fit.
@@ -122,6 +122,15 @@ void ProviderChart::rebuild()
                                       Qt::ElideRight, maxLabelWidth() - fm.horizontalAdvance(level))
             + level;
         categories.append(label);
+        // The label's tooltip: the whole name and the bar's numbers.
+        QString tip = tr("%1\n%2 bounces counted here, %3 in all")
+                          .arg(r.key == kUnknownKey ? tr("unknown provider (no table or MX names it)")
+                                                    : QString::fromStdString(r.key))
+                          .arg(r.bounces)
+                          .arg(btui::percentText(r.rate));
+        if (sent)
+            tip += tr("\n%1 deliveries; level %2").arg(r.deliveries).arg(btui::levelText(r.level));
+        tips.append(tip);
         m_providers.prepend(QString::fromStdString(r.key));
         maxRate = std::max(maxRate, r.rate * 100.0);
     }
@@ -147,7 +156,7 @@ void ProviderChart::rebuild()
     m_series->setBarWidth(0.7);
     c->addSeries(m_series);
 
-    auto* axisY = labelAxis(categories);
+    auto* axisY = labelAxis(categories, tips);
     auto* axisX = new QValueAxis;
     axisX->setLabelFormat(u"%.1f %%"_s);
     const double top = sent ? std::max(maxRate, 3.5) * 1.08 : maxRate * 1.08;

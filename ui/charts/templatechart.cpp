@@ -53,11 +53,12 @@ void TemplateChart::rebuild()
     c->setTitle(tr("Top reply templates"));
     auto* series = new QHorizontalBarSeries;
     auto* set = new QBarSet(tr("bounces"));
-    QStringList labels;
+    QStringList labels, tips;
     double max = 0;
     for (const auto& r : m_rows) {
         // labelAxis() shortens it to the room there is and keeps the labels distinct.
         labels.append(QString::fromStdString(r.key).simplified());
+        tips.append(tr("%1\n%2 bounces").arg(QString::fromStdString(r.key)).arg(r.bounces));
         set->append(static_cast<double>(r.bounces));
         max = std::max(max, static_cast<double>(r.bounces));
     }
@@ -65,7 +66,7 @@ void TemplateChart::rebuild()
     series->append(set);
     series->setBarWidth(0.7);
     c->addSeries(series);
-    auto* axisY = labelAxis(labels);
+    auto* axisY = labelAxis(labels, tips);
     auto* axisX = new QValueAxis;
     axisX->setLabelFormat(u"%d"_s);
     axisX->setRange(0, std::max(1.0, max * 1.1));
