@@ -9,17 +9,21 @@
 #include "classifier.h"
 #include "knowledge.h"
 #include "mainwindow.h"
+#include "models/eventtablemodel.h"
 #include "models/grouptablemodel.h"
 #include "views/groupsview.h"
 #include "views/triageview.h"
+#include "widgets/detailspane.h"
 #include "workspace.h"
 
 #include <QApplication>
+#include <QFile>
 #include <QGraphicsScene>
 #include <QGraphicsTextItem>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMouseEvent>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -27,6 +31,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextDocument>
+#include <QTextEdit>
 #include <QToolTip>
 
 #include <gtest/gtest.h>
@@ -186,6 +191,89 @@ TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)
         // Each header text fits its column.
         const QString title = groups->model()->headerData(column, Qt::Horizontal).toString();
         EXPECT_GE(header->sectionSize(column), header->fontMetrics().horizontalAdvance(title)) << qPrintable(title);
+    }
+}
+
+TEST_F(ChartLayoutTest, RepliesWithMarkupAreShownAsWrittenInEveryWidget)
+{
+    // Bounce text is a stranger's: a reply with tags (an image of a local file among them) must
+    // be shown as written everywhere the window shows it: labels, text views, tooltips.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"markup.btw"_s);
+    const QString image = dir.filePath(u"probe.png"_s);
+    const QString csv = dir.filePath(u"markup.csv"_s);
+    {
+        QFile f(csv);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral("created,email,reason,status,event\n"
+                               "1700000000,eve@example.net,\"550 5.7.1 <b>bold</b> <h1>big</h1> <img src=%1> "
+                               "<a href=http://example.com/x>link</a> rejected\",5.7.1,bounce\n")
+                    .arg(image)
+                    .toUtf8());
+    }
+    QProcess cli;
+    cli.start(QStringLiteral(BT_CLI), {u"import"_s, u"--workspace"_s, path, csv});
+    ASSERT_TRUE(cli.waitForFinished(60000));
+    ASSERT_EQ(cli.exitCode(), 0) << cli.readAllStandardError().toStdString();
+
+    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    MainWindow window(classifier);
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    TriageView* triage = window.triageView();
+    QSignalSpy charts(triage, &TriageView::chartsUpdated);
+    QSignalSpy shown(triage->details(), &DetailsPane::eventShown);
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(charts.wait(kWaitMs));
+    if (shown.isEmpty())
+        ASSERT_TRUE(shown.wait(kWaitMs));
+    QTest::qWait(200);
+    EXPECT_TRUE(triage->details()->replyText().contains(u"<b>bold</b>"_s));
+
+    // Every label that holds the reply's words holds them as plain text; every text view shows
+    // the tags as characters; no tooltip would render them.
+    int holding = 0;
+    const auto labels = window.findChildren<QLabel*>();
+    for (const QLabel* label : labels) {
+        if (!label->text().contains(u"bold"_s))
+            continue;
+        ++holding;
+        const bool plain = label->textFormat() == Qt::PlainText
+            || (label->textFormat() != Qt::RichText && !Qt::mightBeRichText(label->text()));
+        QTextDocument doc;
+        doc.setHtml(label->text());
+        EXPECT_TRUE(plain || doc.toPlainText().contains(u"<b>bold</b>"_s))
+            << qPrintable(label->objectName()) << ": " << qPrintable(label->text());
+    }
+    const auto edits = window.findChildren<QTextEdit*>();
+    for (const QTextEdit* edit : edits)
+        if (edit->toPlainText().contains(u"bold"_s)) {
+            ++holding;
+            EXPECT_TRUE(edit->toPlainText().contains(u"<b>bold</b>"_s)) << qPrintable(edit->objectName());
+        }
+    const auto plains = window.findChildren<QPlainTextEdit*>();
+    for (const QPlainTextEdit* edit : plains)
+        if (edit->toPlainText().contains(u"bold"_s))
+            ++holding;
+    EXPECT_GT(holding, 0) << "the reply is shown somewhere";
+    const auto widgets = window.findChildren<QWidget*>();
+    for (const QWidget* w : widgets) {
+        if (!w->toolTip().contains(u"bold"_s))
+            continue;
+        QTextDocument doc;
+        doc.setHtml(w->toolTip());
+        EXPECT_TRUE(!Qt::mightBeRichText(w->toolTip()) || doc.toPlainText().contains(u"<b>bold</b>"_s))
+            << qPrintable(w->objectName());
+    }
+    auto* model = triage->model();
+    for (int c = 0; c < model->columnCount(); ++c) {
+        const QString tip = model->index(0, c).data(Qt::ToolTipRole).toString();
+        if (!tip.contains(u"bold"_s))
+            continue;
+        QTextDocument doc;
+        doc.setHtml(tip);
+        EXPECT_TRUE(!Qt::mightBeRichText(tip) || doc.toPlainText().contains(u"<b>bold</b>"_s)) << "column " << c;
     }
 }
 
