@@ -226,8 +226,9 @@ TEST_F(ChartLayoutTest, RepliesWithMarkupAreShownAsWrittenInEveryWidget)
     QSignalSpy shown(triage->details(), &DetailsPane::eventShown);
     ASSERT_TRUE(window.openWorkspace(path, false));
     ASSERT_TRUE(charts.wait(kWaitMs));
-    if (shown.isEmpty())
+    if (shown.isEmpty()) {
         ASSERT_TRUE(shown.wait(kWaitMs));
+    }
     QTest::qWait(200);
     EXPECT_TRUE(triage->details()->replyText().contains(u"<b>bold</b>"_s));
 
