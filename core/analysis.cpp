@@ -58,6 +58,24 @@ std::string levelOf(double rate)
     return "low";
 }
 
+std::string_view unknownGroupLabel(GroupBy by)
+{
+    switch (by) {
+    case GroupBy::Provider:
+        return "(unknown provider)";
+    case GroupBy::Ip:
+        return "(sending IP unknown)";
+    case GroupBy::Domain:
+        return "(no recipient domain)";
+    case GroupBy::Campaign:
+        return "(no campaign)";
+    case GroupBy::Template:
+        return "(no reply text)";
+    default:
+        return kNoneKey;
+    }
+}
+
 std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter)
 {
     auto& db = ws.db();

@@ -19,6 +19,12 @@ enum class GroupBy { Provider, Domain, Ip, Campaign, Template, Family, Day, Hour
 std::optional<GroupBy> groupByFromString(std::string_view s);
 
 /// One group of a report: where the bounces concentrate.
+/// The key of the group of events without the grouped field (the drill-down's word for it).
+inline constexpr std::string_view kNoneKey = "(none)";
+/// What that group is called where people read it: "(unknown provider)", "(sending IP
+/// unknown)", "(no campaign)"… — a group of events, not a provider or an IP named "(none)".
+std::string_view unknownGroupLabel(GroupBy by);
+
 struct GroupRow {
     std::string key; ///< "(none)" when the field is empty
     std::int64_t bounces = 0;

@@ -359,7 +359,8 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
             fam += (fam.empty() ? "" : ", ") + f + " " + std::to_string(n);
         std::ostringstream rate;
         rate << std::fixed << std::setprecision(1) << 100 * r.rate << (r.rateBasis == "share" ? "%*" : "%");
-        const std::string key = clip(safe(r.key), 39);
+        const std::string key = clip(
+            r.key == bt::kNoneKey ? std::string(bt::unknownGroupLabel(*bt::groupByFromString(by))) : safe(r.key), 39);
         // setw counts bytes: pad by characters so non-ASCII keys keep the columns straight.
         std::size_t chars = 0;
         for (const char c : key)

@@ -550,3 +550,17 @@ TEST(Cli, IncidentsAreSpansWithTheirEndPeakAndLifting)
     EXPECT_NE(r.out.find("2026-03-09T10 to 2026-03-09T15"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("deliveries again from"), std::string::npos) << r.out;
 }
+
+TEST(Cli, TheGroupOfEventsWithoutTheFieldIsNamedForWhatItIs)
+{
+    // SES notifications give no sending IP: the report calls that group what it is, not an IP
+    // named "(none)"; JSON keeps the key the drill-down uses.
+    const std::string ws = std::string("--workspace '") + BT_SAMPLE_WORKSPACE + "'";
+    auto r = run("report --by ip " + ws, "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("(sending IP unknown)"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("(none)"), std::string::npos) << r.out;
+    r = run("report --json --by ip " + ws, "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("\"key\":\"(none)\""), std::string::npos) << r.out;
+}

@@ -135,6 +135,13 @@ TEST(GroupTableModelTest, PassesTheModelTesterWithRatesAndLevels)
     EXPECT_DOUBLE_EQ(model.index(0, GroupTableModel::Rate).data(GroupTableModel::SortRole).toDouble(), top.rate);
     EXPECT_TRUE(model.index(0, GroupTableModel::Level).data().toString().startsWith(QString::fromStdString(top.level)));
     EXPECT_EQ(model.index(0, GroupTableModel::Incidents).data().toString(), u"yes"_s);
+
+    // The sample's SES events carry no sending IP: that group is shown as what it is, its key
+    // (for the drill-down) stays "(none)".
+    model.setRows(bt::GroupBy::Ip, bt::groupReport(ws, bt::GroupBy::Ip));
+    ASSERT_GT(model.rowCount(), 0);
+    EXPECT_EQ(model.index(0, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString(), u"(none)"_s);
+    EXPECT_EQ(model.index(0, GroupTableModel::Key).data().toString(), u"(sending IP unknown)"_s);
 }
 
 TEST(DrillDownTest, PushBackResetAndWords)

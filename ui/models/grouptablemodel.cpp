@@ -96,6 +96,9 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
     case Qt::DisplayRole:
         switch (column) {
         case Key:
+            // Events without the field are a group, not a provider or an IP called "(none)".
+            if (r.key == bt::kNoneKey)
+                return QString::fromUtf8(bt::unknownGroupLabel(m_by));
             return key;
         case Rate:
             return QString(btui::percentText(r.rate) + (r.rateBasis == "share" ? tr(" of bounces") : QString()));
