@@ -43,12 +43,6 @@ void ProviderChart::setRows(const std::vector<bt::GroupRow>& allRows, const QStr
     rebuild();
 }
 
-bool ProviderChart::hasUnknown() const
-{
-    return std::any_of(m_allRows.begin(), m_allRows.end(),
-                       [](const bt::GroupRow& r) { return r.key == kUnknownKey && r.bounces > 0; });
-}
-
 void ProviderChart::fitToSize()
 {
     if (!m_allRows.empty() && (categoriesThatFit(kMinBars) != m_fits || maxLabelWidth() != m_labelWidth))
@@ -68,17 +62,17 @@ void ProviderChart::rebuild()
     int withBounces = 0;
     // Events whose provider no table or MX names are not a provider: never ranked among them,
     // they take the bottom bar, named for what they are.
-    const bt::GroupRow* unknown = nullptr;
+    const auto unknown = std::find_if(m_allRows.begin(), m_allRows.end(),
+                                      [](const bt::GroupRow& r) { return r.key == kUnknownKey && r.bounces > 0; });
+    const int ranked = bars - (unknown != m_allRows.end() ? 1 : 0);
     for (const auto& r : m_allRows) {
         if (r.bounces <= 0)
             continue;
         ++withBounces;
-        if (r.key == kUnknownKey)
-            unknown = &r;
-        else if (static_cast<int>(m_rows.size()) < bars - (unknown || hasUnknown() ? 1 : 0))
+        if (r.key != kUnknownKey && static_cast<int>(m_rows.size()) < ranked)
             m_rows.push_back(r);
     }
-    if (unknown)
+    if (unknown != m_allRows.end())
         m_rows.push_back(*unknown);
     // Horizontal bars read top-down: the category axis runs bottom-up, so add the largest last.
     std::reverse(m_rows.begin(), m_rows.end());

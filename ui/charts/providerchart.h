@@ -43,7 +43,6 @@ protected:
 
 private:
     void rebuild();
-    bool hasUnknown() const;
 
     std::vector<bt::GroupRow> m_allRows; // as given, for a rebuild at another size
     QString m_what;
