@@ -45,6 +45,21 @@ namespace
 
 constexpr int kWaitMs = 20000;
 
+/// The shipped rules compiled once for every test of the file.
+std::shared_ptr<const bt::Classifier> classifier()
+{
+    static const auto c = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    return c;
+}
+
+/// Shows the window at `size`; true once it is on screen.
+bool showAt(MainWindow& window, QSize size)
+{
+    window.resize(size);
+    window.show();
+    return QTest::qWaitForWindowExposed(&window);
+}
+
 /// Every text Qt Charts drew in a chart: title, axis labels, axis titles.
 QStringList drawnTexts(const ChartView* view)
 {
@@ -94,11 +109,8 @@ TEST_F(ChartLayoutTest, EveryChartLabelIsDrawnAtEverySize)
         const auto providers = bt::groupReport(ws, bt::GroupBy::Provider, {});
         ASSERT_GE(providers.size(), 12u) << "the test needs a workspace with many providers";
     }
-    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
-    MainWindow window(classifier);
-    window.resize(1280, 800);
-    window.show();
-    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    MainWindow window(classifier());
+    ASSERT_TRUE(showAt(window, QSize(1280, 800)));
     TriageView* triage = window.triageView();
     QSignalSpy charts(triage, &TriageView::chartsUpdated);
     ASSERT_TRUE(window.openWorkspace(s_path, false));
@@ -135,11 +147,8 @@ TEST_F(ChartLayoutTest, EveryChartLabelIsDrawnAtEverySize)
 
 TEST_F(ChartLayoutTest, HoveringAShortenedBarLabelShowsTheWholeNameAndNumbers)
 {
-    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
-    MainWindow window(classifier);
-    window.resize(1024, 640);
-    window.show();
-    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    MainWindow window(classifier());
+    ASSERT_TRUE(showAt(window, QSize(1024, 640)));
     TriageView* triage = window.triageView();
     QSignalSpy charts(triage, &TriageView::chartsUpdated);
     ASSERT_TRUE(window.openWorkspace(s_path, false));
@@ -172,11 +181,8 @@ TEST_F(ChartLayoutTest, HoveringAShortenedBarLabelShowsTheWholeNameAndNumbers)
 
 TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)
 {
-    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
-    MainWindow window(classifier);
-    window.resize(1280, 800);
-    window.show();
-    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    MainWindow window(classifier());
+    ASSERT_TRUE(showAt(window, QSize(1280, 800)));
     GroupsView* groups = window.groupsView();
     QSignalSpy updated(groups, &GroupsView::groupsUpdated);
     ASSERT_TRUE(window.openWorkspace(s_path, false));
@@ -216,11 +222,8 @@ TEST_F(ChartLayoutTest, RepliesWithMarkupAreShownAsWrittenInEveryWidget)
     ASSERT_TRUE(cli.waitForFinished(60000));
     ASSERT_EQ(cli.exitCode(), 0) << cli.readAllStandardError().toStdString();
 
-    const auto classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
-    MainWindow window(classifier);
-    window.resize(1280, 800);
-    window.show();
-    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    MainWindow window(classifier());
+    ASSERT_TRUE(showAt(window, QSize(1280, 800)));
     TriageView* triage = window.triageView();
     QSignalSpy charts(triage, &TriageView::chartsUpdated);
     QSignalSpy shown(triage->details(), &DetailsPane::eventShown);
