@@ -108,12 +108,13 @@ void ProviderChart::rebuild()
     m_series = new QHorizontalStackedBarSeries;
     QStringList categories, tips;
     double maxRate = 0;
+    const QFontMetrics labelMetrics(smallLabelFont());
     for (const auto& r : m_rows) {
         // The level stays whole; the name gives way when the two do not fit.
         const QString level = sent ? u"  "_s + QString::fromStdString(r.level) : QString();
-        const QFontMetrics fm(smallLabelFont());
-        QString label = fm.elidedText(r.key == kUnknownKey ? tr("unknown provider") : QString::fromStdString(r.key),
-                                      Qt::ElideRight, maxLabelWidth() - fm.horizontalAdvance(level))
+        QString label
+            = labelMetrics.elidedText(r.key == kUnknownKey ? tr("unknown provider") : QString::fromStdString(r.key),
+                                      Qt::ElideRight, maxLabelWidth() - labelMetrics.horizontalAdvance(level))
             + level;
         categories.append(label);
         // The label's tooltip: the whole name and the bar's numbers.
