@@ -6,6 +6,7 @@
 #include "text.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace bt
 {
@@ -76,11 +77,20 @@ CodeHit firstBasic(std::string_view s, std::size_t from = 0)
 
 std::vector<CodeHit> allEnhanced(std::string_view s)
 {
+    // Every enhanced code has a dot right after its class digit: jump from dot to dot
+    // (memchr) instead of trying each position — this runs for every reply parsed.
     std::vector<CodeHit> hits;
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    std::size_t from = 1; // the first dot that may follow a code's class digit
+    while (from < s.size()) {
+        const auto* dot = static_cast<const char*>(std::memchr(s.data() + from, '.', s.size() - from));
+        if (!dot)
+            break;
+        const auto i = static_cast<std::size_t>(dot - s.data()) - 1;
         if (const auto n = enhancedCodeAt(s, i)) {
             hits.push_back({i, n});
-            i += n - 1;
+            from = i + n + 1;
+        } else {
+            from = i + 2;
         }
     }
     return hits;

@@ -89,6 +89,14 @@ std::string collapseSpace(std::string_view s)
 std::vector<Line> splitLines(std::string_view s)
 {
     std::vector<Line> lines;
+    // A single line (a reply pasted or read from a log) is the common case: two memchr
+    // passes instead of a byte loop.
+    if (s.empty())
+        return lines;
+    if (!std::memchr(s.data(), '\n', s.size()) && !std::memchr(s.data(), '\r', s.size())) {
+        lines.push_back({s, 0});
+        return lines;
+    }
     std::size_t start = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] != '\n' && s[i] != '\r')

@@ -218,3 +218,36 @@ TEST(Classifier, ABlocklistsRemovalPageIsOneStepNotTwo)
     EXPECT_TRUE(std::any_of(spamhaus.steps.begin(), spamhaus.steps.end(),
                             [](const std::string& s) { return s.find("spamhaus.org") != std::string::npos; }));
 }
+
+// A phrase between word boundaries is found by a plain search, other patterns by RE2: both give
+// the leftmost span RE2 would, whatever the case, and skip an occurrence glued to a word.
+TEST(Classifier, EvidenceSpanIsTheLeftmostWholeWordMatch)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->addRules(R"({"format": "bouncetriage-rules/1", "rules": [
+        {"id": "local.literal", "reason": "policyviolation", "patterns": ["\\bZQX gateway\\. refused\\b"],
+         "priority": 99, "explanation": "x", "steps": ["y"], "examples": ["550 zqx gateway. refused"]},
+        {"id": "local.regex", "reason": "filtered", "patterns": ["\\bQQZ (?:door|gate) shut\\b"],
+         "priority": 99, "explanation": "x", "steps": ["y"], "examples": ["550 QQZ door shut"]}]})",
+                 "local.json");
+    const bt::Classifier c(kb);
+    auto spanOf = [](const bt::Diagnosis& d, std::string_view rule) -> std::string {
+        for (const auto& e : d.evidence)
+            if (e.rule == rule)
+                return d.replyText.substr(e.start, e.end - e.start);
+        return "(none)";
+    };
+    // The first occurrence is glued to a word on both sides; the second is whole, in other case.
+    const auto literal = c.diagnoseText("550 xZQX gateway. refusedx, then: zqx GATEWAY. Refused here");
+    EXPECT_EQ(literal.reason, "policyviolation");
+    EXPECT_EQ(spanOf(literal, "local.literal"), "zqx GATEWAY. Refused");
+    EXPECT_EQ(literal.replyText.find("zqx GATEWAY"), literal.evidence.front().start);
+
+    const auto regex = c.diagnoseText("550 aQQZ gate shut, QQZ Gate Shut now");
+    EXPECT_EQ(regex.reason, "filtered");
+    EXPECT_EQ(spanOf(regex, "local.regex"), "QQZ Gate Shut");
+
+    // Not ASCII: RE2 finds the span (its case folding is Unicode's).
+    const auto utf8 = c.diagnoseText("550 Zugang verweigert — zqx gateway. refused");
+    EXPECT_EQ(spanOf(utf8, "local.literal"), "zqx gateway. refused");
+}
