@@ -296,6 +296,23 @@ std::string derivedStatusFor(const KnowledgeBase& kb, std::string_view reason, b
 
 BounceOutcome BounceReader::read(const Email& email) const
 {
+    if (!email.forwardedBounce.empty()) {
+        // Forwards of forwards nest; a crafted message could nest without end.
+        thread_local int depth = 0;
+        if (depth < 4) {
+            struct Nest {
+                int& d;
+                explicit Nest(int& x)
+                    : d(++x)
+                {
+                }
+                ~Nest() { --d; }
+            } nest(depth);
+            auto inner = read(std::string_view(email.forwardedBounce));
+            if (!inner.records.empty())
+                return inner;
+        }
+    }
     BounceOutcome out;
     BounceReport report;
     // What a report says beyond the addresses: a reply with a code, a status, a reason the

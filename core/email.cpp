@@ -185,6 +185,7 @@ bool isDeliveryStatusText(std::string_view content)
 struct Walker {
     Email& email;
     std::string html;
+    GMimeMessage* attachedReport = nullptr; ///< the first attached message that is a report
 
     void original(GMimeMessage* message)
     {
@@ -222,7 +223,15 @@ struct Walker {
             return;
         }
         if (GMIME_IS_MESSAGE_PART(object)) {
-            original(g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)));
+            GMimeMessage* attached = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+            original(attached);
+            if (attached && !attachedReport) {
+                // Content-Type belongs to the message's MIME part in GMime, not to its headers.
+                GMimeObject* body = g_mime_message_get_mime_part(attached);
+                if ((body && mimeType(body) == "multipart/report")
+                    || isReportHeaders(headersOf(GMIME_OBJECT(attached))))
+                    attachedReport = attached;
+            }
             return;
         }
         if (!GMIME_IS_PART(object))
@@ -436,6 +445,15 @@ std::optional<Email> parseEmail(std::string_view raw)
         w.walk(top);
     if (text::trim(email.body).empty() && !w.html.empty())
         email.body = std::move(w.html);
+    // A person forwarding a bounce as an attachment: the attached report is the bounce to read.
+    // Not when this message reports anything itself, nor when a daemon sent it (a bounce of a
+    // bounce is about its own recipient).
+    if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty()
+        && !isReportHeaders(email.headers)) {
+        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.attachedReport), nullptr));
+        if (bytes)
+            email.forwardedBounce = bytes.get();
+    }
     const bool multipart = top && GMIME_IS_MULTIPART(top);
     const bool noParts = multipart && g_mime_multipart_get_count(GMIME_MULTIPART(top)) == 0;
     const auto offset = bodyOffset(data);
@@ -537,6 +555,31 @@ std::string isoTimestamp(std::string_view date)
     if (!out || std::string_view(out.get()).starts_with("1970-01-01T00:00:00"))
         return {};
     return out.get();
+}
+
+bool isReportHeaders(const Headers& headers)
+{
+    if (text::findNoCase(headers.get("Content-Type"), "multipart/report") != std::string_view::npos)
+        return true;
+    // RFC 3834: automatic replies and reports say so ("auto-replied", "auto-generated").
+    const auto autoSubmitted = text::toLower(std::string(text::trim(headers.get("Auto-Submitted"))));
+    if (!autoSubmitted.empty() && autoSubmitted != "no")
+        return true;
+    const std::string from = headers.get("From");
+    if (text::trim(from) == "<>")
+        return true;
+    for (std::string_view who :
+         {"mailer-daemon", "mailer daemon", "postmaster", "post_master", "mail delivery", "maildelivery"})
+        if (text::findNoCase(from, who) != std::string_view::npos)
+            return true;
+    // The subjects MTAs give their bounces (Postfix, Exim, Sendmail, qmail, Exchange, Gmail).
+    const std::string subject = headers.get("Subject");
+    for (std::string_view words :
+         {"undeliver", "delivery status", "delivery fail", "delivery failure", "failure notice", "returned mail",
+          "non-delivery", "nondeliver", "not be delivered", "not delivered", "delivery has failed"})
+        if (text::findNoCase(subject, words) != std::string_view::npos)
+            return true;
+    return false;
 }
 
 Headers parseHeaderBlock(std::string_view text)

@@ -38,7 +38,15 @@ struct Email {
     std::optional<Headers> original; ///< headers of the returned message (message/rfc822, text/rfc822-headers)
     std::string originalBody; ///< first text part of the returned message, when attached
     std::string reportType; ///< report-type parameter of a multipart/report
+    /// A bounce forwarded inside this message (a person's "Fwd:" with the bounce attached as
+    /// message/rfc822), as bytes, when this message is no report itself: read in its place.
+    std::string forwardedBounce;
 };
+
+/// True when a header block is an automaton's report: sent by a mailer daemon or postmaster, or
+/// typed multipart/report. A message with such headers attached to a person's mail is a
+/// forwarded bounce; a bounce's own returned message almost never is one.
+bool isReportHeaders(const Headers& headers);
 
 /// Parses one message with GMime: charsets (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-7, windows-125x,
 /// KOI8-R, undeclared 8-bit), encoded words, transfer encodings, any line ending, an mbox

@@ -352,6 +352,47 @@ TEST(Corpus, DamagedMimeReadsAsTheIntactMessage)
     }
 }
 
+TEST(Corpus, BounceForwardedAsAnAttachmentReadsAsTheBounce)
+{
+    // Deliverability staff get bounces forwarded by colleagues: "Fwd:" from a person, a line of
+    // text, the bounce attached as message/rfc822. It must read as the bounce itself, not as a
+    // bounce of the person's message with some address of the attachment as its recipient.
+    const bt::BounceReader reader(classifier());
+    std::size_t tried = 0;
+    std::vector<std::string> differ;
+    auto key = [](const std::vector<bt::BounceRecord>& rs) {
+        std::vector<std::string> out;
+        for (const auto& r : rs)
+            out.push_back(r.recipient + "|" + r.enhancedCode + "|" + r.diagnosis.reason);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
+        std::ifstream f(e.path(), std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto intact = reader.read(bytes).records;
+        if (intact.empty())
+            continue;
+        ++tried;
+        const std::string forward = "From: Alice Example <alice@corp.example>\nTo: deliverability@corp.example\n"
+                                    "Subject: Fwd: can you look at this?\nDate: Sat, 05 Dec 2026 10:00:00 +0000\n"
+                                    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"fwd-b\"\n\n"
+                                    "--fwd-b\nContent-Type: text/plain; charset=utf-8\n\nThis one bounced, why?\n\n"
+                                    "--fwd-b\nContent-Type: message/rfc822\n\n"
+            + bytes + "\n--fwd-b--\n";
+        if (key(intact) != key(reader.read(forward).records))
+            differ.push_back(e.path().filename().string());
+    }
+    std::cout << tried << " bounces forwarded as attachments, " << differ.size() << " read differently\n";
+    for (const auto& d : differ)
+        std::cout << "  " << d << "\n";
+    EXPECT_GT(tried, 400u);
+    // Left: attachments that do not say they are reports (no daemon sender, no report type, no
+    // bounce subject, no Auto-Submitted): SES notifications sent as SNS mail, KDDI's Japanese
+    // subjects, abuse reports typed text/plain, auto-replies without Auto-Submitted.
+    EXPECT_LE(differ.size(), tried * 4 / 100);
+}
+
 TEST(Corpus, TheReportAloneNamesTheSameRecipients)
 {
     // A bounce whose prose part is lost (a gateway that keeps attachments only): its delivery
