@@ -294,9 +294,82 @@ std::string derivedStatusFor(const KnowledgeBase& kb, std::string_view reason, b
 
 } // namespace
 
+namespace
+{
+
+/// The bounce a person forwarded inline: after a mail client's forward marker, the forwarded
+/// message's header lines (From, Date or Sent, Subject, To), a blank line, its text. Returned as
+/// a message of its own when those headers are a report's; empty otherwise.
+std::string inlineForwardedBounce(const Email& email)
+{
+    if (!email.deliveryStatus.empty() || !email.feedbackReport.empty() || isReportHeaders(email.headers))
+        return {};
+    static constexpr std::string_view kMarkers[]
+        = {"---------- Forwarded message", "-------- Forwarded Message", "-------- Original Message",
+           "-----Original Message-----",   "Begin forwarded message:",   "----- Forwarded by"};
+    const std::string_view body = email.body;
+    for (const auto marker : kMarkers) {
+        const auto at = text::findNoCase(body, marker);
+        if (at == std::string_view::npos)
+            continue;
+        const auto eol = body.find('\n', at);
+        if (eol == std::string_view::npos)
+            return {};
+        // Header lines up to the first blank line; mail clients may quote them with "> " or
+        // write them in bold markers ("*From:*"): both are taken off.
+        std::string message;
+        std::size_t pos = eol + 1;
+        bool sawFrom = false;
+        int lines = 0;
+        while (pos < body.size()) {
+            const auto next = body.find('\n', pos);
+            auto line = body.substr(pos, (next == std::string_view::npos ? body.size() : next) - pos);
+            pos = next == std::string_view::npos ? body.size() : next + 1;
+            auto t = text::trim(line);
+            if (t.empty()) {
+                if (lines == 0)
+                    continue; // blank lines right after the marker
+                break;
+            }
+            std::string field(t);
+            std::erase(field, '*');
+            const auto colon = field.find(':');
+            if (colon == std::string::npos || colon == 0 || colon > 30
+                || field.substr(0, colon).find(' ') != std::string::npos) {
+                if (lines == 0)
+                    return {};
+                message += ' ' + field; // a folded value
+                continue;
+            }
+            sawFrom = sawFrom || text::startsWithNoCase(field, "from:");
+            // Outlook writes "Sent:" where a header says "Date:".
+            if (text::startsWithNoCase(field, "sent:"))
+                field = "Date:" + field.substr(5);
+            if (lines > 0)
+                message += '\n';
+            message += field;
+            ++lines;
+        }
+        if (!sawFrom || lines < 2)
+            return {};
+        message += "\n\n";
+        message += body.substr(pos);
+        if (auto forwarded = parseEmail(message); forwarded && isReportHeaders(forwarded->headers))
+            return message;
+        return {};
+    }
+    return {};
+}
+
+} // namespace
+
 BounceOutcome BounceReader::read(const Email& email) const
 {
-    if (!email.forwardedBounce.empty()) {
+    std::string inlineForward;
+    if (email.forwardedBounce.empty())
+        inlineForward = inlineForwardedBounce(email);
+    const std::string& forwarded = email.forwardedBounce.empty() ? inlineForward : email.forwardedBounce;
+    if (!forwarded.empty()) {
         // Forwards of forwards nest; a crafted message could nest without end.
         thread_local int depth = 0;
         if (depth < 4) {
@@ -308,7 +381,7 @@ BounceOutcome BounceReader::read(const Email& email) const
                 }
                 ~Nest() { --d; }
             } nest(depth);
-            auto inner = read(std::string_view(email.forwardedBounce));
+            auto inner = read(std::string_view(forwarded));
             if (!inner.records.empty())
                 return inner;
         }

@@ -466,8 +466,8 @@ std::vector<Found> scan(std::string_view input)
                 // Mid-line codes count only after a separator that introduces a reply.
                 const char before = b.pos > 1 ? rest[b.pos - 2] : 0;
                 const char just = b.pos > 0 ? rest[b.pos - 1] : 0;
-                if (before == ':' || before == ';' || just == '#' || just == '\'' || just == '"' || just == '('
-                    || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
+                if (before == ':' || before == ';' || just == ':' || just == '#' || just == '\'' || just == '"'
+                    || just == '(' || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
                     start = b.pos;
             }
             if (start == std::string_view::npos) {

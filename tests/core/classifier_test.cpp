@@ -251,3 +251,13 @@ TEST(Classifier, EvidenceSpanIsTheLeftmostWholeWordMatch)
     const auto utf8 = c.diagnoseText("550 Zugang verweigert — zqx gateway. refused");
     EXPECT_EQ(spanOf(utf8, "local.literal"), "zqx gateway. refused");
 }
+
+// "rfc822;" is the address type of a delivery report's recipient fields, not a standard the
+// message broke: a report's fields quoted in the text must not read as a malformed message.
+TEST(Classifier, DeliveryReportAddressTypeIsNoStandardCited)
+{
+    const auto d = shipped().diagnoseText(
+        "Final-Recipient: rfc822; bob@example.com Action: delayed Status: 4.4.7 Message delivery time expired");
+    EXPECT_NE(d.reason, "notcompliantrfc");
+    EXPECT_EQ(shipped().diagnoseText("550 5.6.0 Message is not RFC 822 compliant").reason, "notcompliantrfc");
+}
