@@ -20,10 +20,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <glib.h>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -503,7 +506,106 @@ std::string field(std::string_view rest, std::string_view name)
     return std::string(v);
 }
 
-void importPostfix(const std::string& path, Sink& sink, int firstYear)
+/// Postfix's configuration lines: a line starting with white space continues the one before;
+/// comments and blank lines are left out.
+std::vector<std::string> logicalLines(std::istream& in)
+{
+    std::vector<std::string> out;
+    std::string l;
+    while (std::getline(in, l)) {
+        if (!l.empty() && l.back() == '\r')
+            l.pop_back();
+        const auto t = text::trim(l);
+        if (t.empty() || t.front() == '#')
+            continue;
+        if (text::isSpace(l.front()) && !out.empty())
+            out.back().append(1, ' ').append(t.data(), t.size());
+        else
+            out.emplace_back(t);
+    }
+    return out;
+}
+
+bool ipLiteral(const std::string& v)
+{
+    return !v.empty() && v.find_first_not_of("0123456789abcdefABCDEF.:") == std::string::npos
+        && v.find_first_of(".:") != std::string::npos;
+}
+
+/// The sending IP of each Postfix SMTP client, by the tag its lines carry ("postfix/smtp",
+/// "postfix-out2/smtp"): `smtp_bind_address` of main.cf, overridden per master.cf service with
+/// `-o smtp_bind_address=…`, under the service's `syslog_name` ($service_name expanded). A tag
+/// two services with different addresses share tells nothing and is left out. Throws naming the
+/// file when main.cf cannot be read.
+std::map<std::string, std::string> postfixBindAddresses(const std::string& dir, std::string& note)
+{
+    const auto mainCf = (std::filesystem::path(dir) / "main.cf").string();
+    std::ifstream mainIn(mainCf);
+    if (!mainIn)
+        throw std::runtime_error(mainCf + ": cannot be read (--postfix-config names Postfix's configuration folder)");
+    std::map<std::string, std::string> params;
+    for (const auto& l : logicalLines(mainIn)) {
+        const auto eq = l.find('=');
+        if (eq != std::string::npos)
+            params[std::string(text::trim(l.substr(0, eq)))] = std::string(text::trim(l.substr(eq + 1)));
+    }
+    const std::string defaultSyslog = params.count("syslog_name") ? params["syslog_name"] : "postfix";
+    const std::string defaultBind = params["smtp_bind_address"];
+    std::map<std::string, std::string> byTag;
+    std::set<std::string> ambiguous;
+    auto add = [&](std::string syslog, const std::string& service, const std::string& bind) {
+        for (const char* var : {"${service_name}", "$service_name", "$(service_name)"})
+            for (auto at = syslog.find(var); at != std::string::npos; at = syslog.find(var))
+                syslog.replace(at, std::strlen(var), service);
+        if (!ipLiteral(bind) || syslog.find('$') != std::string::npos)
+            return;
+        const std::string tag = syslog + "/smtp";
+        if (const auto it = byTag.find(tag); it != byTag.end() && it->second != bind)
+            ambiguous.insert(tag);
+        byTag[tag] = bind;
+    };
+    bool sawSmtp = false;
+    std::ifstream masterIn((std::filesystem::path(dir) / "master.cf").string());
+    for (const auto& l : logicalLines(masterIn)) {
+        std::istringstream words(l);
+        std::vector<std::string> f;
+        for (std::string w; words >> w;)
+            f.push_back(w);
+        if (f.size() < 8 || f[1] != "unix" || f[7] != "smtp")
+            continue;
+        sawSmtp = true;
+        std::string syslog = defaultSyslog, bind = defaultBind;
+        for (std::size_t i = 8; i + 1 < f.size(); ++i)
+            if (f[i] == "-o") {
+                const auto eq = f[i + 1].find('=');
+                const std::string key = f[i + 1].substr(0, eq);
+                const std::string value = eq == std::string::npos ? std::string() : f[i + 1].substr(eq + 1);
+                if (key == "syslog_name")
+                    syslog = value;
+                else if (key == "smtp_bind_address")
+                    bind = value;
+            }
+        add(syslog, f[0], bind);
+    }
+    if (!sawSmtp)
+        add(defaultSyslog, "smtp", defaultBind);
+    for (const auto& tag : ambiguous)
+        byTag.erase(tag);
+    std::string list;
+    for (const auto& [tag, ip] : byTag)
+        list += (list.empty() ? "" : ", ") + tag + " " + ip;
+    std::string left;
+    for (const auto& tag : ambiguous)
+        left += (left.empty() ? "" : ", ") + tag;
+    note = byTag.empty() ? "the Postfix configuration in " + dir
+            + " sets no smtp_bind_address (or none a log line can be told by): sending IP unknown"
+                         : "sending IP from the Postfix configuration in " + dir + " (smtp_bind_address): " + list;
+    if (!left.empty())
+        note += " (" + left + " left out: services with different addresses log under it)";
+    return byTag;
+}
+
+void importPostfix(const std::string& path, Sink& sink, int firstYear, const std::map<std::string, std::string>& bind)
 {
     std::unordered_map<std::string, std::string> senders; // queue id → from
     SyslogYears years;
@@ -547,6 +649,9 @@ void importPostfix(const std::string& path, Sink& sink, int firstYear)
             return true;
         }
         e.enhancedCode = field(p.rest, "dsn");
+        // Postfix does not log the address it sent from; its configuration says it.
+        if (const auto it = bind.find(p.program); it != bind.end())
+            e.sendingIp = it->second;
         const auto relay = field(p.rest, "relay");
         e.remoteMta = relay.substr(0, relay.find('['));
         if (auto it = senders.find(p.queueId); it != senders.end()) {
@@ -699,6 +804,23 @@ std::string storeFailure(const std::exception_ptr& e, const ImportCounts& commit
         + ". Free some space and import the file again to complete it";
 }
 
+/// Why an import's events have no sending IP, for its note.
+std::string noSendingIp(const std::string& format, bool postfixConfig)
+{
+    if (format == "ses_json")
+        return "SES does not report which of its addresses sent the mail (mail.sourceIp is the address that called "
+               "the SES API, not a sending IP): sending IP unknown";
+    if (format == "postfix_log" && !postfixConfig)
+        return "Postfix does not log the address it sends from: sending IP unknown (--postfix-config /etc/postfix "
+               "reads its smtp_bind_address)";
+    if (format == "exim_log")
+        return "no line gives the interface it sent from (I=[…], logged with log_selector = +outgoing_interface): "
+               "sending IP unknown";
+    if (format == "email")
+        return "bounce e-mails do not say which address sent the original: sending IP unknown";
+    return "no record gives a sending IP: sending IP unknown";
+}
+
 /// Releases the workspace's import lock however importPath() leaves.
 struct ImportLockGuard {
     Workspace& ws;
@@ -784,6 +906,16 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             }
         }
     }
+    std::map<std::string, std::string> bindAddresses;
+    std::string bindNote;
+    if (result.format == "postfix_log" && !options.postfixConfig.empty()) {
+        try {
+            bindAddresses = postfixBindAddresses(options.postfixConfig, bindNote);
+        } catch (const std::exception& e) {
+            result.error = e.what();
+            return result;
+        }
+    }
     // One import at a time per workspace, whichever process runs it: wait for the one running,
     // as long as the observer does not cancel.
     if (std::string holder; !ws.tryLockImports(path, holder)) {
@@ -855,7 +987,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         else if (result.format == "exim_log")
             importExim(path, sink);
         else if (result.format == "postfix_log")
-            importPostfix(path, sink, firstYear);
+            importPostfix(path, sink, firstYear, bindAddresses);
     } catch (const std::exception& e) {
         // The writer's failure comes back here too; finish() tells which it was.
         readError = e.what();
@@ -871,6 +1003,23 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     if (!readError.empty()) {
         result.error = readError.rfind(path, 0) == 0 ? readError : path + ": " + readError;
         return result;
+    }
+    // Where the sending IP comes from, or that nothing gave it (groups say "sending IP unknown").
+    auto addNote = [&](const std::string& n) {
+        if (!n.empty())
+            result.note += (result.note.empty() ? "" : "; ") + n;
+    };
+    addNote(bindNote);
+    if (result.counts.imported > 0) {
+        try {
+            auto st = ws.db().prepare("SELECT EXISTS (SELECT 1 FROM events WHERE import_id = ? AND sending_ip IS NOT "
+                                      "NULL AND sending_ip <> '')");
+            st.bind(1, result.importId);
+            if (st.step() && st.int64(0) == 0)
+                addNote(noSendingIp(result.format, !options.postfixConfig.empty()));
+        } catch (const sql::Error&) {
+            // Only a note.
+        }
     }
     if (observer)
         observer->progress(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(size));

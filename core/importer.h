@@ -38,6 +38,10 @@ struct ImportOptions {
     /// 31 Dec → 1 Jan. Unset: inferred so that the lines run forward in time and the last one
     /// falls at or before the file's modification time.
     std::optional<int> year;
+    /// Postfix's configuration folder (/etc/postfix): its `smtp_bind_address` (main.cf, or per
+    /// SMTP client service in master.cf with its `syslog_name`) is the sending IP of the log's
+    /// delivery lines, which Postfix does not log. Empty: sending IP unknown.
+    std::string postfixConfig;
 };
 
 /// A saved column mapping for a CSV no importer knows: which column holds what. Loaded from a

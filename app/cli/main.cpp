@@ -555,6 +555,9 @@ int main(int argc, char** argv)
                      "follow it, into the next year after 31 Dec (default: inferred from the file's modification "
                      "time)")
         ->check(CLI::Range(1970, 9999));
+    importCmd->add_option("--postfix-config", importOptions.postfixConfig,
+                          "Postfix's configuration folder (/etc/postfix): its smtp_bind_address is the sending IP "
+                          "of a Postfix log's deliveries, which Postfix does not log");
     importCmd->add_option("paths", importPaths, "Files or folders")->required();
 
     auto* profilesCmd = app.add_subcommand(

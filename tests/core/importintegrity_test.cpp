@@ -306,7 +306,7 @@ TEST(ImportTime, SyslogYearsRunForwardAcrossNewYearAndEndByTheModificationTime)
         options.year = 2019;
         const auto r = bt::importPath(ws, log.path.string(), classifier(), nullptr, nullptr, options);
         EXPECT_EQ(timestamps(ws), (std::vector<std::string> {"2019-12-31T23:59:59Z", "2020-01-01T00:00:02Z"}));
-        EXPECT_TRUE(r.note.empty()) << r.note;
+        EXPECT_EQ(r.note.find("carry no year"), std::string::npos) << "a year given is no guess: " << r.note;
     }
 }
 
@@ -702,4 +702,59 @@ TEST(DiskFull, AnImportOnAFullDiskSaysSoAndItsRecordHoldsExactlyWhatWasCommitted
     EXPECT_NE(report.find("integrity ok"), std::string::npos) << report;
     EXPECT_NE(report.find("again exit 0"), std::string::npos) << report;
     EXPECT_NE(report.find("after done 30000 events 30000"), std::string::npos) << report;
+}
+
+// ---- Sending IP (item 8) ------------------------------------------------------------------------
+
+TEST(ImportSendingIp, PostfixTakesItsBindAddressFromItsConfigurationAndSaysWhenNothingGivesOne)
+{
+    const fs::path dir = fs::temp_directory_path() / ("bt-postfix-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "main.cf") << "# main.cf\nmyhostname = mx.example\nsmtp_bind_address =\n  192.0.2.10\n";
+    std::ofstream(dir / "master.cf") << "smtp      inet  n       -       y       -       -       smtpd\n"
+                                        "smtp      unix  -       -       y       -       -       smtp\n"
+                                        "relay     unix  -       -       y       -       -       smtp\n"
+                                        "        -o syslog_name=postfix/$service_name\n"
+                                        "        -o smtp_bind_address=192.0.2.20\n";
+    TempFile log("bind.log");
+    std::string lines = kPostfixRollover;
+    const auto second = lines.find("Jan  1 00:00:02 mx postfix/smtp[101]");
+    lines.replace(lines.find("postfix/smtp", second), 12, "postfix/relay/smtp");
+    log.write(lines);
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    bt::ImportOptions options;
+    options.postfixConfig = dir.string();
+    const auto r = bt::importPath(ws, log.path.string(), classifier(), nullptr, nullptr, options);
+    ASSERT_EQ(r.counts.imported, 2) << r.error;
+    EXPECT_EQ(testsupport::text(ws, "SELECT group_concat(recipient || ' ' || sending_ip, ', ') FROM events"),
+              "a@example.com 192.0.2.10, b@example.com 192.0.2.20");
+    EXPECT_NE(r.note.find("postfix/relay/smtp 192.0.2.20, postfix/smtp 192.0.2.10"), std::string::npos) << r.note;
+
+    // A second SMTP client logging as postfix/smtp from another address: its lines cannot be
+    // told apart, so none of them gets an address.
+    std::ofstream(dir / "master.cf", std::ios::app) << "out6 unix - - y - - smtp -o smtp_bind_address=2001:db8::6\n";
+    TempWorkspace t2;
+    bt::Workspace ws2(t2.path.string());
+    const auto r2 = bt::importPath(ws2, log.path.string(), classifier(), nullptr, nullptr, options);
+    EXPECT_EQ(testsupport::text(ws2,
+                                "SELECT group_concat(recipient || ' ' || COALESCE(sending_ip, '-'), ', ') "
+                                "FROM events"),
+              "a@example.com -, b@example.com 192.0.2.20");
+    EXPECT_NE(r2.note.find("postfix/smtp left out"), std::string::npos) << r2.note;
+
+    // Without the configuration, and for SES, the note says the sending IP is unknown and why.
+    TempWorkspace t3;
+    bt::Workspace ws3(t3.path.string());
+    const auto r3 = bt::importPath(ws3, log.path.string(), classifier());
+    EXPECT_NE(r3.note.find("Postfix does not log the address it sends from: sending IP unknown"), std::string::npos)
+        << r3.note;
+    const auto ses = bt::importPath(ws3, std::string(BT_TEST_DATA) + "/ses-notifications.jsonl", classifier());
+    EXPECT_NE(ses.note.find("mail.sourceIp is the address that called the SES API"), std::string::npos) << ses.note;
+    EXPECT_EQ(scalar(ws3, "SELECT COUNT(*) FROM events WHERE sending_ip IS NOT NULL"), 0);
+    // SendGrid's event webhook gives `ip`: no note.
+    const auto sg = bt::importPath(ws3, std::string(BT_TEST_DATA) + "/sendgrid-events.json", classifier());
+    EXPECT_EQ(sg.note.find("sending IP unknown"), std::string::npos) << sg.note;
+    EXPECT_GT(scalar(ws3, "SELECT COUNT(*) FROM events WHERE source = 'sendgrid' AND sending_ip IS NOT NULL"), 0);
+    fs::remove_all(dir);
 }
