@@ -937,8 +937,9 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     bool bulk = false;
     try {
         result.importId = ws.beginImport(path, size, sha, result.format);
-        // A big file: indexes built once at the end instead of row by row (see Workspace).
-        bulk = ws.beginBulkLoad(size);
+        // A big file: indexes built once at the end instead of row by row (see Workspace); a
+        // gzip'd file's rows are counted from what it holds.
+        bulk = ws.beginBulkLoad(folder ? size : static_cast<std::int64_t>(contentSize(path)));
     } catch (const std::exception&) {
         result.error = path + ": " + storeFailure(std::current_exception(), {});
         return result;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <zlib.h>
@@ -121,6 +122,23 @@ bool isGzip(const std::string& path)
     in.read(magic, 2);
     return in.gcount() == 2 && static_cast<unsigned char>(magic[0]) == 0x1f
         && static_cast<unsigned char>(magic[1]) == 0x8b;
+}
+
+std::uint64_t contentSize(const std::string& path)
+{
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec)
+        return 0;
+    if (!isGzip(path) || size < 18)
+        return size;
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(-4, std::ios::end);
+    unsigned char b[4] = {0, 0, 0, 0};
+    in.read(reinterpret_cast<char*>(b), 4);
+    const std::uint64_t isize
+        = std::uint64_t(b[0]) | std::uint64_t(b[1]) << 8 | std::uint64_t(b[2]) << 16 | std::uint64_t(b[3]) << 24;
+    return std::max<std::uint64_t>(isize, size);
 }
 
 std::string readHead(const std::string& path, std::size_t n)

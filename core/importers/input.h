@@ -40,6 +40,11 @@ private:
 /// True when the file starts with the gzip magic bytes.
 bool isGzip(const std::string& path);
 
+/// The size of a file's content: a gzip'd file's from its trailer (ISIZE, the size modulo 4 GiB of
+/// the last member), never taken below the compressed size; a plain file's size. An estimate
+/// for choosing how to write, not a count.
+std::uint64_t contentSize(const std::string& path);
+
 /// The first `n` bytes of a file's content (decompressed when gzip'd); empty when unreadable.
 std::string readHead(const std::string& path, std::size_t n);
 

@@ -4,6 +4,7 @@
 // tmpfs filled up, real gzip data made by zlib.
 #include "csvreader.h"
 #include "importer.h"
+#include "importers/input.h"
 #include "sqlite.h"
 #include "testsupport.h"
 #include "workspace.h"
@@ -329,6 +330,9 @@ TEST(ImportTime, AGzipRotatedLogAndExportAreReadLikeThePlainFiles)
     cut.write(packed.substr(0, packed.size() / 2));
 
     EXPECT_EQ(bt::detectFormat(gz.path.string()), "postfix_log") << "sniffing sees the decompressed lines";
+    // How big it is inside decides bulk loading, as for the plain file.
+    EXPECT_EQ(bt::detail::contentSize(gz.path.string()), fs::file_size(plain.path));
+    EXPECT_EQ(bt::detail::contentSize(csv.path.string()), rows.size());
     EXPECT_EQ(bt::detectFormat(csv.path.string()), "sendgrid_csv");
     bt::Workspace a(plainWs.path.string());
     bt::Workspace b(gzWs.path.string());
