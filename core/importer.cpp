@@ -780,7 +780,8 @@ namespace
 {
 
 /// Why storing failed, said for a person: a full disk as "disk full", with what stays.
-std::string storeFailure(const std::exception_ptr& e, const ImportCounts& committed, bool recorded = true)
+/// `committed`: null when the import could not even begin.
+std::string storeFailure(const std::exception_ptr& e, const ImportCounts* committed, bool recorded = true)
 {
     std::string what;
     bool full = false;
@@ -796,11 +797,13 @@ std::string storeFailure(const std::exception_ptr& e, const ImportCounts& commit
     }
     if (!full)
         return what;
+    if (!committed)
+        return "disk full: the workspace's disk has no room left (SQLite: " + what + "); nothing was imported";
     return "disk full: the workspace's disk has no room left (SQLite: " + what + "); the import stopped"
         + (recorded ? std::string(" and is recorded as failed with what was committed before")
                     : std::string(" and its record keeps what was committed before (no room to mark it failed)"))
-        + ": read " + std::to_string(committed.read) + ", imported " + std::to_string(committed.imported)
-        + ", rejected " + std::to_string(committed.rejected) + ", duplicate " + std::to_string(committed.duplicate)
+        + ": read " + std::to_string(committed->read) + ", imported " + std::to_string(committed->imported)
+        + ", rejected " + std::to_string(committed->rejected) + ", duplicate " + std::to_string(committed->duplicate)
         + ". Free some space and import the file again to complete it";
 }
 
@@ -941,14 +944,14 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         // gzip'd file's rows are counted from what it holds.
         bulk = ws.beginBulkLoad(folder ? size : static_cast<std::int64_t>(contentSize(path)));
     } catch (const std::exception&) {
-        result.error = path + ": " + storeFailure(std::current_exception(), {});
+        result.error = path + ": " + storeFailure(std::current_exception(), nullptr);
         return result;
     }
     std::optional<Sink> sinkHolder;
     try {
         sinkHolder.emplace(ws, result.importId, classifier, observer, bulk);
     } catch (const std::exception&) {
-        result.error = path + ": " + storeFailure(std::current_exception(), {});
+        result.error = path + ": " + storeFailure(std::current_exception(), nullptr);
         try {
             ws.finishImport(result.importId, {}, "failed");
         } catch (const std::exception&) {
@@ -997,7 +1000,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     result.counts = sink.finish(!readError.empty() ? "failed" : result.cancelled ? "cancelled" : "done", bulk);
     result.skipped = sink.skipped();
     if (const auto failure = sink.failure()) {
-        result.error = path + ": " + storeFailure(failure, result.counts, sink.recorded());
+        result.error = path + ": " + storeFailure(failure, &result.counts, sink.recorded());
         result.cancelled = false;
         return result;
     }

@@ -803,6 +803,9 @@ void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const
     auto st = m_db.prepare("UPDATE imports SET finished = ? WHERE id = ?");
     st.bind(1, nowUtc()).bind(2, importId);
     st.run();
+    // The import is over: the next may begin. Inside a transaction, SQLite's write lock keeps it
+    // out until this one commits.
+    unlockImports();
 }
 
 std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)

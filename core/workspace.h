@@ -115,7 +115,7 @@ public:
     /// when taken (or already held); otherwise `holder` says who holds it ("process 123, importing
     /// FILE since TIME"). `what` is the file this import reads, for others to see.
     bool tryLockImports(const std::string& what, std::string& holder);
-    /// Releases the import lock (also released when the Workspace goes).
+    /// Releases the import lock (also released by finishImport(), and when the Workspace goes).
     void unlockImports();
 
     /// Starts recording an import; takes the import lock if not already held, and throws
@@ -135,6 +135,7 @@ public:
     void addReject(std::int64_t importId, const Reject& r);
     /// Records the counts so far (called at each committed batch, so a killed import shows them).
     void updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
+    /// Records the final counts and status, and releases the import lock.
     void finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
     /// Gives every event of a recipient domain that no provider table knows (a company domain at
     /// Microsoft 365, Google Workspace, Proofpoint…) the provider its MX or remote host names in
