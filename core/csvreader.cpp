@@ -3,6 +3,7 @@
 
 #include <csv.h>
 #include <deque>
+#include <utility>
 
 namespace bt
 {
@@ -15,8 +16,9 @@ struct CsvReader::Impl {
     std::int64_t offset = 0;
     std::int64_t rowLine = 1;
     std::int64_t rowOffset = 0;
+    std::size_t headerFields = 0; ///< fields of the first record
     std::string raw;
-    std::deque<CsvRow> ready;
+    std::deque<std::pair<CsvRow, std::string>> ready; ///< records with their error, if any
     bool finished = false;
     bool first = true;
 
@@ -31,7 +33,84 @@ struct CsvReader::Impl {
         d->done.push_back(std::move(d->current));
         d->current.clear();
     }
+    explicit Impl(std::istream& in)
+        : lines(in)
+    {
+    }
+    LineReader lines;
 };
+
+namespace
+{
+
+void countField(void*, std::size_t, void* self)
+{
+    ++static_cast<std::pair<int, int>*>(self)->first;
+}
+
+void countRow(int, void* self)
+{
+    ++static_cast<std::pair<int, int>*>(self)->second;
+}
+
+/// True when `line` alone is one well-formed record of `fields` fields: strictly parsed (no
+/// stray quote inside an unquoted field, every quote closed).
+bool looksLikeRecord(const std::string& line, std::size_t fields, char delim)
+{
+    csv_parser p {};
+    csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    csv_set_delim(&p, static_cast<unsigned char>(delim));
+    std::pair<int, int> counts {0, 0}; // fields, rows
+    const std::string text = line + '\n';
+    const bool parsed = csv_parse(&p, text.data(), text.size(), countField, countRow, &counts) == text.size();
+    const bool closed = csv_fini(&p, countField, countRow, &counts) == 0;
+    csv_free(&p);
+    return parsed && closed && counts.second == 1 && static_cast<std::size_t>(counts.first) == fields;
+}
+
+} // namespace
+
+bool LineReader::next(std::string& line, std::int64_t& bytes)
+{
+    line.clear();
+    if (m_end == 0) {
+        // Until the first line break: byte by byte, to see which one the file uses.
+        std::streambuf* sb = m_in.rdbuf();
+        for (;;) {
+            const auto c = sb->sbumpc();
+            if (c == std::char_traits<char>::eof()) {
+                bytes = static_cast<std::int64_t>(line.size());
+                m_in.setstate(std::ios_base::eofbit);
+                return !line.empty();
+            }
+            if (c == '\n') {
+                m_end = '\n';
+                bytes = static_cast<std::int64_t>(line.size()) + 1;
+                if (!line.empty() && line.back() == '\r')
+                    line.pop_back();
+                return true;
+            }
+            if (c == '\r') {
+                bytes = static_cast<std::int64_t>(line.size()) + 1;
+                if (sb->sgetc() == '\n') {
+                    sb->sbumpc();
+                    ++bytes;
+                    m_end = '\n';
+                } else {
+                    m_end = '\r';
+                }
+                return true;
+            }
+            line.push_back(static_cast<char>(c));
+        }
+    }
+    if (!std::getline(m_in, line, m_end))
+        return false;
+    bytes = static_cast<std::int64_t>(line.size()) + (m_in.eof() ? 0 : 1);
+    if (m_end == '\n' && !line.empty() && line.back() == '\r')
+        line.pop_back();
+    return true;
+}
 
 char detectDelimiter(const std::string& header)
 {
@@ -51,7 +130,7 @@ char detectDelimiter(const std::string& header)
 }
 
 CsvReader::CsvReader(std::istream& in, char delimiter)
-    : m_impl(std::make_unique<Impl>())
+    : m_impl(std::make_unique<Impl>(in))
     , m_in(in)
     , m_delim(delimiter)
 {
@@ -68,21 +147,25 @@ bool CsvReader::next(CsvRow& row, std::string& error)
     auto& d = *m_impl;
     error.clear();
     std::string line;
+    auto spanOf = [&](std::int64_t last) {
+        return last > d.rowLine ? "lines " + std::to_string(d.rowLine) + "-" + std::to_string(last)
+                                : "line " + std::to_string(d.rowLine);
+    };
     while (d.ready.empty() && !d.finished) {
-        if (!std::getline(m_in, line)) {
+        std::int64_t lineBytes = 0;
+        if (!d.lines.next(line, lineBytes)) {
             csv_fini(&d.parser, Impl::onField, Impl::onRow, &d);
             d.finished = true;
             if (!d.done.empty()) {
                 // The file ended inside a quoted field: the parser closed the record itself.
                 CsvRow r {std::move(d.done.front()), d.rowLine, d.rowOffset, std::move(d.raw)};
                 d.done.pop_front();
-                d.ready.push_back(std::move(r));
-                error = "unterminated quoted field at the end of the file";
+                const std::string why = "a quoted field opened on line " + std::to_string(d.rowLine)
+                    + " is not closed by the end of the file (the record takes " + spanOf(d.line) + ")";
+                d.ready.emplace_back(std::move(r), why);
             }
             break;
         }
-        const bool hadNewline = !m_in.eof();
-        std::int64_t lineBytes = static_cast<std::int64_t>(line.size()) + (hadNewline ? 1 : 0);
         if (d.first) {
             if (d.line == 0 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
                 line.erase(0, 3);
@@ -108,6 +191,20 @@ bool CsvReader::next(CsvRow& row, std::string& error)
             d.offset += lineBytes; // a blank line between records is not a record
             continue;
         }
+        if (!d.raw.empty() && d.headerFields >= 2 && looksLikeRecord(line, d.headerFields, m_delim)) {
+            // Inside a quoted field, a line that is a record of its own: the quote was never
+            // closed. The open record goes back alone, rejected, and this line starts afresh.
+            csv_free(&d.parser);
+            csv_init(&d.parser, CSV_APPEND_NULL);
+            csv_set_delim(&d.parser, static_cast<unsigned char>(m_delim));
+            const std::string why = "a quoted field opened on line " + std::to_string(d.rowLine)
+                + " is not closed before line " + std::to_string(d.line)
+                + ", which reads as a record of its own: the record (" + spanOf(d.line - 1)
+                + ") is rejected and reading goes on at line " + std::to_string(d.line);
+            d.ready.emplace_back(CsvRow {std::move(d.current), d.rowLine, d.rowOffset, std::move(d.raw)}, why);
+            d.current.clear();
+            d.raw.clear();
+        }
         if (d.raw.empty()) {
             d.rowLine = d.line;
             d.rowOffset = d.offset;
@@ -115,20 +212,24 @@ bool CsvReader::next(CsvRow& row, std::string& error)
             d.raw += '\n';
         }
         d.raw += line;
-        // Give the parser the line with its newline back, so a quoted newline stays in the field.
+        // Give the parser the line with a newline back, so a quoted newline stays in the field.
         line.push_back('\n');
         csv_parse(&d.parser, line.data(), line.size(), Impl::onField, Impl::onRow, &d);
         d.offset += lineBytes;
+        const bool completed = !d.done.empty();
         while (!d.done.empty()) {
-            d.ready.push_back({std::move(d.done.front()), d.rowLine, d.rowOffset, d.raw});
+            if (d.headerFields == 0)
+                d.headerFields = d.done.front().size();
+            d.ready.emplace_back(CsvRow {std::move(d.done.front()), d.rowLine, d.rowOffset, d.raw}, std::string());
             d.done.pop_front();
         }
-        if (!d.ready.empty())
+        if (completed)
             d.raw.clear();
     }
     if (d.ready.empty())
         return false;
-    row = std::move(d.ready.front());
+    row = std::move(d.ready.front().first);
+    error = std::move(d.ready.front().second);
     d.ready.pop_front();
     if (!row.raw.empty() && row.raw.back() == '\r')
         row.raw.pop_back();

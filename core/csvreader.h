@@ -18,6 +18,25 @@ struct CsvRow {
     std::string raw; ///< the record's text as in the file (quoted newlines included)
 };
 
+/// Reads lines ending in LF, CRLF or a lone CR (old Mac files and some Windows tools): the
+/// file's first line break decides which, so a CR inside a line of an LF file stays text and
+/// every line of a CR-only file gets its own number.
+class LineReader
+{
+public:
+    explicit LineReader(std::istream& in)
+        : m_in(in)
+    {
+    }
+    /// The next line without its ending; `bytes` is what it takes in the file, ending included.
+    /// False at the end.
+    bool next(std::string& line, std::int64_t& bytes);
+
+private:
+    std::istream& m_in;
+    char m_end = 0; ///< '\n' (LF or CRLF) or '\r'; 0 until the first line break
+};
+
 /// Streams CSV records with libcsv (quoted fields, quoted newlines, doubled quotes), one
 /// physical line at a time so each record keeps its line number and raw text and a file larger
 /// than memory is never held whole. A UTF-8 BOM at the start is skipped.
@@ -30,8 +49,12 @@ public:
     CsvReader(const CsvReader&) = delete;
     CsvReader& operator=(const CsvReader&) = delete;
 
-    /// The next record; false at the end. A record the parser rejects (an unterminated quote
-    /// at the end of the file) comes back with `error` set.
+    /// The next record; false at the end. A record the parser rejects comes back with `error`
+    /// set: a quoted field still open at the end of the file, or one whose next line reads as a
+    /// record of its own (as many fields as the header, well formed): a quote left open in a
+    /// record-per-line export would otherwise swallow the records that follow into one field.
+    /// That record is given back alone (with the lines it took) and reading goes on at the line
+    /// that looks like a record.
     bool next(CsvRow& row, std::string& error);
     char delimiter() const { return m_delim; }
 

@@ -8,6 +8,7 @@
 #include "csvreader.h"
 #include "email.h"
 #include "formats/formats.h"
+#include "importers/input.h"
 #include "importers/internal.h"
 #include "mailsource.h"
 #include "replyparser.h"
@@ -19,11 +20,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <glib.h>
+#include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 namespace bt
@@ -110,7 +115,7 @@ std::string lower(std::string s)
 
 void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
 {
-    std::ifstream in(path, std::ios::binary);
+    InputFile in(path);
     CsvReader reader(in, profile ? profile->delimiter : 0);
     CsvRow row;
     std::string err;
@@ -142,10 +147,10 @@ void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, c
     const int cMessageId = col("message_id", {"message_id", "sg_message_id", "messageid"});
     const int cRemote = col("remote_mta", {"mx", "remote_mta", "mx-host"});
     while (reader.next(row, err)) {
-        sink.setProgress(static_cast<std::uint64_t>(row.offset), total);
+        sink.setProgress(in.consumed(), total);
         auto reject = [&](const std::string& why) { sink.reject({path, row.line, row.offset, why, row.raw}); };
         if (!err.empty()) {
-            reject(err);
+            reject("line " + std::to_string(row.line) + ": " + err);
             continue;
         }
         if (row.fields.size() != header.size()) {
@@ -160,7 +165,8 @@ void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, c
         e.source = source;
         e.recipient = get(cRecipient);
         if (!plausibleAddress(e.recipient)) {
-            reject("line " + std::to_string(row.line) + ": recipient \"" + e.recipient + "\" is not an e-mail address");
+            reject("line " + std::to_string(row.line) + ": recipient \"" + shownBytes(e.recipient)
+                   + "\" is not an e-mail address" + addressDefect(e.recipient));
             continue;
         }
         e.replyText = get(cReply);
@@ -213,11 +219,11 @@ void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, c
 
 void importSes(const std::string& path, Sink& sink)
 {
-    std::ifstream in(path, std::ios::binary);
+    InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
     forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
-        sink.setProgress(static_cast<std::uint64_t>(offset), total);
+        sink.setProgress(in.consumed(), total);
         auto reject = [&](const std::string& why) { sink.reject({path, line, offset, why, textValue}); };
         json j;
         try {
@@ -294,8 +300,8 @@ void importSes(const std::string& path, Sink& sink)
                 }
                 e.raw = textValue;
                 if (!plausibleAddress(e.recipient)) {
-                    reject("line " + std::to_string(line) + ": bounced recipient \"" + e.recipient
-                           + "\" is not an e-mail address");
+                    reject("line " + std::to_string(line) + ": bounced recipient \"" + shownBytes(e.recipient)
+                           + "\" is not an e-mail address" + addressDefect(e.recipient));
                     continue;
                 }
                 sink.event(std::move(e));
@@ -343,6 +349,121 @@ struct PostfixLine {
     std::string time, program, queueId, rest;
 };
 
+/// Syslog's "Mmm dd hh:mm:ss" prefix, which has no year.
+struct SyslogStamp {
+    int month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    /// Seconds from the start of a year of 12 months of 31 days: only for comparing stamps.
+    std::int64_t ordinal() const
+    {
+        return ((static_cast<std::int64_t>(month) * 31 + day) * 24 + hour) * 3600 + minute * 60 + second;
+    }
+};
+
+std::optional<SyslogStamp> syslogStamp(std::string_view l)
+{
+    static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (l.size() < 15 || l[3] != ' ' || l[6] != ' ' || l[9] != ':' || l[12] != ':')
+        return std::nullopt;
+    SyslogStamp s;
+    for (int i = 0; i < 12; ++i)
+        if (l.substr(0, 3) == months[i])
+            s.month = i + 1;
+    auto num = [&](std::size_t at) {
+        const char a = l[at] == ' ' ? '0' : l[at], b = l[at + 1];
+        return text::isDigit(a) && text::isDigit(b) ? (a - '0') * 10 + (b - '0') : -1;
+    };
+    s.day = num(4), s.hour = num(7), s.minute = num(10), s.second = num(13);
+    if (!s.month || s.day < 1 || s.day > 31 || s.hour < 0 || s.hour > 23 || s.minute < 0 || s.minute > 59
+        || s.second < 0 || s.second > 60)
+        return std::nullopt;
+    return s;
+}
+
+/// Gives syslog stamps their years, relative to the first line's: lines run forward in time, so
+/// a stamp more than a day before the latest one seen starts the next year (31 Dec → 1 Jan);
+/// a smaller step back (lines of several processes a little out of order, the hour a clock is
+/// put back in autumn) stays in the same year.
+class SyslogYears
+{
+public:
+    /// The year of this stamp minus the first line's year.
+    int place(const SyslogStamp& s)
+    {
+        constexpr std::int64_t kTolerance = 86400, kYear = 372LL * 86400;
+        const std::int64_t t = s.ordinal();
+        if (!m_started) {
+            m_started = true;
+            m_latest = t;
+            return 0;
+        }
+        if (m_offset * kYear + t < m_latest - kTolerance)
+            ++m_offset;
+        m_latest = std::max(m_latest, m_offset * kYear + t);
+        return m_offset;
+    }
+
+private:
+    bool m_started = false;
+    int m_offset = 0;
+    std::int64_t m_latest = 0;
+};
+
+std::int64_t utcSeconds(int year, const SyslogStamp& s)
+{
+    GDateTime* t = g_date_time_new_utc(year, s.month, s.day, s.hour, s.minute, s.second);
+    if (!t)
+        return -1; // 29 Feb of a year without it
+    const std::int64_t out = g_date_time_to_unix(t);
+    g_date_time_unref(t);
+    return out;
+}
+
+/// The year of the first dated line of a syslog file: the lines run forward (SyslogYears) and
+/// the last one falls at or before the file's modification time, with a day's slack because
+/// syslog writes local time and the modification time is UTC. Empty when no line is dated.
+std::optional<int> inferSyslogYear(const std::string& path, std::string& note)
+{
+    std::error_code ec;
+    const auto mtime = std::filesystem::last_write_time(path, ec);
+    if (ec)
+        return std::nullopt;
+    const std::time_t modified = std::chrono::system_clock::to_time_t(std::chrono::file_clock::to_sys(mtime));
+    std::tm tm {};
+    gmtime_r(&modified, &tm);
+    const int modifiedYear = tm.tm_year + 1900;
+    InputFile in(path);
+    LineReader lines(in);
+    SyslogYears years;
+    std::optional<SyslogStamp> last;
+    int lastOffset = 0;
+    std::string l;
+    std::int64_t bytes = 0;
+    while (lines.next(l, bytes))
+        if (const auto s = syslogStamp(l)) {
+            lastOffset = years.place(*s);
+            last = s;
+        }
+    if (!last)
+        return std::nullopt;
+    int lastYear = modifiedYear - 1;
+    for (int y = modifiedYear + 1; y >= modifiedYear - 1; --y) {
+        const auto t = utcSeconds(y, *last);
+        if (t >= 0 && t <= static_cast<std::int64_t>(modified) + 86400) {
+            lastYear = y;
+            break;
+        }
+    }
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const int first = lastYear - lastOffset;
+    note = "syslog lines carry no year: the first is taken as " + std::to_string(first)
+        + (lastOffset ? ", the last as " + std::to_string(lastYear) : std::string())
+        + ", so that the lines run forward and end by the file's modification time (" + when
+        + "); --year sets the first line's year";
+    return first;
+}
+
+/// `year`: the year of this line, when its stamp has none.
 bool splitPostfix(std::string_view l, PostfixLine& out, int year)
 {
     const auto pf = l.find(" postfix");
@@ -363,21 +484,11 @@ bool splitPostfix(std::string_view l, PostfixLine& out, int year)
     const auto head = l.substr(0, pf);
     if (head.size() >= 19 && text::isDigit(head[0]) && head[4] == '-') {
         out.time = normaliseTime(head.substr(0, head.find(' ')));
-    } else if (head.size() >= 15) {
-        // Syslog has no year: the importer supplies it (the file's year).
-        static const char* months[]
-            = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-        int m = 0;
-        for (int i = 0; i < 12; ++i)
-            if (head.substr(0, 3) == months[i])
-                m = i + 1;
-        if (m) {
-            char buf[40];
-            const int day = std::atoi(std::string(head.substr(4, 2)).c_str());
-            std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%.8sZ", year, m, day,
-                          std::string(head.substr(7, 8)).c_str());
-            out.time = buf;
-        }
+    } else if (const auto s = syslogStamp(head)) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, s->month, s->day, s->hour, s->minute,
+                      s->second);
+        out.time = buf;
     }
     return true;
 }
@@ -395,10 +506,114 @@ std::string field(std::string_view rest, std::string_view name)
     return std::string(v);
 }
 
-void importPostfix(const std::string& path, Sink& sink, int year)
+/// Postfix's configuration lines: a line starting with white space continues the one before;
+/// comments and blank lines are left out.
+std::vector<std::string> logicalLines(std::istream& in)
+{
+    std::vector<std::string> out;
+    std::string l;
+    while (std::getline(in, l)) {
+        if (!l.empty() && l.back() == '\r')
+            l.pop_back();
+        const auto t = text::trim(l);
+        if (t.empty() || t.front() == '#')
+            continue;
+        if (text::isSpace(l.front()) && !out.empty())
+            out.back().append(1, ' ').append(t.data(), t.size());
+        else
+            out.emplace_back(t);
+    }
+    return out;
+}
+
+bool ipLiteral(const std::string& v)
+{
+    return !v.empty() && v.find_first_not_of("0123456789abcdefABCDEF.:") == std::string::npos
+        && v.find_first_of(".:") != std::string::npos;
+}
+
+/// The sending IP of each Postfix SMTP client, by the tag its lines carry ("postfix/smtp",
+/// "postfix-out2/smtp"): `smtp_bind_address` of main.cf, overridden per master.cf service with
+/// `-o smtp_bind_address=…`, under the service's `syslog_name` ($service_name expanded). A tag
+/// two services with different addresses share tells nothing and is left out. Throws naming the
+/// file when main.cf cannot be read.
+std::map<std::string, std::string> postfixBindAddresses(const std::string& dir, std::string& note)
+{
+    const auto mainCf = (std::filesystem::path(dir) / "main.cf").string();
+    std::ifstream mainIn(mainCf);
+    if (!mainIn)
+        throw std::runtime_error(mainCf + ": cannot be read (--postfix-config names Postfix's configuration folder)");
+    std::map<std::string, std::string> params;
+    for (const auto& l : logicalLines(mainIn)) {
+        const auto eq = l.find('=');
+        if (eq != std::string::npos)
+            params[std::string(text::trim(l.substr(0, eq)))] = std::string(text::trim(l.substr(eq + 1)));
+    }
+    const std::string defaultSyslog = params.count("syslog_name") ? params["syslog_name"] : "postfix";
+    const std::string defaultBind = params["smtp_bind_address"];
+    std::map<std::string, std::string> byTag;
+    std::set<std::string> ambiguous;
+    auto add = [&](std::string syslog, const std::string& service, const std::string& bind) {
+        for (const char* var : {"${service_name}", "$service_name", "$(service_name)"})
+            for (auto at = syslog.find(var); at != std::string::npos; at = syslog.find(var))
+                syslog.replace(at, std::strlen(var), service);
+        if (!ipLiteral(bind) || syslog.find('$') != std::string::npos)
+            return;
+        const std::string tag = syslog + "/smtp";
+        if (const auto it = byTag.find(tag); it != byTag.end() && it->second != bind)
+            ambiguous.insert(tag);
+        byTag[tag] = bind;
+    };
+    bool sawSmtp = false;
+    std::ifstream masterIn((std::filesystem::path(dir) / "master.cf").string());
+    for (const auto& l : logicalLines(masterIn)) {
+        std::istringstream words(l);
+        std::vector<std::string> f;
+        for (std::string w; words >> w;)
+            f.push_back(w);
+        if (f.size() < 8 || f[1] != "unix" || f[7] != "smtp")
+            continue;
+        sawSmtp = true;
+        std::string syslog = defaultSyslog, bind = defaultBind;
+        for (std::size_t i = 8; i + 1 < f.size(); ++i)
+            if (f[i] == "-o") {
+                const auto eq = f[i + 1].find('=');
+                const std::string key = f[i + 1].substr(0, eq);
+                const std::string value = eq == std::string::npos ? std::string() : f[i + 1].substr(eq + 1);
+                if (key == "syslog_name")
+                    syslog = value;
+                else if (key == "smtp_bind_address")
+                    bind = value;
+            }
+        add(syslog, f[0], bind);
+    }
+    if (!sawSmtp)
+        add(defaultSyslog, "smtp", defaultBind);
+    for (const auto& tag : ambiguous)
+        byTag.erase(tag);
+    std::string list;
+    for (const auto& [tag, ip] : byTag)
+        list += (list.empty() ? "" : ", ") + tag + " " + ip;
+    std::string left;
+    for (const auto& tag : ambiguous)
+        left += (left.empty() ? "" : ", ") + tag;
+    note = byTag.empty() ? "the Postfix configuration in " + dir
+            + " sets no smtp_bind_address (or none a log line can be told by): sending IP unknown"
+                         : "sending IP from the Postfix configuration in " + dir + " (smtp_bind_address): " + list;
+    if (!left.empty())
+        note += " (" + left + " left out: services with different addresses log under it)";
+    return byTag;
+}
+
+void importPostfix(const std::string& path, Sink& sink, int firstYear, const std::map<std::string, std::string>& bind)
 {
     std::unordered_map<std::string, std::string> senders; // queue id → from
+    SyslogYears years;
     forEachLogLine(path, sink, [&](const std::string& l, std::int64_t lineNo, std::int64_t lineOffset) {
+        // Every dated line moves the clock, a Postfix line or not, exactly as in inferSyslogYear().
+        int year = firstYear;
+        if (const auto s = syslogStamp(l))
+            year += years.place(*s);
         PostfixLine p;
         if (!splitPostfix(l, p, year))
             return true; // not a Postfix line: other daemons share the log
@@ -419,7 +634,8 @@ void importPostfix(const std::string& path, Sink& sink, int year)
             return true;
         }
         if (!plausibleAddress(to)) {
-            reject("line " + std::to_string(lineNo) + ": to=<" + to + "> is not an e-mail address");
+            reject("line " + std::to_string(lineNo) + ": to=<" + shownBytes(to) + "> is not an e-mail address"
+                   + addressDefect(to));
             return true;
         }
         Event e;
@@ -433,6 +649,9 @@ void importPostfix(const std::string& path, Sink& sink, int year)
             return true;
         }
         e.enhancedCode = field(p.rest, "dsn");
+        // Postfix does not log the address it sent from; its configuration says it.
+        if (const auto it = bind.find(p.program); it != bind.end())
+            e.sendingIp = it->second;
         const auto relay = field(p.rest, "relay");
         e.remoteMta = relay.substr(0, relay.find('['));
         if (auto it = senders.find(p.queueId); it != senders.end()) {
@@ -452,15 +671,6 @@ void importPostfix(const std::string& path, Sink& sink, int year)
         emitLogLine(sink, std::move(e), parsed, inner, path, lineNo, lineOffset, l);
         return !sink.cancelled();
     });
-}
-
-std::string readHead(const std::string& path, std::size_t n)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::string s(n, '\0');
-    in.read(s.data(), static_cast<std::streamsize>(n));
-    s.resize(static_cast<std::size_t>(in.gcount()));
-    return s;
 }
 
 } // namespace
@@ -501,7 +711,11 @@ std::string detectFormat(const std::string& path)
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         return "email";
-    const std::string head = readHead(path, 64 * 1024);
+    // The content decides, a gzip'd file's decompressed content; a CR-only file's lines are
+    // looked at as lines.
+    std::string head = readHead(path, 64 * 1024);
+    if (head.find('\n') == std::string::npos)
+        std::replace(head.begin(), head.end(), '\r', '\n');
     const auto t = text::trim(head);
     if (t.empty())
         return "";
@@ -562,8 +776,64 @@ std::string detectFormat(const std::string& path)
     return "";
 }
 
+namespace
+{
+
+/// Why storing failed, said for a person: a full disk as "disk full", with what stays.
+/// `committed`: null when the import could not even begin.
+std::string storeFailure(const std::exception_ptr& e, const ImportCounts* committed, bool recorded = true)
+{
+    std::string what;
+    bool full = false;
+    try {
+        std::rethrow_exception(e);
+    } catch (const sql::Error& x) {
+        what = x.what();
+        full = x.diskFull();
+    } catch (const std::exception& x) {
+        what = x.what();
+    } catch (...) {
+        what = "unknown error";
+    }
+    if (!full)
+        return what;
+    if (!committed)
+        return "disk full: the workspace's disk has no room left (SQLite: " + what + "); nothing was imported";
+    return "disk full: the workspace's disk has no room left (SQLite: " + what + "); the import stopped"
+        + (recorded ? std::string(" and is recorded as failed with what was committed before")
+                    : std::string(" and its record keeps what was committed before (no room to mark it failed)"))
+        + ": read " + std::to_string(committed->read) + ", imported " + std::to_string(committed->imported)
+        + ", rejected " + std::to_string(committed->rejected) + ", duplicate " + std::to_string(committed->duplicate)
+        + ". Free some space and import the file again to complete it";
+}
+
+/// Why an import's events have no sending IP, for its note.
+std::string noSendingIp(const std::string& format, bool postfixConfig)
+{
+    if (format == "ses_json")
+        return "SES does not report which of its addresses sent the mail (mail.sourceIp is the address that called "
+               "the SES API, not a sending IP): sending IP unknown";
+    if (format == "postfix_log" && !postfixConfig)
+        return "Postfix does not log the address it sends from: sending IP unknown (--postfix-config /etc/postfix "
+               "reads its smtp_bind_address)";
+    if (format == "exim_log")
+        return "no line gives the interface it sent from (I=[…], logged with log_selector = +outgoing_interface): "
+               "sending IP unknown";
+    if (format == "email")
+        return "bounce e-mails do not say which address sent the original: sending IP unknown";
+    return "no record gives a sending IP: sending IP unknown";
+}
+
+/// Releases the workspace's import lock however importPath() leaves.
+struct ImportLockGuard {
+    Workspace& ws;
+    ~ImportLockGuard() { ws.unlockImports(); }
+};
+
+} // namespace
+
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier, ImportObserver* observer,
-                        const CsvProfile* profile)
+                        const CsvProfile* profile, const ImportOptions& options)
 {
     ImportResult result;
     result.file = path;
@@ -572,8 +842,10 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         result.error = path + ": no such file or folder";
         return result;
     }
-    if (!std::filesystem::is_directory(path, ec)) {
-        // A binary file is said to be one, not "a CSV whose columns no importer knows".
+    const bool folder = std::filesystem::is_directory(path, ec);
+    if (!folder) {
+        // A binary file is said to be one, not "a CSV whose columns no importer knows". A gzip'd
+        // file is judged by what it holds.
         if (!std::ifstream(path, std::ios::binary)) {
             result.error = path + ": cannot be read";
             return result;
@@ -601,10 +873,16 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         result.error = path + ": a CSV whose columns no importer knows: map them once with --profile FILE";
         return result;
     }
+    if (result.format == "email" && !folder && isGzip(path)) {
+        result.error = path
+            + ": a gzip'd e-mail or mbox file: decompress it first (gunzip); logs and exports are "
+              "read compressed, e-mails are not";
+        return result;
+    }
     // Size and sha256 of the content: a folder's is that of its files in name order.
     std::int64_t size = 0;
     std::string sha;
-    if (std::filesystem::is_directory(path, ec)) {
+    if (folder) {
         std::string all;
         for (const auto& f : std::filesystem::recursive_directory_iterator(path, ec))
             if (f.is_regular_file(ec)) {
@@ -616,10 +894,73 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
         sha = fileSha256(path);
     }
-    result.importId = ws.beginImport(path, size, sha, result.format);
-    // A big file: indexes built once at the end instead of row by row (see Workspace).
-    const bool bulk = ws.beginBulkLoad(size);
-    Sink sink(ws, result.importId, classifier, observer, bulk);
+    // Syslog lines carry no year: the first line's, given or inferred (a pass over the file).
+    int firstYear = 0;
+    if (result.format == "postfix_log") {
+        if (options.year) {
+            firstYear = *options.year;
+        } else {
+            try {
+                const auto inferred = inferSyslogYear(path, result.note);
+                firstYear = inferred ? *inferred : 1970;
+            } catch (const std::exception& e) {
+                result.error = e.what(); // damaged gzip data
+                return result;
+            }
+        }
+    }
+    std::map<std::string, std::string> bindAddresses;
+    std::string bindNote;
+    if (result.format == "postfix_log" && !options.postfixConfig.empty()) {
+        try {
+            bindAddresses = postfixBindAddresses(options.postfixConfig, bindNote);
+        } catch (const std::exception& e) {
+            result.error = e.what();
+            return result;
+        }
+    }
+    // One import at a time per workspace, whichever process runs it: wait for the one running,
+    // as long as the observer does not cancel.
+    if (std::string holder; !ws.tryLockImports(path, holder)) {
+        if (observer)
+            observer->waiting(holder);
+        for (;;) {
+            if (observer && observer->cancelled()) {
+                result.cancelled = true;
+                result.error = path + ": not imported: cancelled while waiting for another import into the workspace ("
+                    + holder + ")";
+                return result;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            if (ws.tryLockImports(path, holder))
+                break;
+        }
+    }
+    const ImportLockGuard unlock {ws};
+    bool bulk = false;
+    try {
+        result.importId = ws.beginImport(path, size, sha, result.format);
+        // A big file: indexes built once at the end instead of row by row (see Workspace); a
+        // gzip'd file's rows are counted from what it holds.
+        bulk = ws.beginBulkLoad(folder ? size : static_cast<std::int64_t>(contentSize(path)));
+    } catch (const std::exception&) {
+        result.error = path + ": " + storeFailure(std::current_exception(), nullptr);
+        return result;
+    }
+    std::optional<Sink> sinkHolder;
+    try {
+        sinkHolder.emplace(ws, result.importId, classifier, observer, bulk);
+    } catch (const std::exception&) {
+        result.error = path + ": " + storeFailure(std::current_exception(), nullptr);
+        try {
+            ws.finishImport(result.importId, {}, "failed");
+        } catch (const std::exception&) {
+            // Left `running` with nothing committed: the next import of the file replaces it.
+        }
+        return result;
+    }
+    Sink& sink = *sinkHolder;
+    std::string readError;
     try {
         if (result.format == "email")
             importEmails(path, sink, classifier);
@@ -649,24 +990,41 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             importM365(path, sink);
         else if (result.format == "exim_log")
             importExim(path, sink);
-        else if (result.format == "postfix_log") {
-            // Syslog lines carry no year: take the file's modification year.
-            const auto mtime = std::filesystem::last_write_time(path, ec);
-            const auto sys = std::chrono::file_clock::to_sys(mtime);
-            const std::time_t tt = std::chrono::system_clock::to_time_t(sys);
-            std::tm tm {};
-            gmtime_r(&tt, &tm);
-            importPostfix(path, sink, tm.tm_year + 1900);
-        }
+        else if (result.format == "postfix_log")
+            importPostfix(path, sink, firstYear, bindAddresses);
     } catch (const std::exception& e) {
-        result.error = path + ": " + e.what();
-        result.counts = sink.finish("failed", bulk);
-        result.skipped = sink.skipped();
+        // The writer's failure comes back here too; finish() tells which it was.
+        readError = e.what();
+    }
+    result.cancelled = readError.empty() && sink.cancelled();
+    result.counts = sink.finish(!readError.empty() ? "failed" : result.cancelled ? "cancelled" : "done", bulk);
+    result.skipped = sink.skipped();
+    if (const auto failure = sink.failure()) {
+        result.error = path + ": " + storeFailure(failure, &result.counts, sink.recorded());
+        result.cancelled = false;
         return result;
     }
-    result.cancelled = sink.cancelled();
-    result.counts = sink.finish(result.cancelled ? "cancelled" : "done", bulk);
-    result.skipped = sink.skipped();
+    if (!readError.empty()) {
+        result.error = readError.rfind(path, 0) == 0 ? readError : path + ": " + readError;
+        return result;
+    }
+    // Where the sending IP comes from, or that nothing gave it (groups say "sending IP unknown").
+    auto addNote = [&](const std::string& n) {
+        if (!n.empty())
+            result.note += (result.note.empty() ? "" : "; ") + n;
+    };
+    addNote(bindNote);
+    if (result.counts.imported > 0) {
+        try {
+            auto st = ws.db().prepare("SELECT EXISTS (SELECT 1 FROM events WHERE import_id = ? AND sending_ip IS NOT "
+                                      "NULL AND sending_ip <> '')");
+            st.bind(1, result.importId);
+            if (st.step() && st.int64(0) == 0)
+                addNote(noSendingIp(result.format, !options.postfixConfig.empty()));
+        } catch (const sql::Error&) {
+            // Only a note.
+        }
+    }
     if (observer)
         observer->progress(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(size));
     return result;

@@ -24,7 +24,24 @@ public:
     /// Bytes of the current input done so far, of `total`.
     virtual void progress(std::uint64_t done, std::uint64_t total) { (void)done, (void)total; }
     /// Checked between batches; true stops the import (what was committed stays, marked cancelled).
+    /// Also checked while waiting for another import into the workspace to end.
     virtual bool cancelled() { return false; }
+    /// Another import into the same workspace is running (`holder` says which): this one waits
+    /// for it to end, asking cancelled() meanwhile. Called once, before waiting.
+    virtual void waiting(const std::string& holder) { (void)holder; }
+};
+
+/// What a caller may say about an input beyond its content.
+struct ImportOptions {
+    /// The year of the first dated line of a log whose lines carry no year (syslog's
+    /// "Jan 31 23:59:59", Postfix); later lines run forward from it, into the next year after a
+    /// 31 Dec → 1 Jan. Unset: inferred so that the lines run forward in time and the last one
+    /// falls at or before the file's modification time.
+    std::optional<int> year;
+    /// Postfix's configuration folder (/etc/postfix): its `smtp_bind_address` (main.cf, or per
+    /// SMTP client service in master.cf with its `syslog_name`) is the sending IP of the log's
+    /// delivery lines, which Postfix does not log. Empty: sending IP unknown.
+    std::string postfixConfig;
 };
 
 /// A saved column mapping for a CSV no importer knows: which column holds what. Loaded from a
@@ -51,6 +68,9 @@ struct ImportResult {
     bool cancelled = false;
     std::string error; ///< set when the input could not be imported at all
     bool empty = false; ///< the input is an empty file (`error` says so): nothing to do, not bad input
+    /// Something the user should know about how the input was read, such as the year given to
+    /// syslog lines that carry none (empty when nothing to say).
+    std::string note;
 };
 
 /// Formats the importers recognise from content (never from the file name).
@@ -62,8 +82,13 @@ std::string detectFormat(const std::string& path);
 
 /// Imports one path (a file or a folder of emails) into the workspace: one import record,
 /// batches committed in transactions, every record counted as imported, rejected (kept with
-/// its position and reason) or duplicate (same dedup key as an event already stored).
+/// its position and reason) or duplicate (same dedup key as an event already stored). A gzip'd
+/// log or export is read decompressed. Imports into one workspace run one at a time: this one
+/// waits while another (in any process) runs, until the observer cancels. A failure to store
+/// (a full disk: `error` starts "disk full") stops the import, recorded `failed` with the counts
+/// of what was committed, which are also `counts`.
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier,
-                        ImportObserver* observer = nullptr, const CsvProfile* profile = nullptr);
+                        ImportObserver* observer = nullptr, const CsvProfile* profile = nullptr,
+                        const ImportOptions& options = {});
 
 } // namespace bt

@@ -11,7 +11,8 @@ namespace
 
 [[noreturn]] void fail(sqlite3* db, std::string_view what)
 {
-    throw Error(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+    throw Error(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"),
+                db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM);
 }
 
 /// A path as an SQLite URI (file:…): every byte but unreserved ones and '/' percent-encoded,
@@ -89,10 +90,11 @@ void Database::exec(std::string_view sql)
 {
     char* err = nullptr;
     const std::string s(sql);
-    if (sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errmsg(m_db);
         sqlite3_free(err);
-        throw Error(msg + " in: " + s.substr(0, 200));
+        throw Error(msg + " in: " + s.substr(0, 200),
+                    sqlite3_extended_errcode(m_db) ? sqlite3_extended_errcode(m_db) : rc);
     }
 }
 

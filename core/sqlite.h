@@ -18,7 +18,18 @@ namespace bt::sql
 class Error : public std::runtime_error
 {
 public:
-    using std::runtime_error::runtime_error;
+    explicit Error(const std::string& what, int code = 0)
+        : std::runtime_error(what)
+        , m_code(code)
+    {
+    }
+    /// SQLite's extended result code (0 when not from SQLite).
+    int code() const { return m_code; }
+    /// SQLITE_FULL: the disk (or the file system's quota) has no room for what was written.
+    bool diskFull() const { return (m_code & 0xff) == 13; }
+
+private:
+    int m_code = 0;
 };
 
 class Statement;

@@ -430,6 +430,75 @@ Workspace::LockFile::~LockFile()
         ::close(fd);
 }
 
+namespace
+{
+
+/// An exclusive flock on `lockPath` (created if missing) without waiting: the descriptor, or -1.
+/// The holder before us unlinks the file when done: locked after that, ours is a file no one
+/// else can find, so only the file still at the path counts.
+int lockBeside(const std::string& lockPath)
+{
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return -1;
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd);
+            return -1;
+        }
+        struct stat held = {};
+        struct stat named = {};
+        if (::fstat(fd, &held) == 0 && ::stat(lockPath.c_str(), &named) == 0 && held.st_ino == named.st_ino
+            && held.st_dev == named.st_dev)
+            return fd;
+        ::close(fd);
+    }
+    return -1;
+}
+
+} // namespace
+
+void Workspace::ImportLock::release()
+{
+    if (file.fd < 0)
+        return;
+    // Removed while still locked (see lockBeside); a killed holder leaves an empty file behind.
+    ::unlink(path.c_str());
+    ::close(file.fd);
+    file.fd = -1;
+}
+
+bool Workspace::tryLockImports(const std::string& what, std::string& holder)
+{
+    if (m_importLock.file.fd >= 0)
+        return true;
+    if (m_path.empty() || m_path == ":memory:")
+        return true; // no other process can reach it
+    const std::string lockPath = m_path + "-import";
+    const int fd = lockBeside(lockPath);
+    if (fd < 0) {
+        // Who holds it wrote a line into the file; read it for the message.
+        std::ifstream in(lockPath);
+        std::getline(in, holder);
+        if (holder.empty())
+            holder = "another process (" + lockPath + " is locked)";
+        return false;
+    }
+    m_importLock.file.fd = fd;
+    m_importLock.path = lockPath;
+    const std::string line
+        = "process " + std::to_string(::getpid()) + ", importing " + what + " since " + nowUtc() + "\n";
+    if (::ftruncate(fd, 0) == 0 && ::write(fd, line.data(), line.size()) < 0) {
+        // Only a note for others' messages: the lock itself holds.
+    }
+    return true;
+}
+
+void Workspace::unlockImports()
+{
+    m_importLock.release();
+}
+
 bool Workspace::lockBulk()
 {
     // An advisory lock on a file beside the workspace (never on the database file itself:
@@ -439,27 +508,8 @@ bool Workspace::lockBulk()
         return true;
     if (m_path.empty() || m_path == ":memory:")
         return false;
-    const std::string lockPath = m_path + "-bulk";
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        const int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return false;
-        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            ::close(fd);
-            return false;
-        }
-        // The holder before us unlinks the file when done: locked after that, ours is a file no
-        // one else can find. Only the file still at the path counts.
-        struct stat held = {};
-        struct stat named = {};
-        if (::fstat(fd, &held) == 0 && ::stat(lockPath.c_str(), &named) == 0 && held.st_ino == named.st_ino
-            && held.st_dev == named.st_dev) {
-            m_bulkLock.fd = fd;
-            return true;
-        }
-        ::close(fd);
-    }
-    return false;
+    m_bulkLock.fd = lockBeside(m_path + "-bulk");
+    return m_bulkLock.fd >= 0;
 }
 
 void Workspace::unlockBulk()
@@ -585,17 +635,26 @@ bool Workspace::importedBefore(const std::string& sha256)
 std::int64_t Workspace::beginImport(const std::string& file, std::int64_t size, const std::string& sha256,
                                     const std::string& format)
 {
+    // Never beside another import: the one that removed a live import's rows as "killed" (two
+    // imports of the same file at once) is exactly what the lock prevents.
+    if (std::string holder; !tryLockImports(file, holder))
+        throw sql::Error(m_path + ": another import into this workspace is running (" + holder
+                         + "); imports run one at a time");
     m_templateIds.clear(); // another connection may have changed the workspace since
     sql::Transaction tx(m_db);
     // The saved counts no longer hold once events come or go.
     m_db.exec("DELETE FROM cube_cache");
     if (!sha256.empty()) {
-        // A killed run of the same content left part of its rows: take them out (cascade) and
-        // start over, so the finished import's counts are those of one clean run.
-        auto del = m_db.prepare("DELETE FROM imports WHERE sha256 = ? AND status = 'running'");
+        // A killed or failed run of the same content left part of its rows: take them out
+        // (cascade) and start over, so the finished import's counts are those of one clean run.
+        // Under the import lock, a `running` import is one whose process is gone.
+        auto del = m_db.prepare("DELETE FROM imports WHERE sha256 = ? AND status IN ('running', 'failed')");
         del.bind(1, sha256);
         del.run();
     }
+    // Any other import still `running` is one whose process died (killed, or a full disk left no
+    // room to say so): it claims nothing it did not commit, but it runs no more.
+    m_db.exec("UPDATE imports SET status = 'failed' WHERE status = 'running'");
     auto st = m_db.prepare("INSERT INTO imports(file, size, sha256, format, started) VALUES (?, ?, ?, ?, ?)");
     st.bind(1, file).bind(2, size).bind(3, sha256).bind(4, format).bind(5, nowUtc());
     st.run();
@@ -647,6 +706,14 @@ void Workspace::beginEventBatch()
     auto st = m_db.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
     m_batchAfterId = st.step() ? st.int64(0) : 0;
     m_batchOpen = true;
+}
+
+void Workspace::abandonEventBatch()
+{
+    // Rolled back: the trigger dropped in the batch is back, and templates it added are gone.
+    m_ftsTrigger.clear();
+    m_batchOpen = false;
+    m_templateIds.clear();
 }
 
 void Workspace::endEventBatch()
@@ -736,6 +803,9 @@ void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const
     auto st = m_db.prepare("UPDATE imports SET finished = ? WHERE id = ?");
     st.bind(1, nowUtc()).bind(2, importId);
     st.run();
+    // The import is over: the next may begin. Inside a transaction, SQLite's write lock keeps it
+    // out until this one commits.
+    unlockImports();
 }
 
 std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)

@@ -109,9 +109,21 @@ public:
     static constexpr int kSchemaVersion = 4;
     int schemaVersion();
 
-    /// Starts recording an import. An earlier import of the same content (sha256) that never
-    /// finished — killed mid-file — is removed first with everything it added, so running the
-    /// import again completes it with the counts a clean run gives.
+    /// Imports into one workspace run one at a time, whichever process runs them: an advisory
+    /// lock (flock on "<file>-import", released by the kernel when the process dies, SIGKILL
+    /// included) held from the start of an import to its end. Takes it without waiting: true
+    /// when taken (or already held); otherwise `holder` says who holds it ("process 123, importing
+    /// FILE since TIME"). `what` is the file this import reads, for others to see.
+    bool tryLockImports(const std::string& what, std::string& holder);
+    /// Releases the import lock (also released by finishImport(), and when the Workspace goes).
+    void unlockImports();
+
+    /// Starts recording an import; takes the import lock if not already held, and throws
+    /// sql::Error saying who holds it when another import runs. Under the lock no other import
+    /// is alive, so an earlier import of the same content (sha256) that never finished — killed
+    /// mid-file (still `running`) or stopped by an error such as a full disk (`failed`) — is
+    /// removed first with everything it added, and running the import again completes it with
+    /// the counts a clean run gives.
     std::int64_t beginImport(const std::string& file, std::int64_t size, const std::string& sha256,
                              const std::string& format);
     /// True when this content was already imported completely (a re-import adds nothing new).
@@ -123,6 +135,7 @@ public:
     void addReject(std::int64_t importId, const Reject& r);
     /// Records the counts so far (called at each committed batch, so a killed import shows them).
     void updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
+    /// Records the final counts and status, and releases the import lock.
     void finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
     /// Gives every event of a recipient domain that no provider table knows (a company domain at
     /// Microsoft 365, Google Workspace, Proofpoint…) the provider its MX or remote host names in
@@ -139,6 +152,8 @@ public:
     /// SIGKILL mid-batch, which rolls the batch back) has the trigger and a complete index.
     void beginEventBatch();
     void endEventBatch();
+    /// The open batch was rolled back (a failed statement or COMMIT): forget what it did.
+    void abandonEventBatch();
 
     /// Bulk mode for an import of `bytes` that brings at least as many rows as the workspace
     /// holds: the secondary indexes of `events` are dropped (committed) and built again, by
@@ -192,10 +207,27 @@ private:
         ~LockFile();
     };
 
+    /// The import lock: its file is removed when released, like the bulk-load lock's.
+    struct ImportLock {
+        LockFile file;
+        std::string path;
+        ImportLock() = default;
+        ImportLock(ImportLock&&) noexcept = default;
+        ImportLock& operator=(ImportLock&& o) noexcept
+        {
+            std::swap(file, o.file);
+            std::swap(path, o.path);
+            return *this;
+        }
+        ~ImportLock() { release(); }
+        void release();
+    };
+
     sql::Database m_db;
     std::string m_path;
     Mode m_mode = Mode::Write;
     LockFile m_bulkLock;
+    ImportLock m_importLock;
     std::optional<sql::Statement> m_insertEvent;
     std::optional<sql::Statement> m_insertReject;
     std::optional<sql::Statement> m_findTemplate;

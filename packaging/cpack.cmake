@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # A Debian package (`cpack` in the build folder) that depends on Debian's own Qt, RE2, GMime,
-# SQLite and libcsv, laid out as Debian policy asks: copyright in DEP-5, a changelog, man pages,
+# SQLite, libcsv and zlib, laid out as Debian policy asks: copyright in DEP-5, a changelog, man pages,
 # stripped binaries, a MIME type for workspaces. packaging/check-package.sh builds it and runs
 # lintian, appstreamcli and desktop-file-validate on it.
 set(BT_DEB_REVISION 1 CACHE STRING "Debian revision of the package (the -N of VERSION-N)")

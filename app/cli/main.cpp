@@ -201,6 +201,13 @@ public:
         if (m_tty)
             std::cerr << "\r" << std::string(80, ' ') << "\r" << std::flush;
     }
+    void waiting(const std::string& holder) override
+    {
+        // Imports into one workspace run one at a time: say why nothing moves.
+        std::cerr << "bouncetriage-cli: " << safe(m_name) << ": waiting for another import into the workspace to end ("
+                  << safe(holder) << ")\n"
+                  << std::flush;
+    }
 
 private:
     std::string m_name;
@@ -255,7 +262,7 @@ int runProfiles(bool json)
 }
 
 int runImport(const bt::Classifier& classifier, const std::string& workspace, const std::string& profileArg,
-              const std::vector<std::string>& paths, bool json)
+              const std::vector<std::string>& paths, bool json, const bt::ImportOptions& options)
 {
     // The profile first: a wrong name must not leave a new, empty workspace behind.
     std::optional<bt::CsvProfile> profile;
@@ -266,7 +273,7 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
     bool anyError = false;
     for (const auto& p : paths) {
         TerminalProgress progress(p);
-        const auto r = bt::importPath(ws, p, classifier, &progress, profile ? &*profile : nullptr);
+        const auto r = bt::importPath(ws, p, classifier, &progress, profile ? &*profile : nullptr, options);
         progress.done();
         imported += r.counts.imported + r.counts.duplicate;
         anyError = anyError || (!r.error.empty() && !r.empty);
@@ -282,6 +289,8 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
             j["skipped"] = r.skipped;
             if (!r.error.empty())
                 j["error"] = r.error;
+            if (!r.note.empty())
+                j["note"] = r.note;
             if (r.cancelled)
                 j["cancelled"] = true;
             // Each rejected record: the file it came from (inside a folder, its own), where, why.
@@ -303,6 +312,8 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
                       << ", duplicate " << r.counts.duplicate
                       << (r.skipped ? ", skipped " + std::to_string(r.skipped) + " (not delivery outcomes)" : "")
                       << '\n';
+            if (!r.note.empty())
+                std::cout << "  note: " << safe(r.note) << '\n';
             for (const auto& rej : rejects) {
                 // A folder's rejections name their file; a file's own are known by their line.
                 const bool other = !rej.sourceFile.empty() && rej.sourceFile != r.file;
@@ -316,8 +327,16 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
     }
     // The triage window's counts, saved in the workspace now so that opening it needs no pass
     // over the events (bt::EventCube::buildCached; an import or re-diagnosis clears them).
-    if (imported > 0)
-        bt::EventCube::buildCached(ws);
+    if (imported > 0) {
+        try {
+            bt::EventCube::buildCached(ws);
+        } catch (const bt::sql::Error& e) {
+            // The events are in; only the saved counts are missing (the window counts them).
+            std::cerr << "bouncetriage-cli: " << safe(workspace) << ": the triage window's counts could not be saved"
+                      << (e.diskFull() ? " (disk full)" : "") << ": " << safe(e.what()) << '\n';
+            anyError = true;
+        }
+    }
     // Rejected rows are not a failure; an input that cannot be read at all is bad input (said
     // above), and inputs read without a single event are nothing done.
     if (anyError)
@@ -529,6 +548,16 @@ int main(int argc, char** argv)
                           "Column profile for a CSV no importer knows: a JSON file, or the name of a saved "
                           "profile (bouncetriage-cli profiles lists them)");
     importCmd->add_flag("--json", importJson, "One JSON object per input");
+    bt::ImportOptions importOptions;
+    importCmd
+        ->add_option("--year", importOptions.year,
+                     "Year of the first dated line of a log whose lines carry none (syslog, Postfix); later lines "
+                     "follow it, into the next year after 31 Dec (default: inferred from the file's modification "
+                     "time)")
+        ->check(CLI::Range(1970, 9999));
+    importCmd->add_option("--postfix-config", importOptions.postfixConfig,
+                          "Postfix's configuration folder (/etc/postfix): its smtp_bind_address is the sending IP "
+                          "of a Postfix log's deliveries, which Postfix does not log");
     importCmd->add_option("paths", importPaths, "Files or folders")->required();
 
     auto* profilesCmd = app.add_subcommand(
@@ -617,7 +646,7 @@ int main(int argc, char** argv)
         return runParse(*classifier, parsePaths, parseJson, parseJobs);
     try {
         if (*importCmd)
-            return runImport(*classifier, workspacePath, profilePath, importPaths, importJson);
+            return runImport(*classifier, workspacePath, profilePath, importPaths, importJson, importOptions);
         if (*reportCmd)
             return runReport(reportWorkspace, reportBy, reportFilters, reportJson);
         if (*suppressCmd)

@@ -9,8 +9,11 @@
 #include "../replyparser.h"
 #include "../replytemplate.h"
 #include "../text.h"
+#include "input.h"
 #include "internal.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <glib.h>
@@ -77,8 +80,59 @@ std::string domainOf(std::string_view address)
     return at == std::string_view::npos ? std::string() : text::toLower(address.substr(at + 1));
 }
 
+std::string addressDefect(std::string_view a)
+{
+    char hex[8];
+    for (const char c : a) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u == 0)
+            return ": it holds a NUL byte";
+        if (u < 0x20 || u == 0x7f) {
+            std::snprintf(hex, sizeof hex, "0x%02x", u);
+            return std::string(": it holds a control character (") + hex + ")";
+        }
+    }
+    const gchar* end = nullptr;
+    if (!g_utf8_validate_len(a.data(), a.size(), &end)) {
+        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(*end));
+        return std::string(": it is not valid UTF-8 (byte ") + hex + " at position "
+            + std::to_string(end - a.data() + 1) + ")";
+    }
+    return {};
+}
+
+std::string shownBytes(std::string_view s)
+{
+    std::string out;
+    char hex[8];
+    for (std::size_t i = 0; i < s.size();) {
+        const gchar* end = nullptr;
+        const auto rest = s.substr(i);
+        g_utf8_validate_len(rest.data(), rest.size(), &end);
+        // The valid stretch as it is, controls escaped; then one bad byte escaped.
+        for (const char* p = rest.data(); p < end; ++p) {
+            const auto u = static_cast<unsigned char>(*p);
+            if (u < 0x20 || u == 0x7f) {
+                std::snprintf(hex, sizeof hex, "\\x%02x", u);
+                out += hex;
+            } else {
+                out += *p;
+            }
+        }
+        i += static_cast<std::size_t>(end - rest.data());
+        if (i < s.size()) {
+            std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(s[i]));
+            out += hex;
+            ++i;
+        }
+    }
+    return out;
+}
+
 bool plausibleAddress(std::string_view a)
 {
+    if (!addressDefect(a).empty())
+        return false;
     const auto at = a.find('@');
     return at != std::string_view::npos && at > 0 && a.find('.', at) != std::string_view::npos
         && a.find_first_of(" \t<>,;") == std::string_view::npos && at == a.rfind('@');
@@ -184,6 +238,15 @@ Sink::~Sink()
 
 void Sink::event(Event&& e)
 {
+    // Whatever the format: an address that holds a NUL, a control character or bytes that are not
+    // UTF-8 never becomes an event (it would go on into the suppression list).
+    if (const auto defect = addressDefect(e.recipient); !defect.empty()) {
+        reject({e.sourceFile, e.sourceLine, e.sourceOffset,
+                (e.sourceLine > 0 ? "line " + std::to_string(e.sourceLine) + ": " : std::string()) + "recipient \""
+                    + shownBytes(e.recipient) + "\" is not an e-mail address" + defect,
+                std::move(e.raw)});
+        return;
+    }
     ++m_counts.read;
     if (e.dedupKey.empty())
         e.dedupKey = sha1(e.source + '\x1f' + text::toLower(e.recipient) + '\x1f' + e.timestamp + '\x1f' + e.eventType
@@ -285,6 +348,7 @@ void Sink::store(Item& item)
     m_ws.updateImport(m_id, m_written, "running");
     m_ws.endEventBatch();
     m_tx->commit();
+    m_committed = m_written;
     m_tx.emplace(m_ws.db());
     m_ws.beginEventBatch();
 }
@@ -336,19 +400,53 @@ ImportCounts Sink::finish(const std::string& status, bool bulk)
     m_chunk.clear();
     stopWriter();
     // The writer is done: from here on this thread has the workspace again.
-    m_counts = m_written;
-    m_ws.updateImport(m_id, m_counts, bulk ? std::string("running") : status);
-    if (m_tx) {
-        m_ws.endEventBatch();
-        m_tx->commit();
+    std::exception_ptr failure = m_error;
+    if (!failure && m_tx) {
+        try {
+            m_ws.updateImport(m_id, m_written, bulk ? std::string("running") : status);
+            m_ws.endEventBatch();
+            m_tx->commit();
+            m_committed = m_written;
+        } catch (...) {
+            failure = std::current_exception(); // a full disk at the last COMMIT
+        }
+    }
+    if (failure) {
+        // The open batch is rolled back (SQLite may have done so already): what stays is what
+        // the last COMMIT wrote, and the import record says so.
+        m_tx.reset();
+        m_ws.abandonEventBatch();
     }
     m_tx.reset();
-    if (bulk)
-        m_ws.endBulkLoad();
-    m_ws.finishImport(m_id, m_counts, status);
+    const std::string finalStatus = failure ? std::string("failed") : status;
+    if (bulk) {
+        try {
+            m_ws.endBulkLoad();
+        } catch (...) {
+            // The rows are committed; the next open builds the missing indexes.
+        }
+    }
+    try {
+        sql::Transaction tx(m_ws.db());
+        m_ws.finishImport(m_id, m_committed, finalStatus);
+        tx.commit();
+        m_recorded = true;
+    } catch (...) {
+        // No room even for that: the record keeps the counts of the last COMMIT, which are those
+        // of the rows committed, and its status `running` (the next import of the file redoes it).
+        if (!failure)
+            failure = std::current_exception();
+    }
+    m_counts = m_committed;
+    m_failure = failure;
     // A domain this import showed the MX of gets its provider on every event, earlier ones too.
-    if (m_counts.imported > 0)
-        m_ws.learnProviders(m_classifier.knowledge());
+    if (!failure && m_counts.imported > 0) {
+        try {
+            m_ws.learnProviders(m_classifier.knowledge());
+        } catch (...) {
+            m_failure = std::current_exception();
+        }
+    }
     return m_counts;
 }
 
@@ -369,7 +467,8 @@ void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o)
     }
     if (!plausibleAddress(e.recipient)) {
         rejectAt(sink, o,
-                 "recipient \"" + e.recipient + "\" (field \"" + rec.recipientField + "\") is not an e-mail address");
+                 "recipient \"" + shownBytes(e.recipient) + "\" (field \"" + rec.recipientField
+                     + "\") is not an e-mail address" + addressDefect(e.recipient));
         return;
     }
     // Every ESP export dates its events; one without a time is damaged, and the time is part of
@@ -433,10 +532,13 @@ public:
     {
         m_offset = offset;
         char c;
+        char prev = 0;
         while (in.get(c)) {
             feed(c);
             ++m_offset;
-            m_line += c == '\n';
+            // LF, CRLF or a lone CR (a CR-only file) each end a line.
+            m_line += c == '\r' || (c == '\n' && prev != '\r');
+            prev = c;
         }
         if (m_inRecord && !text::trim(m_cur).empty())
             m_each(m_cur, m_recLine, m_recOffset); // cut off: the parser says what is wrong
@@ -587,6 +689,8 @@ void forEachJsonRecord(std::istream& in,
     head.resize(static_cast<std::size_t>(in.gcount()));
     if (head.rfind("\xEF\xBB\xBF", 0) == 0)
         head.erase(0, 3);
+    if (head.find('\n') == std::string::npos)
+        std::replace(head.begin(), head.end(), '\r', '\n'); // a CR-only file: its lines all the same
     std::string firstLine, secondLine;
     {
         std::size_t p = 0;
@@ -616,15 +720,14 @@ void forEachJsonRecord(std::istream& in,
         return;
     }
     std::string l;
-    std::int64_t line = 0, offset = 0;
-    while (std::getline(in, l)) {
+    std::int64_t line = 0, offset = 0, bytes = 0;
+    LineReader reader(in);
+    while (reader.next(l, bytes)) {
         ++line;
         const std::int64_t at = offset;
-        offset += static_cast<std::int64_t>(l.size()) + 1;
+        offset += bytes;
         if (line == 1 && l.rfind("\xEF\xBB\xBF", 0) == 0)
             l.erase(0, 3);
-        if (!l.empty() && l.back() == '\r')
-            l.pop_back();
         if (text::trim(l).empty())
             continue;
         each(l, line, at);
@@ -633,13 +736,13 @@ void forEachJsonRecord(std::istream& in,
 
 void forEachJsonObject(const std::string& path, Sink& sink, const std::function<void(const json&, const Origin&)>& each)
 {
-    std::ifstream in(path, std::ios::binary);
+    InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
     forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
         if (sink.cancelled())
             return;
-        sink.setProgress(static_cast<std::uint64_t>(offset), total);
+        sink.setProgress(in.consumed(), total);
         const Origin o {path, line, offset, textValue};
         json j;
         try {
@@ -677,7 +780,7 @@ void forEachJsonObject(const std::string& path, Sink& sink, const std::function<
 void forEachCsvRecord(const std::string& path, Sink& sink,
                       const std::function<void(const FieldGetter&, const Origin&)>& each)
 {
-    std::ifstream in(path, std::ios::binary);
+    InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
     CsvReader reader(in);
@@ -691,7 +794,7 @@ void forEachCsvRecord(const std::string& path, Sink& sink,
     while (reader.next(row, err)) {
         if (sink.cancelled())
             return;
-        sink.setProgress(static_cast<std::uint64_t>(row.offset), total);
+        sink.setProgress(in.consumed(), total);
         const Origin o {path, row.line, row.offset, row.raw};
         if (!err.empty()) {
             rejectAt(sink, o, err);
@@ -746,18 +849,17 @@ std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max)
 void forEachLogLine(const std::string& path, Sink& sink,
                     const std::function<bool(const std::string& line, std::int64_t lineNo, std::int64_t offset)>& each)
 {
-    std::ifstream in(path, std::ios::binary);
+    InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
     std::string l;
-    std::int64_t lineNo = 0, offset = 0;
-    while (std::getline(in, l)) {
+    std::int64_t lineNo = 0, offset = 0, bytes = 0;
+    LineReader lines(in);
+    while (lines.next(l, bytes)) {
         ++lineNo;
         const std::int64_t lineOffset = offset;
-        offset += static_cast<std::int64_t>(l.size()) + 1;
-        if (!l.empty() && l.back() == '\r')
-            l.pop_back();
-        sink.setProgress(static_cast<std::uint64_t>(lineOffset), total);
+        offset += bytes;
+        sink.setProgress(in.consumed(), total);
         if (!each(l, lineNo, lineOffset))
             return;
     }

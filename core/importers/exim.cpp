@@ -134,7 +134,9 @@ void importExim(const std::string& path, Sink& sink)
                 e.recipient = std::string(rest.substr(lt + 2, gt - lt - 2));
         }
         if (!plausibleAddress(e.recipient)) {
-            rejectAt(sink, o, "recipient \"" + e.recipient + "\" is not an e-mail address");
+            rejectAt(sink, o,
+                     "recipient \"" + shownBytes(e.recipient) + "\" is not an e-mail address"
+                         + addressDefect(e.recipient));
             return true;
         }
         e.timestamp = normaliseTime(x.time);

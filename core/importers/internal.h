@@ -37,7 +37,15 @@ using nlohmann::json;
 
 std::string sha1(std::string_view s);
 std::string domainOf(std::string_view address);
+/// An address with one @ and a dot after it, no spaces or brackets, and nothing a stored address
+/// must not hold (see addressDefect).
 bool plausibleAddress(std::string_view a);
+/// What makes `a` unusable as an address whatever its shape — ": it holds a NUL byte", ": it
+/// holds a control character (0x07)", ": it is not valid UTF-8 (byte 0xff)" — or empty. Such
+/// bytes would go on into the suppression list and every export.
+std::string addressDefect(std::string_view a);
+/// `s` for a message: NUL, control and non-UTF-8 bytes written as \xNN.
+std::string shownBytes(std::string_view s);
 /// Epoch seconds (or milliseconds), ISO 8601 (with or without zone; none means UTC), RFC 5322,
 /// or the US "M/D/YYYY h:mm:ss AM" PowerShell writes → ISO UTC; empty when unreadable.
 std::string normaliseTime(std::string_view v);
@@ -86,7 +94,16 @@ public:
     }
     /// Stores what is still queued, commits the last batch, builds the indexes again after a
     /// bulk load (before the import is marked finished), and records the final counts and status.
+    /// When storing failed (a full disk: the writer's statement or a COMMIT), the open batch is
+    /// rolled back and the import is recorded `failed` with the counts of what was committed —
+    /// exactly the rows it left in the workspace — and failure() says why. Returns the counts
+    /// recorded. Never throws.
     ImportCounts finish(const std::string& status, bool bulk = false);
+    /// Why storing failed (the writer's error), or null.
+    std::exception_ptr failure() const { return m_failure; }
+    /// False when finish() could not even write the final status (no room left): the import
+    /// record keeps its last COMMIT's counts, status `running`.
+    bool recorded() const { return m_recorded; }
     /// Before finish() only `read` is current (the writer's counts lag behind).
     const ImportCounts& counts() const { return m_counts; }
     std::int64_t skipped() const { return m_skipped; }
@@ -106,6 +123,9 @@ private:
     std::optional<sql::Transaction> m_tx; ///< the writer's open batch
     ImportCounts m_counts; ///< the importer thread's (read) until finish()
     ImportCounts m_written; ///< the writer's
+    ImportCounts m_committed; ///< the writer's as of its last COMMIT
+    std::exception_ptr m_failure; ///< why storing failed, once finish() has run
+    bool m_recorded = false; ///< finish() wrote the final status
     std::int64_t m_skipped = 0;
     std::size_t m_batch; ///< records per transaction
     std::size_t m_inBatch = 0; ///< writer: records in the open transaction
@@ -184,8 +204,8 @@ void forEachCsvRecord(const std::string& path, Sink& sink,
 std::vector<json> jsonHeadRecords(const std::string& head, std::size_t max);
 
 // One entry point per format (the file is already recognised).
-/// Reads a log line by line (CR stripped), with each line's 1-based number and byte offset,
-/// reporting progress to the sink; `each` returns false to stop.
+/// Reads a log line by line (LF, CRLF or CR-only line ends; gzip'd or not), with each line's 1-based number and byte
+/// offset, reporting progress to the sink; `each` returns false to stop.
 void forEachLogLine(const std::string& path, Sink& sink,
                     const std::function<bool(const std::string& line, std::int64_t lineNo, std::int64_t offset)>& each);
 

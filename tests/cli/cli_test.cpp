@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -563,4 +564,32 @@ TEST(Cli, TheGroupOfEventsWithoutTheFieldIsNamedForWhatItIs)
     r = run("report --json --by ip " + ws, "");
     ASSERT_EQ(r.exitCode, 0) << r.out;
     EXPECT_NE(r.out.find("\"key\":\"(none)\""), std::string::npos) << r.out;
+}
+
+TEST_F(CliWorkspace, YearOfASyslogFileIsSaidAndCanBeGiven)
+{
+    namespace fs = std::filesystem;
+    // A Postfix log across New Year, gzip'd as logrotate leaves it (made by the gzip program).
+    const fs::path log = s_dir / "mail.log.2";
+    std::ofstream(log) << "Dec 31 23:59:59 mx postfix/smtp[1]: AB1: to=<a@example.com>, relay=none, dsn=5.1.1, "
+                          "status=bounced (550 5.1.1 user unknown)\n"
+                          "Jan  1 00:00:02 mx postfix/smtp[1]: AB2: to=<b@example.com>, relay=none, dsn=5.1.1, "
+                          "status=bounced (550 5.1.1 user unknown)\n";
+    ASSERT_EQ(std::system(("gzip -f '" + log.string() + "'").c_str()), 0);
+    const std::string gz = log.string() + ".gz";
+    auto r = run("import --json --year 2023 --workspace '" + (s_dir / "year.btw").string() + "' '" + gz + "'", "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["format"], "postfix_log") << j;
+    EXPECT_EQ(j["imported"], 2) << j;
+    EXPECT_EQ(j.value("note", "").find("carry no year"), std::string::npos) << "a year given is no guess: " << j;
+    r = run("report --json --by day --workspace '" + (s_dir / "year.btw").string() + "'", "");
+    EXPECT_NE(r.out.find("2023-12-31"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("2024-01-01"), std::string::npos) << r.out;
+    // Without --year the guess is said, in the text output too.
+    r = run("import --workspace '" + (s_dir / "year2.btw").string() + "' '" + gz + "'", "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("note: syslog lines carry no year"), std::string::npos) << r.out;
+    r = run("import --year 99 --workspace '" + (s_dir / "year3.btw").string() + "' '" + gz + "'", "");
+    EXPECT_EQ(r.exitCode, 64) << r.out;
 }
