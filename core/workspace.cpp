@@ -170,6 +170,18 @@ CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events BEGIN
 END;
 INSERT INTO events_fts(events_fts) VALUES ('rebuild');
 )sql",
+    // 5: send counts the user knows from the ESP (bt::importSendCounts): the "given" basis of a
+    // provider's, campaign's or day's bounce rate where no source in the workspace records sends.
+    R"sql(
+CREATE TABLE IF NOT EXISTS send_counts (  -- IF NOT EXISTS: a file whose version was set back
+    kind TEXT NOT NULL CHECK (kind IN ('provider', 'campaign', 'day')),
+    key TEXT NOT NULL,
+    sent INTEGER NOT NULL CHECK (sent >= 0),
+    source TEXT NOT NULL DEFAULT '',   -- the file it came from
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)

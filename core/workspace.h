@@ -106,7 +106,7 @@ public:
     /// is; anything that is not a workspace this program can read is an OpenError saying why.
     explicit Workspace(const std::string& path, Mode mode = Mode::Write);
 
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     int schemaVersion();
 
     /// Starts recording an import. An earlier import of the same content (sha256) that never
