@@ -12,6 +12,7 @@
 #include "models/drilldown.h"
 #include "models/workspacesession.h"
 #include "query.h"
+#include "sendcounts.h"
 #include "utils/bouncefile.h"
 #include "utils/diagnosiswords.h"
 #include "utils/triagereport.h"
@@ -49,6 +50,7 @@
 #include <QToolBar>
 #include <QUrl>
 
+#include <filesystem>
 #include <fstream>
 
 using namespace Qt::StringLiterals;
@@ -330,8 +332,8 @@ void MainWindow::closeWorkspace()
 void MainWindow::updateActions()
 {
     const bool open = m_session != nullptr;
-    for (QAction* a : {m_closeWorkspaceAction, m_importAction, m_exportEventsAction, m_exportSuppressionsAction,
-                       m_exportReportAction, m_findAction, m_resetAction})
+    for (QAction* a : {m_closeWorkspaceAction, m_importAction, m_importSendsAction, m_exportEventsAction,
+                       m_exportSuppressionsAction, m_exportReportAction, m_findAction, m_resetAction})
         if (a)
             a->setEnabled(open);
     if (m_importAction)
@@ -486,6 +488,69 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
     thread->start();
 }
 
+void MainWindow::importSendCountsDialog()
+{
+    if (!m_session)
+        return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import Send Counts"), QString(),
+                                                      tr("CSV files (*.csv *.txt);;All files (*)"));
+    if (!path.isEmpty())
+        importSendCounts(path);
+}
+
+void MainWindow::importSendCounts(const QString& path)
+{
+    if (!m_session)
+        return;
+    const std::string workspace = toStd(m_session->path());
+    const std::string file = toStd(path);
+    struct Outcome {
+        int stored = 0;
+        QStringList errors;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    // Its own writing connection on its own thread, like an import: the views only read.
+    QThread* thread = QThread::create([workspace, file, outcome] {
+        try {
+            std::ifstream in(file, std::ios::binary);
+            if (!in) {
+                outcome->errors.append(QString::fromStdString(file) + tr(": cannot be read"));
+                return;
+            }
+            const auto read = bt::readSendCounts(in, std::filesystem::path(file).filename().string());
+            for (const auto& e : read.errors)
+                outcome->errors.append(QString::fromStdString(e));
+            if (!read.counts.empty()) {
+                bt::Workspace ws(workspace);
+                outcome->stored = static_cast<int>(bt::storeSendCounts(ws, read.counts));
+            }
+        } catch (const std::exception& error) {
+            outcome->errors.append(QString::fromUtf8(error.what()));
+        }
+    });
+    thread->setObjectName(u"sendCountsThread"_s);
+    thread->setParent(this);
+    connect(thread, &QThread::finished, this, [this, thread, outcome, path] {
+        thread->deleteLater();
+        m_triageView->refresh();
+        m_groupsView->refresh();
+        statusBar()->showMessage(tr("%n send count(s) imported", nullptr, outcome->stored), kVerdictMessageMs);
+        if (!outcome->errors.isEmpty()) {
+            // Plain text: the lines quote the file.
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Bounce Triage"),
+                                        tr("Some lines of %1 were not taken:").arg(QFileInfo(path).fileName()),
+                                        QMessageBox::Ok, this);
+            box->setObjectName(u"sendCountsErrors"_s);
+            box->setTextFormat(Qt::PlainText);
+            box->setDetailedText(outcome->errors.join(u'\n'));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        Q_EMIT sendCountsImported(outcome->stored, outcome->errors);
+    });
+    thread->start();
+}
+
 void MainWindow::showImportSummary(const std::vector<bt::ImportResult>& results)
 {
     if (!m_session)
@@ -606,6 +671,12 @@ void MainWindow::createActions()
         tr("Import bounce emails, ESP exports or MTA logs into the workspace (or drop files on the window)"));
     connect(m_importAction, &QAction::triggered, this, &MainWindow::importDialog);
 
+    m_importSendsAction = new QAction(tr("Import Send &Counts\u2026"), this);
+    m_importSendsAction->setStatusTip(
+        tr("Import how many messages went to each provider, campaign or day (a CSV such as \"provider,sent\"), "
+           "known from your ESP: the basis of those groups' bounce rates"));
+    connect(m_importSendsAction, &QAction::triggered, this, &MainWindow::importSendCountsDialog);
+
     m_exportEventsAction = new QAction(tr("Export Filtered &Events as CSV\u2026"), this);
     m_exportEventsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     connect(m_exportEventsAction, &QAction::triggered, this, &MainWindow::exportEvents);
@@ -695,6 +766,7 @@ void MainWindow::createMenus()
             [this] { rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true); });
     rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true);
     file->addAction(m_importAction);
+    file->addAction(m_importSendsAction);
     file->addAction(m_closeWorkspaceAction);
     file->addSeparator();
     file->addAction(m_openAction);

@@ -66,6 +66,10 @@ public:
     /// Asks the running import to stop after its current batch.
     void cancelImport();
     bool isImporting() const { return m_importing; }
+    /// Reads a send-count CSV ("provider,sent", "campaign,sent" or "day,sent") and stores it in
+    /// the open workspace, off the UI thread; the views then show those groups' rates of the
+    /// given sends. Emits sendCountsImported.
+    void importSendCounts(const QString& path);
 
     /// The files under Open Recent, newest first.
     QStringList recentFiles() const;
@@ -76,6 +80,8 @@ public:
 Q_SIGNALS:
     void workspaceOpened(const QString& path);
     void importFinished(int files, qint64 imported, qint64 rejected, qint64 duplicates);
+    /// `stored` counts taken; `errors` the lines (or the file) that were not, in plain text.
+    void sendCountsImported(int stored, const QStringList& errors);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -91,6 +97,7 @@ private:
     void newWorkspaceDialog();
     void openWorkspaceDialog();
     void importDialog();
+    void importSendCountsDialog();
     void exportEvents();
     void exportSuppressions();
     void exportReport();
@@ -125,6 +132,7 @@ private:
     QAction* m_openWorkspaceAction = nullptr;
     QAction* m_closeWorkspaceAction = nullptr;
     QAction* m_importAction = nullptr;
+    QAction* m_importSendsAction = nullptr;
     QAction* m_exportEventsAction = nullptr;
     QAction* m_exportSuppressionsAction = nullptr;
     QAction* m_exportReportAction = nullptr;

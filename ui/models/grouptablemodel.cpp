@@ -31,6 +31,36 @@ QString levelText(const std::string& level)
     return {};
 }
 
+QString rateText(const bt::GroupRow& r)
+{
+    const auto tr = [](const char* s) { return QCoreApplication::translate("GroupTableModel", s); };
+    if (r.rateBasis == "sent")
+        return percentText(r.rate) + tr(" of sent");
+    if (r.rateBasis == "given")
+        return percentText(r.rate) + tr(" of given sends");
+    return percentText(r.rate) + tr(" of bounces");
+}
+
+QString basisText(const bt::GroupRow& r)
+{
+    const auto tr = [](const char* s) { return QCoreApplication::translate("GroupTableModel", s); };
+    if (r.rateBasis == "sent") {
+        QString text = tr("%1 bounces of %2 sent, counted over the sources that record deliveries "
+                          "(mail logs, event streams)")
+                           .arg(r.rateBounces)
+                           .arg(r.sent);
+        if (r.outsideBasis > 0)
+            text += tr("; %1 more bounces from sources that record no sends (bounce emails, bounce exports) "
+                       "are not in the rate")
+                        .arg(r.outsideBasis);
+        return text;
+    }
+    if (r.rateBasis == "given")
+        return tr("%1 bounces of %2 sent, the send count you imported for this group").arg(r.bounces).arg(r.sent);
+    return tr("Share of all bounces: no source in this workspace records this group's sends, so no bounce rate "
+              "or level (import a mail log or event stream, or send counts from File > Import Send Counts)");
+}
+
 } // namespace btui
 
 GroupTableModel::GroupTableModel(QObject* parent)
@@ -101,7 +131,7 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
                 return QString::fromUtf8(bt::unknownGroupLabel(m_by));
             return key;
         case Rate:
-            return QString(btui::percentText(r.rate) + (r.rateBasis == "share" ? tr(" of bounces") : QString()));
+            return btui::rateText(r);
         case Level:
             return btui::levelText(r.level);
         case Families:
@@ -137,9 +167,8 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
         }
         return {};
     case Qt::ToolTipRole:
-        if (index.column() == Rate)
-            return r.rateBasis == "sent" ? tr("Bounces \u00f7 (bounces + deliveries) in this group")
-                                         : tr("Share of all bounces: the workspace holds no deliveries");
+        if (index.column() == Rate || index.column() == Level)
+            return btui::basisText(r);
         if (index.column() == LiftedLater && r.liftedLater)
             return tr("Policy or reputation rejections followed later by a delivery to the same domain");
         return {};
