@@ -32,6 +32,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -560,3 +561,71 @@ TEST(MainWindowImportTest, CancelStopsABigImportAndKeepsWhatWasCommitted)
 }
 
 } // namespace
+
+TEST(MainWindowImportTest, EachGroupSaysItsBasisAndSendCountsImportedInTheWindowBecomeOne)
+{
+    // A bounce-only SendGrid export beside a Postfix log and SES notifications.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"mixed.btw"_s);
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.createWorkspace(path, false));
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    const QString data = QString::fromUtf8(BT_TEST_DATA);
+    window.importPaths(
+        {data + u"/sendgrid-bounces.csv"_s, data + u"/postfix-mail.log"_s, data + u"/ses-notifications.jsonl"_s});
+    ASSERT_TRUE(finished.wait(kWaitMs));
+
+    GroupsView* groups = window.groupsView();
+    const auto rowOf = [&](const QString& key) {
+        for (int row = 0; row < groups->model()->rowCount(); ++row)
+            if (groups->model()->index(row, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString() == key)
+                return row;
+        return -1;
+    };
+    const auto cell = [&](const QString& key, int column, int role = Qt::DisplayRole) {
+        return groups->model()->index(rowOf(key), column).data(role).toString();
+    };
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    groups->refresh();
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    ASSERT_GE(rowOf(u"Gmail"_s), 0);
+    ASSERT_GE(rowOf(u"Yahoo"_s), 0);
+    // Gmail: a rate of sent over the Postfix and SES rows, the SendGrid bounces named apart.
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate).endsWith(u" of sent"_s))
+        << qPrintable(cell(u"Gmail"_s, GroupTableModel::Rate));
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"1 bounces of 3 sent"_s))
+        << qPrintable(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole));
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"2 more bounces"_s));
+    EXPECT_FALSE(cell(u"Gmail"_s, GroupTableModel::Level).isEmpty());
+    // Yahoo, only in the bounce export: a share of the bounces and no level.
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate).endsWith(u" of bounces"_s));
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Level).isEmpty());
+
+    // Send counts from a CSV, through the window: Yahoo's rate is then of the given sends.
+    const QString csv = dir.filePath(u"sends.csv"_s);
+    {
+        QFile f(csv);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write("provider,sent\nYahoo,200\n<b>Gmail</b>,x\n");
+    }
+    QSignalSpy imported(&window, &MainWindow::sendCountsImported);
+    updated.clear();
+    window.importSendCounts(csv);
+    ASSERT_TRUE(imported.wait(kWaitMs));
+    EXPECT_EQ(imported.constFirst().at(0).toInt(), 1);
+    const QStringList errors = imported.constFirst().at(1).toStringList();
+    ASSERT_EQ(errors.size(), 1);
+    EXPECT_TRUE(errors.front().startsWith(u"line 3: "_s)) << qPrintable(errors.front());
+    auto* box = window.findChild<QMessageBox*>(u"sendCountsErrors"_s);
+    ASSERT_NE(box, nullptr);
+    EXPECT_EQ(box->textFormat(), Qt::PlainText);
+    EXPECT_TRUE(box->detailedText().contains(u"line 3"_s));
+    box->close();
+    if (updated.isEmpty()) {
+        ASSERT_TRUE(updated.wait(kWaitMs));
+    }
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate).endsWith(u" of given sends"_s))
+        << qPrintable(cell(u"Yahoo"_s, GroupTableModel::Rate));
+    EXPECT_EQ(cell(u"Yahoo"_s, GroupTableModel::Level), btui::levelText("low"));
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"of 200 sent"_s));
+}
