@@ -591,7 +591,7 @@ TEST(MainWindowImportTest, EachGroupSaysItsBasisAndSendCountsImportedInTheWindow
     ASSERT_GE(rowOf(u"Gmail"_s), 0);
     ASSERT_GE(rowOf(u"Yahoo"_s), 0);
     // Gmail: a rate of sent over the Postfix and SES rows, the SendGrid bounces named apart.
-    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate).endsWith(u" of sent"_s))
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate).endsWith(u"% of 3 sent"_s))
         << qPrintable(cell(u"Gmail"_s, GroupTableModel::Rate));
     EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"1 bounces of 3 sent"_s))
         << qPrintable(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole));
@@ -624,7 +624,7 @@ TEST(MainWindowImportTest, EachGroupSaysItsBasisAndSendCountsImportedInTheWindow
     if (updated.isEmpty()) {
         ASSERT_TRUE(updated.wait(kWaitMs));
     }
-    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate).endsWith(u" of given sends"_s))
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate).endsWith(u"% of 200 given"_s))
         << qPrintable(cell(u"Yahoo"_s, GroupTableModel::Rate));
     EXPECT_EQ(cell(u"Yahoo"_s, GroupTableModel::Level), btui::levelText("low"));
     EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"of 200 sent"_s));

@@ -4,6 +4,7 @@
 #include "utils/familycolors.h"
 
 #include <QCoreApplication>
+#include <QLocale>
 #include <QStringList>
 
 #include <algorithm>
@@ -34,10 +35,11 @@ QString levelText(const std::string& level)
 QString rateText(const bt::GroupRow& r)
 {
     const auto tr = [](const char* s) { return QCoreApplication::translate("GroupTableModel", s); };
+    // The denominator in the cell: "100 % of 3 sent" is read for what it is, a handful.
     if (r.rateBasis == "sent")
-        return percentText(r.rate) + tr(" of sent");
+        return percentText(r.rate) + tr(" of %1 sent").arg(QLocale().toString(qlonglong(r.sent)));
     if (r.rateBasis == "given")
-        return percentText(r.rate) + tr(" of given sends");
+        return percentText(r.rate) + tr(" of %1 given").arg(QLocale().toString(qlonglong(r.sent)));
     return percentText(r.rate) + tr(" of bounces");
 }
 

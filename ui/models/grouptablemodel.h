@@ -57,8 +57,8 @@ namespace btui
 QString percentText(double rate);
 /// The level's words for people: "act (> 3 %)", "watch (1–3 %)", "low (< 1 %)".
 QString levelText(const std::string& level);
-/// The rate with its basis, short enough for a cell or a bar label: "5.0 % of sent",
-/// "2.5 % of given sends", "12 % of bounces".
+/// The rate with its basis, short enough for a cell: "5.0 % of 240 sent", "2.5 % of 4,000
+/// given", "12 % of bounces".
 QString rateText(const bt::GroupRow& r);
 /// What the rate of `r` divides, with its numbers (a tooltip): which sources it is over, and
 /// the bounces left out of it.
