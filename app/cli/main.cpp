@@ -13,6 +13,7 @@
 #include "knowledge.h"
 #include "mailsource.h"
 #include "orderedpool.h"
+#include "providerlookup.h"
 #include "query.h"
 #include "sendcounts.h"
 #include "textsafety.h"
@@ -475,6 +476,37 @@ int runSuppressions(const std::string& workspace, const std::vector<std::string>
     return kExitOk;
 }
 
+struct LookupArgs {
+    std::string workspace, server;
+    int timeoutMs = 3000, deadlineMs = 60000, maxDomains = 500;
+};
+
+// Providers of recipient domains no table knows, from their MX (asked only here, on request).
+int runLookupProviders(const LookupArgs& args, const bt::KnowledgeBase& kb)
+{
+    bt::Workspace ws(args.workspace);
+    bt::dns::Options options;
+    options.server = args.server;
+    options.timeoutMs = args.timeoutMs;
+    options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(100, args.deadlineMs));
+    const auto r = bt::lookUpProviders(ws, kb, options, args.maxDomains);
+    for (const auto& d : r.domains) {
+        std::cout << safe(d.domain) << ": ";
+        if (!d.provider.empty())
+            std::cout << safe(d.provider) << " (MX " << safe(d.mx) << "), " << d.events << " events";
+        else if (d.status == "ok")
+            std::cout << "no provider table names its MX" << (d.mx.empty() ? "" : " " + safe(d.mx));
+        else
+            std::cout << "MX lookup: " << d.status;
+        std::cout << (d.cached ? " [cached]" : "") << '\n';
+    }
+    std::cout << r.domains.size() << " domains asked (" << (r.server.empty() ? "system resolver" : safe(r.server))
+              << "), " << r.events << " events given a provider\n";
+    if (r.events > 0)
+        bt::EventCube::buildCached(ws); // the window's counts by provider, saved again
+    return r.events > 0 ? kExitOk : kExitNothingDone;
+}
+
 struct CheckArgs {
     std::vector<std::string> targets, selectors, zones;
     std::string ip, server, workspace, sender;
@@ -613,6 +645,22 @@ int main(int argc, char** argv)
     sendsCmd->add_flag("--clear", sendsClear, "Remove every stored send count (before importing FILE, if given)");
     sendsCmd->add_option("file", sendsFile, "CSV to import; without it the stored counts are listed");
 
+    auto* lookupCmd = app.add_subcommand(
+        "lookup-providers",
+        "Ask DNS for the MX of recipient domains without a known provider (company domains at Microsoft 365, "
+        "Google Workspace…) and give their events the provider it names; answers kept in the workspace for "
+        "their TTL");
+    LookupArgs lookupArgs;
+    lookupCmd->add_option("--workspace", lookupArgs.workspace, "Workspace file")->required();
+    lookupCmd->add_option("--dns-server", lookupArgs.server,
+                          "Resolver to ask, HOST or HOST:PORT (default: the system's)");
+    lookupCmd->add_option("--timeout-ms", lookupArgs.timeoutMs, "Per DNS question, retries included")
+        ->capture_default_str();
+    lookupCmd->add_option("--deadline-ms", lookupArgs.deadlineMs, "For the whole run")->capture_default_str();
+    lookupCmd
+        ->add_option("--max-domains", lookupArgs.maxDomains, "Ask about at most this many domains, most events first")
+        ->capture_default_str();
+
     auto* suppressCmd = app.add_subcommand("suppressions", "CSV of addresses to stop mailing");
     std::string suppressWorkspace;
     suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required();
@@ -686,6 +734,8 @@ int main(int argc, char** argv)
             return runSuppressions(suppressWorkspace, suppressFilters);
         if (*sendsCmd)
             return runSends(sendsWorkspace, sendsFile, sendsClear);
+        if (*lookupCmd)
+            return runLookupProviders(lookupArgs, *kb);
         if (*incidentsCmd)
             return runIncidents(incidentsWorkspace, incidentsBy, incidentsFilters, !incidentsDaily, incidentsJson);
         if (*checkCmd)
