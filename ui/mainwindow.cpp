@@ -11,6 +11,7 @@
 #include "importer.h"
 #include "models/drilldown.h"
 #include "models/workspacesession.h"
+#include "providerlookup.h"
 #include "query.h"
 #include "sendcounts.h"
 #include "utils/bouncefile.h"
@@ -50,6 +51,7 @@
 #include <QToolBar>
 #include <QUrl>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -332,8 +334,9 @@ void MainWindow::closeWorkspace()
 void MainWindow::updateActions()
 {
     const bool open = m_session != nullptr;
-    for (QAction* a : {m_closeWorkspaceAction, m_importAction, m_importSendsAction, m_exportEventsAction,
-                       m_exportSuppressionsAction, m_exportReportAction, m_findAction, m_resetAction})
+    for (QAction* a :
+         {m_closeWorkspaceAction, m_importAction, m_importSendsAction, m_lookupProvidersAction, m_exportEventsAction,
+          m_exportSuppressionsAction, m_exportReportAction, m_findAction, m_resetAction})
         if (a)
             a->setEnabled(open);
     if (m_importAction)
@@ -551,6 +554,56 @@ void MainWindow::importSendCounts(const QString& path)
     thread->start();
 }
 
+void MainWindow::lookUpProviders(const QString& dnsServer)
+{
+    if (!m_session)
+        return;
+    const std::string workspace = toStd(m_session->path());
+    const std::string server = dnsServer.trimmed().toStdString();
+    auto classifier = m_classifier;
+    struct Outcome {
+        int domains = 0;
+        qint64 events = 0;
+        QString error;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    m_lookupProvidersAction->setEnabled(false);
+    statusBar()->showMessage(tr("Looking up the providers of unknown recipient domains\u2026"));
+    QThread* thread = QThread::create([workspace, server, classifier, outcome] {
+        try {
+            bt::Workspace ws(workspace);
+            bt::dns::Options options;
+            options.server = server;
+            options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            const auto r = bt::lookUpProviders(ws, classifier->knowledge(), options);
+            outcome->domains = static_cast<int>(r.domains.size());
+            outcome->events = r.events;
+            if (r.events > 0)
+                bt::EventCube::buildCached(ws);
+        } catch (const std::exception& error) {
+            outcome->error = QString::fromUtf8(error.what());
+        }
+    });
+    thread->setObjectName(u"providerLookupThread"_s);
+    thread->setParent(this);
+    connect(thread, &QThread::finished, this, [this, thread, outcome] {
+        thread->deleteLater();
+        updateActions();
+        if (outcome->events > 0 && m_session) {
+            m_session->invalidateCubes();
+            m_triageView->refresh();
+            m_groupsView->refresh();
+        }
+        statusBar()->showMessage(outcome->error.isEmpty() ? tr("%n domain(s) looked up, %1 events given a provider",
+                                                               nullptr, outcome->domains)
+                                                                .arg(outcome->events)
+                                                          : tr("Provider lookup failed: %1").arg(outcome->error),
+                                 kVerdictMessageMs);
+        Q_EMIT providersLookedUp(outcome->domains, outcome->events, outcome->error);
+    });
+    thread->start();
+}
+
 void MainWindow::showImportSummary(const std::vector<bt::ImportResult>& results)
 {
     if (!m_session)
@@ -677,6 +730,13 @@ void MainWindow::createActions()
            "known from your ESP: the basis of those groups' bounce rates"));
     connect(m_importSendsAction, &QAction::triggered, this, &MainWindow::importSendCountsDialog);
 
+    m_lookupProvidersAction = new QAction(tr("&Look Up Unknown Providers (DNS)"), this);
+    m_lookupProvidersAction->setStatusTip(
+        tr("Ask DNS for the MX of recipient domains no table knows (company domains at Microsoft 365, Google "
+           "Workspace\u2026) and count their bounces under that provider; uses the DNS server of the checks"));
+    connect(m_lookupProvidersAction, &QAction::triggered, this,
+            [this] { lookUpProviders(QSettings().value(u"checks/dnsServer"_s).toString()); });
+
     m_exportEventsAction = new QAction(tr("Export Filtered &Events as CSV\u2026"), this);
     m_exportEventsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     connect(m_exportEventsAction, &QAction::triggered, this, &MainWindow::exportEvents);
@@ -767,6 +827,7 @@ void MainWindow::createMenus()
     rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true);
     file->addAction(m_importAction);
     file->addAction(m_importSendsAction);
+    file->addAction(m_lookupProvidersAction);
     file->addAction(m_closeWorkspaceAction);
     file->addSeparator();
     file->addAction(m_openAction);

@@ -70,6 +70,10 @@ public:
     /// the open workspace, off the UI thread; the views then show those groups' rates of the
     /// given sends. Emits sendCountsImported.
     void importSendCounts(const QString& path);
+    /// Asks `dnsServer` (HOST[:PORT]; empty: the system's resolvers) for the MX of the recipient
+    /// domains without a known provider and gives their events the provider it names, off the
+    /// UI thread; answers are kept in the workspace for their TTL. Emits providersLookedUp.
+    void lookUpProviders(const QString& dnsServer);
 
     /// The files under Open Recent, newest first.
     QStringList recentFiles() const;
@@ -82,6 +86,8 @@ Q_SIGNALS:
     void importFinished(int files, qint64 imported, qint64 rejected, qint64 duplicates);
     /// `stored` counts taken; `errors` the lines (or the file) that were not, in plain text.
     void sendCountsImported(int stored, const QStringList& errors);
+    /// `domains` asked about, `events` given a provider; `error` when the lookup could not start.
+    void providersLookedUp(int domains, qint64 events, const QString& error);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -133,6 +139,7 @@ private:
     QAction* m_closeWorkspaceAction = nullptr;
     QAction* m_importAction = nullptr;
     QAction* m_importSendsAction = nullptr;
+    QAction* m_lookupProvidersAction = nullptr;
     QAction* m_exportEventsAction = nullptr;
     QAction* m_exportSuppressionsAction = nullptr;
     QAction* m_exportReportAction = nullptr;
