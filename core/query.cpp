@@ -74,7 +74,7 @@ constexpr const char* kRowColumns
     = "e.id, COALESCE(e.timestamp, ''), e.event_type, COALESCE(e.recipient, ''), COALESCE(e.provider, ''), "
       "COALESCE(e.recipient_domain, ''), e.basic_code, COALESCE(e.enhanced_code, ''), COALESCE(e.family, ''), "
       "COALESCE(e.reason, ''), COALESCE(e.spam_related, ''), COALESCE(e.action, ''), COALESCE(e.sending_ip, ''), "
-      "COALESCE(e.campaign, ''), COALESCE(e.reply_text, '')";
+      "COALESCE(e.campaign, ''), COALESCE(e.reply_text, ''), COALESCE(e.remote_mta, '')";
 
 EventRow readRow(const sql::Statement& st)
 {
@@ -95,6 +95,7 @@ EventRow readRow(const sql::Statement& st)
     r.ip = st.text(12);
     r.campaign = st.text(13);
     r.reply = st.text(14);
+    r.remoteMta = st.text(15);
     return r;
 }
 

@@ -10,6 +10,7 @@
 #include "dialogs/importsummarydialog.h"
 #include "importer.h"
 #include "models/drilldown.h"
+#include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
 #include "providerlookup.h"
 #include "query.h"
@@ -164,6 +165,7 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     m_drill = new DrillDown(this);
     m_triageView = new TriageView(m_classifier, m_drill, this);
     m_groupsView = new GroupsView(m_drill, this);
+    m_groupsView->model()->setKnowledge(&m_classifier->knowledge());
     m_tabs->addTab(m_triageView, tr("&Triage"));
     m_tabs->addTab(m_groupsView, tr("&Groups"));
     setCentralWidget(m_tabs);

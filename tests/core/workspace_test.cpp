@@ -304,6 +304,37 @@ TEST(Analysis, ATenantDomainTakesTheProviderItsMxNamesAndAolCountsUnderYahoo)
     EXPECT_EQ(ws.learnProviders(classifier().knowledge()), 0) << "a second pass changes nothing";
 }
 
+TEST(Analysis, ABrandAnEmailNamesCountsUnderItsOperatorAndShowsBesideTheDomain)
+{
+    // Bounce emails from AOL's servers: the classifier knows AOL by its host and wording and
+    // names the brand; the workspace counts them under Yahoo, whose servers answer for AOL, as
+    // an ESP export of the same bounce would.
+    const auto corpus = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd";
+    if (!std::filesystem::exists(corpus / "rhost-aol-03.eml"))
+        GTEST_SKIP() << "no corpus at " << corpus;
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    for (const char* f : {"rhost-aol-03.eml", "lhost-postfix-66.eml"})
+        ASSERT_GT(bt::importPath(ws, (corpus / f).string(), classifier()).counts.imported, 0) << f;
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'AOL'"), 0);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'Yahoo'"), 3);
+    // The brand, for the domain column: by the domain, else by the receiving host.
+    const auto& kb = classifier().knowledge();
+    EXPECT_EQ(bt::brandFor(kb, "aol.com", ""), "AOL");
+    EXPECT_EQ(bt::brandFor(kb, "aol.example.jp", "mx-aol.mail.gm0.yahoodns.net"), "AOL");
+    EXPECT_EQ(bt::brandFor(kb, "yahoo.com", ""), "") << "an operator's own domain has no other brand";
+    EXPECT_EQ(bt::brandFor(kb, "gmail.com", "gmail-smtp-in.l.google.com"), "");
+    EXPECT_EQ(bt::brandFor(kb, "example.org", ""), "");
+    // Every row the table pages through carries the receiving host it is told by.
+    const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, false, 0, 10);
+    ASSERT_EQ(rows.size(), 3u);
+    for (const auto& r : rows) {
+        EXPECT_EQ(r.provider, "Yahoo");
+        EXPECT_EQ(bt::brandFor(kb, r.domain, r.remoteMta), "AOL") << r.domain << " " << r.remoteMta;
+    }
+    EXPECT_EQ(ws.groupBrandsUnderOperators(kb), 0) << "a second pass changes nothing";
+}
+
 TEST(Workspace, RediagnoseAfterARulesUpdate)
 {
     TempWorkspace t;

@@ -14,6 +14,7 @@
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
 #include "query.h"
+#include "replytemplate.h"
 #include "utils/plaintext.h"
 #include "views/groupsview.h"
 #include "views/triageview.h"
@@ -628,4 +629,49 @@ TEST(MainWindowImportTest, EachGroupSaysItsBasisAndSendCountsImportedInTheWindow
         << qPrintable(cell(u"Yahoo"_s, GroupTableModel::Rate));
     EXPECT_EQ(cell(u"Yahoo"_s, GroupTableModel::Level), btui::levelText("low"));
     EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"of 200 sent"_s));
+}
+
+TEST(TriageViewTest, ABrandIsShownBesideItsDomainWhileItsEventsCountUnderTheOperator)
+{
+    // AOL's mail is taken by Yahoo's servers: the events count under Yahoo, and the domain
+    // column keeps the brand people know.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"aol.btw"_s);
+    const auto kb = bt::KnowledgeBase::loadDefault();
+    {
+        bt::Workspace ws(QFile::encodeName(path).toStdString());
+        const auto import = ws.beginImport("fixture", 0, "", "test");
+        int n = 0;
+        for (const char* domain : {"aol.com", "aol.com", "yahoo.com"}) {
+            bt::Event e;
+            e.recipientDomain = domain;
+            e.recipient = std::to_string(n) + "@" + domain;
+            e.provider = bt::providerFor(*kb, domain, {});
+            e.timestamp = "2026-03-01T10:00:00Z";
+            e.replyText = "554 5.7.9 Message not accepted for policy reasons";
+            e.dedupKey = std::to_string(n++);
+            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
+        }
+    }
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    EventTableModel* model = window.triageView()->model();
+    ASSERT_TRUE(waitForSnapshot(model));
+    ASSERT_EQ(model->rowCount(), 3);
+    QStringList domains;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        EXPECT_EQ(model->index(row, int(bt::EventColumn::Provider)).data().toString(), u"Yahoo"_s);
+        domains << model->index(row, int(bt::EventColumn::Domain)).data().toString();
+    }
+    domains.sort();
+    EXPECT_EQ(domains, (QStringList {u"aol.com (AOL)"_s, u"aol.com (AOL)"_s, u"yahoo.com"_s}));
+
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    groups->setGroupBy(bt::GroupBy::Domain);
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    ASSERT_EQ(groups->model()->rowCount(), 2);
+    EXPECT_EQ(groups->model()->index(0, GroupTableModel::Key).data().toString(), u"aol.com (AOL)"_s);
+    EXPECT_EQ(groups->model()->index(0, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString(), u"aol.com"_s)
+        << "the drill-down filters on the domain itself";
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "grouptablemodel.h"
 
+#include "replytemplate.h"
 #include "utils/familycolors.h"
 
 #include <QCoreApplication>
@@ -131,6 +132,11 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
             // Events without the field are a group, not a provider or an IP called "(none)".
             if (r.key == bt::kNoneKey)
                 return QString::fromUtf8(bt::unknownGroupLabel(m_by));
+            if (m_by == bt::GroupBy::Domain && m_kb) {
+                const std::string brand = bt::brandFor(*m_kb, r.key, {});
+                if (!brand.empty())
+                    return QString(key + u" ("_s + QString::fromStdString(brand) + u')');
+            }
             return key;
         case Rate:
             return btui::rateText(r);

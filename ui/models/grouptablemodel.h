@@ -37,6 +37,9 @@ public:
 
     /// Swaps the snapshot. `incidentKeys` are the groups with an incident (provider or IP).
     void setRows(bt::GroupBy by, std::vector<bt::GroupRow> rows, const QSet<QString>& incidentKeys = {});
+    /// The provider tables, to show a domain's brand beside it where another operator's servers
+    /// take its mail ("aol.com (AOL)"); must outlive the model.
+    void setKnowledge(const bt::KnowledgeBase* kb) { m_kb = kb; }
     const std::vector<bt::GroupRow>& rows() const { return m_rows; }
     bt::GroupBy groupBy() const { return m_by; }
 
@@ -46,6 +49,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    const bt::KnowledgeBase* m_kb = nullptr;
     bt::GroupBy m_by = bt::GroupBy::Provider;
     std::vector<bt::GroupRow> m_rows;
     QSet<QString> m_incidents;

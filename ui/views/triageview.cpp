@@ -2,6 +2,7 @@
 #include "triageview.h"
 
 #include "analysis.h"
+#include "classifier.h"
 #include "charts/providerchart.h"
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
@@ -61,6 +62,7 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
 {
     setObjectName(u"triageView"_s);
     m_model = new EventTableModel(this);
+    m_model->setKnowledge(&m_classifier->knowledge());
 
     m_panel = new FilterPanel(this);
     auto* panelScroll = new QScrollArea(this);
