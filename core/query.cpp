@@ -75,6 +75,8 @@ constexpr const char* kRowColumns
       "COALESCE(e.recipient_domain, ''), e.basic_code, COALESCE(e.enhanced_code, ''), COALESCE(e.family, ''), "
       "COALESCE(e.reason, ''), COALESCE(e.spam_related, ''), COALESCE(e.action, ''), COALESCE(e.sending_ip, ''), "
       "COALESCE(e.campaign, ''), COALESCE(e.reply_text, ''), COALESCE(e.remote_mta, '')";
+/// How many columns kRowColumns selects (readRow reads them all; details read on from here).
+constexpr int kRowColumnCount = 16;
 
 EventRow readRow(const sql::Statement& st)
 {
@@ -311,7 +313,7 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
         return std::nullopt;
     EventDetail d;
     d.row = readRow(st);
-    int c = 15;
+    int c = kRowColumnCount;
     d.source = st.text(c++);
     d.envelopeSender = st.text(c++);
     d.fromDomain = st.text(c++);
