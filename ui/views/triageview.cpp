@@ -2,10 +2,10 @@
 #include "triageview.h"
 
 #include "analysis.h"
-#include "classifier.h"
 #include "charts/providerchart.h"
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
+#include "classifier.h"
 #include "cube.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
