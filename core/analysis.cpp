@@ -2,6 +2,8 @@
 // The query layer the CLI's report and the UI's charts share: SQL does the grouping.
 #include "analysis.h"
 
+#include "text.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -76,27 +78,96 @@ std::string_view unknownGroupLabel(GroupBy by)
     }
 }
 
+std::string recordingImportsSql()
+{
+    std::string notIn;
+    for (const auto f : kBounceOnlyFormats)
+        notIn += std::string(notIn.empty() ? "'" : ", '") + std::string(f) + "'";
+    // One probe per import (imports are few): its first delivery ends the search.
+    return "(SELECT i.id FROM imports i WHERE i.format NOT IN (" + notIn
+        + ") AND EXISTS (SELECT 1 FROM events d WHERE d.import_id = i.id AND d.event_type = 'delivered'))";
+}
+
+bool groupsCarryDeliveries(GroupBy by)
+{
+    return by != GroupBy::Template && by != GroupBy::Family && by != GroupBy::Reason;
+}
+
+namespace
+{
+
+/// A time bound that lies on the start of a day ("2026-03-01", "…T00", "…T00:00:00Z").
+bool onWholeDay(const std::string& t)
+{
+    if (t.empty())
+        return true;
+    if (t.size() < 10)
+        return false;
+    const std::string rest = t.substr(10);
+    return rest.empty() || rest == "T00" || rest == "T00:00" || rest == "T00:00:00" || rest == "T00:00:00Z";
+}
+
+} // namespace
+
+std::int64_t givenSent(const std::vector<SendCount>& given, GroupBy by, const EventFilter& filter,
+                       const std::string& key)
+{
+    const char* kind = by == GroupBy::Provider ? "provider"
+        : by == GroupBy::Campaign              ? "campaign"
+        : by == GroupBy::Day                   ? "day"
+                                               : nullptr;
+    if (!kind || given.empty())
+        return -1;
+    // A count covers its whole group: any other population field would take part of it away.
+    const bool timeOk = by == GroupBy::Day ? onWholeDay(filter.from) && onWholeDay(filter.to)
+                                           : filter.from.empty() && filter.to.empty();
+    if (!timeOk || !filter.domains.empty() || !filter.ips.empty()
+        || (by != GroupBy::Provider && !filter.providers.empty())
+        || (by != GroupBy::Campaign && !filter.campaigns.empty()))
+        return -1;
+    for (const auto& c : given) {
+        if (c.kind != kind)
+            continue;
+        // Provider names as people type them ("gmail"); campaigns and days exactly.
+        if (by == GroupBy::Provider ? text::toLower(c.key) == text::toLower(key) : c.key == key)
+            return c.sent;
+    }
+    return -1;
+}
+
 std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter)
+{
+    return groupReport(ws, by, filter, sendCounts(ws));
+}
+
+std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter,
+                                  const std::vector<SendCount>& given)
 {
     auto& db = ws.db();
     const FilterSql f = filterSql(filter);
     // Templates group by id (an integer key sorts far faster than the text); the text is looked
     // up for the groups only.
     const bool byTemplate = by == GroupBy::Template;
+    const bool carry = groupsCarryDeliveries(by);
     const std::string key = byTemplate ? std::string("COALESCE(e.template_id, 0)")
                                        : std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
     const std::string population = " WHERE (" + f.population + ") ";
 
-    // One pass over the population: per group, event type, family and whether the event matches
-    // the filter's bounce fields (GroupTally says what counts).
+    // One pass over the population: per group, event type, family, whether the event matches
+    // the filter's bounce fields and whether its import records deliveries (GroupTally says
+    // what counts).
     std::vector<GroupTally> tallies;
     std::map<std::string, std::size_t> index;
     {
         auto st = db.prepare("SELECT " + key + ", e.event_type, COALESCE(e.family, 'unknown'), (" + f.bounce
-                             + ") AS m, COUNT(*) FROM events e" + population + "GROUP BY 1, 2, 3, 4");
+                             + ") AS m, (e.import_id IN " + recordingImportsSql() + ") AS r, COUNT(*) FROM events e"
+                             + population + "GROUP BY 1, 2, 3, 4, 5");
         bindAll(st, bindAll(st, 1, f.bounceBinds), f.populationBinds);
         const bool typesNamed = !filter.eventTypes.empty();
         while (st.step()) {
+            const std::string type = st.text(1);
+            if (!carry && type == "delivered")
+                continue; // a delivery has no template, family or reason
             const std::string k = byTemplate ? std::to_string(st.int64(0)) : st.text(0);
             auto [it, added] = index.try_emplace(k, tallies.size());
             if (added) {
@@ -105,7 +176,7 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
                 if (byTemplate)
                     tallies.back().row.templateId = st.int64(0);
             }
-            tallies[it->second].add(st.text(1), st.text(2), st.int64(3) != 0, typesNamed, st.int64(4));
+            tallies[it->second].add(type, st.text(2), st.int64(3) != 0, typesNamed, st.int64(4) != 0, st.int64(5));
         }
     }
     if (byTemplate) {
@@ -120,12 +191,13 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
             }
         }
     }
-    auto rows = finishGroups(std::move(tallies));
+    auto rows = finishGroups(std::move(tallies), by, filter, given);
     addLiftedLater(ws, by, filter, rows);
     return rows;
 }
 
-void GroupTally::add(std::string_view type, const std::string& family, bool match, bool typesNamed, std::int64_t n)
+void GroupTally::add(std::string_view type, const std::string& family, bool match, bool typesNamed, bool recording,
+                     std::int64_t n)
 {
     // Counted bounces follow every field of the filter; deliveries only its population, so a
     // rate stays a share of the traffic looked at.
@@ -133,37 +205,59 @@ void GroupTally::add(std::string_view type, const std::string& family, bool matc
     if (counted) {
         row.bounces += n;
         row.families[family.empty() ? std::string("unknown") : family] += n;
+        if (recording)
+            basisCounted += n;
     }
-    if (type == "bounce")
+    if (type == "bounce") {
         allBounces += n;
-    else if (type == "delivered")
+        if (recording)
+            basisBounces += n;
+    } else if (type == "delivered") {
         row.deliveries += n;
-    else if (type == "deferral" && match)
+        if (recording)
+            basisDeliveries += n;
+    } else if (type == "deferral" && match) {
         row.deferrals += n;
-    else if (type == "complaint" && match)
+    } else if (type == "complaint" && match) {
         row.complaints += n;
+    }
 }
 
-std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies)
+std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies, GroupBy by, const EventFilter& filter,
+                                   const std::vector<SendCount>& given)
 {
-    std::int64_t totalCounted = 0, totalDeliveries = 0;
-    for (const auto& t : tallies) {
+    std::int64_t totalCounted = 0;
+    for (const auto& t : tallies)
         totalCounted += t.row.bounces;
-        totalDeliveries += t.row.deliveries;
-    }
-    const bool sent = totalDeliveries > 0;
+    const bool carry = groupsCarryDeliveries(by);
+    const auto ratio
+        = [](std::int64_t a, std::int64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
     std::vector<GroupRow> rows;
     rows.reserve(tallies.size());
     for (auto& t : tallies) {
         GroupRow& r = t.row;
-        if (sent) {
-            const auto denom = t.allBounces + r.deliveries;
-            r.rate = denom ? static_cast<double>(r.bounces) / static_cast<double>(denom) : 0.0;
+        const std::int64_t givenCount = carry ? givenSent(given, by, filter, r.key) : -1;
+        if (givenCount >= 0) {
+            // The user's count is everything the group was sent; never fewer than the workspace
+            // itself shows went out, so the rate stays a rate.
+            r.rateBasis = "given";
+            r.sent = std::max(givenCount, t.allBounces + r.deliveries);
+            r.rateBounces = r.bounces;
+        } else if (carry && t.basisBounces + t.basisDeliveries > 0) {
+            // Sends known from the sources that record deliveries: the rate is over their rows
+            // only; bounces from bounce-only sources are said apart, not mixed in.
             r.rateBasis = "sent";
-            r.level = levelOf(r.rate);
+            r.sent = t.basisBounces + t.basisDeliveries;
+            r.rateBounces = t.basisCounted;
+            r.outsideBasis = r.bounces - t.basisCounted;
         } else {
-            r.rate = totalCounted ? static_cast<double>(r.bounces) / static_cast<double>(totalCounted) : 0.0;
             r.rateBasis = "share";
+            r.rateBounces = r.bounces;
+            r.rate = ratio(r.bounces, totalCounted);
+        }
+        if (r.rateBasis != "share") {
+            r.rate = ratio(r.rateBounces, r.sent);
+            r.level = levelOf(r.rate);
         }
         rows.push_back(std::move(r));
     }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "query.h"
+#include "sendcounts.h"
 #include "workspace.h"
 
 #include <cstdint>
@@ -25,25 +26,56 @@ inline constexpr std::string_view kNoneKey = "(none)";
 /// unknown)", "(no campaign)"… — a group of events, not a provider or an IP named "(none)".
 std::string_view unknownGroupLabel(GroupBy by);
 
+/// One group of a report: where the bounces concentrate, and its rate on the basis that holds
+/// for that group (see core/README.md, "Rates and their basis").
 struct GroupRow {
     std::string key; ///< "(none)" when the field is empty
-    std::int64_t bounces = 0;
+    std::int64_t bounces = 0; ///< counted bounces from every source
     std::int64_t deferrals = 0;
     std::int64_t deliveries = 0;
     std::int64_t complaints = 0;
     double rate = 0; ///< 0..1
-    std::string rateBasis; ///< "sent": bounces ÷ (bounces + deliveries); "share": of all bounces
+    /// "sent": rateBounces ÷ sent, over the group's events from sources that record deliveries;
+    /// "given": bounces ÷ the send count the user gave for the group; "share": the group's share
+    /// of all counted bounces (no sends known for it).
+    std::string rateBasis;
+    std::int64_t sent = 0; ///< the rate's denominator for "sent" and "given" (0 for "share")
+    std::int64_t rateBounces = 0; ///< the counted bounces in the rate's numerator
+    /// For "sent": counted bounces from sources that record no deliveries (bounce e-mails,
+    /// suppression exports), left out of the rate because their sends are unknown.
+    std::int64_t outsideBasis = 0;
     std::string level; ///< low, watch, act (vocabulary.md); empty for a share
     std::map<std::string, std::int64_t> families; ///< bounces per family
     std::int64_t liftedLater = 0; ///< policy/reputation bounces followed by a delivery to the same domain
     std::int64_t templateId = 0; ///< for GroupBy::Template: the template's id (drill-down)
 };
 
-/// Bounce rate, level and families per group, largest groups first. The rate's basis is "sent"
-/// when the (filtered) workspace holds deliveries (then a group without any has rate 1), else
-/// "share". With a filter, bounces are those matching it and the rate divides them by all
-/// bounces and deliveries of the filter's population (see EventFilter).
+/// Bounce rate, level and families per group, largest groups first, each group's rate on its
+/// own basis (GroupRow::rateBasis): the send count the user gave for it ("given"), else the
+/// share of sent over its events from sources that record deliveries ("sent"), else its share
+/// of all counted bounces ("share"). Groups by template, family or reason hold no deliveries and
+/// are always shares. With a filter, bounces are those matching it and the denominators are
+/// the filter's population (see EventFilter).
 std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter = {});
+/// The same with the send counts already read (bt::sendCounts).
+std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& filter,
+                                  const std::vector<SendCount>& given);
+
+/// Import formats that never record every send, whatever events they hold: bounce e-mails (a
+/// "delivered" DSN is a notice someone asked for, not a log of what was sent) and bounce or
+/// suppression exports.
+inline constexpr std::string_view kBounceOnlyFormats[] = {"email", "sendgrid_csv", "postmark_csv"};
+/// SQL (a parenthesised SELECT of import ids) for the imports that record deliveries: a format
+/// not in kBounceOnlyFormats with at least one delivery. Their events are a group's "sent" basis.
+std::string recordingImportsSql();
+/// True when groups by `by` hold deliveries and so can have a rate of sent: not templates,
+/// families or reasons, which belong to bounces only.
+bool groupsCarryDeliveries(GroupBy by);
+/// The send count the user gave for group `key` of a report by `by`, when one is stored and
+/// the filter's population does not narrow the group beyond it (a provider's count holds for a
+/// report under no time, domain, IP or campaign filter); -1 otherwise.
+std::int64_t givenSent(const std::vector<SendCount>& given, GroupBy by, const EventFilter& filter,
+                       const std::string& key);
 
 /// Fills GroupRow::liftedLater of `rows` (a report by `by` under `filter`, from SQL or the
 /// cube): one SQL query, since it needs each event's own time.
@@ -107,15 +139,20 @@ std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounce
 /// counts, for the SQL and the cube paths alike.
 struct GroupTally {
     GroupRow row;
-    std::int64_t allBounces = 0; ///< every bounce of the group, for the "sent" rate
+    std::int64_t allBounces = 0; ///< every bounce of the group, for a "given" rate
+    std::int64_t basisCounted = 0; ///< counted bounces from delivery-recording sources
+    std::int64_t basisBounces = 0; ///< every bounce from delivery-recording sources
+    std::int64_t basisDeliveries = 0; ///< deliveries from delivery-recording sources
     /// Adds `n` events of `type` and `family`; `match`: they match the filter's bounce fields;
-    /// `typesNamed`: the filter names event types (then every matching non-delivery counts).
-    void add(std::string_view type, const std::string& family, bool match, bool typesNamed, std::int64_t n);
+    /// `typesNamed`: the filter names event types (then every matching non-delivery counts);
+    /// `recording`: they come from an import that records deliveries (recordingImportsSql).
+    void add(std::string_view type, const std::string& family, bool match, bool typesNamed, bool recording,
+             std::int64_t n);
 };
-/// The finished report: rates ("sent" divides a group's counted bounces by all its bounces and
-/// deliveries when the report holds deliveries, else "share" of all counted bounces), levels,
-/// largest groups first (counted bounces, then deliveries, then key).
-std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies);
+/// The finished report: each group's rate on its basis (see groupReport), levels for rates of
+/// sent, largest groups first (counted bounces, then deliveries, then key).
+std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies, GroupBy by, const EventFilter& filter,
+                                   const std::vector<SendCount>& given);
 
 /// An address to stop mailing: a permanent address-family failure or a complaint.
 struct Suppression {

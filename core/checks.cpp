@@ -436,6 +436,11 @@ std::int64_t cachedAnswerCount(Workspace& workspace)
     return st.step() ? st.int64(0) : 0;
 }
 
+std::unique_ptr<dns::Cache> workspaceDnsCache(Workspace& workspace)
+{
+    return std::make_unique<WorkspaceCache>(workspace);
+}
+
 CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
 {
     using clock = std::chrono::steady_clock;

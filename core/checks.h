@@ -2,6 +2,7 @@
 #pragma once
 
 #include "diagnosis.h"
+#include "dns.h"
 
 #include <atomic>
 #include <chrono>
@@ -168,5 +169,8 @@ std::vector<std::string> checksOffered(const Diagnosis& diagnosis);
 
 /// The dns_cache table (workspace schema step 2) as a resolver cache; for tests and the UI.
 std::int64_t cachedAnswerCount(Workspace& workspace);
+/// The workspace's dns_cache table (answers kept for their TTL) as a resolver cache, for other
+/// lookups than the checks (bt::lookUpProviders). Lives no longer than `workspace`.
+std::unique_ptr<dns::Cache> workspaceDnsCache(Workspace& workspace);
 
 } // namespace bt

@@ -105,7 +105,8 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     struct KeyHash {
         std::size_t operator()(const Cell& c) const noexcept
         {
-            std::size_t h = std::hash<std::int64_t> {}(c.templateId) ^ (static_cast<std::size_t>(c.code) << 1);
+            std::size_t h = std::hash<std::int64_t> {}(c.templateId) ^ (static_cast<std::size_t>(c.code) << 1)
+                ^ (static_cast<std::size_t>(c.recording) << 20);
             for (auto v : c.f)
                 h = h * 1000003u ^ v;
             return h;
@@ -114,7 +115,8 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     struct KeyEq {
         bool operator()(const Cell& a, const Cell& b) const noexcept
         {
-            return a.f == b.f && a.code == b.code && a.templateId == b.templateId && a.textMatch == b.textMatch;
+            return a.f == b.f && a.code == b.code && a.templateId == b.templateId && a.textMatch == b.textMatch
+                && a.recording == b.recording;
         }
     };
     std::unordered_map<Cell, std::size_t, KeyHash, KeyEq> at;
@@ -131,7 +133,7 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     auto st = ws.db().prepare(
         "SELECT e.timestamp, e.provider, e.recipient_domain, e.sending_ip, e.campaign, e.event_type, e.family, "
         "e.reason, e.spam_related, e.enhanced_code, COALESCE(e.basic_code, -1), COALESCE(e.template_id, 0), ("
-        + match + ") FROM events e");
+        + match + "), (e.import_id IN " + recordingImportsSql() + ") FROM events e");
     bindAll(st, 1, textSql.bounceBinds);
     while (st.step()) {
         Cell c;
@@ -144,6 +146,7 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
         c.code = static_cast<std::int32_t>(st.int64(10));
         c.templateId = st.int64(11);
         c.textMatch = st.int64(12) != 0;
+        c.recording = st.int64(13) != 0;
         auto [it, added] = at.try_emplace(c, cube.m_cells.size());
         if (added)
             cube.m_cells.push_back(c);
@@ -159,14 +162,14 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
 std::string EventCube::toJson() const
 {
     nlohmann::json j;
-    j["v"] = 1;
+    j["v"] = 2;
     j["canonical"] = m_canonicalTimes;
     j["events"] = m_events;
     auto dict = nlohmann::json::array();
     for (const auto& d : m_dict)
         dict.push_back(d);
     j["dict"] = std::move(dict);
-    // Cells as flat rows of numbers: [f0..f9, code, template, textMatch, n].
+    // Cells as flat rows of numbers: [f0..f9, code, template, n, recording].
     auto cells = nlohmann::json::array();
     for (const Cell& c : m_cells) {
         auto row = nlohmann::json::array();
@@ -175,6 +178,7 @@ std::string EventCube::toJson() const
         row.push_back(c.code);
         row.push_back(c.templateId);
         row.push_back(c.n);
+        row.push_back(c.recording ? 1 : 0);
         cells.push_back(std::move(row));
     }
     j["cells"] = std::move(cells);
@@ -190,7 +194,7 @@ std::optional<EventCube> EventCube::fromJson(const std::string& text)
     // A damaged or foreign cache is rebuilt, never trusted.
     try {
         const auto j = nlohmann::json::parse(text);
-        if (j.at("v").get<int>() != 1)
+        if (j.at("v").get<int>() != 2) // 1: before the cells said which sources record deliveries
             return std::nullopt;
         EventCube cube;
         cube.m_canonicalTimes = j.at("canonical").get<bool>();
@@ -201,7 +205,7 @@ std::optional<EventCube> EventCube::fromJson(const std::string& text)
         for (std::size_t f = 0; f < FieldCount; ++f)
             cube.m_dict[f] = dict[f].get<std::vector<std::string>>();
         for (const auto& row : j.at("cells")) {
-            if (row.size() != FieldCount + 3)
+            if (row.size() != FieldCount + 4)
                 return std::nullopt;
             Cell c;
             for (std::size_t f = 0; f < FieldCount; ++f) {
@@ -212,6 +216,7 @@ std::optional<EventCube> EventCube::fromJson(const std::string& text)
             c.code = row[FieldCount].get<std::int32_t>();
             c.templateId = row[FieldCount + 1].get<std::int64_t>();
             c.n = row[FieldCount + 2].get<std::int64_t>();
+            c.recording = row[FieldCount + 3].get<int>() != 0;
             cube.m_cells.push_back(c);
         }
         for (const auto& t : j.at("templates"))
@@ -336,8 +341,10 @@ EventCube::Match EventCube::compile(const EventFilter& filter) const
     return m;
 }
 
-std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filter) const
+std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filter,
+                                             const std::vector<SendCount>& given) const
 {
+    const bool carry = groupsCarryDeliveries(by);
     const Match m = compile(filter);
     const auto keyOf = [&](const Cell& c) -> std::string {
         switch (by) {
@@ -366,8 +373,11 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
     for (const Cell& c : m_cells) {
         if (!m.population(c))
             continue;
+        const std::string& type = value(Type, c.f[Type]);
+        if (!carry && type == "delivered")
+            continue; // a delivery has no template, family or reason
         GroupTally& t = groups[keyOf(c)];
-        t.add(value(Type, c.f[Type]), value(Family, c.f[Family]), m.bounce(c), m.typesNamed, c.n);
+        t.add(type, value(Family, c.f[Family]), m.bounce(c), m.typesNamed, c.recording, c.n);
         if (by == GroupBy::Template)
             t.row.templateId = c.templateId;
     }
@@ -384,7 +394,7 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
         }
         tallies.push_back(std::move(t));
     }
-    return finishGroups(std::move(tallies));
+    return finishGroups(std::move(tallies), by, filter, given);
 }
 
 std::vector<TimeBucket> EventCube::timeSeries(const EventFilter& filter, bool hourly) const

@@ -42,7 +42,10 @@ public:
     std::size_t cells() const { return m_cells.size(); }
     std::int64_t events() const { return m_events; }
 
-    std::vector<GroupRow> groupReport(GroupBy by, const EventFilter& filter) const;
+    /// As bt::groupReport, with the workspace's send counts (bt::sendCounts) given: they are
+    /// the user's, not part of the events, and may change while the cube stays valid.
+    std::vector<GroupRow> groupReport(GroupBy by, const EventFilter& filter,
+                                      const std::vector<SendCount>& given = {}) const;
     std::vector<TimeBucket> timeSeries(const EventFilter& filter, bool hourly) const;
     bool preferHourly(const EventFilter& filter, int maxHours = 72) const;
     /// As bt::incidents (which takes no filter either).
@@ -56,6 +59,7 @@ private:
         std::int32_t code = -1; ///< basic code, -1 when none
         std::int64_t templateId = 0;
         bool textMatch = true; ///< the replies match m_text (always true without one)
+        bool recording = false; ///< from an import that records deliveries (recordingImportsSql)
         std::int64_t n = 0;
     };
     struct Match; // a filter compiled against the dictionaries

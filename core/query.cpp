@@ -74,7 +74,9 @@ constexpr const char* kRowColumns
     = "e.id, COALESCE(e.timestamp, ''), e.event_type, COALESCE(e.recipient, ''), COALESCE(e.provider, ''), "
       "COALESCE(e.recipient_domain, ''), e.basic_code, COALESCE(e.enhanced_code, ''), COALESCE(e.family, ''), "
       "COALESCE(e.reason, ''), COALESCE(e.spam_related, ''), COALESCE(e.action, ''), COALESCE(e.sending_ip, ''), "
-      "COALESCE(e.campaign, ''), COALESCE(e.reply_text, '')";
+      "COALESCE(e.campaign, ''), COALESCE(e.reply_text, ''), COALESCE(e.remote_mta, '')";
+/// How many columns kRowColumns selects (readRow reads them all; details read on from here).
+constexpr int kRowColumnCount = 16;
 
 EventRow readRow(const sql::Statement& st)
 {
@@ -95,6 +97,7 @@ EventRow readRow(const sql::Statement& st)
     r.ip = st.text(12);
     r.campaign = st.text(13);
     r.reply = st.text(14);
+    r.remoteMta = st.text(15);
     return r;
 }
 
@@ -310,7 +313,7 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
         return std::nullopt;
     EventDetail d;
     d.row = readRow(st);
-    int c = 15;
+    int c = kRowColumnCount;
     d.source = st.text(c++);
     d.envelopeSender = st.text(c++);
     d.fromDomain = st.text(c++);

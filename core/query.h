@@ -83,6 +83,7 @@ struct EventRow {
     std::string timestamp, eventType, recipient, provider, domain;
     std::optional<int> basicCode;
     std::string enhancedCode, family, reason, spamRelated, action, ip, campaign, reply;
+    std::string remoteMta; ///< the receiving host, for the brand beside the domain (bt::brandFor)
 };
 
 /// Every stored field of one event, for the details pane.

@@ -245,7 +245,13 @@ std::string replyTemplate(std::string_view reply, const KnowledgeBase* kb)
     return out;
 }
 
-std::string providerFor(const KnowledgeBase& kb, std::string_view recipientDomain, std::string_view remoteHost)
+namespace
+{
+
+/// The provider table entry of a recipient domain (consumer domains) or, failing that, of the
+/// remote MTA host (MX suffixes); nullptr when none.
+const ProviderInfo* providerEntry(const KnowledgeBase& kb, std::string_view recipientDomain,
+                                  std::string_view remoteHost)
 {
     // Called once per imported row: compares without lowering copies of every table entry.
     const auto domain = text::toLower(recipientDomain);
@@ -260,19 +266,32 @@ std::string providerFor(const KnowledgeBase& kb, std::string_view recipientDomai
             || (name.size() > suffix.size() && name[name.size() - suffix.size() - 1] == '.'
                 && sameNoCase(name.substr(name.size() - suffix.size()), suffix));
     };
-    // Grouped by operator: AOL's mail is answered by Yahoo's servers, and counts there.
-    auto named = [](const ProviderInfo& p) { return p.operatorName.empty() ? p.name : p.operatorName; };
     if (!domain.empty())
         for (const auto& p : kb.providers())
             for (const auto& d : p.domains)
                 if (sameNoCase(domain, d))
-                    return named(p);
+                    return &p;
     if (!host.empty())
         for (const auto& p : kb.providers())
             for (const auto& s : p.hostSuffixes)
                 if (suffixOf(host, s))
-                    return named(p);
-    return {};
+                    return &p;
+    return nullptr;
+}
+
+} // namespace
+
+std::string providerFor(const KnowledgeBase& kb, std::string_view recipientDomain, std::string_view remoteHost)
+{
+    // Grouped by operator: AOL's mail is answered by Yahoo's servers, and counts there.
+    const ProviderInfo* p = providerEntry(kb, recipientDomain, remoteHost);
+    return !p ? std::string() : p->operatorName.empty() ? p->name : p->operatorName;
+}
+
+std::string brandFor(const KnowledgeBase& kb, std::string_view recipientDomain, std::string_view remoteHost)
+{
+    const ProviderInfo* p = providerEntry(kb, recipientDomain, remoteHost);
+    return p && !p->operatorName.empty() ? p->name : std::string();
 }
 
 } // namespace bt

@@ -20,4 +20,9 @@ std::string replyTemplate(std::string_view reply, const KnowledgeBase* kb = null
 /// remote MTA host (MX suffixes): names from resources/providers.json; empty when unknown.
 std::string providerFor(const KnowledgeBase& kb, std::string_view recipientDomain, std::string_view remoteHost);
 
+/// The brand a recipient domain (or, failing that, its receiving host) belongs to when another
+/// operator's servers take its mail — "AOL" for aol.com, whose events count under Yahoo — so the
+/// domain can be shown with its brand; empty for a provider's own domains and unknown ones.
+std::string brandFor(const KnowledgeBase& kb, std::string_view recipientDomain, std::string_view remoteHost);
+
 } // namespace bt

@@ -170,6 +170,18 @@ CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events BEGIN
 END;
 INSERT INTO events_fts(events_fts) VALUES ('rebuild');
 )sql",
+    // 5: send counts the user knows from the ESP (bt::importSendCounts): the "given" basis of a
+    // provider's, campaign's or day's bounce rate where no source in the workspace records sends.
+    R"sql(
+CREATE TABLE IF NOT EXISTS send_counts (  -- IF NOT EXISTS: a file whose version was set back
+    kind TEXT NOT NULL CHECK (kind IN ('provider', 'campaign', 'day')),
+    key TEXT NOT NULL,
+    sent INTEGER NOT NULL CHECK (sent >= 0),
+    source TEXT NOT NULL DEFAULT '',   -- the file it came from
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)
@@ -808,8 +820,31 @@ void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const
     unlockImports();
 }
 
+std::int64_t Workspace::groupBrandsUnderOperators(const KnowledgeBase& kb)
+{
+    // An e-mail's diagnosis names the brand it knew by its wording ("AOL"); every other way in
+    // names the operator whose servers answered (providerFor). One name per operator, so a
+    // provider's bounces are never split in two groups.
+    std::int64_t changed = 0;
+    sql::Transaction tx(m_db);
+    auto st = m_db.prepare("UPDATE events SET provider = ? WHERE provider = ?");
+    for (const auto& p : kb.providers()) {
+        if (p.operatorName.empty())
+            continue;
+        st.reset();
+        st.bind(1, p.operatorName).bind(2, p.name);
+        st.run();
+        changed += m_db.changes();
+    }
+    if (changed > 0)
+        m_db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
+    tx.commit();
+    return changed;
+}
+
 std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
 {
+    const std::int64_t brands = groupBrandsUnderOperators(kb);
     // Hosts seen per domain among events still without a provider's domain: a few thousand rows
     // at most (distinct pairs), read through the domain index.
     std::map<std::string, std::map<std::string, std::int64_t>> votes; // domain -> provider -> events
@@ -828,7 +863,7 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
         }
     }
     if (votes.empty())
-        return 0;
+        return brands;
     sql::Transaction tx(m_db);
     auto update = m_db.prepare("UPDATE events SET provider = ? WHERE lower(recipient_domain) = ? AND (provider IS "
                                "NULL OR provider = '')");
@@ -844,7 +879,7 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
     if (changed > 0)
         m_db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
     tx.commit();
-    return changed;
+    return brands + changed;
 }
 
 std::vector<ImportInfo> Workspace::imports()

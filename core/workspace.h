@@ -106,7 +106,7 @@ public:
     /// is; anything that is not a workspace this program can read is an OpenError saying why.
     explicit Workspace(const std::string& path, Mode mode = Mode::Write);
 
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     int schemaVersion();
 
     /// Imports into one workspace run one at a time, whichever process runs them: an advisory
@@ -143,6 +143,11 @@ public:
     /// SendGrid and SES events too, imported before or after. The most frequent operator wins
     /// where hosts disagree. Returns the events changed; run after each import.
     std::int64_t learnProviders(const KnowledgeBase& kb);
+    /// Events whose provider is a brand whose mail another operator's servers take ("AOL",
+    /// named by an e-mail's wording) count under that operator ("Yahoo"), as every other way in
+    /// names them; the brand stays visible beside the domain (bt::brandFor). Returns the events
+    /// changed; learnProviders() runs it first.
+    std::int64_t groupBrandsUnderOperators(const KnowledgeBase& kb);
 
     /// Bulk loading, called by the importer inside each of its batch transactions (begin right
     /// after BEGIN, end right before COMMIT). Between the two, the full-text index is not fed row

@@ -4,7 +4,8 @@
 #   bash packaging/screenshots.sh [BUILD_DIR]
 # The sample ones use the bundled sample workspace; the "many" ones a workspace imported from
 # ../shared/corpus (bounce emails) and the export fixtures in tests/data (19 providers, 11
-# families), at 1024x640, 1280x800 and 1920x1080, light and dark.
+# families), at 1024x640, 1280x800 and 1920x1080, light and dark; the "basis" ones a workspace of
+# the bounce emails alone beside that one.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$here/build/release}
@@ -32,4 +33,14 @@ for size in 1024x640 1280x800 1920x1080; do
   "$gui" --workspace "$many" --screenshot-size "$size" --screenshot "$out/many-$size.png"
   "$gui" --workspace "$many" --screenshot-size "$size" --dark --screenshot "$out/many-$size-dark.png"
 done
+# The rate's basis (issue 12, item 2): a workspace of bounce emails only (every provider a share
+# of the bounces, no level) and the mixed one above (rates of sent where a source records sends).
+emails=$tmp/emails.btw
+"$cli" import --workspace "$emails" "$shared/corpus/sisimai/maildir" >/dev/null
+for size in 1024x640 1920x1080; do
+  "$gui" --workspace "$emails" --screenshot-size "$size" --screenshot "$out/basis-emails-$size.png"
+  "$gui" --workspace "$many" --screenshot-size "$size" --screenshot "$out/basis-mixed-$size.png"
+done
+"$gui" --workspace "$emails" --view groups --screenshot-size 1024x640 --screenshot "$out/basis-emails-groups-1024x640.png"
+"$gui" --workspace "$many" --view groups --screenshot-size 1920x1080 --screenshot "$out/basis-mixed-groups-1920x1080.png"
 echo "screenshots written to $out"

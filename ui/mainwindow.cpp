@@ -10,8 +10,11 @@
 #include "dialogs/importsummarydialog.h"
 #include "importer.h"
 #include "models/drilldown.h"
+#include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
+#include "providerlookup.h"
 #include "query.h"
+#include "sendcounts.h"
 #include "utils/bouncefile.h"
 #include "utils/diagnosiswords.h"
 #include "utils/triagereport.h"
@@ -49,6 +52,8 @@
 #include <QToolBar>
 #include <QUrl>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 
 using namespace Qt::StringLiterals;
@@ -160,6 +165,7 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     m_drill = new DrillDown(this);
     m_triageView = new TriageView(m_classifier, m_drill, this);
     m_groupsView = new GroupsView(m_drill, this);
+    m_groupsView->model()->setKnowledge(&m_classifier->knowledge());
     m_tabs->addTab(m_triageView, tr("&Triage"));
     m_tabs->addTab(m_groupsView, tr("&Groups"));
     setCentralWidget(m_tabs);
@@ -330,8 +336,9 @@ void MainWindow::closeWorkspace()
 void MainWindow::updateActions()
 {
     const bool open = m_session != nullptr;
-    for (QAction* a : {m_closeWorkspaceAction, m_importAction, m_exportEventsAction, m_exportSuppressionsAction,
-                       m_exportReportAction, m_findAction, m_resetAction})
+    for (QAction* a :
+         {m_closeWorkspaceAction, m_importAction, m_importSendsAction, m_lookupProvidersAction, m_exportEventsAction,
+          m_exportSuppressionsAction, m_exportReportAction, m_findAction, m_resetAction})
         if (a)
             a->setEnabled(open);
     if (m_importAction)
@@ -486,6 +493,119 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
     thread->start();
 }
 
+void MainWindow::importSendCountsDialog()
+{
+    if (!m_session)
+        return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import Send Counts"), QString(),
+                                                      tr("CSV files (*.csv *.txt);;All files (*)"));
+    if (!path.isEmpty())
+        importSendCounts(path);
+}
+
+void MainWindow::importSendCounts(const QString& path)
+{
+    if (!m_session)
+        return;
+    const std::string workspace = toStd(m_session->path());
+    const std::string file = toStd(path);
+    struct Outcome {
+        int stored = 0;
+        QStringList errors;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    // Its own writing connection on its own thread, like an import: the views only read.
+    QThread* thread = QThread::create([workspace, file, outcome] {
+        try {
+            std::ifstream in(file, std::ios::binary);
+            if (!in) {
+                outcome->errors.append(QString::fromStdString(file) + tr(": cannot be read"));
+                return;
+            }
+            const auto read = bt::readSendCounts(in, std::filesystem::path(file).filename().string());
+            for (const auto& e : read.errors)
+                outcome->errors.append(QString::fromStdString(e));
+            if (!read.counts.empty()) {
+                bt::Workspace ws(workspace);
+                outcome->stored = static_cast<int>(bt::storeSendCounts(ws, read.counts));
+            }
+        } catch (const std::exception& error) {
+            outcome->errors.append(QString::fromUtf8(error.what()));
+        }
+    });
+    thread->setObjectName(u"sendCountsThread"_s);
+    thread->setParent(this);
+    connect(thread, &QThread::finished, this, [this, thread, outcome, path] {
+        thread->deleteLater();
+        m_triageView->refresh();
+        m_groupsView->refresh();
+        statusBar()->showMessage(tr("%n send count(s) imported", nullptr, outcome->stored), kVerdictMessageMs);
+        if (!outcome->errors.isEmpty()) {
+            // Plain text: the lines quote the file.
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Bounce Triage"),
+                                        tr("Some lines of %1 were not taken:").arg(QFileInfo(path).fileName()),
+                                        QMessageBox::Ok, this);
+            box->setObjectName(u"sendCountsErrors"_s);
+            box->setTextFormat(Qt::PlainText);
+            box->setDetailedText(outcome->errors.join(u'\n'));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        Q_EMIT sendCountsImported(outcome->stored, outcome->errors);
+    });
+    thread->start();
+}
+
+void MainWindow::lookUpProviders(const QString& dnsServer)
+{
+    if (!m_session)
+        return;
+    const std::string workspace = toStd(m_session->path());
+    const std::string server = dnsServer.trimmed().toStdString();
+    auto classifier = m_classifier;
+    struct Outcome {
+        int domains = 0;
+        qint64 events = 0;
+        QString error;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    m_lookupProvidersAction->setEnabled(false);
+    statusBar()->showMessage(tr("Looking up the providers of unknown recipient domains\u2026"));
+    QThread* thread = QThread::create([workspace, server, classifier, outcome] {
+        try {
+            bt::Workspace ws(workspace);
+            bt::dns::Options options;
+            options.server = server;
+            options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            const auto r = bt::lookUpProviders(ws, classifier->knowledge(), options);
+            outcome->domains = static_cast<int>(r.domains.size());
+            outcome->events = r.events;
+            if (r.events > 0)
+                bt::EventCube::buildCached(ws);
+        } catch (const std::exception& error) {
+            outcome->error = QString::fromUtf8(error.what());
+        }
+    });
+    thread->setObjectName(u"providerLookupThread"_s);
+    thread->setParent(this);
+    connect(thread, &QThread::finished, this, [this, thread, outcome] {
+        thread->deleteLater();
+        updateActions();
+        if (outcome->events > 0 && m_session) {
+            m_session->invalidateCubes();
+            m_triageView->refresh();
+            m_groupsView->refresh();
+        }
+        statusBar()->showMessage(outcome->error.isEmpty() ? tr("%n domain(s) looked up, %1 events given a provider",
+                                                               nullptr, outcome->domains)
+                                                                .arg(outcome->events)
+                                                          : tr("Provider lookup failed: %1").arg(outcome->error),
+                                 kVerdictMessageMs);
+        Q_EMIT providersLookedUp(outcome->domains, outcome->events, outcome->error);
+    });
+    thread->start();
+}
+
 void MainWindow::showImportSummary(const std::vector<bt::ImportResult>& results)
 {
     if (!m_session)
@@ -606,6 +726,19 @@ void MainWindow::createActions()
         tr("Import bounce emails, ESP exports or MTA logs into the workspace (or drop files on the window)"));
     connect(m_importAction, &QAction::triggered, this, &MainWindow::importDialog);
 
+    m_importSendsAction = new QAction(tr("Import Send &Counts\u2026"), this);
+    m_importSendsAction->setStatusTip(
+        tr("Import how many messages went to each provider, campaign or day (a CSV such as \"provider,sent\"), "
+           "known from your ESP: the basis of those groups' bounce rates"));
+    connect(m_importSendsAction, &QAction::triggered, this, &MainWindow::importSendCountsDialog);
+
+    m_lookupProvidersAction = new QAction(tr("&Look Up Unknown Providers (DNS)"), this);
+    m_lookupProvidersAction->setStatusTip(
+        tr("Ask DNS for the MX of recipient domains no table knows (company domains at Microsoft 365, Google "
+           "Workspace\u2026) and count their bounces under that provider; uses the DNS server of the checks"));
+    connect(m_lookupProvidersAction, &QAction::triggered, this,
+            [this] { lookUpProviders(QSettings().value(u"checks/dnsServer"_s).toString()); });
+
     m_exportEventsAction = new QAction(tr("Export Filtered &Events as CSV\u2026"), this);
     m_exportEventsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     connect(m_exportEventsAction, &QAction::triggered, this, &MainWindow::exportEvents);
@@ -695,6 +828,8 @@ void MainWindow::createMenus()
             [this] { rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true); });
     rebuildRecentMenu(m_recentWorkspaceMenu, kRecentWorkspacesKey, true);
     file->addAction(m_importAction);
+    file->addAction(m_importSendsAction);
+    file->addAction(m_lookupProvidersAction);
     file->addAction(m_closeWorkspaceAction);
     file->addSeparator();
     file->addAction(m_openAction);

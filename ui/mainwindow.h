@@ -66,6 +66,14 @@ public:
     /// Asks the running import to stop after its current batch.
     void cancelImport();
     bool isImporting() const { return m_importing; }
+    /// Reads a send-count CSV ("provider,sent", "campaign,sent" or "day,sent") and stores it in
+    /// the open workspace, off the UI thread; the views then show those groups' rates of the
+    /// given sends. Emits sendCountsImported.
+    void importSendCounts(const QString& path);
+    /// Asks `dnsServer` (HOST[:PORT]; empty: the system's resolvers) for the MX of the recipient
+    /// domains without a known provider and gives their events the provider it names, off the
+    /// UI thread; answers are kept in the workspace for their TTL. Emits providersLookedUp.
+    void lookUpProviders(const QString& dnsServer);
 
     /// The files under Open Recent, newest first.
     QStringList recentFiles() const;
@@ -76,6 +84,10 @@ public:
 Q_SIGNALS:
     void workspaceOpened(const QString& path);
     void importFinished(int files, qint64 imported, qint64 rejected, qint64 duplicates);
+    /// `stored` counts taken; `errors` the lines (or the file) that were not, in plain text.
+    void sendCountsImported(int stored, const QStringList& errors);
+    /// `domains` asked about, `events` given a provider; `error` when the lookup could not start.
+    void providersLookedUp(int domains, qint64 events, const QString& error);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -91,6 +103,7 @@ private:
     void newWorkspaceDialog();
     void openWorkspaceDialog();
     void importDialog();
+    void importSendCountsDialog();
     void exportEvents();
     void exportSuppressions();
     void exportReport();
@@ -125,6 +138,8 @@ private:
     QAction* m_openWorkspaceAction = nullptr;
     QAction* m_closeWorkspaceAction = nullptr;
     QAction* m_importAction = nullptr;
+    QAction* m_importSendsAction = nullptr;
+    QAction* m_lookupProvidersAction = nullptr;
     QAction* m_exportEventsAction = nullptr;
     QAction* m_exportSuppressionsAction = nullptr;
     QAction* m_exportReportAction = nullptr;

@@ -13,7 +13,9 @@
 #include "knowledge.h"
 #include "mailsource.h"
 #include "orderedpool.h"
+#include "providerlookup.h"
 #include "query.h"
+#include "sendcounts.h"
 #include "textsafety.h"
 #include "userconfig.h"
 #include "workspace.h"
@@ -360,6 +362,11 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
             j["complaints"] = r.complaints;
             j["rate"] = r.rate;
             j["rate_basis"] = r.rateBasis;
+            // The rate's own numbers: rate_bounces ÷ sent ("sent", "given"); bounces from sources
+            // that record no sends, left out of a "sent" rate.
+            j["sent"] = r.rateBasis == "share" ? nlohmann::json(nullptr) : nlohmann::json(r.sent);
+            j["rate_bounces"] = r.rateBounces;
+            j["outside_basis"] = r.outsideBasis;
             j["level"] = r.level.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.level);
             j["families"] = r.families;
             j["lifted_later"] = r.liftedLater;
@@ -367,17 +374,26 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
         }
         return kExitOk;
     }
-    // Every number the JSON has: deferrals, complaints and bounces a later delivery lifted too.
+    // Every number the JSON has: deferrals, complaints and bounces a later delivery lifted too,
+    // and each row's basis: of sent (with how many sent), of given sends, or of bounces.
     std::cout << std::left << std::setw(40) << by << std::right << std::setw(9) << "bounces" << std::setw(10)
               << "deferred" << std::setw(11) << "complaints" << std::setw(11) << "delivered" << std::setw(9) << "rate"
-              << std::setw(7) << "level" << std::setw(8) << "lifted"
+              << "  " << std::left << std::setw(18) << "of" << std::right << std::setw(6) << "level" << std::setw(8)
+              << "lifted" << std::setw(9) << "unrated"
               << "  families\n";
+    bool anyShare = false, anyUnrated = false, anyGiven = false;
     for (const auto& r : rows) {
         std::string fam;
         for (const auto& [f, n] : r.families)
             fam += (fam.empty() ? "" : ", ") + f + " " + std::to_string(n);
         std::ostringstream rate;
-        rate << std::fixed << std::setprecision(1) << 100 * r.rate << (r.rateBasis == "share" ? "%*" : "%");
+        rate << std::fixed << std::setprecision(1) << 100 * r.rate << "%";
+        const std::string basis = r.rateBasis == "share" ? std::string("bounces")
+            : r.rateBasis == "given"                     ? std::to_string(r.sent) + " given"
+                                                         : std::to_string(r.sent) + " sent";
+        anyShare = anyShare || r.rateBasis == "share";
+        anyGiven = anyGiven || r.rateBasis == "given";
+        anyUnrated = anyUnrated || r.outsideBasis > 0;
         const std::string key = clip(
             r.key == bt::kNoneKey ? std::string(bt::unknownGroupLabel(*bt::groupByFromString(by))) : safe(r.key), 39);
         // setw counts bytes: pad by characters so non-ASCII keys keep the columns straight.
@@ -386,14 +402,51 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
             chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
         std::cout << key << std::string(40 - std::min<std::size_t>(chars, 40), ' ') << std::right << std::setw(9)
                   << r.bounces << std::setw(10) << r.deferrals << std::setw(11) << r.complaints << std::setw(11)
-                  << r.deliveries << std::setw(9) << rate.str() << std::setw(7) << r.level << std::setw(8)
-                  << r.liftedLater << "  " << safe(fam) << '\n';
+                  << r.deliveries << std::setw(9) << rate.str() << "  " << std::left << std::setw(18) << basis
+                  << std::right << std::setw(6) << r.level << std::setw(8) << r.liftedLater << std::setw(9)
+                  << (r.outsideBasis ? std::to_string(r.outsideBasis) : std::string()) << "  " << safe(fam) << '\n';
     }
-    if (!rows.empty() && rows.front().rateBasis == "share")
-        std::cout << "* no deliveries in this workspace: the rate is each group's share of all bounces\n";
+    if (!bt::groupsCarryDeliveries(*bt::groupByFromString(by)) && !rows.empty())
+        std::cout << "of bounces: a " << by
+                  << " belongs to bounces only (deliveries have none): each row is its share of all bounces\n";
+    else if (anyShare)
+        std::cout << "of bounces: no source in this workspace records this group's sends (bounce emails and "
+                     "bounce exports do not): its share of all bounces, no level\n";
+    if (anyUnrated)
+        std::cout << "unrated: bounces from sources that record no sends, left out of the rate of sent\n";
+    if (anyGiven)
+        std::cout << "given: the send count imported with 'bouncetriage-cli sends'\n";
     if (!rows.empty())
         std::cout << "lifted: policy or reputation bounces to a domain that a later delivery shows was let in\n";
     return kExitOk;
+}
+
+int runSends(const std::string& workspace, const std::string& file, bool clear)
+{
+    if (file.empty() && !clear) {
+        // Listing reads only.
+        bt::Workspace ws(workspace, bt::Workspace::Mode::View);
+        const auto counts = bt::sendCounts(ws);
+        for (const auto& c : counts)
+            std::cout << c.kind << ',' << bt::csvEscape(safe(c.key)) << ',' << c.sent << '\n';
+        return counts.empty() ? kExitNothingDone : kExitOk;
+    }
+    bt::Workspace ws(workspace);
+    if (clear)
+        std::cout << "removed " << bt::clearSendCounts(ws) << " send counts\n";
+    if (file.empty())
+        return kExitOk;
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return fail(file + ": cannot be read");
+    const auto read = bt::readSendCounts(in, std::filesystem::path(file).filename().string());
+    for (const auto& e : read.errors)
+        std::cerr << "bouncetriage-cli: " << safe(file) << ": " << safe(e) << '\n';
+    if (read.counts.empty())
+        return read.errors.empty() ? kExitNothingDone : kExitBadInput;
+    std::cout << "stored " << bt::storeSendCounts(ws, read.counts) << " " << read.counts.front().kind
+              << " send counts from " << safe(file) << '\n';
+    return read.errors.empty() ? kExitOk : kExitBadInput;
 }
 
 int runIncidents(const std::string& workspace, const std::string& by, const std::vector<std::string>& filters,
@@ -440,6 +493,37 @@ int runSuppressions(const std::string& workspace, const std::vector<std::string>
     // CSV is data, as JSON is: fields are quoted, not escaped.
     bt::writeSuppressionsCsv(ws, filter, std::cout);
     return kExitOk;
+}
+
+struct LookupArgs {
+    std::string workspace, server;
+    int timeoutMs = 3000, deadlineMs = 60000, maxDomains = 500;
+};
+
+// Providers of recipient domains no table knows, from their MX (asked only here, on request).
+int runLookupProviders(const LookupArgs& args, const bt::KnowledgeBase& kb)
+{
+    bt::Workspace ws(args.workspace);
+    bt::dns::Options options;
+    options.server = args.server;
+    options.timeoutMs = args.timeoutMs;
+    options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(100, args.deadlineMs));
+    const auto r = bt::lookUpProviders(ws, kb, options, args.maxDomains);
+    for (const auto& d : r.domains) {
+        std::cout << safe(d.domain) << ": ";
+        if (!d.provider.empty())
+            std::cout << safe(d.provider) << " (MX " << safe(d.mx) << "), " << d.events << " events";
+        else if (d.status == "ok")
+            std::cout << "no provider table names its MX" << (d.mx.empty() ? "" : " " + safe(d.mx));
+        else
+            std::cout << "MX lookup: " << d.status;
+        std::cout << (d.cached ? " [cached]" : "") << '\n';
+    }
+    std::cout << r.domains.size() << " domains asked (" << (r.server.empty() ? "system resolver" : safe(r.server))
+              << "), " << r.events << " events given a provider\n";
+    if (r.events > 0)
+        bt::EventCube::buildCached(ws); // the window's counts by provider, saved again
+    return r.events > 0 ? kExitOk : kExitNothingDone;
 }
 
 struct CheckArgs {
@@ -580,6 +664,32 @@ int main(int argc, char** argv)
     reportCmd->add_option("--filter", reportFilters, filterHelp);
     reportCmd->add_flag("--json", reportJson, "JSON Lines, one group per line");
 
+    auto* sendsCmd = app.add_subcommand(
+        "sends",
+        "Send counts known from the ESP, the basis of a group's rate where no source records sends: "
+        "import a CSV (header provider,sent or campaign,sent or day,sent), list them, or --clear");
+    std::string sendsWorkspace, sendsFile;
+    bool sendsClear = false;
+    sendsCmd->add_option("--workspace", sendsWorkspace, "Workspace file")->required();
+    sendsCmd->add_flag("--clear", sendsClear, "Remove every stored send count (before importing FILE, if given)");
+    sendsCmd->add_option("file", sendsFile, "CSV to import; without it the stored counts are listed");
+
+    auto* lookupCmd = app.add_subcommand(
+        "lookup-providers",
+        "Ask DNS for the MX of recipient domains without a known provider (company domains at Microsoft 365, "
+        "Google Workspace…) and give their events the provider it names; answers kept in the workspace for "
+        "their TTL");
+    LookupArgs lookupArgs;
+    lookupCmd->add_option("--workspace", lookupArgs.workspace, "Workspace file")->required();
+    lookupCmd->add_option("--dns-server", lookupArgs.server,
+                          "Resolver to ask, HOST or HOST:PORT (default: the system's)");
+    lookupCmd->add_option("--timeout-ms", lookupArgs.timeoutMs, "Per DNS question, retries included")
+        ->capture_default_str();
+    lookupCmd->add_option("--deadline-ms", lookupArgs.deadlineMs, "For the whole run")->capture_default_str();
+    lookupCmd
+        ->add_option("--max-domains", lookupArgs.maxDomains, "Ask about at most this many domains, most events first")
+        ->capture_default_str();
+
     auto* suppressCmd = app.add_subcommand("suppressions", "CSV of addresses to stop mailing");
     std::string suppressWorkspace;
     suppressCmd->add_option("--workspace", suppressWorkspace, "Workspace file")->required();
@@ -651,6 +761,10 @@ int main(int argc, char** argv)
             return runReport(reportWorkspace, reportBy, reportFilters, reportJson);
         if (*suppressCmd)
             return runSuppressions(suppressWorkspace, suppressFilters);
+        if (*sendsCmd)
+            return runSends(sendsWorkspace, sendsFile, sendsClear);
+        if (*lookupCmd)
+            return runLookupProviders(lookupArgs, *kb);
         if (*incidentsCmd)
             return runIncidents(incidentsWorkspace, incidentsBy, incidentsFilters, !incidentsDaily, incidentsJson);
         if (*checkCmd)

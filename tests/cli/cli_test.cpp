@@ -593,3 +593,74 @@ TEST_F(CliWorkspace, YearOfASyslogFileIsSaidAndCanBeGiven)
     r = run("import --year 99 --workspace '" + (s_dir / "year3.btw").string() + "' '" + gz + "'", "");
     EXPECT_EQ(r.exitCode, 64) << r.out;
 }
+
+TEST(Cli, ReportNamesEachRowsBasisAndSendsImportsCountsTheReportUses)
+{
+    // A bounce-only SendGrid export beside a Postfix log and SES notifications.
+    const auto dir = std::filesystem::temp_directory_path() / ("bt-cli-sends-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string ws = (dir / "mixed.btw").string();
+    const std::string data = BT_TEST_DATA;
+    auto r = run("import --workspace '" + ws + "' '" + data + "/sendgrid-bounces.csv' '" + data + "/postfix-mail.log' '"
+                     + data + "/ses-notifications.jsonl'",
+                 "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto on = [&](const std::string& cmd) { return run(cmd + " --workspace '" + ws + "'", ""); };
+
+    r = on("report --by provider");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    // Gmail: 1 bounce of 3 sent over the Postfix and SES rows, 2 SendGrid bounces left out.
+    const auto gmail = r.out.find("\nGmail");
+    ASSERT_NE(gmail, std::string::npos) << r.out;
+    const std::string gmailLine = r.out.substr(gmail + 1, r.out.find('\n', gmail + 1) - gmail - 1);
+    EXPECT_NE(gmailLine.find("33.3%  3 sent"), std::string::npos) << gmailLine;
+    EXPECT_NE(gmailLine.find(" 2  "), std::string::npos) << "unrated: " << gmailLine;
+    // Yahoo is only in the SendGrid export: a share of the bounces, no level.
+    const auto yahoo = r.out.find("\nYahoo");
+    ASSERT_NE(yahoo, std::string::npos) << r.out;
+    const std::string yahooLine = r.out.substr(yahoo + 1, r.out.find('\n', yahoo + 1) - yahoo - 1);
+    EXPECT_NE(yahooLine.find("%  bounces"), std::string::npos) << yahooLine;
+    EXPECT_EQ(yahooLine.find("act"), std::string::npos) << yahooLine;
+    EXPECT_NE(r.out.find("of bounces: no source in this workspace records"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("unrated: bounces from sources that record no sends"), std::string::npos) << r.out;
+
+    r = on("report --by family");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("a family belongs to bounces only"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(" act "), std::string::npos) << r.out;
+
+    // Send counts: a bad line is named and is exit 2, the good ones are stored and used.
+    const auto csv = dir / "sends.csv";
+    std::ofstream(csv) << "provider,sent\nyahoo,200\nGmail,lots\n";
+    r = run("sends --workspace '" + ws + "' '" + csv.string() + "'", "");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    EXPECT_NE(r.out.find("line 3: \"lots\" is not a whole number"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("stored 1 provider send counts"), std::string::npos) << r.out;
+    r = on("sends");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(r.out, "provider,yahoo,200\n");
+    r = on("report --json --by provider");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    bool seen = false;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        const auto j = nlohmann::json::parse(line);
+        if (j["key"] == "Yahoo") {
+            seen = true;
+            EXPECT_EQ(j["rate_basis"], "given");
+            EXPECT_EQ(j["sent"], 200);
+            EXPECT_DOUBLE_EQ(j["rate"].get<double>(), 1.0 / 200.0);
+            EXPECT_EQ(j["level"], "low");
+        } else if (j["key"] == "Gmail") {
+            EXPECT_EQ(j["rate_basis"], "sent");
+            EXPECT_EQ(j["sent"], 3);
+            EXPECT_EQ(j["rate_bounces"], 1);
+            EXPECT_EQ(j["outside_basis"], 2);
+        }
+    }
+    EXPECT_TRUE(seen) << r.out;
+    r = on("sends --clear");
+    EXPECT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_EQ(on("sends").exitCode, 1);
+    std::filesystem::remove_all(dir);
+}

@@ -7,6 +7,8 @@
 #include "checks.h"
 #include "dns.h"
 #include "dnsserver.h"
+#include "knowledge.h"
+#include "providerlookup.h"
 #include "spf.h"
 #include "testsupport.h"
 #include "workspace.h"
@@ -29,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <spawn.h>
 #include <sstream>
 #include <thread>
@@ -108,6 +111,14 @@ const char* kZone = R"conf(
     local-data: 'sub.org.test. 300 IN TXT "v=spf1 -all"'
     local-data: '_dmarc.org.test. 300 IN TXT "v=DMARC1; p=quarantine; rua=mailto:agg@org.test"'
     local-data: 'nullmx.test. 300 IN MX 0 .'
+    # Recipient domains whose provider only their MX tells (bt::lookUpProviders): a Microsoft 365
+    # tenant, a Google Workspace one (its MX 5 is its own relay), an AOL brand domain (counted
+    # under Yahoo, AOL's operator), and one with its own mail servers.
+    local-data: 'tenant.test. 300 IN MX 0 tenant-test.mail.protection.outlook.com.'
+    local-data: 'gtenant.test. 120 IN MX 5 relay.gtenant.test.'
+    local-data: 'gtenant.test. 120 IN MX 10 aspmx.l.google.com.'
+    local-data: 'aolbrand.test. 300 IN MX 10 mx-aol.mail.gm0.yahoodns.net.'
+    local-data: 'selfhosted.test. 300 IN MX 10 mail.selfhosted.test.'
     # DNSBLs (RFC 5782 test points and one "query refused" answer).
     local-data: '2.0.0.127.zen.spamhaus.org. 300 IN A 127.0.0.2'
     local-data: '10.2.0.192.zen.spamhaus.org. 300 IN A 127.0.0.2'
@@ -208,6 +219,84 @@ TEST_F(Dns, ServerRunsAsTheCurrentUserOnAHighPort)
 {
     EXPECT_EQ(server().uid(), long(::getuid()));
     EXPECT_GT(server().port, 1024);
+}
+
+TEST_F(Dns, ProvidersOfUnknownDomainsAreLookedUpByMxAndCachedForTheirTtl)
+{
+    testsupport::TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto import = ws.beginImport("fixture", 0, "", "postfix_log");
+    int n = 0;
+    const auto add = [&](const std::string& domain, const std::string& provider, int count) {
+        for (int i = 0; i < count; ++i) {
+            bt::Event e;
+            e.recipient = domain;
+            e.recipient.insert(0, "u" + std::to_string(n) + "@");
+            e.recipientDomain = domain;
+            e.provider = provider;
+            e.timestamp = "2026-03-01T10:00:00Z";
+            e.replyText = "550 5.1.1 unknown";
+            e.dedupKey = std::to_string(n++);
+            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
+        }
+    };
+    add("tenant.test", "", 3);
+    add("GTenant.test", "", 2); // domains compare in any case
+    add("aolbrand.test", "", 2);
+    add("selfhosted.test", "", 1);
+    add("gone.test", "", 1); // NXDOMAIN
+    add("gmail.com", "Gmail", 4); // known already: not asked
+    add("not a domain", "", 1); // never sent to DNS
+    const auto kb = bt::KnowledgeBase::loadDefault();
+
+    bt::dns::Options options;
+    options.server = server().address();
+    const auto r = bt::lookUpProviders(ws, *kb, options);
+    EXPECT_EQ(r.server, server().address());
+    std::map<std::string, bt::ProviderLookup::Domain> by;
+    for (const auto& d : r.domains)
+        by[d.domain] = d;
+    ASSERT_EQ(by.size(), 5u) << "gmail.com has a provider; 'not a domain' is no name";
+    EXPECT_EQ(r.domains.front().domain, "tenant.test") << "most events first";
+    EXPECT_EQ(by["tenant.test"].provider, "Microsoft 365 / Outlook.com");
+    EXPECT_EQ(by["tenant.test"].events, 3);
+    EXPECT_EQ(by["gtenant.test"].provider, "Gmail");
+    EXPECT_EQ(by["gtenant.test"].mx, "aspmx.l.google.com");
+    EXPECT_EQ(by["aolbrand.test"].provider, "Yahoo");
+    EXPECT_EQ(by["selfhosted.test"].provider, "");
+    EXPECT_EQ(by["selfhosted.test"].status, "ok");
+    EXPECT_EQ(by["gone.test"].status, "nxdomain");
+    EXPECT_FALSE(by["tenant.test"].cached);
+    EXPECT_EQ(r.events, 7);
+    EXPECT_EQ(testsupport::scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'Gmail'"), 6);
+    EXPECT_EQ(testsupport::scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'Yahoo'"), 2);
+    // Kept in the workspace with the time they expire: the TTL of the records.
+    EXPECT_EQ(testsupport::scalar(ws,
+                                  "SELECT expires_at - checked_at FROM dns_cache WHERE name = 'gtenant.test' "
+                                  "AND type = 'MX'"),
+              120);
+
+    // Asked again (a new import brought the domain back without a provider): from the cache.
+    ws.db().exec("UPDATE events SET provider = NULL WHERE recipient_domain = 'tenant.test'");
+    const auto again = bt::lookUpProviders(ws, *kb, options);
+    bool seen = false;
+    for (const auto& d : again.domains)
+        if (d.domain == "tenant.test") {
+            seen = true;
+            EXPECT_TRUE(d.cached);
+            EXPECT_EQ(d.provider, "Microsoft 365 / Outlook.com");
+        }
+    EXPECT_TRUE(seen);
+
+    // A server that never answers: timeouts in the result, within the deadline, nothing changed.
+    ws.db().exec("UPDATE events SET provider = NULL WHERE recipient_domain = 'tenant.test'; DELETE FROM dns_cache");
+    options.server = server().blackhole();
+    options.timeoutMs = 300;
+    const auto silent = bt::lookUpProviders(ws, *kb, options);
+    ASSERT_FALSE(silent.domains.empty());
+    for (const auto& d : silent.domains)
+        EXPECT_EQ(d.status, "timeout") << d.domain;
+    EXPECT_EQ(silent.events, 0);
 }
 
 TEST_F(Dns, ResolverStatuses)
@@ -815,4 +904,39 @@ TEST_F(Dns, TheDeadlineIsForTheWholeRunNotPerTarget)
     for (const auto& report : j)
         EXPECT_EQ(report["deadline_reached"], true) << report.dump();
     EXPECT_LT(took, 3000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
+TEST_F(Dns, CliLooksUpProvidersAndTheReportGroupsThemThere)
+{
+    testsupport::TempWorkspace t;
+    {
+        bt::Workspace ws(t.path.string());
+        const auto import = ws.beginImport("fixture", 0, "", "postfix_log");
+        for (int i = 0; i < 3; ++i) {
+            bt::Event e;
+            e.recipient = std::to_string(i) + "@tenant.test";
+            e.recipientDomain = "tenant.test";
+            e.timestamp = "2026-03-01T10:00:00Z";
+            e.replyText = "550 5.1.1 unknown";
+            e.dedupKey = std::to_string(i);
+            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
+        }
+    }
+    const std::string ws = " --workspace '" + t.path.string() + "'";
+    auto r = cli("report --json" + ws);
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("\"key\":\"(none)\""), std::string::npos) << r.out;
+
+    r = cli("lookup-providers --dns-server " + server().address() + ws);
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_NE(r.out.find("tenant.test: Microsoft 365 / Outlook.com (MX tenant-test.mail.protection.outlook.com), 3 "
+                         "events"),
+              std::string::npos)
+        << r.out;
+    r = cli("report --json" + ws);
+    EXPECT_NE(r.out.find("\"key\":\"Microsoft 365 / Outlook.com\",\"bounces\":3"), std::string::npos) << r.out;
+    // Nothing left to ask: nothing done.
+    r = cli("lookup-providers --dns-server " + server().address() + ws);
+    EXPECT_EQ(r.exitCode, 1) << r.out;
+    EXPECT_NE(r.out.find("0 domains asked"), std::string::npos) << r.out;
 }

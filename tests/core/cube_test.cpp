@@ -3,12 +3,15 @@
 // the generated sample workspace plus every export sample of tests/data, filter by filter.
 #include "cube.h"
 #include "importer.h"
+#include "sendcounts.h"
 #include "testsupport.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 namespace
 {
@@ -33,6 +36,14 @@ protected:
         for (const char* f : {"sendgrid-bounces.csv", "postfix-mail.log", "exim-mainlog", "mailgun-events.json",
                               "postmark-bounces.json", "m365-trace-detail.csv"})
             bt::importPath(ws, (kData / f).string(), classifier());
+        // Bounce emails, whose delivery notices record no sends; and send counts the user gave,
+        // the basis of their groups' rates in both engines.
+        bt::importPath(ws, (std::filesystem::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml").string(),
+                       classifier());
+        std::istringstream providers("provider,sent\nYahoo,5000\nMicrosoft 365 / Outlook.com,80000\n");
+        bt::storeSendCounts(ws, bt::readSendCounts(providers).counts);
+        std::istringstream days("day,sent\n2026-03-09,90000\n");
+        bt::storeSendCounts(ws, bt::readSendCounts(days).counts);
     }
     static void TearDownTestSuite()
     {
@@ -53,7 +64,10 @@ void expectSameGroups(const std::vector<bt::GroupRow>& sql, const std::vector<bt
         EXPECT_EQ(sql[i].deliveries, cube[i].deliveries) << what << " " << sql[i].key;
         EXPECT_EQ(sql[i].complaints, cube[i].complaints) << what << " " << sql[i].key;
         EXPECT_DOUBLE_EQ(sql[i].rate, cube[i].rate) << what << " " << sql[i].key;
-        EXPECT_EQ(sql[i].rateBasis, cube[i].rateBasis) << what;
+        EXPECT_EQ(sql[i].rateBasis, cube[i].rateBasis) << what << " " << sql[i].key;
+        EXPECT_EQ(sql[i].sent, cube[i].sent) << what << " " << sql[i].key;
+        EXPECT_EQ(sql[i].rateBounces, cube[i].rateBounces) << what << " " << sql[i].key;
+        EXPECT_EQ(sql[i].outsideBasis, cube[i].outsideBasis) << what << " " << sql[i].key;
         EXPECT_EQ(sql[i].level, cube[i].level) << what;
         EXPECT_EQ(sql[i].families, cube[i].families) << what << " " << sql[i].key;
         EXPECT_EQ(sql[i].templateId, cube[i].templateId) << what << " " << sql[i].key;
@@ -94,6 +108,9 @@ TEST_F(CubeTest, AnswersWhatSqlAnswers)
     EXPECT_EQ(cube.events(), ws.eventCount());
     EXPECT_LT(cube.cells(), static_cast<std::size_t>(cube.events()));
     int checked = 0;
+    const auto given = bt::sendCounts(ws);
+    ASSERT_EQ(given.size(), 3u);
+    std::map<std::string, int> bases; // every basis is met on the way
     for (const auto& f : filters()) {
         ASSERT_TRUE(cube.answers(f)) << bt::filterSql(f).population << " / " << bt::filterSql(f).bounce;
         const std::string what = bt::filterSql(f).population + " / " + bt::filterSql(f).bounce;
@@ -102,7 +119,9 @@ TEST_F(CubeTest, AnswersWhatSqlAnswers)
             auto sql = bt::groupReport(ws, by, f);
             for (auto& r : sql)
                 r.liftedLater = 0; // the cube leaves lifted-later to SQL
-            expectSameGroups(sql, cube.groupReport(by, f), what);
+            expectSameGroups(sql, cube.groupReport(by, f, given), what);
+            for (const auto& r : sql)
+                ++bases[r.rateBasis];
             ++checked;
         }
         for (bool hourly : {true, false}) {
@@ -119,6 +138,9 @@ TEST_F(CubeTest, AnswersWhatSqlAnswers)
         EXPECT_EQ(bt::preferHourly(ws, f), cube.preferHourly(f)) << what;
     }
     EXPECT_GT(checked, 100);
+    EXPECT_GT(bases["sent"], 0);
+    EXPECT_GT(bases["given"], 0);
+    EXPECT_GT(bases["share"], 0);
 
     for (auto by : {bt::GroupBy::Provider, bt::GroupBy::Ip})
         for (bool hourly : {true, false}) {
@@ -150,12 +172,12 @@ TEST_F(CubeTest, ATextCubeAnswersThatSearch)
         auto sql = bt::groupReport(ws, by, f);
         for (auto& r : sql)
             r.liftedLater = 0;
-        expectSameGroups(sql, cube.groupReport(by, f), "text spamhaus");
+        expectSameGroups(sql, cube.groupReport(by, f, bt::sendCounts(ws)), "text spamhaus");
         f.providers = {"Microsoft 365 / Outlook.com"};
         sql = bt::groupReport(ws, by, f);
         for (auto& r : sql)
             r.liftedLater = 0;
-        expectSameGroups(sql, cube.groupReport(by, f), "text spamhaus, one provider");
+        expectSameGroups(sql, cube.groupReport(by, f, bt::sendCounts(ws)), "text spamhaus, one provider");
         f.providers.clear();
     }
     const auto sql = bt::timeSeries(ws, f, false);

@@ -203,9 +203,20 @@ TEST(Analysis, ProviderReportMatchesCountsComputedApart)
         const auto d = scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'delivered' AND " + where);
         EXPECT_EQ(r.bounces, b) << r.key;
         EXPECT_EQ(r.deliveries, d) << r.key;
-        EXPECT_EQ(r.rateBasis, "sent"); // the workspace holds deliveries
-        EXPECT_DOUBLE_EQ(r.rate, b + d ? double(b) / double(b + d) : 0.0) << r.key;
-        EXPECT_EQ(r.level, bt::levelOf(r.rate));
+        // The rate of sent is over the rows of the sources that record deliveries (the Postfix
+        // log, SES), never SendGrid's bounce export divided by their deliveries.
+        const std::string recording = " AND import_id IN (SELECT id FROM imports WHERE format <> 'sendgrid_csv')";
+        const auto rb = scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'bounce' AND " + where + recording);
+        const auto rd
+            = scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'delivered' AND " + where + recording);
+        if (rb + rd > 0) {
+            EXPECT_EQ(r.rateBasis, "sent") << r.key;
+            EXPECT_DOUBLE_EQ(r.rate, double(rb) / double(rb + rd)) << r.key;
+            EXPECT_EQ(r.level, bt::levelOf(r.rate));
+        } else {
+            EXPECT_EQ(r.rateBasis, "share") << r.key;
+            EXPECT_TRUE(r.level.empty()) << r.key;
+        }
         bounces += r.bounces;
     }
     EXPECT_EQ(bounces, scalar(ws, "SELECT COUNT(*) FROM events WHERE event_type = 'bounce'"));
@@ -291,6 +302,37 @@ TEST(Analysis, ATenantDomainTakesTheProviderItsMxNamesAndAolCountsUnderYahoo)
               1)
         << "a domain no event shows the MX of stays without a provider";
     EXPECT_EQ(ws.learnProviders(classifier().knowledge()), 0) << "a second pass changes nothing";
+}
+
+TEST(Analysis, ABrandAnEmailNamesCountsUnderItsOperatorAndShowsBesideTheDomain)
+{
+    // Bounce emails from AOL's servers: the classifier knows AOL by its host and wording and
+    // names the brand; the workspace counts them under Yahoo, whose servers answer for AOL, as
+    // an ESP export of the same bounce would.
+    const auto corpus = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd";
+    if (!std::filesystem::exists(corpus / "rhost-aol-03.eml"))
+        GTEST_SKIP() << "no corpus at " << corpus;
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    for (const char* f : {"rhost-aol-03.eml", "lhost-postfix-66.eml"})
+        ASSERT_GT(bt::importPath(ws, (corpus / f).string(), classifier()).counts.imported, 0) << f;
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'AOL'"), 0);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'Yahoo'"), 3);
+    // The brand, for the domain column: by the domain, else by the receiving host.
+    const auto& kb = classifier().knowledge();
+    EXPECT_EQ(bt::brandFor(kb, "aol.com", ""), "AOL");
+    EXPECT_EQ(bt::brandFor(kb, "aol.example.jp", "mx-aol.mail.gm0.yahoodns.net"), "AOL");
+    EXPECT_EQ(bt::brandFor(kb, "yahoo.com", ""), "") << "an operator's own domain has no other brand";
+    EXPECT_EQ(bt::brandFor(kb, "gmail.com", "gmail-smtp-in.l.google.com"), "");
+    EXPECT_EQ(bt::brandFor(kb, "example.org", ""), "");
+    // Every row the table pages through carries the receiving host it is told by.
+    const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, false, 0, 10);
+    ASSERT_EQ(rows.size(), 3u);
+    for (const auto& r : rows) {
+        EXPECT_EQ(r.provider, "Yahoo");
+        EXPECT_EQ(bt::brandFor(kb, r.domain, r.remoteMta), "AOL") << r.domain << " " << r.remoteMta;
+    }
+    EXPECT_EQ(ws.groupBrandsUnderOperators(kb), 0) << "a second pass changes nothing";
 }
 
 TEST(Workspace, RediagnoseAfterARulesUpdate)

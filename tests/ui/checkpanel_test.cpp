@@ -6,14 +6,20 @@
 #include "../core/dnsserver.h"
 #include "classifier.h"
 #include "knowledge.h"
+#include "mainwindow.h"
+#include "models/grouptablemodel.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
+#include "views/groupsview.h"
 #include "widgets/checkpanel.h"
+#include "workspace.h"
 
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <arpa/inet.h>
@@ -124,6 +130,50 @@ TEST(CheckPanelTest, AResolverThatListsNothingIsNotTrustedForBlocklists)
     EXPECT_TRUE(text.contains(u"blocklist answers cannot be trusted"_s)) << qPrintable(text);
     EXPECT_FALSE(text.contains(u"Not listed on"_s)) << qPrintable(text);
     EXPECT_FALSE(text.contains(u"is listed"_s)) << qPrintable(text);
+}
+
+TEST(CheckPanelTest, TheWindowLooksUpUnknownProvidersByMxAndTheGroupsFollow)
+{
+    testdns::DnsServer dns;
+    dns.start("    local-zone: \"test.\" static\n"
+              "    local-data: 'tenant.test. 300 IN MX 0 tenant-test.mail.protection.outlook.com.'\n");
+    ASSERT_TRUE(dns.error.empty()) << dns.error;
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"tenant.btw"_s);
+    {
+        bt::Workspace ws(QFile::encodeName(path).toStdString());
+        const auto import = ws.beginImport("fixture", 0, "", "postfix_log");
+        for (int i = 0; i < 3; ++i) {
+            bt::Event e;
+            e.recipient = std::to_string(i) + "@tenant.test";
+            e.recipientDomain = "tenant.test";
+            e.timestamp = "2026-03-01T10:00:00Z";
+            e.replyText = "550 5.1.1 unknown";
+            e.dedupKey = std::to_string(i);
+            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
+        }
+    }
+    MainWindow window(std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault()));
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(updated.wait(15000));
+    ASSERT_EQ(groups->model()->rowCount(), 1);
+    EXPECT_EQ(groups->model()->index(0, 0).data(GroupTableModel::KeyRole).toString(), u"(none)"_s);
+
+    QSignalSpy looked(&window, &MainWindow::providersLookedUp);
+    updated.clear();
+    window.lookUpProviders(QString::fromStdString(dns.address()));
+    ASSERT_TRUE(looked.wait(15000));
+    EXPECT_EQ(looked.constFirst().at(0).toInt(), 1);
+    EXPECT_EQ(looked.constFirst().at(1).toLongLong(), 3);
+    EXPECT_TRUE(looked.constFirst().at(2).toString().isEmpty());
+    if (updated.isEmpty()) {
+        ASSERT_TRUE(updated.wait(15000));
+    }
+    ASSERT_EQ(groups->model()->rowCount(), 1);
+    EXPECT_EQ(groups->model()->index(0, 0).data(GroupTableModel::KeyRole).toString(), u"Microsoft 365 / Outlook.com"_s);
+    dns.stop();
 }
 
 } // namespace

@@ -135,3 +135,53 @@ TEST_F(TriageReportTest, PrintsToPdf)
     // The chart went in as an image (the data: URI was turned into a document resource).
     EXPECT_TRUE(bytes.contains("/Subtype /Image")) << "no image object in the PDF";
 }
+
+TEST_F(TriageReportTest, EachGroupNamesItsBasisAndTheTotalIsOverTheSourcesThatRecordSends)
+{
+    const QString html = btui::triageReportHtml(*ws, {}, {}, kb.get());
+    const QLocale locale;
+    // The total: over the Postfix log and SES (which record deliveries) only, counted apart.
+    auto count = [&](const char* sql) {
+        auto st = ws->db().prepare(sql);
+        return st.step() ? st.int64(0) : -1;
+    };
+    const auto rated = count("SELECT COUNT(*) FROM events e JOIN imports i ON i.id = e.import_id WHERE "
+                             "i.format IN ('postfix_log', 'ses_json') AND e.event_type = 'bounce'");
+    const auto sent = count("SELECT COUNT(*) FROM events e JOIN imports i ON i.id = e.import_id WHERE "
+                            "i.format IN ('postfix_log', 'ses_json') AND e.event_type IN ('bounce', 'delivered')");
+    ASSERT_GT(sent, 0);
+    EXPECT_TRUE(html.contains(u"The bounce rate is %1 bounces of %2 messages sent"_s.arg(
+        locale.toString(qlonglong(rated)), locale.toString(qlonglong(sent)))))
+        << qPrintable(html.left(3000));
+    EXPECT_TRUE(html.contains(u"from sources that record no sends (bounce emails, bounce exports) are not in it"_s));
+    // Every provider row names what its rate divides.
+    EXPECT_TRUE(html.contains(u">Of</th>"_s));
+    int rows = 0;
+    for (const auto& r : bt::groupReport(*ws, bt::GroupBy::Provider)) {
+        if (r.rateBasis == "sent" && r.outsideBasis > 0) {
+            EXPECT_TRUE(html.contains(u"%1 sent (%2 bounces from bounce-only sources not in it)"_s.arg(
+                locale.toString(qlonglong(r.sent)), locale.toString(qlonglong(r.outsideBasis)))))
+                << r.key;
+            ++rows;
+        } else if (r.rateBasis == "share") {
+            ++rows;
+        }
+    }
+    EXPECT_GE(rows, 2);
+    EXPECT_TRUE(html.contains(u"bounces (sends unknown)"_s));
+}
+
+TEST(TriageReportEmailsTest, AWorkspaceOfBounceEmailsGivesSharesAndNoLevel)
+{
+    QTemporaryDir dir;
+    bt::Workspace ws(QFile::encodeName(dir.filePath(u"emails.btw"_s)).toStdString());
+    const auto kb = bt::KnowledgeBase::loadDefault();
+    const bt::Classifier classifier(kb);
+    const auto r = bt::importPath(ws, kData + "/../../resources/sample/bounce-sample.eml", classifier);
+    ASSERT_GT(r.counts.imported, 0) << r.error;
+    const QString html = btui::triageReportHtml(ws, {}, {}, kb.get());
+    EXPECT_TRUE(html.contains(u"No source in this selection records deliveries"_s)) << qPrintable(html.left(2000));
+    EXPECT_TRUE(html.contains(u"bounces (sends unknown)"_s));
+    for (const char* level : {"act (above", "watch (1 to", "low (below"})
+        EXPECT_FALSE(html.contains(QString::fromLatin1(level))) << level;
+}

@@ -14,6 +14,7 @@
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
 #include "query.h"
+#include "replytemplate.h"
 #include "utils/plaintext.h"
 #include "views/groupsview.h"
 #include "views/triageview.h"
@@ -32,6 +33,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -560,3 +562,116 @@ TEST(MainWindowImportTest, CancelStopsABigImportAndKeepsWhatWasCommitted)
 }
 
 } // namespace
+
+TEST(MainWindowImportTest, EachGroupSaysItsBasisAndSendCountsImportedInTheWindowBecomeOne)
+{
+    // A bounce-only SendGrid export beside a Postfix log and SES notifications.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"mixed.btw"_s);
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.createWorkspace(path, false));
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    const QString data = QString::fromUtf8(BT_TEST_DATA);
+    window.importPaths(
+        {data + u"/sendgrid-bounces.csv"_s, data + u"/postfix-mail.log"_s, data + u"/ses-notifications.jsonl"_s});
+    ASSERT_TRUE(finished.wait(kWaitMs));
+
+    GroupsView* groups = window.groupsView();
+    const auto rowOf = [&](const QString& key) {
+        for (int row = 0; row < groups->model()->rowCount(); ++row)
+            if (groups->model()->index(row, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString() == key)
+                return row;
+        return -1;
+    };
+    const auto cell = [&](const QString& key, int column, int role = Qt::DisplayRole) {
+        return groups->model()->index(rowOf(key), column).data(role).toString();
+    };
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    groups->refresh();
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    ASSERT_GE(rowOf(u"Gmail"_s), 0);
+    ASSERT_GE(rowOf(u"Yahoo"_s), 0);
+    // Gmail: a rate of sent over the Postfix and SES rows, the SendGrid bounces named apart.
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate).endsWith(u"% of 3 sent"_s))
+        << qPrintable(cell(u"Gmail"_s, GroupTableModel::Rate));
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"1 bounces of 3 sent"_s))
+        << qPrintable(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole));
+    EXPECT_TRUE(cell(u"Gmail"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"2 more bounces"_s));
+    EXPECT_FALSE(cell(u"Gmail"_s, GroupTableModel::Level).isEmpty());
+    // Yahoo, only in the bounce export: a share of the bounces and no level.
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate).endsWith(u" of bounces"_s));
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Level).isEmpty());
+
+    // Send counts from a CSV, through the window: Yahoo's rate is then of the given sends.
+    const QString csv = dir.filePath(u"sends.csv"_s);
+    {
+        QFile f(csv);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write("provider,sent\nYahoo,200\n<b>Gmail</b>,x\n");
+    }
+    QSignalSpy imported(&window, &MainWindow::sendCountsImported);
+    updated.clear();
+    window.importSendCounts(csv);
+    ASSERT_TRUE(imported.wait(kWaitMs));
+    EXPECT_EQ(imported.constFirst().at(0).toInt(), 1);
+    const QStringList errors = imported.constFirst().at(1).toStringList();
+    ASSERT_EQ(errors.size(), 1);
+    EXPECT_TRUE(errors.front().startsWith(u"line 3: "_s)) << qPrintable(errors.front());
+    auto* box = window.findChild<QMessageBox*>(u"sendCountsErrors"_s);
+    ASSERT_NE(box, nullptr);
+    EXPECT_EQ(box->textFormat(), Qt::PlainText);
+    EXPECT_TRUE(box->detailedText().contains(u"line 3"_s));
+    box->close();
+    if (updated.isEmpty()) {
+        ASSERT_TRUE(updated.wait(kWaitMs));
+    }
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate).endsWith(u"% of 200 given"_s))
+        << qPrintable(cell(u"Yahoo"_s, GroupTableModel::Rate));
+    EXPECT_EQ(cell(u"Yahoo"_s, GroupTableModel::Level), btui::levelText("low"));
+    EXPECT_TRUE(cell(u"Yahoo"_s, GroupTableModel::Rate, Qt::ToolTipRole).contains(u"of 200 sent"_s));
+}
+
+TEST(TriageViewTest, ABrandIsShownBesideItsDomainWhileItsEventsCountUnderTheOperator)
+{
+    // AOL's mail is taken by Yahoo's servers: the events count under Yahoo, and the domain
+    // column keeps the brand people know.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"aol.btw"_s);
+    const auto kb = bt::KnowledgeBase::loadDefault();
+    {
+        bt::Workspace ws(QFile::encodeName(path).toStdString());
+        const auto import = ws.beginImport("fixture", 0, "", "test");
+        int n = 0;
+        for (const char* domain : {"aol.com", "aol.com", "yahoo.com"}) {
+            bt::Event e;
+            e.recipientDomain = domain;
+            e.recipient = std::to_string(n) + "@" + domain;
+            e.provider = bt::providerFor(*kb, domain, {});
+            e.timestamp = "2026-03-01T10:00:00Z";
+            e.replyText = "554 5.7.9 Message not accepted for policy reasons";
+            e.dedupKey = std::to_string(n++);
+            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
+        }
+    }
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    EventTableModel* model = window.triageView()->model();
+    ASSERT_TRUE(waitForSnapshot(model));
+    ASSERT_EQ(model->rowCount(), 3);
+    QStringList domains;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        EXPECT_EQ(model->index(row, int(bt::EventColumn::Provider)).data().toString(), u"Yahoo"_s);
+        domains << model->index(row, int(bt::EventColumn::Domain)).data().toString();
+    }
+    domains.sort();
+    EXPECT_EQ(domains, (QStringList {u"aol.com (AOL)"_s, u"aol.com (AOL)"_s, u"yahoo.com"_s}));
+
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    groups->setGroupBy(bt::GroupBy::Domain);
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    ASSERT_EQ(groups->model()->rowCount(), 2);
+    EXPECT_EQ(groups->model()->index(0, GroupTableModel::Key).data().toString(), u"aol.com (AOL)"_s);
+    EXPECT_EQ(groups->model()->index(0, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString(), u"aol.com"_s)
+        << "the drill-down filters on the domain itself";
+}

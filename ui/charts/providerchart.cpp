@@ -83,17 +83,23 @@ void ProviderChart::rebuild()
         applyPalette();
         return;
     }
-    const bool sent = m_rows.front().rateBasis == "sent";
+    // Each bar on its provider's own basis: of sent where its sends are known (from sources that
+    // record deliveries, or counts the user gave), else its share of the bounces.
+    const auto rated = [](const bt::GroupRow& r) { return r.rateBasis != "share"; };
+    const bool sent = std::any_of(m_rows.begin(), m_rows.end(), rated);
+    const bool shares = !std::all_of(m_rows.begin(), m_rows.end(), rated);
     // The title says what is counted, against what, and when only the largest providers have
     // room; where the chart is too narrow for all of it the short form stays and the view's
     // tooltip has the whole.
-    const QString basis = sent ? tr("% of messages sent") : tr("% of all bounces, no sends known");
+    const QString basis = !shares ? tr("% of messages sent")
+        : sent                    ? tr("% of sent where sends are known, else share of bounces")
+                                  : tr("% of all bounces, no sends known");
     const QString shown = withBounces > static_cast<int>(m_rows.size())
         ? tr("top %1 of %2").arg(m_rows.size()).arg(withBounces)
         : QString();
     const QString full
         = tr("%1 by provider \u2014 %2").arg(what, basis) + (shown.isEmpty() ? QString() : u" ("_s + shown + u')');
-    const QString per = sent ? tr("% of sent") : tr("% of bounces");
+    const QString per = !shares ? tr("% of sent") : sent ? tr("rate or share") : tr("% of bounces");
     const QFontMetrics titleMetrics(c->titleFont());
     QString title = what;
     for (const QString& t : {full, tr("%1 by provider, %2").arg(what, per), tr("%1, %2").arg(what, per)}) {
@@ -111,19 +117,21 @@ void ProviderChart::rebuild()
     const QFontMetrics labelMetrics(smallLabelFont());
     for (const auto& r : m_rows) {
         // The level stays whole; the name gives way when the two do not fit.
-        const QString level = sent ? u"  "_s + QString::fromStdString(r.level) : QString();
+        // A rated bar ends with its level, a share (mixed with rates) says it is one.
+        const QString level = rated(r) ? u"  "_s + QString::fromStdString(r.level) : sent ? tr("  share") : QString();
         QString label
             = labelMetrics.elidedText(r.key == kUnknownKey ? tr("unknown provider") : QString::fromStdString(r.key),
                                       Qt::ElideRight, maxLabelWidth() - labelMetrics.horizontalAdvance(level))
             + level;
         categories.append(label);
         // The label's tooltip: the whole name and the bar's numbers.
-        QString tip = tr("%1\n%2 bounces counted here, %3 in all")
+        QString tip = tr("%1\n%2 bounces counted here, %3")
                           .arg(r.key == kUnknownKey ? tr("unknown provider (no table or MX names it)")
                                                     : QString::fromStdString(r.key))
                           .arg(r.bounces)
-                          .arg(btui::percentText(r.rate));
-        if (sent)
+                          .arg(btui::rateText(r));
+        tip += u'\n' + btui::basisText(r);
+        if (rated(r))
             tip += tr("\n%1 deliveries; level %2").arg(r.deliveries).arg(btui::levelText(r.level));
         tips.append(tip);
         m_providers.prepend(QString::fromStdString(r.key));
@@ -203,14 +211,15 @@ void ProviderChart::rebuild()
         const auto& r = m_rows[static_cast<std::size_t>(index)];
         const auto it = r.families.find(set->label().toStdString());
         const auto n = it == r.families.end() ? 0 : it->second;
-        QString text = tr("%1 \u2014 %2\n%3 of %4 bounces counted here, %5 in all")
+        QString text = tr("%1 \u2014 %2\n%3 of %4 bounces counted here, %5")
                            .arg(r.key == kUnknownKey ? tr("unknown provider (no table or MX names it)")
                                                      : QString::fromStdString(r.key),
                                 set->label())
                            .arg(n)
                            .arg(r.bounces)
-                           .arg(btui::percentText(r.rate));
-        if (r.rateBasis == "sent")
+                           .arg(btui::rateText(r));
+        text += u'\n' + btui::basisText(r);
+        if (r.rateBasis != "share")
             text += tr("\n%1 deliveries; level %2").arg(r.deliveries).arg(btui::levelText(r.level));
         text += tr("\nClick to drill down");
         QToolTip::showText(QCursor::pos(), btui::plainToolTip(text), this);

@@ -2,6 +2,7 @@
 #include "eventtablemodel.h"
 
 #include "models/workspacesession.h"
+#include "replytemplate.h"
 #include "utils/familycolors.h"
 #include "utils/plaintext.h"
 
@@ -226,8 +227,12 @@ QVariant EventTableModel::data(const QModelIndex& index, int role) const
             return qs(r->recipient);
         case bt::EventColumn::Provider:
             return qs(r->provider);
-        case bt::EventColumn::Domain:
-            return qs(r->domain);
+        case bt::EventColumn::Domain: {
+            // Events count under the operator whose servers answered (Yahoo for AOL); the
+            // brand the recipient knows stays in sight here.
+            const std::string brand = m_kb ? bt::brandFor(*m_kb, r->domain, r->remoteMta) : std::string();
+            return brand.empty() || brand == r->provider ? qs(r->domain) : qs(r->domain) + u" ("_s + qs(brand) + u')';
+        }
         case bt::EventColumn::Codes: {
             QString c = r->basicCode ? QString::number(*r->basicCode) : QString();
             if (!r->enhancedCode.empty())

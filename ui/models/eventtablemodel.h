@@ -12,6 +12,10 @@
 #include <memory>
 
 class WorkspaceSession;
+namespace bt
+{
+class KnowledgeBase;
+}
 
 /// The events of the workspace that match the drill-down filter, as a windowed table: COUNT(*)
 /// gives the row count, pages of rows are fetched in the background as the view asks for them,
@@ -35,6 +39,9 @@ public:
 
     /// Shows the events of `session` (nullptr: none) under `filter`.
     void setSession(WorkspaceSession* session);
+    /// The provider tables, to show a brand beside its domain ("aol.com (AOL)") where the event
+    /// counts under another operator; none: the domain alone. Must outlive the model.
+    void setKnowledge(const bt::KnowledgeBase* kb) { m_kb = kb; }
     void setFilter(const bt::EventFilter& filter);
     const bt::EventFilter& filter() const { return m_filter; }
 
@@ -58,6 +65,7 @@ Q_SIGNALS:
     void pageLoaded(int first, int last);
 
 private:
+    const bt::KnowledgeBase* m_kb = nullptr;
     void reload();
     void requestPage(int page) const;
     const bt::EventRow* rowAt(int row) const;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "grouptablemodel.h"
 
+#include "replytemplate.h"
 #include "utils/familycolors.h"
 
 #include <QCoreApplication>
+#include <QLocale>
 #include <QStringList>
 
 #include <algorithm>
@@ -29,6 +31,37 @@ QString levelText(const std::string& level)
     if (level == "low")
         return tr("low (< 1 %)");
     return {};
+}
+
+QString rateText(const bt::GroupRow& r)
+{
+    const auto tr = [](const char* s) { return QCoreApplication::translate("GroupTableModel", s); };
+    // The denominator in the cell: "100 % of 3 sent" is read for what it is, a handful.
+    if (r.rateBasis == "sent")
+        return percentText(r.rate) + tr(" of %1 sent").arg(QLocale().toString(qlonglong(r.sent)));
+    if (r.rateBasis == "given")
+        return percentText(r.rate) + tr(" of %1 given").arg(QLocale().toString(qlonglong(r.sent)));
+    return percentText(r.rate) + tr(" of bounces");
+}
+
+QString basisText(const bt::GroupRow& r)
+{
+    const auto tr = [](const char* s) { return QCoreApplication::translate("GroupTableModel", s); };
+    if (r.rateBasis == "sent") {
+        QString text = tr("%1 bounces of %2 sent, counted over the sources that record deliveries "
+                          "(mail logs, event streams)")
+                           .arg(r.rateBounces)
+                           .arg(r.sent);
+        if (r.outsideBasis > 0)
+            text += tr("; %1 more bounces from sources that record no sends (bounce emails, bounce exports) "
+                       "are not in the rate")
+                        .arg(r.outsideBasis);
+        return text;
+    }
+    if (r.rateBasis == "given")
+        return tr("%1 bounces of %2 sent, the send count you imported for this group").arg(r.bounces).arg(r.sent);
+    return tr("Share of all bounces: no source in this workspace records this group's sends, so no bounce rate "
+              "or level (import a mail log or event stream, or send counts from File > Import Send Counts)");
 }
 
 } // namespace btui
@@ -99,9 +132,14 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
             // Events without the field are a group, not a provider or an IP called "(none)".
             if (r.key == bt::kNoneKey)
                 return QString::fromUtf8(bt::unknownGroupLabel(m_by));
+            if (m_by == bt::GroupBy::Domain && m_kb) {
+                const std::string brand = bt::brandFor(*m_kb, r.key, {});
+                if (!brand.empty())
+                    return QString(key + u" ("_s + QString::fromStdString(brand) + u')');
+            }
             return key;
         case Rate:
-            return QString(btui::percentText(r.rate) + (r.rateBasis == "share" ? tr(" of bounces") : QString()));
+            return btui::rateText(r);
         case Level:
             return btui::levelText(r.level);
         case Families:
@@ -137,9 +175,8 @@ QVariant GroupTableModel::data(const QModelIndex& index, int role) const
         }
         return {};
     case Qt::ToolTipRole:
-        if (index.column() == Rate)
-            return r.rateBasis == "sent" ? tr("Bounces \u00f7 (bounces + deliveries) in this group")
-                                         : tr("Share of all bounces: the workspace holds no deliveries");
+        if (index.column() == Rate || index.column() == Level)
+            return btui::basisText(r);
         if (index.column() == LiftedLater && r.liftedLater)
             return tr("Policy or reputation rejections followed later by a delivery to the same domain");
         return {};

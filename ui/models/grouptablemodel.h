@@ -37,6 +37,9 @@ public:
 
     /// Swaps the snapshot. `incidentKeys` are the groups with an incident (provider or IP).
     void setRows(bt::GroupBy by, std::vector<bt::GroupRow> rows, const QSet<QString>& incidentKeys = {});
+    /// The provider tables, to show a domain's brand beside it where another operator's servers
+    /// take its mail ("aol.com (AOL)"); must outlive the model.
+    void setKnowledge(const bt::KnowledgeBase* kb) { m_kb = kb; }
     const std::vector<bt::GroupRow>& rows() const { return m_rows; }
     bt::GroupBy groupBy() const { return m_by; }
 
@@ -46,6 +49,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    const bt::KnowledgeBase* m_kb = nullptr;
     bt::GroupBy m_by = bt::GroupBy::Provider;
     std::vector<bt::GroupRow> m_rows;
     QSet<QString> m_incidents;
@@ -57,4 +61,10 @@ namespace btui
 QString percentText(double rate);
 /// The level's words for people: "act (> 3 %)", "watch (1–3 %)", "low (< 1 %)".
 QString levelText(const std::string& level);
+/// The rate with its basis, short enough for a cell: "5.0 % of 240 sent", "2.5 % of 4,000
+/// given", "12 % of bounces".
+QString rateText(const bt::GroupRow& r);
+/// What the rate of `r` divides, with its numbers (a tooltip): which sources it is over, and
+/// the bounces left out of it.
+QString basisText(const bt::GroupRow& r);
 } // namespace btui

@@ -116,6 +116,9 @@ QString workspaceFile(bt::Workspace& ws)
 
 struct Totals {
     std::int64_t events = 0, bounces = 0, deliveries = 0;
+    /// Over the imports that record deliveries (bt::recordingImportsSql): counted bounces, and
+    /// every bounce and delivery — the rate's numerator and denominator.
+    std::int64_t rateBounces = 0, sent = 0;
 };
 
 Totals totals(bt::Workspace& ws, const bt::EventFilter& filter)
@@ -123,13 +126,18 @@ Totals totals(bt::Workspace& ws, const bt::EventFilter& filter)
     Totals t;
     t.events = bt::countEvents(ws, filter);
     const bt::FilterSql f = bt::filterSql(filter);
-    auto st = ws.db().prepare("SELECT COALESCE(SUM(" + bt::countedBounces(filter, f)
-                              + "), 0), COALESCE(SUM(e.event_type = 'delivered'), 0) FROM events e WHERE ("
-                              + f.population + ")");
+    const std::string counted = bt::countedBounces(filter, f);
+    auto st = ws.db().prepare(
+        "SELECT COALESCE(SUM(c), 0), COALESCE(SUM(e.event_type = 'delivered'), 0), COALESCE(SUM(c AND r), 0), "
+        "COALESCE(SUM(r AND e.event_type IN ('bounce', 'delivered')), 0) FROM (SELECT e.event_type, ("
+        + counted + ") AS c, (e.import_id IN " + bt::recordingImportsSql() + ") AS r FROM events e WHERE ("
+        + f.population + ")) e");
     bt::bindAll(st, bt::bindAll(st, 1, f.bounceBinds), f.populationBinds);
     if (st.step()) {
         t.bounces = st.int64(0);
         t.deliveries = st.int64(1);
+        t.rateBounces = st.int64(2);
+        t.sent = st.int64(3);
     }
     return t;
 }
@@ -166,6 +174,20 @@ std::vector<ReasonCount> topReasons(bt::Workspace& ws, const bt::EventFilter& fi
     return out;
 }
 
+/// The "Of" column: what the rate divides, with its numbers.
+QString basisWords(const bt::GroupRow& r)
+{
+    if (r.rateBasis == "sent") {
+        QString s = tr("%1 sent").arg(number(r.sent));
+        if (r.outsideBasis > 0)
+            s += u" "_s + tr("(%1 bounces from bounce-only sources not in it)").arg(number(r.outsideBasis));
+        return s;
+    }
+    if (r.rateBasis == "given")
+        return tr("%1 sent (your count)").arg(number(r.sent));
+    return tr("bounces (sends unknown)");
+}
+
 QString groupSection(bt::Workspace& ws, const bt::EventFilter& filter, bt::GroupBy by, const QString& title,
                      const QString& keyLabel)
 {
@@ -173,11 +195,9 @@ QString groupSection(bt::Workspace& ws, const bt::EventFilter& filter, bt::Group
     QString html = u"<h3>"_s + title.toHtmlEscaped() + u"</h3>"_s;
     if (rows.empty())
         return html + u"<p>"_s + tr("No bounces.").toHtmlEscaped() + u"</p>"_s;
-    const bool sent = rows.front().rateBasis == "sent";
     html += tableStart()
-        + headerRow({keyLabel, tr("Bounces"), tr("Deferrals"), tr("Deliveries"),
-                     sent ? tr("Bounce rate") : tr("Share of bounces"), tr("Level"), tr("Families"),
-                     tr("Lifted later")});
+        + headerRow({keyLabel, tr("Bounces"), tr("Deferrals"), tr("Deliveries"), tr("Rate"), tr("Of"), tr("Level"),
+                     tr("Families"), tr("Lifted later")});
     const int shown = std::min<int>(kTopGroups, int(rows.size()));
     for (int i = 0; i < shown; ++i) {
         const bt::GroupRow& r = rows[std::size_t(i)];
@@ -187,8 +207,9 @@ QString groupSection(bt::Workspace& ws, const bt::EventFilter& filter, bt::Group
         for (std::size_t k = 0; k < fams.size() && k < 3; ++k)
             famWords << esc(fams[k].first) + u' ' + number(fams[k].second);
         html += u"<tr>"_s + cell(esc(r.key, kElide)) + cell(number(r.bounces), true) + cell(number(r.deferrals), true)
-            + cell(number(r.deliveries), true) + cell(percent(r.rate), true) + cell(levelWords(r.level).toHtmlEscaped())
-            + cell(famWords.join(u", "_s)) + cell(r.liftedLater ? number(r.liftedLater) : QString(), true) + u"</tr>"_s;
+            + cell(number(r.deliveries), true) + cell(percent(r.rate), true) + cell(basisWords(r).toHtmlEscaped())
+            + cell(levelWords(r.level).toHtmlEscaped()) + cell(famWords.join(u", "_s))
+            + cell(r.liftedLater ? number(r.liftedLater) : QString(), true) + u"</tr>"_s;
     }
     html += u"</table>"_s;
     if (int(rows.size()) > shown)
@@ -358,16 +379,34 @@ QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const
     const Totals t = totals(ws, filter);
     html += u"<h2>"_s + tr("Totals").toHtmlEscaped() + u"</h2>\n"_s + tableStart()
         + headerRow({tr("Events"), tr("Bounces"), tr("Deliveries"), tr("Bounce rate"), tr("Level")});
-    if (t.deliveries > 0) {
-        const double rate = double(t.bounces) / double(t.bounces + t.deliveries);
+    if (t.sent > 0) {
+        // Over the sources that record deliveries only: bounce emails and bounce exports say
+        // nothing of what was sent.
+        const double rate = double(t.rateBounces) / double(t.sent);
         html += u"<tr>"_s + cell(number(t.events), true) + cell(number(t.bounces), true)
             + cell(number(t.deliveries), true) + cell(percent(rate), true)
-            + cell(levelWords(bt::levelOf(rate)).toHtmlEscaped()) + u"</tr></table>\n"_s;
+            + cell(levelWords(bt::levelOf(rate)).toHtmlEscaped()) + u"</tr></table>\n<p>"_s
+            + tr("The bounce rate is %1 bounces of %2 messages sent, over the sources that record deliveries "
+                 "(mail logs, event streams).")
+                  .arg(number(t.rateBounces), number(t.sent))
+                  .toHtmlEscaped();
+        if (t.bounces > t.rateBounces)
+            html += u" "_s
+                + tr("%1 bounces from sources that record no sends (bounce emails, bounce exports) are not in it.")
+                      .arg(number(t.bounces - t.rateBounces))
+                      .toHtmlEscaped();
+        html += u" "_s
+            + tr("In the tables below each group's rate is on its own basis, named beside it: of sent, of send "
+                 "counts you gave, or its share of the bounces where its sends are unknown.")
+                  .toHtmlEscaped()
+            + u"</p>\n"_s;
     } else {
-        html += u"<tr>"_s + cell(number(t.events), true) + cell(number(t.bounces), true) + cell(u"0"_s, true)
-            + cell(tr("unknown").toHtmlEscaped()) + cell(QString()) + u"</tr></table>\n<p>"_s
-            + tr("The workspace holds no deliveries, so no bounce rate can be given: the tables below show each "
-                 "group's share of the bounces instead.")
+        html += u"<tr>"_s + cell(number(t.events), true) + cell(number(t.bounces), true)
+            + cell(number(t.deliveries), true) + cell(tr("unknown").toHtmlEscaped()) + cell(QString())
+            + u"</tr></table>\n<p>"_s
+            + tr("No source in this selection records deliveries (bounce emails and bounce exports do not), so no "
+                 "overall bounce rate can be given: the tables below show each group's share of the bounces, or "
+                 "its rate of the send counts you gave.")
                   .toHtmlEscaped()
             + u"</p>\n"_s;
     }

@@ -163,7 +163,7 @@ void GroupsView::refresh()
             // Counts from the cube (shared with the charts), the lifted-later flags from SQL:
             // they need each event's own time.
             if (const auto cube = session->cubeFor(ws, filter)) {
-                g.rows = cube->groupReport(by, filter);
+                g.rows = cube->groupReport(by, filter, bt::sendCounts(ws));
                 bt::addLiftedLater(ws, by, filter, g.rows);
                 if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
                     for (const auto& i : cube->incidents(by, true))

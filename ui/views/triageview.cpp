@@ -5,6 +5,7 @@
 #include "charts/providerchart.h"
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
+#include "classifier.h"
 #include "cube.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
@@ -61,6 +62,7 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
 {
     setObjectName(u"triageView"_s);
     m_model = new EventTableModel(this);
+    m_model->setKnowledge(&m_classifier->knowledge());
 
     m_panel = new FilterPanel(this);
     auto* panelScroll = new QScrollArea(this);
@@ -364,23 +366,25 @@ void TriageView::loadCharts()
     const bool only550 = m_only550->isChecked();
     // The same three answers from the cube (milliseconds) or from SQL (a full text search, or
     // times between whole hours): compute() takes either.
-    auto compute = [filter, only550](const bt::EventCube* cube, bt::Workspace* ws, ChartData& d) {
+    // The send counts the user gave are read with every answer: they are not in the cube.
+    auto compute = [filter, only550](const bt::EventCube* cube, bt::Workspace& ws, ChartData& d) {
+        const auto given = bt::sendCounts(ws);
         bt::EventFilter providerFilter = filter;
         if (only550 && !providerFilter.basicCode)
             providerFilter.basicCode = 550;
         std::vector<bt::Incident> incidents;
         if (cube) {
-            d.providers = cube->groupReport(bt::GroupBy::Provider, providerFilter);
+            d.providers = cube->groupReport(bt::GroupBy::Provider, providerFilter, given);
             d.templates = cube->groupReport(bt::GroupBy::Template, filter);
             d.hourly = cube->preferHourly(filter);
             d.series = cube->timeSeries(filter, d.hourly);
             incidents = cube->incidents(bt::GroupBy::Provider, true);
         } else {
-            d.providers = bt::groupReport(*ws, bt::GroupBy::Provider, providerFilter);
-            d.templates = bt::groupReport(*ws, bt::GroupBy::Template, filter);
-            d.hourly = bt::preferHourly(*ws, filter);
-            d.series = bt::timeSeries(*ws, filter, d.hourly);
-            incidents = bt::incidents(*ws, bt::GroupBy::Provider, true);
+            d.providers = bt::groupReport(ws, bt::GroupBy::Provider, providerFilter, given);
+            d.templates = bt::groupReport(ws, bt::GroupBy::Template, filter, given);
+            d.hourly = bt::preferHourly(ws, filter);
+            d.series = bt::timeSeries(ws, filter, d.hourly);
+            incidents = bt::incidents(ws, bt::GroupBy::Provider, true);
         }
         // Incidents of the providers in view (all of them when none is chosen).
         for (auto& i : incidents)
@@ -408,10 +412,10 @@ void TriageView::loadCharts()
     if (auto cube = m_session->cachedCube(filter)) {
         m_session->run<ChartData>(
             WorkspaceSession::Lane::Cube, this,
-            [gen, cube, compute](bt::Workspace&) {
+            [gen, cube, compute](bt::Workspace& ws) {
                 ChartData d;
                 d.generation = gen;
-                compute(cube.get(), nullptr, d);
+                compute(cube.get(), ws, d);
                 return d;
             },
             done);
@@ -426,7 +430,7 @@ void TriageView::loadCharts()
             // The first chart of a workspace (or of a new text search) builds a cube in one
             // pass over the events, so every later drill-down is answered from memory.
             const auto cube = session->cubeFor(ws, filter);
-            compute(cube.get(), cube ? nullptr : &ws, d);
+            compute(cube.get(), ws, d);
             return d;
         },
         done);
@@ -468,7 +472,7 @@ void TriageView::updateLegend(const std::vector<bt::GroupRow>& providers, const 
     QSet<QString> present;
     bool sent = false, deliveries = false;
     for (const auto& r : providers) {
-        sent = sent || r.rateBasis == "sent";
+        sent = sent || r.rateBasis != "share"; // the 1 % and 3 % lines are drawn only on rates of sent
         for (const auto& [family, n] : r.families)
             if (n > 0)
                 present.insert(QString::fromStdString(family));
