@@ -441,7 +441,11 @@ bool matchesCodePattern(std::string_view pattern, std::optional<int> basic, std:
         return codeMatches(pattern, enhanced);
     if (!basic || pattern.size() != 3)
         return false;
-    const std::string b = std::to_string(*basic);
+    // Digit by digit without formatting the number: this runs for every coded rule of every reply.
+    if (*basic < 100 || *basic > 999)
+        return false;
+    const char b[3] = {static_cast<char>('0' + *basic / 100), static_cast<char>('0' + *basic / 10 % 10),
+                       static_cast<char>('0' + *basic % 10)};
     for (std::size_t i = 0; i < 3; ++i)
         if (pattern[i] != 'x' && pattern[i] != 'X' && pattern[i] != b[i])
             return false;
