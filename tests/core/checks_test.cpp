@@ -909,19 +909,7 @@ TEST_F(Dns, TheDeadlineIsForTheWholeRunNotPerTarget)
 TEST_F(Dns, CliLooksUpProvidersAndTheReportGroupsThemThere)
 {
     testsupport::TempWorkspace t;
-    {
-        bt::Workspace ws(t.path.string());
-        const auto import = ws.beginImport("fixture", 0, "", "postfix_log");
-        for (int i = 0; i < 3; ++i) {
-            bt::Event e;
-            e.recipient = std::to_string(i) + "@tenant.test";
-            e.recipientDomain = "tenant.test";
-            e.timestamp = "2026-03-01T10:00:00Z";
-            e.replyText = "550 5.1.1 unknown";
-            e.dedupKey = std::to_string(i);
-            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
-        }
-    }
+    testsupport::writeBouncesTo(t.path.string(), "tenant.test", 3);
     const std::string ws = " --workspace '" + t.path.string() + "'";
     auto r = cli("report --json" + ws);
     ASSERT_EQ(r.exitCode, 0) << r.out;

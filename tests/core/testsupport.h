@@ -8,6 +8,7 @@
 #include "workspace.h"
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 
@@ -50,6 +51,24 @@ inline std::string text(bt::Workspace& ws, const std::string& sql)
 {
     auto st = ws.db().prepare(sql);
     return st.step() ? st.text(0) : std::string("(no row)");
+}
+
+/// A workspace file with `n` bounces to `domain` and no provider known: what an MX look-up must
+/// attribute.
+inline void writeBouncesTo(const std::string& path, const std::string& domain, int n)
+{
+    bt::Workspace ws(path);
+    const auto import = ws.beginImport("fixture", 0, "", "postfix_log");
+    for (int i = 0; i < n; ++i) {
+        bt::Event e;
+        e.recipient = std::to_string(i) + "@" + domain;
+        e.recipientDomain = domain;
+        e.timestamp = "2026-03-01T10:00:00Z";
+        e.replyText = "550 5.1.1 unknown";
+        e.dedupKey = std::to_string(i);
+        if (ws.addEvent(import, e) != bt::Workspace::Added::Imported)
+            throw std::runtime_error("fixture event not imported");
+    }
 }
 
 } // namespace testsupport

@@ -4,6 +4,7 @@
 // with every check saying so, never hang; and one against a real resolver (unbound) that
 // answers NXDOMAIN to every name, whose blocklist answers the panel must not call "not listed".
 #include "../core/dnsserver.h"
+#include "../core/testsupport.h"
 #include "classifier.h"
 #include "knowledge.h"
 #include "mainwindow.h"
@@ -140,19 +141,7 @@ TEST(CheckPanelTest, TheWindowLooksUpUnknownProvidersByMxAndTheGroupsFollow)
     ASSERT_TRUE(dns.error.empty()) << dns.error;
     QTemporaryDir dir;
     const QString path = dir.filePath(u"tenant.btw"_s);
-    {
-        bt::Workspace ws(QFile::encodeName(path).toStdString());
-        const auto import = ws.beginImport("fixture", 0, "", "postfix_log");
-        for (int i = 0; i < 3; ++i) {
-            bt::Event e;
-            e.recipient = std::to_string(i) + "@tenant.test";
-            e.recipientDomain = "tenant.test";
-            e.timestamp = "2026-03-01T10:00:00Z";
-            e.replyText = "550 5.1.1 unknown";
-            e.dedupKey = std::to_string(i);
-            ASSERT_EQ(ws.addEvent(import, e), bt::Workspace::Added::Imported);
-        }
-    }
+    testsupport::writeBouncesTo(QFile::encodeName(path).toStdString(), "tenant.test", 3);
     MainWindow window(std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault()));
     GroupsView* groups = window.groupsView();
     QSignalSpy updated(groups, &GroupsView::groupsUpdated);
