@@ -112,12 +112,30 @@ QStringList droppedPaths(const QMimeData* mime)
 class UiImportObserver : public bt::ImportObserver
 {
 public:
-    UiImportObserver(QProgressBar* bar, std::shared_ptr<std::atomic<bool>> cancel, int file, int files)
+    UiImportObserver(QProgressBar* bar, QStatusBar* status, std::shared_ptr<std::atomic<bool>> cancel, int file,
+                     int files)
         : m_bar(bar)
+        , m_status(status)
         , m_cancel(std::move(cancel))
         , m_file(file)
         , m_files(files)
     {
+    }
+    /// Another import (another window, the CLI) holds the workspace: say so while this one waits
+    /// for it, Cancel still works.
+    void waiting(const std::string& holder) override
+    {
+        const QString text = QCoreApplication::translate("MainWindow",
+                                                         "Waiting for another import into this "
+                                                         "workspace to end (%1)\u2026")
+                                 .arg(QString::fromStdString(holder));
+        QMetaObject::invokeMethod(
+            m_status,
+            [status = m_status, text] {
+                if (status)
+                    status->showMessage(text);
+            },
+            Qt::QueuedConnection);
     }
     void progress(std::uint64_t done, std::uint64_t total) override
     {
@@ -139,6 +157,7 @@ public:
 
 private:
     QPointer<QProgressBar> m_bar;
+    QPointer<QStatusBar> m_status;
     std::shared_ptr<std::atomic<bool>> m_cancel;
     int m_file, m_files;
     int m_last = -1;
@@ -441,16 +460,17 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
     auto classifier = m_classifier;
     auto cancel = m_cancelFlag;
     QPointer<QProgressBar> bar = m_progress;
+    QPointer<QStatusBar> status = statusBar();
     auto results = std::make_shared<std::vector<bt::ImportResult>>();
     std::vector<std::string> files;
     for (const QString& p : paths)
         files.push_back(toStd(p));
     // Its own connection on its own thread: readers (the views) never wait for it (WAL).
-    QThread* thread = QThread::create([workspace, classifier, cancel, bar, results, files, profiles] {
+    QThread* thread = QThread::create([workspace, classifier, cancel, bar, status, results, files, profiles] {
         try {
             bt::Workspace ws(workspace);
             for (std::size_t i = 0; i < files.size() && !cancel->load(); ++i) {
-                UiImportObserver observer(bar, cancel, static_cast<int>(i), static_cast<int>(files.size()));
+                UiImportObserver observer(bar, status, cancel, static_cast<int>(i), static_cast<int>(files.size()));
                 results->push_back(bt::importPath(ws, files[i], *classifier, &observer, profiles[i].get()));
             }
             // The triage window's counts are saved by the import, as the CLI does: the window's

@@ -27,6 +27,7 @@
 #include <QCheckBox>
 #include <QDateTimeEdit>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
 #include <QHorizontalStackedBarSeries>
@@ -39,6 +40,7 @@
 #include <QPushButton>
 #include <QScatterSeries>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -517,6 +519,37 @@ TEST(MainWindowImportTest, ImportsOffTheUiThreadAndTheTableFollows)
         ASSERT_TRUE(count.wait(kWaitMs));
     }
     EXPECT_EQ(window.triageView()->model()->totalCount(), listed);
+}
+
+TEST(MainWindowImportTest, AnImportWaitingForAnotherSaysSoAndGoesOnWhenItEnds)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"busy.btw"_s);
+    MainWindow window(classifier());
+    ASSERT_TRUE(window.createWorkspace(path, false));
+    // Another import (the CLI, another window) holds the workspace's import lock.
+    bt::Workspace other(QFile::encodeName(path).toStdString());
+    std::string holder;
+    ASSERT_TRUE(other.tryLockImports("bouncetriage-cli import (a test)", holder)) << holder;
+
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    window.importPaths({QString::fromUtf8(BT_TEST_DATA) + u"/sendgrid-bounces.csv"_s});
+    ASSERT_TRUE(window.isImporting());
+    const QElapsedTimer started = [] {
+        QElapsedTimer t;
+        t.start();
+        return t;
+    }();
+    while (!window.statusBar()->currentMessage().contains(u"Waiting for another import"_s)
+           && started.elapsed() < kWaitMs)
+        QTest::qWait(20);
+    EXPECT_TRUE(window.statusBar()->currentMessage().contains(u"bouncetriage-cli import (a test)"_s))
+        << window.statusBar()->currentMessage().toStdString();
+    EXPECT_TRUE(window.isImporting()) << "it waits, it does not give up";
+
+    other.unlockImports();
+    ASSERT_TRUE(finished.wait(kWaitMs));
+    EXPECT_GT(finished.constFirst().at(1).toLongLong(), 0) << "imported once the other import ended";
 }
 
 TEST(MainWindowImportTest, CancelStopsABigImportAndKeepsWhatWasCommitted)

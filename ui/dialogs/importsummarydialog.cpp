@@ -175,7 +175,10 @@ void ImportSummaryDialog::fillFiles()
         m_files->setItem(r, ColRejected, numberItem(res.counts.rejected));
         m_files->setItem(r, ColDuplicate, numberItem(res.counts.duplicate));
         m_files->setItem(r, ColSkipped, numberItem(res.skipped));
-        const QString status = !res.error.empty() ? qs(res.error) : res.cancelled ? tr("cancelled") : tr("done");
+        QString status = !res.error.empty() ? qs(res.error) : res.cancelled ? tr("cancelled") : tr("done");
+        // What the import assumed (a syslog year it inferred, a sending IP no record gives).
+        if (!res.note.empty())
+            status += u" \u2014 "_s + qs(res.note);
         auto* statusItem = new QTableWidgetItem(status);
         statusItem->setToolTip(btui::plainToolTip(status));
         m_files->setItem(r, ColStatus, statusItem);
