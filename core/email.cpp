@@ -7,6 +7,7 @@
 
 #include <gmime/gmime.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -115,43 +116,102 @@ std::string partText(GMimePart* part)
     return toUtf8(partBytes(part), charset ? charset : "");
 }
 
-/// HTML-only bounces (some Exchange and webmail NDRs): tags out, entities for the few that matter.
+/// HTML-only bounces (some Exchange and webmail NDRs) as the text a browser shows: tags out,
+/// block tags as line breaks, the source's own line breaks and runs of spaces as one space (but
+/// inside <pre>), &nbsp; as a space that stays (an indented reply keeps its indent), entities
+/// decoded, <style> and <script> left out.
 std::string htmlToText(std::string_view html)
 {
     std::string out;
     out.reserve(html.size());
-    bool inTag = false;
+    int pre = 0;
+    auto appendUtf8 = [&](unsigned long cp) {
+        if (cp == 0xA0) {
+            out.push_back(' ');
+        } else if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x110000) {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    };
     for (std::size_t i = 0; i < html.size(); ++i) {
         const char c = html[i];
-        if (inTag) {
-            if (c == '>')
-                inTag = false;
-            continue;
-        }
         if (c == '<') {
-            inTag = true;
-            // Block-level tags become line breaks so replies stay on their own lines.
-            const auto rest = html.substr(i + 1, 4);
-            if (text::startsWithNoCase(rest, "br") || text::startsWithNoCase(rest, "p")
-                || text::startsWithNoCase(rest, "/p") || text::startsWithNoCase(rest, "div")
-                || text::startsWithNoCase(rest, "/div") || text::startsWithNoCase(rest, "tr")
-                || text::startsWithNoCase(rest, "li"))
+            const auto close = html.find('>', i);
+            if (close == std::string_view::npos)
+                break;
+            const auto tag = html.substr(i + 1, close - i - 1);
+            auto named = [&](std::string_view name) {
+                return text::startsWithNoCase(tag, name)
+                    && (tag.size() == name.size() || !text::isAlpha(tag[name.size()]));
+            };
+            if (named("style") || named("script")) {
+                // Their content is no text: skip to the closing tag.
+                const auto end = text::findNoCase(html, named("style") ? "</style" : "</script", close);
+                i = end == std::string_view::npos ? html.size() : html.find('>', end);
+                if (i == std::string_view::npos)
+                    break;
+                continue;
+            }
+            if (named("pre"))
+                ++pre;
+            else if (named("/pre") && pre > 0)
+                --pre;
+            if (named("br") || named("p") || named("/p") || named("div") || named("/div") || named("tr") || named("/tr")
+                || named("li") || named("pre") || named("/pre") || named("h1") || named("h2") || named("h3")
+                || named("/h1") || named("/h2") || named("/h3") || named("table") || named("/table")
+                || named("blockquote") || named("/blockquote"))
                 out.push_back('\n');
+            else if (named("td") || named("th"))
+                out.push_back(' ');
+            i = close;
             continue;
         }
         if (c == '&') {
-            static constexpr std::pair<std::string_view, char> entities[]
-                = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
-            bool done = false;
-            for (const auto& [e, ch] : entities)
-                if (text::startsWithNoCase(html.substr(i), e)) {
-                    out.push_back(ch);
-                    i += e.size() - 1;
-                    done = true;
-                    break;
+            const auto semi = html.find(';', i);
+            if (semi != std::string_view::npos && semi - i <= 10) {
+                const auto entity = html.substr(i + 1, semi - i - 1);
+                static constexpr std::pair<std::string_view, unsigned long> named[]
+                    = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}, {"nbsp", 0xA0}};
+                unsigned long cp = 0;
+                for (const auto& [n, v] : named)
+                    if (text::toLower(std::string(entity)) == n)
+                        cp = v;
+                if (!cp && entity.size() > 1 && entity[0] == '#') {
+                    const bool hex = entity[1] == 'x' || entity[1] == 'X';
+                    const auto digits = std::string(entity.substr(hex ? 2 : 1));
+                    char* end = nullptr;
+                    const unsigned long v = std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
+                    if (!digits.empty() && end && *end == '\0')
+                        cp = v;
                 }
-            if (done)
-                continue;
+                if (cp) {
+                    appendUtf8(cp);
+                    i = semi;
+                    continue;
+                }
+            }
+        }
+        if (!pre && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+            // The source's line breaks and indentation are no text; one space stands for a run.
+            if (!out.empty() && out.back() != ' ' && out.back() != '\n')
+                out.push_back(' ');
+            continue;
+        }
+        if (c == '\xC2' && i + 1 < html.size() && html[i + 1] == '\xA0') {
+            out.push_back(' '); // a raw no-break space
+            ++i;
+            continue;
         }
         out.push_back(c);
     }

@@ -440,6 +440,88 @@ TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
     EXPECT_GE(sameRecords * 100, tried * 84);
 }
 
+TEST(Corpus, ABounceWrittenInHtmlReadsAsItsPlainText)
+{
+    // Exchange, Office 365 and webmail write NDRs as HTML: the same words in <br>-separated lines,
+    // indents as &nbsp;, entities, the source wrapped anywhere. Each bounce's text is written once
+    // as text/plain and once as such HTML, with the same report part: both must read alike.
+    const bt::BounceReader reader(classifier());
+    std::size_t tried = 0;
+    std::vector<std::string> differ;
+    auto key = [](const std::vector<bt::BounceRecord>& rs) {
+        std::vector<std::string> out;
+        for (const auto& r : rs) {
+            // HTML shows a run of spaces as one: the reply's words are compared, not its spacing.
+            std::string words;
+            for (const char c : r.diagnosis.replyText)
+                if (!(c == ' ' && !words.empty() && words.back() == ' '))
+                    words += c;
+            out.push_back(r.recipient + "|" + r.enhancedCode + "|" + r.diagnosis.reason + "|" + words);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto asHtml = [](std::string_view text) {
+        std::string h = "<html><head><style>p { margin: 0 }</style></head>\n<body><div>";
+        std::size_t column = 0;
+        bool lineStart = true;
+        for (const char c : text) {
+            if (c == '\n') {
+                h += "<br>\n";
+                lineStart = true;
+                column = 0;
+                continue;
+            }
+            if (c == ' ' && lineStart) {
+                h += "&nbsp;";
+                continue;
+            }
+            lineStart = false;
+            if (c == '&')
+                h += "&amp;";
+            else if (c == '<')
+                h += "&lt;";
+            else if (c == '>')
+                h += "&gt;";
+            else if (c == ' ' && ++column > 60) {
+                h += "\n"; // the HTML source wraps where it likes: only whitespace to a browser
+                column = 0;
+            } else
+                h += c;
+        }
+        return h + "</div></body></html>";
+    };
+    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
+        std::ifstream f(e.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto email = bt::parseEmail(bytes);
+        if (!email || email->body.empty() || !email->feedbackReport.empty())
+            continue;
+        const auto& h = email->headers;
+        auto message = [&](const std::string& type, const std::string& body) {
+            std::string m = "From: " + h.get("From") + "\nTo: " + h.get("To") + "\nSubject: " + h.get("Subject")
+                + "\nDate: " + h.get("Date")
+                + "\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; "
+                  "boundary=\"b\"\n\n--b\nContent-Type: "
+                + type + "; charset=utf-8\n\n" + body + "\n";
+            if (!email->deliveryStatus.empty())
+                m += "--b\nContent-Type: message/delivery-status\n\n" + email->deliveryStatus + "\n";
+            return m + "--b--\n";
+        };
+        const auto plain = reader.read(message("text/plain", email->body)).records;
+        if (plain.empty())
+            continue;
+        ++tried;
+        if (key(plain) != key(reader.read(message("text/html", asHtml(email->body))).records))
+            differ.push_back(e.path().filename().string());
+    }
+    std::cout << tried << " bounces written as HTML, " << differ.size() << " read unlike their plain text\n";
+    for (const auto& d : differ)
+        std::cout << "  " << d << "\n";
+    EXPECT_GT(tried, 400u);
+    EXPECT_LE(differ.size(), tried / 200);
+}
+
 TEST(Corpus, TheReportAloneNamesTheSameRecipients)
 {
     // A bounce whose prose part is lost (a gateway that keeps attachments only): its delivery
