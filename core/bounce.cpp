@@ -350,13 +350,11 @@ std::string inlineForwardedBounce(const Email& email)
             message += field;
             ++lines;
         }
-        if (!sawFrom || lines < 2)
+        if (!sawFrom || lines < 2 || !isReportHeaders(parseHeaderBlock(message)))
             return {};
         message += "\n\n";
         message += body.substr(pos);
-        if (auto forwarded = parseEmail(message); forwarded && isReportHeaders(forwarded->headers))
-            return message;
-        return {};
+        return message;
     }
     return {};
 }
