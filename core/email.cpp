@@ -245,6 +245,7 @@ bool isDeliveryStatusText(std::string_view content)
 struct Walker {
     Email& email;
     std::string html;
+    bool outerIsReport = false; ///< the message itself is a daemon's report (isReportHeaders)
     GMimeMessage* attachedReport = nullptr; ///< the first attached message that is a report
 
     void original(GMimeMessage* message)
@@ -284,12 +285,15 @@ struct Walker {
         }
         if (GMIME_IS_MESSAGE_PART(object)) {
             GMimeMessage* attached = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+            const bool first = attached && !email.original;
             original(attached);
-            if (attached && !attachedReport) {
+            // Only a person's message forwards a bounce: a daemon's bounce (the common case)
+            // returns the original message, which is not looked at again.
+            if (attached && !attachedReport && !outerIsReport) {
                 // Content-Type belongs to the message's MIME part in GMime, not to its headers.
                 GMimeObject* body = g_mime_message_get_mime_part(attached);
                 if ((body && mimeType(body) == "multipart/report")
-                    || isReportHeaders(headersOf(GMIME_OBJECT(attached))))
+                    || isReportHeaders(first ? *email.original : headersOf(GMIME_OBJECT(attached))))
                     attachedReport = attached;
             }
             return;
@@ -500,6 +504,7 @@ std::optional<Email> parseEmail(std::string_view raw)
     if (email.headers.fields.empty())
         return std::nullopt;
     Walker w {email, {}};
+    w.outerIsReport = isReportHeaders(email.headers);
     GMimeObject* top = g_mime_message_get_mime_part(message.get());
     if (top)
         w.walk(top);
@@ -507,9 +512,8 @@ std::optional<Email> parseEmail(std::string_view raw)
         email.body = std::move(w.html);
     // A person forwarding a bounce as an attachment: the attached report is the bounce to read.
     // Not when this message reports anything itself, nor when a daemon sent it (a bounce of a
-    // bounce is about its own recipient).
-    if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty()
-        && !isReportHeaders(email.headers)) {
+    // bounce is about its own recipient: attachedReport stays null then).
+    if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty()) {
         GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.attachedReport), nullptr));
         if (bytes)
             email.forwardedBounce = bytes.get();
