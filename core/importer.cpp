@@ -106,240 +106,9 @@ void importEmails(const std::string& path, Sink& sink, const Classifier& classif
         });
 }
 
-// ---- CSV: SendGrid suppression lists and profiles --------------------------------------------
-
 std::string lower(std::string s)
 {
     return text::toLower(s);
-}
-
-void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
-{
-    InputFile in(path);
-    CsvReader reader(in, profile ? profile->delimiter : 0);
-    CsvRow row;
-    std::string err;
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(path, ec);
-    if (!reader.next(row, err))
-        return;
-    const std::vector<std::string> header = row.fields;
-    auto col = [&](const char* field, std::initializer_list<const char*> names) {
-        if (profile) {
-            const auto it = profile->columns.find(field);
-            return it == profile->columns.end() ? -1 : column(header, it->second);
-        }
-        for (const char* n : names)
-            if (const int c = column(header, n); c >= 0)
-                return c;
-        return -1;
-    };
-    const int cRecipient = col("recipient", {"email", "recipient", "address"});
-    const int cReply = col("reply", {"reason", "response", "diagnostic", "details"});
-    const int cTime = col("timestamp", {"created", "created_at", "timestamp", "date"});
-    const int cStatus = col("status", {"status"});
-    const int cBasic = col("basic_code", {"code", "error_code"});
-    const int cType = col("event_type", {"event", "type"});
-    const int cIp = col("sending_ip", {"ip", "sending_ip"});
-    const int cCampaign = col("campaign", {"category", "campaign", "tag"});
-    const int cFrom = col("from", {"from"});
-    const int cSender = col("envelope_sender", {"envelope_sender", "sender"});
-    const int cMessageId = col("message_id", {"message_id", "sg_message_id", "messageid"});
-    const int cRemote = col("remote_mta", {"mx", "remote_mta", "mx-host"});
-    while (reader.next(row, err)) {
-        sink.setProgress(in.consumed(), total);
-        auto reject = [&](const std::string& why) { sink.reject({path, row.line, row.offset, why, row.raw}); };
-        if (!err.empty()) {
-            reject("line " + std::to_string(row.line) + ": " + err);
-            continue;
-        }
-        if (row.fields.size() != header.size()) {
-            reject("line " + std::to_string(row.line) + ": " + std::to_string(row.fields.size())
-                   + " fields where the header has " + std::to_string(header.size()));
-            continue;
-        }
-        auto get = [&](int c) {
-            return c >= 0 ? std::string(text::trim(row.fields[static_cast<std::size_t>(c)])) : std::string();
-        };
-        Event e;
-        e.source = source;
-        e.recipient = get(cRecipient);
-        if (!plausibleAddress(e.recipient)) {
-            reject("line " + std::to_string(row.line) + ": recipient \"" + shownBytes(e.recipient)
-                   + "\" is not an e-mail address" + addressDefect(e.recipient));
-            continue;
-        }
-        e.replyText = get(cReply);
-        const std::string rawTime = get(cTime);
-        e.timestamp = normaliseTime(rawTime);
-        if (!rawTime.empty() && e.timestamp.empty()) {
-            reject("line " + std::to_string(row.line) + ": timestamp \"" + rawTime + "\" cannot be read");
-            continue;
-        }
-        const std::string status = get(cStatus);
-        if (status.size() == 3 && text::isDigit(status[0]))
-            e.basicCode = std::stoi(status);
-        else if (status.find('.') != std::string::npos)
-            e.enhancedCode = status;
-        if (const auto b = get(cBasic);
-            b.size() == 3 && text::isDigit(b[0]) && text::isDigit(b[1]) && text::isDigit(b[2]))
-            e.basicCode = std::stoi(b);
-        const std::string type = lower(get(cType));
-        if (type == "delivered" || type == "delivery" || type == "sent")
-            e.eventType = "delivered";
-        else if (type == "deferred" || type == "deferral" || type == "delay" || type == "soft_bounce")
-            e.eventType = "deferral";
-        else if (type == "spamreport" || type == "complaint" || type == "spam")
-            e.eventType = "complaint";
-        e.sendingIp = get(cIp);
-        e.campaign = get(cCampaign);
-        e.fromDomain = domainOf(get(cFrom));
-        e.envelopeSender = get(cSender);
-        e.messageId = get(cMessageId);
-        e.remoteMta = get(cRemote);
-        if (e.eventType == "bounce" || e.eventType == "deferral") {
-            e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
-            const Reply parsed = parseReply(e.replyText);
-            if (!e.basicCode)
-                e.basicCode = parsed.basicCode;
-            if (e.enhancedCode.empty())
-                e.enhancedCode = parsed.enhancedCode;
-        }
-        e.sourceFile = path;
-        e.sourceLine = row.line;
-        e.sourceOffset = row.offset;
-        e.raw = row.raw;
-        sink.event(std::move(e));
-        if (sink.cancelled())
-            return;
-    }
-}
-
-// ---- Amazon SES notifications (SNS JSON, one per line or as an array) ----------------------
-
-void importSes(const std::string& path, Sink& sink)
-{
-    InputFile in(path);
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(path, ec);
-    forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
-        sink.setProgress(in.consumed(), total);
-        auto reject = [&](const std::string& why) { sink.reject({path, line, offset, why, textValue}); };
-        json j;
-        try {
-            j = json::parse(textValue);
-        } catch (const json::parse_error& e) {
-            reject("line " + std::to_string(line) + ": not valid JSON: " + e.what());
-            return;
-        }
-        // An SNS envelope carries the notification as a JSON string in "Message".
-        if (j.is_object() && j.contains("Message") && j["Message"].is_string()) {
-            try {
-                j = json::parse(j["Message"].get<std::string>());
-            } catch (const json::parse_error& e) {
-                reject("line " + std::to_string(line) + ": SNS Message is not valid JSON: " + e.what());
-                return;
-            }
-        }
-        if (!j.is_object()) {
-            reject("line " + std::to_string(line) + ": not a JSON object");
-            return;
-        }
-        std::string type = str(j, "notificationType");
-        if (type.empty())
-            type = str(j, "eventType");
-        const json mail = j.value("mail", json::object());
-        auto base = [&](Event& e) {
-            e.source = "amazonses";
-            e.envelopeSender = str(mail, "source");
-            const json common = mail.value("commonHeaders", json::object());
-            std::string from;
-            if (common.contains("from") && common["from"].is_array() && !common["from"].empty()
-                && common["from"][0].is_string())
-                from = common["from"][0].get<std::string>();
-            const auto addrs = formats::findAddresses(from.empty() ? e.envelopeSender : from);
-            e.fromDomain = addrs.empty() ? std::string() : domainOf(addrs.front());
-            e.messageId = str(mail, "messageId");
-            // SES does not say which of its IPs sent the mail (mail.sourceIp is the API caller's).
-            if (mail.contains("tags") && mail["tags"].is_object()) {
-                for (const char* k : {"campaign", "ses:configuration-set"})
-                    if (mail["tags"].contains(k) && mail["tags"][k].is_array() && !mail["tags"][k].empty()
-                        && mail["tags"][k][0].is_string()) {
-                        e.campaign = mail["tags"][k][0].get<std::string>();
-                        break;
-                    }
-            }
-            e.sourceFile = path;
-            e.sourceLine = line;
-            e.sourceOffset = offset;
-        };
-        std::size_t before = static_cast<std::size_t>(sink.counts().read);
-        if (type == "Bounce") {
-            const json b = j.value("bounce", json::object());
-            const bool permanent = str(b, "bounceType") == "Permanent";
-            const std::string subType = str(b, "bounceSubType");
-            for (const auto& r : b.value("bouncedRecipients", json::array())) {
-                Event e;
-                base(e);
-                e.eventType = permanent ? "bounce" : "deferral";
-                e.recipient = str(r, "emailAddress");
-                std::string diag = str(r, "diagnosticCode");
-                e.replyText = std::string(text::trim(diag));
-                const Reply parsed = parseReply(e.replyText);
-                e.replyText = parsed.text;
-                e.basicCode = parsed.basicCode;
-                e.enhancedCode = str(r, "status").empty() ? parsed.enhancedCode : str(r, "status");
-                e.timestamp = normaliseTime(str(b, "timestamp"));
-                e.remoteMta = str(b, "remoteMtaIp");
-                e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
-                // SES's own suppression: it never tried, and says so in the subtype.
-                if (subType == "Suppressed" || subType == "OnAccountSuppressionList") {
-                    e.reasonHint = "suppressed";
-                    // Applied now as a later re-diagnosis applies it, so both agree.
-                    sink.refine(e.diagnosis, e.diagnosis.smtpStage, e.reasonHint);
-                }
-                e.raw = textValue;
-                if (!plausibleAddress(e.recipient)) {
-                    reject("line " + std::to_string(line) + ": bounced recipient \"" + shownBytes(e.recipient)
-                           + "\" is not an e-mail address" + addressDefect(e.recipient));
-                    continue;
-                }
-                sink.event(std::move(e));
-            }
-        } else if (type == "Delivery") {
-            const json d = j.value("delivery", json::object());
-            for (const auto& r : d.value("recipients", json::array())) {
-                Event e;
-                base(e);
-                e.eventType = "delivered";
-                e.recipient = r.is_string() ? r.get<std::string>() : std::string();
-                e.timestamp = normaliseTime(str(d, "timestamp"));
-                e.replyText = str(d, "smtpResponse");
-                // reportingMTA is SES's own sending host; the receiver is remoteMtaIp.
-                e.remoteMta = str(d, "remoteMtaIp");
-                e.raw = textValue;
-                sink.event(std::move(e));
-            }
-        } else if (type == "Complaint") {
-            const json c = j.value("complaint", json::object());
-            for (const auto& r : c.value("complainedRecipients", json::array())) {
-                Event e;
-                base(e);
-                e.eventType = "complaint";
-                e.recipient = str(r, "emailAddress");
-                e.timestamp = normaliseTime(str(c, "timestamp"));
-                e.reasonHint = "feedback";
-                e.raw = textValue;
-                sink.event(std::move(e));
-            }
-        } else {
-            reject("line " + std::to_string(line) + ": not an SES bounce, delivery or complaint notification"
-                   + (type.empty() ? std::string() : " (type " + type + ")"));
-            return;
-        }
-        if (static_cast<std::size_t>(sink.counts().read) == before)
-            reject("line " + std::to_string(line) + ": " + type + " notification without recipients");
-    });
 }
 
 // ---- Postfix log ------------------------------------------------------------------------------
@@ -692,10 +461,8 @@ CsvProfile CsvProfile::load(const std::string& path)
     p.delimiter = delim == "\\t" || delim == "tab" ? '\t' : delim.empty() ? 0 : delim.front();
     if (!j.contains("columns") || !j["columns"].is_object())
         throw std::runtime_error(path + ": missing object \"columns\"");
-    static const char* known[] = {"recipient",  "reply",    "timestamp", "status",          "basic_code", "event_type",
-                                  "sending_ip", "campaign", "from",      "envelope_sender", "message_id", "remote_mta"};
     for (const auto& [k, v] : j["columns"].items()) {
-        if (std::find(std::begin(known), std::end(known), k) == std::end(known))
+        if (std::none_of(csvFields().begin(), csvFields().end(), [&](const CsvField& f) { return k == f.field; }))
             throw std::runtime_error(path + ": columns: unknown field \"" + k + "\"");
         if (!v.is_string())
             throw std::runtime_error(path + ": columns: \"" + k + "\" must name a column");
@@ -965,7 +732,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         if (result.format == "email")
             importEmails(path, sink, classifier);
         else if (result.format == "sendgrid_csv")
-            importCsv(path, sink, nullptr, "sendgrid");
+            importSendGridCsv(path, sink);
         else if (result.format.starts_with("csv:"))
             importCsv(path, sink, profile, profile->name);
         else if (result.format == "ses_json")

@@ -14,11 +14,6 @@ namespace bt::detail
 namespace
 {
 
-bool oneOf(std::string_view v, std::initializer_list<std::string_view> set)
-{
-    return std::find(set.begin(), set.end(), v) != set.end();
-}
-
 /// A member that may be a string or an array of strings (tags, categories): the first one.
 /// Grouping by campaign wants one value; the first tag is the one senders put first on purpose.
 std::string firstOf(const json& j, const char* key)
@@ -46,31 +41,6 @@ const json& member(const json& j, const char* key)
         return empty;
     const auto it = j.find(key);
     return it != j.end() && it->is_object() ? *it : empty;
-}
-
-/// A status column that holds either a basic code ("550") or an enhanced one ("5.1.1").
-void setStatus(Event& e, const std::string& status)
-{
-    const auto s = text::trim(status);
-    if (s.size() == 3 && text::isDigit(s[0]) && text::isDigit(s[1]) && text::isDigit(s[2]))
-        e.basicCode = std::stoi(std::string(s));
-    else if (s.size() >= 5 && text::isDigit(s[0]) && s[1] == '.')
-        e.enhancedCode = std::string(s);
-}
-
-void setBasic(Event& e, const std::string& code)
-{
-    const auto s = text::trim(code);
-    if (s.size() == 3 && (s[0] == '2' || s[0] == '4' || s[0] == '5') && text::isDigit(s[1]) && text::isDigit(s[2]))
-        e.basicCode = std::stoi(std::string(s));
-}
-
-void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value)
-{
-    if (value.empty())
-        rejectAt(sink, o, "no event type (field \"" + field + "\" is missing or empty)");
-    else
-        rejectAt(sink, o, "event type \"" + value + "\" (field \"" + field + "\") is not one this importer knows");
 }
 
 } // namespace

@@ -16,6 +16,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <istream>
 #include <mutex>
 #include <optional>
@@ -169,6 +170,14 @@ struct EspRecord {
 /// states), sets the origin and hands the event to the sink.
 void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o);
 
+bool oneOf(std::string_view v, std::initializer_list<std::string_view> set);
+/// A status field that holds either a basic code ("550") or an enhanced one ("5.1.1").
+void setStatus(Event& e, const std::string& status);
+/// A basic code field ("550"); anything else is left out.
+void setBasic(Event& e, const std::string& code);
+/// "no event type (field …)" or "event type "x" (field …) is not one this importer knows".
+void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value);
+
 /// Streams the records of a JSON export, whatever its shape:
 ///  - JSON Lines (one value per line; a broken line costs only itself);
 ///  - a top-level array, split element by element without parsing it whole;
@@ -196,8 +205,10 @@ using FieldGetter = std::function<std::string(const char*)>;
 /// Streams a CSV export with a header row through CsvReader: a record the parser cannot close,
 /// or whose field count differs from the header's, is rejected with the line and counts;
 /// `each(get, origin)` sees the others.
+/// `delimiter` 0 = detected; `onHeader` sees the header's names (lower case, trimmed) first.
 void forEachCsvRecord(const std::string& path, Sink& sink,
-                      const std::function<void(const FieldGetter&, const Origin&)>& each);
+                      const std::function<void(const FieldGetter&, const Origin&)>& each, char delimiter = 0,
+                      const std::function<void(const std::vector<std::string>&)>& onHeader = {});
 
 /// The first few records of a JSON export's head (for recognising the format); a record cut
 /// off at the end of the head is left out.
@@ -215,6 +226,18 @@ void forEachLogLine(const std::string& path, Sink& sink,
 void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& inner, const std::string& path,
                  std::int64_t lineNo, std::int64_t lineOffset, const std::string& line);
 
+/// An Event field a CSV may give (the names of CsvProfile::columns) and the columns that hold it
+/// in a SendGrid suppression CSV.
+struct CsvField {
+    const char* field;
+    std::vector<const char*> names;
+};
+const std::vector<CsvField>& csvFields();
+
+/// A CSV read by column names: a profile's, or SendGrid's suppression-list names when null.
+void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source);
+void importSendGridCsv(const std::string& path, Sink& sink);
+void importSes(const std::string& path, Sink& sink);
 void importSendGridEvents(const std::string& path, Sink& sink);
 void importMailgun(const std::string& path, Sink& sink);
 void importPostmarkJson(const std::string& path, Sink& sink);

@@ -373,3 +373,54 @@ TEST(EspImporters, JsonShapesAreRecognisedFromTheFirstRecordsKeys)
     EXPECT_EQ(r.counts.imported, 1) << r.error;
     std::filesystem::remove_all(dir);
 }
+
+// ---- What IMPORTERS.md promises of every importer, the older CSV and SES ones included --------
+
+TEST(ImporterPromises, SesAndMailgunComplaintsAreStoredAlike)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    ASSERT_EQ(bt::importPath(ws, (kData / "ses-notifications.jsonl").string(), classifier()).format, "ses_json");
+    ASSERT_EQ(bt::importPath(ws, (kData / "mailgun-events.json").string(), classifier()).format, "mailgun_json");
+    // One complaint from each; both are feedback/complaint with the reason hint, not undefined/unknown.
+    EXPECT_EQ(text(ws,
+                   "SELECT group_concat(source || ':' || reason || '/' || family || '/' || reason_hint, ' ') FROM "
+                   "(SELECT * FROM events WHERE event_type = 'complaint' ORDER BY source)"),
+              "amazonses:feedback/complaint/feedback mailgun:feedback/complaint/feedback");
+}
+
+TEST(ImporterPromises, ProfileRowsKeepTheirTypeAndNeedATimestamp)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto profile = bt::CsvProfile::load((kData / "profile-events.json").string());
+    const auto r = bt::importPath(ws, (kData / "profile-events.csv").string(), classifier(), nullptr, &profile);
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.format, "csv:crm-events");
+    // The open is not an outcome: skipped, not read and never a bounce; the undated row and the
+    // unknown event type are rejected with the reason.
+    EXPECT_EQ(r.counts.read, 6);
+    EXPECT_EQ(r.counts.imported, 4);
+    EXPECT_EQ(r.counts.rejected, 2);
+    EXPECT_EQ(r.skipped, 1);
+    EXPECT_EQ(text(ws,
+                   "SELECT group_concat(recipient || ':' || event_type, ' ') FROM (SELECT * FROM events ORDER BY "
+                   "source_line)"),
+              "uma@example.com:bounce vic@example.com:delivered xia@example.com:complaint yul@example.com:deferral");
+    EXPECT_EQ(text(ws, "SELECT reason || '/' || family FROM events WHERE event_type = 'complaint'"),
+              "feedback/complaint");
+    const auto rejects = ws.rejects(r.importId);
+    ASSERT_EQ(rejects.size(), 2u);
+    expectReject(rejects, 0, 7, "no timestamp (field \"When\" is missing or empty)");
+    expectReject(rejects, 1, 8, "event type \"teleported\" (field \"What happened\") is not one this importer knows");
+}
+
+TEST(ImporterPromises, SendGridCsvRowWithoutATimestampIsRejected)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = importChecked(ws, "sendgrid-bounces-undated.csv", {"sendgrid_csv", 2, 1, 1, 0, 0});
+    const auto rejects = ws.rejects(r.importId);
+    ASSERT_EQ(rejects.size(), 1u);
+    expectReject(rejects, 0, 3, "no timestamp (field \"created\" is missing or empty)");
+}
