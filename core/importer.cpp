@@ -49,13 +49,59 @@ std::string eventTypeOfKind(const std::string& kind)
 
 // ---- bounce emails -------------------------------------------------------------------------
 
+void importEmailFile(const std::string& path, Sink& sink, const BounceReader& reader, std::uint64_t& done,
+                     std::uint64_t total);
+
+/// The files of a folder, recursively, in name order.
+std::vector<std::string> folderFiles(const std::string& path)
+{
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             path, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec))
+            files.push_back(it->path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+/// A file of a folder that is an input of its own: an export or a log recognised from its
+/// content. E-mails stay with the folder (a maildir is one import), and so does anything not
+/// recognised, or a CSV no importer knows (a message whose first header is "Content-Type: a; b"
+/// reads as one), which the e-mail reader then rejects with its reason, as before.
+bool ownInput(const std::string& file)
+{
+    const std::string f = detectFormat(file);
+    return !f.empty() && f != "email" && f != "csv";
+}
+
+std::vector<std::string> folderEmailFiles(const std::string& path)
+{
+    auto files = folderFiles(path);
+    std::erase_if(files, ownInput);
+    return files;
+}
+
 void importEmails(const std::string& path, Sink& sink, const Classifier& classifier)
 {
     const BounceReader reader(std::shared_ptr<const Classifier>(&classifier, [](const Classifier*) {}));
     std::uint64_t done = 0, total = 0;
     std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec))
+    const bool folder = std::filesystem::is_directory(path, ec);
+    if (!folder)
         total = std::filesystem::file_size(path, ec);
+    // A folder's exports and logs are imported on their own (importInputs): its e-mails here.
+    for (const auto& file : folder ? folderEmailFiles(path) : std::vector<std::string> {path}) {
+        if (sink.cancelled())
+            return;
+        importEmailFile(file, sink, reader, done, total);
+    }
+}
+
+void importEmailFile(const std::string& path, Sink& sink, const BounceReader& reader, std::uint64_t& done,
+                     std::uint64_t total)
+{
     forEachMessage(
         path,
         [&](SourceMessage&& m) {
@@ -499,6 +545,11 @@ std::string detectFormat(const std::string& path)
             return "ses_json";
         return "";
     }
+    // A message's first header decides before any line of a log it may quote.
+    if (head.starts_with("From ") || text::startsWithNoCase(head, "Return-Path:")
+        || text::startsWithNoCase(head, "Received:") || text::startsWithNoCase(head, "Delivered-To:")
+        || text::startsWithNoCase(head, "X-"))
+        return "email";
     if (head.find(" postfix/") != std::string::npos && head.find(": to=<") != std::string::npos)
         return "postfix_log";
     {
@@ -510,10 +561,6 @@ std::string detectFormat(const std::string& path)
             if (looksLikeEximLine(l))
                 return "exim_log";
     }
-    if (head.starts_with("From ") || text::startsWithNoCase(head, "Return-Path:")
-        || text::startsWithNoCase(head, "Received:") || text::startsWithNoCase(head, "Delivered-To:")
-        || text::startsWithNoCase(head, "X-"))
-        return "email";
     auto firstLine = head.substr(0, head.find('\n'));
     // PowerShell's Export-Csv type line comes before the header (CsvReader skips it too).
     if (firstLine.starts_with("#TYPE ") && firstLine.size() < head.size()) {
@@ -599,6 +646,26 @@ struct ImportLockGuard {
 
 } // namespace
 
+std::vector<std::string> importInputs(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec))
+        return {path};
+    std::vector<std::string> own;
+    bool emails = false;
+    for (const auto& f : folderFiles(path)) {
+        if (ownInput(f))
+            own.push_back(f);
+        else
+            emails = true;
+    }
+    std::vector<std::string> out;
+    if (emails || own.empty())
+        out.push_back(path);
+    out.insert(out.end(), own.begin(), own.end());
+    return out;
+}
+
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier, ImportObserver* observer,
                         const CsvProfile* profile, const ImportOptions& options)
 {
@@ -651,11 +718,10 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     std::string sha;
     if (folder) {
         std::string all;
-        for (const auto& f : std::filesystem::recursive_directory_iterator(path, ec))
-            if (f.is_regular_file(ec)) {
-                size += static_cast<std::int64_t>(f.file_size(ec));
-                all += f.path().string() + '\x1f' + fileSha256(f.path().string()) + '\n';
-            }
+        for (const auto& f : folderEmailFiles(path)) {
+            size += static_cast<std::int64_t>(std::filesystem::file_size(f, ec));
+            all += f + '\x1f' + fileSha256(f) + '\n';
+        }
         sha = sha1(all);
     } else {
         size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));

@@ -80,13 +80,18 @@ struct ImportResult {
 /// "" when nothing fits. See core/IMPORTERS.md.
 std::string detectFormat(const std::string& path);
 
-/// Imports one path (a file or a folder of emails) into the workspace: one import record,
-/// batches committed in transactions, every record counted as imported, rejected (kept with
-/// its position and reason) or duplicate (same dedup key as an event already stored). A gzip'd
-/// log or export is read decompressed. Imports into one workspace run one at a time: this one
-/// waits while another (in any process) runs, until the observer cancels. A failure to store
-/// (a full disk: `error` starts "disk full") stops the import, recorded `failed` with the counts
-/// of what was committed, which are also `counts`.
+/// The inputs importing `path` means, each imported on its own (importPath) with its own format
+/// and counts: a file is itself; a folder is the folder itself for its e-mails (eml, mbox,
+/// maildir; files nothing recognises stay with them and are rejected with the reason), then each
+/// file whose content is an export or a log, in name order. A folder of e-mails only is itself.
+std::vector<std::string> importInputs(const std::string& path);
+
+/// Imports one path (a file, or a folder's e-mails: its exports and logs are left to importInputs) into the workspace:
+/// one import record, batches committed in transactions, every record counted as imported, rejected (kept with its
+/// position and reason) or duplicate (same dedup key as an event already stored). A gzip'd log or export is read
+/// decompressed. Imports into one workspace run one at a time: this one waits while another (in any process) runs,
+/// until the observer cancels. A failure to store (a full disk: `error` starts "disk full") stops the import, recorded
+/// `failed` with the counts of what was committed, which are also `counts`.
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier,
                         ImportObserver* observer = nullptr, const CsvProfile* profile = nullptr,
                         const ImportOptions& options = {});

@@ -12,7 +12,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <unistd.h>
+#include <vector>
 
 namespace
 {
@@ -423,4 +425,95 @@ TEST(ImporterPromises, SendGridCsvRowWithoutATimestampIsRejected)
     const auto rejects = ws.rejects(r.importId);
     ASSERT_EQ(rejects.size(), 1u);
     expectReject(rejects, 0, 3, "no timestamp (field \"created\" is missing or empty)");
+}
+
+// ---- A folder: each file by its content -----------------------------------------------------------
+
+namespace
+{
+
+/// Every event and reject of a workspace, in one comparable text (import ids left out).
+std::string eventsAndRejects(bt::Workspace& ws)
+{
+    return text(ws,
+                "SELECT group_concat(x, char(10)) FROM (SELECT source || '|' || recipient || '|' || event_type || '|' "
+                "|| COALESCE(timestamp, '') || '|' || COALESCE(reason, '') || '|' || COALESCE(family, '') || '|' || "
+                "dedup_key || '|' || source_file || '|' || COALESCE(source_line, 0) AS x FROM events ORDER BY x)")
+        + "\n--\n"
+        + text(ws,
+               "SELECT group_concat(x, char(10)) FROM (SELECT source_file || '|' || COALESCE(source_line, 0) || '|' || "
+               "reason AS x FROM rejects ORDER BY x)");
+}
+
+} // namespace
+
+TEST(FolderImport, AMixedFolderGivesTheEventsOfItsFilesImportedOneByOne)
+{
+    // Bounce e-mails, ESP exports (CSV, JSON Lines, JSON) and MTA logs side by side, as an
+    // "exports/" folder holds them.
+    const auto dir = std::filesystem::temp_directory_path() / ("bt-mixed-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "mail");
+    const std::vector<std::string> files = {"sendgrid-bounces.csv", "ses-notifications.jsonl", "mailgun-events.json",
+                                            "exim-mainlog", "postfix-mail.log"};
+    for (const auto& f : files)
+        std::filesystem::copy_file(kData / f, dir / f);
+    const auto eml = std::filesystem::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml";
+    std::filesystem::copy_file(eml, dir / "mail" / "bounce.eml");
+
+    // One import per file with its own format; the folder itself for its e-mails.
+    const auto inputs = bt::importInputs(dir.string());
+    std::vector<std::string> expected = {dir.string()};
+    for (const char* f :
+         {"exim-mainlog", "mailgun-events.json", "postfix-mail.log", "sendgrid-bounces.csv", "ses-notifications.jsonl"})
+        expected.push_back((dir / f).string());
+    EXPECT_EQ(inputs, expected);
+
+    // The year of the Postfix log's lines: the copies' modification times are not the originals'.
+    bt::ImportOptions options;
+    options.year = 2024;
+    TempWorkspace a, b;
+    std::map<std::string, std::string> formats;
+    std::int64_t rejected = 0;
+    {
+        bt::Workspace ws(a.path.string());
+        for (const auto& in : inputs) {
+            const auto r = bt::importPath(ws, in, classifier(), nullptr, nullptr, options);
+            EXPECT_TRUE(r.error.empty()) << r.error;
+            EXPECT_EQ(r.counts.read, r.counts.imported + r.counts.rejected + r.counts.duplicate) << in;
+            formats[std::filesystem::path(in).filename().string()] = r.format;
+            rejected += r.counts.rejected;
+        }
+    }
+    EXPECT_EQ(formats.size(), 6u);
+    EXPECT_EQ(formats["sendgrid-bounces.csv"], "sendgrid_csv");
+    EXPECT_EQ(formats["ses-notifications.jsonl"], "ses_json");
+    EXPECT_EQ(formats["mailgun-events.json"], "mailgun_json");
+    EXPECT_EQ(formats["exim-mainlog"], "exim_log");
+    EXPECT_EQ(formats["postfix-mail.log"], "postfix_log");
+    EXPECT_EQ(formats[dir.filename().string()], "email");
+    EXPECT_GT(rejected, 0); // the samples' broken records are kept as rejects
+
+    // The same files imported one by one.
+    {
+        bt::Workspace ws(b.path.string());
+        for (const auto& f : files)
+            EXPECT_TRUE(bt::importPath(ws, (dir / f).string(), classifier(), nullptr, nullptr, options).error.empty());
+        EXPECT_TRUE(bt::importPath(ws, (dir / "mail" / "bounce.eml").string(), classifier()).error.empty());
+    }
+    bt::Workspace wa(a.path.string()), wb(b.path.string());
+    EXPECT_GT(wa.eventCount(), 25);
+    EXPECT_EQ(eventsAndRejects(wa), eventsAndRejects(wb));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(FolderImport, AFolderOfEmailsStaysOneImport)
+{
+    // Every file of the corpus's maildirs is an e-mail (or nothing recognised): one import each.
+    for (const char* sub : {"maildir", "mailbox"}) {
+        const auto dir = std::string(BT_SHARED_DIR) + "/corpus/sisimai/" + sub;
+        if (!std::filesystem::is_directory(dir))
+            continue;
+        EXPECT_EQ(bt::importInputs(dir), std::vector<std::string> {dir}) << dir;
+    }
 }
