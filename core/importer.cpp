@@ -73,7 +73,7 @@ std::vector<std::string> folderFiles(const std::string& path)
 bool ownInput(const std::string& file)
 {
     const std::string f = detectFormat(file);
-    return !f.empty() && f != "email" && f != "csv";
+    return !f.empty() && f != format::email && f != format::csv;
 }
 
 std::vector<std::string> folderEmailFiles(const std::string& path)
@@ -488,7 +488,107 @@ void importPostfix(const std::string& path, Sink& sink, int firstYear, const std
     });
 }
 
+/// A message's first header; a log line never starts so, and a message may quote log lines.
+int emailHead(const Head& h)
+{
+    if (h.isJson)
+        return 0;
+    const std::string& t = h.text;
+    if (t.starts_with("From ") || text::startsWithNoCase(t, "Return-Path:") || text::startsWithNoCase(t, "Received:")
+        || text::startsWithNoCase(t, "Delivered-To:") || text::startsWithNoCase(t, "X-"))
+        return 100;
+    // Headers without a usual first field (Subject:, From: first): less sure.
+    if (text::startsWithNoCase(t, "From:") || text::startsWithNoCase(t, "Subject:")
+        || text::startsWithNoCase(t, "Date:") || text::startsWithNoCase(t, "Message-ID:"))
+        return 20;
+    return 0;
+}
+
+int postfixHead(const Head& h)
+{
+    return !h.isJson && h.text.find(" postfix/") != std::string::npos && h.text.find(": to=<") != std::string::npos ? 70
+                                                                                                                    : 0;
+}
+
+/// Any CSV: imported only through a column profile.
+int anyCsvHeader(const Head& h)
+{
+    return h.header.size() >= 2 ? 1 : 0;
+}
+
 } // namespace
+
+namespace detail
+{
+
+int bestRecord(const Head& head, int (*score)(const json&))
+{
+    int best = 0;
+    for (const auto& r : head.records)
+        best = std::max(best, score(r));
+    return best;
+}
+
+/// A JSON format's detector: the best score its records get.
+template<int (*Score)(const json&)> int byRecord(const Head& h)
+{
+    return bestRecord(h, Score);
+}
+
+/// The run of an importer that needs nothing but the file and the sink.
+template<void (*Import)(const std::string&, Sink&)> void plain(const std::string& path, Sink& sink, const RunContext&)
+{
+    Import(path, sink);
+}
+
+void runEmails(const std::string& path, Sink& sink, const RunContext& c)
+{
+    importEmails(path, sink, c.classifier);
+}
+
+void runPostfix(const std::string& path, Sink& sink, const RunContext& c)
+{
+    importPostfix(path, sink, c.firstYear, c.bindAddresses);
+}
+
+void runProfile(const std::string& path, Sink& sink, const RunContext& c)
+{
+    importCsv(path, sink, c.profile, c.profile ? c.profile->name : std::string(format::csv));
+}
+
+const std::vector<Importer>& importers()
+{
+    // clang-format off
+    static const std::vector<Importer> table = {
+        {format::email,          emailHead,                      runEmails,                   {".eml", ".mbox"}},
+        {format::sendgridEvents, byRecord<sendGridEventsRecord>, plain<importSendGridEvents>, {".json", ".jsonl"}},
+        {format::mailgun,        byRecord<mailgunRecord>,        plain<importMailgun>,        {".json", ".jsonl"}},
+        {format::postmarkJson,   byRecord<postmarkRecord>,       plain<importPostmarkJson>,   {".json", ".jsonl"}},
+        {format::sparkpostJson,  byRecord<sparkPostRecord>,      plain<importSparkPostJson>,  {".json", ".jsonl"}},
+        {format::mandrill,       byRecord<mandrillRecord>,       plain<importMandrill>,       {".json"}},
+        {format::brevo,          byRecord<brevoRecord>,          plain<importBrevo>,          {".json", ".jsonl"}},
+        {format::ses,            sesHead,                        plain<importSes>,            {".json", ".jsonl"}},
+        {format::postmarkCsv,    postmarkCsvHeader,              plain<importPostmarkCsv>,    {".csv"}},
+        {format::sparkpostCsv,   sparkPostCsvHeader,             plain<importSparkPostCsv>,   {".csv"}},
+        {format::m365,           m365CsvHeader,                  plain<importM365>,           {".csv"}},
+        {format::sendgridCsv,    sendGridCsvHeader,              plain<importSendGridCsv>,    {".csv"}},
+        {format::postfix,        postfixHead,                    runPostfix,                  {".log", ".gz"}},
+        {format::exim,           eximHead,                       plain<importExim>,           {".log", "mainlog", ".gz"}},
+        {format::csv,            anyCsvHeader,                   runProfile,                  {".csv", ".tsv", ".txt"}},
+    };
+    // clang-format on
+    return table;
+}
+
+const Importer* importerNamed(std::string_view name)
+{
+    for (const auto& i : importers())
+        if (i.name == name)
+            return &i;
+    return nullptr;
+}
+
+} // namespace detail
 
 CsvProfile CsvProfile::load(const std::string& path)
 {
@@ -523,71 +623,44 @@ std::string detectFormat(const std::string& path)
 {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
-        return "email";
+        return std::string(format::email);
     // The content decides, a gzip'd file's decompressed content; a CR-only file's lines are
     // looked at as lines.
-    std::string head = readHead(path, 64 * 1024);
-    if (head.find('\n') == std::string::npos)
-        std::replace(head.begin(), head.end(), '\r', '\n');
-    const auto t = text::trim(head);
+    Head head;
+    head.text = readHead(path, 64 * 1024);
+    if (head.text.find('\n') == std::string::npos)
+        std::replace(head.text.begin(), head.text.end(), '\r', '\n');
+    const auto t = text::trim(head.text);
     if (t.empty())
         return "";
-    if (t.front() == '{' || t.front() == '[') {
-        // The keys of the first records decide; a broken first record (a truncated line) gives
-        // way to the next ones.
-        for (const auto& record : jsonHeadRecords(head, 8)) {
-            if (const auto f = jsonFormatOf(record); !f.empty())
-                return f;
+    head.isJson = t.front() == '{' || t.front() == '[';
+    if (head.isJson) {
+        // The keys of the first records; a broken first record (a truncated line) gives way to
+        // the next ones.
+        head.records = jsonHeadRecords(head.text, 8);
+    } else {
+        auto firstLine = head.text.substr(0, head.text.find('\n'));
+        // PowerShell's Export-Csv type line comes before the header (CsvReader skips it too).
+        if (firstLine.starts_with("#TYPE ") && firstLine.size() < head.text.size()) {
+            const auto next = head.text.substr(firstLine.size() + 1);
+            firstLine = next.substr(0, next.find('\n'));
         }
-        // A first record longer than the head: its keys still show as text.
-        if (head.find("\"notificationType\"") != std::string::npos
-            || head.find("\\\"notificationType\\\"") != std::string::npos)
-            return "ses_json";
-        return "";
+        std::istringstream in(firstLine);
+        CsvReader r(in, detectDelimiter(firstLine));
+        CsvRow row;
+        std::string err;
+        if (r.next(row, err) && row.fields.size() >= 2)
+            for (auto& f : row.fields)
+                head.header.push_back(lower(std::string(text::trim(f))));
     }
-    // A message's first header decides before any line of a log it may quote.
-    if (head.starts_with("From ") || text::startsWithNoCase(head, "Return-Path:")
-        || text::startsWithNoCase(head, "Received:") || text::startsWithNoCase(head, "Delivered-To:")
-        || text::startsWithNoCase(head, "X-"))
-        return "email";
-    if (head.find(" postfix/") != std::string::npos && head.find(": to=<") != std::string::npos)
-        return "postfix_log";
-    {
-        // Exim: the first lines with a message id and a delivery flag; other lines (connections)
-        // may come first, so look at several.
-        std::istringstream lines(head);
-        std::string l;
-        for (int i = 0; i < 200 && std::getline(lines, l); ++i)
-            if (looksLikeEximLine(l))
-                return "exim_log";
-    }
-    auto firstLine = head.substr(0, head.find('\n'));
-    // PowerShell's Export-Csv type line comes before the header (CsvReader skips it too).
-    if (firstLine.starts_with("#TYPE ") && firstLine.size() < head.size()) {
-        const auto next = head.substr(firstLine.size() + 1);
-        firstLine = next.substr(0, next.find('\n'));
-    }
-    const char delim = detectDelimiter(firstLine);
-    std::istringstream in(firstLine);
-    CsvReader r(in, delim);
-    CsvRow row;
-    std::string err;
-    if (r.next(row, err) && row.fields.size() >= 2) {
-        std::vector<std::string> h;
-        for (auto& f : row.fields)
-            h.push_back(lower(std::string(text::trim(f))));
-        auto has = [&](const char* n) { return std::find(h.begin(), h.end(), n) != h.end(); };
-        if (const auto f = csvFormatOf(h); !f.empty())
-            return f;
-        if (has("email") && has("reason") && (has("created") || has("status")))
-            return "sendgrid_csv";
-        return "csv";
-    }
-    // Headers without a known first field (Subject:, From: first) still make an email.
-    if (text::startsWithNoCase(head, "From:") || text::startsWithNoCase(head, "Subject:")
-        || text::startsWithNoCase(head, "Date:") || text::startsWithNoCase(head, "Message-ID:"))
-        return "email";
-    return "";
+    const Importer* best = nullptr;
+    int bestConfidence = 0;
+    for (const auto& i : importers())
+        if (const int c = i.detect(head); c > bestConfidence) {
+            best = &i;
+            bestConfidence = c;
+        }
+    return best ? std::string(best->name) : std::string();
 }
 
 namespace
@@ -622,18 +695,18 @@ std::string storeFailure(const std::exception_ptr& e, const ImportCounts* commit
 }
 
 /// Why an import's events have no sending IP, for its note.
-std::string noSendingIp(const std::string& format, bool postfixConfig)
+std::string noSendingIp(const std::string& name, bool postfixConfig)
 {
-    if (format == "ses_json")
+    if (name == format::ses)
         return "SES does not report which of its addresses sent the mail (mail.sourceIp is the address that called "
                "the SES API, not a sending IP): sending IP unknown";
-    if (format == "postfix_log" && !postfixConfig)
+    if (name == format::postfix && !postfixConfig)
         return "Postfix does not log the address it sends from: sending IP unknown (--postfix-config /etc/postfix "
                "reads its smtp_bind_address)";
-    if (format == "exim_log")
+    if (name == format::exim)
         return "no line gives the interface it sent from (I=[…], logged with log_selector = +outgoing_interface): "
                "sending IP unknown";
-    if (format == "email")
+    if (name == format::email)
         return "bounce e-mails do not say which address sent the original: sending IP unknown";
     return "no record gives a sending IP: sending IP unknown";
 }
@@ -695,7 +768,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             return result;
         }
     }
-    result.format = profile ? "csv:" + profile->name : detectFormat(path);
+    result.format = profile ? std::string(format::csv) + ":" + profile->name : detectFormat(path);
     if (result.format.empty()) {
         result.error = path
             + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, Mailgun, Postmark, "
@@ -703,11 +776,11 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
               "another CSV, give a column profile with --profile";
         return result;
     }
-    if (result.format == "csv") {
+    if (result.format == format::csv) {
         result.error = path + ": a CSV whose columns no importer knows: map them once with --profile FILE";
         return result;
     }
-    if (result.format == "email" && !folder && isGzip(path)) {
+    if (result.format == format::email && !folder && isGzip(path)) {
         result.error = path
             + ": a gzip'd e-mail or mbox file: decompress it first (gunzip); logs and exports are "
               "read compressed, e-mails are not";
@@ -729,7 +802,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     }
     // Syslog lines carry no year: the first line's, given or inferred (a pass over the file).
     int firstYear = 0;
-    if (result.format == "postfix_log") {
+    if (result.format == format::postfix) {
         if (options.year) {
             firstYear = *options.year;
         } else {
@@ -795,36 +868,8 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     Sink& sink = *sinkHolder;
     std::string readError;
     try {
-        if (result.format == "email")
-            importEmails(path, sink, classifier);
-        else if (result.format == "sendgrid_csv")
-            importSendGridCsv(path, sink);
-        else if (result.format.starts_with("csv:"))
-            importCsv(path, sink, profile, profile->name);
-        else if (result.format == "ses_json")
-            importSes(path, sink);
-        else if (result.format == "sendgrid_events")
-            importSendGridEvents(path, sink);
-        else if (result.format == "mailgun_json")
-            importMailgun(path, sink);
-        else if (result.format == "postmark_json")
-            importPostmarkJson(path, sink);
-        else if (result.format == "postmark_csv")
-            importPostmarkCsv(path, sink);
-        else if (result.format == "sparkpost_json")
-            importSparkPostJson(path, sink);
-        else if (result.format == "sparkpost_csv")
-            importSparkPostCsv(path, sink);
-        else if (result.format == "mandrill_json")
-            importMandrill(path, sink);
-        else if (result.format == "brevo_json")
-            importBrevo(path, sink);
-        else if (result.format == "m365_csv")
-            importM365(path, sink);
-        else if (result.format == "exim_log")
-            importExim(path, sink);
-        else if (result.format == "postfix_log")
-            importPostfix(path, sink, firstYear, bindAddresses);
+        const RunContext context {classifier, profile, firstYear, bindAddresses};
+        importerNamed(profile ? format::csv : std::string_view(result.format))->run(path, sink, context);
     } catch (const std::exception& e) {
         // The writer's failure comes back here too; finish() tells which it was.
         readError = e.what();

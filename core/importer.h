@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bt
@@ -73,11 +74,20 @@ struct ImportResult {
     std::string note;
 };
 
-/// Formats the importers recognise from content (never from the file name).
-/// "email" (eml, maildir, mbox), "sendgrid_csv", "sendgrid_events", "mailgun_json",
-/// "postmark_json", "postmark_csv", "sparkpost_json", "sparkpost_csv", "mandrill_json",
-/// "brevo_json", "ses_json", "m365_csv", "postfix_log", "exim_log", "csv" (needs a profile), or
-/// "" when nothing fits. See core/IMPORTERS.md.
+/// The formats' names (ImportResult::format, the workspace's imports.format), each written once.
+namespace format
+{
+inline constexpr std::string_view email = "email", sendgridCsv = "sendgrid_csv", sendgridEvents = "sendgrid_events",
+                                  mailgun = "mailgun_json", postmarkJson = "postmark_json",
+                                  postmarkCsv = "postmark_csv", sparkpostJson = "sparkpost_json",
+                                  sparkpostCsv = "sparkpost_csv", mandrill = "mandrill_json", brevo = "brevo_json",
+                                  ses = "ses_json", m365 = "m365_csv", postfix = "postfix_log", exim = "exim_log",
+                                  csv = "csv";
+}
+
+/// The format a file's content points to (never its file name): each format of the importer
+/// registry (core/importers/internal.h) says how sure it is, the surest wins; "email" for a
+/// folder, "csv" for a CSV that needs a profile, "" when nothing fits. See core/IMPORTERS.md.
 std::string detectFormat(const std::string& path);
 
 /// The inputs importing `path` means, each imported on its own (importPath) with its own format

@@ -424,7 +424,7 @@ void MainWindow::importPaths(const QStringList& given)
     // file has, or the mapping dialog (its preview shows what will be imported).
     std::vector<std::shared_ptr<bt::CsvProfile>> profiles(static_cast<std::size_t>(paths.size()));
     for (qsizetype i = 0; i < paths.size(); ++i) {
-        if (QFileInfo(paths.at(i)).isDir() || bt::detectFormat(toStd(paths.at(i))) != "csv")
+        if (QFileInfo(paths.at(i)).isDir() || bt::detectFormat(toStd(paths.at(i))) != bt::format::csv)
             continue;
         if (auto saved = ColumnMappingDialog::matchingProfile(paths.at(i))) {
             profiles[static_cast<std::size_t>(i)] = std::make_shared<bt::CsvProfile>(std::move(*saved));

@@ -56,6 +56,11 @@ std::optional<std::string> eventTypeOfWord(const std::string& w)
 
 } // namespace
 
+int sendGridCsvHeader(const Head& h)
+{
+    return h.hasColumn("email") && h.hasColumn("reason") && (h.hasColumn("created") || h.hasColumn("status")) ? 50 : 0;
+}
+
 void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
 {
     // Event field → the column that holds it (as written in the header), resolved once.

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <functional>
 #include <initializer_list>
 #include <istream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -249,12 +251,61 @@ void importBrevo(const std::string& path, Sink& sink);
 void importM365(const std::string& path, Sink& sink);
 void importExim(const std::string& path, Sink& sink);
 
-/// The JSON format a record's keys point to ("sendgrid_events", "mailgun_json", …), or "".
-std::string jsonFormatOf(const json& record);
-/// The CSV format a header row points to ("postmark_csv", "sparkpost_csv", "m365_csv"), or "".
-std::string csvFormatOf(const std::vector<std::string>& lowerHeader);
-/// True when the line is an Exim main log delivery or arrival line.
-bool looksLikeEximLine(std::string_view line);
+// ---- The registry: one entry per format ----------------------------------------------------------
+
+/// What format detection sees of a file: its first 64 KiB (a gzip'd file's decompressed).
+struct Head {
+    std::string text; ///< CR-only line ends made LF
+    bool isJson = false; ///< starts with { or [: only JSON formats may claim it
+    std::vector<json> records; ///< JSON: the first records (up to 8), broken ones left out
+    /// Not JSON: the first row read as CSV (after PowerShell's #TYPE line), lower case and
+    /// trimmed, when it has 2 fields or more.
+    std::vector<std::string> header;
+    bool hasColumn(std::string_view name) const
+    {
+        return std::find(header.begin(), header.end(), name) != header.end();
+    }
+};
+
+/// What a run may need beyond the file and the sink.
+struct RunContext {
+    const Classifier& classifier;
+    const CsvProfile* profile; ///< the "csv" format's columns
+    int firstYear; ///< the year of a syslog file's first line
+    const std::map<std::string, std::string>& bindAddresses; ///< Postfix: sending IP by syslog tag
+};
+
+/// One input format: its name (ImportResult::format, the workspace's imports.format), how sure
+/// its content detector is that a file is of this format (0: not at all; the highest wins, the
+/// first in the table on a tie), how it runs, and the file name endings it usually has (for file
+/// dialogs only: detection never looks at the name).
+struct Importer {
+    std::string_view name;
+    int (*detect)(const Head& head);
+    void (*run)(const std::string& path, Sink& sink, const RunContext& context);
+    std::vector<std::string_view> extensions;
+};
+
+/// Every format, in table order. Adding a format: its file (detector + run) and one line here.
+const std::vector<Importer>& importers();
+const Importer* importerNamed(std::string_view name);
+
+/// The highest confidence `score` gives one of the head's JSON records (0 for a head that is not JSON).
+int bestRecord(const Head& head, int (*score)(const json&));
+
+// Detectors, beside their importers: a JSON record's score, or a whole head's.
+int sparkPostRecord(const json& r);
+int postmarkRecord(const json& r);
+int mandrillRecord(const json& r);
+int sendGridEventsRecord(const json& r);
+int mailgunRecord(const json& r);
+int brevoRecord(const json& r);
+int sesHead(const Head& h);
+int postmarkCsvHeader(const Head& h);
+int sparkPostCsvHeader(const Head& h);
+int m365CsvHeader(const Head& h);
+int sendGridCsvHeader(const Head& h);
+int eximHead(const Head& h);
 
 } // namespace detail
 } // namespace bt

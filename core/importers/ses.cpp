@@ -109,6 +109,31 @@ void sesRecord(Sink& sink, json j, const Origin& o)
 
 } // namespace
 
+int sesRecordScore(const json& r)
+{
+    if (!r.is_object())
+        return 0;
+    if (r.contains("notificationType") || (r.contains("eventType") && (r.contains("mail") || r.contains("bounce"))))
+        return 95;
+    // An SNS envelope around a notification.
+    return r.contains("Type") && r.contains("Message") && r["Message"].is_string()
+            && r["Message"].get<std::string>().find("\"notificationType\"") != std::string::npos
+        ? 95
+        : 0;
+}
+
+int sesHead(const Head& h)
+{
+    if (const int c = bestRecord(h, sesRecordScore))
+        return c;
+    // A first record longer than the head: its keys still show as text.
+    return h.isJson
+            && (h.text.find("\"notificationType\"") != std::string::npos
+                || h.text.find("\\\"notificationType\\\"") != std::string::npos)
+        ? 30
+        : 0;
+}
+
 void importSes(const std::string& path, Sink& sink)
 {
     forEachJsonObject(path, sink, [&](const json& j, const Origin& o) { sesRecord(sink, j, o); });

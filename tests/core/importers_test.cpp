@@ -4,15 +4,18 @@
 // from content, the exact counts, where each reject stands and why, and the mapped fields.
 #include "classifier.h"
 #include "importer.h"
+#include "importers/internal.h"
 #include "knowledge.h"
 #include "testsupport.h"
 #include "workspace.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <unistd.h>
 #include <vector>
 
@@ -516,4 +519,47 @@ TEST(FolderImport, AFolderOfEmailsStaysOneImport)
             continue;
         EXPECT_EQ(bt::importInputs(dir), std::vector<std::string> {dir}) << dir;
     }
+}
+
+// ---- The registry ----------------------------------------------------------------------------------
+
+TEST(ImporterRegistry, OneEntryPerFormatAndEachSampleDetectedByItsOwn)
+{
+    const auto& table = bt::detail::importers();
+    std::set<std::string_view> names;
+    for (const auto& i : table) {
+        EXPECT_TRUE(names.insert(i.name).second) << i.name << " twice";
+        EXPECT_NE(i.detect, nullptr) << i.name;
+        EXPECT_NE(i.run, nullptr) << i.name;
+        EXPECT_FALSE(i.extensions.empty()) << i.name;
+        EXPECT_EQ(bt::detail::importerNamed(i.name), &i);
+    }
+    // Every sample is claimed by its format's detector, with more confidence than any other's.
+    const std::map<std::string, std::string_view> samples = {
+        {"sendgrid-bounces.csv", bt::format::sendgridCsv},
+        {"sendgrid-events.json", bt::format::sendgridEvents},
+        {"sendgrid-events.jsonl", bt::format::sendgridEvents},
+        {"mailgun-events.json", bt::format::mailgun},
+        {"postmark-bounces.json", bt::format::postmarkJson},
+        {"postmark-bounces.csv", bt::format::postmarkCsv},
+        {"sparkpost-events.jsonl", bt::format::sparkpostJson},
+        {"sparkpost-events.csv", bt::format::sparkpostCsv},
+        {"mandrill-events.json", bt::format::mandrill},
+        {"brevo-events.jsonl", bt::format::brevo},
+        {"ses-notifications.jsonl", bt::format::ses},
+        {"m365-trace-detail.csv", bt::format::m365},
+        {"m365-trace-report.csv", bt::format::m365},
+        {"postfix-mail.log", bt::format::postfix},
+        {"exim-mainlog", bt::format::exim},
+        {"profile-events.csv", bt::format::csv},
+    };
+    for (const auto& [file, format] : samples)
+        EXPECT_EQ(bt::detectFormat((kData / file).string()), format) << file;
+    EXPECT_EQ(bt::detectFormat((std::filesystem::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml").string()),
+              bt::format::email);
+    for (const auto& i : table)
+        EXPECT_TRUE(i.name == bt::format::csv
+                    || std::any_of(samples.begin(), samples.end(), [&](const auto& s) { return s.second == i.name; })
+                    || i.name == bt::format::email)
+            << i.name << " has no sample here";
 }
