@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "importer.h"
 #include "query.h"
 #include "sendcounts.h"
 #include "workspace.h"
@@ -64,7 +65,7 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
 /// Import formats that never record every send, whatever events they hold: bounce e-mails (a
 /// "delivered" DSN is a notice someone asked for, not a log of what was sent) and bounce or
 /// suppression exports.
-inline constexpr std::string_view kBounceOnlyFormats[] = {"email", "sendgrid_csv", "postmark_csv"};
+inline constexpr std::string_view kBounceOnlyFormats[] = {format::email, format::sendgridCsv, format::postmarkCsv};
 /// SQL (a parenthesised SELECT of import ids) for the imports that record deliveries: a format
 /// not in kBounceOnlyFormats with at least one delivery. Their events are a group's "sent" basis.
 std::string recordingImportsSql();

@@ -49,13 +49,59 @@ std::string eventTypeOfKind(const std::string& kind)
 
 // ---- bounce emails -------------------------------------------------------------------------
 
+void importEmailFile(const std::string& path, Sink& sink, const BounceReader& reader, std::uint64_t& done,
+                     std::uint64_t total);
+
+/// The files of a folder, recursively, in name order.
+std::vector<std::string> folderFiles(const std::string& path)
+{
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             path, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec))
+            files.push_back(it->path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+/// A file of a folder that is an input of its own: an export or a log recognised from its
+/// content. E-mails stay with the folder (a maildir is one import), and so does anything not
+/// recognised, or a CSV no importer knows (a message whose first header is "Content-Type: a; b"
+/// reads as one), which the e-mail reader then rejects with its reason, as before.
+bool ownInput(const std::string& file)
+{
+    const std::string f = detectFormat(file);
+    return !f.empty() && f != format::email && f != format::csv;
+}
+
+std::vector<std::string> folderEmailFiles(const std::string& path)
+{
+    auto files = folderFiles(path);
+    std::erase_if(files, ownInput);
+    return files;
+}
+
 void importEmails(const std::string& path, Sink& sink, const Classifier& classifier)
 {
     const BounceReader reader(std::shared_ptr<const Classifier>(&classifier, [](const Classifier*) {}));
     std::uint64_t done = 0, total = 0;
     std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec))
+    const bool folder = std::filesystem::is_directory(path, ec);
+    if (!folder)
         total = std::filesystem::file_size(path, ec);
+    // A folder's exports and logs are imported on their own (importInputs): its e-mails here.
+    for (const auto& file : folder ? folderEmailFiles(path) : std::vector<std::string> {path}) {
+        if (sink.cancelled())
+            return;
+        importEmailFile(file, sink, reader, done, total);
+    }
+}
+
+void importEmailFile(const std::string& path, Sink& sink, const BounceReader& reader, std::uint64_t& done,
+                     std::uint64_t total)
+{
     forEachMessage(
         path,
         [&](SourceMessage&& m) {
@@ -106,240 +152,9 @@ void importEmails(const std::string& path, Sink& sink, const Classifier& classif
         });
 }
 
-// ---- CSV: SendGrid suppression lists and profiles --------------------------------------------
-
 std::string lower(std::string s)
 {
     return text::toLower(s);
-}
-
-void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
-{
-    InputFile in(path);
-    CsvReader reader(in, profile ? profile->delimiter : 0);
-    CsvRow row;
-    std::string err;
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(path, ec);
-    if (!reader.next(row, err))
-        return;
-    const std::vector<std::string> header = row.fields;
-    auto col = [&](const char* field, std::initializer_list<const char*> names) {
-        if (profile) {
-            const auto it = profile->columns.find(field);
-            return it == profile->columns.end() ? -1 : column(header, it->second);
-        }
-        for (const char* n : names)
-            if (const int c = column(header, n); c >= 0)
-                return c;
-        return -1;
-    };
-    const int cRecipient = col("recipient", {"email", "recipient", "address"});
-    const int cReply = col("reply", {"reason", "response", "diagnostic", "details"});
-    const int cTime = col("timestamp", {"created", "created_at", "timestamp", "date"});
-    const int cStatus = col("status", {"status"});
-    const int cBasic = col("basic_code", {"code", "error_code"});
-    const int cType = col("event_type", {"event", "type"});
-    const int cIp = col("sending_ip", {"ip", "sending_ip"});
-    const int cCampaign = col("campaign", {"category", "campaign", "tag"});
-    const int cFrom = col("from", {"from"});
-    const int cSender = col("envelope_sender", {"envelope_sender", "sender"});
-    const int cMessageId = col("message_id", {"message_id", "sg_message_id", "messageid"});
-    const int cRemote = col("remote_mta", {"mx", "remote_mta", "mx-host"});
-    while (reader.next(row, err)) {
-        sink.setProgress(in.consumed(), total);
-        auto reject = [&](const std::string& why) { sink.reject({path, row.line, row.offset, why, row.raw}); };
-        if (!err.empty()) {
-            reject("line " + std::to_string(row.line) + ": " + err);
-            continue;
-        }
-        if (row.fields.size() != header.size()) {
-            reject("line " + std::to_string(row.line) + ": " + std::to_string(row.fields.size())
-                   + " fields where the header has " + std::to_string(header.size()));
-            continue;
-        }
-        auto get = [&](int c) {
-            return c >= 0 ? std::string(text::trim(row.fields[static_cast<std::size_t>(c)])) : std::string();
-        };
-        Event e;
-        e.source = source;
-        e.recipient = get(cRecipient);
-        if (!plausibleAddress(e.recipient)) {
-            reject("line " + std::to_string(row.line) + ": recipient \"" + shownBytes(e.recipient)
-                   + "\" is not an e-mail address" + addressDefect(e.recipient));
-            continue;
-        }
-        e.replyText = get(cReply);
-        const std::string rawTime = get(cTime);
-        e.timestamp = normaliseTime(rawTime);
-        if (!rawTime.empty() && e.timestamp.empty()) {
-            reject("line " + std::to_string(row.line) + ": timestamp \"" + rawTime + "\" cannot be read");
-            continue;
-        }
-        const std::string status = get(cStatus);
-        if (status.size() == 3 && text::isDigit(status[0]))
-            e.basicCode = std::stoi(status);
-        else if (status.find('.') != std::string::npos)
-            e.enhancedCode = status;
-        if (const auto b = get(cBasic);
-            b.size() == 3 && text::isDigit(b[0]) && text::isDigit(b[1]) && text::isDigit(b[2]))
-            e.basicCode = std::stoi(b);
-        const std::string type = lower(get(cType));
-        if (type == "delivered" || type == "delivery" || type == "sent")
-            e.eventType = "delivered";
-        else if (type == "deferred" || type == "deferral" || type == "delay" || type == "soft_bounce")
-            e.eventType = "deferral";
-        else if (type == "spamreport" || type == "complaint" || type == "spam")
-            e.eventType = "complaint";
-        e.sendingIp = get(cIp);
-        e.campaign = get(cCampaign);
-        e.fromDomain = domainOf(get(cFrom));
-        e.envelopeSender = get(cSender);
-        e.messageId = get(cMessageId);
-        e.remoteMta = get(cRemote);
-        if (e.eventType == "bounce" || e.eventType == "deferral") {
-            e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
-            const Reply parsed = parseReply(e.replyText);
-            if (!e.basicCode)
-                e.basicCode = parsed.basicCode;
-            if (e.enhancedCode.empty())
-                e.enhancedCode = parsed.enhancedCode;
-        }
-        e.sourceFile = path;
-        e.sourceLine = row.line;
-        e.sourceOffset = row.offset;
-        e.raw = row.raw;
-        sink.event(std::move(e));
-        if (sink.cancelled())
-            return;
-    }
-}
-
-// ---- Amazon SES notifications (SNS JSON, one per line or as an array) ----------------------
-
-void importSes(const std::string& path, Sink& sink)
-{
-    InputFile in(path);
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(path, ec);
-    forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
-        sink.setProgress(in.consumed(), total);
-        auto reject = [&](const std::string& why) { sink.reject({path, line, offset, why, textValue}); };
-        json j;
-        try {
-            j = json::parse(textValue);
-        } catch (const json::parse_error& e) {
-            reject("line " + std::to_string(line) + ": not valid JSON: " + e.what());
-            return;
-        }
-        // An SNS envelope carries the notification as a JSON string in "Message".
-        if (j.is_object() && j.contains("Message") && j["Message"].is_string()) {
-            try {
-                j = json::parse(j["Message"].get<std::string>());
-            } catch (const json::parse_error& e) {
-                reject("line " + std::to_string(line) + ": SNS Message is not valid JSON: " + e.what());
-                return;
-            }
-        }
-        if (!j.is_object()) {
-            reject("line " + std::to_string(line) + ": not a JSON object");
-            return;
-        }
-        std::string type = str(j, "notificationType");
-        if (type.empty())
-            type = str(j, "eventType");
-        const json mail = j.value("mail", json::object());
-        auto base = [&](Event& e) {
-            e.source = "amazonses";
-            e.envelopeSender = str(mail, "source");
-            const json common = mail.value("commonHeaders", json::object());
-            std::string from;
-            if (common.contains("from") && common["from"].is_array() && !common["from"].empty()
-                && common["from"][0].is_string())
-                from = common["from"][0].get<std::string>();
-            const auto addrs = formats::findAddresses(from.empty() ? e.envelopeSender : from);
-            e.fromDomain = addrs.empty() ? std::string() : domainOf(addrs.front());
-            e.messageId = str(mail, "messageId");
-            // SES does not say which of its IPs sent the mail (mail.sourceIp is the API caller's).
-            if (mail.contains("tags") && mail["tags"].is_object()) {
-                for (const char* k : {"campaign", "ses:configuration-set"})
-                    if (mail["tags"].contains(k) && mail["tags"][k].is_array() && !mail["tags"][k].empty()
-                        && mail["tags"][k][0].is_string()) {
-                        e.campaign = mail["tags"][k][0].get<std::string>();
-                        break;
-                    }
-            }
-            e.sourceFile = path;
-            e.sourceLine = line;
-            e.sourceOffset = offset;
-        };
-        std::size_t before = static_cast<std::size_t>(sink.counts().read);
-        if (type == "Bounce") {
-            const json b = j.value("bounce", json::object());
-            const bool permanent = str(b, "bounceType") == "Permanent";
-            const std::string subType = str(b, "bounceSubType");
-            for (const auto& r : b.value("bouncedRecipients", json::array())) {
-                Event e;
-                base(e);
-                e.eventType = permanent ? "bounce" : "deferral";
-                e.recipient = str(r, "emailAddress");
-                std::string diag = str(r, "diagnosticCode");
-                e.replyText = std::string(text::trim(diag));
-                const Reply parsed = parseReply(e.replyText);
-                e.replyText = parsed.text;
-                e.basicCode = parsed.basicCode;
-                e.enhancedCode = str(r, "status").empty() ? parsed.enhancedCode : str(r, "status");
-                e.timestamp = normaliseTime(str(b, "timestamp"));
-                e.remoteMta = str(b, "remoteMtaIp");
-                e.diagnosis = sink.diagnose(e.replyText, e.basicCode, e.enhancedCode);
-                // SES's own suppression: it never tried, and says so in the subtype.
-                if (subType == "Suppressed" || subType == "OnAccountSuppressionList") {
-                    e.reasonHint = "suppressed";
-                    // Applied now as a later re-diagnosis applies it, so both agree.
-                    sink.refine(e.diagnosis, e.diagnosis.smtpStage, e.reasonHint);
-                }
-                e.raw = textValue;
-                if (!plausibleAddress(e.recipient)) {
-                    reject("line " + std::to_string(line) + ": bounced recipient \"" + shownBytes(e.recipient)
-                           + "\" is not an e-mail address" + addressDefect(e.recipient));
-                    continue;
-                }
-                sink.event(std::move(e));
-            }
-        } else if (type == "Delivery") {
-            const json d = j.value("delivery", json::object());
-            for (const auto& r : d.value("recipients", json::array())) {
-                Event e;
-                base(e);
-                e.eventType = "delivered";
-                e.recipient = r.is_string() ? r.get<std::string>() : std::string();
-                e.timestamp = normaliseTime(str(d, "timestamp"));
-                e.replyText = str(d, "smtpResponse");
-                // reportingMTA is SES's own sending host; the receiver is remoteMtaIp.
-                e.remoteMta = str(d, "remoteMtaIp");
-                e.raw = textValue;
-                sink.event(std::move(e));
-            }
-        } else if (type == "Complaint") {
-            const json c = j.value("complaint", json::object());
-            for (const auto& r : c.value("complainedRecipients", json::array())) {
-                Event e;
-                base(e);
-                e.eventType = "complaint";
-                e.recipient = str(r, "emailAddress");
-                e.timestamp = normaliseTime(str(c, "timestamp"));
-                e.reasonHint = "feedback";
-                e.raw = textValue;
-                sink.event(std::move(e));
-            }
-        } else {
-            reject("line " + std::to_string(line) + ": not an SES bounce, delivery or complaint notification"
-                   + (type.empty() ? std::string() : " (type " + type + ")"));
-            return;
-        }
-        if (static_cast<std::size_t>(sink.counts().read) == before)
-            reject("line " + std::to_string(line) + ": " + type + " notification without recipients");
-    });
 }
 
 // ---- Postfix log ------------------------------------------------------------------------------
@@ -673,7 +488,107 @@ void importPostfix(const std::string& path, Sink& sink, int firstYear, const std
     });
 }
 
+/// A message's first header; a log line never starts so, and a message may quote log lines.
+int emailHead(const Head& h)
+{
+    if (h.isJson)
+        return 0;
+    const std::string& t = h.text;
+    if (t.starts_with("From ") || text::startsWithNoCase(t, "Return-Path:") || text::startsWithNoCase(t, "Received:")
+        || text::startsWithNoCase(t, "Delivered-To:") || text::startsWithNoCase(t, "X-"))
+        return 100;
+    // Headers without a usual first field (Subject:, From: first): less sure.
+    if (text::startsWithNoCase(t, "From:") || text::startsWithNoCase(t, "Subject:")
+        || text::startsWithNoCase(t, "Date:") || text::startsWithNoCase(t, "Message-ID:"))
+        return 20;
+    return 0;
+}
+
+int postfixHead(const Head& h)
+{
+    return !h.isJson && h.text.find(" postfix/") != std::string::npos && h.text.find(": to=<") != std::string::npos ? 70
+                                                                                                                    : 0;
+}
+
+/// Any CSV: imported only through a column profile.
+int anyCsvHeader(const Head& h)
+{
+    return h.header.size() >= 2 ? 1 : 0;
+}
+
 } // namespace
+
+namespace detail
+{
+
+int bestRecord(const Head& head, int (*score)(const json&))
+{
+    int best = 0;
+    for (const auto& r : head.records)
+        best = std::max(best, score(r));
+    return best;
+}
+
+/// A JSON format's detector: the best score its records get.
+template<int (*Score)(const json&)> int byRecord(const Head& h)
+{
+    return bestRecord(h, Score);
+}
+
+/// The run of an importer that needs nothing but the file and the sink.
+template<void (*Import)(const std::string&, Sink&)> void plain(const std::string& path, Sink& sink, const RunContext&)
+{
+    Import(path, sink);
+}
+
+void runEmails(const std::string& path, Sink& sink, const RunContext& c)
+{
+    importEmails(path, sink, c.classifier);
+}
+
+void runPostfix(const std::string& path, Sink& sink, const RunContext& c)
+{
+    importPostfix(path, sink, c.firstYear, c.bindAddresses);
+}
+
+void runProfile(const std::string& path, Sink& sink, const RunContext& c)
+{
+    importCsv(path, sink, c.profile, c.profile ? c.profile->name : std::string(format::csv));
+}
+
+const std::vector<Importer>& importers()
+{
+    // clang-format off
+    static const std::vector<Importer> table = {
+        {format::email,          emailHead,                      runEmails,                   {".eml", ".mbox"}},
+        {format::sendgridEvents, byRecord<sendGridEventsRecord>, plain<importSendGridEvents>, {".json", ".jsonl"}},
+        {format::mailgun,        byRecord<mailgunRecord>,        plain<importMailgun>,        {".json", ".jsonl"}},
+        {format::postmarkJson,   byRecord<postmarkRecord>,       plain<importPostmarkJson>,   {".json", ".jsonl"}},
+        {format::sparkpostJson,  byRecord<sparkPostRecord>,      plain<importSparkPostJson>,  {".json", ".jsonl"}},
+        {format::mandrill,       byRecord<mandrillRecord>,       plain<importMandrill>,       {".json"}},
+        {format::brevo,          byRecord<brevoRecord>,          plain<importBrevo>,          {".json", ".jsonl"}},
+        {format::ses,            sesHead,                        plain<importSes>,            {".json", ".jsonl"}},
+        {format::postmarkCsv,    postmarkCsvHeader,              plain<importPostmarkCsv>,    {".csv"}},
+        {format::sparkpostCsv,   sparkPostCsvHeader,             plain<importSparkPostCsv>,   {".csv"}},
+        {format::m365,           m365CsvHeader,                  plain<importM365>,           {".csv"}},
+        {format::sendgridCsv,    sendGridCsvHeader,              plain<importSendGridCsv>,    {".csv"}},
+        {format::postfix,        postfixHead,                    runPostfix,                  {".log", ".gz"}},
+        {format::exim,           eximHead,                       plain<importExim>,           {".log", "mainlog", ".gz"}},
+        {format::csv,            anyCsvHeader,                   runProfile,                  {".csv", ".tsv", ".txt"}},
+    };
+    // clang-format on
+    return table;
+}
+
+const Importer* importerNamed(std::string_view name)
+{
+    for (const auto& i : importers())
+        if (i.name == name)
+            return &i;
+    return nullptr;
+}
+
+} // namespace detail
 
 CsvProfile CsvProfile::load(const std::string& path)
 {
@@ -692,10 +607,8 @@ CsvProfile CsvProfile::load(const std::string& path)
     p.delimiter = delim == "\\t" || delim == "tab" ? '\t' : delim.empty() ? 0 : delim.front();
     if (!j.contains("columns") || !j["columns"].is_object())
         throw std::runtime_error(path + ": missing object \"columns\"");
-    static const char* known[] = {"recipient",  "reply",    "timestamp", "status",          "basic_code", "event_type",
-                                  "sending_ip", "campaign", "from",      "envelope_sender", "message_id", "remote_mta"};
     for (const auto& [k, v] : j["columns"].items()) {
-        if (std::find(std::begin(known), std::end(known), k) == std::end(known))
+        if (std::none_of(csvFields().begin(), csvFields().end(), [&](const CsvField& f) { return k == f.field; }))
             throw std::runtime_error(path + ": columns: unknown field \"" + k + "\"");
         if (!v.is_string())
             throw std::runtime_error(path + ": columns: \"" + k + "\" must name a column");
@@ -710,70 +623,44 @@ std::string detectFormat(const std::string& path)
 {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
-        return "email";
+        return std::string(format::email);
     // The content decides, a gzip'd file's decompressed content; a CR-only file's lines are
     // looked at as lines.
-    std::string head = readHead(path, 64 * 1024);
-    if (head.find('\n') == std::string::npos)
-        std::replace(head.begin(), head.end(), '\r', '\n');
-    const auto t = text::trim(head);
+    Head head;
+    head.text = readHead(path, 64 * 1024);
+    if (head.text.find('\n') == std::string::npos)
+        std::replace(head.text.begin(), head.text.end(), '\r', '\n');
+    const auto t = text::trim(head.text);
     if (t.empty())
         return "";
-    if (t.front() == '{' || t.front() == '[') {
-        // The keys of the first records decide; a broken first record (a truncated line) gives
-        // way to the next ones.
-        for (const auto& record : jsonHeadRecords(head, 8)) {
-            if (const auto f = jsonFormatOf(record); !f.empty())
-                return f;
+    head.isJson = t.front() == '{' || t.front() == '[';
+    if (head.isJson) {
+        // The keys of the first records; a broken first record (a truncated line) gives way to
+        // the next ones.
+        head.records = jsonHeadRecords(head.text, 8);
+    } else {
+        auto firstLine = head.text.substr(0, head.text.find('\n'));
+        // PowerShell's Export-Csv type line comes before the header (CsvReader skips it too).
+        if (firstLine.starts_with("#TYPE ") && firstLine.size() < head.text.size()) {
+            const auto next = head.text.substr(firstLine.size() + 1);
+            firstLine = next.substr(0, next.find('\n'));
         }
-        // A first record longer than the head: its keys still show as text.
-        if (head.find("\"notificationType\"") != std::string::npos
-            || head.find("\\\"notificationType\\\"") != std::string::npos)
-            return "ses_json";
-        return "";
+        std::istringstream in(firstLine);
+        CsvReader r(in, detectDelimiter(firstLine));
+        CsvRow row;
+        std::string err;
+        if (r.next(row, err) && row.fields.size() >= 2)
+            for (auto& f : row.fields)
+                head.header.push_back(lower(std::string(text::trim(f))));
     }
-    if (head.find(" postfix/") != std::string::npos && head.find(": to=<") != std::string::npos)
-        return "postfix_log";
-    {
-        // Exim: the first lines with a message id and a delivery flag; other lines (connections)
-        // may come first, so look at several.
-        std::istringstream lines(head);
-        std::string l;
-        for (int i = 0; i < 200 && std::getline(lines, l); ++i)
-            if (looksLikeEximLine(l))
-                return "exim_log";
-    }
-    if (head.starts_with("From ") || text::startsWithNoCase(head, "Return-Path:")
-        || text::startsWithNoCase(head, "Received:") || text::startsWithNoCase(head, "Delivered-To:")
-        || text::startsWithNoCase(head, "X-"))
-        return "email";
-    auto firstLine = head.substr(0, head.find('\n'));
-    // PowerShell's Export-Csv type line comes before the header (CsvReader skips it too).
-    if (firstLine.starts_with("#TYPE ") && firstLine.size() < head.size()) {
-        const auto next = head.substr(firstLine.size() + 1);
-        firstLine = next.substr(0, next.find('\n'));
-    }
-    const char delim = detectDelimiter(firstLine);
-    std::istringstream in(firstLine);
-    CsvReader r(in, delim);
-    CsvRow row;
-    std::string err;
-    if (r.next(row, err) && row.fields.size() >= 2) {
-        std::vector<std::string> h;
-        for (auto& f : row.fields)
-            h.push_back(lower(std::string(text::trim(f))));
-        auto has = [&](const char* n) { return std::find(h.begin(), h.end(), n) != h.end(); };
-        if (const auto f = csvFormatOf(h); !f.empty())
-            return f;
-        if (has("email") && has("reason") && (has("created") || has("status")))
-            return "sendgrid_csv";
-        return "csv";
-    }
-    // Headers without a known first field (Subject:, From: first) still make an email.
-    if (text::startsWithNoCase(head, "From:") || text::startsWithNoCase(head, "Subject:")
-        || text::startsWithNoCase(head, "Date:") || text::startsWithNoCase(head, "Message-ID:"))
-        return "email";
-    return "";
+    const Importer* best = nullptr;
+    int bestConfidence = 0;
+    for (const auto& i : importers())
+        if (const int c = i.detect(head); c > bestConfidence) {
+            best = &i;
+            bestConfidence = c;
+        }
+    return best ? std::string(best->name) : std::string();
 }
 
 namespace
@@ -808,18 +695,18 @@ std::string storeFailure(const std::exception_ptr& e, const ImportCounts* commit
 }
 
 /// Why an import's events have no sending IP, for its note.
-std::string noSendingIp(const std::string& format, bool postfixConfig)
+std::string noSendingIp(const std::string& name, bool postfixConfig)
 {
-    if (format == "ses_json")
+    if (name == format::ses)
         return "SES does not report which of its addresses sent the mail (mail.sourceIp is the address that called "
                "the SES API, not a sending IP): sending IP unknown";
-    if (format == "postfix_log" && !postfixConfig)
+    if (name == format::postfix && !postfixConfig)
         return "Postfix does not log the address it sends from: sending IP unknown (--postfix-config /etc/postfix "
                "reads its smtp_bind_address)";
-    if (format == "exim_log")
+    if (name == format::exim)
         return "no line gives the interface it sent from (I=[…], logged with log_selector = +outgoing_interface): "
                "sending IP unknown";
-    if (format == "email")
+    if (name == format::email)
         return "bounce e-mails do not say which address sent the original: sending IP unknown";
     return "no record gives a sending IP: sending IP unknown";
 }
@@ -831,6 +718,26 @@ struct ImportLockGuard {
 };
 
 } // namespace
+
+std::vector<std::string> importInputs(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec))
+        return {path};
+    std::vector<std::string> own;
+    bool emails = false;
+    for (const auto& f : folderFiles(path)) {
+        if (ownInput(f))
+            own.push_back(f);
+        else
+            emails = true;
+    }
+    std::vector<std::string> out;
+    if (emails || own.empty())
+        out.push_back(path);
+    out.insert(out.end(), own.begin(), own.end());
+    return out;
+}
 
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier, ImportObserver* observer,
                         const CsvProfile* profile, const ImportOptions& options)
@@ -861,7 +768,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             return result;
         }
     }
-    result.format = profile ? "csv:" + profile->name : detectFormat(path);
+    result.format = profile ? std::string(format::csv) + ":" + profile->name : detectFormat(path);
     if (result.format.empty()) {
         result.error = path
             + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, Mailgun, Postmark, "
@@ -869,11 +776,11 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
               "another CSV, give a column profile with --profile";
         return result;
     }
-    if (result.format == "csv") {
+    if (result.format == format::csv) {
         result.error = path + ": a CSV whose columns no importer knows: map them once with --profile FILE";
         return result;
     }
-    if (result.format == "email" && !folder && isGzip(path)) {
+    if (result.format == format::email && !folder && isGzip(path)) {
         result.error = path
             + ": a gzip'd e-mail or mbox file: decompress it first (gunzip); logs and exports are "
               "read compressed, e-mails are not";
@@ -884,11 +791,10 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     std::string sha;
     if (folder) {
         std::string all;
-        for (const auto& f : std::filesystem::recursive_directory_iterator(path, ec))
-            if (f.is_regular_file(ec)) {
-                size += static_cast<std::int64_t>(f.file_size(ec));
-                all += f.path().string() + '\x1f' + fileSha256(f.path().string()) + '\n';
-            }
+        for (const auto& f : folderEmailFiles(path)) {
+            size += static_cast<std::int64_t>(std::filesystem::file_size(f, ec));
+            all += f + '\x1f' + fileSha256(f) + '\n';
+        }
         sha = sha1(all);
     } else {
         size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
@@ -896,7 +802,7 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     }
     // Syslog lines carry no year: the first line's, given or inferred (a pass over the file).
     int firstYear = 0;
-    if (result.format == "postfix_log") {
+    if (result.format == format::postfix) {
         if (options.year) {
             firstYear = *options.year;
         } else {
@@ -962,36 +868,8 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     Sink& sink = *sinkHolder;
     std::string readError;
     try {
-        if (result.format == "email")
-            importEmails(path, sink, classifier);
-        else if (result.format == "sendgrid_csv")
-            importCsv(path, sink, nullptr, "sendgrid");
-        else if (result.format.starts_with("csv:"))
-            importCsv(path, sink, profile, profile->name);
-        else if (result.format == "ses_json")
-            importSes(path, sink);
-        else if (result.format == "sendgrid_events")
-            importSendGridEvents(path, sink);
-        else if (result.format == "mailgun_json")
-            importMailgun(path, sink);
-        else if (result.format == "postmark_json")
-            importPostmarkJson(path, sink);
-        else if (result.format == "postmark_csv")
-            importPostmarkCsv(path, sink);
-        else if (result.format == "sparkpost_json")
-            importSparkPostJson(path, sink);
-        else if (result.format == "sparkpost_csv")
-            importSparkPostCsv(path, sink);
-        else if (result.format == "mandrill_json")
-            importMandrill(path, sink);
-        else if (result.format == "brevo_json")
-            importBrevo(path, sink);
-        else if (result.format == "m365_csv")
-            importM365(path, sink);
-        else if (result.format == "exim_log")
-            importExim(path, sink);
-        else if (result.format == "postfix_log")
-            importPostfix(path, sink, firstYear, bindAddresses);
+        const RunContext context {classifier, profile, firstYear, bindAddresses};
+        importerNamed(profile ? format::csv : std::string_view(result.format))->run(path, sink, context);
     } catch (const std::exception& e) {
         // The writer's failure comes back here too; finish() tells which it was.
         readError = e.what();

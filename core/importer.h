@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bt
@@ -73,20 +74,34 @@ struct ImportResult {
     std::string note;
 };
 
-/// Formats the importers recognise from content (never from the file name).
-/// "email" (eml, maildir, mbox), "sendgrid_csv", "sendgrid_events", "mailgun_json",
-/// "postmark_json", "postmark_csv", "sparkpost_json", "sparkpost_csv", "mandrill_json",
-/// "brevo_json", "ses_json", "m365_csv", "postfix_log", "exim_log", "csv" (needs a profile), or
-/// "" when nothing fits. See core/IMPORTERS.md.
+/// The formats' names (ImportResult::format, the workspace's imports.format), each written once.
+namespace format
+{
+inline constexpr std::string_view email = "email", sendgridCsv = "sendgrid_csv", sendgridEvents = "sendgrid_events",
+                                  mailgun = "mailgun_json", postmarkJson = "postmark_json",
+                                  postmarkCsv = "postmark_csv", sparkpostJson = "sparkpost_json",
+                                  sparkpostCsv = "sparkpost_csv", mandrill = "mandrill_json", brevo = "brevo_json",
+                                  ses = "ses_json", m365 = "m365_csv", postfix = "postfix_log", exim = "exim_log",
+                                  csv = "csv";
+}
+
+/// The format a file's content points to (never its file name): each format of the importer
+/// registry (core/importers/internal.h) says how sure it is, the surest wins; "email" for a
+/// folder, "csv" for a CSV that needs a profile, "" when nothing fits. See core/IMPORTERS.md.
 std::string detectFormat(const std::string& path);
 
-/// Imports one path (a file or a folder of emails) into the workspace: one import record,
-/// batches committed in transactions, every record counted as imported, rejected (kept with
-/// its position and reason) or duplicate (same dedup key as an event already stored). A gzip'd
-/// log or export is read decompressed. Imports into one workspace run one at a time: this one
-/// waits while another (in any process) runs, until the observer cancels. A failure to store
-/// (a full disk: `error` starts "disk full") stops the import, recorded `failed` with the counts
-/// of what was committed, which are also `counts`.
+/// The inputs importing `path` means, each imported on its own (importPath) with its own format
+/// and counts: a file is itself; a folder is the folder itself for its e-mails (eml, mbox,
+/// maildir; files nothing recognises stay with them and are rejected with the reason), then each
+/// file whose content is an export or a log, in name order. A folder of e-mails only is itself.
+std::vector<std::string> importInputs(const std::string& path);
+
+/// Imports one path (a file, or a folder's e-mails: its exports and logs are left to importInputs) into the workspace:
+/// one import record, batches committed in transactions, every record counted as imported, rejected (kept with its
+/// position and reason) or duplicate (same dedup key as an event already stored). A gzip'd log or export is read
+/// decompressed. Imports into one workspace run one at a time: this one waits while another (in any process) runs,
+/// until the observer cancels. A failure to store (a full disk: `error` starts "disk full") stops the import, recorded
+/// `failed` with the counts of what was committed, which are also `counts`.
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier,
                         ImportObserver* observer = nullptr, const CsvProfile* profile = nullptr,
                         const ImportOptions& options = {});

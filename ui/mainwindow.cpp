@@ -411,15 +411,20 @@ void MainWindow::importDialog()
     importPaths(paths);
 }
 
-void MainWindow::importPaths(const QStringList& paths)
+void MainWindow::importPaths(const QStringList& given)
 {
-    if (!m_session || m_importing || paths.isEmpty())
+    if (!m_session || m_importing || given.isEmpty())
         return;
+    // A folder's exports and logs are imports of their own, each in its detected format.
+    QStringList paths;
+    for (const QString& p : given)
+        for (const auto& input : bt::importInputs(toStd(p)))
+            paths.append(QString::fromStdString(input));
     // A CSV no importer recognises needs a column mapping: a saved profile whose columns the
     // file has, or the mapping dialog (its preview shows what will be imported).
     std::vector<std::shared_ptr<bt::CsvProfile>> profiles(static_cast<std::size_t>(paths.size()));
     for (qsizetype i = 0; i < paths.size(); ++i) {
-        if (QFileInfo(paths.at(i)).isDir() || bt::detectFormat(toStd(paths.at(i))) != "csv")
+        if (QFileInfo(paths.at(i)).isDir() || bt::detectFormat(toStd(paths.at(i))) != bt::format::csv)
             continue;
         if (auto saved = ColumnMappingDialog::matchingProfile(paths.at(i))) {
             profiles[static_cast<std::size_t>(i)] = std::make_shared<bt::CsvProfile>(std::move(*saved));

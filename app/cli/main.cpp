@@ -273,7 +273,12 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
     bt::Workspace ws(workspace);
     std::int64_t imported = 0;
     bool anyError = false;
-    for (const auto& p : paths) {
+    // A folder's exports and logs are imports of their own, each in its detected format.
+    std::vector<std::string> inputs;
+    for (const auto& p : paths)
+        for (auto& input : bt::importInputs(p))
+            inputs.push_back(std::move(input));
+    for (const auto& p : inputs) {
         TerminalProgress progress(p);
         const auto r = bt::importPath(ws, p, classifier, &progress, profile ? &*profile : nullptr, options);
         progress.done();

@@ -452,6 +452,35 @@ ImportCounts Sink::finish(const std::string& status, bool bulk)
 
 // ---- ESP records -----------------------------------------------------------------------------
 
+bool oneOf(std::string_view v, std::initializer_list<std::string_view> set)
+{
+    return std::find(set.begin(), set.end(), v) != set.end();
+}
+
+void setStatus(Event& e, const std::string& status)
+{
+    const auto s = text::trim(status);
+    if (s.size() == 3 && text::isDigit(s[0]) && text::isDigit(s[1]) && text::isDigit(s[2]))
+        e.basicCode = std::stoi(std::string(s));
+    else if (s.size() >= 5 && text::isDigit(s[0]) && s[1] == '.')
+        e.enhancedCode = std::string(s);
+}
+
+void setBasic(Event& e, const std::string& code)
+{
+    const auto s = text::trim(code);
+    if (s.size() == 3 && (s[0] == '2' || s[0] == '4' || s[0] == '5') && text::isDigit(s[1]) && text::isDigit(s[2]))
+        e.basicCode = std::stoi(std::string(s));
+}
+
+void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value)
+{
+    if (value.empty())
+        rejectAt(sink, o, "no event type (field \"" + field + "\" is missing or empty)");
+    else
+        rejectAt(sink, o, "event type \"" + value + "\" (field \"" + field + "\") is not one this importer knows");
+}
+
 void rejectAt(Sink& sink, const Origin& o, const std::string& why)
 {
     sink.reject({o.file, o.line, o.offset, "line " + std::to_string(o.line) + ": " + why, o.raw});
@@ -778,12 +807,13 @@ void forEachJsonObject(const std::string& path, Sink& sink, const std::function<
 }
 
 void forEachCsvRecord(const std::string& path, Sink& sink,
-                      const std::function<void(const FieldGetter&, const Origin&)>& each)
+                      const std::function<void(const FieldGetter&, const Origin&)>& each, char delimiter,
+                      const std::function<void(const std::vector<std::string>&)>& onHeader)
 {
     InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
-    CsvReader reader(in);
+    CsvReader reader(in, delimiter);
     CsvRow row;
     std::string err;
     if (!reader.next(row, err))
@@ -791,6 +821,8 @@ void forEachCsvRecord(const std::string& path, Sink& sink,
     std::vector<std::string> header;
     for (const auto& f : row.fields)
         header.push_back(text::toLower(text::trim(f)));
+    if (onHeader)
+        onHeader(header);
     while (reader.next(row, err)) {
         if (sink.cancelled())
             return;

@@ -14,11 +14,6 @@ namespace bt::detail
 namespace
 {
 
-bool oneOf(std::string_view v, std::initializer_list<std::string_view> set)
-{
-    return std::find(set.begin(), set.end(), v) != set.end();
-}
-
 /// A member that may be a string or an array of strings (tags, categories): the first one.
 /// Grouping by campaign wants one value; the first tag is the one senders put first on purpose.
 std::string firstOf(const json& j, const char* key)
@@ -46,31 +41,6 @@ const json& member(const json& j, const char* key)
         return empty;
     const auto it = j.find(key);
     return it != j.end() && it->is_object() ? *it : empty;
-}
-
-/// A status column that holds either a basic code ("550") or an enhanced one ("5.1.1").
-void setStatus(Event& e, const std::string& status)
-{
-    const auto s = text::trim(status);
-    if (s.size() == 3 && text::isDigit(s[0]) && text::isDigit(s[1]) && text::isDigit(s[2]))
-        e.basicCode = std::stoi(std::string(s));
-    else if (s.size() >= 5 && text::isDigit(s[0]) && s[1] == '.')
-        e.enhancedCode = std::string(s);
-}
-
-void setBasic(Event& e, const std::string& code)
-{
-    const auto s = text::trim(code);
-    if (s.size() == 3 && (s[0] == '2' || s[0] == '4' || s[0] == '5') && text::isDigit(s[1]) && text::isDigit(s[2]))
-        e.basicCode = std::stoi(std::string(s));
-}
-
-void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value)
-{
-    if (value.empty())
-        rejectAt(sink, o, "no event type (field \"" + field + "\" is missing or empty)");
-    else
-        rejectAt(sink, o, "event type \"" + value + "\" (field \"" + field + "\") is not one this importer knows");
 }
 
 } // namespace
@@ -478,61 +448,83 @@ void importBrevo(const std::string& path, Sink& sink)
     });
 }
 
-// ---- recognising a JSON export ---------------------------------------------------------------
+// ---- recognising an export: the confidence each record or header gives ------------------------
+// The scores rank the formats whose keys may meet in one record: a SparkPost "msys" wrapper, SES
+// and Postmark keys before the generic "event" of the webhooks; among those, a service's own ids
+// before its event words.
 
-std::string jsonFormatOf(const json& record)
+namespace
 {
-    if (!record.is_object())
-        return {};
-    auto has = [&](const char* k) { return record.contains(k); };
-    if (has("msys"))
-        return "sparkpost_json";
-    if (has("notificationType") || (has("eventType") && (has("mail") || has("bounce"))))
-        return "ses_json";
-    if (has("Type") && has("Message") && record["Message"].is_string()
-        && record["Message"].get<std::string>().find("\"notificationType\"") != std::string::npos)
-        return "ses_json";
-    if (has("RecordType") || has("BouncedAt") || (has("TypeCode") && has("Email")))
-        return "postmark_json";
-    if (has("rcpt_to") || has("raw_rcpt_to") || (has("type") && (has("bounce_class") || has("raw_reason"))))
-        return "sparkpost_json";
-    if (has("msg") && record["msg"].is_object())
-        return "mandrill_json";
-    if (has("_id") && has("state") && has("email"))
-        return "mandrill_json";
-    if (has("event")) {
-        const std::string ev = text::toLower(str(record, "event"));
-        if (has("sg_event_id") || has("sg_message_id") || has("smtp-id"))
-            return "sendgrid_events";
-        if (has("delivery-status") || has("recipient-domain") || has("log-level") || has("envelope")
-            || (has("recipient") && !has("email")))
-            return "mailgun_json";
-        if (has("ts_event") || has("ts_epoch") || has("message-id") || has("sending_ip"))
-            return "brevo_json";
-        if (oneOf(ev, {"hard_bounce", "soft_bounce", "invalid_email", "blocked", "unique_opened", "request"}))
-            return "brevo_json";
-        if (has("email")
-            && oneOf(ev,
-                     {"processed", "delivered", "deferred", "bounce", "dropped", "spamreport", "open", "click",
-                      "unsubscribe", "group_unsubscribe", "group_resubscribe"}))
-            return "sendgrid_events";
-    }
-    return {};
+bool has(const json& r, const char* k)
+{
+    return r.is_object() && r.contains(k);
+}
+} // namespace
+
+int sparkPostRecord(const json& r)
+{
+    if (has(r, "msys"))
+        return 100;
+    if (has(r, "rcpt_to") || has(r, "raw_rcpt_to")
+        || (has(r, "type") && (has(r, "bounce_class") || has(r, "raw_reason"))))
+        return 80;
+    return 0;
 }
 
-std::string csvFormatOf(const std::vector<std::string>& h)
+int postmarkRecord(const json& r)
 {
-    auto has = [&](const char* n) { return std::find(h.begin(), h.end(), n) != h.end(); };
-    if (has("bouncedat") && has("email"))
-        return "postmark_csv";
-    if (has("rcpt_to") && has("type"))
-        return "sparkpost_csv";
-    // Get-MessageTraceDetail (Date, Event, Detail, RecipientAddress) or the extended/summary
-    // report (origin_timestamp_utc, recipient_status).
-    if ((has("recipientaddress") && has("event") && has("detail"))
-        || (has("origin_timestamp_utc") && (has("recipient_status") || has("recipient_address"))))
-        return "m365_csv";
-    return {};
+    return has(r, "RecordType") || has(r, "BouncedAt") || (has(r, "TypeCode") && has(r, "Email")) ? 85 : 0;
+}
+
+int mandrillRecord(const json& r)
+{
+    if (has(r, "msg") && r["msg"].is_object())
+        return 75;
+    return has(r, "_id") && has(r, "state") && has(r, "email") ? 70 : 0;
+}
+
+int sendGridEventsRecord(const json& r)
+{
+    if (!has(r, "event"))
+        return 0;
+    if (has(r, "sg_event_id") || has(r, "sg_message_id") || has(r, "smtp-id"))
+        return 65;
+    const std::string ev = text::toLower(str(r, "event"));
+    return has(r, "email")
+            && oneOf(ev,
+                     {"processed", "delivered", "deferred", "bounce", "dropped", "spamreport", "open", "click",
+                      "unsubscribe", "group_unsubscribe", "group_resubscribe"})
+        ? 45
+        : 0;
+}
+
+int mailgunRecord(const json& r)
+{
+    return has(r, "event")
+            && (has(r, "delivery-status") || has(r, "recipient-domain") || has(r, "log-level") || has(r, "envelope")
+                || (has(r, "recipient") && !has(r, "email")))
+        ? 60
+        : 0;
+}
+
+int brevoRecord(const json& r)
+{
+    if (!has(r, "event"))
+        return 0;
+    if (has(r, "ts_event") || has(r, "ts_epoch") || has(r, "message-id") || has(r, "sending_ip"))
+        return 55;
+    const std::string ev = text::toLower(str(r, "event"));
+    return oneOf(ev, {"hard_bounce", "soft_bounce", "invalid_email", "blocked", "unique_opened", "request"}) ? 50 : 0;
+}
+
+int postmarkCsvHeader(const Head& h)
+{
+    return h.hasColumn("bouncedat") && h.hasColumn("email") ? 90 : 0;
+}
+
+int sparkPostCsvHeader(const Head& h)
+{
+    return h.hasColumn("rcpt_to") && h.hasColumn("type") ? 85 : 0;
 }
 
 } // namespace bt::detail

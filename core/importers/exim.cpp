@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace bt::detail
 {
@@ -96,10 +97,19 @@ std::string option(std::string_view rest, std::string_view name)
 
 } // namespace
 
-bool looksLikeEximLine(std::string_view line)
+int eximHead(const Head& h)
 {
+    if (h.isJson)
+        return 0;
+    // The first lines with a message id and a delivery flag; other lines (connections) may come
+    // first, so look at several.
+    std::istringstream lines(h.text);
+    std::string l;
     EximLine e;
-    return splitExim(line, e) && e.flag != "Completed";
+    for (int i = 0; i < 200 && std::getline(lines, l); ++i)
+        if (splitExim(l, e) && e.flag != "Completed")
+            return 60;
+    return 0;
 }
 
 void importExim(const std::string& path, Sink& sink)

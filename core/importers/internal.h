@@ -11,12 +11,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <istream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -169,6 +172,14 @@ struct EspRecord {
 /// states), sets the origin and hands the event to the sink.
 void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o);
 
+bool oneOf(std::string_view v, std::initializer_list<std::string_view> set);
+/// A status field that holds either a basic code ("550") or an enhanced one ("5.1.1").
+void setStatus(Event& e, const std::string& status);
+/// A basic code field ("550"); anything else is left out.
+void setBasic(Event& e, const std::string& code);
+/// "no event type (field …)" or "event type "x" (field …) is not one this importer knows".
+void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value);
+
 /// Streams the records of a JSON export, whatever its shape:
 ///  - JSON Lines (one value per line; a broken line costs only itself);
 ///  - a top-level array, split element by element without parsing it whole;
@@ -196,8 +207,10 @@ using FieldGetter = std::function<std::string(const char*)>;
 /// Streams a CSV export with a header row through CsvReader: a record the parser cannot close,
 /// or whose field count differs from the header's, is rejected with the line and counts;
 /// `each(get, origin)` sees the others.
+/// `delimiter` 0 = detected; `onHeader` sees the header's names (lower case, trimmed) first.
 void forEachCsvRecord(const std::string& path, Sink& sink,
-                      const std::function<void(const FieldGetter&, const Origin&)>& each);
+                      const std::function<void(const FieldGetter&, const Origin&)>& each, char delimiter = 0,
+                      const std::function<void(const std::vector<std::string>&)>& onHeader = {});
 
 /// The first few records of a JSON export's head (for recognising the format); a record cut
 /// off at the end of the head is left out.
@@ -215,6 +228,18 @@ void forEachLogLine(const std::string& path, Sink& sink,
 void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& inner, const std::string& path,
                  std::int64_t lineNo, std::int64_t lineOffset, const std::string& line);
 
+/// An Event field a CSV may give (the names of CsvProfile::columns) and the columns that hold it
+/// in a SendGrid suppression CSV.
+struct CsvField {
+    const char* field;
+    std::vector<const char*> names;
+};
+const std::vector<CsvField>& csvFields();
+
+/// A CSV read by column names: a profile's, or SendGrid's suppression-list names when null.
+void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source);
+void importSendGridCsv(const std::string& path, Sink& sink);
+void importSes(const std::string& path, Sink& sink);
 void importSendGridEvents(const std::string& path, Sink& sink);
 void importMailgun(const std::string& path, Sink& sink);
 void importPostmarkJson(const std::string& path, Sink& sink);
@@ -226,12 +251,61 @@ void importBrevo(const std::string& path, Sink& sink);
 void importM365(const std::string& path, Sink& sink);
 void importExim(const std::string& path, Sink& sink);
 
-/// The JSON format a record's keys point to ("sendgrid_events", "mailgun_json", …), or "".
-std::string jsonFormatOf(const json& record);
-/// The CSV format a header row points to ("postmark_csv", "sparkpost_csv", "m365_csv"), or "".
-std::string csvFormatOf(const std::vector<std::string>& lowerHeader);
-/// True when the line is an Exim main log delivery or arrival line.
-bool looksLikeEximLine(std::string_view line);
+// ---- The registry: one entry per format ----------------------------------------------------------
+
+/// What format detection sees of a file: its first 64 KiB (a gzip'd file's decompressed).
+struct Head {
+    std::string text; ///< CR-only line ends made LF
+    bool isJson = false; ///< starts with { or [: only JSON formats may claim it
+    std::vector<json> records; ///< JSON: the first records (up to 8), broken ones left out
+    /// Not JSON: the first row read as CSV (after PowerShell's #TYPE line), lower case and
+    /// trimmed, when it has 2 fields or more.
+    std::vector<std::string> header;
+    bool hasColumn(std::string_view name) const
+    {
+        return std::find(header.begin(), header.end(), name) != header.end();
+    }
+};
+
+/// What a run may need beyond the file and the sink.
+struct RunContext {
+    const Classifier& classifier;
+    const CsvProfile* profile; ///< the "csv" format's columns
+    int firstYear; ///< the year of a syslog file's first line
+    const std::map<std::string, std::string>& bindAddresses; ///< Postfix: sending IP by syslog tag
+};
+
+/// One input format: its name (ImportResult::format, the workspace's imports.format), how sure
+/// its content detector is that a file is of this format (0: not at all; the highest wins, the
+/// first in the table on a tie), how it runs, and the file name endings it usually has (for file
+/// dialogs only: detection never looks at the name).
+struct Importer {
+    std::string_view name;
+    int (*detect)(const Head& head);
+    void (*run)(const std::string& path, Sink& sink, const RunContext& context);
+    std::vector<std::string_view> extensions;
+};
+
+/// Every format, in table order. Adding a format: its file (detector + run) and one line here.
+const std::vector<Importer>& importers();
+const Importer* importerNamed(std::string_view name);
+
+/// The highest confidence `score` gives one of the head's JSON records (0 for a head that is not JSON).
+int bestRecord(const Head& head, int (*score)(const json&));
+
+// Detectors, beside their importers: a JSON record's score, or a whole head's.
+int sparkPostRecord(const json& r);
+int postmarkRecord(const json& r);
+int mandrillRecord(const json& r);
+int sendGridEventsRecord(const json& r);
+int mailgunRecord(const json& r);
+int brevoRecord(const json& r);
+int sesHead(const Head& h);
+int postmarkCsvHeader(const Head& h);
+int sparkPostCsvHeader(const Head& h);
+int m365CsvHeader(const Head& h);
+int sendGridCsvHeader(const Head& h);
+int eximHead(const Head& h);
 
 } // namespace detail
 } // namespace bt

@@ -41,6 +41,17 @@ std::string ledOf(std::string_view detail, std::string_view key = "LED=")
 
 } // namespace
 
+int m365CsvHeader(const Head& h)
+{
+    // Get-MessageTraceDetail (Date, Event, Detail, RecipientAddress) or the extended/summary
+    // report (origin_timestamp_utc, recipient_status).
+    return (h.hasColumn("recipientaddress") && h.hasColumn("event") && h.hasColumn("detail"))
+            || (h.hasColumn("origin_timestamp_utc")
+                && (h.hasColumn("recipient_status") || h.hasColumn("recipient_address")))
+        ? 80
+        : 0;
+}
+
 void importM365(const std::string& path, Sink& sink)
 {
     forEachCsvRecord(path, sink, [&](const FieldGetter& get, const Origin& o) {

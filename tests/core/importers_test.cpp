@@ -4,15 +4,20 @@
 // from content, the exact counts, where each reject stands and why, and the mapped fields.
 #include "classifier.h"
 #include "importer.h"
+#include "importers/internal.h"
 #include "knowledge.h"
 #include "testsupport.h"
 #include "workspace.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <unistd.h>
+#include <vector>
 
 namespace
 {
@@ -372,4 +377,189 @@ TEST(EspImporters, JsonShapesAreRecognisedFromTheFirstRecordsKeys)
     const auto r = bt::importPath(ws, (dir / "g").string(), classifier());
     EXPECT_EQ(r.counts.imported, 1) << r.error;
     std::filesystem::remove_all(dir);
+}
+
+// ---- What IMPORTERS.md promises of every importer, the older CSV and SES ones included --------
+
+TEST(ImporterPromises, SesAndMailgunComplaintsAreStoredAlike)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    ASSERT_EQ(bt::importPath(ws, (kData / "ses-notifications.jsonl").string(), classifier()).format, "ses_json");
+    ASSERT_EQ(bt::importPath(ws, (kData / "mailgun-events.json").string(), classifier()).format, "mailgun_json");
+    // One complaint from each; both are feedback/complaint with the reason hint, not undefined/unknown.
+    EXPECT_EQ(text(ws,
+                   "SELECT group_concat(source || ':' || reason || '/' || family || '/' || reason_hint, ' ') FROM "
+                   "(SELECT * FROM events WHERE event_type = 'complaint' ORDER BY source)"),
+              "amazonses:feedback/complaint/feedback mailgun:feedback/complaint/feedback");
+}
+
+TEST(ImporterPromises, ProfileRowsKeepTheirTypeAndNeedATimestamp)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto profile = bt::CsvProfile::load((kData / "profile-events.json").string());
+    const auto r = bt::importPath(ws, (kData / "profile-events.csv").string(), classifier(), nullptr, &profile);
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.format, "csv:crm-events");
+    // The open is not an outcome: skipped, not read and never a bounce; the undated row and the
+    // unknown event type are rejected with the reason.
+    EXPECT_EQ(r.counts.read, 6);
+    EXPECT_EQ(r.counts.imported, 4);
+    EXPECT_EQ(r.counts.rejected, 2);
+    EXPECT_EQ(r.skipped, 1);
+    EXPECT_EQ(text(ws,
+                   "SELECT group_concat(recipient || ':' || event_type, ' ') FROM (SELECT * FROM events ORDER BY "
+                   "source_line)"),
+              "uma@example.com:bounce vic@example.com:delivered xia@example.com:complaint yul@example.com:deferral");
+    EXPECT_EQ(text(ws, "SELECT reason || '/' || family FROM events WHERE event_type = 'complaint'"),
+              "feedback/complaint");
+    const auto rejects = ws.rejects(r.importId);
+    ASSERT_EQ(rejects.size(), 2u);
+    expectReject(rejects, 0, 7, "no timestamp (field \"When\" is missing or empty)");
+    expectReject(rejects, 1, 8, "event type \"teleported\" (field \"What happened\") is not one this importer knows");
+}
+
+TEST(ImporterPromises, SendGridCsvRowWithoutATimestampIsRejected)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = importChecked(ws, "sendgrid-bounces-undated.csv", {"sendgrid_csv", 2, 1, 1, 0, 0});
+    const auto rejects = ws.rejects(r.importId);
+    ASSERT_EQ(rejects.size(), 1u);
+    expectReject(rejects, 0, 3, "no timestamp (field \"created\" is missing or empty)");
+}
+
+// ---- A folder: each file by its content -----------------------------------------------------------
+
+namespace
+{
+
+/// Every event and reject of a workspace, in one comparable text (import ids left out).
+std::string eventsAndRejects(bt::Workspace& ws)
+{
+    return text(ws,
+                "SELECT group_concat(x, char(10)) FROM (SELECT source || '|' || recipient || '|' || event_type || '|' "
+                "|| COALESCE(timestamp, '') || '|' || COALESCE(reason, '') || '|' || COALESCE(family, '') || '|' || "
+                "dedup_key || '|' || source_file || '|' || COALESCE(source_line, 0) AS x FROM events ORDER BY x)")
+        + "\n--\n"
+        + text(ws,
+               "SELECT group_concat(x, char(10)) FROM (SELECT source_file || '|' || COALESCE(source_line, 0) || '|' || "
+               "reason AS x FROM rejects ORDER BY x)");
+}
+
+} // namespace
+
+TEST(FolderImport, AMixedFolderGivesTheEventsOfItsFilesImportedOneByOne)
+{
+    // Bounce e-mails, ESP exports (CSV, JSON Lines, JSON) and MTA logs side by side, as an
+    // "exports/" folder holds them.
+    const auto dir = std::filesystem::temp_directory_path() / ("bt-mixed-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "mail");
+    const std::vector<std::string> files = {"sendgrid-bounces.csv", "ses-notifications.jsonl", "mailgun-events.json",
+                                            "exim-mainlog", "postfix-mail.log"};
+    for (const auto& f : files)
+        std::filesystem::copy_file(kData / f, dir / f);
+    const auto eml = std::filesystem::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml";
+    std::filesystem::copy_file(eml, dir / "mail" / "bounce.eml");
+
+    // One import per file with its own format; the folder itself for its e-mails.
+    const auto inputs = bt::importInputs(dir.string());
+    std::vector<std::string> expected = {dir.string()};
+    for (const char* f :
+         {"exim-mainlog", "mailgun-events.json", "postfix-mail.log", "sendgrid-bounces.csv", "ses-notifications.jsonl"})
+        expected.push_back((dir / f).string());
+    EXPECT_EQ(inputs, expected);
+
+    // The year of the Postfix log's lines: the copies' modification times are not the originals'.
+    bt::ImportOptions options;
+    options.year = 2024;
+    TempWorkspace a, b;
+    std::map<std::string, std::string> formats;
+    std::int64_t rejected = 0;
+    {
+        bt::Workspace ws(a.path.string());
+        for (const auto& in : inputs) {
+            const auto r = bt::importPath(ws, in, classifier(), nullptr, nullptr, options);
+            EXPECT_TRUE(r.error.empty()) << r.error;
+            EXPECT_EQ(r.counts.read, r.counts.imported + r.counts.rejected + r.counts.duplicate) << in;
+            formats[std::filesystem::path(in).filename().string()] = r.format;
+            rejected += r.counts.rejected;
+        }
+    }
+    EXPECT_EQ(formats.size(), 6u);
+    EXPECT_EQ(formats["sendgrid-bounces.csv"], "sendgrid_csv");
+    EXPECT_EQ(formats["ses-notifications.jsonl"], "ses_json");
+    EXPECT_EQ(formats["mailgun-events.json"], "mailgun_json");
+    EXPECT_EQ(formats["exim-mainlog"], "exim_log");
+    EXPECT_EQ(formats["postfix-mail.log"], "postfix_log");
+    EXPECT_EQ(formats[dir.filename().string()], "email");
+    EXPECT_GT(rejected, 0); // the samples' broken records are kept as rejects
+
+    // The same files imported one by one.
+    {
+        bt::Workspace ws(b.path.string());
+        for (const auto& f : files)
+            EXPECT_TRUE(bt::importPath(ws, (dir / f).string(), classifier(), nullptr, nullptr, options).error.empty());
+        EXPECT_TRUE(bt::importPath(ws, (dir / "mail" / "bounce.eml").string(), classifier()).error.empty());
+    }
+    bt::Workspace wa(a.path.string()), wb(b.path.string());
+    EXPECT_GT(wa.eventCount(), 25);
+    EXPECT_EQ(eventsAndRejects(wa), eventsAndRejects(wb));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(FolderImport, AFolderOfEmailsStaysOneImport)
+{
+    // Every file of the corpus's maildirs is an e-mail (or nothing recognised): one import each.
+    for (const char* sub : {"maildir", "mailbox"}) {
+        const auto dir = std::string(BT_SHARED_DIR) + "/corpus/sisimai/" + sub;
+        if (!std::filesystem::is_directory(dir))
+            continue;
+        EXPECT_EQ(bt::importInputs(dir), std::vector<std::string> {dir}) << dir;
+    }
+}
+
+// ---- The registry ----------------------------------------------------------------------------------
+
+TEST(ImporterRegistry, OneEntryPerFormatAndEachSampleDetectedByItsOwn)
+{
+    const auto& table = bt::detail::importers();
+    std::set<std::string_view> names;
+    for (const auto& i : table) {
+        EXPECT_TRUE(names.insert(i.name).second) << i.name << " twice";
+        EXPECT_NE(i.detect, nullptr) << i.name;
+        EXPECT_NE(i.run, nullptr) << i.name;
+        EXPECT_FALSE(i.extensions.empty()) << i.name;
+        EXPECT_EQ(bt::detail::importerNamed(i.name), &i);
+    }
+    // Every sample is claimed by its format's detector, with more confidence than any other's.
+    const std::map<std::string, std::string_view> samples = {
+        {"sendgrid-bounces.csv", bt::format::sendgridCsv},
+        {"sendgrid-events.json", bt::format::sendgridEvents},
+        {"sendgrid-events.jsonl", bt::format::sendgridEvents},
+        {"mailgun-events.json", bt::format::mailgun},
+        {"postmark-bounces.json", bt::format::postmarkJson},
+        {"postmark-bounces.csv", bt::format::postmarkCsv},
+        {"sparkpost-events.jsonl", bt::format::sparkpostJson},
+        {"sparkpost-events.csv", bt::format::sparkpostCsv},
+        {"mandrill-events.json", bt::format::mandrill},
+        {"brevo-events.jsonl", bt::format::brevo},
+        {"ses-notifications.jsonl", bt::format::ses},
+        {"m365-trace-detail.csv", bt::format::m365},
+        {"m365-trace-report.csv", bt::format::m365},
+        {"postfix-mail.log", bt::format::postfix},
+        {"exim-mainlog", bt::format::exim},
+        {"profile-events.csv", bt::format::csv},
+    };
+    for (const auto& [file, format] : samples)
+        EXPECT_EQ(bt::detectFormat((kData / file).string()), format) << file;
+    EXPECT_EQ(bt::detectFormat((std::filesystem::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml").string()),
+              bt::format::email);
+    for (const auto& i : table)
+        EXPECT_TRUE(i.name == bt::format::csv
+                    || std::any_of(samples.begin(), samples.end(), [&](const auto& s) { return s.second == i.name; })
+                    || i.name == bt::format::email)
+            << i.name << " has no sample here";
 }

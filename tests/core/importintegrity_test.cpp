@@ -255,8 +255,8 @@ TEST(ImportIntegrity, AnAddressWithANulControlOrInvalidByteIsRejectedNamingIt)
               "line 1: recipient \"a\\x00b@example.com\" (field \"email\") is not an e-mail address: "
               "it holds a NUL byte");
     EXPECT_EQ(reasonOf(rc, 0),
-              "line 2: recipient \"bad\\xffx@example.com\" is not an e-mail address: it is not valid "
-              "UTF-8 (byte 0xff at position 4)");
+              "line 2: recipient \"bad\\xffx@example.com\" (field \"email\") is not an e-mail address: it is "
+              "not valid UTF-8 (byte 0xff at position 4)");
     EXPECT_NE(reasonOf(rc, 1).find("it holds a control character (0x07)"), std::string::npos) << reasonOf(rc, 1);
     EXPECT_NE(reasonOf(rl, 0).find("to=<caf\\xc3@example.com> is not an e-mail address: it is not valid UTF-8"),
               std::string::npos)

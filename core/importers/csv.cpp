@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// A CSV read by column names: SendGrid's suppression lists (Bounces, Blocks, Invalid Emails) by
+// their own names, any other CSV through a user's column profile. Both on the shared pipeline
+// (forEachCsvRecord, emitEsp), so they check, skip and diagnose as every ESP importer does.
+#include "../text.h"
+#include "internal.h"
+
+#include <algorithm>
+
+namespace bt::detail
+{
+
+const std::vector<CsvField>& csvFields()
+{
+    static const std::vector<CsvField> fields = {
+        {"recipient", {"email", "recipient", "address"}},
+        {"reply", {"reason", "response", "diagnostic", "details"}},
+        {"timestamp", {"created", "created_at", "timestamp", "date"}},
+        {"status", {"status"}},
+        {"basic_code", {"code", "error_code"}},
+        {"event_type", {"event", "type"}},
+        {"sending_ip", {"ip", "sending_ip"}},
+        {"campaign", {"category", "campaign", "tag"}},
+        {"from", {"from"}},
+        {"envelope_sender", {"envelope_sender", "sender"}},
+        {"message_id", {"message_id", "sg_message_id", "messageid"}},
+        {"remote_mta", {"mx", "remote_mta", "mx-host"}},
+    };
+    return fields;
+}
+
+namespace
+{
+
+/// The event type a CSV's own word names; "" for a record that is not an outcome (an open, a
+/// click, an acceptance notice: skipped), nullopt for a word no importer knows (rejected). No
+/// word at all: a bounce, as in a suppression list, which has no type column.
+std::optional<std::string> eventTypeOfWord(const std::string& w)
+{
+    if (w.empty() || oneOf(w, {"bounce", "bounced", "hard_bounce", "failed", "dropped", "blocked", "rejected"}))
+        return "bounce";
+    if (oneOf(w, {"delivered", "delivery", "sent"}))
+        return "delivered";
+    if (oneOf(w, {"deferred", "deferral", "delay", "delayed", "soft_bounce"}))
+        return "deferral";
+    if (oneOf(w, {"spamreport", "complaint", "complained", "spam", "spam_complaint"}))
+        return "complaint";
+    if (oneOf(w, {"auto_reply", "autoreply", "auto-reply", "autoresponder"}))
+        return "auto_reply";
+    if (oneOf(w,
+              {"open", "opened", "click", "clicked", "unsubscribe", "unsubscribed", "processed", "accepted", "queued",
+               "request", "injection"}))
+        return "";
+    return std::nullopt;
+}
+
+} // namespace
+
+int sendGridCsvHeader(const Head& h)
+{
+    return h.hasColumn("email") && h.hasColumn("reason") && (h.hasColumn("created") || h.hasColumn("status")) ? 50 : 0;
+}
+
+void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, const std::string& source)
+{
+    // Event field → the column that holds it (as written in the header), resolved once.
+    std::map<std::string, std::string> cols;
+    const auto onHeader = [&](const std::vector<std::string>& header) {
+        for (const auto& f : csvFields()) {
+            if (profile) {
+                if (const auto it = profile->columns.find(f.field); it != profile->columns.end())
+                    cols[f.field] = it->second;
+                continue;
+            }
+            for (const auto& n : f.names)
+                if (std::find(header.begin(), header.end(), n) != header.end()) {
+                    cols[f.field] = n;
+                    break;
+                }
+        }
+    };
+    forEachCsvRecord(
+        path, sink,
+        [&](const FieldGetter& row, const Origin& o) {
+            auto get = [&](const char* field) {
+                const auto it = cols.find(field);
+                return it == cols.end() ? std::string() : row(it->second.c_str());
+            };
+            // Named in a reject: the column, or the profile's field when no column holds it.
+            auto named = [&](const char* field) {
+                const auto it = cols.find(field);
+                return it == cols.end() ? std::string(field) : it->second;
+            };
+            const std::string word = text::toLower(get("event_type"));
+            const auto type = eventTypeOfWord(word);
+            if (!type)
+                return rejectUnknownEvent(sink, o, named("event_type"), word);
+            if (type->empty()) {
+                sink.skip();
+                return;
+            }
+            EspRecord r;
+            Event& e = r.event;
+            e.source = source;
+            e.eventType = *type;
+            e.recipient = get("recipient");
+            r.recipientField = named("recipient");
+            r.rawTime = get("timestamp");
+            r.timeField = named("timestamp");
+            e.replyText = get("reply");
+            setStatus(e, get("status"));
+            setBasic(e, get("basic_code"));
+            e.sendingIp = get("sending_ip");
+            e.campaign = get("campaign");
+            e.fromDomain = domainOf(get("from"));
+            e.envelopeSender = get("envelope_sender");
+            e.messageId = get("message_id");
+            e.remoteMta = get("remote_mta");
+            emitEsp(sink, std::move(r), o);
+        },
+        profile ? profile->delimiter : 0, onHeader);
+}
+
+void importSendGridCsv(const std::string& path, Sink& sink)
+{
+    importCsv(path, sink, nullptr, "sendgrid");
+}
+
+} // namespace bt::detail
