@@ -185,7 +185,7 @@ std::string htmlToText(std::string_view html)
                     = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}, {"nbsp", 0xA0}};
                 unsigned long cp = 0;
                 for (const auto& [n, v] : named)
-                    if (text::toLower(std::string(entity)) == n)
+                    if (entity.size() == n.size() && text::startsWithNoCase(entity, n))
                         cp = v;
                 if (!cp && entity.size() > 1 && entity[0] == '#') {
                     const bool hex = entity[1] == 'x' || entity[1] == 'X';
