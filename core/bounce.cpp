@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <tuple>
 
 namespace bt
@@ -214,6 +215,18 @@ BounceReader::BounceReader(std::shared_ptr<const Classifier> classifier)
 {
 }
 
+BounceReader::BounceReader(std::shared_ptr<const Classifier> classifier, const std::vector<std::string>& formats)
+    : m_classifier(std::move(classifier))
+{
+    const auto& all = formats::registry();
+    for (const auto& name : formats)
+        if (std::none_of(all.begin(), all.end(), [&](const formats::Format& f) { return f.name == name; }))
+            throw std::invalid_argument("no bounce format module is called \"" + name + "\"");
+    for (std::size_t i = 0; i < all.size(); ++i)
+        if (std::find(formats.begin(), formats.end(), all[i].name) != formats.end())
+            m_formats.push_back(i);
+}
+
 bool looksLikeEmail(std::string_view text)
 {
     static constexpr std::string_view known[]
@@ -397,7 +410,11 @@ BounceOutcome BounceReader::read(const Email& email) const
         return n;
     };
     std::optional<BounceReport> first;
-    for (const auto& f : formats::registry()) {
+    const auto& modules = formats::registry();
+    for (std::size_t i = 0; i < modules.size(); ++i) {
+        if (!m_formats.empty() && std::find(m_formats.begin(), m_formats.end(), i) == m_formats.end())
+            continue;
+        const auto& f = modules[i];
         report = BounceReport {};
         try {
             if (f.parse(email, report) && !report.recipients.empty()) {

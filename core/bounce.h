@@ -66,7 +66,6 @@ struct BounceRecord {
     Diagnosis diagnosis;
     std::string reasonHint; ///< the reason the format stated, if any (kept for re-diagnosis)
     bool filteringGateway = false;
-    std::string smtpStage;
     std::string remoteMta;
     std::string reportingMta;
     std::string timestamp; ///< ISO 8601 UTC
@@ -107,6 +106,12 @@ class BounceReader
 {
 public:
     explicit BounceReader(std::shared_ptr<const Classifier> classifier);
+    /// A reader that tries only the named format modules (formats::registry() names: "arf",
+    /// "auto_reply", "rfc3464", "postfix" … "generic"), in the registry's order. It answers "what
+    /// would we make of this bounce if its MTA were one no module knows" (only the reports that
+    /// say what they are and the generic reader): how a new MTA's bounces will fare, and the
+    /// floor the generic reader is held to on the corpus. Unknown names are an error.
+    BounceReader(std::shared_ptr<const Classifier> classifier, const std::vector<std::string>& formats);
     BounceOutcome read(std::string_view bytes) const;
     /// The same for an already parsed email.
     BounceOutcome read(const Email& email) const;
@@ -117,6 +122,7 @@ public:
 
 private:
     std::shared_ptr<const Classifier> m_classifier;
+    std::vector<std::size_t> m_formats; ///< indexes into formats::registry(), in its order; empty: all
 };
 
 /// What is known around a reply beyond its words.

@@ -32,6 +32,10 @@ bool basicCodeAt(std::string_view s, std::size_t i)
     if (i + 3 == s.size())
         return true;
     const char a = s[i + 3];
+    // "550: 5.2.2 Mailbox full" (Yahoo, Zoho and other web mailers put a colon after the code) —
+    // but not a group of an IPv6 address or a port ("::250:", ":250:").
+    if (a == ':')
+        return (i == 0 || s[i - 1] != ':') && (i + 4 == s.size() || s[i + 4] == ' ');
     return a == ' ' || a == '-' || a == '\t' || a == '\'' || a == '"' || a == ')' || a == ']' || a == ',';
 }
 
@@ -42,7 +46,11 @@ std::size_t enhancedCodeAt(std::string_view s, std::size_t i)
         return 0;
     if (i > 0) {
         const char b = s[i - 1];
-        if (isDigit(b) || b == '.' || text::isAlpha(b) || b == '/' || b == '=' || b == ':')
+        if (isDigit(b) || b == '.' || text::isAlpha(b) || b == '/' || b == '=')
+            return 0;
+        // A label's colon ("ERROR_CODE :5.1.1", "code:5.7.1") may stand right before the code;
+        // one after digits is a time or a port ("10:5.1", "host:25.1.2").
+        if (b == ':' && i > 1 && isDigit(s[i - 2]))
             return 0;
     }
     std::size_t j = i + 1;

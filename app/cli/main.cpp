@@ -29,6 +29,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -95,10 +96,19 @@ void checkFilters(const std::vector<std::string>& options)
             throw std::runtime_error(error);
 }
 
-int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json, unsigned jobs)
+int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json, unsigned jobs,
+             const std::vector<std::string>& formats)
 {
     // The reader shares the classifier; it is cheap to construct.
-    bt::BounceReader reader(std::shared_ptr<const bt::Classifier>(&classifier, [](const bt::Classifier*) {}));
+    const std::shared_ptr<const bt::Classifier> shared(&classifier, [](const bt::Classifier*) {});
+    std::optional<bt::BounceReader> only;
+    try {
+        if (!formats.empty())
+            only.emplace(shared, formats);
+    } catch (const std::invalid_argument& e) {
+        return fail(std::string("--formats: ") + e.what());
+    }
+    const bt::BounceReader reader = only ? *only : bt::BounceReader(shared);
     std::size_t readable = 0, records = 0, errors = 0;
     auto error = [&](const std::string& file, std::size_t index, const std::string& why) {
         ++errors;
@@ -623,6 +633,12 @@ int main(int argc, char** argv)
     parse->add_option("paths", parsePaths, "Files, folders or mbox files")->required();
     unsigned parseJobs = 0;
     parse->add_option("--jobs", parseJobs, "Threads reading messages (default: one per core)");
+    std::vector<std::string> parseFormats;
+    parse
+        ->add_option("--formats", parseFormats,
+                     "Read with these format modules only, comma-separated (e.g. arf,auto_reply,rfc3464,generic: "
+                     "what a bounce from an MTA no module knows would give)")
+        ->delimiter(',');
 
     auto* importCmd = app.add_subcommand(
         "import",
@@ -758,7 +774,7 @@ int main(int argc, char** argv)
     }
 
     if (*parse)
-        return runParse(*classifier, parsePaths, parseJson, parseJobs);
+        return runParse(*classifier, parsePaths, parseJson, parseJobs, parseFormats);
     try {
         if (*importCmd)
             return runImport(*classifier, workspacePath, profilePath, importPaths, importJson, importOptions);

@@ -187,6 +187,32 @@ std::string withoutLabel(const std::string& reply)
     return std::string(rest);
 }
 
+/// The SMTP command a reply answered when the reply itself does not say it ("(in reply to RCPT TO
+/// command)" is read by the reply parser): a session transcript in the block (">>> RCPT To:<a@b>"
+/// then "<<< 550 …"), or a tag or sentence on the reply's own line or the line right after it
+/// ("[RCPT_TO]", "after RCPT TO", "in reply to end of DATA"). The stage decides between a mailbox
+/// that does not exist (refused at RCPT TO) and a filter's refusal (after DATA). Commands are read
+/// in upper case only, so prose ("mail from your account") never names one.
+std::string stageAround(std::string_view block, std::string_view address, std::string_view reply)
+{
+    if (block.find(">>> ") != std::string_view::npos) {
+        const auto t = mta::readTranscript(block, address);
+        if (!t.command.empty())
+            return t.command;
+    }
+    const auto first = text::trim(reply).substr(0, std::min<std::size_t>(40, text::trim(reply).size()));
+    const auto at = first.empty() ? std::string_view::npos : block.find(first);
+    if (at == std::string_view::npos)
+        return {};
+    // The reply's line (as long as the reply, wrapped lines included) and one line more.
+    auto stop = block.find('\n', std::min(block.size(), at + reply.size()));
+    if (stop != std::string_view::npos)
+        stop = block.find('\n', stop + 1);
+    auto near = block.substr(at, (stop == std::string_view::npos ? block.size() : stop) - at);
+    std::string named(near);
+    std::replace(named.begin(), named.end(), '_', ' '); // "[RCPT_TO]", "MAIL_FROM"
+    return mta::commandNamed(named);
+}
 } // namespace
 
 bool parseGeneric(const Email& email, BounceReport& report)
@@ -330,6 +356,8 @@ bool parseGeneric(const Email& email, BounceReport& report)
                 withoutClosingQuote(human, mta::withWrappedLines(human.substr(from, end - from), reply.text)));
             r.remoteMta = reply.remoteHost;
             r.command = reply.smtpStage;
+            if (r.command.empty())
+                r.command = stageAround(human.substr(from, end - from), r.address, r.reply);
         }
         r.action = "failed";
         report.recipients.push_back(std::move(r));

@@ -181,6 +181,27 @@ TEST(Cli, ParseAFolderInOrderOnAllCores)
     EXPECT_GE(lines, 480u);
 }
 
+TEST(Cli, ParseWithChosenFormatModulesOnly)
+{
+    // A Yahoo bounce read as if no module knew Yahoo: the generic reader answers, with the same
+    // recipient; a module name that does not exist is refused and named.
+    const auto path = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai/maildir/bsd/lhost-yahoo-05.eml";
+    const auto all = run("parse --json '" + path.string() + "'", "");
+    const auto only = run("parse --json --formats arf,auto_reply,rfc3464,generic '" + path.string() + "'", "");
+    ASSERT_EQ(all.exitCode, 0) << all.out;
+    ASSERT_EQ(only.exitCode, 0) << only.out;
+    // The first JSON line (stderr's summary is mixed in by run()).
+    auto first = [](const std::string& out) { return nlohmann::json::parse(out.substr(0, out.find('\n'))); };
+    const auto a = first(all.out.substr(all.out.find('{')));
+    const auto o = first(only.out.substr(only.out.find('{')));
+    EXPECT_EQ(a["format"], "yahoo");
+    EXPECT_EQ(o["format"], "generic");
+    EXPECT_EQ(o["recipient"], a["recipient"]);
+    const auto bad = run("parse --formats generic,yahooo '" + path.string() + "'", "");
+    EXPECT_NE(bad.exitCode, 0);
+    EXPECT_NE(bad.out.find("yahooo"), std::string::npos) << bad.out;
+}
+
 namespace
 {
 

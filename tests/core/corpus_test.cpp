@@ -51,12 +51,17 @@ struct Tally {
     int rows = 0, found = 0, status = 0, code = 0, reason = 0;
 };
 
-} // namespace
+double pct(int n, int d)
+{
+    return d ? 100.0 * n / d : 0.0;
+}
 
-TEST(Corpus, SisimaiAgreementPerFormatFamily)
+/// Reads every labelled corpus bounce with `reader`, prints the agreement per format family and
+/// returns the totals.
+Tally agreement(const bt::BounceReader& reader)
 {
     std::ifstream in(kCorpus / "sisimai-expected.tsv");
-    ASSERT_TRUE(in) << "missing " << kCorpus / "sisimai-expected.tsv";
+    EXPECT_TRUE(in) << "missing " << kCorpus / "sisimai-expected.tsv";
     std::vector<Expected> rows;
     std::string line;
     std::getline(in, line);
@@ -69,9 +74,7 @@ TEST(Corpus, SisimaiAgreementPerFormatFamily)
             continue;
         rows.push_back({c[0], std::stoi(c[1]), c[2], c[3], c[4]});
     }
-    ASSERT_GT(rows.size(), 400u);
-
-    const bt::BounceReader reader(classifier());
+    EXPECT_GT(rows.size(), 400u);
     std::map<std::string, std::vector<bt::BounceRecord>> results;
     std::map<std::string, Tally> families;
     Tally all;
@@ -109,7 +112,6 @@ TEST(Corpus, SisimaiAgreementPerFormatFamily)
                    << e.reason << ", got " << r.enhancedCode << " " << code << " " << r.diagnosis.reason << " ["
                    << r.format << "] " << r.replyText.substr(0, 100) << "\n";
     }
-    auto pct = [](int n, int d) { return d ? 100.0 * n / d : 0.0; };
     std::cout << std::fixed << std::setprecision(1) << std::left << std::setw(24) << "family" << std::right
               << std::setw(6) << "rows" << std::setw(9) << "result" << std::setw(9) << "status" << std::setw(9)
               << "code" << std::setw(9) << "reason"
@@ -123,10 +125,61 @@ TEST(Corpus, SisimaiAgreementPerFormatFamily)
               << pct(all.code, all.rows) << std::setw(9) << pct(all.reason, all.rows) << "\n";
     if (std::getenv("BT_CORPUS_MISSES"))
         std::cout << "misses:\n" << misses.str();
+    return all;
+}
+
+} // namespace
+
+TEST(Corpus, SisimaiAgreementPerFormatFamily)
+{
+    const Tally all = agreement(bt::BounceReader(classifier()));
+
     EXPECT_GE(pct(all.found, all.rows), kCoverageFloor);
     EXPECT_GE(pct(all.status, all.rows), kStatusFloor);
     EXPECT_GE(pct(all.code, all.rows), kReplyCodeFloor);
     EXPECT_GE(pct(all.reason, all.rows), kReasonFloor);
+}
+
+// The same corpus read as if every MTA were one no module knows: only the reports that say what
+// they are (ARF, auto-replies, RFC 3464 delivery reports, in a MIME part or written in the text)
+// and the generic reader. This is what a bounce of a new MTA, or of a variant a module does not
+// recognise, gets; it keeps the fallback honest. Measured 98.7 / 91.4 / 94.8 / 86.2 % (result,
+// status, code, reason) with every MTA module taken out; floors a little below.
+TEST(Corpus, WithoutTheMtaModulesTheGenericReaderStillReadsTheCorpus)
+{
+    const bt::BounceReader reader(classifier(), {"arf", "auto_reply", "rfc3464", "generic"});
+    const Tally all = agreement(reader);
+    EXPECT_GE(pct(all.found, all.rows), 98.0);
+    EXPECT_GE(pct(all.status, all.rows), 90.0);
+    EXPECT_GE(pct(all.code, all.rows), 93.5);
+    EXPECT_GE(pct(all.reason, all.rows), 85.0);
+    // And it is a different reader: the modules add something the fallback lacks.
+    const Tally full = agreement(bt::BounceReader(classifier()));
+    EXPECT_GT(full.reason, all.reason);
+}
+
+// Which command a "User unknown" answered decides between a mailbox that does not exist (RCPT
+// TO) and a filter's refusal: the generic reader reads it from a session transcript (">>> RCPT
+// To:<a@b>" / "<<< 550 …") and from a tag after the reply ("[RCPT_TO]"), as the MTA modules do.
+TEST(Corpus, TheGenericReaderReadsTheStageFromATranscriptOrATag)
+{
+    const bt::BounceReader reader(classifier(), {"generic"});
+    for (const char* file : {"maildir/bsd/lhost-v5sendmail-03.eml", "maildir/bsd/lhost-yahoo-05.eml"}) {
+        std::ifstream f(kCorpus / "sisimai" / file, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto out = reader.read(bytes);
+        ASSERT_FALSE(out.records.empty()) << file;
+        for (const auto& r : out.records) {
+            EXPECT_EQ(r.format, "generic") << file;
+            EXPECT_EQ(r.diagnosis.smtpStage, "RCPT TO") << file << " " << r.recipient;
+            EXPECT_EQ(r.diagnosis.reason, "userunknown") << file << " " << r.recipient << ": " << r.replyText;
+        }
+    }
+}
+
+TEST(Corpus, AReaderForAnUnknownFormatModuleIsRefused)
+{
+    EXPECT_THROW(bt::BounceReader(classifier(), {"generic", "postfx"}), std::invalid_argument);
 }
 
 TEST(Corpus, EveryFileGoesThroughWithoutCrash)

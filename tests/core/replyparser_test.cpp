@@ -68,6 +68,23 @@ TEST(ReplyParser, IpAddressesAreNotStatusCodes)
     EXPECT_TRUE(r.enhancedCode.empty());
 }
 
+TEST(ReplyParser, CodesAfterAColonLabel)
+{
+    // Web mailers write "550:" and "ERROR_CODE :5.1.1" (Yahoo, Zoho in ../shared/corpus).
+    auto r = parseReply("550: 5.2.2 <mailboxfull@libsisimai.org>... Mailbox Full");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.2.2");
+    r = parseReply("550, ERROR_CODE :5.1.1 <kijitora@example.co.jp>... User Unknown");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    // A time, a port or an IPv6 group before or after the colon is none.
+    r = parseReply("Delivery failed at 10:5.1 host [2001:db8::250:1]:25");
+    EXPECT_FALSE(r.basicCode);
+    EXPECT_TRUE(r.enhancedCode.empty());
+}
+
 TEST(ReplyParser, DiagnosticCodeWithSmtpPrefixAndFolding)
 {
     const auto r = primaryReply("Final-Recipient: rfc822; kijitora@example.jp\n"
