@@ -2,95 +2,114 @@
 #include "json.h"
 
 #include "alignment.h"
+#include "jsonwriter.h"
 #include "text.h"
-
-#include <nlohmann/json.hpp>
 
 namespace bt
 {
 namespace
 {
 
-nlohmann::json nullable(const std::string& s)
+/// The vocabulary.md words, in the same order in every JSON object the CLI prints.
+void putVerdict(json::Writer& w, const Diagnosis& d)
 {
-    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+    w.key("reason").value(d.reason);
+    w.key("family").value(d.family);
+    w.key("spam_related").value(d.spamRelated);
+    w.key("confidence").value(d.confidence);
+    w.key("action").value(d.action);
+    w.key("hard_bounce").value(d.hardBounce);
 }
 
-/// The vocabulary.md words, in the same order in every JSON object the CLI prints.
-void putVerdict(nlohmann::ordered_json& j, const Diagnosis& d)
+void putCode(json::Writer& w, const std::optional<int>& code)
 {
-    j["reason"] = d.reason;
-    j["family"] = d.family;
-    j["spam_related"] = d.spamRelated;
-    j["confidence"] = d.confidence;
-    j["action"] = d.action;
-    j["hard_bounce"] = d.hardBounce;
+    if (code)
+        w.value(*code);
+    else
+        w.null();
 }
 
 } // namespace
 
-std::string toJson(const Diagnosis& d)
+std::string toJson(const Diagnosis& d, JsonDetail detail)
 {
-    nlohmann::ordered_json j;
-    j["basic_code"] = d.basicCode ? nlohmann::json(*d.basicCode) : nlohmann::json(nullptr);
-    j["enhanced_code"] = nullable(d.enhancedCode);
-    j["reply_text"] = d.replyText;
-    putVerdict(j, d);
-    auto ev = nlohmann::json::array();
-    for (const auto& e : d.evidence)
-        ev.push_back({{"start", text::codePointOffset(d.replyText, e.start)},
-                      {"end", text::codePointOffset(d.replyText, e.end)},
-                      {"rule", e.rule},
-                      {"text", d.replyText.substr(e.start, e.end - e.start)}});
-    j["evidence"] = ev;
-    auto bl = nlohmann::json::array();
-    for (const auto& b : d.blocklists)
-        bl.push_back({{"name", b.name},
-                      {"zone", nullable(b.zone)},
-                      {"lists", b.lists},
-                      {"delist_url", b.delistUrl},
-                      {"listing", b.listing}});
-    j["blocklists"] = bl;
-    j["provider"] = nullable(d.provider);
-    j["explanation"] = d.explanation;
-    j["steps"] = d.steps;
-    j["code_meaning"] = nullable(d.codeMeaning);
-    j["remote_host"] = nullable(d.remoteHost);
-    j["remote_ip"] = nullable(d.remoteIp);
-    j["smtp_stage"] = nullable(d.smtpStage);
-    j["rules"] = d.ruleIds;
-    j["references"] = d.references;
-    // Replace invalid UTF-8 rather than throw: pasted bounces carry raw 8-bit bytes.
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(1024);
+    json::Writer w(out);
+    w.beginObject();
+    putCode(w.key("basic_code"), d.basicCode);
+    w.key("enhanced_code").nullable(d.enhancedCode);
+    w.key("reply_text").value(d.replyText);
+    putVerdict(w, d);
+    // The members of evidence and blocklist objects are in alphabetical order: the order the
+    // first versions printed (nlohmann::json sorts the keys of its unordered objects), which
+    // scripts reading our lines may have come to expect.
+    w.key("evidence").beginArray();
+    for (const auto& e : d.evidence) {
+        w.beginObject();
+        w.key("end").value(text::codePointOffset(d.replyText, e.end));
+        w.key("rule").value(e.rule);
+        w.key("start").value(text::codePointOffset(d.replyText, e.start));
+        w.key("text").value(std::string_view(d.replyText).substr(e.start, e.end - e.start));
+        w.endObject();
+    }
+    w.endArray();
+    w.key("blocklists").beginArray();
+    for (const auto& b : d.blocklists) {
+        w.beginObject();
+        w.key("delist_url").value(b.delistUrl);
+        w.key("listing").value(b.listing);
+        w.key("lists").value(b.lists);
+        w.key("name").value(b.name);
+        w.key("zone").nullable(b.zone);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("provider").nullable(d.provider);
+    if (detail == JsonDetail::Full) {
+        w.key("explanation").value(d.explanation);
+        w.key("steps").strings(d.steps);
+    }
+    w.key("code_meaning").nullable(d.codeMeaning);
+    w.key("remote_host").nullable(d.remoteHost);
+    w.key("remote_ip").nullable(d.remoteIp);
+    w.key("smtp_stage").nullable(d.smtpStage);
+    w.key("rules").strings(d.ruleIds);
+    if (detail == JsonDetail::Full)
+        w.key("references").strings(d.references);
+    w.endObject();
+    return out;
 }
 
 std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex)
 {
     const auto& d = r.diagnosis;
-    nlohmann::ordered_json j;
-    j["file"] = file;
-    j["message_index"] = messageIndex;
-    j["recipient"] = nullable(r.recipient);
-    j["dsn_action"] = nullable(r.dsnAction);
-    j["basic_code"] = r.basicCode ? nlohmann::json(*r.basicCode) : nlohmann::json(nullptr);
-    j["enhanced_code"] = nullable(r.enhancedCode);
-    j["status_derived"] = r.statusDerived;
-    j["reply_text"] = nullable(r.replyText);
-    putVerdict(j, d);
-    j["kind"] = r.kind;
-    j["format"] = r.format;
-    j["remote_mta"] = nullable(r.remoteMta);
-    j["reporting_mta"] = nullable(r.reportingMta);
-    j["timestamp"] = nullable(r.timestamp);
-    j["envelope_sender"] = nullable(r.envelopeSender);
-    j["from_domain"] = nullable(r.original.fromDomain);
-    j["message_id"] = nullable(r.original.messageId);
-    j["subject"] = nullable(r.original.subject);
-    j["feedback_type"] = nullable(r.feedbackType);
-    j["provider"] = nullable(d.provider);
-    j["rules"] = d.ruleIds;
+    std::string out;
+    out.reserve(2048);
+    json::Writer w(out);
+    w.beginObject();
+    w.key("file").value(file);
+    w.key("message_index").value(messageIndex);
+    w.key("recipient").nullable(r.recipient);
+    w.key("dsn_action").nullable(r.dsnAction);
+    putCode(w.key("basic_code"), r.basicCode);
+    w.key("enhanced_code").nullable(r.enhancedCode);
+    w.key("status_derived").value(r.statusDerived);
+    w.key("reply_text").nullable(r.replyText);
+    putVerdict(w, d);
+    w.key("kind").value(r.kind);
+    w.key("format").value(r.format);
+    w.key("remote_mta").nullable(r.remoteMta);
+    w.key("reporting_mta").nullable(r.reportingMta);
+    w.key("timestamp").nullable(r.timestamp);
+    w.key("envelope_sender").nullable(r.envelopeSender);
+    w.key("from_domain").nullable(r.original.fromDomain);
+    w.key("message_id").nullable(r.original.messageId);
+    w.key("subject").nullable(r.original.subject);
+    w.key("feedback_type").nullable(r.feedbackType);
+    w.key("provider").nullable(d.provider);
+    w.key("rules").strings(d.ruleIds);
     const auto& o = r.original;
-    nlohmann::ordered_json orig = nlohmann::ordered_json::object();
     const std::pair<const char*, const std::string*> fields[] = {
         {"from", &o.from},
         {"return_path", &o.returnPath},
@@ -106,27 +125,35 @@ std::string toJson(const BounceRecord& r, const std::string& file, std::size_t m
         {"feedback_id", &o.feedbackId},
         {"campaign", &o.campaign},
     };
+    w.key("original").beginObject();
     for (const auto& [key, value] : fields)
         if (!value->empty())
-            orig[key] = *value;
-    j["original"] = orig;
+            w.key(key).value(*value);
+    w.endObject();
     // Offline alignment of Return-Path, DKIM d= and From (organisational domains by libpsl).
     const auto al = checkAlignment(o);
-    nlohmann::ordered_json align;
-    align["from_domain"] = nullable(al.fromDomain);
-    align["return_path_domain"] = nullable(al.returnPathDomain);
-    align["dkim_domain"] = nullable(al.dkimDomain);
-    align["from_organizational"] = nullable(al.fromOrg);
+    w.key("alignment").beginObject();
+    w.key("from_domain").nullable(al.fromDomain);
+    w.key("return_path_domain").nullable(al.returnPathDomain);
+    w.key("dkim_domain").nullable(al.dkimDomain);
+    w.key("from_organizational").nullable(al.fromOrg);
     for (const auto& [key, v] :
-         {std::pair {"spf", &al.spf}, std::pair {"dkim", &al.dkim}, std::pair {"dmarc", &al.dmarc}})
-        align[key] = {{"state", v->state}, {"reason", v->reason}};
-    align["results"] = {{"source", nullable(al.resultsSource)},
-                        {"authserv_id", nullable(al.authServId)},
-                        {"spf", nullable(al.spfResult)},
-                        {"dkim", nullable(al.dkimResult)},
-                        {"dmarc", nullable(al.dmarcResult)}};
-    j["alignment"] = align;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+         {std::pair {"spf", &al.spf}, std::pair {"dkim", &al.dkim}, std::pair {"dmarc", &al.dmarc}}) {
+        w.key(key).beginObject();
+        w.key("state").value(v->state);
+        w.key("reason").value(v->reason);
+        w.endObject();
+    }
+    w.key("results").beginObject();
+    w.key("source").nullable(al.resultsSource);
+    w.key("authserv_id").nullable(al.authServId);
+    w.key("spf").nullable(al.spfResult);
+    w.key("dkim").nullable(al.dkimResult);
+    w.key("dmarc").nullable(al.dmarcResult);
+    w.endObject();
+    w.endObject();
+    w.endObject();
+    return out;
 }
 
 std::string toCard(const Diagnosis& d)

@@ -13,7 +13,15 @@ namespace bt
 /// basic_code, enhanced_code, reply_text, reason, family, spam_related, action, hard_bounce,
 /// evidence [{start, end, rule}] in Unicode code points of reply_text, blocklists, provider,
 /// explanation, steps — plus code_meaning, remote_host, remote_ip, smtp_stage, rules, references.
-std::string toJson(const Diagnosis& d);
+/// How much of a diagnosis a JSON line carries.
+enum class JsonDetail {
+    Full, ///< every key
+    /// Without explanation, steps and references: the same for every reply of a reason or rule,
+    /// they are half of a line's bytes; `bouncetriage-cli explain` prints them once.
+    Brief,
+};
+
+std::string toJson(const Diagnosis& d, JsonDetail detail = JsonDetail::Full);
 
 /// One bounced recipient read from a bounce email, as `bouncetriage-cli parse --json` prints it:
 /// file, message_index, recipient, dsn_action, codes, the diagnosis words, kind, format, MTAs,

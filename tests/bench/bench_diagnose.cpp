@@ -3,10 +3,13 @@
 // on one thread. No cache: every line is parsed and classified from scratch.
 //   build/release/tests/bench/bench_diagnose --benchmark_counters_tabular=true
 #include "classifier.h"
+#include "json.h"
 #include "knowledge.h"
 #include "replyparser.h"
+#include "text.h"
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -80,6 +83,96 @@ void BM_LoadKnowledgeAndCompile(benchmark::State& state)
     }
 }
 BENCHMARK(BM_LoadKnowledgeAndCompile)->Unit(benchmark::kMillisecond);
+
+// JSON lines of 150 000 diagnoses (the fixture replies, every fifth with escapes, control bytes
+// and broken UTF-8 added): ours (bt::toJson, a writer appending to a string) against the peer,
+// nlohmann::ordered_json building the same object and dumping it with the same settings — what
+// toJson did before. Only the writing is timed; the diagnoses are made before.
+std::vector<bt::Diagnosis> diagnosesForJson()
+{
+    const auto base = fixtureReplies();
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    std::vector<bt::Diagnosis> out;
+    out.reserve(150000);
+    for (std::size_t i = 0; out.size() < 150000 && !base.empty(); ++i) {
+        std::string line = base[i % base.size()];
+        if (i % 5 == 0)
+            line += " \"quoted\" \\ tab\there \x01 caf\xc3\xa9 broken \xe2\x82 \xff";
+        out.push_back(c.diagnoseText(line));
+    }
+    return out;
+}
+
+std::string nlohmannLine(const bt::Diagnosis& d)
+{
+    auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+    nlohmann::ordered_json j;
+    j["basic_code"] = d.basicCode ? nlohmann::json(*d.basicCode) : nlohmann::json(nullptr);
+    j["enhanced_code"] = nullable(d.enhancedCode);
+    j["reply_text"] = d.replyText;
+    j["reason"] = d.reason;
+    j["family"] = d.family;
+    j["spam_related"] = d.spamRelated;
+    j["confidence"] = d.confidence;
+    j["action"] = d.action;
+    j["hard_bounce"] = d.hardBounce;
+    auto ev = nlohmann::json::array();
+    for (const auto& e : d.evidence)
+        ev.push_back({{"start", bt::text::codePointOffset(d.replyText, e.start)},
+                      {"end", bt::text::codePointOffset(d.replyText, e.end)},
+                      {"rule", e.rule},
+                      {"text", d.replyText.substr(e.start, e.end - e.start)}});
+    j["evidence"] = ev;
+    auto bl = nlohmann::json::array();
+    for (const auto& b : d.blocklists)
+        bl.push_back({{"name", b.name},
+                      {"zone", nullable(b.zone)},
+                      {"lists", b.lists},
+                      {"delist_url", b.delistUrl},
+                      {"listing", b.listing}});
+    j["blocklists"] = bl;
+    j["provider"] = nullable(d.provider);
+    j["explanation"] = d.explanation;
+    j["steps"] = d.steps;
+    j["code_meaning"] = nullable(d.codeMeaning);
+    j["remote_host"] = nullable(d.remoteHost);
+    j["remote_ip"] = nullable(d.remoteIp);
+    j["smtp_stage"] = nullable(d.smtpStage);
+    j["rules"] = d.ruleIds;
+    j["references"] = d.references;
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void BM_JsonLinesOurs(benchmark::State& state)
+{
+    static const auto diagnoses = diagnosesForJson();
+    const auto detail = state.range(0) ? bt::JsonDetail::Brief : bt::JsonDetail::Full;
+    std::size_t done = 0, bytes = 0;
+    for (auto _ : state) {
+        for (const auto& d : diagnoses) {
+            const auto line = bt::toJson(d, detail);
+            bytes += line.size();
+            benchmark::DoNotOptimize(line.data());
+        }
+        done += diagnoses.size();
+    }
+    state.counters["lines/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+    state.counters["bytes/line"] = static_cast<double>(bytes) / static_cast<double>(done);
+}
+BENCHMARK(BM_JsonLinesOurs)->Arg(0)->Arg(1)->ArgName("brief")->Unit(benchmark::kMillisecond);
+
+void BM_JsonLinesNlohmann(benchmark::State& state)
+{
+    static const auto diagnoses = diagnosesForJson();
+    std::size_t done = 0;
+    for (auto _ : state) {
+        for (const auto& d : diagnoses)
+            benchmark::DoNotOptimize(nlohmannLine(d).data());
+        done += diagnoses.size();
+    }
+    state.counters["lines/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_JsonLinesNlohmann)->Unit(benchmark::kMillisecond);
 
 } // namespace
 
