@@ -10,8 +10,10 @@
 #include "filteroption.h"
 #include "importer.h"
 #include "json.h"
+#include "jsonwriter.h"
 #include "knowledge.h"
 #include "mailsource.h"
+#include "memo.h"
 #include "orderedpool.h"
 #include "providerlookup.h"
 #include "query.h"
@@ -23,8 +25,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -604,6 +610,139 @@ int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
     return started ? kExitOk : kExitBadInput;
 }
 
+/// `diagnose --explain NAME`: what a brief result leaves out, once — the explanation, steps and
+/// references of a rule (as its results carry them: a lexicon rule or one without texts of its own
+/// has its reason's) or of a reason.
+int runExplain(const bt::KnowledgeBase& kb, const std::string& name, bool json)
+{
+    const auto& rules = kb.rules();
+    const auto rule = std::find_if(rules.begin(), rules.end(), [&](const bt::Rule& r) { return r.id == name; });
+    const std::string reason = rule != rules.end() ? rule->reason : name;
+    const bt::ReasonInfo* info = kb.reasonInfo(reason);
+    if (rule == rules.end() && !info)
+        return fail("--explain: no rule or reason is called \"" + name + "\"");
+    std::string explanation = rule != rules.end() ? rule->explanation : std::string();
+    std::vector<std::string> steps = rule != rules.end() ? rule->steps : std::vector<std::string>();
+    const std::vector<std::string> references = rule != rules.end() ? rule->references : std::vector<std::string>();
+    if (explanation.empty() && info)
+        explanation = info->explanation;
+    if (steps.empty() && info)
+        steps = info->steps;
+    if (json) {
+        std::string out;
+        bt::json::Writer w(out);
+        w.beginObject();
+        w.key("name").value(name);
+        w.key("kind").value(rule != rules.end() ? "rule" : "reason");
+        w.key("reason").value(reason);
+        w.key("explanation").value(explanation);
+        w.key("steps").strings(steps);
+        w.key("references").strings(references);
+        w.endObject();
+        std::cout << out << '\n';
+        return kExitOk;
+    }
+    std::cout << (rule != rules.end() ? "Rule:         " : "Reason:       ") << name << '\n';
+    if (rule != rules.end())
+        std::cout << "Reason:       " << reason << '\n';
+    std::cout << "Explanation:  " << explanation << '\n';
+    if (!steps.empty()) {
+        std::cout << "Next steps (cheapest first):\n";
+        for (std::size_t i = 0; i < steps.size(); ++i)
+            std::cout << "  " << i + 1 << ". " << steps[i] << '\n';
+    }
+    for (const auto& r : references)
+        std::cout << "Reference:    " << r << '\n';
+    return kExitOk;
+}
+
+/// Writes all of `data` to a file descriptor (a pipe takes it in parts); false on an error.
+bool writeAll(int fd, std::string_view data)
+{
+    while (!data.empty()) {
+        const auto n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+/// `diagnose --lines`: one result per input line, in order — blank lines too, so output line N
+/// answers input line N. Streams with flat memory whatever the input size, and keeps a pipe
+/// moving: what is answered is written before the next read that could wait, so a co-process
+/// (Spark's RDD.pipe, a ClickHouse executable function, a script that writes a line and reads
+/// the answer) gets each answer without waiting for more input, while bulk input is written in
+/// 64 KB blocks. Repeated replies (a bulk export repeats a few hundred templates) are answered
+/// from a bounded memo of their printed form. The first read (up to 8 KB) says whether the input
+/// is text.
+int runDiagnoseLines(const bt::Classifier& classifier, int fd, const std::string& inputName, bool json, bool brief)
+{
+    std::cout.flush();
+    bt::BoundedMemo<std::string> memo(16384); // ≤ 16 384 printed answers (~25 MB at most)
+    const auto detail = brief ? bt::JsonDetail::Brief : bt::JsonDetail::Full;
+    auto render = [&](const std::string& line) {
+        const auto d = classifier.diagnoseText(line);
+        return json ? bt::toJson(d, detail) : safe(bt::toCard(d));
+    };
+    std::string out, pending;
+    std::vector<char> chunk(64 * 1024);
+    bool checked = false;
+    std::size_t answered = 0;
+    auto answer = [&](std::string_view line) {
+        if (!line.empty() && line.back() == '\r')
+            line.remove_suffix(1);
+        const std::string key(line);
+        out += memo.get(key, [&] { return render(key); });
+        out += '\n';
+        ++answered;
+    };
+    for (;;) {
+        if (!out.empty()) {
+            if (!writeAll(1, out))
+                return fail("standard output: " + std::string(std::strerror(errno)));
+            out.clear();
+        }
+        const auto n = ::read(fd, chunk.data(), chunk.size());
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(inputName + ": read error: " + std::strerror(errno));
+        }
+        if (n == 0)
+            break;
+        pending.append(chunk.data(), static_cast<std::size_t>(n));
+        if (!checked) {
+            // What the first read brings (up to 8 KB; a co-process's first line may be all
+            // there is until it is answered) says whether this is text at all.
+            if (const std::string why = bt::binaryReason(std::string_view(pending).substr(0, 8 * 1024)); !why.empty())
+                return fail(inputName + ": not a text file: " + why);
+            checked = true;
+        }
+        std::size_t start = 0;
+        for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+            answer(std::string_view(pending).substr(start, nl - start));
+            start = nl + 1;
+            if (out.size() >= 64 * 1024) {
+                if (!writeAll(1, out))
+                    return fail("standard output: " + std::string(std::strerror(errno)));
+                out.clear();
+            }
+        }
+        pending.erase(0, start);
+    }
+    if (!checked)
+        return fail(inputName + ": is empty, nothing to diagnose", kExitNothingDone);
+    if (!pending.empty())
+        answer(pending); // a last line without a newline
+    if (!writeAll(1, out))
+        return fail("standard output: " + std::string(std::strerror(errno)));
+    return kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -623,6 +762,14 @@ int main(int argc, char** argv)
     diagnose->add_flag("--json", json, "Print JSON (JSON Lines with --lines)");
     diagnose->add_flag("--lines", lines, "Treat every input line as a separate reply, one result per line");
     diagnose->add_option("input", input, "File to read, or - for standard input")->capture_default_str();
+    bool brief = false;
+    diagnose->add_flag("--brief", brief,
+                       "With --json: leave out explanation, steps and references, which are the same for every reply "
+                       "of a rule (diagnose --explain RULE prints them once)");
+    std::string explain;
+    diagnose->add_option("--explain", explain,
+                         "Print the explanation, steps and references of a rule (an id from a result's \"rules\") or "
+                         "of a reason, and exit");
 
     auto* parse = app.add_subcommand(
         "parse",
@@ -794,6 +941,25 @@ int main(int argc, char** argv)
         return fail(e.what());
     }
 
+    if (!explain.empty())
+        return runExplain(*kb, explain, json);
+    if (lines) {
+        int fd = 0;
+        if (input != "-") {
+            std::error_code ec;
+            if (std::filesystem::is_directory(input, ec))
+                return fail(input + ": is a folder, not a file");
+            fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                return fail(input + ": cannot be read");
+        }
+        const int rc
+            = runDiagnoseLines(*classifier, fd, input == "-" ? std::string("standard input") : input, json, brief);
+        if (fd != 0)
+            ::close(fd);
+        return rc;
+    }
+
     std::ifstream file;
     std::istream* in = &std::cin;
     if (input != "-") {
@@ -808,52 +974,12 @@ int main(int argc, char** argv)
 
     auto print = [&](const bt::Diagnosis& d) {
         if (json)
-            std::cout << bt::toJson(d) << '\n';
+            std::cout << bt::toJson(d, brief ? bt::JsonDetail::Brief : bt::JsonDetail::Full) << '\n';
         else
             std::cout << safe(bt::toCard(d)) << '\n';
     };
     const std::string inputName = input == "-" ? std::string("standard input") : input;
 
-    if (lines) {
-        // Streams: a million-line log never sits in memory. Blank lines still get a result
-        // so output line N answers input line N. The first 8 KB say whether it is text at all.
-        std::string head(8 * 1024, '\0');
-        in->read(head.data(), static_cast<std::streamsize>(head.size()));
-        head.resize(static_cast<std::size_t>(in->gcount()));
-        if (in->bad())
-            return fail(inputName + ": read error");
-        if (const std::string why = bt::binaryReason(head); !why.empty())
-            return fail(inputName + ": not a text file: " + why);
-        if (head.empty())
-            return fail(inputName + ": is empty, nothing to diagnose", kExitNothingDone);
-        in->clear(in->rdstate() & ~std::ios::failbit & ~std::ios::eofbit);
-        std::istringstream headLines(head);
-        bool inHead = true;
-        std::string line;
-        for (;;) {
-            if (inHead) {
-                if (!std::getline(headLines, line)) {
-                    inHead = false;
-                    continue;
-                }
-                if (headLines.eof() && !head.ends_with('\n')) {
-                    // The head cut this line: the rest of it follows in the stream.
-                    std::string rest;
-                    if (std::getline(*in, rest))
-                        line += rest;
-                    inHead = false;
-                }
-            } else if (!std::getline(*in, line)) {
-                break;
-            }
-            if (!line.empty() && line.back() == '\r')
-                line.pop_back();
-            print(classifier->diagnoseText(line));
-        }
-        if (in->bad())
-            return fail(inputName + ": read error");
-        return kExitOk;
-    }
     std::ostringstream ss;
     ss << in->rdbuf();
     if (in->bad())

@@ -368,20 +368,14 @@ void Sink::stopWriter()
 Diagnosis Sink::diagnose(const std::string& reply, std::optional<int> basic, const std::string& enhanced)
 {
     const std::string key = reply + '\x1f' + (basic ? std::to_string(*basic) : "") + '\x1f' + enhanced;
-    if (auto it = m_cache.find(key); it != m_cache.end())
-        return it->second;
-    Reply r = parseReply(reply);
-    if (!r.basicCode)
-        r.basicCode = basic;
-    if (r.enhancedCode.empty())
-        r.enhancedCode = enhanced;
-    Diagnosis d = m_classifier.diagnose(r);
-    // Bounded so memory stays flat: a diagnosis with its texts is ~1–2 KB, and replies that
-    // quote the recipient make every row a new key (10 000 entries ≈ 20 MB at most).
-    if (m_cache.size() > 10000)
-        m_cache.clear();
-    m_cache.emplace(key, d);
-    return d;
+    return m_cache.get(key, [&] {
+        Reply r = parseReply(reply);
+        if (!r.basicCode)
+            r.basicCode = basic;
+        if (r.enhancedCode.empty())
+            r.enhancedCode = enhanced;
+        return m_classifier.diagnose(r);
+    });
 }
 
 void Sink::refine(Diagnosis& d, std::string_view stage, std::string_view hint)

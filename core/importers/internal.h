@@ -6,6 +6,7 @@
 
 #include "../diagnosis.h"
 #include "../importer.h"
+#include "../memo.h"
 #include "../sqlite.h"
 #include "../workspace.h"
 
@@ -135,7 +136,9 @@ private:
     std::size_t m_sincePoll = 0; ///< importer: records since the observer was asked
     bool m_cancelled = false;
     std::uint64_t m_done = 0, m_total = 0;
-    std::unordered_map<std::string, Diagnosis> m_cache;
+    /// Diagnoses by reply and codes. A diagnosis with its texts is ~1–2 KB, and replies that quote
+    /// the recipient make every row a new key: 10 000 entries ≈ 20 MB at most.
+    BoundedMemo<Diagnosis> m_cache {10000};
 
     std::vector<Item> m_chunk; ///< being filled by the importer's thread
     std::size_t m_chunkBytes = 0;

@@ -9,7 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <optional>
+#include <poll.h>
 #include <sstream>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace
@@ -200,6 +205,187 @@ TEST(Cli, ParseWithChosenFormatModulesOnly)
     const auto bad = run("parse --formats generic,yahooo '" + path.string() + "'", "");
     EXPECT_NE(bad.exitCode, 0);
     EXPECT_NE(bad.out.find("yahooo"), std::string::npos) << bad.out;
+}
+
+namespace
+{
+
+/// The CLI as a co-process: its standard input and output are pipes held by the test.
+struct CoProcess {
+    pid_t pid = -1;
+    int in = -1; ///< we write its input here
+    int out = -1; ///< and read its output here
+
+    explicit CoProcess(const std::vector<std::string>& args)
+    {
+        int toChild[2], fromChild[2];
+        if (::pipe(toChild) != 0 || ::pipe(fromChild) != 0)
+            return;
+        pid = ::fork();
+        if (pid == 0) {
+            ::dup2(toChild[0], 0);
+            ::dup2(fromChild[1], 1);
+            ::close(toChild[1]);
+            ::close(fromChild[0]);
+            std::vector<char*> argv;
+            argv.push_back(const_cast<char*>(BT_CLI));
+            for (const auto& a : args)
+                argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            ::execv(BT_CLI, argv.data());
+            ::_exit(127);
+        }
+        ::close(toChild[0]);
+        ::close(fromChild[1]);
+        in = toChild[1];
+        out = fromChild[0];
+    }
+    /// One line of output, waiting at most `seconds`; nullopt on timeout or end of output.
+    std::optional<std::string> readLine(int seconds)
+    {
+        std::string line;
+        for (;;) {
+            if (const auto nl = m_buffer.find('\n'); nl != std::string::npos) {
+                line = m_buffer.substr(0, nl);
+                m_buffer.erase(0, nl + 1);
+                return line;
+            }
+            pollfd p {out, POLLIN, 0};
+            if (::poll(&p, 1, seconds * 1000) <= 0)
+                return std::nullopt;
+            char buf[65536];
+            const auto n = ::read(out, buf, sizeof buf);
+            if (n <= 0)
+                return std::nullopt;
+            m_buffer.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    /// Peak resident memory so far (VmHWM, kB) of the running co-process.
+    long peakKb() const
+    {
+        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+        for (std::string l; std::getline(status, l);)
+            if (l.rfind("VmHWM:", 0) == 0)
+                return std::stol(l.substr(6));
+        return -1;
+    }
+    int wait()
+    {
+        if (in >= 0)
+            ::close(in);
+        in = -1;
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        if (out >= 0)
+            ::close(out);
+        out = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    ~CoProcess()
+    {
+        if (pid > 0 && (in >= 0 || out >= 0))
+            wait();
+    }
+
+private:
+    std::string m_buffer;
+};
+
+bool writeAll(int fd, const std::string& s)
+{
+    std::size_t done = 0;
+    while (done < s.size()) {
+        const auto n = ::write(fd, s.data() + done, s.size() - done);
+        if (n <= 0)
+            return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+// A script (or Spark's RDD.pipe, a ClickHouse executable function) writes a reply and waits for
+// its answer before it writes the next: each answer must come while the input stays open.
+TEST(Cli, DiagnoseLinesAnswersEachLineWhileTheInputStaysOpen)
+{
+    CoProcess cli({"diagnose", "--json", "--lines", "--brief"});
+    ASSERT_GT(cli.pid, 0);
+    const std::string first
+        = "550 5.1.1 <kijitora@example.jp>: Recipient address rejected: User unknown in virtual mailbox table\n";
+    ASSERT_TRUE(writeAll(cli.in, first));
+    const auto a = cli.readLine(20);
+    ASSERT_TRUE(a) << "no answer to the first line while the input is open";
+    EXPECT_EQ(nlohmann::json::parse(*a)["reason"], "userunknown");
+    for (const std::string reply : {"552 5.2.2 Mailbox full", "421 4.7.0 Try again later, closing connection"}) {
+        ASSERT_TRUE(writeAll(cli.in, reply + "\n"));
+        const auto answer = cli.readLine(20);
+        ASSERT_TRUE(answer) << "no answer to " << reply;
+        const auto j = nlohmann::json::parse(*answer);
+        EXPECT_EQ(j["reply_text"], reply);
+        EXPECT_FALSE(j.contains("explanation")); // --brief
+    }
+    EXPECT_EQ(cli.wait(), 0);
+}
+
+// A million lines through the pipe: one answer per line, in order, and memory that does not grow
+// with the input (the memo of repeated replies is bounded).
+TEST(Cli, DiagnoseLinesStreamsAMillionLinesInOrderWithFlatMemory)
+{
+    std::vector<std::string> replies;
+    {
+        std::ifstream tsv(std::string(BT_SHARED_DIR) + "/fixtures/replies.tsv");
+        std::string line;
+        std::getline(tsv, line);
+        while (std::getline(tsv, line)) {
+            const auto a = line.find('\t');
+            const auto b = line.find('\t', a + 1);
+            if (a != std::string::npos && b != std::string::npos)
+                replies.push_back(line.substr(a + 1, b - a - 1));
+        }
+    }
+    ASSERT_GT(replies.size(), 100u);
+    constexpr std::size_t kLines = 1000000;
+    // Every 50th line is one of its own (a new address), so order is checked along the way and
+    // the memo sees 20 000 distinct replies beside the repeated ones.
+    auto lineAt = [&](std::size_t i) {
+        return i % 50 == 0 ? "550 5.1.1 <user" + std::to_string(i) + "@example.com>: Recipient address rejected"
+                           : replies[i % replies.size()];
+    };
+    CoProcess cli({"diagnose", "--json", "--lines", "--brief"});
+    ASSERT_GT(cli.pid, 0);
+    std::thread writer([&] {
+        std::string block;
+        for (std::size_t i = 0; i < kLines; ++i) {
+            block += lineAt(i);
+            block += '\n';
+            if (block.size() > 65536 && writeAll(cli.in, block))
+                block.clear();
+        }
+        writeAll(cli.in, block);
+        ::close(cli.in);
+        cli.in = -1;
+    });
+    std::size_t count = 0, misplaced = 0;
+    long peakAtTenth = -1, peakNearEnd = -1;
+    while (auto line = cli.readLine(60)) {
+        if (count % 50 == 0 && line->find("<user" + std::to_string(count) + "@example.com>") == std::string::npos)
+            ++misplaced;
+        ++count;
+        if (count == kLines / 10)
+            peakAtTenth = cli.peakKb();
+        if (count == kLines - 1000)
+            peakNearEnd = cli.peakKb();
+    }
+    writer.join();
+    EXPECT_EQ(cli.wait(), 0);
+    EXPECT_EQ(count, kLines);
+    EXPECT_EQ(misplaced, 0u);
+    ASSERT_GT(peakAtTenth, 0);
+    std::cout << "peak memory after 100 000 lines " << peakAtTenth << " kB, after 999 000 " << peakNearEnd << " kB\n";
+    // Flat: the last 90 % of the input add at most the memo's bound (16 384 answers of ~1 KB).
+    EXPECT_LT(peakNearEnd - peakAtTenth, 40 * 1024) << peakAtTenth << " kB → " << peakNearEnd << " kB";
+    EXPECT_LT(peakNearEnd, 200 * 1024);
 }
 
 namespace
