@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <vector>
 
 namespace bt
@@ -27,38 +28,45 @@ void unquote(std::string& line)
         line.erase(0, 1);
 }
 
-bool readFile(const std::filesystem::path& path, const std::function<bool(SourceMessage&&)>& visit,
-              const std::function<void(const std::string&, const std::string&)>& onError)
+/// The messages of one stream: an mbox when its first line is a "From " envelope line (one
+/// message or many), else the whole stream as one message. Reads line by line, so neither a 2 GB
+/// mbox nor a pipe that never ends sits in memory.
+bool readStream(std::istream& in, const std::string& name, const std::function<bool(SourceMessage&&)>& visit,
+                const std::function<void(const std::string&, const std::string&)>& onError)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        onError(path.string(), "cannot be read");
-        return true;
-    }
-    // Peek at the first bytes: "From " at the top means mbox (one message or many).
-    char head[5] = {};
-    in.read(head, 5);
-    const bool mbox = in.gcount() == 5 && std::string_view(head, 5) == "From ";
-    in.clear();
-    in.seekg(0);
-    if (!mbox) {
-        SourceMessage m;
-        m.path = path.string();
-        m.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::string line;
+    if (!std::getline(in, line)) {
         if (in.bad()) {
-            onError(path.string(), "read error");
+            onError(name, "read error");
+            return true;
+        }
+        SourceMessage empty; // the reader says what an empty message is
+        empty.path = name;
+        return visit(std::move(empty));
+    }
+    if (line.rfind("From ", 0) != 0) {
+        SourceMessage m;
+        m.path = name;
+        m.bytes = line;
+        if (!in.eof()) {
+            m.bytes += '\n';
+            m.bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        if (in.bad()) {
+            onError(name, "read error");
             return true;
         }
         return visit(std::move(m));
     }
     SourceMessage current;
-    current.path = path.string();
+    current.path = name;
     bool started = false;
     bool previousBlank = true;
     std::uint64_t offset = 0;
     std::size_t index = 0;
-    std::string line;
-    while (std::getline(in, line)) {
+    bool first = true;
+    while (first || std::getline(in, line)) {
+        first = false;
         const std::uint64_t lineOffset = offset;
         offset += line.size() + (in.eof() ? 0 : 1);
         std::string bare = line;
@@ -69,7 +77,7 @@ bool readFile(const std::filesystem::path& path, const std::function<bool(Source
                 if (!visit(std::move(current)))
                     return false;
                 current = SourceMessage {};
-                current.path = path.string();
+                current.path = name;
             }
             started = true;
             current.index = index++;
@@ -84,12 +92,23 @@ bool readFile(const std::filesystem::path& path, const std::function<bool(Source
         current.bytes += '\n';
     }
     if (in.bad()) {
-        onError(path.string(), "read error after byte " + std::to_string(offset));
+        onError(name, "read error after byte " + std::to_string(offset));
         return true;
     }
     if (started)
         return visit(std::move(current));
     return true;
+}
+
+bool readFile(const std::filesystem::path& path, const std::function<bool(SourceMessage&&)>& visit,
+              const std::function<void(const std::string&, const std::string&)>& onError)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        onError(path.string(), "cannot be read");
+        return true;
+    }
+    return readStream(in, path.string(), visit, onError);
 }
 
 } // namespace
@@ -112,6 +131,10 @@ void forEachMessage(const std::filesystem::path& path, const std::function<bool(
         for (const auto& f : files)
             if (!readFile(f, visit, onError))
                 return;
+        return;
+    }
+    if (path == "-") {
+        readStream(std::cin, "-", visit, onError);
         return;
     }
     if (!std::filesystem::exists(path, ec)) {

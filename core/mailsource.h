@@ -19,7 +19,8 @@ struct SourceMessage {
 
 /// Visits every message under `path`: a single message file, an mbox file ("From " separated,
 /// read line by line so a 2 GB mbox never sits in memory), or a folder (recursively; maildir
-/// cur/new/tmp or any folder), files in name order. `visit` returns false to stop early.
+/// cur/new/tmp or any folder), files in name order; "-" is standard input (an mbox stream, or
+/// one message). `visit` returns false to stop early.
 /// Unreadable files go to `onError` with the reason, and the walk goes on.
 void forEachMessage(const std::filesystem::path& path, const std::function<bool(SourceMessage&&)>& visit,
                     const std::function<void(const std::string& path, const std::string& error)>& onError);

@@ -14,10 +14,12 @@
 namespace bt
 {
 
-/// Runs `work` on submitted items on worker threads and hands the results to `consume` on the
-/// submitting thread, in submission order. At most `window` items are in flight, so reading a
-/// 2 GB mbox on all cores keeps memory bounded. `work` must be thread-safe; `consume` never
-/// runs concurrently with itself.
+/// Runs `work` on submitted items on worker threads and hands the results to `consume` in
+/// submission order, as soon as the next one in order is done: on the worker that finished it,
+/// or on the submitting thread while it waits for room. So results leave while the submitter is
+/// blocked reading its input (a pipe that brings the next message later). At most `window`
+/// items are in flight, so reading a 2 GB mbox on all cores keeps memory bounded. `work` must
+/// be thread-safe; `consume` never runs concurrently with itself (one thread drains at a time).
 template<typename In, typename Out> class OrderedPool
 {
 public:
@@ -71,17 +73,23 @@ private:
     /// Consumes the finished results that are next in order, outside the lock.
     void drain(std::unique_lock<std::mutex>& lock)
     {
+        if (m_draining)
+            return; // another thread is consuming: it takes what becomes ready, in order
+        m_draining = true;
         while (true) {
             auto it = m_done.find(m_consumed);
             if (it == m_done.end())
-                return;
+                break;
             Out out = std::move(it->second);
             m_done.erase(it);
             lock.unlock();
             m_consume(std::move(out));
             lock.lock();
             ++m_consumed;
+            m_doneChanged.notify_all(); // room in the window for a waiting submitter
         }
+        m_draining = false;
+        m_doneChanged.notify_all();
     }
 
     void run()
@@ -98,6 +106,7 @@ private:
             lock.lock();
             m_done.emplace(seq, std::move(out));
             m_doneChanged.notify_all();
+            drain(lock);
         }
     }
 
@@ -112,6 +121,7 @@ private:
     std::size_t m_submitted = 0;
     std::size_t m_consumed = 0;
     bool m_stopping = false;
+    bool m_draining = false; ///< a thread is consuming (outside the lock)
     std::vector<std::thread> m_workers;
 };
 

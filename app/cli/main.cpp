@@ -135,6 +135,34 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
         std::string readError; // the file could not be read: passed through in order
         bt::BounceOutcome outcome;
     };
+    auto print = [&](Item&& item) {
+        const auto& m = item.message;
+        if (!item.readError.empty()) {
+            error(m.path, 0, item.readError);
+            return;
+        }
+        const auto& outcome = item.outcome;
+        for (const auto& w : outcome.warnings)
+            std::cerr << "bouncetriage-cli: " << safe(m.path) << ": a reader failed (please report): " << safe(w)
+                      << '\n';
+        if (outcome.kind != "unreadable")
+            ++readable;
+        if (outcome.records.empty()) {
+            error(m.path, m.index, outcome.error);
+            return;
+        }
+        for (const auto& r : outcome.records) {
+            ++records;
+            if (json) {
+                std::cout << bt::toJson(r, m.path, m.index) << '\n';
+            } else {
+                std::cout << safe(m.path) << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
+                          << (r.recipient.empty() ? "(no recipient)" : safe(r.recipient)) << "  [" << r.kind << ", "
+                          << r.format << "]\n"
+                          << safe(bt::toCard(r.diagnosis)) << '\n';
+            }
+        }
+    };
     bt::OrderedPool<Item, Item> pool(
         [&reader](Item&& item) {
             if (item.readError.empty()) {
@@ -144,32 +172,12 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
             return std::move(item);
         },
         [&](Item&& item) {
-            const auto& m = item.message;
-            if (!item.readError.empty()) {
-                error(m.path, 0, item.readError);
-                return;
-            }
-            const auto& outcome = item.outcome;
-            for (const auto& w : outcome.warnings)
-                std::cerr << "bouncetriage-cli: " << safe(m.path) << ": a reader failed (please report): " << safe(w)
-                          << '\n';
-            if (outcome.kind != "unreadable")
-                ++readable;
-            if (outcome.records.empty()) {
-                error(m.path, m.index, outcome.error);
-                return;
-            }
-            for (const auto& r : outcome.records) {
-                ++records;
-                if (json) {
-                    std::cout << bt::toJson(r, m.path, m.index) << '\n';
-                } else {
-                    std::cout << safe(m.path) << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
-                              << (r.recipient.empty() ? "(no recipient)" : safe(r.recipient)) << "  [" << r.kind << ", "
-                              << r.format << "]\n"
-                              << safe(bt::toCard(r.diagnosis)) << '\n';
-                }
-            }
+            // From standard input (a pipe in a bigger engine) each message's lines leave as soon
+            // as it is read, not when a buffer fills.
+            const bool fromStdin = item.message.path == "-";
+            print(std::move(item));
+            if (fromStdin)
+                std::cout.flush();
         },
         jobs ? jobs : std::max(1u, std::thread::hardware_concurrency()));
     for (const auto& p : paths) {
@@ -777,7 +785,10 @@ int main(int argc, char** argv)
     bool parseJson = false;
     std::vector<std::string> parsePaths;
     parse->add_flag("--json", parseJson, "Print JSON Lines");
-    parse->add_option("paths", parsePaths, "Files, folders or mbox files")->required();
+    parse
+        ->add_option("paths", parsePaths,
+                     "Files, folders or mbox files; - reads standard input (an mbox stream or one message)")
+        ->required();
     unsigned parseJobs = 0;
     parse->add_option("--jobs", parseJobs, "Threads reading messages (default: one per core)");
     std::vector<std::string> parseFormats;

@@ -328,6 +328,56 @@ TEST(Cli, DiagnoseLinesAnswersEachLineWhileTheInputStaysOpen)
     EXPECT_EQ(cli.wait(), 0);
 }
 
+// parse reads an mbox from standard input as it comes: a message's results leave once the next
+// "From " line shows it is complete, while the input stays open; at the end, the same records as
+// parsing the file.
+TEST(Cli, ParseReadsAnMboxFromStandardInputAsItComes)
+{
+    const auto path = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai/mailbox/mbox-0";
+    std::ifstream f(path, std::ios::binary);
+    const std::string mbox((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    // The messages of the mbox (CRLF lines), split at "From " lines after a blank line.
+    std::vector<std::string> messages;
+    for (std::size_t start = 0; start < mbox.size();) {
+        auto next = mbox.find("\r\n\r\nFrom ", start);
+        const auto end = next == std::string::npos ? mbox.size() : next + 4;
+        messages.push_back(mbox.substr(start, end - start));
+        start = end;
+    }
+    ASSERT_GE(messages.size(), 3u);
+    CoProcess cli({"parse", "--json", "--jobs", "1", "-"});
+    ASSERT_GT(cli.pid, 0);
+    ASSERT_TRUE(writeAll(cli.in, messages[0] + messages[1]));
+    // The second "From " line closed the first message: its result comes before any more input.
+    const auto first = cli.readLine(20);
+    ASSERT_TRUE(first) << "no result for the first message while the input is open";
+    const auto j = nlohmann::json::parse(*first);
+    EXPECT_EQ(j["file"], "-");
+    EXPECT_EQ(j["message_index"], 0);
+    std::string rest;
+    for (std::size_t i = 2; i < messages.size(); ++i)
+        rest += messages[i];
+    ASSERT_TRUE(writeAll(cli.in, rest));
+    ::close(cli.in);
+    cli.in = -1;
+    std::string streamed = *first + "\n";
+    while (auto line = cli.readLine(20))
+        streamed += *line + "\n";
+    EXPECT_EQ(cli.wait(), 0);
+    // The same records as the file gives, named "-".
+    const auto fromFile = run("parse --json '" + path.string() + "'", "");
+    std::string expected;
+    std::istringstream lines(fromFile.out);
+    for (std::string l; std::getline(lines, l);) {
+        if (l.empty() || l[0] != '{')
+            continue;
+        auto r = nlohmann::ordered_json::parse(l);
+        r["file"] = "-";
+        expected += r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+    EXPECT_EQ(streamed, expected);
+}
+
 // A million lines through the pipe: one answer per line, in order, and memory that does not grow
 // with the input (the memo of repeated replies is bounded).
 TEST(Cli, DiagnoseLinesStreamsAMillionLinesInOrderWithFlatMemory)

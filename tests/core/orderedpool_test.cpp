@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 TEST(OrderedPool, ResultsComeInSubmissionOrderWithBoundedWindow)
@@ -41,4 +43,28 @@ TEST(OrderedPool, FinishWithNothingSubmittedAndTwice)
     pool.finish();
     pool.finish();
     EXPECT_EQ(consumed, 0);
+}
+
+// A submitter that blocks on its input (parse reading a pipe) must still see its earlier
+// results leave: the worker that finishes the next one in order consumes it.
+TEST(OrderedPool, ResultsLeaveWhileTheSubmitterWaitsForInput)
+{
+    std::mutex m;
+    std::condition_variable cv;
+    int consumed = 0;
+    bt::OrderedPool<int, int> pool([](int&& x) { return x; },
+                                   [&](int&&) {
+                                       const std::lock_guard lock(m);
+                                       ++consumed;
+                                       cv.notify_all();
+                                   },
+                                   2);
+    pool.submit(1);
+    pool.submit(2);
+    // No submit, no finish: the submitter is "reading". Both results must still be consumed.
+    std::unique_lock lock(m);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return consumed == 2; }));
+    lock.unlock();
+    pool.finish();
+    EXPECT_EQ(consumed, 2);
 }
