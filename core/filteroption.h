@@ -13,7 +13,7 @@ namespace bt
 {
 
 /// The keys `--filter KEY=VALUE` takes, in the CLI and in the window alike, from the field table
-/// (bt::kFields) with the time bounds last: provider domain ip campaign type family reason code
+/// (bt::kFields) with the time bounds last: provider domain ip campaign family reason type code
 /// status spam text from to.
 const std::vector<std::string_view>& filterOptionKeys();
 
