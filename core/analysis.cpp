@@ -9,45 +9,11 @@
 
 namespace bt
 {
-namespace
-{
-
-const char* keyExpression(GroupBy by)
-{
-    switch (by) {
-    case GroupBy::Provider:
-        return "e.provider";
-    case GroupBy::Domain:
-        return "e.recipient_domain";
-    case GroupBy::Ip:
-        return "e.sending_ip";
-    case GroupBy::Campaign:
-        return "e.campaign";
-    case GroupBy::Template:
-        return "t.text";
-    case GroupBy::Family:
-        return "e.family";
-    case GroupBy::Day:
-        return "substr(e.timestamp, 1, 10)";
-    case GroupBy::Hour:
-        return "substr(e.timestamp, 1, 13)";
-    case GroupBy::Reason:
-        return "e.reason";
-    }
-    return "e.provider";
-}
-
-} // namespace
-
 std::optional<GroupBy> groupByFromString(std::string_view s)
 {
-    static const std::pair<std::string_view, GroupBy> names[]
-        = {{"provider", GroupBy::Provider}, {"domain", GroupBy::Domain},     {"ip", GroupBy::Ip},
-           {"campaign", GroupBy::Campaign}, {"template", GroupBy::Template}, {"family", GroupBy::Family},
-           {"day", GroupBy::Day},           {"hour", GroupBy::Hour},         {"reason", GroupBy::Reason}};
-    for (const auto& [n, g] : names)
-        if (n == s)
-            return g;
+    for (const GroupBy by : groupings())
+        if (groupName(by) == s)
+            return by;
     return std::nullopt;
 }
 
@@ -62,20 +28,7 @@ std::string levelOf(double rate)
 
 std::string_view unknownGroupLabel(GroupBy by)
 {
-    switch (by) {
-    case GroupBy::Provider:
-        return "(unknown provider)";
-    case GroupBy::Ip:
-        return "(sending IP unknown)";
-    case GroupBy::Domain:
-        return "(no recipient domain)";
-    case GroupBy::Campaign:
-        return "(no campaign)";
-    case GroupBy::Template:
-        return "(no reply text)";
-    default:
-        return kNoneKey;
-    }
+    return by == GroupBy::Day || by == GroupBy::Hour ? kNoneKey : fieldOf(by).unknownGroup;
 }
 
 std::string recordingImportsSql()
@@ -90,7 +43,8 @@ std::string recordingImportsSql()
 
 bool groupsCarryDeliveries(GroupBy by)
 {
-    return by != GroupBy::Template && by != GroupBy::Family && by != GroupBy::Reason;
+    // Deliveries have population fields only: no template, family or reason.
+    return fieldOf(by).population;
 }
 
 namespace
@@ -121,10 +75,11 @@ std::int64_t givenSent(const std::vector<SendCount>& given, GroupBy by, const Ev
     // A count covers its whole group: any other population field would take part of it away.
     const bool timeOk = by == GroupBy::Day ? onWholeDay(filter.from) && onWholeDay(filter.to)
                                            : filter.from.empty() && filter.to.empty();
-    if (!timeOk || !filter.domains.empty() || !filter.ips.empty()
-        || (by != GroupBy::Provider && !filter.providers.empty())
-        || (by != GroupBy::Campaign && !filter.campaigns.empty()))
+    if (!timeOk)
         return -1;
+    for (const Field& field : kFields)
+        if (field.population && field.kind != FieldKind::Time && &field != &fieldOf(by) && isSet(filter, field))
+            return -1;
     for (const auto& c : given) {
         if (c.kind != kind)
             continue;
@@ -150,7 +105,7 @@ std::vector<GroupRow> groupReport(Workspace& ws, GroupBy by, const EventFilter& 
     const bool byTemplate = by == GroupBy::Template;
     const bool carry = groupsCarryDeliveries(by);
     const std::string key = byTemplate ? std::string("COALESCE(e.template_id, 0)")
-                                       : std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
+                                       : "COALESCE(NULLIF(" + groupKeySql(by) + ", ''), '(none)')";
     const std::string population = " WHERE (" + f.population + ") ";
 
     // One pass over the population: per group, event type, family, whether the event matches
@@ -279,7 +234,7 @@ void addLiftedLater(Workspace& ws, GroupBy by, const EventFilter& filter, std::v
     const FilterSql f = filterSql(filter);
     const bool byTemplate = by == GroupBy::Template;
     const std::string key = byTemplate ? std::string("COALESCE(e.template_id, 0)")
-                                       : std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
+                                       : "COALESCE(NULLIF(" + groupKeySql(by) + ", ''), '(none)')";
     auto st = ws.db().prepare("WITH last AS (SELECT recipient_domain AS d, MAX(timestamp) AS t FROM events "
                               "WHERE event_type = 'delivered' AND recipient_domain IS NOT NULL GROUP BY 1) "
                               "SELECT "
@@ -325,7 +280,7 @@ std::vector<Incident> incidents(Workspace& ws, GroupBy by, const EventFilter& fi
                                 std::int64_t minBounces, double factor)
 {
     const FilterSql f = filterSql(filter);
-    const std::string key = std::string("COALESCE(NULLIF(") + keyExpression(by) + ", ''), '(none)')";
+    const std::string key = "COALESCE(NULLIF(" + groupKeySql(by) + ", ''), '(none)')";
     const std::string bucket = hourly ? "substr(e.timestamp, 1, 13)" : "substr(e.timestamp, 1, 10)";
     // Traffic per group and bucket (every bucket in which the group saw anything counts for the
     // baseline, also those without a bounce of the family), then bounces per family.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "fields.h"
 #include "importer.h"
 #include "query.h"
 #include "sendcounts.h"
@@ -16,8 +17,8 @@
 namespace bt
 {
 
-enum class GroupBy { Provider, Domain, Ip, Campaign, Template, Family, Day, Hour, Reason };
-/// "provider", "domain", "ip", "campaign", "template", "family", "day", "hour", "reason".
+/// A grouping by its name (bt::groupName): "provider", "domain", "ip", "campaign", "template",
+/// "family", "reason", "day", "hour".
 std::optional<GroupBy> groupByFromString(std::string_view s);
 
 /// One group of a report: where the bounces concentrate.

@@ -12,30 +12,42 @@
 namespace bt
 {
 
+namespace
+{
+
+constexpr std::size_t kTime = fieldIndex("time");
+constexpr std::size_t kType = fieldIndex("event_type");
+constexpr std::size_t kFamily = fieldIndex("family");
+
+/// The index in kFields of the field a grouping groups on.
+std::size_t indexOf(GroupBy by)
+{
+    return static_cast<std::size_t>(&fieldOf(by) - kFields);
+}
+
+} // namespace
+
 struct EventCube::Match {
     /// Per field, the dictionary ids that pass; empty means the field does not filter.
-    std::array<std::vector<char>, FieldCount> allowed;
-    std::optional<int> code;
-    std::optional<std::int64_t> templateId;
+    std::array<std::vector<char>, kFieldCount> allowed;
     bool needText = false;
     bool typesNamed = false;
 
-    bool pass(Field field, std::uint32_t id) const
+    bool pass(std::size_t field, std::uint32_t id) const
     {
         const auto& a = allowed[field];
         return a.empty() || a[id];
     }
-    bool population(const Cell& c) const
+    /// The cell passes every field of one half of the filter (see EventFilter).
+    bool passes(const Cell& c, bool population) const
     {
-        return pass(Hour, c.f[Hour]) && pass(Provider, c.f[Provider]) && pass(Domain, c.f[Domain]) && pass(Ip, c.f[Ip])
-            && pass(Campaign, c.f[Campaign]);
+        for (std::size_t i = 0; i < kFieldCount; ++i)
+            if (kFields[i].population == population && !pass(i, c.f[i]))
+                return false;
+        return true;
     }
-    bool bounce(const Cell& c) const
-    {
-        return pass(Type, c.f[Type]) && pass(Family, c.f[Family]) && pass(Reason, c.f[Reason]) && pass(Spam, c.f[Spam])
-            && pass(Enhanced, c.f[Enhanced]) && (!code || c.code == *code)
-            && (!templateId || c.templateId == *templateId) && (!needText || c.textMatch);
-    }
+    bool population(const Cell& c) const { return passes(c, true); }
+    bool bounce(const Cell& c) const { return passes(c, false) && (!needText || c.textMatch); }
 };
 
 namespace
@@ -87,8 +99,8 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
 {
     EventCube cube;
     cube.m_text = text;
-    std::array<std::unordered_map<std::string, std::uint32_t, ViewHash, std::equal_to<>>, FieldCount> ids;
-    const auto intern = [&](Field field, std::string_view s) {
+    std::array<std::unordered_map<std::string, std::uint32_t, ViewHash, std::equal_to<>>, kFieldCount> ids;
+    const auto intern = [&](std::size_t field, std::string_view s) {
         auto& map = ids[field];
         if (const auto it = map.find(s); it != map.end())
             return it->second;
@@ -98,15 +110,14 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
         return id;
     };
     // Empty (NULL) is id 0 everywhere, so "(none)" filters find it without a lookup.
-    for (int f = 0; f < FieldCount; ++f)
-        intern(static_cast<Field>(f), {});
+    for (std::size_t f = 0; f < kFieldCount; ++f)
+        intern(f, {});
     // One plain pass, aggregated here in a hash map: SQLite's GROUP BY over a dozen columns
     // would sort every row first.
     struct KeyHash {
         std::size_t operator()(const Cell& c) const noexcept
         {
-            std::size_t h = std::hash<std::int64_t> {}(c.templateId) ^ (static_cast<std::size_t>(c.code) << 1)
-                ^ (static_cast<std::size_t>(c.recording) << 20);
+            std::size_t h = static_cast<std::size_t>(c.recording) << 20;
             for (auto v : c.f)
                 h = h * 1000003u ^ v;
             return h;
@@ -115,8 +126,7 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     struct KeyEq {
         bool operator()(const Cell& a, const Cell& b) const noexcept
         {
-            return a.f == b.f && a.code == b.code && a.templateId == b.templateId && a.textMatch == b.textMatch
-                && a.recording == b.recording;
+            return a.f == b.f && a.textMatch == b.textMatch && a.recording == b.recording;
         }
     };
     std::unordered_map<Cell, std::size_t, KeyHash, KeyEq> at;
@@ -130,23 +140,30 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
         textSql = filterSql(f);
         match = textSql.bounce;
     }
-    auto st = ws.db().prepare(
-        "SELECT e.timestamp, e.provider, e.recipient_domain, e.sending_ip, e.campaign, e.event_type, e.family, "
-        "e.reason, e.spam_related, e.enhanced_code, COALESCE(e.basic_code, -1), COALESCE(e.template_id, 0), ("
-        + match + "), (e.import_id IN " + recordingImportsSql() + ") FROM events e");
+    // Every field's column as stored (numbers read back as their digits), in table order.
+    std::string columns;
+    for (const Field& field : kFields)
+        columns += (columns.empty() ? "" : ", ")
+            + (field.match == FieldMatch::Words ? "(" + match + ")" : "e." + std::string(field.column));
+    auto st = ws.db().prepare("SELECT " + columns + ", (e.import_id IN " + recordingImportsSql() + ") FROM events e");
     bindAll(st, 1, textSql.bounceBinds);
+    const int recording = static_cast<int>(kFieldCount);
     while (st.step()) {
         Cell c;
-        const std::string_view ts = st.textView(0);
-        if (!ts.empty() && !canonicalTime(ts))
-            cube.m_canonicalTimes = false;
-        c.f[Hour] = intern(Hour, ts.substr(0, 13));
-        for (int f = 1; f < FieldCount; ++f)
-            c.f[static_cast<std::size_t>(f)] = intern(static_cast<Field>(f), st.textView(f));
-        c.code = static_cast<std::int32_t>(st.int64(10));
-        c.templateId = st.int64(11);
-        c.textMatch = st.int64(12) != 0;
-        c.recording = st.int64(13) != 0;
+        for (std::size_t f = 0; f < kFieldCount; ++f) {
+            const int col = static_cast<int>(f);
+            if (kFields[f].match == FieldMatch::Words) {
+                c.textMatch = st.int64(col) != 0;
+            } else if (kFields[f].kind == FieldKind::Time) {
+                const std::string_view ts = st.textView(col);
+                if (!ts.empty() && !canonicalTime(ts))
+                    cube.m_canonicalTimes = false;
+                c.f[f] = intern(f, ts.substr(0, 13));
+            } else {
+                c.f[f] = intern(f, st.textView(col));
+            }
+        }
+        c.recording = st.int64(recording) != 0;
         auto [it, added] = at.try_emplace(c, cube.m_cells.size());
         if (added)
             cube.m_cells.push_back(c);
@@ -159,24 +176,32 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     return cube;
 }
 
+/// The fields a cube's dimensions are, as saved: a cache from a build with other fields is stale.
+nlohmann::json fieldIds()
+{
+    auto ids = nlohmann::json::array();
+    for (const Field& f : kFields)
+        ids.push_back(f.id);
+    return ids;
+}
+
 std::string EventCube::toJson() const
 {
     nlohmann::json j;
-    j["v"] = 2;
+    j["v"] = 3;
+    j["fields"] = fieldIds();
     j["canonical"] = m_canonicalTimes;
     j["events"] = m_events;
     auto dict = nlohmann::json::array();
     for (const auto& d : m_dict)
         dict.push_back(d);
     j["dict"] = std::move(dict);
-    // Cells as flat rows of numbers: [f0..f9, code, template, n, recording].
+    // Cells as flat rows of numbers: [one id per field…, n, recording].
     auto cells = nlohmann::json::array();
     for (const Cell& c : m_cells) {
         auto row = nlohmann::json::array();
         for (auto v : c.f)
             row.push_back(v);
-        row.push_back(c.code);
-        row.push_back(c.templateId);
         row.push_back(c.n);
         row.push_back(c.recording ? 1 : 0);
         cells.push_back(std::move(row));
@@ -194,29 +219,29 @@ std::optional<EventCube> EventCube::fromJson(const std::string& text)
     // A damaged or foreign cache is rebuilt, never trusted.
     try {
         const auto j = nlohmann::json::parse(text);
-        if (j.at("v").get<int>() != 2) // 1: before the cells said which sources record deliveries
+        // 1: before the cells said which sources record deliveries; 2: before the dimensions
+        // followed the field table (and named it, so a new field makes older caches stale).
+        if (j.at("v").get<int>() != 3 || j.at("fields") != fieldIds())
             return std::nullopt;
         EventCube cube;
         cube.m_canonicalTimes = j.at("canonical").get<bool>();
         cube.m_events = j.at("events").get<std::int64_t>();
         const auto& dict = j.at("dict");
-        if (dict.size() != FieldCount)
+        if (dict.size() != kFieldCount)
             return std::nullopt;
-        for (std::size_t f = 0; f < FieldCount; ++f)
+        for (std::size_t f = 0; f < kFieldCount; ++f)
             cube.m_dict[f] = dict[f].get<std::vector<std::string>>();
         for (const auto& row : j.at("cells")) {
-            if (row.size() != FieldCount + 4)
+            if (row.size() != kFieldCount + 2)
                 return std::nullopt;
             Cell c;
-            for (std::size_t f = 0; f < FieldCount; ++f) {
+            for (std::size_t f = 0; f < kFieldCount; ++f) {
                 c.f[f] = row[f].get<std::uint32_t>();
                 if (c.f[f] >= cube.m_dict[f].size())
                     return std::nullopt;
             }
-            c.code = row[FieldCount].get<std::int32_t>();
-            c.templateId = row[FieldCount + 1].get<std::int64_t>();
-            c.n = row[FieldCount + 2].get<std::int64_t>();
-            c.recording = row[FieldCount + 3].get<int>() != 0;
+            c.n = row[kFieldCount].get<std::int64_t>();
+            c.recording = row[kFieldCount + 1].get<int>() != 0;
             cube.m_cells.push_back(c);
         }
         for (const auto& t : j.at("templates"))
@@ -275,69 +300,70 @@ EventCube EventCube::buildCached(Workspace& ws, bool* fromCache)
 
 bool EventCube::answers(const EventFilter& filter) const
 {
-    if (!filter.text.empty() && filter.text != m_text)
-        return false;
-    if ((!filter.from.empty() || !filter.to.empty()) && !m_canonicalTimes)
-        return false;
-    if (!filter.from.empty() && !hourOf(filter.from))
-        return false;
-    if (!filter.to.empty() && !hourOf(filter.to))
-        return false;
+    for (const Field& field : kFields) {
+        if (!isSet(filter, field))
+            continue;
+        const auto values = valuesOf(filter, field);
+        if (field.match == FieldMatch::Words && values.front() != m_text)
+            return false;
+        // Time bounds on whole hours only, and only over timestamps whose hour is their prefix.
+        if (field.match == FieldMatch::Range) {
+            if (!m_canonicalTimes)
+                return false;
+            for (const auto& bound : values)
+                if (!bound.empty() && !hourOf(bound))
+                    return false;
+        }
+    }
     return true;
 }
 
 EventCube::Match EventCube::compile(const EventFilter& filter) const
 {
     Match m;
-    const auto list = [&](Field field, const std::vector<std::string>& values) {
-        if (values.empty())
-            return;
-        auto& a = m.allowed[field];
-        a.assign(m_dict[field].size(), 0);
-        for (std::size_t id = 0; id < m_dict[field].size(); ++id) {
-            const auto& v = m_dict[field][id];
-            for (const auto& want : values)
-                if (v == want || (want == "(none)" && v.empty()))
-                    a[id] = 1;
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+        const Field& field = kFields[i];
+        if (!isSet(filter, field))
+            continue;
+        const auto values = valuesOf(filter, field);
+        const auto& dict = m_dict[i];
+        auto& a = m.allowed[i];
+        switch (field.match) {
+        case FieldMatch::Any:
+            a.assign(dict.size(), 0);
+            for (std::size_t id = 0; id < dict.size(); ++id)
+                for (const auto& want : values)
+                    if (dict[id] == want || (want == kNoneKey && dict[id].empty()))
+                        a[id] = 1;
+            break;
+        case FieldMatch::Equal: // numbers too: the dictionary holds their digits
+            a.assign(dict.size(), 0);
+            for (std::size_t id = 0; id < dict.size(); ++id)
+                a[id] = dict[id] == values.front();
+            break;
+        case FieldMatch::Prefix: {
+            // As in SQL: a full code matches itself; "5.7" matches itself and 5.7.x.
+            const std::string& code = values.front();
+            const bool full = std::count(code.begin(), code.end(), '.') >= 2;
+            a.assign(dict.size(), 0);
+            for (std::size_t id = 0; id < dict.size(); ++id)
+                a[id] = dict[id] == code || (!full && dict[id].rfind(code + ".", 0) == 0);
+            break;
         }
-    };
-    list(Provider, filter.providers);
-    list(Domain, filter.domains);
-    list(Ip, filter.ips);
-    list(Campaign, filter.campaigns);
-    list(Type, filter.eventTypes);
-    list(Family, filter.families);
-    list(Reason, filter.reasons);
-    if (!filter.spamRelated.empty()) {
-        auto& a = m.allowed[Spam];
-        a.assign(m_dict[Spam].size(), 0);
-        for (std::size_t id = 0; id < a.size(); ++id)
-            a[id] = m_dict[Spam][id] == filter.spamRelated;
-    }
-    if (!filter.enhancedCode.empty()) {
-        // As in SQL: a full code matches itself; "5.7" matches itself and 5.7.x.
-        const bool full = std::count(filter.enhancedCode.begin(), filter.enhancedCode.end(), '.') >= 2;
-        auto& a = m.allowed[Enhanced];
-        a.assign(m_dict[Enhanced].size(), 0);
-        for (std::size_t id = 0; id < a.size(); ++id) {
-            const auto& v = m_dict[Enhanced][id];
-            a[id] = v == filter.enhancedCode || (!full && v.rfind(filter.enhancedCode + ".", 0) == 0);
+        case FieldMatch::Range: {
+            const auto from = values[0].empty() ? std::optional<std::string>() : hourOf(values[0]);
+            const auto to = values[1].empty() ? std::optional<std::string>() : hourOf(values[1]);
+            a.assign(dict.size(), 0);
+            for (std::size_t id = 1; id < dict.size(); ++id)
+                a[id] = (!from || dict[id] >= *from) && (!to || dict[id] < *to);
+            break;
         }
-    }
-    if (!filter.from.empty() || !filter.to.empty()) {
-        const auto from = filter.from.empty() ? std::optional<std::string>() : hourOf(filter.from);
-        const auto to = filter.to.empty() ? std::optional<std::string>() : hourOf(filter.to);
-        auto& a = m.allowed[Hour];
-        a.assign(m_dict[Hour].size(), 0);
-        for (std::size_t id = 1; id < a.size(); ++id) {
-            const auto& h = m_dict[Hour][id];
-            a[id] = (!from || h >= *from) && (!to || h < *to);
+        case FieldMatch::Words:
+            m.needText = true;
+            break;
         }
     }
-    m.code = filter.basicCode;
-    m.templateId = filter.templateId;
-    m.needText = !filter.text.empty();
-    m.typesNamed = !filter.eventTypes.empty();
+    m.typesNamed = isSet(filter, kFields[kType]);
     return m;
 }
 
@@ -346,40 +372,30 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
 {
     const bool carry = groupsCarryDeliveries(by);
     const Match m = compile(filter);
+    const std::size_t k = indexOf(by);
     const auto keyOf = [&](const Cell& c) -> std::string {
-        switch (by) {
-        case GroupBy::Provider:
-            return orNone(value(Provider, c.f[Provider]));
-        case GroupBy::Domain:
-            return orNone(value(Domain, c.f[Domain]));
-        case GroupBy::Ip:
-            return orNone(value(Ip, c.f[Ip]));
-        case GroupBy::Campaign:
-            return orNone(value(Campaign, c.f[Campaign]));
-        case GroupBy::Family:
-            return orNone(value(Family, c.f[Family]));
-        case GroupBy::Reason:
-            return orNone(value(Reason, c.f[Reason]));
-        case GroupBy::Day:
-            return orNone(value(Hour, c.f[Hour]).substr(0, 10));
-        case GroupBy::Hour:
-            return orNone(value(Hour, c.f[Hour]));
-        case GroupBy::Template:
-            return std::to_string(c.templateId);
+        const std::string& v = value(k, c);
+        switch (fieldOf(by).kind) {
+        case FieldKind::Time:
+            return orNone(by == GroupBy::Day ? v.substr(0, 10) : v);
+        case FieldKind::Number: // a template's id, 0 for none, as SQL groups it
+            return v.empty() ? std::string("0") : v;
+        default:
+            return orNone(v);
         }
-        return {};
     };
     std::map<std::string, GroupTally> groups;
     for (const Cell& c : m_cells) {
         if (!m.population(c))
             continue;
-        const std::string& type = value(Type, c.f[Type]);
+        const std::string& type = value(kType, c);
         if (!carry && type == "delivered")
             continue; // a delivery has no template, family or reason
-        GroupTally& t = groups[keyOf(c)];
-        t.add(type, value(Family, c.f[Family]), m.bounce(c), m.typesNamed, c.recording, c.n);
+        const std::string key = keyOf(c);
+        GroupTally& t = groups[key];
+        t.add(type, value(kFamily, c), m.bounce(c), m.typesNamed, c.recording, c.n);
         if (by == GroupBy::Template)
-            t.row.templateId = c.templateId;
+            t.row.templateId = std::stoll(key);
     }
     std::vector<GroupTally> tallies;
     tallies.reserve(groups.size());
@@ -402,10 +418,10 @@ std::vector<TimeBucket> EventCube::timeSeries(const EventFilter& filter, bool ho
     const Match m = compile(filter);
     std::map<std::string, TimeBucket> buckets;
     for (const Cell& c : m_cells) {
-        const std::string& hour = value(Hour, c.f[Hour]);
+        const std::string& hour = value(kTime, c);
         if (hour.empty() || !m.population(c))
             continue;
-        const std::string& type = value(Type, c.f[Type]);
+        const std::string& type = value(kType, c);
         const bool delivered = type == "delivered";
         const bool counted = m.bounce(c) && (m.typesNamed ? !delivered : type == "bounce");
         if (!delivered && !counted)
@@ -419,7 +435,7 @@ std::vector<TimeBucket> EventCube::timeSeries(const EventFilter& filter, bool ho
             t.deliveries += c.n;
         } else {
             t.bounces += c.n;
-            const std::string& fam = value(Family, c.f[Family]);
+            const std::string& fam = value(kFamily, c);
             t.families[fam.empty() ? std::string("unknown") : fam] += c.n;
         }
     }
@@ -445,7 +461,7 @@ bool EventCube::preferHourly(const EventFilter& filter, int maxHours) const
     for (const Cell& c : m_cells) {
         if (!m.population(c) || !m.bounce(c))
             continue;
-        const std::string& h = value(Hour, c.f[Hour]);
+        const std::string& h = value(kTime, c);
         if (h.empty())
             continue;
         if (!any || h < first)
@@ -469,15 +485,15 @@ std::vector<Incident> EventCube::incidents(GroupBy by, bool hourly, std::int64_t
     // The same walk as bt::incidents, over cells instead of rows.
     Series series;
     for (const Cell& c : m_cells) {
-        const std::string& hour = value(Hour, c.f[Hour]);
+        const std::string& hour = value(kTime, c);
         if (hour.empty())
             continue;
-        const std::string key = orNone(by == GroupBy::Ip ? value(Ip, c.f[Ip]) : value(Provider, c.f[Provider]));
+        const std::string key = orNone(value(indexOf(by), c));
         auto& cell = series[key][hourly ? hour : hour.substr(0, 10)];
-        const std::string& type = value(Type, c.f[Type]);
+        const std::string& type = value(kType, c);
         if (type == "bounce") {
             cell.bounces += c.n;
-            const std::string& fam = value(Family, c.f[Family]);
+            const std::string& fam = value(kFamily, c);
             cell.families[fam.empty() ? std::string("unknown") : fam] += c.n;
         } else if (type == "delivered") {
             cell.deliveries += c.n;

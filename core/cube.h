@@ -2,6 +2,7 @@
 #pragma once
 
 #include "analysis.h"
+#include "fields.h"
 #include "query.h"
 
 #include <array>
@@ -14,8 +15,8 @@ namespace bt
 {
 
 /// The workspace's events counted by hour and by every field the charts and groups filter on
-/// (provider, domain, sending IP, campaign, event type, family, reason, spam_related, codes,
-/// template), built in one SQL pass. A million events fold into a few thousand cells, so a
+/// (each of bt::kFields: provider, domain, sending IP, campaign, event type, family, reason,
+/// codes, spam_related, template), built in one SQL pass. A million events fold into a few thousand cells, so a
 /// drill-down redraws its charts from memory in milliseconds instead of rescanning the table.
 ///
 /// It answers exactly what the SQL functions of the same name answer, for every filter it
@@ -53,11 +54,10 @@ public:
                                     double factor = 3.0) const;
 
 private:
-    enum Field { Hour, Provider, Domain, Ip, Campaign, Type, Family, Reason, Spam, Enhanced, FieldCount };
+    /// One dictionary id per field of kFields, in table order: the time field holds the hour
+    /// ("2026-03-01T10"); a searched field's stays 0, its match is textMatch.
     struct Cell {
-        std::array<std::uint32_t, FieldCount> f {};
-        std::int32_t code = -1; ///< basic code, -1 when none
-        std::int64_t templateId = 0;
+        std::array<std::uint32_t, kFieldCount> f {};
         bool textMatch = true; ///< the replies match m_text (always true without one)
         bool recording = false; ///< from an import that records deliveries (recordingImportsSql)
         std::int64_t n = 0;
@@ -67,9 +67,9 @@ private:
     Match compile(const EventFilter& filter) const;
     std::string toJson() const;
     static std::optional<EventCube> fromJson(const std::string& json);
-    const std::string& value(Field field, std::uint32_t id) const { return m_dict[field][id]; }
+    const std::string& value(std::size_t field, const Cell& c) const { return m_dict[field][c.f[field]]; }
 
-    std::array<std::vector<std::string>, FieldCount> m_dict;
+    std::array<std::vector<std::string>, kFieldCount> m_dict;
     std::vector<Cell> m_cells;
     std::vector<std::pair<std::int64_t, std::string>> m_templates; ///< id → text, sorted by id
     std::int64_t m_events = 0;

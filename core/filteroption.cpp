@@ -3,6 +3,8 @@
 // window: a value that cannot be read is an error naming it, never a filter silently dropped.
 #include "filteroption.h"
 
+#include "fields.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -74,11 +76,42 @@ std::string firstWord(std::string_view name)
     return out;
 }
 
+/// A basic SMTP reply code: three digits, 200 to 599.
+bool replyCode(std::string_view v)
+{
+    const int code = digits(v, 0, 3);
+    return v.size() == 3 && code >= 200 && code <= 599;
+}
+
+/// An enhanced status code or its class: "5", "5.7" or "5.7.1".
+bool enhancedStatus(std::string_view v)
+{
+    std::size_t i = 0, parts = 0;
+    bool ok = true;
+    while (ok && i <= v.size()) {
+        std::size_t j = i;
+        while (j < v.size() && isDigit(v[j]))
+            ++j;
+        const std::size_t n = j - i;
+        ok = n >= 1 && n <= 3 && (parts > 0 || (n == 1 && (v[i] == '2' || v[i] == '4' || v[i] == '5')));
+        ++parts;
+        if (j == v.size())
+            break;
+        ok = ok && v[j] == '.';
+        i = j + 1;
+    }
+    return ok && parts <= 3;
+}
+
 template<typename List> std::string joined(const List& values, std::string_view sep = ", ")
 {
+    // Appended in place: GCC 12 at -O3 warns (-Wrestrict, falsely) on `a + b` temporaries here.
     std::string out;
-    for (const auto& v : values)
-        out += (out.empty() ? "" : std::string(sep)) + std::string(v);
+    for (const auto& v : values) {
+        if (!out.empty())
+            out += sep;
+        out += v;
+    }
     return out;
 }
 
@@ -86,10 +119,28 @@ template<typename List> std::string joined(const List& values, std::string_view 
 
 const std::vector<std::string_view>& filterOptionKeys()
 {
-    static const std::vector<std::string_view> keys
-        = {"provider", "domain", "ip",   "campaign", "family", "reason", "type",
-           "code",     "status", "spam", "text",     "from",   "to"};
+    // In table order, the time bounds last: they qualify what the other keys pick.
+    static const std::vector<std::string_view> keys = [] {
+        std::vector<std::string_view> out;
+        for (const bool time : {false, true})
+            for (const Field& f : kFields)
+                if ((f.kind == FieldKind::Time) == time)
+                    for (const auto o : f.options)
+                        if (!o.empty())
+                            out.push_back(o);
+        return out;
+    }();
     return keys;
+}
+
+std::string filterOptionHelp()
+{
+    std::string out;
+    for (const bool time : {false, true})
+        for (const Field& f : kFields)
+            if ((f.kind == FieldKind::Time) == time && !f.optionHelp.empty())
+                out += (out.empty() ? "" : ", ") + std::string(f.optionHelp);
+    return out;
 }
 
 std::optional<std::string> isoTimeUtc(std::string_view v)
@@ -169,68 +220,34 @@ bool applyFilterOption(EventFilter& f, std::string_view key, std::string_view va
             *error = "filter " + std::string(key) + "=" + std::string(value) + ": " + why;
         return false;
     };
-    const auto& keys = filterOptionKeys();
-    if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        return bad("unknown key (keys: " + joined(keys, " ") + ")");
+    const Field* field = fieldByOption(key);
+    if (!field)
+        return bad("unknown key (keys: " + joined(filterOptionKeys(), " ") + ")");
     if (value.empty())
         return bad("no value");
-    const std::string v(value);
-    if (key == "provider")
-        f.providers.push_back(v);
-    else if (key == "domain")
-        f.domains.push_back(lowered(v));
-    else if (key == "ip")
-        f.ips.push_back(v);
-    else if (key == "campaign")
-        f.campaigns.push_back(v);
-    else if (key == "family")
-        f.families.push_back(lowered(v));
-    else if (key == "reason")
-        f.reasons.push_back(lowered(v));
-    else if (key == "type") {
-        static const std::vector<std::string_view> types
-            = {"bounce", "deferral", "delivered", "complaint", "auto_reply", "dropped"};
-        const std::string t = lowered(v);
-        if (std::find(types.begin(), types.end(), t) == types.end())
-            return bad("not an event type (" + joined(types) + ")");
-        f.eventTypes.push_back(t);
-    } else if (key == "code") {
-        const int code = digits(v, 0, 3);
-        if (v.size() != 3 || code < 200 || code > 599)
-            return bad("not an SMTP reply code (three digits, 200 to 599)");
-        f.basicCode = code;
-    } else if (key == "status") {
-        // "5", "5.7" or "5.7.1": a class, a class and subject, or a full enhanced code.
-        std::size_t i = 0, parts = 0;
-        bool ok = true;
-        while (ok && i <= v.size()) {
-            std::size_t j = i;
-            while (j < v.size() && isDigit(v[j]))
-                ++j;
-            const std::size_t n = j - i;
-            ok = n >= 1 && n <= 3 && (parts > 0 || (n == 1 && (v[i] == '2' || v[i] == '4' || v[i] == '5')));
-            ++parts;
-            if (j == v.size())
-                break;
-            ok = ok && v[j] == '.';
-            i = j + 1;
-        }
-        if (!ok || parts > 3)
-            return bad("not an enhanced status code (5, 5.7 or 5.7.1)");
-        f.enhancedCode = v;
-    } else if (key == "spam") {
-        const std::string s = lowered(v);
-        if (s != "yes" && s != "often" && s != "no" && s != "unknown")
-            return bad("spam takes yes, often, no or unknown");
-        f.spamRelated = s;
-    } else if (key == "text") {
-        f.text = v;
-    } else { // from, to
+    const std::string v = field->lowercase ? lowered(value) : std::string(value);
+    if (!field->choices.empty() && std::find(field->choices.begin(), field->choices.end(), v) == field->choices.end())
+        return bad(std::string(field->badValue));
+    switch (field->kind) {
+    case FieldKind::Time: {
         const auto t = isoTimeUtc(v);
         if (!t)
-            return bad("not an ISO 8601 date or time (2025-11-03, 2025-11-03T10, 2025-11-03T10:00:00Z)");
-        (key == "from" ? f.from : f.to) = *t;
+            return bad(std::string(field->badValue));
+        setValue(f, *field, *t, key == field->options[1] ? 1 : 0);
+        return true;
     }
+    case FieldKind::Code:
+        if (field->match == FieldMatch::Prefix ? !enhancedStatus(v) : !replyCode(v))
+            return bad(std::string(field->badValue));
+        break;
+    case FieldKind::Number:
+        if (v.size() > 18 || !std::all_of(v.begin(), v.end(), isDigit))
+            return bad("not a number");
+        break;
+    case FieldKind::Text:
+        break;
+    }
+    setValue(f, *field, v);
     return true;
 }
 
@@ -244,6 +261,23 @@ bool applyFilterOption(EventFilter& f, std::string_view option, std::string* err
         return false;
     }
     return applyFilterOption(f, option.substr(0, eq), option.substr(eq + 1), error);
+}
+
+std::vector<std::string> filterOptions(const EventFilter& f)
+{
+    std::vector<std::string> out;
+    for (const Field& field : kFields) {
+        if (field.options[0].empty())
+            continue;
+        const auto values = valuesOf(f, field);
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            // A time field's values are its bounds, each under its own key.
+            const std::string_view key = field.kind == FieldKind::Time ? field.options[i] : field.options[0];
+            if (!values[i].empty())
+                out.push_back(std::string(key) + "=" + values[i]);
+        }
+    }
+    return out;
 }
 
 bool resolveProviders(Workspace& ws, EventFilter& f, std::string* error)

@@ -12,9 +12,18 @@
 namespace bt
 {
 
-/// The keys `--filter KEY=VALUE` takes, in the CLI and in the window alike, in help order:
-/// provider domain ip campaign family reason type code status spam text from to.
+/// The keys `--filter KEY=VALUE` takes, in the CLI and in the window alike, from the field table
+/// (bt::kFields) with the time bounds last: provider domain ip campaign family reason type code
+/// status spam text from to.
 const std::vector<std::string_view>& filterOptionKeys();
+
+/// The keys with an example or a note each, as the CLI's help lists them ("provider= (name or
+/// its first word, any case), domain=, …").
+std::string filterOptionHelp();
+
+/// `f` written back as options ("provider=Gmail", "from=2025-11-03T00:00:00Z"): what the CLI is
+/// given to see the same events. A template, chosen by clicking, has no option and is left out.
+std::vector<std::string> filterOptions(const EventFilter& f);
 
 /// Applies one filter option to `f` (lists grow, single values are replaced). Values are
 /// checked: `code` a three-digit SMTP code, `status` an enhanced status class ("5", "5.7",

@@ -4,6 +4,7 @@
 #include "query.h"
 
 #include "analysis.h"
+#include "fields.h"
 
 #include <algorithm>
 #include <cctype>
@@ -14,7 +15,7 @@ namespace bt
 namespace
 {
 
-void addIn(std::string& where, std::vector<FilterSql::Value>& binds, const char* column,
+void addIn(std::string& where, std::vector<FilterSql::Value>& binds, const std::string& column,
            const std::vector<std::string>& values)
 {
     if (values.empty())
@@ -35,6 +36,60 @@ void addIn(std::string& where, std::vector<FilterSql::Value>& binds, const char*
     if (none)
         term += std::string(term.empty() ? "" : " OR ") + "COALESCE(" + column + ", '') = ''";
     where += " AND (" + term + ")";
+}
+
+/// The words of a full-text search as terms over `column` (see filterSql).
+void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const std::string& column,
+              const std::string& text)
+{
+    // Every whitespace-separated word must occur somewhere in the reply, as written: a part
+    // of a word too ("S3150" in "(AS3150)"), any case, quotes as plain characters (the
+    // search is not a query language, so no input is ever a syntax error). Words of
+    // three characters or more go through the trigram index, each one an FTS5 string
+    // (quotes doubled); shorter ones, which no trigram holds, through LIKE.
+    std::string fts;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
+            ++i;
+        std::size_t j = i;
+        while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j])))
+            ++j;
+        if (j == i)
+            break;
+        std::string word = text.substr(i, j - i);
+        i = j;
+        // "spam*" as people type it: every match is a substring match already.
+        while (word.size() > 1 && word.back() == '*')
+            word.pop_back();
+        std::size_t letters = 0; // UTF-8 code points: trigrams are of characters
+        for (const char c : word)
+            letters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        if (letters >= 3) {
+            std::string quoted = "\"";
+            for (const char c : word) {
+                quoted += c;
+                if (c == '"')
+                    quoted += '"';
+            }
+            fts += (fts.empty() ? "" : " ") + quoted + "\"";
+        } else {
+            std::string like = "%";
+            for (const char c : word) {
+                if (c == '%' || c == '_' || c == '\\')
+                    like += '\\';
+                like += c;
+            }
+            where += " AND " + column + " LIKE ? ESCAPE '\\'";
+            binds.emplace_back(like + "%");
+        }
+    }
+    // The trigram index (events_fts, workspace.cpp) holds the replies: a second searched field
+    // would need its own.
+    if (!fts.empty()) {
+        where += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+        binds.emplace_back(fts);
+    }
 }
 
 const char* sortExpression(EventColumn c)
@@ -152,96 +207,57 @@ FilterSql filterSql(const EventFilter& f)
 {
     FilterSql out;
     std::string pop, bounce;
-    if (!f.from.empty()) {
-        pop += " AND e.timestamp >= ?";
-        out.populationBinds.emplace_back(f.from);
-    }
-    if (!f.to.empty()) {
-        pop += " AND e.timestamp < ?";
-        out.populationBinds.emplace_back(f.to);
-    }
-    addIn(pop, out.populationBinds, "e.provider", f.providers);
-    addIn(pop, out.populationBinds, "e.recipient_domain", f.domains);
-    addIn(pop, out.populationBinds, "e.sending_ip", f.ips);
-    addIn(pop, out.populationBinds, "e.campaign", f.campaigns);
-
-    addIn(bounce, out.bounceBinds, "e.event_type", f.eventTypes);
-    addIn(bounce, out.bounceBinds, "e.family", f.families);
-    addIn(bounce, out.bounceBinds, "e.reason", f.reasons);
-    if (f.basicCode) {
-        bounce += " AND e.basic_code = ?";
-        out.bounceBinds.emplace_back(static_cast<std::int64_t>(*f.basicCode));
-    }
-    if (!f.enhancedCode.empty()) {
-        // "5.7" is a class and subject prefix; a full code matches exactly.
-        const bool full = std::count(f.enhancedCode.begin(), f.enhancedCode.end(), '.') >= 2;
-        bounce
-            += full ? " AND e.enhanced_code = ?" : " AND (e.enhanced_code = ? OR e.enhanced_code LIKE ? ESCAPE '\\')";
-        out.bounceBinds.emplace_back(f.enhancedCode);
-        if (!full) {
-            std::string like;
-            for (char c : f.enhancedCode) {
-                if (c == '%' || c == '_' || c == '\\')
-                    like.push_back('\\');
-                like.push_back(c);
-            }
-            out.bounceBinds.emplace_back(like + ".%");
-        }
-    }
-    if (!f.spamRelated.empty()) {
-        bounce += " AND e.spam_related = ?";
-        out.bounceBinds.emplace_back(f.spamRelated);
-    }
-    if (f.templateId) {
-        bounce += " AND e.template_id = ?";
-        out.bounceBinds.emplace_back(*f.templateId);
-    }
-    if (!f.text.empty()) {
-        // Every whitespace-separated word must occur somewhere in the reply, as written: a part
-        // of a word too ("S3150" in "(AS3150)"), any case, quotes as plain characters (the
-        // search is not a query language, so no input is ever a syntax error). Words of
-        // three characters or more go through the trigram index, each one an FTS5 string
-        // (quotes doubled); shorter ones, which no trigram holds, through LIKE.
-        std::string fts;
-        std::size_t i = 0;
-        while (i < f.text.size()) {
-            while (i < f.text.size() && std::isspace(static_cast<unsigned char>(f.text[i])))
-                ++i;
-            std::size_t j = i;
-            while (j < f.text.size() && !std::isspace(static_cast<unsigned char>(f.text[j])))
-                ++j;
-            if (j == i)
-                break;
-            std::string word = f.text.substr(i, j - i);
-            i = j;
-            // "spam*" as people type it: every match is a substring match already.
-            while (word.size() > 1 && word.back() == '*')
-                word.pop_back();
-            std::size_t letters = 0; // UTF-8 code points: trigrams are of characters
-            for (const char c : word)
-                letters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-            if (letters >= 3) {
-                std::string quoted = "\"";
-                for (const char c : word) {
-                    quoted += c;
-                    if (c == '"')
-                        quoted += '"';
-                }
-                fts += (fts.empty() ? "" : " ") + quoted + "\"";
-            } else {
-                std::string like = "%";
-                for (const char c : word) {
+    // One term per field that filters, in table order, so the parameters follow the terms.
+    for (const Field& field : kFields) {
+        if (!isSet(f, field))
+            continue;
+        std::string& where = field.population ? pop : bounce;
+        auto& binds = field.population ? out.populationBinds : out.bounceBinds;
+        const std::string column = "e." + std::string(field.column);
+        const std::vector<std::string> values = valuesOf(f, field);
+        switch (field.match) {
+        case FieldMatch::Any:
+            addIn(where, binds, column, values);
+            break;
+        case FieldMatch::Equal:
+            where += " AND " + column + " = ?";
+            // Numbers bound as numbers: an INTEGER column compares unequal to the text "550".
+            if (field.kind == FieldKind::Text)
+                binds.emplace_back(values.front());
+            else
+                binds.emplace_back(static_cast<std::int64_t>(std::stoll(values.front())));
+            break;
+        case FieldMatch::Prefix: {
+            // "5.7" is a class and subject prefix; a full code matches exactly.
+            const std::string& code = values.front();
+            const bool full = std::count(code.begin(), code.end(), '.') >= 2;
+            where
+                += full ? " AND " + column + " = ?" : " AND (" + column + " = ? OR " + column + " LIKE ? ESCAPE '\\')";
+            binds.emplace_back(code);
+            if (!full) {
+                std::string like;
+                for (char c : code) {
                     if (c == '%' || c == '_' || c == '\\')
-                        like += '\\';
-                    like += c;
+                        like.push_back('\\');
+                    like.push_back(c);
                 }
-                bounce += " AND e.reply_text LIKE ? ESCAPE '\\'";
-                out.bounceBinds.emplace_back(like + "%");
+                binds.emplace_back(like + ".%");
             }
+            break;
         }
-        if (!fts.empty()) {
-            bounce += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
-            out.bounceBinds.emplace_back(fts);
+        case FieldMatch::Range:
+            if (!values[0].empty()) {
+                where += " AND " + column + " >= ?";
+                binds.emplace_back(values[0]);
+            }
+            if (!values[1].empty()) {
+                where += " AND " + column + " < ?";
+                binds.emplace_back(values[1]);
+            }
+            break;
+        case FieldMatch::Words:
+            addWords(where, binds, column, values.front());
+            break;
         }
     }
     if (!pop.empty())
@@ -388,16 +404,12 @@ bool preferHourly(Workspace& ws, const EventFilter& filter, int maxHours)
 
 std::vector<std::string> distinctValues(Workspace& ws, const std::string& field, int limit)
 {
-    static const std::pair<const char*, const char*> columns[] = {
-        {"provider", "provider"}, {"domain", "recipient_domain"}, {"ip", "sending_ip"},        {"campaign", "campaign"},
-        {"family", "family"},     {"reason", "reason"},           {"event_type", "event_type"}};
-    const char* column = nullptr;
-    for (const auto& [name, col] : columns)
-        if (field == name)
-            column = col;
-    if (!column)
+    // The fields filtered by a list of values: the ones a filter list offers choices for.
+    const Field* f = fieldById(field);
+    if (!f || f->match != FieldMatch::Any)
         return {};
-    auto st = ws.db().prepare(std::string("SELECT ") + column + ", COUNT(*) FROM events WHERE COALESCE(" + column
+    const std::string column(f->column);
+    auto st = ws.db().prepare("SELECT " + column + ", COUNT(*) FROM events WHERE COALESCE(" + column
                               + ", '') <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?");
     st.bind(1, static_cast<std::int64_t>(limit));
     std::vector<std::string> out;

@@ -127,7 +127,8 @@ std::vector<TimeBucket> timeSeries(Workspace& ws, const EventFilter& filter, boo
 bool preferHourly(Workspace& ws, const EventFilter& filter, int maxHours = 72);
 
 /// The distinct values of one field among all events, most frequent first (for filter lists).
-/// `field` is one of provider, domain, ip, campaign, family, reason, event_type.
+/// `field` is the id (bt::kFields) of a field filtered by a list: provider, domain, ip, campaign,
+/// event_type, family, reason.
 std::vector<std::string> distinctValues(Workspace& ws, const std::string& field, int limit = 500);
 
 /// The filtered events as CSV (header + one row per event, the table's columns plus the full

@@ -7,6 +7,7 @@
 #include "classifier.h"
 #include "cube.h"
 #include "dns.h"
+#include "fields.h"
 #include "filteroption.h"
 #include "importer.h"
 #include "json.h"
@@ -832,13 +833,20 @@ int main(int argc, char** argv)
     std::string reportWorkspace, reportBy = "provider";
     bool reportJson = false;
     reportCmd->add_option("--workspace", reportWorkspace, "Workspace file")->required();
-    reportCmd->add_option("--by", reportBy, "provider|domain|ip|campaign|template|family|reason|day|hour")
-        ->check(CLI::IsMember({"provider", "domain", "ip", "campaign", "template", "family", "reason", "day", "hour"}));
+    // Every grouping of the field table (bt::groupings), by its name.
+    std::vector<std::string> groupNames;
+    for (const bt::GroupBy by : bt::groupings())
+        groupNames.emplace_back(bt::groupName(by));
+    std::string groupHelp;
+    for (const auto& n : groupNames) {
+        if (!groupHelp.empty())
+            groupHelp += '|';
+        groupHelp += n;
+    }
+    reportCmd->add_option("--by", reportBy, groupHelp)->check(CLI::IsMember(groupNames));
     // The window's --filter keys, read by the same core function (bt::applyFilterOption).
     const std::string filterHelp
-        = "KEY=VALUE, repeatable (a key given twice matches either value): provider= (name or its first word, "
-          "any case), domain=, ip=, campaign=, family=, reason=, type=, code=550, status=5.7.1, spam=yes, text=, "
-          "from= and to= (ISO 8601: 2025-11-03, 2025-11-03T10, 2025-11-03T10:00:00Z; to is exclusive)";
+        = "KEY=VALUE, repeatable (a key given twice matches either value): " + bt::filterOptionHelp();
     std::vector<std::string> reportFilters, incidentsFilters, suppressFilters;
     reportCmd->add_option("--filter", reportFilters, filterHelp);
     reportCmd->add_flag("--json", reportJson, "JSON Lines, one group per line");

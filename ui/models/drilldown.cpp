@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "drilldown.h"
 
+#include "utils/fieldwords.h"
+
 #include <QCoreApplication>
 #include <QStringList>
 
@@ -41,37 +43,22 @@ namespace btui
 
 QString describeFilter(const bt::EventFilter& f)
 {
-    const auto tr = [](const char* s) { return QCoreApplication::translate("DrillDown", s); };
     QStringList parts;
-    const auto list = [&](const char* label, const std::vector<std::string>& values) {
-        if (values.empty())
-            return;
-        QStringList v;
-        for (const auto& s : values)
-            v.append(QString::fromStdString(s));
-        parts.append(tr(label) + u' ' + v.join(u", "_s));
-    };
-    if (!f.from.empty() || !f.to.empty())
-        parts.append(tr("time") + u' ' + QString::fromStdString(f.from) + u"\u2009\u2013\u2009"_s
-                     + QString::fromStdString(f.to));
-    list("provider", f.providers);
-    list("domain", f.domains);
-    list("IP", f.ips);
-    list("campaign", f.campaigns);
-    list("type", f.eventTypes);
-    list("family", f.families);
-    list("reason", f.reasons);
-    if (f.basicCode)
-        parts.append(tr("code") + u' ' + QString::number(*f.basicCode));
-    if (!f.enhancedCode.empty())
-        parts.append(tr("status") + u' ' + QString::fromStdString(f.enhancedCode));
-    if (!f.spamRelated.empty())
-        parts.append(tr("spam-related") + u' ' + QString::fromStdString(f.spamRelated));
-    if (f.templateId)
-        parts.append(tr("template #") + QString::number(*f.templateId));
-    if (!f.text.empty())
-        parts.append(tr("text") + u" \u201c"_s + QString::fromStdString(f.text) + u"\u201d"_s);
-    return parts.isEmpty() ? tr("all events") : parts.join(u" \u00b7 "_s);
+    for (const bt::Field& field : bt::kFields) {
+        if (!bt::isSet(f, field))
+            continue;
+        const QString word = fieldWord(field);
+        const QStringList values = fieldValues(f, field);
+        if (field.kind == bt::FieldKind::Time)
+            parts.append(word + u' ' + values[0] + u"\u2009\u2013\u2009"_s + values[1]);
+        else if (field.kind == bt::FieldKind::Number) // an id: "template #12"
+            parts.append(word + u" #"_s + values.front());
+        else if (field.match == bt::FieldMatch::Words) // typed text, quoted as typed
+            parts.append(word + u" \u201c"_s + values.front() + u"\u201d"_s);
+        else
+            parts.append(word + u' ' + values.join(u", "_s));
+    }
+    return parts.isEmpty() ? QCoreApplication::translate("DrillDown", "all events") : parts.join(u" \u00b7 "_s);
 }
 
 } // namespace btui

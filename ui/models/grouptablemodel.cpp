@@ -3,6 +3,7 @@
 
 #include "replytemplate.h"
 #include "utils/familycolors.h"
+#include "utils/fieldwords.h"
 
 #include <QCoreApplication>
 #include <QLocale>
@@ -195,27 +196,7 @@ QVariant GroupTableModel::headerData(int section, Qt::Orientation orientation, i
         return QAbstractTableModel::headerData(section, orientation, role);
     switch (section) {
     case Key:
-        switch (m_by) {
-        case bt::GroupBy::Provider:
-            return tr("Provider");
-        case bt::GroupBy::Domain:
-            return tr("Recipient domain");
-        case bt::GroupBy::Ip:
-            return tr("Sending IP");
-        case bt::GroupBy::Campaign:
-            return tr("Campaign");
-        case bt::GroupBy::Template:
-            return tr("Reply template");
-        case bt::GroupBy::Family:
-            return tr("Family");
-        case bt::GroupBy::Reason:
-            return tr("Reason");
-        case bt::GroupBy::Day:
-            return tr("Day");
-        case bt::GroupBy::Hour:
-            return tr("Hour");
-        }
-        return {};
+        return btui::groupLabel(m_by);
     case Bounces:
         return tr("Bounces");
     case Deferrals:

@@ -2,7 +2,9 @@
 #include "utils/triagereport.h"
 
 #include "analysis.h"
+#include "fields.h"
 #include "knowledge.h"
+#include "utils/fieldwords.h"
 #include "workspace.h"
 
 #include <QBuffer>
@@ -94,14 +96,6 @@ QString levelWords(const std::string& level)
     if (level == "low")
         return tr("low (below 1 %)");
     return {};
-}
-
-QString join(const std::vector<std::string>& values)
-{
-    QStringList l;
-    for (const auto& v : values)
-        l << qs(v);
-    return l.join(u", "_s);
 }
 
 /// The path of the workspace's main database file (the Workspace keeps no path of its own).
@@ -332,37 +326,30 @@ QString imageDataUri(const QImage& image)
 }
 
 /// The filter in words ("provider: Gmail; from …"), "all events" when empty.
-QString filterWords(const bt::EventFilter& filter)
+} // namespace
+
+QString reportFilterWords(const bt::EventFilter& filter)
 {
     if (filter.empty())
         return tr("all events");
     QStringList parts;
-    if (!filter.from.empty())
-        parts << tr("from %1").arg(qs(filter.from));
-    if (!filter.to.empty())
-        parts << tr("before %1").arg(qs(filter.to));
-    const std::pair<QString, const std::vector<std::string>*> lists[]
-        = {{tr("provider"), &filter.providers},    {tr("recipient domain"), &filter.domains},
-           {tr("sending IP"), &filter.ips},        {tr("campaign"), &filter.campaigns},
-           {tr("event type"), &filter.eventTypes}, {tr("family"), &filter.families},
-           {tr("reason"), &filter.reasons}};
-    for (const auto& [label, values] : lists)
-        if (!values->empty())
-            parts << label + u": "_s + join(*values);
-    if (filter.basicCode)
-        parts << tr("basic code: %1").arg(*filter.basicCode);
-    if (!filter.enhancedCode.empty())
-        parts << tr("enhanced code: %1").arg(qs(filter.enhancedCode));
-    if (!filter.spamRelated.empty())
-        parts << tr("spam-related: %1").arg(qs(filter.spamRelated));
-    if (filter.templateId)
-        parts << tr("template #%1").arg(*filter.templateId);
-    if (!filter.text.empty())
-        parts << tr("text: %1").arg(qs(filter.text));
+    for (const bt::Field& field : bt::kFields) {
+        if (!bt::isSet(filter, field))
+            continue;
+        const QStringList values = fieldValues(filter, field);
+        if (field.kind == bt::FieldKind::Time) {
+            if (!values[0].isEmpty())
+                parts << tr("from %1").arg(values[0]);
+            if (!values[1].isEmpty())
+                parts << tr("before %1").arg(values[1]);
+        } else if (field.kind == bt::FieldKind::Number) { // an id: "template #12"
+            parts << fieldWord(field) + u" #"_s + values.front();
+        } else {
+            parts << fieldLabel(field) + u": "_s + values.join(u", "_s);
+        }
+    }
     return parts.join(u"; "_s);
 }
-
-} // namespace
 
 QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const QList<QImage>& charts,
                          const bt::KnowledgeBase* kb)
@@ -372,7 +359,7 @@ QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const
     QString html = u"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"_s + title.toHtmlEscaped()
         + u"</title></head><body>\n<h1>"_s + title.toHtmlEscaped() + u"</h1>\n"_s;
     html += u"<p>"_s + tr("Workspace:").toHtmlEscaped() + u" "_s + QFileInfo(file).fileName().toHtmlEscaped()
-        + u"<br>"_s + tr("Filter:").toHtmlEscaped() + u" "_s + filterWords(filter).toHtmlEscaped() + u"<br>"_s
+        + u"<br>"_s + tr("Filter:").toHtmlEscaped() + u" "_s + reportFilterWords(filter).toHtmlEscaped() + u"<br>"_s
         + tr("Generated:").toHtmlEscaped() + u" "_s
         + QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toHtmlEscaped() + u"</p>\n"_s;
 

@@ -25,6 +25,10 @@ namespace btui
 QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const QList<QImage>& charts,
                          const bt::KnowledgeBase* kb);
 
+/// The report's "Filter:" line: "provider: Gmail; from 2026-03-01T00:00:00Z"; "all events" when
+/// empty.
+QString reportFilterWords(const bt::EventFilter& filter);
+
 /// Prints triageReportHtml()'s page to an A4 PDF file through QPrinter (its data: URI images
 /// become document resources); false with `error` set on failure.
 bool printReportToPdf(const QString& html, const QString& pdfPath, QString* error);

@@ -5,6 +5,7 @@
 #include "models/drilldown.h"
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
+#include "utils/fieldwords.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -41,13 +42,10 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
 
     m_by = new QComboBox(this);
     m_by->setObjectName(u"groupByCombo"_s);
-    const std::pair<QString, bt::GroupBy> choices[]
-        = {{tr("Provider"), bt::GroupBy::Provider},       {tr("Recipient domain"), bt::GroupBy::Domain},
-           {tr("Sending IP"), bt::GroupBy::Ip},           {tr("Campaign"), bt::GroupBy::Campaign},
-           {tr("Reply template"), bt::GroupBy::Template}, {tr("Family"), bt::GroupBy::Family},
-           {tr("Reason"), bt::GroupBy::Reason},           {tr("Day"), bt::GroupBy::Day}};
-    for (const auto& [label, by] : choices)
-        m_by->addItem(label, static_cast<int>(by));
+    // Every grouping of the field table but hours: a table of hours is a chart's job.
+    for (const bt::GroupBy by : bt::groupings())
+        if (by != bt::GroupBy::Hour)
+            m_by->addItem(btui::groupLabel(by), static_cast<int>(by));
     m_note = new QLabel(this);
     m_note->setTextFormat(Qt::PlainText);
     m_note->setWordWrap(true);
@@ -88,42 +86,7 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
         const QString key = index.data(GroupTableModel::KeyRole).toString();
         const auto by = groupBy();
         const qint64 templateId = index.data(GroupTableModel::TemplateIdRole).toLongLong();
-        m_drill->narrow([&](bt::EventFilter& f) {
-            const std::string k = key.toStdString();
-            switch (by) {
-            case bt::GroupBy::Provider:
-                f.providers = {k};
-                break;
-            case bt::GroupBy::Domain:
-                f.domains = {k};
-                break;
-            case bt::GroupBy::Ip:
-                f.ips = {k};
-                break;
-            case bt::GroupBy::Campaign:
-                f.campaigns = {k};
-                break;
-            case bt::GroupBy::Template:
-                if (templateId)
-                    f.templateId = templateId;
-                break;
-            case bt::GroupBy::Family:
-                f.families = {k};
-                break;
-            case bt::GroupBy::Reason:
-                f.reasons = {k};
-                break;
-            case bt::GroupBy::Day:
-            case bt::GroupBy::Hour: {
-                const auto [from, to] = bt::bucketTimes(k);
-                if (!from.empty()) {
-                    f.from = from;
-                    f.to = to;
-                }
-                break;
-            }
-            }
-        });
+        m_drill->narrow([&](bt::EventFilter& f) { bt::narrowToGroup(f, by, key.toStdString(), templateId); });
         Q_EMIT drilledInto(key);
     });
 }

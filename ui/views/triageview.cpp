@@ -7,6 +7,7 @@
 #include "charts/timechart.h"
 #include "classifier.h"
 #include "cube.h"
+#include "fields.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
 #include "models/workspacesession.h"
@@ -339,8 +340,10 @@ void TriageView::loadChoices()
         WorkspaceSession::Lane::Analysis, this,
         [](bt::Workspace& ws) {
             Choices c;
-            for (const char* field : {"provider", "domain", "ip", "campaign", "family", "reason", "event_type"})
-                c.values[field] = bt::distinctValues(ws, field);
+            // Choices for every field filtered by a list (bt::distinctValues answers those).
+            for (const bt::Field& field : bt::kFields)
+                if (field.match == bt::FieldMatch::Any)
+                    c.values[std::string(field.id)] = bt::distinctValues(ws, std::string(field.id));
             auto span = ws.db().prepare("SELECT MIN(timestamp), MAX(timestamp) FROM events");
             if (span.step() && !span.isNull(0)) {
                 c.first = span.text(0);

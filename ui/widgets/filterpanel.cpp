@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "filterpanel.h"
 
+#include "utils/fieldwords.h"
+
 #include <QComboBox>
 #include <QDateTimeEdit>
 #include <QFormLayout>
@@ -62,47 +64,53 @@ FilterPanel::FilterPanel(QWidget* parent)
         e->setDateTime(kNoBound);
         return e;
     };
-    m_from = dateEdit();
-    m_from->setObjectName(u"fromEdit"_s);
-    m_to = dateEdit();
-    m_to->setObjectName(u"toEdit"_s);
-    form->addRow(tr("&From (UTC)"), m_from);
-    form->addRow(tr("&To (UTC)"), m_to);
-
-    form->addRow(tr("&Provider"), addCombo("provider", true));
-    form->addRow(tr("&Domain"), addCombo("domain", true));
-    form->addRow(tr("Fa&mily"), addCombo("family", false));
-    form->addRow(tr("&Reason"), addCombo("reason", false));
-    form->addRow(tr("Event t&ype"), addCombo("event_type", false));
-
-    m_basicCode = new QLineEdit(this);
-    m_basicCode->setObjectName(u"basicCodeEdit"_s);
-    m_basicCode->setValidator(new QIntValidator(200, 599, m_basicCode));
-    m_basicCode->setPlaceholderText(tr("e.g. 550"));
-    m_enhancedCode = new QLineEdit(this);
-    m_enhancedCode->setObjectName(u"enhancedCodeEdit"_s);
-    m_enhancedCode->setValidator(
-        new QRegularExpressionValidator(QRegularExpression(u"[245](\\.\\d{1,3}(\\.\\d{1,3})?)?"_s), m_enhancedCode));
-    m_enhancedCode->setPlaceholderText(tr("5.7 or 5.7.1"));
-    form->addRow(tr("&Code"), m_basicCode);
-    form->addRow(tr("&Status"), m_enhancedCode);
-
-    m_spam = new QComboBox(this);
-    m_spam->setObjectName(u"spamCombo"_s);
-    m_spam->addItem(tr("any"), QString());
-    for (const char* v : {"yes", "often", "no", "unknown"})
-        m_spam->addItem(QString::fromLatin1(v), QString::fromLatin1(v));
-    form->addRow(tr("Spa&m-related"), m_spam);
-    form->addRow(tr("Sending &IP"), addCombo("ip", true));
-    form->addRow(tr("C&ampaign"), addCombo("campaign", true));
-
-    m_search = new QLineEdit(this);
-    m_search->setObjectName(u"searchEdit"_s);
-    m_search->setPlaceholderText(tr("text in replies (Ctrl+F)"));
-    m_search->setToolTip(tr("Replies holding every word typed, as written or as part of a longer word "
-                            "(S3150 finds (AS3150)), in any case"));
-    m_search->setClearButtonEnabled(true);
-    form->addRow(tr("Searc&h"), m_search);
+    // One row per field of the table that has a panel label, in table order; a field without
+    // one (a template) is set by clicking and carried through (m_shown).
+    for (const bt::Field& field : bt::kFields) {
+        const std::string id(field.id);
+        if (field.kind == bt::FieldKind::Time) {
+            m_from = dateEdit();
+            m_from->setObjectName(qs(std::string(field.options[0])) + u"Edit"_s);
+            m_to = dateEdit();
+            m_to->setObjectName(qs(std::string(field.options[1])) + u"Edit"_s);
+            form->addRow(tr("&From (UTC)"), m_from);
+            form->addRow(tr("&To (UTC)"), m_to);
+            continue;
+        }
+        if (field.panelLabel.empty())
+            continue;
+        QWidget* editor = nullptr;
+        if (field.match == bt::FieldMatch::Any) {
+            // Picked from the workspace's own values (families…) or typed (a provider).
+            editor = addCombo(id, !field.picked);
+        } else if (!field.choices.empty()) {
+            auto* c = new QComboBox(this);
+            c->setObjectName(qs(id) + u"Combo"_s);
+            c->addItem(tr("any"), QString());
+            for (const auto v : field.choices)
+                c->addItem(qs(std::string(v)), qs(std::string(v)));
+            m_combos[id] = c;
+            editor = c;
+        } else {
+            auto* e = new QLineEdit(this);
+            e->setObjectName(qs(id) + u"Edit"_s);
+            e->setPlaceholderText(btui::fieldHint(field));
+            if (field.kind == bt::FieldKind::Code && field.match == bt::FieldMatch::Equal)
+                e->setValidator(new QIntValidator(200, 599, e));
+            else if (field.kind == bt::FieldKind::Code)
+                e->setValidator(
+                    new QRegularExpressionValidator(QRegularExpression(u"[245](\\.\\d{1,3}(\\.\\d{1,3})?)?"_s), e));
+            if (field.match == bt::FieldMatch::Words) {
+                e->setToolTip(tr("Replies holding every word typed, as written or as part of a longer word "
+                                 "(S3150 finds (AS3150)), in any case"));
+                e->setClearButtonEnabled(true);
+                m_search = e;
+            }
+            m_edits[id] = e;
+            editor = e;
+        }
+        form->addRow(btui::fieldPanelLabel(field), editor);
+    }
 
     m_apply = new QPushButton(tr("&Apply"), this);
     m_apply->setObjectName(u"applyButton"_s);
@@ -124,7 +132,7 @@ FilterPanel::FilterPanel(QWidget* parent)
 
     connect(m_apply, &QPushButton::clicked, this, [this] { Q_EMIT applied(filter()); });
     connect(clear, &QPushButton::clicked, this, &FilterPanel::clearRequested);
-    for (QLineEdit* e : {m_basicCode, m_enhancedCode, m_search})
+    for (auto& [field, e] : m_edits)
         connect(e, &QLineEdit::returnPressed, this, [this] { Q_EMIT applied(filter()); });
     for (auto& [field, combo] : m_combos) {
         if (combo->isEditable())
@@ -132,7 +140,6 @@ FilterPanel::FilterPanel(QWidget* parent)
         else
             connect(combo, &QComboBox::activated, this, [this] { Q_EMIT applied(filter()); });
     }
-    connect(m_spam, &QComboBox::activated, this, [this] { Q_EMIT applied(filter()); });
 }
 
 QComboBox* FilterPanel::addCombo(const std::string& field, bool editable)
@@ -154,6 +161,12 @@ QComboBox* FilterPanel::combo(const std::string& field) const
 {
     const auto it = m_combos.find(field);
     return it == m_combos.end() ? nullptr : it->second;
+}
+
+QLineEdit* FilterPanel::edit(const std::string& field) const
+{
+    const auto it = m_edits.find(field);
+    return it == m_edits.end() ? nullptr : it->second;
 }
 
 void FilterPanel::setChoices(const std::string& field, const std::vector<std::string>& values)
@@ -198,65 +211,66 @@ void FilterPanel::focusSearch()
 
 void FilterPanel::showFilter(const bt::EventFilter& f)
 {
-    const auto setCombo = [this](const std::string& field, const std::vector<std::string>& values) {
-        QComboBox* c = combo(field);
-        QSignalBlocker block(c);
-        const QString v = values.empty() ? QString() : qs(values.front());
-        if (c->isEditable()) {
-            c->setEditText(v);
-        } else {
-            int i = c->findData(v);
-            if (i < 0) {
-                c->addItem(v, v);
-                i = c->count() - 1;
-            }
-            c->setCurrentIndex(i);
+    m_shown = f;
+    for (const bt::Field& field : bt::kFields) {
+        const std::string id(field.id);
+        const QStringList values = btui::fieldValues(f, field);
+        if (field.kind == bt::FieldKind::Time) {
+            m_from->setDateTime(values.isEmpty() || values[0].isEmpty() ? m_from->minimumDateTime()
+                                                                        : fromIso(values[0].toStdString()));
+            m_to->setDateTime(values.isEmpty() || values[1].isEmpty() ? m_to->minimumDateTime()
+                                                                      : fromIso(values[1].toStdString()));
+            continue;
         }
-    };
-    setCombo("provider", f.providers);
-    setCombo("domain", f.domains);
-    setCombo("family", f.families);
-    setCombo("reason", f.reasons);
-    setCombo("event_type", f.eventTypes);
-    setCombo("ip", f.ips);
-    setCombo("campaign", f.campaigns);
-    m_from->setDateTime(f.from.empty() ? m_from->minimumDateTime() : fromIso(f.from));
-    m_to->setDateTime(f.to.empty() ? m_to->minimumDateTime() : fromIso(f.to));
-    m_basicCode->setText(f.basicCode ? QString::number(*f.basicCode) : QString());
-    m_enhancedCode->setText(qs(f.enhancedCode));
-    m_spam->setCurrentIndex(std::max(0, m_spam->findData(qs(f.spamRelated))));
-    m_search->setText(qs(f.text));
-    m_templateId = f.templateId;
+        // The panel holds one value per field: the first of a list.
+        const QString v = values.isEmpty() ? QString() : values.front();
+        if (QLineEdit* e = edit(id)) {
+            e->setText(v);
+        } else if (QComboBox* c = combo(id)) {
+            QSignalBlocker block(c);
+            if (c->isEditable()) {
+                c->setEditText(v);
+            } else {
+                int i = c->findData(v);
+                if (i < 0 && field.match == bt::FieldMatch::Any) { // a list value not among the choices
+                    c->addItem(v, v);
+                    i = c->count() - 1;
+                }
+                c->setCurrentIndex(std::max(0, i));
+            }
+        }
+    }
 }
 
 bt::EventFilter FilterPanel::filter() const
 {
     bt::EventFilter f;
-    const auto read = [this](const std::string& field, std::vector<std::string>& out) {
-        QComboBox* c = combo(field);
-        const QString v = (c->isEditable() ? c->currentText() : c->currentData().toString()).trimmed();
+    for (const bt::Field& field : bt::kFields) {
+        const std::string id(field.id);
+        QString v;
+        if (field.kind == bt::FieldKind::Time) {
+            if (m_from->dateTime() > m_from->minimumDateTime())
+                bt::setValue(f, field, iso(m_from->dateTime()), 0);
+            if (m_to->dateTime() > m_to->minimumDateTime())
+                bt::setValue(f, field, iso(m_to->dateTime()), 1);
+            continue;
+        } else if (const QLineEdit* e = edit(id)) {
+            v = e->text().trimmed();
+            if (field.kind == bt::FieldKind::Code && field.match == bt::FieldMatch::Equal) {
+                bool ok = false;
+                const int code = v.toInt(&ok);
+                v = ok ? QString::number(code) : QString();
+            }
+        } else if (const QComboBox* c = combo(id)) {
+            v = (c->isEditable() ? c->currentText() : c->currentData().toString()).trimmed();
+        } else {
+            // No row: as last shown.
+            for (const auto& value : bt::valuesOf(m_shown, field))
+                bt::setValue(f, field, value);
+            continue;
+        }
         if (!v.isEmpty())
-            out.push_back(v.toStdString());
-    };
-    read("provider", f.providers);
-    read("domain", f.domains);
-    read("family", f.families);
-    read("reason", f.reasons);
-    read("event_type", f.eventTypes);
-    read("ip", f.ips);
-    read("campaign", f.campaigns);
-    if (m_from->dateTime() > m_from->minimumDateTime())
-        f.from = iso(m_from->dateTime());
-    if (m_to->dateTime() > m_to->minimumDateTime())
-        f.to = iso(m_to->dateTime());
-    bool ok = false;
-    const int code = m_basicCode->text().toInt(&ok);
-    if (ok)
-        f.basicCode = code;
-    f.enhancedCode = m_enhancedCode->text().trimmed().toStdString();
-    f.spamRelated = m_spam->currentData().toString().toStdString();
-    f.text = m_search->text().trimmed().toStdString();
-    // A template is chosen by clicking, not typed: it stays until cleared.
-    f.templateId = m_templateId;
+            bt::setValue(f, field, v.toStdString());
+    }
     return f;
 }

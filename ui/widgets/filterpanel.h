@@ -13,9 +13,10 @@ class QDateTimeEdit;
 class QLineEdit;
 class QPushButton;
 
-/// The filter panel of the triage window: date range, provider, domain, family, reason, codes,
-/// spam-related, sending IP, campaign, event type and full-text search. It shows the drill-down's
-/// filter and hands a new one to it on Apply (Enter in any field).
+/// The filter panel of the triage window: one row per field of the core's table (bt::kFields)
+/// that has a panel label — date range, provider, domain, sending IP, campaign, event type,
+/// family, reason, codes, spam-related and full-text search — in table order. It shows the
+/// drill-down's filter and hands a new one to it on Apply (Enter in any field).
 class FilterPanel : public QWidget
 {
     Q_OBJECT
@@ -26,8 +27,8 @@ public:
     void showFilter(const bt::EventFilter& filter);
     /// The filter the fields describe.
     bt::EventFilter filter() const;
-    /// The choices of a list field ("provider", "domain", "ip", "campaign", "family", "reason",
-    /// "event_type"), most frequent first.
+    /// The choices of a list field (a field id of bt::kFields filtered by a list: "provider",
+    /// "event_type"…), most frequent first.
     void setChoices(const std::string& field, const std::vector<std::string>& values);
     /// The first and last event time of the workspace: the date fields' range.
     void setTimeSpan(const QDateTime& first, const QDateTime& last);
@@ -35,7 +36,10 @@ public:
     void focusSearch();
 
     QLineEdit* searchEdit() const { return m_search; }
+    /// The combo box of a list or fixed-choice field, by field id; nullptr when it has none.
     QComboBox* combo(const std::string& field) const;
+    /// The line edit of a code or text field, by field id; nullptr when it has none.
+    QLineEdit* edit(const std::string& field) const;
 
 Q_SIGNALS:
     /// The user asked for these filters (Apply or Enter).
@@ -45,13 +49,13 @@ Q_SIGNALS:
 private:
     QComboBox* addCombo(const std::string& field, bool editable);
 
-    std::map<std::string, QComboBox*> m_combos;
-    QDateTimeEdit* m_from = nullptr;
+    std::map<std::string, QComboBox*> m_combos; ///< list and fixed-choice fields, by id
+    std::map<std::string, QLineEdit*> m_edits; ///< code and text fields, by id
+    QDateTimeEdit* m_from = nullptr; ///< the time field's bounds
     QDateTimeEdit* m_to = nullptr;
-    QLineEdit* m_basicCode = nullptr;
-    QLineEdit* m_enhancedCode = nullptr;
-    QComboBox* m_spam = nullptr;
-    QLineEdit* m_search = nullptr;
+    QLineEdit* m_search = nullptr; ///< the searched field's edit (Ctrl+F)
     QPushButton* m_apply = nullptr;
-    std::optional<std::int64_t> m_templateId;
+    /// The filter last shown, for the fields without a row (a template is chosen by clicking, not
+    /// typed): they stay until cleared.
+    bt::EventFilter m_shown;
 };
