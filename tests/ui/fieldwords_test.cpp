@@ -9,10 +9,14 @@
 #include "utils/triagereport.h"
 #include "widgets/filterpanel.h"
 
+#include <QAbstractButton>
 #include <QDateTimeEdit>
+#include <QLabel>
 #include <QString>
 
 #include <gtest/gtest.h>
+
+#include <map>
 
 using namespace Qt::StringLiterals;
 
@@ -75,6 +79,28 @@ TEST(FieldWords, EveryFieldIsShownDescribedAndReadBackByThePanel)
     }
     panel.showFilter({});
     EXPECT_TRUE(panel.filter().empty());
+}
+
+// Every label and button of the panel has its own Alt+letter: two that share one make the
+// shortcut cycle between them instead of going where the user pressed.
+TEST(FieldWords, ThePanelsShortcutLettersAreAllDifferent)
+{
+    FilterPanel panel;
+    std::map<QChar, QString> seen;
+    auto check = [&](const QString& text) {
+        const auto amp = text.indexOf(u'&');
+        if (amp < 0 || amp + 1 >= text.size() || text[amp + 1] == u'&')
+            return;
+        const QChar key = text[amp + 1].toLower();
+        const auto [it, fresh] = seen.emplace(key, text);
+        EXPECT_TRUE(fresh) << "Alt+" << QString(key).toStdString() << " for both \"" << it->second.toStdString()
+                           << "\" and \"" << text.toStdString() << "\"";
+    };
+    for (const auto* label : panel.findChildren<QLabel*>())
+        check(label->text());
+    for (const auto* button : panel.findChildren<QAbstractButton*>())
+        check(button->text());
+    EXPECT_GE(seen.size(), 10u);
 }
 
 TEST(FieldWords, EveryGroupingHasAHeader)
