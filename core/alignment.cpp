@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "alignment.h"
 
+#include "text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <libpsl.h>
@@ -10,23 +12,6 @@ namespace bt
 
 namespace
 {
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (char& c : out)
-        c = char(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string trim(std::string_view s)
-{
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos)
-        return {};
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
 
 // Drops RFC 5322 comments (nested parentheses) outside quoted strings.
 std::string withoutComments(std::string_view s)
@@ -70,13 +55,13 @@ std::vector<std::string> split(std::string_view s, char sep)
         if (c == '"')
             quoted = !quoted;
         if (c == sep && !quoted) {
-            out.push_back(trim(cur));
+            out.push_back(std::string(text::trim(cur)));
             cur.clear();
         } else {
             cur += c;
         }
     }
-    out.push_back(trim(cur));
+    out.push_back(std::string(text::trim(cur)));
     return out;
 }
 
@@ -89,13 +74,13 @@ std::string unquote(std::string s)
 
 std::string domainPart(std::string_view addressOrDomain)
 {
-    std::string s = trim(addressOrDomain);
+    std::string s = std::string(text::trim(addressOrDomain));
     const auto at = s.rfind('@');
     if (at != std::string::npos)
         s = s.substr(at + 1);
     while (!s.empty() && (s.back() == '>' || s.back() == '.'))
         s.pop_back();
-    return lower(s);
+    return text::toLower(s);
 }
 
 const psl_ctx_t* psl()
@@ -159,15 +144,15 @@ AuthResults parseAuthenticationResults(std::string_view header)
     auto parts = split(withoutComments(header), ';');
     std::size_t first = 0;
     // ARC-Authentication-Results starts with the instance tag "i=1".
-    if (!parts.empty() && lower(parts[0]).starts_with("i=") && parts[0].find(' ') == std::string::npos)
+    if (!parts.empty() && text::toLower(parts[0]).starts_with("i=") && parts[0].find(' ') == std::string::npos)
         first = 1;
     if (first >= parts.size())
         return out;
     // authserv-id, optionally followed by a version number.
-    out.authServId = lower(split(parts[first], ' ').front());
+    out.authServId = text::toLower(split(parts[first], ' ').front());
     for (std::size_t i = first + 1; i < parts.size(); ++i) {
         const auto& part = parts[i];
-        if (part.empty() || lower(part) == "none")
+        if (part.empty() || text::toLower(part) == "none")
             continue;
         AuthMethodResult m;
         bool firstToken = true;
@@ -177,12 +162,12 @@ AuthResults parseAuthenticationResults(std::string_view header)
             const auto eq = token.find('=');
             if (eq == std::string::npos)
                 continue;
-            std::string key = lower(trim(token.substr(0, eq)));
-            std::string value = unquote(trim(token.substr(eq + 1)));
+            std::string key = text::toLower(text::trim(token.substr(0, eq)));
+            std::string value = unquote(std::string(text::trim(token.substr(eq + 1))));
             if (firstToken) {
                 const auto slash = key.find('/'); // method/version
                 m.method = slash == std::string::npos ? key : key.substr(0, slash);
-                m.result = lower(value);
+                m.result = text::toLower(value);
                 firstToken = false;
             } else if (key == "reason") {
                 m.reason = value;
@@ -211,7 +196,7 @@ Alignment checkAlignment(const OriginalMessage& o)
     a.fromDomain = domainPart(o.fromDomain);
     a.returnPathDomain = domainPart(o.returnPath);
     a.dkimDomain = domainPart(o.dkimDomain);
-    a.dkimSelector = trim(o.dkimSelector);
+    a.dkimSelector = std::string(text::trim(o.dkimSelector));
 
     AuthResults results;
     if (!o.authenticationResults.empty()) {

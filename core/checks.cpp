@@ -5,6 +5,7 @@
 #include "dns.h"
 #include "knowledge.h"
 #include "spf.h"
+#include "text.h"
 #include "workspace.h"
 
 #include <arpa/inet.h>
@@ -21,22 +22,6 @@ namespace
 {
 
 using ojson = nlohmann::ordered_json;
-
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return s;
-}
-
-std::string trim(const std::string& s)
-{
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos)
-        return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 std::string isoTime(std::int64_t t)
 {
@@ -147,7 +132,8 @@ std::vector<std::pair<std::string, std::string>> tags(const std::string& record)
         const std::string item = record.substr(pos, end - pos);
         const auto eq = item.find('=');
         if (eq != std::string::npos)
-            out.emplace_back(lower(trim(item.substr(0, eq))), trim(item.substr(eq + 1)));
+            out.emplace_back(text::toLower(text::trim(item.substr(0, eq))),
+                             std::string(text::trim(item.substr(eq + 1))));
         pos = end + 1;
     }
     return out;
@@ -187,14 +173,14 @@ void fillDmarc(DmarcCheck& d, const std::string& record)
     bool hasSp = false;
     for (const auto& [k, v] : tags(record)) {
         if (k == "p") {
-            d.policy = lower(v);
+            d.policy = text::toLower(v);
         } else if (k == "sp") {
-            d.subdomainPolicy = lower(v);
+            d.subdomainPolicy = text::toLower(v);
             hasSp = true;
         } else if (k == "adkim")
-            d.adkim = lower(v);
+            d.adkim = text::toLower(v);
         else if (k == "aspf")
-            d.aspf = lower(v);
+            d.aspf = text::toLower(v);
         else if (k == "pct") {
             try {
                 d.pct = std::stoi(v);
@@ -207,7 +193,7 @@ void fillDmarc(DmarcCheck& d, const std::string& record)
                 auto end = v.find(',', pos);
                 if (end == std::string::npos)
                     end = v.size();
-                if (auto u = trim(v.substr(pos, end - pos)); !u.empty())
+                if (auto u = std::string(text::trim(v.substr(pos, end - pos))); !u.empty())
                     d.rua.push_back(u);
                 pos = end + 1;
             }
@@ -446,10 +432,10 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     using clock = std::chrono::steady_clock;
     const auto started = clock::now();
     CheckReport report;
-    report.domain = lower(trim(request.domain));
+    report.domain = text::toLower(text::trim(request.domain));
     while (!report.domain.empty() && report.domain.back() == '.')
         report.domain.pop_back();
-    report.ip = trim(request.ip);
+    report.ip = std::string(text::trim(request.ip));
     report.startedAt = std::time(nullptr);
 
     std::unique_ptr<WorkspaceCache> cache;
@@ -527,7 +513,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         };
         if (!options.blocklistZones.empty()) {
             for (const auto& z : options.blocklistZones) {
-                const std::string zone = lower(trim(z));
+                const std::string zone = text::toLower(text::trim(z));
                 const auto* info = infoFor(zone);
                 std::string kind
                     = info && !info->zoneKind.empty() ? info->zoneKind : (report.ip.empty() ? "domain" : "ip");
@@ -652,11 +638,11 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
                 std::string p;
                 for (const auto& [key, value] : t) {
                     if (key == "k")
-                        k.keyType = lower(value);
+                        k.keyType = text::toLower(value);
                     else if (key == "p")
                         p = value;
                 }
-                k.revoked = trim(p).empty();
+                k.revoked = text::trim(p).empty();
                 if (!k.revoked) {
                     // The key is what the record says only when p= decodes to one of its type.
                     if (!base64Valid(p)) {

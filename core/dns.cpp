@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "dns.h"
 
+#include "text.h"
+
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 
@@ -59,14 +61,6 @@ const char* statusName(Status s)
 
 namespace
 {
-
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return s;
-}
 
 std::uint16_t u16(const unsigned char* p)
 {
@@ -322,7 +316,7 @@ std::vector<Answer> Resolver::queryAll(const std::vector<Question>& questions)
     int live = 0;
     for (std::size_t i = 0; i < questions.size(); ++i) {
         Answer& a = answers[i];
-        a.name = lower(questions[i].name);
+        a.name = text::toLower(questions[i].name);
         while (!a.name.empty() && a.name.back() == '.')
             a.name.pop_back();
         a.type = questions[i].type;

@@ -4,6 +4,7 @@
 #include "filteroption.h"
 
 #include "fields.h"
+#include "text.h"
 
 #include <algorithm>
 #include <ctime>
@@ -16,27 +17,6 @@ namespace
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowered(std::string_view s)
-{
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), lower);
-    return out;
-}
-
-std::string_view trimmed(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
 }
 
 /// `n` digits at `s[at]`, as a number; -1 when they are not all there.
@@ -60,18 +40,18 @@ int daysIn(int year, int month)
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
-/// The first run of letters and digits of `name`, lower-cased: a provider's short key.
+/// The first run of letters and digits of `name`, text::lower-cased: a provider's short key.
 std::string firstWord(std::string_view name)
 {
     std::string out;
     for (const char c : name) {
-        const bool word = isDigit(c) || (lower(c) >= 'a' && lower(c) <= 'z');
+        const bool word = isDigit(c) || (text::lower(c) >= 'a' && text::lower(c) <= 'z');
         if (!word) {
             if (!out.empty())
                 break;
             continue;
         }
-        out.push_back(lower(c));
+        out.push_back(text::lower(c));
     }
     return out;
 }
@@ -213,8 +193,8 @@ std::optional<std::string> isoTimeUtc(std::string_view v)
 
 bool applyFilterOption(EventFilter& f, std::string_view key, std::string_view value, std::string* error)
 {
-    key = trimmed(key);
-    value = trimmed(value);
+    key = text::trim(key);
+    value = text::trim(value);
     auto bad = [&](const std::string& why) {
         if (error)
             *error = "filter " + std::string(key) + "=" + std::string(value) + ": " + why;
@@ -225,7 +205,7 @@ bool applyFilterOption(EventFilter& f, std::string_view key, std::string_view va
         return bad("unknown key (keys: " + joined(filterOptionKeys(), " ") + ")");
     if (value.empty())
         return bad("no value");
-    const std::string v = field->lowercase ? lowered(value) : std::string(value);
+    const std::string v = field->lowercase ? text::toLower(value) : std::string(value);
     if (!field->choices.empty() && std::find(field->choices.begin(), field->choices.end(), v) == field->choices.end())
         return bad(std::string(field->badValue));
     switch (field->kind) {
@@ -254,7 +234,7 @@ bool applyFilterOption(EventFilter& f, std::string_view key, std::string_view va
 bool applyFilterOption(EventFilter& f, std::string_view option, std::string* error)
 {
     const auto eq = option.find('=');
-    if (eq == std::string_view::npos || trimmed(option.substr(0, eq)).empty()) {
+    if (eq == std::string_view::npos || text::trim(option.substr(0, eq)).empty()) {
         if (error)
             *error = "filter " + std::string(option) + ": expected KEY=VALUE (keys: " + joined(filterOptionKeys(), " ")
                 + ")";
@@ -291,12 +271,12 @@ bool resolveProviders(Workspace& ws, EventFilter& f, std::string* error)
             resolved.push_back(wanted);
             continue;
         }
-        const std::string w = lowered(wanted);
+        const std::string w = text::toLower(wanted);
         // The name itself in any case first, then the name whose first word (its short key:
         // "microsoft", "gmx", "yahoo") it is; a key shared by several names takes them all.
         std::vector<std::string> hits;
         for (const auto& p : present)
-            if (lowered(p) == w)
+            if (text::toLower(p) == w)
                 hits.push_back(p);
         if (hits.empty())
             for (const auto& p : present)
@@ -306,7 +286,7 @@ bool resolveProviders(Workspace& ws, EventFilter& f, std::string* error)
             if (error) {
                 std::vector<std::string> close;
                 for (const auto& p : present)
-                    if (lowered(p).find(w) != std::string::npos)
+                    if (text::toLower(p).find(w) != std::string::npos)
                         close.push_back(p);
                 std::sort(close.begin(), close.end());
                 std::vector<std::string> all(present);

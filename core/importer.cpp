@@ -152,11 +152,6 @@ void importEmailFile(const std::string& path, Sink& sink, const BounceReader& re
         });
 }
 
-std::string lower(std::string s)
-{
-    return text::toLower(s);
-}
-
 // ---- Postfix log ------------------------------------------------------------------------------
 
 /// "Apr 11 08:59:10 host postfix/smtp[31378]: 0B1FD90A21: to=<…>, …" or an RFC 3339 prefix.
@@ -651,7 +646,7 @@ std::string detectFormat(const std::string& path)
         std::string err;
         if (r.next(row, err) && row.fields.size() >= 2)
             for (auto& f : row.fields)
-                head.header.push_back(lower(std::string(text::trim(f))));
+                head.header.push_back(text::toLower(std::string(text::trim(f))));
     }
     const Importer* best = nullptr;
     int bestConfidence = 0;

@@ -38,14 +38,6 @@ std::vector<std::string> splitLine(std::string_view line, char sep)
     return out;
 }
 
-std::string trim(std::string s)
-{
-    const auto notSpace = [](unsigned char c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n'; };
-    s.erase(s.begin(), std::find_if(s.begin(), s.end(), notSpace));
-    s.erase(std::find_if(s.rbegin(), s.rend(), notSpace).base(), s.end());
-    return s;
-}
-
 bool isDay(const std::string& s)
 {
     if (s.size() != 10 || s[4] != '-' || s[7] != '-')
@@ -70,7 +62,7 @@ SendCountsRead readSendCounts(std::istream& in, const std::string& source)
         ++lineNo;
         if (lineNo == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
             line.erase(0, 3);
-        if (trim(line).empty())
+        if (text::trim(line).empty())
             continue;
         if (kind.empty()) {
             // The header: the kind, then "sent".
@@ -80,8 +72,8 @@ SendCountsRead readSendCounts(std::istream& in, const std::string& source)
                     break;
                 }
             const auto cols = splitLine(line, sep);
-            const std::string first = cols.empty() ? std::string() : text::toLower(trim(cols[0]));
-            const std::string second = cols.size() < 2 ? std::string() : text::toLower(trim(cols[1]));
+            const std::string first = cols.empty() ? std::string() : text::toLower(text::trim(cols[0]));
+            const std::string second = cols.size() < 2 ? std::string() : text::toLower(text::trim(cols[1]));
             if (cols.size() != 2 || (first != "provider" && first != "campaign" && first != "day")
                 || second != "sent") {
                 out.errors.push_back("line " + std::to_string(lineNo)
@@ -97,7 +89,7 @@ SendCountsRead readSendCounts(std::istream& in, const std::string& source)
             out.errors.push_back(where + "expected 2 fields, found " + std::to_string(cols.size()));
             continue;
         }
-        const std::string key = trim(cols[0]), number = trim(cols[1]);
+        const std::string key = std::string(text::trim(cols[0])), number = std::string(text::trim(cols[1]));
         if (key.empty()) {
             out.errors.push_back(where + "no " + kind);
             continue;

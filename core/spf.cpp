@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "spf.h"
 
+#include "text.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -37,14 +39,6 @@ namespace
 constexpr int kLookupLimit = 10; // RFC 7208 4.6.4
 constexpr int kVoidLimit = 2;
 constexpr int kMxLimit = 10;
-
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return s;
-}
 
 bool isTemporary(dns::Status s)
 {
@@ -149,7 +143,7 @@ std::optional<std::vector<Term>> parseRecord(const std::string& record, std::str
             && std::isalpha(static_cast<unsigned char>(s[0]))
             && std::all_of(s.begin(), s.begin() + long(eq), isNameChar)) {
             t.modifier = true;
-            t.name = lower(s.substr(0, eq));
+            t.name = text::toLower(s.substr(0, eq));
             t.value = s.substr(eq + 1);
             terms.push_back(std::move(t));
             continue;
@@ -159,7 +153,7 @@ std::optional<std::vector<Term>> parseRecord(const std::string& record, std::str
             s.erase(0, 1);
         }
         const auto sep = s.find_first_of(":/");
-        t.name = lower(s.substr(0, sep));
+        t.name = text::toLower(s.substr(0, sep));
         std::string arg = sep == std::string::npos ? std::string() : s.substr(sep);
         const bool colon = !arg.empty() && arg[0] == ':';
         if (colon)
@@ -440,9 +434,9 @@ bool ptrMatches(Context& cx, const std::string& target)
     const bool v6 = cx.ip.family == AF_INET6;
     const auto ptr
         = cx.resolver.query(dns::reverseName(cx.ipText) + (v6 ? ".ip6.arpa" : ".in-addr.arpa"), dns::Type::PTR);
-    const std::string want = lower(target);
+    const std::string want = text::toLower(target);
     for (std::size_t i = 0; i < ptr.records.size() && i < 10; ++i) {
-        const std::string name = lower(ptr.records[i].value);
+        const std::string name = text::toLower(ptr.records[i].value);
         if (name != want && !name.ends_with("." + want))
             continue;
         const auto forward = cx.resolver.query(name, v6 ? dns::Type::AAAA : dns::Type::A);
@@ -471,7 +465,7 @@ Result qualifierResult(char q)
 
 Outcome evaluate(Context& cx, const std::string& domainIn, bool top)
 {
-    std::string domain = lower(domainIn);
+    std::string domain = text::toLower(domainIn);
     while (!domain.empty() && domain.back() == '.')
         domain.pop_back();
     Evaluation& out = *cx.out;
@@ -493,7 +487,7 @@ Outcome evaluate(Context& cx, const std::string& domainIn, bool top)
                     + (txt.detail.empty() ? "" : " (" + txt.detail + ")")};
     std::vector<std::string> spf;
     for (const auto& r : txt.records) {
-        const std::string l = lower(r.value.substr(0, 7));
+        const std::string l = text::toLower(r.value.substr(0, 7));
         if (l.starts_with("v=spf1") && (l.size() == 6 || l[6] == ' '))
             spf.push_back(r.value);
     }
@@ -630,7 +624,7 @@ Evaluation run(dns::Resolver& resolver, const std::string& ip, const std::string
                bool noMatch)
 {
     Evaluation out;
-    out.domain = lower(domain);
+    out.domain = text::toLower(domain);
     Context cx {resolver, parseAddress(ip), ip, {}, {}, {}, noMatch, 0, 0, 0, {}, &out};
     const std::string from = sender.empty() ? "postmaster@" + out.domain : sender;
     const auto at = from.rfind('@');
