@@ -2,6 +2,7 @@
 // Diagnoses per second over the real fixture replies, repeated to at least 100 000 lines,
 // on one thread. No cache: every line is parsed and classified from scratch.
 //   build/release/tests/bench/bench_diagnose --benchmark_counters_tabular=true
+#include "../fixturereplies.h"
 #include "classifier.h"
 #include "json.h"
 #include "knowledge.h"
@@ -19,17 +20,7 @@ namespace
 
 std::vector<std::string> fixtureReplies()
 {
-    std::vector<std::string> replies;
-    std::ifstream in(std::string(BT_SHARED_DIR) + "/fixtures/replies.tsv");
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-        const auto a = line.find('\t');
-        const auto b = line.find('\t', a + 1);
-        if (a != std::string::npos && b != std::string::npos)
-            replies.push_back(line.substr(a + 1, b - a - 1));
-    }
-    return replies;
+    return ::fixtureReplies(BT_SHARED_DIR);
 }
 
 std::vector<std::string> corpusLines(std::size_t atLeast)

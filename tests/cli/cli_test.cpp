@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Runs the real bouncetriage-cli binary and reads what it prints.
+#include "../fixturereplies.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -382,18 +384,7 @@ TEST(Cli, ParseReadsAnMboxFromStandardInputAsItComes)
 // with the input (the memo of repeated replies is bounded).
 TEST(Cli, DiagnoseLinesStreamsAMillionLinesInOrderWithFlatMemory)
 {
-    std::vector<std::string> replies;
-    {
-        std::ifstream tsv(std::string(BT_SHARED_DIR) + "/fixtures/replies.tsv");
-        std::string line;
-        std::getline(tsv, line);
-        while (std::getline(tsv, line)) {
-            const auto a = line.find('\t');
-            const auto b = line.find('\t', a + 1);
-            if (a != std::string::npos && b != std::string::npos)
-                replies.push_back(line.substr(a + 1, b - a - 1));
-        }
-    }
+    const auto replies = fixtureReplies(BT_SHARED_DIR);
     ASSERT_GT(replies.size(), 100u);
     constexpr std::size_t kLines = 1000000;
     // Every 50th line is one of its own (a new address), so order is checked along the way and

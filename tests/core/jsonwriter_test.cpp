@@ -2,6 +2,7 @@
 // The JSON writer against nlohmann::json, which printed the CLI's lines before it and still reads
 // them in scripts: the same bytes for every string (random bytes, broken UTF-8, control
 // characters) and for every line of the fixtures and the corpus.
+#include "../fixturereplies.h"
 #include "bounce.h"
 #include "classifier.h"
 #include "json.h"
@@ -107,17 +108,9 @@ TEST(JsonWriter, NestingCommasNumbersAndNull)
 // numbers and key order; the brief form is the full one without three keys.
 TEST(JsonWriter, EveryFixtureAndCorpusLinePrintsBackUnchanged)
 {
-    std::ifstream in(std::string(BT_SHARED_DIR) + "/fixtures/replies.tsv");
-    ASSERT_TRUE(in);
-    std::string line;
-    std::getline(in, line);
     std::size_t replies = 0;
-    while (std::getline(in, line)) {
-        const auto a = line.find('\t');
-        const auto b = line.find('\t', a + 1);
-        if (a == std::string::npos || b == std::string::npos)
-            continue;
-        const auto d = classifier()->diagnoseText(line.substr(a + 1, b - a - 1));
+    for (const auto& reply : fixtureReplies(BT_SHARED_DIR)) {
+        const auto d = classifier()->diagnoseText(reply);
         const auto full = bt::toJson(d);
         auto parsed = nlohmann::ordered_json::parse(full);
         ASSERT_EQ(full, nlohmannDump(parsed));
