@@ -179,6 +179,7 @@ TEST(WorkspaceOpen, SchemaFiveMigratesToTheLeanIndexSet)
         "events_family CREATE INDEX events_family ON events(family, timestamp)",
         "events_import CREATE INDEX events_import ON events(import_id, event_type)",
         "events_provider CREATE INDEX events_provider ON events(provider, timestamp)",
+        "events_recipient CREATE INDEX events_recipient ON events(recipient)",
         "events_reason CREATE INDEX events_reason ON events(reason, timestamp)",
         "events_template CREATE INDEX events_template ON events(template_id, timestamp)",
         "events_time CREATE INDEX events_time ON events(timestamp)",
