@@ -154,7 +154,7 @@ TEST(WorkspaceOpen, SchemaFiveMigratesToTheLeanIndexSet)
             "CREATE INDEX events_reason ON events(reason); "
             "CREATE INDEX events_codes ON events(basic_code, enhanced_code); "
             "CREATE INDEX events_type ON events(event_type, timestamp); "
-            "CREATE INDEX events_recipient ON events(recipient); CREATE INDEX events_import ON events(import_id); "
+            "CREATE INDEX events_import ON events(import_id); "
             "PRAGMA user_version=5");
     }
     const auto indexes = [&](bt::Workspace& ws) {
@@ -179,8 +179,8 @@ TEST(WorkspaceOpen, SchemaFiveMigratesToTheLeanIndexSet)
         "events_family CREATE INDEX events_family ON events(family, timestamp)",
         "events_import CREATE INDEX events_import ON events(import_id, event_type)",
         "events_provider CREATE INDEX events_provider ON events(provider, timestamp)",
-        "events_recipient CREATE INDEX events_recipient ON events(recipient)",
         "events_reason CREATE INDEX events_reason ON events(reason, timestamp)",
+        "events_recipient CREATE INDEX events_recipient ON events(recipient)",
         "events_template CREATE INDEX events_template ON events(template_id, timestamp)",
         "events_time CREATE INDEX events_time ON events(timestamp)",
     };
