@@ -106,7 +106,7 @@ public:
     /// is; anything that is not a workspace this program can read is an OpenError saying why.
     explicit Workspace(const std::string& path, Mode mode = Mode::Write);
 
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     int schemaVersion();
 
     /// Imports into one workspace run one at a time, whichever process runs them: an advisory

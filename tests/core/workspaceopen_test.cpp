@@ -18,7 +18,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace
 {
@@ -135,6 +137,70 @@ TEST(WorkspaceOpen, OlderSchemaIsViewedAsItIsNotMigrated)
     EXPECT_EQ(FileState::of(t.path), before);
     EXPECT_EQ(bt::Workspace(t.path.string()).schemaVersion(), bt::Workspace::kSchemaVersion)
         << "the next writer migrates it";
+}
+
+TEST(WorkspaceOpen, SchemaFiveMigratesToTheLeanIndexSet)
+{
+    TempWorkspace t;
+    makeWorkspace(t.path);
+    {
+        // The indexes of `events` as schema step 1 made them (unchanged up to step 5).
+        bt::Workspace ws(t.path.string());
+        ws.db().exec(
+            "DROP INDEX events_reason; DROP INDEX events_template; DROP INDEX events_import; "
+            "DROP INDEX events_delivered; DROP TABLE IF EXISTS sqlite_stat1; "
+            "CREATE INDEX events_ip ON events(sending_ip, timestamp); "
+            "CREATE INDEX events_campaign ON events(campaign); CREATE INDEX events_template ON events(template_id); "
+            "CREATE INDEX events_reason ON events(reason); "
+            "CREATE INDEX events_codes ON events(basic_code, enhanced_code); "
+            "CREATE INDEX events_type ON events(event_type, timestamp); "
+            "CREATE INDEX events_import ON events(import_id); "
+            "PRAGMA user_version=5");
+    }
+    const auto indexes = [&](bt::Workspace& ws) {
+        std::vector<std::string> out;
+        auto st = ws.db().prepare("SELECT name || ' ' || sql FROM sqlite_master WHERE type = 'index' AND "
+                                  "tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
+        while (st.step())
+            out.push_back(st.text(0));
+        return out;
+    };
+    {
+        bt::Workspace old(t.path.string(), bt::Workspace::Mode::View);
+        EXPECT_EQ(old.schemaVersion(), 5) << "viewing never migrates";
+        EXPECT_EQ(indexes(old).size(), 12u);
+    }
+    bt::Workspace ws(t.path.string());
+    EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
+    const std::vector<std::string> lean = {
+        "events_delivered CREATE INDEX events_delivered ON events(recipient_domain, timestamp) WHERE event_type = "
+        "'delivered'",
+        "events_domain CREATE INDEX events_domain ON events(recipient_domain, timestamp)",
+        "events_family CREATE INDEX events_family ON events(family, timestamp)",
+        "events_import CREATE INDEX events_import ON events(import_id, event_type)",
+        "events_provider CREATE INDEX events_provider ON events(provider, timestamp)",
+        "events_reason CREATE INDEX events_reason ON events(reason, timestamp)",
+        "events_recipient CREATE INDEX events_recipient ON events(recipient)",
+        "events_template CREATE INDEX events_template ON events(template_id, timestamp)",
+        "events_time CREATE INDEX events_time ON events(timestamp)",
+    };
+    EXPECT_EQ(indexes(ws), lean);
+    EXPECT_TRUE(ws.missingIndexes().empty());
+    // The migration leaves statistics for the planner (ANALYZE).
+    EXPECT_GT(scalar(ws, "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'events'"), 0);
+    // A delivery probe and a template's siblings use the new composite indexes.
+    const auto plan = [&](const std::string& sql) {
+        std::string out;
+        auto st = ws.db().prepare("EXPLAIN QUERY PLAN " + sql);
+        while (st.step())
+            out += st.text(3) + ";";
+        return out;
+    };
+    EXPECT_NE(plan("SELECT 1 FROM events WHERE import_id = 1 AND event_type = 'delivered'").find("events_import"),
+              std::string::npos);
+    EXPECT_NE(plan("SELECT id FROM events e WHERE e.template_id = 1 ORDER BY e.timestamp DESC, e.id DESC LIMIT 5")
+                  .find("events_template"),
+              std::string::npos);
 }
 
 TEST(WorkspaceOpen, WriteProtectedFileOpensForViewing)

@@ -154,10 +154,12 @@ std::vector<ReasonCount> topReasons(bt::Workspace& ws, const bt::EventFilter& fi
     while (st.step())
         out.push_back({st.text(0), st.int64(1), {}});
     // The typical reply of each reason among the same filtered bounces (a Gmail report quotes
-    // Gmail's words); a handful of indexed queries.
-    auto ex = ws.db().prepare("SELECT t.text FROM events e JOIN templates t ON t.id = e.template_id" + where
+    // Gmail's words). The unary + keeps the planner off events_template for the join and the
+    // grouping: walking that index visits the rows in random order, 3x slower on 1M events
+    // than the plain scan it otherwise does (a template filter in `where` still uses it).
+    auto ex = ws.db().prepare("SELECT t.text FROM events e JOIN templates t ON t.id = +e.template_id" + where
                               + " AND COALESCE(NULLIF(e.reason, ''), 'undefined') = ?"
-                                " GROUP BY e.template_id ORDER BY COUNT(*) DESC, e.template_id LIMIT 1");
+                                " GROUP BY +e.template_id ORDER BY COUNT(*) DESC, e.template_id LIMIT 1");
     for (ReasonCount& r : out) {
         ex.reset();
         const int at = bt::bindAll(ex, bt::bindAll(ex, 1, f.populationBinds), f.bounceBinds);
