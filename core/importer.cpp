@@ -607,7 +607,10 @@ CsvProfile CsvProfile::load(const std::string& path)
     p.delimiter = delim == "\\t" || delim == "tab" ? '\t' : delim.empty() ? 0 : delim.front();
     if (!j.contains("columns") || !j["columns"].is_object())
         throw std::runtime_error(path + ": missing object \"columns\"");
-    for (const auto& [k, v] : j["columns"].items()) {
+    for (const auto& item : j["columns"].items()) {
+        // Named, not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+        const std::string& k = item.key();
+        const auto& v = item.value();
         if (std::none_of(csvFields().begin(), csvFields().end(), [&](const CsvField& f) { return k == f.field; }))
             throw std::runtime_error(path + ": columns: unknown field \"" + k + "\"");
         if (!v.is_string())
