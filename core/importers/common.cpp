@@ -776,7 +776,7 @@ void forEachJsonObject(const std::string& path, Sink& sink, const std::function<
         json j;
         try {
             j = json::parse(textValue);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) { // parse_error, and out_of_range for a number too big for a double
             rejectAt(sink, o, std::string("not valid JSON: ") + e.what());
             return;
         }
