@@ -247,7 +247,7 @@ std::optional<int> inferSyslogYear(const std::string& path, std::string& note)
     gmtime_r(&modified, &tm);
     const int modifiedYear = tm.tm_year + 1900;
     InputFile in(path);
-    LineReader lines(in);
+    LineReader lines(in, kMaxRecordBytes); // a stamp is at a line's start: a huge line is not held whole
     SyslogYears years;
     std::optional<SyslogStamp> last;
     int lastOffset = 0;
