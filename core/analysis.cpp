@@ -341,7 +341,10 @@ std::vector<Incident> findIncidents(const Series& series, std::int64_t minBounce
         for (const auto& [b, cell] : buckets)
             deliveriesKnown = deliveriesKnown || cell.deliveries > 0;
     std::vector<Incident> out;
-    for (const auto& [k, buckets] : series) {
+    for (const auto& entry : series) {
+        // Named, not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+        const auto& k = entry.first;
+        const auto& buckets = entry.second;
         std::map<std::string, std::int64_t> sums; // family → bounces in earlier buckets
         std::map<std::string, Incident> open; // family → the span being extended
         std::map<std::string, std::int64_t> openEnd; // family → index of its span's last bucket

@@ -447,7 +447,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     dnsOptions.deadline
         = options.deadline ? *options.deadline : started + std::chrono::milliseconds(std::max(100, options.deadlineMs));
     dnsOptions.cancel = options.cancel;
-    dnsOptions.cache = cache.get();
+    dnsOptions.cache = options.cache ? options.cache : cache.get();
     std::unique_ptr<dns::Resolver> resolver;
     try {
         resolver = std::make_unique<dns::Resolver>(dnsOptions);

@@ -41,6 +41,9 @@ struct CheckOptions {
     /// table marks `checked`.
     std::vector<std::string> blocklistZones;
     Workspace* workspace = nullptr; ///< answers cached there (TTL) when set
+    /// Answers cached there instead of the workspace when set: lets a fuzz target answer every
+    /// question from its input through the resolver's own cache interface (no network).
+    dns::Cache* cache = nullptr;
 };
 
 /// How the answers behind one finding were obtained.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "csvreader.h"
 
+#include <algorithm>
 #include <csv.h>
 #include <deque>
 #include <utility>
@@ -33,8 +34,8 @@ struct CsvReader::Impl {
         d->done.push_back(std::move(d->current));
         d->current.clear();
     }
-    explicit Impl(std::istream& in)
-        : lines(in)
+    Impl(std::istream& in, std::size_t maxRecord)
+        : lines(in, maxRecord)
     {
     }
     LineReader lines;
@@ -73,25 +74,35 @@ bool looksLikeRecord(const std::string& line, std::size_t fields, char delim)
 bool LineReader::next(std::string& line, std::int64_t& bytes)
 {
     line.clear();
+    m_cut = false;
+    auto keep = [&](const char* p, std::size_t n) {
+        const std::size_t room = m_max - line.size();
+        if (n > room) {
+            m_cut = true;
+            n = room;
+        }
+        line.append(p, n);
+    };
     if (m_end == 0) {
         // Until the first line break: byte by byte, to see which one the file uses.
         std::streambuf* sb = m_in.rdbuf();
+        std::int64_t taken = 0;
         for (;;) {
             const auto c = sb->sbumpc();
             if (c == std::char_traits<char>::eof()) {
-                bytes = static_cast<std::int64_t>(line.size());
+                bytes = taken;
                 m_in.setstate(std::ios_base::eofbit);
-                return !line.empty();
+                return taken > 0;
             }
             if (c == '\n') {
                 m_end = '\n';
-                bytes = static_cast<std::int64_t>(line.size()) + 1;
-                if (!line.empty() && line.back() == '\r')
+                bytes = taken + 1;
+                if (!m_cut && !line.empty() && line.back() == '\r')
                     line.pop_back();
                 return true;
             }
             if (c == '\r') {
-                bytes = static_cast<std::int64_t>(line.size()) + 1;
+                bytes = taken + 1;
                 if (sb->sgetc() == '\n') {
                     sb->sbumpc();
                     ++bytes;
@@ -101,15 +112,49 @@ bool LineReader::next(std::string& line, std::int64_t& bytes)
                 }
                 return true;
             }
-            line.push_back(static_cast<char>(c));
+            ++taken;
+            const char ch = static_cast<char>(c);
+            keep(&ch, 1);
         }
     }
-    if (!std::getline(m_in, line, m_end))
-        return false;
-    bytes = static_cast<std::int64_t>(line.size()) + (m_in.eof() ? 0 : 1);
-    if (m_end == '\n' && !line.empty() && line.back() == '\r')
+    // Then in pieces of a bounded buffer: istream::getline stops at the line's end or when the
+    // buffer is full (failbit, the line goes on), so a line is never held longer than m_max.
+    constexpr std::size_t kChunk = 64 * 1024;
+    m_chunk.resize(kChunk);
+    std::int64_t taken = 0;
+    for (;;) {
+        m_in.getline(m_chunk.data(), static_cast<std::streamsize>(kChunk), m_end);
+        const auto got = static_cast<std::size_t>(m_in.gcount());
+        taken += static_cast<std::int64_t>(got);
+        if (m_in.fail() && !m_in.eof() && got == kChunk - 1) {
+            keep(m_chunk.data(), got); // a full buffer: the line goes on
+            m_in.clear();
+            continue;
+        }
+        if (m_in.eof()) {
+            keep(m_chunk.data(), got); // the last line, without a line end
+            if (taken == 0)
+                return false;
+            break;
+        }
+        if (m_in.fail())
+            return false;
+        keep(m_chunk.data(), got - 1); // the line end is counted, not kept
+        break;
+    }
+    bytes = taken;
+    if (m_end == '\n' && !m_cut && !line.empty() && line.back() == '\r')
         line.pop_back();
     return true;
+}
+
+std::string byteSize(std::uint64_t bytes)
+{
+    if (bytes < 10 * 1024)
+        return std::to_string(bytes) + " bytes";
+    const bool mb = bytes >= 1024 * 1024;
+    const auto tenths = bytes * 10 / (mb ? 1024 * 1024 : 1024);
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + (mb ? " MB" : " KB");
 }
 
 char detectDelimiter(const std::string& header)
@@ -129,10 +174,10 @@ char detectDelimiter(const std::string& header)
     return ',';
 }
 
-CsvReader::CsvReader(std::istream& in, char delimiter)
-    : m_impl(std::make_unique<Impl>(in))
-    , m_in(in)
+CsvReader::CsvReader(std::istream& in, char delimiter, std::size_t maxRecord)
+    : m_impl(std::make_unique<Impl>(in, maxRecord))
     , m_delim(delimiter)
+    , m_maxRecord(maxRecord)
 {
     csv_init(&m_impl->parser, CSV_APPEND_NULL);
 }
@@ -189,6 +234,28 @@ bool CsvReader::next(CsvRow& row, std::string& error)
         const bool blank = line.find_first_not_of(" \t\r") == std::string::npos;
         if (d.raw.empty() && blank) {
             d.offset += lineBytes; // a blank line between records is not a record
+            continue;
+        }
+        if (d.lines.cut() || d.raw.size() + line.size() > m_maxRecord) {
+            // Too long to hold: the record is given back without its fields and only the start of its
+            // text, the rest of this line was read past, and the next line starts afresh.
+            if (d.raw.empty()) {
+                d.rowLine = d.line;
+                d.rowOffset = d.offset;
+            }
+            const auto size = static_cast<std::uint64_t>(d.offset + lineBytes - d.rowOffset);
+            std::string start = d.raw.empty() ? std::move(line) : std::move(d.raw);
+            start.resize(std::min<std::size_t>(start.size(), 200));
+            const std::string why = "the record (" + spanOf(d.line) + ") takes " + byteSize(size) + ", more than the "
+                + byteSize(m_maxRecord) + " a record may: left out unread";
+            d.ready.emplace_back(CsvRow {{}, d.rowLine, d.rowOffset, std::move(start)}, why);
+            csv_free(&d.parser);
+            csv_init(&d.parser, CSV_APPEND_NULL);
+            csv_set_delim(&d.parser, static_cast<unsigned char>(m_delim));
+            d.current.clear();
+            d.done.clear();
+            d.raw.clear();
+            d.offset += lineBytes;
             continue;
         }
         if (!d.raw.empty() && d.headerFields >= 2 && looksLikeRecord(line, d.headerFields, m_delim)) {

@@ -242,7 +242,7 @@ std::optional<int> inferSyslogYear(const std::string& path, std::string& note)
     gmtime_r(&modified, &tm);
     const int modifiedYear = tm.tm_year + 1900;
     InputFile in(path);
-    LineReader lines(in);
+    LineReader lines(in, kMaxRecordBytes); // a stamp is at a line's start: a huge line is not held whole
     SyslogYears years;
     std::optional<SyslogStamp> last;
     int lastOffset = 0;
@@ -593,16 +593,32 @@ CsvProfile CsvProfile::load(const std::string& path)
     json j;
     try {
         j = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, and out_of_range for a number too big for a double
         throw std::runtime_error(path + ": not valid JSON: " + e.what());
     }
+    // Every other shape is refused naming the file and the field: json::value() would throw the
+    // library's own type_error ("cannot use value() with string"), which names neither.
+    if (!j.is_object())
+        throw std::runtime_error(path + ": not a JSON object");
+    auto text = [&](const char* key) {
+        if (!j.contains(key))
+            return std::string();
+        if (!j[key].is_string())
+            throw std::runtime_error(path + ": \"" + key + "\" must be a string");
+        return j[key].get<std::string>();
+    };
     CsvProfile p;
-    p.name = j.value("name", std::filesystem::path(path).stem().string());
-    const std::string delim = j.value("delimiter", std::string());
+    p.name = text("name");
+    if (p.name.empty())
+        p.name = std::filesystem::path(path).stem().string();
+    const std::string delim = text("delimiter");
     p.delimiter = delim == "\\t" || delim == "tab" ? '\t' : delim.empty() ? 0 : delim.front();
     if (!j.contains("columns") || !j["columns"].is_object())
         throw std::runtime_error(path + ": missing object \"columns\"");
-    for (const auto& [k, v] : j["columns"].items()) {
+    for (const auto& item : j["columns"].items()) {
+        // Named, not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+        const std::string& k = item.key();
+        const auto& v = item.value();
         if (std::none_of(csvFields().begin(), csvFields().end(), [&](const CsvField& f) { return k == f.field; }))
             throw std::runtime_error(path + ": columns: unknown field \"" + k + "\"");
         if (!v.is_string())

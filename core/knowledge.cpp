@@ -24,7 +24,7 @@ json parse(std::string_view text, const std::string& origin)
 {
     try {
         return json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, and out_of_range for a number too big for a double
         throw KnowledgeError(origin + ": not valid JSON: " + e.what());
     }
 }

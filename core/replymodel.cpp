@@ -278,7 +278,8 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
                 contrib.emplace_back(w, f);
     }
     std::stable_sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [w, f] : contrib) {
+    for (const auto& c : contrib) {
+        const std::size_t f = c.second; // not a structured binding: clang 14 cannot capture one
         const bool overlaps = std::any_of(g.strongest.begin(), g.strongest.end(), [&](const ModelFeature& o) {
             return features[f].start < o.end && o.start < features[f].end;
         });

@@ -490,7 +490,8 @@ std::vector<Found> scan(std::string_view input)
         }
         if (start == std::string_view::npos)
             continue;
-        const bool dashContinuation = rest.size() > 4 && basicCodeAt(rest, start) && rest[start + 3] == '-';
+        // The dash must be inside the line: a code that ends it ("Date:520") has none after it.
+        const bool dashContinuation = start + 3 < rest.size() && basicCodeAt(rest, start) && rest[start + 3] == '-';
         const auto last = dashContinuation ? continuation(lines, i, false) : i;
         std::string joined = std::string(rest.substr(start));
         for (std::size_t k = i + 1; k <= last; ++k) {

@@ -340,7 +340,43 @@ std::string whyNotReadable(const std::string& path, const sql::Error& e)
     return "cannot be read: " + what;
 }
 
+/// A -wal with frames in it beside the file: the last writer did not close cleanly (the last
+/// connection to close checkpoints and removes it), or one is writing now.
+bool leftAJournal(const std::string& path)
+{
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path + "-wal", ec);
+    return !ec && size > 0;
+}
+
 } // namespace
+
+void Workspace::checkIntegrity(bool uncleanClose)
+{
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(m_path, ec);
+    if (!uncleanClose && !ec && size > static_cast<std::uintmax_t>(kQuickCheckBytes))
+        return;
+    // quick_check: the structure of every page (b-tree pages, cell pointers, record headers,
+    // free list), in one pass without comparing indexes to tables; a few rows of errors at most.
+    std::string problems;
+    int count = 0;
+    try {
+        auto st = m_db.prepare("PRAGMA quick_check(3)");
+        while (st.step()) {
+            const std::string row = st.text(0);
+            if (row == "ok")
+                return;
+            problems += (count++ ? "; " : "") + row;
+        }
+    } catch (const sql::Error& e) {
+        throw OpenError(m_path, whyNotReadable(m_path, e));
+    }
+    throw OpenError(m_path,
+                    "is damaged or truncated (SQLite's integrity check: " + problems
+                        + "): its charts and tables would be incomplete; open a backup, or import the files again "
+                          "into a new workspace");
+}
 
 Workspace::Workspace(const std::string& path, Mode mode)
     : m_path(path)
@@ -378,6 +414,7 @@ void Workspace::openForWriting()
                             "its folder " + folder
                                 + " is read-only: writing a workspace creates its journal (-wal) beside it");
     }
+    const bool uncleanClose = file && leftAJournal(m_path);
     try {
         m_db = sql::Database(m_path, sql::Access::Create);
     } catch (const sql::Error& e) {
@@ -401,6 +438,9 @@ void Workspace::openForWriting()
             if (st.step() && st.int64(0) > 0)
                 throw OpenError(m_path, "is an SQLite database of another program, not a Bounce Triage workspace");
         }
+        // Before migrating: a schema change written into a damaged file would only damage it more.
+        if (file)
+            checkIntegrity(uncleanClose);
         migrate();
     } catch (const OpenError&) {
         throw;
@@ -442,6 +482,7 @@ void Workspace::openForViewing()
     // (a mode=ro connection cannot, and leaves them behind). Write-protected: mode=ro, and
     // immutable when the journal holds nothing, since no one can change the file and SQLite
     // then needs no -shm and creates nothing.
+    const bool uncleanClose = leftAJournal(m_path);
     sql::Access access = sql::Access::ReadWrite;
     if (!writable(m_path) || !writable(folderOf(m_path))) {
         const auto wal = fs::file_size(m_path + "-wal", ec);
@@ -463,6 +504,7 @@ void Workspace::openForViewing()
                                    "('events', 'imports', 'rejects', 'templates')");
         if (!tables.step() || tables.int64(0) != 4)
             throw OpenError(m_path, "is an SQLite database but not a Bounce Triage workspace (no events table)");
+        checkIntegrity(uncleanClose);
     } catch (const OpenError&) {
         throw;
     } catch (const sql::Error& e) {

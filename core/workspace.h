@@ -107,6 +107,12 @@ public:
     explicit Workspace(const std::string& path, Mode mode = Mode::Write);
 
     static constexpr int kSchemaVersion = 6;
+    /// Files up to this size get SQLite's structural check (PRAGMA quick_check) on every open; a
+    /// bigger one only when its last writer did not close cleanly (a -wal left beside it), so that
+    /// opening a multi-GB workspace stays quick. A damaged file is an OpenError ("is damaged"),
+    /// not a window of blank charts. SQLite keeps no checksums: a flipped byte inside a stored
+    /// text is not seen, one in the file's structure (page headers, cell pointers, records) is.
+    static constexpr std::int64_t kQuickCheckBytes = 64 * 1024 * 1024;
     int schemaVersion();
 
     /// Imports into one workspace run one at a time, whichever process runs them: an advisory
@@ -190,6 +196,8 @@ private:
     void openForViewing();
     void migrate();
     void restoreIndexes(); ///< builds every index of missingIndexes()
+    /// PRAGMA quick_check when the file is small or `uncleanClose`; throws OpenError when damaged.
+    void checkIntegrity(bool uncleanClose);
     /// The bulk-load lock (flock on "<file>-bulk", removed when released), held from beginBulkLoad() to
     /// endBulkLoad(): an open that finds indexes missing rebuilds them only when no live bulk import holds it.
     bool lockBulk();

@@ -546,8 +546,10 @@ class DocumentSplitter
 {
 public:
     using Each = std::function<void(const std::string&, std::int64_t, std::int64_t)>;
-    explicit DocumentSplitter(const Each& each)
+    using TooLong = std::function<void(const std::string&, std::int64_t, std::int64_t, std::uint64_t)>;
+    DocumentSplitter(const Each& each, const TooLong& tooLong)
         : m_each(each)
+        , m_tooLong(tooLong)
     {
     }
 
@@ -564,7 +566,7 @@ public:
             prev = c;
         }
         if (m_inRecord && !text::trim(m_cur).empty())
-            m_each(m_cur, m_recLine, m_recOffset); // cut off: the parser says what is wrong
+            emit(); // cut off: the parser says what is wrong
     }
 
 private:
@@ -578,17 +580,28 @@ private:
     }
     void emit()
     {
-        m_each(m_cur, m_recLine, m_recOffset);
+        if (m_cur.size() > kMaxRecordBytes && m_tooLong)
+            m_tooLong(m_cur.substr(0, 200), m_recLine, m_recOffset,
+                      static_cast<std::uint64_t>(m_offset - m_recOffset + 1));
+        else
+            m_each(m_cur, m_recLine, m_recOffset);
         m_cur.clear();
         m_inRecord = false;
+    }
+    /// Appends to the record's text up to one byte past the limit: enough to know it is too long,
+    /// never more (a 50 MB field is read past, not held).
+    void keep(char c)
+    {
+        if (m_cur.size() <= kMaxRecordBytes || !m_tooLong)
+            m_cur.push_back(c);
     }
 
     void feed(char c)
     {
         if (m_inString) {
             if (m_inRecord)
-                m_cur.push_back(c);
-            if (m_capture)
+                keep(c);
+            if (m_capture && m_key.size() < 256) // a key to compare with the wrapper keys, not a value
                 m_key.push_back(c);
             if (m_escape)
                 m_escape = false;
@@ -639,7 +652,7 @@ private:
             return;
         }
         if (m_inRecord)
-            m_cur.push_back(c);
+            keep(c);
         switch (c) {
         case '"':
             m_inString = true;
@@ -689,6 +702,7 @@ private:
     }
 
     const Each& m_each;
+    const TooLong& m_tooLong;
     std::string m_cur, m_key, m_pendingKey;
     int m_depth = 0, m_elemDepth = -1, m_recDepth = 0;
     bool m_inString = false, m_escape = false, m_capture = false, m_inRecord = false;
@@ -698,8 +712,9 @@ private:
 
 } // namespace
 
-void forEachJsonRecord(std::istream& in,
-                       const std::function<void(const std::string&, std::int64_t, std::int64_t)>& each)
+void forEachJsonRecord(
+    std::istream& in, const std::function<void(const std::string&, std::int64_t, std::int64_t)>& each,
+    const std::function<void(const std::string&, std::int64_t, std::int64_t, std::uint64_t)>& tooLong)
 {
     // JSON Lines or a document? Look at the first two non-empty lines of a bounded head (a
     // single-line array may be the whole file and must not be read whole to find out). Lines
@@ -738,17 +753,22 @@ void forEachJsonRecord(std::istream& in,
     in.clear();
     in.seekg(0);
     if (!lines) {
-        DocumentSplitter splitter(each);
+        DocumentSplitter splitter(each, tooLong);
         splitter.run(in, 0);
         return;
     }
     std::string l;
     std::int64_t line = 0, offset = 0, bytes = 0;
-    LineReader reader(in);
+    LineReader reader(in, tooLong ? kMaxRecordBytes : std::size_t(-1));
     while (reader.next(l, bytes)) {
         ++line;
         const std::int64_t at = offset;
         offset += bytes;
+        if (reader.cut()) {
+            l.resize(200);
+            tooLong(l, line, at, static_cast<std::uint64_t>(bytes));
+            continue;
+        }
         if (line == 1 && l.rfind("\xEF\xBB\xBF", 0) == 0)
             l.erase(0, 3);
         if (text::trim(l).empty())
@@ -762,42 +782,50 @@ void forEachJsonObject(const std::string& path, Sink& sink, const std::function<
     InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
-    forEachJsonRecord(in, [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
-        if (sink.cancelled())
-            return;
-        sink.setProgress(in.consumed(), total);
-        const Origin o {path, line, offset, textValue};
-        json j;
-        try {
-            j = json::parse(textValue);
-        } catch (const json::parse_error& e) {
-            rejectAt(sink, o, std::string("not valid JSON: ") + e.what());
-            return;
-        }
-        // A batch saved as one line, or an API page on one line: its elements are the records.
-        const json* list = &j;
-        if (j.is_object())
-            for (const auto& [k, v] : j.items())
-                if (isWrapperKey(k) && v.is_array()) {
-                    list = &v;
-                    break;
-                }
-        if (list->is_array()) {
-            for (const auto& element : *list) {
-                const Origin eo {path, line, offset, element.dump()};
-                if (!element.is_object())
-                    rejectAt(sink, eo, "not a JSON object");
-                else
-                    each(element, eo);
+    const auto tooLong = [&](const std::string& start, std::int64_t line, std::int64_t offset, std::uint64_t bytes) {
+        rejectAt(sink, Origin {path, line, offset, start},
+                 "the record takes " + byteSize(bytes) + ", more than the " + byteSize(kMaxRecordBytes)
+                     + " a record may: left out unread");
+    };
+    forEachJsonRecord(
+        in,
+        [&](const std::string& textValue, std::int64_t line, std::int64_t offset) {
+            if (sink.cancelled())
+                return;
+            sink.setProgress(in.consumed(), total);
+            const Origin o {path, line, offset, textValue};
+            json j;
+            try {
+                j = json::parse(textValue);
+            } catch (const json::exception& e) { // parse_error, and out_of_range for a number too big for a double
+                rejectAt(sink, o, std::string("not valid JSON: ") + e.what());
+                return;
             }
-            return;
-        }
-        if (!j.is_object()) {
-            rejectAt(sink, o, "not a JSON object");
-            return;
-        }
-        each(j, o);
-    });
+            // A batch saved as one line, or an API page on one line: its elements are the records.
+            const json* list = &j;
+            if (j.is_object())
+                for (const auto& [k, v] : j.items())
+                    if (isWrapperKey(k) && v.is_array()) {
+                        list = &v;
+                        break;
+                    }
+            if (list->is_array()) {
+                for (const auto& element : *list) {
+                    const Origin eo {path, line, offset, element.dump()};
+                    if (!element.is_object())
+                        rejectAt(sink, eo, "not a JSON object");
+                    else
+                        each(element, eo);
+                }
+                return;
+            }
+            if (!j.is_object()) {
+                rejectAt(sink, o, "not a JSON object");
+                return;
+            }
+            each(j, o);
+        },
+        tooLong);
 }
 
 void forEachCsvRecord(const std::string& path, Sink& sink,
@@ -880,12 +908,19 @@ void forEachLogLine(const std::string& path, Sink& sink,
     const auto total = std::filesystem::file_size(path, ec);
     std::string l;
     std::int64_t lineNo = 0, offset = 0, bytes = 0;
-    LineReader lines(in);
+    LineReader lines(in, kMaxRecordBytes);
     while (lines.next(l, bytes)) {
         ++lineNo;
         const std::int64_t lineOffset = offset;
         offset += bytes;
         sink.setProgress(in.consumed(), total);
+        if (lines.cut()) {
+            l.resize(200);
+            rejectAt(sink, Origin {path, lineNo, lineOffset, l},
+                     "the line takes " + byteSize(static_cast<std::uint64_t>(bytes)) + ", more than the "
+                         + byteSize(kMaxRecordBytes) + " a log line may: left out unread");
+            continue;
+        }
         if (!each(l, lineNo, lineOffset))
             return;
     }

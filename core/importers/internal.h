@@ -189,9 +189,13 @@ void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, c
 ///  - an API page, a top-level object holding the records in one of `wrappers` ({"items": […]},
 ///    {"Bounces": […]}, {"results": […]}), split the same way without holding the page;
 ///  - a single pretty-printed object.
-/// Calls `each(text, line, offset)` with the text of each record and where it starts.
+/// Calls `each(text, line, offset)` with the text of each record and where it starts. When
+/// `tooLong` is given, a record longer than kMaxRecordBytes is not held whole: `tooLong(start,
+/// line, offset, bytes)` gets its first 200 bytes and its size instead.
 void forEachJsonRecord(std::istream& in,
-                       const std::function<void(const std::string&, std::int64_t, std::int64_t)>& each);
+                       const std::function<void(const std::string&, std::int64_t, std::int64_t)>& each,
+                       const std::function<void(const std::string&, std::int64_t, std::int64_t, std::uint64_t)>& tooLong
+                       = {});
 
 /// Top-level keys whose array holds the records of an API page.
 bool isWrapperKey(std::string_view key);

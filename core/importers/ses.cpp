@@ -41,7 +41,7 @@ void sesRecord(Sink& sink, json j, const Origin& o)
     if (j.contains("Message") && j["Message"].is_string()) {
         try {
             j = json::parse(j["Message"].get<std::string>());
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) { // parse_error, and out_of_range for a number too big for a double
             rejectAt(sink, o, std::string("SNS Message is not valid JSON: ") + e.what());
             return;
         }

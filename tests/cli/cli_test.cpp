@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs the real bouncetriage-cli binary and reads what it prints.
+#include "../core/testsupport.h"
 #include "../fixturereplies.h"
 
 #include <gtest/gtest.h>
@@ -485,6 +486,28 @@ TEST(Cli, WorkspacesOpenReadOnlyAndEveryFailureNamesThePath)
         EXPECT_NE(r.out.find(path + ": " + why), std::string::npos) << r.out;
     }
     EXPECT_FALSE(fs::exists(dir / "missing.btw")) << "a report must not create a workspace";
+    fs::remove_all(dir);
+}
+
+TEST(Cli, AByteFlippedWorkspaceIsReportedAsDamaged)
+{
+    // A workspace damaged on disk is bad input, said with the path, not an empty report.
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("bt-cli-flipped-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path ws = dir / "triage.btw";
+    auto r = run("import --workspace '" + ws.string() + "' '" + BT_TEST_DATA + "/sendgrid-bounces.csv'", "");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    testsupport::flipRootPageType(ws.string(), "events");
+    for (const char* cmd : {"report --by provider", "suppressions"}) {
+        r = run(std::string(cmd) + " --workspace '" + ws.string() + "'", "");
+        EXPECT_EQ(r.exitCode, 2) << cmd << ": " << r.out;
+        EXPECT_NE(r.out.find(ws.string() + ": is damaged"), std::string::npos) << cmd << ": " << r.out;
+    }
+    r = run("import --workspace '" + ws.string() + "' '" + BT_TEST_DATA + "/sendgrid-bounces.csv'", "");
+    EXPECT_EQ(r.exitCode, 2) << r.out;
+    EXPECT_NE(r.out.find(ws.string() + ": is damaged"), std::string::npos) << r.out;
     fs::remove_all(dir);
 }
 

@@ -210,7 +210,7 @@ TEST(Corpus, FuzzFindingsStayFixed)
     // Inputs the fuzzer once broke a format module with (tests/data/fuzz, see tests/fuzz/README.md).
     const bt::BounceReader reader(classifier());
     std::size_t n = 0;
-    for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(BT_TEST_DATA) / "fuzz")) {
+    for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(BT_TEST_DATA) / "fuzz" / "email")) {
         std::ifstream in(f.path(), std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const auto out = reader.read(bytes);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // What the workspace and importer tests share: the shipped classifier, a temporary workspace
-// file that cleans up after itself, and one-value SQL queries.
+// file that cleans up after itself, one-value SQL queries, and a way to damage a workspace file.
 
 #include "classifier.h"
 #include "knowledge.h"
+#include "sqlite.h"
 #include "workspace.h"
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -69,6 +71,35 @@ inline void writeBouncesTo(const std::string& path, const std::string& domain, i
         if (ws.addEvent(import, e) != bt::Workspace::Added::Imported)
             throw std::runtime_error("fixture event not imported");
     }
+}
+
+/// Damages the workspace file at `path` the way a bad disk sector or a stray write would: flips
+/// every bit of the page-type byte of `object`'s root page (a table or index), so that SQLite's
+/// structure is broken there and only there. The file must be closed (no -wal).
+inline void flipRootPageType(const std::string& path, const std::string& object)
+{
+    std::int64_t pageSize = 0, root = 0;
+    {
+        bt::sql::Database db(path, bt::sql::Access::ReadOnly);
+        auto size = db.prepare("PRAGMA page_size");
+        if (size.step())
+            pageSize = size.int64(0);
+        auto st = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = ?");
+        st.bind(1, object);
+        if (st.step())
+            root = st.int64(0);
+    }
+    if (pageSize <= 0 || root <= 1)
+        throw std::runtime_error(path + ": no root page for " + object);
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg((root - 1) * pageSize);
+    char type = 0;
+    f.read(&type, 1);
+    type = static_cast<char>(~type);
+    f.seekp((root - 1) * pageSize);
+    f.write(&type, 1);
+    if (!f.flush())
+        throw std::runtime_error(path + ": cannot write");
 }
 
 } // namespace testsupport

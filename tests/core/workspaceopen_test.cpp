@@ -309,3 +309,26 @@ TEST(WorkspaceOpen, EveryFailureNamesThePathAndWhy)
     }
     fs::remove_all(dir);
 }
+
+TEST(WorkspaceOpen, AByteFlippedWorkspaceIsReportedAsDamaged)
+{
+    // Damage in any table's pages: the open says so (it used to open, and the window showed blank
+    // charts), for viewing and for importing alike, and a copy left intact still opens.
+    const fs::path dir = fs::temp_directory_path() / ("bt-flipped-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path good = dir / "good.btw";
+    makeWorkspace(good);
+    for (const char* object : {"events", "imports", "rejects", "templates", "events_provider"}) {
+        for (const auto mode : {bt::Workspace::Mode::View, bt::Workspace::Mode::Write}) {
+            const fs::path copy = dir / (std::string("flipped-") + object + ".btw");
+            fs::copy_file(good, copy, fs::copy_options::overwrite_existing);
+            testsupport::flipRootPageType(copy.string(), object);
+            const auto why = openError(copy, mode);
+            EXPECT_NE(why.find(copy.string() + ": is damaged"), std::string::npos) << object << ": " << why;
+        }
+    }
+    EXPECT_EQ(openError(good, bt::Workspace::Mode::View), "(opened)");
+    EXPECT_EQ(openError(good, bt::Workspace::Mode::Write), "(opened)");
+    fs::remove_all(dir);
+}

@@ -2,6 +2,7 @@
 // The window opens workspaces for viewing only (issue 13, item 4): a write-protected workspace
 // opens and is left as it was, every workspace that cannot be opened is a message box naming
 // the path and saying why, and the GUI binary answers --help and --version without a display.
+#include "../core/testsupport.h"
 #include "classifier.h"
 #include "knowledge.h"
 #include "mainwindow.h"
@@ -139,6 +140,13 @@ TEST(WorkspaceOpenTest, EveryWorkspaceThatCannotBeOpenedIsAMessageNamingIt)
     QFile::setPermissions(truncated, QFile::ReadOwner | QFile::WriteOwner);
     ASSERT_TRUE(QFile::resize(truncated, QFileInfo(truncated).size() / 2));
     cases.append({truncated, u"truncated"_s});
+    // Damaged on disk: the events table's root page no longer a b-tree page. It used to open, with
+    // blank charts.
+    const QString flipped = dir.filePath(u"flipped.btw"_s);
+    ASSERT_TRUE(QFile::copy(QString::fromUtf8(BT_SAMPLE_WORKSPACE), flipped));
+    QFile::setPermissions(flipped, QFile::ReadOwner | QFile::WriteOwner);
+    testsupport::flipRootPageType(QFile::encodeName(flipped).toStdString(), "events");
+    cases.append({flipped, u"is damaged"_s});
 
     for (const auto& c : std::as_const(cases)) {
         MainWindow window(classifier());
