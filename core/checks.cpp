@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 
@@ -182,10 +183,17 @@ void fillDmarc(DmarcCheck& d, const std::string& record)
         else if (k == "aspf")
             d.aspf = text::toLower(v);
         else if (k == "pct") {
-            try {
-                d.pct = std::stoi(v);
-            } catch (...) {
+            // RFC 7489 6.3: an integer from 0 to 100. Anything else ("50%", "-5", "1e9", "250")
+            // is a syntax error that receivers replace with the default, 100, so the check
+            // reports what they apply and says why.
+            int n = -1;
+            const auto* end = v.data() + v.size();
+            const auto [ptr, ec] = std::from_chars(v.data(), end, n);
+            if (ec == std::errc() && ptr == end && n >= 0 && n <= 100)
+                d.pct = n;
+            else {
                 d.pct = 100;
+                d.ignoredPct = v;
             }
         } else if (k == "rua") {
             std::size_t pos = 0;
@@ -575,7 +583,11 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
                                     : report.domain + " publishes")
                 + " p=" + (d.policy.empty() ? "?" : d.policy)
                 + (d.subdomainPolicy != d.policy ? " sp=" + d.subdomainPolicy : "")
-                + (d.pct != 100 ? " pct=" + std::to_string(d.pct) : "") + " at " + where;
+                + (d.pct != 100 ? " pct=" + std::to_string(d.pct) : "") + " at " + where
+                + (d.ignoredPct.empty() ? ""
+                                        : "; its pct=" + d.ignoredPct
+                           + " is not a whole number from 0 to 100, so receivers apply it to every "
+                             "message (pct=100, RFC 7489 6.3)");
         } else if (recs.size() > 1) {
             d.status = "error";
             d.foundAt = where;

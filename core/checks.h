@@ -78,6 +78,7 @@ struct DmarcCheck {
     bool valid = true;
     std::string problem; ///< why the record is invalid
     int pct = 100;
+    std::string ignoredPct; ///< a pct= value that is not 0-100, replaced by 100 as receivers do
     std::vector<std::string> rua;
     std::string foundAt; ///< "_dmarc.example.com", empty when none found
     bool organizational = false; ///< found at the organisational domain, not the exact name

@@ -132,6 +132,10 @@ const char* kZone = R"conf(
     local-data: '_dmarc.bogus.test. 300 IN TXT "v=DMARC1; p=bogus; rua=mailto:d@bogus.test"'
     local-data: '_dmarc.norua.test. 300 IN TXT "v=DMARC1; p=bogus"'
     local-data: '_dmarc.badsp.test. 300 IN TXT "v=DMARC1; p=reject; sp=maybe"'
+    local-data: '_dmarc.pct250.test. 300 IN TXT "v=DMARC1; p=quarantine; pct=250"'
+    local-data: '_dmarc.pctneg.test. 300 IN TXT "v=DMARC1; p=quarantine; pct=-5"'
+    local-data: '_dmarc.pctsign.test. 300 IN TXT "v=DMARC1; p=quarantine; pct=30%"'
+    local-data: '_dmarc.pct0.test. 300 IN TXT "v=DMARC1; p=quarantine; pct=0"'
     # DKIM keys that are not what they claim: not base64, base64 of text, a 512-bit RSA key.
     local-data: 'bad._domainkey.good.test. 300 IN TXT "v=DKIM1; k=rsa; p=this-is-not*base64!"'
     local-data: 'junk._domainkey.good.test. 300 IN TXT "v=DKIM1; k=rsa; p=aGVsbG8gd29ybGQh"'
@@ -828,6 +832,28 @@ TEST_F(Dns, DmarcWithABadPolicyIsNotReportedAsPublished)
     EXPECT_FALSE(r.dmarc->valid);
     EXPECT_NE(r.dmarc->problem.find("sp=maybe"), std::string::npos) << r.dmarc->problem;
     EXPECT_NE(r.dmarc->policy, "reject");
+}
+
+TEST_F(Dns, ADmarcPctOutsideZeroToHundredIsReadAsReceiversReadIt)
+{
+    auto o = options();
+    o.blocklists = false;
+    // RFC 7489 6.3: pct is a whole number from 0 to 100; a syntax error falls back to 100.
+    for (const char* domain : {"pct250.test", "pctneg.test", "pctsign.test"}) {
+        const auto r = bt::runChecks({domain, "", {}, {}}, o);
+        ASSERT_TRUE(r.dmarc) << domain;
+        EXPECT_EQ(r.dmarc->pct, 100) << domain;
+        EXPECT_TRUE(r.dmarc->valid) << domain << ": a bad pct= does not void the policy";
+        EXPECT_EQ(r.dmarc->policy, "quarantine") << domain;
+        EXPECT_NE(r.dmarc->sentence.find("not a whole number from 0 to 100"), std::string::npos)
+            << domain << ": " << r.dmarc->sentence;
+        EXPECT_EQ(nlohmann::json::parse(bt::toJson(r))["dmarc"]["pct"], 100) << domain;
+    }
+    const auto r = bt::runChecks({"pct0.test", "", {}, {}}, o);
+    ASSERT_TRUE(r.dmarc);
+    EXPECT_EQ(r.dmarc->pct, 0) << "0 is a valid pct (a policy published for no message yet)";
+    EXPECT_NE(r.dmarc->sentence.find("pct=0"), std::string::npos) << r.dmarc->sentence;
+    EXPECT_EQ(r.dmarc->sentence.find("not a whole number"), std::string::npos) << r.dmarc->sentence;
 }
 
 TEST_F(Dns, DkimKeysAreDecodedBeforeTheyAreCalledKeys)
