@@ -480,23 +480,28 @@ bool EventCube::preferHourly(const EventFilter& filter, int maxHours) const
     return t >= last;
 }
 
-std::vector<Incident> EventCube::incidents(GroupBy by, bool hourly, std::int64_t minBounces, double factor) const
+std::vector<Incident> EventCube::incidents(GroupBy by, const EventFilter& filter, bool hourly, std::int64_t minBounces,
+                                           double factor) const
 {
-    // The same walk as bt::incidents, over cells instead of rows.
+    // The same walk as bt::incidents, over cells instead of rows: the filter's population is the
+    // traffic walked, its bounce fields say which bounces count in the families.
+    const Match m = compile(filter);
     Series series;
     for (const Cell& c : m_cells) {
         const std::string& hour = value(kTime, c);
-        if (hour.empty())
+        if (hour.empty() || !m.population(c))
             continue;
         const std::string key = orNone(value(indexOf(by), c));
         auto& cell = series[key][hourly ? hour : hour.substr(0, 10)];
         const std::string& type = value(kType, c);
-        if (type == "bounce") {
+        const bool delivered = type == "delivered";
+        if (type == "bounce")
             cell.bounces += c.n;
+        else if (delivered)
+            cell.deliveries += c.n;
+        if (m.bounce(c) && (m.typesNamed ? !delivered : type == "bounce")) {
             const std::string& fam = value(kFamily, c);
             cell.families[fam.empty() ? std::string("unknown") : fam] += c.n;
-        } else if (type == "delivered") {
-            cell.deliveries += c.n;
         }
     }
     return findIncidents(series, minBounces, factor);

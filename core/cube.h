@@ -49,9 +49,9 @@ public:
                                       const std::vector<SendCount>& given = {}) const;
     std::vector<TimeBucket> timeSeries(const EventFilter& filter, bool hourly) const;
     bool preferHourly(const EventFilter& filter, int maxHours = 72) const;
-    /// As bt::incidents (which takes no filter either).
-    std::vector<Incident> incidents(GroupBy by, bool hourly = true, std::int64_t minBounces = 5,
-                                    double factor = 3.0) const;
+    /// As bt::incidents under a filter.
+    std::vector<Incident> incidents(GroupBy by, const EventFilter& filter, bool hourly = true,
+                                    std::int64_t minBounces = 5, double factor = 3.0) const;
 
 private:
     /// One dictionary id per field of kFields, in table order: the time field holds the hour

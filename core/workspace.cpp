@@ -351,6 +351,17 @@ bool leftAJournal(const std::string& path)
 
 } // namespace
 
+void Workspace::useSmallCache()
+{
+    m_db.exec("PRAGMA cache_size=-16384");
+    m_db.exec("PRAGMA temp_store=FILE");
+}
+
+void Workspace::interrupt()
+{
+    sql::interrupt(m_db.handle());
+}
+
 void Workspace::checkIntegrity(bool uncleanClose)
 {
     std::error_code ec;

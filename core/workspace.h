@@ -187,6 +187,13 @@ public:
     std::int64_t rediagnose(const Classifier& classifier);
 
     sql::Database& db() { return m_db; }
+    /// For one of several read connections in one process (the window's lanes): a 16 MB page
+    /// cache instead of the writer's 128 MB, and big sorts spilled to a temporary file, so that
+    /// the process's memory stays flat on a million-event workspace.
+    void useSmallCache();
+    /// Makes the statement running on this connection stop at once (it fails with
+    /// "interrupted"); callable from any thread while this Workspace exists.
+    void interrupt();
     const std::string& path() const { return m_path; }
     /// Opened for viewing: writes fail (SQLite refuses them).
     bool viewOnly() const { return m_mode == Mode::View; }

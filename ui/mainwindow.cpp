@@ -5,7 +5,6 @@
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
 #include "classifier.h"
-#include "cube.h"
 #include "dialogs/columnmappingdialog.h"
 #include "dialogs/importsummarydialog.h"
 #include "importer.h"
@@ -483,7 +482,7 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
             const bool added = std::any_of(results->begin(), results->end(),
                                            [](const bt::ImportResult& r) { return r.counts.imported > 0; });
             if (added && !cancel->load())
-                bt::EventCube::buildCached(ws);
+                bt::Triage::saveCache(ws);
         } catch (const std::exception& error) {
             bt::ImportResult r;
             r.file = workspace;
@@ -500,7 +499,7 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
         m_cancelImport->hide();
         updateActions();
         if (m_session)
-            m_session->invalidateCubes();
+            m_session->triage().invalidate();
         m_triageView->refresh();
         m_groupsView->refresh();
         qint64 imported = 0, rejected = 0, duplicates = 0;
@@ -606,7 +605,7 @@ void MainWindow::lookUpProviders(const QString& dnsServer)
             outcome->domains = static_cast<int>(r.domains.size());
             outcome->events = r.events;
             if (r.events > 0)
-                bt::EventCube::buildCached(ws);
+                bt::Triage::saveCache(ws);
         } catch (const std::exception& error) {
             outcome->error = QString::fromUtf8(error.what());
         }
@@ -617,7 +616,7 @@ void MainWindow::lookUpProviders(const QString& dnsServer)
         thread->deleteLater();
         updateActions();
         if (outcome->events > 0 && m_session) {
-            m_session->invalidateCubes();
+            m_session->triage().invalidate();
             m_triageView->refresh();
             m_groupsView->refresh();
         }
@@ -710,7 +709,9 @@ void MainWindow::exportReport()
     auto classifier = m_classifier; // keeps kb alive while the job runs
     m_session->run<QString>(
         WorkspaceSession::Lane::Count, this,
-        [filter, charts, kb, classifier](bt::Workspace& ws) { return btui::triageReportHtml(ws, filter, charts, kb); },
+        [filter, charts, kb, classifier, session = m_session.get()](bt::Workspace& ws) {
+            return btui::triageReportHtml(session->triage().report(ws, filter), filter, charts, kb);
+        },
         [this, path](QString html) {
             QString error;
             bool ok = false;

@@ -5,7 +5,6 @@
 #include "bounce.h"
 #include "checks.h"
 #include "classifier.h"
-#include "cube.h"
 #include "dns.h"
 #include "fields.h"
 #include "filteroption.h"
@@ -20,6 +19,7 @@
 #include "query.h"
 #include "sendcounts.h"
 #include "textsafety.h"
+#include "triage.h"
 #include "userconfig.h"
 #include "workspace.h"
 
@@ -358,10 +358,10 @@ int runImport(const bt::Classifier& classifier, const std::string& workspace, co
         }
     }
     // The triage window's counts, saved in the workspace now so that opening it needs no pass
-    // over the events (bt::EventCube::buildCached; an import or re-diagnosis clears them).
+    // over the events (bt::Triage::saveCache; an import or re-diagnosis clears them).
     if (imported > 0) {
         try {
-            bt::EventCube::buildCached(ws);
+            bt::Triage::saveCache(ws);
         } catch (const bt::sql::Error& e) {
             // The events are in; only the saved counts are missing (the window counts them).
             std::cerr << "bouncetriage-cli: " << safe(workspace) << ": the triage window's counts could not be saved"
@@ -381,7 +381,7 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
     checkFilters(filters);
     bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
     const bt::EventFilter filter = readFilters(ws, filters);
-    const auto rows = bt::groupReport(ws, *bt::groupByFromString(by), filter);
+    const auto rows = bt::Triage().groups(ws, *bt::groupByFromString(by), filter);
     if (json) {
         for (const auto& r : rows) {
             nlohmann::ordered_json j;
@@ -485,7 +485,7 @@ int runIncidents(const std::string& workspace, const std::string& by, const std:
     checkFilters(filters);
     bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
     const bt::EventFilter filter = readFilters(ws, filters);
-    const auto list = bt::incidents(ws, *bt::groupByFromString(by), filter, hourly);
+    const auto list = bt::Triage().incidents(ws, *bt::groupByFromString(by), filter, hourly);
     for (const auto& i : list) {
         if (json) {
             nlohmann::ordered_json j;
@@ -552,7 +552,7 @@ int runLookupProviders(const LookupArgs& args, const bt::KnowledgeBase& kb)
     std::cout << r.domains.size() << " domains asked (" << (r.server.empty() ? "system resolver" : safe(r.server))
               << "), " << r.events << " events given a provider\n";
     if (r.events > 0)
-        bt::EventCube::buildCached(ws); // the window's counts by provider, saved again
+        bt::Triage::saveCache(ws); // the window's counts by provider, saved again
     return r.events > 0 ? kExitOk : kExitNothingDone;
 }
 

@@ -142,19 +142,29 @@ TEST_F(CubeTest, AnswersWhatSqlAnswers)
     EXPECT_GT(bases["given"], 0);
     EXPECT_GT(bases["share"], 0);
 
-    for (auto by : {bt::GroupBy::Provider, bt::GroupBy::Ip})
-        for (bool hourly : {true, false}) {
-            const auto sql = bt::incidents(ws, by, hourly);
-            const auto mem = cube.incidents(by, hourly);
-            ASSERT_EQ(sql.size(), mem.size());
-            for (std::size_t i = 0; i < sql.size(); ++i) {
-                EXPECT_EQ(sql[i].key, mem[i].key);
-                EXPECT_EQ(sql[i].bucket, mem[i].bucket);
-                EXPECT_EQ(sql[i].family, mem[i].family);
-                EXPECT_EQ(sql[i].bounces, mem[i].bounces);
-                EXPECT_DOUBLE_EQ(sql[i].rate, mem[i].rate);
+    // Incidents under every filter: its population is the traffic walked, its bounce fields the
+    // bounces that count.
+    std::size_t spikes = 0;
+    for (const auto& f : filters()) {
+        const std::string what = bt::filterSql(f).population + " / " + bt::filterSql(f).bounce;
+        for (auto by : {bt::GroupBy::Provider, bt::GroupBy::Ip})
+            for (bool hourly : {true, false}) {
+                const auto sql = bt::incidents(ws, by, f, hourly);
+                const auto mem = cube.incidents(by, f, hourly);
+                ASSERT_EQ(sql.size(), mem.size()) << what;
+                spikes += sql.size();
+                for (std::size_t i = 0; i < sql.size(); ++i) {
+                    EXPECT_EQ(sql[i].key, mem[i].key) << what;
+                    EXPECT_EQ(sql[i].bucket, mem[i].bucket) << what;
+                    EXPECT_EQ(sql[i].end, mem[i].end) << what;
+                    EXPECT_EQ(sql[i].family, mem[i].family) << what;
+                    EXPECT_EQ(sql[i].bounces, mem[i].bounces) << what;
+                    EXPECT_DOUBLE_EQ(sql[i].rate, mem[i].rate) << what;
+                    EXPECT_EQ(sql[i].lifted, mem[i].lifted) << what;
+                }
             }
-        }
+    }
+    EXPECT_GT(spikes, 0u) << "the sample's spikes are met under some filters";
 }
 
 TEST_F(CubeTest, ATextCubeAnswersThatSearch)

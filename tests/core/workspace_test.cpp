@@ -560,7 +560,7 @@ TEST(Analysis, SampleWorkspaceShowsTheMicrosoftIncidentAndItsLifting)
     EXPECT_GT(block.rate, 0.0);
     EXPECT_GT(block.lifted, block.end);
     // The same from the in-memory counts the window uses.
-    EXPECT_EQ(bt::EventCube::build(ws).incidents(bt::GroupBy::Provider, true).size(), 1u);
+    EXPECT_EQ(bt::EventCube::build(ws).incidents(bt::GroupBy::Provider, {}, true).size(), 1u);
     // Deliveries to the same domains resume after the block: every block was lifted later.
     std::int64_t lifted = 0, reputation = 0;
     for (const auto& g : bt::groupReport(ws, bt::GroupBy::Provider))

@@ -71,7 +71,7 @@ QImage sampleChart()
 
 TEST_F(TriageReportTest, HtmlHoldsGroupsRatesFixesAndEscapesReplies)
 {
-    const QString html = btui::triageReportHtml(*ws, {}, {sampleChart()}, kb.get());
+    const QString html = btui::triageReportHtml(bt::Triage().report(*ws, {}), {}, {sampleChart()}, kb.get());
 
     EXPECT_TRUE(html.contains(u"Bounce triage report"_s));
     EXPECT_TRUE(html.contains(u"report.btw"_s));
@@ -107,7 +107,7 @@ TEST_F(TriageReportTest, FilterNarrowsTheReport)
 {
     bt::EventFilter filter;
     filter.providers = {"Gmail"};
-    const QString html = btui::triageReportHtml(*ws, filter, {}, kb.get());
+    const QString html = btui::triageReportHtml(bt::Triage().report(*ws, filter), filter, {}, kb.get());
     EXPECT_TRUE(html.contains(u"provider: Gmail"_s));
     EXPECT_FALSE(html.contains(u"&lt;script&gt;"_s)) << "the hand-made event is not at Gmail";
     EXPECT_FALSE(html.contains(u"<img"_s));
@@ -116,14 +116,14 @@ TEST_F(TriageReportTest, FilterNarrowsTheReport)
 
 TEST_F(TriageReportTest, WithoutKnowledgeBaseStillListsReasons)
 {
-    const QString html = btui::triageReportHtml(*ws, {}, {}, nullptr);
+    const QString html = btui::triageReportHtml(bt::Triage().report(*ws, {}), {}, {}, nullptr);
     EXPECT_TRUE(html.contains(u"userunknown"_s));
     EXPECT_TRUE(html.contains(u"No default steps"_s));
 }
 
 TEST_F(TriageReportTest, PrintsToPdf)
 {
-    const QString html = btui::triageReportHtml(*ws, {}, {sampleChart()}, kb.get());
+    const QString html = btui::triageReportHtml(bt::Triage().report(*ws, {}), {}, {sampleChart()}, kb.get());
     const QString pdf = dir.filePath(u"report.pdf"_s);
     QString error;
     ASSERT_TRUE(btui::printReportToPdf(html, pdf, &error)) << error.toStdString();
@@ -138,7 +138,7 @@ TEST_F(TriageReportTest, PrintsToPdf)
 
 TEST_F(TriageReportTest, EachGroupNamesItsBasisAndTheTotalIsOverTheSourcesThatRecordSends)
 {
-    const QString html = btui::triageReportHtml(*ws, {}, {}, kb.get());
+    const QString html = btui::triageReportHtml(bt::Triage().report(*ws, {}), {}, {}, kb.get());
     const QLocale locale;
     // The total: over the Postfix log and SES (which record deliveries) only, counted apart.
     auto count = [&](const char* sql) {
@@ -179,7 +179,7 @@ TEST(TriageReportEmailsTest, AWorkspaceOfBounceEmailsGivesSharesAndNoLevel)
     const bt::Classifier classifier(kb);
     const auto r = bt::importPath(ws, kData + "/../../resources/sample/bounce-sample.eml", classifier);
     ASSERT_GT(r.counts.imported, 0) << r.error;
-    const QString html = btui::triageReportHtml(ws, {}, {}, kb.get());
+    const QString html = btui::triageReportHtml(bt::Triage().report(ws, {}), {}, {}, kb.get());
     EXPECT_TRUE(html.contains(u"No source in this selection records deliveries"_s)) << qPrintable(html.left(2000));
     EXPECT_TRUE(html.contains(u"bounces (sends unknown)"_s));
     for (const char* level : {"act (above", "watch (1 to", "low (below"})

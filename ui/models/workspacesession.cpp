@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "workspacesession.h"
 
-#include "cube.h"
-
 #include <QFile>
 
 #include <atomic>
@@ -25,12 +23,10 @@ public:
             if (!m_ws) {
                 // Viewing writes nothing to the file (see bt::Workspace::Mode::View).
                 m_ws = std::make_unique<bt::Workspace>(m_path, bt::Workspace::Mode::View);
-                m_handle.store(m_ws->db().handle());
                 // Four readers share the machine: a smaller page cache each (the writer's 128 MB
                 // is for imports) keeps the window's memory flat on a million-event workspace.
-                m_ws->db().exec("PRAGMA cache_size=-16384");
-                // Sorts of a big ORDER BY spill to a temporary file instead of growing the heap.
-                m_ws->db().exec("PRAGMA temp_store=FILE");
+                m_ws->useSmallCache();
+                m_open.store(m_ws.get());
             }
             task(*m_ws);
         } catch (const std::exception& error) {
@@ -41,14 +37,18 @@ public:
     }
 
     /// Makes the statement running on this lane (if any) stop at once; callable from any
-    /// thread (sqlite3_interrupt is made for that).
-    void interrupt() { bt::sql::interrupt(m_handle.load()); }
+    /// thread.
+    void interrupt()
+    {
+        if (bt::Workspace* ws = m_open.load())
+            ws->interrupt();
+    }
 
 private:
     std::string m_path;
     WorkspaceSession* m_session;
     std::unique_ptr<bt::Workspace> m_ws;
-    std::atomic<sqlite3*> m_handle {nullptr};
+    std::atomic<bt::Workspace*> m_open {nullptr}; ///< set once the connection is open
 };
 
 WorkspaceSession::WorkspaceSession(const QString& path, QObject* parent)
@@ -88,49 +88,4 @@ void WorkspaceSession::post(Lane lane, std::function<void(bt::Workspace&)> task)
     QueryWorker* worker = m_workers[static_cast<std::size_t>(lane)];
     QMetaObject::invokeMethod(
         worker, [worker, task = std::move(task)] { worker->execute(task); }, Qt::QueuedConnection);
-}
-
-std::shared_ptr<const bt::EventCube> WorkspaceSession::cachedCube(const bt::EventFilter& filter) const
-{
-    const std::lock_guard lock(m_cubeMutex);
-    for (const auto& c : {m_cube, m_textCube})
-        if (c && c->answers(filter))
-            return c;
-    return nullptr;
-}
-
-std::shared_ptr<const bt::EventCube> WorkspaceSession::cubeFor(bt::Workspace& ws, const bt::EventFilter& filter)
-{
-    if (auto c = cachedCube(filter))
-        return c;
-    const std::lock_guard build(m_buildMutex);
-    if (auto c = cachedCube(filter)) // built by another lane while this one waited
-        return c;
-    quint64 epoch = 0;
-    {
-        const std::lock_guard lock(m_cubeMutex);
-        epoch = m_epoch;
-    }
-    // The plain cube comes from the workspace's cache when it is still valid (and is saved
-    // there when built); a text search's cube is for this session only.
-    auto cube = std::make_shared<const bt::EventCube>(filter.text.empty() ? bt::EventCube::buildCached(ws)
-                                                                          : bt::EventCube::build(ws, filter.text));
-    if (!cube->answers(filter))
-        return nullptr; // sub-hour time bounds: SQL answers those
-    const std::lock_guard lock(m_cubeMutex);
-    if (epoch == m_epoch) {
-        if (filter.text.empty())
-            m_cube = cube;
-        else
-            m_textCube = cube;
-    }
-    return cube;
-}
-
-void WorkspaceSession::invalidateCubes()
-{
-    const std::lock_guard lock(m_cubeMutex);
-    ++m_epoch;
-    m_cube.reset();
-    m_textCube.reset();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "triage.h"
 #include "workspace.h"
 
 #include <QObject>
@@ -12,13 +13,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
-
-namespace bt
-{
-class EventCube;
-struct EventFilter;
-} // namespace bt
 
 class QueryWorker;
 
@@ -61,13 +55,9 @@ public:
         });
     }
 
-    /// The cube that answers `filter` if one is built already (any thread); else nullptr.
-    std::shared_ptr<const bt::EventCube> cachedCube(const bt::EventFilter& filter) const;
-    /// The cube for `filter`, built now with `ws` if needed (call on a lane's thread), or
-    /// nullptr when no cube can answer it (times between whole hours): then SQL must.
-    std::shared_ptr<const bt::EventCube> cubeFor(bt::Workspace& ws, const bt::EventFilter& filter);
-    /// The events changed (an import): cubes are dropped and built again when next asked.
-    void invalidateCubes();
+    /// The triage numbers of this workspace (groups, charts, incidents, reports): ask it on a
+    /// lane's thread with that lane's connection. Its cubes are shared by every lane.
+    bt::Triage& triage() { return m_triage; }
 
 Q_SIGNALS:
     void failed(const QString& message);
@@ -76,11 +66,7 @@ private:
     void post(Lane lane, std::function<void(bt::Workspace&)> task);
 
     QString m_path;
-    mutable std::mutex m_cubeMutex; ///< guards the two cubes and the epoch
-    std::mutex m_buildMutex; ///< one build at a time: a second asker waits and reuses it
-    std::shared_ptr<const bt::EventCube> m_cube; ///< every event
-    std::shared_ptr<const bt::EventCube> m_textCube; ///< the last full-text search
-    quint64 m_epoch = 0;
+    bt::Triage m_triage;
     std::array<QThread, 5> m_threads;
     std::array<QueryWorker*, 5> m_workers {};
 };

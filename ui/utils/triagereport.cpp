@@ -5,7 +5,6 @@
 #include "fields.h"
 #include "knowledge.h"
 #include "utils/fieldwords.h"
-#include "workspace.h"
 
 #include <QBuffer>
 #include <QByteArray>
@@ -34,9 +33,7 @@ namespace
 {
 
 constexpr int kTopGroups = 10;
-constexpr int kTopReasons = 5;
 constexpr int kMaxIncidents = 20;
-constexpr int kMaxLifted = 20;
 constexpr int kElide = 160;
 
 QString tr(const char* text)
@@ -98,78 +95,6 @@ QString levelWords(const std::string& level)
     return {};
 }
 
-/// The path of the workspace's main database file (the Workspace keeps no path of its own).
-QString workspaceFile(bt::Workspace& ws)
-{
-    auto st = ws.db().prepare("PRAGMA database_list");
-    while (st.step())
-        if (st.text(1) == "main")
-            return qs(st.text(2));
-    return {};
-}
-
-struct Totals {
-    std::int64_t events = 0, bounces = 0, deliveries = 0;
-    /// Over the imports that record deliveries (bt::recordingImportsSql): counted bounces, and
-    /// every bounce and delivery — the rate's numerator and denominator.
-    std::int64_t rateBounces = 0, sent = 0;
-};
-
-Totals totals(bt::Workspace& ws, const bt::EventFilter& filter)
-{
-    Totals t;
-    t.events = bt::countEvents(ws, filter);
-    const bt::FilterSql f = bt::filterSql(filter);
-    const std::string counted = bt::countedBounces(filter, f);
-    auto st = ws.db().prepare(
-        "SELECT COALESCE(SUM(c), 0), COALESCE(SUM(e.event_type = 'delivered'), 0), COALESCE(SUM(c AND r), 0), "
-        "COALESCE(SUM(r AND e.event_type IN ('bounce', 'delivered')), 0) FROM (SELECT e.event_type, ("
-        + counted + ") AS c, (e.import_id IN " + bt::recordingImportsSql() + ") AS r FROM events e WHERE ("
-        + f.population + ")) e");
-    bt::bindAll(st, bt::bindAll(st, 1, f.bounceBinds), f.populationBinds);
-    if (st.step()) {
-        t.bounces = st.int64(0);
-        t.deliveries = st.int64(1);
-        t.rateBounces = st.int64(2);
-        t.sent = st.int64(3);
-    }
-    return t;
-}
-
-struct ReasonCount {
-    std::string reason;
-    std::int64_t bounces = 0;
-    std::string example; ///< the reason's most frequent reply template
-};
-
-std::vector<ReasonCount> topReasons(bt::Workspace& ws, const bt::EventFilter& filter)
-{
-    const bt::FilterSql f = bt::filterSql(filter);
-    const std::string where = " WHERE (" + f.population + ") AND (" + bt::countedBounces(filter, f) + ")";
-    auto st = ws.db().prepare("SELECT COALESCE(NULLIF(e.reason, ''), 'undefined') AS r, COUNT(*) FROM events e" + where
-                              + " GROUP BY r ORDER BY 2 DESC, r LIMIT ?");
-    const int next = bt::bindAll(st, bt::bindAll(st, 1, f.populationBinds), f.bounceBinds);
-    st.bind(next, kTopReasons);
-    std::vector<ReasonCount> out;
-    while (st.step())
-        out.push_back({st.text(0), st.int64(1), {}});
-    // The typical reply of each reason among the same filtered bounces (a Gmail report quotes
-    // Gmail's words). The unary + keeps the planner off events_template for the join and the
-    // grouping: walking that index visits the rows in random order, 3x slower on 1M events
-    // than the plain scan it otherwise does (a template filter in `where` still uses it).
-    auto ex = ws.db().prepare("SELECT t.text FROM events e JOIN templates t ON t.id = +e.template_id" + where
-                              + " AND COALESCE(NULLIF(e.reason, ''), 'undefined') = ?"
-                                " GROUP BY +e.template_id ORDER BY COUNT(*) DESC, e.template_id LIMIT 1");
-    for (ReasonCount& r : out) {
-        ex.reset();
-        const int at = bt::bindAll(ex, bt::bindAll(ex, 1, f.populationBinds), f.bounceBinds);
-        ex.bind(at, std::string_view(r.reason));
-        if (ex.step())
-            r.example = ex.text(0);
-    }
-    return out;
-}
-
 /// The "Of" column: what the rate divides, with its numbers.
 QString basisWords(const bt::GroupRow& r)
 {
@@ -184,10 +109,11 @@ QString basisWords(const bt::GroupRow& r)
     return tr("bounces (sends unknown)");
 }
 
-QString groupSection(bt::Workspace& ws, const bt::EventFilter& filter, bt::GroupBy by, const QString& title,
-                     const QString& keyLabel)
+QString groupSection(const bt::TriageReport& report, bt::GroupBy by, const QString& title, const QString& keyLabel)
 {
-    std::vector<bt::GroupRow> rows = bt::groupReport(ws, by, filter);
+    const auto found = report.groups.find(by);
+    const std::vector<bt::GroupRow> none;
+    const std::vector<bt::GroupRow>& rows = found == report.groups.end() ? none : found->second;
     QString html = u"<h3>"_s + title.toHtmlEscaped() + u"</h3>"_s;
     if (rows.empty())
         return html + u"<p>"_s + tr("No bounces.").toHtmlEscaped() + u"</p>"_s;
@@ -213,33 +139,20 @@ QString groupSection(bt::Workspace& ws, const bt::EventFilter& filter, bt::Group
     return html;
 }
 
-bool inFilter(const bt::EventFilter& filter, const bt::Incident& in, bool byIp)
-{
-    const auto [start, end] = bt::bucketRange(in.bucket);
-    if (!filter.from.empty() && end <= filter.from)
-        return false;
-    if (!filter.to.empty() && start >= filter.to)
-        return false;
-    const auto& keys = byIp ? filter.ips : filter.providers;
-    if (!keys.empty() && std::find(keys.begin(), keys.end(), in.key) == keys.end())
-        return false;
-    if (!filter.families.empty()
-        && std::find(filter.families.begin(), filter.families.end(), in.family) == filter.families.end())
-        return false;
-    return true;
-}
-
-QString incidentSection(bt::Workspace& ws, const bt::EventFilter& filter)
+QString incidentSection(const bt::TriageReport& report)
 {
     QString html = u"<h2>"_s + tr("Incidents").toHtmlEscaped() + u"</h2>"_s;
-    const bool hourly = bt::preferHourly(ws, filter);
+    const bool hourly = report.hourly;
     QString rows;
     int count = 0;
     for (const auto& [by, label] :
          {std::pair {bt::GroupBy::Provider, tr("provider")}, {bt::GroupBy::Ip, tr("sending IP")}}) {
-        for (const bt::Incident& in : bt::incidents(ws, by, hourly)) {
-            if (!inFilter(filter, in, by == bt::GroupBy::Ip) || count >= kMaxIncidents)
-                continue;
+        const auto found = report.incidents.find(by);
+        if (found == report.incidents.end())
+            continue;
+        for (const bt::Incident& in : found->second) {
+            if (count >= kMaxIncidents)
+                break;
             ++count;
             // The span: its first bucket, to its last when it lasted longer.
             const QString span
@@ -260,10 +173,10 @@ QString incidentSection(bt::Workspace& ws, const bt::EventFilter& filter)
         + rows + u"</table>"_s;
 }
 
-QString liftedSection(bt::Workspace& ws, const bt::EventFilter& filter)
+QString liftedSection(const bt::TriageReport& report)
 {
     QString html = u"<h2>"_s + tr("Blocks lifted later").toHtmlEscaped() + u"</h2>"_s;
-    const std::vector<bt::LiftedBlock> blocks = bt::liftedLater(ws, filter, kMaxLifted);
+    const std::vector<bt::LiftedBlock>& blocks = report.lifted;
     if (blocks.empty())
         return html + u"<p>"_s
             + tr("None: no policy or reputation block was followed by a delivery to the same domain.").toHtmlEscaped()
@@ -280,17 +193,17 @@ QString liftedSection(bt::Workspace& ws, const bt::EventFilter& filter)
     return html + u"</table>"_s;
 }
 
-QString fixesSection(bt::Workspace& ws, const bt::EventFilter& filter, std::int64_t bounces,
-                     const bt::KnowledgeBase* kb)
+QString fixesSection(const bt::TriageReport& report, const bt::KnowledgeBase* kb)
 {
     QString html = u"<h2>"_s + tr("Recommended fixes, in order").toHtmlEscaped() + u"</h2>"_s;
-    const std::vector<ReasonCount> reasons = topReasons(ws, filter);
+    const std::vector<bt::ReasonCount>& reasons = report.reasons;
+    const std::int64_t bounces = report.totals.bounces;
     if (reasons.empty())
         return html + u"<p>"_s + tr("No bounces: nothing to fix.").toHtmlEscaped() + u"</p>"_s;
     html += u"<p>"_s
         + tr("The reasons with the most bounces first; within each, the steps cheapest first.").toHtmlEscaped()
         + u"</p><ol>"_s;
-    for (const ReasonCount& r : reasons) {
+    for (const bt::ReasonCount& r : reasons) {
         const bt::ReasonInfo* info = kb ? kb->reasonInfo(r.reason) : nullptr;
         html += u"<li><p><b>"_s + esc(r.reason) + u"</b>"_s;
         if (info && !info->title.empty())
@@ -353,11 +266,11 @@ QString reportFilterWords(const bt::EventFilter& filter)
     return parts.join(u"; "_s);
 }
 
-QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const QList<QImage>& charts,
+QString triageReportHtml(const bt::TriageReport& report, const bt::EventFilter& filter, const QList<QImage>& charts,
                          const bt::KnowledgeBase* kb)
 {
     const QString title = tr("Bounce triage report");
-    const QString file = workspaceFile(ws);
+    const QString file = QString::fromStdString(report.file);
     QString html = u"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"_s + title.toHtmlEscaped()
         + u"</title></head><body>\n<h1>"_s + title.toHtmlEscaped() + u"</h1>\n"_s;
     html += u"<p>"_s + tr("Workspace:").toHtmlEscaped() + u" "_s + QFileInfo(file).fileName().toHtmlEscaped()
@@ -365,7 +278,7 @@ QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const
         + tr("Generated:").toHtmlEscaped() + u" "_s
         + QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toHtmlEscaped() + u"</p>\n"_s;
 
-    const Totals t = totals(ws, filter);
+    const bt::TriageTotals& t = report.totals;
     html += u"<h2>"_s + tr("Totals").toHtmlEscaped() + u"</h2>\n"_s + tableStart()
         + headerRow({tr("Events"), tr("Bounces"), tr("Deliveries"), tr("Bounce rate"), tr("Level")});
     if (t.sent > 0) {
@@ -413,13 +326,13 @@ QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const
     }
 
     html += u"<h2>"_s + tr("Where the bounces concentrate").toHtmlEscaped() + u"</h2>\n"_s;
-    html += groupSection(ws, filter, bt::GroupBy::Provider, tr("Top providers"), tr("Provider"));
-    html += groupSection(ws, filter, bt::GroupBy::Domain, tr("Top recipient domains"), tr("Domain"));
-    html += groupSection(ws, filter, bt::GroupBy::Ip, tr("Top sending IPs"), tr("Sending IP"));
-    html += groupSection(ws, filter, bt::GroupBy::Template, tr("Top reply templates"), tr("Template"));
-    html += incidentSection(ws, filter);
-    html += liftedSection(ws, filter);
-    html += fixesSection(ws, filter, t.bounces, kb);
+    html += groupSection(report, bt::GroupBy::Provider, tr("Top providers"), tr("Provider"));
+    html += groupSection(report, bt::GroupBy::Domain, tr("Top recipient domains"), tr("Domain"));
+    html += groupSection(report, bt::GroupBy::Ip, tr("Top sending IPs"), tr("Sending IP"));
+    html += groupSection(report, bt::GroupBy::Template, tr("Top reply templates"), tr("Template"));
+    html += incidentSection(report);
+    html += liftedSection(report);
+    html += fixesSection(report, kb);
     html += u"\n</body></html>\n"_s;
     return html;
 }

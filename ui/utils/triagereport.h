@@ -2,6 +2,7 @@
 #pragma once
 
 #include "query.h"
+#include "triage.h"
 
 #include <QImage>
 #include <QList>
@@ -10,7 +11,6 @@
 namespace bt
 {
 class KnowledgeBase;
-class Workspace;
 } // namespace bt
 
 namespace btui
@@ -18,11 +18,10 @@ namespace btui
 
 /// The printable triage report of the filtered events as one self-contained HTML page: totals
 /// with rate and level, the charts (PNG data: URIs), top providers, domains, sending IPs and
-/// templates, incidents, lifted-later blocks and the recommended fixes in order. Every text from
-/// the workspace is escaped. `kb` may be null (then the fixes list reasons without steps).
-/// A few grouped queries over the workspace: run it where `ws` lives, off the GUI thread for a
-/// big workspace (it needs only its own connection).
-QString triageReportHtml(bt::Workspace& ws, const bt::EventFilter& filter, const QList<QImage>& charts,
+/// templates, incidents, lifted-later blocks and the recommended fixes in order, from the numbers
+/// bt::Triage::report gave for `filter`. Every text from the workspace is escaped. `kb` may be
+/// null (then the fixes list reasons without steps).
+QString triageReportHtml(const bt::TriageReport& report, const bt::EventFilter& filter, const QList<QImage>& charts,
                          const bt::KnowledgeBase* kb);
 
 /// The report's "Filter:" line: "provider: Gmail; from 2026-03-01T00:00:00Z"; "all events" when

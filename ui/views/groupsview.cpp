@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "groupsview.h"
 
-#include "cube.h"
 #include "models/drilldown.h"
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
@@ -123,20 +122,10 @@ void GroupsView::refresh()
             Groups g;
             g.generation = gen;
             g.by = by;
-            // Counts from the cube (shared with the charts), the lifted-later flags from SQL:
-            // they need each event's own time.
-            if (const auto cube = session->cubeFor(ws, filter)) {
-                g.rows = cube->groupReport(by, filter, bt::sendCounts(ws));
-                bt::addLiftedLater(ws, by, filter, g.rows);
-                if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
-                    for (const auto& i : cube->incidents(by, true))
-                        g.incidents.insert(QString::fromStdString(i.key));
-            } else {
-                g.rows = bt::groupReport(ws, by, filter);
-                if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
-                    for (const auto& i : bt::incidents(ws, by, true))
-                        g.incidents.insert(QString::fromStdString(i.key));
-            }
+            g.rows = session->triage().groups(ws, by, filter);
+            if (by == bt::GroupBy::Provider || by == bt::GroupBy::Ip)
+                for (const auto& i : session->triage().incidents(ws, by, filter))
+                    g.incidents.insert(QString::fromStdString(i.key));
             return g;
         },
         [this](Groups g) {

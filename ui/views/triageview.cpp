@@ -6,7 +6,6 @@
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
 #include "classifier.h"
-#include "cube.h"
 #include "fields.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
@@ -42,16 +41,7 @@ namespace
 
 struct ChartData {
     quint64 generation = 0;
-    std::vector<bt::GroupRow> providers;
-    std::vector<bt::GroupRow> templates;
-    std::vector<bt::TimeBucket> series;
-    std::vector<bt::Incident> incidents;
-    bool hourly = true;
-};
-
-struct Choices {
-    std::map<std::string, std::vector<std::string>> values;
-    std::string first, last; ///< the workspace's time span
+    bt::ChartAnswer answer;
 };
 
 } // namespace
@@ -336,22 +326,10 @@ void TriageView::loadChoices()
 {
     if (!m_session)
         return;
-    m_session->run<Choices>(
+    m_session->run<bt::FilterChoices>(
         WorkspaceSession::Lane::Analysis, this,
-        [](bt::Workspace& ws) {
-            Choices c;
-            // Choices for every field filtered by a list (bt::distinctValues answers those).
-            for (const bt::Field& field : bt::kFields)
-                if (field.match == bt::FieldMatch::Any)
-                    c.values[std::string(field.id)] = bt::distinctValues(ws, std::string(field.id));
-            auto span = ws.db().prepare("SELECT MIN(timestamp), MAX(timestamp) FROM events");
-            if (span.step() && !span.isNull(0)) {
-                c.first = span.text(0);
-                c.last = span.text(1);
-            }
-            return c;
-        },
-        [this](Choices c) {
+        [session = m_session](bt::Workspace& ws) { return session->triage().choices(ws); },
+        [this](bt::FilterChoices c) {
             for (const auto& [field, values] : c.values)
                 m_panel->setChoices(field, values);
             m_panel->setTimeSpan(QDateTime::fromString(QString::fromStdString(c.first), Qt::ISODate),
@@ -367,37 +345,10 @@ void TriageView::loadCharts()
     const auto gen = ++m_chartsGeneration;
     const auto filter = m_drill->filter();
     const bool only550 = m_only550->isChecked();
-    // The same three answers from the cube (milliseconds) or from SQL (a full text search, or
-    // times between whole hours): compute() takes either.
-    // The send counts the user gave are read with every answer: they are not in the cube.
-    auto compute = [filter, only550](const bt::EventCube* cube, bt::Workspace& ws, ChartData& d) {
-        const auto given = bt::sendCounts(ws);
-        bt::EventFilter providerFilter = filter;
-        if (only550 && !providerFilter.basicCode)
-            providerFilter.basicCode = 550;
-        std::vector<bt::Incident> incidents;
-        if (cube) {
-            d.providers = cube->groupReport(bt::GroupBy::Provider, providerFilter, given);
-            d.templates = cube->groupReport(bt::GroupBy::Template, filter);
-            d.hourly = cube->preferHourly(filter);
-            d.series = cube->timeSeries(filter, d.hourly);
-            incidents = cube->incidents(bt::GroupBy::Provider, true);
-        } else {
-            d.providers = bt::groupReport(ws, bt::GroupBy::Provider, providerFilter, given);
-            d.templates = bt::groupReport(ws, bt::GroupBy::Template, filter, given);
-            d.hourly = bt::preferHourly(ws, filter);
-            d.series = bt::timeSeries(ws, filter, d.hourly);
-            incidents = bt::incidents(ws, bt::GroupBy::Provider, true);
-        }
-        // Incidents of the providers in view (all of them when none is chosen).
-        for (auto& i : incidents)
-            if (filter.providers.empty()
-                || std::find(filter.providers.begin(), filter.providers.end(), i.key) != filter.providers.end())
-                d.incidents.push_back(std::move(i));
-    };
-    const auto done = [this](ChartData d) {
-        if (d.generation != m_chartsGeneration)
+    const auto done = [this](ChartData c) {
+        if (c.generation != m_chartsGeneration)
             return;
+        const bt::ChartAnswer& d = c.answer;
         const bool onlyCode550 = m_only550->isChecked() && !m_drill->filter().basicCode;
         m_providerChart->setRows(
             d.providers,
@@ -407,34 +358,20 @@ void TriageView::loadCharts()
         m_timeChart->setSeries(d.series, d.incidents, d.hourly);
         m_templateChart->setRows(d.templates);
         updateLegend(d.providers, d.series, !d.incidents.empty());
-        m_chartsShown = d.generation;
+        m_chartsShown = c.generation;
         if (!d.incidents.empty())
             Q_EMIT statusMessage(tr("%n incident(s) in view", nullptr, static_cast<int>(d.incidents.size())));
         Q_EMIT chartsUpdated();
     };
-    if (auto cube = m_session->cachedCube(filter)) {
-        m_session->run<ChartData>(
-            WorkspaceSession::Lane::Cube, this,
-            [gen, cube, compute](bt::Workspace& ws) {
-                ChartData d;
-                d.generation = gen;
-                compute(cube.get(), ws, d);
-                return d;
-            },
-            done);
-        return;
-    }
+    // Answered from memory (a cube already built) on its own lane, so a drill-down never waits
+    // behind a long query; the first chart of a workspace or of a new text search builds the cube
+    // on the analysis lane, in one pass over the events.
     WorkspaceSession* session = m_session;
+    const auto lane = session->triage().quick(filter) ? WorkspaceSession::Lane::Cube : WorkspaceSession::Lane::Analysis;
     m_session->run<ChartData>(
-        WorkspaceSession::Lane::Analysis, this,
-        [gen, session, filter, compute](bt::Workspace& ws) {
-            ChartData d;
-            d.generation = gen;
-            // The first chart of a workspace (or of a new text search) builds a cube in one
-            // pass over the events, so every later drill-down is answered from memory.
-            const auto cube = session->cubeFor(ws, filter);
-            compute(cube.get(), ws, d);
-            return d;
+        lane, this,
+        [gen, session, filter, only550](bt::Workspace& ws) {
+            return ChartData {gen, session->triage().charts(ws, filter, only550)};
         },
         done);
 }
