@@ -75,10 +75,21 @@ struct CodeHit {
     std::size_t len = 0;
 };
 
+/// True when `pos` is inside a URL of `s` ("…/docs/DOC-1369#451", "http://host/550"): a number
+/// there is part of an address people follow, not a reply code.
+bool insideUrl(std::string_view s, std::size_t pos)
+{
+    std::size_t begin = pos;
+    while (begin > 0 && !text::isSpace(s[begin - 1]))
+        --begin;
+    const std::string_view token = s.substr(begin, pos - begin);
+    return token.find("://") != std::string_view::npos || text::startsWithNoCase(token, "www.");
+}
+
 CodeHit firstBasic(std::string_view s, std::size_t from = 0)
 {
     for (std::size_t i = from; i < s.size(); ++i)
-        if (basicCodeAt(s, i))
+        if (basicCodeAt(s, i) && !insideUrl(s, i))
             return {i, 3};
     return {};
 }

@@ -85,6 +85,27 @@ TEST(ReplyParser, CodesAfterAColonLabel)
     EXPECT_TRUE(r.enhancedCode.empty());
 }
 
+TEST(ReplyParser, ANumberInsideAUrlIsNoCode)
+{
+    // Gateways end their words with a link to the code's documentation ("…/DOC-1369#451"): the
+    // number there is part of the address, and the words before it are the reply.
+    auto r
+        = primaryReply("Message expired -> Open relay not allowed - https://community.example.com/docs/DOC-1369#451");
+    EXPECT_FALSE(r.basicCode);
+    EXPECT_NE(r.text.find("Open relay not allowed"), std::string::npos) << r.text;
+    r = parseReply("Blocked - see http://www.example.net/bl.shtml?550 for details");
+    EXPECT_FALSE(r.basicCode);
+    r = parseReply("Rejected, see www.example.com/help/550.html");
+    EXPECT_FALSE(r.basicCode);
+    // A code before the link still counts, and one after a link's end too.
+    r = parseReply("550 5.7.1 Blocked - see https://example.com/docs#451");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 550);
+    r = primaryReply("see https://example.com/docs: 554 Transaction failed");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 554);
+}
+
 TEST(ReplyParser, DiagnosticCodeWithSmtpPrefixAndFolding)
 {
     const auto r = primaryReply("Final-Recipient: rfc822; kijitora@example.jp\n"
