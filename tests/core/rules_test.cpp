@@ -75,3 +75,38 @@ TEST(Rules, TablesAreLoaded)
     for (const char* reason : {"userunknown", "blocked", "authfailure", "undefined", "mailboxfull"})
         EXPECT_NE(kb()->reasonInfo(reason), nullptr) << reason;
 }
+
+namespace
+{
+
+/// The causes every non-English lexicon must name: the ones a bounce in any language commonly
+/// gives, so that a German or Japanese reply is not left to the English words and the model.
+/// vocabulary.md's reasons minus the rare or wordless ones (delivered, feedback, onhold,
+/// suppressed, undefined, notcompliantrfc, hasmoved, notaccept, systemfull, syntaxerror,
+/// mailererror, filtered).
+constexpr const char* kCoreCauses[] = {
+    "userunknown",    "suspend",      "hostunknown",     "mailboxfull",   "mesgtoobig",  "exceedlimit",
+    "authfailure",    "requireptr",   "blocked",         "badreputation", "norelaying",  "securityerror",
+    "failedstarttls", "networkerror", "expired",         "speeding",      "toomanyconn", "spamdetected",
+    "virusdetected",  "contenterror", "policyviolation", "rejected",      "systemerror", "vacation",
+};
+
+constexpr const char* kOtherLanguages[] = {"de", "fr", "es", "it", "pt", "nl", "pl", "ru", "zh", "ja", "ko"};
+
+} // namespace
+
+TEST(Lexicon, EveryLanguageNamesTheCoreCauses)
+{
+    for (const std::string lang : kOtherLanguages) {
+        // Lexicon concepts become rules named "lex.<language>.<id>" (knowledge.cpp).
+        const std::string prefix = "lex." + lang + ".";
+        std::set<std::string> reasons;
+        for (const auto& r : kb()->rules())
+            if (r.id.rfind(prefix, 0) == 0)
+                reasons.insert(r.reason);
+        ASSERT_FALSE(reasons.empty()) << "resources/lexicon/" << lang << ".json is not loaded";
+        for (const std::string reason : kCoreCauses)
+            EXPECT_TRUE(reasons.count(reason))
+                << "resources/lexicon/" << lang << ".json names no concept for " << reason;
+    }
+}
