@@ -2,12 +2,17 @@
 // The in-memory cube must give what SQL gives, for every filter it claims to answer: checked on
 // the generated sample workspace plus every export sample of tests/data, filter by filter.
 #include "cube.h"
+#include "filteroption.h"
 #include "importer.h"
 #include "sendcounts.h"
 #include "testsupport.h"
+#include "triage.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -165,6 +170,90 @@ TEST_F(CubeTest, AnswersWhatSqlAnswers)
             }
     }
     EXPECT_GT(spikes, 0u) << "the sample's spikes are met under some filters";
+}
+
+/// The CLI's `report --json` rows for a grouping and filter options.
+std::vector<nlohmann::json> cliReport(const std::string& workspace, bt::GroupBy by,
+                                      const std::vector<std::string>& options)
+{
+    std::string cmd = std::string(BT_CLI) + " report --json --by " + std::string(bt::groupName(by)) + " --workspace '"
+        + workspace + "'";
+    for (const auto& o : options)
+        cmd += " --filter '" + o + "'";
+    std::vector<nlohmann::json> rows;
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf {};
+    while (p && std::fgets(buf.data(), buf.size(), p))
+        out += buf.data();
+    EXPECT_EQ(p ? ::pclose(p) : -1, 0) << cmd << "\n" << out;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty())
+            rows.push_back(nlohmann::json::parse(line));
+    return rows;
+}
+
+TEST_F(CubeTest, TheCliTheGroupsTheChartsAndTheReportGiveTheSameNumbers)
+{
+    // One filter, one answer: the CLI's report (a process of its own), the Groups view's and the
+    // charts' Triage (from the cube), the printable report's, and SQL alone, under every filter
+    // of filters() and every grouping.
+    bt::Workspace ws(s_ws->path.string());
+    bt::Triage::saveCache(ws); // as an import does: each CLI run starts from the saved cube
+    bt::Triage window; // the window's: answers from the cube
+    bt::Triage sqlOnly(false);
+    int compared = 0;
+    for (const auto& f : filters()) {
+        const std::string what = bt::filterSql(f).population + " / " + bt::filterSql(f).bounce;
+        const auto chart = window.charts(ws, f);
+        const auto report = window.report(ws, f);
+        for (bt::GroupBy by : bt::groupings()) {
+            const auto groups = window.groups(ws, by, f);
+            const auto sql = sqlOnly.groups(ws, by, f);
+            expectSameGroups(sql, groups, what + " by " + std::string(bt::groupName(by)));
+            for (std::size_t i = 0; i < sql.size() && i < groups.size(); ++i)
+                EXPECT_EQ(sql[i].liftedLater, groups[i].liftedLater) << what << " " << sql[i].key;
+            if (by == bt::GroupBy::Provider)
+                expectSameGroups(groups, chart.providers, what + ": the provider chart");
+            if (by == bt::GroupBy::Template)
+                expectSameGroups(groups, chart.templates, what + ": the template chart");
+            if (const auto in = report.groups.find(by); in != report.groups.end())
+                expectSameGroups(groups, in->second, what + ": the printed report");
+            if (f.templateId)
+                continue; // chosen by clicking a template: no CLI option names it
+            const auto cli = cliReport(s_ws->path.string(), by, bt::filterOptions(f));
+            ASSERT_EQ(cli.size(), groups.size()) << what << " by " << bt::groupName(by);
+            for (std::size_t i = 0; i < cli.size(); ++i) {
+                const auto& r = groups[i];
+                EXPECT_EQ(cli[i]["key"], r.key) << what;
+                EXPECT_EQ(cli[i]["bounces"], r.bounces) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["deferrals"], r.deferrals) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["deliveries"], r.deliveries) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["complaints"], r.complaints) << what << " " << r.key;
+                EXPECT_DOUBLE_EQ(cli[i]["rate"].get<double>(), r.rate) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["rate_basis"], r.rateBasis) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["rate_bounces"], r.rateBounces) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["outside_basis"], r.outsideBasis) << what << " " << r.key;
+                EXPECT_EQ(cli[i]["lifted_later"], r.liftedLater) << what << " " << r.key;
+                const auto families = cli[i]["families"].get<std::map<std::string, std::int64_t>>();
+                EXPECT_EQ(families, r.families) << what << " " << r.key;
+            }
+            ++compared;
+        }
+        // Incidents: the charts' (providers) and the report's are Triage's under the filter.
+        const auto incidents = sqlOnly.incidents(ws, bt::GroupBy::Provider, f, true);
+        ASSERT_EQ(chart.incidents.size(), incidents.size()) << what;
+        for (std::size_t i = 0; i < incidents.size(); ++i) {
+            EXPECT_EQ(chart.incidents[i].key, incidents[i].key) << what;
+            EXPECT_EQ(chart.incidents[i].bucket, incidents[i].bucket) << what;
+            EXPECT_EQ(chart.incidents[i].bounces, incidents[i].bounces) << what;
+        }
+        EXPECT_EQ(report.incidents.at(bt::GroupBy::Provider).size(),
+                  sqlOnly.incidents(ws, bt::GroupBy::Provider, f, report.hourly).size())
+            << what;
+    }
+    EXPECT_GE(compared, 15 * 8);
 }
 
 TEST_F(CubeTest, ATextCubeAnswersThatSearch)
