@@ -46,5 +46,24 @@ std::string_view defaultSpamRelated(std::string_view reason);
 std::string_view defaultAction(std::string_view reason);
 /// True when the word is one of vocabulary.md's reasons.
 bool isKnownReason(std::string_view reason);
+/// vocabulary.md's words, in its order: every reason, every family, every action. The UI's
+/// words and colours for them are tested against these lists, so a new word cannot be
+/// forgotten there.
+const std::vector<std::string_view>& vocabularyReasons();
+const std::vector<std::string_view>& vocabularyFamilies();
+const std::vector<std::string_view>& vocabularyActions();
+
+/// What a bounce means for the address, decided once for the card, the CLI and the JSON.
+enum class BounceKind {
+    NotBounce, ///< an auto-reply or a delivery notice
+    Hard, ///< permanent and about the address: stop sending to it
+    PermanentUnusable, ///< permanent, the mailbox is not usable (disabled, suppressed): stop sending
+    PermanentAddressFine, ///< permanent, but not about the address (a blocklist, SPF): keep it
+    Soft, ///< temporary (a 4xx code): the sending server retries
+    Unstated, ///< neither code nor words say permanent
+};
+BounceKind bounceKind(const Diagnosis& d);
+/// "hard bounce", "permanent", "temporary"…: the kind in one or two plain words.
+std::string_view bounceKindWord(BounceKind kind);
 
 } // namespace bt

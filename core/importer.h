@@ -57,6 +57,14 @@ struct CsvProfile {
     static CsvProfile load(const std::string& path); ///< throws std::runtime_error naming the file and field
 };
 
+/// The fields a column profile maps (CsvProfile::columns' keys), in the order a guess fills them.
+std::vector<std::string> profileFields();
+/// A first mapping for a CSV with this header row, as the column-mapping dialog proposes it:
+/// field → the header (as written) that most likely holds it, by the words headers use
+/// ("Email", "Diagnostic-Code", "Sending IP", "Reply-To" is no reply). Each header goes to one
+/// field at most; fields without a likely column are left out.
+std::map<std::string, std::string> guessProfileColumns(const std::vector<std::string>& header);
+
 struct ImportResult {
     std::string file;
     std::string format;

@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include "alignment.h"
+#include "classifier.h"
 #include "jsonwriter.h"
 #include "text.h"
 
@@ -166,11 +167,7 @@ std::string toCard(const Diagnosis& d)
     };
     line("Reply:        ", d.replyText);
     line("Codes:        ", d.codeMeaning.empty() ? std::string("none found") : d.codeMeaning);
-    line("Verdict:      ",
-         d.family + " / " + d.reason
-             + (d.hardBounce      ? " (hard bounce)"
-                    : d.permanent ? " (permanent)"
-                                  : " (temporary)"));
+    line("Verdict:      ", d.family + " / " + d.reason + " (" + std::string(bounceKindWord(bounceKind(d))) + ")");
     std::string why;
     for (const auto& e : d.evidence) {
         why += why.empty() ? "" : ", ";

@@ -4,6 +4,7 @@
 // an editable table: a user's rule may override spam_related or action, never the words.
 #include "classifier.h"
 
+#include <algorithm>
 #include <array>
 
 namespace bt
@@ -88,6 +89,80 @@ std::string_view defaultAction(std::string_view reason)
 bool isKnownReason(std::string_view reason)
 {
     return row(reason) != nullptr;
+}
+
+const std::vector<std::string_view>& vocabularyReasons()
+{
+    static const std::vector<std::string_view> list = [] {
+        std::vector<std::string_view> v;
+        for (const auto& r : kReasons)
+            v.push_back(r.reason);
+        return v;
+    }();
+    return list;
+}
+
+namespace
+{
+
+/// The distinct values of one column of kReasons, in the table's order.
+std::vector<std::string_view> distinctColumn(std::string_view ReasonRow::*column)
+{
+    std::vector<std::string_view> v;
+    for (const auto& r : kReasons)
+        if (std::find(v.begin(), v.end(), r.*column) == v.end())
+            v.push_back(r.*column);
+    return v;
+}
+
+} // namespace
+
+const std::vector<std::string_view>& vocabularyFamilies()
+{
+    static const std::vector<std::string_view> list = distinctColumn(&ReasonRow::family);
+    return list;
+}
+
+const std::vector<std::string_view>& vocabularyActions()
+{
+    // read_text and none are in the table; the action of a size refusal too (reduce_size).
+    static const std::vector<std::string_view> list = distinctColumn(&ReasonRow::action);
+    return list;
+}
+
+BounceKind bounceKind(const Diagnosis& d)
+{
+    if (d.family == "not_bounce")
+        return BounceKind::NotBounce;
+    if (d.hardBounce)
+        return BounceKind::Hard;
+    // A permanent refusal that is not about the address (a blocklist, an SPF failure) must not
+    // make anyone drop a good recipient; a disabled or suppressed mailbox is no hard bounce in
+    // the RFC sense (it may come back), but the action is still to stop sending.
+    if (d.permanent)
+        return d.action == "suppress" ? BounceKind::PermanentUnusable : BounceKind::PermanentAddressFine;
+    const bool transient
+        = (d.basicCode && *d.basicCode / 100 == 4) || (!d.enhancedCode.empty() && d.enhancedCode.front() == '4');
+    return transient ? BounceKind::Soft : BounceKind::Unstated;
+}
+
+std::string_view bounceKindWord(BounceKind kind)
+{
+    switch (kind) {
+    case BounceKind::NotBounce:
+        return "not a bounce";
+    case BounceKind::Hard:
+        return "hard bounce";
+    case BounceKind::PermanentUnusable:
+        return "permanent, mailbox not usable";
+    case BounceKind::PermanentAddressFine:
+        return "permanent, address fine";
+    case BounceKind::Soft:
+        return "temporary";
+    case BounceKind::Unstated:
+        return "not stated as permanent";
+    }
+    return "";
 }
 
 } // namespace bt

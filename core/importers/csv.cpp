@@ -12,19 +12,41 @@ namespace bt::detail
 
 const std::vector<CsvField>& csvFields()
 {
+    // Order matters for guessing: a header taken by an earlier field is not offered to later
+    // ones, so the specific fields (recipient, reply) choose before the vaguer (status, code).
     static const std::vector<CsvField> fields = {
-        {"recipient", {"email", "recipient", "address"}},
-        {"reply", {"reason", "response", "diagnostic", "details"}},
-        {"timestamp", {"created", "created_at", "timestamp", "date"}},
-        {"status", {"status"}},
-        {"basic_code", {"code", "error_code"}},
-        {"event_type", {"event", "type"}},
-        {"sending_ip", {"ip", "sending_ip"}},
-        {"campaign", {"category", "campaign", "tag"}},
-        {"from", {"from"}},
-        {"envelope_sender", {"envelope_sender", "sender"}},
-        {"message_id", {"message_id", "sg_message_id", "messageid"}},
-        {"remote_mta", {"mx", "remote_mta", "mx-host"}},
+        {"recipient",
+         {"email", "recipient", "address"},
+         {"recipient", "rcpt", "=to", "email", "address", "~to"},
+         {"from", "sender", "~ip", "reply"}},
+        // "Diagnostic-Code" holds the reply; a header that is only a code does not, nor "Reply-To".
+        {"reply",
+         {"reason", "response", "diagnostic", "details"},
+         {"reply", "reason", "response", "diagnostic", "description", "detail", "smtp", "error"},
+         {"=code", "=smtp code", "=smtp_code", "=error code", "=error_code", "=status code", "~id", "~type", "~ip",
+          "~to"}},
+        {"timestamp", {"created", "created_at", "timestamp", "date"}, {"timestamp", "time", "date", "created"}, {}},
+        {"status", {"status"}, {"=status", "status", "enhanced"}, {}},
+        {"basic_code", {"code", "error_code"}, {"=code", "smtp code", "error_code", "code"}, {}},
+        {"event_type", {"event", "type"}, {"=event", "event", "=type", "type"}, {}},
+        {"sending_ip",
+         {"ip", "sending_ip"},
+         {"sending_ip", "sending ip", "source ip", "~ip", "ip_address", "ip address"},
+         {}},
+        {"campaign", {"category", "campaign", "tag"}, {"campaign", "tag", "category", "stream"}, {}},
+        {"from", {"from"}, {"=from", "from"}, {"envelope", "mail_from", "mail from"}},
+        {"envelope_sender",
+         {"envelope_sender", "sender"},
+         {"envelope", "sender", "return-path", "return_path", "mail_from", "mail from"},
+         {}},
+        {"message_id",
+         {"message_id", "sg_message_id", "messageid"},
+         {"message_id", "message-id", "messageid", "message id", "msgid", "~msg"},
+         {}},
+        {"remote_mta",
+         {"mx", "remote_mta", "mx-host"},
+         {"remote_mta", "~mx", "mx_host", "mx-host", "remote", "mta", "receiving"},
+         {}},
     };
     return fields;
 }
@@ -127,3 +149,72 @@ void importSendGridCsv(const std::string& path, Sink& sink)
 }
 
 } // namespace bt::detail
+
+namespace bt
+{
+
+namespace
+{
+
+bool keywordMatches(const std::string& header, std::string_view keyword)
+{
+    if (keyword.front() == '=')
+        return header == keyword.substr(1);
+    if (keyword.front() == '~') {
+        const auto word = keyword.substr(1);
+        std::size_t i = 0;
+        while (i < header.size()) {
+            while (i < header.size() && !(text::isAlpha(header[i]) || text::isDigit(header[i])))
+                ++i;
+            std::size_t end = i;
+            while (end < header.size() && (text::isAlpha(header[end]) || text::isDigit(header[end])))
+                ++end;
+            if (end > i && std::string_view(header).substr(i, end - i) == word)
+                return true;
+            i = end;
+        }
+        return false;
+    }
+    return header.find(keyword) != std::string::npos;
+}
+
+} // namespace
+
+std::vector<std::string> profileFields()
+{
+    std::vector<std::string> out;
+    for (const auto& f : detail::csvFields())
+        out.emplace_back(f.field);
+    return out;
+}
+
+std::map<std::string, std::string> guessProfileColumns(const std::vector<std::string>& header)
+{
+    std::vector<std::string> lower;
+    for (const auto& h : header)
+        lower.push_back(text::toLower(text::trim(h)));
+    std::vector<bool> taken(header.size(), false);
+    std::map<std::string, std::string> out;
+    for (const auto& f : detail::csvFields()) {
+        int found = -1;
+        for (const char* keyword : f.guess) {
+            for (std::size_t c = 0; c < lower.size() && found < 0; ++c) {
+                if (taken[c] || lower[c].empty())
+                    continue;
+                const bool excluded = std::any_of(f.exclude.begin(), f.exclude.end(),
+                                                  [&](const char* x) { return keywordMatches(lower[c], x); });
+                if (!excluded && keywordMatches(lower[c], keyword))
+                    found = static_cast<int>(c);
+            }
+            if (found >= 0)
+                break;
+        }
+        if (found >= 0) {
+            taken[static_cast<std::size_t>(found)] = true;
+            out[f.field] = header[static_cast<std::size_t>(found)];
+        }
+    }
+    return out;
+}
+
+} // namespace bt

@@ -239,7 +239,11 @@ void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& 
 /// in a SendGrid suppression CSV.
 struct CsvField {
     const char* field;
-    std::vector<const char*> names;
+    std::vector<const char*> names; ///< exact header names read without a profile (SendGrid's)
+    /// Header keywords for guessing a profile, most telling first: "=word" the whole header,
+    /// "~word" one of its words (so "ip" does not hit "recipient"), anything else a substring.
+    std::vector<const char*> guess;
+    std::vector<const char*> exclude; ///< keywords (same syntax) that rule a header out
 };
 const std::vector<CsvField>& csvFields();
 

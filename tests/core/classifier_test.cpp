@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "classifier.h"
+#include "json.h"
 #include "knowledge.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace
 {
@@ -260,4 +262,40 @@ TEST(Classifier, DeliveryReportAddressTypeIsNoStandardCited)
         "Final-Recipient: rfc822; bob@example.com Action: delayed Status: 4.4.7 Message delivery time expired");
     EXPECT_NE(d.reason, "notcompliantrfc");
     EXPECT_EQ(shipped().diagnoseText("550 5.6.0 Message is not RFC 822 compliant").reason, "notcompliantrfc");
+}
+
+TEST(Classifier, WhatABounceMeansForTheAddressIsDecidedOnce)
+{
+    using K = bt::BounceKind;
+    const auto kind = [](const char* reply) { return bt::bounceKind(shipped().diagnoseText(reply)); };
+    EXPECT_EQ(kind("550 5.1.1 <a@example.jp>: Recipient address rejected: User unknown"), K::Hard);
+    EXPECT_EQ(kind("550 5.7.1 Service unavailable; client host [192.0.2.1] blocked using zen.spamhaus.org"),
+              K::PermanentAddressFine);
+    EXPECT_EQ(kind("550 5.2.1 The email account that you tried to reach is disabled."), K::PermanentUnusable);
+    EXPECT_EQ(kind("452 4.2.2 The email account that you tried to reach is over quota."), K::Soft);
+    EXPECT_EQ(kind("Mailbox is full"), K::Unstated);
+    bt::Diagnosis vacation;
+    vacation.family = "not_bounce";
+    vacation.permanent = true;
+    EXPECT_EQ(bt::bounceKind(vacation), K::NotBounce);
+    // The CLI's card says the same words.
+    const auto card = bt::toCard(shipped().diagnoseText("550 5.7.1 Service unavailable; client host [192.0.2.1] "
+                                                        "blocked using zen.spamhaus.org"));
+    EXPECT_NE(card.find("(permanent, address fine)"), std::string::npos) << card;
+}
+
+TEST(Vocabulary, TheListsAreVocabularyMdsWords)
+{
+    EXPECT_EQ(bt::vocabularyReasons().size(), 36u);
+    const std::vector<std::string_view> families {"address",   "relay",      "auth",       "reputation", "policy",
+                                                  "content",   "capacity",   "rate_limit", "routing",    "system",
+                                                  "complaint", "not_bounce", "unknown"};
+    EXPECT_EQ(bt::vocabularyFamilies(), families);
+    for (const auto reason : bt::vocabularyReasons()) {
+        EXPECT_TRUE(bt::isKnownReason(reason)) << reason;
+        EXPECT_NE(std::find(bt::vocabularyActions().begin(), bt::vocabularyActions().end(), bt::defaultAction(reason)),
+                  bt::vocabularyActions().end())
+            << reason;
+    }
+    EXPECT_EQ(bt::vocabularyActions().size(), 11u) << "vocabulary.md names eleven actions";
 }

@@ -622,3 +622,32 @@ TEST(RecordLimit, AJsonRecordLongerThanTheLimitIsRejectedNamingItsLineAndSize)
         << rejects[0].reason;
     EXPECT_LE(rejects[0].raw.size(), 200u);
 }
+
+TEST(ProfileGuess, HeaderWordsNameTheirFields)
+{
+    // A SendGrid-like suppression export.
+    auto g = bt::guessProfileColumns({"Email", "Reason", "Created", "Status"});
+    EXPECT_EQ(g["recipient"], "Email");
+    EXPECT_EQ(g["reply"], "Reason");
+    EXPECT_EQ(g["timestamp"], "Created");
+    EXPECT_EQ(g["status"], "Status");
+    // "Reply-To" holds no reply, and "ip" is a word of "Sending IP", not a part of "Recipient".
+    g = bt::guessProfileColumns({"Reply-To", "Recipient", "Diagnostic-Code", " Sending IP ", "Message-ID", "Date"});
+    EXPECT_EQ(g["recipient"], "Recipient");
+    EXPECT_EQ(g["reply"], "Diagnostic-Code");
+    EXPECT_EQ(g["sending_ip"], " Sending IP ") << "the header as written, for the profile file";
+    EXPECT_EQ(g["message_id"], "Message-ID");
+    EXPECT_EQ(g["timestamp"], "Date");
+    EXPECT_EQ(g.count("from"), 0u);
+    // Each header goes to one field: "SMTP Code" is the code, not the reply.
+    g = bt::guessProfileColumns({"to", "smtp code", "smtp response"});
+    EXPECT_EQ(g["recipient"], "to");
+    EXPECT_EQ(g["reply"], "smtp response");
+    EXPECT_EQ(g["basic_code"], "smtp code");
+    // Nothing known: nothing guessed.
+    EXPECT_TRUE(bt::guessProfileColumns({"a", "b", ""}).empty());
+    // The fields guessed are the profile's fields.
+    const auto fields = bt::profileFields();
+    EXPECT_EQ(fields.front(), "recipient");
+    EXPECT_EQ(fields.size(), 12u);
+}

@@ -3,6 +3,7 @@
 #include "classifier.h"
 #include "knowledge.h"
 #include "mainwindow.h"
+#include "utils/diagnosiswords.h"
 #include "utils/evidencespans.h"
 #include "utils/familycolors.h"
 #include "utils/uiresources.h"
@@ -421,7 +422,16 @@ TEST(EvidenceSpansTest, MapsUtf8OffsetsToUtf16)
 TEST(FamilyColorsTest, EveryFamilyHasItsOwnColour)
 {
     const QList<QString>& families = btui::families();
-    EXPECT_EQ(families.size(), 13);
+    // The core's vocabulary decides which families exist: each has a colour, a phrase and a
+    // place in the legend's order, and each action its words.
+    QList<QString> core;
+    for (const auto f : bt::vocabularyFamilies())
+        core << QString::fromUtf8(f.data(), qsizetype(f.size()));
+    EXPECT_EQ(families, core);
+    for (const QString& family : families)
+        EXPECT_FALSE(btui::familyPhrase(family).isEmpty()) << family.toStdString();
+    for (const auto a : bt::vocabularyActions())
+        EXPECT_FALSE(btui::actionPhrase(QString::fromUtf8(a.data(), qsizetype(a.size()))).isEmpty()) << a;
     QSet<QRgb> colours;
     for (const QString& family : families)
         colours.insert(btui::familyColor(family).rgb());

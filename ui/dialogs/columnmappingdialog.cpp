@@ -19,7 +19,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSaveFile>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -51,50 +50,6 @@ std::string localPath(const QString& path)
 QString normalised(const QString& header)
 {
     return header.trimmed().toLower();
-}
-
-/// Header keywords per field, most telling first. "=word" must be the whole header, "~word" one
-/// of its words (so "ip" does not hit "recipient"), anything else a substring.
-struct FieldGuess {
-    const char* field;
-    std::vector<const char*> keywords;
-    std::vector<const char*> exclude; ///< keywords (same syntax) that rule a header out for this field
-};
-
-const std::vector<FieldGuess>& guessTable()
-{
-    // Order matters: a header taken by an earlier field is not offered to later ones, so the
-    // specific fields (recipient, reply) choose before the vaguer ones (status, code).
-    static const std::vector<FieldGuess> table = {
-        {"recipient", {"recipient", "rcpt", "=to", "email", "address", "~to"}, {"from", "sender", "~ip", "reply"}},
-        // "Diagnostic-Code" holds the reply; a header that is only a code does not, nor "Reply-To".
-        {"reply",
-         {"reply", "reason", "response", "diagnostic", "description", "detail", "smtp", "error"},
-         {"=code", "=smtp code", "=smtp_code", "=error code", "=error_code", "=status code", "~id", "~type", "~ip",
-          "~to"}},
-        {"timestamp", {"timestamp", "time", "date", "created"}, {}},
-        {"status", {"=status", "status", "enhanced"}, {}},
-        {"basic_code", {"=code", "smtp code", "error_code", "code"}, {}},
-        {"event_type", {"=event", "event", "=type", "type"}, {}},
-        {"sending_ip", {"sending_ip", "sending ip", "source ip", "~ip", "ip_address", "ip address"}, {}},
-        {"campaign", {"campaign", "tag", "category", "stream"}, {}},
-        {"from", {"=from", "from"}, {"envelope", "mail_from", "mail from"}},
-        {"envelope_sender", {"envelope", "sender", "return-path", "return_path", "mail_from", "mail from"}, {}},
-        {"message_id", {"message_id", "message-id", "messageid", "message id", "msgid", "~msg"}, {}},
-        {"remote_mta", {"remote_mta", "~mx", "mx_host", "mx-host", "remote", "mta", "receiving"}, {}},
-    };
-    return table;
-}
-
-bool keywordMatches(const QString& header, const QString& keyword)
-{
-    if (keyword.startsWith(u'='))
-        return header == keyword.mid(1);
-    if (keyword.startsWith(u'~')) {
-        static const QRegularExpression nonWord(u"[^a-z0-9]+"_s);
-        return header.split(nonWord, Qt::SkipEmptyParts).contains(keyword.mid(1));
-    }
-    return header.contains(keyword);
 }
 
 /// A file name for a profile name, as the CLI looks it up (bt::profileFileName).
@@ -223,8 +178,8 @@ const QStringList& ColumnMappingDialog::fields()
 {
     static const QStringList list = [] {
         QStringList l;
-        for (const FieldGuess& g : guessTable())
-            l << QString::fromLatin1(g.field);
+        for (const std::string& f : bt::profileFields())
+            l << qs(f);
         return l;
     }();
     return list;
@@ -274,31 +229,18 @@ void ColumnMappingDialog::fillCombos()
 
 void ColumnMappingDialog::guess()
 {
-    QList<bool> taken(m_header.size(), false);
-    const auto& table = guessTable();
-    for (std::size_t i = 0; i < table.size(); ++i) {
-        const FieldGuess& g = table[i];
-        int found = -1;
-        for (const char* keyword : g.keywords) {
-            const QString kw = QString::fromLatin1(keyword);
-            for (int c = 0; c < m_header.size() && found < 0; ++c) {
-                const QString h = normalised(m_header[c]);
-                if (taken[c] || h.isEmpty())
-                    continue;
-                bool excluded = false;
-                for (const char* x : g.exclude)
-                    excluded = excluded || keywordMatches(h, QString::fromLatin1(x));
-                if (!excluded && keywordMatches(h, kw))
-                    found = c;
-            }
-            if (found >= 0)
-                break;
-        }
-        QComboBox* combo = m_combos[int(i)];
+    // The core knows which header words name which field (bt::guessProfileColumns).
+    std::vector<std::string> header;
+    for (const QString& h : std::as_const(m_header))
+        header.push_back(h.toStdString());
+    const auto guessed = bt::guessProfileColumns(header);
+    const QStringList& names = fields();
+    for (int i = 0; i < names.size(); ++i) {
+        QComboBox* combo = m_combos[i];
         const QSignalBlocker block(combo);
-        combo->setCurrentIndex(found >= 0 ? found + 1 : 0);
-        if (found >= 0)
-            taken[found] = true;
+        const auto it = guessed.find(names[i].toStdString());
+        const int at = it == guessed.end() ? 0 : combo->findData(qs(it->second));
+        combo->setCurrentIndex(at < 0 ? 0 : at);
     }
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "utils/diagnosiswords.h"
 
+#include "classifier.h"
 #include "diagnosis.h"
 #include "knowledge.h"
 
@@ -109,22 +110,20 @@ QString confidencePhrase(QStringView confidence)
 QString bouncePhrase(const bt::Diagnosis& diagnosis)
 {
     auto tr = [](const char* text) { return QCoreApplication::translate("DiagnosisWords", text); };
-    if (diagnosis.family == "not_bounce")
+    switch (bt::bounceKind(diagnosis)) {
+    case bt::BounceKind::NotBounce:
         return tr("none: this is not a bounce");
-    if (diagnosis.hardBounce)
+    case bt::BounceKind::Hard:
         return tr("hard bounce: permanent, stop sending to this address");
-    // A permanent refusal that is not about the address (a blocklist, an SPF failure) must not
-    // make anyone drop a good recipient: say so, since "permanent" alone invites it.
-    // A disabled or suppressed mailbox is no hard bounce in the RFC sense (it may come back), but
-    // the action is still to stop sending: the card must not say "keep the address" beside it.
-    if (diagnosis.permanent && diagnosis.action == "suppress")
+    case bt::BounceKind::PermanentUnusable:
         return tr("permanent failure: the mailbox is not usable, stop sending to this address");
-    if (diagnosis.permanent)
+    case bt::BounceKind::PermanentAddressFine:
         return tr("permanent failure, but the address is fine: fix the cause, keep the address");
-    const bool transient = (diagnosis.basicCode && *diagnosis.basicCode / 100 == 4)
-        || (!diagnosis.enhancedCode.empty() && diagnosis.enhancedCode.front() == '4');
-    if (transient)
+    case bt::BounceKind::Soft:
         return tr("soft bounce: temporary, the sending server retries");
+    case bt::BounceKind::Unstated:
+        break;
+    }
     return tr("soft bounce: not stated as permanent");
 }
 
