@@ -262,6 +262,22 @@ void importBrevo(const std::string& path, Sink& sink);
 void importM365(const std::string& path, Sink& sink);
 void importExim(const std::string& path, Sink& sink);
 
+// ---- Bounce emails (email.cpp) and Postfix's log (postfix.cpp) ----------------------------------
+
+/// The files of a folder, recursively, in name order.
+std::vector<std::string> folderFiles(const std::string& path);
+/// A file of a folder that is an input of its own (an export or a log recognised from its
+/// content); e-mails and anything unrecognised stay with the folder's e-mail import.
+bool ownInput(const std::string& file);
+/// The folder's files the e-mail import reads: folderFiles() without the ownInput() ones.
+std::vector<std::string> folderEmailFiles(const std::string& path);
+/// The year of a syslog file's first line (syslog stamps have none), from the file's time and its
+/// last stamp; `note` says what was assumed. nullopt when the file has no syslog stamp.
+std::optional<int> inferSyslogYear(const std::string& path, std::string& note);
+/// Postfix's smtp_bind_address per transport (syslog tag → IP) from main.cf and master.cf in
+/// `dir`; `note` says what was read.
+std::map<std::string, std::string> postfixBindAddresses(const std::string& dir, std::string& note);
+
 // ---- The registry: one entry per format ----------------------------------------------------------
 
 /// What format detection sees of a file: its first 64 KiB (a gzip'd file's decompressed).
@@ -298,6 +314,11 @@ struct Importer {
 };
 
 /// Every format, in table order. Adding a format: its file (detector + run) and one line here.
+int emailHead(const Head& h);
+void runEmails(const std::string& path, Sink& sink, const RunContext& c);
+int postfixHead(const Head& h);
+void runPostfix(const std::string& path, Sink& sink, const RunContext& c);
+
 const std::vector<Importer>& importers();
 const Importer* importerNamed(std::string_view name);
 
