@@ -435,6 +435,293 @@ std::unique_ptr<dns::Cache> workspaceDnsCache(Workspace& workspace)
     return std::make_unique<WorkspaceCache>(workspace);
 }
 
+namespace
+{
+
+/// DMARC: the record at the exact name (its answer `exact`), then at the organisational domain
+/// (RFC 7489 6.6.3).
+DmarcCheck checkDmarc(dns::Resolver& resolver, const dns::Answer& exact, const std::string& domain,
+                      const std::string& server)
+{
+    DmarcCheck d;
+    std::vector<dns::Answer> used {exact};
+    auto recs = dmarcRecords(exact);
+    dns::Status st = exact.status;
+    const std::string dmarcName = "_dmarc." + domain;
+    std::string where = dmarcName;
+    const std::string org = organizationalDomain(domain);
+    if (recs.empty() && (st == dns::Status::Ok || st == dns::Status::None || st == dns::Status::NxDomain)
+        && !org.empty() && org != domain) {
+        const auto orgAnswer = resolver.query("_dmarc." + org, dns::Type::TXT);
+        used.push_back(orgAnswer);
+        recs = dmarcRecords(orgAnswer);
+        st = orgAnswer.status;
+        where = "_dmarc." + org;
+        d.organizational = true;
+    }
+    if (recs.size() == 1)
+        fillDmarc(d, recs.front());
+    if (recs.size() == 1 && !d.valid) {
+        d.status = "ok";
+        d.foundAt = where;
+        d.sentence = "DMARC: the record at " + where + " is invalid (" + d.problem + "); "
+            + (d.policy.empty() ? "with no valid rua= address receivers apply no DMARC policy at all"
+                                : "receivers read it as p=none because it names a rua= address")
+            + " (RFC 7489 6.6.3)";
+    } else if (recs.size() == 1) {
+        d.status = "ok";
+        d.foundAt = where;
+        d.sentence = "DMARC: "
+            + (d.organizational ? "no record at " + dmarcName + "; the organisational domain " + org + " publishes"
+                                : domain + " publishes")
+            + " p=" + (d.policy.empty() ? "?" : d.policy)
+            + (d.subdomainPolicy != d.policy ? " sp=" + d.subdomainPolicy : "")
+            + (d.pct != 100 ? " pct=" + std::to_string(d.pct) : "") + " at " + where
+            + (d.ignoredPct.empty() ? ""
+                                    : "; its pct=" + d.ignoredPct
+                       + " is not a whole number from 0 to 100, so receivers apply it to every "
+                         "message (pct=100, RFC 7489 6.3)");
+    } else if (recs.size() > 1) {
+        d.status = "error";
+        d.foundAt = where;
+        d.sentence = "DMARC: " + where + " has " + std::to_string(recs.size())
+            + " DMARC records; receivers then apply none of them";
+    } else {
+        d.status = (st == dns::Status::Ok) ? "none" : dns::statusName(st);
+        d.organizational = false;
+        if (st == dns::Status::Ok || st == dns::Status::None || st == dns::Status::NxDomain)
+            d.sentence = "DMARC: " + domain + " has no DMARC record"
+                + (org.empty() || org == domain ? "" : " (nor has its organisational domain " + org + ")");
+        else
+            d.sentence = "DMARC: could not be read (" + statusText(used.back()) + ")";
+    }
+    d.source = sourceOf(used, server);
+    return d;
+}
+
+/// The MX check from the answer for the domain's MX.
+MxCheck readMx(const dns::Answer& mx, const std::string& domain, const std::string& server)
+{
+    MxCheck m;
+    m.status = dns::statusName(mx.status);
+    for (const auto& r : mx.records)
+        m.hosts.push_back({r.preference, r.value});
+    std::sort(m.hosts.begin(), m.hosts.end(), [](const MxHost& a, const MxHost& b) {
+        return a.preference != b.preference ? a.preference < b.preference : a.host < b.host;
+    });
+    if (m.hosts.size() == 1 && (m.hosts[0].host.empty() || m.hosts[0].host == ".")) {
+        m.nullMx = true;
+        m.hosts.clear();
+        m.sentence = "MX: " + domain + " publishes a null MX: it accepts no mail (RFC 7505)";
+    } else if (mx.status == dns::Status::Ok) {
+        m.sentence = "MX: " + domain + " → " + joinHosts(m.hosts);
+    } else if (mx.status == dns::Status::None) {
+        m.sentence = "MX: " + domain + " has no MX record (senders fall back to its address record)";
+    } else if (mx.status == dns::Status::NxDomain) {
+        m.sentence = "MX: " + domain + " does not exist (nxdomain)";
+    } else {
+        m.sentence = "MX: " + domain + " could not be looked up (" + statusText(mx) + ")";
+    }
+    m.source = sourceOf({mx}, server);
+    return m;
+}
+
+/// One selector's DKIM check from the answer for its key record.
+DkimCheck readDkimKey(const dns::Answer& a, const std::string& selector, const std::string& domain,
+                      const std::string& server)
+{
+    DkimCheck k;
+    k.selector = selector;
+    k.name = a.name;
+    k.status = dns::statusName(a.status);
+    for (const auto& r : a.records) {
+        const auto t = tags(r.value);
+        const bool isKey = std::any_of(t.begin(), t.end(), [](const auto& kv) {
+            return kv.first == "p" || (kv.first == "v" && kv.second == "DKIM1");
+        });
+        if (!isKey)
+            continue;
+        k.found = true;
+        k.record = r.value;
+        k.keyType = "rsa";
+        std::string p;
+        for (const auto& [key, value] : t) {
+            if (key == "k")
+                k.keyType = text::toLower(value);
+            else if (key == "p")
+                p = value;
+        }
+        k.revoked = text::trim(p).empty();
+        if (!k.revoked) {
+            // The key is what the record says only when p= decodes to one of its type.
+            if (!base64Valid(p)) {
+                k.problem = "p= is not valid base64";
+            } else if (k.keyType == "rsa") {
+                k.keyBits = rsaBits(base64Decode(p));
+                k.keyValid = k.keyBits > 0;
+                if (!k.keyValid)
+                    k.problem = "p= is base64 but not an RSA public key";
+                else if (k.keyBits < 1024)
+                    k.problem = "too short: receivers ignore RSA keys under 1024 bits (RFC 8301)";
+            } else if (k.keyType == "ed25519") {
+                const auto bytes = base64Decode(p).size();
+                k.keyValid = bytes == 32;
+                k.keyBits = k.keyValid ? 256 : 0;
+                if (!k.keyValid)
+                    k.problem = "p= holds " + std::to_string(bytes) + " bytes, not a 32-byte Ed25519 key";
+            } else {
+                k.problem = "k=" + k.keyType + " is not a DKIM key type (rsa or ed25519)";
+            }
+        }
+        break;
+    }
+    if (k.found && k.revoked)
+        k.sentence = "DKIM: the key of selector " + k.selector + " at " + k.name + " is revoked (empty p=)";
+    else if (k.found && k.keyValid)
+        k.sentence = "DKIM: selector " + k.selector + " of " + domain + " has a " + std::to_string(k.keyBits) + "-bit "
+            + k.keyType + " key" + (k.problem.empty() ? std::string() : " (" + k.problem + ")");
+    else if (k.found)
+        k.sentence
+            = "DKIM: selector " + k.selector + " of " + domain + " publishes a key that cannot be used: " + k.problem;
+    else if (a.status == dns::Status::Ok || a.status == dns::Status::None || a.status == dns::Status::NxDomain)
+        k.sentence = "DKIM: no key at " + k.name + " ("
+            + (a.status == dns::Status::Ok ? "a TXT record that is not a DKIM key" : dns::statusName(a.status)) + ")";
+    else
+        k.sentence = "DKIM: the key at " + k.name + " could not be read (" + statusText(a) + ")";
+    if (k.status == "ok" && !k.found)
+        k.status = "none";
+    k.source = sourceOf({a}, server);
+    return k;
+}
+
+/// The PTR check of `ip` from the answer for its reverse name, each name confirmed forward (at
+/// most 10 asked).
+PtrCheck checkPtr(dns::Resolver& resolver, const dns::Answer& answer, const std::string& ip, const std::string& server)
+{
+    const bool v6 = ip.find(':') != std::string::npos;
+    PtrCheck p;
+    const auto& a = answer;
+    std::vector<dns::Answer> used {a};
+    p.status = dns::statusName(a.status);
+    for (const auto& r : a.records)
+        p.names.push_back(r.value);
+    std::vector<dns::Question> forward;
+    for (std::size_t i = 0; i < p.names.size() && i < 10; ++i)
+        forward.push_back({p.names[i], v6 ? dns::Type::AAAA : dns::Type::A});
+    std::string confirmedBy;
+    if (!forward.empty()) {
+        unsigned char want[16] {}, got[16] {};
+        inet_pton(v6 ? AF_INET6 : AF_INET, ip.c_str(), want);
+        for (const auto& f : resolver.queryAll(forward)) {
+            used.push_back(f);
+            for (const auto& r : f.records)
+                if (inet_pton(v6 ? AF_INET6 : AF_INET, r.value.c_str(), got) == 1
+                    && std::equal(want, want + (v6 ? 16 : 4), got)) {
+                    p.forwardConfirmed = true;
+                    if (confirmedBy.empty())
+                        confirmedBy = f.name;
+                }
+        }
+    }
+    if (a.status == dns::Status::Ok)
+        p.sentence = "PTR: " + ip + " → " + p.names.front()
+            + (p.forwardConfirmed ? ", forward-confirmed"
+                                  : ", not forward-confirmed: the name does not resolve back to " + ip);
+    else if (a.status == dns::Status::None || a.status == dns::Status::NxDomain)
+        p.sentence
+            = "PTR: " + ip + " has no reverse DNS name (" + p.status + "); many receivers refuse mail from such IPs";
+    else
+        p.sentence = "PTR: the reverse DNS of " + ip + " could not be read (" + statusText(a) + ")";
+    p.source = sourceOf(used, server);
+    return p;
+}
+
+/// SPF: the domain's record on its own, then (with an IP) the verdict for that IP and sender.
+SpfCheck checkSpf(dns::Resolver& resolver, const std::string& domain, const std::string& ip, const std::string& sender,
+                  const std::string& server)
+{
+    SpfCheck s;
+    std::vector<dns::Answer> used;
+    resolver.setTrace(&used);
+    const auto inspected = spf::inspect(resolver, domain);
+    // TXT records without a v=spf1 one: the SPF record is absent ("none"), not "ok".
+    s.status = inspected.status == dns::Status::Ok && inspected.result == spf::Result::None
+        ? "none"
+        : dns::statusName(inspected.status);
+    s.record = inspected.record;
+    const bool broken = inspected.result == spf::Result::PermError || inspected.result == spf::Result::TempError
+        || inspected.result == spf::Result::None;
+    s.recordResult = broken ? spf::resultName(inspected.result) : "valid";
+    spf::Evaluation chosen = inspected;
+    if (!ip.empty()) {
+        chosen = spf::checkHost(resolver, ip, domain, sender);
+        s.result = spf::resultName(chosen.result);
+    }
+    resolver.setTrace(nullptr);
+    s.lookups = chosen.lookups;
+    s.voidLookups = chosen.voidLookups;
+    s.matched = chosen.matched;
+    s.reason = chosen.reason;
+    s.notes = chosen.notes;
+    s.domains = chosen.domains;
+    if (s.result && broken && *s.result != spf::resultName(inspected.result))
+        s.notes.push_back("the record as a whole gives " + s.recordResult + ": " + inspected.reason);
+    if (!s.result)
+        s.reason = inspected.reason;
+    s.source = sourceOf(used, server);
+    s.sentence = spfSentence(s, domain, ip);
+    return s;
+}
+
+/// The report's findings: the verdicts first, then what could not be checked.
+void writeFindings(CheckReport& report)
+{
+    if (report.spf)
+        report.findings.push_back(report.spf->sentence);
+    if (report.dmarc)
+        report.findings.push_back(report.dmarc->sentence);
+    for (const auto& k : report.dkim)
+        report.findings.push_back(k.sentence);
+    if (report.ptr)
+        report.findings.push_back(report.ptr->sentence);
+    if (report.mx)
+        report.findings.push_back(report.mx->sentence);
+    int clean = 0;
+    std::vector<std::string> unchecked, untrusted;
+    for (const auto& b : report.blocklists) {
+        if (b.listed)
+            report.findings.push_back(b.sentence);
+        else if (b.status == "nxdomain" || b.status == "none")
+            ++clean;
+        else if (b.status == "untrusted")
+            untrusted.push_back(b.list);
+        else
+            unchecked.push_back(b.list + " (" + b.status + ")");
+    }
+    if (!untrusted.empty()) {
+        std::string s = std::to_string(untrusted.size()) + " blocklist" + (untrusted.size() == 1 ? "" : "s")
+            + ": the resolver did not list the test entry; blocklist answers cannot be trusted (not listed there "
+              "means nothing; ask a resolver of your own, not a public one): ";
+        for (std::size_t i = 0; i < untrusted.size(); ++i)
+            s += (i ? ", " : "") + untrusted[i];
+        report.findings.push_back(s);
+    }
+    const bool anyListed = std::any_of(report.blocklists.begin(), report.blocklists.end(),
+                                       [](const BlocklistCheck& b) { return b.listed; });
+    if (clean)
+        report.findings.push_back("Not listed on " + std::to_string(clean) + (anyListed ? " other" : "") + " blocklist"
+                                  + (clean == 1 ? "" : "s"));
+    if (!unchecked.empty()) {
+        std::string s = std::to_string(unchecked.size()) + " blocklist" + (unchecked.size() == 1 ? "" : "s")
+            + " could not be checked: ";
+        for (std::size_t i = 0; i < unchecked.size(); ++i)
+            s += (i ? ", " : "") + unchecked[i];
+        report.findings.push_back(s);
+    }
+}
+
+} // namespace
+
 CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
 {
     using clock = std::chrono::steady_clock;
@@ -550,228 +837,19 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     const auto answers = resolver->queryAll(batch);
 
     if (!report.domain.empty()) {
-        // DMARC: the exact name, then the organisational domain (RFC 7489 6.6.3).
-        DmarcCheck d;
-        std::vector<dns::Answer> used {answers[iDmarc]};
-        auto recs = dmarcRecords(answers[iDmarc]);
-        dns::Status st = answers[iDmarc].status;
-        std::string where = dmarcName;
-        const std::string org = organizationalDomain(report.domain);
-        if (recs.empty() && (st == dns::Status::Ok || st == dns::Status::None || st == dns::Status::NxDomain)
-            && !org.empty() && org != report.domain) {
-            const auto orgAnswer = resolver->query("_dmarc." + org, dns::Type::TXT);
-            used.push_back(orgAnswer);
-            recs = dmarcRecords(orgAnswer);
-            st = orgAnswer.status;
-            where = "_dmarc." + org;
-            d.organizational = true;
-        }
-        if (recs.size() == 1)
-            fillDmarc(d, recs.front());
-        if (recs.size() == 1 && !d.valid) {
-            d.status = "ok";
-            d.foundAt = where;
-            d.sentence = "DMARC: the record at " + where + " is invalid (" + d.problem + "); "
-                + (d.policy.empty() ? "with no valid rua= address receivers apply no DMARC policy at all"
-                                    : "receivers read it as p=none because it names a rua= address")
-                + " (RFC 7489 6.6.3)";
-        } else if (recs.size() == 1) {
-            d.status = "ok";
-            d.foundAt = where;
-            d.sentence = "DMARC: "
-                + (d.organizational ? "no record at " + dmarcName + "; the organisational domain " + org + " publishes"
-                                    : report.domain + " publishes")
-                + " p=" + (d.policy.empty() ? "?" : d.policy)
-                + (d.subdomainPolicy != d.policy ? " sp=" + d.subdomainPolicy : "")
-                + (d.pct != 100 ? " pct=" + std::to_string(d.pct) : "") + " at " + where
-                + (d.ignoredPct.empty() ? ""
-                                        : "; its pct=" + d.ignoredPct
-                           + " is not a whole number from 0 to 100, so receivers apply it to every "
-                             "message (pct=100, RFC 7489 6.3)");
-        } else if (recs.size() > 1) {
-            d.status = "error";
-            d.foundAt = where;
-            d.sentence = "DMARC: " + where + " has " + std::to_string(recs.size())
-                + " DMARC records; receivers then apply none of them";
-        } else {
-            d.status = (st == dns::Status::Ok) ? "none" : dns::statusName(st);
-            d.organizational = false;
-            if (st == dns::Status::Ok || st == dns::Status::None || st == dns::Status::NxDomain)
-                d.sentence = "DMARC: " + report.domain + " has no DMARC record"
-                    + (org.empty() || org == report.domain ? "" : " (nor has its organisational domain " + org + ")");
-            else
-                d.sentence = "DMARC: could not be read (" + statusText(used.back()) + ")";
-        }
-        d.source = sourceOf(used, server);
-        report.dmarc = d;
+        report.dmarc = checkDmarc(*resolver, answers[iDmarc], report.domain, server);
 
-        // MX
-        MxCheck m;
-        const auto& mx = answers[iMx];
-        m.status = dns::statusName(mx.status);
-        for (const auto& r : mx.records)
-            m.hosts.push_back({r.preference, r.value});
-        std::sort(m.hosts.begin(), m.hosts.end(), [](const MxHost& a, const MxHost& b) {
-            return a.preference != b.preference ? a.preference < b.preference : a.host < b.host;
-        });
-        if (m.hosts.size() == 1 && (m.hosts[0].host.empty() || m.hosts[0].host == ".")) {
-            m.nullMx = true;
-            m.hosts.clear();
-            m.sentence = "MX: " + report.domain + " publishes a null MX: it accepts no mail (RFC 7505)";
-        } else if (mx.status == dns::Status::Ok) {
-            m.sentence = "MX: " + report.domain + " → " + joinHosts(m.hosts);
-        } else if (mx.status == dns::Status::None) {
-            m.sentence = "MX: " + report.domain + " has no MX record (senders fall back to its address record)";
-        } else if (mx.status == dns::Status::NxDomain) {
-            m.sentence = "MX: " + report.domain + " does not exist (nxdomain)";
-        } else {
-            m.sentence = "MX: " + report.domain + " could not be looked up (" + statusText(mx) + ")";
-        }
-        m.source = sourceOf({mx}, server);
-        report.mx = m;
-
-        // DKIM keys
-        for (std::size_t i = 0; i < request.selectors.size(); ++i) {
-            const auto& a = answers[iDkim + i];
-            DkimCheck k;
-            k.selector = request.selectors[i];
-            k.name = a.name;
-            k.status = dns::statusName(a.status);
-            for (const auto& r : a.records) {
-                const auto t = tags(r.value);
-                const bool isKey = std::any_of(t.begin(), t.end(), [](const auto& kv) {
-                    return kv.first == "p" || (kv.first == "v" && kv.second == "DKIM1");
-                });
-                if (!isKey)
-                    continue;
-                k.found = true;
-                k.record = r.value;
-                k.keyType = "rsa";
-                std::string p;
-                for (const auto& [key, value] : t) {
-                    if (key == "k")
-                        k.keyType = text::toLower(value);
-                    else if (key == "p")
-                        p = value;
-                }
-                k.revoked = text::trim(p).empty();
-                if (!k.revoked) {
-                    // The key is what the record says only when p= decodes to one of its type.
-                    if (!base64Valid(p)) {
-                        k.problem = "p= is not valid base64";
-                    } else if (k.keyType == "rsa") {
-                        k.keyBits = rsaBits(base64Decode(p));
-                        k.keyValid = k.keyBits > 0;
-                        if (!k.keyValid)
-                            k.problem = "p= is base64 but not an RSA public key";
-                        else if (k.keyBits < 1024)
-                            k.problem = "too short: receivers ignore RSA keys under 1024 bits (RFC 8301)";
-                    } else if (k.keyType == "ed25519") {
-                        const auto bytes = base64Decode(p).size();
-                        k.keyValid = bytes == 32;
-                        k.keyBits = k.keyValid ? 256 : 0;
-                        if (!k.keyValid)
-                            k.problem = "p= holds " + std::to_string(bytes) + " bytes, not a 32-byte Ed25519 key";
-                    } else {
-                        k.problem = "k=" + k.keyType + " is not a DKIM key type (rsa or ed25519)";
-                    }
-                }
-                break;
-            }
-            if (k.found && k.revoked)
-                k.sentence = "DKIM: the key of selector " + k.selector + " at " + k.name + " is revoked (empty p=)";
-            else if (k.found && k.keyValid)
-                k.sentence = "DKIM: selector " + k.selector + " of " + report.domain + " has a "
-                    + std::to_string(k.keyBits) + "-bit " + k.keyType + " key"
-                    + (k.problem.empty() ? std::string() : " (" + k.problem + ")");
-            else if (k.found)
-                k.sentence = "DKIM: selector " + k.selector + " of " + report.domain
-                    + " publishes a key that cannot be used: " + k.problem;
-            else if (a.status == dns::Status::Ok || a.status == dns::Status::None || a.status == dns::Status::NxDomain)
-                k.sentence = "DKIM: no key at " + k.name + " ("
-                    + (a.status == dns::Status::Ok ? "a TXT record that is not a DKIM key" : dns::statusName(a.status))
-                    + ")";
-            else
-                k.sentence = "DKIM: the key at " + k.name + " could not be read (" + statusText(a) + ")";
-            if (k.status == "ok" && !k.found)
-                k.status = "none";
-            k.source = sourceOf({a}, server);
-            report.dkim.push_back(std::move(k));
-        }
+        report.mx = readMx(answers[iMx], report.domain, server);
+        for (std::size_t i = 0; i < request.selectors.size(); ++i)
+            report.dkim.push_back(readDkimKey(answers[iDkim + i], request.selectors[i], report.domain, server));
     }
 
-    if (!report.ip.empty()) {
-        PtrCheck p;
-        const auto& a = answers[iPtr];
-        std::vector<dns::Answer> used {a};
-        p.status = dns::statusName(a.status);
-        for (const auto& r : a.records)
-            p.names.push_back(r.value);
-        std::vector<dns::Question> forward;
-        for (std::size_t i = 0; i < p.names.size() && i < 10; ++i)
-            forward.push_back({p.names[i], v6 ? dns::Type::AAAA : dns::Type::A});
-        std::string confirmedBy;
-        if (!forward.empty()) {
-            unsigned char want[16] {}, got[16] {};
-            inet_pton(v6 ? AF_INET6 : AF_INET, report.ip.c_str(), want);
-            for (const auto& f : resolver->queryAll(forward)) {
-                used.push_back(f);
-                for (const auto& r : f.records)
-                    if (inet_pton(v6 ? AF_INET6 : AF_INET, r.value.c_str(), got) == 1
-                        && std::equal(want, want + (v6 ? 16 : 4), got)) {
-                        p.forwardConfirmed = true;
-                        if (confirmedBy.empty())
-                            confirmedBy = f.name;
-                    }
-            }
-        }
-        if (a.status == dns::Status::Ok)
-            p.sentence = "PTR: " + report.ip + " → " + p.names.front()
-                + (p.forwardConfirmed ? ", forward-confirmed"
-                                      : ", not forward-confirmed: the name does not resolve back to " + report.ip);
-        else if (a.status == dns::Status::None || a.status == dns::Status::NxDomain)
-            p.sentence = "PTR: " + report.ip + " has no reverse DNS name (" + p.status
-                + "); many receivers refuse mail from such IPs";
-        else
-            p.sentence = "PTR: the reverse DNS of " + report.ip + " could not be read (" + statusText(a) + ")";
-        p.source = sourceOf(used, server);
-        report.ptr = p;
-    }
+    if (!report.ip.empty())
+        report.ptr = checkPtr(*resolver, answers[iPtr], report.ip, server);
 
     // SPF: the record on its own, then the verdict for the IP.
-    if (!report.domain.empty()) {
-        SpfCheck s;
-        std::vector<dns::Answer> used;
-        resolver->setTrace(&used);
-        const auto inspected = spf::inspect(*resolver, report.domain);
-        // TXT records without a v=spf1 one: the SPF record is absent ("none"), not "ok".
-        s.status = inspected.status == dns::Status::Ok && inspected.result == spf::Result::None
-            ? "none"
-            : dns::statusName(inspected.status);
-        s.record = inspected.record;
-        const bool broken = inspected.result == spf::Result::PermError || inspected.result == spf::Result::TempError
-            || inspected.result == spf::Result::None;
-        s.recordResult = broken ? spf::resultName(inspected.result) : "valid";
-        spf::Evaluation chosen = inspected;
-        if (!report.ip.empty()) {
-            chosen = spf::checkHost(*resolver, report.ip, report.domain, request.sender);
-            s.result = spf::resultName(chosen.result);
-        }
-        resolver->setTrace(nullptr);
-        s.lookups = chosen.lookups;
-        s.voidLookups = chosen.voidLookups;
-        s.matched = chosen.matched;
-        s.reason = chosen.reason;
-        s.notes = chosen.notes;
-        s.domains = chosen.domains;
-        if (s.result && broken && *s.result != spf::resultName(inspected.result))
-            s.notes.push_back("the record as a whole gives " + s.recordResult + ": " + inspected.reason);
-        if (!s.result)
-            s.reason = inspected.reason;
-        s.source = sourceOf(used, server);
-        s.sentence = spfSentence(s, report.domain, report.ip);
-        report.spf = s;
-    }
+    if (!report.domain.empty())
+        report.spf = checkSpf(*resolver, report.domain, report.ip, request.sender, server);
 
     // Blocklists
     for (std::size_t i = 0; i < lists.size(); ++i) {
@@ -842,49 +920,8 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         report.blocklists.push_back(std::move(b));
     }
 
-    // Findings: the verdicts first, then what could not be checked.
-    if (report.spf)
-        report.findings.push_back(report.spf->sentence);
-    if (report.dmarc)
-        report.findings.push_back(report.dmarc->sentence);
-    for (const auto& k : report.dkim)
-        report.findings.push_back(k.sentence);
-    if (report.ptr)
-        report.findings.push_back(report.ptr->sentence);
-    if (report.mx)
-        report.findings.push_back(report.mx->sentence);
-    int clean = 0;
-    std::vector<std::string> unchecked, untrusted;
-    for (const auto& b : report.blocklists) {
-        if (b.listed)
-            report.findings.push_back(b.sentence);
-        else if (b.status == "nxdomain" || b.status == "none")
-            ++clean;
-        else if (b.status == "untrusted")
-            untrusted.push_back(b.list);
-        else
-            unchecked.push_back(b.list + " (" + b.status + ")");
-    }
-    if (!untrusted.empty()) {
-        std::string s = std::to_string(untrusted.size()) + " blocklist" + (untrusted.size() == 1 ? "" : "s")
-            + ": the resolver did not list the test entry; blocklist answers cannot be trusted (not listed there "
-              "means nothing; ask a resolver of your own, not a public one): ";
-        for (std::size_t i = 0; i < untrusted.size(); ++i)
-            s += (i ? ", " : "") + untrusted[i];
-        report.findings.push_back(s);
-    }
-    const bool anyListed = std::any_of(report.blocklists.begin(), report.blocklists.end(),
-                                       [](const BlocklistCheck& b) { return b.listed; });
-    if (clean)
-        report.findings.push_back("Not listed on " + std::to_string(clean) + (anyListed ? " other" : "") + " blocklist"
-                                  + (clean == 1 ? "" : "s"));
-    if (!unchecked.empty()) {
-        std::string s = std::to_string(unchecked.size()) + " blocklist" + (unchecked.size() == 1 ? "" : "s")
-            + " could not be checked: ";
-        for (std::size_t i = 0; i < unchecked.size(); ++i)
-            s += (i ? ", " : "") + unchecked[i];
-        report.findings.push_back(s);
-    }
+    writeFindings(report);
+
     report.cancelled = resolver->cancelled();
     report.deadlineReached = !report.cancelled && resolver->pastDeadline();
     if (report.cancelled)
