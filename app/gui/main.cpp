@@ -150,6 +150,87 @@ int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QStri
     return QApplication::exec();
 }
 
+/// --dark: one dark palette over Fusion, which draws every control from the palette.
+void useDarkPalette()
+{
+    QApplication::setStyle(u"Fusion"_s);
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+    dark.setColor(QPalette::ToolTipBase, QColor(0x33, 0x33, 0x33));
+    dark.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::PlaceholderText, QColor(0x8c, 0x8c, 0x8c));
+    dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+    dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::BrightText, Qt::red);
+    dark.setColor(QPalette::Link, QColor(0x6a, 0xb0, 0xf3));
+    dark.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb3));
+    dark.setColor(QPalette::HighlightedText, Qt::white);
+    dark.setColor(QPalette::Mid, QColor(0x55, 0x55, 0x55));
+    dark.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+    dark.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+    dark.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+    QApplication::setPalette(dark);
+}
+
+/// The classifier over the shipped knowledge, the user's rules file (unless `readUserRules` is
+/// false: a screenshot shows the shipped program) and a --rules file. A broken personal file is a
+/// warning and the shipped rules are used; a --rules file that cannot be used, asked for by name,
+/// is an error: nullptr with `exitCode` set.
+std::shared_ptr<const bt::Classifier> loadClassifier(bool readUserRules, const QString& rules, QStringList& warnings,
+                                                     int& exitCode)
+{
+    std::shared_ptr<bt::KnowledgeBase> knowledge;
+    try {
+        knowledge = bt::KnowledgeBase::loadDefault();
+    } catch (const std::exception& error) {
+        printError(QString::fromUtf8(error.what()));
+        exitCode = 1;
+        return nullptr;
+    }
+    if (readUserRules) {
+        const QString userRules = userRulesFile();
+        if (!userRules.isEmpty()) {
+            try {
+                knowledge->addRulesFile(toPath(userRules));
+            } catch (const std::exception& error) {
+                // A broken personal file should not keep the program from starting.
+                warnings.append(QApplication::translate("main", "Your rules in %1 were not loaded: %2")
+                                    .arg(userRules, QString::fromUtf8(error.what())));
+            }
+        }
+    }
+    if (!rules.isEmpty()) {
+        try {
+            knowledge->addRulesFile(toPath(rules));
+        } catch (const std::exception& error) {
+            // Asked for by name: fail loudly instead of diagnosing with other rules than requested.
+            printError(QApplication::translate("main", "cannot load rules from %1: %2")
+                           .arg(rules, QString::fromUtf8(error.what())));
+            exitCode = 2;
+            return nullptr;
+        }
+    }
+    std::shared_ptr<const bt::Classifier> classifier;
+    try {
+        classifier = std::make_shared<const bt::Classifier>(knowledge);
+    } catch (const bt::KnowledgeError& error) {
+        // A pattern in a local rules file that RE2 rejects only shows up when compiling.
+        if (!rules.isEmpty()) {
+            printError(QString::fromUtf8(error.what()));
+            exitCode = 2;
+            return nullptr;
+        }
+        warnings.append(
+            QApplication::translate("main", "Your rules were not loaded: %1").arg(QString::fromUtf8(error.what())));
+        classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
+    }
+    return classifier;
+}
+
 void setApplicationInfo()
 {
     QCoreApplication::setOrganizationName(u"BounceTriage"_s);
@@ -260,75 +341,15 @@ int main(int argc, char* argv[])
         QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, screenshotSettings.path());
     }
 
-    std::shared_ptr<bt::KnowledgeBase> knowledge;
     QStringList warnings;
-    try {
-        knowledge = bt::KnowledgeBase::loadDefault();
-    } catch (const std::exception& error) {
-        printError(QString::fromUtf8(error.what()));
-        return 1;
-    }
-    if (!screenshot) {
-        const QString userRules = userRulesFile();
-        if (!userRules.isEmpty()) {
-            try {
-                knowledge->addRulesFile(toPath(userRules));
-            } catch (const std::exception& error) {
-                // A broken personal file should not keep the program from starting.
-                warnings.append(QApplication::translate("main", "Your rules in %1 were not loaded: %2")
-                                    .arg(userRules, QString::fromUtf8(error.what())));
-            }
-        }
-    }
-    if (parser.isSet(rulesOption)) {
-        const QString rules = parser.value(rulesOption);
-        try {
-            knowledge->addRulesFile(toPath(rules));
-        } catch (const std::exception& error) {
-            // Asked for by name: fail loudly instead of diagnosing with other rules than requested.
-            printError(QApplication::translate("main", "cannot load rules from %1: %2")
-                           .arg(rules, QString::fromUtf8(error.what())));
-            return 2;
-        }
-    }
-    std::shared_ptr<const bt::Classifier> classifier;
-    try {
-        classifier = std::make_shared<const bt::Classifier>(knowledge);
-    } catch (const bt::KnowledgeError& error) {
-        // A pattern in a local rules file that RE2 rejects only shows up when compiling.
-        if (parser.isSet(rulesOption)) {
-            printError(QString::fromUtf8(error.what()));
-            return 2;
-        }
-        warnings.append(
-            QApplication::translate("main", "Your rules were not loaded: %1").arg(QString::fromUtf8(error.what())));
-        classifier = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
-    }
+    int exitCode = 0;
+    const auto classifier = loadClassifier(
+        !screenshot, parser.isSet(rulesOption) ? parser.value(rulesOption) : QString(), warnings, exitCode);
+    if (!classifier)
+        return exitCode;
 
-    if (parser.isSet(darkOption)) {
-        // Fusion draws every control from the palette, so one dark palette themes all of it.
-        QApplication::setStyle(u"Fusion"_s);
-        QPalette dark;
-        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-        dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-        dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
-        dark.setColor(QPalette::ToolTipBase, QColor(0x33, 0x33, 0x33));
-        dark.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
-        dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-        dark.setColor(QPalette::PlaceholderText, QColor(0x8c, 0x8c, 0x8c));
-        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
-        dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-        dark.setColor(QPalette::BrightText, Qt::red);
-        dark.setColor(QPalette::Link, QColor(0x6a, 0xb0, 0xf3));
-        dark.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb3));
-        dark.setColor(QPalette::HighlightedText, Qt::white);
-        dark.setColor(QPalette::Mid, QColor(0x55, 0x55, 0x55));
-        dark.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
-        dark.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
-        dark.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
-        QApplication::setPalette(dark);
-    }
+    if (parser.isSet(darkOption))
+        useDarkPalette();
 
     const QString view = parser.value(viewOption).toLower();
     if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s) {
