@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Offscreen tests of the triage window on a copy of the bundled sample workspace: the models
-// under QAbstractItemModelTester, a real click on a provider's bar narrowing the table, the
+// Offscreen tests of the triage window on a copy of the bundled sample workspace (the models
+// alone: models/models_test.cpp): a real click on a provider's bar narrowing the table, the
 // details pane showing the full reply, Back, and an import through the window.
 #include "analysis.h"
 #include "charts/providerchart.h"
@@ -15,6 +15,7 @@
 #include "models/workspacesession.h"
 #include "query.h"
 #include "replytemplate.h"
+#include "uitestsupport.h"
 #include "utils/plaintext.h"
 #include "views/groupsview.h"
 #include "views/triageview.h"
@@ -54,121 +55,11 @@ using namespace Qt::StringLiterals;
 namespace
 {
 
-constexpr int kWaitMs = 15000;
+using uitest::classifier;
+using uitest::kWaitMs;
+using uitest::SampleCopy;
+using uitest::waitForSnapshot;
 
-std::shared_ptr<const bt::Classifier> classifier()
-{
-    static const auto c = std::make_shared<const bt::Classifier>(bt::KnowledgeBase::loadDefault());
-    return c;
-}
-
-/// A private copy of the sample workspace (tests may write to it).
-struct SampleCopy {
-    QTemporaryDir dir;
-    QString path;
-    SampleCopy()
-    {
-        path = dir.filePath(u"sample.btw"_s);
-        EXPECT_TRUE(QFile::copy(QString::fromUtf8(BT_SAMPLE_WORKSPACE), path))
-            << "build the sample-workspace target first: " << BT_SAMPLE_WORKSPACE;
-    }
-    std::string file() const { return QFile::encodeName(path).toStdString(); }
-};
-
-/// Waits until the model's snapshot reflects its current filter.
-bool waitForSnapshot(EventTableModel* model)
-{
-    if (!model->isLoading())
-        return true;
-    QSignalSpy spy(model, &EventTableModel::countChanged);
-    return spy.wait(kWaitMs) || !model->isLoading();
-}
-
-TEST(EventTableModelTest, PassesTheModelTesterAndPagesThroughTheFilter)
-{
-    SampleCopy sample;
-    WorkspaceSession session(sample.path);
-    EventTableModel model;
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    model.setSession(&session);
-    ASSERT_TRUE(waitForSnapshot(&model));
-
-    bt::Workspace direct(sample.file());
-    EXPECT_EQ(model.totalCount(), bt::countEvents(direct, {}));
-    EXPECT_GT(model.totalCount(), 1000);
-
-    bt::EventFilter gmail;
-    gmail.providers = {"Gmail"};
-    model.setFilter(gmail);
-    ASSERT_TRUE(waitForSnapshot(&model));
-    const auto expected = bt::countEvents(direct, gmail);
-    EXPECT_EQ(model.totalCount(), expected);
-    ASSERT_GT(expected, EventTableModel::kPageSize * 2);
-
-    // The last row lies on a page not fetched yet: asking for it fetches it in the background.
-    const int last = model.rowCount() - 1;
-    const QModelIndex lastIndex = model.index(last, static_cast<int>(bt::EventColumn::Provider));
-    if (!model.eventId(last)) {
-        QSignalSpy pages(&model, &EventTableModel::pageLoaded);
-        (void)model.data(lastIndex);
-        ASSERT_TRUE(pages.wait(kWaitMs));
-    }
-    EXPECT_EQ(model.data(lastIndex).toString(), u"Gmail"_s);
-    EXPECT_NE(model.eventId(last), 0);
-
-    // Sorting by time ascending puts the earliest event first, as SQL says.
-    model.sort(static_cast<int>(bt::EventColumn::Time), Qt::AscendingOrder);
-    ASSERT_TRUE(waitForSnapshot(&model));
-    const auto first = bt::eventPage(direct, gmail, bt::EventColumn::Time, false, 0, 1);
-    ASSERT_EQ(first.size(), 1u);
-    EXPECT_EQ(model.data(model.index(0, 0), EventTableModel::EventIdRole).toLongLong(), first[0].id);
-}
-
-TEST(GroupTableModelTest, PassesTheModelTesterWithRatesAndLevels)
-{
-    SampleCopy sample;
-    bt::Workspace ws(sample.file());
-    GroupTableModel model;
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    auto rows = bt::groupReport(ws, bt::GroupBy::Provider);
-    ASSERT_FALSE(rows.empty());
-    const auto top = rows.front();
-    model.setRows(bt::GroupBy::Provider, std::move(rows), {QString::fromStdString(top.key)});
-    EXPECT_EQ(model.index(0, GroupTableModel::Key).data().toString(), QString::fromStdString(top.key));
-    EXPECT_EQ(model.index(0, GroupTableModel::Bounces).data(GroupTableModel::SortRole).toLongLong(), top.bounces);
-    EXPECT_DOUBLE_EQ(model.index(0, GroupTableModel::Rate).data(GroupTableModel::SortRole).toDouble(), top.rate);
-    EXPECT_TRUE(model.index(0, GroupTableModel::Level).data().toString().startsWith(QString::fromStdString(top.level)));
-    EXPECT_EQ(model.index(0, GroupTableModel::Incidents).data().toString(), u"yes"_s);
-
-    // The sample's SES events carry no sending IP: that group is shown as what it is, its key
-    // (for the drill-down) stays "(none)".
-    model.setRows(bt::GroupBy::Ip, bt::groupReport(ws, bt::GroupBy::Ip));
-    ASSERT_GT(model.rowCount(), 0);
-    EXPECT_EQ(model.index(0, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString(), u"(none)"_s);
-    EXPECT_EQ(model.index(0, GroupTableModel::Key).data().toString(), u"(sending IP unknown)"_s);
-}
-
-TEST(DrillDownTest, PushBackResetAndWords)
-{
-    DrillDown drill;
-    QSignalSpy changed(&drill, &DrillDown::filterChanged);
-    EXPECT_FALSE(drill.canGoBack());
-    drill.narrow([](bt::EventFilter& f) { f.providers = {"Gmail"}; });
-    drill.narrow([](bt::EventFilter& f) { f.families = {"auth"}; });
-    drill.push(drill.filter()); // the same filter again: no new level
-    EXPECT_EQ(changed.count(), 2);
-    EXPECT_EQ(drill.depth(), 2);
-    EXPECT_EQ(btui::describeFilter(drill.filter()), u"provider Gmail \u00b7 family auth"_s);
-    drill.back();
-    EXPECT_TRUE(drill.filter().families.empty());
-    EXPECT_EQ(drill.filter().providers.size(), 1u);
-    drill.reset();
-    EXPECT_TRUE(drill.filter().empty());
-    EXPECT_FALSE(drill.canGoBack());
-    EXPECT_EQ(btui::describeFilter(drill.filter()), u"all events"_s);
-}
-
-/// The centre of a bar of the provider chart, in viewport coordinates.
 QPoint barCentre(ProviderChart* chart, int index, QBarSet* set)
 {
     auto* series = qobject_cast<QHorizontalStackedBarSeries*>(set->parent());
