@@ -65,6 +65,51 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     panelScroll->setMinimumWidth(m_panel->minimumSizeHint().width()
                                  + panelScroll->verticalScrollBar()->sizeHint().width());
 
+    QLayout* trail = makeTrail();
+    makeCharts();
+    makeTableAndDetails();
+
+    m_vertical = new QSplitter(Qt::Vertical, this);
+    m_vertical->setObjectName(u"verticalSplitter"_s);
+    // One legend for the charts, outside their plots, that wraps: inside a third of the window
+    // ten families were colour squares without words.
+    m_legend = new QLabel(this);
+    m_legend->setObjectName(u"chartLegend"_s);
+    m_legend->setWordWrap(true);
+    m_legend->setTextFormat(Qt::RichText); // built from the fixed family words, escaped all the same
+    m_legend->setContentsMargins(6, 0, 6, 2);
+    auto* chartsBox = new QWidget(this);
+    auto* chartsLayout = new QVBoxLayout(chartsBox);
+    chartsLayout->setContentsMargins(0, 0, 0, 0);
+    chartsLayout->setSpacing(0);
+    chartsLayout->addWidget(m_charts, 1);
+    chartsLayout->addWidget(m_legend);
+    m_vertical->addWidget(chartsBox);
+    m_vertical->addWidget(m_bottom);
+    m_vertical->setStretchFactor(0, 1);
+    m_vertical->setStretchFactor(1, 1);
+
+    auto* right = new QWidget(this);
+    auto* rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    rightLayout->addLayout(trail);
+    rightLayout->addWidget(m_vertical, 1);
+
+    m_outer = new QSplitter(Qt::Horizontal, this);
+    m_outer->setObjectName(u"outerSplitter"_s);
+    m_outer->addWidget(panelScroll);
+    m_outer->addWidget(right);
+    m_outer->setStretchFactor(1, 1);
+    m_outer->setSizes({panelScroll->minimumWidth(), 1280 - panelScroll->minimumWidth()});
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_outer);
+
+    connectSignals();
+}
+
+QLayout* TriageView::makeTrail()
+{
     // The drill-down trail: Back, Reset, the filter in words, the count.
     m_back = new QToolButton(this);
     m_back->setObjectName(u"backButton"_s);
@@ -103,7 +148,11 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     trail->addWidget(m_bouncesOnly);
     trail->addSpacing(12);
     trail->addWidget(m_only550);
+    return trail;
+}
 
+void TriageView::makeCharts()
+{
     m_providerChart = new ProviderChart(this);
     m_timeChart = new TimeChart(this);
     m_templateChart = new TemplateChart(this);
@@ -118,7 +167,10 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     for (QWidget* w : {static_cast<QWidget*>(m_providerChart), static_cast<QWidget*>(m_timeChart),
                        static_cast<QWidget*>(m_templateChart)})
         w->setMinimumSize(220, 260);
+}
 
+void TriageView::makeTableAndDetails()
+{
     m_table = new QTableView(this);
     m_table->setObjectName(u"eventsTable"_s);
     m_table->setModel(m_model);
@@ -152,43 +204,10 @@ TriageView::TriageView(std::shared_ptr<const bt::Classifier> classifier, DrillDo
     // their size hints; the table comes first.
     m_details->setMinimumWidth(280);
     m_bottom->setSizes({600, 400});
+}
 
-    m_vertical = new QSplitter(Qt::Vertical, this);
-    m_vertical->setObjectName(u"verticalSplitter"_s);
-    // One legend for the charts, outside their plots, that wraps: inside a third of the window
-    // ten families were colour squares without words.
-    m_legend = new QLabel(this);
-    m_legend->setObjectName(u"chartLegend"_s);
-    m_legend->setWordWrap(true);
-    m_legend->setTextFormat(Qt::RichText); // built from the fixed family words, escaped all the same
-    m_legend->setContentsMargins(6, 0, 6, 2);
-    auto* chartsBox = new QWidget(this);
-    auto* chartsLayout = new QVBoxLayout(chartsBox);
-    chartsLayout->setContentsMargins(0, 0, 0, 0);
-    chartsLayout->setSpacing(0);
-    chartsLayout->addWidget(m_charts, 1);
-    chartsLayout->addWidget(m_legend);
-    m_vertical->addWidget(chartsBox);
-    m_vertical->addWidget(m_bottom);
-    m_vertical->setStretchFactor(0, 1);
-    m_vertical->setStretchFactor(1, 1);
-
-    auto* right = new QWidget(this);
-    auto* rightLayout = new QVBoxLayout(right);
-    rightLayout->setContentsMargins(0, 0, 0, 0);
-    rightLayout->addLayout(trail);
-    rightLayout->addWidget(m_vertical, 1);
-
-    m_outer = new QSplitter(Qt::Horizontal, this);
-    m_outer->setObjectName(u"outerSplitter"_s);
-    m_outer->addWidget(panelScroll);
-    m_outer->addWidget(right);
-    m_outer->setStretchFactor(1, 1);
-    m_outer->setSizes({panelScroll->minimumWidth(), 1280 - panelScroll->minimumWidth()});
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_outer);
-
+void TriageView::connectSignals()
+{
     connect(m_drill, &DrillDown::filterChanged, this, &TriageView::onFilterChanged);
     connect(m_back, &QToolButton::clicked, m_drill, &DrillDown::back);
     connect(m_reset, &QToolButton::clicked, m_drill, &DrillDown::reset);

@@ -17,6 +17,7 @@ class FilterPanel;
 class ProviderChart;
 class QCheckBox;
 class QLabel;
+class QLayout;
 class QSplitter;
 class QTableView;
 class QToolButton;
@@ -77,6 +78,13 @@ Q_SIGNALS:
     void statusMessage(const QString& message);
 
 private:
+    /// The constructor's parts: the drill-down trail (Back, Reset, the filter in words, the
+    /// count, the two switches), the three charts, the table with the details pane beside it,
+    /// and what clicks and selections do.
+    QLayout* makeTrail();
+    void makeCharts();
+    void makeTableAndDetails();
+    void connectSignals();
     void onFilterChanged();
     void loadCharts();
     void loadChoices();
