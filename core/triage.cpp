@@ -8,6 +8,7 @@
 #include "workspace.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace bt
 {
@@ -32,11 +33,20 @@ std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilte
 {
     if (!m_useCube)
         return nullptr;
-    if (auto c = cachedCube(filter))
-        return c;
+    // The cube of this filter's text, built already: it answers, or SQL must (times between
+    // whole hours). Either way nothing is built again.
+    const auto built = [&]() -> std::optional<std::shared_ptr<const EventCube>> {
+        const std::lock_guard lock(m_cubeMutex);
+        const auto& c = filter.text.empty() ? m_cube : m_textCube;
+        if (c && c->text() == filter.text)
+            return c->answers(filter) ? c : nullptr;
+        return std::nullopt;
+    };
+    if (auto c = built())
+        return *c;
     const std::lock_guard build(m_buildMutex);
-    if (auto c = cachedCube(filter)) // built by another thread while this one waited
-        return c;
+    if (auto c = built()) // built by another thread while this one waited
+        return *c;
     std::uint64_t epoch = 0;
     {
         const std::lock_guard lock(m_cubeMutex);
@@ -46,12 +56,15 @@ std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilte
     // when built); a text search's cube is kept for this Triage only.
     auto cube = std::make_shared<const EventCube>(filter.text.empty() ? EventCube::buildCached(ws)
                                                                       : EventCube::build(ws, filter.text));
-    if (!cube->answers(filter))
-        return nullptr; // times between whole hours: SQL answers those
-    const std::lock_guard lock(m_cubeMutex);
-    if (epoch == m_epoch) // not dropped by an import while it was built
-        (filter.text.empty() ? m_cube : m_textCube) = cube;
-    return cube;
+    ++m_built;
+    {
+        // Kept even when it cannot answer this filter (times between whole hours, which SQL
+        // answers): the next drill-down to whole hours needs it, and it is not built again.
+        const std::lock_guard lock(m_cubeMutex);
+        if (epoch == m_epoch) // not dropped by an import while it was built
+            (filter.text.empty() ? m_cube : m_textCube) = cube;
+    }
+    return cube->answers(filter) ? cube : nullptr;
 }
 
 bool Triage::quick(const EventFilter& filter) const

@@ -4,6 +4,7 @@
 #include "analysis.h"
 #include "query.h"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -98,6 +99,8 @@ public:
 
     /// True when a cube that answers `filter` is built already: the answer takes milliseconds.
     bool quick(const EventFilter& filter) const;
+    /// How many cubes this Triage built or loaded: one pass over the events each.
+    std::size_t cubesBuilt() const { return m_built; }
     /// The events changed (an import, a re-diagnosis): cubes are dropped and built again when
     /// next asked.
     void invalidate();
@@ -113,6 +116,7 @@ private:
     std::shared_ptr<const EventCube> m_cube; ///< every event
     std::shared_ptr<const EventCube> m_textCube; ///< the last full-text search
     std::uint64_t m_epoch = 0;
+    std::atomic<std::size_t> m_built {0};
 };
 
 } // namespace bt

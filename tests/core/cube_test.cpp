@@ -256,6 +256,28 @@ TEST_F(CubeTest, TheCliTheGroupsTheChartsAndTheReportGiveTheSameNumbers)
     EXPECT_GE(compared, 15 * 8);
 }
 
+TEST_F(CubeTest, TriageBuildsACubeOnceAndLetsSqlAnswerWhatItCannot)
+{
+    bt::Workspace ws(s_ws->path.string());
+    bt::Triage triage;
+    bt::EventFilter subHour;
+    subHour.from = "2026-03-09T10:30:00Z"; // between whole hours: the cube cannot answer
+    const auto sql = bt::Triage(false).groups(ws, bt::GroupBy::Provider, subHour);
+    expectSameGroups(sql, triage.groups(ws, bt::GroupBy::Provider, subHour), "sub-hour, first");
+    expectSameGroups(sql, triage.groups(ws, bt::GroupBy::Provider, subHour), "sub-hour, again");
+    EXPECT_EQ(triage.cubesBuilt(), 1u) << "the cube that cannot answer is kept, not built for every ask";
+    EXPECT_FALSE(triage.quick(subHour));
+    bt::EventFilter wholeHour;
+    wholeHour.from = "2026-03-09T10:00:00Z";
+    EXPECT_TRUE(triage.quick(wholeHour));
+    triage.groups(ws, bt::GroupBy::Domain, wholeHour);
+    EXPECT_EQ(triage.cubesBuilt(), 1u);
+    triage.invalidate();
+    EXPECT_FALSE(triage.quick(wholeHour));
+    triage.groups(ws, bt::GroupBy::Domain, wholeHour);
+    EXPECT_EQ(triage.cubesBuilt(), 2u) << "an import drops the cube";
+}
+
 TEST_F(CubeTest, ATextCubeAnswersThatSearch)
 {
     bt::Workspace ws(s_ws->path.string());
