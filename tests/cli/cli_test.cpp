@@ -7,8 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,23 +21,14 @@
 namespace
 {
 
-struct Run {
-    int exitCode = -1;
-    std::string out;
-};
+using Run = testsupport::CommandRun;
 
+/// The CLI with `args`, reading `input` on its standard input.
 Run run(const std::string& args, const std::string& input)
 {
     const auto in = std::filesystem::temp_directory_path() / ("bt-cli-input-" + std::to_string(::getpid()));
     std::ofstream(in, std::ios::binary) << input;
-    const std::string cmd = std::string(BT_CLI) + " " + args + " < '" + in.string() + "' 2>&1";
-    Run r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf {};
-    while (p && std::fgets(buf.data(), buf.size(), p))
-        r.out += buf.data();
-    const int status = p ? ::pclose(p) : -1;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    Run r = testsupport::shell(std::string(BT_CLI) + " " + args + " < '" + in.string() + "'");
     std::filesystem::remove(in);
     return r;
 }

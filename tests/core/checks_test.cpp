@@ -18,13 +18,10 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -613,22 +610,9 @@ TEST(Alignment, ChecksOffered)
 namespace
 {
 
-struct Run {
-    int exitCode = -1;
-    std::string out;
-};
-
-Run cli(const std::string& args)
+testsupport::CommandRun cli(const std::string& args)
 {
-    const std::string cmd = std::string(BT_CLI) + " " + args + " 2>&1";
-    Run r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf {};
-    while (p && std::fgets(buf.data(), buf.size(), p))
-        r.out += buf.data();
-    const int status = p ? ::pclose(p) : -1;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return testsupport::shell(std::string(BT_CLI) + " " + args);
 }
 
 } // namespace
@@ -729,14 +713,7 @@ TEST(Alignment, ParseJsonCarriesTheAlignmentObject)
            "Subject: Offers\r\n"
            "\r\n"
            "--b1--\r\n";
-    const std::string cmd = std::string(BT_CLI) + " parse --json '" + path.string() + "' 2>&1";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf {};
-    while (p && std::fgets(buf.data(), buf.size(), p))
-        out += buf.data();
-    if (p)
-        ::pclose(p);
+    const std::string out = testsupport::shell(std::string(BT_CLI) + " parse --json '" + path.string() + "'").out;
     std::filesystem::remove(path);
     const auto j = nlohmann::json::parse(out.substr(0, out.find('\n')));
     ASSERT_TRUE(j.contains("alignment")) << out;

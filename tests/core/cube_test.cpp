@@ -11,8 +11,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -181,13 +179,9 @@ std::vector<nlohmann::json> cliReport(const std::string& workspace, bt::GroupBy 
     for (const auto& o : options)
         cmd += " --filter '" + o + "'";
     std::vector<nlohmann::json> rows;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf {};
-    while (p && std::fgets(buf.data(), buf.size(), p))
-        out += buf.data();
-    EXPECT_EQ(p ? ::pclose(p) : -1, 0) << cmd << "\n" << out;
-    std::istringstream lines(out);
+    const auto run = testsupport::shell(cmd);
+    EXPECT_EQ(run.exitCode, 0) << cmd << "\n" << run.out;
+    std::istringstream lines(run.out);
     for (std::string line; std::getline(lines, line);)
         if (!line.empty())
             rows.push_back(nlohmann::json::parse(line));

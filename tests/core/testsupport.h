@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // What the workspace and importer tests share: the shipped classifier, a temporary workspace
-// file that cleans up after itself, one-value SQL queries, and a way to damage a workspace file.
+// file that cleans up after itself, one-value SQL queries, a way to damage a workspace file,
+// and running a command line (the CLI, the GUI) as a user would.
 
 #include "classifier.h"
 #include "knowledge.h"
 #include "sqlite.h"
 #include "workspace.h"
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -16,6 +21,26 @@
 
 namespace testsupport
 {
+
+/// What a command line did: its exit code (-1 when it did not exit normally) and its standard
+/// output and error together, as a user sees them.
+struct CommandRun {
+    int exitCode = -1;
+    std::string out;
+};
+
+/// Runs a shell command line; stderr is collected with stdout.
+inline CommandRun shell(const std::string& command)
+{
+    CommandRun r;
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    std::array<char, 4096> buf {};
+    while (p && std::fgets(buf.data(), buf.size(), p))
+        r.out += buf.data();
+    const int status = p ? ::pclose(p) : -1;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
 
 inline const bt::Classifier& classifier()
 {

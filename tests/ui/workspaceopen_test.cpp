@@ -21,10 +21,6 @@
 #include <QTimer>
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 
 using namespace Qt::StringLiterals;
 
@@ -48,23 +44,7 @@ QString stateOf(const QString& path)
         + QString::number(info.size()) + u' ' + QString::number(info.lastModified().toMSecsSinceEpoch());
 }
 
-struct Run {
-    int exitCode = -1;
-    std::string out;
-};
-
-/// Runs a shell command line, stdout and stderr together.
-Run shell(const std::string& command)
-{
-    Run r;
-    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-    std::array<char, 4096> buf {};
-    while (p && std::fgets(buf.data(), buf.size(), p))
-        r.out += buf.data();
-    const int status = p ? ::pclose(p) : -1;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using testsupport::shell;
 
 std::string quoted(const QString& path)
 {
