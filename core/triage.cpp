@@ -20,32 +20,28 @@ Triage::Triage(bool useCube)
 
 Triage::~Triage() = default;
 
-std::shared_ptr<const EventCube> Triage::cachedCube(const EventFilter& filter) const
+std::optional<std::shared_ptr<const EventCube>> Triage::stored(const EventFilter& filter) const
 {
     const std::lock_guard lock(m_cubeMutex);
     for (const auto& c : {m_cube, m_textCube})
         if (c && c->answers(filter))
             return c;
-    return nullptr;
+    // The cube of the filter's own text is built but cannot answer it (times between whole
+    // hours): SQL must, and the cube is not built again.
+    const auto& own = filter.text.empty() ? m_cube : m_textCube;
+    if (own && own->text() == filter.text)
+        return nullptr;
+    return std::nullopt;
 }
 
 std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilter& filter)
 {
     if (!m_useCube)
         return nullptr;
-    // The cube of this filter's text, built already: it answers, or SQL must (times between
-    // whole hours). Either way nothing is built again.
-    const auto built = [&]() -> std::optional<std::shared_ptr<const EventCube>> {
-        const std::lock_guard lock(m_cubeMutex);
-        const auto& c = filter.text.empty() ? m_cube : m_textCube;
-        if (c && c->text() == filter.text)
-            return c->answers(filter) ? c : nullptr;
-        return std::nullopt;
-    };
-    if (auto c = built())
+    if (auto c = stored(filter))
         return *c;
     const std::lock_guard build(m_buildMutex);
-    if (auto c = built()) // built by another thread while this one waited
+    if (auto c = stored(filter)) // built by another thread while this one waited
         return *c;
     std::uint64_t epoch = 0;
     {
@@ -69,7 +65,10 @@ std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilte
 
 bool Triage::quick(const EventFilter& filter) const
 {
-    return m_useCube && cachedCube(filter) != nullptr;
+    if (!m_useCube)
+        return false;
+    const auto c = stored(filter);
+    return c && *c;
 }
 
 void Triage::saveCache(Workspace& ws)

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -106,7 +107,9 @@ public:
     void invalidate();
 
 private:
-    std::shared_ptr<const EventCube> cachedCube(const EventFilter& filter) const;
+    /// A cube built already that answers `filter`; nullptr when the cube of the filter's text is
+    /// built but cannot answer it (SQL must); nullopt when none is built yet.
+    std::optional<std::shared_ptr<const EventCube>> stored(const EventFilter& filter) const;
     /// The cube for `filter`, built now with `ws` if needed, or nullptr when none can answer it.
     std::shared_ptr<const EventCube> cubeFor(Workspace& ws, const EventFilter& filter);
 
