@@ -65,6 +65,16 @@ std::vector<std::string> profileFields();
 /// field at most; fields without a likely column are left out.
 std::map<std::string, std::string> guessProfileColumns(const std::vector<std::string>& header);
 
+/// What the importer does with one record of a CSV read through `profile`.
+struct ProfileRecordCheck {
+    bool skipped = false; ///< not a delivery outcome (an open, a click…): not counted, not stored
+    std::string problem; ///< why it would be rejected ("no timestamp (field \"Sent\" …)"), empty when imported
+};
+/// The importer's own rules for one record (column header → value), so the mapping dialog's
+/// preview shows what an import will reject before it runs: an unknown event word, no or no
+/// usable recipient, no or an unreadable timestamp.
+ProfileRecordCheck checkProfileRecord(const CsvProfile& profile, const std::map<std::string, std::string>& byColumn);
+
 struct ImportResult {
     std::string file;
     std::string format;

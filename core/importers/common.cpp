@@ -467,12 +467,16 @@ void setBasic(Event& e, const std::string& code)
         e.basicCode = std::stoi(std::string(s));
 }
 
-void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value)
+std::string unknownEventProblem(const std::string& field, const std::string& value)
 {
     if (value.empty())
-        rejectAt(sink, o, "no event type (field \"" + field + "\" is missing or empty)");
-    else
-        rejectAt(sink, o, "event type \"" + value + "\" (field \"" + field + "\") is not one this importer knows");
+        return "no event type (field \"" + field + "\" is missing or empty)";
+    return "event type \"" + value + "\" (field \"" + field + "\") is not one this importer knows";
+}
+
+void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value)
+{
+    rejectAt(sink, o, unknownEventProblem(field, value));
 }
 
 void rejectAt(Sink& sink, const Origin& o, const std::string& why)
@@ -480,31 +484,32 @@ void rejectAt(Sink& sink, const Origin& o, const std::string& why)
     sink.reject({o.file, o.line, o.offset, "line " + std::to_string(o.line) + ": " + why, o.raw});
 }
 
-void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o)
+std::string espRecordProblem(EspRecord& rec)
 {
     Event& e = rec.event;
     e.recipient = std::string(text::trim(e.recipient));
-    if (e.recipient.empty()) {
-        rejectAt(sink, o, "no recipient (field \"" + rec.recipientField + "\" is missing or empty)");
-        return;
-    }
-    if (!plausibleAddress(e.recipient)) {
-        rejectAt(sink, o,
-                 "recipient \"" + shownBytes(e.recipient) + "\" (field \"" + rec.recipientField
-                     + "\") is not an e-mail address" + addressDefect(e.recipient));
-        return;
-    }
+    if (e.recipient.empty())
+        return "no recipient (field \"" + rec.recipientField + "\" is missing or empty)";
+    if (!plausibleAddress(e.recipient))
+        return "recipient \"" + shownBytes(e.recipient) + "\" (field \"" + rec.recipientField
+            + "\") is not an e-mail address" + addressDefect(e.recipient);
     // Every ESP export dates its events; one without a time is damaged, and the time is part of
     // the dedup key, so a guessed or empty one would merge distinct events.
-    if (text::trim(rec.rawTime).empty()) {
-        rejectAt(sink, o, "no timestamp (field \"" + rec.timeField + "\" is missing or empty)");
-        return;
-    }
+    if (text::trim(rec.rawTime).empty())
+        return "no timestamp (field \"" + rec.timeField + "\" is missing or empty)";
     e.timestamp = normaliseTime(rec.rawTime);
-    if (e.timestamp.empty()) {
-        rejectAt(sink, o, "timestamp \"" + rec.rawTime + "\" (field \"" + rec.timeField + "\") cannot be read");
+    if (e.timestamp.empty())
+        return "timestamp \"" + rec.rawTime + "\" (field \"" + rec.timeField + "\") cannot be read";
+    return {};
+}
+
+void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o)
+{
+    if (auto why = espRecordProblem(rec); !why.empty()) {
+        rejectAt(sink, o, why);
         return;
     }
+    Event& e = rec.event;
     e.replyText = std::string(text::trim(e.replyText));
     const Reply parsed = parseReply(e.replyText);
     if (!e.basicCode)

@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace bt::detail
 {
@@ -76,6 +77,48 @@ std::optional<std::string> eventTypeOfWord(const std::string& w)
     return std::nullopt;
 }
 
+/// One CSV record as the importer reads it: skipped (not an outcome), rejected with the
+/// reason, or the record emitEsp takes. The mapping dialog's preview asks the same function.
+struct CsvRecord {
+    bool skipped = false;
+    std::string problem; ///< why it is rejected, without the "line N: " prefix
+    EspRecord record;
+};
+
+CsvRecord readCsvRecord(const std::function<std::string(const char*)>& get,
+                        const std::function<std::string(const char*)>& named, const std::string& source)
+{
+    CsvRecord out;
+    const std::string word = text::toLower(get("event_type"));
+    const auto type = eventTypeOfWord(word);
+    if (!type) {
+        out.problem = unknownEventProblem(named("event_type"), word);
+        return out;
+    }
+    if (type->empty()) {
+        out.skipped = true;
+        return out;
+    }
+    EspRecord& r = out.record;
+    Event& e = r.event;
+    e.source = source;
+    e.eventType = *type;
+    e.recipient = get("recipient");
+    r.recipientField = named("recipient");
+    r.rawTime = get("timestamp");
+    r.timeField = named("timestamp");
+    e.replyText = get("reply");
+    setStatus(e, get("status"));
+    setBasic(e, get("basic_code"));
+    e.sendingIp = get("sending_ip");
+    e.campaign = get("campaign");
+    e.fromDomain = domainOf(get("from"));
+    e.envelopeSender = get("envelope_sender");
+    e.messageId = get("message_id");
+    e.remoteMta = get("remote_mta");
+    return out;
+}
+
 } // namespace
 
 int sendGridCsvHeader(const Head& h)
@@ -113,32 +156,13 @@ void importCsv(const std::string& path, Sink& sink, const CsvProfile* profile, c
                 const auto it = cols.find(field);
                 return it == cols.end() ? std::string(field) : it->second;
             };
-            const std::string word = text::toLower(get("event_type"));
-            const auto type = eventTypeOfWord(word);
-            if (!type)
-                return rejectUnknownEvent(sink, o, named("event_type"), word);
-            if (type->empty()) {
+            CsvRecord r = readCsvRecord(get, named, source);
+            if (r.skipped)
                 sink.skip();
-                return;
-            }
-            EspRecord r;
-            Event& e = r.event;
-            e.source = source;
-            e.eventType = *type;
-            e.recipient = get("recipient");
-            r.recipientField = named("recipient");
-            r.rawTime = get("timestamp");
-            r.timeField = named("timestamp");
-            e.replyText = get("reply");
-            setStatus(e, get("status"));
-            setBasic(e, get("basic_code"));
-            e.sendingIp = get("sending_ip");
-            e.campaign = get("campaign");
-            e.fromDomain = domainOf(get("from"));
-            e.envelopeSender = get("envelope_sender");
-            e.messageId = get("message_id");
-            e.remoteMta = get("remote_mta");
-            emitEsp(sink, std::move(r), o);
+            else if (!r.problem.empty())
+                rejectAt(sink, o, r.problem);
+            else
+                emitEsp(sink, std::move(r.record), o);
         },
         profile ? profile->delimiter : 0, onHeader);
 }
@@ -215,6 +239,26 @@ std::map<std::string, std::string> guessProfileColumns(const std::vector<std::st
         }
     }
     return out;
+}
+
+ProfileRecordCheck checkProfileRecord(const CsvProfile& profile, const std::map<std::string, std::string>& byColumn)
+{
+    auto get = [&](const char* field) {
+        const auto c = profile.columns.find(field);
+        if (c == profile.columns.end())
+            return std::string();
+        const auto v = byColumn.find(c->second);
+        return v == byColumn.end() ? std::string() : v->second;
+    };
+    auto named = [&](const char* field) {
+        const auto c = profile.columns.find(field);
+        return c == profile.columns.end() ? std::string(field) : c->second;
+    };
+    auto r = detail::readCsvRecord(get, named, "csv");
+    ProfileRecordCheck check;
+    check.skipped = r.skipped;
+    check.problem = r.skipped || !r.problem.empty() ? r.problem : detail::espRecordProblem(r.record);
+    return check;
 }
 
 } // namespace bt

@@ -174,6 +174,9 @@ struct EspRecord {
 /// beside it, diagnoses every outcome but a delivery (applying the reason the ESP itself
 /// states), sets the origin and hands the event to the sink.
 void emitEsp(Sink& sink, EspRecord&& rec, const Origin& o);
+/// Why emitEsp would reject the record (without the "line N: " prefix), empty when it takes it;
+/// trims the recipient and reads the timestamp into the event on the way.
+std::string espRecordProblem(EspRecord& rec);
 
 bool oneOf(std::string_view v, std::initializer_list<std::string_view> set);
 /// A status field that holds either a basic code ("550") or an enhanced one ("5.1.1").
@@ -182,6 +185,8 @@ void setStatus(Event& e, const std::string& status);
 void setBasic(Event& e, const std::string& code);
 /// "no event type (field …)" or "event type "x" (field …) is not one this importer knows".
 void rejectUnknownEvent(Sink& sink, const Origin& o, const std::string& field, const std::string& value);
+/// rejectUnknownEvent's reason, for callers that only want the words.
+std::string unknownEventProblem(const std::string& field, const std::string& value);
 
 /// Streams the records of a JSON export, whatever its shape:
 ///  - JSON Lines (one value per line; a broken line costs only itself);

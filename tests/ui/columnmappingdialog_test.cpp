@@ -330,3 +330,79 @@ TEST_F(ColumnMappingDialogTest, ProfilesOfOlderVersionsMoveToTheConfigFolder)
     EXPECT_TRUE(listed.out.contains(u"\"name\":\"old export\""_s)) << listed.out.toStdString();
     EXPECT_TRUE(listed.out.contains(u"\"recipient\":\"Address\""_s)) << listed.out.toStdString();
 }
+
+// The preview rejects what the importer rejects, with the importer's own words: the dialog and
+// the import ask the same function (bt::checkProfileRecord), so a test of both on one file keeps
+// them from drifting apart.
+TEST_F(ColumnMappingDialogTest, PreviewRejectsWhatTheImportRejects)
+{
+    const QString path = dir.filePath(u"mixed.csv"_s);
+    {
+        QFile f(path);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write("When,Who,What happened,Answer\n"
+                "2024-05-01T10:00:00Z,alice@example.com,bounce,550 5.1.1 user unknown\n"
+                ",bob@example.com,bounce,552 mailbox full\n"
+                "2024-05-01T10:02:00Z,carol@example.com,bogus,550 no\n"
+                "2024-05-01T10:03:00Z,dave@example.com,open,\n"
+                "2024-05-01T10:04:00Z,not an address,bounce,550 5.1.1 unknown\n"
+                "yesterday-ish,erin@example.com,bounce,550 5.1.1 unknown\n");
+    }
+    ColumnMappingDialog dialog(path);
+    ASSERT_TRUE(dialog.setMapping(u"timestamp"_s, u"When"_s));
+    ASSERT_TRUE(dialog.setMapping(u"recipient"_s, u"Who"_s));
+    ASSERT_TRUE(dialog.setMapping(u"event_type"_s, u"What happened"_s));
+    ASSERT_TRUE(dialog.setMapping(u"reply"_s, u"Answer"_s));
+    dialog.findChild<QLineEdit*>(u"profileName"_s)->setText(profileName);
+    ASSERT_TRUE(dialog.isComplete()) << dialog.problem().toStdString();
+
+    auto* preview = dialog.findChild<QTableWidget*>(u"preview"_s);
+    ASSERT_NE(preview, nullptr);
+    ASSERT_EQ(preview->rowCount(), 6);
+    // Row by row: the first column holds the value, or what happens to the record instead.
+    QStringList firstColumn;
+    for (int r = 0; r < preview->rowCount(); ++r)
+        firstColumn << (preview->item(r, 0) ? preview->item(r, 0)->text() : QString());
+    const QString col0 = preview->horizontalHeaderItem(0)->text();
+    EXPECT_FALSE(firstColumn[0].startsWith(u"rejected"_s)) << firstColumn[0].toStdString();
+    EXPECT_TRUE(firstColumn[1].startsWith(u"rejected: no timestamp (field \"When\""_s)) << firstColumn[1].toStdString();
+    EXPECT_TRUE(firstColumn[2].startsWith(u"rejected: event type \"bogus\" (field \"What happened\")"_s))
+        << firstColumn[2].toStdString();
+    EXPECT_TRUE(firstColumn[3].startsWith(u"skipped"_s)) << firstColumn[3].toStdString();
+    EXPECT_TRUE(firstColumn[4].startsWith(u"rejected: recipient \"not an address\" (field \"Who\")"_s))
+        << firstColumn[4].toStdString();
+    EXPECT_TRUE(firstColumn[5].startsWith(u"rejected: timestamp \"yesterday-ish\""_s)) << firstColumn[5].toStdString();
+    auto* problem = dialog.findChild<QLabel*>(u"problem"_s);
+    EXPECT_TRUE(problem->text().contains(u"4 of the first 6 would be rejected (line 3, rejected: no timestamp"_s))
+        << problem->text().toStdString();
+    EXPECT_TRUE(problem->text().contains(u"1 would be skipped"_s)) << problem->text().toStdString();
+
+    // Without a time column nothing could be imported: the dialog says so before the import does.
+    ASSERT_TRUE(dialog.setMapping(u"timestamp"_s, QString()));
+    EXPECT_FALSE(dialog.isComplete());
+    EXPECT_TRUE(problem->text().contains(u"time of each event"_s)) << problem->text().toStdString();
+    ASSERT_TRUE(dialog.setMapping(u"timestamp"_s, u"When"_s));
+
+    // The import of the same file with the same mapping rejects the same lines for the same reasons.
+    bt::Workspace ws(local(dir.filePath(u"mixed.btw"_s)));
+    const bt::Classifier classifier(bt::KnowledgeBase::loadDefault());
+    const bt::CsvProfile mapping = dialog.profile();
+    const bt::ImportResult r = bt::importPath(ws, local(path), classifier, nullptr, &mapping);
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.counts.read, 5);
+    EXPECT_EQ(r.counts.imported, 1);
+    EXPECT_EQ(r.counts.rejected, 4);
+    EXPECT_EQ(r.skipped, 1);
+    const auto rejects = ws.rejects(r.importId);
+    ASSERT_EQ(rejects.size(), 4u);
+    for (const auto& reject : rejects) {
+        const int row = int(reject.sourceLine) - 2; // line 2 is the first record, preview row 0
+        ASSERT_GE(row, 0);
+        ASSERT_LT(row, firstColumn.size());
+        // "line 3: no timestamp …" in the workspace, "rejected: no timestamp …" in the preview.
+        const QString why = QString::fromStdString(reject.reason);
+        const QString stored = why.mid(why.indexOf(u": "_s) + 2);
+        EXPECT_EQ(u"rejected: "_s + stored, firstColumn[row])
+            << "line " << reject.sourceLine << " (" << col0.toStdString() << ")";
+    }
+}

@@ -290,23 +290,50 @@ void ColumnMappingDialog::updatePreview()
         }
     }
     m_preview->clear();
+    m_preview->clearSpans();
     m_preview->setColumnCount(int(shownFields.size()));
     m_preview->setHorizontalHeaderLabels(shownFields);
     const int rows = int(std::min<qsizetype>(m_records.size(), kPreviewRows));
     m_preview->setRowCount(rows);
+    const bt::CsvProfile mapping = profile();
+    m_sampleRejected = m_sampleSkipped = 0;
+    m_firstRejection.clear();
     QStringList lineLabels;
     for (int r = 0; r < rows; ++r) {
         const Record& rec = m_records[r];
         lineLabels << tr("line %1").arg(rec.line);
-        // The importer rejects a record it cannot parse or whose field count differs from the
-        // header's: show the reason rather than values that would never be imported.
-        QString rejected = rec.error;
+        // What the importer would do with the record, by its own rules (bt::checkProfileRecord):
+        // a record it cannot parse, whose field count differs from the header's, with an unknown
+        // event word, no usable recipient or timestamp is shown with the reason instead of values
+        // that would never be imported; an open or a click is shown as skipped.
+        QString rejected = rec.error.isEmpty() ? QString() : tr("rejected: %1").arg(rec.error);
+        bool skipped = false;
         if (rejected.isEmpty() && rec.fields.size() != m_header.size())
             rejected = tr("rejected: %1 fields where the header has %2").arg(rec.fields.size()).arg(m_header.size());
+        if (rejected.isEmpty()) {
+            std::map<std::string, std::string> byColumn;
+            for (int c = 0; c < m_header.size(); ++c)
+                byColumn[m_header[c].trimmed().toStdString()] = rec.fields[c].trimmed().toStdString();
+            const bt::ProfileRecordCheck check = bt::checkProfileRecord(mapping, byColumn);
+            if (!check.problem.empty())
+                rejected = tr("rejected: %1").arg(QString::fromStdString(check.problem));
+            skipped = check.skipped;
+        }
+        if (!rejected.isEmpty()) {
+            ++m_sampleRejected;
+            if (m_firstRejection.isEmpty())
+                m_firstRejection = tr("line %1, %2").arg(rec.line).arg(rejected);
+        }
+        m_sampleSkipped += skipped ? 1 : 0;
+        // Shown greyed in place of the values: why the record will not become an event.
+        const QString instead = !rejected.isEmpty() ? rejected
+            : skipped ? tr("skipped: not a delivery outcome (an open, a click…), not counted")
+                      : QString();
         for (int k = 0; k < columns.size(); ++k) {
             auto* item = new QTableWidgetItem;
-            if (!rejected.isEmpty()) {
-                item->setText(k == 0 ? rejected : QString());
+            if (!instead.isEmpty()) {
+                item->setText(k == 0 ? instead : QString());
+                item->setToolTip(k == 0 ? btui::plainToolTip(instead) : QString());
                 item->setForeground(palette().color(QPalette::PlaceholderText));
             } else {
                 // The importer trims every value; a quoted newline stays (shown as ⏎ here).
@@ -316,6 +343,9 @@ void ColumnMappingDialog::updatePreview()
             }
             m_preview->setItem(r, k, item);
         }
+        // The reason is read whole across the row, not cut at the first column's width.
+        if (!instead.isEmpty() && columns.size() > 1)
+            m_preview->setSpan(r, 0, 1, int(columns.size()));
     }
     m_preview->setVerticalHeaderLabels(lineLabels);
     m_preview->resizeColumnsToContents();
@@ -337,6 +367,9 @@ QString ColumnMappingDialog::problem() const
     if (mappedHeader(u"reply"_s).isEmpty() && mappedHeader(u"status"_s).isEmpty())
         return tr("Choose the column with the server's reply or the status code: without either there "
                   "is nothing to diagnose.");
+    if (mappedHeader(u"timestamp"_s).isEmpty())
+        return tr("Choose the column with the time of each event: the importer rejects a record without "
+                  "one, since the time tells a repeated bounce from a duplicate row.");
     if (fileNameFor(m_name->text()).isEmpty())
         return tr("Give the profile a name.");
     return {};
@@ -345,7 +378,15 @@ QString ColumnMappingDialog::problem() const
 void ColumnMappingDialog::updateState()
 {
     const QString why = problem();
-    m_problem->setText(why.isEmpty() ? tr("Ready: %n sample record(s) read.", nullptr, int(m_records.size())) : why);
+    QString ready = tr("Ready: %n sample record(s) read.", nullptr, int(m_records.size()));
+    if (m_sampleRejected > 0)
+        ready += u' '
+            + tr("%n of the first %1 would be rejected (%2).", nullptr, m_sampleRejected)
+                  .arg(std::min<qsizetype>(m_records.size(), kPreviewRows))
+                  .arg(m_firstRejection);
+    if (m_sampleSkipped > 0)
+        ready += u' ' + tr("%n would be skipped (not a delivery outcome).", nullptr, m_sampleSkipped);
+    m_problem->setText(why.isEmpty() ? ready : why);
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(why.isEmpty());
 }
 

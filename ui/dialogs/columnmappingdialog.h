@@ -79,6 +79,11 @@ private:
         QString error;
     };
     QList<Record> m_records;
+    /// Of the records the preview shows: how many the importer would reject or skip, and the
+    /// first rejection with its reason, for the status line.
+    int m_sampleRejected = 0;
+    int m_sampleSkipped = 0;
+    QString m_firstRejection;
 
     QLineEdit* m_name = nullptr;
     QComboBox* m_delimiterBox = nullptr;
