@@ -28,6 +28,7 @@ struct EventFilter {
     std::vector<std::string> domains;
     std::vector<std::string> ips;
     std::vector<std::string> campaigns;
+    std::vector<std::string> fromDomains; ///< the From header's domain (lower case)
     std::vector<std::string> eventTypes;
     std::vector<std::string> families;
     std::vector<std::string> reasons;

@@ -49,6 +49,8 @@ void addEvents(bt::Workspace& ws)
         e.recipient = "user" + std::to_string(n) + "@" + r.domain;
         e.sendingIp = r.ip;
         e.campaign = r.campaign;
+        // Two brands sending: the From domain follows the campaign.
+        e.fromDomain = std::string(r.campaign) == "spring" ? "shop.example.com" : "news.example.org";
         e.diagnosis.family = r.family;
         e.diagnosis.reason = r.reason;
         e.diagnosis.spamRelated = r.spam;
@@ -204,8 +206,8 @@ TEST_F(FieldTable, EveryGroupingGroupsInSqlAndCubeAndDrillsIntoItsField)
         EXPECT_TRUE(bt::isSet(f, field));
         EXPECT_GT(bt::countEvents(m_ws, f), 0);
     }
-    // Every GroupBy has its grouping (the enum ends at Reason).
-    EXPECT_EQ(seen.size(), static_cast<std::size_t>(bt::GroupBy::Reason) + 1);
+    // Every GroupBy has its grouping (the enum ends at FromDomain).
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(bt::GroupBy::FromDomain) + 1);
 }
 
 } // namespace

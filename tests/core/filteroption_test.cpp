@@ -9,12 +9,14 @@ TEST(FilterOption, EveryKeyOfTheWindow)
 {
     bt::EventFilter f;
     std::string error;
-    for (const char* o : {"provider=Gmail", "domain=Example.COM", "ip=192.0.2.1", "campaign=spring", "family=Address",
-                          "reason=userunknown", "type=bounce", "code=550", "status=5.7", "spam=Yes",
-                          "text=mailbox full", " from = 2025-11-03 ", "to=2025-11-04T10"})
+    for (const char* o :
+         {"provider=Gmail", "domain=Example.COM", "ip=192.0.2.1", "campaign=spring", "from_domain=Shop.Example.com",
+          "family=Address", "reason=userunknown", "type=bounce", "code=550", "status=5.7", "spam=Yes",
+          "text=mailbox full", " from = 2025-11-03 ", "to=2025-11-04T10"})
         EXPECT_TRUE(bt::applyFilterOption(f, std::string_view(o), &error)) << o << ": " << error;
     EXPECT_EQ(f.providers, std::vector<std::string> {"Gmail"});
     EXPECT_EQ(f.domains, std::vector<std::string> {"example.com"});
+    EXPECT_EQ(f.fromDomains, std::vector<std::string> {"shop.example.com"});
     EXPECT_EQ(f.families, std::vector<std::string> {"address"});
     EXPECT_EQ(f.basicCode, 550);
     EXPECT_EQ(f.enhancedCode, "5.7");
@@ -22,7 +24,7 @@ TEST(FilterOption, EveryKeyOfTheWindow)
     EXPECT_EQ(f.text, "mailbox full");
     EXPECT_EQ(f.from, "2025-11-03T00:00:00Z");
     EXPECT_EQ(f.to, "2025-11-04T10:00:00Z");
-    EXPECT_EQ(bt::filterOptionKeys().size(), 13u);
+    EXPECT_EQ(bt::filterOptionKeys().size(), 14u);
 }
 
 TEST(FilterOption, BadValuesAreErrorsNamingKeyAndValue)
