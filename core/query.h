@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -108,6 +109,15 @@ std::int64_t countEvents(Workspace& ws, const EventFilter& filter);
 /// One page of the filtered events, sorted in SQL (ties broken by id, so pages never overlap).
 std::vector<EventRow> eventPage(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending,
                                 std::int64_t offset, int limit);
+
+/// The ids of every event matching the filter, in the table's order: the count and every page of
+/// a full-text search at once, where OFFSET paging would run the search again for each page and
+/// a COUNT(*) once more (1M events, 167 000 matches: ~280 ms for all of it instead of ~750 ms
+/// for a count and a first page). Memory: 8 bytes an event matched.
+std::vector<std::int64_t> eventIds(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending);
+
+/// The table rows of these events, in the order given (ids that no longer exist are left out).
+std::vector<EventRow> eventRows(Workspace& ws, std::span<const std::int64_t> ids);
 
 /// Every field of one event; nullopt when there is no such id.
 std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id);

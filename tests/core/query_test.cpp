@@ -171,6 +171,46 @@ TEST(Query, FilterCountsMatchTheRowsPagedThrough)
     EXPECT_EQ(desc[0].provider, "Yahoo");
 }
 
+// The id snapshot of a full-text search (the table's way under a search) is the paged result,
+// whole: same rows, same order, for every column and direction, and the rows read back by id
+// come in the order asked.
+TEST(Query, IdSnapshotIsThePagedResultInOneList)
+{
+    Fixture f;
+    fill(f);
+    for (const char* text : {"5.1.1", "user", "550"}) {
+        bt::EventFilter filter;
+        filter.text = text;
+        for (int c = 0; c < bt::kEventColumnCount; ++c)
+            for (const bool desc : {false, true}) {
+                const auto column = static_cast<bt::EventColumn>(c);
+                SCOPED_TRACE(std::string(text) + " column " + std::to_string(c) + (desc ? " desc" : " asc"));
+                const auto ids = bt::eventIds(f.ws, filter, column, desc);
+                EXPECT_EQ(static_cast<std::int64_t>(ids.size()), bt::countEvents(f.ws, filter));
+                std::vector<std::int64_t> paged;
+                for (std::int64_t off = 0;; off += 5) {
+                    const auto page = bt::eventPage(f.ws, filter, column, desc, off, 5);
+                    for (const auto& r : page)
+                        paged.push_back(r.id);
+                    if (page.size() < 5)
+                        break;
+                }
+                EXPECT_EQ(ids, paged);
+            }
+        const auto ids = bt::eventIds(f.ws, filter, bt::EventColumn::Recipient, true);
+        ASSERT_GE(ids.size(), 3u) << text;
+        const std::vector<std::int64_t> some {ids[2], ids[0], 999999, ids[1]};
+        const auto rows = bt::eventRows(f.ws, some);
+        ASSERT_EQ(rows.size(), 3u) << "an id that does not exist is left out";
+        EXPECT_EQ(rows[0].id, ids[2]);
+        EXPECT_EQ(rows[1].id, ids[0]);
+        EXPECT_EQ(rows[2].id, ids[1]);
+        EXPECT_EQ(rows[1].recipient,
+                  bt::eventPage(f.ws, filter, bt::EventColumn::Recipient, true, 0, 1).at(0).recipient);
+    }
+    EXPECT_TRUE(bt::eventRows(f.ws, {}).empty());
+}
+
 TEST(Query, CodesTimeTextAndSpamFilters)
 {
     Fixture f;

@@ -10,6 +10,7 @@
 #include <QLocale>
 
 #include <cstdlib>
+#include <span>
 
 using namespace Qt::StringLiterals;
 
@@ -34,7 +35,19 @@ struct PageResult {
     qint64 count = -1; ///< -1: not counted (a page of a snapshot already in place)
     int page = 0;
     QList<bt::EventRow> rows;
+    std::shared_ptr<const std::vector<std::int64_t>> ids; ///< the whole ordered snapshot, when taken so
 };
+
+/// Page `page` of an id snapshot.
+QList<bt::EventRow> rowsOfPage(bt::Workspace& ws, const std::vector<std::int64_t>& ids, int page, int pageSize)
+{
+    const auto first = std::min(ids.size(), static_cast<std::size_t>(page) * static_cast<std::size_t>(pageSize));
+    const auto n = std::min(ids.size() - first, static_cast<std::size_t>(pageSize));
+    QList<bt::EventRow> rows;
+    for (auto& row : bt::eventRows(ws, std::span<const std::int64_t>(ids).subspan(first, n)))
+        rows.append(std::move(row));
+    return rows;
+}
 
 } // namespace
 
@@ -78,6 +91,7 @@ void EventTableModel::reload()
     if (!m_session) {
         beginResetModel();
         m_pages.clear();
+        m_ids.reset();
         m_count = 0;
         m_pendingReset = false;
         endResetModel();
@@ -98,6 +112,14 @@ void EventTableModel::reload()
             r.generation = gen;
             if (live->load() != gen)
                 return r;
+            // A full-text search: the matches found once, in order, give the count and every
+            // page; other filters count and page through the indexes.
+            if (!filter.text.empty()) {
+                r.ids = std::make_shared<const std::vector<std::int64_t>>(bt::eventIds(ws, filter, sortColumn, desc));
+                r.count = static_cast<qint64>(r.ids->size());
+                r.rows = rowsOfPage(ws, *r.ids, 0, kPageSize);
+                return r;
+            }
             r.count = bt::countEvents(ws, filter);
             for (auto& row : bt::eventPage(ws, filter, sortColumn, desc, 0, kPageSize))
                 r.rows.append(std::move(row));
@@ -111,6 +133,7 @@ void EventTableModel::reload()
             m_requested.clear();
             m_pendingReset = false;
             m_count = r.count;
+            m_ids = std::move(r.ids);
             if (!r.rows.isEmpty())
                 m_pages.insert(0, std::move(r.rows));
             endResetModel();
@@ -130,6 +153,7 @@ void EventTableModel::requestPage(int page) const
     const auto filter = m_filter;
     const auto sortColumn = m_sortColumn;
     const bool desc = m_descending;
+    const auto ids = m_ids;
     auto* self = const_cast<EventTableModel*>(this);
     m_session->run<PageResult>(
         WorkspaceSession::Lane::Table, self,
@@ -140,6 +164,10 @@ void EventTableModel::requestPage(int page) const
             // Scrolled past before its turn came: skip the query.
             if (live->load() != gen)
                 return r;
+            if (ids) {
+                r.rows = rowsOfPage(ws, *ids, page, kPageSize);
+                return r;
+            }
             for (auto& row :
                  bt::eventPage(ws, filter, sortColumn, desc, static_cast<qint64>(page) * kPageSize, kPageSize))
                 r.rows.append(std::move(row));

@@ -19,8 +19,9 @@ class KnowledgeBase;
 
 /// The events of the workspace that match the drill-down filter, as a windowed table: COUNT(*)
 /// gives the row count, pages of rows are fetched in the background as the view asks for them,
-/// sorting and filtering happen in SQL. A new filter or sort swaps the whole snapshot in one
-/// reset when its first page has arrived, so the table never shows a mix of old and new rows.
+/// sorting and filtering happen in SQL. Under a full-text search the snapshot is the ordered
+/// list of matching ids instead (bt::eventIds: one search gives the count and every page). A new filter or sort swaps
+/// the whole snapshot in one reset when its first page has arrived, so the table never shows a mix of old and new rows.
 class EventTableModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -80,6 +81,9 @@ private:
     std::shared_ptr<std::atomic<quint64>> m_live = std::make_shared<std::atomic<quint64>>(0);
     bool m_pendingReset = false;
     mutable QHash<int, QList<bt::EventRow>> m_pages;
+    /// The snapshot's ids in table order when it was taken whole (a full-text search); null when
+    /// pages come by OFFSET. Shared with the page jobs, which read their slice of it.
+    std::shared_ptr<const std::vector<std::int64_t>> m_ids;
     mutable QSet<int> m_requested;
     mutable int m_lastAsked = 0;
 };

@@ -60,6 +60,50 @@ TEST(EventTableModelTest, PassesTheModelTesterAndPagesThroughTheFilter)
     EXPECT_EQ(model.data(model.index(0, 0), EventTableModel::EventIdRole).toLongLong(), first[0].id);
 }
 
+// Under a full-text search the table holds the ordered ids of the matches and reads pages by id:
+// the rows, their order and the count are those of SQL's own paging, down to the last page.
+TEST(EventTableModelTest, AFullTextSearchPagesThroughItsMatchesInOrder)
+{
+    SampleCopy sample;
+    WorkspaceSession session(sample.path);
+    EventTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    model.setSession(&session);
+    ASSERT_TRUE(waitForSnapshot(&model));
+
+    bt::Workspace direct(sample.file());
+    bt::EventFilter search;
+    search.text = "250 2.0.0"; // the deliveries: thousands of matches, many pages
+    model.setFilter(search);
+    ASSERT_TRUE(waitForSnapshot(&model));
+    const auto expected = bt::countEvents(direct, search);
+    ASSERT_GT(expected, EventTableModel::kPageSize * 2) << "the sample should need several pages";
+    EXPECT_EQ(model.totalCount(), expected);
+
+    model.sort(static_cast<int>(bt::EventColumn::Recipient), Qt::DescendingOrder);
+    ASSERT_TRUE(waitForSnapshot(&model));
+    // First row, and a row of the last page, as SQL pages them.
+    const auto top = bt::eventPage(direct, search, bt::EventColumn::Recipient, true, 0, 1);
+    ASSERT_EQ(top.size(), 1u);
+    EXPECT_EQ(model.data(model.index(0, 0), EventTableModel::EventIdRole).toLongLong(), top[0].id);
+    const int last = model.rowCount() - 1;
+    if (!model.eventId(last)) {
+        QSignalSpy pages(&model, &EventTableModel::pageLoaded);
+        (void)model.data(model.index(last, 0));
+        ASSERT_TRUE(pages.wait(kWaitMs));
+    }
+    const auto bottom = bt::eventPage(direct, search, bt::EventColumn::Recipient, true, last, 1);
+    ASSERT_EQ(bottom.size(), 1u);
+    EXPECT_EQ(model.eventId(last), bottom[0].id);
+    EXPECT_EQ(model.data(model.index(last, static_cast<int>(bt::EventColumn::Recipient))).toString(),
+              QString::fromStdString(bottom[0].recipient));
+
+    // Clearing the search goes back to counting and paging by OFFSET.
+    model.setFilter({});
+    ASSERT_TRUE(waitForSnapshot(&model));
+    EXPECT_EQ(model.totalCount(), bt::countEvents(direct, {}));
+}
+
 TEST(GroupTableModelTest, PassesTheModelTesterWithRatesAndLevels)
 {
     SampleCopy sample;
