@@ -525,8 +525,11 @@ void importMessages(const std::string& path, Sink& sink, std::uint64_t total, bo
                 if (xmlRootElement(head).empty())
                     continue; // a PDF or an image beside the report, or a signature
                 any = true;
-                const std::string name
-                    = where + ": attachment " + (a.filename.empty() ? "#" + std::to_string(n) : a.filename);
+                std::string name = where + ": attachment ";
+                if (a.filename.empty())
+                    name += "number " + std::to_string(n);
+                else
+                    name += a.filename;
                 emitBytes(sink, std::move(a.bytes), name);
             }
             if (!any)
