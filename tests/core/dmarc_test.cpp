@@ -564,3 +564,52 @@ TEST(Workspace, SchemaSixGainsTheDmarcTablesAndKeepsItsEvents)
     EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM dmarc_reports"), 0);
     EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM dmarc_auth"), 0);
 }
+
+TEST(DmarcImport, ADamagedZipKeepsTheReportsBeforeTheDamageAndRejectsTheRest)
+{
+    TempDir dir;
+    const std::string whole
+        = zipped({{"first.xml", slurp(kDmarc / "yahoo.xml")}, {"second.xml", slurp(kDmarc / "outlook.xml")}});
+    const auto cut = dir.path / "cut.zip";
+    // Cut inside the second entry's data: the first entry is whole.
+    const auto second = whole.find("second.xml");
+    ASSERT_NE(second, std::string::npos);
+    spit(cut, whole.substr(0, second + 60));
+    EXPECT_EQ(bt::detectFormat(cut.string()), bt::format::dmarc);
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto r = importFile(ws, cut);
+    EXPECT_EQ(r.counts.imported, 1) << "the first report";
+    EXPECT_EQ(r.counts.rejected, 1);
+    const auto rejects = rejectsOf(ws, r);
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_NE(rejects[0].reason.find(cut.string()), std::string::npos) << rejects[0].reason;
+    EXPECT_NE(rejects[0].reason.find("libarchive"), std::string::npos) << rejects[0].reason;
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM dmarc_reports"), 1);
+}
+
+TEST(FolderImport, ReportsInAFolderAreImportsOfTheirOwnBesideTheBounceEmails)
+{
+    TempDir dir;
+    fs::copy_file(kDmarc / "google-report.eml", dir.path / "1.eml");
+    fs::copy_file(fs::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml", dir.path / "2.eml");
+    spit(dir.path / "3", gzipped(slurp(kDmarc / "mailru.xml")));
+    const auto inputs = bt::importInputs(dir.path.string());
+    const std::vector<std::string> want = {dir.path.string(), (dir.path / "1.eml").string(), (dir.path / "3").string()};
+    EXPECT_EQ(inputs, want);
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    std::map<std::string, bt::ImportCounts> byFormat;
+    for (const auto& in : inputs) {
+        const auto r = bt::importPath(ws, in, classifier());
+        EXPECT_TRUE(r.error.empty()) << r.error;
+        auto& c = byFormat[r.format];
+        c.read += r.counts.read;
+        c.imported += r.counts.imported;
+        c.rejected += r.counts.rejected;
+    }
+    EXPECT_EQ(byFormat["dmarc_aggregate"].imported, 2);
+    EXPECT_EQ(byFormat["dmarc_aggregate"].rejected, 0);
+    EXPECT_GT(byFormat["email"].imported, 0) << "the bounce stays the e-mail import's";
+    EXPECT_EQ(byFormat["email"].rejected, 0) << "the report e-mail is not in the e-mail import";
+}
