@@ -225,7 +225,7 @@ ANALYZE;
     // Everything hangs off the import (ON DELETE CASCADE), so removing a killed import removes
     // its reports as it removes its events.
     R"sql(
-CREATE TABLE dmarc_reports (
+CREATE TABLE IF NOT EXISTS dmarc_reports (  -- IF NOT EXISTS: a file whose version was set back
     id INTEGER PRIMARY KEY,
     import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
     org_name TEXT NOT NULL,
@@ -248,9 +248,9 @@ CREATE TABLE dmarc_reports (
     source_file TEXT,
     UNIQUE (org_name, report_id)
 );
-CREATE INDEX dmarc_reports_import ON dmarc_reports(import_id);
-CREATE INDEX dmarc_reports_domain ON dmarc_reports(domain, date_begin);
-CREATE TABLE dmarc_rows (
+CREATE INDEX IF NOT EXISTS dmarc_reports_import ON dmarc_reports(import_id);
+CREATE INDEX IF NOT EXISTS dmarc_reports_domain ON dmarc_reports(domain, date_begin);
+CREATE TABLE IF NOT EXISTS dmarc_rows (
     id INTEGER PRIMARY KEY,
     report INTEGER NOT NULL REFERENCES dmarc_reports(id) ON DELETE CASCADE,
     source_ip TEXT NOT NULL,
@@ -264,9 +264,9 @@ CREATE TABLE dmarc_rows (
     envelope_to TEXT,
     source_line INTEGER
 );
-CREATE INDEX dmarc_rows_report ON dmarc_rows(report);
-CREATE INDEX dmarc_rows_ip ON dmarc_rows(source_ip);
-CREATE TABLE dmarc_auth (
+CREATE INDEX IF NOT EXISTS dmarc_rows_report ON dmarc_rows(report);
+CREATE INDEX IF NOT EXISTS dmarc_rows_ip ON dmarc_rows(source_ip);
+CREATE TABLE IF NOT EXISTS dmarc_auth (
     row_id INTEGER NOT NULL REFERENCES dmarc_rows(id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,          -- document order within the row
     method TEXT NOT NULL CHECK (method IN ('dkim', 'spf')),
