@@ -508,33 +508,22 @@ void importZipFile(const std::string& path, Sink& sink, std::uint64_t total)
     }
 }
 
-void importMessages(const std::string& path, Sink& sink, std::uint64_t total, bool mbox)
+/// A message as a reject names it: the file, and its place in an mbox.
+std::string messageName(const SourceMessage& m)
+{
+    const bool mbox = m.index > 0 || m.bytes.starts_with("From ");
+    return mbox ? m.path + " (message " + std::to_string(m.index + 1) + ")" : m.path;
+}
+
+void importMessages(const std::string& path, Sink& sink, std::uint64_t total)
 {
     forEachMessage(
         path,
         [&](SourceMessage&& m) {
             sink.setProgress(m.offset, total);
-            const std::string where = mbox ? m.path + " (message " + std::to_string(m.index + 1) + ")" : m.path;
-            bool any = false;
-            int n = 0;
-            for (auto& a : attachmentsOf(m.bytes)) {
-                ++n;
-                if (!reportCandidate(a))
-                    continue;
-                const std::string head = unpackedHead(a.bytes, 4096);
-                if (xmlRootElement(head).empty())
-                    continue; // a PDF or an image beside the report, or a signature
-                any = true;
-                std::string name = where + ": attachment ";
-                if (a.filename.empty())
-                    name += "number " + std::to_string(n);
-                else
-                    name += a.filename;
-                emitBytes(sink, std::move(a.bytes), name);
-            }
-            if (!any)
+            if (!detail::importReportMessage(sink, m))
                 sink.reject({m.path, 0, static_cast<std::int64_t>(m.offset),
-                             where
+                             messageName(m)
                                  + ": the message carries no DMARC aggregate report (no XML, zip or gzip attachment "
                                    "holding one)",
                              rawHead(m.bytes)});
@@ -719,10 +708,37 @@ int dmarcHead(const Head& h)
     // rejects it saying what it is ("its root element is <x>") instead of "format not recognised".
     if (!root.empty())
         return 5;
-    // An e-mail (or mbox) whose attachment is a report: surer than the bounce reader's 100.
-    if (emailHead(h) > 0 && carriesReport(h.text))
+    // One e-mail whose attachment is a report: surer than the bounce reader's 100. An mbox stays
+    // the bounce reader's whatever its first message is: it reads the reports it meets as this
+    // importer does (importReportMessage), so a mailbox of bounces and reports is read whole.
+    if (emailHead(h) > 0 && !h.text.starts_with("From ") && carriesReport(h.text))
         return 110;
     return 0;
+}
+
+bool importReportMessage(Sink& sink, const SourceMessage& m)
+{
+    bool any = false;
+    int n = 0;
+    for (auto& a : attachmentsOf(m.bytes)) {
+        ++n;
+        if (!reportCandidate(a))
+            continue;
+        // A report, or a zip or gzip that cannot even be opened (it is rejected saying why); not a
+        // PDF, an image, a signature or some other XML beside it.
+        const std::string head = unpackedHead(a.bytes, 4096);
+        const bool damaged = head.empty() && (isGzipData(a.bytes) || isZipData(a.bytes));
+        if (!damaged && xmlRootElement(head) != "feedback")
+            continue;
+        any = true;
+        std::string name = messageName(m) + ": attachment ";
+        if (a.filename.empty())
+            name += "number " + std::to_string(n);
+        else
+            name += a.filename;
+        emitBytes(sink, std::move(a.bytes), name);
+    }
+    return any;
 }
 
 void runDmarc(const std::string& path, Sink& sink, const RunContext&)
@@ -735,7 +751,7 @@ void runDmarc(const std::string& path, Sink& sink, const RunContext&)
     else if (!xmlRootElement(head).empty())
         importXmlFile(path, sink, total);
     else
-        importMessages(path, sink, total, head.starts_with("From "));
+        importMessages(path, sink, total);
 }
 
 } // namespace detail

@@ -34,6 +34,7 @@
 namespace bt
 {
 class Classifier;
+struct SourceMessage;
 
 namespace detail
 {
@@ -353,6 +354,10 @@ bool isZipData(std::string_view bytes);
 /// readable zip. What format detection looks at for a .zip.
 std::string zipFileHead(const std::string& path, std::size_t n);
 int dmarcHead(const Head& h);
+/// The DMARC aggregate reports a message carries as attachments, into the sink (each report's
+/// rows, or a reject for an attachment that cannot be read); false when it carries none. The
+/// bounce e-mail importer asks it about every message that is no bounce.
+bool importReportMessage(Sink& sink, const SourceMessage& m);
 void runDmarc(const std::string& path, Sink& sink, const RunContext& c);
 
 } // namespace detail

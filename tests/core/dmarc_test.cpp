@@ -292,8 +292,10 @@ TEST(DmarcImport, GzipZipEmailAndMboxAreReadAndRecognisedByContentNotName)
              + reportEmail("text/xml", "webde.xml", slurp(kDmarc / "webde-dmarcbis.xml"), "m3")
              + "\nFrom someone@sender.example Mon Mar  4 12:00:00 2024\n"
                "From: someone@sender.example\nTo: rua@sender.example\nSubject: hello\n\nNo report here.\n");
-    for (const auto& p : {gz, zip, eml, mbox, kDmarc / "google-report.eml"})
+    for (const auto& p : {gz, zip, eml, kDmarc / "google-report.eml"})
         EXPECT_EQ(bt::detectFormat(p.string()), bt::format::dmarc) << p;
+    // An mbox is the bounce reader's, which reads the report e-mails in it as reports.
+    EXPECT_EQ(bt::detectFormat(mbox.string()), bt::format::email);
 
     TempWorkspace t;
     bt::Workspace ws(t.path.string());
@@ -307,11 +309,10 @@ TEST(DmarcImport, GzipZipEmailAndMboxAreReadAndRecognisedByContentNotName)
     r = importFile(ws, mbox);
     EXPECT_EQ(r.counts.read, 3);
     EXPECT_EQ(r.counts.imported, 2);
-    EXPECT_EQ(r.counts.rejected, 1);
+    EXPECT_EQ(r.counts.rejected, 1) << "the message that is neither a bounce nor a report";
     const auto rejects = rejectsOf(ws, r);
     ASSERT_EQ(rejects.size(), 1u);
-    EXPECT_NE(rejects[0].reason.find("(message 3)"), std::string::npos) << rejects[0].reason;
-    EXPECT_NE(rejects[0].reason.find("carries no DMARC aggregate report"), std::string::npos) << rejects[0].reason;
+    EXPECT_GT(rejects[0].sourceOffset, 0) << rejects[0].reason;
     // The real report e-mail Google sent (zip attachment, base64, a Microsoft 365 mailbox's headers).
     r = importFile(ws, kDmarc / "google-report.eml");
     EXPECT_EQ(r.counts.imported, 1);
@@ -612,4 +613,38 @@ TEST(FolderImport, ReportsInAFolderAreImportsOfTheirOwnBesideTheBounceEmails)
     EXPECT_EQ(byFormat["dmarc_aggregate"].rejected, 0);
     EXPECT_GT(byFormat["email"].imported, 0) << "the bounce stays the e-mail import's";
     EXPECT_EQ(byFormat["email"].rejected, 0) << "the report e-mail is not in the e-mail import";
+}
+
+TEST(DmarcImport, AMailboxOfBouncesAndReportsGivesTheEventsAndTheReportsInOneImport)
+{
+    TempDir dir;
+    const auto mbox = dir.path / "postmaster.mbox";
+    const std::string bounce = slurp(fs::path(BT_RESOURCES_DIR) / "sample" / "bounce-sample.eml");
+    spit(mbox,
+         "From MAILER-DAEMON Mon Mar  4 09:00:00 2024\n" + bounce
+             + "\nFrom noreply-dmarc@receiver.example Mon Mar  4 10:00:00 2024\n"
+             + reportEmail("application/gzip", "yahoo.xml.gz", gzipped(slurp(kDmarc / "yahoo.xml")), "m9")
+             + "\nFrom noreply-dmarc@receiver.example Mon Mar  4 11:00:00 2024\n"
+             + reportEmail("application/zip", "broken.zip", "PK\x03\x04 not a zip at all", "m10"));
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    // The bounce reader alone, for the number of events the bounce gives.
+    std::int64_t bounceEvents = 0;
+    {
+        TempWorkspace t2;
+        bt::Workspace ws2(t2.path.string());
+        const auto only = dir.path / "bounce.eml";
+        spit(only, bounce);
+        bounceEvents = importFile(ws2, only).counts.imported;
+        ASSERT_GT(bounceEvents, 0);
+    }
+    const auto r = importFile(ws, mbox);
+    EXPECT_EQ(r.format, bt::format::email);
+    EXPECT_EQ(r.counts.imported, bounceEvents + 1) << "the bounce's events and the report's row";
+    EXPECT_EQ(r.counts.rejected, 1) << "the broken zip attachment";
+    EXPECT_EQ(ws.eventCount(), bounceEvents);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM dmarc_rows"), 1);
+    const auto rejects = rejectsOf(ws, r);
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_NE(rejects[0].reason.find("(message 3): attachment broken.zip"), std::string::npos) << rejects[0].reason;
 }
