@@ -491,6 +491,55 @@ std::string toUtf8(std::string_view bytes, std::string_view charset)
     return decode8bit(bytes);
 }
 
+namespace
+{
+
+void collectParts(GMimeObject* object, std::vector<Attachment>& out)
+{
+    if (GMIME_IS_MULTIPART(object)) {
+        auto* multipart = GMIME_MULTIPART(object);
+        const int n = g_mime_multipart_get_count(multipart);
+        for (int i = 0; i < n; ++i)
+            collectParts(g_mime_multipart_get_part(multipart, i), out);
+        return;
+    }
+    if (!GMIME_IS_PART(object))
+        return; // message/rfc822: a forwarded message's parts are not this message's attachments
+    auto* part = GMIME_PART(object);
+    Attachment a;
+    if (GMimeContentType* type = g_mime_object_get_content_type(object)) {
+        GString_ mime(g_mime_content_type_get_mime_type(type));
+        if (mime)
+            a.contentType = text::toLower(mime.get());
+    }
+    if (const char* name = g_mime_part_get_filename(part))
+        a.filename = name;
+    if (GMimeDataWrapper* content = g_mime_part_get_content(part)) {
+        GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+        // write_to_stream decodes the transfer encoding; the bytes stay as they were sent.
+        g_mime_data_wrapper_write_to_stream(content, mem.get());
+        if (GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get())))
+            a.bytes.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
+    }
+    out.push_back(std::move(a));
+}
+
+} // namespace
+
+std::vector<Attachment> attachmentsOf(std::string_view raw)
+{
+    std::vector<Attachment> out;
+    const std::string data = normaliseLineEnds(skipEnvelopeLine(raw));
+    if (text::trim(data).empty())
+        return out;
+    GPtr<GMimeMessage> message(construct(data));
+    if (!message)
+        return out;
+    if (GMimeObject* top = g_mime_message_get_mime_part(message.get()))
+        collectParts(top, out);
+    return out;
+}
+
 std::optional<Email> parseEmail(std::string_view raw)
 {
     const std::string data = normaliseLineEnds(skipEnvelopeLine(raw));

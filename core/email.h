@@ -54,6 +54,19 @@ bool isReportHeaders(const Headers& headers);
 /// bytes hold no message at all (empty or no header).
 std::optional<Email> parseEmail(std::string_view bytes);
 
+/// A leaf part of a message as sent: its bytes with the transfer encoding (base64,
+/// quoted-printable) undone and no charset conversion, so an attached zip or gzip file comes back
+/// byte for byte.
+struct Attachment {
+    std::string contentType; ///< lower case "application/zip"
+    std::string filename; ///< Content-Disposition filename (or Content-Type name), may be empty
+    std::string bytes;
+};
+
+/// The leaf parts of one message (a whole message as the top part too), in order; the parts of
+/// an attached message (message/rfc822) are left out. Empty when the bytes hold no message.
+std::vector<Attachment> attachmentsOf(std::string_view message);
+
 /// Parses a block of header lines (an inline copy of the returned message) the same way.
 Headers parseHeaderBlock(std::string_view text);
 

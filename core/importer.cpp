@@ -84,6 +84,7 @@ const std::vector<Importer>& importers()
         {format::sendgridCsv,    sendGridCsvHeader,              plain<importSendGridCsv>,    {".csv"}},
         {format::postfix,        postfixHead,                    runPostfix,                  {".log", ".gz"}},
         {format::exim,           eximHead,                       plain<importExim>,           {".log", "mainlog", ".gz"}},
+        {format::dmarc,          dmarcHead,                      runDmarc,                    {".xml", ".xml.gz", ".zip", ".eml", ".mbox"}},
         {format::csv,            anyCsvHeader,                   runProfile,                  {".csv", ".tsv", ".txt"}},
     };
     // clang-format on
@@ -154,6 +155,9 @@ std::string detectFormat(const std::string& path)
     // looked at as lines.
     Head head;
     head.text = readHead(path, 64 * 1024);
+    // A zip archive (a DMARC aggregate report as Google sends it) is judged by its first file.
+    if (isZipData(head.text))
+        head.text = zipFileHead(path, 64 * 1024);
     if (head.text.find('\n') == std::string::npos)
         std::replace(head.text.begin(), head.text.end(), '\r', '\n');
     const auto t = text::trim(head.text);
@@ -284,7 +288,8 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             return result;
         }
         const std::string head = readHead(path, 8 * 1024);
-        if (const std::string why = binaryReason(head); !why.empty()) {
+        // A zip archive is binary by nature: what it holds decides (detectFormat looks inside).
+        if (const std::string why = isZipData(head) ? std::string() : binaryReason(head); !why.empty()) {
             result.error = path + ": not a text file: " + why;
             return result;
         }
@@ -298,8 +303,9 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     if (result.format.empty()) {
         result.error = path
             + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, Mailgun, Postmark, "
-              "SparkPost, Mandrill, Brevo, SES or Microsoft 365 export; a Postfix or Exim log) — for "
-              "another CSV, give a column profile with --profile";
+              "SparkPost, Mandrill, Brevo, SES or Microsoft 365 export; a Postfix or Exim log; a DMARC "
+              "aggregate report, as XML, gzip'd, zipped or attached to e-mails) — for another CSV, give a "
+              "column profile with --profile";
         return result;
     }
     if (result.format == format::csv) {
@@ -418,7 +424,8 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             result.note += (result.note.empty() ? "" : "; ") + n;
     };
     addNote(bindNote);
-    if (result.counts.imported > 0) {
+    // DMARC reports are no events: a sending IP is what every row of theirs names.
+    if (result.counts.imported > 0 && result.format != format::dmarc) {
         try {
             auto st = ws.db().prepare("SELECT EXISTS (SELECT 1 FROM events WHERE import_id = ? AND sending_ip IS NOT "
                                       "NULL AND sending_ip <> '')");

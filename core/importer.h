@@ -100,7 +100,7 @@ inline constexpr std::string_view email = "email", sendgridCsv = "sendgrid_csv",
                                   postmarkCsv = "postmark_csv", sparkpostJson = "sparkpost_json",
                                   sparkpostCsv = "sparkpost_csv", mandrill = "mandrill_json", brevo = "brevo_json",
                                   ses = "ses_json", m365 = "m365_csv", postfix = "postfix_log", exim = "exim_log",
-                                  csv = "csv";
+                                  dmarc = "dmarc_aggregate", csv = "csv";
 }
 
 /// The format a file's content points to (never its file name): each format of the importer

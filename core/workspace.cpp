@@ -3,6 +3,7 @@
 
 #include "bounce.h"
 #include "classifier.h"
+#include "dmarc.h"
 #include "replyparser.h"
 #include "replytemplate.h"
 
@@ -215,6 +216,67 @@ CREATE INDEX events_import ON events(import_id, event_type);
 CREATE INDEX events_delivered ON events(recipient_domain, timestamp) WHERE event_type = 'delivered';
 PRAGMA analysis_limit=1000;
 ANALYZE;
+)sql",
+    // 7: DMARC aggregate reports (issue 14): a report per (org_name, report_id) — the same report
+    // imported twice is a duplicate — its rows, and each row's DKIM and SPF results. The results
+    // are a child table rather than a JSON column: correlating a bounce asks "DKIM fail with
+    // selector s1 from this IP that day", a join on indexed columns, where JSON would need
+    // json_each over every row of the day. Dates are ISO 8601 UTC like events.timestamp.
+    // Everything hangs off the import (ON DELETE CASCADE), so removing a killed import removes
+    // its reports as it removes its events.
+    R"sql(
+CREATE TABLE IF NOT EXISTS dmarc_reports (  -- IF NOT EXISTS: a file whose version was set back
+    id INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    org_name TEXT NOT NULL,
+    email TEXT,
+    extra_contact_info TEXT,
+    report_id TEXT NOT NULL,
+    date_begin TEXT NOT NULL,
+    date_end TEXT NOT NULL,
+    domain TEXT NOT NULL,          -- policy_published
+    adkim TEXT,
+    aspf TEXT,
+    p TEXT,
+    sp TEXT,
+    pct INTEGER,
+    fo TEXT,
+    np TEXT,                       -- DMARCbis
+    testing TEXT,                  -- DMARCbis
+    discovery_method TEXT,         -- DMARCbis
+    version TEXT,
+    source_file TEXT,
+    UNIQUE (org_name, report_id)
+);
+CREATE INDEX IF NOT EXISTS dmarc_reports_import ON dmarc_reports(import_id);
+CREATE INDEX IF NOT EXISTS dmarc_reports_domain ON dmarc_reports(domain, date_begin);
+CREATE TABLE IF NOT EXISTS dmarc_rows (
+    id INTEGER PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES dmarc_reports(id) ON DELETE CASCADE,
+    source_ip TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    disposition TEXT,
+    dkim TEXT,                     -- policy_evaluated (aligned) results
+    spf TEXT,
+    reasons TEXT,
+    header_from TEXT,
+    envelope_from TEXT,
+    envelope_to TEXT,
+    source_line INTEGER
+);
+CREATE INDEX IF NOT EXISTS dmarc_rows_report ON dmarc_rows(report);
+CREATE INDEX IF NOT EXISTS dmarc_rows_ip ON dmarc_rows(source_ip);
+CREATE TABLE IF NOT EXISTS dmarc_auth (
+    row_id INTEGER NOT NULL REFERENCES dmarc_rows(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,          -- document order within the row
+    method TEXT NOT NULL CHECK (method IN ('dkim', 'spf')),
+    domain TEXT,
+    selector TEXT,                 -- DKIM
+    scope TEXT,                    -- SPF: mfrom or helo
+    result TEXT,
+    human_result TEXT,
+    PRIMARY KEY (row_id, seq)
+) WITHOUT ROWID;
 )sql",
 };
 
@@ -891,6 +953,75 @@ void Workspace::addReject(std::int64_t importId, const Reject& r)
     st.bind(1, importId).bindText(2, r.sourceFile).bind(3, r.sourceLine).bind(4, r.sourceOffset);
     st.bind(5, r.reason).bindText(6, r.raw);
     st.run();
+}
+
+Workspace::Added Workspace::addDmarcReport(std::int64_t importId, const DmarcReport& r)
+{
+    // A savepoint inside the batch: a statement failing half-way (a full disk) takes the whole
+    // report back, never leaving a report with part of its rows.
+    m_db.exec("SAVEPOINT dmarc_report");
+    try {
+        auto report = m_db.prepare(
+            "INSERT OR IGNORE INTO dmarc_reports(import_id, org_name, email, extra_contact_info, report_id, "
+            "date_begin, date_end, domain, adkim, aspf, p, sp, pct, fo, np, testing, discovery_method, version, "
+            "source_file) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        int i = 0;
+        report.bind(++i, importId);
+        report.bind(++i, std::string_view(r.orgName));
+        report.bindText(++i, r.email);
+        report.bindText(++i, r.extraContactInfo);
+        for (const auto* t : {&r.reportId, &r.begin, &r.end, &r.domain})
+            report.bind(++i, std::string_view(*t));
+        for (const auto* t : {&r.adkim, &r.aspf, &r.p, &r.sp})
+            report.bindText(++i, *t);
+        report.bind(++i, r.pct);
+        for (const auto* t : {&r.fo, &r.np, &r.testing, &r.discoveryMethod, &r.version, &r.sourceFile})
+            report.bindText(++i, *t);
+        report.run();
+        if (m_db.changes() == 0) {
+            m_db.exec("RELEASE dmarc_report");
+            return Added::Duplicate;
+        }
+        const auto reportRowId = m_db.lastInsertId();
+        auto row = m_db.prepare("INSERT INTO dmarc_rows(report, source_ip, count, disposition, dkim, spf, reasons, "
+                                "header_from, envelope_from, envelope_to, source_line) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+        auto auth = m_db.prepare("INSERT INTO dmarc_auth(row_id, seq, method, domain, selector, scope, result, "
+                                 "human_result) VALUES (?,?,?,?,?,?,?,?)");
+        for (const auto& w : r.rows) {
+            if (!w.problem.empty())
+                continue;
+            int k = 0;
+            row.bind(++k, reportRowId);
+            row.bind(++k, std::string_view(w.sourceIp));
+            row.bind(++k, w.count);
+            for (const auto* t :
+                 {&w.disposition, &w.dkim, &w.spf, &w.reasons, &w.headerFrom, &w.envelopeFrom, &w.envelopeTo})
+                row.bindText(++k, *t);
+            row.bind(++k, w.line);
+            row.run();
+            const auto rowId = m_db.lastInsertId();
+            int seq = 0;
+            for (const auto& a : w.auth) {
+                int j = 0;
+                auth.bind(++j, rowId);
+                auth.bind(++j, ++seq);
+                auth.bind(++j, std::string_view(a.method));
+                for (const auto* t : {&a.domain, &a.selector, &a.scope, &a.result, &a.humanResult})
+                    auth.bindText(++j, *t);
+                auth.run();
+            }
+        }
+        m_db.exec("RELEASE dmarc_report");
+    } catch (...) {
+        try {
+            m_db.exec("ROLLBACK TO dmarc_report");
+            m_db.exec("RELEASE dmarc_report");
+        } catch (...) {
+            // SQLite rolled the whole transaction back already (a full disk): nothing to undo.
+        }
+        throw;
+    }
+    return Added::Imported;
 }
 
 void Workspace::updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status)

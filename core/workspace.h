@@ -15,6 +15,7 @@ namespace bt
 {
 
 class KnowledgeBase;
+struct DmarcReport;
 
 class Classifier;
 
@@ -106,7 +107,7 @@ public:
     /// is; anything that is not a workspace this program can read is an OpenError saying why.
     explicit Workspace(const std::string& path, Mode mode = Mode::Write);
 
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
     /// Files up to this size get SQLite's structural check (PRAGMA quick_check) on every open; a
     /// bigger one only when its last writer did not close cleanly (a -wal left beside it), so that
     /// opening a multi-GB workspace stays quick. A damaged file is an OpenError ("is damaged"),
@@ -139,6 +140,11 @@ public:
     /// exports) is a duplicate and adds nothing. The caller batches calls in transactions.
     Added addEvent(std::int64_t importId, const Event& e);
     void addReject(std::int64_t importId, const Reject& r);
+    /// Adds a DMARC aggregate report with its rows and their results, all or nothing (inside the
+    /// caller's batch transaction, under a savepoint); rows whose `problem` is set are left out
+    /// (the importer rejects them). A report already stored with the same org name and report id
+    /// is a duplicate and adds nothing. The caller batches calls in transactions.
+    Added addDmarcReport(std::int64_t importId, const DmarcReport& r);
     /// Records the counts so far (called at each committed batch, so a killed import shows them).
     void updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status);
     /// Records the final counts and status, and releases the import lock.

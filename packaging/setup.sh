@@ -24,6 +24,8 @@ packages=(
   libgmime-3.0-dev           # MIME and charsets of bounce emails
   libcsv-dev                 # streaming CSV reader for ESP exports (quoted newlines, any delimiter)
   zlib1g-dev                 # gzip'd (rotated) logs and exports read as they are
+  libarchive-dev             # zip'd DMARC aggregate reports (Google sends them zipped; .xml.gz goes through zlib)
+  libxml2-dev                # DMARC aggregate reports: XML read with its streaming reader, errors with their line
   libc-ares-dev              # DNS checks (SPF, DMARC, DKIM, MX, PTR, blocklists): server and port settable
   libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
   unbound                    # the real DNS server the check tests start on a high port (as the current user)

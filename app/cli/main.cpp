@@ -803,7 +803,8 @@ int main(int argc, char** argv)
         "import",
         "Import into a workspace: bounce emails (.eml, maildir, mbox); SendGrid, Mailgun, Postmark, "
         "SparkPost, Mandrill, Brevo, Amazon SES exports and webhook dumps; Microsoft 365 message traces; "
-        "Postfix and Exim logs; any CSV with --profile");
+        "Postfix and Exim logs; DMARC aggregate reports (XML, .xml.gz, .zip, or the report e-mails: .eml, "
+        "mbox, maildir); any CSV with --profile");
     std::string workspacePath, profilePath;
     bool importJson = false;
     std::vector<std::string> importPaths;

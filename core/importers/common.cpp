@@ -268,6 +268,21 @@ void Sink::reject(Reject&& r)
     push(std::move(r), bytes);
 }
 
+void Sink::report(DmarcReport&& r)
+{
+    std::int64_t rows = 0;
+    std::size_t bytes = sizeof(DmarcReport);
+    for (const auto& row : r.rows)
+        if (row.problem.empty()) {
+            ++rows;
+            bytes += sizeof(DmarcRow) + row.auth.size() * sizeof(DmarcAuth);
+        }
+    if (rows == 0)
+        return;
+    m_counts.read += rows;
+    push(std::move(r), bytes);
+}
+
 void Sink::push(Item&& item, std::size_t bytes)
 {
     m_chunk.push_back(std::move(item));
@@ -330,17 +345,30 @@ void Sink::write()
 
 void Sink::store(Item& item)
 {
-    ++m_written.read;
+    std::size_t records = 1;
     if (const auto* e = std::get_if<Event>(&item)) {
-        if (m_ws.addEvent(m_id, *e) == Workspace::Added::Imported)
+        ++m_written.read;
+        if (m_ws.addEvent(m_id, *e) == Workspace::Added::Imported) {
             ++m_written.imported;
-        else
+            m_eventsAdded = true;
+        } else {
             ++m_written.duplicate;
+        }
+    } else if (const auto* d = std::get_if<DmarcReport>(&item)) {
+        // A report's rows are its records: stored or found duplicate together.
+        const auto rows = static_cast<std::int64_t>(
+            std::count_if(d->rows.begin(), d->rows.end(), [](const DmarcRow& r) { return r.problem.empty(); }));
+        const bool added = m_ws.addDmarcReport(m_id, *d) == Workspace::Added::Imported;
+        m_written.read += rows;
+        (added ? m_written.imported : m_written.duplicate) += rows;
+        records = static_cast<std::size_t>(rows);
     } else {
+        ++m_written.read;
         ++m_written.rejected;
         m_ws.addReject(m_id, std::get<Reject>(item));
     }
-    if (++m_inBatch < m_batch)
+    m_inBatch += records;
+    if (m_inBatch < m_batch)
         return;
     m_inBatch = 0;
     // The counts go into the same transaction as the rows: a killed import shows exactly what it
@@ -434,7 +462,7 @@ ImportCounts Sink::finish(const std::string& status, bool bulk)
     m_counts = m_committed;
     m_failure = failure;
     // A domain this import showed the MX of gets its provider on every event, earlier ones too.
-    if (!failure && m_counts.imported > 0) {
+    if (!failure && m_eventsAdded) {
         try {
             m_ws.learnProviders(m_classifier.knowledge());
         } catch (...) {

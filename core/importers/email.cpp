@@ -97,6 +97,10 @@ void importEmailFile(const std::string& path, Sink& sink, const BounceReader& re
             const auto outcome = reader.read(m.bytes);
             const std::string messageKey = sha1(m.bytes);
             if (outcome.records.empty()) {
+                // No bounce: a DMARC aggregate report's e-mail (a mailbox that is both the bounce
+                // and the rua address) gives its report's rows instead.
+                if (importReportMessage(sink, m))
+                    return !sink.cancelled();
                 std::string why = outcome.error;
                 for (const auto& w : outcome.warnings)
                     why += "; a reader failed on it: " + w;

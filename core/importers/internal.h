@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../diagnosis.h"
+#include "../dmarc.h"
 #include "../importer.h"
 #include "../memo.h"
 #include "../sqlite.h"
@@ -33,6 +34,7 @@
 namespace bt
 {
 class Classifier;
+struct SourceMessage;
 
 namespace detail
 {
@@ -80,6 +82,10 @@ public:
     /// Both may throw the writer's error (a failed insert) for an earlier record.
     void event(Event&& e);
     void reject(Reject&& r);
+    /// A DMARC aggregate report: each of its rows is a record (read), all imported or all
+    /// duplicate (by org name and report id) together. Rows with a `problem` must have been
+    /// rejected by the caller; they are not stored with the report.
+    void report(DmarcReport&& r);
     /// A record recognised and deliberately left out (an open or click, a "processed" notice):
     /// not read, not rejected; counted apart so the user can see it happened.
     void skip() { ++m_skipped; }
@@ -113,7 +119,7 @@ public:
     std::int64_t skipped() const { return m_skipped; }
 
 private:
-    using Item = std::variant<Event, Reject>;
+    using Item = std::variant<Event, Reject, DmarcReport>;
     void push(Item&& item, std::size_t bytes);
     void flush();
     void write(); ///< the writer thread
@@ -130,6 +136,7 @@ private:
     ImportCounts m_committed; ///< the writer's as of its last COMMIT
     std::exception_ptr m_failure; ///< why storing failed, once finish() has run
     bool m_recorded = false; ///< finish() wrote the final status
+    bool m_eventsAdded = false; ///< the writer stored an event (a DMARC import stores none)
     std::int64_t m_skipped = 0;
     std::size_t m_batch; ///< records per transaction
     std::size_t m_inBatch = 0; ///< writer: records in the open transaction
@@ -343,6 +350,20 @@ int sparkPostCsvHeader(const Head& h);
 int m365CsvHeader(const Head& h);
 int sendGridCsvHeader(const Head& h);
 int eximHead(const Head& h);
+
+// ---- DMARC aggregate reports (dmarc.cpp) ----------------------------------------------------------
+
+/// True when the bytes start like a zip archive (a local file header).
+bool isZipData(std::string_view bytes);
+/// The first `n` bytes of the first file in a zip archive, decompressed; empty when it is no
+/// readable zip. What format detection looks at for a .zip.
+std::string zipFileHead(const std::string& path, std::size_t n);
+int dmarcHead(const Head& h);
+/// The DMARC aggregate reports a message carries as attachments, into the sink (each report's
+/// rows, or a reject for an attachment that cannot be read); false when it carries none. The
+/// bounce e-mail importer asks it about every message that is no bounce.
+bool importReportMessage(Sink& sink, const SourceMessage& m);
+void runDmarc(const std::string& path, Sink& sink, const RunContext& c);
 
 } // namespace detail
 } // namespace bt

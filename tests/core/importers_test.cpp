@@ -554,6 +554,7 @@ TEST(ImporterRegistry, OneEntryPerFormatAndEachSampleDetectedByItsOwn)
         {"postfix-mail.log", bt::format::postfix},
         {"exim-mainlog", bt::format::exim},
         {"profile-events.csv", bt::format::csv},
+        {"dmarc/google.xml", bt::format::dmarc},
     };
     for (const auto& [file, format] : samples)
         EXPECT_EQ(bt::detectFormat((kData / file).string()), format) << file;
