@@ -82,7 +82,57 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     return out;
 }
 
-std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex)
+namespace
+{
+
+void putDmarc(json::Writer& w, const BounceRecord& r, const std::vector<DmarcMatch>& matches)
+{
+    w.key("dmarc");
+    if (!dmarcRelevant(r.diagnosis.family)) {
+        w.null();
+        return;
+    }
+    w.beginObject();
+    // Bounce e-mails name no sending IP the reader keeps: their rows are the From domain's.
+    w.key("matched_on").value(matches.empty() || !matches.front().byIp ? "from_domain" : "source_ip");
+    w.key("rows").beginArray();
+    for (const auto& m : matches) {
+        w.beginObject();
+        w.key("org_name").value(m.orgName);
+        w.key("report_id").value(m.reportId);
+        w.key("begin").value(m.begin);
+        w.key("end").value(m.end);
+        w.key("policy_domain").value(m.policyDomain);
+        w.key("source_ip").value(m.row.sourceIp);
+        w.key("count").value(m.row.count);
+        w.key("disposition").nullable(m.row.disposition);
+        w.key("dkim").nullable(m.row.dkim);
+        w.key("spf").nullable(m.row.spf);
+        w.key("header_from").nullable(m.row.headerFrom);
+        w.key("auth").beginArray();
+        for (const auto& a : m.row.auth) {
+            w.beginObject();
+            w.key("method").value(a.method);
+            w.key("domain").nullable(a.domain);
+            if (a.method == "dkim")
+                w.key("selector").nullable(a.selector);
+            else
+                w.key("scope").nullable(a.scope);
+            w.key("result").nullable(a.result);
+            w.endObject();
+        }
+        w.endArray();
+        w.key("summary").value(describeDmarcMatch(m));
+        w.endObject();
+    }
+    w.endArray();
+    w.endObject();
+}
+
+} // namespace
+
+std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex,
+                   const std::vector<DmarcMatch>* dmarc)
 {
     const auto& d = r.diagnosis;
     std::string out;
@@ -153,6 +203,8 @@ std::string toJson(const BounceRecord& r, const std::string& file, std::size_t m
     w.key("dmarc").nullable(al.dmarcResult);
     w.endObject();
     w.endObject();
+    if (dmarc)
+        putDmarc(w, r, *dmarc);
     w.endObject();
     return out;
 }

@@ -3,6 +3,7 @@
 
 #include "bounce.h"
 #include "diagnosis.h"
+#include "dmarcmatch.h"
 
 #include <string>
 
@@ -26,7 +27,11 @@ std::string toJson(const Diagnosis& d, JsonDetail detail = JsonDetail::Full);
 /// One bounced recipient read from a bounce email, as `bouncetriage-cli parse --json` prints it:
 /// file, message_index, recipient, dsn_action, codes, the diagnosis words, kind, format, MTAs,
 /// timestamp, sender and original-message fields (README lists them).
-std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex);
+/// `dmarc`, when given (parse --workspace), adds a "dmarc" object to an auth or policy record: what
+/// the workspace's aggregate reports saw of its traffic on its day ({"matched_on", "rows"}), and
+/// null to the others.
+std::string toJson(const BounceRecord& r, const std::string& file, std::size_t messageIndex,
+                   const std::vector<DmarcMatch>* dmarc = nullptr);
 
 /// A readable multi-line card for terminals.
 std::string toCard(const Diagnosis& d);

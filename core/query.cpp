@@ -4,6 +4,7 @@
 #include "query.h"
 
 #include "analysis.h"
+#include "dmarcmatch.h"
 #include "fields.h"
 
 #include <algorithm>
@@ -405,6 +406,10 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
     d.sourceLine = st.int64(c++);
     d.sourceOffset = st.int64(c++);
     d.raw = st.text(c++);
+    // An authentication or policy refusal is set beside what the receivers' aggregate reports saw
+    // of the same traffic that day (the sending IP, else the From domain).
+    if (dmarcRelevant(d.row.family) && d.row.eventType != "delivered")
+        d.dmarc = dmarcForBounce(ws, d.row.ip, d.fromDomain, d.row.timestamp);
     return d;
 }
 

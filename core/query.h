@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "dmarcmatch.h"
 #include "workspace.h"
 
 #include <cstdint>
@@ -101,6 +102,9 @@ struct EventDetail {
     std::string sourceFile;
     std::int64_t sourceLine = 0, sourceOffset = -1;
     std::string raw;
+    /// For an auth or policy bounce: the DMARC aggregate report rows of its traffic on its day
+    /// (bt::dmarcForBounce), failing rows first; empty otherwise or when no report covers it.
+    std::vector<DmarcMatch> dmarc;
 };
 
 /// Events matching the filter (COUNT(*) in SQL).

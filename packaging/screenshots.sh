@@ -43,4 +43,10 @@ for size in 1024x640 1920x1080; do
 done
 "$gui" --workspace "$emails" --view groups --screenshot-size 1024x640 --screenshot "$out/basis-emails-groups-1024x640.png"
 "$gui" --workspace "$many" --view groups --screenshot-size 1920x1080 --screenshot "$out/basis-mixed-groups-1920x1080.png"
+# The details pane beside a DMARC aggregate report: a planted case (tests/data/dmarc-planted).
+planted=$tmp/planted.btw
+"$cli" import --workspace "$planted" "$d/dmarc-planted/outlook-20250311.xml" >/dev/null
+"$cli" import --workspace "$planted" --profile "$d/dmarc-planted/profile.json" "$d/dmarc-planted/bounces.csv" >/dev/null
+"$gui" --workspace "$planted" --details dmarc --screenshot-size 1280x800 --screenshot "$out/details-dmarc.png"
+"$gui" --workspace "$planted" --details dmarc --screenshot-size 1024x640 --dark --screenshot "$out/details-dmarc-1024x640-dark.png"
 echo "screenshots written to $out"

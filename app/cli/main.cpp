@@ -5,6 +5,7 @@
 #include "bounce.h"
 #include "checks.h"
 #include "classifier.h"
+#include "dmarcmatch.h"
 #include "dns.h"
 #include "fields.h"
 #include "filteroption.h"
@@ -104,8 +105,17 @@ void checkFilters(const std::vector<std::string>& options)
 }
 
 int runParse(const bt::Classifier& classifier, const std::vector<std::string>& paths, bool json, unsigned jobs,
-             const std::vector<std::string>& formats)
+             const std::vector<std::string>& formats, const std::string& workspace)
 {
+    // With a workspace, each auth or policy record is set beside the DMARC aggregate reports it
+    // holds (the From domain's rows on the bounce's day). Read on the printing thread only.
+    std::optional<bt::Workspace> reports;
+    try {
+        if (!workspace.empty())
+            reports.emplace(workspace, bt::Workspace::Mode::View);
+    } catch (const std::exception& e) {
+        return fail(std::string("--workspace: ") + e.what());
+    }
     // The reader shares the classifier; it is cheap to construct.
     const std::shared_ptr<const bt::Classifier> shared(&classifier, [](const bt::Classifier*) {});
     std::optional<bt::BounceReader> only;
@@ -154,13 +164,19 @@ int runParse(const bt::Classifier& classifier, const std::vector<std::string>& p
         }
         for (const auto& r : outcome.records) {
             ++records;
+            std::vector<bt::DmarcMatch> dmarc;
+            if (reports && bt::dmarcRelevant(r.diagnosis.family))
+                dmarc = bt::dmarcForBounce(*reports, {}, r.original.fromDomain, r.timestamp);
             if (json) {
-                std::cout << bt::toJson(r, m.path, m.index) << '\n';
+                std::cout << bt::toJson(r, m.path, m.index, reports ? &dmarc : nullptr) << '\n';
             } else {
                 std::cout << safe(m.path) << (m.index ? "#" + std::to_string(m.index) : std::string()) << ": "
                           << (r.recipient.empty() ? "(no recipient)" : safe(r.recipient)) << "  [" << r.kind << ", "
                           << r.format << "]\n"
-                          << safe(bt::toCard(r.diagnosis)) << '\n';
+                          << safe(bt::toCard(r.diagnosis));
+                for (const auto& d : dmarc)
+                    std::cout << "DMARC report: " << safe(bt::describeDmarcMatch(d)) << '\n';
+                std::cout << '\n';
             }
         }
     };
@@ -792,6 +808,10 @@ int main(int argc, char** argv)
         ->required();
     unsigned parseJobs = 0;
     parse->add_option("--jobs", parseJobs, "Threads reading messages (default: one per core)");
+    std::string parseWorkspace;
+    parse->add_option("--workspace", parseWorkspace,
+                      "A workspace holding DMARC aggregate reports: each auth or policy result gets what they saw "
+                      "of its From domain on its day (\"dmarc\" in JSON)");
     std::vector<std::string> parseFormats;
     parse
         ->add_option("--formats", parseFormats,
@@ -956,7 +976,7 @@ int main(int argc, char** argv)
     }
 
     if (*parse)
-        return runParse(*classifier, parsePaths, parseJson, parseJobs, parseFormats);
+        return runParse(*classifier, parsePaths, parseJson, parseJobs, parseFormats, parseWorkspace);
     try {
         if (*importCmd)
             return runImport(*classifier, workspacePath, profilePath, importPaths, importJson, importOptions);

@@ -11,6 +11,7 @@
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
 #include "views/triageview.h"
+#include "widgets/detailspane.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -280,6 +281,11 @@ int main(int argc, char* argv[])
     const QCommandLineOption screenshotSizeOption(
         u"screenshot-size"_s,
         QApplication::translate("main", "The window size for --screenshot, e.g. 1024x640 or 1920x1080."), u"WxH"_s);
+    const QCommandLineOption detailsOption(u"details"_s,
+                                           QApplication::translate("main", "The tab of the event details to show: %1.")
+                                               .arg(DetailsPane::tabNames().join(u", "_s)),
+                                           u"TAB"_s);
+    parser.addOption(detailsOption);
     parser.addOption(screenshotOption);
     parser.addOption(screenshotSizeOption);
     parser.addOption(rulesOption);
@@ -367,6 +373,11 @@ int main(int argc, char* argv[])
     }
 
     MainWindow window(classifier);
+    if (parser.isSet(detailsOption) && !window.triageView()->details()->showTab(parser.value(detailsOption))) {
+        printError(QApplication::translate("main", "--details takes %1, not %2")
+                       .arg(DetailsPane::tabNames().join(u", "_s), parser.value(detailsOption)));
+        return 2;
+    }
     const QString workspace = parser.value(workspaceOption);
     bool workspaceOpen = false;
     if (!workspace.isEmpty()) {

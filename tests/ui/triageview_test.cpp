@@ -7,6 +7,7 @@
 #include "charts/templatechart.h"
 #include "charts/timechart.h"
 #include "classifier.h"
+#include "importer.h"
 #include "knowledge.h"
 #include "mainwindow.h"
 #include "models/drilldown.h"
@@ -598,4 +599,60 @@ TEST(TriageViewTest, ABrandIsShownBesideItsDomainWhileItsEventsCountUnderTheOper
     EXPECT_EQ(groups->model()->index(0, GroupTableModel::Key).data().toString(), u"aol.com (AOL)"_s);
     EXPECT_EQ(groups->model()->index(0, GroupTableModel::Key).data(GroupTableModel::KeyRole).toString(), u"aol.com"_s)
         << "the drill-down filters on the domain itself";
+}
+
+// An auth bounce beside the receivers' DMARC aggregate reports (tests/data/dmarc-planted): the
+// details pane's DMARC tab names the report row of its IP that day, as plain sentences; a
+// delivery has no such tab to offer.
+TEST(TriageViewTest, TheDetailsOfAnAuthBounceShowTheDmarcReportRowsOfItsDay)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"planted.btw"_s);
+    const std::string planted = std::string(BT_TEST_DATA) + "/dmarc-planted/";
+    {
+        bt::Workspace ws(path.toStdString());
+        const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+        ASSERT_EQ(bt::importPath(ws, planted + "outlook-20250311.xml", c).counts.imported, 2);
+        const auto profile = bt::CsvProfile::load(planted + "profile.json");
+        ASSERT_EQ(bt::importPath(ws, planted + "bounces.csv", c, nullptr, &profile).counts.imported, 4);
+    }
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    EventTableModel* model = window.triageView()->model();
+    ASSERT_TRUE(waitForSnapshot(model));
+    DetailsPane* details = window.triageView()->details();
+    QTabWidget* tabs = details->tabs();
+    auto* dmarc = details->findChild<QPlainTextEdit*>(u"detailsDmarc"_s);
+    ASSERT_NE(dmarc, nullptr);
+    const int dmarcTab = tabs->indexOf(dmarc);
+    ASSERT_GE(dmarcTab, 0);
+
+    bt::Workspace direct(path.toStdString(), bt::Workspace::Mode::View);
+    auto idOf = [&](const char* recipient) {
+        for (const auto& r : bt::eventPage(direct, {}, bt::EventColumn::Time, true, 0, 10))
+            if (r.recipient == recipient)
+                return r.id;
+        return std::int64_t {0};
+    };
+    QSignalSpy shown(details, &DetailsPane::eventShown);
+    details->loadEvent(idOf("bob@outlook.com"));
+    while (details->eventId() != idOf("bob@outlook.com") && shown.wait(kWaitMs)) { }
+    ASSERT_EQ(details->eventId(), idOf("bob@outlook.com"));
+    EXPECT_TRUE(tabs->isTabEnabled(dmarcTab));
+    EXPECT_EQ(tabs->tabText(dmarcTab), u"DMARC (1)"_s);
+    EXPECT_TRUE(dmarc->toPlainText().startsWith(
+        u"On 2025-03-11, Outlook.com's report shows 212 messages from 203.0.113.5 (From example.com): DKIM fail"_s))
+        << dmarc->toPlainText().toStdString();
+    EXPECT_TRUE(details->showTab(u"dmarc"_s));
+    EXPECT_EQ(tabs->currentIndex(), dmarcTab);
+    EXPECT_FALSE(details->showTab(u"nonsense"_s));
+
+    // An address bounce from the other IP: nothing asked, the tab is off.
+    details->loadEvent(idOf("dave@outlook.com"));
+    while (details->eventId() != idOf("dave@outlook.com") && shown.wait(kWaitMs)) { }
+    EXPECT_FALSE(tabs->isTabEnabled(dmarcTab));
+    EXPECT_EQ(tabs->tabText(dmarcTab), u"DMARC"_s);
 }

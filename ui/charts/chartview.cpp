@@ -17,8 +17,10 @@
 #include <QPainter>
 #include <QSvgGenerator>
 #include <QToolTip>
+#include <QValueAxis>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -211,4 +213,19 @@ void ChartView::contextMenuEvent(QContextMenuEvent* event)
     QString error;
     if (!exportTo(path, &error))
         QApplication::beep();
+}
+
+void ChartView::setCountRange(QValueAxis* axis, double max)
+{
+    axis->setLabelFormat(u"%d"_s);
+    axis->setRange(0, std::max(1.0, max));
+    axis->applyNiceNumbers();
+    // Nice numbers may step by fractions on a small range; then one tick per whole count.
+    const double top = axis->max();
+    const int ticks = axis->tickCount();
+    if (ticks > 1 && top / (ticks - 1) < 1.0) {
+        const int whole = std::max(1, static_cast<int>(std::ceil(top)));
+        axis->setRange(0, whole);
+        axis->setTickCount(whole + 1);
+    }
 }

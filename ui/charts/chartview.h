@@ -9,6 +9,8 @@ class QBarCategoryAxis;
 
 /// The base of the triage charts: follows the system palette (dark mode too), offers "Save as
 /// PNG/SVG" in its context menu, and shows an "empty" note when there is nothing to draw.
+class QValueAxis;
+
 class ChartView : public QChartView
 {
     Q_OBJECT
@@ -27,6 +29,9 @@ protected:
     void changeEvent(QEvent* event) override;
     /// Colours of axes, labels and background from the palette; call after building series.
     void applyPalette();
+    /// A count axis from 0 that shows whole numbers only: Qt's nice numbers put 4-5 ticks on a
+    /// range of 0..1 and "%d" then reads "0 0 1 1"; a small maximum gets one tick per count.
+    static void setCountRange(QValueAxis* axis, double max);
     void setEmptyText(const QString& text);
     /// Removes every series and axis (a chart is rebuilt whole on new data).
     void clearChart();

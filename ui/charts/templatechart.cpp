@@ -68,9 +68,7 @@ void TemplateChart::rebuild()
     c->addSeries(series);
     auto* axisY = labelAxis(labels, tips);
     auto* axisX = new QValueAxis;
-    axisX->setLabelFormat(u"%d"_s);
-    axisX->setRange(0, std::max(1.0, max * 1.1));
-    axisX->applyNiceNumbers();
+    setCountRange(axisX, max * 1.1);
     c->addAxis(axisY, Qt::AlignLeft);
     c->addAxis(axisX, Qt::AlignBottom);
     series->attachAxis(axisY);

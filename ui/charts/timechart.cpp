@@ -138,9 +138,7 @@ void TimeChart::rebuild()
             axisX->append(labels.at(i), static_cast<double>(i));
     axisX->setGridLineVisible(false);
     auto* axisY = new QValueAxis;
-    axisY->setLabelFormat(u"%d"_s);
-    axisY->setRange(0, std::max(1.0, maxBounces * 1.15));
-    axisY->applyNiceNumbers();
+    setCountRange(axisY, maxBounces * 1.15);
     axisY->setTitleText(tr("bounces"));
     c->addAxis(axisX, Qt::AlignBottom);
     c->addAxis(axisY, Qt::AlignLeft);
@@ -161,9 +159,7 @@ void TimeChart::rebuild()
                 Q_EMIT bucketClicked(m_buckets.at(i), QString());
         });
         auto* axisD = new QValueAxis;
-        axisD->setLabelFormat(u"%d"_s);
-        axisD->setRange(0, maxDeliveries * 1.15);
-        axisD->applyNiceNumbers();
+        setCountRange(axisD, maxDeliveries * 1.15);
         axisD->setTitleText(tr("deliveries"));
         c->addAxis(axisD, Qt::AlignRight);
         line->attachAxis(axisX);

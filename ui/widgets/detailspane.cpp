@@ -2,6 +2,7 @@
 #include "detailspane.h"
 
 #include "classifier.h"
+#include "dmarcmatch.h"
 #include "models/workspacesession.h"
 #include "replyparser.h"
 #include "utils/evidencespans.h"
@@ -93,6 +94,10 @@ DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidg
     m_checks = new CheckPanel(m_tabs);
     m_checksTab = m_tabs->addTab(m_checks, tr("Checks"));
 
+    m_dmarc = readOnlyText(m_tabs, u"detailsDmarc"_s);
+    m_dmarc->setFont(font()); // sentences, not a transcript
+    m_dmarcTab = m_tabs->addTab(m_dmarc, tr("DMARC"));
+
     auto* same = new QWidget(m_tabs);
     m_siblingsNote = new QLabel(same);
     m_siblingsNote->setWordWrap(true);
@@ -123,6 +128,20 @@ DetailsPane::DetailsPane(std::shared_ptr<const bt::Classifier> classifier, QWidg
     clearAll();
 }
 
+QStringList DetailsPane::tabNames()
+{
+    return {u"reply"_s, u"fields"_s, u"raw"_s, u"checks"_s, u"dmarc"_s, u"template"_s};
+}
+
+bool DetailsPane::showTab(const QString& name)
+{
+    const auto at = tabNames().indexOf(name.toLower());
+    if (at < 0 || at >= m_tabs->count())
+        return false;
+    m_tabs->setCurrentIndex(static_cast<int>(at));
+    return true;
+}
+
 void DetailsPane::setSession(WorkspaceSession* session)
 {
     m_session = session;
@@ -145,6 +164,7 @@ void DetailsPane::clearAll()
     m_card->clear();
     m_fields->clear();
     m_raw->clear();
+    m_dmarc->clear();
     m_siblings->clear();
     m_siblingsNote->clear();
     m_tabs->setEnabled(false);
@@ -271,6 +291,26 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
 
     // Plain text only: a raw email may hold HTML and remote images, none of which is rendered.
     m_raw->setPlainText(qs(d.raw));
+
+    // Beside an auth or policy refusal, what the receivers' aggregate reports saw that day.
+    const bool dmarcAsked = bt::dmarcRelevant(r.family) && r.eventType != "delivered";
+    QStringList dmarcLines;
+    for (const auto& m : d.dmarc)
+        dmarcLines << qs(bt::describeDmarcMatch(m));
+    if (dmarcAsked && dmarcLines.isEmpty())
+        dmarcLines << (r.ip.empty() && d.fromDomain.empty()
+                           ? tr("This bounce names neither a sending IP nor a From domain to look up in DMARC "
+                                "aggregate reports.")
+                           : tr("No DMARC aggregate report in this workspace covers %1 on %2. Import the reports "
+                                "your rua address receives (File > Import) to see what the receivers saw of your "
+                                "SPF, DKIM and alignment that day.")
+                                 .arg(r.ip.empty() ? qs(d.fromDomain) : qs(r.ip), qs(r.timestamp.substr(0, 10))));
+    else if (!d.dmarc.empty() && !d.dmarc.front().byIp)
+        dmarcLines.prepend(tr("The bounce names no sending IP: these are the reports' rows for its From domain "
+                              "on its day."));
+    m_dmarc->setPlainText(dmarcLines.join(u"\n\n"_s));
+    m_tabs->setTabEnabled(m_dmarcTab, dmarcAsked);
+    m_tabs->setTabText(m_dmarcTab, d.dmarc.empty() ? tr("DMARC") : tr("DMARC (%1)").arg(d.dmarc.size()));
 
     m_siblings->clear();
     for (const auto& s : siblings) {

@@ -39,6 +39,11 @@ public:
     QString replyText() const;
     QPlainTextEdit* replyEdit() const { return m_reply; }
     QPlainTextEdit* rawEdit() const { return m_raw; }
+    /// Brings a tab to the front by its name (reply, fields, raw, checks, dmarc, template), as the
+    /// window's --details option asks; false for a name it does not know.
+    bool showTab(const QString& name);
+    /// The names showTab() takes, in tab order.
+    static QStringList tabNames();
     QTreeWidget* fieldsTree() const { return m_fields; }
     QListWidget* siblingsList() const { return m_siblings; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -68,6 +73,9 @@ private:
     DiagnosisCard* m_card = nullptr;
     QTreeWidget* m_fields = nullptr;
     QPlainTextEdit* m_raw = nullptr;
+    /// What the receivers' DMARC aggregate reports saw of an auth or policy bounce's traffic.
+    QPlainTextEdit* m_dmarc = nullptr;
+    int m_dmarcTab = -1;
     QListWidget* m_siblings = nullptr;
     QLabel* m_siblingsNote = nullptr;
     CheckPanel* m_checks = nullptr;
