@@ -5,6 +5,7 @@
 #include "bounce.h"
 #include "checks.h"
 #include "classifier.h"
+#include "dmarc.h"
 #include "dmarcmatch.h"
 #include "dns.h"
 #include "fields.h"
@@ -398,6 +399,16 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
     bt::Workspace ws(workspace, bt::Workspace::Mode::View); // reading writes nothing
     const bt::EventFilter filter = readFilters(ws, filters);
     const auto rows = bt::Triage().groups(ws, *bt::groupByFromString(by), filter);
+    // By sending IP, both sides: the bounces and what the receivers' DMARC aggregate reports say
+    // of the same IP (all reports in the workspace, whatever the filter).
+    std::map<std::string, bt::DmarcSource> dmarc;
+    if (*bt::groupByFromString(by) == bt::GroupBy::Ip)
+        for (auto& src : bt::dmarcSources(ws))
+            dmarc.emplace(src.sourceIp, std::move(src));
+    auto dmarcOf = [&](const std::string& ip) -> const bt::DmarcSource* {
+        const auto it = dmarc.find(ip);
+        return it == dmarc.end() ? nullptr : &it->second;
+    };
     if (json) {
         for (const auto& r : rows) {
             nlohmann::ordered_json j;
@@ -416,6 +427,14 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
             j["level"] = r.level.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.level);
             j["families"] = r.families;
             j["lifted_later"] = r.liftedLater;
+            if (!dmarc.empty()) {
+                if (const auto* d = dmarcOf(r.key))
+                    j["dmarc"] = {{"messages", d->messages}, {"dmarc_pass", d->dmarcPass}, {"dkim_pass", d->dkimPass},
+                                  {"spf_pass", d->spfPass},  {"reports", d->reports},      {"first_day", d->firstDay},
+                                  {"last_day", d->lastDay}};
+                else
+                    j["dmarc"] = nullptr;
+            }
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         }
         return kExitOk;
@@ -425,7 +444,7 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
     std::cout << std::left << std::setw(40) << by << std::right << std::setw(9) << "bounces" << std::setw(10)
               << "deferred" << std::setw(11) << "complaints" << std::setw(11) << "delivered" << std::setw(9) << "rate"
               << "  " << std::left << std::setw(18) << "of" << std::right << std::setw(6) << "level" << std::setw(8)
-              << "lifted" << std::setw(9) << "unrated"
+              << "lifted" << std::setw(9) << "unrated" << (dmarc.empty() ? "" : "  dmarc pass        ")
               << "  families\n";
     bool anyShare = false, anyUnrated = false, anyGiven = false;
     for (const auto& r : rows) {
@@ -450,7 +469,16 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
                   << r.bounces << std::setw(10) << r.deferrals << std::setw(11) << r.complaints << std::setw(11)
                   << r.deliveries << std::setw(9) << rate.str() << "  " << std::left << std::setw(18) << basis
                   << std::right << std::setw(6) << r.level << std::setw(8) << r.liftedLater << std::setw(9)
-                  << (r.outsideBasis ? std::to_string(r.outsideBasis) : std::string()) << "  " << safe(fam) << '\n';
+                  << (r.outsideBasis ? std::to_string(r.outsideBasis) : std::string());
+        if (!dmarc.empty()) {
+            // "62.3% of 212": the share of the IP's reported messages that passed DMARC.
+            std::ostringstream d;
+            if (const auto* src = dmarcOf(r.key); src && src->messages > 0)
+                d << std::fixed << std::setprecision(1) << 100.0 * double(src->dmarcPass) / double(src->messages)
+                  << "% of " << src->messages;
+            std::cout << "  " << std::left << std::setw(18) << d.str() << std::right;
+        }
+        std::cout << "  " << safe(fam) << '\n';
     }
     if (!bt::groupsCarryDeliveries(*bt::groupByFromString(by)) && !rows.empty())
         std::cout << "of bounces: a " << by
@@ -464,6 +492,19 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
         std::cout << "given: the send count imported with 'bouncetriage-cli sends'\n";
     if (!rows.empty())
         std::cout << "lifted: policy or reputation bounces to a domain that a later delivery shows was let in\n";
+    if (!dmarc.empty()) {
+        std::size_t onlyReported = 0;
+        std::int64_t messages = 0;
+        for (const auto& [ip, src] : dmarc)
+            if (std::none_of(rows.begin(), rows.end(), [&](const bt::GroupRow& r) { return r.key == ip; })) {
+                ++onlyReported;
+                messages += src.messages;
+            }
+        std::cout << "dmarc pass: the IP's messages that passed DMARC in the workspace's aggregate reports";
+        if (onlyReported)
+            std::cout << "; " << onlyReported << " more IPs appear in the reports only (" << messages << " messages)";
+        std::cout << '\n';
+    }
     return kExitOk;
 }
 

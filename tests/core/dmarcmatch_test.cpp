@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 namespace
 {
@@ -186,4 +188,33 @@ TEST(DmarcMatch, ParseWithAWorkspaceCarriesTheRowsInItsJson)
     EXPECT_NE(missing.out.find("--workspace: "), std::string::npos) << missing.out;
     EXPECT_NE(missing.out.find("no such file"), std::string::npos) << missing.out;
     EXPECT_FALSE(nlohmann::json::parse(without.out.substr(0, without.out.find('\n'))).contains("dmarc"));
+}
+
+// `report --by ip` joins both sides: each IP's bounces and its messages in the aggregate reports.
+TEST(DmarcMatch, AReportBySendingIpCarriesTheReportsNumbers)
+{
+    Planted p;
+    const auto run
+        = testsupport::shell(std::string(BT_CLI) + " report --json --by ip --workspace '" + p.file.path.string() + "'");
+    ASSERT_EQ(run.exitCode, 0) << run.out;
+    std::map<std::string, nlohmann::json> byIp;
+    std::istringstream lines(run.out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) {
+            auto j = nlohmann::json::parse(line);
+            byIp[j["key"]] = j;
+        }
+    ASSERT_TRUE(byIp.count("203.0.113.5")) << run.out;
+    EXPECT_EQ(byIp["203.0.113.5"]["dmarc"]["messages"], 212);
+    EXPECT_EQ(byIp["203.0.113.5"]["dmarc"]["dmarc_pass"], 0);
+    ASSERT_TRUE(byIp.count("192.0.2.99")) << run.out;
+    EXPECT_TRUE(byIp["192.0.2.99"]["dmarc"].is_null()) << "no report names it";
+    const auto text
+        = testsupport::shell(std::string(BT_CLI) + " report --by ip --workspace '" + p.file.path.string() + "'");
+    EXPECT_NE(text.out.find("0.0% of 212"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("1 more IPs appear in the reports only (1000 messages)"), std::string::npos) << text.out;
+    // Other groupings are as before: no "dmarc" key.
+    const auto byDomain = testsupport::shell(std::string(BT_CLI) + " report --json --by domain --workspace '"
+                                             + p.file.path.string() + "'");
+    EXPECT_EQ(byDomain.out.find("\"dmarc\""), std::string::npos) << byDomain.out;
 }
