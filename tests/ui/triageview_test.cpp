@@ -379,6 +379,39 @@ TEST(TriageViewTest, GroupsViewListsProvidersAndDrillsIntoOne)
     }
 }
 
+// The Groups view's chart shows the largest groups of the grouping chosen, named for it, and a
+// bar drills into its group as the table row does.
+TEST(TriageViewTest, TheGroupsChartFollowsTheGroupingAndABarDrillsIntoItsGroup)
+{
+    SampleCopy sample;
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    ASSERT_TRUE(window.openWorkspace(sample.path, false));
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    window.tabs()->setCurrentWidget(groups);
+    updated.clear();
+    groups->setGroupBy(bt::GroupBy::Domain);
+    ASSERT_TRUE(updated.wait(kWaitMs));
+    ProviderChart* chart = groups->chart();
+    EXPECT_EQ(chart->grouping(), bt::GroupBy::Domain);
+    EXPECT_TRUE(chart->chart()->title().contains(u"by recipient domain"_s)) << chart->chart()->title().toStdString();
+    const QStringList shown = chart->providers();
+    ASSERT_FALSE(shown.isEmpty());
+    // The bars are the domains with the most bounces, as SQL ranks them.
+    bt::Workspace direct(sample.file());
+    auto rows = bt::groupReport(direct, bt::GroupBy::Domain);
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.bounces > b.bounces; });
+    ASSERT_FALSE(rows.empty());
+    EXPECT_EQ(shown.front().toStdString(), rows.front().key);
+
+    Q_EMIT chart->barClicked(shown.front(), u"address"_s);
+    EXPECT_EQ(window.tabs()->currentWidget(), window.triageView());
+    EXPECT_EQ(window.drillDown()->filter().domains, std::vector<std::string> {shown.front().toStdString()});
+}
+
 TEST(MainWindowImportTest, ImportsOffTheUiThreadAndTheTableFollows)
 {
     QTemporaryDir dir;

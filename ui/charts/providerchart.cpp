@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "providerchart.h"
 
+#include "fields.h"
 #include "models/grouptablemodel.h"
 #include "utils/familycolors.h"
 #include "utils/plaintext.h"
@@ -97,12 +98,12 @@ void ProviderChart::rebuild()
     const QString shown = withBounces > static_cast<int>(m_rows.size())
         ? tr("top %1 of %2").arg(m_rows.size()).arg(withBounces)
         : QString();
-    const QString full
-        = tr("%1 by provider \u2014 %2").arg(what, basis) + (shown.isEmpty() ? QString() : u" ("_s + shown + u')');
+    const QString full = tr("%1 by %2 \u2014 %3").arg(what, groupWord(), basis)
+        + (shown.isEmpty() ? QString() : u" ("_s + shown + u')');
     const QString per = !shares ? tr("% of sent") : sent ? tr("rate or share") : tr("% of bounces");
     const QFontMetrics titleMetrics(c->titleFont());
     QString title = what;
-    for (const QString& t : {full, tr("%1 by provider, %2").arg(what, per), tr("%1, %2").arg(what, per)}) {
+    for (const QString& t : {full, tr("%1 by %2, %3").arg(what, groupWord(), per), tr("%1, %2").arg(what, per)}) {
         if (titleMetrics.horizontalAdvance(t) + 24 <= viewport()->width()) {
             title = t;
             break;
@@ -120,14 +121,13 @@ void ProviderChart::rebuild()
         // A rated bar ends with its level, a share (mixed with rates) says it is one.
         const QString level = rated(r) ? u"  "_s + QString::fromStdString(r.level) : sent ? tr("  share") : QString();
         QString label
-            = labelMetrics.elidedText(r.key == kUnknownKey ? tr("unknown provider") : QString::fromStdString(r.key),
+            = labelMetrics.elidedText(r.key == kUnknownKey ? unknownLabel(false) : QString::fromStdString(r.key),
                                       Qt::ElideRight, maxLabelWidth() - labelMetrics.horizontalAdvance(level))
             + level;
         categories.append(label);
         // The label's tooltip: the whole name and the bar's numbers.
         QString tip = tr("%1\n%2 bounces counted here, %3")
-                          .arg(r.key == kUnknownKey ? tr("unknown provider (no table or MX names it)")
-                                                    : QString::fromStdString(r.key))
+                          .arg(r.key == kUnknownKey ? unknownLabel(true) : QString::fromStdString(r.key))
                           .arg(r.bounces)
                           .arg(btui::rateText(r));
         tip += u'\n' + btui::basisText(r);
@@ -212,9 +212,7 @@ void ProviderChart::rebuild()
         const auto it = r.families.find(set->label().toStdString());
         const auto n = it == r.families.end() ? 0 : it->second;
         QString text = tr("%1 \u2014 %2\n%3 of %4 bounces counted here, %5")
-                           .arg(r.key == kUnknownKey ? tr("unknown provider (no table or MX names it)")
-                                                     : QString::fromStdString(r.key),
-                                set->label())
+                           .arg(r.key == kUnknownKey ? unknownLabel(true) : QString::fromStdString(r.key), set->label())
                            .arg(n)
                            .arg(r.bounces)
                            .arg(btui::rateText(r));
@@ -228,4 +226,20 @@ void ProviderChart::rebuild()
     // the window, ten of them were colour squares with "…".
     c->legend()->setVisible(false);
     applyPalette();
+}
+
+QString ProviderChart::groupWord() const
+{
+    // The field's own word ("recipient domain", "sending IP", "From domain"), not the header's.
+    if (m_by == bt::GroupBy::Day)
+        return tr("day");
+    const auto label = bt::fieldOf(m_by).label;
+    return QString::fromUtf8(label.data(), static_cast<qsizetype>(label.size()));
+}
+
+QString ProviderChart::unknownLabel(bool longForm) const
+{
+    if (m_by == bt::GroupBy::Provider)
+        return longForm ? tr("unknown provider (no table or MX names it)") : tr("unknown provider");
+    return QString::fromUtf8(bt::unknownGroupLabel(m_by));
 }

@@ -11,7 +11,8 @@ class QHorizontalStackedBarSeries;
 
 /// 550 concentration by provider: one bar per provider (largest first), stacked by family, as a
 /// rate of the messages sent when deliveries are known (with the 1 % and 3 % threshold lines and
-/// each provider's level) or as a share of all bounces otherwise.
+/// each provider's level) or as a share of all bounces otherwise. The same chart serves any
+/// grouping (setGrouping): the Groups view shows its current grouping with it.
 class ProviderChart : public ChartView
 {
     Q_OBJECT
@@ -27,6 +28,9 @@ public:
     /// `rows` from bt::groupReport(…, GroupBy::Provider, filter); `what` names the bounces
     /// counted (e.g. "550 rejections").
     void setRows(const std::vector<bt::GroupRow>& rows, const QString& what);
+    /// What the bars are: providers unless told (recipient domains, sending IPs, campaigns…).
+    void setGrouping(bt::GroupBy by) { m_by = by; }
+    bt::GroupBy grouping() const { return m_by; }
     /// The providers shown, top to bottom.
     QStringList providers() const { return m_providers; }
     /// The bar set of a family (nullptr when the family has no bounces shown): for tests.
@@ -44,6 +48,11 @@ protected:
 private:
     void rebuild();
 
+    /// "provider", "recipient domain": the bars' word in the title; the unknown group's label.
+    QString groupWord() const;
+    QString unknownLabel(bool longForm) const;
+
+    bt::GroupBy m_by = bt::GroupBy::Provider;
     std::vector<bt::GroupRow> m_allRows; // as given, for a rebuild at another size
     QString m_what;
     int m_fits = 0; // bars that fitted at the last build

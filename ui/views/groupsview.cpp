@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "groupsview.h"
 
+#include "charts/providerchart.h"
 #include "models/drilldown.h"
 #include "models/grouptablemodel.h"
 #include "models/workspacesession.h"
@@ -12,6 +13,7 @@
 #include <QLabel>
 #include <QSet>
 #include <QSortFilterProxyModel>
+#include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -75,19 +77,46 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
     header->setStretchLastSection(false);
     m_table->setToolTip(tr("Double-click (or Enter) a group to see its events"));
 
+    // The same chart as the triage view's providers, for whatever the groups are.
+    m_chart = new ProviderChart(this);
+    m_chart->setObjectName(u"groupsChart"_s);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_chart);
+    split->addWidget(m_table);
+    // Room for a few bars and their axis even on a 640 px high window; the table takes the rest.
+    m_chart->setMinimumHeight(200);
+    m_table->setMinimumHeight(160);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setSizes({300, 450});
+    split->setChildrenCollapsible(false);
+
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
-    layout->addWidget(m_table, 1);
+    layout->addWidget(split, 1);
 
     connect(m_by, &QComboBox::currentIndexChanged, this, &GroupsView::refresh);
     connect(m_drill, &DrillDown::filterChanged, this, &GroupsView::refresh);
-    connect(m_table, &QTableView::activated, this, [this](const QModelIndex& index) {
-        const QString key = index.data(GroupTableModel::KeyRole).toString();
-        const auto by = groupBy();
-        const qint64 templateId = index.data(GroupTableModel::TemplateIdRole).toLongLong();
-        m_drill->narrow([&](bt::EventFilter& f) { bt::narrowToGroup(f, by, key.toStdString(), templateId); });
-        Q_EMIT drilledInto(key);
+    connect(m_table, &QTableView::activated, this, &GroupsView::drillInto);
+    connect(m_chart, &ProviderChart::barClicked, this, [this](const QString& key, const QString&) {
+        // A bar is a group of the table: drill into it as its row would (a template by its id).
+        for (int row = 0; row < m_proxy->rowCount(); ++row) {
+            const QModelIndex index = m_proxy->index(row, GroupTableModel::Key);
+            if (index.data(GroupTableModel::KeyRole).toString() == key) {
+                drillInto(index);
+                return;
+            }
+        }
     });
+}
+
+void GroupsView::drillInto(const QModelIndex& index)
+{
+    const QString key = index.data(GroupTableModel::KeyRole).toString();
+    const auto by = groupBy();
+    const qint64 templateId = index.data(GroupTableModel::TemplateIdRole).toLongLong();
+    m_drill->narrow([&](bt::EventFilter& f) { bt::narrowToGroup(f, by, key.toStdString(), templateId); });
+    Q_EMIT drilledInto(key);
 }
 
 void GroupsView::setSession(WorkspaceSession* session)
@@ -110,6 +139,7 @@ void GroupsView::refresh()
 {
     if (!m_session) {
         m_model->setRows(groupBy(), {});
+        m_chart->setRows({}, tr("Bounces"));
         return;
     }
     const auto gen = ++m_generation;
@@ -131,6 +161,8 @@ void GroupsView::refresh()
         [this](Groups g) {
             if (g.generation != m_generation)
                 return;
+            m_chart->setGrouping(g.by);
+            m_chart->setRows(g.rows, tr("Bounces"));
             m_model->setRows(g.by, std::move(g.rows), g.incidents);
             Q_EMIT groupsUpdated();
         });
