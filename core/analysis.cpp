@@ -2,6 +2,7 @@
 // The query layer the CLI's report and the UI's charts share: SQL does the grouping.
 #include "analysis.h"
 
+#include "sqlite.h"
 #include "text.h"
 
 #include <algorithm>

@@ -5,6 +5,7 @@
 #include "dns.h"
 #include "knowledge.h"
 #include "spf.h"
+#include "sqlite.h"
 #include "text.h"
 #include "workspace.h"
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "cube.h"
 
+#include "sqlite.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 // Reading the stored DMARC aggregate reports back (the import is importers/dmarc.cpp).
 #include "dmarc.h"
 
+#include "sqlite.h"
 #include "workspace.h"
 
 #include <map>

@@ -2,6 +2,7 @@
 // A bounce beside the receivers' DMARC aggregate reports (see dmarcmatch.h).
 #include "dmarcmatch.h"
 
+#include "sqlite.h"
 #include "workspace.h"
 
 #include <ctime>

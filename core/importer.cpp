@@ -8,6 +8,7 @@
 #include "importers/input.h"
 #include "importers/internal.h"
 #include "mailsource.h"
+#include "sqlite.h"
 #include "text.h"
 #include "textsafety.h"
 

@@ -4,6 +4,7 @@
 #include "checks.h"
 #include "knowledge.h"
 #include "replytemplate.h"
+#include "sqlite.h"
 
 #include <algorithm>
 

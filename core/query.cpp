@@ -6,6 +6,7 @@
 #include "analysis.h"
 #include "dmarcmatch.h"
 #include "fields.h"
+#include "sqlite.h"
 
 #include <algorithm>
 #include <cctype>

@@ -16,6 +16,11 @@
 namespace bt
 {
 
+namespace sql
+{
+class Statement;
+} // namespace sql
+
 /// Which events the triage views show: every filter of the filter panel and of the drill-down.
 /// An empty field does not filter. Lists match any of their values.
 ///

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sendcounts.h"
 
+#include "sqlite.h"
 #include "text.h"
 
 #include <algorithm>

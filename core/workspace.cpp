@@ -6,6 +6,7 @@
 #include "dmarc.h"
 #include "replyparser.h"
 #include "replytemplate.h"
+#include "sqlite.h"
 
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
@@ -26,6 +27,15 @@
 
 namespace bt
 {
+
+struct Workspace::Connection {
+    sql::Database db;
+    // Declared after the connection, so that they are finalized before it closes.
+    std::optional<sql::Statement> insertEvent;
+    std::optional<sql::Statement> insertReject;
+    std::optional<sql::Statement> findTemplate;
+    std::optional<sql::Statement> insertTemplate;
+};
 namespace
 {
 
@@ -415,13 +425,13 @@ bool leftAJournal(const std::string& path)
 
 void Workspace::useSmallCache()
 {
-    m_db.exec("PRAGMA cache_size=-16384");
-    m_db.exec("PRAGMA temp_store=FILE");
+    m_sql->db.exec("PRAGMA cache_size=-16384");
+    m_sql->db.exec("PRAGMA temp_store=FILE");
 }
 
 void Workspace::interrupt()
 {
-    sql::interrupt(m_db.handle());
+    sql::interrupt(m_sql->db.handle());
 }
 
 void Workspace::checkIntegrity(bool uncleanClose)
@@ -435,7 +445,7 @@ void Workspace::checkIntegrity(bool uncleanClose)
     std::string problems;
     int count = 0;
     try {
-        auto st = m_db.prepare("PRAGMA quick_check(3)");
+        auto st = m_sql->db.prepare("PRAGMA quick_check(3)");
         while (st.step()) {
             const std::string row = st.text(0);
             if (row == "ok")
@@ -451,8 +461,19 @@ void Workspace::checkIntegrity(bool uncleanClose)
                           "into a new workspace");
 }
 
+
+Workspace::~Workspace() = default;
+Workspace::Workspace(Workspace&&) noexcept = default;
+Workspace& Workspace::operator=(Workspace&&) noexcept = default;
+
+sql::Database& Workspace::db()
+{
+    return m_sql->db;
+}
+
 Workspace::Workspace(const std::string& path, Mode mode)
-    : m_path(path)
+    : m_sql(std::make_unique<Connection>())
+    , m_path(path)
     , m_mode(mode)
 {
     if (mode == Mode::View)
@@ -489,25 +510,25 @@ void Workspace::openForWriting()
     }
     const bool uncleanClose = file && leftAJournal(m_path);
     try {
-        m_db = sql::Database(m_path, sql::Access::Create);
+        m_sql->db = sql::Database(m_path, sql::Access::Create);
     } catch (const sql::Error& e) {
         throw OpenError(m_path, whyNotReadable(m_path, e));
     }
-    if (m_db.readOnly())
+    if (m_sql->db.readOnly())
         throw OpenError(m_path, "SQLite opened the workspace read-only: importing into it needs write permission");
     try {
         // WAL: readers (the GUI) never wait for an import; NORMAL sync is crash-safe in WAL mode
         // (a killed process loses at most the open transaction, never the file).
-        m_db.exec("PRAGMA journal_mode=WAL");
-        m_db.exec("PRAGMA synchronous=NORMAL");
-        m_db.exec("PRAGMA foreign_keys=ON");
+        m_sql->db.exec("PRAGMA journal_mode=WAL");
+        m_sql->db.exec("PRAGMA synchronous=NORMAL");
+        m_sql->db.exec("PRAGMA foreign_keys=ON");
         // An import batch touches a dozen indexes and the full-text index: with SQLite's default
         // 2 MB cache the pages spill to the WAL again and again inside one transaction.
-        m_db.exec("PRAGMA cache_size=-131072");
-        m_db.exec("PRAGMA temp_store=MEMORY");
+        m_sql->db.exec("PRAGMA cache_size=-131072");
+        m_sql->db.exec("PRAGMA temp_store=MEMORY");
         // Our tables go into an empty database or a workspace, never into another program's.
         if (schemaVersion() == 0) {
-            auto st = m_db.prepare("SELECT COUNT(*) FROM sqlite_master");
+            auto st = m_sql->db.prepare("SELECT COUNT(*) FROM sqlite_master");
             if (st.step() && st.int64(0) > 0)
                 throw OpenError(m_path, "is an SQLite database of another program, not a Bounce Triage workspace");
         }
@@ -562,19 +583,19 @@ void Workspace::openForViewing()
         access = !ec && wal > 0 ? sql::Access::ReadOnly : sql::Access::Immutable;
     }
     try {
-        m_db = sql::Database(m_path, access);
+        m_sql->db = sql::Database(m_path, access);
         if (access == sql::Access::ReadWrite)
-            m_db.exec("PRAGMA query_only=ON");
-        m_db.exec("PRAGMA cache_size=-131072");
-        m_db.exec("PRAGMA temp_store=MEMORY");
+            m_sql->db.exec("PRAGMA query_only=ON");
+        m_sql->db.exec("PRAGMA cache_size=-131072");
+        m_sql->db.exec("PRAGMA temp_store=MEMORY");
         const int version = schemaVersion();
         if (version > kSchemaVersion)
             throw OpenError(m_path,
                             "was written by a newer Bounce Triage (workspace schema version " + std::to_string(version)
                                 + ", this program reads up to " + std::to_string(kSchemaVersion)
                                 + "): update Bounce Triage");
-        auto tables = m_db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                                   "('events', 'imports', 'rejects', 'templates')");
+        auto tables = m_sql->db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                                        "('events', 'imports', 'rejects', 'templates')");
         if (!tables.step() || tables.int64(0) != 4)
             throw OpenError(m_path, "is an SQLite database but not a Bounce Triage workspace (no events table)");
         checkIntegrity(uncleanClose);
@@ -687,7 +708,7 @@ void Workspace::unlockBulk()
 std::vector<std::string> Workspace::missingIndexes()
 {
     std::vector<std::string> missing;
-    auto st = m_db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?");
+    auto st = m_sql->db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?");
     for (const auto& [name, sql] : schemaEventIndexes()) {
         st.bind(1, name);
         if (!st.step())
@@ -702,10 +723,10 @@ void Workspace::restoreIndexes()
     const auto missing = missingIndexes();
     if (missing.empty())
         return;
-    sql::Transaction tx(m_db);
+    sql::Transaction tx(m_sql->db);
     for (const auto& [name, sql] : schemaEventIndexes())
         if (std::find(missing.begin(), missing.end(), name) != missing.end())
-            m_db.exec(sql);
+            m_sql->db.exec(sql);
     tx.commit();
 }
 
@@ -719,23 +740,23 @@ bool Workspace::beginBulkLoad(std::int64_t bytes)
     if (rows < kMinRows)
         return false;
     {
-        auto st = m_db.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
+        auto st = m_sql->db.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
         if (st.step() && st.int64(0) > rows)
             return false;
     }
     if (!lockBulk())
         return false; // another bulk import is running: row by row
     try {
-        sql::Transaction tx(m_db);
+        sql::Transaction tx(m_sql->db);
         for (const auto& [name, sql] : schemaEventIndexes())
-            m_db.exec("DROP INDEX IF EXISTS \"" + name + "\"");
+            m_sql->db.exec("DROP INDEX IF EXISTS \"" + name + "\"");
         tx.commit();
     } catch (const sql::Error&) {
         unlockBulk();
         return false; // a statement of the caller's still reads the table: rolled back, row by row then
     }
     // Checkpoint (copy the WAL into the file, with an fsync each) every ~40 MB, not every 4 MB.
-    m_db.exec("PRAGMA wal_autocheckpoint=10000");
+    m_sql->db.exec("PRAGMA wal_autocheckpoint=10000");
     return true;
 }
 
@@ -744,33 +765,33 @@ void Workspace::endBulkLoad()
     // The sorts of CREATE INDEX keep in memory as much as the page cache holds and spill the
     // rest to temporary files: a small cache and files, not memory, meanwhile, so memory stays
     // flat whatever the size of the table; the cache's pages go back to the system first.
-    m_db.exec("PRAGMA temp_store=FILE");
-    m_db.exec("PRAGMA cache_size=-32768");
-    m_db.exec("PRAGMA shrink_memory");
+    m_sql->db.exec("PRAGMA temp_store=FILE");
+    m_sql->db.exec("PRAGMA cache_size=-32768");
+    m_sql->db.exec("PRAGMA shrink_memory");
     ::malloc_trim(0);
     // Each CREATE INDEX sorts the whole table: let SQLite's sorter merge on a second core.
-    m_db.exec("PRAGMA threads=" + std::to_string(std::max(1u, std::min(4u, std::thread::hardware_concurrency()))));
+    m_sql->db.exec("PRAGMA threads=" + std::to_string(std::max(1u, std::min(4u, std::thread::hardware_concurrency()))));
     try {
         restoreIndexes();
         // Statistics for the planner (sqlite_stat1): without them it takes any index whose
         // column the query names, however little it selects. analysis_limit samples each
         // index (about 1000 rows) instead of reading it whole: milliseconds at 1M events.
-        m_db.exec("PRAGMA analysis_limit=1000");
-        m_db.exec("ANALYZE");
+        m_sql->db.exec("PRAGMA analysis_limit=1000");
+        m_sql->db.exec("ANALYZE");
     } catch (const sql::Error&) {
         // The rows are all committed; the next open builds what is missing.
     }
     unlockBulk();
     // Back to the settings of the constructor.
-    m_db.exec("PRAGMA cache_size=-131072");
-    m_db.exec("PRAGMA temp_store=MEMORY");
-    m_db.exec("PRAGMA wal_autocheckpoint=1000");
-    m_db.exec("PRAGMA threads=0");
+    m_sql->db.exec("PRAGMA cache_size=-131072");
+    m_sql->db.exec("PRAGMA temp_store=MEMORY");
+    m_sql->db.exec("PRAGMA wal_autocheckpoint=1000");
+    m_sql->db.exec("PRAGMA threads=0");
 }
 
 int Workspace::schemaVersion()
 {
-    auto st = m_db.prepare("PRAGMA user_version");
+    auto st = m_sql->db.prepare("PRAGMA user_version");
     return st.step() ? static_cast<int>(st.int64(0)) : 0;
 }
 
@@ -784,16 +805,16 @@ void Workspace::migrate()
                         "was written by a newer Bounce Triage (workspace schema version " + std::to_string(have)
                             + ", this program reads up to " + std::to_string(want) + "): update Bounce Triage");
     for (int v = have; v < want; ++v) {
-        sql::Transaction tx(m_db);
-        m_db.exec(kMigrations[v]);
-        m_db.exec("PRAGMA user_version=" + std::to_string(v + 1));
+        sql::Transaction tx(m_sql->db);
+        m_sql->db.exec(kMigrations[v]);
+        m_sql->db.exec("PRAGMA user_version=" + std::to_string(v + 1));
         tx.commit();
     }
 }
 
 bool Workspace::importedBefore(const std::string& sha256)
 {
-    auto st = m_db.prepare("SELECT 1 FROM imports WHERE sha256 = ? AND status = 'done' LIMIT 1");
+    auto st = m_sql->db.prepare("SELECT 1 FROM imports WHERE sha256 = ? AND status = 'done' LIMIT 1");
     st.bind(1, sha256);
     return st.step();
 }
@@ -807,24 +828,24 @@ std::int64_t Workspace::beginImport(const std::string& file, std::int64_t size, 
         throw sql::Error(m_path + ": another import into this workspace is running (" + holder
                          + "); imports run one at a time");
     m_templateIds.clear(); // another connection may have changed the workspace since
-    sql::Transaction tx(m_db);
+    sql::Transaction tx(m_sql->db);
     // The saved counts no longer hold once events come or go.
-    m_db.exec("DELETE FROM cube_cache");
+    m_sql->db.exec("DELETE FROM cube_cache");
     if (!sha256.empty()) {
         // A killed or failed run of the same content left part of its rows: take them out
         // (cascade) and start over, so the finished import's counts are those of one clean run.
         // Under the import lock, a `running` import is one whose process is gone.
-        auto del = m_db.prepare("DELETE FROM imports WHERE sha256 = ? AND status IN ('running', 'failed')");
+        auto del = m_sql->db.prepare("DELETE FROM imports WHERE sha256 = ? AND status IN ('running', 'failed')");
         del.bind(1, sha256);
         del.run();
     }
     // Any other import still `running` is one whose process died (killed, or a full disk left no
     // room to say so): it claims nothing it did not commit, but it runs no more.
-    m_db.exec("UPDATE imports SET status = 'failed' WHERE status = 'running'");
-    auto st = m_db.prepare("INSERT INTO imports(file, size, sha256, format, started) VALUES (?, ?, ?, ?, ?)");
+    m_sql->db.exec("UPDATE imports SET status = 'failed' WHERE status = 'running'");
+    auto st = m_sql->db.prepare("INSERT INTO imports(file, size, sha256, format, started) VALUES (?, ?, ?, ?, ?)");
     st.bind(1, file).bind(2, size).bind(3, sha256).bind(4, format).bind(5, nowUtc());
     st.run();
-    const auto id = m_db.lastInsertId();
+    const auto id = m_sql->db.lastInsertId();
     tx.commit();
     return id;
 }
@@ -835,20 +856,20 @@ std::int64_t Workspace::templateId(const std::string& text)
         return 0;
     if (const auto it = m_templateIds.find(text); it != m_templateIds.end())
         return it->second;
-    if (!m_findTemplate)
-        m_findTemplate.emplace(m_db.prepare("SELECT id FROM templates WHERE text = ?"));
-    if (!m_insertTemplate)
-        m_insertTemplate.emplace(m_db.prepare("INSERT INTO templates(text) VALUES (?)"));
-    m_findTemplate->bind(1, text);
+    if (!m_sql->findTemplate)
+        m_sql->findTemplate.emplace(m_sql->db.prepare("SELECT id FROM templates WHERE text = ?"));
+    if (!m_sql->insertTemplate)
+        m_sql->insertTemplate.emplace(m_sql->db.prepare("INSERT INTO templates(text) VALUES (?)"));
+    m_sql->findTemplate->bind(1, text);
     std::int64_t id = 0;
-    if (m_findTemplate->step()) {
-        id = m_findTemplate->int64(0);
-        m_findTemplate->reset();
+    if (m_sql->findTemplate->step()) {
+        id = m_sql->findTemplate->int64(0);
+        m_sql->findTemplate->reset();
     } else {
-        m_findTemplate->reset();
-        m_insertTemplate->bind(1, text);
-        m_insertTemplate->run();
-        id = m_db.lastInsertId();
+        m_sql->findTemplate->reset();
+        m_sql->insertTemplate->bind(1, text);
+        m_sql->insertTemplate->run();
+        id = m_sql->db.lastInsertId();
     }
     // Bounded: templates are few, but a reply whose variable part the masking misses makes
     // one per row.
@@ -864,12 +885,13 @@ void Workspace::beginEventBatch()
     if (m_batchOpen)
         m_templateIds.clear();
     {
-        auto st = m_db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_fts_insert'");
+        auto st
+            = m_sql->db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_fts_insert'");
         m_ftsTrigger = st.step() ? st.text(0) : std::string();
     }
     if (!m_ftsTrigger.empty())
-        m_db.exec("DROP TRIGGER events_fts_insert");
-    auto st = m_db.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
+        m_sql->db.exec("DROP TRIGGER events_fts_insert");
+    auto st = m_sql->db.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
     m_batchAfterId = st.step() ? st.int64(0) : 0;
     m_batchOpen = true;
 }
@@ -889,11 +911,11 @@ void Workspace::endEventBatch()
     if (!m_ftsTrigger.empty()) {
         // What the trigger would have done, row for row (NULL replies included), in one
         // statement: FTS5 writes one segment for the batch instead of one per row.
-        auto fill = m_db.prepare("INSERT INTO events_fts(rowid, reply_text) SELECT id, reply_text FROM events "
-                                 "WHERE id > ? ORDER BY id");
+        auto fill = m_sql->db.prepare("INSERT INTO events_fts(rowid, reply_text) SELECT id, reply_text FROM events "
+                                      "WHERE id > ? ORDER BY id");
         fill.bind(1, m_batchAfterId);
         fill.run();
-        m_db.exec(m_ftsTrigger);
+        m_sql->db.exec(m_ftsTrigger);
         m_ftsTrigger.clear();
     }
     m_batchOpen = false;
@@ -901,15 +923,15 @@ void Workspace::endEventBatch()
 
 Workspace::Added Workspace::addEvent(std::int64_t importId, const Event& e)
 {
-    if (!m_insertEvent)
-        m_insertEvent.emplace(m_db.prepare(
+    if (!m_sql->insertEvent)
+        m_sql->insertEvent.emplace(m_sql->db.prepare(
             "INSERT OR IGNORE INTO events(dedup_key, import_id, event_type, source, timestamp, recipient, "
             "recipient_domain, provider, sending_ip, envelope_sender, from_domain, campaign, message_id, remote_mta, "
             "smtp_stage, reason_hint, filtering_gateway, reply_text, basic_code, enhanced_code, reason, family, "
             "spam_related, action, hard_bounce, rule_ids, "
             "evidence, template_id, source_file, source_line, source_offset, raw) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    auto& st = *m_insertEvent;
+    auto& st = *m_sql->insertEvent;
     const auto& d = e.diagnosis;
     const auto tid = templateId(e.templateText);
     // Parameters in column order, one statement each: the position is the column's.
@@ -941,15 +963,16 @@ Workspace::Added Workspace::addEvent(std::int64_t importId, const Event& e)
     st.bind(++i, e.sourceOffset);
     st.bindText(++i, e.raw);
     st.run();
-    return m_db.changes() > 0 ? Added::Imported : Added::Duplicate;
+    return m_sql->db.changes() > 0 ? Added::Imported : Added::Duplicate;
 }
 
 void Workspace::addReject(std::int64_t importId, const Reject& r)
 {
-    if (!m_insertReject)
-        m_insertReject.emplace(m_db.prepare("INSERT INTO rejects(import_id, source_file, source_line, source_offset, "
-                                            "reason, raw) VALUES (?,?,?,?,?,?)"));
-    auto& st = *m_insertReject;
+    if (!m_sql->insertReject)
+        m_sql->insertReject.emplace(
+            m_sql->db.prepare("INSERT INTO rejects(import_id, source_file, source_line, source_offset, "
+                              "reason, raw) VALUES (?,?,?,?,?,?)"));
+    auto& st = *m_sql->insertReject;
     st.bind(1, importId).bindText(2, r.sourceFile).bind(3, r.sourceLine).bind(4, r.sourceOffset);
     st.bind(5, r.reason).bindText(6, r.raw);
     st.run();
@@ -959,9 +982,9 @@ Workspace::Added Workspace::addDmarcReport(std::int64_t importId, const DmarcRep
 {
     // A savepoint inside the batch: a statement failing half-way (a full disk) takes the whole
     // report back, never leaving a report with part of its rows.
-    m_db.exec("SAVEPOINT dmarc_report");
+    m_sql->db.exec("SAVEPOINT dmarc_report");
     try {
-        auto report = m_db.prepare(
+        auto report = m_sql->db.prepare(
             "INSERT OR IGNORE INTO dmarc_reports(import_id, org_name, email, extra_contact_info, report_id, "
             "date_begin, date_end, domain, adkim, aspf, p, sp, pct, fo, np, testing, discovery_method, version, "
             "source_file) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -978,15 +1001,16 @@ Workspace::Added Workspace::addDmarcReport(std::int64_t importId, const DmarcRep
         for (const auto* t : {&r.fo, &r.np, &r.testing, &r.discoveryMethod, &r.version, &r.sourceFile})
             report.bindText(++i, *t);
         report.run();
-        if (m_db.changes() == 0) {
-            m_db.exec("RELEASE dmarc_report");
+        if (m_sql->db.changes() == 0) {
+            m_sql->db.exec("RELEASE dmarc_report");
             return Added::Duplicate;
         }
-        const auto reportRowId = m_db.lastInsertId();
-        auto row = m_db.prepare("INSERT INTO dmarc_rows(report, source_ip, count, disposition, dkim, spf, reasons, "
+        const auto reportRowId = m_sql->db.lastInsertId();
+        auto row
+            = m_sql->db.prepare("INSERT INTO dmarc_rows(report, source_ip, count, disposition, dkim, spf, reasons, "
                                 "header_from, envelope_from, envelope_to, source_line) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-        auto auth = m_db.prepare("INSERT INTO dmarc_auth(row_id, seq, method, domain, selector, scope, result, "
-                                 "human_result) VALUES (?,?,?,?,?,?,?,?)");
+        auto auth = m_sql->db.prepare("INSERT INTO dmarc_auth(row_id, seq, method, domain, selector, scope, result, "
+                                      "human_result) VALUES (?,?,?,?,?,?,?,?)");
         for (const auto& w : r.rows) {
             if (!w.problem.empty())
                 continue;
@@ -999,7 +1023,7 @@ Workspace::Added Workspace::addDmarcReport(std::int64_t importId, const DmarcRep
                 row.bindText(++k, *t);
             row.bind(++k, w.line);
             row.run();
-            const auto rowId = m_db.lastInsertId();
+            const auto rowId = m_sql->db.lastInsertId();
             int seq = 0;
             for (const auto& a : w.auth) {
                 int j = 0;
@@ -1011,11 +1035,11 @@ Workspace::Added Workspace::addDmarcReport(std::int64_t importId, const DmarcRep
                 auth.run();
             }
         }
-        m_db.exec("RELEASE dmarc_report");
+        m_sql->db.exec("RELEASE dmarc_report");
     } catch (...) {
         try {
-            m_db.exec("ROLLBACK TO dmarc_report");
-            m_db.exec("RELEASE dmarc_report");
+            m_sql->db.exec("ROLLBACK TO dmarc_report");
+            m_sql->db.exec("RELEASE dmarc_report");
         } catch (...) {
             // SQLite rolled the whole transaction back already (a full disk): nothing to undo.
         }
@@ -1026,7 +1050,7 @@ Workspace::Added Workspace::addDmarcReport(std::int64_t importId, const DmarcRep
 
 void Workspace::updateImport(std::int64_t importId, const ImportCounts& c, const std::string& status)
 {
-    auto st = m_db.prepare(
+    auto st = m_sql->db.prepare(
         "UPDATE imports SET rows_read = ?, imported = ?, rejected = ?, duplicate = ?, status = ? WHERE id = ?");
     st.bind(1, c.read).bind(2, c.imported).bind(3, c.rejected).bind(4, c.duplicate).bind(5, status).bind(6, importId);
     st.run();
@@ -1035,7 +1059,7 @@ void Workspace::updateImport(std::int64_t importId, const ImportCounts& c, const
 void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const std::string& status)
 {
     updateImport(importId, c, status);
-    auto st = m_db.prepare("UPDATE imports SET finished = ? WHERE id = ?");
+    auto st = m_sql->db.prepare("UPDATE imports SET finished = ? WHERE id = ?");
     st.bind(1, nowUtc()).bind(2, importId);
     st.run();
     // The import is over: the next may begin. Inside a transaction, SQLite's write lock keeps it
@@ -1049,18 +1073,18 @@ std::int64_t Workspace::groupBrandsUnderOperators(const KnowledgeBase& kb)
     // names the operator whose servers answered (providerFor). One name per operator, so a
     // provider's bounces are never split in two groups.
     std::int64_t changed = 0;
-    sql::Transaction tx(m_db);
-    auto st = m_db.prepare("UPDATE events SET provider = ? WHERE provider = ?");
+    sql::Transaction tx(m_sql->db);
+    auto st = m_sql->db.prepare("UPDATE events SET provider = ? WHERE provider = ?");
     for (const auto& p : kb.providers()) {
         if (p.operatorName.empty())
             continue;
         st.reset();
         st.bind(1, p.operatorName).bind(2, p.name);
         st.run();
-        changed += m_db.changes();
+        changed += m_sql->db.changes();
     }
     if (changed > 0)
-        m_db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
+        m_sql->db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
     tx.commit();
     return changed;
 }
@@ -1072,7 +1096,7 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
     // at most (distinct pairs), read through the domain index.
     std::map<std::string, std::map<std::string, std::int64_t>> votes; // domain -> provider -> events
     {
-        auto st = m_db.prepare(
+        auto st = m_sql->db.prepare(
             "SELECT lower(recipient_domain), lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain IS NOT "
             "NULL AND recipient_domain <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' AND "
             "lower(recipient_domain) "
@@ -1087,9 +1111,9 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
     }
     if (votes.empty())
         return brands;
-    sql::Transaction tx(m_db);
-    auto update = m_db.prepare("UPDATE events SET provider = ? WHERE lower(recipient_domain) = ? AND (provider IS "
-                               "NULL OR provider = '')");
+    sql::Transaction tx(m_sql->db);
+    auto update = m_sql->db.prepare("UPDATE events SET provider = ? WHERE lower(recipient_domain) = ? AND (provider IS "
+                                    "NULL OR provider = '')");
     std::int64_t changed = 0;
     for (const auto& [domain, byProvider] : votes) {
         const auto best = std::max_element(byProvider.begin(), byProvider.end(),
@@ -1097,10 +1121,10 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
         update.reset();
         update.bind(1, best->first).bind(2, domain);
         update.run();
-        changed += m_db.changes();
+        changed += m_sql->db.changes();
     }
     if (changed > 0)
-        m_db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
+        m_sql->db.exec("DELETE FROM cube_cache"); // the counts by provider changed under the same events
     tx.commit();
     return brands + changed;
 }
@@ -1108,8 +1132,9 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
 std::vector<ImportInfo> Workspace::imports()
 {
     std::vector<ImportInfo> out;
-    auto st = m_db.prepare("SELECT id, file, size, sha256, format, started, COALESCE(finished, ''), status, rows_read, "
-                           "imported, rejected, duplicate FROM imports ORDER BY id");
+    auto st = m_sql->db.prepare(
+        "SELECT id, file, size, sha256, format, started, COALESCE(finished, ''), status, rows_read, "
+        "imported, rejected, duplicate FROM imports ORDER BY id");
     while (st.step()) {
         ImportInfo i;
         i.id = st.int64(0);
@@ -1129,8 +1154,9 @@ std::vector<ImportInfo> Workspace::imports()
 std::vector<Reject> Workspace::rejects(std::int64_t importId)
 {
     std::vector<Reject> out;
-    auto st = m_db.prepare("SELECT COALESCE(source_file, ''), COALESCE(source_line, 0), COALESCE(source_offset, -1), "
-                           "reason, COALESCE(raw, '') FROM rejects WHERE import_id = ? ORDER BY id");
+    auto st
+        = m_sql->db.prepare("SELECT COALESCE(source_file, ''), COALESCE(source_line, 0), COALESCE(source_offset, -1), "
+                            "reason, COALESCE(raw, '') FROM rejects WHERE import_id = ? ORDER BY id");
     st.bind(1, importId);
     while (st.step())
         out.push_back({st.text(0), st.int64(1), st.int64(2), st.text(3), st.text(4)});
@@ -1139,7 +1165,7 @@ std::vector<Reject> Workspace::rejects(std::int64_t importId)
 
 std::int64_t Workspace::eventCount()
 {
-    auto st = m_db.prepare("SELECT COUNT(*) FROM events");
+    auto st = m_sql->db.prepare("SELECT COUNT(*) FROM events");
     return st.step() ? st.int64(0) : 0;
 }
 
@@ -1147,14 +1173,14 @@ std::int64_t Workspace::rediagnose(const Classifier& classifier)
 {
     // Only the diagnosis columns change; the reply, its codes and the origin stay as imported.
     // The same refinements as at import (stage, the source's own reason) apply again.
-    sql::Transaction tx(m_db);
-    m_db.exec("DELETE FROM cube_cache"); // families and reasons are about to change
-    auto read = m_db.prepare("SELECT id, COALESCE(reply_text, ''), basic_code, COALESCE(enhanced_code, ''), "
-                             "COALESCE(reason, ''), COALESCE(smtp_stage, ''), COALESCE(reason_hint, ''), "
-                             "filtering_gateway FROM events");
+    sql::Transaction tx(m_sql->db);
+    m_sql->db.exec("DELETE FROM cube_cache"); // families and reasons are about to change
+    auto read = m_sql->db.prepare("SELECT id, COALESCE(reply_text, ''), basic_code, COALESCE(enhanced_code, ''), "
+                                  "COALESCE(reason, ''), COALESCE(smtp_stage, ''), COALESCE(reason_hint, ''), "
+                                  "filtering_gateway FROM events");
     auto write
-        = m_db.prepare("UPDATE events SET reason = ?, family = ?, spam_related = ?, action = ?, hard_bounce = ?, "
-                       "rule_ids = ?, evidence = ? WHERE id = ?");
+        = m_sql->db.prepare("UPDATE events SET reason = ?, family = ?, spam_related = ?, action = ?, hard_bounce = ?, "
+                            "rule_ids = ?, evidence = ? WHERE id = ?");
     std::int64_t changed = 0;
     while (read.step()) {
         Reply r = parseReply(read.text(1));

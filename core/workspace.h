@@ -2,9 +2,10 @@
 #pragma once
 
 #include "diagnosis.h"
-#include "sqlite.h"
+#include "sqlerror.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -13,6 +14,11 @@
 
 namespace bt
 {
+
+namespace sql
+{
+class Database;
+} // namespace sql
 
 class KnowledgeBase;
 struct DmarcReport;
@@ -106,6 +112,9 @@ public:
     /// folder is write-protected, so that no -shm or -wal is needed), an older schema read as it
     /// is; anything that is not a workspace this program can read is an OpenError saying why.
     explicit Workspace(const std::string& path, Mode mode = Mode::Write);
+    ~Workspace();
+    Workspace(Workspace&&) noexcept;
+    Workspace& operator=(Workspace&&) noexcept;
 
     static constexpr int kSchemaVersion = 7;
     /// Files up to this size get SQLite's structural check (PRAGMA quick_check) on every open; a
@@ -192,7 +201,9 @@ public:
     /// diagnosis columns. Returns the number of events whose reason changed.
     std::int64_t rediagnose(const Classifier& classifier);
 
-    sql::Database& db() { return m_db; }
+    /// The SQLite connection, for core's own queries: its type is private to core (the window and
+    /// the CLI ask bt::Triage and the query functions, and CMake keeps core/private from them).
+    sql::Database& db();
     /// For one of several read connections in one process (the window's lanes): a 16 MB page
     /// cache instead of the writer's 128 MB, and big sorts spilled to a temporary file, so that
     /// the process's memory stays flat on a million-event workspace.
@@ -249,15 +260,14 @@ private:
         void release();
     };
 
-    sql::Database m_db;
+    /// The connection and the statements kept prepared for imports (workspace.cpp), apart so
+    /// that this header names no SQL type but the connection's.
+    struct Connection;
+    std::unique_ptr<Connection> m_sql;
     std::string m_path;
     Mode m_mode = Mode::Write;
     LockFile m_bulkLock;
     ImportLock m_importLock;
-    std::optional<sql::Statement> m_insertEvent;
-    std::optional<sql::Statement> m_insertReject;
-    std::optional<sql::Statement> m_findTemplate;
-    std::optional<sql::Statement> m_insertTemplate;
     /// Template text → id, so that a row costs no SELECT; cleared when a batch may have been
     /// rolled back (its new templates gone with it).
     std::unordered_map<std::string, std::int64_t> m_templateIds;

@@ -11,6 +11,7 @@
 #include "../text.h"
 #include "input.h"
 #include "internal.h"
+#include "sqlite.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -8,8 +8,8 @@
 #include "../dmarc.h"
 #include "../importer.h"
 #include "../memo.h"
-#include "../sqlite.h"
 #include "../workspace.h"
+#include "sqlite.h"
 
 #include <nlohmann/json.hpp>
 

@@ -4,6 +4,7 @@
 #include "classifier.h"
 #include "entries.h"
 #include "importer.h"
+#include "sqlite.h"
 #include "support.h"
 #include "workspace.h"
 

@@ -5,6 +5,7 @@
 #include "dialogs/columnmappingdialog.h"
 #include "importer.h"
 #include "knowledge.h"
+#include "sqlite.h"
 #include "workspace.h"
 
 #include <QComboBox>

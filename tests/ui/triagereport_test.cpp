@@ -5,6 +5,7 @@
 #include "classifier.h"
 #include "importer.h"
 #include "knowledge.h"
+#include "sqlite.h"
 #include "utils/triagereport.h"
 #include "workspace.h"
 

@@ -16,6 +16,7 @@
 #include "models/workspacesession.h"
 #include "query.h"
 #include "replytemplate.h"
+#include "sqlite.h"
 #include "uitestsupport.h"
 #include "utils/plaintext.h"
 #include "views/groupsview.h"

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
+// The core's SQL helpers: private to core/ (CMake puts core/private on core's include path only,
+// and on the tests' through the btcore_sql target, which ui/ may not link). The window and the
+// CLI ask bt::Triage and the query functions; they never write SQL.
 #pragma once
+
+#include "sqlerror.h"
 
 #include <cstdint>
 #include <optional>
@@ -13,24 +18,6 @@ struct sqlite3_stmt;
 /// A thin RAII layer over SQLite's C API: the workspace is a plain SQLite file, no ORM between.
 namespace bt::sql
 {
-
-/// Any SQLite failure, with SQLite's own message and the statement that failed.
-class Error : public std::runtime_error
-{
-public:
-    explicit Error(const std::string& what, int code = 0)
-        : std::runtime_error(what)
-        , m_code(code)
-    {
-    }
-    /// SQLite's extended result code (0 when not from SQLite).
-    int code() const { return m_code; }
-    /// SQLITE_FULL: the disk (or the file system's quota) has no room for what was written.
-    bool diskFull() const { return (m_code & 0xff) == 13; }
-
-private:
-    int m_code = 0;
-};
 
 class Statement;
 
