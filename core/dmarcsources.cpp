@@ -144,7 +144,12 @@ SourceReport sourceReport(Workspace& ws)
         s.failBoth = s.messages - s.dmarcPass;
         s.unverified = s.failBoth * 2 > s.messages;
         s.fromDomains.assign(domains[ip].begin(), domains[ip].end());
-        for (auto& [day, d] : ipDays[ip]) {
+        // Its own span without holes, as the chart of all sources has.
+        auto& own = ipDays[ip];
+        if (!own.empty() && isDay(own.begin()->first) && isDay(own.rbegin()->first))
+            for (std::string d = own.begin()->first; d < own.rbegin()->first; d = nextDay(d))
+                own[d].day = d;
+        for (auto& [day, d] : own) {
             const auto b = ipBounces[ip].find(day);
             if (b != ipBounces[ip].end())
                 d.authBounces = b->second;

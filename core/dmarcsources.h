@@ -49,7 +49,9 @@ struct SourceSummary {
     /// tell its mail from a forger's (a forwarder, a forgotten service, or a forger).
     bool unverified = false;
     std::vector<PassRateDrop> drops; ///< days its pass rate dropped, oldest first
-    std::vector<DmarcDay> days; ///< its days (authBounces: the bounces naming this sending IP)
+    /// Every day from its first report day to its last (authBounces: the bounces naming this
+    /// sending IP), oldest first.
+    std::vector<DmarcDay> days;
     double passRate() const { return messages > 0 ? 100.0 * static_cast<double>(dmarcPass) / messages : 0.0; }
 };
 
