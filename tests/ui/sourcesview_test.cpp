@@ -123,6 +123,7 @@ TEST(SourcesViewTest, FillsFromRealReportsHighlightsUnverifiedSourcesAndSorts)
     table->sortByColumn(SourceTableModel::Messages, Qt::DescendingOrder);
     table->selectRow(0);
     EXPECT_TRUE(chart->chart()->title().contains(u"1.2.3.4"_s));
+    EXPECT_TRUE(chart->chart()->title().contains(u"no bounce names this IP"_s)) << "reports alone, no events";
     EXPECT_EQ(chart->axisLabels(), (QStringList {u"03-04"_s, u"03-05"_s, u"03-06"_s})) << "its three days";
     table->clearSelection();
     EXPECT_TRUE(chart->chart()->title().contains(u"all sources"_s));

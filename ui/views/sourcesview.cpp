@@ -15,6 +15,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace
@@ -188,6 +190,10 @@ void SourcesView::showChartForSelection()
     if (row < 0 || row >= m_model->rowCount())
         return;
     const auto& s = m_model->sources()[static_cast<std::size_t>(row)];
-    m_chart->setDays(s.days,
-                     tr("DMARC pass rate and auth bounces per day (UTC), %1").arg(QString::fromStdString(s.ip)));
+    QString title = tr("DMARC pass rate and auth bounces per day (UTC), %1").arg(QString::fromStdString(s.ip));
+    // A source's bars count the bounces that name its IP; many exports name none (SES), and
+    // empty bars would read as "no auth bounces".
+    if (std::none_of(s.days.begin(), s.days.end(), [](const bt::DmarcDay& d) { return d.authBounces > 0; }))
+        title += u" \u2014 "_s + tr("no bounce names this IP");
+    m_chart->setDays(s.days, title);
 }
