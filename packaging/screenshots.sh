@@ -23,6 +23,11 @@ trap 'rm -rf "$tmp"' EXIT
 "$gui" --workspace "$sample" --filter "provider=Microsoft 365 / Outlook.com" --screenshot "$out/triage-provider.png"
 "$gui" --workspace "$sample" --view groups --screenshot "$out/groups.png"
 "$gui" --view diagnose --screenshot "$out/diagnose.png" "$shared/corpus/sisimai/maildir/bsd/rhost-google-04.eml"
+# The Sources view on the sample's generated DMARC reports, at the smallest and largest size.
+for size in 1024x640 1920x1080; do
+  "$gui" --workspace "$sample" --view sources --screenshot-size "$size" --screenshot "$out/sources-$size.png"
+  "$gui" --workspace "$sample" --view sources --screenshot-size "$size" --dark --screenshot "$out/sources-$size-dark.png"
+done
 
 many=$tmp/many.btw
 d=$here/tests/data

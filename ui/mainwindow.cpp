@@ -20,6 +20,7 @@
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
+#include "views/sourcesview.h"
 #include "views/triageview.h"
 #include "widgets/diagnosiscard.h"
 #include "widgets/filterpanel.h"
@@ -186,6 +187,8 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     m_groupsView->model()->setKnowledge(&m_classifier->knowledge());
     m_tabs->addTab(m_triageView, tr("&Triage"));
     m_tabs->addTab(m_groupsView, tr("&Groups"));
+    m_sourcesView = new SourcesView(this);
+    m_tabs->addTab(m_sourcesView, tr("S&ources"));
     setCentralWidget(m_tabs);
     connect(m_groupsView, &GroupsView::drilledInto, this, [this] { m_tabs->setCurrentWidget(m_triageView); });
     connect(m_triageView, &TriageView::statusMessage, this,
@@ -254,6 +257,7 @@ MainWindow::~MainWindow()
     // Views hold the session's pointer: detach them before it goes.
     m_triageView->setSession(nullptr);
     m_groupsView->setSession(nullptr);
+    m_sourcesView->setSession(nullptr);
 }
 
 bool MainWindow::openFile(const QString& path)
@@ -295,12 +299,14 @@ bool MainWindow::openWorkspace(const QString& path, bool remember)
         cancelImport();
     m_triageView->setSession(nullptr);
     m_groupsView->setSession(nullptr);
+    m_sourcesView->setSession(nullptr);
     m_session = std::move(session);
     connect(m_session.get(), &WorkspaceSession::failed, this,
             [this](const QString& message) { statusBar()->showMessage(tr("Query failed: %1").arg(message)); });
     m_drill->reset();
     m_triageView->setSession(m_session.get());
     m_groupsView->setSession(m_session.get());
+    m_sourcesView->setSession(m_session.get());
     m_tabs->setCurrentWidget(m_triageView);
     setWindowTitle(QFileInfo(path).fileName());
     m_workspaceLabel->setText(QDir::toNativeSeparators(path));
@@ -343,6 +349,7 @@ void MainWindow::closeWorkspace()
         cancelImport();
     m_triageView->setSession(nullptr);
     m_groupsView->setSession(nullptr);
+    m_sourcesView->setSession(nullptr);
     m_session.reset();
     m_drill->reset();
     m_workspaceLabel->clear();
@@ -502,6 +509,7 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
             m_session->triage().invalidate();
         m_triageView->refresh();
         m_groupsView->refresh();
+        m_sourcesView->refresh(); // an import may have brought aggregate reports
         qint64 imported = 0, rejected = 0, duplicates = 0;
         for (const auto& r : *results) {
             imported += r.counts.imported;
@@ -832,6 +840,9 @@ void MainWindow::createActions()
     m_groupsTabAction = new QAction(tr("&Groups"), this);
     m_groupsTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     connect(m_groupsTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_groupsView); });
+    m_sourcesTabAction = new QAction(tr("S&ources"), this); // &S is the status bar toggle's
+    m_sourcesTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
+    connect(m_sourcesTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_sourcesView); });
 
     m_aboutAction = new QAction(themeIcon("help-about"), tr("&About Bounce Triage"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -884,6 +895,7 @@ void MainWindow::createMenus()
     view->addAction(m_diagnoseTabAction);
     view->addAction(m_triageTabAction);
     view->addAction(m_groupsTabAction);
+    view->addAction(m_sourcesTabAction);
     view->addSeparator();
     view->addAction(m_backAction);
     view->addAction(m_resetAction);

@@ -10,6 +10,7 @@
 class DiagnoseView;
 class DrillDown;
 class GroupsView;
+class SourcesView;
 class QAction;
 class QLabel;
 class QMenu;
@@ -42,6 +43,7 @@ public:
     DiagnoseView* diagnoseView() const { return m_diagnoseView; }
     TriageView* triageView() const { return m_triageView; }
     GroupsView* groupsView() const { return m_groupsView; }
+    SourcesView* sourcesView() const { return m_sourcesView; }
     DrillDown* drillDown() const { return m_drill; }
     QTabWidget* tabs() const { return m_tabs; }
     WorkspaceSession* session() const { return m_session.get(); }
@@ -123,6 +125,7 @@ private:
     DrillDown* m_drill = nullptr;
     TriageView* m_triageView = nullptr;
     GroupsView* m_groupsView = nullptr;
+    SourcesView* m_sourcesView = nullptr;
     std::unique_ptr<WorkspaceSession> m_session;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_recentWorkspaceMenu = nullptr;
@@ -154,6 +157,7 @@ private:
     QAction* m_diagnoseTabAction = nullptr;
     QAction* m_triageTabAction = nullptr;
     QAction* m_groupsTabAction = nullptr;
+    QAction* m_sourcesTabAction = nullptr;
     QAction* m_aboutAction = nullptr;
     QAction* m_aboutQtAction = nullptr;
 };

@@ -10,6 +10,7 @@
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
+#include "views/sourcesview.h"
 #include "views/triageview.h"
 #include "widgets/detailspane.h"
 
@@ -125,7 +126,12 @@ int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QStri
 {
     window.resize(g_screenshotSize);
     auto grabAndExit = [&window, output] { saveWindowAndExit(window, output, 400); };
-    if (view == u"groups"_s) {
+    if (view == u"sources"_s) {
+        window.tabs()->setCurrentWidget(window.sourcesView());
+        QObject::connect(window.sourcesView(), &SourcesView::sourcesUpdated, &window, grabAndExit,
+                         Qt::SingleShotConnection);
+        window.sourcesView()->refresh();
+    } else if (view == u"groups"_s) {
         window.tabs()->setCurrentWidget(window.groupsView());
         QObject::connect(window.groupsView(), &GroupsView::groupsUpdated, &window, grabAndExit,
                          Qt::SingleShotConnection);
@@ -267,7 +273,7 @@ int main(int argc, char* argv[])
     const QCommandLineOption workspaceOption(
         u"workspace"_s, QApplication::translate("main", "Open this workspace (.btw) in the Triage tab."), u"FILE"_s);
     const QCommandLineOption viewOption(
-        u"view"_s, QApplication::translate("main", "The tab to show: diagnose, triage or groups."), u"VIEW"_s);
+        u"view"_s, QApplication::translate("main", "The tab to show: diagnose, triage, groups or sources."), u"VIEW"_s);
     const QCommandLineOption filterOption(
         u"filter"_s,
         QApplication::translate("main",
@@ -358,8 +364,10 @@ int main(int argc, char* argv[])
         useDarkPalette();
 
     const QString view = parser.value(viewOption).toLower();
-    if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s) {
-        printError(QApplication::translate("main", "--view takes diagnose, triage or groups, not %1").arg(view));
+    if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s
+        && view != u"sources"_s) {
+        printError(
+            QApplication::translate("main", "--view takes diagnose, triage, groups or sources, not %1").arg(view));
         return 2;
     }
     bt::EventFilter filter;
@@ -417,6 +425,8 @@ int main(int argc, char* argv[])
         window.tabs()->setCurrentWidget(window.diagnoseView());
     else if (view == u"groups"_s)
         window.tabs()->setCurrentWidget(window.groupsView());
+    else if (view == u"sources"_s)
+        window.tabs()->setCurrentWidget(window.sourcesView());
     for (const QString& warning : std::as_const(warnings)) {
         printError(warning);
         QMessageBox::warning(&window, QApplication::translate("main", "Bounce Triage"), warning);

@@ -7,11 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace
 {
@@ -91,7 +95,28 @@ std::string iso(int day, int hour, int minute, int second)
     return buf;
 }
 
-int writeSes(const std::string& path)
+/// What the DMARC reports of a day and receiver count of the SES traffic: messages the receiver
+/// accepted for evaluation (deliveries and complaints) and those it refused for DMARC (5.7.26).
+struct Evaluated {
+    int passed = 0;
+    int dmarcRejected = 0;
+};
+/// day of March 2026 → receiver ("google", "microsoft", "yahoo") → counts.
+using Tally = std::map<int, std::map<std::string, Evaluated>>;
+
+/// The receiver that sends the domain's DMARC reports, empty for those that send none.
+std::string receiverOf(const std::string& domain)
+{
+    if (domain == "gmail.com")
+        return "google";
+    if (domain == "outlook.com" || domain == "hotmail.com")
+        return "microsoft";
+    if (domain == "yahoo.com")
+        return "yahoo";
+    return {};
+}
+
+int writeSes(const std::string& path, Tally* tally)
 {
     Random r(20260301);
     std::ofstream out(path);
@@ -173,10 +198,117 @@ int writeSes(const std::string& path)
                 }
                 j["mail"] = mail;
                 out << j.dump() << '\n';
+                // Counted after the fact, drawing no random number: the events stay exactly as
+                // they were before the sample had DMARC reports.
+                if (const auto rcv = receiverOf(domain); tally && !rcv.empty()) {
+                    if (status == "5.7.26")
+                        ++(*tally)[day][rcv].dmarcRejected;
+                    else if (j["notificationType"] != "Bounce")
+                        ++(*tally)[day][rcv].passed;
+                }
             }
         }
     }
     return out ? 0 : 1;
+}
+
+/// One DMARC aggregate report row: `n` messages from `ip` with the aligned results `dkim`, `spf`
+/// and the receiver's raw results behind them.
+struct ReportRow {
+    std::string ip;
+    int n;
+    std::string dkim, spf; ///< policy_evaluated: aligned pass or fail
+    std::string dkimDomain, dkimResult; ///< empty domain: no signature
+    std::string spfDomain, spfResult;
+};
+
+std::string xmlReport(const std::string& org, const std::string& email, const std::string& id, int day,
+                      const std::vector<ReportRow>& rows)
+{
+    using namespace std::chrono;
+    const auto begin = sys_days {year {2026} / March / static_cast<unsigned>(day)}.time_since_epoch();
+    const long long from = duration_cast<seconds>(begin).count();
+    std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback>\n  <report_metadata>\n    <org_name>" + org
+        + "</org_name>\n    <email>" + email + "</email>\n    <report_id>" + id
+        + "</report_id>\n    <date_range>\n      <begin>" + std::to_string(from) + "</begin>\n      <end>"
+        + std::to_string(from + 86399)
+        + "</end>\n    </date_range>\n  </report_metadata>\n  <policy_published>\n    "
+          "<domain>shop.example.com</domain>\n    <adkim>r</adkim>\n    <aspf>r</aspf>\n    <p>reject</p>\n    "
+          "<sp>reject</sp>\n    <pct>100</pct>\n  </policy_published>\n";
+    for (const auto& r : rows) {
+        if (r.n <= 0)
+            continue;
+        const bool pass = r.dkim == "pass" || r.spf == "pass";
+        x += "  <record>\n    <row>\n      <source_ip>" + r.ip + "</source_ip>\n      <count>" + std::to_string(r.n)
+            + "</count>\n      <policy_evaluated>\n        <disposition>" + (pass ? "none" : "reject")
+            + "</disposition>\n        <dkim>" + r.dkim + "</dkim>\n        <spf>" + r.spf
+            + "</spf>\n      </policy_evaluated>\n    </row>\n    <identifiers>\n      "
+              "<header_from>shop.example.com</header_from>\n    </identifiers>\n    <auth_results>\n";
+        if (!r.dkimDomain.empty())
+            x += "      <dkim>\n        <domain>" + r.dkimDomain
+                + "</domain>\n        <selector>s1</selector>\n"
+                  "        <result>"
+                + r.dkimResult + "</result>\n      </dkim>\n";
+        x += "      <spf>\n        <domain>" + r.spfDomain + "</domain>\n        <scope>mfrom</scope>\n        <result>"
+            + r.spfResult + "</result>\n      </spf>\n    </auth_results>\n  </record>\n";
+    }
+    return x + "</feedback>\n";
+}
+
+/// Generated DMARC aggregate reports (not real ones: tests/data/dmarc holds those) for the SES
+/// sample's sending domain, one per receiver and day, consistent with its events:
+/// - 198.51.100.7, the SES address the Microsoft block replies name: DKIM d=shop.example.com
+///   aligned and passing, SPF passing for amazonses.com (SES's MAIL FROM), so never aligned. The
+///   messages Google refused with 5.7.26 are its rows with DKIM failing that day.
+/// - 192.0.2.25, the shop's own order-confirmation server (its bounces are in its own log, not in
+///   this SES export): SPF aligned, no DKIM; from 10 to 12 March an edit of the SPF record left
+///   its address out, so its pass rate drops.
+/// - 209.85.220.41, a Google forwarding host: SPF fails for it, the DKIM signature survives.
+/// - 203.0.113.45, a stranger sending as shop.example.com: fails both, an unverified source.
+int writeDmarc(const std::string& folder, const Tally& tally)
+{
+    std::filesystem::create_directories(folder);
+    Random r(20260315); // its own stream: the SES events do not move
+    struct Receiver {
+        const char* key;
+        const char* org;
+        const char* email;
+        int ownServer; // messages a day from 192.0.2.25
+    };
+    const std::array<Receiver, 3> receivers {{{"google", "google.com", "noreply-dmarc-support@google.com", 30},
+                                              {"microsoft", "Outlook.com", "dmarcreport@microsoft.com", 12},
+                                              {"yahoo", "Yahoo", "dmarchelp@yahooinc.com", 9}}};
+    int files = 0;
+    for (const auto& [day, byReceiver] : tally) {
+        for (const auto& rcv : receivers) {
+            const auto it = byReceiver.find(rcv.key);
+            const Evaluated e = it == byReceiver.end() ? Evaluated {} : it->second;
+            std::vector<ReportRow> rows;
+            rows.push_back(
+                {"198.51.100.7", e.passed, "pass", "fail", "shop.example.com", "pass", "amazonses.com", "pass"});
+            rows.push_back(
+                {"198.51.100.7", e.dmarcRejected, "fail", "fail", "shop.example.com", "fail", "amazonses.com", "pass"});
+            const bool spfBroken = day >= 10 && day <= 12;
+            const int own = rcv.ownServer + r.below(rcv.ownServer / 3 + 1);
+            rows.push_back({"192.0.2.25", own, "fail", spfBroken ? "fail" : "pass", "", "", "shop.example.com",
+                            spfBroken ? "fail" : "pass"});
+            if (std::string(rcv.key) == "google")
+                rows.push_back({"209.85.220.41", 2 + r.below(4), "pass", "fail", "shop.example.com", "pass",
+                                "shop.example.com", "fail"});
+            if (std::string(rcv.key) != "yahoo" && day % 3 == 1)
+                rows.push_back({"203.0.113.45", 3 + r.below(8), "fail", "fail", "", "", "shop.example.com", "fail"});
+            char name[64];
+            std::snprintf(name, sizeof name, "%s!shop.example.com!2026-03-%02d.xml", rcv.org, day);
+            char id[64];
+            std::snprintf(id, sizeof id, "%s-202603%02d", rcv.key, day);
+            std::ofstream out(std::filesystem::path(folder) / name, std::ios::binary);
+            out << xmlReport(rcv.org, rcv.email, id, day, rows);
+            if (!out)
+                return 1;
+            ++files;
+        }
+    }
+    return files > 0 ? 0 : 1;
 }
 
 int writeBenchCsv(const std::string& path, long rows)
@@ -214,14 +346,21 @@ int main(int argc, char** argv)
     CLI::App app {"Writes the sample export files of Bounce Triage", "bouncetriage-samplegen"};
     std::string ses;
     std::string csv;
+    std::string dmarc;
     long rows = 0;
     app.add_option("--ses", ses, "Write the sample Amazon SES notifications (JSON Lines) to this file");
+    app.add_option("--dmarc", dmarc,
+                   "With --ses: write generated DMARC aggregate reports of the same traffic to this folder");
     app.add_option("--bench-csv", csv, "Write a SendGrid-shaped bounce CSV to this file");
     app.add_option("--rows", rows, "Rows of the benchmark CSV")->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
     int rc = 0;
-    if (!ses.empty())
-        rc |= writeSes(ses);
+    if (!ses.empty()) {
+        Tally tally;
+        rc |= writeSes(ses, &tally);
+        if (!dmarc.empty())
+            rc |= writeDmarc(dmarc, tally);
+    }
     if (!csv.empty())
         rc |= writeBenchCsv(csv, rows ? rows : 1000000);
     if (ses.empty() && csv.empty()) {
