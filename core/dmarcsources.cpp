@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "dmarcsources.h"
 
+#include "sqlite.h"
 #include "workspace.h"
 
 #include <algorithm>
