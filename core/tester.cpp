@@ -238,7 +238,7 @@ struct Hop {
 Hop parseReceived(const std::string& value)
 {
     Hop h;
-    h.raw = value;
+    h.raw = text::collapseSpace(value);
     std::string v = value;
     if (const auto semi = v.rfind(';'); semi != std::string::npos)
         v = v.substr(0, semi); // the date
@@ -338,8 +338,10 @@ Hop parseReceived(const std::string& value)
             c = char(std::toupper(static_cast<unsigned char>(c)));
         return u;
     }();
+    // ESMTPS/ESMTPSA/UTF8SMTPS/LMTPS (RFC 3848), HTTPS (Microsoft's internal hops), or the TLS
+    // version in a comment ("version=TLS1_3", "using TLSv1.3").
     h.tls = withUpper.find("SMTPS") != std::string::npos || withUpper.find("LMTPS") != std::string::npos
-        || withUpper == "ESMTPSA" || text::findNoCase(value, "TLS") != std::string::npos;
+        || withUpper == "HTTPS" || text::findNoCase(value, "TLS") != std::string::npos;
     return h;
 }
 
@@ -516,7 +518,7 @@ std::string clipped(std::string s, std::size_t n)
 /// A DKIM-Signature as evidence: folded lines joined, b= shortened (it is 344 characters of noise).
 std::string signatureEvidence(const RawMessage::Field& f)
 {
-    std::string v = unfold(f.raw);
+    std::string v = text::collapseSpace(f.raw);
     auto b = v.find("b=");
     while (b != std::string::npos && b > 0 && !(v[b - 1] == ';' || text::isSpace(v[b - 1])))
         b = v.find("b=", b + 1);
@@ -555,7 +557,8 @@ struct DkimOutcome {
     std::vector<std::string> signedHeaders; ///< h=, lower case
 };
 
-DkimOutcome verifyDkim(const RawMessage& m, std::size_t index, dns::Resolver* resolver, std::int64_t now)
+DkimOutcome verifyDkim(const RawMessage& m, std::size_t index, dns::Resolver* resolver, std::int64_t now,
+                       const char* noDnsStatus)
 {
     DkimOutcome o;
     const auto& field = m.fields[index];
@@ -652,7 +655,7 @@ DkimOutcome verifyDkim(const RawMessage& m, std::size_t index, dns::Resolver* re
     }
 
     if (!resolver) {
-        c.status = "none";
+        c.status = noDnsStatus;
         c.detail = m.hasBody ? "The body hash matches; the signature itself was not checked (no DNS)."
                              : "Not checked: no body and no DNS.";
         return o;
@@ -1153,6 +1156,10 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
         }
     }
     const bool live = resolver != nullptr;
+    report.dnsError = dnsProblem;
+    // Without DNS by choice the live checks are "none"; when DNS was wanted but could not start
+    // they are "error": something the user asked for did not happen.
+    const char* noDnsStatus = options.offline ? "none" : "error";
     const std::string noDns = options.offline ? "not checked: the test ran without DNS"
                                               : "not checked: DNS could not start (" + dnsProblem + ")";
     CheckOptions co;
@@ -1167,7 +1174,7 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
     std::vector<DkimOutcome> dkim;
     for (std::size_t i = 0; i < m.fields.size(); ++i)
         if (text::toLower(m.fields[i].name) == "dkim-signature")
-            dkim.push_back(verifyDkim(m, i, resolver.get(), now));
+            dkim.push_back(verifyDkim(m, i, resolver.get(), now, noDnsStatus));
     if (dkim.empty()) {
         TesterCheck c;
         c.id = "dkim";
@@ -1196,7 +1203,7 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
             c.status = "none";
             c.detail = "Not evaluated: no Return-Path (MAIL FROM) in the input.";
         } else if (!live) {
-            c.status = "none";
+            c.status = noDnsStatus;
             c.detail = "SPF of " + mailFromDomain + " for " + report.ip + " " + noDns + ".";
         } else if (!ipReport->error.empty() || !ipReport->spf) {
             c.status = "error";
@@ -1280,7 +1287,7 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
             c.status = "fail";
             c.detail = "No From domain: DMARC cannot apply.";
         } else if (!live) {
-            c.status = "none";
+            c.status = noDnsStatus;
             c.detail = "DMARC of " + report.fromDomain + " " + noDns + ".";
         } else if (!dmarcRecord) {
             c.status = "error";
@@ -1340,7 +1347,7 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
             c.status = "none";
             c.detail = "No connecting IP to look up.";
         } else if (!live) {
-            c.status = "none";
+            c.status = noDnsStatus;
             c.detail = "PTR of " + report.ip + " " + noDns + ".";
         } else if (!ipReport->ptr) {
             c.status = "error";
@@ -1370,12 +1377,14 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
             co.blocklists = true;
             co.domainRecords = false;
             for (const auto& d : links) {
+                if (d == organizationalDomain(mailFromDomain))
+                    continue; // asked already with the IP, as the envelope domain
                 const auto r = runChecks({d, {}, {}, {}}, co);
                 all.insert(all.end(), r.blocklists.begin(), r.blocklists.end());
             }
         }
         if (!live) {
-            c.status = "none";
+            c.status = noDnsStatus;
             c.detail = "Blocklists " + noDns + ".";
         } else if (all.empty()) {
             c.status = "none";
@@ -1544,8 +1553,13 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
         int network = 0, plain = 0;
         bool connectingTls = false;
         for (const auto& h : hops) {
-            if (!h.hasFrom || h.ip.empty() || h.ip == "127.0.0.1" || h.ip == "::1")
-                continue; // a hop inside one host
+            if (!h.hasFrom || h.ip.empty())
+                continue;
+            if (isPrivateIp(h.ip)) { // inside one host or one site: not what receivers judge
+                c.evidence += (c.evidence.empty() ? "" : "\n") + std::string("internal: from ") + h.ip + " by " + h.by
+                    + (h.with.empty() ? "" : " with " + h.with);
+                continue;
+            }
             ++network;
             if (!h.tls)
                 ++plain;
@@ -1560,7 +1574,9 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
             c.detail = "No Received hop between servers to judge.";
         } else if (plain == 0) {
             c.status = "pass";
-            c.detail = "Every one of the " + std::to_string(network) + " hops between servers says it used TLS.";
+            c.detail = network == 1
+                ? "The hop between servers says it used TLS."
+                : "Every one of the " + std::to_string(network) + " hops between servers says it used TLS.";
         } else {
             c.status = "warn";
             c.detail = std::to_string(plain) + " of " + std::to_string(network) + " hops between servers say no TLS"

@@ -36,6 +36,7 @@ struct TesterReport {
     std::string fromDomain;
     std::string mailFrom; ///< Return-Path address (RFC5321.MailFrom), empty when absent
     std::string dnsServer; ///< resolver asked, empty when offline
+    std::string dnsError; ///< why DNS could not start (a bad server address), empty when it did
     std::int64_t checkedAt = 0; ///< unix seconds when the test ran
     std::vector<TesterCheck> checks;
 };
