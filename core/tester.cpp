@@ -913,10 +913,13 @@ RawMessage splitMessage(std::string_view bytes)
     // Line ends to CRLF: DKIM hashes the message as it crossed SMTP.
     std::string s;
     s.reserve(bytes.size() + bytes.size() / 32);
+    // A lone CR (old Mac text, some pastes) ends a line as well.
     for (std::size_t i = 0; i < bytes.size(); ++i) {
         if (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r'))
             s += '\r';
         s += bytes[i];
+        if (bytes[i] == '\r' && (i + 1 == bytes.size() || bytes[i + 1] != '\n'))
+            s += '\n';
     }
     std::size_t pos = 0;
     while (s.compare(pos, 2, "\r\n") == 0)
@@ -924,6 +927,22 @@ RawMessage splitMessage(std::string_view bytes)
     if (s.compare(pos, 5, "From ") == 0) {
         const auto eol = s.find("\r\n", pos);
         pos = eol == std::string::npos ? s.size() : eol + 2;
+    }
+    // A whole "Show original" page copied (Gmail puts a summary table — "Message ID", "SPF:
+    // PASS with IP …", "Download Original" — above the message): when the text does not start
+    // with a header line, start at the first line that begins a received message's header block.
+    auto isHeaderLine = [&](std::size_t at) {
+        const auto eol = std::min(s.find("\r\n", at), s.size());
+        const auto colon = s.find(':', at);
+        return colon != std::string::npos && colon > at && colon < eol && s.find_first_of(" \t", at) >= colon;
+    };
+    if (pos < s.size() && !isHeaderLine(pos)) {
+        std::size_t best = std::string::npos;
+        for (const char* name : {"\r\nDelivered-To:", "\r\nReceived:", "\r\nReturn-Path:", "\r\nARC-Seal:",
+                                 "\r\nX-Received:", "\r\nAuthentication-Results:", "\r\nDKIM-Signature:"})
+            best = std::min(best, s.find(name, pos));
+        if (best != std::string::npos)
+            pos = best + 2;
     }
     while (pos < s.size()) {
         if (s.compare(pos, 2, "\r\n") == 0) {

@@ -439,6 +439,27 @@ TEST_F(Tester, ExpiredSignatureRevokedKeyAndShortKeysEachHaveTheirVerdict)
     EXPECT_NE(find(r, "dkim").detail.find("No DKIM key"), std::string::npos) << find(r, "dkim").detail;
 }
 
+TEST_F(Tester, HeadersOnlyAndShowOriginalPastesAreRead)
+{
+    const std::string msg = envelope() + sign(headers(), kBody, withKey(keys().rsa2048.get(), "s2048"));
+    // The headers alone: the signature over them still verifies; the body hash cannot be checked.
+    const auto r = bt::testMessage(msg.substr(0, msg.find("\r\n\r\n") + 2), options());
+    EXPECT_EQ(find(r, "dkim").status, "warn") << dump(r);
+    EXPECT_NE(find(r, "dkim").detail.find("no body"), std::string::npos) << find(r, "dkim").detail;
+    EXPECT_EQ(r.ip, "203.0.113.5");
+
+    // A whole "Show original" page copied: a summary above the message, LF line ends.
+    std::string page = "Original Message\n\nMessage ID\t<20261205.1@good.test>\nCreated at:\tSat, Dec 5, 2026 at "
+                       "1:59 PM (Delivered after 2 seconds)\nSPF:\tPASS with IP 203.0.113.5 Learn more\n"
+                       "Download Original\tCopy to clipboard\n\n";
+    for (char c : msg)
+        if (c != '\r')
+            page += c;
+    const auto p = bt::testMessage(page, options());
+    EXPECT_EQ(find(p, "dkim").status, "pass") << dump(p);
+    EXPECT_EQ(p.fromDomain, "good.test");
+}
+
 TEST_F(Tester, SpfFollowsTheReceivedChainIpAsTheZoneSays)
 {
     // 198.51.100.9 is outside good.test's ip4:203.0.113.0/24 and has no PTR.
@@ -553,6 +574,30 @@ TEST_F(Tester, OfflinePartsReadTheHeadersAlone)
     EXPECT_NE(find(r, "spf").detail.find("without DNS"), std::string::npos);
 
     EXPECT_THROW(bt::testMessage("just a line of text, no headers\n", o), bt::TesterInputError);
+}
+
+TEST_F(Tester, ArcChainStructure)
+{
+    bt::TesterOptions o;
+    o.offline = true;
+    auto set = [](int i, const std::string& cv) {
+        const std::string n = std::to_string(i);
+        return "ARC-Seal: i=" + n + "; a=rsa-sha256; cv=" + cv + "; d=fwd.test; s=a; t=1; b=AAAA\r\n"
+            + "ARC-Message-Signature: i=" + n
+            + "; a=rsa-sha256; c=relaxed/relaxed; d=fwd.test; s=a; h=from; bh=AA; b=AA\r\n"
+            + "ARC-Authentication-Results: i=" + n + "; fwd.test; dkim=pass header.d=good.test\r\n";
+    };
+    const std::string rest = "From: a@good.test\r\nSubject: x\r\n\r\nbody\r\n";
+    auto arc = [&](const std::string& headers) { return find(bt::testMessage(headers + rest, o), "arc"); };
+    EXPECT_EQ(arc(set(2, "pass") + set(1, "none")).status, "pass") << arc(set(2, "pass") + set(1, "none")).detail;
+    EXPECT_EQ(arc(set(2, "fail") + set(1, "none")).status, "fail");
+    EXPECT_NE(arc(set(2, "fail") + set(1, "none")).detail.find("cv=fail"), std::string::npos);
+    EXPECT_EQ(arc(set(2, "pass")).status, "fail") << "instance 1 missing";
+    std::string noAms = set(1, "none");
+    noAms.erase(noAms.find("ARC-Message-Signature"),
+                noAms.find("ARC-Authentication-Results") - noAms.find("ARC-Message-Signature"));
+    EXPECT_EQ(arc(noAms).status, "fail");
+    EXPECT_EQ(arc("").status, "none");
 }
 
 TEST_F(Tester, CliJsonHasTheDocumentedShape)
