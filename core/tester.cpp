@@ -810,7 +810,7 @@ TesterCheck checkArc(const RawMessage& m)
         const std::string value = unfold(f.value());
         int instance = 0;
         if (kind == 2) {
-            const auto i = text::trim(value.substr(0, value.find(';')));
+            const std::string i(text::trim(std::string_view(value).substr(0, value.find(';'))));
             if (i.size() > 2 && i.substr(0, 2) == "i=")
                 std::from_chars(i.data() + 2, i.data() + i.size(), instance);
         } else {
