@@ -767,7 +767,8 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     std::vector<dns::Question> batch;
     const std::string dmarcName = "_dmarc." + report.domain;
     std::size_t iDmarc = 0, iMx = 0, iPtr = 0, iDkim = 0, iBl = 0, iProbe = 0;
-    if (!report.domain.empty()) {
+    const bool domainRecords = !report.domain.empty() && options.domainRecords;
+    if (domainRecords) {
         iDmarc = batch.size();
         batch.push_back({dmarcName, dns::Type::TXT});
         iMx = batch.size();
@@ -837,7 +838,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
     }
     const auto answers = resolver->queryAll(batch);
 
-    if (!report.domain.empty()) {
+    if (domainRecords) {
         report.dmarc = checkDmarc(*resolver, answers[iDmarc], report.domain, server);
 
         report.mx = readMx(answers[iMx], report.domain, server);
@@ -849,7 +850,7 @@ CheckReport runChecks(const CheckRequest& request, const CheckOptions& options)
         report.ptr = checkPtr(*resolver, answers[iPtr], report.ip, server);
 
     // SPF: the record on its own, then the verdict for the IP.
-    if (!report.domain.empty())
+    if (domainRecords)
         report.spf = checkSpf(*resolver, report.domain, report.ip, request.sender, server);
 
     // Blocklists

@@ -37,6 +37,9 @@ struct CheckOptions {
     const std::atomic<bool>* cancel = nullptr; ///< set true to stop; the report says cancelled
     std::shared_ptr<const KnowledgeBase> knowledge; ///< blocklist table; nullptr = the shipped one
     bool blocklists = true;
+    /// False: ask nothing of the domain but its blocklists (no SPF, DMARC, MX): the message
+    /// tester checks the domains of a message's links on the domain blocklists this way.
+    bool domainRecords = true;
     /// Query only these zones (any zone, listed in the table or not); empty = every list the
     /// table marks `checked`.
     std::vector<std::string> blocklistZones;

@@ -28,6 +28,7 @@ packages=(
   libxml2-dev                # DMARC aggregate reports: XML read with its streaming reader, errors with their line
   libc-ares-dev              # DNS checks (SPF, DMARC, DKIM, MX, PTR, blocklists): server and port settable
   libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
+  libssl-dev                 # libcrypto: the message tester verifies DKIM signatures (RSA, Ed25519, SHA-256)
   unbound                    # the real DNS server the check tests start on a high port (as the current user)
   libgtest-dev libgmock-dev libbenchmark-dev
   help2man                   # the man pages of both programs, made from their --help at build time

@@ -20,6 +20,7 @@
 #include "providerlookup.h"
 #include "query.h"
 #include "sendcounts.h"
+#include "tester.h"
 #include "textsafety.h"
 #include "triage.h"
 #include "userconfig.h"
@@ -676,6 +677,59 @@ int runCheck(const CheckArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
     return started ? kExitOk : kExitBadInput;
 }
 
+struct TestMessageArgs {
+    std::string file, server;
+    std::vector<std::string> zones;
+    int timeoutMs = 3000, deadlineMs = 30000;
+    bool json = false, offline = false;
+};
+
+/// `test-message FILE`: the message tester's checklist (core/tester.h), as text or one JSON object.
+int runTestMessage(const TestMessageArgs& args, std::shared_ptr<const bt::KnowledgeBase> kb)
+{
+    const std::string name = args.file == "-" ? std::string("standard input") : args.file;
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (args.file != "-") {
+        std::error_code ec;
+        if (std::filesystem::is_directory(args.file, ec))
+            return fail(args.file + ": is a folder, not a file");
+        file.open(args.file, std::ios::binary);
+        if (!file)
+            return fail(args.file + ": cannot be read");
+        in = &file;
+    }
+    std::ostringstream ss;
+    ss << in->rdbuf();
+    if (in->bad())
+        return fail(name + ": read error");
+    const std::string text = ss.str();
+    if (const std::string why = bt::binaryReason(std::string_view(text).substr(0, 8 * 1024)); !why.empty())
+        return fail(name + ": not a text file: " + why);
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        return fail(name + ": is empty, no message to test", kExitNothingDone);
+    bt::TesterOptions options;
+    options.dnsServer = args.server;
+    options.offline = args.offline;
+    options.timeoutMs = args.timeoutMs;
+    options.deadlineMs = args.deadlineMs;
+    options.knowledge = std::move(kb);
+    options.blocklistZones = args.zones;
+    bt::TesterReport report;
+    try {
+        report = bt::testMessage(text, options);
+    } catch (const bt::TesterInputError& e) {
+        return fail(name + ": " + e.what());
+    }
+    if (args.json)
+        std::cout << bt::toJson(report) << '\n';
+    else // evidence quotes headers and TXT records anyone can write: control characters escaped
+        std::cout << safe(bt::toText(report));
+    if (!report.dnsError.empty())
+        return fail("test-message: DNS could not start: " + report.dnsError);
+    return kExitOk;
+}
+
 /// `diagnose --explain NAME`: what a brief result leaves out, once — the explanation, steps and
 /// references of a rule (as its results carry them: a lexicon rule or one without texts of its own
 /// has its reason's) or of a reason.
@@ -974,6 +1028,21 @@ int main(int argc, char** argv)
     checkCmd->add_option("--workspace", checkArgs.workspace, "Cache answers in this workspace (for their TTL)");
     checkCmd->add_option("targets", checkArgs.targets, "Domains and/or IPs")->required();
 
+    auto* testCmd = app.add_subcommand(
+        "test-message",
+        "Test a received message (.eml, headers or \"Show original\"): connecting IP, SPF, DKIM "
+        "signatures, ARC, DMARC, alignment, PTR, blocklists, List-Unsubscribe, Message-ID, Date, TLS");
+    TestMessageArgs testArgs;
+    testCmd->add_flag("--json", testArgs.json,
+                      "One JSON object {ip, from_domain, checks: [{id, status, detail, evidence}]}");
+    testCmd->add_option("--dns-server", testArgs.server, "Resolver to ask, HOST or HOST:PORT (default: the system's)");
+    testCmd->add_flag("--offline", testArgs.offline, "No DNS: only what the message itself shows");
+    testCmd->add_option("--timeout-ms", testArgs.timeoutMs, "Per DNS question, retries included")
+        ->capture_default_str();
+    testCmd->add_option("--deadline-ms", testArgs.deadlineMs, "For all DNS of the test")->capture_default_str();
+    testCmd->add_option("--blocklist", testArgs.zones, "Query only this blocklist zone (repeatable)");
+    testCmd->add_option("file", testArgs.file, "The message, or - for standard input")->required();
+
     // A workspace is checked when it is opened, not by CLI11: a missing, unreadable or foreign
     // file is then a message naming it and why, with exit code 2 like any other bad input.
     try {
@@ -1025,6 +1094,8 @@ int main(int argc, char** argv)
             return runLookupProviders(lookupArgs, *kb);
         if (*checkCmd)
             return runCheck(checkArgs, kb);
+        if (*testCmd)
+            return runTestMessage(testArgs, kb);
     } catch (const std::exception& e) {
         return fail(e.what());
     }

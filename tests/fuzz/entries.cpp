@@ -13,11 +13,15 @@
 #include "mailsource.h"
 #include "replyparser.h"
 #include "support.h"
+#include "tester.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 namespace bt::fuzz
@@ -177,6 +181,41 @@ void csvImport(std::string_view input);
 void profileImport(std::string_view input);
 void jsonImport(std::string_view input);
 void logImport(std::string_view input);
+/// The message tester without DNS: the Received chain, DKIM tags and body hash, ARC, Date,
+/// Message-ID, List-Unsubscribe. Offline, no check may be an error; every status is one of the five
+/// words; the JSON is JSON; both body canonicalisations are idempotent.
+void tester(std::string_view input)
+{
+    TesterOptions o;
+    o.offline = true;
+    o.now = 1'764'000'000;
+    TesterReport r;
+    try {
+        r = testMessage(input, o);
+    } catch (const TesterInputError&) {
+        if (!splitMessage(input).fields.empty())
+            fail("a message with header fields was refused as having none");
+        return;
+    }
+    static const std::set<std::string> words {"pass", "warn", "fail", "none", "error"};
+    for (const auto& c : r.checks) {
+        if (!words.count(c.status))
+            fail("check " + c.id + " has status \"" + c.status + "\"");
+        if (c.status == "error")
+            fail("check " + c.id + " is an error without DNS: " + c.detail);
+        if (c.detail.empty())
+            fail("check " + c.id + " has no detail");
+    }
+    if (!nlohmann::json::accept(toJson(r)))
+        fail("toJson gave no JSON");
+    const auto m = splitMessage(input);
+    for (const char* method : {"simple", "relaxed"}) {
+        const auto once = canonicalBody(m.body, method);
+        if (canonicalBody(once, method) != once)
+            fail(std::string(method) + " body canonicalisation is not idempotent");
+    }
+}
+
 void spf(std::string_view input);
 void dmarc(std::string_view input);
 void dkim(std::string_view input);
@@ -198,6 +237,9 @@ const std::vector<Target>& targets()
         {"dmarc", dmarc, "DMARC record parsing through bt::runChecks, the record from the input"},
         {"dkim", dkim, "DKIM key record parsing through bt::runChecks, the record from the input"},
         {"authresults", authResults, "Authentication-Results / ARC parsing and bt::checkAlignment"},
+        {"tester", tester,
+         "bt::testMessage offline: Received chain, DKIM tags and body hash, ARC, Date, Message-ID, "
+         "List-Unsubscribe"},
         {"rules", rulesFile, "a user rules file: KnowledgeBase::addRulesFile, then a classifier of its rules"},
         {"profile", columnProfile, "a column profile file: CsvProfile::load"},
     };

@@ -21,7 +21,7 @@ work=${BT_FUZZ_WORK:-$build/fuzz-work}
 shared=${BT_SHARED_DIR:-$repo/../shared}
 data=$repo/tests/data
 
-all=(email reply csv profile_csv json log mbox spf dmarc dkim authresults rules profile)
+all=(email reply csv profile_csv json log mbox spf dmarc dkim authresults tester rules profile)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 share=$((budget / ${#targets[@]}))
@@ -35,14 +35,14 @@ malloc_limit_mb=32
 
 max_len() {
     case $1 in
-        email | csv | profile_csv | json | log | mbox | rules) echo 65536 ;;
+        email | csv | profile_csv | json | log | mbox | rules | tester) echo 65536 ;;
         *) echo 4096 ;;
     esac
 }
 
 dict_of() {
     case $1 in
-        email | reply | log | mbox) echo smtp ;;
+        email | reply | log | mbox | tester) echo smtp ;;
         csv | profile_csv) echo csv ;;
         *) echo "$1" ;;
     esac
@@ -57,6 +57,8 @@ seed() {
         email)
             for d in bsd dos mac; do cp "$shared/corpus/sisimai/maildir/$d"/* "$dir/" 2>/dev/null || true; done
             cp "$data"/fuzz/email/* "$dir/" 2>/dev/null || true ;;
+        tester) # received messages with headers of every kind: the corpus' bounces are that too
+            for d in bsd dos; do cp "$shared/corpus/sisimai/maildir/$d"/* "$dir/" 2>/dev/null || true; done ;;
         reply)
             # One reply text per file, from the labelled replies (column 2).
             awk -F'\t' -v dir="$dir" 'NR > 1 && NR <= 600 { f = dir "/" NR ".txt"; printf "%s", $2 > f; close(f) }' \
