@@ -166,7 +166,7 @@ int main(int argc, char* argv[])
     // all three charts redrawn.
     std::string domain;
     {
-        bt::Workspace ws(QFile::encodeName(workspace).toStdString());
+        bt::Workspace ws(QFile::encodeName(workspace).toStdString(), bt::Workspace::Mode::View);
         const auto values = bt::distinctValues(ws, "domain", 3);
         domain = values.empty() ? std::string() : values.back();
     }
