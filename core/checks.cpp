@@ -25,16 +25,6 @@ namespace
 
 using ojson = nlohmann::ordered_json;
 
-std::string isoTime(std::int64_t t)
-{
-    const std::time_t tt = t;
-    std::tm tm {};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 dns::Status statusFromName(const std::string& s)
 {
     for (auto st :
@@ -944,7 +934,7 @@ ojson sourceJson(const CheckSource& s)
     ojson j;
     j["server"] = s.server;
     j["via"] = s.cached ? "cached" : "live";
-    j["checked_at"] = isoTime(s.checkedAt);
+    j["checked_at"] = text::isoUtc(s.checkedAt);
     return j;
 }
 
@@ -961,7 +951,7 @@ std::string toJson(const CheckReport& r)
     j["domain"] = nullable(r.domain);
     j["ip"] = nullable(r.ip);
     j["server"] = nullable(r.server);
-    j["started_at"] = isoTime(r.startedAt);
+    j["started_at"] = text::isoUtc(r.startedAt);
     j["duration_ms"] = r.durationMs;
     j["live_queries"] = r.liveQueries;
     j["cancelled"] = r.cancelled;

@@ -3,6 +3,7 @@
 #include "dmarcmatch.h"
 
 #include "sqlite.h"
+#include "text.h"
 #include "workspace.h"
 
 #include <ctime>
@@ -118,17 +119,6 @@ std::int64_t epochOf(const std::string& iso)
     return static_cast<std::int64_t>(timegm(&tm));
 }
 
-/// The day of an epoch second, "2025-03-11".
-std::string dayOf(std::int64_t epoch)
-{
-    const auto t = static_cast<std::time_t>(epoch);
-    std::tm tm {};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
 } // namespace
 
 std::string describeDmarcMatch(const DmarcMatch& m)
@@ -138,7 +128,7 @@ std::string describeDmarcMatch(const DmarcMatch& m)
     const auto from = epochOf(m.begin), to = epochOf(m.end);
     std::string when = "On " + m.begin.substr(0, 10);
     if (from >= 0 && to > from + 86400)
-        when = "From " + dayOf(from) + " to " + dayOf(to - 1);
+        when = "From " + text::isoUtc(from).substr(0, 10) + " to " + text::isoUtc(to - 1).substr(0, 10);
     std::string out = when + ", " + m.orgName + "'s report shows " + std::to_string(m.row.count)
         + (m.row.count == 1 ? " message" : " messages") + " from " + m.row.sourceIp;
     if (!m.row.headerFrom.empty())

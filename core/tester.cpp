@@ -30,16 +30,6 @@ namespace
 
 using ojson = nlohmann::ordered_json;
 
-std::string isoTime(std::int64_t t)
-{
-    const std::time_t tt = t;
-    std::tm tm {};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 bool isWsp(char c)
 {
     return c == ' ' || c == '\t';
@@ -539,13 +529,14 @@ std::string answerEvidence(const dns::Answer& a)
         s += dns::statusName(a.status) + (a.detail.empty() ? std::string() : " (" + a.detail + ")");
     for (std::size_t i = 0; i < a.records.size(); ++i)
         s += (i ? " | " : "") + clipped(a.records[i].value, 160);
-    s += " (asked " + (a.server.empty() ? std::string("the resolver") : a.server) + " at " + isoTime(a.checkedAt) + ")";
+    s += " (asked " + (a.server.empty() ? std::string("the resolver") : a.server) + " at " + text::isoUtc(a.checkedAt)
+        + ")";
     return s;
 }
 
 std::string sourceEvidence(const CheckSource& s)
 {
-    return "(asked " + s.server + (s.cached ? ", cached," : "") + " at " + isoTime(s.checkedAt) + ")";
+    return "(asked " + s.server + (s.cached ? ", cached," : "") + " at " + text::isoUtc(s.checkedAt) + ")";
 }
 
 // ---- DKIM verification (RFC 6376 6.1, RFC 8301, RFC 8463) ----
@@ -619,7 +610,7 @@ DkimOutcome verifyDkim(const RawMessage& m, std::size_t index, dns::Resolver* re
     std::from_chars(ts.data(), ts.data() + ts.size(), signedAt);
     if (!x.empty() && expires < now)
         return failWith("fail",
-                        "The signature expired at " + isoTime(expires) + " (x=" + x
+                        "The signature expired at " + text::isoUtc(expires) + " (x=" + x
                             + "); receivers ignore expired signatures (RFC 6376 3.5).");
     if (!x.empty() && !ts.empty() && expires < signedAt)
         return failWith("fail", "The signature expires (x=) before it was made (t=).");
@@ -1532,14 +1523,14 @@ TesterReport testMessage(std::string_view message, const TesterOptions& options)
                 c.detail = "The Date is not RFC 5322 syntax: " + d.problem + ".";
             } else if (d.time > now + 15 * 60) {
                 c.status = "fail";
-                c.detail = "The Date is in the future (" + isoTime(d.time) + ", checked at " + isoTime(now)
+                c.detail = "The Date is in the future (" + text::isoUtc(d.time) + ", checked at " + text::isoUtc(now)
                     + "): the sender's clock is wrong.";
             } else if (d.obsolete) {
                 c.status = "warn";
                 c.detail = "The Date uses an obsolete zone name; write a numeric zone such as +0000 (RFC 5322 4.3).";
             } else {
                 c.status = "pass";
-                c.detail = "The Date is RFC 5322 syntax (" + isoTime(d.time) + ") and not in the future.";
+                c.detail = "The Date is RFC 5322 syntax (" + text::isoUtc(d.time) + ") and not in the future.";
             }
         }
         checks.push_back(c);
@@ -1619,7 +1610,7 @@ std::string toJson(const TesterReport& r)
     j["mail_from"] = r.mailFrom.empty() ? ojson() : ojson(r.mailFrom);
     j["receiver"] = r.receiver.empty() ? ojson() : ojson(r.receiver);
     j["dns_server"] = r.dnsServer.empty() ? ojson() : ojson(r.dnsServer);
-    j["checked_at"] = isoTime(r.checkedAt);
+    j["checked_at"] = text::isoUtc(r.checkedAt);
     ojson checks = ojson::array();
     for (const auto& c : r.checks) {
         ojson o;
@@ -1640,8 +1631,8 @@ std::string toJson(const TesterReport& r)
 std::string toText(const TesterReport& r)
 {
     std::string out = "Connecting IP: " + (r.ip.empty() ? std::string("(not found)") : r.ip)
-        + "   From domain: " + (r.fromDomain.empty() ? std::string("(none)") : r.fromDomain) + "\n"
-        + "DNS: " + (r.dnsServer.empty() ? std::string("not used") : r.dnsServer) + ", " + isoTime(r.checkedAt) + "\n";
+        + "   From domain: " + (r.fromDomain.empty() ? std::string("(none)") : r.fromDomain) + "\n" + "DNS: "
+        + (r.dnsServer.empty() ? std::string("not used") : r.dnsServer) + ", " + text::isoUtc(r.checkedAt) + "\n";
     for (const auto& c : r.checks) {
         std::string id = c.id + (c.id == "dkim" && !c.domain.empty() ? " " + c.domain + "/" + c.selector : "");
         std::string status = "[" + c.status + "]";

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 namespace bt::text
 {
@@ -66,6 +67,16 @@ std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_
             b = next(up, at + 1);
     }
     return std::string_view::npos;
+}
+
+std::string isoUtc(std::int64_t epochSeconds)
+{
+    const auto t = static_cast<std::time_t>(epochSeconds);
+    std::tm tm {};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 std::string collapseSpace(std::string_view s)

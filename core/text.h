@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ bool startsWithNoCase(std::string_view s, std::string_view prefix);
 std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_t from = 0);
 /// Collapses every run of whitespace (including line breaks) into one space, and trims.
 std::string collapseSpace(std::string_view s);
+/// Seconds since the epoch as ISO 8601 UTC, "2025-03-11T00:00:00Z": how the workspace, the
+/// checks and the reports write every time.
+std::string isoUtc(std::int64_t epochSeconds);
 
 /// A line of a text with its byte offset; line ends may be LF, CRLF or CR alone.
 struct Line {

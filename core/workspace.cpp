@@ -7,6 +7,7 @@
 #include "replyparser.h"
 #include "replytemplate.h"
 #include "sqlite.h"
+#include "text.h"
 
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
@@ -359,12 +360,7 @@ const std::vector<std::pair<std::string, std::string>>& schemaEventIndexes()
 
 std::string nowUtc()
 {
-    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm {};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return text::isoUtc(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
 }
 
 std::string fileSha256(const std::string& path)
@@ -460,7 +456,6 @@ void Workspace::checkIntegrity(bool uncleanClose)
                         + "): its charts and tables would be incomplete; open a backup, or import the files again "
                           "into a new workspace");
 }
-
 
 Workspace::~Workspace() = default;
 Workspace::Workspace(Workspace&&) noexcept = default;

@@ -63,12 +63,7 @@ std::string isoFromEpoch(std::string_view v, const std::string& what, const std:
         throw DmarcError(name + ": date_range " + what + " \"" + std::string(t)
                              + "\" is not a time (seconds since 1970, as RFC 7489 appendix C has it)",
                          0);
-    const std::time_t secs = static_cast<std::time_t>(std::stoll(std::string(whole)));
-    std::tm tm {};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return text::isoUtc(std::stoll(std::string(whole)));
 }
 
 bool isIpAddress(const std::string& s)
