@@ -270,6 +270,37 @@ std::vector<std::string> importInputs(const std::string& path)
     return out;
 }
 
+namespace
+{
+
+/// Moves the start of `range` back by up to `bytes` to the start of a line, with its line
+/// number: the lines before a followed log's new part that give it context.
+void contextStart(const std::string& path, Sink::LogRange& range, std::int64_t bytes)
+{
+    const std::int64_t at = std::max<std::int64_t>(0, range.from - bytes);
+    InputFile in(path);
+    if (at > 0 && !in.seekg(at))
+        throw std::runtime_error(path + ": cannot go to byte " + std::to_string(at) + " of the log");
+    std::string block(static_cast<std::size_t>(range.from - at), '\0');
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    if (in.gcount() != static_cast<std::streamsize>(block.size()))
+        throw std::runtime_error(path + ": the log is shorter than where reading stopped before (byte "
+                                 + std::to_string(range.from) + ")");
+    // From byte 0 every line is whole; further in, the block may start mid-line.
+    std::size_t first = 0;
+    if (at > 0) {
+        first = block.find('\n');
+        if (first == std::string::npos)
+            return; // one line longer than the context: no context
+        ++first;
+    }
+    range.start = at + static_cast<std::int64_t>(first);
+    range.startLine
+        -= static_cast<std::int64_t>(std::count(block.begin() + static_cast<std::ptrdiff_t>(first), block.end(), '\n'));
+}
+
+} // namespace
+
 ImportResult importPath(Workspace& ws, const std::string& path, const Classifier& classifier, ImportObserver* observer,
                         const CsvProfile* profile, const ImportOptions& options)
 {
@@ -300,7 +331,13 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             return result;
         }
     }
-    result.format = profile ? std::string(format::csv) + ":" + profile->name : detectFormat(path);
+    result.format = profile       ? std::string(format::csv) + ":" + profile->name
+        : !options.format.empty() ? options.format
+                                  : detectFormat(path);
+    if (!options.format.empty() && !profile && !importerNamed(options.format)) {
+        result.error = path + ": \"" + options.format + "\" is not a format this program imports";
+        return result;
+    }
     if (result.format.empty()) {
         result.error = path
             + ": format not recognised (an e-mail, mbox or maildir; a SendGrid, Mailgun, Postmark, "
@@ -322,7 +359,37 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     // Size and sha256 of the content: a folder's is that of its files in name order.
     std::int64_t size = 0;
     std::string sha;
-    if (folder) {
+    // A followed log's new part, and where the lines that give it context start.
+    Sink::LogRange range;
+    const bool ranged = options.fromOffset > 0 || options.toOffset >= 0;
+    if (ranged) {
+        range.from = range.start = options.fromOffset;
+        range.startLine = options.fromLine;
+        range.to = options.toOffset;
+        if (options.contextBytes > 0 && options.fromOffset > 0)
+            try {
+                contextStart(path, range, options.contextBytes);
+            } catch (const std::exception& e) {
+                result.error = e.what();
+                return result;
+            }
+    }
+    if (options.files) {
+        // A watched folder's new files: the import is of them, named by the folder.
+        std::string all;
+        for (const auto& f : *options.files) {
+            size += static_cast<std::int64_t>(std::filesystem::file_size(f, ec));
+            all += f + '\x1f' + fileSha256(f) + '\n';
+        }
+        sha = sha1(all);
+    } else if (ranged) {
+        // Not the whole file's digest (a growing log read each minute): the part's place.
+        std::error_code sizeEc;
+        const auto whole = static_cast<std::int64_t>(std::filesystem::file_size(path, sizeEc));
+        size = (range.to < 0 ? whole : range.to) - range.from;
+        sha = sha1(path + '\x1f' + std::to_string(range.from) + '\x1f' + std::to_string(range.to) + '\x1f'
+                   + std::to_string(range.startLine));
+    } else if (folder) {
         std::string all;
         for (const auto& f : folderEmailFiles(path)) {
             size += static_cast<std::int64_t>(std::filesystem::file_size(f, ec));
@@ -340,7 +407,8 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
             firstYear = *options.year;
         } else {
             try {
-                const auto inferred = inferSyslogYear(path, result.note);
+                const auto inferred = ranged ? inferSyslogYear(path, result.note, range.start, range.to)
+                                             : inferSyslogYear(path, result.note);
                 firstYear = inferred ? *inferred : 1970;
             } catch (const std::exception& e) {
                 result.error = e.what(); // damaged gzip data
@@ -399,9 +467,11 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         return result;
     }
     Sink& sink = *sinkHolder;
+    sink.setLogRange(range);
     std::string readError;
     try {
-        const RunContext context {classifier, profile, firstYear, bindAddresses};
+        const RunContext context {classifier, profile, firstYear, bindAddresses,
+                                  options.files ? &*options.files : nullptr};
         importerNamed(profile ? format::csv : std::string_view(result.format))->run(path, sink, context);
     } catch (const std::exception& e) {
         // The writer's failure comes back here too; finish() tells which it was.

@@ -43,6 +43,17 @@ struct ImportOptions {
     /// SMTP client service in master.cf with its `syslog_name`) is the sending IP of the log's
     /// delivery lines, which Postfix does not log. Empty: sending IP unknown.
     std::string postfixConfig;
+    /// The format, when the caller knows it (a watched log or folder): content detection is not
+    /// asked, since a few new lines may hold nothing it recognises. A format's name (format::…).
+    std::string format;
+    /// Following a growing log (bt::Watcher): only the lines from byte `fromOffset` of the
+    /// content (a line's start; decompressed bytes of a gzip'd file), which is line `fromLine`,
+    /// up to byte `toOffset` (a line's end; -1: the end of the file) are read, counted and
+    /// stored. Lines up to `contextBytes` before `fromOffset` are read first for their context
+    /// only (Postfix's sender lines, the syslog year), neither counted nor stored.
+    std::int64_t fromOffset = 0, fromLine = 1, toOffset = -1, contextBytes = 0;
+    /// A folder's e-mail files to read instead of all of them (a watched folder's new files).
+    std::optional<std::vector<std::string>> files;
 };
 
 /// A saved column mapping for a CSV no importer knows: which column holds what. Loaded from a

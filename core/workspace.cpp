@@ -289,6 +289,69 @@ CREATE TABLE IF NOT EXISTS dmarc_auth (
     PRIMARY KEY (row_id, seq)
 ) WITHOUT ROWID;
 )sql",
+    // 8: watched sources (read incrementally), alerts with their history, blocklist monitoring.
+    R"sql(
+CREATE TABLE IF NOT EXISTS watch_sources (  -- IF NOT EXISTS: a file whose version was set back
+    id INTEGER PRIMARY KEY,
+    uri TEXT NOT NULL UNIQUE,      -- maildir:/path, folder:/path, log:/path, imap(s)://user@host:port/Mailbox
+    kind TEXT NOT NULL,            -- maildir, folder, log, imap
+    added TEXT NOT NULL,
+    paused INTEGER NOT NULL DEFAULT 0,
+    options TEXT NOT NULL DEFAULT '{}',  -- JSON: what the user set (move_to, interval)
+    state TEXT NOT NULL DEFAULT '{}',    -- JSON: where reading stopped (a log's file and offset, IMAP's UIDs)
+    last_checked TEXT,             -- last time it was looked at
+    last_read TEXT,                -- last time it gave something new
+    last_error TEXT,               -- the last look's error, NULL when it went well
+    failures INTEGER NOT NULL DEFAULT 0,  -- looks in a row that failed (the retry waits longer)
+    items INTEGER NOT NULL DEFAULT 0,     -- messages, files or lines read through it
+    events INTEGER NOT NULL DEFAULT 0     -- events imported through it
+);
+-- What a folder or maildir source has read, by file (a maildir message by its unique name).
+CREATE TABLE IF NOT EXISTS watch_seen (
+    source INTEGER NOT NULL REFERENCES watch_sources(id) ON DELETE CASCADE,
+    item TEXT NOT NULL,
+    seen TEXT NOT NULL,
+    PRIMARY KEY (source, item)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    raised TEXT NOT NULL,
+    rule TEXT NOT NULL,            -- incident, rate, auth_share, listed, delisted
+    subject TEXT NOT NULL,         -- what it is about: "provider Gmail", "ip 192.0.2.1", "domain example.com"
+    mark TEXT NOT NULL,            -- what makes it the same alert again (an incident's first hour, a threshold and day)
+    severity TEXT NOT NULL,        -- info, warning, critical
+    title TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    payload TEXT NOT NULL,         -- the alert as JSON, as the hook command receives it
+    baseline INTEGER NOT NULL DEFAULT 0,  -- already true when watching began: recorded, never announced
+    acknowledged TEXT,
+    delivered TEXT,                -- JSON: how each way of announcing it went
+    UNIQUE (rule, subject, mark)
+);
+CREATE INDEX IF NOT EXISTS alerts_raised ON alerts(raised);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+-- Sending IPs and domains checked against blocklists on a schedule.
+CREATE TABLE IF NOT EXISTS monitored (
+    name TEXT PRIMARY KEY,         -- an IP or a domain, lower case
+    kind TEXT NOT NULL CHECK (kind IN ('ip', 'domain')),
+    origin TEXT NOT NULL,          -- events (found in them) or hand (added by the user)
+    added TEXT NOT NULL,
+    last_checked TEXT
+) WITHOUT ROWID;
+-- Listed periods per name and list; delisted NULL while still listed.
+CREATE TABLE IF NOT EXISTS listings (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    listed TEXT NOT NULL,
+    delisted TEXT,
+    answer TEXT                    -- the list's A record and TXT reason when listed
+);
+CREATE INDEX IF NOT EXISTS listings_name ON listings(name, zone, listed);
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)

@@ -24,6 +24,7 @@
 #include "textsafety.h"
 #include "triage.h"
 #include "userconfig.h"
+#include "watchcmd.h"
 #include "workspace.h"
 
 #include <CLI/CLI.hpp>
@@ -1043,6 +1044,9 @@ int main(int argc, char** argv)
     testCmd->add_option("--blocklist", testArgs.zones, "Query only this blocklist zone (repeatable)");
     testCmd->add_option("file", testArgs.file, "The message, or - for standard input")->required();
 
+    WatchCommands watchCommands;
+    addWatchCommands(app, watchCommands);
+
     // A workspace is checked when it is opened, not by CLI11: a missing, unreadable or foreign
     // file is then a message naming it and why, with exit code 2 like any other bad input.
     try {
@@ -1067,6 +1071,8 @@ int main(int argc, char** argv)
             return runSends(sendsWorkspace, sendsFile, sendsClear);
         if (*incidentsCmd)
             return runIncidents(incidentsWorkspace, incidentsBy, incidentsFilters, !incidentsDaily, incidentsJson);
+        if (watchCommands.any() && !watchNeedsClassifier(watchCommands))
+            return runWatchCommands(watchCommands, nullptr, nullptr);
     } catch (const std::exception& e) {
         return fail(e.what());
     }
@@ -1096,6 +1102,8 @@ int main(int argc, char** argv)
             return runCheck(checkArgs, kb);
         if (*testCmd)
             return runTestMessage(testArgs, kb);
+        if (watchCommands.any())
+            return runWatchCommands(watchCommands, classifier.get(), kb);
     } catch (const std::exception& e) {
         return fail(e.what());
     }

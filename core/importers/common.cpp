@@ -239,6 +239,8 @@ Sink::~Sink()
 
 void Sink::event(Event&& e)
 {
+    if (m_quiet)
+        return;
     // Whatever the format: an address that holds a NUL, a control character or bytes that are not
     // UTF-8 never becomes an event (it would go on into the suppression list).
     if (const auto defect = addressDefect(e.recipient); !defect.empty()) {
@@ -264,6 +266,8 @@ void Sink::event(Event&& e)
 
 void Sink::reject(Reject&& r)
 {
+    if (m_quiet)
+        return;
     ++m_counts.read;
     const std::size_t bytes = sizeof(Reject) + r.raw.size() + r.reason.size();
     push(std::move(r), bytes);
@@ -940,14 +944,20 @@ void forEachLogLine(const std::string& path, Sink& sink,
     InputFile in(path);
     std::error_code ec;
     const auto total = std::filesystem::file_size(path, ec);
+    // A followed log's new lines, after the lines before them that give their context.
+    const auto range = sink.logRange();
+    if (range.start > 0 && !in.seekg(range.start))
+        throw std::runtime_error(path + ": cannot go to byte " + std::to_string(range.start)
+                                 + " of the log: it is shorter than where reading stopped before");
     std::string l;
-    std::int64_t lineNo = 0, offset = 0, bytes = 0;
+    std::int64_t lineNo = range.startLine - 1, offset = range.start, bytes = 0;
     LineReader lines(in, kMaxRecordBytes);
-    while (lines.next(l, bytes)) {
+    while ((range.to < 0 || offset < range.to) && lines.next(l, bytes)) {
         ++lineNo;
         const std::int64_t lineOffset = offset;
         offset += bytes;
         sink.setProgress(in.consumed(), total);
+        sink.setQuiet(lineOffset < range.from);
         if (lines.cut()) {
             l.resize(200);
             rejectAt(sink, Origin {path, lineNo, lineOffset, l},
@@ -956,8 +966,9 @@ void forEachLogLine(const std::string& path, Sink& sink,
             continue;
         }
         if (!each(l, lineNo, lineOffset))
-            return;
+            break;
     }
+    sink.setQuiet(false);
 }
 
 void emitLogLine(Sink& sink, Event&& e, const Reply& parsed, const std::string& inner, const std::string& path,

@@ -70,16 +70,20 @@ std::vector<std::string> folderEmailFiles(const std::string& path)
 namespace
 {
 
-void importEmails(const std::string& path, Sink& sink, const Classifier& classifier)
+void importEmails(const std::string& path, Sink& sink, const Classifier& classifier,
+                  const std::vector<std::string>* files)
 {
     const BounceReader reader(std::shared_ptr<const Classifier>(&classifier, [](const Classifier*) {}));
     std::uint64_t done = 0, total = 0;
     std::error_code ec;
     const bool folder = std::filesystem::is_directory(path, ec);
-    if (!folder)
+    if (files)
+        for (const auto& f : *files)
+            total += std::filesystem::file_size(f, ec);
+    else if (!folder)
         total = std::filesystem::file_size(path, ec);
     // A folder's exports and logs are imported on their own (importInputs): its e-mails here.
-    for (const auto& file : folder ? folderEmailFiles(path) : std::vector<std::string> {path}) {
+    for (const auto& file : files ? *files : folder ? folderEmailFiles(path) : std::vector<std::string> {path}) {
         if (sink.cancelled())
             return;
         importEmailFile(file, sink, reader, done, total);
@@ -163,7 +167,7 @@ int emailHead(const Head& h)
 
 void runEmails(const std::string& path, Sink& sink, const RunContext& c)
 {
-    importEmails(path, sink, c.classifier);
+    importEmails(path, sink, c.classifier, c.files);
 }
 
 } // namespace bt::detail

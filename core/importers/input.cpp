@@ -67,18 +67,24 @@ protected:
 
     pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override
     {
-        // Only telling where we are, and rewinding (seekpos 0), are needed.
+        // Only telling where we are, and going to a byte from the start (seekpos), are needed.
         if (off == 0 && dir == std::ios_base::cur && (which & std::ios_base::in))
             return pos_type(static_cast<off_type>(m_delivered) - (egptr() - gptr()));
-        if (off == 0 && dir == std::ios_base::beg)
-            return seekpos(0, which);
+        if (dir == std::ios_base::beg)
+            return seekpos(pos_type(off), which);
         return pos_type(off_type(-1));
     }
     pos_type seekpos(pos_type pos, std::ios_base::openmode which) override
     {
-        if (pos != pos_type(0) || !(which & std::ios_base::in) || gzrewind(m_gz) != 0)
+        // Rewinding, and going to a byte of the content: a followed log's next line (a real seek
+        // in a plain file; in a gzip'd one zlib decompresses up to it).
+        const off_type to = off_type(pos);
+        if (to < 0 || !(which & std::ios_base::in))
             return pos_type(off_type(-1));
-        m_delivered = 0;
+        if (to == 0 ? gzrewind(m_gz) != 0
+                    : gzseek(m_gz, static_cast<z_off_t>(to), SEEK_SET) != static_cast<z_off_t>(to))
+            return pos_type(off_type(-1));
+        m_delivered = static_cast<std::uint64_t>(to);
         m_error.clear();
         setg(m_data, m_data, m_data);
         return pos_type(0);

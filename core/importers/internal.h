@@ -96,6 +96,16 @@ public:
     /// reason the source states itself), so import and a later re-diagnosis agree.
     void refine(Diagnosis& d, std::string_view stage, std::string_view hint = {});
 
+    /// The part of a log this import reads (ImportOptions' range): where reading starts (the
+    /// context's first line), where counting starts, and where it ends (-1: the file's end).
+    struct LogRange {
+        std::int64_t start = 0, startLine = 1, from = 0, to = -1;
+    };
+    void setLogRange(const LogRange& r) { m_range = r; }
+    const LogRange& logRange() const { return m_range; }
+    /// While set, event() and reject() drop what they are given uncounted: a log's context lines.
+    void setQuiet(bool quiet) { m_quiet = quiet; }
+
     bool cancelled() const { return m_cancelled; }
     void setProgress(std::uint64_t done, std::uint64_t total)
     {
@@ -143,6 +153,8 @@ private:
     std::size_t m_sincePoll = 0; ///< importer: records since the observer was asked
     bool m_cancelled = false;
     std::uint64_t m_done = 0, m_total = 0;
+    LogRange m_range;
+    bool m_quiet = false;
     /// Diagnoses by reply and codes. A diagnosis with its texts is ~1–2 KB, and replies that quote
     /// the recipient make every row a new key: 10 000 entries ≈ 20 MB at most.
     BoundedMemo<Diagnosis> m_cache {10000};
@@ -284,8 +296,10 @@ bool ownInput(const std::string& file);
 /// The folder's files the e-mail import reads: folderFiles() without the ownInput() ones.
 std::vector<std::string> folderEmailFiles(const std::string& path);
 /// The year of a syslog file's first line (syslog stamps have none), from the file's time and its
-/// last stamp; `note` says what was assumed. nullopt when the file has no syslog stamp.
-std::optional<int> inferSyslogYear(const std::string& path, std::string& note);
+/// last stamp; `note` says what was assumed. nullopt when the file has no syslog stamp. Only the
+/// lines from byte `start` to `end` (-1: the end) when given: a followed log's new part.
+std::optional<int> inferSyslogYear(const std::string& path, std::string& note, std::int64_t start = 0,
+                                   std::int64_t end = -1);
 /// Postfix's smtp_bind_address per transport (syslog tag → IP) from main.cf and master.cf in
 /// `dir`; `note` says what was read.
 std::map<std::string, std::string> postfixBindAddresses(const std::string& dir, std::string& note);
@@ -312,6 +326,8 @@ struct RunContext {
     const CsvProfile* profile; ///< the "csv" format's columns
     int firstYear; ///< the year of a syslog file's first line
     const std::map<std::string, std::string>& bindAddresses; ///< Postfix: sending IP by syslog tag
+    /// A folder's e-mail files to read instead of all of them (ImportOptions::files), or null.
+    const std::vector<std::string>* files = nullptr;
 };
 
 /// One input format: its name (ImportResult::format, the workspace's imports.format), how sure

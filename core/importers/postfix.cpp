@@ -103,7 +103,7 @@ std::int64_t utcSeconds(int year, const SyslogStamp& s)
 /// The year of the first dated line of a syslog file: the lines run forward (SyslogYears) and
 /// the last one falls at or before the file's modification time, with a day's slack because
 /// syslog writes local time and the modification time is UTC. Empty when no line is dated.
-std::optional<int> inferSyslogYear(const std::string& path, std::string& note)
+std::optional<int> inferSyslogYear(const std::string& path, std::string& note, std::int64_t start, std::int64_t end)
 {
     std::error_code ec;
     const auto mtime = std::filesystem::last_write_time(path, ec);
@@ -114,14 +114,16 @@ std::optional<int> inferSyslogYear(const std::string& path, std::string& note)
     gmtime_r(&modified, &tm);
     const int modifiedYear = tm.tm_year + 1900;
     InputFile in(path);
+    if (start > 0 && !in.seekg(start))
+        return std::nullopt;
     LineReader lines(in, kMaxRecordBytes); // a stamp is at a line's start: a huge line is not held whole
     SyslogYears years;
     std::optional<SyslogStamp> last;
     int lastOffset = 0;
     std::string l;
-    std::int64_t bytes = 0;
-    while (lines.next(l, bytes))
-        if (const auto s = syslogStamp(l)) {
+    std::int64_t bytes = 0, offset = start;
+    while ((end < 0 || offset < end) && lines.next(l, bytes))
+        if (offset += bytes; const auto s = syslogStamp(l)) {
             lastOffset = years.place(*s);
             last = s;
         }
