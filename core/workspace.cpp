@@ -853,6 +853,12 @@ int Workspace::schemaVersion()
     return st.step() ? static_cast<int>(st.int64(0)) : 0;
 }
 
+std::int64_t Workspace::dataVersion()
+{
+    auto st = m_sql->db.prepare("PRAGMA data_version");
+    return st.step() ? st.int64(0) : 0;
+}
+
 void Workspace::migrate()
 {
     const int have = schemaVersion();

@@ -124,6 +124,9 @@ public:
     /// text is not seen, one in the file's structure (page headers, cell pointers, records) is.
     static constexpr std::int64_t kQuickCheckBytes = 64 * 1024 * 1024;
     int schemaVersion();
+    /// Changes whenever another connection (another process: `bouncetriage-cli watch`, an
+    /// import) commits to the file (PRAGMA data_version): the window polls it to refresh.
+    std::int64_t dataVersion();
 
     /// Imports into one workspace run one at a time, whichever process runs them: an advisory
     /// lock (flock on "<file>-import", released by the kernel when the process dies, SIGKILL

@@ -30,6 +30,7 @@ packages=(
   libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
   libssl-dev                 # libcrypto: the message tester verifies DKIM signatures (RSA, Ed25519, SHA-256)
   unbound                    # the real DNS server the check tests start on a high port (as the current user)
+  dbus-daemon                # dbus-run-session: the alert test's private desktop bus (notifications)
   libgtest-dev libgmock-dev libbenchmark-dev
   help2man                   # the man pages of both programs, made from their --help at build time
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently

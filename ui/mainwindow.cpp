@@ -10,18 +10,21 @@
 #include "importer.h"
 #include "models/drilldown.h"
 #include "models/grouptablemodel.h"
+#include "models/watchservice.h"
 #include "models/workspacesession.h"
 #include "providerlookup.h"
 #include "query.h"
 #include "sendcounts.h"
 #include "utils/bouncefile.h"
 #include "utils/diagnosiswords.h"
+#include "utils/notifier.h"
 #include "utils/triagereport.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
 #include "views/sourcesview.h"
 #include "views/triageview.h"
+#include "views/watchview.h"
 #include "widgets/diagnosiscard.h"
 #include "widgets/filterpanel.h"
 
@@ -47,8 +50,10 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QThread>
+#include <QTimer>
 #include <QToolBar>
 #include <QUrl>
 
@@ -68,6 +73,7 @@ constexpr auto kSplitterKey = "diagnoseView/splitter";
 constexpr auto kRecentKey = "recentFiles";
 constexpr auto kRecentWorkspacesKey = "recentWorkspaces";
 constexpr auto kTriageStateKey = "triageView/state";
+constexpr auto kWatchEnabledKey = "watch/enabled";
 constexpr auto kLastWorkspaceDirKey = "lastWorkspaceDir";
 constexpr auto kLastImportDirKey = "lastImportDir";
 constexpr auto kLastDirKey = "lastOpenDir";
@@ -189,6 +195,29 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     m_tabs->addTab(m_groupsView, tr("&Groups"));
     m_sourcesView = new SourcesView(this);
     m_tabs->addTab(m_sourcesView, tr("S&ources"));
+    m_watchView = new WatchView(this);
+    m_tabs->addTab(m_watchView, tr("&Watch"));
+    connect(m_watchView, &WatchView::statusMessage, this,
+            [this](const QString& message) { statusBar()->showMessage(message, kVerdictMessageMs); });
+    m_notifier = new Notifier(this);
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        // Where there is a tray, alerts can land there when no notification service runs.
+        auto* tray = new QSystemTrayIcon(QIcon(btui::appIconPath()), this);
+        tray->setToolTip(tr("Bounce Triage"));
+        connect(tray, &QSystemTrayIcon::activated, this, [this] {
+            showNormal();
+            raise();
+            activateWindow();
+            m_tabs->setCurrentWidget(m_watchView);
+        });
+        tray->show();
+        m_notifier->setTrayIcon(tray);
+    }
+    // Another process (bouncetriage-cli watch next to the MTA) may add events while the window
+    // is open: SQLite's data version says when, cheaply, every two seconds.
+    m_outsideTimer = new QTimer(this);
+    m_outsideTimer->setInterval(2000);
+    connect(m_outsideTimer, &QTimer::timeout, this, &MainWindow::checkForOutsideChanges);
     setCentralWidget(m_tabs);
     connect(m_groupsView, &GroupsView::drilledInto, this, [this] { m_tabs->setCurrentWidget(m_triageView); });
     connect(m_triageView, &TriageView::statusMessage, this,
@@ -258,6 +287,7 @@ MainWindow::~MainWindow()
     m_triageView->setSession(nullptr);
     m_groupsView->setSession(nullptr);
     m_sourcesView->setSession(nullptr);
+    stopWatching();
 }
 
 bool MainWindow::openFile(const QString& path)
@@ -300,6 +330,7 @@ bool MainWindow::openWorkspace(const QString& path, bool remember)
     m_triageView->setSession(nullptr);
     m_groupsView->setSession(nullptr);
     m_sourcesView->setSession(nullptr);
+    stopWatching();
     m_session = std::move(session);
     connect(m_session.get(), &WorkspaceSession::failed, this,
             [this](const QString& message) { statusBar()->showMessage(tr("Query failed: %1").arg(message)); });
@@ -307,6 +338,7 @@ bool MainWindow::openWorkspace(const QString& path, bool remember)
     m_triageView->setSession(m_session.get());
     m_groupsView->setSession(m_session.get());
     m_sourcesView->setSession(m_session.get());
+    startWatching(path);
     m_tabs->setCurrentWidget(m_triageView);
     setWindowTitle(QFileInfo(path).fileName());
     m_workspaceLabel->setText(QDir::toNativeSeparators(path));
@@ -350,6 +382,7 @@ void MainWindow::closeWorkspace()
     m_triageView->setSession(nullptr);
     m_groupsView->setSession(nullptr);
     m_sourcesView->setSession(nullptr);
+    stopWatching();
     m_session.reset();
     m_drill->reset();
     m_workspaceLabel->clear();
@@ -510,6 +543,7 @@ void MainWindow::startImport(const QStringList& paths, const std::vector<std::sh
         m_triageView->refresh();
         m_groupsView->refresh();
         m_sourcesView->refresh(); // an import may have brought aggregate reports
+        m_dataVersion = -1; // the window's own change: the next poll only takes note of the version
         qint64 imported = 0, rejected = 0, duplicates = 0;
         for (const auto& r : *results) {
             imported += r.counts.imported;
@@ -843,6 +877,19 @@ void MainWindow::createActions()
     m_sourcesTabAction = new QAction(tr("S&ources"), this); // &S is the status bar toggle's
     m_sourcesTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
     connect(m_sourcesTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_sourcesView); });
+    m_watchTabAction = new QAction(tr("&Watch"), this);
+    m_watchTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
+    connect(m_watchTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_watchView); });
+    m_watchEnabledAction = new QAction(tr("Watch Sources in This &Window"), this);
+    m_watchEnabledAction->setCheckable(true);
+    m_watchEnabledAction->setChecked(QSettings().value(key(kWatchEnabledKey), true).toBool());
+    m_watchEnabledAction->setToolTip(tr("Read the workspace's watched sources every minute while it is open here; "
+                                        "turn off when `bouncetriage-cli watch` reads them on a server"));
+    connect(m_watchEnabledAction, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue(key(kWatchEnabledKey), on);
+        if (m_watch)
+            m_watch->setEnabled(on);
+    });
 
     m_aboutAction = new QAction(themeIcon("help-about"), tr("&About Bounce Triage"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -896,6 +943,9 @@ void MainWindow::createMenus()
     view->addAction(m_triageTabAction);
     view->addAction(m_groupsTabAction);
     view->addAction(m_sourcesTabAction);
+    view->addAction(m_watchTabAction);
+    view->addSeparator();
+    view->addAction(m_watchEnabledAction);
     view->addSeparator();
     view->addAction(m_backAction);
     view->addAction(m_resetAction);
@@ -1091,4 +1141,82 @@ void MainWindow::dropEvent(QDropEvent* event)
         return;
     event->acceptProposedAction();
     openFile(bounce);
+}
+
+void MainWindow::startWatching(const QString& path)
+{
+    m_watch = std::make_unique<WatchService>(path, m_classifier);
+    m_watch->setEnabled(m_watchEnabledAction->isChecked());
+    connect(m_watch.get(), &WatchService::looked, this, &MainWindow::onWatchLooked);
+    connect(m_watch.get(), &WatchService::busyChanged, this, [this](bool busy) {
+        if (busy)
+            statusBar()->showMessage(tr("Reading the watched sources\u2026"), kVerdictMessageMs);
+    });
+    m_watchView->setService(m_watch.get());
+    m_watch->reload();
+    m_dataVersion = -1;
+    m_outsideTimer->start();
+}
+
+void MainWindow::stopWatching()
+{
+    m_outsideTimer->stop();
+    m_watchView->setService(nullptr);
+    m_watch.reset(); // waits for a look in progress to end
+}
+
+void MainWindow::onWatchLooked(const WatchSnapshot& snapshot, const std::vector<bt::Alert>& raised, qint64 imported)
+{
+    m_watchView->show(snapshot);
+    QStringList titles, delivered;
+    for (const auto& a : raised) {
+        const QString title = QString::fromStdString(a.title);
+        const QString why = m_notifier->notify(title, QString::fromStdString(a.detail), a.severity == "critical");
+        titles.append(title);
+        delivered.append(why);
+        if (m_watch) {
+            const std::int64_t id = a.id;
+            const std::string outcome = why.isEmpty() ? std::string("ok") : why.toStdString();
+            m_watch->change([id, outcome](bt::Workspace& ws) { bt::recordDelivery(ws, id, "notification", outcome); });
+        }
+    }
+    if (!raised.empty()) {
+        statusBar()->showMessage(
+            tr("%n new alert(s): %1", nullptr, static_cast<int>(raised.size())).arg(titles.first()), kVerdictMessageMs);
+        Q_EMIT alertsAnnounced(titles, delivered);
+    }
+    if (imported > 0) {
+        refreshViews();
+        m_dataVersion = -1; // its own change: the next poll only takes note of the version
+    }
+}
+
+void MainWindow::refreshViews()
+{
+    if (!m_session)
+        return;
+    m_session->triage().invalidate();
+    m_triageView->refresh();
+    m_groupsView->refresh();
+    m_sourcesView->refresh();
+}
+
+void MainWindow::checkForOutsideChanges()
+{
+    if (!m_session || m_versionPending || m_importing)
+        return;
+    m_versionPending = true;
+    m_session->run<qint64>(
+        WorkspaceSession::Lane::Count, this, [](bt::Workspace& ws) { return static_cast<qint64>(ws.dataVersion()); },
+        [this](qint64 version) {
+            m_versionPending = false;
+            const bool changed = m_dataVersion >= 0 && version != m_dataVersion;
+            m_dataVersion = version;
+            if (!changed)
+                return;
+            refreshViews();
+            if (m_watch)
+                m_watch->reload();
+            Q_EMIT workspaceChangedOutside();
+        });
 }

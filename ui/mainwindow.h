@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 class DiagnoseView;
 class DrillDown;
@@ -17,12 +18,18 @@ class QMenu;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
+class Notifier;
+class QTimer;
 class TriageView;
+class WatchService;
+class WatchView;
 class WorkspaceSession;
+struct WatchSnapshot;
 
 namespace bt
 {
 class Classifier;
+struct Alert;
 struct ImportResult;
 struct CsvProfile;
 } // namespace bt
@@ -44,6 +51,10 @@ public:
     TriageView* triageView() const { return m_triageView; }
     GroupsView* groupsView() const { return m_groupsView; }
     SourcesView* sourcesView() const { return m_sourcesView; }
+    WatchView* watchView() const { return m_watchView; }
+    /// The open workspace's watcher (sources, alerts, blocklist monitoring), or null.
+    WatchService* watchService() const { return m_watch.get(); }
+    Notifier* notifier() const { return m_notifier; }
     DrillDown* drillDown() const { return m_drill; }
     QTabWidget* tabs() const { return m_tabs; }
     WorkspaceSession* session() const { return m_session.get(); }
@@ -90,6 +101,12 @@ Q_SIGNALS:
     void sendCountsImported(int stored, const QStringList& errors);
     /// `domains` asked about, `events` given a provider; `error` when the lookup could not start.
     void providersLookedUp(int domains, qint64 events, const QString& error);
+    /// The watcher raised alerts; each was shown as a desktop notification (`delivered`: "" when
+    /// a notification server took it, else why not).
+    void alertsAnnounced(const QStringList& titles, const QStringList& delivered);
+    /// Another connection changed the workspace (a `bouncetriage-cli watch`, the watcher) and
+    /// the views were refreshed.
+    void workspaceChangedOutside();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -112,6 +129,12 @@ private:
     void rememberRecent(const QString& path, const char* key);
     void rebuildRecentMenu(QMenu* menu, const char* key, bool workspaces);
     void showVerdict();
+    void startWatching(const QString& path);
+    void stopWatching();
+    void onWatchLooked(const WatchSnapshot& snapshot, const std::vector<bt::Alert>& raised, qint64 imported);
+    /// Polls the workspace's data version: a change by another connection refreshes the views.
+    void checkForOutsideChanges();
+    void refreshViews();
     void showAbout();
     void readSettings();
     void writeSettings() const;
@@ -126,7 +149,13 @@ private:
     TriageView* m_triageView = nullptr;
     GroupsView* m_groupsView = nullptr;
     SourcesView* m_sourcesView = nullptr;
+    WatchView* m_watchView = nullptr;
     std::unique_ptr<WorkspaceSession> m_session;
+    std::unique_ptr<WatchService> m_watch;
+    Notifier* m_notifier = nullptr;
+    QTimer* m_outsideTimer = nullptr;
+    qint64 m_dataVersion = -1;
+    bool m_versionPending = false;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_recentWorkspaceMenu = nullptr;
     QLabel* m_workspaceLabel = nullptr;
@@ -158,6 +187,8 @@ private:
     QAction* m_triageTabAction = nullptr;
     QAction* m_groupsTabAction = nullptr;
     QAction* m_sourcesTabAction = nullptr;
+    QAction* m_watchTabAction = nullptr;
+    QAction* m_watchEnabledAction = nullptr;
     QAction* m_aboutAction = nullptr;
     QAction* m_aboutQtAction = nullptr;
 };

@@ -553,7 +553,7 @@ TEST(Workspace, SchemaSixGainsTheDmarcTablesAndKeepsItsEvents)
         EXPECT_GT(events, 0);
     }
     bt::Workspace ws(t.path.string());
-    EXPECT_EQ(ws.schemaVersion(), 7);
+    EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
     EXPECT_EQ(ws.eventCount(), events);
     EXPECT_EQ(scalar(ws,
                      "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('dmarc_reports', 'dmarc_rows', "

@@ -626,3 +626,30 @@ TEST(WatchCli, SourceAddWatchOnceAndList)
     r = shell(cli + " alerts --workspace " + ws + " --show-rules");
     EXPECT_NE(r.out.find("\"warn_rate\": 0.01"), std::string::npos) << r.out;
 }
+
+TEST(WatchSources, ASchemaSevenWorkspaceGainsTheWatchTablesAndKeepsItsEvents)
+{
+    TempWorkspace t;
+    {
+        bt::Workspace ws(t.path.string());
+        bt::importPath(ws, (fs::path(BT_TEST_DATA) / "postfix-mail.log").string(), classifier());
+        // The file as schema 7 left it.
+        ws.db().exec("DROP TABLE watch_seen; DROP TABLE watch_sources; DROP TABLE alerts; DROP TABLE settings; "
+                     "DROP TABLE monitored; DROP TABLE listings; PRAGMA user_version=7");
+    }
+    std::int64_t before = 0;
+    {
+        bt::Workspace old(t.path.string(), bt::Workspace::Mode::View);
+        EXPECT_EQ(old.schemaVersion(), 7);
+        before = events(old);
+        EXPECT_TRUE(bt::watchSources(old).empty()) << "viewed as it is: no tables, no sources";
+        EXPECT_TRUE(bt::alertHistory(old).empty());
+        EXPECT_THROW(bt::addSource(old, "log:/var/log/mail.log"), std::runtime_error);
+    }
+    bt::Workspace ws(t.path.string());
+    EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
+    EXPECT_EQ(events(ws), before);
+    TempDir d("schema7");
+    makeMaildir(d.path / "md");
+    EXPECT_GT(bt::addSource(ws, "maildir:" + (d.path / "md").string()), 0);
+}

@@ -28,10 +28,11 @@ TimeChart::TimeChart(QWidget* parent)
 }
 
 void TimeChart::setSeries(const std::vector<bt::TimeBucket>& data, const std::vector<bt::Incident>& incidents,
-                          bool hourly)
+                          bool hourly, const std::vector<bt::Listing>& listings)
 {
     m_data = data;
     m_incidents = incidents;
+    m_listings = listings;
     m_hourly = hourly;
     m_spansYears = !m_data.empty() && m_data.front().bucket.substr(0, 4) != m_data.back().bucket.substr(0, 4);
     rebuild();
@@ -82,6 +83,7 @@ void TimeChart::rebuild()
     m_buckets.clear();
     m_axisLabels.clear();
     m_spans.clear();
+    m_listingBands.clear();
     if (m_data.empty()) {
         c->setTitle(tr("No bounces in this selection"));
         applyPalette();
@@ -164,6 +166,39 @@ void TimeChart::rebuild()
         c->addAxis(axisD, Qt::AlignRight);
         line->attachAxis(axisX);
         line->attachAxis(axisD);
+    }
+
+    // Blocklist listings: from the first bucket at or after the listing to the last at or before
+    // the delisting (the end of the chart while still listed), full height, in their own colour.
+    QColor listedShade(0x61, 0x35, 0x83);
+    listedShade.setAlphaF(0.14f);
+    for (const auto& l : m_listings) {
+        const int width = hourly ? 13 : 10;
+        const QString listed = QString::fromStdString(l.listed).left(width);
+        const QString delisted = QString::fromStdString(l.delisted).left(width);
+        int from = -1, to = -1;
+        for (int i = 0; i < m_buckets.size(); ++i) {
+            if (m_buckets.at(i) >= listed && from < 0)
+                from = i;
+            if (delisted.isEmpty() || m_buckets.at(i) <= delisted)
+                to = i;
+        }
+        if (from < 0 || to < from)
+            continue; // the listing falls outside the events on the chart
+        auto* upper = new QLineSeries;
+        auto* lower = new QLineSeries;
+        upper->append(from - 0.5, axisY->max());
+        upper->append(to + 0.5, axisY->max());
+        lower->append(from - 0.5, 0);
+        lower->append(to + 0.5, 0);
+        auto* area = new QAreaSeries(upper, lower);
+        area->setName(tr("listed on %1").arg(QString::fromStdString(l.zone)));
+        area->setColor(listedShade);
+        area->setBorderColor(QColor(0x61, 0x35, 0x83));
+        c->addSeries(area);
+        area->attachAxis(axisX);
+        area->attachAxis(axisY);
+        m_listingBands.append({from, to});
     }
 
     if (!incidents.empty()) {

@@ -3,6 +3,7 @@
 
 #include "analysis.h"
 #include "charts/chartview.h"
+#include "monitor.h"
 #include "query.h"
 
 #include <QList>
@@ -19,12 +20,17 @@ class TimeChart : public ChartView
 public:
     explicit TimeChart(QWidget* parent = nullptr);
 
-    void setSeries(const std::vector<bt::TimeBucket>& buckets, const std::vector<bt::Incident>& incidents, bool hourly);
+    /// `listings`: blocklist listed periods of the monitored IPs and domains (bt::listingHistory),
+    /// drawn as bands so a reputation spike and a listing line up.
+    void setSeries(const std::vector<bt::TimeBucket>& buckets, const std::vector<bt::Incident>& incidents, bool hourly,
+                   const std::vector<bt::Listing>& listings = {});
     QStringList buckets() const { return m_buckets; }
     /// The texts under the time axis, left to right: for tests.
     QStringList axisLabels() const { return m_axisLabels; }
     /// The incidents' spans shaded, as bucket indexes (first, last): for tests.
     QList<QPair<int, int>> spans() const { return m_spans; }
+    /// The listed periods' bands, as bucket indexes (first, last): for tests.
+    QList<QPair<int, int>> listingBands() const { return m_listingBands; }
 
 Q_SIGNALS:
     /// A bar segment was clicked: its bucket ("2026-03-01" or "2026-03-01T10") and family.
@@ -49,6 +55,8 @@ private:
     QStringList m_buckets;
     QStringList m_axisLabels;
     QList<QPair<int, int>> m_spans;
+    QList<QPair<int, int>> m_listingBands;
+    std::vector<bt::Listing> m_listings;
     std::vector<bt::TimeBucket> m_data;
     std::vector<bt::Incident> m_incidents;
     bool m_hourly = false;

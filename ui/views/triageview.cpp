@@ -42,6 +42,7 @@ namespace
 struct ChartData {
     quint64 generation = 0;
     bt::ChartAnswer answer;
+    std::vector<bt::Listing> listings; ///< blocklist listings of the monitored names, drawn as bands
 };
 
 } // namespace
@@ -374,7 +375,7 @@ void TriageView::loadCharts()
             onlyCode550
                 ? tr("550 rejections")
                 : (m_drill->filter().basicCode ? tr("%1 replies").arg(*m_drill->filter().basicCode) : tr("Bounces")));
-        m_timeChart->setSeries(d.series, d.incidents, d.hourly);
+        m_timeChart->setSeries(d.series, d.incidents, d.hourly, c.listings);
         m_templateChart->setRows(d.templates);
         updateLegend(d.providers, d.series, !d.incidents.empty());
         m_chartsShown = c.generation;
@@ -390,7 +391,7 @@ void TriageView::loadCharts()
     m_session->run<ChartData>(
         lane, this,
         [gen, session, filter, only550](bt::Workspace& ws) {
-            return ChartData {gen, session->triage().charts(ws, filter, only550)};
+            return ChartData {gen, session->triage().charts(ws, filter, only550), bt::listingHistory(ws)};
         },
         done);
 }

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+// The window watching a maildir: a planted burst of reputation bounces arriving there raises
+// exactly one incident alert, shown as a desktop notification on a real session bus
+// (dbus-run-session starts it; this test serves org.freedesktop.Notifications on it) and handed
+// to the hook command. Run by ctest under dbus-run-session only (tests/ui/CMakeLists.txt).
+#include "alerts.h"
+#include "classifier.h"
+#include "mainwindow.h"
+#include "models/watchservice.h"
+#include "uitestsupport.h"
+#include "views/watchview.h"
+#include "watch.h"
+#include "workspace.h"
+
+#include <QApplication>
+#include <QDBusAbstractAdaptor>
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
+#include <QMutex>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace Qt::StringLiterals;
+namespace fs = std::filesystem;
+
+namespace
+{
+
+/// A notification server as desktops run one, recording what it is asked to show.
+class NotificationServer : public QObject
+{
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
+public:
+    struct Shown {
+        QString app, summary, body;
+        int urgency = -1;
+    };
+    QList<Shown> shown() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_shown;
+    }
+
+public Q_SLOTS:
+    uint Notify(const QString& app, uint, const QString&, const QString& summary, const QString& body,
+                const QStringList&, const QVariantMap& hints, int)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_shown.append({app, summary, body, hints.value(u"urgency"_s).toInt()});
+        return static_cast<uint>(m_shown.size());
+    }
+    QStringList GetCapabilities() { return {u"body"_s}; }
+    QString GetServerInformation(QString& vendor, QString& version, QString& spec)
+    {
+        vendor = u"test"_s;
+        version = u"1"_s;
+        spec = u"1.2"_s;
+        return u"test-notifications"_s;
+    }
+
+private:
+    mutable QMutex m_mutex;
+    QList<Shown> m_shown;
+};
+
+/// The server on a connection and a thread of its own, as another process would be: the window
+/// calls it blocking, so it must answer from elsewhere than the window's thread.
+struct ServerThread {
+    QThread thread;
+    NotificationServer* server = nullptr;
+    QString error;
+    ServerThread()
+    {
+        server = new NotificationServer;
+        server->moveToThread(&thread);
+        thread.start();
+        QDBusConnection bus = QDBusConnection::connectToBus(QDBusConnection::SessionBus, u"notifications"_s);
+        if (!bus.isConnected()) {
+            error = u"no session bus (run under dbus-run-session)"_s;
+            return;
+        }
+        if (!bus.registerObject(u"/org/freedesktop/Notifications"_s, server, QDBusConnection::ExportAllSlots)
+            || !bus.registerService(u"org.freedesktop.Notifications"_s))
+            error = bus.lastError().message();
+    }
+    ~ServerThread()
+    {
+        QDBusConnection::disconnectFromBus(u"notifications"_s);
+        thread.quit();
+        thread.wait();
+        delete server;
+    }
+};
+
+void makeMaildir(const fs::path& dir)
+{
+    for (const char* sub : {"new", "cur", "tmp"})
+        fs::create_directories(dir / sub);
+}
+
+/// A delivery status notification (RFC 3464) for one recipient, delivered into the maildir
+/// through tmp/ as an MTA does.
+void deliverDsn(const fs::path& maildir, int n, const std::string& recipient, const std::string& date,
+                const std::string& status, const std::string& diagnostic)
+{
+    const std::string name = std::to_string(1700000000 + n) + ".M" + std::to_string(n) + "P1.host";
+    std::ofstream(maildir / "tmp" / name, std::ios::binary)
+        << "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.sender.example>\r\nTo: "
+           "news@shop.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: "
+        << date << "\r\nMessage-ID: <dsn." << n
+        << "@mx.sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+           "report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour "
+           "message could not be delivered.\r\n\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+           "Reporting-MTA: dns; mx.sender.example\r\nArrival-Date: "
+        << date << "\r\n\r\nFinal-Recipient: rfc822; " << recipient << "\r\nAction: failed\r\nStatus: " << status
+        << "\r\nRemote-MTA: dns; gmail-smtp-in.l.google.com\r\nDiagnostic-Code: smtp; " << diagnostic
+        << "\r\nLast-Attempt-Date: " << date << "\r\n\r\n--b1--\r\n";
+    fs::rename(maildir / "tmp" / name, maildir / "new" / name);
+}
+
+std::string address(char prefix, int n)
+{
+    std::string a(1, prefix);
+    a += std::to_string(n);
+    a += "@gmail.com";
+    return a;
+}
+
+} // namespace
+
+TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
+{
+    ServerThread notifications;
+    ASSERT_TRUE(notifications.error.isEmpty()) << notifications.error.toStdString();
+    QTemporaryDir dir;
+    const fs::path root = QFile::encodeName(dir.path()).toStdString();
+    const fs::path md = root / "bounces";
+    makeMaildir(md);
+    const fs::path hookOut = root / "hook.jsonl";
+    const QString path = dir.filePath(u"watched.btw"_s);
+    {
+        bt::Workspace ws(QFile::encodeName(path).toStdString());
+        bt::AlertRules rules;
+        rules.hook = "cat >> '" + hookOut.string() + "'";
+        rules.save(ws);
+    }
+    // Background: one unknown-user bounce an hour at Gmail, already there when watching starts.
+    int n = 0;
+    for (int h = 0; h < 6; ++h) {
+        char date[64];
+        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
+        const int k = n++;
+        deliverDsn(md, k, address('u', k), date, "5.1.1",
+                   "550-5.1.1 The email account that you tried to reach does not exist.");
+    }
+
+    MainWindow window(uitest::classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    WatchService* service = window.watchService();
+    ASSERT_NE(service, nullptr);
+    QSignalSpy looked(service, &WatchService::looked);
+    window.watchView()->addSource(u"maildir:"_s + QString::fromStdString(md.string()));
+    // The source is added, then read: wait for the look that imported the background.
+    auto importedSoFar = [&] {
+        qint64 sum = 0;
+        for (const auto& args : looked)
+            sum += args.at(2).toLongLong();
+        return sum;
+    };
+    for (int i = 0; i < 20 && importedSoFar() < 6; ++i)
+        looked.wait(uitest::kWaitMs / 5);
+    ASSERT_EQ(importedSoFar(), 6);
+    EXPECT_EQ(window.watchView()->sourcesTable()->rowCount(), 1);
+
+    // The burst: twelve reputation blocks in one hour, arriving in the watched maildir.
+    for (int i = 0; i < 12; ++i) {
+        char date[64];
+        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 12:%02d:00 +0000", 5 + i * 4);
+        const int k = n++;
+        deliverDsn(md, k, address('b', k), date, "5.7.1",
+                   "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
+                   "reputation of the sending IP address.");
+    }
+    QSignalSpy announced(&window, &MainWindow::alertsAnnounced);
+    service->lookNow();
+    ASSERT_TRUE(announced.wait(uitest::kWaitMs));
+    const QStringList titles = announced.at(0).at(0).toStringList();
+    const QStringList delivered = announced.at(0).at(1).toStringList();
+    ASSERT_EQ(titles.size(), 1);
+    EXPECT_TRUE(titles[0].contains(u"Gmail"_s)) << titles[0].toStdString();
+    EXPECT_EQ(delivered[0], QString()) << "the notification server took it: " << delivered[0].toStdString();
+
+    // Exactly one notification, with the alert's words, as plain text.
+    const auto shown = notifications.server->shown();
+    ASSERT_EQ(shown.size(), 1);
+    EXPECT_EQ(shown[0].app, u"Bounce Triage"_s);
+    EXPECT_EQ(shown[0].summary, titles[0]);
+    EXPECT_TRUE(shown[0].body.contains(u"12 reputation bounces"_s)) << shown[0].body.toStdString();
+    // The hook got the same alert as JSON, once.
+    std::ifstream in(hookOut);
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["rule"], "incident");
+    EXPECT_EQ(j["facts"]["family"], "reputation");
+    EXPECT_FALSE(std::getline(in, line)) << "one alert, one hook call";
+
+    // Another look finds nothing new: no second notification. The alerts pane lists the one.
+    looked.clear();
+    service->lookNow();
+    ASSERT_TRUE(looked.wait(uitest::kWaitMs));
+    QTest::qWait(200);
+    EXPECT_EQ(announced.size(), 1);
+    EXPECT_EQ(notifications.server->shown().size(), 1);
+    EXPECT_EQ(window.watchView()->alertsTable()->rowCount(), 1);
+    EXPECT_EQ(window.watchView()->alertsTable()->item(0, 2)->text(), titles[0]);
+    // The notification's delivery is in the alert's history.
+    bt::Workspace check(QFile::encodeName(path).toStdString(), bt::Workspace::Mode::View);
+    for (int i = 0; i < 50 && bt::alertHistory(check).at(0).delivered.find("notification") == std::string::npos; ++i)
+        QTest::qWait(100);
+    EXPECT_NE(bt::alertHistory(check).at(0).delivered.find("\"notification\":\"ok\""), std::string::npos)
+        << bt::alertHistory(check).at(0).delivered;
+}
+
+#include "watchwindow_test.moc"
