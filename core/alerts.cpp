@@ -203,8 +203,9 @@ std::vector<Alert> findAlerts(Workspace& ws, const AlertRules& rules)
                     continue; // bounces whose sending IP nothing gave are no one place
                 const std::string who = by == GroupBy::Provider ? "provider" : "ip";
                 std::string detail = std::to_string(i.bounces) + " " + i.family + " bounces from " + i.bucket
-                    + ":00 (UTC) to " + i.end + ":59, against " + number(i.baseline)
-                    + " an hour before; the worst hour " + i.peak + ":00 with " + std::to_string(i.peakBounces);
+                    + ":00 (UTC) to " + i.end + ":59, where the hours before had "
+                    + (i.baseline < 0.05 ? std::string("none") : number(i.baseline) + " an hour") + "; the worst hour "
+                    + i.peak + ":00 with " + std::to_string(i.peakBounces);
                 if (i.rate > 0)
                     detail += ", " + percent(i.rate) + " of that hour's traffic";
                 if (!i.lifted.empty())

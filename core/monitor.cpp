@@ -156,7 +156,7 @@ std::vector<ListingChange> checkListings(Workspace& ws, const CheckOptions& base
                     a.severity = "critical";
                     a.title = name + " is listed on " + b.list;
                     a.detail = b.sentence.empty() ? name + " is listed on " + b.list + ": " + answer : b.sentence;
-                    if (!b.delistUrl.empty())
+                    if (!b.delistUrl.empty() && a.detail.find(b.delistUrl) == std::string::npos)
                         a.detail += " Delisting: " + b.delistUrl;
                     a.payload = nlohmann::json {{"name", name},   {"kind", kind},     {"list", b.list},
                                                 {"zone", b.zone}, {"answer", answer}, {"delist_url", b.delistUrl}}

@@ -6,12 +6,14 @@
 #include "mainwindow.h"
 #include "models/drilldown.h"
 #include "models/eventtablemodel.h"
+#include "models/watchservice.h"
 #include "userconfig.h"
 #include "utils/uiresources.h"
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
 #include "views/sourcesview.h"
 #include "views/triageview.h"
+#include "views/watchview.h"
 #include "widgets/detailspane.h"
 
 #include <QApplication>
@@ -126,7 +128,13 @@ int takeWorkspaceScreenshot(MainWindow& window, const QString& view, const QStri
 {
     window.resize(g_screenshotSize);
     auto grabAndExit = [&window, output] { saveWindowAndExit(window, output, 400); };
-    if (view == u"sources"_s) {
+    if (view == u"watch"_s && window.watchService()) {
+        // What the workspace holds: a screenshot does not read the sources itself.
+        window.watchService()->setEnabled(false);
+        window.tabs()->setCurrentWidget(window.watchView());
+        QObject::connect(window.watchService(), &WatchService::looked, &window, grabAndExit, Qt::SingleShotConnection);
+        window.watchService()->reload();
+    } else if (view == u"sources"_s) {
         window.tabs()->setCurrentWidget(window.sourcesView());
         QObject::connect(window.sourcesView(), &SourcesView::sourcesUpdated, &window, grabAndExit,
                          Qt::SingleShotConnection);
@@ -273,7 +281,8 @@ int main(int argc, char* argv[])
     const QCommandLineOption workspaceOption(
         u"workspace"_s, QApplication::translate("main", "Open this workspace (.btw) in the Triage tab."), u"FILE"_s);
     const QCommandLineOption viewOption(
-        u"view"_s, QApplication::translate("main", "The tab to show: diagnose, triage, groups or sources."), u"VIEW"_s);
+        u"view"_s, QApplication::translate("main", "The tab to show: diagnose, triage, groups, sources or watch."),
+        u"VIEW"_s);
     const QCommandLineOption filterOption(
         u"filter"_s,
         QApplication::translate("main",
@@ -364,10 +373,10 @@ int main(int argc, char* argv[])
         useDarkPalette();
 
     const QString view = parser.value(viewOption).toLower();
-    if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s
-        && view != u"sources"_s) {
-        printError(
-            QApplication::translate("main", "--view takes diagnose, triage, groups or sources, not %1").arg(view));
+    if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s && view != u"sources"_s
+        && view != u"watch"_s) {
+        printError(QApplication::translate("main", "--view takes diagnose, triage, groups, sources or watch, not %1")
+                       .arg(view));
         return 2;
     }
     bt::EventFilter filter;
@@ -427,6 +436,8 @@ int main(int argc, char* argv[])
         window.tabs()->setCurrentWidget(window.groupsView());
     else if (view == u"sources"_s)
         window.tabs()->setCurrentWidget(window.sourcesView());
+    else if (view == u"watch"_s)
+        window.tabs()->setCurrentWidget(window.watchView());
     for (const QString& warning : std::as_const(warnings)) {
         printError(warning);
         QMessageBox::warning(&window, QApplication::translate("main", "Bounce Triage"), warning);

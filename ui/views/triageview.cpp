@@ -377,7 +377,7 @@ void TriageView::loadCharts()
                 : (m_drill->filter().basicCode ? tr("%1 replies").arg(*m_drill->filter().basicCode) : tr("Bounces")));
         m_timeChart->setSeries(d.series, d.incidents, d.hourly, c.listings);
         m_templateChart->setRows(d.templates);
-        updateLegend(d.providers, d.series, !d.incidents.empty());
+        updateLegend(d.providers, d.series, !d.incidents.empty(), !m_timeChart->listingBands().isEmpty());
         m_chartsShown = c.generation;
         if (!d.incidents.empty())
             Q_EMIT statusMessage(tr("%n incident(s) in view", nullptr, static_cast<int>(d.incidents.size())));
@@ -427,7 +427,7 @@ void TriageView::restoreState(const QByteArray& state)
 }
 
 void TriageView::updateLegend(const std::vector<bt::GroupRow>& providers, const std::vector<bt::TimeBucket>& series,
-                              bool incidents)
+                              bool incidents, bool listed)
 {
     QSet<QString> present;
     bool sent = false, deliveries = false;
@@ -459,6 +459,8 @@ void TriageView::updateLegend(const std::vector<bt::GroupRow>& providers, const 
         items.append(tr("\u2014&nbsp;deliveries"));
     if (incidents)
         items.append(tr("<span style=\"color:#c01c28\">\u25B2</span>&nbsp;incident, its&nbsp;span&nbsp;shaded"));
+    if (listed)
+        items.append(tr("<span style=\"color:#613583\">\u25A0</span>&nbsp;listed&nbsp;on&nbsp;a&nbsp;blocklist"));
     // Non-breaking inside an item, ordinary spaces between: the label wraps between items only.
     m_legend->setText(items.join(u"&nbsp;&nbsp; "_s));
     m_legend->setVisible(!items.isEmpty());

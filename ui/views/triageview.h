@@ -90,7 +90,7 @@ private:
     void loadChoices();
     void updateTrail();
     void updateLegend(const std::vector<bt::GroupRow>& providers, const std::vector<bt::TimeBucket>& series,
-                      bool incidents);
+                      bool incidents, bool listed = false);
 
     std::shared_ptr<const bt::Classifier> m_classifier;
     DrillDown* m_drill;

@@ -50,6 +50,16 @@ QTableWidgetItem* cell(const std::string& text, const QVariant& data = {})
     return item;
 }
 
+/// "2026-12-05T15:46:31Z" as "2026-12-05 15:46:31": the headers say the times are UTC.
+std::string shortTime(const std::string& iso)
+{
+    if (iso.size() < 19 || iso[10] != 'T')
+        return iso;
+    std::string t = iso.substr(0, 19);
+    t[10] = ' ';
+    return t;
+}
+
 QGroupBox* box(const QString& title, QWidget* parent)
 {
     auto* b = new QGroupBox(title, parent);
@@ -69,9 +79,17 @@ WatchView::WatchView(QWidget* parent)
     m_summary->setWordWrap(true);
 
     // Sources.
-    m_sources = makeTable(this, u"watchSources"_s,
-                          {tr("Source"), tr("Status"), tr("Last read"), tr("Last checked"), tr("Items"), tr("Events")});
+    m_sources = makeTable(
+        this, u"watchSources"_s,
+        {tr("Source"), tr("Status"), tr("Last read (UTC)"), tr("Last checked (UTC)"), tr("Items"), tr("Events")});
     m_sources->setSelectionMode(QAbstractItemView::SingleSelection);
+    // An error can be a long sentence: the status column keeps a width and elides it (the
+    // whole sentence is its tooltip); the source's address takes what is left.
+    m_sources->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_sources->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Interactive);
+    m_sources->horizontalHeader()->resizeSection(1, 260);
+    m_sources->horizontalHeader()->setStretchLastSection(false);
+    m_sources->setTextElideMode(Qt::ElideRight);
     m_add = new QPushButton(tr("&Add source"), this);
     auto* addMenu = new QMenu(m_add);
     addMenu->addAction(tr("Maildir\u2026"), this, &WatchView::addMaildir);
@@ -117,7 +135,7 @@ WatchView::WatchView(QWidget* parent)
 
     // Blocklist monitoring.
     m_monitored = makeTable(this, u"watchMonitored"_s,
-                            {tr("IP or domain"), tr("Kind"), tr("From"), tr("Last checked"), tr("Listed on")});
+                            {tr("IP or domain"), tr("Listed on"), tr("Kind"), tr("From"), tr("Last checked (UTC)")});
     m_history = makeTable(this, u"watchListings"_s,
                           {tr("When (UTC)"), tr("IP or domain"), tr("Change"), tr("List"), tr("Answer")});
     m_addName = new QPushButton(tr("Add &IP or domain\u2026"), this);
@@ -130,21 +148,25 @@ WatchView::WatchView(QWidget* parent)
     monitorButtons->addWidget(m_addName);
     monitorButtons->addWidget(m_removeName);
     monitorButtons->addStretch(1);
-    auto* monitorSplit = new QSplitter(Qt::Horizontal, monitorBox);
+    auto* monitorSplit = new QSplitter(Qt::Vertical, monitorBox);
     monitorSplit->addWidget(m_monitored);
     monitorSplit->addWidget(m_history);
     auto* ml = new QVBoxLayout(monitorBox);
     ml->addLayout(monitorButtons);
     ml->addWidget(monitorSplit);
 
+    // Sources across the top; below them the alerts, the widest texts, beside the monitoring.
+    auto* lower = new QSplitter(Qt::Horizontal, this);
+    lower->addWidget(alertsBox);
+    lower->addWidget(monitorBox);
+    lower->setStretchFactor(0, 3);
+    lower->setStretchFactor(1, 2);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->setObjectName(u"watchSplit"_s);
     split->addWidget(sourcesBox);
-    split->addWidget(alertsBox);
-    split->addWidget(monitorBox);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
-    split->setStretchFactor(2, 2);
+    split->addWidget(lower);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_summary);
     layout->addWidget(split, 1);
@@ -182,8 +204,8 @@ void WatchView::show(const WatchSnapshot& snap)
         if (!s.lastError.empty())
             st->setForeground(QColor(0xc0, 0x1c, 0x28));
         m_sources->setItem(r, 1, st);
-        m_sources->setItem(r, 2, cell(s.lastRead.empty() ? "never" : s.lastRead));
-        m_sources->setItem(r, 3, cell(s.lastChecked.empty() ? "never" : s.lastChecked));
+        m_sources->setItem(r, 2, cell(s.lastRead.empty() ? "never" : shortTime(s.lastRead)));
+        m_sources->setItem(r, 3, cell(s.lastChecked.empty() ? "never" : shortTime(s.lastChecked)));
         m_sources->setItem(r, 4, cell(std::to_string(s.items)));
         m_sources->setItem(r, 5, cell(std::to_string(s.events)));
         if (s.id == selected)
@@ -193,7 +215,7 @@ void WatchView::show(const WatchSnapshot& snap)
     m_alerts->setRowCount(static_cast<int>(snap.alerts.size()));
     for (int r = 0; r < static_cast<int>(snap.alerts.size()); ++r) {
         const auto& a = snap.alerts[static_cast<std::size_t>(r)];
-        m_alerts->setItem(r, 0, cell(a.raised, QVariant::fromValue<qlonglong>(a.id)));
+        m_alerts->setItem(r, 0, cell(shortTime(a.raised), QVariant::fromValue<qlonglong>(a.id)));
         m_alerts->setItem(r, 1, cell(a.acknowledged.empty() ? a.severity : a.severity + " (acknowledged)"));
         m_alerts->setItem(r, 2, cell(a.title));
         m_alerts->setItem(r, 3, cell(a.detail));
@@ -215,18 +237,18 @@ void WatchView::show(const WatchSnapshot& snap)
         if (!on.empty())
             ++listed;
         m_monitored->setItem(r, 0, cell(m.name));
-        m_monitored->setItem(r, 1, cell(m.kind));
-        m_monitored->setItem(r, 2, cell(m.origin == "hand" ? "added by hand" : "the events"));
-        m_monitored->setItem(r, 3, cell(m.lastChecked.empty() ? "never" : m.lastChecked));
         auto* l = cell(on.empty() ? "not listed" : on);
         if (!on.empty())
             l->setForeground(QColor(0xc0, 0x1c, 0x28));
-        m_monitored->setItem(r, 4, l);
+        m_monitored->setItem(r, 1, l);
+        m_monitored->setItem(r, 2, cell(m.kind));
+        m_monitored->setItem(r, 3, cell(m.origin == "hand" ? "added by hand" : "the events"));
+        m_monitored->setItem(r, 4, cell(m.lastChecked.empty() ? "never" : shortTime(m.lastChecked)));
     }
     m_history->setRowCount(static_cast<int>(snap.listings.size()));
     for (int r = 0; r < static_cast<int>(snap.listings.size()); ++r) {
         const auto& e = snap.listings[static_cast<std::size_t>(r)];
-        m_history->setItem(r, 0, cell(e.at));
+        m_history->setItem(r, 0, cell(shortTime(e.at)));
         m_history->setItem(r, 1, cell(e.name));
         m_history->setItem(r, 2, cell(e.listed ? "listed" : "delisted"));
         m_history->setItem(r, 3, cell(e.zone));
