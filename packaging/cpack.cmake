@@ -24,6 +24,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/resources/io.bouncetriage.BounceTriage.metai
 install(FILES ${PROJECT_SOURCE_DIR}/resources/icons/bouncetriage.svg DESTINATION share/icons/hicolor/scalable/apps)
 install(FILES ${PROJECT_SOURCE_DIR}/resources/bouncetriage.mime.xml DESTINATION share/mime/packages
         RENAME bouncetriage.xml)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/bouncetriage-watch.service DESTINATION lib/systemd/user)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright DESTINATION ${BT_DOC_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/lintian-overrides DESTINATION share/lintian/overrides
         RENAME bouncetriage)

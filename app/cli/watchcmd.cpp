@@ -235,7 +235,8 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
         for (int i = 0; i < c.interval * 10 && !g_stop; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
     } while (!g_stop);
-    return failed ? kExitBadInput : kExitOk;
+    // --once says whether every source could be read; a watch stopped by a signal ended as asked.
+    return c.once && failed ? kExitBadInput : kExitOk;
 }
 
 int runAlerts(WatchCommands& c)
