@@ -6,6 +6,7 @@
 #include "alerts.h"
 #include "dnsserver.h"
 #include "monitor.h"
+#include "plantedbounces.h"
 #include "testsupport.h"
 #include "watch.h"
 #include "workspace.h"
@@ -39,12 +40,6 @@ struct TempDir {
     }
     ~TempDir() { fs::remove_all(path); }
 };
-
-void makeMaildir(const fs::path& dir)
-{
-    for (const char* sub : {"new", "cur", "tmp"})
-        fs::create_directories(dir / sub);
-}
 
 /// Delivers a file into a maildir the way an MTA does: written in tmp/, renamed into new/.
 void deliver(const fs::path& maildir, const fs::path& message, const std::string& uniqueName)
@@ -98,7 +93,7 @@ TEST(WatchSources, AddedOnceCheckedAndRemoved)
 {
     TempWorkspace t;
     TempDir d("add");
-    makeMaildir(d.path / "md");
+    planted::makeMaildir(d.path / "md");
     bt::Workspace ws(t.path.string());
     const auto id = bt::addSource(ws, "maildir:" + (d.path / "md").string());
     EXPECT_THROW(bt::addSource(ws, "maildir:" + (d.path / "md" / ".").string()), std::invalid_argument)
@@ -122,7 +117,7 @@ TEST(WatchMaildir, EachMessageReadOnceAcrossMovesAndRestarts)
     TempWorkspace t;
     TempDir d("maildir");
     const fs::path md = d.path / "bounces";
-    makeMaildir(md);
+    planted::makeMaildir(md);
     const std::vector<std::string> files
         = {"lhost-postfix-01.eml", "lhost-exim-01.eml", "lhost-sendmail-01.eml", "lhost-qmail-01.eml"};
     // What importing the same messages at once gives: the reference.
@@ -362,49 +357,12 @@ TEST(WatchLog, AFileThatIsNoMailLogIsSaidToBe)
     EXPECT_EQ(s->lastError, r.error);
 }
 
-namespace
-{
-
-/// A delivery status notification as MTAs send them (RFC 3464), for one recipient, dated `date`.
-std::string dsn(const std::string& recipient, const std::string& date, const std::string& status,
-                const std::string& diagnostic, int n)
-{
-    return "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.sender.example>\r\nTo: "
-           "news@shop.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: "
-        + date + "\r\nMessage-ID: <dsn." + std::to_string(n)
-        + "@mx.sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
-          "report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour "
-          "message could not be delivered.\r\n\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: "
-          "dns; mx.sender.example\r\nArrival-Date: "
-        + date + "\r\n\r\nFinal-Recipient: rfc822; " + recipient + "\r\nAction: failed\r\nStatus: " + status
-        + "\r\nRemote-MTA: dns; gmail-smtp-in.l.google.com\r\nDiagnostic-Code: smtp; " + diagnostic
-        + "\r\nLast-Attempt-Date: " + date + "\r\n\r\n--b1--\r\n";
-}
-
-std::string gmailAddress(char prefix, int k)
-{
-    std::string a(1, prefix);
-    a += std::to_string(k);
-    a += "@gmail.com";
-    return a;
-}
-
-void writeDsn(const fs::path& maildir, int n, const std::string& recipient, const std::string& date,
-              const std::string& status, const std::string& diagnostic)
-{
-    const std::string name = "17000" + std::to_string(10000 + n) + ".M" + std::to_string(n) + "P9.host";
-    std::ofstream(maildir / "tmp" / name, std::ios::binary) << dsn(recipient, date, status, diagnostic, n);
-    fs::rename(maildir / "tmp" / name, maildir / "new" / name);
-}
-
-} // namespace
-
 TEST(WatchAlerts, APlantedBurstThroughTheMaildirRaisesExactlyOneIncident)
 {
     TempWorkspace t;
     TempDir d("alerts");
     const fs::path md = d.path / "md";
-    makeMaildir(md);
+    planted::makeMaildir(md);
     const fs::path hookOut = d.path / "hook.jsonl";
     bt::Workspace ws(t.path.string());
     bt::AlertRules rules;
@@ -418,8 +376,8 @@ TEST(WatchAlerts, APlantedBurstThroughTheMaildirRaisesExactlyOneIncident)
         char date[64];
         std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
         const int k = n++;
-        writeDsn(md, k, gmailAddress('u', k), date, "5.1.1",
-                 "550-5.1.1 The email account that you tried to reach does not exist.");
+        planted::deliverDsn(md, k, planted::gmailAddress('u', k), date, "5.1.1",
+                            "550-5.1.1 The email account that you tried to reach does not exist.");
     }
     auto r = readOne(ws, id);
     ASSERT_TRUE(r.error.empty()) << r.error;
@@ -430,10 +388,11 @@ TEST(WatchAlerts, APlantedBurstThroughTheMaildirRaisesExactlyOneIncident)
         char date[64];
         std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 12:%02d:00 +0000", 5 + i * 4);
         const int k = n++;
-        writeDsn(md, k, gmailAddress('b', k), date, "5.7.1",
-                 "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
-                 "reputation of the sending IP address. To best protect our users from spam, the message has been "
-                 "blocked.");
+        planted::deliverDsn(
+            md, k, planted::gmailAddress('b', k), date, "5.7.1",
+            "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
+            "reputation of the sending IP address. To best protect our users from spam, the message has been "
+            "blocked.");
     }
     r = readOne(ws, id);
     EXPECT_EQ(r.counts.imported, 12);
@@ -449,9 +408,9 @@ TEST(WatchAlerts, APlantedBurstThroughTheMaildirRaisesExactlyOneIncident)
     EXPECT_EQ(bt::runAlertHook(loaded.hook, raised[0]), "");
     // Nothing new: nothing raised again; the burst growing in the same hour is the same incident.
     EXPECT_TRUE(bt::evaluateAlerts(ws, loaded).empty());
-    writeDsn(md, n++, "c@gmail.com", "Tue, 3 Mar 2026 12:59:00 +0000", "5.7.1",
-             "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
-             "reputation of the sending IP address.");
+    planted::deliverDsn(md, n++, "c@gmail.com", "Tue, 3 Mar 2026 12:59:00 +0000", "5.7.1",
+                        "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
+                        "reputation of the sending IP address.");
     readOne(ws, id);
     EXPECT_TRUE(bt::evaluateAlerts(ws, loaded).empty());
     // The hook got the alert as JSON on its standard input.
@@ -477,18 +436,18 @@ TEST(WatchAlerts, WhatWasTrueBeforeWatchingIsNoNews)
     bt::Workspace ws(t.path.string());
     // A workspace that already holds an incident, imported the ordinary way.
     const fs::path md = d.path / "md";
-    makeMaildir(md);
+    planted::makeMaildir(md);
     int n = 0;
     for (int h = 0; h < 5; ++h) {
         char date[64];
         std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
         const int k = n++;
-        writeDsn(md, k, gmailAddress('u', k), date, "5.1.1", "550 5.1.1 user unknown");
+        planted::deliverDsn(md, k, planted::gmailAddress('u', k), date, "5.1.1", "550 5.1.1 user unknown");
     }
     for (int i = 0; i < 10; ++i) {
         const int k = n++;
-        writeDsn(md, k, gmailAddress('b', k), "Tue, 3 Mar 2026 12:30:00 +0000", "5.7.1",
-                 "550 5.7.1 Service unavailable; client host [192.0.2.9] blocked using zen.spamhaus.org");
+        planted::deliverDsn(md, k, planted::gmailAddress('b', k), "Tue, 3 Mar 2026 12:30:00 +0000", "5.7.1",
+                            "550 5.7.1 Service unavailable; client host [192.0.2.9] blocked using zen.spamhaus.org");
     }
     ASSERT_GT(bt::importPath(ws, md.string(), classifier()).counts.imported, 0);
     EXPECT_TRUE(bt::evaluateAlerts(ws, {}).empty()) << "the first evaluation takes the baseline";
@@ -601,7 +560,7 @@ TEST(WatchCli, SourceAddWatchOnceAndList)
     TempWorkspace t;
     TempDir d("cli");
     const fs::path md = d.path / "md";
-    makeMaildir(md);
+    planted::makeMaildir(md);
     deliver(md, kCorpus / "lhost-postfix-01.eml", "1700000000.M1P1.host");
     const std::string cli = BT_CLI, ws = t.path.string();
     auto r = shell(cli + " source add --workspace " + ws + " maildir:" + md.string());
@@ -650,6 +609,6 @@ TEST(WatchSources, ASchemaSevenWorkspaceGainsTheWatchTablesAndKeepsItsEvents)
     EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
     EXPECT_EQ(events(ws), before);
     TempDir d("schema7");
-    makeMaildir(d.path / "md");
+    planted::makeMaildir(d.path / "md");
     EXPECT_GT(bt::addSource(ws, "maildir:" + (d.path / "md").string()), 0);
 }

@@ -7,6 +7,7 @@
 #include "classifier.h"
 #include "mainwindow.h"
 #include "models/watchservice.h"
+#include "plantedbounces.h"
 #include "uitestsupport.h"
 #include "views/watchview.h"
 #include "watch.h"
@@ -102,40 +103,6 @@ struct ServerThread {
     }
 };
 
-void makeMaildir(const fs::path& dir)
-{
-    for (const char* sub : {"new", "cur", "tmp"})
-        fs::create_directories(dir / sub);
-}
-
-/// A delivery status notification (RFC 3464) for one recipient, delivered into the maildir
-/// through tmp/ as an MTA does.
-void deliverDsn(const fs::path& maildir, int n, const std::string& recipient, const std::string& date,
-                const std::string& status, const std::string& diagnostic)
-{
-    const std::string name = std::to_string(1700000000 + n) + ".M" + std::to_string(n) + "P1.host";
-    std::ofstream(maildir / "tmp" / name, std::ios::binary)
-        << "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.sender.example>\r\nTo: "
-           "news@shop.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: "
-        << date << "\r\nMessage-ID: <dsn." << n
-        << "@mx.sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
-           "report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour "
-           "message could not be delivered.\r\n\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
-           "Reporting-MTA: dns; mx.sender.example\r\nArrival-Date: "
-        << date << "\r\n\r\nFinal-Recipient: rfc822; " << recipient << "\r\nAction: failed\r\nStatus: " << status
-        << "\r\nRemote-MTA: dns; gmail-smtp-in.l.google.com\r\nDiagnostic-Code: smtp; " << diagnostic
-        << "\r\nLast-Attempt-Date: " << date << "\r\n\r\n--b1--\r\n";
-    fs::rename(maildir / "tmp" / name, maildir / "new" / name);
-}
-
-std::string address(char prefix, int n)
-{
-    std::string a(1, prefix);
-    a += std::to_string(n);
-    a += "@gmail.com";
-    return a;
-}
-
 } // namespace
 
 TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
@@ -145,7 +112,7 @@ TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
     QTemporaryDir dir;
     const fs::path root = QFile::encodeName(dir.path()).toStdString();
     const fs::path md = root / "bounces";
-    makeMaildir(md);
+    planted::makeMaildir(md);
     const fs::path hookOut = root / "hook.jsonl";
     const QString path = dir.filePath(u"watched.btw"_s);
     {
@@ -160,8 +127,8 @@ TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
         char date[64];
         std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
         const int k = n++;
-        deliverDsn(md, k, address('u', k), date, "5.1.1",
-                   "550-5.1.1 The email account that you tried to reach does not exist.");
+        planted::deliverDsn(md, k, planted::gmailAddress('u', k), date, "5.1.1",
+                            "550-5.1.1 The email account that you tried to reach does not exist.");
     }
 
     MainWindow window(uitest::classifier());
@@ -189,9 +156,10 @@ TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
         char date[64];
         std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 12:%02d:00 +0000", 5 + i * 4);
         const int k = n++;
-        deliverDsn(md, k, address('b', k), date, "5.7.1",
-                   "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
-                   "reputation of the sending IP address.");
+        planted::deliverDsn(
+            md, k, planted::gmailAddress('b', k), date, "5.7.1",
+            "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
+            "reputation of the sending IP address.");
     }
     QSignalSpy announced(&window, &MainWindow::alertsAnnounced);
     service->lookNow();
