@@ -4,6 +4,8 @@
 // which need bounces at chosen times (a background, then a burst), in the core and the window.
 #pragma once
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -44,6 +46,35 @@ inline void deliverDsn(const std::filesystem::path& maildir, int n, const std::s
         << "\r\nRemote-MTA: dns; gmail-smtp-in.l.google.com\r\nDiagnostic-Code: smtp; " << diagnostic
         << "\r\nLast-Attempt-Date: " << date << "\r\n\r\n--b1--\r\n";
     std::filesystem::rename(maildir / "tmp" / name, maildir / "new" / name);
+}
+
+/// The scenario of the alert tests, on Tue 3 Mar 2026 (UTC). The background: one unknown-user
+/// bounce at Gmail an hour from 06:10 for `hours` hours. Returns the next bounce number.
+inline int plantBackground(const std::filesystem::path& maildir, int n, int hours = 6)
+{
+    for (int h = 0; h < hours; ++h) {
+        char date[64];
+        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
+        deliverDsn(maildir, n, gmailAddress('u', n), date, "5.1.1",
+                   "550-5.1.1 The email account that you tried to reach does not exist.");
+        ++n;
+    }
+    return n;
+}
+
+/// The burst: `count` reputation blocks at Gmail between 12:05 and 12:59. Returns the next number.
+inline int plantBurst(const std::filesystem::path& maildir, int n, int count = 12)
+{
+    for (int i = 0; i < count; ++i) {
+        char date[64];
+        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 12:%02d:00 +0000", std::min(59, 5 + i * 4));
+        deliverDsn(maildir, n, gmailAddress('b', n), date, "5.7.1",
+                   "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
+                   "reputation of the sending IP address. To best protect our users from spam, the message has "
+                   "been blocked.");
+        ++n;
+    }
+    return n;
 }
 
 } // namespace planted

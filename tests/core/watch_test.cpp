@@ -371,29 +371,13 @@ TEST(WatchAlerts, APlantedBurstThroughTheMaildirRaisesExactlyOneIncident)
     const auto id = bt::addSource(ws, "maildir:" + md.string());
     bt::takeAlertBaseline(ws, bt::AlertRules::load(ws));
     // Background: one unknown-user bounce at Gmail an hour, for six hours.
-    int n = 0;
-    for (int h = 0; h < 6; ++h) {
-        char date[64];
-        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
-        const int k = n++;
-        planted::deliverDsn(md, k, planted::gmailAddress('u', k), date, "5.1.1",
-                            "550-5.1.1 The email account that you tried to reach does not exist.");
-    }
+    int n = planted::plantBackground(md, 0);
     auto r = readOne(ws, id);
     ASSERT_TRUE(r.error.empty()) << r.error;
     EXPECT_EQ(r.counts.imported, 6);
     EXPECT_TRUE(bt::evaluateAlerts(ws, bt::AlertRules::load(ws)).empty()) << "background alone is no incident";
     // The burst: twelve reputation blocks in one hour.
-    for (int i = 0; i < 12; ++i) {
-        char date[64];
-        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 12:%02d:00 +0000", 5 + i * 4);
-        const int k = n++;
-        planted::deliverDsn(
-            md, k, planted::gmailAddress('b', k), date, "5.7.1",
-            "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
-            "reputation of the sending IP address. To best protect our users from spam, the message has been "
-            "blocked.");
-    }
+    n = planted::plantBurst(md, n);
     r = readOne(ws, id);
     EXPECT_EQ(r.counts.imported, 12);
     const auto loaded = bt::AlertRules::load(ws);

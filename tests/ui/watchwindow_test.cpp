@@ -122,14 +122,7 @@ TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
         rules.save(ws);
     }
     // Background: one unknown-user bounce an hour at Gmail, already there when watching starts.
-    int n = 0;
-    for (int h = 0; h < 6; ++h) {
-        char date[64];
-        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 %02d:10:00 +0000", 6 + h);
-        const int k = n++;
-        planted::deliverDsn(md, k, planted::gmailAddress('u', k), date, "5.1.1",
-                            "550-5.1.1 The email account that you tried to reach does not exist.");
-    }
+    int n = planted::plantBackground(md, 0);
 
     MainWindow window(uitest::classifier());
     window.resize(1280, 800);
@@ -152,15 +145,7 @@ TEST(WatchWindow, APlantedBurstIsOneAlertOnTheDesktopAndTheHook)
     EXPECT_EQ(window.watchView()->sourcesTable()->rowCount(), 1);
 
     // The burst: twelve reputation blocks in one hour, arriving in the watched maildir.
-    for (int i = 0; i < 12; ++i) {
-        char date[64];
-        std::snprintf(date, sizeof date, "Tue, 3 Mar 2026 12:%02d:00 +0000", 5 + i * 4);
-        const int k = n++;
-        planted::deliverDsn(
-            md, k, planted::gmailAddress('b', k), date, "5.7.1",
-            "550-5.7.1 Our system has detected that this message is likely suspicious due to the very low "
-            "reputation of the sending IP address.");
-    }
+    n = planted::plantBurst(md, n);
     QSignalSpy announced(&window, &MainWindow::alertsAnnounced);
     service->lookNow();
     ASSERT_TRUE(announced.wait(uitest::kWaitMs));
