@@ -29,6 +29,7 @@ packages=(
   libc-ares-dev              # DNS checks (SPF, DMARC, DKIM, MX, PTR, blocklists): server and port settable
   libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
   libssl-dev                 # libcrypto: the message tester verifies DKIM signatures (RSA, Ed25519, SHA-256)
+  qtkeychain-qt6-dev         # IMAP passwords in the desktop's keyring (Secret Service), never in the workspace
   unbound                    # the real DNS server the check tests start on a high port (as the current user)
   dbus-daemon                # dbus-run-session: the alert test's private desktop bus (notifications)
   libgtest-dev libgmock-dev libbenchmark-dev

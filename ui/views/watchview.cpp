@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "views/watchview.h"
 
+#include "utils/passwordstore.h"
+
 #include <QFileDialog>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -99,6 +101,10 @@ WatchView::WatchView(QWidget* parent)
     m_add->setMenu(addMenu);
     m_pause = new QPushButton(tr("&Pause"), this);
     m_remove = new QPushButton(tr("Re&move"), this);
+    m_passwords = new PasswordStore(this);
+    m_password = new QPushButton(tr("Pass&word\u2026"), this);
+    m_password->setToolTip(tr("The IMAP mailbox's password, kept in the desktop's keyring"));
+    connect(m_password, &QPushButton::clicked, this, &WatchView::askPassword);
     m_readNow = new QPushButton(tr("&Read now"), this);
     m_readNow->setToolTip(tr("Read what is new in every source and check the blocklists that are due"));
     connect(m_pause, &QPushButton::clicked, this, &WatchView::pauseSelected);
@@ -110,7 +116,7 @@ WatchView::WatchView(QWidget* parent)
     connect(m_sources, &QTableWidget::itemSelectionChanged, this, &WatchView::updateButtons);
     auto* sourcesBox = box(tr("Watched sources"), this);
     auto* sourceButtons = new QHBoxLayout;
-    for (QPushButton* b : {m_add, m_pause, m_remove, m_readNow})
+    for (QPushButton* b : {m_add, m_pause, m_remove, m_password, m_readNow})
         sourceButtons->addWidget(b);
     sourceButtons->addStretch(1);
     auto* sl = new QVBoxLayout(sourcesBox);
@@ -176,6 +182,7 @@ WatchView::WatchView(QWidget* parent)
 void WatchView::setService(WatchService* service)
 {
     m_service = service;
+    m_passwordsAsked.clear();
     if (!service) {
         m_snapshot = {};
         show(m_snapshot);
@@ -254,6 +261,7 @@ void WatchView::show(const WatchSnapshot& snap)
         m_history->setItem(r, 3, cell(e.zone));
         m_history->setItem(r, 4, cell(e.answer));
     }
+    loadPasswords();
     if (m_service) {
         QString text = snap.sources.empty()
             ? tr("No watched sources: add the bounce mailbox (IMAP), a maildir or folder where bounces land, or the "
@@ -292,6 +300,11 @@ void WatchView::updateButtons()
     m_pause->setEnabled(on && id);
     m_pause->setText(paused ? tr("Res&ume") : tr("&Pause"));
     m_remove->setEnabled(on && id);
+    bool imap = false;
+    for (const auto& s : m_snapshot.sources)
+        if (s.id == id)
+            imap = s.kind == "imap";
+    m_password->setEnabled(on && imap);
     m_readNow->setEnabled(on);
     m_ack->setEnabled(on && !m_alerts->selectionModel()->selectedRows().isEmpty());
     m_ackAll->setEnabled(on && !m_snapshot.alerts.empty());
@@ -319,13 +332,73 @@ void WatchView::addSource(const QString& uri, const QString& password)
                 return;
             }
             Q_EMIT self->statusMessage(tr("Watching %1").arg(QString::fromStdString(u)));
-            if (!password.isEmpty())
-                service->change([u, service, password](bt::Workspace& ws) {
-                    if (const auto s = bt::findSource(ws, u))
-                        service->setPassword(s->id, password);
-                });
-            service->lookNow();
+            if (password.isEmpty()) {
+                service->lookNow();
+                return;
+            }
+            // The URI as stored (canonical) names the keyring entry.
+            service->change([u, service, password, self](bt::Workspace& ws) {
+                const auto s = bt::findSource(ws, u);
+                if (!s)
+                    return;
+                service->setPassword(s->id, password);
+                const QString key = QString::fromStdString(s->uri);
+                QMetaObject::invokeMethod(
+                    service,
+                    [self, key, password, service, id = s->id] {
+                        if (!self)
+                            return;
+                        self->m_passwordsAsked.insert(id);
+                        self->m_passwords->write(key, password, [self](const QString& error) {
+                            if (self && !error.isEmpty())
+                                Q_EMIT self->statusMessage(
+                                    tr("The password is kept for this session only (no keyring: %1)").arg(error));
+                        });
+                        service->lookNow();
+                    },
+                    Qt::QueuedConnection);
+            });
         });
+}
+
+void WatchView::loadPasswords()
+{
+    if (!m_service)
+        return;
+    for (const auto& s : m_snapshot.sources) {
+        if (s.kind != "imap" || m_passwordsAsked.contains(s.id))
+            continue;
+        m_passwordsAsked.insert(s.id);
+        QPointer<WatchService> service(m_service);
+        m_passwords->read(QString::fromStdString(s.uri), [service, id = s.id](const QString& password, const QString&) {
+            // None kept (or no keyring): the source's error says so, and Password… asks.
+            if (service && !password.isEmpty())
+                service->setPassword(id, password);
+        });
+    }
+}
+
+void WatchView::askPassword()
+{
+    const std::int64_t id = selectedSourceId();
+    QString uri;
+    for (const auto& s : m_snapshot.sources)
+        if (s.id == id && s.kind == "imap")
+            uri = QString::fromStdString(s.uri);
+    if (!m_service || uri.isEmpty())
+        return;
+    bool ok = false;
+    const QString password = QInputDialog::getText(
+        this, tr("IMAP password"), tr("Password or app password for %1:").arg(uri), QLineEdit::Password, {}, &ok);
+    if (!ok || password.isEmpty())
+        return;
+    m_service->setPassword(id, password);
+    QPointer<WatchView> self(this);
+    m_passwords->write(uri, password, [self](const QString& error) {
+        if (self && !error.isEmpty())
+            Q_EMIT self->statusMessage(tr("The password is kept for this session only (no keyring: %1)").arg(error));
+    });
+    m_service->lookNow();
 }
 
 void WatchView::addMaildir()
@@ -394,6 +467,8 @@ void WatchView::removeSelected()
     if (ask.exec() != QMessageBox::Yes)
         return;
     m_service->change([id](bt::Workspace& ws) { bt::removeSource(ws, std::to_string(id)); });
+    if (uri.startsWith(u"imap"_s))
+        m_passwords->remove(uri);
 }
 
 void WatchView::acknowledgeSelected(bool all)

@@ -5,6 +5,9 @@
 
 #include <QWidget>
 
+#include <set>
+
+class PasswordStore;
 class QLabel;
 class QPushButton;
 class QTableWidget;
@@ -29,7 +32,8 @@ public:
     QTableWidget* monitoredTable() const { return m_monitored; }
     QTableWidget* historyTable() const { return m_history; }
 
-    /// Adds a source by its URI (the Add menu's dialogs end here; tests call it directly).
+    /// Adds a source by its URI (the Add menu's dialogs end here; tests call it directly). An IMAP
+    /// source's password goes to the keyring and to the service for this session.
     void addSource(const QString& uri, const QString& password = {});
 
 Q_SIGNALS:
@@ -45,11 +49,16 @@ private:
     void acknowledgeSelected(bool all);
     void addMonitored();
     void removeMonitored();
+    void askPassword();
+    /// Hands the service the keyring's password of each IMAP source, once per session.
+    void loadPasswords();
     std::int64_t selectedSourceId() const;
     void updateButtons();
 
     WatchService* m_service = nullptr;
     WatchSnapshot m_snapshot;
+    PasswordStore* m_passwords = nullptr;
+    std::set<std::int64_t> m_passwordsAsked; ///< IMAP sources whose keyring entry was read
     QTableWidget* m_sources = nullptr;
     QTableWidget* m_alerts = nullptr;
     QTableWidget* m_monitored = nullptr;
@@ -59,6 +68,7 @@ private:
     QPushButton* m_pause = nullptr;
     QPushButton* m_remove = nullptr;
     QPushButton* m_readNow = nullptr;
+    QPushButton* m_password = nullptr;
     QPushButton* m_ack = nullptr;
     QPushButton* m_ackAll = nullptr;
     QPushButton* m_addName = nullptr;
