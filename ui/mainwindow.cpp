@@ -23,6 +23,7 @@
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
 #include "views/sourcesview.h"
+#include "views/testerview.h"
 #include "views/triageview.h"
 #include "views/watchview.h"
 #include "widgets/diagnosiscard.h"
@@ -198,6 +199,11 @@ MainWindow::MainWindow(std::shared_ptr<const bt::Classifier> classifier, QWidget
     m_watchView = new WatchView(this);
     m_tabs->addTab(m_watchView, tr("&Watch"));
     connect(m_watchView, &WatchView::statusMessage, this,
+            [this](const QString& message) { statusBar()->showMessage(message, kVerdictMessageMs); });
+    // The message tester needs no workspace: a received message and DNS.
+    m_testerView = new TesterView(nullptr, this);
+    m_tabs->addTab(m_testerView, tr("Te&st Message"));
+    connect(m_testerView, &TesterView::statusMessage, this,
             [this](const QString& message) { statusBar()->showMessage(message, kVerdictMessageMs); });
     m_notifier = new Notifier(this);
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
@@ -880,6 +886,9 @@ void MainWindow::createActions()
     m_watchTabAction = new QAction(tr("&Watch"), this);
     m_watchTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
     connect(m_watchTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_watchView); });
+    m_testerTabAction = new QAction(tr("Te&st Message"), this);
+    m_testerTabAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_6));
+    connect(m_testerTabAction, &QAction::triggered, this, [this] { m_tabs->setCurrentWidget(m_testerView); });
     m_watchEnabledAction = new QAction(tr("Watch Sources in This &Window"), this);
     m_watchEnabledAction->setCheckable(true);
     m_watchEnabledAction->setChecked(QSettings().value(key(kWatchEnabledKey), true).toBool());
@@ -944,6 +953,7 @@ void MainWindow::createMenus()
     view->addAction(m_groupsTabAction);
     view->addAction(m_sourcesTabAction);
     view->addAction(m_watchTabAction);
+    view->addAction(m_testerTabAction);
     view->addSeparator();
     view->addAction(m_watchEnabledAction);
     view->addSeparator();

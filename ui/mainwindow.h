@@ -20,6 +20,7 @@ class QPushButton;
 class QTabWidget;
 class Notifier;
 class QTimer;
+class TesterView;
 class TriageView;
 class WatchService;
 class WatchView;
@@ -52,6 +53,7 @@ public:
     GroupsView* groupsView() const { return m_groupsView; }
     SourcesView* sourcesView() const { return m_sourcesView; }
     WatchView* watchView() const { return m_watchView; }
+    TesterView* testerView() const { return m_testerView; }
     /// The open workspace's watcher (sources, alerts, blocklist monitoring), or null.
     WatchService* watchService() const { return m_watch.get(); }
     Notifier* notifier() const { return m_notifier; }
@@ -150,6 +152,7 @@ private:
     GroupsView* m_groupsView = nullptr;
     SourcesView* m_sourcesView = nullptr;
     WatchView* m_watchView = nullptr;
+    TesterView* m_testerView = nullptr;
     std::unique_ptr<WorkspaceSession> m_session;
     std::unique_ptr<WatchService> m_watch;
     Notifier* m_notifier = nullptr;
@@ -188,6 +191,7 @@ private:
     QAction* m_groupsTabAction = nullptr;
     QAction* m_sourcesTabAction = nullptr;
     QAction* m_watchTabAction = nullptr;
+    QAction* m_testerTabAction = nullptr;
     QAction* m_watchEnabledAction = nullptr;
     QAction* m_aboutAction = nullptr;
     QAction* m_aboutQtAction = nullptr;
