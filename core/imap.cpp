@@ -105,7 +105,7 @@ struct ImapClient::Impl {
 
     std::string hostPort() const
     {
-        const bool v6 = account.host.find(':') != std::string::npos && account.host.front() != '[';
+        const bool v6 = account.host.find(':') != std::string::npos && account.host.rfind('[', 0) != 0;
         return (v6 ? "[" + account.host + "]" : account.host) + ":" + std::to_string(account.port);
     }
 
@@ -378,6 +378,9 @@ std::vector<std::uint32_t> ImapClient::uidsFrom(std::uint32_t firstUid)
     // command only when it syncs the mailbox, which EXAMINE does; it also gives UIDNEXT, the end
     // of the windows below.
     const MailboxStatus status = d->examine();
+    // Nothing at or above UIDNEXT yet: a poll with nothing new costs this one EXAMINE.
+    if (status.uidNext != 0 && firstUid >= status.uidNext)
+        return {};
     // Windows of 10 000 UIDs keep each "* SEARCH" line far below what libcurl's buffer holds
     // (10 000 UIDs of 10 digits: 110 KB of 256 KB).
     constexpr std::uint32_t window = 10000;

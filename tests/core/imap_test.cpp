@@ -139,6 +139,29 @@ TEST_F(Imap, UidsFromReturnsExactlyTheNewUids)
     EXPECT_EQ(client.examine().uidNext, 6u);
 }
 
+TEST_F(Imap, APollLogsInOnce)
+{
+    auto server = serve();
+    ASSERT_EQ(server->error, "");
+    server->createFolder("Processed");
+    for (const char* f : {"rfc3464-01.eml", "lhost-exim-01.eml", "lhost-gmail-04.eml"})
+        server->deliverFile(bounce(f));
+    ImapClient client(server->account());
+    // A watcher's poll: status, new UIDs, each message, each moved away; then the next poll.
+    const auto status = client.examine();
+    for (const auto uid : client.uidsFrom(1)) {
+        EXPECT_FALSE(client.fetch(uid).empty());
+        client.move(uid, "Processed");
+    }
+    EXPECT_EQ(client.uidsFrom(status.uidNext), Uids {});
+    EXPECT_EQ(client.examine().exists, 0u);
+    std::size_t logins = 0;
+    const std::string log = server->log();
+    for (auto at = log.find("Login: user=<"); at != std::string::npos; at = log.find("Login: user=<", at + 1))
+        ++logins;
+    EXPECT_EQ(logins, 1u) << log;
+}
+
 TEST_F(Imap, UidsFromReadsASearchAnswerLongerThanLibcurlsDefaultBuffer)
 {
     // 2500 UIDs make a "* SEARCH" line of 11 KB, beyond the 8 KB libcurl keeps of a line by default.
