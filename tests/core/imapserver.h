@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <cctype>
@@ -22,11 +23,13 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <grp.h>
 #include <iterator>
 #include <pwd.h>
 #include <spawn.h>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -59,16 +62,41 @@ inline int freeTcpPort()
     return port;
 }
 
-inline bool acceptsConnections(int port)
+inline int connectTo(int port)
 {
     const int s = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a {};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+        return s;
     ::close(s);
-    return ok;
+    return -1;
+}
+
+inline bool acceptsConnections(int port)
+{
+    const int s = connectTo(port);
+    if (s >= 0)
+        ::close(s);
+    return s >= 0;
+}
+
+/// Whether an IMAP greeting ("* OK") comes from the plain port within a second: Dovecot's login
+/// process is up, not only its master's listening socket (a master that fails on a later
+/// setting has already bound the port).
+inline bool greets(int port)
+{
+    const int s = connectTo(port);
+    if (s < 0)
+        return false;
+    timeval tv {1, 0};
+    ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[64] = {};
+    const auto n = ::recv(s, buf, sizeof buf - 1, 0);
+    ::close(s);
+    return n >= 4 && std::string_view(buf, static_cast<std::size_t>(n)).rfind("* OK", 0) == 0;
 }
 
 /// What kind of server to start.
@@ -135,16 +163,20 @@ public:
         }
         // Users: the current one; as root, Dovecot's own (it refuses root for these).
         const bool root = ::geteuid() == 0;
-        std::string loginUser, internalUser;
+        std::string loginUser, internalUser, internalGroup;
         if (root) {
             loginUser = ::getpwnam("dovenull") ? "dovenull" : "nobody";
             internalUser = ::getpwnam("dovecot") ? "dovecot" : "nobody";
+            internalGroup = ::getgrnam("dovecot") ? "dovecot" : "nogroup";
             const passwd* nobody = ::getpwnam("nobody");
             m_mailUid = nobody ? nobody->pw_uid : 65534;
             m_mailGid = nobody ? nobody->pw_gid : 65534;
         } else {
             const passwd* me = ::getpwuid(::getuid());
             loginUser = internalUser = me ? me->pw_name : std::to_string(::getuid());
+            // Dovecot gives some of its sockets to this group: the user's own, as it may not chown.
+            const group* mine = ::getgrgid(::getgid());
+            internalGroup = mine ? mine->gr_name : std::to_string(::getgid());
             m_mailUid = ::getuid();
             m_mailGid = ::getgid();
         }
@@ -160,6 +192,7 @@ public:
              << "info_log_path = " << (m_dir / "dovecot.log").string() << "\n"
              << "default_login_user = " << loginUser << "\n"
              << "default_internal_user = " << internalUser << "\n"
+             << "default_internal_group = " << internalGroup << "\n"
              << "first_valid_uid = " << m_mailUid << "\n"
              << "first_valid_gid = 0\n"
              << "auth_mechanisms = plain login\n"
@@ -377,7 +410,7 @@ private:
             pid = 0;
             return;
         }
-        // Ready when every port accepts a connection.
+        // Ready when the plain port greets and the IMAPS port accepts.
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < until) {
             int status = 0;
@@ -386,7 +419,7 @@ private:
                 error = "dovecot exited at start: " + log();
                 return;
             }
-            if (acceptsConnections(port) && (!m_options.tls || acceptsConnections(imapsPort)))
+            if (greets(port) && (!m_options.tls || acceptsConnections(imapsPort)))
                 return;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
