@@ -117,8 +117,8 @@ struct ImapClient::Impl {
         return size * n;
     }
 
-    // Only the server's lines are kept, and of those only the tagged answers: what we send
-    // (CURLINFO_HEADER_OUT, which holds AUTHENTICATE with the password) is never looked at.
+    // Only the server's lines are looked at, and only its first tagged NO or BAD is kept: what we
+    // send (CURLINFO_HEADER_OUT, which holds AUTHENTICATE with the password) never is.
     static int debug(CURL*, curl_infotype type, char* data, std::size_t size, void* self)
     {
         if (type != CURLINFO_HEADER_IN)
@@ -342,8 +342,8 @@ ImapClient::ImapClient(ImapAccount account)
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(a.timeoutSeconds));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); // watchers run on threads
-    // libcurl clips a server line longer than half its buffer (16 KB by default): a long
-    // "* SEARCH" line must fit, so take the largest buffer (512 KB) and search in windows.
+    // libcurl 7.88 keeps only part of a server line longer than its buffer (16 KB by default):
+    // a long "* SEARCH" line must fit, so take the largest buffer (512 KB) and search in windows.
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, static_cast<long>(CURL_MAX_READ_SIZE));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Impl::write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, d.get());
@@ -382,7 +382,7 @@ std::vector<std::uint32_t> ImapClient::uidsFrom(std::uint32_t firstUid)
     if (status.uidNext != 0 && firstUid >= status.uidNext)
         return {};
     // Windows of 10 000 UIDs keep each "* SEARCH" line far below what libcurl's buffer holds
-    // (10 000 UIDs of 10 digits: 110 KB of 256 KB).
+    // (10 000 UIDs of 10 digits: 110 KB of 512 KB).
     constexpr std::uint32_t window = 10000;
     std::vector<std::uint32_t> uids;
     for (std::uint32_t lo = firstUid;;) {
