@@ -8,6 +8,7 @@
 #include <charconv>
 #include <mutex>
 #include <optional>
+#include <poll.h>
 #include <set>
 #include <string_view>
 
@@ -102,6 +103,21 @@ struct ImapClient::Impl {
     /// again as each operation needs.
     enum class Open { Unknown, Examined, Selected } open = Open::Unknown;
     std::optional<std::set<std::string>> capabilities; ///< of this connection
+    bool droppedKeptConnection = false; ///< the last perform failed on a connection made before it
+
+    /// Whether the kept connection is gone or about to be: none, or its socket is readable while
+    /// no command is out — the server closed it or said BYE. libcurl would replace such a
+    /// connection by itself, with its own read-write SELECT.
+    bool connectionLooksClosed() const
+    {
+        curl_socket_t socket = CURL_SOCKET_BAD;
+        if (curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK || socket == CURL_SOCKET_BAD)
+            return true;
+        pollfd p {socket, POLLIN, 0};
+        return ::poll(&p, 1, 0) != 0;
+    }
+
+    enum class Connection { Kept, Fresh };
 
     std::string hostPort() const
     {
@@ -224,6 +240,7 @@ struct ImapClient::Impl {
                         bool readOnly = true)
     {
         for (int attempt = 0;; ++attempt) {
+            droppedKeptConnection = false;
             body.clear();
             serverLine.clear();
             errorBuffer[0] = 0;
@@ -241,7 +258,8 @@ struct ImapClient::Impl {
                 return std::move(body);
             open = Open::Unknown;
             const bool dropped = rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING;
-            if (!(dropped && connects == 0 && readOnly && attempt == 0))
+            droppedKeptConnection = dropped && connects == 0;
+            if (!(droppedKeptConnection && readOnly && attempt == 0))
                 fail(rc, what);
         }
     }
@@ -255,8 +273,16 @@ struct ImapClient::Impl {
                             + "\" holds a line break or non-ASCII characters, which this client does not send");
     }
 
-    MailboxStatus examine()
+    MailboxStatus examine(Connection connection = Connection::Kept)
     {
+        if (connection == Connection::Fresh) {
+            curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+            struct Reset {
+                CURL* c;
+                ~Reset() { curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 0L); }
+            } reset {curl};
+            return examine();
+        }
         const std::string text = perform(mailboxUrl, "EXAMINE " + quotedOrThrow(account.mailbox), "EXAMINE");
         open = Open::Examined;
         MailboxStatus s;
@@ -416,13 +442,24 @@ std::string ImapClient::fetch(std::uint32_t uid)
 {
     // libcurl 7.88 fetches a ;UID= URL with BODY[] (not BODY.PEEK[]), and hands a custom FETCH's
     // literal back as its first line only. BODY[] sets \Seen only in a mailbox opened read-write,
-    // so the mailbox is EXAMINEd first: libcurl, which already SELECTed it on this connection,
-    // sends the FETCH straight away. (Were the connection to drop between the two, libcurl would
-    // connect, SELECT and fetch, and \Seen would be set: the message is still fetched.)
-    if (d->open != Impl::Open::Examined)
-        d->examine();
+    // so the FETCH must go out on a connection where the mailbox is EXAMINEd. On a new connection
+    // libcurl would SELECT it (read-write) and fetch: so no new connection may be made for the
+    // FETCH itself. One that the server closed (restart, idle logout) is replaced before, with
+    // the EXAMINE; one that breaks during the FETCH is replaced, EXAMINEd and asked again.
     const std::string url = d->mailboxUrl + "/;UID=" + std::to_string(uid);
-    return d->perform(url, {}, "fetch of UID " + std::to_string(uid));
+    const std::string what = "fetch of UID " + std::to_string(uid);
+    for (int attempt = 0;; ++attempt) {
+        if (d->connectionLooksClosed())
+            d->examine(Impl::Connection::Fresh);
+        else if (d->open != Impl::Open::Examined)
+            d->examine();
+        try {
+            return d->perform(url, {}, what, false);
+        } catch (const ImapError& e) {
+            if (attempt > 0 || e.kind() != ImapError::Kind::ConnectionDropped || !d->droppedKeptConnection)
+                throw;
+        }
+    }
 }
 
 void ImapClient::move(std::uint32_t uid, const std::string& folder)

@@ -60,6 +60,22 @@ template<class F> ImapError imapError(F f)
     return ImapError(ImapError::Kind::Other, "");
 }
 
+/// How many logins Dovecot has logged, once at least `atLeast` are (its log process writes a
+/// moment later; 2 s at most).
+std::size_t logins(const ImapServer& server, std::size_t atLeast = 0)
+{
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (;;) {
+        std::size_t n = 0;
+        const std::string log = server.log();
+        for (auto at = log.find("Login: user=<"); at != std::string::npos; at = log.find("Login: user=<", at + 1))
+            ++n;
+        if (n >= atLeast || std::chrono::steady_clock::now() > until)
+            return n;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 class Imap : public ::testing::Test
 {
 protected:
@@ -155,11 +171,7 @@ TEST_F(Imap, APollLogsInOnce)
     }
     EXPECT_EQ(client.uidsFrom(status.uidNext), Uids {});
     EXPECT_EQ(client.examine().exists, 0u);
-    std::size_t logins = 0;
-    const std::string log = server->log();
-    for (auto at = log.find("Login: user=<"); at != std::string::npos; at = log.find("Login: user=<", at + 1))
-        ++logins;
-    EXPECT_EQ(logins, 1u) << log;
+    EXPECT_EQ(logins(*server, 1), 1u) << server->log();
 }
 
 TEST_F(Imap, UidsFromReadsASearchAnswerLongerThanLibcurlsDefaultBuffer)
@@ -263,6 +275,26 @@ TEST_F(Imap, StoppedServerCannotConnectAndARestartedOneServesAgain)
     EXPECT_TRUE(client.fetch(1) == asCrlf(ImapServer::read(bounce("rfc3464-01.eml"))));
 }
 
+TEST_F(Imap, AServerRestartBetweenPollsIsInvisible)
+{
+    // The kept connection is dead after a restart; a read-only command is sent once more on a
+    // new one.
+    auto server = serve();
+    ASSERT_EQ(server->error, "");
+    server->deliverFile(bounce("rfc3464-01.eml"));
+    ImapClient client(server->account());
+    EXPECT_EQ(client.uidsFrom(1), Uids {1});
+    server->restart();
+    ASSERT_EQ(server->error, "");
+    server->deliverFile(bounce("lhost-exim-01.eml"));
+    EXPECT_EQ(client.uidsFrom(1), (Uids {1, 2}));
+    server->restart();
+    ASSERT_EQ(server->error, "");
+    EXPECT_TRUE(client.fetch(2) == asCrlf(ImapServer::read(bounce("lhost-exim-01.eml"))));
+    for (const auto& f : server->files())
+        EXPECT_EQ(f.find(":2,S"), std::string::npos) << f;
+}
+
 TEST_F(Imap, NoSuchMailbox)
 {
     auto server = serve();
@@ -287,8 +319,12 @@ TEST_F(Imap, ImapsAndStartTlsWithASelfSignedCertificate)
         auto account = server->account(tls);
         account.verifyPeer = false;
         ImapClient client(account);
+        const auto before = logins(*server);
         EXPECT_EQ(client.examine().exists, 1u);
         EXPECT_TRUE(client.fetch(1) == bytes);
+        EXPECT_EQ(client.uidsFrom(1), Uids {1});
+        EXPECT_TRUE(client.fetch(1) == bytes);
+        EXPECT_EQ(logins(*server, before + 1), before + 1) << server->log(); // one TLS connection served all
         // Checked, the self-signed certificate is refused.
         account.verifyPeer = true;
         ImapClient checking(account);
