@@ -74,7 +74,8 @@ public:
     ImapClient(const ImapClient&) = delete;
     ImapClient& operator=(const ImapClient&) = delete;
 
-    /// EXAMINE the mailbox (read-only: no flag changes): UIDVALIDITY, UIDNEXT, EXISTS.
+    /// EXAMINE the mailbox (read-only: no flag changes): UIDVALIDITY, UIDNEXT, EXISTS. On each new
+    /// connection libcurl first SELECTs the mailbox itself, which changes no flag but \Recent.
     MailboxStatus examine();
     /// The UIDs >= firstUid in the mailbox, ascending (UID SEARCH UID n:*; the highest UID that
     /// IMAP returns for n:* when n is above every UID is left out).
