@@ -79,6 +79,26 @@ template<class F> void forEachLine(std::string_view text, F f)
     }
 }
 
+/// The numbers of the "* SEARCH" lines of an answer.
+std::vector<std::uint32_t> searchAnswer(std::string_view text)
+{
+    std::vector<std::uint32_t> uids;
+    forEachLine(text, [&](std::string_view line) {
+        if (line.rfind("* SEARCH", 0) != 0)
+            return;
+        line.remove_prefix(8);
+        while (!line.empty()) {
+            const auto end = line.find(' ');
+            if (const auto uid = toUid(line.substr(0, end)); uid != 0)
+                uids.push_back(uid);
+            if (end == std::string_view::npos)
+                break;
+            line.remove_prefix(end + 1);
+        }
+    });
+    return uids;
+}
+
 bool containsNoCase(std::string_view hay, std::string_view needle)
 {
     return std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
@@ -416,19 +436,9 @@ std::vector<std::uint32_t> ImapClient::uidsFrom(std::uint32_t firstUid)
         const std::uint32_t hi = last ? 0 : lo + window - 1;
         const std::string range = std::to_string(lo) + ":" + (last ? std::string("*") : std::to_string(hi));
         const std::string text = d->perform(d->mailboxUrl, "UID SEARCH UID " + range, "UID SEARCH for new messages");
-        forEachLine(text, [&](std::string_view line) {
-            if (line.rfind("* SEARCH", 0) != 0)
-                return;
-            line.remove_prefix(8);
-            while (!line.empty()) {
-                const auto end = line.find(' ');
-                if (const auto uid = toUid(line.substr(0, end)); uid >= lo && (last || uid <= hi))
-                    uids.push_back(uid); // n:* answers the highest UID even when it is below n
-                if (end == std::string_view::npos)
-                    break;
-                line.remove_prefix(end + 1);
-            }
-        });
+        for (const auto uid : searchAnswer(text))
+            if (uid >= lo && (last || uid <= hi))
+                uids.push_back(uid); // n:* answers the highest UID even when it is below n
         if (last)
             break;
         lo = hi + 1;
@@ -489,13 +499,8 @@ void ImapClient::move(std::uint32_t uid, const std::string& folder)
     }
     // Without MOVE, the message must be there before it is copied: COPY answers OK either way.
     const std::string found = d->perform(d->mailboxUrl, "UID SEARCH UID " + n, what + " (UID SEARCH)");
-    bool there = false;
-    forEachLine(found, [&](std::string_view line) {
-        if (line.rfind("* SEARCH", 0) == 0
-            && (" " + std::string(line.substr(8)) + " ").find(" " + n + " ") != std::string::npos)
-            there = true;
-    });
-    if (!there)
+    const auto there = searchAnswer(found);
+    if (std::find(there.begin(), there.end(), uid) == there.end())
         noSuchMessage();
     const bool uidplus = caps.count("UIDPLUS") > 0;
     d->perform(d->mailboxUrl, "UID COPY " + n + " " + target, what + " (UID COPY)", false);
