@@ -30,8 +30,11 @@ packages=(
   libpsl-dev                 # organisational domains from the public suffix list (DMARC, alignment)
   libssl-dev                 # libcrypto: the message tester verifies DKIM signatures (RSA, Ed25519, SHA-256)
   qtkeychain-qt6-dev         # IMAP passwords in the desktop's keyring (Secret Service), never in the workspace
+  libcurl4-openssl-dev       # the watched IMAP mailbox: IMAPS/STARTTLS, SASL login, one connection per poll
   unbound                    # the real DNS server the check tests start on a high port (as the current user)
   dbus-daemon                # dbus-run-session: the alert test's private desktop bus (notifications)
+  dovecot-imapd              # the real IMAP server the IMAP tests start on a high port (as the current user); on a
+                             # systemd machine the package also starts its own service on 143/993, unused by the tests
   libgtest-dev libgmock-dev libbenchmark-dev
   help2man                   # the man pages of both programs, made from their --help at build time
   fontconfig fonts-dejavu-core   # without fonts Qt draws text as empty boxes, silently
