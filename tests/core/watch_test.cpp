@@ -5,6 +5,7 @@
 // written. And the alerts: a planted burst arriving through the maildir raises exactly one.
 #include "alerts.h"
 #include "dnsserver.h"
+#include "imapserver.h"
 #include "monitor.h"
 #include "plantedbounces.h"
 #include "testsupport.h"
@@ -595,4 +596,148 @@ TEST(WatchSources, ASchemaSevenWorkspaceGainsTheWatchTablesAndKeepsItsEvents)
     TempDir d("schema7");
     planted::makeMaildir(d.path / "md");
     EXPECT_GT(bt::addSource(ws, "maildir:" + (d.path / "md").string()), 0);
+}
+
+namespace
+{
+
+/// An IMAP source on the test server: plain text on loopback (the client refuses it elsewhere).
+std::int64_t addImapSource(bt::Workspace& ws, const testimap::ImapServer& server, const std::string& options = {})
+{
+    nlohmann::json o = options.empty() ? nlohmann::json::object() : nlohmann::json::parse(options);
+    o["tls"] = "none";
+    o["timeout"] = 5;
+    return bt::addSource(ws,
+                         std::string("imap://") + testimap::ImapServer::kUser
+                             + "@127.0.0.1:" + std::to_string(server.port) + "/INBOX",
+                         o.dump());
+}
+
+bt::WatchOptions withPassword(const std::string& password)
+{
+    bt::WatchOptions o;
+    o.password = [password](const bt::WatchSource&) { return password; };
+    return o;
+}
+
+} // namespace
+
+TEST(WatchImap, EachMessageImportedOnceAcrossRestartsAndAUidValidityChange)
+{
+    if (!testimap::dovecotInstalled())
+        GTEST_SKIP() << testimap::kDovecot << " is missing: install dovecot-imapd (packaging/setup.sh does)";
+    testimap::ImapServer server;
+    server.start();
+    ASSERT_TRUE(server.error.empty()) << server.error;
+    const std::vector<std::string> files = {"lhost-postfix-01.eml", "lhost-exim-01.eml", "lhost-sendmail-01.eml"};
+    // The reference: the three messages imported at once.
+    TempWorkspace reference;
+    TempDir all("imap-all");
+    for (const auto& f : files)
+        fs::copy_file(kCorpus / f, all.path / f);
+    std::int64_t expected = 0;
+    {
+        bt::Workspace ref(reference.path.string());
+        expected = bt::importPath(ref, all.path.string(), classifier()).counts.imported;
+    }
+    TempWorkspace t;
+    std::int64_t id = 0;
+    const auto good = withPassword(testimap::ImapServer::kPassword);
+    {
+        bt::Workspace ws(t.path.string());
+        id = addImapSource(ws, server);
+        server.deliverFile(kCorpus / files[0]);
+        server.deliverFile(kCorpus / files[1]);
+        auto r = readOne(ws, id, good);
+        ASSERT_TRUE(r.error.empty()) << r.error;
+        EXPECT_EQ(r.items, 2);
+        EXPECT_EQ(readOne(ws, id, good).items, 0) << "nothing new";
+        // Appended while watching.
+        server.deliverFile(kCorpus / files[2]);
+    }
+    {
+        // A restart of the watcher: the new message only.
+        bt::Workspace ws(t.path.string());
+        auto r = readOne(ws, id, good);
+        ASSERT_TRUE(r.error.empty()) << r.error;
+        EXPECT_EQ(r.items, 1);
+        EXPECT_EQ(r.counts.duplicate, 0);
+        EXPECT_EQ(events(ws), expected) << "the same events as one import of the three messages";
+        // Events name the mailbox and UID they came from.
+        EXPECT_EQ(
+            scalar(ws, "SELECT COUNT(*) FROM events WHERE source_file LIKE 'imap://bounces@127.0.0.1:%/INBOX;UID=%'"),
+            expected);
+        EXPECT_EQ(server.files().size(), 3u) << "the messages stay where they are without move_to";
+
+        // The mailbox made again: new UIDVALIDITY, UIDs from 1. Read again; nothing stored twice.
+        server.recreateInbox();
+        for (const auto& f : files)
+            server.deliverFile(kCorpus / f);
+        r = readOne(ws, id, good);
+        ASSERT_TRUE(r.error.empty()) << r.error;
+        EXPECT_NE(r.note.find("UIDVALIDITY"), std::string::npos) << r.note;
+        EXPECT_EQ(r.items, 3);
+        EXPECT_EQ(r.counts.imported, 0);
+        EXPECT_EQ(r.counts.duplicate, expected);
+        EXPECT_EQ(events(ws), expected);
+    }
+}
+
+TEST(WatchImap, BadCredentialsAndADroppedConnectionAreAStatusAndARetry)
+{
+    if (!testimap::dovecotInstalled())
+        GTEST_SKIP() << testimap::kDovecot << " is missing: install dovecot-imapd (packaging/setup.sh does)";
+    testimap::ImapServer server;
+    server.start();
+    ASSERT_TRUE(server.error.empty()) << server.error;
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto id = addImapSource(ws, server);
+    server.deliverFile(kCorpus / "lhost-postfix-01.eml");
+
+    auto r = readOne(ws, id, withPassword("not-the-password"));
+    EXPECT_NE(r.error.find("login refused"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find("not-the-password"), std::string::npos) << "the password is never shown";
+    EXPECT_EQ(bt::findSource(ws, std::to_string(id))->failures, 1);
+    r = readOne(ws, id, bt::WatchOptions {});
+    EXPECT_NE(r.error.find("no password"), std::string::npos) << r.error;
+    EXPECT_EQ(bt::findSource(ws, std::to_string(id))->failures, 2);
+
+    server.stop();
+    r = readOne(ws, id, withPassword(testimap::ImapServer::kPassword));
+    EXPECT_NE(r.error.find("cannot connect"), std::string::npos) << r.error;
+    EXPECT_EQ(bt::findSource(ws, std::to_string(id))->failures, 3);
+    EXPECT_EQ(events(ws), 0);
+
+    // The retry, once the server is back: read as if nothing happened.
+    server.restart();
+    r = readOne(ws, id, withPassword(testimap::ImapServer::kPassword));
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.items, 1);
+    const auto s = bt::findSource(ws, std::to_string(id));
+    EXPECT_EQ(s->failures, 0);
+    EXPECT_TRUE(s->lastError.empty());
+    EXPECT_GT(events(ws), 0);
+}
+
+TEST(WatchImap, ProcessedMessagesAreMovedWhenAsked)
+{
+    if (!testimap::dovecotInstalled())
+        GTEST_SKIP() << testimap::kDovecot << " is missing: install dovecot-imapd (packaging/setup.sh does)";
+    testimap::ImapServer server;
+    server.start();
+    ASSERT_TRUE(server.error.empty()) << server.error;
+    server.createFolder("Processed");
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto id = addImapSource(ws, server, R"({"move_to": "Processed"})");
+    server.deliverFile(kCorpus / "lhost-postfix-01.eml");
+    server.deliverFile(kCorpus / "lhost-exim-01.eml");
+    const auto r = readOne(ws, id, withPassword(testimap::ImapServer::kPassword));
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_TRUE(r.note.empty()) << r.note;
+    EXPECT_EQ(r.items, 2);
+    EXPECT_TRUE(server.files("INBOX").empty());
+    EXPECT_EQ(server.files("Processed").size(), 2u);
+    EXPECT_EQ(readOne(ws, id, withPassword(testimap::ImapServer::kPassword)).items, 0);
 }
