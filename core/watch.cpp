@@ -9,14 +9,17 @@
 #include "workspace.h"
 
 #include <nlohmann/json.hpp>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <poll.h>
 #include <set>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace bt
 {
@@ -560,6 +563,82 @@ void readLog(Workspace& ws, const Classifier& classifier, WatchSource& s, const 
 }
 
 } // namespace
+
+std::vector<std::string> changePaths(const std::vector<WatchSource>& sources)
+{
+    std::vector<std::string> out;
+    for (const auto& s : sources) {
+        if (s.paused)
+            continue;
+        SourceUri u;
+        try {
+            u = SourceUri::parse(s.uri);
+        } catch (const std::invalid_argument&) {
+            continue;
+        }
+        std::error_code ec;
+        if (u.kind == "maildir") {
+            out.push_back((fs::path(u.path) / "new").string());
+            out.push_back((fs::path(u.path) / "cur").string());
+        } else if (u.kind == "folder") {
+            out.push_back(u.path);
+            for (auto it = fs::recursive_directory_iterator(u.path, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_directory(ec))
+                    out.push_back(it->path().string());
+        } else if (u.kind == "log") {
+            // The file for its new lines; its folder for a rotation (a new file, a rename).
+            out.push_back(u.path);
+            out.push_back(fs::path(u.path).parent_path().string());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+ChangeWaiter::ChangeWaiter(const std::vector<std::string>& paths)
+{
+    m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (m_fd < 0)
+        return;
+    for (const auto& p : paths) {
+        // A file: its writes. A folder: files coming and going, not the writes to every file in
+        // it (a log's folder holds other logs, written all the time).
+        std::error_code ec;
+        const std::uint32_t mask = fs::is_directory(p, ec)
+            ? IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE
+            : IN_MODIFY | IN_CLOSE_WRITE;
+        if (::inotify_add_watch(m_fd, p.c_str(), mask) >= 0)
+            ++m_watched;
+    }
+}
+
+ChangeWaiter::~ChangeWaiter()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+bool ChangeWaiter::wait(int ms, int settleMs)
+{
+    if (m_fd < 0 || m_watched == 0)
+        return false;
+    auto drain = [this] {
+        char buf[4096];
+        while (::read(m_fd, buf, sizeof buf) > 0) { }
+    };
+    pollfd p {m_fd, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0)
+        return false;
+    drain();
+    // A burst (a batch of messages delivered, a log written line by line): read it in one look,
+    // but a log written without pause is read at least every two seconds.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
+    while (std::chrono::steady_clock::now() < until && ::poll(&p, 1, settleMs) > 0)
+        drain();
+    return true;
+}
 
 SourceRead readSource(Workspace& ws, const Classifier& classifier, const WatchSource& source,
                       const WatchOptions& options)

@@ -93,4 +93,31 @@ SourceRead readSource(Workspace& ws, const Classifier& classifier, const WatchSo
 /// readSource() for every source that is not paused, in the order they were added.
 std::vector<SourceRead> readSources(Workspace& ws, const Classifier& classifier, const WatchOptions& options = {});
 
+/// The paths whose changes mean a source has something new: a maildir's new/ and cur/, a
+/// folder (and its subfolders), a log's folder (a rotation makes a new file there). IMAP
+/// sources have none (they are polled).
+std::vector<std::string> changePaths(const std::vector<WatchSource>& sources);
+
+/// Waits for a change under the sources' paths (inotify) so that `watch` reads a new bounce
+/// within a second instead of at the next interval; the interval stays as the safety net (a
+/// network file system that sends no events, a missed event).
+class ChangeWaiter
+{
+public:
+    explicit ChangeWaiter(const std::vector<std::string>& paths);
+    ~ChangeWaiter();
+    ChangeWaiter(const ChangeWaiter&) = delete;
+    ChangeWaiter& operator=(const ChangeWaiter&) = delete;
+    /// True when something changed within `ms` (then waits until `settleMs` pass quietly, two
+    /// seconds at most, for the rest of a burst); false at the timeout, or at once when nothing
+    /// could be watched.
+    bool wait(int ms, int settleMs = 300);
+    /// How many paths are watched.
+    int watched() const { return m_watched; }
+
+private:
+    int m_fd = -1;
+    int m_watched = 0;
+};
+
 } // namespace bt

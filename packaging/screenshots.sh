@@ -116,4 +116,6 @@ for size in 1024x640 1920x1080; do
   "$gui" --workspace "$watchws" --view watch --screenshot-size "$size" --dark --screenshot "$out/watch-$size-dark.png"
   "$gui" --workspace "$watchws" --filter "provider=Gmail" --screenshot-size "$size" --screenshot "$out/watch-listing-$size.png"
 done
+# The Test Message tab on a received message (offline: what the message itself shows).
+"$gui" --view tester --screenshot-size 1280x800 --screenshot "$out/tester.png" "$shared/corpus/sisimai/maildir/bsd/arf-02.eml"
 echo "screenshots written to $out"

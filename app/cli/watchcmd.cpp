@@ -232,8 +232,14 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
         std::cout << std::flush;
         if (c.once)
             break;
-        for (int i = 0; i < c.interval * 10 && !g_stop; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        // Until the interval is up or something arrives in a maildir, folder or log (inotify),
+        // waking every few hundred milliseconds to see whether a signal asked to stop.
+        bt::ChangeWaiter changes(bt::changePaths(bt::watchSources(ws)));
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(c.interval);
+        while (!g_stop && std::chrono::steady_clock::now() < until)
+            if (changes.watched() ? changes.wait(250)
+                                  : (std::this_thread::sleep_for(std::chrono::milliseconds(250)), false))
+                break;
     } while (!g_stop);
     // --once says whether every source could be read; a watch stopped by a signal ended as asked.
     return c.once && failed ? kExitBadInput : kExitOk;

@@ -12,6 +12,7 @@
 #include "views/diagnoseview.h"
 #include "views/groupsview.h"
 #include "views/sourcesview.h"
+#include "views/testerview.h"
 #include "views/triageview.h"
 #include "views/watchview.h"
 #include "widgets/detailspane.h"
@@ -87,6 +88,29 @@ void saveWindowAndExit(MainWindow& window, const QString& output, int delayMs)
         }
         QCoreApplication::exit(0);
     });
+}
+
+/// The Test Message tab on FILE, tested offline (a screenshot asks no DNS).
+int takeTesterScreenshot(MainWindow& window, const QString& file, const QString& output)
+{
+    window.resize(g_screenshotSize);
+    TesterView* view = window.testerView();
+    window.tabs()->setCurrentWidget(view);
+    if (file.isEmpty() || !view->loadFile(file)) {
+        printError(QApplication::translate("main", "--view tester --screenshot needs a message file"));
+        return 2;
+    }
+    view->setOffline(true);
+    QObject::connect(
+        view, &TesterView::testFinished, &window, [&window, output] { saveWindowAndExit(window, output, 250); },
+        Qt::SingleShotConnection);
+    QTimer::singleShot(kScreenshotTimeoutMs, &window, [] {
+        printError(QApplication::translate("main", "the test did not finish in time; no screenshot taken"));
+        QCoreApplication::exit(3);
+    });
+    window.show();
+    view->runTest();
+    return QApplication::exec();
 }
 
 int takeScreenshot(MainWindow& window, const QString& file, const QString& output)
@@ -281,7 +305,10 @@ int main(int argc, char* argv[])
     const QCommandLineOption workspaceOption(
         u"workspace"_s, QApplication::translate("main", "Open this workspace (.btw) in the Triage tab."), u"FILE"_s);
     const QCommandLineOption viewOption(
-        u"view"_s, QApplication::translate("main", "The tab to show: diagnose, triage, groups, sources or watch."),
+        u"view"_s,
+        QApplication::translate(
+            "main",
+            "The tab to show: diagnose, triage, groups, sources, watch or tester (FILE is then the message to test)."),
         u"VIEW"_s);
     const QCommandLineOption filterOption(
         u"filter"_s,
@@ -374,9 +401,10 @@ int main(int argc, char* argv[])
 
     const QString view = parser.value(viewOption).toLower();
     if (!view.isEmpty() && view != u"diagnose"_s && view != u"triage"_s && view != u"groups"_s && view != u"sources"_s
-        && view != u"watch"_s) {
-        printError(QApplication::translate("main", "--view takes diagnose, triage, groups, sources or watch, not %1")
-                       .arg(view));
+        && view != u"watch"_s && view != u"tester"_s) {
+        printError(
+            QApplication::translate("main", "--view takes diagnose, triage, groups, sources, watch or tester, not %1")
+                .arg(view));
         return 2;
     }
     bt::EventFilter filter;
@@ -420,6 +448,8 @@ int main(int argc, char* argv[])
         }
     }
     if (screenshot) {
+        if (view == u"tester"_s)
+            return takeTesterScreenshot(window, file, parser.value(screenshotOption));
         if (workspaceOpen && view != u"diagnose"_s)
             return takeWorkspaceScreenshot(window, view.isEmpty() ? u"triage"_s : view, parser.value(screenshotOption));
         return takeScreenshot(window, file, parser.value(screenshotOption));
@@ -428,6 +458,8 @@ int main(int argc, char* argv[])
     window.show();
     if (!file.isEmpty() && workspace.isEmpty() && isWorkspaceFile(file))
         window.openWorkspace(file, true); // a failure is a message box over the window
+    else if (!file.isEmpty() && view == u"tester"_s)
+        window.testerView()->loadFile(file); // the message to test, not a bounce to diagnose
     else if (!file.isEmpty())
         window.openFile(file);
     if (view == u"diagnose"_s)
@@ -438,6 +470,8 @@ int main(int argc, char* argv[])
         window.tabs()->setCurrentWidget(window.sourcesView());
     else if (view == u"watch"_s)
         window.tabs()->setCurrentWidget(window.watchView());
+    else if (view == u"tester"_s)
+        window.tabs()->setCurrentWidget(window.testerView());
     for (const QString& warning : std::as_const(warnings)) {
         printError(warning);
         QMessageBox::warning(&window, QApplication::translate("main", "Bounce Triage"), warning);

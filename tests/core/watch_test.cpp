@@ -20,6 +20,7 @@
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <zlib.h>
 
 namespace fs = std::filesystem;
@@ -740,4 +741,41 @@ TEST(WatchImap, ProcessedMessagesAreMovedWhenAsked)
     EXPECT_TRUE(server.files("INBOX").empty());
     EXPECT_EQ(server.files("Processed").size(), 2u);
     EXPECT_EQ(readOne(ws, id, withPassword(testimap::ImapServer::kPassword)).items, 0);
+}
+
+TEST(WatchChanges, ADeliveryWakesTheWaiterAndQuietTimesOut)
+{
+    TempWorkspace t;
+    TempDir d("changes");
+    const fs::path md = d.path / "md";
+    planted::makeMaildir(md);
+    const fs::path log = d.path / "mail.log";
+    PostfixWriter writer(log);
+    writer.append(1);
+    bt::Workspace ws(t.path.string());
+    bt::addSource(ws, "maildir:" + md.string());
+    bt::addSource(ws, "log:" + log.string());
+    const auto paths = bt::changePaths(bt::watchSources(ws));
+    EXPECT_EQ(paths.size(), 4u) << "new/ and cur/, the log and its folder";
+    {
+        bt::ChangeWaiter waiter(paths);
+        EXPECT_EQ(waiter.watched(), 4);
+        EXPECT_FALSE(waiter.wait(200)) << "nothing happened";
+        std::thread later([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            planted::deliverDsn(md, 1, "a@gmail.com", "Tue, 3 Mar 2026 10:00:00 +0000", "5.1.1",
+                                "550 5.1.1 no such user");
+        });
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_TRUE(waiter.wait(10000, 50));
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "woken, not timed out";
+        later.join();
+    }
+    {
+        // A line appended to the log wakes it too.
+        bt::ChangeWaiter waiter(paths);
+        EXPECT_FALSE(waiter.wait(100, 10));
+        writer.append(1);
+        EXPECT_TRUE(waiter.wait(5000, 50));
+    }
 }

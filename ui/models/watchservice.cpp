@@ -4,7 +4,9 @@
 #include "classifier.h"
 #include "workspace.h"
 
+#include <QFileSystemWatcher>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <mutex>
@@ -28,6 +30,22 @@ public:
                 look();
         });
         m_timer->start();
+        // A new bounce in a maildir or folder, new lines in a log: read within a second or two,
+        // not at the next interval, which stays as the safety net.
+        m_soon = new QTimer(this);
+        m_soon->setSingleShot(true);
+        m_soon->setInterval(1000);
+        QObject::connect(m_soon, &QTimer::timeout, this, [this] {
+            if (m_enabled)
+                look();
+        });
+        m_files = new QFileSystemWatcher(this);
+        auto changed = [this] {
+            if (!m_soon->isActive())
+                m_soon->start();
+        };
+        QObject::connect(m_files, &QFileSystemWatcher::directoryChanged, this, changed);
+        QObject::connect(m_files, &QFileSystemWatcher::fileChanged, this, changed);
         // The first look soon after the workspace opens, not a whole interval later.
         QTimer::singleShot(1000, this, [this] {
             if (m_enabled)
@@ -103,6 +121,7 @@ public:
         try {
             bt::Workspace& ws = viewer();
             snap.sources = bt::watchSources(ws);
+            watchPaths(snap.sources);
             snap.alerts = bt::alertHistory(ws);
             snap.monitored = bt::monitoredNames(ws);
             snap.listings = bt::listingEntries(ws);
@@ -142,6 +161,22 @@ public:
     }
 
 private:
+    void watchPaths(const std::vector<bt::WatchSource>& sources)
+    {
+        if (!m_files)
+            return;
+        QStringList want;
+        for (const auto& p : bt::changePaths(sources))
+            want.append(QString::fromStdString(p));
+        const QStringList have = m_files->files() + m_files->directories();
+        if (QSet<QString>(want.begin(), want.end()) == QSet<QString>(have.begin(), have.end()))
+            return;
+        if (!have.isEmpty())
+            m_files->removePaths(have);
+        if (!want.isEmpty())
+            m_files->addPaths(want);
+    }
+
     /// For looks and changes: opened (and its schema updated) on the first one.
     bt::Workspace& writer()
     {
@@ -165,6 +200,8 @@ private:
     std::unique_ptr<bt::Workspace> m_ws;
     std::unique_ptr<bt::Workspace> m_view;
     QTimer* m_timer = nullptr;
+    QTimer* m_soon = nullptr;
+    QFileSystemWatcher* m_files = nullptr;
     int m_intervalMs = 60000;
     bool m_enabled = true;
     int m_monitorMinutes = 360;

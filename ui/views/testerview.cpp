@@ -243,7 +243,11 @@ void TesterView::showReport(const bt::TesterReport& report, const QString& error
             name += " (d=" + c.domain + (c.selector.empty() ? "" : ", s=" + c.selector) + ")";
         m_checks->setItem(r, 1, new QTableWidgetItem(QString::fromStdString(name)));
         m_checks->setItem(r, 2, new QTableWidgetItem(QString::fromStdString(c.detail)));
-        auto* evidence = new QTableWidgetItem(QString::fromStdString(bt::text::collapseSpace(c.evidence)));
+        // A few lines at most in the row; the whole of it in the tooltip.
+        QString shown = QString::fromStdString(bt::text::collapseSpace(c.evidence));
+        if (shown.size() > 200)
+            shown = shown.left(199) + u'\u2026';
+        auto* evidence = new QTableWidgetItem(shown);
         // A header can hold anything: its tooltip is escaped so it shows as written.
         if (!c.evidence.empty())
             evidence->setToolTip(u"<pre>"_s + QString::fromStdString(c.evidence).toHtmlEscaped() + u"</pre>"_s);
