@@ -35,6 +35,23 @@ public:
         return m_map.emplace(std::string(key), make()).first->second;
     }
 
+    /// The value for `key` if it is in, else null (valid until the next put() or get()).
+    const Value* find(std::string_view key)
+    {
+        if (auto it = m_map.find(key); it != m_map.end()) {
+            ++m_hits;
+            return &it->second;
+        }
+        return nullptr;
+    }
+    /// Keeps `value` for `key` (made elsewhere: on other threads, for a batch of misses).
+    void put(std::string_view key, Value value)
+    {
+        if (m_map.size() >= m_capacity)
+            m_map.clear();
+        m_map.insert_or_assign(std::string(key), std::move(value));
+    }
+
     std::size_t hits() const { return m_hits; }
     std::size_t size() const { return m_map.size(); }
 

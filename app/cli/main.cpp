@@ -45,6 +45,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace
 {
@@ -821,6 +822,49 @@ int runDiagnoseLines(const bt::Classifier& classifier, int fd, const std::string
         out += '\n';
         ++answered;
     };
+    // The lines one read brought, answered together: those the memo lacks are diagnosed on
+    // every core (a slice each, the reading thread taking one), then written in input order.
+    // Every answer is still written before the next read, so a co-process gets each at once.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::string_view> batch;
+    auto answerAll = [&](std::vector<std::string_view>& lines) {
+        for (auto& l : lines)
+            if (!l.empty() && l.back() == '\r')
+                l.remove_suffix(1);
+        std::vector<const std::string*> found(lines.size(), nullptr);
+        std::vector<std::string_view> misses; // distinct keys to diagnose, first seen first
+        std::unordered_map<std::string_view, std::size_t> missIndex;
+        std::vector<std::size_t> lineMiss(lines.size(), 0);
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            if ((found[i] = memo.find(lines[i])))
+                continue;
+            const auto [it, added] = missIndex.emplace(lines[i], misses.size());
+            if (added)
+                misses.push_back(lines[i]);
+            lineMiss[i] = it->second;
+        }
+        std::vector<std::string> made(misses.size());
+        auto renderRange = [&](std::size_t from, std::size_t to) {
+            for (std::size_t m = from; m < to; ++m)
+                made[m] = render(std::string(misses[m]));
+        };
+        // Below a few hundred, threads cost more than they give.
+        const unsigned slices = misses.size() >= 256 ? cores : 1;
+        std::vector<std::thread> helpers;
+        for (unsigned t = 1; t < slices; ++t)
+            helpers.emplace_back(renderRange, misses.size() * t / slices, misses.size() * (t + 1) / slices);
+        renderRange(0, misses.size() / slices);
+        for (auto& h : helpers)
+            h.join();
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            out += found[i] ? *found[i] : made[lineMiss[i]];
+            out += '\n';
+        }
+        answered += lines.size();
+        // Into the memo last: a put may empty it, and `found` points into it.
+        for (std::size_t m = 0; m < misses.size(); ++m)
+            memo.put(misses[m], std::move(made[m]));
+    };
     for (;;) {
         if (!out.empty()) {
             if (!writeAll(1, out))
@@ -844,15 +888,12 @@ int runDiagnoseLines(const bt::Classifier& classifier, int fd, const std::string
             checked = true;
         }
         std::size_t start = 0;
+        batch.clear();
         for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-            answer(std::string_view(pending).substr(start, nl - start));
+            batch.push_back(std::string_view(pending).substr(start, nl - start));
             start = nl + 1;
-            if (out.size() >= 64 * 1024) {
-                if (!writeAll(1, out))
-                    return fail("standard output: " + std::string(std::strerror(errno)));
-                out.clear();
-            }
         }
+        answerAll(batch);
         pending.erase(0, start);
     }
     if (!checked)
