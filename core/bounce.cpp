@@ -2,6 +2,7 @@
 #include "bounce.h"
 
 #include "formats/formats.h"
+#include "memo.h"
 #include "replyparser.h"
 #include "text.h"
 
@@ -174,6 +175,42 @@ bool operatorSays(const KnowledgeBase& kb, const Diagnosis& d, std::string_view 
                 return true;
     }
     return false;
+}
+
+} // namespace
+
+namespace
+{
+
+/// classifier.diagnose(reply), remembered per thread: a mailbox of bounces repeats a few hundred
+/// replies (the same template to many recipients, the same message read twice), and a
+/// diagnosis is a pure function of the classifier and every field of the reply.
+Diagnosis diagnoseRemembered(const Classifier& classifier, const Reply& r)
+{
+    thread_local BoundedMemo<Diagnosis> memo(4096);
+    thread_local std::uint64_t owner = 0;
+    if (owner != classifier.serial()) {
+        memo = BoundedMemo<Diagnosis>(4096);
+        owner = classifier.serial();
+    }
+    std::string key;
+    key.reserve(r.text.size() + r.remoteHost.size() + r.smtpStage.size() + r.recipient.size() + 48);
+    key += r.basicCode ? std::to_string(*r.basicCode) : std::string("-");
+    key += '\x1f';
+    key += r.enhancedCode;
+    key += '\x1f';
+    key += r.remoteHost;
+    key += '\x1f';
+    key += r.remoteIp;
+    key += '\x1f';
+    key += r.smtpStage;
+    key += '\x1f';
+    key += r.recipient;
+    key += '\x1f';
+    key += std::to_string(r.sourceOffset);
+    key += '\x1f';
+    key += r.text;
+    return memo.get(key, [&] { return classifier.diagnose(r); });
 }
 
 } // namespace
@@ -522,12 +559,12 @@ BounceOutcome BounceReader::read(const Email& email) const
             reply.smtpStage = stageInText(human, r.address, report.recipients);
         if (reply.remoteHost.empty())
             reply.remoteHost = r.remoteMta;
-        Diagnosis d = m_classifier->diagnose(reply);
+        Diagnosis d = diagnoseRemembered(*m_classifier, reply);
         // A reply that names no cause: the text the MTA wrote around it often does.
         if (d.reason == "undefined" && !r.context.empty()) {
             Reply ctx = reply;
             ctx.text = r.context;
-            Diagnosis dc = m_classifier->diagnose(ctx);
+            Diagnosis dc = diagnoseRemembered(*m_classifier, ctx);
             // The prose around a reply holds many words that are not about this failure (field
             // names, "dns;", advice): only a phrase or curated rule speaks for it, not a single
             // cause word or the statistical model.
@@ -604,7 +641,7 @@ BounceOutcome BounceReader::read(const Email& email) const
             Reply codes;
             codes.basicCode = d.basicCode;
             codes.enhancedCode = d.enhancedCode;
-            const Diagnosis meaning = m_classifier->diagnose(codes);
+            const Diagnosis meaning = diagnoseRemembered(*m_classifier, codes);
             if (!meaning.codeMeaning.empty())
                 d.codeMeaning = meaning.codeMeaning;
             Diagnosis hard;

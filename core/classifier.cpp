@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <unordered_map>
 
 namespace bt
@@ -392,9 +393,19 @@ struct Classifier::Impl {
     struct Pass; // one reply's way through diagnose(), step by step
 };
 
+namespace
+{
+std::uint64_t nextSerial()
+{
+    static std::atomic<std::uint64_t> next {1};
+    return next++;
+}
+} // namespace
+
 Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
     : m_kb(std::move(kb))
     , m_impl(std::make_unique<Impl>())
+    , m_serial(nextSerial())
 {
     using Kind = PatternSet::Kind;
     auto& set = m_impl->patterns;

@@ -4,6 +4,7 @@
 #include "diagnosis.h"
 #include "knowledge.h"
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -26,6 +27,9 @@ public:
     Diagnosis diagnoseText(std::string_view text) const;
 
     const KnowledgeBase& knowledge() const { return *m_kb; }
+    /// Unique to this classifier in the process (never reused, unlike its address): what a
+    /// memo of its diagnoses is keyed by.
+    std::uint64_t serial() const { return m_serial; }
 
     /// Sets the reason when the context decides it (an ARF report is a complaint, an expired
     /// queue is expired): family, spam_related, action, explanation and steps follow it, and the
@@ -36,6 +40,7 @@ private:
     struct Impl;
     std::shared_ptr<const KnowledgeBase> m_kb;
     std::unique_ptr<Impl> m_impl;
+    std::uint64_t m_serial;
 };
 
 /// vocabulary.md: the family of a reason word ("userunknown" → "address").
