@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+
+#include "serverprocess.h"
 // A real DNS server for tests: Debian's unbound, started on 127.0.0.1 on a free high port with
 // its own configuration in a temporary folder, as the current user, answering from the local
 // data a test gives it. Beside it, a UDP socket that is never read (a server that never answers).
@@ -130,41 +132,23 @@ public:
                             << "    do-not-query-localhost: no\n"
                             << "    infra-keep-probing: yes\n"
                             << replaceAll(zone, "%BLACKHOLE%", std::to_string(blackholePort));
-        std::string confText = conf.string();
-        std::string dash = "-d", c = "-c";
-        std::vector<char*> argv {binary.data(), dash.data(), c.data(), confText.data(), nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        const std::string out = (m_dir / "stderr.txt").string();
-        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            error = "cannot start " + binary + ": " + std::strerror(rc);
-            pid = 0;
+        // Its output from the start (truncated: one file per instance).
+        std::filesystem::remove(m_dir / "stderr.txt");
+        error = testserver::spawn({binary, "-d", "-c", conf.string()}, (m_dir / "stderr.txt").string(), false, pid);
+        if (!error.empty())
             return;
-        }
-        // Ready when it answers a question from its data.
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (std::chrono::steady_clock::now() < until) {
-            int status = 0;
-            if (::waitpid(pid, &status, WNOHANG) == pid) {
-                pid = 0;
-                error = "unbound exited at start: " + log();
-                return;
-            }
-            bt::dns::Options o;
-            o.server = address();
-            o.timeoutMs = 300;
-            bt::dns::Resolver r(o);
-            // Any answer from its data (NXDOMAIN included) means it is up.
-            const auto st = r.query("good.test", bt::dns::Type::MX).status;
-            if (st == bt::dns::Status::Ok || st == bt::dns::Status::None || st == bt::dns::Status::NxDomain)
-                return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        error = "unbound did not answer on " + address() + " within 10 s: " + log();
+        // Ready when it answers a question from its data (NXDOMAIN included).
+        error = testserver::waitReady(
+            pid, "unbound",
+            [this] {
+                bt::dns::Options o;
+                o.server = address();
+                o.timeoutMs = 300;
+                bt::dns::Resolver r(o);
+                const auto st = r.query("good.test", bt::dns::Type::MX).status;
+                return st == bt::dns::Status::Ok || st == bt::dns::Status::None || st == bt::dns::Status::NxDomain;
+            },
+            "did not answer on " + address(), [this] { return log(); }, 50);
     }
 
     void stop()

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+
+#include "serverprocess.h"
 // A real IMAP server for tests: Debian's Dovecot (dovecot-imapd), started on 127.0.0.1 on free
 // high ports with its own configuration, users and maildir in a temporary folder, as the current
 // user (no root needed). Run as root (a container), Dovecot refuses root for its login processes
@@ -390,40 +392,14 @@ private:
     {
         error.clear();
         const std::string conf = (m_dir / "dovecot.conf").string();
-        std::string binary = kDovecot, foreground = "-F", c = "-c", confArg = conf;
-        std::vector<char*> argv {binary.data(), foreground.data(), c.data(), confArg.data(), nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        const std::string out = (m_dir / "stderr.txt").string();
-        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
         // A process group of its own, which stop() ends whole.
-        posix_spawnattr_t attributes;
-        posix_spawnattr_init(&attributes);
-        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&attributes, 0);
-        const int rc = posix_spawn(&pid, binary.c_str(), &actions, &attributes, argv.data(), environ);
-        posix_spawnattr_destroy(&attributes);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            error = "cannot start " + binary + ": " + std::strerror(rc);
-            pid = 0;
+        error = testserver::spawn({kDovecot, "-F", "-c", conf}, (m_dir / "stderr.txt").string(), true, pid);
+        if (!error.empty())
             return;
-        }
         // Ready when the plain port greets and the IMAPS port accepts.
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (std::chrono::steady_clock::now() < until) {
-            int status = 0;
-            if (::waitpid(pid, &status, WNOHANG) == pid) {
-                pid = 0;
-                error = "dovecot exited at start: " + log();
-                return;
-            }
-            if (greets(port) && (!m_options.tls || acceptsConnections(imapsPort)))
-                return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        error = "dovecot did not listen on 127.0.0.1:" + std::to_string(port) + " within 10 s: " + log();
+        error = testserver::waitReady(
+            pid, "dovecot", [this] { return greets(port) && (!m_options.tls || acceptsConnections(imapsPort)); },
+            "did not listen on 127.0.0.1:" + std::to_string(port), [this] { return log(); });
     }
 };
 
