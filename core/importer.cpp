@@ -449,7 +449,10 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
         result.importId = ws.beginImport(path, size, sha, result.format);
         // A big file: indexes built once at the end instead of row by row (see Workspace); a
         // gzip'd file's rows are counted from what it holds.
-        bulk = ws.beginBulkLoad(folder ? size : static_cast<std::int64_t>(contentSize(path)));
+        // What this import brings: a followed log's new part or a folder's new files, not the
+        // whole file (a look at a growing log would otherwise rebuild every index each time).
+        bulk
+            = ws.beginBulkLoad(folder || ranged || options.files ? size : static_cast<std::int64_t>(contentSize(path)));
     } catch (const std::exception&) {
         result.error = path + ": " + storeFailure(std::current_exception(), nullptr);
         return result;

@@ -1133,17 +1133,26 @@ void Workspace::finishImport(std::int64_t importId, const ImportCounts& c, const
 
 std::int64_t Workspace::groupBrandsUnderOperators(const KnowledgeBase& kb)
 {
+    return groupBrandsUnderOperators(kb, 0);
+}
+
+std::int64_t Workspace::groupBrandsUnderOperators(const KnowledgeBase& kb, std::int64_t importId)
+{
     // An e-mail's diagnosis names the brand it knew by its wording ("AOL"); every other way in
     // names the operator whose servers answered (providerFor). One name per operator, so a
     // provider's bounces are never split in two groups.
     std::int64_t changed = 0;
     sql::Transaction tx(m_sql->db);
-    auto st = m_sql->db.prepare("UPDATE events SET provider = ? WHERE provider = ?");
+    // Only one import's events when it is given: earlier events were grouped by their own import.
+    auto st = m_sql->db.prepare(importId > 0 ? "UPDATE events SET provider = ?1 WHERE provider = ?2 AND import_id = ?3"
+                                             : "UPDATE events SET provider = ?1 WHERE provider = ?2");
     for (const auto& p : kb.providers()) {
         if (p.operatorName.empty())
             continue;
         st.reset();
         st.bind(1, p.operatorName).bind(2, p.name);
+        if (importId > 0)
+            st.bind(3, importId);
         st.run();
         changed += m_sql->db.changes();
     }
@@ -1155,17 +1164,36 @@ std::int64_t Workspace::groupBrandsUnderOperators(const KnowledgeBase& kb)
 
 std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
 {
-    const std::int64_t brands = groupBrandsUnderOperators(kb);
+    return learnProvidersOf(kb, 0);
+}
+
+std::int64_t Workspace::learnProviders(const KnowledgeBase& kb, std::int64_t importId)
+{
+    return learnProvidersOf(kb, importId);
+}
+
+std::int64_t Workspace::learnProvidersOf(const KnowledgeBase& kb, std::int64_t importId)
+{
+    const std::int64_t brands = groupBrandsUnderOperators(kb, importId);
     // Hosts seen per domain among events still without a provider's domain: a few thousand rows
-    // at most (distinct pairs), read through the domain index.
+    // at most (distinct pairs), read through the domain index. For one import: the domains it
+    // brought, as stored, through the domain index.
     std::map<std::string, std::map<std::string, std::int64_t>> votes; // domain -> provider -> events
     {
         auto st = m_sql->db.prepare(
-            "SELECT lower(recipient_domain), lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain IS NOT "
-            "NULL AND recipient_domain <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' AND "
-            "lower(recipient_domain) "
-            "IN (SELECT DISTINCT lower(recipient_domain) FROM events WHERE provider IS NULL OR provider = '') "
-            "GROUP BY 1, 2");
+            importId > 0
+                ? "SELECT recipient_domain, lower(remote_mta), COUNT(*) FROM events WHERE remote_mta IS NOT NULL AND "
+                  "remote_mta <> '' AND recipient_domain IN (SELECT DISTINCT recipient_domain FROM events WHERE "
+                  "import_id = ?1 AND recipient_domain IS NOT NULL AND recipient_domain <> '') AND recipient_domain IN "
+                  "(SELECT DISTINCT recipient_domain FROM events WHERE import_id = ?1 OR provider IS NULL OR provider "
+                  "= "
+                  "'') GROUP BY 1, 2"
+                : "SELECT lower(recipient_domain), lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain IS "
+                  "NOT NULL AND recipient_domain <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' AND "
+                  "lower(recipient_domain) IN (SELECT DISTINCT lower(recipient_domain) FROM events WHERE provider IS "
+                  "NULL OR provider = '') GROUP BY 1, 2");
+        if (importId > 0)
+            st.bind(1, importId);
         while (st.step()) {
             // The host alone: the domain is in no table (else its events had a provider).
             const auto provider = providerFor(kb, {}, st.text(1));
@@ -1176,8 +1204,11 @@ std::int64_t Workspace::learnProviders(const KnowledgeBase& kb)
     if (votes.empty())
         return brands;
     sql::Transaction tx(m_sql->db);
-    auto update = m_sql->db.prepare("UPDATE events SET provider = ? WHERE lower(recipient_domain) = ? AND (provider IS "
-                                    "NULL OR provider = '')");
+    auto update
+        = m_sql->db.prepare(importId > 0 ? "UPDATE events SET provider = ? WHERE recipient_domain = ? AND "
+                                           "(provider IS NULL OR provider = '')"
+                                         : "UPDATE events SET provider = ? WHERE lower(recipient_domain) = ? AND "
+                                           "(provider IS NULL OR provider = '')");
     std::int64_t changed = 0;
     for (const auto& [domain, byProvider] : votes) {
         const auto best = std::max_element(byProvider.begin(), byProvider.end(),

@@ -167,11 +167,18 @@ public:
     /// SendGrid and SES events too, imported before or after. The most frequent operator wins
     /// where hosts disagree. Returns the events changed; run after each import.
     std::int64_t learnProviders(const KnowledgeBase& kb);
+    /// The same for the domains one import brought (what an import runs after itself): their
+    /// events, earlier ones included, found through the domain index, so a watched log's look of
+    /// a few lines costs a few lookups instead of a pass over the whole workspace. Domains are
+    /// matched as stored (importers store them in lower case).
+    std::int64_t learnProviders(const KnowledgeBase& kb, std::int64_t importId);
     /// Events whose provider is a brand whose mail another operator's servers take ("AOL",
     /// named by an e-mail's wording) count under that operator ("Yahoo"), as every other way in
     /// names them; the brand stays visible beside the domain (bt::brandFor). Returns the events
     /// changed; learnProviders() runs it first.
     std::int64_t groupBrandsUnderOperators(const KnowledgeBase& kb);
+    /// The same for one import's events.
+    std::int64_t groupBrandsUnderOperators(const KnowledgeBase& kb, std::int64_t importId);
 
     /// Bulk loading, called by the importer inside each of its batch transactions (begin right
     /// after BEGIN, end right before COMMIT). Between the two, the full-text index is not fed row
@@ -219,6 +226,7 @@ public:
     bool viewOnly() const { return m_mode == Mode::View; }
 
 private:
+    std::int64_t learnProvidersOf(const KnowledgeBase& kb, std::int64_t importId); ///< 0: every domain
     void openForWriting();
     void openForViewing();
     void migrate();

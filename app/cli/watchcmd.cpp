@@ -178,6 +178,8 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
     // A source that failed is tried again after 1, 2, 4 … looks' time, at most 30 minutes.
     std::map<std::int64_t, std::chrono::steady_clock::time_point> retryAt;
     int failed = 0;
+    bool pendingAlerts = false;
+    std::chrono::steady_clock::time_point lastAlerts {};
     do {
         failed = 0;
         const auto now = std::chrono::steady_clock::now();
@@ -226,9 +228,15 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
         }
         for (auto& a : raised)
             announce(ws, rules, a, c.json);
-        if (imported > 0)
+        // The rules walk the whole workspace (about a second at a million events): after new
+        // events, but at most once a minute while a busy log keeps bringing lines.
+        pendingAlerts = pendingAlerts || imported > 0;
+        if (pendingAlerts && (c.once || now - lastAlerts >= std::chrono::seconds(60))) {
             for (auto& a : bt::evaluateAlerts(ws, rules))
                 announce(ws, rules, a, c.json);
+            pendingAlerts = false;
+            lastAlerts = now;
+        }
         std::cout << std::flush;
         if (c.once)
             break;

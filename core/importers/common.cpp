@@ -469,7 +469,7 @@ ImportCounts Sink::finish(const std::string& status, bool bulk)
     // A domain this import showed the MX of gets its provider on every event, earlier ones too.
     if (!failure && m_eventsAdded) {
         try {
-            m_ws.learnProviders(m_classifier.knowledge());
+            m_ws.learnProviders(m_classifier.knowledge(), m_id);
         } catch (...) {
             m_failure = std::current_exception();
         }

@@ -9,6 +9,7 @@
 #include <QSet>
 #include <QTimer>
 
+#include <chrono>
 #include <mutex>
 
 class WatchService::Worker : public QObject
@@ -66,7 +67,8 @@ public:
     }
     void setPassword(std::int64_t id, std::string pw) { m_passwords[id] = std::move(pw); }
 
-    void look()
+    /// `asked`: the user asked for it (Read now): alerts are evaluated whatever the minute says.
+    void look(bool asked = false)
     {
         // Nothing to watch: the workspace is not opened for writing at all (which would update
         // an older one's schema under the window's feet).
@@ -98,9 +100,18 @@ public:
                 c.deadlineMs = 15000;
                 bt::checkListings(ws, c, m_monitorMinutes, rules, &raised);
             }
-            if (imported > 0)
+            // The rules walk the whole workspace: after new events, at most once a minute while a
+            // busy log keeps bringing lines (a look later in the minute evaluates what waited).
+            m_alertsPending = m_alertsPending || imported > 0;
+            const auto now = std::chrono::steady_clock::now();
+            if (m_alertsPending
+                && (asked || m_lastAlerts.time_since_epoch().count() == 0
+                    || now - m_lastAlerts >= std::chrono::seconds(60))) {
                 for (auto& a : bt::evaluateAlerts(ws, rules))
                     raised.push_back(std::move(a));
+                m_alertsPending = false;
+                m_lastAlerts = now;
+            }
             // The hook command, as `bouncetriage-cli watch` runs it: the window adds the
             // desktop notification.
             if (!rules.hook.empty())
@@ -207,6 +218,8 @@ private:
     int m_monitorMinutes = 360;
     std::string m_dnsServer;
     std::map<std::int64_t, std::string> m_passwords;
+    bool m_alertsPending = false;
+    std::chrono::steady_clock::time_point m_lastAlerts {};
 };
 
 WatchService::WatchService(const QString& workspacePath, std::shared_ptr<const bt::Classifier> classifier,
@@ -259,7 +272,7 @@ void WatchService::setPassword(std::int64_t sourceId, const QString& password)
 void WatchService::lookNow()
 {
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker] { w->look(); }, Qt::QueuedConnection);
+        m_worker, [w = m_worker] { w->look(true); }, Qt::QueuedConnection);
 }
 
 void WatchService::reload()
