@@ -1176,24 +1176,66 @@ std::int64_t Workspace::learnProvidersOf(const KnowledgeBase& kb, std::int64_t i
 {
     const std::int64_t brands = groupBrandsUnderOperators(kb, importId);
     // Hosts seen per domain among events still without a provider's domain: a few thousand rows
-    // at most (distinct pairs), read through the domain index. For one import: the domains it
-    // brought, as stored, through the domain index.
+    // at most (distinct pairs), read through the domain index.
     std::map<std::string, std::map<std::string, std::int64_t>> votes; // domain -> provider -> events
-    {
-        auto st = m_sql->db.prepare(
-            importId > 0
-                ? "SELECT recipient_domain, lower(remote_mta), COUNT(*) FROM events WHERE remote_mta IS NOT NULL AND "
-                  "remote_mta <> '' AND recipient_domain IN (SELECT DISTINCT recipient_domain FROM events WHERE "
-                  "import_id = ?1 AND recipient_domain IS NOT NULL AND recipient_domain <> '') AND recipient_domain IN "
-                  "(SELECT DISTINCT recipient_domain FROM events WHERE import_id = ?1 OR provider IS NULL OR provider "
-                  "= "
-                  "'') GROUP BY 1, 2"
-                : "SELECT lower(recipient_domain), lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain IS "
-                  "NOT NULL AND recipient_domain <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' AND "
-                  "lower(recipient_domain) IN (SELECT DISTINCT lower(recipient_domain) FROM events WHERE provider IS "
-                  "NULL OR provider = '') GROUP BY 1, 2");
-        if (importId > 0)
+    if (importId > 0) {
+        // One import: only its domains that no table knows (a company's domain: gmail.com's
+        // events have their provider from the table already), each read through the domain
+        // index with every event of it, earlier ones included. Domains as stored (importers
+        // store them in lower case).
+        // Its domains no table knows, and whether a host it saw for each names a provider.
+        std::map<std::string, bool> domains;
+        {
+            auto st = m_sql->db.prepare("SELECT recipient_domain, lower(COALESCE(remote_mta, '')) FROM events WHERE "
+                                        "import_id = ? AND recipient_domain IS NOT NULL AND recipient_domain <> '' "
+                                        "GROUP BY 1, 2");
             st.bind(1, importId);
+            while (st.step()) {
+                const std::string d = st.text(0);
+                if (!providerFor(kb, d, {}).empty())
+                    continue;
+                bool& names = domains[d];
+                names = names || (!st.textView(1).empty() && !providerFor(kb, {}, st.text(1)).empty());
+            }
+        }
+        auto hosts = m_sql->db.prepare("SELECT lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain = ? AND "
+                                       "remote_mta IS NOT NULL AND remote_mta <> '' GROUP BY 1");
+        // An earlier event of the domain whose host named its provider: what taught the domain.
+        auto learnt
+            = m_sql->db.prepare("SELECT lower(remote_mta) FROM events WHERE recipient_domain = ? AND provider "
+                                "IS NOT NULL AND provider <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' "
+                                "LIMIT 1");
+        for (const auto& [d, hostNamesOne] : domains) {
+            if (!hostNamesOne && m_unlearnable.contains(d))
+                continue; // read before, nothing named a provider, and nothing here does
+            if (!hostNamesOne) {
+                // No host of this import names a provider: its events take the one an earlier
+                // import taught the domain, if any (a whole vote would find the same).
+                learnt.reset();
+                learnt.bind(1, d);
+                bool found = false;
+                if (learnt.step())
+                    if (const auto provider = providerFor(kb, {}, learnt.text(0)); !provider.empty()) {
+                        votes[d][provider] = 1;
+                        found = true;
+                    }
+                if (!found)
+                    m_unlearnable.insert(d);
+                continue;
+            }
+            m_unlearnable.erase(d);
+            hosts.reset();
+            hosts.bind(1, d);
+            while (hosts.step())
+                if (const auto provider = providerFor(kb, {}, hosts.text(0)); !provider.empty())
+                    votes[d][provider] += hosts.int64(1);
+        }
+    } else {
+        auto st = m_sql->db.prepare(
+            "SELECT lower(recipient_domain), lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain IS NOT "
+            "NULL AND recipient_domain <> '' AND remote_mta IS NOT NULL AND remote_mta <> '' AND "
+            "lower(recipient_domain) IN (SELECT DISTINCT lower(recipient_domain) FROM events WHERE provider IS NULL "
+            "OR provider = '') GROUP BY 1, 2");
         while (st.step()) {
             // The host alone: the domain is in no table (else its events had a provider).
             const auto provider = providerFor(kb, {}, st.text(1));

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -282,6 +283,9 @@ private:
     /// Template text → id, so that a row costs no SELECT; cleared when a batch may have been
     /// rolled back (its new templates gone with it).
     std::unordered_map<std::string, std::int64_t> m_templateIds;
+    /// Domains no table knows whose events, when last read by this connection, had no host that
+    /// names a provider: a watcher's next look skips reading them again until a host does.
+    std::unordered_set<std::string> m_unlearnable;
     std::string m_ftsTrigger; ///< the dropped trigger's SQL while a batch is open
     std::int64_t m_batchAfterId = 0; ///< the batch's new events have ids above this
     bool m_batchOpen = false;
