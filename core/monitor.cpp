@@ -122,6 +122,13 @@ std::vector<ListingChange> checkListings(Workspace& ws, const CheckOptions& base
         CheckRequest request;
         (kind == "ip" ? request.ip : request.domain) = name;
         const CheckReport report = runChecks(request, o);
+        // No list answered at all (no network, a resolver that is down): the rest would wait just
+        // as long for nothing. This name and the ones after it stay due for the next round.
+        bool anyAnswer = false;
+        for (const auto& b : report.blocklists)
+            anyAnswer = anyAnswer || (b.status != "timeout" && b.status != "error");
+        if (!report.blocklists.empty() && !anyAnswer)
+            break;
         const std::string at = nowUtc();
         // Open periods of this name, by zone.
         std::map<std::string, std::int64_t> open;

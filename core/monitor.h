@@ -52,7 +52,8 @@ struct ListingChange {
 /// blocklists (options: server, zones, timeouts). A list that gives no trustworthy answer (a
 /// timeout, a resolver the list refuses) changes nothing: only a clear "listed" opens a period
 /// and only a clear "not listed" closes one. New listings raise alerts (when rules.listings),
-/// returned in `raised`.
+/// returned in `raised`. When no list answers at all for a name (no network), the round stops
+/// there: that name and the rest stay due.
 std::vector<ListingChange> checkListings(Workspace& ws, const CheckOptions& options, int intervalMinutes,
                                          const AlertRules& rules, std::vector<Alert>* raised = nullptr);
 

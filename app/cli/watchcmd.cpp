@@ -175,6 +175,7 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
     checkOptions.dnsServer = c.dnsServer;
     checkOptions.knowledge = kb;
     checkOptions.blocklistZones = c.zones;
+    checkOptions.deadlineMs = 15000; // per name; a round stops at the first name nothing answers for
     // A source that failed is tried again after 1, 2, 4 … looks' time, at most 30 minutes.
     std::map<std::int64_t, std::chrono::steady_clock::time_point> retryAt;
     int failed = 0;

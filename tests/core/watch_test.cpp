@@ -518,12 +518,18 @@ TEST(WatchMonitor, ListedThenDelistedGivesTwoHistoryEntriesAndOneAlert)
     // Still listed: no change, no second alert; not due within the interval: not even asked.
     EXPECT_TRUE(bt::checkListings(ws, o, 0, rules, &raised).empty());
     EXPECT_TRUE(bt::checkListings(ws, o, 60, rules, &raised).empty());
-    // A resolver that gives no answer says nothing about the listing: it stays open.
+    // A resolver that gives no answer says nothing about the listing: it stays open, and the
+    // round stops at the first name without an answer, which stays due (and those after it).
+    bt::addMonitored(ws, "192.0.2.11");
+    const std::string checkedBefore = bt::monitoredNames(ws)[0].lastChecked;
     o.dnsServer = listed.blackhole();
     o.timeoutMs = 300;
     o.deadlineMs = 2000;
     EXPECT_TRUE(bt::checkListings(ws, o, 0, rules, &raised).empty());
     EXPECT_EQ(bt::monitoredNames(ws)[0].listedOn.size(), 1u);
+    EXPECT_EQ(bt::monitoredNames(ws)[0].lastChecked, checkedBefore) << "still due";
+    EXPECT_TRUE(bt::monitoredNames(ws)[1].lastChecked.empty()) << "never asked";
+    bt::removeMonitored(ws, "192.0.2.11");
     // Delisted.
     o.dnsServer = delisted.address();
     o.timeoutMs = 1500;
