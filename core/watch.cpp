@@ -287,8 +287,10 @@ void readFolder(Workspace& ws, const Classifier& classifier, const WatchSource& 
     auto consider = [&](const fs::path& file, const std::string& key) {
         if (!maildir && o.settleSeconds > 0) {
             const auto changed = fs::last_write_time(file, ec);
-            if (!ec && now - changed < std::chrono::seconds(o.settleSeconds))
-                return; // still being written, perhaps: the next look takes it
+            if (!ec && now - changed < std::chrono::seconds(o.settleSeconds)) {
+                ++r.settling; // still being written, perhaps: a look once it has settled takes it
+                return;
+            }
         }
         present.emplace_back(key, file.string());
     };

@@ -71,6 +71,9 @@ struct SourceRead {
     std::vector<ImportResult> imports; ///< each import it ran (a rotated log's tail and the new file: two)
     std::string error; ///< empty when the look went well
     std::string note; ///< something to know that is no error ("the log was rotated (renamed)")
+    /// Files left for a later look because they changed a moment ago (may still be written):
+    /// the watcher looks again as soon as they have settled.
+    std::int64_t settling = 0;
 };
 
 /// How sources are read.

@@ -185,6 +185,7 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
         failed = 0;
         const auto now = std::chrono::steady_clock::now();
         std::int64_t imported = 0;
+        bool settling = false; // a folder's file too fresh to read: look again in a few seconds
         for (const auto& s : bt::watchSources(ws)) {
             if (s.paused)
                 continue;
@@ -193,6 +194,7 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
                     continue;
             const auto r = bt::readSource(ws, classifier, s, options);
             imported += r.counts.imported;
+            settling = settling || r.settling > 0;
             if (!r.error.empty()) {
                 ++failed;
                 const int n = std::min(s.failures + 1, 5);
@@ -244,7 +246,8 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
         // Until the interval is up or something arrives in a maildir, folder or log (inotify),
         // waking every few hundred milliseconds to see whether a signal asked to stop.
         bt::ChangeWaiter changes(bt::changePaths(bt::watchSources(ws)));
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(c.interval);
+        const auto until
+            = std::chrono::steady_clock::now() + std::chrono::seconds(settling ? std::min(c.interval, 3) : c.interval);
         while (!g_stop && std::chrono::steady_clock::now() < until)
             if (changes.watched() ? changes.wait(250)
                                   : (std::this_thread::sleep_for(std::chrono::milliseconds(250)), false))

@@ -43,7 +43,7 @@ public:
         m_files = new QFileSystemWatcher(this);
         auto changed = [this] {
             if (!m_soon->isActive())
-                m_soon->start();
+                m_soon->start(1000);
         };
         QObject::connect(m_files, &QFileSystemWatcher::directoryChanged, this, changed);
         QObject::connect(m_files, &QFileSystemWatcher::fileChanged, this, changed);
@@ -91,8 +91,14 @@ public:
                 const auto it = m_passwords.find(s.id);
                 return it == m_passwords.end() ? std::string() : it->second;
             };
-            for (const auto& r : bt::readSources(ws, *m_classifier, o))
+            bool settling = false;
+            for (const auto& r : bt::readSources(ws, *m_classifier, o)) {
                 imported += r.counts.imported;
+                settling = settling || r.settling > 0;
+            }
+            // A file too fresh to read: look again once it has settled, not a whole interval later.
+            if (settling && m_soon && !m_soon->isActive())
+                m_soon->start(3000);
             if (!bt::monitoredNames(ws).empty() || imported > 0) {
                 bt::monitorFromEvents(ws);
                 bt::CheckOptions c;
