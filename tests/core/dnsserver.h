@@ -176,16 +176,8 @@ public:
         return ss.str();
     }
 
-    /// The uid the server process runs as (from /proc), -1 when unknown.
-    long uid() const
-    {
-        std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("Uid:", 0) == 0)
-                return std::stol(line.substr(4));
-        return -1;
-    }
+    /// The uid the server process runs as, -1 when unknown.
+    long uid() const { return testserver::uidOf(pid); }
 
 private:
     int m_blackholeFd = -1;

@@ -323,16 +323,8 @@ public:
 
     std::string log() const { return read(m_dir / "stderr.txt") + read(m_dir / "dovecot.log"); }
 
-    /// The uid the master process runs as (from /proc), -1 when unknown.
-    long uid() const
-    {
-        std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("Uid:", 0) == 0)
-                return std::stol(line.substr(4));
-        return -1;
-    }
+    /// The uid the master process runs as, -1 when unknown.
+    long uid() const { return testserver::uidOf(pid); }
 
     static std::string read(const std::filesystem::path& file)
     {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <functional>
 #include <signal.h>
 #include <spawn.h>
@@ -66,6 +67,18 @@ inline std::string waitReady(pid_t& pid, const std::string& name, const std::fun
         std::this_thread::sleep_for(std::chrono::milliseconds(everyMs));
     }
     return name + " " + notReady + " within 10 s: " + log();
+}
+
+/// The uid process `pid` runs as (from /proc), -1 when unknown: the tests check that a server
+/// runs as the current user, on no privilege of its own.
+inline long uidOf(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("Uid:", 0) == 0)
+            return std::stol(line.substr(4));
+    return -1;
 }
 
 } // namespace testserver
