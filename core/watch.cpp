@@ -248,7 +248,7 @@ bool pauseSource(Workspace& ws, const std::string& idOrUri, bool paused)
 
 // ---- Reading --------------------------------------------------------------------------------------
 
-namespace
+namespace detail
 {
 
 void addImport(SourceRead& r, ImportResult&& result)
@@ -261,6 +261,13 @@ void addImport(SourceRead& r, ImportResult&& result)
         r.error = result.error;
     r.imports.push_back(std::move(result));
 }
+
+} // namespace detail
+
+using detail::addImport;
+
+namespace
+{
 
 /// A maildir message keeps its unique name when a mail client moves it from new/ to cur/ and
 /// appends flags (":2,S"): that name is what was read.

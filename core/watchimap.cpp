@@ -141,16 +141,12 @@ void readImap(Workspace& ws, const Classifier& classifier, WatchSource& source, 
                 tx.commit();
                 result.file = uri.text();
             }
-            read.counts.read += result.counts.read;
-            read.counts.imported += result.counts.imported;
-            read.counts.rejected += result.counts.rejected;
-            read.counts.duplicate += result.counts.duplicate;
+            addImport(read, std::move(result));
             if (!ok) {
-                read.error = result.error.empty() ? uri.text() + ": the import was cancelled" : result.error;
-                read.imports.push_back(std::move(result));
+                if (read.error.empty())
+                    read.error = uri.text() + ": the import was cancelled";
                 return; // this batch is read again next time
             }
-            read.imports.push_back(std::move(result));
         }
         read.items += static_cast<std::int64_t>(end - at);
         nextUid = uids[end - 1] + 1;
