@@ -119,6 +119,9 @@ std::vector<ListingChange> checkListings(Workspace& ws, const CheckOptions& base
         o.blocklists = true;
         o.domainRecords = false; // a domain's blocklists only, no SPF or DMARC
         o.workspace = nullptr; // fresh answers: the schedule is what limits the questions
+        // Each name gets its own deadline, 15 s at most: a round of 50 names without network
+        // stops at the first (below), and one with a slow list does not hold the watcher long.
+        o.deadlineMs = std::min(o.deadlineMs, kListingDeadlineMs);
         CheckRequest request;
         (kind == "ip" ? request.ip : request.domain) = name;
         const CheckReport report = runChecks(request, o);

@@ -48,6 +48,10 @@ struct ListingChange {
     std::string at, answer;
 };
 
+/// The most a blocklist check of one monitored name may take (CheckOptions::deadlineMs above it
+/// is lowered to it).
+inline constexpr int kListingDeadlineMs = 15000;
+
 /// Checks every monitored name not checked in the last `intervalMinutes` (all when 0) on the
 /// blocklists (options: server, zones, timeouts). A list that gives no trustworthy answer (a
 /// timeout, a resolver the list refuses) changes nothing: only a clear "listed" opens a period

@@ -152,6 +152,16 @@ void announce(bt::Workspace& ws, const bt::AlertRules& rules, bt::Alert& a, bool
     }
 }
 
+/// How `watch` and `monitor --check` ask the blocklists: the resolver and zones given.
+bt::CheckOptions monitorOptions(const WatchCommands& c, const std::shared_ptr<const bt::KnowledgeBase>& kb)
+{
+    bt::CheckOptions o;
+    o.dnsServer = c.dnsServer;
+    o.knowledge = kb;
+    o.blocklistZones = c.zones;
+    return o;
+}
+
 int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shared_ptr<const bt::KnowledgeBase>& kb)
 {
     bt::Workspace ws(c.workspace);
@@ -171,11 +181,7 @@ int runWatch(WatchCommands& c, const bt::Classifier& classifier, const std::shar
             it = passwords.emplace(s.id, askPassword("Password for " + s.uri + ": ")).first;
         return it->second;
     };
-    bt::CheckOptions checkOptions;
-    checkOptions.dnsServer = c.dnsServer;
-    checkOptions.knowledge = kb;
-    checkOptions.blocklistZones = c.zones;
-    checkOptions.deadlineMs = 15000; // per name; a round stops at the first name nothing answers for
+    const bt::CheckOptions checkOptions = monitorOptions(c, kb);
     // A source that failed is tried again after 1, 2, 4 … looks' time, at most 30 minutes.
     std::map<std::int64_t, std::chrono::steady_clock::time_point> retryAt;
     int failed = 0;
@@ -310,10 +316,7 @@ int runMonitor(WatchCommands& c, const std::shared_ptr<const bt::KnowledgeBase>&
     if (c.fromEvents)
         std::cout << bt::monitorFromEvents(ws) << " names added from the events\n";
     if (c.check) {
-        bt::CheckOptions o;
-        o.dnsServer = c.dnsServer;
-        o.knowledge = kb;
-        o.blocklistZones = c.zones;
+        const bt::CheckOptions o = monitorOptions(c, kb);
         std::vector<bt::Alert> raised;
         const bt::AlertRules rules = bt::AlertRules::load(ws);
         for (const auto& ch : bt::checkListings(ws, o, 0, rules, &raised))

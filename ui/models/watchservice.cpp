@@ -103,7 +103,6 @@ public:
                 bt::monitorFromEvents(ws);
                 bt::CheckOptions c;
                 c.dnsServer = m_dnsServer;
-                c.deadlineMs = 15000;
                 bt::checkListings(ws, c, m_monitorMinutes, rules, &raised);
             }
             // The rules walk the whole workspace: after new events, at most once a minute while a
