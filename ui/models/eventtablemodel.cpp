@@ -4,6 +4,7 @@
 #include "models/workspacesession.h"
 #include "replytemplate.h"
 #include "utils/familycolors.h"
+#include "utils/fieldwords.h"
 #include "utils/plaintext.h"
 
 #include <QDateTime>
@@ -244,12 +245,7 @@ QVariant EventTableModel::data(const QModelIndex& index, int role) const
     case Qt::DisplayRole:
         switch (column) {
         case bt::EventColumn::Time: {
-            // Shown in UTC as stored, without the 'T' and 'Z' noise.
-            QString t = qs(r->timestamp);
-            t.replace(u'T', u' ');
-            if (t.endsWith(u'Z'))
-                t.chop(1);
-            return t;
+            return btui::utcTimeText(qs(r->timestamp));
         }
         case bt::EventColumn::Recipient:
             return qs(r->recipient);

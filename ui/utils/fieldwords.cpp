@@ -52,4 +52,13 @@ QStringList fieldValues(const bt::EventFilter& filter, const bt::Field& field)
     return out;
 }
 
+QString utcTimeText(const QString& iso)
+{
+    QString t = iso;
+    t.replace(u'T', u' ');
+    if (t.endsWith(u'Z'))
+        t.chop(1);
+    return t;
+}
+
 } // namespace btui

@@ -24,5 +24,8 @@ QString fieldHint(const bt::Field& field);
 QString groupLabel(bt::GroupBy by);
 /// The field's values in `filter` (bt::valuesOf) as QStrings.
 QStringList fieldValues(const bt::EventFilter& filter, const bt::Field& field);
+/// A stored time ("2026-03-14T17:30:12Z", UTC) as the tables show it: "2026-03-14 17:30:12",
+/// without the 'T' and 'Z' noise (the column headers say UTC).
+QString utcTimeText(const QString& iso);
 
 } // namespace btui

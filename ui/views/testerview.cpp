@@ -2,6 +2,7 @@
 #include "views/testerview.h"
 
 #include "text.h"
+#include "utils/plaintext.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -250,7 +251,7 @@ void TesterView::showReport(const bt::TesterReport& report, const QString& error
         auto* evidence = new QTableWidgetItem(shown);
         // A header can hold anything: its tooltip is escaped so it shows as written.
         if (!c.evidence.empty())
-            evidence->setToolTip(u"<pre>"_s + QString::fromStdString(c.evidence).toHtmlEscaped() + u"</pre>"_s);
+            evidence->setToolTip(btui::plainToolTip(QString::fromStdString(c.evidence)));
         m_checks->setItem(r, 3, evidence);
     }
     m_checks->resizeRowsToContents();

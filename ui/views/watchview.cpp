@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "views/watchview.h"
 
+#include "utils/fieldwords.h"
 #include "utils/passwordstore.h"
+#include "utils/plaintext.h"
 
 #include <QFileDialog>
 #include <QGroupBox>
@@ -41,25 +43,25 @@ QTableWidget* makeTable(QWidget* parent, const QString& name, const QStringList&
 
 /// A cell holding text from data: plain text always (a QTableWidgetItem never reads markup);
 /// its tooltip, which Qt would read as rich text when it looks like markup, escaped.
-QTableWidgetItem* cell(const std::string& text, const QVariant& data = {})
+QTableWidgetItem* cell(const QString& t, const QVariant& data = {})
 {
-    const QString t = QString::fromStdString(text);
     auto* item = new QTableWidgetItem(t);
     if (t.size() > 40)
-        item->setToolTip(u"<p>"_s + t.toHtmlEscaped() + u"</p>"_s);
+        item->setToolTip(btui::plainToolTip(t));
     if (data.isValid())
         item->setData(Qt::UserRole, data);
     return item;
 }
 
-/// "2026-12-05T15:46:31Z" as "2026-12-05 15:46:31": the headers say the times are UTC.
-std::string shortTime(const std::string& iso)
+QTableWidgetItem* cell(const std::string& text, const QVariant& data = {})
 {
-    if (iso.size() < 19 || iso[10] != 'T')
-        return iso;
-    std::string t = iso.substr(0, 19);
-    t[10] = ' ';
-    return t;
+    return cell(QString::fromStdString(text), data);
+}
+
+/// A stored time, or "never" when there is none.
+QTableWidgetItem* timeCell(const std::string& iso, const QVariant& data = {})
+{
+    return cell(iso.empty() ? WatchView::tr("never") : btui::utcTimeText(QString::fromStdString(iso)), data);
 }
 
 QGroupBox* box(const QString& title, QWidget* parent)
@@ -211,8 +213,8 @@ void WatchView::show(const WatchSnapshot& snap)
         if (!s.lastError.empty())
             st->setForeground(QColor(0xc0, 0x1c, 0x28));
         m_sources->setItem(r, 1, st);
-        m_sources->setItem(r, 2, cell(s.lastRead.empty() ? "never" : shortTime(s.lastRead)));
-        m_sources->setItem(r, 3, cell(s.lastChecked.empty() ? "never" : shortTime(s.lastChecked)));
+        m_sources->setItem(r, 2, timeCell(s.lastRead));
+        m_sources->setItem(r, 3, timeCell(s.lastChecked));
         m_sources->setItem(r, 4, cell(std::to_string(s.items)));
         m_sources->setItem(r, 5, cell(std::to_string(s.events)));
         if (s.id == selected)
@@ -222,7 +224,7 @@ void WatchView::show(const WatchSnapshot& snap)
     m_alerts->setRowCount(static_cast<int>(snap.alerts.size()));
     for (int r = 0; r < static_cast<int>(snap.alerts.size()); ++r) {
         const auto& a = snap.alerts[static_cast<std::size_t>(r)];
-        m_alerts->setItem(r, 0, cell(shortTime(a.raised), QVariant::fromValue<qlonglong>(a.id)));
+        m_alerts->setItem(r, 0, timeCell(a.raised, QVariant::fromValue<qlonglong>(a.id)));
         m_alerts->setItem(r, 1, cell(a.acknowledged.empty() ? a.severity : a.severity + " (acknowledged)"));
         m_alerts->setItem(r, 2, cell(a.title));
         m_alerts->setItem(r, 3, cell(a.detail));
@@ -249,15 +251,15 @@ void WatchView::show(const WatchSnapshot& snap)
             l->setForeground(QColor(0xc0, 0x1c, 0x28));
         m_monitored->setItem(r, 1, l);
         m_monitored->setItem(r, 2, cell(m.kind));
-        m_monitored->setItem(r, 3, cell(m.origin == "hand" ? "added by hand" : "the events"));
-        m_monitored->setItem(r, 4, cell(m.lastChecked.empty() ? "never" : shortTime(m.lastChecked)));
+        m_monitored->setItem(r, 3, cell(m.origin == "hand" ? tr("added by hand") : tr("the events")));
+        m_monitored->setItem(r, 4, timeCell(m.lastChecked));
     }
     m_history->setRowCount(static_cast<int>(snap.listings.size()));
     for (int r = 0; r < static_cast<int>(snap.listings.size()); ++r) {
         const auto& e = snap.listings[static_cast<std::size_t>(r)];
-        m_history->setItem(r, 0, cell(shortTime(e.at)));
+        m_history->setItem(r, 0, timeCell(e.at));
         m_history->setItem(r, 1, cell(e.name));
-        m_history->setItem(r, 2, cell(e.listed ? "listed" : "delisted"));
+        m_history->setItem(r, 2, cell(e.listed ? tr("listed") : tr("delisted")));
         m_history->setItem(r, 3, cell(e.zone));
         m_history->setItem(r, 4, cell(e.answer));
     }
