@@ -46,14 +46,11 @@ void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const st
               const std::string& text)
 {
     // Every whitespace-separated word must occur somewhere in the reply, as written: a part
-    // of a word too ("S3150" in "(AS3150)"), any case, quotes and LIKE's wildcards as plain
-    // characters (the search is not a query language, so no input is ever a syntax error).
-    // Words of three characters or more go through the trigram index (events_fts, schema 9:
-    // no positions kept), as LIKE '%word%' on the index's column, which FTS5 answers from its
-    // trigrams and checks against each candidate's text; shorter ones, which no trigram
-    // holds, as LIKE on the column itself.
+    // of a word too ("S3150" in "(AS3150)"), any case, quotes as plain characters (the
+    // search is not a query language, so no input is ever a syntax error). Words of
+    // three characters or more go through the trigram index, each one an FTS5 string
+    // (quotes doubled); shorter ones, which no trigram holds, through LIKE.
     std::string fts;
-    std::vector<std::string> ftsBinds;
     std::size_t i = 0;
     while (i < text.size()) {
         while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
@@ -71,34 +68,30 @@ void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const st
         std::size_t letters = 0; // UTF-8 code points: trigrams are of characters
         for (const char c : word)
             letters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-        std::string like = "%";
-        for (const char c : word) {
-            if (c == '%' || c == '_' || c == '\\')
-                like += '\\';
-            like += c;
-        }
-        like += '%';
-        if (letters < 3) {
+        if (letters >= 3) {
+            std::string quoted = "\"";
+            for (const char c : word) {
+                quoted += c;
+                if (c == '"')
+                    quoted += '"';
+            }
+            fts += (fts.empty() ? "" : " ") + quoted + "\"";
+        } else {
+            std::string like = "%";
+            for (const char c : word) {
+                if (c == '%' || c == '_' || c == '\\')
+                    like += '\\';
+                like += c;
+            }
             where += " AND " + column + " LIKE ? ESCAPE '\\'";
-            binds.emplace_back(std::move(like));
-            continue;
-        }
-        // FTS5 serves LIKE from the index only without ESCAPE: the word as a pattern there,
-        // where a '%' or '_' in it is a wildcard that finds more rows, never fewer; then the
-        // escaped pattern on the column keeps the rows that hold the word as typed.
-        fts += std::string(fts.empty() ? "" : " AND ") + "reply_text LIKE ?";
-        ftsBinds.push_back("%" + word + "%");
-        if (word.find_first_of("%_") != std::string::npos) {
-            where += " AND " + column + " LIKE ? ESCAPE '\\'";
-            binds.emplace_back(std::move(like));
+            binds.emplace_back(like + "%");
         }
     }
     // The trigram index (events_fts, workspace.cpp) holds the replies: a second searched field
     // would need its own.
     if (!fts.empty()) {
-        where += " AND e.id IN (SELECT rowid FROM events_fts WHERE " + fts + ")";
-        for (auto& b : ftsBinds)
-            binds.emplace_back(std::move(b));
+        where += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+        binds.emplace_back(fts);
     }
 }
 

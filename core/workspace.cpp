@@ -352,31 +352,6 @@ CREATE TABLE IF NOT EXISTS listings (
 );
 CREATE INDEX IF NOT EXISTS listings_name ON listings(name, zone, listed);
 )sql",
-    // 9: the reply search index without positions (issue 16). The search is words that must
-    // each occur as a substring, asked as LIKE '%word%' through the trigram index (query.cpp),
-    // which needs only which rows hold each trigram: detail=none keeps no token positions and
-    // columnsize=0 no per-row token counts (no ranking is done). Measured on 200 000 imported
-    // CSV rows with sqlite3 alone ('rebuild'): 1.83 -> 0.85 s, the workspace 229 -> 196 MB; a
-    // search's answers are the same (FTS5 checks each candidate row's text).
-    R"sql(
-DROP TRIGGER IF EXISTS events_fts_insert;
-DROP TRIGGER IF EXISTS events_fts_delete;
-DROP TRIGGER IF EXISTS events_fts_update;
-DROP TABLE IF EXISTS events_fts;
-CREATE VIRTUAL TABLE events_fts USING fts5(reply_text, content='events', content_rowid='id', tokenize='trigram',
-                                           detail=none, columnsize=0);
-CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
-    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
-END;
-CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
-    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
-END;
-CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events BEGIN
-    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
-    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
-END;
-INSERT INTO events_fts(events_fts) VALUES ('rebuild');
-)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)
