@@ -79,6 +79,24 @@ std::string orNone(const std::string& s)
 namespace
 {
 
+/// A cube cell's key (every field's id, the text match, recording) hashed and compared: one pass
+/// aggregates in a hash map, where SQLite's GROUP BY over a dozen columns would sort every row.
+struct CellHash {
+    template<class Cell> std::size_t operator()(const Cell& c) const noexcept
+    {
+        std::size_t h = static_cast<std::size_t>(c.recording) << 20 ^ static_cast<std::size_t>(c.textMatch) << 21;
+        for (auto v : c.f)
+            h = h * 1000003u ^ v;
+        return h;
+    }
+};
+struct CellEq {
+    template<class Cell> bool operator()(const Cell& a, const Cell& b) const noexcept
+    {
+        return a.f == b.f && a.textMatch == b.textMatch && a.recording == b.recording;
+    }
+};
+
 struct ViewHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view> {}(s); }
@@ -116,22 +134,7 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
         intern(f, {});
     // One plain pass, aggregated here in a hash map: SQLite's GROUP BY over a dozen columns
     // would sort every row first.
-    struct KeyHash {
-        std::size_t operator()(const Cell& c) const noexcept
-        {
-            std::size_t h = static_cast<std::size_t>(c.recording) << 20;
-            for (auto v : c.f)
-                h = h * 1000003u ^ v;
-            return h;
-        }
-    };
-    struct KeyEq {
-        bool operator()(const Cell& a, const Cell& b) const noexcept
-        {
-            return a.f == b.f && a.textMatch == b.textMatch && a.recording == b.recording;
-        }
-    };
-    std::unordered_map<Cell, std::size_t, KeyHash, KeyEq> at;
+    std::unordered_map<Cell, std::size_t, CellHash, CellEq> at;
     // The text match comes from the same SQL the filter uses (FTS5 and its quoting), evaluated
     // once per row: SQLite runs the MATCH subquery once and probes its result.
     std::string match = "1";
@@ -176,6 +179,98 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     while (t.step())
         cube.m_templates.emplace_back(t.int64(0), t.text(1));
     return cube;
+}
+
+std::optional<EventCube> EventCube::withText(Workspace& ws, const EventCube& all, const std::string& text)
+{
+    if (text.empty() || !all.m_text.empty())
+        return std::nullopt;
+    EventCube cube;
+    cube.m_text = text;
+    cube.m_dict = all.m_dict;
+    cube.m_templates = all.m_templates;
+    cube.m_events = all.m_events;
+    cube.m_canonicalTimes = all.m_canonicalTimes;
+    // The dictionaries are not added to: a value the cube of every event lacks means it is stale.
+    std::array<std::unordered_map<std::string_view, std::uint32_t, ViewHash, std::equal_to<>>, kFieldCount> ids;
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+        ids[f].reserve(cube.m_dict[f].size());
+        for (std::size_t i = 0; i < cube.m_dict[f].size(); ++i)
+            ids[f].emplace(cube.m_dict[f][i], static_cast<std::uint32_t>(i));
+    }
+    // Every cell starts as not matching; each matching event then moves one count over.
+    cube.m_cells = all.m_cells;
+    std::unordered_map<Cell, std::size_t, CellHash, CellEq> at;
+    at.reserve(cube.m_cells.size() * 2);
+    for (std::size_t i = 0; i < cube.m_cells.size(); ++i) {
+        cube.m_cells[i].textMatch = false;
+        at.emplace(cube.m_cells[i], i);
+    }
+    EventFilter f;
+    f.text = text;
+    const FilterSql textSql = filterSql(f);
+    std::string columns;
+    for (const Field& field : kFields)
+        columns += (columns.empty() ? "" : ", ")
+            + (field.match == FieldMatch::Words ? std::string("1") : "e." + std::string(field.column));
+    // The filter's own SQL: its words through the search index, so only matching rows are read.
+    auto st = ws.db().prepare("SELECT " + columns + ", (e.import_id IN " + recordingImportsSql()
+                              + ") FROM events e WHERE " + textSql.bounce);
+    bindAll(st, 1, textSql.bounceBinds);
+    const int recording = static_cast<int>(kFieldCount);
+    while (st.step()) {
+        Cell c;
+        c.textMatch = false;
+        for (std::size_t fi = 0; fi < kFieldCount; ++fi) {
+            if (kFields[fi].match == FieldMatch::Words)
+                continue;
+            std::string_view v = st.textView(static_cast<int>(fi));
+            if (kFields[fi].kind == FieldKind::Time)
+                v = v.substr(0, 13);
+            const auto it = ids[fi].find(v);
+            if (it == ids[fi].end())
+                return std::nullopt;
+            c.f[fi] = it->second;
+        }
+        c.recording = st.int64(recording) != 0;
+        const auto from = at.find(c);
+        if (from == at.end() || cube.m_cells[from->second].n == 0)
+            return std::nullopt;
+        --cube.m_cells[from->second].n;
+        c.textMatch = true;
+        const auto [to, added] = at.try_emplace(c, cube.m_cells.size());
+        if (added)
+            cube.m_cells.push_back(c);
+        ++cube.m_cells[to->second].n;
+    }
+    std::erase_if(cube.m_cells, [](const Cell& c) { return c.n == 0; });
+    return cube;
+}
+
+std::vector<std::string> EventCube::distinctValues(std::string_view field, int limit) const
+{
+    const Field* f = fieldById(field);
+    if (!f || f->match != FieldMatch::Any || limit <= 0)
+        return {};
+    const auto fi = static_cast<std::size_t>(f - kFields);
+    std::vector<std::int64_t> counts(m_dict[fi].size());
+    for (const Cell& c : m_cells)
+        counts[c.f[fi]] += c.n;
+    std::vector<std::uint32_t> order;
+    for (std::uint32_t id = 0; id < counts.size(); ++id)
+        if (counts[id] > 0 && !m_dict[fi][id].empty())
+            order.push_back(id);
+    // SQL's ORDER BY COUNT(*) DESC, value: byte order (BINARY) is std::string's.
+    const auto by = [&](std::uint32_t a, std::uint32_t b) {
+        return counts[a] != counts[b] ? counts[a] > counts[b] : m_dict[fi][a] < m_dict[fi][b];
+    };
+    const auto n = std::min(order.size(), static_cast<std::size_t>(limit));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), by);
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back(m_dict[fi][order[i]]);
+    return out;
 }
 
 /// The fields a cube's dimensions are, as saved: a cache from a build with other fields is stale.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bt
@@ -29,6 +30,12 @@ public:
     /// Counts every event. With `text`, each cell also says whether its events' replies match
     /// that full-text query, so filters searching for exactly that text are answered too.
     static EventCube build(Workspace& ws, const std::string& text = {});
+    /// The cube of `text` from `all`, the cube of every event (no text): only the events whose
+    /// replies match are read, through the search index, each moved from its cell to the same
+    /// cell marked as matching — the same cube build(ws, text) gives, without a pass over
+    /// every event. nullopt when `all` does not count the workspace's events as they are now
+    /// (a value or cell it lacks): then build(ws, text) must.
+    static std::optional<EventCube> withText(Workspace& ws, const EventCube& all, const std::string& text);
 
     /// The cube of every event from the workspace's cube_cache when it is still valid (same
     /// events count and highest id, and no import or re-diagnosis since), else built now and
@@ -49,6 +56,9 @@ public:
                                       const std::vector<SendCount>& given = {}) const;
     std::vector<TimeBucket> timeSeries(const EventFilter& filter, bool hourly) const;
     bool preferHourly(const EventFilter& filter, int maxHours = 72) const;
+    /// As bt::distinctValues: a list field's non-empty values, most events first (ties in byte
+    /// order), at most `limit`.
+    std::vector<std::string> distinctValues(std::string_view field, int limit = 500) const;
     /// As bt::incidents under a filter.
     std::vector<Incident> incidents(GroupBy by, const EventFilter& filter, bool hourly = true,
                                     std::int64_t minBounces = 5, double factor = 3.0) const;

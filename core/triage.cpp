@@ -49,9 +49,23 @@ std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilte
         epoch = m_epoch;
     }
     // The plain cube comes from the workspace's cache when it is still valid (and is saved there
-    // when built); a text search's cube is kept for this Triage only.
-    auto cube = std::make_shared<const EventCube>(filter.text.empty() ? EventCube::buildCached(ws)
-                                                                      : EventCube::build(ws, filter.text));
+    // when built); a text search's cube is kept for this Triage only, made from the plain cube
+    // with a read of the matching events only (a pass over every event when that cannot be).
+    std::shared_ptr<const EventCube> cube;
+    if (filter.text.empty()) {
+        cube = std::make_shared<const EventCube>(EventCube::buildCached(ws));
+    } else {
+        std::shared_ptr<const EventCube> all;
+        {
+            const std::lock_guard lock(m_cubeMutex);
+            all = m_cube;
+        }
+        if (all)
+            if (auto withText = EventCube::withText(ws, *all, filter.text))
+                cube = std::make_shared<const EventCube>(std::move(*withText));
+        if (!cube)
+            cube = std::make_shared<const EventCube>(EventCube::build(ws, filter.text));
+    }
     ++m_built;
     {
         // Kept even when it cannot answer this filter (times between whole hours, which SQL
@@ -136,10 +150,14 @@ ChartAnswer Triage::charts(Workspace& ws, const EventFilter& filter, bool only55
 FilterChoices Triage::choices(Workspace& ws)
 {
     FilterChoices c;
-    // Choices for every field filtered by a list of values (distinctValues answers those).
+    // Choices for every field filtered by a list of values: from the cube of every event when
+    // there is one (its dictionaries and counts), else SQL's GROUP BY over the whole table
+    // (about 0.4 s at 1M events, the window's open waited on it).
+    const auto cube = cubeFor(ws, {});
     for (const Field& field : kFields)
         if (field.match == FieldMatch::Any)
-            c.values[std::string(field.id)] = distinctValues(ws, std::string(field.id));
+            c.values[std::string(field.id)]
+                = cube ? cube->distinctValues(field.id) : distinctValues(ws, std::string(field.id));
     auto span = ws.db().prepare("SELECT MIN(timestamp), MAX(timestamp) FROM events");
     if (span.step() && !span.isNull(0)) {
         c.first = span.text(0);

@@ -305,6 +305,75 @@ TEST_F(CubeTest, ATextCubeAnswersThatSearch)
                      cube.groupReport(bt::GroupBy::Provider, {}), "no text");
 }
 
+TEST_F(CubeTest, FilterChoicesFromTheCubeAreSqlsChoices)
+{
+    // The filter lists' values (most events first, ties in byte order, at most 500) come from the
+    // cube in the window and from GROUP BY in SQL: the same lists, in the same order.
+    bt::Workspace ws(s_ws->path.string());
+    const auto sql = bt::Triage(false).choices(ws);
+    bt::Triage triage;
+    const auto cube = triage.choices(ws);
+    EXPECT_EQ(triage.cubesBuilt(), 1u) << "answered from the cube";
+    ASSERT_FALSE(sql.values.empty());
+    EXPECT_EQ(sql.values, cube.values);
+    EXPECT_EQ(sql.first, cube.first);
+    EXPECT_EQ(sql.last, cube.last);
+    std::size_t multi = 0;
+    for (const auto& [field, values] : sql.values)
+        multi += values.size() > 1;
+    EXPECT_GE(multi, 5u) << "lists long enough for their order to matter";
+    const auto all = bt::EventCube::build(ws);
+    for (const char* field : {"provider", "domain", "reason"}) {
+        EXPECT_EQ(all.distinctValues(field, 2), bt::distinctValues(ws, field, 2)) << field;
+        EXPECT_EQ(all.distinctValues(field, 0), bt::distinctValues(ws, field, 0)) << field;
+    }
+    EXPECT_TRUE(all.distinctValues("time").empty()) << "not a list field";
+    EXPECT_TRUE(all.distinctValues("no-such-field").empty());
+}
+
+TEST_F(CubeTest, ATextCubeFromThePlainCubeIsTheTextCubeBuiltWhole)
+{
+    // The window's search charts come from the cube of every event and a read of the matching
+    // events only: every filter must give what a pass over every event gives.
+    bt::Workspace ws(s_ws->path.string());
+    const auto all = bt::EventCube::build(ws);
+    for (const char* text : {"spamhaus", "mailbox", "5.7.1", "no such", "ZZZ-nothing"}) {
+        const auto whole = bt::EventCube::build(ws, text);
+        const auto fromAll = bt::EventCube::withText(ws, all, text);
+        ASSERT_TRUE(fromAll) << text;
+        EXPECT_EQ(fromAll->events(), whole.events()) << text;
+        EXPECT_EQ(fromAll->cells(), whole.cells()) << text;
+        for (auto f : filters()) {
+            f.text = text;
+            ASSERT_EQ(fromAll->answers(f), whole.answers(f)) << text;
+            if (!whole.answers(f))
+                continue;
+            for (auto by : {bt::GroupBy::Provider, bt::GroupBy::Domain, bt::GroupBy::Template, bt::GroupBy::Day})
+                expectSameGroups(whole.groupReport(by, f, bt::sendCounts(ws)),
+                                 fromAll->groupReport(by, f, bt::sendCounts(ws)), std::string("text ") + text);
+            const auto a = whole.timeSeries(f, true);
+            const auto b = fromAll->timeSeries(f, true);
+            ASSERT_EQ(a.size(), b.size()) << text;
+            for (std::size_t i = 0; i < a.size(); ++i)
+                EXPECT_EQ(a[i].families, b[i].families) << text << " " << a[i].bucket;
+        }
+    }
+    // A plain cube that no longer counts the workspace's events is refused, not trusted.
+    const auto stale = bt::EventCube::build(ws);
+    const auto csv = std::filesystem::temp_directory_path() / ("bt-cube-more-" + std::to_string(::getpid()) + ".csv");
+    std::ofstream(csv) << "created,email,reason,status,event\n"
+                          "1772000000,new@brand-new-domain.example,550 5.7.1 listed at spamhaus,5.7.1,bounce\n";
+    TempWorkspace t;
+    {
+        bt::Workspace other(t.path.string());
+        bt::importPath(other, csv.string(), classifier());
+        EXPECT_FALSE(bt::EventCube::withText(other, stale, "spamhaus")) << "a domain the plain cube never saw";
+    }
+    std::filesystem::remove(csv);
+    EXPECT_FALSE(bt::EventCube::withText(ws, *bt::EventCube::withText(ws, all, "spamhaus"), "mailbox"))
+        << "only from the cube of every event";
+}
+
 TEST(CubeCache, SavedOnceReusedAndDroppedByAnImport)
 {
     TempWorkspace t;
