@@ -7,6 +7,7 @@
 
 #include <gmime/gmime.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -301,6 +302,20 @@ struct Walker {
         if (!GMIME_IS_PART(object))
             return;
         const std::string type = mimeType(object);
+        // Only the parts read below are decoded: an image, a PDF or a TNEF blob of the bounce is
+        // never transfer-decoded nor charset-guessed.
+        static constexpr std::string_view kRead[] = {"message/delivery-status",
+                                                     "message/global-delivery-status",
+                                                     "text/plain",
+                                                     "application/octet-stream",
+                                                     "message/feedback-report",
+                                                     "text/rfc822-headers",
+                                                     "text/rfc822-header",
+                                                     "text/enriched",
+                                                     "message/disposition-notification",
+                                                     "text/html"};
+        if (std::find(std::begin(kRead), std::end(kRead), std::string_view(type)) == std::end(kRead))
+            return;
         std::string content = partText(GMIME_PART(object));
         if (type == "message/delivery-status" || type == "message/global-delivery-status"
             || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content))) {
@@ -321,7 +336,6 @@ struct Walker {
         } else if (type == "text/html") {
             html += htmlToText(content);
         }
-        email.parts.push_back({type, std::move(content)});
     }
 };
 

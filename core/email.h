@@ -22,16 +22,9 @@ struct Headers {
     bool has(std::string_view name) const;
 };
 
-/// A leaf part of the bounce (not of the returned message), decoded to UTF-8.
-struct EmailPart {
-    std::string contentType; ///< lower case "text/plain", "message/delivery-status" …
-    std::string text;
-};
-
 /// A bounce email as MIME sees it. Built by parseEmail(); everything after is plain C++.
 struct Email {
     Headers headers;
-    std::vector<EmailPart> parts; ///< leaf parts of the bounce itself, in order
     std::string body; ///< the human-readable text: text/plain parts (else text/html as text)
     std::string deliveryStatus; ///< message/delivery-status (or global-delivery-status) text
     std::string feedbackReport; ///< message/feedback-report text
