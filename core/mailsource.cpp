@@ -4,6 +4,7 @@
 #include "mailsource.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <vector>
@@ -13,30 +14,122 @@ namespace bt
 namespace
 {
 
-bool isFromLine(const std::string& line)
+bool isFromLine(std::string_view line)
 {
-    return line.rfind("From ", 0) == 0;
+    return line.starts_with("From ");
 }
 
 /// mboxrd: ">From " and ">>From " lose one ">" when read back.
-void unquote(std::string& line)
+std::string_view unquote(std::string_view line)
 {
     std::size_t n = 0;
     while (n < line.size() && line[n] == '>')
         ++n;
-    if (n > 0 && line.compare(n, 5, "From ") == 0)
-        line.erase(0, 1);
+    if (n > 0 && line.substr(n).starts_with("From "))
+        line.remove_prefix(1);
+    return line;
 }
 
+/// Lines of a stream read in blocks of 1 MB (memchr for the line ends), not a getline and a
+/// copy per line: reading an mbox is the one serial step of a parallel parse.
+class LineReader
+{
+public:
+    /// `asItComes`: a pipe (standard input) is read a line at a time, so a co-process that
+    /// writes a message and waits for its answer is never kept waiting for a block to fill.
+    LineReader(std::istream& in, bool asItComes)
+        : m_in(in)
+        , m_asItComes(asItComes)
+    {
+    }
+    /// The next line without its "\n" (valid until the next call); `ended`: a "\n" ended it (the
+    /// last line of a stream may have none). False at the end of the stream.
+    bool next(std::string_view& line, bool& ended)
+    {
+        for (;;) {
+            const char* start = m_buf.data() + m_pos;
+            const std::size_t have = m_len - m_pos;
+            if (const void* nl = std::memchr(start, '\n', have)) {
+                const auto n = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
+                line = std::string_view(start, n);
+                ended = true;
+                m_pos += n + 1;
+                return true;
+            }
+            if (m_eof) {
+                if (have == 0)
+                    return false;
+                line = std::string_view(start, have);
+                ended = false;
+                m_pos = m_len;
+                return true;
+            }
+            fill();
+        }
+    }
+    /// Everything not read yet, appended to `out`.
+    void appendRest(std::string& out)
+    {
+        out.append(m_buf.data() + m_pos, m_len - m_pos);
+        m_pos = m_len;
+        while (!m_eof) {
+            fill();
+            out.append(m_buf.data() + m_pos, m_len - m_pos);
+            m_pos = m_len;
+        }
+    }
+    bool bad() const { return m_in.bad(); }
+
+private:
+    void fill()
+    {
+        // Keep the partial line, read the next block behind it.
+        if (m_pos > 0) {
+            std::memmove(m_buf.data(), m_buf.data() + m_pos, m_len - m_pos);
+            m_len -= m_pos;
+            m_pos = 0;
+        }
+        if (m_asItComes) {
+            std::string line;
+            if (std::getline(m_in, line)) {
+                if (!m_in.eof())
+                    line += '\n';
+                m_buf.resize(m_len);
+                m_buf += line;
+                m_len = m_buf.size();
+            }
+            if (!m_in)
+                m_eof = true;
+            return;
+        }
+        if (m_buf.size() - m_len < kBlock)
+            m_buf.resize(m_len + kBlock);
+        m_in.read(m_buf.data() + m_len, static_cast<std::streamsize>(kBlock));
+        const auto got = m_in.gcount();
+        m_len += static_cast<std::size_t>(got);
+        if (got <= 0 || !m_in)
+            m_eof = true;
+    }
+    static constexpr std::size_t kBlock = 1 << 20;
+    std::istream& m_in;
+    bool m_asItComes;
+    std::string m_buf;
+    std::size_t m_pos = 0, m_len = 0;
+    bool m_eof = false;
+};
+
 /// The messages of one stream: an mbox when its first line is a "From " envelope line (one
-/// message or many), else the whole stream as one message. Reads line by line, so neither a 2 GB
-/// mbox nor a pipe that never ends sits in memory.
-bool readStream(std::istream& in, const std::string& name, const std::function<bool(SourceMessage&&)>& visit,
+/// message or many), else the whole stream as one message. Reads block by block, so neither a
+/// 2 GB mbox nor a pipe that never ends sits in memory.
+bool readStream(std::istream& in, bool asItComes, const std::string& name,
+                const std::function<bool(SourceMessage&&)>& visit,
                 const std::function<void(const std::string&, const std::string&)>& onError)
 {
-    std::string line;
-    if (!std::getline(in, line)) {
-        if (in.bad()) {
+    LineReader reader(in, asItComes);
+    std::string_view line;
+    bool ended = false;
+    if (!reader.next(line, ended)) {
+        if (reader.bad()) {
             onError(name, "read error");
             return true;
         }
@@ -44,15 +137,15 @@ bool readStream(std::istream& in, const std::string& name, const std::function<b
         empty.path = name;
         return visit(std::move(empty));
     }
-    if (line.rfind("From ", 0) != 0) {
+    if (!isFromLine(line)) {
         SourceMessage m;
         m.path = name;
         m.bytes = line;
-        if (!in.eof()) {
+        if (ended) {
             m.bytes += '\n';
-            m.bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+            reader.appendRest(m.bytes);
         }
-        if (in.bad()) {
+        if (reader.bad()) {
             onError(name, "read error");
             return true;
         }
@@ -65,13 +158,13 @@ bool readStream(std::istream& in, const std::string& name, const std::function<b
     std::uint64_t offset = 0;
     std::size_t index = 0;
     bool first = true;
-    while (first || std::getline(in, line)) {
+    while (first || reader.next(line, ended)) {
         first = false;
         const std::uint64_t lineOffset = offset;
-        offset += line.size() + (in.eof() ? 0 : 1);
-        std::string bare = line;
+        offset += line.size() + (ended ? 1 : 0);
+        std::string_view bare = line;
         if (!bare.empty() && bare.back() == '\r')
-            bare.pop_back();
+            bare.remove_suffix(1);
         if (isFromLine(bare) && previousBlank) {
             if (started) {
                 if (!visit(std::move(current)))
@@ -82,16 +175,16 @@ bool readStream(std::istream& in, const std::string& name, const std::function<b
             started = true;
             current.index = index++;
             current.offset = lineOffset;
-            current.bytes = line + "\n"; // keep the envelope line; parseEmail skips it
+            current.bytes.assign(line); // keep the envelope line; parseEmail skips it
+            current.bytes += '\n';
             previousBlank = false;
             continue;
         }
         previousBlank = bare.empty();
-        unquote(line);
-        current.bytes += line;
+        current.bytes += unquote(line);
         current.bytes += '\n';
     }
-    if (in.bad()) {
+    if (reader.bad()) {
         onError(name, "read error after byte " + std::to_string(offset));
         return true;
     }
@@ -108,7 +201,7 @@ bool readFile(const std::filesystem::path& path, const std::function<bool(Source
         onError(path.string(), "cannot be read");
         return true;
     }
-    return readStream(in, path.string(), visit, onError);
+    return readStream(in, false, path.string(), visit, onError);
 }
 
 } // namespace
@@ -134,7 +227,7 @@ void forEachMessage(const std::filesystem::path& path, const std::function<bool(
         return;
     }
     if (path == "-") {
-        readStream(std::cin, "-", visit, onError);
+        readStream(std::cin, true, "-", visit, onError);
         return;
     }
     if (!std::filesystem::exists(path, ec)) {
