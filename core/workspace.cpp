@@ -352,6 +352,16 @@ CREATE TABLE IF NOT EXISTS listings (
 );
 CREATE INDEX IF NOT EXISTS listings_name ON listings(name, zone, listed);
 )sql",
+    // 9: the reply search index keeps up to 8 MB of new entries in memory before it writes them
+    // out (FTS5's hashsize; the default is 1 MB). Each write-out is a segment that FTS5 merges
+    // with the others later; with 1 MB, the 100 000 replies of a bulk batch made about a hundred
+    // small segments, and merging them into an index that outgrew SQLite's page cache became
+    // the import's main cost: 1 000 000 SendGrid rows took 69 s, their index batches growing
+    // from 0.9 s to 10 s; with 8 MB 36 s, batches 0.5–2 s (2026-12-05, 2 cores). Memory: up to
+    // 8 MB more while a connection writes events.
+    R"sql(
+INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', 8388608);
+)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)

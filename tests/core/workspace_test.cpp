@@ -51,6 +51,38 @@ TEST(Workspace, SchemaIsVersionedAndOpensAgain)
     EXPECT_EQ(st.text(0), "wal");
 }
 
+TEST(Workspace, TheSearchIndexBuffersEightMegabytesOfNewEntries)
+{
+    // Schema 9: FTS5 keeps up to 8 MB of new entries before writing a segment (its default 1 MB
+    // made a bulk batch a hundred small segments to merge). New workspaces have it; one of
+    // schema 8 gets it when opened to write, and its search still finds what it held.
+    TempWorkspace t;
+    auto hashsize = [](bt::Workspace& ws) {
+        return scalar(ws, "SELECT COALESCE((SELECT v FROM events_fts_config WHERE k = 'hashsize'), 0)");
+    };
+    {
+        bt::Workspace ws(t.path.string());
+        EXPECT_EQ(hashsize(ws), 8388608);
+        const auto csv = t.path.string() + ".csv";
+        std::ofstream(csv) << "created,email,reason,status\n"
+                              "1700000000,a@example.com,550 5.1.1 mailbox unavailable,5.1.1\n";
+        ASSERT_EQ(bt::importPath(ws, csv, classifier()).counts.imported, 1);
+        std::filesystem::remove(csv);
+    }
+    {
+        bt::sql::Database raw(t.path.string());
+        raw.exec("DELETE FROM events_fts_config WHERE k = 'hashsize'; PRAGMA user_version=8");
+    }
+    {
+        bt::Workspace viewer(t.path.string(), bt::Workspace::Mode::View);
+        EXPECT_EQ(viewer.schemaVersion(), 8) << "viewing never migrates";
+    }
+    bt::Workspace ws(t.path.string());
+    EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
+    EXPECT_EQ(hashsize(ws), 8388608);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'unavail'"), 1);
+}
+
 TEST(Importers, SendGridCsvCountsRejectsAndDuplicates)
 {
     TempWorkspace t;
