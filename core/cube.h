@@ -49,6 +49,10 @@ public:
     bool answers(const EventFilter& filter) const;
     std::size_t cells() const { return m_cells.size(); }
     std::int64_t events() const { return m_events; }
+    /// The cube as saved in cube_cache (a compact binary form, see cube.cpp) and back; nullopt
+    /// for bytes that are not one (an older JSON cache, damage).
+    std::string toBlob() const;
+    static std::optional<EventCube> fromBlob(std::string_view blob);
 
     /// As bt::groupReport, with the workspace's send counts (bt::sendCounts) given: they are
     /// the user's, not part of the events, and may change while the cube stays valid.
@@ -75,8 +79,6 @@ private:
     struct Match; // a filter compiled against the dictionaries
 
     Match compile(const EventFilter& filter) const;
-    std::string toJson() const;
-    static std::optional<EventCube> fromJson(const std::string& json);
     const std::string& value(std::size_t field, const Cell& c) const { return m_dict[field][c.f[field]]; }
 
     std::array<std::vector<std::string>, kFieldCount> m_dict;

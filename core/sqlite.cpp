@@ -159,6 +159,12 @@ Statement& Statement::bindText(int index, std::string_view v)
     return v.empty() ? bindNull(index) : bind(index, v);
 }
 
+Statement& Statement::bindBlob(int index, std::string_view bytes)
+{
+    sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
 Statement& Statement::bindNull(int index)
 {
     sqlite3_bind_null(m_stmt, index);

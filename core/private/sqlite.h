@@ -73,6 +73,7 @@ public:
     Statement& bindText(int index, std::string_view v); ///< empty → NULL
     Statement& bindNull(int index);
     Statement& bind(int index, const std::optional<int>& v);
+    Statement& bindBlob(int index, std::string_view bytes); ///< binds the bytes as a BLOB
 
     /// Runs one step; true when a row is available.
     bool step();

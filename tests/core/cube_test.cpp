@@ -404,11 +404,26 @@ TEST(CubeCache, SavedOnceReusedAndDroppedByAnImport)
     EXPECT_FALSE(cached);
     EXPECT_EQ(edited.events(), ws.eventCount());
 
-    // A damaged cache is rebuilt, not trusted.
+    // A damaged cache is rebuilt, not trusted: an older build's JSON, the saved bytes cut short
+    // or with a dictionary id past its end.
     ws.db().exec("UPDATE cube_cache SET cube = '{\"v\": 1, \"cells\": [[1]]}'");
     const auto repaired = bt::EventCube::buildCached(ws, &cached);
     EXPECT_FALSE(cached);
     EXPECT_EQ(repaired.events(), ws.eventCount());
+    const auto blob = repaired.toBlob();
+    ASSERT_TRUE(bt::EventCube::fromBlob(blob));
+    EXPECT_EQ(bt::EventCube::fromBlob(blob)->cells(), repaired.cells());
+    for (std::size_t cut : {std::size_t(0), std::size_t(7), blob.size() / 2, blob.size() - 1})
+        EXPECT_FALSE(bt::EventCube::fromBlob(std::string_view(blob).substr(0, cut))) << "cut at " << cut;
+    EXPECT_FALSE(bt::EventCube::fromBlob(blob + "x")) << "bytes after the end";
+    std::string wrongField = blob;
+    wrongField[std::string_view(blob).find("provider")] = 'P';
+    EXPECT_FALSE(bt::EventCube::fromBlob(wrongField)) << "saved with other fields";
+    ws.db().exec("UPDATE cube_cache SET cube = substr(cube, 1, length(cube) - 3)");
+    const auto again2 = bt::EventCube::buildCached(ws, &cached);
+    EXPECT_FALSE(cached);
+    EXPECT_EQ(again2.events(), ws.eventCount());
+    EXPECT_EQ(testsupport::scalar(ws, "SELECT typeof(cube) = 'blob' FROM cube_cache"), 1);
 }
 
 TEST_F(CubeTest, DeclinesWhatItCannotAnswer)
