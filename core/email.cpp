@@ -7,11 +7,11 @@
 
 #include <gmime/gmime.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace bt
@@ -302,39 +302,32 @@ struct Walker {
         if (!GMIME_IS_PART(object))
             return;
         const std::string type = mimeType(object);
-        // Only the parts read below are decoded: an image, a PDF or a TNEF blob of the bounce is
-        // never transfer-decoded nor charset-guessed.
-        static constexpr std::string_view kRead[] = {"message/delivery-status",
-                                                     "message/global-delivery-status",
-                                                     "text/plain",
-                                                     "application/octet-stream",
-                                                     "message/feedback-report",
-                                                     "text/rfc822-headers",
-                                                     "text/rfc822-header",
-                                                     "text/enriched",
-                                                     "message/disposition-notification",
-                                                     "text/html"};
-        if (std::find(std::begin(kRead), std::end(kRead), std::string_view(type)) == std::end(kRead))
-            return;
-        std::string content = partText(GMIME_PART(object));
+        // Decoded only when a branch below reads it: an image, a PDF or a TNEF blob of the bounce
+        // is never transfer-decoded nor charset-guessed.
+        std::optional<std::string> decoded;
+        auto content = [&]() -> const std::string& {
+            if (!decoded)
+                decoded = partText(GMIME_PART(object));
+            return *decoded;
+        };
         if (type == "message/delivery-status" || type == "message/global-delivery-status"
-            || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content))) {
+            || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content()))) {
             // Two report parts stay two: a field of the second must not run on from the last
             // line of the first.
             if (!email.deliveryStatus.empty())
                 email.deliveryStatus += "\n\n";
-            email.deliveryStatus += content;
+            email.deliveryStatus += content();
         } else if (type == "message/feedback-report")
-            email.feedbackReport += content;
+            email.feedbackReport += content();
         else if (type == "text/rfc822-headers" || type == "text/rfc822-header") {
             if (!email.original)
-                email.original = parseHeaderBlock(content);
+                email.original = parseHeaderBlock(content());
         } else if (type == "text/plain" || type == "text/enriched" || type == "message/disposition-notification") {
             if (!email.body.empty())
                 email.body += "\n";
-            email.body += content;
+            email.body += content();
         } else if (type == "text/html") {
-            html += htmlToText(content);
+            html += htmlToText(content());
         }
     }
 };
