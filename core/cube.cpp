@@ -77,6 +77,18 @@ std::string orNone(const std::string& s)
 namespace
 {
 
+/// The SELECT that reads events as cube cells: every field's column as stored (numbers read back
+/// as their digits) in table order, `words` for the searched field, then whether the event's
+/// import records deliveries.
+std::string cellsSql(const std::string& words)
+{
+    std::string columns;
+    for (const Field& field : kFields)
+        columns += (columns.empty() ? "" : ", ")
+            + (field.match == FieldMatch::Words ? words : "e." + std::string(field.column));
+    return "SELECT " + columns + ", (e.import_id IN " + recordingImportsSql() + ") FROM events e";
+}
+
 /// A cube cell's key (every field's id, the text match, recording) hashed and compared: one pass
 /// aggregates in a hash map, where SQLite's GROUP BY over a dozen columns would sort every row.
 struct CellHash {
@@ -143,12 +155,7 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
         textSql = filterSql(f);
         match = textSql.bounce;
     }
-    // Every field's column as stored (numbers read back as their digits), in table order.
-    std::string columns;
-    for (const Field& field : kFields)
-        columns += (columns.empty() ? "" : ", ")
-            + (field.match == FieldMatch::Words ? "(" + match + ")" : "e." + std::string(field.column));
-    auto st = ws.db().prepare("SELECT " + columns + ", (e.import_id IN " + recordingImportsSql() + ") FROM events e");
+    auto st = ws.db().prepare(cellsSql("(" + match + ")"));
     bindAll(st, 1, textSql.bounceBinds);
     const int recording = static_cast<int>(kFieldCount);
     while (st.step()) {
@@ -207,13 +214,8 @@ std::optional<EventCube> EventCube::withText(Workspace& ws, const EventCube& all
     EventFilter f;
     f.text = text;
     const FilterSql textSql = filterSql(f);
-    std::string columns;
-    for (const Field& field : kFields)
-        columns += (columns.empty() ? "" : ", ")
-            + (field.match == FieldMatch::Words ? std::string("1") : "e." + std::string(field.column));
     // The filter's own SQL: its words through the search index, so only matching rows are read.
-    auto st = ws.db().prepare("SELECT " + columns + ", (e.import_id IN " + recordingImportsSql()
-                              + ") FROM events e WHERE " + textSql.bounce);
+    auto st = ws.db().prepare(cellsSql("1") + " WHERE " + textSql.bounce);
     bindAll(st, 1, textSql.bounceBinds);
     const int recording = static_cast<int>(kFieldCount);
     while (st.step()) {
