@@ -79,22 +79,32 @@ template<class F> void forEachLine(std::string_view text, F f)
     }
 }
 
-/// The numbers of the "* SEARCH" lines of an answer.
-std::vector<std::uint32_t> searchAnswer(std::string_view text)
+/// Calls f for each space-separated word after `prefix` on the lines of `text` that start with
+/// it ("* SEARCH", "* CAPABILITY "); empty words are skipped.
+template<class F> void forEachWordAfter(std::string_view text, std::string_view prefix, F f)
 {
-    std::vector<std::uint32_t> uids;
     forEachLine(text, [&](std::string_view line) {
-        if (line.rfind("* SEARCH", 0) != 0)
+        if (!line.starts_with(prefix))
             return;
-        line.remove_prefix(8);
+        line.remove_prefix(prefix.size());
         while (!line.empty()) {
             const auto end = line.find(' ');
-            if (const auto uid = toUid(line.substr(0, end)); uid != 0)
-                uids.push_back(uid);
+            if (const auto word = line.substr(0, end); !word.empty())
+                f(word);
             if (end == std::string_view::npos)
                 break;
             line.remove_prefix(end + 1);
         }
+    });
+}
+
+/// The numbers of the "* SEARCH" lines of an answer.
+std::vector<std::uint32_t> searchAnswer(std::string_view text)
+{
+    std::vector<std::uint32_t> uids;
+    forEachWordAfter(text, "* SEARCH", [&](std::string_view word) {
+        if (const auto uid = toUid(word); uid != 0)
+            uids.push_back(uid);
     });
     return uids;
 }
@@ -330,21 +340,11 @@ struct ImapClient::Impl {
         if (!capabilities) {
             const std::string text = perform(mailboxUrl, "CAPABILITY", "CAPABILITY");
             std::set<std::string> c;
-            forEachLine(text, [&](std::string_view line) {
-                if (line.rfind("* CAPABILITY ", 0) != 0)
-                    return;
-                line.remove_prefix(13);
-                while (!line.empty()) {
-                    const auto end = line.find(' ');
-                    std::string word(line.substr(0, end));
-                    for (char& ch : word)
-                        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-                    if (!word.empty())
-                        c.insert(word);
-                    if (end == std::string_view::npos)
-                        break;
-                    line.remove_prefix(end + 1);
-                }
+            forEachWordAfter(text, "* CAPABILITY ", [&](std::string_view word) {
+                std::string upper(word);
+                for (char& ch : upper)
+                    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                c.insert(std::move(upper));
             });
             capabilities = std::move(c);
         }
