@@ -38,14 +38,18 @@ public:
     OrderedPool(const OrderedPool&) = delete;
     OrderedPool& operator=(const OrderedPool&) = delete;
 
-    /// Queues one item; while the window is full, consumes finished results in order.
+    /// Queues one item; while the window is full, consumes finished results in order. A full
+    /// window is left to drain to half before the submitter goes on: woken per result, it and
+    /// the workers would trade a futex wake-up and a context switch for every message.
     void submit(In&& item)
     {
         std::unique_lock lock(m_mutex);
-        while (m_submitted - m_consumed >= m_window) {
-            drain(lock);
-            if (m_submitted - m_consumed >= m_window)
-                m_doneChanged.wait(lock);
+        if (m_submitted - m_consumed >= m_window) {
+            while (m_submitted - m_consumed > m_window / 2) {
+                drain(lock);
+                if (m_submitted - m_consumed > m_window / 2)
+                    waitForResults(lock);
+            }
         }
         m_pending.emplace_back(m_submitted++, std::move(item));
         m_workAvailable.notify_one();
@@ -58,7 +62,7 @@ public:
         while (m_consumed < m_submitted) {
             drain(lock);
             if (m_consumed < m_submitted)
-                m_doneChanged.wait(lock);
+                waitForResults(lock);
         }
         if (m_stopping)
             return;
@@ -70,6 +74,21 @@ public:
     }
 
 private:
+    void waitForResults(std::unique_lock<std::mutex>& lock)
+    {
+        ++m_waiters;
+        m_doneChanged.wait(lock);
+        --m_waiters;
+    }
+
+    /// Wakes a waiting submitter (or finish()) when what it waits for may have come: the window
+    /// half empty, or everything consumed. Not per result: see submit().
+    void wakeWaiters()
+    {
+        if (m_waiters > 0 && (m_submitted - m_consumed <= m_window / 2 || m_consumed == m_submitted))
+            m_doneChanged.notify_all();
+    }
+
     /// Consumes the finished results that are next in order, outside the lock.
     void drain(std::unique_lock<std::mutex>& lock)
     {
@@ -86,10 +105,9 @@ private:
             m_consume(std::move(out));
             lock.lock();
             ++m_consumed;
-            m_doneChanged.notify_all(); // room in the window for a waiting submitter
         }
         m_draining = false;
-        m_doneChanged.notify_all();
+        wakeWaiters();
     }
 
     void run()
@@ -105,7 +123,7 @@ private:
             Out out = m_work(std::move(item));
             lock.lock();
             m_done.emplace(seq, std::move(out));
-            m_doneChanged.notify_all();
+            // The thread that drains (this one, or the one draining now) consumes it in order.
             drain(lock);
         }
     }
@@ -122,6 +140,7 @@ private:
     std::size_t m_consumed = 0;
     bool m_stopping = false;
     bool m_draining = false; ///< a thread is consuming (outside the lock)
+    int m_waiters = 0; ///< threads in waitForResults()
     std::vector<std::thread> m_workers;
 };
 
