@@ -3,6 +3,7 @@
 // words are GMime's job (robust on broken mail); the rest of the core sees plain C++ values.
 #include "email.h"
 
+#include "private/mimescan.h"
 #include "text.h"
 
 #include <gmime/gmime.h>
@@ -86,6 +87,35 @@ Headers headersOf(GMimeObject* object)
             continue;
         // GMime's value is unfolded and RFC 2047-decoded; collapse leftover runs of space.
         h.fields.push_back({name, text::collapseSpace(decode8bit(value ? value : ""))});
+    }
+    return h;
+}
+
+/// A message's header fields as GMime's header list holds them: no Content-* field, each value
+/// read as g_mime_header_get_value reads it (unfolded, then encoded words and undeclared 8-bit
+/// bytes decoded), GMime asked only for the values that need it.
+Headers headersOf(const std::vector<mimescan::Field>& fields)
+{
+    Headers h;
+    h.fields.reserve(fields.size());
+    for (const auto& f : fields) {
+        // GMime files every Content-* field under the message's MIME part, not its headers.
+        if (text::startsWithNoCase(f.name, "content-"))
+            continue;
+        std::string value;
+        if (mimescan::needsWordDecoding(f.raw)) {
+            std::string unfolded;
+            unfolded.reserve(f.raw.size());
+            for (char c : text::trim(f.raw))
+                if (c != '\n')
+                    unfolded.push_back(c);
+            GString_ decoded(g_mime_utils_header_decode_text(options(), unfolded.c_str()));
+            value = text::collapseSpace(decode8bit(decoded ? decoded.get() : ""));
+        } else {
+            // Plain ASCII: unfolding and collapsing the spaces is all GMime's reading comes to.
+            value = text::collapseSpace(f.raw);
+        }
+        h.fields.push_back({std::string(f.name), std::move(value)});
     }
     return h;
 }
@@ -243,71 +273,123 @@ bool isDeliveryStatusText(std::string_view content)
     return recipient && outcome;
 }
 
-struct Walker {
+/// What the walker below asks of a MIME tree, for GMime's objects.
+struct GMimeTree {
+    using Node = GMimeObject*;
+    using Message = GMimeMessage*;
+    static bool isMultipart(Node n) { return GMIME_IS_MULTIPART(n); }
+    template<typename F> static void forEachPart(Node n, F&& f)
+    {
+        auto* mp = GMIME_MULTIPART(n);
+        for (int i = 0; i < g_mime_multipart_get_count(mp); ++i)
+            f(g_mime_multipart_get_part(mp, i));
+    }
+    static std::string type(Node n) { return mimeType(n); }
+    static std::string reportType(Node n)
+    {
+        const char* rt = g_mime_object_get_content_type_parameter(n, "report-type");
+        return rt ? text::toLower(rt) : std::string();
+    }
+    static bool isMessagePart(Node n) { return GMIME_IS_MESSAGE_PART(n); }
+    static Message attached(Node n) { return g_mime_message_part_get_message(GMIME_MESSAGE_PART(n)); }
+    static bool isLeaf(Node n) { return GMIME_IS_PART(n); }
+    static std::string text(Node n) { return partText(GMIME_PART(n)); }
+    static Headers headers(Message m) { return headersOf(GMIME_OBJECT(m)); }
+    static Node body(Message m) { return g_mime_message_get_body(m); }
+    // Content-Type belongs to the message's MIME part in GMime, not to its headers.
+    static Node mimePart(Message m) { return g_mime_message_get_mime_part(m); }
+};
+
+/// The same for the byte scan's views (private/mimescan.h).
+struct ScanTree {
+    using Node = const mimescan::Part*;
+    using Message = const mimescan::Message*;
+    static bool isMultipart(Node n) { return n->kind == mimescan::Part::Kind::Multipart; }
+    template<typename F> static void forEachPart(Node n, F&& f)
+    {
+        for (const auto& p : n->parts)
+            f(&p);
+    }
+    static std::string type(Node n) { return n->type; }
+    static std::string reportType(Node n) { return text::toLower(n->reportType); }
+    static bool isMessagePart(Node n) { return n->kind == mimescan::Part::Kind::Message; }
+    static Message attached(Node n) { return n->message.get(); }
+    static bool isLeaf(Node n) { return n->kind == mimescan::Part::Kind::Leaf; }
+    static std::string text(Node n)
+    {
+        std::string bytes;
+        mimescan::decodeContent(*n, bytes); // the scan accepted only what decodes
+        return toUtf8(bytes, n->charset);
+    }
+    static Headers headers(Message m) { return headersOf(m->fields); }
+    // GMime's guess of a message's body part, then the first text part below it (originalBody),
+    // comes to the first text part of the whole tree for the shapes the scan accepts.
+    static Node body(Message m) { return &m->top; }
+    static Node mimePart(Message m) { return &m->top; }
+};
+
+template<typename Tree> struct Walker {
+    using Node = typename Tree::Node;
+    using Message = typename Tree::Message;
     Email& email;
     std::string html;
     bool outerIsReport = false; ///< the message itself is a daemon's report (isReportHeaders)
-    GMimeMessage* attachedReport = nullptr; ///< the first attached message that is a report
+    Message attachedReport = nullptr; ///< the first attached message that is a report
 
-    void original(GMimeMessage* message)
+    void original(Message message)
     {
         if (!message || email.original)
             return;
-        email.original = headersOf(GMIME_OBJECT(message));
-        if (GMimeObject* body = g_mime_message_get_body(message))
+        email.original = Tree::headers(message);
+        if (Node body = Tree::body(message))
             originalBody(body);
     }
 
-    void originalBody(GMimeObject* object)
+    void originalBody(Node object)
     {
         if (!email.originalBody.empty())
             return;
-        if (GMIME_IS_MULTIPART(object)) {
-            auto* mp = GMIME_MULTIPART(object);
-            for (int i = 0; i < g_mime_multipart_get_count(mp) && email.originalBody.empty(); ++i)
-                originalBody(g_mime_multipart_get_part(mp, i));
-        } else if (GMIME_IS_PART(object) && mimeType(object).starts_with("text/")) {
-            email.originalBody = partText(GMIME_PART(object));
+        if (Tree::isMultipart(object)) {
+            Tree::forEachPart(object, [&](Node part) {
+                if (email.originalBody.empty())
+                    originalBody(part);
+            });
+        } else if (Tree::isLeaf(object) && Tree::type(object).starts_with("text/")) {
+            email.originalBody = Tree::text(object);
         }
     }
 
-    void walk(GMimeObject* object)
+    void walk(Node object)
     {
-        if (GMIME_IS_MULTIPART(object)) {
-            auto* mp = GMIME_MULTIPART(object);
-            const std::string type = mimeType(object);
-            if (type == "multipart/report" && email.reportType.empty()) {
-                const char* rt = g_mime_object_get_content_type_parameter(object, "report-type");
-                email.reportType = rt ? text::toLower(rt) : std::string();
-            }
-            for (int i = 0; i < g_mime_multipart_get_count(mp); ++i)
-                walk(g_mime_multipart_get_part(mp, i));
+        if (Tree::isMultipart(object)) {
+            if (email.reportType.empty() && Tree::type(object) == "multipart/report")
+                email.reportType = Tree::reportType(object);
+            Tree::forEachPart(object, [&](Node part) { walk(part); });
             return;
         }
-        if (GMIME_IS_MESSAGE_PART(object)) {
-            GMimeMessage* attached = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+        if (Tree::isMessagePart(object)) {
+            Message attached = Tree::attached(object);
             const bool first = attached && !email.original;
             original(attached);
             // Only a person's message forwards a bounce: a daemon's bounce (the common case)
             // returns the original message, which is not looked at again.
             if (attached && !attachedReport && !outerIsReport) {
-                // Content-Type belongs to the message's MIME part in GMime, not to its headers.
-                GMimeObject* body = g_mime_message_get_mime_part(attached);
-                if ((body && mimeType(body) == "multipart/report")
-                    || isReportHeaders(first ? *email.original : headersOf(GMIME_OBJECT(attached))))
+                Node body = Tree::mimePart(attached);
+                if ((body && Tree::type(body) == "multipart/report")
+                    || isReportHeaders(first ? *email.original : Tree::headers(attached)))
                     attachedReport = attached;
             }
             return;
         }
-        if (!GMIME_IS_PART(object))
+        if (!Tree::isLeaf(object))
             return;
-        const std::string type = mimeType(object);
+        const std::string type = Tree::type(object);
         // Decoded only when a branch below reads it: an image, a PDF or a TNEF blob of the bounce
         // is never transfer-decoded nor charset-guessed.
         std::optional<std::string> decoded;
         auto content = [&]() -> const std::string& {
             if (!decoded)
-                decoded = partText(GMIME_PART(object));
+                decoded = Tree::text(object);
             return *decoded;
         };
         if (type == "message/delivery-status" || type == "message/global-delivery-status"
@@ -547,11 +629,71 @@ std::vector<Attachment> attachmentsOf(std::string_view raw)
     return out;
 }
 
-std::optional<Email> parseEmail(std::string_view raw)
+namespace
 {
-    const std::string data = normaliseLineEnds(skipEnvelopeLine(raw));
-    if (text::trim(data).empty())
+
+/// The boundary of a multipart whose declaring field was lost: a body that is plainly MIME parts
+/// ("--b" then "Content-Type: …") under a header without Content-Type (stripped by a gateway).
+/// Only without any Content-Type: a text/plain part that says so may quote a whole message.
+/// Empty when the body is no such thing.
+std::string lostMultipartBoundary(const Headers& headers, bool multipart, std::string_view rawBody)
+{
+    if (multipart || rawBody.empty() || headers.has("Content-Type"))
+        return {};
+    std::string boundary = actualBoundary(rawBody);
+    if (boundary.empty())
+        return {};
+    const std::string delimiter = "--" + boundary;
+    const auto first = rawBody.find(delimiter);
+    // The parts start the body (after at most a "This is a multi-part message" preamble): a
+    // bounce whose own prose comes first and quotes a MIME message below is not one.
+    const auto preamble = text::trim(rawBody.substr(0, first));
+    bool partHeaders = false;
+    for (auto d = first; d != std::string_view::npos && !partHeaders; d = rawBody.find(delimiter, d + 1)) {
+        const auto next = rawBody.find('\n', d);
+        partHeaders = next != std::string_view::npos
+            && text::startsWithNoCase(text::trim(rawBody.substr(next + 1, 64)), "content-");
+    }
+    if (partHeaders && preamble.size() <= 300 && preamble.find('@') == std::string_view::npos)
+        return boundary;
+    return {};
+}
+
+std::string_view rawBodyOf(const std::string& data)
+{
+    const auto offset = bodyOffset(data);
+    return offset == std::string_view::npos ? std::string_view() : std::string_view(data).substr(offset);
+}
+
+/// The fast path: the byte scan's parts, read by the same walker. Nullopt where the scan declines
+/// the shape, or where the message needs one of the GMime path's repairs or its serialising of a
+/// forwarded bounce: those are read by readWithGMime.
+std::optional<Email> readWithScan(const std::string& data)
+{
+    mimescan::Message message;
+    if (!mimescan::scanMessage(data, message))
         return std::nullopt;
+    Email email;
+    email.headers = headersOf(message.fields);
+    if (email.headers.fields.empty())
+        return std::nullopt;
+    Walker<ScanTree> w {email, {}};
+    w.outerIsReport = isReportHeaders(email.headers);
+    w.walk(&message.top);
+    if (text::trim(email.body).empty() && !w.html.empty())
+        email.body = std::move(w.html);
+    if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty())
+        return std::nullopt;
+    const bool multipart = message.top.kind == mimescan::Part::Kind::Multipart;
+    if (!lostMultipartBoundary(email.headers, multipart, rawBodyOf(data)).empty())
+        return std::nullopt;
+    if (text::trim(email.body).empty() && email.deliveryStatus.empty())
+        return std::nullopt;
+    return email;
+}
+
+std::optional<Email> readWithGMime(const std::string& data)
+{
     GPtr<GMimeMessage> message(construct(data));
     if (!message)
         return std::nullopt;
@@ -559,7 +701,7 @@ std::optional<Email> parseEmail(std::string_view raw)
     email.headers = headersOf(GMIME_OBJECT(message.get()));
     if (email.headers.fields.empty())
         return std::nullopt;
-    Walker w {email, {}};
+    Walker<GMimeTree> w {email, {}};
     w.outerIsReport = isReportHeaders(email.headers);
     GMimeObject* top = g_mime_message_get_mime_part(message.get());
     if (top)
@@ -577,28 +719,9 @@ std::optional<Email> parseEmail(std::string_view raw)
     const bool multipart = top && GMIME_IS_MULTIPART(top);
     const bool noParts = multipart && g_mime_multipart_get_count(GMIME_MULTIPART(top)) == 0;
     const auto offset = bodyOffset(data);
-    const std::string_view rawBody
-        = offset == std::string_view::npos ? std::string_view() : std::string_view(data).substr(offset);
-    // A body that is plainly MIME parts ("--b" then "Content-Type: …") under a header without
-    // Content-Type: the field that declared the multipart was lost (stripped by a gateway).
-    // Only without any Content-Type: a text/plain part that says so may quote a whole message.
-    const std::string bodyBoundary
-        = multipart || rawBody.empty() || email.headers.has("Content-Type") ? std::string() : actualBoundary(rawBody);
-    bool lostMultipart = false;
-    if (!bodyBoundary.empty()) {
-        const std::string delimiter = "--" + bodyBoundary;
-        const auto first = rawBody.find(delimiter);
-        // The parts start the body (after at most a "This is a multi-part message" preamble): a
-        // bounce whose own prose comes first and quotes a MIME message below is not one.
-        const auto preamble = text::trim(rawBody.substr(0, first));
-        bool partHeaders = false;
-        for (auto d = first; d != std::string_view::npos && !partHeaders; d = rawBody.find(delimiter, d + 1)) {
-            const auto next = rawBody.find('\n', d);
-            partHeaders = next != std::string_view::npos
-                && text::startsWithNoCase(text::trim(rawBody.substr(next + 1, 64)), "content-");
-        }
-        lostMultipart = partHeaders && preamble.size() <= 300 && preamble.find('@') == std::string_view::npos;
-    }
+    const std::string_view rawBody = rawBodyOf(data);
+    const std::string bodyBoundary = lostMultipartBoundary(email.headers, multipart, rawBody);
+    const bool lostMultipart = !bodyBoundary.empty();
     if (!noParts && !lostMultipart && (!text::trim(email.body).empty() || !email.deliveryStatus.empty()))
         return email;
     // Read the parts again with the boundary the body really uses, so the report, the text and
@@ -609,7 +732,7 @@ std::optional<Email> parseEmail(std::string_view raw)
             return std::nullopt;
         Email repaired;
         repaired.headers = email.headers;
-        Walker w2 {repaired, {}};
+        Walker<GMimeTree> w2 {repaired, {}};
         if (GMimeObject* part = g_mime_message_get_mime_part(again.get()))
             w2.walk(part);
         if (text::trim(repaired.body).empty() && !w2.html.empty())
@@ -654,6 +777,24 @@ std::optional<Email> parseEmail(std::string_view raw)
     // Last resort: the body as text, so the readers can still find a report or an MTA's words.
     email.body = decode8bit(rawBody);
     return email;
+}
+
+} // namespace
+
+std::optional<Email> parseEmail(std::string_view raw)
+{
+    return mimescan::parseEmailWith(raw, mimescan::Reader::Either);
+}
+
+std::optional<Email> mimescan::parseEmailWith(std::string_view raw, Reader reader)
+{
+    const std::string data = normaliseLineEnds(skipEnvelopeLine(raw));
+    if (text::trim(data).empty())
+        return std::nullopt;
+    if (reader != Reader::GMimeOnly)
+        if (auto email = readWithScan(data); email || reader == Reader::ScanOnly)
+            return email;
+    return readWithGMime(data);
 }
 
 std::string isoTimestamp(std::string_view date)
@@ -704,8 +845,21 @@ bool isReportHeaders(const Headers& headers)
 
 Headers parseHeaderBlock(std::string_view text)
 {
+    return *mimescan::parseHeaderBlockWith(text, mimescan::Reader::Either);
+}
+
+std::optional<Headers> mimescan::parseHeaderBlockWith(std::string_view text, Reader reader)
+{
     std::string data = normaliseLineEnds(text::trim(text));
     data += "\n\n";
+    if (reader != Reader::GMimeOnly) {
+        std::vector<Field> fields;
+        std::size_t bodyStart = 0;
+        if (scanFields(data, fields, bodyStart) && !fields.empty())
+            return headersOf(fields);
+        if (reader == Reader::ScanOnly)
+            return std::nullopt;
+    }
     GPtr<GMimeMessage> message(construct(data));
     return message ? headersOf(GMIME_OBJECT(message.get())) : Headers {};
 }

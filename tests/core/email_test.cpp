@@ -3,6 +3,7 @@
 #include "bounce.h"
 #include "email.h"
 #include "mailsource.h"
+#include "private/mimescan.h"
 
 #include <gtest/gtest.h>
 
@@ -202,4 +203,98 @@ TEST(MailSource, CorpusMboxAndMaildirFolders)
         [&](const std::string& p, const std::string& e) { errors.push_back(p + ": " + e); });
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].find("no-such-folder"), std::string::npos);
+}
+
+namespace
+{
+
+bool sameHeaders(const bt::Headers& a, const bt::Headers& b, std::string& why)
+{
+    if (a.fields.size() != b.fields.size()) {
+        why = "field count " + std::to_string(a.fields.size()) + " vs " + std::to_string(b.fields.size());
+        return false;
+    }
+    for (std::size_t i = 0; i < a.fields.size(); ++i)
+        if (a.fields[i].name != b.fields[i].name || a.fields[i].value != b.fields[i].value) {
+            why = "field " + a.fields[i].name + ": [" + a.fields[i].value + "] vs " + b.fields[i].name + ": ["
+                + b.fields[i].value + "]";
+            return false;
+        }
+    return true;
+}
+
+/// Empty when the two readings agree, else what differs first.
+std::string difference(const bt::Email& scan, const bt::Email& gmime)
+{
+    std::string why;
+    if (!sameHeaders(scan.headers, gmime.headers, why))
+        return "headers: " + why;
+    if (scan.original.has_value() != gmime.original.has_value())
+        return "original present in one only";
+    if (scan.original && !sameHeaders(*scan.original, *gmime.original, why))
+        return "original headers: " + why;
+    const std::pair<const char*, std::pair<const std::string*, const std::string*>> texts[] = {
+        {"body", {&scan.body, &gmime.body}},
+        {"deliveryStatus", {&scan.deliveryStatus, &gmime.deliveryStatus}},
+        {"feedbackReport", {&scan.feedbackReport, &gmime.feedbackReport}},
+        {"originalBody", {&scan.originalBody, &gmime.originalBody}},
+        {"reportType", {&scan.reportType, &gmime.reportType}},
+        {"forwardedBounce", {&scan.forwardedBounce, &gmime.forwardedBounce}},
+    };
+    for (const auto& [name, pair] : texts)
+        if (*pair.first != *pair.second)
+            return std::string(name) + " differs: [" + pair.first->substr(0, 300) + "] vs ["
+                + pair.second->substr(0, 300) + "]";
+    return {};
+}
+
+} // namespace
+
+// parseEmail reads most messages with a byte scan and leaves the shapes it does not read exactly
+// to GMime. Wherever the scan answers, its Email must be GMime's to the byte: every message of
+// the corpus (files and mboxes) and of the fuzz seeds is read both ways and compared, and so is
+// every header block the format modules would hand to parseHeaderBlock.
+TEST(Email, TheByteScanReadsEveryCorpusMessageAsGMimeDoes)
+{
+    const auto shared = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai";
+    const auto fuzz = std::filesystem::path(BT_TEST_DATA) / "fuzz";
+    std::size_t messages = 0, scanned = 0, blocks = 0, blocksScanned = 0;
+    for (const auto& root : {shared / "maildir", shared / "mailbox", fuzz / "email", fuzz / "mbox"})
+        bt::forEachMessage(
+            root,
+            [&](bt::SourceMessage&& m) {
+                ++messages;
+                const auto gmime = bt::mimescan::parseEmailWith(m.bytes, bt::mimescan::Reader::GMimeOnly);
+                const auto scan = bt::mimescan::parseEmailWith(m.bytes, bt::mimescan::Reader::ScanOnly);
+                const auto either = bt::parseEmail(m.bytes);
+                EXPECT_EQ(either.has_value(), gmime.has_value()) << m.path;
+                if (scan) {
+                    ++scanned;
+                    EXPECT_TRUE(gmime.has_value()) << m.path;
+                    if (gmime) {
+                        EXPECT_EQ(difference(*scan, *gmime), "") << m.path << " #" << m.index;
+                    }
+                }
+                // Header blocks as the modules meet them: the message's own, and its body read as one.
+                const auto end = m.bytes.find("\n\n");
+                for (const std::string_view block :
+                     {std::string_view(m.bytes).substr(0, end),
+                      std::string_view(m.bytes).substr(end == std::string::npos ? 0 : end + 2)}) {
+                    ++blocks;
+                    const auto h1 = bt::mimescan::parseHeaderBlockWith(block, bt::mimescan::Reader::ScanOnly);
+                    if (!h1)
+                        continue;
+                    ++blocksScanned;
+                    const auto h2 = bt::mimescan::parseHeaderBlockWith(block, bt::mimescan::Reader::GMimeOnly);
+                    std::string why;
+                    EXPECT_TRUE(sameHeaders(*h1, *h2, why)) << m.path << ": " << why;
+                }
+                return true;
+            },
+            [](const std::string&, const std::string&) {});
+    std::printf("%zu messages, %zu read by the scan; %zu header blocks, %zu by the scan\n", messages, scanned, blocks,
+                blocksScanned);
+    EXPECT_GT(messages, 600u);
+    // The scan must be the common path, or it saves nothing.
+    EXPECT_GT(scanned * 10, messages * 8);
 }
