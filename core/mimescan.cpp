@@ -132,6 +132,7 @@ bool parseContentType(std::string_view raw, Part& part)
 }
 
 bool scanPart(std::string_view content, const std::vector<Field>& fields, Part& part, int depth);
+bool decodable(const Part& part);
 
 bool scanMessageAt(std::string_view data, Message& out, int depth)
 {
@@ -269,7 +270,8 @@ bool scanPart(std::string_view content, const std::vector<Field>& fields, Part& 
         return false;
     part.kind = Part::Kind::Leaf;
     part.content = content;
-    return true;
+    // Decoded later, only if read; whether it decodes as GMime would is settled now.
+    return part.encoding == Part::Encoding::Plain || decodable(part);
 }
 
 int base64Value(unsigned char c)
@@ -296,6 +298,41 @@ int hexValue(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/// Whether decodeContent would take the part, without decoding it.
+bool decodable(const Part& part)
+{
+    const auto in = part.content;
+    if (part.encoding == Part::Encoding::Base64) {
+        std::size_t n = 0, pad = 0;
+        for (char ch : in) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (c == '=') {
+                ++pad;
+                ++n;
+            } else if (base64Value(c) >= 0) {
+                if (pad)
+                    return false;
+                ++n;
+            }
+        }
+        return n % 4 == 0 && pad <= 2;
+    }
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '=')
+            continue;
+        if (i + 1 >= in.size())
+            return false;
+        if (in[i + 1] == '\n') {
+            ++i;
+            continue;
+        }
+        if (i + 2 >= in.size() || ((hexValue(in[i + 1]) < 0 || hexValue(in[i + 2]) < 0) && in[i + 2] == '\n'))
+            return false;
+        i += 2;
+    }
+    return true;
 }
 
 } // namespace

@@ -298,3 +298,102 @@ TEST(Email, TheByteScanReadsEveryCorpusMessageAsGMimeDoes)
     // The scan must be the common path, or it saves nothing.
     EXPECT_GT(scanned * 10, messages * 8);
 }
+
+namespace
+{
+
+/// `text` with `what` put in at `at` (a copy: the corpus message stays as read).
+std::string spliced(const std::string& text, std::size_t at, std::string_view what)
+{
+    std::string out;
+    out.reserve(text.size() + what.size());
+    out.append(text, 0, at);
+    out.append(what);
+    out.append(text, std::min(at, text.size()));
+    return out;
+}
+
+} // namespace
+
+// The same comparison on damaged copies of the corpus: cut short, a line dropped or doubled, a
+// line folded, trailing blanks, a boundary line's dashes changed. These are the shapes where a
+// reader's guesses differ; the scan must decline them or read them as GMime does.
+TEST(Email, TheByteScanReadsDamagedMessagesAsGMimeDoesOrLeavesThemToIt)
+{
+    const auto shared = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai";
+    std::uint64_t seed = 0x9e3779b97f4a7c15ull;
+    auto next = [&seed](std::size_t n) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        return n ? static_cast<std::size_t>(seed % n) : 0;
+    };
+    std::size_t variants = 0, scanned = 0, failures = 0;
+    bt::forEachMessage(
+        shared / "maildir",
+        [&](bt::SourceMessage&& m) {
+            const std::string& b = m.bytes;
+            std::vector<std::size_t> starts {0};
+            for (std::size_t i = 0; i + 1 < b.size(); ++i)
+                if (b[i] == '\n')
+                    starts.push_back(i + 1);
+            for (int k = 0; k < 8; ++k) {
+                std::string v = b;
+                const std::size_t line = starts[next(starts.size())];
+                const std::size_t lineEnd = std::min(b.find('\n', line), b.size());
+                switch (k) {
+                case 0:
+                    v = b.substr(0, next(b.size()));
+                    break;
+                case 1:
+                    v.erase(line, lineEnd + 1 - line);
+                    break;
+                case 2:
+                    v = b.substr(0, lineEnd + 1) + (lineEnd < b.size() ? b.substr(line) : std::string());
+                    break;
+                case 3:
+                    v = spliced(b, line, " ");
+                    break;
+                case 4:
+                    v = spliced(b, lineEnd, " \t");
+                    break;
+                case 5: {
+                    const auto dash = b.find("\n--", next(b.size()));
+                    if (dash == std::string::npos)
+                        continue;
+                    v = spliced(b, dash + 3, next(2) ? "-" : "x");
+                    break;
+                }
+                case 6: {
+                    const auto eq = b.find('=', next(b.size()));
+                    if (eq == std::string::npos)
+                        continue;
+                    v[eq] = next(2) ? '\n' : 'Z';
+                    break;
+                }
+                case 7:
+                    v = spliced(b, line, "\n");
+                    break;
+                }
+                ++variants;
+                const auto scan = bt::mimescan::parseEmailWith(v, bt::mimescan::Reader::ScanOnly);
+                if (!scan)
+                    continue;
+                ++scanned;
+                const auto gmime = bt::mimescan::parseEmailWith(v, bt::mimescan::Reader::GMimeOnly);
+                if (!gmime) {
+                    ADD_FAILURE() << m.path << " variant " << k << ": GMime reads no message";
+                    ++failures;
+                    continue;
+                }
+                const auto d = difference(*scan, *gmime);
+                if (!d.empty() && ++failures <= 20)
+                    ADD_FAILURE() << m.path << " variant " << k << " at line offset " << line << ": " << d;
+            }
+            return true;
+        },
+        [](const std::string&, const std::string&) {});
+    std::printf("%zu damaged variants, %zu read by the scan, %zu differ\n", variants, scanned, failures);
+    EXPECT_EQ(failures, 0u);
+    EXPECT_GT(scanned * 2, variants) << "most damage leaves a shape the scan still reads";
+}
