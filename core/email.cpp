@@ -446,7 +446,32 @@ bool bareParameterLine(std::string_view line)
 std::string normaliseLineEnds(std::string_view bytes)
 {
     std::string out;
-    out.reserve(bytes.size());
+    out.reserve(bytes.size() + 8);
+    if (!std::memchr(bytes.data(), '\r', bytes.size())) {
+        // LF only (the common case: an mbox or a maildir file on Unix): the bytes stay as they
+        // are but for the rare indentation a bare parameter line gets, so they are copied in
+        // runs between those, line ends found with memchr.
+        std::size_t copied = 0, lineStart = 0;
+        bool previousEndsWithSemicolon = false;
+        while (true) {
+            const void* nl = std::memchr(bytes.data() + lineStart, '\n', bytes.size() - lineStart);
+            const std::size_t end
+                = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data()) : bytes.size();
+            const auto line = bytes.substr(lineStart, end - lineStart);
+            if (previousEndsWithSemicolon && bareParameterLine(line)) {
+                out.append(bytes.substr(copied, lineStart - copied));
+                out.push_back('\t');
+                copied = lineStart;
+            }
+            const auto trimmed = text::trim(line);
+            previousEndsWithSemicolon = !trimmed.empty() && trimmed.back() == ';';
+            if (!nl)
+                break;
+            lineStart = end + 1;
+        }
+        out.append(bytes.substr(copied));
+        return out;
+    }
     std::size_t lineStart = 0;
     bool previousEndsWithSemicolon = false;
     for (std::size_t i = 0; i <= bytes.size(); ++i) {

@@ -397,3 +397,25 @@ TEST(Email, TheByteScanReadsDamagedMessagesAsGMimeDoesOrLeavesThemToIt)
     EXPECT_EQ(failures, 0u);
     EXPECT_GT(scanned * 2, variants) << "most damage leaves a shape the scan still reads";
 }
+
+// Some mailers put a Content-Type parameter on the next line without indenting it, which ends
+// the header for a strict parser; the line is taken as the continuation it is, whatever the
+// line ends.
+TEST(Email, AParameterLineWithoutIndentationContinuesContentType)
+{
+    const std::string lf = "From: MAILER-DAEMON@example.jp\nTo: a@example.org\nSubject: Undelivered\n"
+                           "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status;\n"
+                           "boundary=\"B1\"\n\n--B1\nContent-Type: text/plain\n\nThe mail could not be delivered.\n"
+                           "--B1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\n"
+                           "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.1.1\n--B1--\n";
+    for (const std::string_view eol : {"\n", "\r\n", "\r"}) {
+        std::string bytes;
+        for (char c : lf)
+            bytes += c == '\n' ? std::string(eol) : std::string(1, c);
+        const auto e = bt::parseEmail(bytes);
+        ASSERT_TRUE(e.has_value());
+        EXPECT_EQ(e->reportType, "delivery-status") << "line ends " << eol.size();
+        EXPECT_NE(e->deliveryStatus.find("Status: 5.1.1"), std::string::npos) << "line ends " << eol.size();
+        EXPECT_EQ(e->body.find("Final-Recipient"), std::string::npos);
+    }
+}
