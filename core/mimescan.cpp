@@ -53,8 +53,8 @@ const Field* findField(const std::vector<Field>& fields, std::string_view name, 
     return first;
 }
 
-/// "type/subtype; name=value; name="quoted value"" with plain tokens only: no comments, no
-/// RFC 2231 or encoded-word parameters, no escapes, no parameter given twice.
+/// "type/subtype; name=value; name="quoted value"" with plain tokens only: no comments (a "("
+/// outside quotes), no RFC 2231 or encoded-word parameters, no escapes, no parameter given twice.
 bool parseContentType(std::string_view raw, Part& part)
 {
     if (needsWordDecoding(raw))
@@ -114,8 +114,6 @@ bool parseContentType(std::string_view raw, Part& part)
             if (val.empty())
                 return false;
         }
-        if (val.find('(') != std::string_view::npos)
-            return false;
         const std::string n = text::toLower(name);
         bool* seen = n == "charset" ? &sawCharset
             : n == "report-type"    ? &sawReportType
@@ -182,10 +180,8 @@ bool splitMultipart(std::string_view body, std::string_view boundary, Part& part
     }
     if (found.empty() || found.front().close)
         return false; // no parts: GMime's repairs read this
-    // Without a closing delimiter the last part runs to the end: only at the outermost level,
-    // where that is the end of the message (nested, GMime's reading is not pinned down here).
-    if (!found.back().close && depth > 0)
-        return false;
+    // Without a closing delimiter the last part runs to the end of the body: the message's end,
+    // or the line break before the enclosing multipart's next delimiter, as in GMime.
     for (std::size_t k = 0; k < found.size(); ++k) {
         if (found[k].close)
             break;
