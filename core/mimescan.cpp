@@ -344,6 +344,7 @@ bool needsWordDecoding(std::string_view raw)
 bool scanFields(std::string_view data, std::vector<Field>& out, std::size_t& bodyStart)
 {
     std::size_t pos = 0;
+    bool skipping = false; ///< inside a line GMime drops (and the folded lines that follow it)
     while (pos < data.size()) {
         std::size_t next = 0;
         const auto line = lineAt(data, pos, next);
@@ -351,24 +352,43 @@ bool scanFields(std::string_view data, std::vector<Field>& out, std::size_t& bod
             bodyStart = next;
             return true;
         }
+        if (line.find('\0') != std::string_view::npos)
+            return false;
         if (isBlank(line.front())) {
             if (out.empty())
                 return false;
-            // The value runs on over the folded line (the bytes are contiguous).
-            auto& last = out.back();
-            last.raw = std::string_view(last.raw.data(),
-                                        static_cast<std::size_t>(line.data() + line.size() - last.raw.data()));
+            if (!skipping) {
+                // The value runs on over the folded line (the bytes are contiguous).
+                auto& last = out.back();
+                last.raw = std::string_view(last.raw.data(),
+                                            static_cast<std::size_t>(line.data() + line.size() - last.raw.data()));
+            }
         } else {
             const auto colon = line.find(':');
-            if (colon == std::string_view::npos || colon == 0)
-                return false;
-            for (char c : line.substr(0, colon))
-                if (!isNameChar(c))
+            auto name = line.substr(0, colon == std::string_view::npos ? 0 : colon);
+            // "Subject : x" is Subject (blanks before the colon go); a name with a blank or an
+            // odd byte inside, or a line without a colon, is no field: GMime drops it with its
+            // folded lines, unless it comes first (then there is no header at all).
+            while (!name.empty() && isBlank(name.back()))
+                name.remove_suffix(1);
+            bool valid = colon != std::string_view::npos && !name.empty();
+            for (char c : name)
+                valid = valid && isNameChar(c);
+            if (!valid) {
+                // Declined: a line starting with ':' (GMime makes a field without a name), 8-bit
+                // bytes before the colon (it may take them as a name), a dropped line first or
+                // last without its line end (it then finds no message at all).
+                if (colon == 0 || out.empty() || next == pos + line.size())
                     return false;
-            out.push_back({line.substr(0, colon), line.substr(colon + 1)});
+                for (char c : line.substr(0, colon == std::string_view::npos ? line.size() : colon))
+                    if (static_cast<unsigned char>(c) >= 0x80)
+                        return false;
+                skipping = true;
+            } else {
+                skipping = false;
+                out.push_back({name, line.substr(colon + 1)});
+            }
         }
-        if (line.find('\0') != std::string_view::npos)
-            return false;
         pos = next;
     }
     bodyStart = data.size();

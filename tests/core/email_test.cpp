@@ -316,8 +316,8 @@ std::string spliced(const std::string& text, std::size_t at, std::string_view wh
 } // namespace
 
 // The same comparison on damaged copies of the corpus: cut short, a line dropped or doubled, a
-// line folded, trailing blanks, a boundary line's dashes changed. These are the shapes where a
-// reader's guesses differ; the scan must decline them or read them as GMime does.
+// line folded, trailing blanks, a boundary line's dashes changed, a line that is no field put in. These are the shapes
+// where a reader's guesses differ; the scan must decline them or read them as GMime does.
 TEST(Email, TheByteScanReadsDamagedMessagesAsGMimeDoesOrLeavesThemToIt)
 {
     const auto shared = std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai";
@@ -337,7 +337,7 @@ TEST(Email, TheByteScanReadsDamagedMessagesAsGMimeDoesOrLeavesThemToIt)
             for (std::size_t i = 0; i + 1 < b.size(); ++i)
                 if (b[i] == '\n')
                     starts.push_back(i + 1);
-            for (int k = 0; k < 8; ++k) {
+            for (int k = 0; k < 9; ++k) {
                 std::string v = b;
                 const std::size_t line = starts[next(starts.size())];
                 const std::size_t lineEnd = std::min(b.find('\n', line), b.size());
@@ -373,6 +373,12 @@ TEST(Email, TheByteScanReadsDamagedMessagesAsGMimeDoesOrLeavesThemToIt)
                 }
                 case 7:
                     v = spliced(b, line, "\n");
+                    break;
+                case 8: // a line that is no field, one with a blank in its name, one before its colon
+                    v = spliced(b, line,
+                                next(3) == 0  ? "garbage line\n"
+                                    : next(2) ? "X Foo: bar\n"
+                                              : "Subject : x\n\tmore\n");
                     break;
                 }
                 ++variants;
