@@ -104,6 +104,11 @@ std::string withoutDiagnosticType(std::string_view diag)
 
 bool parseNotification(const Email& email, BounceReport& report)
 {
+    // A notification is a JSON object (its first line may be folded with "!"): any other body is
+    // not one, and is not copied to find that out (this runs for every bounce read).
+    const auto start = text::trim(email.body);
+    if (start.empty() || (start.front() != '{' && start.front() != '!'))
+        return false;
     const auto payload = snsPayload(email.body);
     if (payload.empty() || payload.front() != '{'
         || (payload.find("notificationType") == std::string::npos && payload.find("eventType") == std::string::npos))
