@@ -296,41 +296,6 @@ int hexValue(char c)
     return -1;
 }
 
-/// Whether decodeContent would take the part, without decoding it.
-bool decodable(const Part& part)
-{
-    const auto in = part.content;
-    if (part.encoding == Part::Encoding::Base64) {
-        std::size_t n = 0, pad = 0;
-        for (char ch : in) {
-            const auto c = static_cast<unsigned char>(ch);
-            if (c == '=') {
-                ++pad;
-                ++n;
-            } else if (base64Value(c) >= 0) {
-                if (pad)
-                    return false;
-                ++n;
-            }
-        }
-        return n % 4 == 0 && pad <= 2;
-    }
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] != '=')
-            continue;
-        if (i + 1 >= in.size())
-            return false;
-        if (in[i + 1] == '\n') {
-            ++i;
-            continue;
-        }
-        if (i + 2 >= in.size() || ((hexValue(in[i + 1]) < 0 || hexValue(in[i + 2]) < 0) && in[i + 2] == '\n'))
-            return false;
-        i += 2;
-    }
-    return true;
-}
-
 } // namespace
 
 bool needsWordDecoding(std::string_view raw)
@@ -400,57 +365,61 @@ bool scanMessage(std::string_view data, Message& out)
     return scanMessageAt(data, out, 0);
 }
 
-bool decodeContent(const Part& part, std::string& out)
+namespace
 {
-    const auto in = part.content;
-    out.clear();
-    switch (part.encoding) {
+
+/// The transfer decoding of `in`, written to `out` when it is given (else only checked): false
+/// where GMime's decoders might give something else (base64 that goes on after its padding or
+/// stops mid-quartet, a quoted-printable "=" without two characters after it).
+bool transferDecode(std::string_view in, Part::Encoding encoding, std::string* out)
+{
+    switch (encoding) {
     case Part::Encoding::Plain:
-        out.assign(in);
+        if (out)
+            out->assign(in);
         return true;
     case Part::Encoding::Base64: {
-        out.reserve(in.size() / 4 * 3);
+        if (out)
+            out->reserve(in.size() / 4 * 3);
         unsigned value = 0;
         int n = 0, pad = 0;
         for (char ch : in) {
             const auto c = static_cast<unsigned char>(ch);
+            int v = 0;
             if (c == '=') {
                 ++pad;
-                value <<= 6;
-                if (++n == 4) {
-                    out.push_back(static_cast<char>(value >> 16));
-                    out.push_back(static_cast<char>(value >> 8));
-                    out.push_back(static_cast<char>(value));
-                    value = 0;
-                    n = 0;
-                }
-                continue;
+            } else {
+                v = base64Value(c);
+                if (v < 0)
+                    continue; // line breaks and anything else outside the alphabet
+                if (pad)
+                    return false; // data after the padding: GMime stops there
             }
-            const int v = base64Value(c);
-            if (v < 0)
-                continue; // line breaks and anything else outside the alphabet
-            if (pad)
-                return false; // data after the padding: GMime stops there
             value = (value << 6) | static_cast<unsigned>(v);
             if (++n == 4) {
-                out.push_back(static_cast<char>(value >> 16));
-                out.push_back(static_cast<char>(value >> 8));
-                out.push_back(static_cast<char>(value));
+                if (out) {
+                    out->push_back(static_cast<char>(value >> 16));
+                    out->push_back(static_cast<char>(value >> 8));
+                    out->push_back(static_cast<char>(value));
+                }
                 value = 0;
                 n = 0;
             }
         }
         if (n != 0 || pad > 2)
             return false; // a cut quartet
-        out.resize(out.size() - static_cast<std::size_t>(pad));
+        if (out)
+            out->resize(out->size() - static_cast<std::size_t>(pad));
         return true;
     }
     case Part::Encoding::QuotedPrintable: {
-        out.reserve(in.size());
+        if (out)
+            out->reserve(in.size());
         for (std::size_t i = 0; i < in.size(); ++i) {
             const char c = in[i];
             if (c != '=') {
-                out.push_back(c);
+                if (out)
+                    out->push_back(c);
                 continue;
             }
             if (i + 1 >= in.size())
@@ -465,9 +434,10 @@ bool decodeContent(const Part& part, std::string& out)
             if (hi < 0 || lo < 0) {
                 if (in[i + 2] == '\n')
                     return false;
-                out.append(in.substr(i, 3)); // kept as written, as GMime does
-            } else {
-                out.push_back(static_cast<char>(hi * 16 + lo));
+                if (out)
+                    out->append(in.substr(i, 3)); // kept as written, as GMime does
+            } else if (out) {
+                out->push_back(static_cast<char>(hi * 16 + lo));
             }
             i += 2;
         }
@@ -475,6 +445,19 @@ bool decodeContent(const Part& part, std::string& out)
     }
     }
     return false;
+}
+
+bool decodable(const Part& part)
+{
+    return transferDecode(part.content, part.encoding, nullptr);
+}
+
+} // namespace
+
+bool decodeContent(const Part& part, std::string& out)
+{
+    out.clear();
+    return transferDecode(part.content, part.encoding, &out);
 }
 
 } // namespace bt::mimescan
