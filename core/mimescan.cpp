@@ -114,6 +114,8 @@ bool parseContentType(std::string_view raw, Part& part)
             if (val.empty())
                 return false;
         }
+        if (raw.find(val) == std::string_view::npos)
+            return false; // a quoted value whose blanks the collapsing changed: GMime keeps them
         const std::string n = text::toLower(name);
         bool* seen = n == "charset" ? &sawCharset
             : n == "report-type"    ? &sawReportType

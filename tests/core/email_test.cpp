@@ -425,3 +425,33 @@ TEST(Email, AParameterLineWithoutIndentationContinuesContentType)
         EXPECT_EQ(e->body.find("Final-Recipient"), std::string::npos);
     }
 }
+
+// Shapes the scan leaves to GMime rather than guess: each is still read, and as GMime reads it.
+TEST(Email, ShapesTheScanDeclinesAreReadByGMime)
+{
+    const std::string head = "From: MAILER-DAEMON@example.jp\nTo: a@example.org\nSubject: Undelivered\n"
+                             "MIME-Version: 1.0\n";
+    const std::string cases[] = {
+        // A quoted boundary with two blanks in a row (collapsing would change it).
+        head
+            + "Content-Type: multipart/mixed; boundary=\"a  b\"\n\n--a  b\nContent-Type: text/plain\n\nhello\n--a  "
+              "b--\n",
+        // An RFC 2231 parameter.
+        head + "Content-Type: text/plain; charset*=utf-8''utf-8\n\nhello\n",
+        // Base64 that goes on after its padding (GMime stops at the first "=").
+        head + "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\naGVsbG8=aGVsbG8=\n",
+        // A part whose first line is no header field.
+        head + "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nhello world\n--b--\n",
+        // A digest, whose parts default to message/rfc822.
+        head + "Content-Type: multipart/digest; boundary=\"b\"\n\n--b\n\nFrom: x@example.com\n\nhi\n--b--\n",
+    };
+    for (const auto& m : cases) {
+        EXPECT_FALSE(bt::mimescan::parseEmailWith(m, bt::mimescan::Reader::ScanOnly).has_value()) << m;
+        const auto either = bt::parseEmail(m);
+        const auto gmime = bt::mimescan::parseEmailWith(m, bt::mimescan::Reader::GMimeOnly);
+        ASSERT_EQ(either.has_value(), gmime.has_value()) << m;
+        if (either) {
+            EXPECT_EQ(difference(*either, *gmime), "") << m;
+        }
+    }
+}
