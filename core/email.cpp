@@ -690,6 +690,20 @@ std::string_view rawBodyOf(const std::string& data)
     return offset == std::string_view::npos ? std::string_view() : std::string_view(data).substr(offset);
 }
 
+/// Walks a message's MIME tree into `email`, whose headers are set: its text, reports and
+/// returned message, the text of its HTML only where it has no plain text. The walker comes back
+/// for what it saw beside them (an attached report).
+template<typename Tree> Walker<Tree> walkInto(Email& email, typename Tree::Node top)
+{
+    Walker<Tree> w {email, {}};
+    w.outerIsReport = isReportHeaders(email.headers);
+    if (top)
+        w.walk(top);
+    if (text::trim(email.body).empty() && !w.html.empty())
+        email.body = std::move(w.html);
+    return w;
+}
+
 /// The fast path: the byte scan's parts, read by the same walker. Nullopt where the scan declines
 /// the shape, or where the message needs one of the GMime path's repairs or its serialising of a
 /// forwarded bounce: those are read by readWithGMime.
@@ -702,11 +716,7 @@ std::optional<Email> readWithScan(const std::string& data)
     email.headers = headersOf(message.fields);
     if (email.headers.fields.empty())
         return std::nullopt;
-    Walker<ScanTree> w {email, {}};
-    w.outerIsReport = isReportHeaders(email.headers);
-    w.walk(&message.top);
-    if (text::trim(email.body).empty() && !w.html.empty())
-        email.body = std::move(w.html);
+    const auto w = walkInto<ScanTree>(email, &message.top);
     if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty())
         return std::nullopt;
     const bool multipart = message.top.kind == mimescan::Part::Kind::Multipart;
@@ -726,13 +736,8 @@ std::optional<Email> readWithGMime(const std::string& data)
     email.headers = headersOf(GMIME_OBJECT(message.get()));
     if (email.headers.fields.empty())
         return std::nullopt;
-    Walker<GMimeTree> w {email, {}};
-    w.outerIsReport = isReportHeaders(email.headers);
     GMimeObject* top = g_mime_message_get_mime_part(message.get());
-    if (top)
-        w.walk(top);
-    if (text::trim(email.body).empty() && !w.html.empty())
-        email.body = std::move(w.html);
+    const auto w = walkInto<GMimeTree>(email, top);
     // A person forwarding a bounce as an attachment: the attached report is the bounce to read.
     // Not when this message reports anything itself, nor when a daemon sent it (a bounce of a
     // bounce is about its own recipient: attachedReport stays null then).
@@ -757,11 +762,8 @@ std::optional<Email> readWithGMime(const std::string& data)
             return std::nullopt;
         Email repaired;
         repaired.headers = email.headers;
-        Walker<GMimeTree> w2 {repaired, {}};
-        if (GMimeObject* part = g_mime_message_get_mime_part(again.get()))
-            w2.walk(part);
-        if (text::trim(repaired.body).empty() && !w2.html.empty())
-            repaired.body = std::move(w2.html);
+        // (Whether an attached message is a report, which the walk also notes, is not asked here.)
+        walkInto<GMimeTree>(repaired, g_mime_message_get_mime_part(again.get()));
         if (!text::trim(repaired.body).empty() || !repaired.deliveryStatus.empty() || !repaired.feedbackReport.empty()
             || repaired.original)
             return repaired;
