@@ -132,7 +132,7 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::loadDefault()
         else if (f.path.starts_with("lexicon/"))
             kb->addLexicon(f.content, origin);
         else if (f.path == "model/replies-model.json")
-            kb->setModel(f.content, origin);
+            kb->startModel(f.content, origin); // embedded, static: the view outlives the thread
     }
     return kb;
 }
@@ -198,9 +198,27 @@ void KnowledgeBase::setModel(std::string_view text, const std::string& origin)
 {
     try {
         m_model = ReplyModel::fromJson(text, origin);
+        m_pendingModel = {};
     } catch (const std::runtime_error& e) {
         throw KnowledgeError(e.what());
     }
+}
+
+void KnowledgeBase::startModel(std::string_view text, const std::string& origin)
+{
+    m_model.reset();
+    m_pendingModel = std::async(std::launch::async, [text, origin]() -> std::shared_ptr<const ReplyModel> {
+                         try {
+                             return ReplyModel::fromJson(text, origin);
+                         } catch (const std::runtime_error& e) {
+                             throw KnowledgeError(e.what());
+                         }
+                     }).share();
+}
+
+const ReplyModel* KnowledgeBase::model() const
+{
+    return m_pendingModel.valid() ? m_pendingModel.get().get() : m_model.get();
 }
 
 void KnowledgeBase::addRulesFile(const std::filesystem::path& path)

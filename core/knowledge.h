@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -117,7 +118,9 @@ public:
     /// The statistical fallback (resources/model/replies-model.json); throws KnowledgeError.
     void setModel(std::string_view json, const std::string& origin);
     /// nullptr when no model is loaded: the classifier then answers from rules and codes only.
-    const ReplyModel* model() const { return m_model.get(); }
+    /// The shipped model is read on a thread of its own while the rules load and compile (a
+    /// sixth of every command's start-up); the first call waits for it.
+    const ReplyModel* model() const;
 
     const std::vector<Rule>& rules() const { return m_rules; }
     const std::vector<CodeInfo>& codes() const { return m_codes; }
@@ -149,7 +152,11 @@ private:
     std::vector<BlocklistInfo> m_blocklists;
     std::vector<ProviderInfo> m_providers;
     std::vector<ReasonInfo> m_reasons;
+    /// Reads static text (the embedded model) on a thread of its own; model() waits for it.
+    void startModel(std::string_view json, const std::string& origin);
+
     std::shared_ptr<const ReplyModel> m_model;
+    std::shared_future<std::shared_ptr<const ReplyModel>> m_pendingModel;
     std::vector<std::string> m_lexiconMarkers;
 };
 
