@@ -194,26 +194,32 @@ void KnowledgeBase::putRule(Rule r)
         m_rules.push_back(std::move(r));
 }
 
-void KnowledgeBase::setModel(std::string_view text, const std::string& origin)
+namespace
+{
+
+/// The model document read, its faults as KnowledgeError (naming the file, like every other
+/// knowledge file's).
+std::shared_ptr<const ReplyModel> readModel(std::string_view text, const std::string& origin)
 {
     try {
-        m_model = ReplyModel::fromJson(text, origin);
-        m_pendingModel = {};
+        return ReplyModel::fromJson(text, origin);
     } catch (const std::runtime_error& e) {
         throw KnowledgeError(e.what());
     }
 }
 
+} // namespace
+
+void KnowledgeBase::setModel(std::string_view text, const std::string& origin)
+{
+    m_model = readModel(text, origin);
+    m_pendingModel = {};
+}
+
 void KnowledgeBase::startModel(std::string_view text, const std::string& origin)
 {
     m_model.reset();
-    m_pendingModel = std::async(std::launch::async, [text, origin]() -> std::shared_ptr<const ReplyModel> {
-                         try {
-                             return ReplyModel::fromJson(text, origin);
-                         } catch (const std::runtime_error& e) {
-                             throw KnowledgeError(e.what());
-                         }
-                     }).share();
+    m_pendingModel = std::async(std::launch::async, [text, origin] { return readModel(text, origin); }).share();
 }
 
 const ReplyModel* KnowledgeBase::model() const
