@@ -50,6 +50,24 @@ TEST(Classifier, UserUnknownIsAnAddressToSuppress)
     EXPECT_FALSE(d.evidence.empty());
 }
 
+TEST(Classifier, TheRefusedPartyDecidesWhoseAddressIsWrong)
+{
+    // The words name the party…
+    EXPECT_EQ(shipped().diagnoseText("550 5.1.0 <a@example.org>: Sender address rejected: User unknown").reason,
+              "rejected");
+    EXPECT_EQ(shipped().diagnoseText("550 5.2.1 <b@example.net>: Recipient address rejected: Account closed").reason,
+              "suspend");
+    // …or, with no party word, the enhanced code does: X.1.7/X.1.8 are the sender's address and
+    // domain, X.1.1–X.1.6 the recipient's.
+    EXPECT_EQ(shipped().diagnoseText("553 5.1.7 invalid domain name").family, "policy");
+    EXPECT_EQ(shipped().diagnoseText("553 5.1.7 invalid local part").reason, "rejected");
+    EXPECT_EQ(shipped().diagnoseText("553 5.1.3 invalid local part").reason, "syntaxerror");
+    // A failed lookup of the sender's domain stays a DNS failure.
+    EXPECT_EQ(
+        shipped().diagnoseText("450 4.1.8 Unable to resolve the domain name of the sender: DNS lookup failed").reason,
+        "networkerror");
+}
+
 TEST(Classifier, DmarcRejectionIsAuth)
 {
     const auto d = shipped().diagnoseText(
