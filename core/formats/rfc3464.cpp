@@ -9,6 +9,8 @@
 #include "replyparser.h"
 #include "text.h"
 
+#include <algorithm>
+
 namespace bt::formats
 {
 
@@ -17,7 +19,9 @@ namespace
 
 /// The human-readable text about `address`: from its first mention to the next blank line
 /// that is followed by another recipient, bounded so one recipient never takes the next's reply.
-std::string contextFor(std::string_view body, std::string_view address)
+/// A line that starts with another recipient of the report ends it too: OpenSMTPD lists one
+/// "rcpt: reply" line per recipient with no blank line between them.
+std::string contextFor(std::string_view body, std::string_view address, const std::vector<BounceRecipient>& all)
 {
     if (address.empty())
         return {};
@@ -31,6 +35,24 @@ std::string contextFor(std::string_view body, std::string_view address)
     // Postfix may put a blank line between "<addr>:" and nothing else; keep at least 600 bytes.
     if (end < 80)
         end = std::min<std::size_t>(rest.size(), 600);
+    if (all.size() > 1) {
+        for (const auto& line : text::splitLines(rest.substr(0, end))) {
+            if (line.offset == 0)
+                continue;
+            auto t = text::trim(line.text);
+            if (!t.empty() && t.front() == '<')
+                t.remove_prefix(1);
+            const bool another = std::any_of(all.begin(), all.end(), [&](const BounceRecipient& o) {
+                return !o.address.empty()
+                    && !(o.address.size() == address.size() && text::startsWithNoCase(o.address, address))
+                    && text::startsWithNoCase(t, o.address);
+            });
+            if (another) {
+                end = line.offset;
+                break;
+            }
+        }
+    }
     return std::string(rest.substr(0, end));
 }
 
@@ -103,9 +125,9 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
                 }
             }
         }
-        r.context = contextFor(human, r.address);
+        r.context = contextFor(human, r.address, report.recipients);
         if (r.context.empty() && !r.originalAddress.empty())
-            r.context = contextFor(human, r.originalAddress);
+            r.context = contextFor(human, r.originalAddress, report.recipients);
         auto diag = parseReply(r.reply);
         // A Diagnostic-Code without a reply in it ("X-Postfix; unknown user") is kept, but a
         // quoted server reply in the text about this recipient is better evidence.
@@ -138,6 +160,15 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
         // The Status field against the code the reply quotes (Status: 4.4.7 over "450 4.7.1 …").
         if (!diag.enhancedCode.empty())
             r.status = mta::preferStatus(r.status, diag.enhancedCode, diag.basicCode);
+
+        // OpenSMTPD 6.x sends its notice that it gave a message up ("rcpt: Envelope expired") on
+        // the template of a delay warning, with "Action: delayed": the message is no longer in
+        // the queue, so the recipient failed, whatever the field says.
+        if (r.action == "delayed" && text::findNoCase(r.context, "Envelope expired") != std::string_view::npos) {
+            r.action = "failed";
+            if (r.reasonHint.empty())
+                r.reasonHint = "expired";
+        }
 
         anyFailed = anyFailed || r.action == "failed";
         anyDelayed = anyDelayed || r.action == "delayed";

@@ -1,0 +1,130 @@
+#!/bin/bash
+# Make real bounces (DSNs) with Debian 12 MTAs against the scripted SMTP server smtp_sink.py.
+# usage (as root, on a throw-away Debian 12 machine): ./make.sh [postfix] [exim] [opensmtpd] ...
+# Each MTA is installed with apt-get, configured from templates/, run in the background on
+# loopback, fed the messages of cases.tsv, and purged again (the MTA packages conflict).
+# Bounces are delivered to /var/mail/tester and split into <mta>/NN.eml; afterwards
+# build_expected.py writes expected.tsv.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+W=${WORK:-/tmp/btwork}
+PORT=${PORT:-2525}
+mkdir -p "$W"
+export DEBIAN_FRONTEND=noninteractive
+id tester >/dev/null 2>&1 || useradd -m tester
+
+start_sink() {  # $1 = log file
+    python3 "$HERE/smtp_sink.py" "$HERE/replies.tsv" "$1" "$PORT" >"$W/sink.out" 2>&1 &
+    echo $! >"$W/sink.pid"
+    sleep 1
+}
+stop_sink() { kill "$(cat "$W/sink.pid")" 2>/dev/null || true; }
+
+subst() {  # template -> stdout
+    sed -e "s/@SINK_PORT@/$PORT/g" -e "s/@GREET_PORT@/$((PORT+1))/g" \
+        -e "s/@MAIL_PORT@/$((PORT+2))/g" -e "s/@HELO_PORT@/$((PORT+3))/g" \
+        -e "s/@QUEUE_LIFETIME@/$QUEUE_LIFETIME/g" -e "s/@DELAY_WARNING@/$DELAY_WARNING/g" "$1"
+}
+
+wait_for() {  # $1 = command that succeeds when the queue is empty, $2 = max seconds
+    local i=0
+    while ! eval "$1" >/dev/null 2>&1; do
+        sleep 2; i=$((i+2)); [ $i -ge "$2" ] && { echo "timeout waiting for queue" >&2; return 0; }
+    done
+    sleep 3
+}
+
+collect() {  # $1 = mta, $2 = phase
+    if [ -s /var/mail/tester ]; then
+        python3 "$HERE/collect.py" "$1" /var/mail/tester "$2" "$HERE/$1"
+    fi
+    : >/var/mail/tester
+}
+
+purge() { apt-get purge -y "$@" >/dev/null 2>&1 || true; apt-get autoremove -y --purge >/dev/null 2>&1 || true; }
+
+record_version() { touch "$HERE/versions.tsv"; sed -i "/^$1\t/d" "$HERE/versions.tsv"; dpkg-query -W -f='${Package}\t${Version}\n' "$@" >>"$HERE/versions.tsv"; }
+
+run_postfix() {
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get install -y --no-install-recommends postfix >/dev/null
+    record_version postfix
+    rm -rf "$HERE/postfix"; mkdir -p "$HERE/postfix"; rm -f /var/mail/tester
+    : >"$W/postfix-sink.log"; start_sink "$W/postfix-sink.log"
+    # phase 1: one delivery attempt, temporary failures are returned at once
+    QUEUE_LIFETIME=0 DELAY_WARNING=0h subst "$HERE/templates/postfix-main.cf" >/etc/postfix/main.cf
+    touch /var/log/postfix-bt.log
+    postfix start
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" postfix /usr/sbin/sendmail
+    wait_for "postqueue -p | grep -q 'Mail queue is empty'" 120
+    collect postfix 1
+    # phase 2: temporary failures retried for 75s, delay warning after 15s
+    QUEUE_LIFETIME=75s DELAY_WARNING=15s subst "$HERE/templates/postfix-main.cf" >/etc/postfix/main.cf
+    postfix reload; sleep 2
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" postfix /usr/sbin/sendmail C20 C26
+    sleep 20
+    wait_for "postqueue -p | grep -q 'Mail queue is empty'" 240
+    collect postfix 2
+    postfix stop || true
+    stop_sink; cp "$W/postfix-sink.log" "$HERE/postfix/sink.log"
+    purge postfix
+}
+
+run_exim() {
+    apt-get install -y --no-install-recommends exim4-daemon-light >/dev/null
+    record_version exim4-daemon-light
+    rm -rf "$HERE/exim"; mkdir -p "$HERE/exim"; rm -f /var/mail/tester
+    : >"$W/exim-sink.log"; start_sink "$W/exim-sink.log"
+    # phase 1: no retry rules, so temporary errors are returned at once
+    QUEUE_LIFETIME=0 DELAY_WARNING=0s subst "$HERE/templates/exim4.conf" | sed 's/@RETRY@//' >/etc/exim4/exim4.conf
+    exim4 -q10s -oP "$W/exim.pid"
+    sleep 1
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" exim /usr/sbin/sendmail
+    wait_for "[ -z \"\$(exim4 -bp)\" ]" 120
+    collect exim 1
+    kill "$(cat "$W/exim.pid")"; sleep 1
+    # phase 2: retry every 10s for 75s, delay warning after 15s
+    QUEUE_LIFETIME=0 DELAY_WARNING=15s:1h subst "$HERE/templates/exim4.conf" | sed 's/@RETRY@/* * F,75s,10s/' >/etc/exim4/exim4.conf
+    exim4 -q10s -oP "$W/exim.pid"
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" exim /usr/sbin/sendmail C20 C26
+    sleep 20
+    wait_for "[ -z \"\$(exim4 -bp)\" ]" 240
+    collect exim 2
+    kill "$(cat "$W/exim.pid")" || true
+    stop_sink; cp "$W/exim-sink.log" "$HERE/exim/sink.log"
+    purge exim4-daemon-light exim4-base exim4-config
+}
+
+run_opensmtpd() {
+    apt-get install -y --no-install-recommends opensmtpd >/dev/null
+    record_version opensmtpd
+    rm -rf "$HERE/opensmtpd"; mkdir -p "$HERE/opensmtpd"; rm -f /var/mail/tester
+    : >"$W/opensmtpd-sink.log"; start_sink "$W/opensmtpd-sink.log"
+    # one phase: envelopes expire after 30s, delay notices after 10s; retries forced every 5s
+    QUEUE_LIFETIME=30s DELAY_WARNING=10s subst "$HERE/templates/smtpd.conf" >/etc/smtpd.conf
+    smtpd -d -f /etc/smtpd.conf >"$W/smtpd.out" 2>&1 & echo $! >"$W/smtpd.pid"
+    sleep 2
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" opensmtpd /usr/sbin/sendmail $(seq -f 'C%02g' 1 35)
+    for i in $(seq 1 40); do
+        sleep 5; smtpctl schedule all >/dev/null 2>&1 || true
+        [ -z "$(smtpctl show queue 2>/dev/null)" ] && [ $i -gt 10 ] && break
+    done
+    sleep 5
+    # greeting and HELO rejections: sent on their own (with forced retries every 5s
+    # while other mail was queued, OpenSMTPD kept reconnecting and never expired them)
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" opensmtpd /usr/sbin/sendmail C36 C37
+    for i in $(seq 1 20); do
+        sleep 10; smtpctl schedule all >/dev/null 2>&1 || true
+        [ -z "$(smtpctl show queue 2>/dev/null)" ] && [ $i -gt 6 ] && break
+    done
+    sleep 5
+    collect opensmtpd 1
+    kill "$(cat "$W/smtpd.pid")" || true; sleep 1
+    stop_sink; cp "$W/opensmtpd-sink.log" "$HERE/opensmtpd/sink.log"
+    purge opensmtpd
+}
+
+for mta in "$@"; do
+    "run_$mta"
+done
+python3 "$HERE/build_expected.py" "$HERE"
