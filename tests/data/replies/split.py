@@ -3,8 +3,8 @@
 
 usage: split.py            (reads collected/*.tsv, writes dev.tsv and sealed.tsv beside it)
 
-A source is the site a reply was taken from: for GitHub the repository (owner/name), for any
-other URL its host without "www.". Every reply of one source lands on the same side, so wording
+A source is the site a reply was taken from: for GitHub the repository (owner/name), for Debian's
+sources the source package, for any other URL its host without "www.". Every reply of one source lands on the same side, so wording
 a site repeats cannot leak from the part we tune on into the part we report on. The side is
 decided by a hash of the source name (deterministic: adding rows never moves a source); about
 30 % of sources are sealed. Rules and the model are never tuned on sealed.tsv; it is only
@@ -23,7 +23,8 @@ def source_of(url):
     host = (u.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    if host in ("github.com", "raw.githubusercontent.com", "gitlab.com"):
+    if host in ("github.com", "raw.githubusercontent.com", "gitlab.com", "sources.debian.org"):
+        # A repository (owner/name), or a Debian source package (src/name), is one source.
         parts = [p for p in u.path.split("/") if p]
         return host + "/" + "/".join(parts[:2]).lower()
     return host
