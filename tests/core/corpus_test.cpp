@@ -5,6 +5,7 @@
 #include "classifier.h"
 #include "knowledge.h"
 #include "mailsource.h"
+#include "testsupport.h"
 
 #include <gtest/gtest.h>
 
@@ -60,20 +61,12 @@ double pct(int n, int d)
 /// returns the totals.
 Tally agreement(const bt::BounceReader& reader)
 {
-    std::ifstream in(kCorpus / "sisimai-expected.tsv");
-    EXPECT_TRUE(in) << "missing " << kCorpus / "sisimai-expected.tsv";
+    EXPECT_TRUE(std::filesystem::exists(kCorpus / "sisimai-expected.tsv"))
+        << "missing " << kCorpus / "sisimai-expected.tsv";
     std::vector<Expected> rows;
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-        std::vector<std::string> c;
-        std::stringstream ss(line);
-        for (std::string cell; std::getline(ss, cell, '\t');)
-            c.push_back(cell);
-        if (c.size() < 5)
-            continue;
-        rows.push_back({c[0], std::stoi(c[1]), c[2], c[3], c[4]});
-    }
+    for (const auto& c : testsupport::tsvRows(kCorpus / "sisimai-expected.tsv"))
+        if (c.size() >= 5)
+            rows.push_back({c[0], std::stoi(c[1]), c[2], c[3], c[4]});
     EXPECT_GT(rows.size(), 400u);
     std::map<std::string, std::vector<bt::BounceRecord>> results;
     std::map<std::string, Tally> families;

@@ -8,6 +8,7 @@
 #include "classifier.h"
 #include "knowledge.h"
 #include "replyparser.h"
+#include "testsupport.h"
 #include "text.h"
 
 #include <gtest/gtest.h>
@@ -31,20 +32,11 @@ struct Row {
 
 std::vector<Row> expected()
 {
-    std::ifstream in(kDir / "expected.tsv");
-    EXPECT_TRUE(in) << "missing " << kDir / "expected.tsv";
+    EXPECT_TRUE(std::filesystem::exists(kDir / "expected.tsv")) << "missing " << kDir / "expected.tsv";
     std::vector<Row> rows;
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-        std::vector<std::string> c;
-        std::stringstream ss(line);
-        for (std::string cell; std::getline(ss, cell, '\t');)
-            c.push_back(cell);
-        if (c.size() < 6)
-            continue;
-        rows.push_back({c[0], c[1], c[2], c[3], c[4] == "1", c[5]});
-    }
+    for (const auto& c : testsupport::tsvRows(kDir / "expected.tsv"))
+        if (c.size() >= 6)
+            rows.push_back({c[0], c[1], c[2], c[3], c[4] == "1", c[5]});
     return rows;
 }
 

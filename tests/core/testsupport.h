@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace testsupport
 {
@@ -125,6 +127,24 @@ inline void flipRootPageType(const std::string& path, const std::string& object)
     f.write(&type, 1);
     if (!f.flush())
         throw std::runtime_error(path + ": cannot write");
+}
+
+/// A tab-separated file's data rows (its header line skipped), each split at the tabs; no rows
+/// when the file cannot be read.
+inline std::vector<std::vector<std::string>> tsvRows(const std::filesystem::path& path)
+{
+    std::ifstream in(path);
+    std::vector<std::vector<std::string>> rows;
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+        std::vector<std::string> cells;
+        std::stringstream ss(line);
+        for (std::string cell; std::getline(ss, cell, '\t');)
+            cells.push_back(cell);
+        rows.push_back(std::move(cells));
+    }
+    return rows;
 }
 
 } // namespace testsupport
