@@ -42,10 +42,15 @@ std::string contextFor(std::string_view body, std::string_view address, const st
             auto t = text::trim(line.text);
             if (!t.empty() && t.front() == '<')
                 t.remove_prefix(1);
+            // The whole address, then what ends it (":", ">", a blank), so that "a@example.co"
+            // is not taken for the start of "a@example.com".
+            const auto startsWith = [&t](std::string_view a) {
+                return !a.empty() && text::startsWithNoCase(t, a)
+                    && (t.size() == a.size() || t[a.size()] == ':' || t[a.size()] == '>' || t[a.size()] == ' ');
+            };
             const bool another = std::any_of(all.begin(), all.end(), [&](const BounceRecipient& o) {
-                return !o.address.empty()
-                    && !(o.address.size() == address.size() && text::startsWithNoCase(o.address, address))
-                    && text::startsWithNoCase(t, o.address);
+                const bool self = o.address.size() == address.size() && text::startsWithNoCase(o.address, address);
+                return !self && startsWith(o.address);
             });
             if (another) {
                 end = line.offset;
