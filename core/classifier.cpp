@@ -358,34 +358,24 @@ bool namesOnlySender(std::string_view s, std::string_view enhanced)
     // FROM:<address>"), and a Return-Path header is content, not the envelope.
     static constexpr std::string_view kOtherReading[]
         = {"recipient", "rcpt", "mailbox", "user", "syntax", "malformed", "header"};
+    const auto mentions = [s](const auto& words) {
+        return std::any_of(std::begin(words), std::end(words),
+                           [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; });
+    };
     // X.1.7 and X.1.8 name the sender's address or domain themselves: with no word of another
     // reading ("553 5.1.7 invalid domain name", "553 5.1.7 invalid local part"), the code says
     // whose address it is. A failed DNS lookup stays a DNS failure.
-    if (enhanced.size() == 5 && enhanced.substr(1, 3) == ".1." && (enhanced[4] == '7' || enhanced[4] == '8')) {
-        static constexpr std::string_view kLookup[] = {"dns", "resolv", "lookup", "look up"};
-        bool other = false;
-        for (const auto w : kOtherReading)
-            other = other || text::findNoCase(s, w) != std::string_view::npos;
-        for (const auto w : kLookup)
-            other = other || text::findNoCase(s, w) != std::string_view::npos;
-        if (!other)
-            return true;
-    }
+    static constexpr std::string_view kLookup[] = {"dns", "resolv", "lookup", "look up"};
+    if (enhanced.size() == 5 && enhanced.substr(1, 3) == ".1." && (enhanced[4] == '7' || enhanced[4] == '8')
+        && !mentions(kOtherReading) && !mentions(kLookup))
+        return true;
     // Every phrase above holds one of these words: most replies are ruled out in three scans
     // instead of one per phrase (this runs on every address-like verdict).
     if (text::findNoCase(s, "sender") == std::string_view::npos && text::findNoCase(s, "from") == std::string_view::npos
         && text::findNoCase(s, "path") == std::string_view::npos
         && text::findNoCase(s, "your domain") == std::string_view::npos)
         return false;
-    bool sender = false;
-    for (const auto w : kSender)
-        sender = sender || text::findNoCase(s, w) != std::string_view::npos;
-    if (!sender)
-        return false;
-    for (const auto w : kOtherReading)
-        if (text::findNoCase(s, w) != std::string_view::npos)
-            return false;
-    return true;
+    return mentions(kSender) && !mentions(kOtherReading);
 }
 
 /// True when the refused party is the sending host ("Client host rejected:").
