@@ -46,31 +46,6 @@ std::string readFile(const std::filesystem::path& p)
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-/// Runs of white space as one space: a notice folds a long reply over lines.
-std::string squeeze(std::string_view s)
-{
-    std::string out;
-    bool space = false;
-    for (const char ch : s) {
-        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
-            space = !out.empty();
-            continue;
-        }
-        if (space)
-            out += ' ';
-        space = false;
-        out += ch;
-    }
-    return out;
-}
-
-std::string lower(std::string s)
-{
-    for (auto& ch : s)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-}
-
 struct Read {
     std::string text; // the file, white space squeezed
     std::vector<bt::BounceRecord> records;
@@ -85,7 +60,7 @@ const std::map<std::string, Read>& readAll()
             if (m.count(r.file))
                 continue;
             const auto bytes = readFile(kDir / r.file);
-            m[r.file] = {squeeze(bytes), reader.read(bytes).records};
+            m[r.file] = {bt::text::collapseSpace(bytes), reader.read(bytes).records};
         }
         return m;
     }();
@@ -95,7 +70,7 @@ const std::map<std::string, Read>& readAll()
 const bt::BounceRecord* recordFor(const Read& read, const std::string& recipient)
 {
     for (const auto& rec : read.records)
-        if (lower(rec.recipient) == lower(recipient))
+        if (bt::text::toLower(rec.recipient) == bt::text::toLower(recipient))
             return &rec;
     return nullptr;
 }
@@ -108,14 +83,14 @@ TEST(MtaBounces, EveryFailedRecipientIsReportedAndNoOtherAddress)
     ASSERT_GE(rows.size(), 150u);
     std::map<std::string, std::set<std::string>> want;
     for (const auto& r : rows)
-        want[r.file].insert(lower(r.recipient));
+        want[r.file].insert(bt::text::toLower(r.recipient));
     EXPECT_GE(want.size(), 130u);
     std::set<std::string> mtas;
     for (const auto& [file, recipients] : want) {
         mtas.insert(file.substr(0, file.find('/')));
         std::set<std::string> got;
         for (const auto& rec : readAll().at(file).records)
-            got.insert(lower(rec.recipient));
+            got.insert(bt::text::toLower(rec.recipient));
         EXPECT_EQ(got, recipients) << file;
     }
     EXPECT_EQ(mtas, (std::set<std::string> {"exim", "opensmtpd", "postfix"}));
@@ -130,13 +105,14 @@ TEST(MtaBounces, TheReplyIsTheServersWhereTheNoticeCarriesIt)
         ASSERT_NE(rec, nullptr) << r.file << " " << r.recipient;
         // OpenSMTPD leaves the reply out of some notices, and writes multi-line replies without
         // their continuation codes: only a reply the notice holds as sent can be asked for.
-        if (read.text.find(squeeze(r.reply)) == std::string::npos)
+        if (read.text.find(bt::text::collapseSpace(r.reply)) == std::string::npos)
             continue;
         ++carried;
-        const auto got = squeeze(rec->replyText);
+        const auto got = bt::text::collapseSpace(rec->replyText);
         // Exim writes its verdict after a reply it gave up retrying, in its text and its
         // Diagnostic-Code alike; the reply stays whole before it.
-        const bool exact = got == squeeze(r.reply) || got == squeeze(r.reply) + ": retry timeout exceeded";
+        const bool exact = got == bt::text::collapseSpace(r.reply)
+            || got == bt::text::collapseSpace(r.reply) + ": retry timeout exceeded";
         EXPECT_TRUE(exact) << r.file << " " << r.recipient << "\n  got:  " << got << "\n  want: " << r.reply;
         // Each recipient's own reply: in a list of "rcpt: reply" lines none takes another's.
         const auto reply = bt::parseReply(r.reply);
@@ -173,7 +149,7 @@ TEST(MtaBounces, ARefusalAtRcptReadsAsTheReplyAlone)
         if (r.stage != "rcpt" || r.temporary || r.notice != "failed")
             continue;
         const auto& read = readAll().at(r.file);
-        if (read.text.find(squeeze(r.reply)) == std::string::npos)
+        if (read.text.find(bt::text::collapseSpace(r.reply)) == std::string::npos)
             continue;
         const auto* rec = recordFor(read, r.recipient);
         ASSERT_NE(rec, nullptr);
