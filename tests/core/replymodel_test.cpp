@@ -90,6 +90,23 @@ TEST(ReplyModel, TrainingIsDeterministicAndLearnsTheWords)
     EXPECT_EQ(h->reason, "blocked");
 }
 
+TEST(ReplyModel, BaggedTrainingAveragesModelsThatEachSawPartOfTheData)
+{
+    bt::ReplyModel::TrainOptions one;
+    one.bags = 1;
+    bt::ReplyModel::TrainOptions four;
+    four.bags = 4;
+    const auto single = bt::ReplyModel::train(toyExamples(), one);
+    const auto bagged = bt::ReplyModel::train(toyExamples(), four);
+    EXPECT_EQ(bagged, bt::ReplyModel::train(toyExamples(), four)) << "deterministic with bags too";
+    EXPECT_NE(single, bagged) << "the bags' average is not the single run";
+    EXPECT_NE(bagged.find("\"bags\":4"), std::string::npos) << "the document says how it was made";
+    const auto model = bt::ReplyModel::fromJson(bagged, "toy");
+    const auto g = model->guess("550 your gadgets quuxified", 550, "");
+    ASSERT_TRUE(g.has_value());
+    EXPECT_EQ(g->reason, "blocked");
+}
+
 TEST(ReplyModel, OneKnownWordOrCodesAloneGiveNoGuess)
 {
     const auto model = bt::ReplyModel::fromJson(bt::ReplyModel::train(toyExamples(), {}), "toy");
