@@ -1,6 +1,6 @@
 #!/bin/bash
 # Make real bounces (DSNs) with Debian 12 MTAs against the scripted SMTP server smtp_sink.py.
-# usage (as root, on a throw-away Debian 12 machine): ./make.sh [postfix] [exim] [opensmtpd] ...
+# usage (as root, on a throw-away Debian 12 machine): ./make.sh [postfix] [exim] [opensmtpd] [courier] [dma] ...
 # Each MTA is installed with apt-get, configured from templates/, run in the background on
 # loopback, fed the messages of cases.tsv, and purged again (the MTA packages conflict).
 # Bounces are delivered to /var/mail/tester and split into <mta>/NN.eml; afterwards
@@ -34,11 +34,12 @@ wait_for() {  # $1 = command that succeeds when the queue is empty, $2 = max sec
     sleep 3
 }
 
-collect() {  # $1 = mta, $2 = phase
-    if [ -s /var/mail/tester ]; then
-        python3 "$HERE/collect.py" "$1" /var/mail/tester "$2" "$HERE/$1"
+collect() {  # $1 = mta, $2 = phase [, $3 = mbox, default /var/mail/tester]
+    local mbox=${3:-/var/mail/tester}
+    if [ -s "$mbox" ]; then
+        python3 "$HERE/collect.py" "$1" "$mbox" "$2" "$HERE/$1"
     fi
-    : >/var/mail/tester
+    : >"$mbox"
 }
 
 purge() { apt-get purge -y "$@" >/dev/null 2>&1 || true; apt-get autoremove -y --purge >/dev/null 2>&1 || true; }
@@ -122,6 +123,44 @@ run_opensmtpd() {
     kill "$(cat "$W/smtpd.pid")" || true; sleep 1
     stop_sink; cp "$W/opensmtpd-sink.log" "$HERE/opensmtpd/sink.log"
     purge opensmtpd
+}
+
+run_courier() {
+    apt-get install -y --no-install-recommends courier-mta >/dev/null
+    record_version courier-mta
+    rm -rf "$HERE/courier"; mkdir -p "$HERE/courier"
+    : >"$W/courier-sink.log"; start_sink "$W/courier-sink.log"
+    local C=/etc/courier MB=/home/tester/bounces.mbox
+    rm -f "$MB"
+    echo mta.localhost >$C/me; echo localhost >$C/defaultdomain
+    printf 'localhost\nmta.localhost\n' >$C/locals; echo 'mailer-daemon@mta.localhost' >$C/dsnfrom
+    QUEUE_LIFETIME= DELAY_WARNING= subst "$HERE/templates/courier-esmtproutes" >$C/esmtproutes
+    # local delivery to a file that is not a directory is an mbox; no TLS offered by the sink
+    sed -i -e 's|^DEFAULTDELIVERY=.*|DEFAULTDELIVERY=./bounces.mbox|' \
+        -e 's|^ESMTP_USE_STARTTLS=.*|ESMTP_USE_STARTTLS=0|' $C/courierd
+    makealiases
+    # phase 1: a queue time of 1s, so a temporary failure is returned at the second attempt (5s later)
+    echo 1s >$C/queuetime; echo 1h >$C/warntime
+    echo 5s >$C/retryalpha; echo 1 >$C/retrybeta; echo 5s >$C/retrygamma
+    /usr/sbin/authdaemond start; sleep 1
+    /usr/sbin/courier start; sleep 2
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" courier /usr/sbin/sendmail
+    sleep 10
+    wait_for "mailq | grep -q '^ *0 messages'" 180
+    collect courier 1 "$MB"
+    # phase 2: temporary failures retried every 10s for 75s, delay warning after 15s
+    /usr/sbin/courier stop; sleep 2
+    echo 75s >$C/queuetime; echo 15s >$C/warntime
+    echo 10s >$C/retryalpha; echo 3 >$C/retrybeta; echo 10s >$C/retrygamma
+    /usr/sbin/courier start; sleep 2
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" courier /usr/sbin/sendmail C20 C26
+    sleep 20
+    wait_for "mailq | grep -q '^ *0 messages'" 240
+    collect courier 2 "$MB"
+    /usr/sbin/courier stop || true; /usr/sbin/authdaemond stop || true
+    stop_sink; cp "$W/courier-sink.log" "$HERE/courier/sink.log"
+    purge courier-mta courier-base courier-authlib courier-authdaemon courier-authlib-userdb
+    rm -rf /etc/courier /var/lib/courier  # the files make.sh wrote are not the package's
 }
 
 for mta in "$@"; do
