@@ -163,6 +163,54 @@ run_courier() {
     rm -rf /etc/courier /var/lib/courier  # the files make.sh wrote are not the package's
 }
 
+dma_port() { sed "s/@PORT@/$1/" "$HERE/templates/dma.conf" >/etc/dma/dma.conf; }
+
+dma_expire() {  # give up the messages dma still retries (it only does after 5 days)
+    local i
+    for i in 1 2 3; do
+        ls /var/spool/dma/Q* >/dev/null 2>&1 || return 0
+        # dma retries a temporary failure in the delivery process itself, with a backoff of
+        # minutes, and returns the message only when its queue file is older than MAX_TIMEOUT
+        # (5 days, compiled in): stop the processes that hold the queue files (by their ids),
+        # make the files 6 days old, and run the queue once, as dma's cron job would
+        local pids; pids=$(fuser /var/spool/dma/Q* 2>/dev/null || true)
+        [ -n "$pids" ] && kill $pids 2>/dev/null || true
+        sleep 1
+        touch -d '6 days ago' /var/spool/dma/Q* /var/spool/dma/M* 2>/dev/null || true
+        /usr/sbin/dma -q || true
+        sleep 5
+    done
+}
+
+run_dma() {
+    echo "dma dma/mailname string localhost" | debconf-set-selections
+    echo "dma dma/relayhost string 127.0.0.1" | debconf-set-selections
+    apt-get install -y --no-install-recommends dma >/dev/null
+    record_version dma
+    rm -rf "$HERE/dma"; mkdir -p "$HERE/dma"; rm -f /var/mail/tester
+    : >"$W/dma-sink.log"; start_sink "$W/dma-sink.log"
+    # dma has one smarthost and one port for all mail and delivers at once in the background, one
+    # SMTP session per recipient: the cases for the normal server first, then each of the
+    # MAIL FROM, greeting and HELO cases with PORT pointing at its server
+    dma_port "$PORT"
+    python3 "$HERE/send_cases.py" "$HERE/cases.tsv" dma /usr/sbin/sendmail $(seq -f 'C%02g' 1 34)
+    sleep 15
+    dma_expire
+    for c in "C35 $((PORT+2))" "C36 $((PORT+1))" "C37 $((PORT+3))"; do
+        set -- $c
+        dma_port "$2"
+        python3 "$HERE/send_cases.py" "$HERE/cases.tsv" dma /usr/sbin/sendmail "$1"
+        sleep 5
+        dma_expire
+    done
+    sleep 3
+    python3 "$HERE/collect.py" dma /var/mail/tester 1 "$HERE/dma" X-Original-To
+    : >/var/mail/tester
+    stop_sink; cp "$W/dma-sink.log" "$HERE/dma/sink.log"
+    purge dma
+    rm -rf /etc/dma /var/spool/dma
+}
+
 for mta in "$@"; do
     "run_$mta"
 done
