@@ -248,21 +248,41 @@ std::string joinLines(const std::vector<text::Line>& lines, std::size_t first, s
     return out;
 }
 
+/// A line of a session transcript without its "<<< " marker (Sendmail, Courier): the marker
+/// stands in front of every line of a multi-line reply, so the reply's lines are what follows it.
+/// `marked` tells whether the line had one.
+std::string_view withoutTranscriptMarker(std::string_view t, bool* marked = nullptr)
+{
+    const bool has = t.starts_with("<<<");
+    if (marked)
+        *marked = has;
+    return has ? text::trim(t.substr(3)) : t;
+}
+
 /// Last index of a run of continuation lines after `i`: indented lines, or lines that
-/// continue a multi-line reply ("550-…" followed by "550-…"/"550 …").
+/// continue a multi-line reply ("550-…" followed by "550-…"/"550 …", each behind "<<< " in a
+/// transcript when the first is).
 std::size_t continuation(const std::vector<text::Line>& lines, std::size_t i, bool indented)
 {
     std::size_t last = i;
-    const auto first = text::trim(lines[i].text);
+    bool marked = false;
+    const auto first = withoutTranscriptMarker(text::trim(lines[i].text), &marked);
     const bool multi = first.size() > 4 && basicCodeAt(first, 0) && first[3] == '-';
     const auto code = multi ? first.substr(0, 3) : std::string_view();
+    // A reply line of the transcript keeps to the transcript's marker: a line without it is no
+    // longer the server's (and one with it is, only when the first line had it too).
+    const auto replyLine = [marked](std::string_view t) {
+        bool has = false;
+        const auto rest = withoutTranscriptMarker(t, &has);
+        return has == marked ? rest : std::string_view();
+    };
     for (std::size_t k = i + 1; k < lines.size(); ++k) {
         const auto raw = lines[k].text;
-        const auto t = text::trim(raw);
+        const auto t = multi ? replyLine(text::trim(raw)) : text::trim(raw);
         if (t.empty())
             break;
         if (multi) {
-            const auto prev = text::trim(lines[k - 1].text);
+            const auto prev = replyLine(text::trim(lines[k - 1].text));
             if (t.size() >= 4 && t.substr(0, 3) == code && (t[3] == '-' || t[3] == ' ') && prev.size() >= 4
                 && prev[3] == '-') {
                 last = k;
@@ -507,7 +527,7 @@ std::vector<Found> scan(std::string_view input)
         std::string joined = std::string(rest.substr(start));
         for (std::size_t k = i + 1; k <= last; ++k) {
             joined += ' ';
-            joined += text::trim(lines[k].text);
+            joined += withoutTranscriptMarker(text::trim(lines[k].text));
         }
         Found f {parseReply(joined), Kind::Plain};
         f.reply.sourceOffset = lineOffset + static_cast<std::size_t>(rest.data() - line.data()) + start;

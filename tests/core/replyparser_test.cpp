@@ -189,6 +189,20 @@ TEST(ReplyParser, SendmailTranscriptLine)
     EXPECT_EQ(r.enhancedCode, "5.1.1");
 }
 
+TEST(ReplyParser, ATranscriptsMultiLineReplyIsJoinedWithoutItsMarkers)
+{
+    // Courier writes every line of a server's reply behind "<<< ": the lines are one reply.
+    const auto r = primaryReply("<m03@example.jp>:\n     [192.0.2.1] [192.0.2.1]:\n >>> RCPT TO:<m03@example.jp>\n"
+                                " <<< 452-4.3.2 Mail system is full.\n"
+                                " <<< 452 Requested action not taken: insufficient system storage\n");
+    EXPECT_EQ(r.text, "452-4.3.2 Mail system is full. 452 Requested action not taken: insufficient system storage");
+    EXPECT_EQ(*r.basicCode, 452);
+    EXPECT_EQ(r.enhancedCode, "4.3.2");
+    // A line that is not behind the marker is no longer the server's, even with the same code.
+    const auto s = primaryReply(" <<< 550-5.1.1 Mailbox does not exist\n550 5.1.1 x@example.jp... User unknown\n");
+    EXPECT_EQ(s.text, "550-5.1.1 Mailbox does not exist");
+}
+
 TEST(ReplyParser, CrLfAndCrLineEndings)
 {
     for (const char* eol : {"\r\n", "\r"}) {

@@ -45,13 +45,17 @@ for mta in sorted(os.listdir(d)):
     if not os.path.exists(idx):
         continue
     log = [json.loads(l) for l in open(os.path.join(d, mta, "sink.log"))]
-    rows = [l.rstrip("\n").split("\t") for l in open(idx)]
+    # a fifth column names the one recipient a notice is about (dma: one notice per recipient,
+    # each sent in its own SMTP session, so a message-level reply reaches only that recipient)
+    rows = [(l.rstrip("\n").split("\t") + [""])[:5] for l in open(idx)]
     count = {}
-    for f, c, ph, n in rows:
-        count[(c, ph)] = count.get((c, ph), 0) + 1
-    for f, c, ph, n in rows:
-        notice = "delayed" if int(n) < count[(c, ph)] else "failed"
+    for f, c, ph, n, only in rows:
+        count[(c, ph, only)] = count.get((c, ph, only), 0) + 1
+    for f, c, ph, n, only in rows:
+        notice = "delayed" if int(n) < count[(c, ph, only)] else "failed"
         for rcpt, rep, st in truth(c):
+            if only and rcpt != only:
+                continue
             temp = "1" if rep[0] == "4" else "0"
             out.append("\t".join([f, rcpt, rep, st, temp, notice]))
             ok = any(e.get("reply") == rep and (e.get("rcpt") == rcpt or rcpt in e.get("rcpts", [])

@@ -39,11 +39,24 @@ def add(f, rcpt, what, ours, truth):
     else:
         note = ""
     diffs.append((f, rcpt, what, ours, truth, note))
+per = collections.defaultdict(collections.Counter)  # per MTA: what the reader got exactly right
 for f in files:
     e = exp[f]
     g = {}
     for o in got[f]:
         g.setdefault((o.get("recipient") or "").lower(), []).append(o)
+    p = per[f.split("/")[0]]
+    p["files"] += 1
+    p["recipients"] += len(e)
+    p["files with exactly the failed recipients"] += set(g) == set(e)
+    for r in set(e) & set(g):
+        t, o = e[r], g[r][0]
+        rt = t["reply_text"]
+        p["reply whole"] += (o.get("reply_text") or "") == rt
+        m = ESC.match(rt)
+        p["codes (basic and enhanced) of the reply"] += o.get("basic_code") == int(rt[:3]) and (
+            not m or o.get("enhanced_code") == m.group(1))
+        p["notice kind (dsn_action)"] += o.get("dsn_action") == ("delayed" if t["notice"] == "delayed" else "failed")
     for r in sorted(set(g) - set(e)):
         add(f, r or "(none)", "extra recipient", json.dumps({k: g[r][0].get(k) for k in ("basic_code", "enhanced_code", "reply_text")}), "not a failed recipient")
     for r in sorted(set(e) - set(g)):
@@ -87,6 +100,9 @@ for f, r, w, ours, truth, note in diffs:
     out.append("| %s | %s | %s | %s | %s | %s |" % (f, r, w, esc(ours), esc(truth), note))
 summary = "%d files, %d expected (file, recipient) pairs, %d found, %d with the exact reply text, %d differences" % (
     len(files), sum(len(v) for v in exp.values()), stats["pairs"], stats["reply_exact"], len(diffs))
-text = summary + "\n\n" + "\n".join(out) + "\n"
+table = ["| MTA | " + " | ".join(per[next(iter(per))].keys()) + " |", "|---" * (1 + len(per[next(iter(per))])) + "|"]
+for mta in sorted(per):
+    table.append("| %s | %s |" % (mta, " | ".join(str(v) for v in per[mta].values())))
+text = summary + "\n\n" + "\n".join(table) + "\n\n" + "\n".join(out) + "\n"
 open(os.path.join(d, "differences.md"), "w").write(text)
 print(text)
