@@ -26,8 +26,24 @@ def source_of(url):
     if host in ("github.com", "raw.githubusercontent.com", "gitlab.com", "sources.debian.org"):
         # A repository (owner/name), or a Debian source package (src/name), is one source.
         parts = [p for p in u.path.split("/") if p]
-        return host + "/" + "/".join(parts[:2]).lower()
+        source = host + "/" + "/".join(parts[:2]).lower()
+        return SAME_AS_UPSTREAM.get(source, source)
     return host
+
+
+# A Debian source package whose upstream is already a source of the set (its repository or
+# site) is that source: the same wording must not sit on both sides of the split.
+SAME_AS_UPSTREAM = {
+    "sources.debian.org/src/amavisd-new": "gitlab.com/amavis/amavis",
+    "sources.debian.org/src/courier": "github.com/svarshavchik/courier",
+    "sources.debian.org/src/mailfront": "github.com/bruceg/mailfront",
+    "sources.debian.org/src/mailutils": "gnu.org",
+    "sources.debian.org/src/mtpolicyd": "github.com/benningm/mtpolicyd",
+    "sources.debian.org/src/opendkim": "github.com/trusteddomainproject/opendkim",
+    "sources.debian.org/src/proxsmtp": "github.com/androdev4u/proxsmtp",
+    "sources.debian.org/src/python3.11": "github.com/python/cpython",
+    "sources.debian.org/src/twisted": "github.com/twisted/twisted",
+}
 
 
 def sealed(source):
