@@ -74,7 +74,13 @@ wait_for() {  # $1 = command that succeeds when the queue is empty, $2 = max sec
 }
 
 purge() { apt-get purge -y "$@" >/dev/null 2>&1 || true; apt-get autoremove -y --purge >/dev/null 2>&1 || true; }
-record_version() { touch "$HERE/versions.tsv"; sed -i "/^$1\t/d" "$HERE/versions.tsv"; dpkg-query -W -f='${Package}\t${Version}\n' "$@" >>"$HERE/versions.tsv"; }
+record_version() {
+    local p; touch "$HERE/versions.tsv"
+    for p in "$@"; do sed -i "/^$p\t/d" "$HERE/versions.tsv"; done
+    dpkg-query -W -f='${Package}\t${Version}\n' "$@" >>"$HERE/versions.tsv"
+}
+
+cases_of() { awk -F'\t' -v p="$1" 'index($1, p) == 1 {print $1}' "$HERE/cases.tsv"; }
 
 prepare_mailboxes() {
     rm -f /var/mail/tester /var/mail/fulluser
@@ -97,7 +103,7 @@ run_postfix() {
     postconf -F '*/*/chroot = n'
     touch /var/log/postfix-bt.log
     postfix check; postfix start; sleep 2
-    python3 "$HERE/send_local.py" "$HERE/cases.tsv" postfix /usr/sbin/sendmail
+    python3 "$HERE/send_local.py" "$HERE/cases.tsv" postfix /usr/sbin/sendmail $(cases_of L)
     sleep 25
     wait_for "postqueue -p | grep -q 'Mail queue is empty'" 180
     python3 "$UP/collect.py" postfix /var/mail/tester 1 "$HERE/postfix"
@@ -118,7 +124,7 @@ run_exim() {
     subst "$HERE/templates/exim4.conf" | sed 's/@RETRY@/* * F,20s,5s/' >/etc/exim4/exim4.conf
     exim4 -bV >/dev/null
     exim4 -bd -q5s -oP "$W/exim.pid"; sleep 2
-    python3 "$HERE/send_local.py" "$HERE/cases.tsv" exim /usr/sbin/sendmail
+    python3 "$HERE/send_local.py" "$HERE/cases.tsv" exim /usr/sbin/sendmail $(cases_of L)
     sleep 25
     wait_for "[ -z \"\$(exim4 -bp)\" ]" 180
     python3 "$UP/collect.py" exim /var/mail/tester 1 "$HERE/exim"
@@ -126,6 +132,37 @@ run_exim() {
     kill "$(cat "$W/exim.pid")" || true; sleep 1
     stop_sink; stop_dns
     purge exim4-daemon-light exim4-base exim4-config
+}
+
+run_amavis() {  # Postfix with amavisd-new as its content filter, ClamAV's clamscan as its scanner
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get install -y --no-install-recommends postfix amavisd-new clamav >/dev/null
+    record_version amavisd-new clamav
+    rm -rf "$HERE/amavis"; mkdir -p "$HERE/amavis"; prepare_mailboxes
+    start_dns; start_sink
+    QUEUE_LIFETIME=20s subst "$HERE/templates/postfix-main.cf" >/etc/postfix/main.cf
+    echo "content_filter = smtp-amavis:[127.0.0.1]:10024" >>/etc/postfix/main.cf
+    echo "relay_domains = bt.test" >>/etc/postfix/main.cf
+    cp "$HERE/templates/aliases" /etc/aliases; newaliases
+    subst "$HERE/templates/postfix-master.cf" >>/etc/postfix/master.cf
+    cat "$HERE/templates/postfix-master-amavis.cf" >>/etc/postfix/master.cf
+    postconf -F '*/*/chroot = n'
+    cp "$HERE/templates/amavis-50-user" /etc/amavis/conf.d/50-user
+    # ClamAV's signature for the EICAR test file: its MD5 and size (ClamAV's .hdb format)
+    echo "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature" >/etc/amavis/bt-eicar.hdb
+    chmod 0644 /etc/amavis/bt-eicar.hdb
+    touch /var/log/postfix-bt.log
+    postfix check; postfix start
+    /usr/sbin/amavisd start; sleep 5
+    python3 "$HERE/send_local.py" "$HERE/cases.tsv" amavis /usr/sbin/sendmail $(cases_of A)
+    sleep 15
+    wait_for "postqueue -p | grep -q 'Mail queue is empty'" 120
+    python3 "$UP/collect.py" amavis /var/mail/tester 1 "$HERE/amavis"
+    grep -E 'amavis|postfix' /var/log/postfix-bt.log >"$HERE/amavis/maillog.txt" || true
+    /usr/sbin/amavisd stop || true; postfix stop || true
+    stop_sink; stop_dns
+    purge postfix amavisd-new clamav clamav-base clamav-freshclam libclamav12
+    rm -rf /etc/postfix /etc/amavis /var/lib/amavis
 }
 
 for mta in "$@"; do
