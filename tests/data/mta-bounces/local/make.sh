@@ -132,6 +132,7 @@ run_exim() {
     kill "$(cat "$W/exim.pid")" || true; sleep 1
     stop_sink; stop_dns
     purge exim4-daemon-light exim4-base exim4-config
+    rm -rf /etc/exim4 /var/mail/fulluser  # the files make.sh wrote are not the package's
 }
 
 run_amavis() {  # Postfix with amavisd-new as its content filter, ClamAV's clamscan as its scanner
@@ -162,7 +163,7 @@ run_amavis() {  # Postfix with amavisd-new as its content filter, ClamAV's clams
     /usr/sbin/amavisd stop || true; postfix stop || true
     stop_sink; stop_dns
     purge postfix amavisd-new clamav clamav-base clamav-freshclam libclamav12
-    rm -rf /etc/postfix /etc/amavis /var/lib/amavis
+    rm -rf /etc/postfix /etc/amavis /var/lib/amavis /var/mail/fulluser
 }
 
 for mta in "$@"; do
