@@ -177,6 +177,33 @@ bool operatorSays(const KnowledgeBase& kb, const Diagnosis& d, std::string_view 
     return false;
 }
 
+/// The text with every mail address in it replaced by a neutral one: an address is a name, not
+/// words about the failure. Exim writes the failed address above its reason ("x@tls.example" /
+/// "retry timeout exceeded"), and the label "tls" read as a TLS failure.
+std::string withoutAddresses(std::string text)
+{
+    for (const auto& a : formats::findAddresses(text))
+        for (auto at = text.find(a); at != std::string::npos; at = text.find(a, at + 3))
+            text.replace(at, a.size(), "a@b");
+    return text;
+}
+
+/// Received fields in the returned message at or over which it went round in a loop: the
+/// lowest default of the common MTAs' hop limits (Sendmail's MaxHopCount 25; Exim's
+/// received_headers_max is 30, Postfix's hopcount_limit 50). A message stopped there by its
+/// own MTA may come back with no words about it (Exim 4.96 bounces "Too many Received
+/// headers" naming only the address).
+constexpr std::size_t kLoopHops = 25;
+
+std::size_t receivedCount(const std::optional<Headers>& original)
+{
+    if (!original)
+        return 0;
+    return static_cast<std::size_t>(
+        std::count_if(original->fields.begin(), original->fields.end(),
+                      [](const Headers::Field& f) { return text::toLower(f.name) == "received"; }));
+}
+
 } // namespace
 
 namespace
@@ -563,7 +590,7 @@ BounceOutcome BounceReader::read(const Email& email) const
         // A reply that names no cause: the text the MTA wrote around it often does.
         if (d.reason == "undefined" && !r.context.empty()) {
             Reply ctx = reply;
-            ctx.text = r.context;
+            ctx.text = withoutAddresses(r.context);
             Diagnosis dc = diagnoseRemembered(*m_classifier, ctx);
             // The prose around a reply holds many words that are not about this failure (field
             // names, "dns;", advice): only a phrase or curated rule speaks for it, not a single
@@ -603,17 +630,25 @@ BounceOutcome BounceReader::read(const Email& email) const
             hint = "filtered";
             m_classifier->applyReason(d, hint);
         }
-        // A local delivery program failed (Diagnostic-Code type X-Unix) and the words say no more.
-        if (d.reason == "undefined" && text::startsWithNoCase(text::trim(r.reply), "x-unix"))
-            m_classifier->applyReason(d, "mailererror");
         if (d.reason == "undefined" && !status.empty()) {
             // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
+            // Before the diagnostic type below: Postfix's local(8) states what a failed system
+            // call or program meant in the status ("File too large" writing a mailbox is 5.2.2,
+            // a command's exit 67 is 5.1.1) and only its words under "X-Unix;".
             Reply withCode = reply;
             withCode.enhancedCode = status;
             Diagnosis ds = m_classifier->diagnose(withCode);
             if (ds.reason != "undefined")
                 d = std::move(ds);
         }
+        // A local delivery program failed (Diagnostic-Code type X-Unix) and neither the words nor
+        // the status (X.0.0, X.3.0) say more.
+        if (d.reason == "undefined" && text::startsWithNoCase(text::trim(r.reply), "x-unix"))
+            m_classifier->applyReason(d, "mailererror");
+        // Nothing names the cause, and the returned message carries as many Received fields as
+        // an MTA lets a message have: it went round in a loop (X.4.6, networkerror).
+        if (d.reason == "undefined" && receivedCount(email.original) >= kLoopHops)
+            m_classifier->applyReason(d, "networkerror");
         rec.basicCode = reply.basicCode;
         // The reply code may stand only in the MTA's transcript around the reply.
         if (!rec.basicCode && !r.context.empty()) {

@@ -19,7 +19,7 @@ msgs = []
 for m in mailbox.mbox(mbox):
     raw = m.as_bytes()
     # drop the mbox "From " line (as_bytes of mboxMessage does not include it)
-    c = re.search(rb"X-BT-Case: (C\d+)", raw) or re.search(rb"Subject: bt \S+ (C\d+)", raw)
+    c = re.search(rb"X-BT-Case: ([CLA]\d+)", raw) or re.search(rb"Subject: bt \S+ ([CLA]\d+)", raw)
     case = c.group(1).decode() if c else "?"
     rcpt = ""
     if rcpt_header:
