@@ -73,6 +73,13 @@ public:
     int blackholePort = 0;
     pid_t pid = 0;
 
+    DnsServer() = default;
+    // The server is a child process: a test process that ends (function-local statics
+    // included) takes it down, instead of leaving an orphaned unbound behind.
+    ~DnsServer() { stop(); }
+    DnsServer(const DnsServer&) = delete;
+    DnsServer& operator=(const DnsServer&) = delete;
+
     std::string address() const { return "127.0.0.1:" + std::to_string(port); }
     std::string blackhole() const { return "127.0.0.1:" + std::to_string(blackholePort); }
 
