@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <sqlite3.h>
 #include <unordered_map>
@@ -50,6 +51,32 @@ struct EventCube::Match {
     bool bounce(const Cell& c) const { return passes(c, false) && (!needText || c.textMatch); }
 };
 
+/// Per event id: its cell in the cube of every event, and its place in the table's time order
+/// (timestamp, then id; NULL first, as SQL sorts). 8 bytes a slot, one slot per id from the
+/// lowest to the highest.
+struct EventCube::EventMap {
+    static constexpr std::uint32_t kNone = 0xffffffffu;
+    std::int64_t first = 0; ///< the id of slot 0
+    std::vector<std::uint32_t> cell; ///< kNone: no event has this id
+    std::vector<std::uint32_t> rank;
+
+    /// The slot of an id; nullopt past either end (an event imported since the map was made).
+    std::optional<std::size_t> slot(std::int64_t id) const
+    {
+        if (id < first || id - first >= static_cast<std::int64_t>(cell.size()))
+            return std::nullopt;
+        return static_cast<std::size_t>(id - first);
+    }
+};
+
+/// The map as saved in cube_cache, read on first use: only a search needs it, and opening the
+/// window should not wait for a million varints.
+struct EventCube::SavedMap {
+    std::once_flag once;
+    std::string bytes;
+    std::unique_ptr<EventMap> map; ///< null when there is none or its bytes are damaged
+};
+
 namespace
 {
 
@@ -78,15 +105,15 @@ namespace
 {
 
 /// The SELECT that reads events as cube cells: every field's column as stored (numbers read back
-/// as their digits) in table order, `words` for the searched field, then whether the event's
-/// import records deliveries.
+/// as their digits) in table order, `words` for the searched field, whether the event's import
+/// records deliveries, then its id.
 std::string cellsSql(const std::string& words)
 {
     std::string columns;
     for (const Field& field : kFields)
         columns += (columns.empty() ? "" : ", ")
             + (field.match == FieldMatch::Words ? words : "e." + std::string(field.column));
-    return "SELECT " + columns + ", (e.import_id IN " + recordingImportsSql() + ") FROM events e";
+    return "SELECT " + columns + ", (e.import_id IN " + recordingImportsSql() + "), e.id FROM events e";
 }
 
 /// A cube cell's key (every field's id, the text match, recording) hashed and compared: one pass
@@ -158,6 +185,9 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
     auto st = ws.db().prepare(cellsSql("(" + match + ")"));
     bindAll(st, 1, textSql.bounceBinds);
     const int recording = static_cast<int>(kFieldCount);
+    // The cube of every event also learns each event's cell, for searches (knowsEvents).
+    std::vector<std::int64_t> eventIds;
+    std::vector<std::uint32_t> eventCells;
     while (st.step()) {
         Cell c;
         for (std::size_t f = 0; f < kFieldCount; ++f) {
@@ -179,11 +209,142 @@ EventCube EventCube::build(Workspace& ws, const std::string& text)
             cube.m_cells.push_back(c);
         ++cube.m_cells[it->second].n;
         ++cube.m_events;
+        if (text.empty()) {
+            eventIds.push_back(st.int64(recording + 1));
+            eventCells.push_back(static_cast<std::uint32_t>(it->second));
+        }
     }
     auto t = ws.db().prepare("SELECT id, text FROM templates ORDER BY id");
     while (t.step())
         cube.m_templates.emplace_back(t.int64(0), t.text(1));
+    if (text.empty() && !eventIds.empty())
+        cube.mapEvents(ws, eventIds, eventCells);
     return cube;
+}
+
+void EventCube::mapEvents(Workspace& ws, const std::vector<std::int64_t>& ids, const std::vector<std::uint32_t>& cells)
+{
+    const auto [lo, hi] = std::minmax_element(ids.begin(), ids.end());
+    const auto slots = static_cast<std::uint64_t>(*hi - *lo) + 1;
+    // Ids far sparser than the events (most deleted) would make a map mostly of holes: the
+    // searches read rows instead.
+    if (slots > 2 * ids.size() + 1024 || slots >= EventMap::kNone)
+        return;
+    auto map = std::make_unique<EventMap>();
+    map->first = *lo;
+    map->cell.assign(slots, EventMap::kNone);
+    map->rank.assign(slots, EventMap::kNone);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        map->cell[static_cast<std::size_t>(ids[i] - *lo)] = cells[i];
+    // The time order as the table sorts (the events_time index holds it: no sort here). A
+    // writer between the two reads (outside buildCached's read transaction) shows as an id
+    // unknown or missing, and the map is not kept.
+    auto st = ws.db().prepare("SELECT id FROM events ORDER BY timestamp, id");
+    std::uint32_t place = 0;
+    while (st.step()) {
+        const auto at = map->slot(st.int64(0));
+        if (!at || map->cell[*at] == EventMap::kNone || map->rank[*at] != EventMap::kNone || place >= ids.size())
+            return;
+        map->rank[*at] = place++;
+    }
+    if (place != ids.size())
+        return;
+    m_map = std::make_shared<SavedMap>();
+    m_map->map = std::move(map);
+}
+
+const EventCube::EventMap* EventCube::eventMap() const
+{
+    if (!m_map)
+        return nullptr;
+    std::call_once(m_map->once, [this] {
+        if (!m_map->map && !m_map->bytes.empty())
+            m_map->map = readMap(m_map->bytes);
+        std::string().swap(m_map->bytes);
+    });
+    return m_map->map.get();
+}
+
+bool EventCube::knowsEvents() const
+{
+    return m_text.empty() && eventMap();
+}
+
+std::optional<EventCube> EventCube::withMatches(const std::string& text, std::span<const std::int64_t> ids) const
+{
+    const EventMap* map = eventMap();
+    if (text.empty() || !m_text.empty() || !map)
+        return std::nullopt;
+    EventCube cube;
+    cube.m_text = text;
+    cube.m_dict = m_dict;
+    cube.m_templates = m_templates;
+    cube.m_events = m_events;
+    cube.m_canonicalTimes = m_canonicalTimes;
+    // Every cell starts as not matching; each matching event moves one count to the cell's
+    // matching twin, made when its first match comes.
+    cube.m_cells.reserve(m_cells.size() * 2);
+    cube.m_cells = m_cells;
+    for (Cell& c : cube.m_cells)
+        c.textMatch = false;
+    std::vector<std::uint32_t> twin(m_cells.size(), EventMap::kNone);
+    for (const std::int64_t id : ids) {
+        const auto at = map->slot(id);
+        if (!at)
+            return std::nullopt;
+        const std::uint32_t from = map->cell[*at];
+        if (from == EventMap::kNone)
+            continue; // in the index, not in the table: SQL's join leaves it out too
+        if (cube.m_cells[from].n == 0)
+            return std::nullopt;
+        --cube.m_cells[from].n;
+        if (twin[from] == EventMap::kNone) {
+            Cell c = cube.m_cells[from];
+            c.textMatch = true;
+            c.n = 0;
+            twin[from] = static_cast<std::uint32_t>(cube.m_cells.size());
+            cube.m_cells.push_back(c);
+        }
+        ++cube.m_cells[twin[from]].n;
+    }
+    std::erase_if(cube.m_cells, [](const Cell& c) { return c.n == 0; });
+    return cube;
+}
+
+std::optional<std::vector<std::int64_t>>
+EventCube::inTimeOrder(const EventFilter& filter, std::span<const std::int64_t> ids, bool descending) const
+{
+    const EventMap* map = eventMap();
+    if (!map || !m_text.empty())
+        return std::nullopt;
+    EventFilter rest = filter;
+    rest.text.clear();
+    if (!answers(rest))
+        return std::nullopt;
+    const Match m = compile(rest);
+    const bool everyEvent = rest.empty();
+    std::vector<std::pair<std::uint32_t, std::int64_t>> kept; // rank, id
+    kept.reserve(ids.size());
+    for (const std::int64_t id : ids) {
+        const auto at = map->slot(id);
+        if (!at)
+            return std::nullopt;
+        const std::uint32_t cell = map->cell[*at];
+        if (cell == EventMap::kNone)
+            continue;
+        if (!everyEvent && !(m.population(m_cells[cell]) && m.bounce(m_cells[cell])))
+            continue;
+        kept.emplace_back(map->rank[*at], id);
+    }
+    if (descending)
+        std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    else
+        std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::int64_t> out;
+    out.reserve(kept.size());
+    for (const auto& k : kept)
+        out.push_back(k.second);
+    return out;
 }
 
 std::optional<EventCube> EventCube::withText(Workspace& ws, const EventCube& all, const std::string& text)
@@ -283,7 +444,10 @@ namespace
 // bytes. A million events with 12 000 domains
 // fold into some hundred thousand cells: as JSON (version 3) that was 24 MB, parsed in 1.5 s
 // with 300 MB of parser nodes when the window opened; as this, a pass over the bytes.
-constexpr std::string_view kCubeMagic = "BTCUBE4\n";
+// Version 5 adds the events' map (EventMap: a 32-bit length, 0 for none, then the lowest id,
+// the slots' cells + 1 (0: no event) and the ids in time order as zigzag deltas, all varints),
+// kept as bytes until a search asks for it.
+constexpr std::string_view kCubeMagic = "BTCUBE5\n";
 
 void putU32(std::string& out, std::uint32_t v)
 {
@@ -397,7 +561,68 @@ std::string EventCube::toBlob() const
         putI64(out, id);
         putText(out, text);
     }
+    putText(out, mapBlob());
     return out;
+}
+
+std::string EventCube::mapBlob() const
+{
+    const EventMap* map = eventMap();
+    if (!map)
+        return {};
+    std::string out;
+    putI64(out, map->first);
+    putU32(out, static_cast<std::uint32_t>(map->cell.size()));
+    std::uint32_t present = 0;
+    for (const auto c : map->cell) {
+        putVar(out, c == EventMap::kNone ? 0 : std::uint64_t(c) + 1);
+        present += c != EventMap::kNone;
+    }
+    std::vector<std::int64_t> byTime(present);
+    for (std::size_t i = 0; i < map->cell.size(); ++i)
+        if (map->cell[i] != EventMap::kNone)
+            byTime[map->rank[i]] = map->first + static_cast<std::int64_t>(i);
+    putU32(out, present);
+    // Events mostly come in time order: a delta of one byte each.
+    std::int64_t prev = map->first;
+    for (const auto id : byTime) {
+        const std::int64_t d = id - prev;
+        putVar(out, static_cast<std::uint64_t>(d) << 1 ^ static_cast<std::uint64_t>(d >> 63));
+        prev = id;
+    }
+    return out;
+}
+
+std::unique_ptr<EventCube::EventMap> EventCube::readMap(std::string_view bytes) const
+{
+    CubeReader r {bytes};
+    auto map = std::make_unique<EventMap>();
+    map->first = r.i64();
+    const auto slots = r.count(1);
+    map->cell.resize(slots);
+    std::uint32_t present = 0;
+    for (auto& c : map->cell) {
+        const auto v = r.var();
+        if (r.bad || v > m_cells.size())
+            return nullptr;
+        c = v == 0 ? EventMap::kNone : static_cast<std::uint32_t>(v - 1);
+        present += v != 0;
+    }
+    if (r.u32() != present || r.bad)
+        return nullptr;
+    map->rank.assign(slots, EventMap::kNone);
+    std::int64_t id = map->first;
+    for (std::uint32_t place = 0; place < present; ++place) {
+        const auto z = r.var();
+        id += static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+        const auto at = map->slot(id);
+        if (r.bad || !at || map->cell[*at] == EventMap::kNone || map->rank[*at] != EventMap::kNone)
+            return nullptr;
+        map->rank[*at] = place;
+    }
+    if (r.bad || !r.in.empty())
+        return nullptr;
+    return map;
 }
 
 std::optional<EventCube> EventCube::fromBlob(std::string_view blob)
@@ -440,8 +665,13 @@ std::optional<EventCube> EventCube::fromBlob(std::string_view blob)
         const auto id = r.i64();
         cube.m_templates.emplace_back(id, std::string(r.text()));
     }
+    const auto map = r.text();
     if (r.bad || !r.in.empty())
         return std::nullopt;
+    if (!map.empty()) {
+        cube.m_map = std::make_shared<SavedMap>();
+        cube.m_map->bytes = map;
+    }
     return cube;
 }
 
