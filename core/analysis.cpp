@@ -232,6 +232,15 @@ void addLiftedLater(Workspace& ws, GroupBy by, const EventFilter& filter, std::v
     // A policy or reputation rejection followed, later, by a delivery to the same domain: the
     // block was lifted (or never applied to everyone). "Later" is "before the domain's last
     // delivery", found once per domain rather than once per bounce.
+    // Without a delivery nothing was lifted. Asked first because the planner starts a search's
+    // join from the search index: it read each of the 167 000 rows matching "spamhaus" on 1M
+    // events before the empty list of deliveries ended it (sqlite3: 0.38 s, 1.2 s cold), on
+    // the lane of the Groups view, which follows every drill-down. One probe of the
+    // deliveries' partial index instead.
+    auto any = ws.db().prepare(
+        "SELECT 1 FROM events WHERE event_type = 'delivered' AND recipient_domain IS NOT NULL LIMIT 1");
+    if (!any.step())
+        return;
     const FilterSql f = filterSql(filter);
     const bool byTemplate = by == GroupBy::Template;
     const std::string key = byTemplate ? std::string("COALESCE(e.template_id, 0)")

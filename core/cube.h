@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,23 @@ public:
     /// every event. nullopt when `all` does not count the workspace's events as they are now
     /// (a value or cell it lacks): then build(ws, text) must.
     static std::optional<EventCube> withText(Workspace& ws, const EventCube& all, const std::string& text);
+
+    /// True when the cube knows each event's cell and its place in time order: a cube of every
+    /// event built by a pass over them (build) or loaded with them from cube_cache. A search is
+    /// then answered from the search index's ids alone (withMatches, inTimeOrder): reading the
+    /// 167 000 matching rows of a search on 1M events took 3/4 of its time, the index 40 ms.
+    bool knowsEvents() const;
+    /// The cube of `text` from this one, the cube of every event, and `ids`: the events whose
+    /// replies match it (bt::matchingIds, ascending). The same cube as build(ws, text) and
+    /// withText, without reading an event. nullopt when the cube does not know the events or
+    /// an id is past them (imported since).
+    std::optional<EventCube> withMatches(const std::string& text, std::span<const std::int64_t> ids) const;
+    /// Of `ids` (the matches of the filter's text, ascending), those that pass the filter's other
+    /// fields, in the table's time order (timestamp, then id; newest first when `descending`):
+    /// bt::eventIds' answer when sorted by time. nullopt when the cube cannot answer the filter
+    /// or does not know the events.
+    std::optional<std::vector<std::int64_t>> inTimeOrder(const EventFilter& filter, std::span<const std::int64_t> ids,
+                                                         bool descending) const;
 
     /// The cube of every event from the workspace's cube_cache when it is still valid (same
     /// events count and highest id, and no import or re-diagnosis since), else built now and
@@ -77,6 +96,8 @@ private:
         std::int64_t n = 0;
     };
     struct Match; // a filter compiled against the dictionaries
+    struct EventMap; // per event: its cell and its place in time order (cube.cpp)
+    struct SavedMap; // an EventMap as saved, read on first use
 
     Match compile(const EventFilter& filter) const;
     const std::string& value(std::size_t field, const Cell& c) const { return m_dict[field][c.f[field]]; }
@@ -87,6 +108,14 @@ private:
     std::int64_t m_events = 0;
     std::string m_text;
     bool m_canonicalTimes = true; ///< every timestamp is "YYYY-MM-DDTHH:MM:SSZ" or NULL
+    /// The events' map of a cube of every event (none for a text cube): shared, never changed
+    /// once read, so copies of the cube and the lanes asking at once share one.
+    std::shared_ptr<SavedMap> m_map;
+    const EventMap* eventMap() const;
+    /// Learns each event's cell (`ids` and `cells` from build's pass) and reads the time order.
+    void mapEvents(Workspace& ws, const std::vector<std::int64_t>& ids, const std::vector<std::uint32_t>& cells);
+    std::string mapBlob() const;
+    std::unique_ptr<EventMap> readMap(std::string_view bytes) const;
 };
 
 } // namespace bt

@@ -41,16 +41,21 @@ void addIn(std::string& where, std::vector<FilterSql::Value>& binds, const std::
     where += " AND (" + term + ")";
 }
 
-/// The words of a full-text search as terms over `column` (see filterSql).
-void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const std::string& column,
-              const std::string& text)
+/// A full-text search split as SQL runs it: the trigram index's query, and LIKE patterns for the
+/// words too short for a trigram.
+struct SearchWords {
+    std::string fts; ///< FTS5 strings, one per word of three characters or more; empty: none
+    std::vector<std::string> likes;
+};
+
+SearchWords searchWords(const std::string& text)
 {
     // Every whitespace-separated word must occur somewhere in the reply, as written: a part
     // of a word too ("S3150" in "(AS3150)"), any case, quotes as plain characters (the
     // search is not a query language, so no input is ever a syntax error). Words of
     // three characters or more go through the trigram index, each one an FTS5 string
     // (quotes doubled); shorter ones, which no trigram holds, through LIKE.
-    std::string fts;
+    SearchWords out;
     std::size_t i = 0;
     while (i < text.size()) {
         while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
@@ -75,7 +80,7 @@ void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const st
                 if (c == '"')
                     quoted += '"';
             }
-            fts += (fts.empty() ? "" : " ") + quoted + "\"";
+            out.fts += (out.fts.empty() ? "" : " ") + quoted + "\"";
         } else {
             std::string like = "%";
             for (const char c : word) {
@@ -83,15 +88,26 @@ void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const st
                     like += '\\';
                 like += c;
             }
-            where += " AND " + column + " LIKE ? ESCAPE '\\'";
-            binds.emplace_back(like + "%");
+            out.likes.push_back(like + "%");
         }
+    }
+    return out;
+}
+
+/// The words of a full-text search as terms over `column` (see filterSql).
+void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const std::string& column,
+              const std::string& text)
+{
+    const SearchWords words = searchWords(text);
+    for (const auto& like : words.likes) {
+        where += " AND " + column + " LIKE ? ESCAPE '\\'";
+        binds.emplace_back(like);
     }
     // The trigram index (events_fts, workspace.cpp) holds the replies: a second searched field
     // would need its own.
-    if (!fts.empty()) {
+    if (!words.fts.empty()) {
         where += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
-        binds.emplace_back(fts);
+        binds.emplace_back(words.fts);
     }
 }
 
@@ -338,6 +354,29 @@ std::vector<std::int64_t> eventIds(Workspace& ws, const EventFilter& filter, Eve
     auto st = ws.db().prepare("SELECT e.id FROM events e" + whereOf(f) + " ORDER BY " + tableOrder(sort, descending));
     bindFilter(st, f);
     std::vector<std::int64_t> ids;
+    while (st.step())
+        ids.push_back(st.int64(0));
+    return ids;
+}
+
+std::vector<std::int64_t> matchingIds(Workspace& ws, const std::string& text)
+{
+    const SearchWords words = searchWords(text);
+    std::vector<std::int64_t> ids;
+    if (words.likes.empty() && !words.fts.empty()) {
+        // The index alone: no event is read. Its rowids are the events' ids (the triggers keep
+        // it in step); one it holds for no event is left out by the caller, as SQL's IN does.
+        auto st = ws.db().prepare("SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid");
+        st.bind(1, std::string_view(words.fts));
+        while (st.step())
+            ids.push_back(st.int64(0));
+        return ids;
+    }
+    EventFilter f;
+    f.text = text;
+    const auto sql = filterSql(f);
+    auto st = ws.db().prepare("SELECT e.id FROM events e WHERE " + sql.bounce + " ORDER BY e.id");
+    bindAll(st, 1, sql.bounceBinds);
     while (st.step())
         ids.push_back(st.int64(0));
     return ids;

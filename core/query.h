@@ -125,6 +125,12 @@ std::vector<EventRow> eventPage(Workspace& ws, const EventFilter& filter, EventC
 /// for a count and a first page). Memory: 8 bytes an event matched.
 std::vector<std::int64_t> eventIds(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending);
 
+/// The ids of the events whose replies match a full-text search (EventFilter::text), ascending.
+/// Words of three characters or more are answered by the search index alone, without reading an
+/// event (167 000 matches on 1M events: 40 ms, where reading their rows takes 200 ms more); it
+/// may hold an id no event has any more, which callers leave out as SQL's IN does.
+std::vector<std::int64_t> matchingIds(Workspace& ws, const std::string& text);
+
 /// The table rows of these events, in the order given (ids that no longer exist are left out).
 std::vector<EventRow> eventRows(Workspace& ws, std::span<const std::int64_t> ids);
 

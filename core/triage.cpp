@@ -60,7 +60,12 @@ std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilte
             const std::lock_guard lock(m_cubeMutex);
             all = m_cube;
         }
-        if (all)
+        // From the search index's ids alone when the plain cube knows each event's cell; else
+        // the matching rows are read.
+        if (all && all->knowsEvents())
+            if (auto withMatches = all->withMatches(filter.text, *matches(ws, filter.text)))
+                cube = std::make_shared<const EventCube>(std::move(*withMatches));
+        if (all && !cube)
             if (auto withText = EventCube::withText(ws, *all, filter.text))
                 cube = std::make_shared<const EventCube>(std::move(*withText));
         if (!cube)
@@ -75,6 +80,42 @@ std::shared_ptr<const EventCube> Triage::cubeFor(Workspace& ws, const EventFilte
             (filter.text.empty() ? m_cube : m_textCube) = cube;
     }
     return cube->answers(filter) ? cube : nullptr;
+}
+
+std::shared_ptr<const std::vector<std::int64_t>> Triage::matches(Workspace& ws, const std::string& text)
+{
+    const auto kept = [&]() -> std::shared_ptr<const std::vector<std::int64_t>> {
+        const std::lock_guard lock(m_cubeMutex);
+        return m_matches && m_matchText == text ? m_matches : nullptr;
+    };
+    if (auto m = kept())
+        return m;
+    const std::lock_guard search(m_matchMutex);
+    if (auto m = kept()) // found by another lane while this one waited
+        return m;
+    std::uint64_t epoch = 0;
+    {
+        const std::lock_guard lock(m_cubeMutex);
+        epoch = m_epoch;
+    }
+    auto found = std::make_shared<const std::vector<std::int64_t>>(matchingIds(ws, text));
+    const std::lock_guard lock(m_cubeMutex);
+    if (epoch == m_epoch) {
+        m_matchText = text;
+        m_matches = found;
+    }
+    return found;
+}
+
+std::vector<std::int64_t> Triage::eventIds(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending)
+{
+    if (m_useCube && !filter.text.empty() && sort == EventColumn::Time) {
+        const auto all = cubeFor(ws, {});
+        if (all && all->knowsEvents())
+            if (auto ids = all->inTimeOrder(filter, *matches(ws, filter.text), descending))
+                return std::move(*ids);
+    }
+    return bt::eventIds(ws, filter, sort, descending);
 }
 
 bool Triage::quick(const EventFilter& filter) const
@@ -96,6 +137,7 @@ void Triage::invalidate()
     ++m_epoch;
     m_cube.reset();
     m_textCube.reset();
+    m_matches.reset();
 }
 
 std::vector<GroupRow> Triage::groups(Workspace& ws, GroupBy by, const EventFilter& filter)

@@ -89,6 +89,11 @@ public:
     /// code), templates, the time series, and the providers' incidents.
     ChartAnswer charts(Workspace& ws, const EventFilter& filter, bool only550 = false);
     FilterChoices choices(Workspace& ws);
+    /// The table's ids for a filter and sort, as bt::eventIds gives them. A full-text search
+    /// sorted by time comes from the search index's matches and the cube's map of the events
+    /// (EventCube::inTimeOrder), the matches found once for the table and the charts alike;
+    /// anything else from SQL.
+    std::vector<std::int64_t> eventIds(Workspace& ws, const EventFilter& filter, EventColumn sort, bool descending);
     /// The printable report's numbers; `topReasons` reasons with their typical reply,
     /// `maxLifted` lifted-later blocks.
     TriageReport report(Workspace& ws, const EventFilter& filter, int topReasons = 5, int maxLifted = 20);
@@ -112,12 +117,18 @@ private:
     std::optional<std::shared_ptr<const EventCube>> stored(const EventFilter& filter) const;
     /// The cube for `filter`, built now with `ws` if needed, or nullptr when none can answer it.
     std::shared_ptr<const EventCube> cubeFor(Workspace& ws, const EventFilter& filter);
+    /// The ids of the events matching `text` (bt::matchingIds), searched once and kept for the
+    /// last text: the table's lane and the charts' ask for the same search at the same time.
+    std::shared_ptr<const std::vector<std::int64_t>> matches(Workspace& ws, const std::string& text);
 
     bool m_useCube;
     mutable std::mutex m_cubeMutex; ///< guards the two cubes and the epoch
     std::mutex m_buildMutex; ///< one build at a time: a second asker waits and reuses it
     std::shared_ptr<const EventCube> m_cube; ///< every event
     std::shared_ptr<const EventCube> m_textCube; ///< the last full-text search
+    std::mutex m_matchMutex; ///< one search at a time: a second asker waits and reuses it
+    std::string m_matchText; ///< the text of m_matches (guarded by m_cubeMutex, as are they)
+    std::shared_ptr<const std::vector<std::int64_t>> m_matches;
     std::uint64_t m_epoch = 0;
     std::atomic<std::size_t> m_built {0};
 };

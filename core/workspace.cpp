@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -23,6 +24,7 @@
 #include <glib.h>
 #include <malloc.h>
 #include <map>
+#include <sqlite3.h>
 #include <thread>
 #include <unistd.h>
 
@@ -31,6 +33,8 @@ namespace bt
 
 struct Workspace::Connection {
     sql::Database db;
+    /// Set by interrupt(): every statement of the connection stops, also one begun after it.
+    std::atomic<bool> stopped {false};
     // Declared after the connection, so that they are finalized before it closes.
     std::optional<sql::Statement> insertEvent;
     std::optional<sql::Statement> insertReject;
@@ -500,6 +504,7 @@ void Workspace::useSmallCache()
 
 void Workspace::interrupt()
 {
+    m_sql->stopped.store(true);
     sql::interrupt(m_sql->db.handle());
 }
 
@@ -548,6 +553,14 @@ Workspace::Workspace(const std::string& path, Mode mode)
         openForViewing();
     else
         openForWriting();
+    // interrupt() is for a connection about to close (the window's lanes): sqlite3_interrupt
+    // stops only the statements running at that moment, so a lane that was waiting for another
+    // lane's search ran its own in full, and closing during a search took 254 and 445 ms on
+    // 1M events (10 and 12 010 domains). Checked every 1 000 virtual machine steps: a load of one flag.
+    sqlite3_progress_handler(
+        m_sql->db.handle(), 1000,
+        [](void* stopped) { return static_cast<std::atomic<bool>*>(stopped)->load(std::memory_order_relaxed) ? 1 : 0; },
+        &m_sql->stopped);
 }
 
 void Workspace::openForWriting()

@@ -220,7 +220,8 @@ public:
     /// the process's memory stays flat on a million-event workspace.
     void useSmallCache();
     /// Makes the statement running on this connection stop at once (it fails with
-    /// "interrupted"); callable from any thread while this Workspace exists.
+    /// "interrupted"), and every statement begun after it: for a connection about to close.
+    /// Callable from any thread while this Workspace exists.
     void interrupt();
     const std::string& path() const { return m_path; }
     /// Opened for viewing: writes fail (SQLite refuses them).

@@ -374,6 +374,77 @@ TEST_F(CubeTest, ATextCubeFromThePlainCubeIsTheTextCubeBuiltWhole)
         << "only from the cube of every event";
 }
 
+TEST_F(CubeTest, ASearchFromTheIndexAloneIsTheSearchThatReadsRows)
+{
+    // A search answered from the search index's ids and the cube's map of the events (no row
+    // read): the same charts' cube as a pass over every event, the same table ids in the same
+    // order as SQL, for every filter beside the text and both directions; the map saved with
+    // the counts and read back gives the same.
+    bt::Workspace ws(s_ws->path.string());
+    const auto built = bt::EventCube::build(ws);
+    ASSERT_TRUE(built.knowsEvents());
+    const auto saved = bt::EventCube::fromBlob(built.toBlob());
+    ASSERT_TRUE(saved);
+    ASSERT_TRUE(saved->knowsEvents()) << "the map travels with the saved counts";
+    int compared = 0;
+    for (const char* text : {"spamhaus", "mailbox", "5.7.1", "no such", "ZZZ-nothing", "a", "55", "user unknown"}) {
+        const auto ids = bt::matchingIds(ws, text);
+        bt::EventFilter only;
+        only.text = text;
+        auto sqlIds = bt::eventIds(ws, only, bt::EventColumn::Recipient, false);
+        std::sort(sqlIds.begin(), sqlIds.end());
+        EXPECT_EQ(ids, sqlIds) << "the index's matches are SQL's: " << text;
+        const auto whole = bt::EventCube::build(ws, text);
+        for (const bt::EventCube* all : {&built, &*saved}) {
+            const auto fromIds = all->withMatches(text, ids);
+            ASSERT_TRUE(fromIds) << text;
+            EXPECT_FALSE(fromIds->knowsEvents()) << "a text cube has no map of its own";
+            EXPECT_EQ(fromIds->events(), whole.events()) << text;
+            EXPECT_EQ(fromIds->cells(), whole.cells()) << text;
+            for (auto f : filters()) {
+                f.text = text;
+                ASSERT_EQ(fromIds->answers(f), whole.answers(f)) << text;
+                if (whole.answers(f)) {
+                    for (auto by :
+                         {bt::GroupBy::Provider, bt::GroupBy::Domain, bt::GroupBy::Template, bt::GroupBy::Day})
+                        expectSameGroups(whole.groupReport(by, f, bt::sendCounts(ws)),
+                                         fromIds->groupReport(by, f, bt::sendCounts(ws)), std::string("text ") + text);
+                    const auto a = whole.timeSeries(f, true);
+                    const auto b = fromIds->timeSeries(f, true);
+                    ASSERT_EQ(a.size(), b.size()) << text;
+                    for (std::size_t i = 0; i < a.size(); ++i)
+                        EXPECT_EQ(a[i].families, b[i].families) << text << " " << a[i].bucket;
+                }
+                for (bool desc : {true, false}) {
+                    const auto inOrder = all->inTimeOrder(f, ids, desc);
+                    EXPECT_EQ(inOrder.has_value(), whole.answers(f)) << text;
+                    if (!inOrder)
+                        continue;
+                    EXPECT_EQ(*inOrder, bt::eventIds(ws, f, bt::EventColumn::Time, desc))
+                        << text << " / " << bt::filterSql(f).population << (desc ? " newest first" : " oldest first");
+                    ++compared;
+                }
+            }
+        }
+    }
+    EXPECT_GE(compared, 8 * 2 * 2 * 10);
+    // The window's way: Triage gives SQL's ids, for any sort, and one search serves both.
+    bt::Triage triage;
+    for (auto f : filters()) {
+        f.text = "spamhaus";
+        for (auto sort : {bt::EventColumn::Time, bt::EventColumn::Recipient, bt::EventColumn::Reply})
+            EXPECT_EQ(triage.eventIds(ws, f, sort, true), bt::eventIds(ws, f, sort, true))
+                << bt::filterSql(f).population;
+    }
+    // An event the map never saw (imported since): refused, and SQL answers instead.
+    bt::EventCube stale = bt::EventCube::build(ws);
+    const std::vector<std::int64_t> past {1000000000};
+    EXPECT_FALSE(stale.withMatches("spamhaus", past));
+    EXPECT_FALSE(stale.inTimeOrder({}, past, true));
+    EXPECT_FALSE(bt::EventCube::build(ws, "spamhaus").withMatches("mailbox", bt::matchingIds(ws, "mailbox")))
+        << "only from the cube of every event";
+}
+
 TEST(CubeCache, SavedOnceReusedAndDroppedByAnImport)
 {
     TempWorkspace t;

@@ -105,6 +105,7 @@ void EventTableModel::reload()
     const auto filter = m_filter;
     const auto sortColumn = m_sortColumn;
     const bool desc = m_descending;
+    WorkspaceSession* session = m_session;
     // Count and first page in one job: the snapshot changes once, when both are known.
     m_session->run<PageResult>(
         WorkspaceSession::Lane::Table, this,
@@ -114,9 +115,11 @@ void EventTableModel::reload()
             if (live->load() != gen)
                 return r;
             // A full-text search: the matches found once, in order, give the count and every
-            // page; other filters count and page through the indexes.
+            // page (from the search index and the cube's map of the events when sorted by time,
+            // the same search the charts use); other filters count and page through the indexes.
             if (!filter.text.empty()) {
-                r.ids = std::make_shared<const std::vector<std::int64_t>>(bt::eventIds(ws, filter, sortColumn, desc));
+                r.ids = std::make_shared<const std::vector<std::int64_t>>(
+                    session->triage().eventIds(ws, filter, sortColumn, desc));
                 r.count = static_cast<qint64>(r.ids->size());
                 r.rows = rowsOfPage(ws, *r.ids, 0, kPageSize);
                 return r;
