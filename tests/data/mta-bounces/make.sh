@@ -26,13 +26,7 @@ subst() {  # template -> stdout
         -e "s/@QUEUE_LIFETIME@/$QUEUE_LIFETIME/g" -e "s/@DELAY_WARNING@/$DELAY_WARNING/g" "$1"
 }
 
-wait_for() {  # $1 = command that succeeds when the queue is empty, $2 = max seconds
-    local i=0
-    while ! eval "$1" >/dev/null 2>&1; do
-        sleep 2; i=$((i+2)); [ $i -ge "$2" ] && { echo "timeout waiting for queue" >&2; return 0; }
-    done
-    sleep 3
-}
+. "$HERE/queue.sh"
 
 collect() {  # $1 = mta, $2 = phase [, $3 = mbox, default /var/mail/tester]
     local mbox=${3:-/var/mail/tester}

@@ -65,13 +65,7 @@ restore_aliases() { [ -f "$W/aliases.orig" ] && cp "$W/aliases.orig" /etc/aliase
 cleanup() { stop_sink; stop_dns; restore_aliases; }
 trap cleanup EXIT
 
-wait_for() {  # $1 = command that succeeds when the queue is empty, $2 = max seconds
-    local i=0
-    while ! eval "$1" >/dev/null 2>&1; do
-        sleep 2; i=$((i+2)); [ $i -ge "$2" ] && { echo "timeout waiting for queue" >&2; return 0; }
-    done
-    sleep 3
-}
+. "$UP/queue.sh"
 
 purge() { apt-get purge -y "$@" >/dev/null 2>&1 || true; apt-get autoremove -y --purge >/dev/null 2>&1 || true; }
 record_version() {
