@@ -30,6 +30,7 @@ namespace
 {
 
 constexpr std::string_view kError = "There was an error delivering your mail to <";
+constexpr std::string_view kDidNotLike = " did not like our ";
 
 /// The SMTP command dma names in "did not like our COMMAND:", in the engine's spelling. dma says
 /// "connect" for the greeting and "final DATA" for the reply after the message.
@@ -82,11 +83,13 @@ bool parseDragonfly(const Email& email, BounceReport& report)
     for (const auto& line : text::splitLines(message)) {
         const auto t = text::trim(line.text);
         if (!afterCommand) {
-            const auto p = t.find(" did not like our ");
+            const auto p = t.find(kDidNotLike);
             if (p != std::string_view::npos && t.ends_with(":")) {
                 afterCommand = true;
                 r.remoteMta = std::string(text::trim(t.substr(0, p)));
-                r.command = commandOf(t.substr(p + 18, t.size() - p - 19));
+                auto command = t.substr(p + kDidNotLike.size());
+                command.remove_suffix(1); // the ':'
+                r.command = commandOf(command);
             }
             continue;
         }
