@@ -100,6 +100,18 @@ bool isWordChar(char32_t c)
     return true;
 }
 
+/// Where the first n code points of a UTF-8 word end (the word's size when it is shorter).
+std::size_t prefixEnd(std::string_view word, std::size_t n)
+{
+    std::size_t cut = 0;
+    for (std::size_t cps = 0; cut < word.size() && cps < n; ++cps) {
+        ++cut;
+        while (cut < word.size() && (static_cast<unsigned char>(word[cut]) & 0xC0) == 0x80)
+            ++cut;
+    }
+    return cut;
+}
+
 double sigmoidSafeExp(double x)
 {
     return std::exp(std::max(-60.0, std::min(60.0, x)));
@@ -197,6 +209,14 @@ void modelFeatures(std::string_view text, std::optional<int> basicCode, std::str
             continue;
         }
         out.push_back({"w:" + word, at, end});
+        // The word's first four letters as well: a cheap stem that lets the model carry what it
+        // learnt from "rejected" to "rejection", "blacklist" to "blacklisted" and part of a German
+        // compound to the next. 5-fold CV by source (3 657 replies): the model alone 75.4 ->
+        // 76.3 % family, rules with each fold's model 83.48 -> 83.54 %, unknown 2.24 -> 2.16 %
+        // (prefixes of 5, 6 or 7 letters and character 4- and 5-grams of every word measured no
+        // better).
+        if (const std::size_t cut = prefixEnd(word, 4); cut < word.size())
+            out.push_back({"p:" + word.substr(0, cut), at, end});
         if (!prev.empty())
             out.push_back({"b:" + prev + " " + word, prevStart, end});
         prev = std::move(word);
@@ -367,7 +387,10 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
         if (it == m_weights.end())
             continue;
         hit[f] = &it->second;
-        textFeatures += features[f].name[0] != '#';
+        // A word's prefix counts only when the word itself is unknown: "Rejected" is one word.
+        const bool prefixOfKnownWord
+            = features[f].name[0] == 'p' && f > 0 && hit[f - 1] && features[f - 1].start == features[f].start;
+        textFeatures += features[f].name[0] != '#' && !prefixOfKnownWord;
         for (const auto& [cls, w] : it->second)
             score[static_cast<std::size_t>(cls)] += w;
     }

@@ -115,6 +115,23 @@ TEST(ReplyModel, OneKnownWordOrCodesAloneGiveNoGuess)
     EXPECT_FALSE(model->guess("entirely different words", std::nullopt, "").has_value());
 }
 
+TEST(ReplyModel, WordPrefixesCarryWhatWasLearntToOtherFormsOfAWord)
+{
+    const auto f = names("Mailbox unavailable: rejected by policy");
+    EXPECT_TRUE(f.count("p:reje"));
+    EXPECT_TRUE(f.count("p:mail"));
+    EXPECT_FALSE(f.count("p:by")) << "a word no longer than the prefix has none";
+    EXPECT_TRUE(names("ПОЛЬЗОВАТЕЛЬ").count("p:поль")) << "four letters, not four bytes";
+
+    const auto model = bt::ReplyModel::fromJson(bt::ReplyModel::train(toyExamples(), {}), "toy");
+    // Neither word was in the training data; their prefixes were.
+    const auto g = model->guess("zorbling sprocketry", std::nullopt, "");
+    ASSERT_TRUE(g.has_value());
+    EXPECT_EQ(g->reason, "spamdetected");
+    // A known word and its own prefix are one word for the "two known words" rule.
+    EXPECT_FALSE(model->guess("quuxified", std::nullopt, "").has_value());
+}
+
 TEST(ReplyModel, MalformedDocumentsNameTheirOrigin)
 {
     for (const char* doc :
