@@ -33,6 +33,7 @@
 #include <QTextDocument>
 #include <QTextEdit>
 #include <QToolTip>
+#include <QValueAxis>
 
 #include <gtest/gtest.h>
 
@@ -177,6 +178,42 @@ TEST_F(ChartLayoutTest, HoveringAShortenedBarLabelShowsTheWholeNameAndNumbers)
     QTextDocument shown;
     shown.setHtml(QToolTip::text());
     EXPECT_EQ(shown.toPlainText(), tip);
+}
+
+TEST(ChartAxes, CountsInTheTensOfThousandsAreDrawnWholeInANarrowChart)
+{
+    // At 1024x640 a chart gets ~215 px; with five ticks Qt Charts cut "10000" to "10..."
+    // (seen on a 200 000-bounce workspace; the fixture workspace's counts are too small).
+    std::vector<bt::GroupRow> rows;
+    for (int i = 0; i < 6; ++i) {
+        bt::GroupRow r;
+        r.key = "550 5.7." + std::to_string(i) + " Service unavailable; client host blocked";
+        r.bounces = 33000 - i * 40;
+        r.templateId = i + 1;
+        rows.push_back(r);
+    }
+    for (const int width : {215, 300, 600}) {
+        SCOPED_TRACE(width);
+        TemplateChart chart;
+        chart.resize(width, 240);
+        chart.show();
+        ASSERT_TRUE(QTest::qWaitForWindowExposed(&chart));
+        chart.setRows(rows);
+        QTest::qWait(50);
+        int numbers = 0;
+        for (const QString& t : drawnTexts(&chart)) {
+            EXPECT_FALSE(t.endsWith(u"..."_s)) << "\"" << qPrintable(t) << "\" was cut by Qt Charts";
+            bool isNumber = false;
+            t.toInt(&isNumber);
+            numbers += isNumber;
+        }
+        EXPECT_GE(numbers, 2) << "at least 0 and one count on the value axis";
+        // The axis still reaches past the longest bar but not by a whole bar's length.
+        const auto* axis = qobject_cast<QValueAxis*>(chart.chart()->axes(Qt::Horizontal).value(0));
+        ASSERT_NE(axis, nullptr);
+        EXPECT_GE(axis->max(), 33000);
+        EXPECT_LE(axis->max(), 2 * 33000);
+    }
 }
 
 TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)

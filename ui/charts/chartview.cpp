@@ -215,7 +215,7 @@ void ChartView::contextMenuEvent(QContextMenuEvent* event)
         QApplication::beep();
 }
 
-void ChartView::setCountRange(QValueAxis* axis, double max)
+void ChartView::setCountRange(QValueAxis* axis, double max, int room)
 {
     axis->setLabelFormat(u"%d"_s);
     axis->setRange(0, std::max(1.0, max));
@@ -227,5 +227,26 @@ void ChartView::setCountRange(QValueAxis* axis, double max)
         const int whole = std::max(1, static_cast<int>(std::ceil(top)));
         axis->setRange(0, whole);
         axis->setTickCount(whole + 1);
+        return;
     }
+    if (room <= 0 || ticks < 3)
+        return;
+    // Along a horizontal axis Qt Charts gives each label the distance between two ticks and
+    // cuts it to "50..." when it is wider: fewer steps, each a nice 1, 2 or 5 times a power of
+    // ten, until the widest label fits.
+    const QFontMetrics fm(axis->labelsFont());
+    const int label = fm.horizontalAdvance(QString::number(static_cast<long long>(top))) + fm.averageCharWidth();
+    const double want = std::max(1.0, max);
+    double step = top / (ticks - 1);
+    int steps = ticks - 1;
+    while (steps > 1 && steps * label > room) {
+        // The next nice step after this one: 1 -> 2 -> 5 -> 10 times its power of ten.
+        const double power = std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+        const double m = step / power;
+        step = power * (m < 1.5 ? 2.0 : m < 3.5 ? 5.0 : 10.0);
+        steps = std::max(1, static_cast<int>(std::ceil(want / step - 1e-9)));
+    }
+    const double end = step * steps;
+    axis->setRange(0, end);
+    axis->setTickCount(steps + 1);
 }

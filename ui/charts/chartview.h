@@ -31,7 +31,8 @@ protected:
     void applyPalette();
     /// A count axis from 0 that shows whole numbers only: Qt's nice numbers put 4-5 ticks on a
     /// range of 0..1 and "%d" then reads "0 0 1 1"; a small maximum gets one tick per count.
-    static void setCountRange(QValueAxis* axis, double max);
+    /// `room`, for a horizontal axis, is its length in pixels: no more ticks than labels fit.
+    static void setCountRange(QValueAxis* axis, double max, int room = 0);
     void setEmptyText(const QString& text);
     /// Removes every series and axis (a chart is rebuilt whole on new data).
     void clearChart();

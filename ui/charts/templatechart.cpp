@@ -6,6 +6,7 @@
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QCursor>
+#include <QFontMetrics>
 #include <QHorizontalBarSeries>
 #include <QLegend>
 #include <QToolTip>
@@ -68,7 +69,12 @@ void TemplateChart::rebuild()
     c->addSeries(series);
     auto* axisY = labelAxis(labels, tips);
     auto* axisX = new QValueAxis;
-    setCountRange(axisX, max * 1.1);
+    // The plot is what the widest bar label and the chart's margins leave of the width.
+    const QFontMetrics fm(smallLabelFont());
+    int widest = 0;
+    for (const auto& l : labels)
+        widest = std::max(widest, fm.horizontalAdvance(fm.elidedText(l, Qt::ElideRight, m_labelWidth)));
+    setCountRange(axisX, max * 1.1, viewport()->width() - widest - 40);
     c->addAxis(axisY, Qt::AlignLeft);
     c->addAxis(axisX, Qt::AlignBottom);
     series->attachAxis(axisY);
