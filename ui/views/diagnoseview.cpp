@@ -64,6 +64,14 @@ DiagnoseView::DiagnoseView(std::shared_ptr<const bt::Classifier> classifier, QWi
     m_recipients->setUniformRowHeights(true);
     m_recipients->setHeaderLabels({tr("Recipient"), tr("Status"), tr("Reply code"), tr("Reason"), tr("Family")});
     m_recipients->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Sized to its rows below: a horizontal scroll bar in a narrow pane covered the only row
+    // (1024x640), so the columns share the width and long addresses are cut in the middle.
+    m_recipients->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_recipients->setTextElideMode(Qt::ElideMiddle);
+    m_recipients->header()->setStretchLastSection(false);
+    for (int c = 1; c < 5; ++c)
+        m_recipients->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    m_recipients->header()->setMinimumSectionSize(40);
     connect(m_recipients, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item)
             selectRecord(m_recipients->indexOfTopLevelItem(item));

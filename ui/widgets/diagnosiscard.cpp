@@ -152,6 +152,8 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     header->addWidget(m_headline, 1);
     header->addWidget(m_copyButton, 0, Qt::AlignTop);
 
+    // The headline scrolls with the rest: above the scroll area a short, narrow details pane
+    // squeezed the word-wrapped headline to one line and cut the rest of it off.
     auto* body = new QWidget;
     m_spamLine = makeSection(body);
     m_summary = makeSection(body);
@@ -168,6 +170,7 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     auto* bodyLayout = new QVBoxLayout(body);
     bodyLayout->setContentsMargins(0, 0, 0, 0);
     bodyLayout->setSpacing(10);
+    bodyLayout->addLayout(header);
     for (QLabel* label : {m_spamLine, m_summary, m_explanation, m_steps, m_blocklists, m_references, m_rules})
         bodyLayout->addWidget(label);
     bodyLayout->addStretch(1);
@@ -179,7 +182,6 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
     auto* layout = new QVBoxLayout(this);
-    layout->addLayout(header);
     layout->addWidget(m_scroll, 1);
 
     render();
