@@ -366,15 +366,6 @@ CREATE INDEX IF NOT EXISTS listings_name ON listings(name, zone, listed);
     R"sql(
 INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', 8388608);
 )sql",
-    // 10: FTS5 merges a level's segments once 16 of them (not 4) wait there. Its merges inside
-    // an import's batch were what grew with the index: heaptrack of 1 000 000 SendGrid rows
-    // showed 280 MB of SQLite's heap at the peak, 103 MB of it the merges' deletes of old
-    // segments (19 MB at 300 000 rows), beside the 128 MB page cache. With 16: peak RSS of that
-    // import 336 -> 234 MB; the index has 8 432 segments' pages instead of 4 514 and a search
-    // of it ("spamhaus", 166 957 matches) takes the same 40-70 ms in sqlite3 (2026-12-06).
-    R"sql(
-INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 16);
-)sql",
 };
 
 std::string join(const std::vector<std::string>& v, char sep)

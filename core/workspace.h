@@ -117,7 +117,7 @@ public:
     Workspace(Workspace&&) noexcept;
     Workspace& operator=(Workspace&&) noexcept;
 
-    static constexpr int kSchemaVersion = 10;
+    static constexpr int kSchemaVersion = 9;
     /// Files up to this size get SQLite's structural check (PRAGMA quick_check) on every open; a
     /// bigger one only when its last writer did not close cleanly (a -wal left beside it), so that
     /// opening a multi-GB workspace stays quick. A damaged file is an OpenError ("is damaged"),

@@ -83,28 +83,6 @@ TEST(Workspace, TheSearchIndexBuffersEightMegabytesOfNewEntries)
     EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'unavail'"), 1);
 }
 
-TEST(Workspace, TheSearchIndexMergesSixteenSegmentsAtATime)
-{
-    // Schema 10: FTS5's merges inside an import batch grew with the index (automerge 4); with
-    // 16 an import of 1M rows peaked at 234 MB instead of 336 MB. A workspace of schema 9 gets
-    // it when opened to write.
-    TempWorkspace t;
-    auto automerge = [](bt::Workspace& ws) {
-        return scalar(ws, "SELECT COALESCE((SELECT v FROM events_fts_config WHERE k = 'automerge'), 0)");
-    };
-    {
-        bt::Workspace ws(t.path.string());
-        EXPECT_EQ(automerge(ws), 16);
-    }
-    {
-        bt::sql::Database raw(t.path.string());
-        raw.exec("DELETE FROM events_fts_config WHERE k = 'automerge'; PRAGMA user_version=9");
-    }
-    bt::Workspace ws(t.path.string());
-    EXPECT_EQ(ws.schemaVersion(), bt::Workspace::kSchemaVersion);
-    EXPECT_EQ(automerge(ws), 16);
-}
-
 TEST(Importers, SendGridCsvCountsRejectsAndDuplicates)
 {
     TempWorkspace t;
