@@ -81,19 +81,37 @@ std::string isoUtc(std::int64_t epochSeconds)
 
 std::string collapseSpace(std::string_view s)
 {
-    std::string out;
-    out.reserve(s.size());
+    s = trim(s);
+    // Every header field of every message comes through here, and most values already hold
+    // single spaces only: a read-only pass finds the first byte that needs rewriting, the part
+    // before it is one copy, and only the rest is written byte by byte (into a buffer sized once,
+    // not push_back per byte, which was most of the cost).
+    std::size_t first = 0;
+    while (first < s.size()) {
+        const char c = s[first];
+        // After trim() the last byte is no space, so s[first + 1] exists when c is one.
+        if (isSpace(c) && (c != ' ' || isSpace(s[first + 1])))
+            break;
+        ++first;
+    }
+    if (first == s.size())
+        return std::string(s);
+    std::string out(s.size(), '\0');
+    std::memcpy(out.data(), s.data(), first);
+    char* o = out.data() + first;
     bool pending = false;
-    for (char c : trim(s)) {
+    for (std::size_t i = first; i < s.size(); ++i) {
+        const char c = s[i];
         if (isSpace(c)) {
             pending = true;
             continue;
         }
         if (pending)
-            out.push_back(' ');
+            *o++ = ' ';
         pending = false;
-        out.push_back(c);
+        *o++ = c;
     }
+    out.resize(static_cast<std::size_t>(o - out.data()));
     return out;
 }
 
