@@ -364,6 +364,23 @@ bool scanFields(std::string_view data, std::vector<Field>& out, std::size_t& bod
 
 bool scanMessage(std::string_view data, Message& out)
 {
+    // Before a message's first field GMime skips mbox envelope lines, "From …" or a quoted
+    // ">From …": a message saved with its own envelope line and then put in an mbox (as
+    // vs_sisimai.sh builds its input) starts with one more than the mbox reader takes off. Such a
+    // line is no field unless blanks alone stand between "From" and a colon ("From : x" is a
+    // field named From). Without its line end GMime finds no message at all: declined.
+    while (data.starts_with("From ") || data.starts_with(">From ")) {
+        std::size_t next = 0;
+        const auto line = lineAt(data, 0, next);
+        if (next == line.size())
+            return false;
+        std::size_t i = data.front() == '>' ? 6 : 5;
+        while (i < line.size() && isBlank(line[i]))
+            ++i;
+        if (i < line.size() && line[i] == ':')
+            break;
+        data.remove_prefix(next);
+    }
     return scanMessageAt(data, out, 0);
 }
 
