@@ -302,10 +302,8 @@ int hexValue(char c)
 
 bool needsWordDecoding(std::string_view raw)
 {
-    for (char c : raw)
-        if (static_cast<unsigned char>(c) >= 0x80 || c == '\0')
-            return true;
-    return raw.find("=?") != std::string_view::npos;
+    // A byte outside 0x01..0x7F (checked eight at a time: every header field comes here).
+    return !text::plainAscii(raw) || raw.find("=?") != std::string_view::npos;
 }
 
 bool scanFields(std::string_view data, std::vector<Field>& out, std::size_t& bodyStart)
@@ -398,8 +396,19 @@ bool transferDecode(std::string_view in, Part::Encoding encoding, std::string* o
             out->assign(in);
         return true;
     case Part::Encoding::Base64: {
-        if (out)
-            out->reserve(in.size() / 4 * 3);
+        // Written through a pointer into a buffer sized for the most the input can give, not
+        // push_back per byte: every base64 part of every bounce is decoded here.
+        char* o = nullptr;
+        if (out) {
+            out->resize(in.size() / 4 * 3 + 3);
+            o = out->data();
+        }
+        // On failure `out` holds what was decoded up to there, as before.
+        auto stop = [&] {
+            if (out)
+                out->resize(static_cast<std::size_t>(o - out->data()));
+            return false;
+        };
         unsigned value = 0;
         int n = 0, pad = 0;
         for (char ch : in) {
@@ -412,53 +421,55 @@ bool transferDecode(std::string_view in, Part::Encoding encoding, std::string* o
                 if (v < 0)
                     continue; // line breaks and anything else outside the alphabet
                 if (pad)
-                    return false; // data after the padding: GMime stops there
+                    return stop(); // data after the padding: GMime stops there
             }
             value = (value << 6) | static_cast<unsigned>(v);
             if (++n == 4) {
-                if (out) {
-                    out->push_back(static_cast<char>(value >> 16));
-                    out->push_back(static_cast<char>(value >> 8));
-                    out->push_back(static_cast<char>(value));
+                if (o) {
+                    *o++ = static_cast<char>(value >> 16);
+                    *o++ = static_cast<char>(value >> 8);
+                    *o++ = static_cast<char>(value);
                 }
                 value = 0;
                 n = 0;
             }
         }
         if (n != 0 || pad > 2)
-            return false; // a cut quartet
+            return stop(); // a cut quartet
         if (out)
-            out->resize(out->size() - static_cast<std::size_t>(pad));
+            out->resize(static_cast<std::size_t>(o - out->data()) - static_cast<std::size_t>(pad));
         return true;
     }
     case Part::Encoding::QuotedPrintable: {
         if (out)
             out->reserve(in.size());
-        for (std::size_t i = 0; i < in.size(); ++i) {
-            const char c = in[i];
-            if (c != '=') {
-                if (out)
-                    out->push_back(c);
+        // The text between two '=' is copied as it is, in one piece (memchr finds the next).
+        std::size_t i = 0;
+        while (i < in.size()) {
+            const void* eq = std::memchr(in.data() + i, '=', in.size() - i);
+            const std::size_t at = eq ? static_cast<std::size_t>(static_cast<const char*>(eq) - in.data()) : in.size();
+            if (out)
+                out->append(in.substr(i, at - i));
+            if (at >= in.size())
+                break;
+            if (at + 1 >= in.size())
+                return false;
+            if (in[at + 1] == '\n') { // a soft line break
+                i = at + 2;
                 continue;
             }
-            if (i + 1 >= in.size())
+            if (at + 2 >= in.size())
                 return false;
-            if (in[i + 1] == '\n') { // a soft line break
-                ++i;
-                continue;
-            }
-            if (i + 2 >= in.size())
-                return false;
-            const int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
+            const int hi = hexValue(in[at + 1]), lo = hexValue(in[at + 2]);
             if (hi < 0 || lo < 0) {
-                if (in[i + 2] == '\n')
+                if (in[at + 2] == '\n')
                     return false;
                 if (out)
-                    out->append(in.substr(i, 3)); // kept as written, as GMime does
+                    out->append(in.substr(at, 3)); // kept as written, as GMime does
             } else if (out) {
                 out->push_back(static_cast<char>(hi * 16 + lo));
             }
-            i += 2;
+            i = at + 3;
         }
         return true;
     }
