@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "alignment.h"
 
+#include "memo.h"
 #include "text.h"
 
 #include <algorithm>
@@ -186,8 +187,14 @@ std::string organizationalDomain(std::string_view domain)
     const std::string d = domainPart(domain);
     if (d.empty())
         return {};
-    const char* reg = psl_registrable_domain(psl(), d.c_str());
-    return reg ? std::string(reg) : std::string();
+    // Every record asks for its From, Return-Path and DKIM domains, and a stream of bounces
+    // names the same few domains again and again: the public suffix list's answer (a pure
+    // function of the name) is kept per thread rather than looked up each time.
+    thread_local BoundedMemo<std::string> memo(4096);
+    return memo.get(d, [&] {
+        const char* reg = psl_registrable_domain(psl(), d.c_str());
+        return reg ? std::string(reg) : std::string();
+    });
 }
 
 Alignment checkAlignment(const OriginalMessage& o)

@@ -301,7 +301,7 @@ bool looksLikeEmail(std::string_view text)
     const std::size_t limit = std::min<std::size_t>(text.size(), 64 * 1024);
     while (pos < limit) {
         // LF, CRLF or CR alone (old Mac files): the same line ends the email reader accepts.
-        auto end = text.find_first_of("\r\n", pos);
+        auto end = text::findFirstOf(text, "\r\n", pos);
         if (end == std::string_view::npos)
             end = text.size();
         const auto line = text.substr(pos, end - pos);

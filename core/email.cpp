@@ -8,6 +8,7 @@
 
 #include <gmime/gmime.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -63,7 +64,7 @@ GMimeParserOptions* options()
 
 bool validUtf8(std::string_view s)
 {
-    return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+    return text::plainAscii(s) || g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
 }
 
 std::string decode8bit(std::string_view bytes)
@@ -419,7 +420,7 @@ std::string_view skipEnvelopeLine(std::string_view bytes)
 {
     if (bytes.starts_with("From ")) {
         // Any line end: a file with CR alone (old Mac) has no LF at all.
-        const auto nl = bytes.find_first_of("\r\n");
+        const auto nl = text::findFirstOf(bytes, "\r\n");
         if (nl == std::string_view::npos)
             return {};
         const bool crlf = bytes[nl] == '\r' && nl + 1 < bytes.size() && bytes[nl + 1] == '\n';
@@ -441,65 +442,74 @@ bool bareParameterLine(std::string_view line)
     return true;
 }
 
+/// `bytes` (LF line ends only) with a tab put before each bare parameter line that follows a
+/// line ending in ';' (spaces after it aside), the indentation such a continuation lacks. Only
+/// the ';' are looked at, found with memchr, and the bytes are copied in runs between
+/// insertions: going line by line was a memchr and a trim per line of every message.
+std::string indentBareParameters(std::string_view bytes)
+{
+    std::string out;
+    out.reserve(bytes.size() + 8);
+    const char* base = bytes.data();
+    const std::size_t n = bytes.size();
+    std::size_t copied = 0, from = 0;
+    while (from < n) {
+        const void* semi = std::memchr(base + from, ';', n - from);
+        if (!semi)
+            break;
+        std::size_t i = static_cast<std::size_t>(static_cast<const char*>(semi) - base) + 1;
+        while (i < n && bytes[i] != '\n' && text::isSpace(bytes[i]))
+            ++i;
+        if (i >= n)
+            break; // the last line: nothing follows it
+        if (bytes[i] != '\n') {
+            from = i; // more text after the ';' on this line
+            continue;
+        }
+        const std::size_t next = i + 1;
+        const void* nl = std::memchr(base + next, '\n', n - next);
+        const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : n;
+        if (bareParameterLine(bytes.substr(next, end - next))) {
+            out.append(bytes.substr(copied, next - copied));
+            out.push_back('\t');
+            copied = next;
+        }
+        from = next;
+    }
+    out.append(bytes.substr(copied));
+    return out;
+}
+
 /// GMime wants LF or CRLF; a file with bare CR line ends (old Mac) is normalised first, and a
 /// header parameter continued without indentation gets the indentation it lacks.
 std::string normaliseLineEnds(std::string_view bytes)
 {
-    std::string out;
-    out.reserve(bytes.size() + 8);
-    if (!std::memchr(bytes.data(), '\r', bytes.size())) {
-        // LF only (the common case: an mbox or a maildir file on Unix): the bytes stay as they
-        // are but for the rare indentation a bare parameter line gets, so they are copied in
-        // runs between those, line ends found with memchr.
-        std::size_t copied = 0, lineStart = 0;
-        bool previousEndsWithSemicolon = false;
-        while (true) {
-            const void* nl = std::memchr(bytes.data() + lineStart, '\n', bytes.size() - lineStart);
-            const std::size_t end
-                = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data()) : bytes.size();
-            const auto line = bytes.substr(lineStart, end - lineStart);
-            if (previousEndsWithSemicolon && bareParameterLine(line)) {
-                out.append(bytes.substr(copied, lineStart - copied));
-                out.push_back('\t');
-                copied = lineStart;
-            }
-            const auto trimmed = text::trim(line);
-            previousEndsWithSemicolon = !trimmed.empty() && trimmed.back() == ';';
-            if (!nl)
-                break;
-            lineStart = end + 1;
-        }
-        out.append(bytes.substr(copied));
-        return out;
-    }
-    std::size_t lineStart = 0;
-    bool previousEndsWithSemicolon = false;
-    for (std::size_t i = 0; i <= bytes.size(); ++i) {
-        const bool end = i == bytes.size();
-        if (!end && bytes[i] != '\r' && bytes[i] != '\n')
-            continue;
-        const auto line = bytes.substr(lineStart, i - lineStart);
-        if (previousEndsWithSemicolon && bareParameterLine(line))
-            out.push_back('\t');
-        out.append(line);
-        const auto trimmed = text::trim(line);
-        previousEndsWithSemicolon = !trimmed.empty() && trimmed.back() == ';';
-        if (end)
+    const char* base = bytes.data();
+    const std::size_t n = bytes.size();
+    if (!std::memchr(base, '\r', n))
+        return indentBareParameters(bytes); // LF only: an mbox or a maildir file on Unix
+    // Every line end becomes one LF: CRLF, CR alone (old Mac files: each ends a line), and CR CR
+    // LF (a CRLF text converted twice by a gateway), which ends one line, not two: a blank line
+    // there would cut a multi-line reply in half. The text between CRs is copied in runs (found
+    // with memchr); a byte loop over every CRLF message was a tenth of reading one.
+    std::string lf;
+    lf.reserve(n);
+    std::size_t i = 0;
+    while (i < n) {
+        const void* cr = std::memchr(base + i, '\r', n - i);
+        if (!cr) {
+            lf.append(bytes.substr(i));
             break;
-        out.push_back('\n');
-        if (bytes[i] == '\r') {
-            // CR CR LF (a CRLF text converted twice by a gateway) ends one line, not two: a blank
-            // line there would cut a multi-line reply in half. CRs not followed by LF (old Mac
-            // files) each end a line.
-            std::size_t j = i;
-            while (j < bytes.size() && bytes[j] == '\r')
-                ++j;
-            if (j < bytes.size() && bytes[j] == '\n')
-                i = j;
         }
-        lineStart = i + 1;
+        const auto at = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+        lf.append(bytes.substr(i, at - i));
+        lf.push_back('\n');
+        std::size_t j = at;
+        while (j < n && bytes[j] == '\r')
+            ++j;
+        i = j < n && bytes[j] == '\n' ? j + 1 : at + 1;
     }
-    return out;
+    return indentBareParameters(lf);
 }
 
 /// Where the header block of `data` ends (the offset of the body), npos without a blank line.
@@ -568,12 +578,13 @@ GMimeMessage* construct(const std::string& data)
 
 } // namespace
 
-std::string Headers::get(std::string_view name) const
+const std::string& Headers::get(std::string_view name) const
 {
+    static const std::string none;
     for (const auto& f : fields)
         if (f.name.size() == name.size() && text::startsWithNoCase(f.name, name))
             return f.value;
-    return {};
+    return none;
 }
 
 bool Headers::has(std::string_view name) const
@@ -584,8 +595,29 @@ bool Headers::has(std::string_view name) const
     return false;
 }
 
+namespace
+{
+
+/// Charsets whose bytes 0x01..0x7F are ASCII, so that ASCII text converts to itself: UTF-8, ASCII,
+/// ISO 8859-x and the Windows code pages 125x. Not ISO-2022-*, UTF-7, UTF-16, HZ …, whose ASCII
+/// bytes are escapes or halves of characters.
+bool extendsAscii(std::string_view charset)
+{
+    const auto is
+        = [&](std::string_view name) { return charset.size() == name.size() && text::startsWithNoCase(charset, name); };
+    return is("utf-8") || is("us-ascii") || is("utf8") || is("ascii")
+        || (text::startsWithNoCase(charset, "iso-8859-") && charset.size() <= 11)
+        || (text::startsWithNoCase(charset, "windows-125") && charset.size() == 12);
+}
+
+} // namespace
+
 std::string toUtf8(std::string_view bytes, std::string_view charset)
 {
+    // ASCII text in (or undeclared as) a charset that extends ASCII: g_convert and decode8bit
+    // would both return it unchanged (a failed conversion falls back to decode8bit too).
+    if ((charset.empty() || extendsAscii(charset)) && text::plainAscii(bytes))
+        return std::string(bytes);
     options(); // g_mime_init
     if (!charset.empty()) {
         const std::string cs(charset);

@@ -17,8 +17,9 @@ struct Headers {
     };
     std::vector<Field> fields;
 
-    /// First value of `name` (case-insensitive), empty when absent.
-    std::string get(std::string_view name) const;
+    /// First value of `name` (case-insensitive), empty when absent. A reference, not a copy: the
+    /// readers ask for a dozen fields of every message, most only to look into them.
+    const std::string& get(std::string_view name) const;
     bool has(std::string_view name) const;
 };
 

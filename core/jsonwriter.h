@@ -39,8 +39,19 @@ public:
     Writer& key(std::string_view name)
     {
         comma();
-        appendString(m_out, name);
-        m_out.push_back(':');
+        // Keys are the program's own names ("recipient", "dsn_action" …): when nothing in one
+        // needs escaping it is written in one piece, without the escaping scan (a record has 45).
+        bool plain = true;
+        for (const char c : name)
+            plain = plain && c >= 0x20 && c != '"' && c != '\\' && static_cast<unsigned char>(c) < 0x80;
+        if (plain) {
+            m_out.push_back('"');
+            m_out.append(name);
+            m_out.append("\":", 2);
+        } else {
+            appendString(m_out, name);
+            m_out.push_back(':');
+        }
         m_afterKey = true;
         return *this;
     }

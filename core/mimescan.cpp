@@ -6,6 +6,7 @@
 
 #include "text.h"
 
+#include <array>
 #include <cstring>
 
 namespace bt::mimescan
@@ -272,19 +273,25 @@ bool scanPart(std::string_view content, const std::vector<Field>& fields, Part& 
     return part.encoding == Part::Encoding::Plain || decodable(part);
 }
 
+/// The value of a base64 digit, -1 for any other byte: one table look-up, as every byte of every
+/// base64 part passes here twice (whether it decodes, when the scan reads it; then decoding).
+constexpr auto kBase64Values = [] {
+    std::array<signed char, 256> v {};
+    v.fill(-1);
+    for (int c = 'A'; c <= 'Z'; ++c)
+        v[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'A');
+    for (int c = 'a'; c <= 'z'; ++c)
+        v[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'a' + 26);
+    for (int c = '0'; c <= '9'; ++c)
+        v[static_cast<std::size_t>(c)] = static_cast<signed char>(c - '0' + 52);
+    v['+'] = 62;
+    v['/'] = 63;
+    return v;
+}();
+
 int base64Value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
+    return kBase64Values[c];
 }
 
 int hexValue(char c)
@@ -302,10 +309,8 @@ int hexValue(char c)
 
 bool needsWordDecoding(std::string_view raw)
 {
-    for (char c : raw)
-        if (static_cast<unsigned char>(c) >= 0x80 || c == '\0')
-            return true;
-    return raw.find("=?") != std::string_view::npos;
+    // A byte outside 0x01..0x7F (checked eight at a time: every header field comes here).
+    return !text::plainAscii(raw) || raw.find("=?") != std::string_view::npos;
 }
 
 bool scanFields(std::string_view data, std::vector<Field>& out, std::size_t& bodyStart)
@@ -364,6 +369,23 @@ bool scanFields(std::string_view data, std::vector<Field>& out, std::size_t& bod
 
 bool scanMessage(std::string_view data, Message& out)
 {
+    // Before a message's first field GMime skips mbox envelope lines, "From …" or a quoted
+    // ">From …": a message saved with its own envelope line and then put in an mbox (as
+    // vs_sisimai.sh builds its input) starts with one more than the mbox reader takes off. Such a
+    // line is no field unless blanks alone stand between "From" and a colon ("From : x" is a
+    // field named From). Without its line end GMime finds no message at all: declined.
+    while (data.starts_with("From ") || data.starts_with(">From ")) {
+        std::size_t next = 0;
+        const auto line = lineAt(data, 0, next);
+        if (next == line.size())
+            return false;
+        std::size_t i = data.front() == '>' ? 6 : 5;
+        while (i < line.size() && isBlank(line[i]))
+            ++i;
+        if (i < line.size() && line[i] == ':')
+            break;
+        data.remove_prefix(next);
+    }
     return scanMessageAt(data, out, 0);
 }
 
@@ -381,8 +403,19 @@ bool transferDecode(std::string_view in, Part::Encoding encoding, std::string* o
             out->assign(in);
         return true;
     case Part::Encoding::Base64: {
-        if (out)
-            out->reserve(in.size() / 4 * 3);
+        // Written through a pointer into a buffer sized for the most the input can give, not
+        // push_back per byte: every base64 part of every bounce is decoded here.
+        char* o = nullptr;
+        if (out) {
+            out->resize(in.size() / 4 * 3 + 3);
+            o = out->data();
+        }
+        // On failure `out` holds what was decoded up to there, as before.
+        auto stop = [&] {
+            if (out)
+                out->resize(static_cast<std::size_t>(o - out->data()));
+            return false;
+        };
         unsigned value = 0;
         int n = 0, pad = 0;
         for (char ch : in) {
@@ -395,53 +428,55 @@ bool transferDecode(std::string_view in, Part::Encoding encoding, std::string* o
                 if (v < 0)
                     continue; // line breaks and anything else outside the alphabet
                 if (pad)
-                    return false; // data after the padding: GMime stops there
+                    return stop(); // data after the padding: GMime stops there
             }
             value = (value << 6) | static_cast<unsigned>(v);
             if (++n == 4) {
-                if (out) {
-                    out->push_back(static_cast<char>(value >> 16));
-                    out->push_back(static_cast<char>(value >> 8));
-                    out->push_back(static_cast<char>(value));
+                if (o) {
+                    *o++ = static_cast<char>(value >> 16);
+                    *o++ = static_cast<char>(value >> 8);
+                    *o++ = static_cast<char>(value);
                 }
                 value = 0;
                 n = 0;
             }
         }
         if (n != 0 || pad > 2)
-            return false; // a cut quartet
+            return stop(); // a cut quartet
         if (out)
-            out->resize(out->size() - static_cast<std::size_t>(pad));
+            out->resize(static_cast<std::size_t>(o - out->data()) - static_cast<std::size_t>(pad));
         return true;
     }
     case Part::Encoding::QuotedPrintable: {
         if (out)
             out->reserve(in.size());
-        for (std::size_t i = 0; i < in.size(); ++i) {
-            const char c = in[i];
-            if (c != '=') {
-                if (out)
-                    out->push_back(c);
+        // The text between two '=' is copied as it is, in one piece (memchr finds the next).
+        std::size_t i = 0;
+        while (i < in.size()) {
+            const void* eq = std::memchr(in.data() + i, '=', in.size() - i);
+            const std::size_t at = eq ? static_cast<std::size_t>(static_cast<const char*>(eq) - in.data()) : in.size();
+            if (out)
+                out->append(in.substr(i, at - i));
+            if (at >= in.size())
+                break;
+            if (at + 1 >= in.size())
+                return false;
+            if (in[at + 1] == '\n') { // a soft line break
+                i = at + 2;
                 continue;
             }
-            if (i + 1 >= in.size())
+            if (at + 2 >= in.size())
                 return false;
-            if (in[i + 1] == '\n') { // a soft line break
-                ++i;
-                continue;
-            }
-            if (i + 2 >= in.size())
-                return false;
-            const int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
+            const int hi = hexValue(in[at + 1]), lo = hexValue(in[at + 2]);
             if (hi < 0 || lo < 0) {
-                if (in[i + 2] == '\n')
+                if (in[at + 2] == '\n')
                     return false;
                 if (out)
-                    out->append(in.substr(i, 3)); // kept as written, as GMime does
+                    out->append(in.substr(at, 3)); // kept as written, as GMime does
             } else if (out) {
                 out->push_back(static_cast<char>(hi * 16 + lo));
             }
-            i += 2;
+            i = at + 3;
         }
         return true;
     }

@@ -141,7 +141,7 @@ std::string findAddress(std::string_view s)
         const auto inner = s.substr(lt + 1, gt - lt - 1);
         const auto at = inner.find('@');
         if (at != std::string_view::npos && at > 0 && at + 1 < inner.size()
-            && inner.find_first_of(" \t<") == std::string_view::npos)
+            && text::findFirstOf(inner, " \t<") == std::string_view::npos)
             return std::string(inner);
     }
     return {};
@@ -592,7 +592,7 @@ bool looksLikeDomain(std::string_view t)
 /// The token starting at `at`, up to a space, bracket, comma or quote; a final '.' is dropped.
 std::string_view tokenAt(std::string_view s, std::size_t at)
 {
-    auto end = s.find_first_of(" \t[]<>(),;'\"", at);
+    auto end = text::findFirstOf(s, " \t[]<>(),;'\"", at);
     auto t = s.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
     while (!t.empty() && t.back() == '.')
         t.remove_suffix(1);

@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <ctime>
 
@@ -35,32 +36,63 @@ bool startsWithNoCase(std::string_view s, std::string_view prefix)
     return true;
 }
 
+namespace
+{
+
+/// How rare a byte is in the text of mail, higher for rarer: bytes in this list from the most
+/// common on, any other byte rarest of all.
+constexpr std::string_view kByFrequency = " etaoinsrhldcumfpgwybv.k-,:/0123456789=>x<@_jq;z()[]\"'";
+
+constexpr auto kRarity = [] {
+    std::array<unsigned char, 256> r {};
+    for (int c = 0; c < 256; ++c) {
+        const auto at = kByFrequency.find(lower(static_cast<char>(c)));
+        r[static_cast<std::size_t>(c)]
+            = static_cast<unsigned char>(at == std::string_view::npos ? kByFrequency.size() : at);
+    }
+    return r;
+}();
+
+int rarity(char c)
+{
+    return kRarity[static_cast<unsigned char>(c)];
+}
+
+} // namespace
+
 std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_t from)
 {
     if (needle.empty())
         return from <= hay.size() ? from : std::string_view::npos;
     if (from >= hay.size() || needle.size() > hay.size() - from)
         return std::string_view::npos;
-    // memchr for the first character in both cases (vectorised in glibc), then compare: bodies
-    // of bounces are scanned for a dozen markers each, so this is a hot path.
-    const char lo = lower(needle.front());
+    // memchr for one byte of the needle in both cases (vectorised in glibc), then compare. The
+    // byte is the needle's rarest in mail text, not its first: the readers search every bounce
+    // for dozens of phrases, and most start with a common letter or a blank, which sent memchr
+    // back every few bytes (a call each: a tenth of reading a bounce went into memchr).
+    std::size_t k = 0;
+    for (std::size_t i = 1; i < needle.size() && i < 32; ++i)
+        if (rarity(needle[i]) > rarity(needle[k]))
+            k = i;
+    const char lo = lower(needle[k]);
     const char up = (lo >= 'a' && lo <= 'z') ? static_cast<char>(lo - 'a' + 'A') : lo;
+    // The anchor byte of a match starting at `start` is at start + k, start in [from, last].
     const std::size_t last = hay.size() - needle.size();
     const char* base = hay.data();
     // Next occurrence of each case at or after i; each is searched again only once passed, so
     // the whole scan stays linear.
     auto next = [&](char c, std::size_t at) -> std::size_t {
-        if (at > last)
+        if (at > last + k)
             return std::string_view::npos;
-        const auto* p = static_cast<const char*>(std::memchr(base + at, c, last - at + 1));
+        const auto* p = static_cast<const char*>(std::memchr(base + at, c, last + k - at + 1));
         return p ? static_cast<std::size_t>(p - base) : std::string_view::npos;
     };
-    std::size_t a = next(lo, from);
-    std::size_t b = up == lo ? std::string_view::npos : next(up, from);
+    std::size_t a = next(lo, from + k);
+    std::size_t b = up == lo ? std::string_view::npos : next(up, from + k);
     while (a != std::string_view::npos || b != std::string_view::npos) {
         const std::size_t at = std::min(a, b);
-        if (startsWithNoCase(hay.substr(at), needle))
-            return at;
+        if (startsWithNoCase(hay.substr(at - k), needle))
+            return at - k;
         if (at == a)
             a = next(lo, at + 1);
         else
@@ -79,21 +111,56 @@ std::string isoUtc(std::int64_t epochSeconds)
     return buf;
 }
 
+bool plainAscii(std::string_view s)
+{
+    constexpr std::uint64_t high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        // A high bit, or a NUL byte (g_utf8_validate rejects NUL: such text is not passed through).
+        if ((w & high) || ((w - ones) & ~w & high))
+            return false;
+    }
+    for (; i < s.size(); ++i)
+        if (static_cast<unsigned char>(s[i]) - 1u >= 0x7Fu)
+            return false;
+    return true;
+}
+
 std::string collapseSpace(std::string_view s)
 {
-    std::string out;
-    out.reserve(s.size());
+    s = trim(s);
+    // Every header field of every message comes through here, and most values already hold
+    // single spaces only: a read-only pass finds the first byte that needs rewriting, the part
+    // before it is one copy, and only the rest is written byte by byte (into a buffer sized once,
+    // not push_back per byte, which was most of the cost).
+    std::size_t first = 0;
+    while (first < s.size()) {
+        const char c = s[first];
+        // After trim() the last byte is no space, so s[first + 1] exists when c is one.
+        if (isSpace(c) && (c != ' ' || isSpace(s[first + 1])))
+            break;
+        ++first;
+    }
+    if (first == s.size())
+        return std::string(s);
+    std::string out(s.size(), '\0');
+    std::memcpy(out.data(), s.data(), first);
+    char* o = out.data() + first;
     bool pending = false;
-    for (char c : trim(s)) {
+    for (std::size_t i = first; i < s.size(); ++i) {
+        const char c = s[i];
         if (isSpace(c)) {
             pending = true;
             continue;
         }
         if (pending)
-            out.push_back(' ');
+            *o++ = ' ';
         pending = false;
-        out.push_back(c);
+        *o++ = c;
     }
+    out.resize(static_cast<std::size_t>(o - out.data()));
     return out;
 }
 
@@ -106,6 +173,25 @@ std::vector<Line> splitLines(std::string_view s)
         return lines;
     if (!std::memchr(s.data(), '\n', s.size()) && !std::memchr(s.data(), '\r', s.size())) {
         lines.push_back({s, 0});
+        return lines;
+    }
+    // The format modules split every bounce's text into lines several times: the vector is
+    // sized once (one count of the LFs), and text without CR (what parseEmail gives) is cut at
+    // the LFs memchr finds rather than tested byte by byte.
+    const char* base = s.data();
+    lines.reserve(static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')) + 1);
+    if (!std::memchr(base, '\r', s.size())) {
+        std::size_t start = 0;
+        while (start < s.size()) {
+            const void* nl = std::memchr(base + start, '\n', s.size() - start);
+            if (!nl)
+                break;
+            const auto end = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+            lines.push_back({s.substr(start, end - start), start});
+            start = end + 1;
+        }
+        if (start < s.size())
+            lines.push_back({s.substr(start), start});
         return lines;
     }
     std::size_t start = 0;

@@ -34,6 +34,20 @@ std::string toLower(std::string_view s);
 bool startsWithNoCase(std::string_view s, std::string_view prefix);
 /// Position of needle in hay ignoring ASCII case, or npos.
 std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_t from = 0);
+/// s.find_first_of(set, from) for the small sets the readers use, without the memchr call per
+/// byte of s that libstdc++'s find_first_of makes (it searches the set for every byte of s).
+constexpr std::size_t findFirstOf(std::string_view s, std::string_view set, std::size_t from = 0)
+{
+    for (std::size_t i = from; i < s.size(); ++i)
+        for (const char c : set)
+            if (s[i] == c)
+                return i;
+    return std::string_view::npos;
+}
+/// True when every byte is 0x01..0x7F: text that is the same in UTF-8 and in every charset that
+/// extends ASCII, and holds no encoded byte nor NUL. Eight bytes at a time: most parts and header
+/// values of a bounce are ASCII, and the byte loops over them were a twentieth of reading one.
+bool plainAscii(std::string_view s);
 /// Collapses every run of whitespace (including line breaks) into one space, and trims.
 std::string collapseSpace(std::string_view s);
 /// Seconds since the epoch as ISO 8601 UTC, "2025-03-11T00:00:00Z": how the workspace, the

@@ -77,7 +77,7 @@ std::string remoteHost(std::string_view details)
     if (by == std::string_view::npos || by > 120)
         return {};
     auto host = rest.substr(by + 4);
-    const auto sp = host.find_first_of(" \n[");
+    const auto sp = text::findFirstOf(host, " \n[");
     host = host.substr(0, sp);
     while (!host.empty() && host.back() == '.')
         host.remove_suffix(1);
