@@ -93,9 +93,11 @@ AlertRules AlertRules::fromJson(const std::string& text)
     if (!j.is_object())
         throw std::invalid_argument("alert rules must be a JSON object");
     for (const auto& [key, value] : j.items()) {
-        auto want = [&](bool ok, const char* what) {
+        // The key by name, not the binding: clang 14 (the fuzz preset's compiler) cannot capture
+        // a structured binding.
+        auto want = [&name = key](bool ok, const char* what) {
             if (!ok)
-                throw std::invalid_argument("alert rules: \"" + key + "\" must be " + what);
+                throw std::invalid_argument("alert rules: \"" + name + "\" must be " + what);
         };
         if (key == "incidents" || key == "rates" || key == "auth_share" || key == "listings") {
             want(value.is_boolean(), "true or false");

@@ -499,7 +499,7 @@ int runReport(const std::string& workspace, const std::string& by, const std::ve
         std::size_t onlyReported = 0;
         std::int64_t messages = 0;
         for (const auto& [ip, src] : dmarc)
-            if (std::none_of(rows.begin(), rows.end(), [&](const bt::GroupRow& r) { return r.key == ip; })) {
+            if (std::none_of(rows.begin(), rows.end(), [&key = ip](const bt::GroupRow& r) { return r.key == key; })) {
                 ++onlyReported;
                 messages += src.messages;
             }
