@@ -566,9 +566,9 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
         = cls != '4' && cls != '2' && std::find(kHardReasons.begin(), kHardReasons.end(), reason) != kHardReasons.end();
 }
 
-Diagnosis Classifier::diagnoseText(std::string_view input) const
+Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
 {
-    return diagnose(primaryReply(input));
+    return diagnose(primaryReply(input), texts);
 }
 
 /// One reply on its way through diagnose(): the hits of the pattern passes, the rules that fit,
@@ -642,7 +642,7 @@ struct Classifier::Impl::Pass {
     void citeBlocklists();
     void rankRules();
     void decide();
-    void explain();
+    void explain(bool withTexts);
 };
 
 /// Provider from the remote host, then the pattern passes: the curated set always; the
@@ -838,7 +838,7 @@ void Classifier::Impl::Pass::decide()
 }
 
 /// Evidence, the plain meaning of the codes, the explanation and the steps.
-void Classifier::Impl::Pass::explain()
+void Classifier::Impl::Pass::explain(bool withTexts)
 {
     // Evidence: the code when it decided, the winning rule's words (every span is another regex
     // run, so one rule of the family is enough), the blocklists cited, the model's words.
@@ -878,6 +878,8 @@ void Classifier::Impl::Pass::explain()
         d.codeMeaning = d.codeMeaning.empty() ? b : b + ". " + d.codeMeaning;
     }
 
+    if (!withTexts)
+        return;
     // Explanation and steps: the winning rule's, else the reason's defaults.
     const auto* info = kb.reasonInfo(d.reason);
     if (useWinnerText) {
@@ -905,7 +907,7 @@ void Classifier::Impl::Pass::explain()
     }
 }
 
-Diagnosis Classifier::diagnose(const Reply& reply) const
+Diagnosis Classifier::diagnose(const Reply& reply, Texts texts) const
 {
     Diagnosis d;
     d.basicCode = reply.basicCode;
@@ -924,7 +926,7 @@ Diagnosis Classifier::diagnose(const Reply& reply) const
     pass.citeBlocklists();
     pass.rankRules();
     pass.decide();
-    pass.explain();
+    pass.explain(texts == Texts::Include);
     return d;
 }
 

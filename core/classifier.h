@@ -21,10 +21,16 @@ public:
     Classifier(const Classifier&) = delete;
     Classifier& operator=(const Classifier&) = delete;
 
+    /// Whether a diagnosis carries the reason's texts for a reader: explanation, steps and
+    /// references. They are the same for every reply of a rule or reason, and a caller that does
+    /// not show them (an import, `--brief` JSON) saves their copies, a handful of allocations a
+    /// reply; everything else (verdict, evidence, code meaning, blocklists) is the same.
+    enum class Texts { Include, Omit };
+
     /// Diagnoses one parsed reply.
-    Diagnosis diagnose(const Reply& reply) const;
+    Diagnosis diagnose(const Reply& reply, Texts texts = Texts::Include) const;
     /// Finds the primary reply in any pasted text (reply line, NDR, bounce email) and diagnoses it.
-    Diagnosis diagnoseText(std::string_view text) const;
+    Diagnosis diagnoseText(std::string_view text, Texts texts = Texts::Include) const;
 
     const KnowledgeBase& knowledge() const { return *m_kb; }
     /// Unique to this classifier in the process (never reused, unlike its address): what a

@@ -2,6 +2,8 @@
 #include "jsonwriter.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace bt::json
 {
@@ -47,6 +49,19 @@ std::size_t sequenceLength(const unsigned char* p, std::size_t n, std::size_t& s
     return need + 1;
 }
 
+/// True when none of the 8 bytes at p needs escaping or checking: each is printable ASCII other
+/// than '"' and '\\'. With every byte below 0x80 (the first term), subtracting 0x20 (or 1 from a
+/// byte XORed with the quote or the backslash) sets a byte's top bit exactly where it was below
+/// 0x20 (or was the quote or the backslash): a borrow only leaves a byte that was already such.
+bool plainAscii8(const unsigned char* p)
+{
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t high = 0x8080808080808080ULL;
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return ((w | (w - ones * 0x20) | ((w ^ (ones * '"')) - ones) | ((w ^ (ones * '\\')) - ones)) & high) == 0;
+}
+
 } // namespace
 
 void appendString(std::string& out, std::string_view s)
@@ -58,8 +73,11 @@ void appendString(std::string& out, std::string_view s)
     out.push_back('"');
     std::size_t i = 0;
     while (i < n) {
-        // A run that needs nothing: printable ASCII other than the quote and the backslash.
+        // A run that needs nothing: printable ASCII other than the quote and the backslash,
+        // eight bytes at a time while they are all such (most of a line is), then byte by byte.
         std::size_t j = i;
+        while (j + 8 <= n && plainAscii8(p + j))
+            j += 8;
         while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\')
             ++j;
         out.append(s.data() + i, j - i);

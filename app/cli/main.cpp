@@ -31,15 +31,18 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -795,113 +798,102 @@ bool writeAll(int fd, std::string_view data)
 
 /// `diagnose --lines`: one result per input line, in order — blank lines too, so output line N
 /// answers input line N. Streams with flat memory whatever the input size, and keeps a pipe
-/// moving: what is answered is written before the next read that could wait, so a co-process
-/// (Spark's RDD.pipe, a ClickHouse executable function, a script that writes a line and reads
-/// the answer) gets each answer without waiting for more input, while bulk input is written in
-/// 64 KB blocks. Repeated replies (a bulk export repeats a few hundred templates) are answered
-/// from a bounded memo of their printed form. The first read (up to 8 KB) says whether the input
-/// is text.
+/// moving: each read's whole lines are one batch, diagnosed on a worker (every core takes
+/// batches) and written by whichever thread finishes the next batch in order, while the reading
+/// thread may be waiting for more input — so a co-process (Spark's RDD.pipe, a ClickHouse
+/// executable function, a script that writes a line and reads the answer) gets each answer
+/// without sending more, while bulk input moves in 64 KB blocks with both cores diagnosing and
+/// no core idle while the other writes. Repeated replies (a bulk export repeats a few hundred
+/// templates) are answered from a bounded memo of their printed form, one per worker so no lock
+/// is taken per line. The first read (up to 8 KB) says whether the input is text.
 int runDiagnoseLines(const bt::Classifier& classifier, int fd, const std::string& inputName, bool json, bool brief)
 {
     std::cout.flush();
-    bt::BoundedMemo<std::string> memo(16384); // ≤ 16 384 printed answers (~25 MB at most)
     const auto detail = brief ? bt::JsonDetail::Brief : bt::JsonDetail::Full;
-    auto render = [&](const std::string& line) {
-        const auto d = classifier.diagnoseText(line);
-        return json ? bt::toJson(d, detail) : safe(bt::toCard(d));
-    };
-    std::string out, pending;
-    std::vector<char> chunk(64 * 1024);
-    bool checked = false;
-    std::size_t answered = 0;
-    auto answer = [&](std::string_view line) {
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
-        const std::string key(line);
-        out += memo.get(key, [&] { return render(key); });
-        out += '\n';
-        ++answered;
-    };
-    // The lines one read brought, answered together: those the memo lacks are diagnosed on
-    // every core (a slice each, the reading thread taking one), then written in input order.
-    // Every answer is still written before the next read, so a co-process gets each at once.
+    // Brief JSON prints none of the reason's texts: the classifier need not copy them.
+    const auto texts = json && brief ? bt::Classifier::Texts::Omit : bt::Classifier::Texts::Include;
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::string_view> batch;
-    auto answerAll = [&](std::vector<std::string_view>& lines) {
-        for (auto& l : lines)
-            if (!l.empty() && l.back() == '\r')
-                l.remove_suffix(1);
-        std::vector<const std::string*> found(lines.size(), nullptr);
-        std::vector<std::string_view> misses; // distinct keys to diagnose, first seen first
-        std::unordered_map<std::string_view, std::size_t> missIndex;
-        std::vector<std::size_t> lineMiss(lines.size(), 0);
-        for (std::size_t i = 0; i < lines.size(); ++i) {
-            if ((found[i] = memo.find(lines[i])))
-                continue;
-            const auto [it, added] = missIndex.emplace(lines[i], misses.size());
-            if (added)
-                misses.push_back(lines[i]);
-            lineMiss[i] = it->second;
+    // ≤ 16 384 printed answers in all (~25 MB at most), shared out among the workers.
+    const std::size_t memoSize = std::max<std::size_t>(1024, 16384 / cores);
+    std::mutex memosMutex;
+    std::deque<bt::BoundedMemo<std::string>> memos; // a deque: a worker's memo never moves
+    auto workerMemo = [&]() -> bt::BoundedMemo<std::string>& {
+        // The pool's threads live for this call only, so a worker's first batch makes its memo.
+        thread_local bt::BoundedMemo<std::string>* mine = nullptr;
+        if (!mine) {
+            std::lock_guard lock(memosMutex);
+            mine = &memos.emplace_back(memoSize);
         }
-        std::vector<std::string> made(misses.size());
-        auto renderRange = [&](std::size_t from, std::size_t to) {
-            for (std::size_t m = from; m < to; ++m)
-                made[m] = render(std::string(misses[m]));
-        };
-        // Below a few hundred, threads cost more than they give.
-        const unsigned slices = misses.size() >= 256 ? cores : 1;
-        std::vector<std::thread> helpers;
-        for (unsigned t = 1; t < slices; ++t)
-            helpers.emplace_back(renderRange, misses.size() * t / slices, misses.size() * (t + 1) / slices);
-        renderRange(0, misses.size() / slices);
-        for (auto& h : helpers)
-            h.join();
-        for (std::size_t i = 0; i < lines.size(); ++i) {
-            out += found[i] ? *found[i] : made[lineMiss[i]];
+        return *mine;
+    };
+    auto renderBatch = [&](std::string&& bytes) {
+        auto& memo = workerMemo();
+        std::string out;
+        out.reserve(bytes.size() * 8);
+        std::string_view rest(bytes);
+        while (!rest.empty()) {
+            const auto nl = rest.find('\n');
+            auto line = rest.substr(0, nl);
+            rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            out += memo.get(line, [&] {
+                const auto d = classifier.diagnoseText(line, texts);
+                return json ? bt::toJson(d, detail) : safe(bt::toCard(d));
+            });
             out += '\n';
         }
-        answered += lines.size();
-        // Into the memo last: a put may empty it, and `found` points into it.
-        for (std::size_t m = 0; m < misses.size(); ++m)
-            memo.put(misses[m], std::move(made[m]));
+        return out;
     };
-    for (;;) {
-        if (!out.empty()) {
-            if (!writeAll(1, out))
-                return fail("standard output: " + std::string(std::strerror(errno)));
-            out.clear();
+    std::atomic<int> writeError {0};
+    auto writeOut = [&](std::string&& out) {
+        if (writeError.load(std::memory_order_relaxed) == 0 && !writeAll(1, out))
+            writeError.store(errno ? errno : EIO, std::memory_order_relaxed);
+    };
+    std::string pending;
+    std::vector<char> chunk(64 * 1024);
+    bool checked = false;
+    int readError = 0;
+    {
+        // A window of 4 batches a core: memory stays at a few MB whatever the input's size.
+        bt::OrderedPool<std::string, std::string> pool(renderBatch, writeOut, cores, 4 * cores);
+        while (writeError.load(std::memory_order_relaxed) == 0) {
+            const auto n = ::read(fd, chunk.data(), chunk.size());
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                readError = errno;
+                break;
+            }
+            if (n == 0)
+                break;
+            pending.append(chunk.data(), static_cast<std::size_t>(n));
+            if (!checked) {
+                // What the first read brings (up to 8 KB; a co-process's first line may be all
+                // there is until it is answered) says whether this is text at all.
+                if (const std::string why = bt::binaryReason(std::string_view(pending).substr(0, 8 * 1024));
+                    !why.empty())
+                    return fail(inputName + ": not a text file: " + why);
+                checked = true;
+            }
+            const auto lastNl = pending.rfind('\n');
+            if (lastNl == std::string::npos)
+                continue; // no whole line yet
+            std::string rest = pending.substr(lastNl + 1);
+            pending.resize(lastNl + 1);
+            pool.submit(std::move(pending));
+            pending = std::move(rest);
         }
-        const auto n = ::read(fd, chunk.data(), chunk.size());
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return fail(inputName + ": read error: " + std::strerror(errno));
-        }
-        if (n == 0)
-            break;
-        pending.append(chunk.data(), static_cast<std::size_t>(n));
-        if (!checked) {
-            // What the first read brings (up to 8 KB; a co-process's first line may be all
-            // there is until it is answered) says whether this is text at all.
-            if (const std::string why = bt::binaryReason(std::string_view(pending).substr(0, 8 * 1024)); !why.empty())
-                return fail(inputName + ": not a text file: " + why);
-            checked = true;
-        }
-        std::size_t start = 0;
-        batch.clear();
-        for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-            batch.push_back(std::string_view(pending).substr(start, nl - start));
-            start = nl + 1;
-        }
-        answerAll(batch);
-        pending.erase(0, start);
+        if (readError == 0 && writeError.load() == 0 && !pending.empty())
+            pool.submit(std::move(pending)); // a last line without a newline
+        pool.finish();
     }
+    if (const int e = writeError.load())
+        return fail("standard output: " + std::string(std::strerror(e)));
+    if (readError != 0)
+        return fail(inputName + ": read error: " + std::strerror(readError));
     if (!checked)
         return fail(inputName + ": is empty, nothing to diagnose", kExitNothingDone);
-    if (!pending.empty())
-        answer(pending); // a last line without a newline
-    if (!writeAll(1, out))
-        return fail("standard output: " + std::string(std::strerror(errno)));
     return kExitOk;
 }
 

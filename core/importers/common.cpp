@@ -423,7 +423,7 @@ Diagnosis Sink::diagnose(const std::string& reply, std::optional<int> basic, con
             r.basicCode = basic;
         if (r.enhancedCode.empty())
             r.enhancedCode = enhanced;
-        auto d = m_classifier.diagnose(r);
+        auto d = m_classifier.diagnose(r, Classifier::Texts::Omit);
         dropReasonTexts(d);
         return d;
     });

@@ -88,6 +88,21 @@ TEST(JsonWriter, StringsAreEscapedByteForByteAsNlohmannDoes)
     EXPECT_EQ(checked, 200000u);
 }
 
+// Plain ASCII is copied eight bytes at a time: every byte value, at every place of a run of
+// printable text (across two words and the tail), must still be seen and escaped or checked.
+TEST(JsonWriter, EveryByteIsSeenAtEveryPlaceOfAPlainRun)
+{
+    const std::string plain = "Recipient address";
+    for (std::size_t at = 0; at < plain.size(); ++at)
+        for (int b = 0; b < 256; ++b) {
+            std::string s = plain;
+            s[at] = static_cast<char>(b);
+            std::string ours;
+            bt::json::appendString(ours, s);
+            ASSERT_EQ(ours, nlohmannDump(nlohmann::ordered_json(s))) << "byte " << b << " at " << at;
+        }
+}
+
 TEST(JsonWriter, NestingCommasNumbersAndNull)
 {
     std::string out;
