@@ -20,6 +20,7 @@ packages=(
   libsqlite3-dev sqlite3
   libre2-dev                 # one-pass multi-pattern matching of the rules (RE2::Set)
   nlohmann-json3-dev         # rules, tables and CLI JSON
+  libsimdjson-dev            # the shipped model's 1.7 MB of weights read at start-up
   libcli11-dev               # CLI parsing
   libgmime-3.0-dev           # MIME and charsets of bounce emails
   libcsv-dev                 # streaming CSV reader for ESP exports (quoted newlines, any delimiter)
