@@ -13,6 +13,7 @@
 #include <atomic>
 #include <deque>
 #include <limits>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -111,6 +112,13 @@ public:
                     return;
                 }
             }
+            if (gi == OtherLanguages) {
+                // Parsed now, so an invalid pattern is reported at load; compiled when a reply
+                // first needs it (see match()): an input in English never does, and this set's
+                // compilation was a third of every command's start-up.
+                g.compiled = !g.global.empty();
+                return;
+            }
             out.outOfMemory = !g.global.empty() && !g.set->Compile();
             g.compiled = !g.global.empty() && !out.outOfMemory;
         };
@@ -152,6 +160,12 @@ public:
             const auto& g = m_groups[gi];
             if (!g.compiled || (gi == OtherLanguages && !force && !mayBeOtherLanguage(s)))
                 continue;
+            if (gi == OtherLanguages) {
+                // Compiled by the first thread that needs it; the others wait for it here.
+                std::call_once(m_otherCompiled, [&] { m_otherUsable = g.set->Compile(); });
+                if (!m_otherUsable)
+                    continue; // out of RE2's memory: the other languages' words are not read
+            }
             local.clear();
             g.set->Match(text, &local);
             for (int l : local)
@@ -274,6 +288,8 @@ private:
         bool compiled = false;
     };
     std::array<GroupSet, kGroups> m_groups;
+    mutable std::once_flag m_otherCompiled; ///< the OtherLanguages set, compiled on first need
+    mutable bool m_otherUsable = false; ///< written once inside m_otherCompiled
     std::unique_ptr<RE2::Set> m_markers;
     bool m_hasMarkers = false;
     std::vector<Owner> m_owners;

@@ -179,6 +179,19 @@ TEST(Knowledge, BadRulesNameTheFileAndRule)
     } catch (const bt::KnowledgeError& e) {
         EXPECT_NE(std::string(e.what()).find("x.re"), std::string::npos);
     }
+
+    // The other languages' set is compiled only when a reply first needs it, but its patterns
+    // are still parsed at load: a bad one is named there, not at some later reply.
+    bt::KnowledgeBase other;
+    other.addRules(R"({"format": "bouncetriage-rules/1", "rules": [{"id": "lex.de.kaputt", "reason": "filtered",
+                    "patterns": ["(offen"]}]})",
+                   "de.json");
+    try {
+        bt::Classifier c(std::make_shared<bt::KnowledgeBase>(other));
+        FAIL() << "invalid other-language pattern accepted";
+    } catch (const bt::KnowledgeError& e) {
+        EXPECT_NE(std::string(e.what()).find("lex.de.kaputt"), std::string::npos);
+    }
 }
 
 TEST(Knowledge, RulesFileFromDisk)
