@@ -925,13 +925,18 @@ void Classifier::Impl::Pass::explain(bool withTexts)
 
 Diagnosis Classifier::diagnose(const Reply& reply, Texts texts) const
 {
+    return diagnose(Reply(reply), texts);
+}
+
+Diagnosis Classifier::diagnose(Reply&& reply, Texts texts) const
+{
     Diagnosis d;
     d.basicCode = reply.basicCode;
-    d.enhancedCode = reply.enhancedCode;
-    d.replyText = reply.text;
-    d.remoteHost = reply.remoteHost;
-    d.remoteIp = reply.remoteIp;
-    d.smtpStage = reply.smtpStage;
+    d.enhancedCode = std::move(reply.enhancedCode);
+    d.replyText = std::move(reply.text);
+    d.remoteHost = std::move(reply.remoteHost);
+    d.remoteIp = std::move(reply.remoteIp);
+    d.smtpStage = std::move(reply.smtpStage);
     d.permanent = statusClass(d) == '5';
 
     thread_local std::vector<int> hits;

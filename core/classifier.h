@@ -29,6 +29,8 @@ public:
 
     /// Diagnoses one parsed reply.
     Diagnosis diagnose(const Reply& reply, Texts texts = Texts::Include) const;
+    /// The same, taking the reply's strings rather than copying them.
+    Diagnosis diagnose(Reply&& reply, Texts texts = Texts::Include) const;
     /// Finds the primary reply in any pasted text (reply line, NDR, bounce email) and diagnoses it.
     Diagnosis diagnoseText(std::string_view text, Texts texts = Texts::Include) const;
 

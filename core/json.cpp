@@ -102,12 +102,17 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     out.append(R"(,"evidence":[)");
     for (std::size_t i = 0; i < d.evidence.size(); ++i) {
         const auto& e = d.evidence[i];
+        // Code points up to the start, then on from there to the end: one pass over the text.
+        const std::string_view reply(d.replyText);
+        const auto from = std::min(e.start, reply.size());
+        const auto start = text::codePointOffset(reply, from);
+        const auto end = start + (e.end > from ? text::codePointOffset(reply.substr(from), e.end - from) : 0);
         out.append(i == 0 ? R"({"end":)" : R"(,{"end":)");
-        putNumber(out, text::codePointOffset(d.replyText, e.end));
+        putNumber(out, end);
         out.append(R"(,"rule":)");
         json::appendString(out, e.rule);
         out.append(R"(,"start":)");
-        putNumber(out, text::codePointOffset(d.replyText, e.start));
+        putNumber(out, start);
         out.append(R"(,"text":)");
         json::appendString(out, std::string_view(d.replyText).substr(e.start, e.end - e.start));
         out.push_back('}');
