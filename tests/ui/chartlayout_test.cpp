@@ -237,6 +237,35 @@ TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)
     }
 }
 
+// At 1024 px the columns do not all fit: the table scrolls sideways rather than squeeze the
+// families' column to its swatch (its header read "amilie" and none of its words showed).
+TEST_F(ChartLayoutTest, AtTheSmallestSizeTheGroupsTableKeepsEveryHeaderAndTheFamiliesWords)
+{
+    MainWindow window(classifier());
+    ASSERT_TRUE(showAt(window, QSize(1024, 640)));
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    ASSERT_TRUE(window.openWorkspace(s_path, false));
+    window.tabs()->setCurrentWidget(groups);
+    ASSERT_TRUE(updated.wait(kWaitMs) || groups->model()->rowCount() > 0);
+    QTest::qWait(100);
+    const QHeaderView* header = groups->table()->horizontalHeader();
+    for (int column = 0; column < GroupTableModel::ColumnCount; ++column) {
+        const QString title = groups->model()->headerData(column, Qt::Horizontal).toString();
+        EXPECT_GE(header->sectionSize(column), header->fontMetrics().horizontalAdvance(title)) << qPrintable(title);
+    }
+    const QFontMetrics fm(groups->table()->font());
+    EXPECT_GE(header->sectionSize(GroupTableModel::Families), fm.horizontalAdvance(u"reputation 120"_s));
+    // Made wide again, the families take what the numbers leave: every column is in view.
+    window.resize(1920, 1080);
+    QTest::qWait(100);
+    const int viewport = groups->table()->viewport()->width();
+    const int right = header->sectionViewportPosition(GroupTableModel::ColumnCount - 1)
+        + header->sectionSize(GroupTableModel::ColumnCount - 1);
+    EXPECT_LE(right, viewport);
+    EXPECT_GE(right, viewport - 2) << "the families' column no longer stretches";
+}
+
 TEST_F(ChartLayoutTest, RepliesWithMarkupAreShownAsWrittenInEveryWidget)
 {
     // Bounce text is a stranger's: a reply with tags (an image of a local file among them) must

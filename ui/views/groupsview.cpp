@@ -8,6 +8,7 @@
 #include "utils/fieldwords.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -98,6 +99,10 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
     connect(m_by, &QComboBox::currentIndexChanged, this, &GroupsView::refresh);
     connect(m_drill, &DrillDown::filterChanged, this, &GroupsView::refresh);
     connect(m_table, &QTableView::activated, this, &GroupsView::drillInto);
+    m_table->viewport()->installEventFilter(this);
+    // The numbers' widths follow their contents once the view has laid the new rows out.
+    connect(m_model, &QAbstractItemModel::modelReset, this,
+            [this] { QMetaObject::invokeMethod(this, &GroupsView::fitFamiliesColumn, Qt::QueuedConnection); });
     connect(m_chart, &ProviderChart::barClicked, this, [this](const QString& key, const QString&) {
         // A bar is a group of the table: drill into it as its row would (a template by its id).
         for (int row = 0; row < m_proxy->rowCount(); ++row) {
@@ -108,6 +113,35 @@ GroupsView::GroupsView(DrillDown* drillDown, QWidget* parent)
             }
         }
     });
+}
+
+bool GroupsView::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize)
+        fitFamiliesColumn();
+    return QWidget::eventFilter(watched, event);
+}
+
+/// The families' column takes what the numbers leave, but never less than its header and a
+/// family or two ("reputation 120, address 31"): at 1024 px it was squeezed to its swatch, its
+/// words and header cut off. Below that it keeps that width and the table scrolls sideways.
+void GroupsView::fitFamiliesColumn()
+{
+    QHeaderView* header = m_table->horizontalHeader();
+    const QFontMetrics fm(m_table->font());
+    const int least
+        = std::max(fm.horizontalAdvance(u"reputation 120, address 31"_s),
+                   header->fontMetrics().horizontalAdvance(
+                       m_model->headerData(GroupTableModel::Families, Qt::Horizontal, Qt::DisplayRole).toString()))
+        + fm.height() + 16; // the swatch and the cell's margins
+    int others = 0;
+    for (int c = 0; c < header->count(); ++c)
+        if (c != GroupTableModel::Families && !header->isSectionHidden(c))
+            others += header->sectionSize(c);
+    const bool room = m_table->viewport()->width() - others >= least;
+    header->setSectionResizeMode(GroupTableModel::Families, room ? QHeaderView::Stretch : QHeaderView::Interactive);
+    if (!room)
+        header->resizeSection(GroupTableModel::Families, least);
 }
 
 void GroupsView::drillInto(const QModelIndex& index)

@@ -40,7 +40,11 @@ Q_SIGNALS:
     /// A group was activated: the drill-down was narrowed to it.
     void drilledInto(const QString& key);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
+    void fitFamiliesColumn();
     /// Narrows the drill-down to the group of a table row (a chart bar finds its row first).
     void drillInto(const QModelIndex& index);
 
