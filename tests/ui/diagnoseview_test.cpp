@@ -501,3 +501,32 @@ TEST(MainWindowTest, OpenedFilesGoToRecentFiles)
     EXPECT_EQ(window.recentFiles().constFirst(), path);
     EXPECT_FALSE(window.recentFiles().contains(btui::sampleBouncePath())) << "the sample is not a recent file";
 }
+
+// In a narrow details pane (the triage view at 1024 px) the headline gets a row of its own under
+// the badge and Copy, where squeezed between them it wrapped a word a line; a wide card keeps
+// all three in one row.
+TEST(DiagnosisCardTest, ANarrowCardGivesTheHeadlineARowOfItsOwn)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    const bt::Classifier classifier(kb);
+    DiagnosisCard card;
+    card.setKnowledge(kb.get());
+    card.setDiagnosis(classifier.diagnoseText(kUserUnknownReply.toStdString()));
+    card.resize(700, 400);
+    card.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&card));
+    EXPECT_FALSE(card.headlineOnItsOwnRow());
+    const auto* headline = card.findChild<QLabel*>(u"cardHeadline"_s);
+    ASSERT_NE(headline, nullptr);
+    const auto* copy = card.findChild<QPushButton*>(u"copyButton"_s);
+    ASSERT_NE(copy, nullptr);
+    QTest::qWait(20);
+    EXPECT_EQ(headline->mapTo(&card, QPoint()).y(), copy->mapTo(&card, QPoint()).y());
+
+    card.resize(290, 400);
+    QTest::qWait(20);
+    EXPECT_TRUE(card.headlineOnItsOwnRow());
+    EXPECT_GE(headline->mapTo(&card, QPoint()).y(), copy->mapTo(&card, QPoint()).y() + copy->height());
+    // The headline now has the card's width: "The mailbox does not exist" in one line.
+    EXPECT_LE(headline->height(), headline->fontMetrics().lineSpacing() * 2);
+}

@@ -8,11 +8,12 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QEvent>
-#include <QHBoxLayout>
+#include <QGridLayout>
 #include <QIcon>
 #include <QLabel>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QResizeEvent>
 #include <QScrollArea>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -138,6 +139,7 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     m_badge = new QLabel(this);
     m_badge->setAlignment(Qt::AlignCenter);
     m_headline = new QLabel(this);
+    m_headline->setObjectName(u"cardHeadline"_s);
     m_headline->setWordWrap(true);
     m_headline->setTextInteractionFlags(Qt::TextSelectableByMouse);
     updateHeadlineFont();
@@ -147,10 +149,11 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     m_copyButton->setToolTip(tr("Copy the diagnosis as plain text, ready for a ticket or a chat"));
     connect(m_copyButton, &QPushButton::clicked, this, &DiagnosisCard::copyToClipboard);
 
-    auto* header = new QHBoxLayout;
-    header->addWidget(m_badge, 0, Qt::AlignTop);
-    header->addWidget(m_headline, 1);
-    header->addWidget(m_copyButton, 0, Qt::AlignTop);
+    // Badge, headline and Copy in one row; on a narrow card the headline takes a row of its
+    // own (see layoutHeader()): squeezed between the two at 1024 px it wrapped a word a line.
+    m_header = new QGridLayout;
+    m_header->setColumnStretch(1, 1);
+    layoutHeader(false);
 
     // The headline scrolls with the rest: above the scroll area a short, narrow details pane
     // squeezed the word-wrapped headline to one line and cut the rest of it off.
@@ -170,7 +173,7 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     auto* bodyLayout = new QVBoxLayout(body);
     bodyLayout->setContentsMargins(0, 0, 0, 0);
     bodyLayout->setSpacing(10);
-    bodyLayout->addLayout(header);
+    bodyLayout->addLayout(m_header);
     for (QLabel* label : {m_spamLine, m_summary, m_explanation, m_steps, m_blocklists, m_references, m_rules})
         bodyLayout->addWidget(label);
     bodyLayout->addStretch(1);
@@ -235,6 +238,31 @@ void DiagnosisCard::copyToClipboard()
         return;
     QApplication::clipboard()->setText(plainText());
     Q_EMIT copied();
+}
+
+void DiagnosisCard::layoutHeader(bool narrow)
+{
+    m_narrowHeader = narrow;
+    for (QWidget* w :
+         {static_cast<QWidget*>(m_badge), static_cast<QWidget*>(m_headline), static_cast<QWidget*>(m_copyButton)})
+        m_header->removeWidget(w);
+    m_header->addWidget(m_badge, 0, 0, Qt::AlignTop | Qt::AlignLeft);
+    m_header->addWidget(m_copyButton, 0, 2, Qt::AlignTop);
+    if (narrow)
+        m_header->addWidget(m_headline, 1, 0, 1, 3);
+    else
+        m_header->addWidget(m_headline, 0, 1);
+}
+
+void DiagnosisCard::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    // Below ~26 average characters beside the badge and the button, the headline wraps a word or
+    // two a line: give it the whole width.
+    const int beside = width() - m_badge->sizeHint().width() - m_copyButton->sizeHint().width() - 40;
+    const bool narrow = beside < m_headline->fontMetrics().averageCharWidth() * 26;
+    if (narrow != m_narrowHeader)
+        layoutHeader(narrow);
 }
 
 void DiagnosisCard::changeEvent(QEvent* event)

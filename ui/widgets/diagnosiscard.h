@@ -10,6 +10,7 @@ namespace bt
 class KnowledgeBase;
 }
 
+class QGridLayout;
 class QLabel;
 class QPushButton;
 class QScrollArea;
@@ -49,6 +50,9 @@ public:
     /// The blocklists section (rich text with the delisting links).
     const QLabel* blocklistsLabel() const { return m_blocklists; }
 
+    /// True while the headline has a row of its own under the badge and Copy (a narrow card).
+    bool headlineOnItsOwnRow() const { return m_narrowHeader; }
+
     /// The plain-text form of any diagnosis (what plainText() returns for the shown one).
     static QString toPlainText(const bt::Diagnosis& diagnosis, const bt::KnowledgeBase* knowledge = nullptr);
 
@@ -62,15 +66,19 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void render();
+    void layoutHeader(bool narrow);
     void updateHeadlineFont();
 
     bt::Diagnosis m_diagnosis;
     bool m_empty = true;
     const bt::KnowledgeBase* m_knowledge = nullptr;
 
+    QGridLayout* m_header = nullptr;
+    bool m_narrowHeader = false;
     QLabel* m_badge = nullptr;
     QLabel* m_headline = nullptr;
     QPushButton* m_copyButton = nullptr;
