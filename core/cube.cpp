@@ -698,8 +698,13 @@ EventCube EventCube::buildCached(Workspace& ws, bool* fromCache)
         }
         if (fromCache)
             *fromCache = cube.has_value();
-        if (!cube)
+        if (!cube) {
+            // The pass reads each page once: a page cache bigger than a window lane's 16 MB
+            // (Workspace::useSmallCache) keeps nothing it reads again and only raises the
+            // process's memory (the writer's 128 MB filled up in the CLI's save after an import).
+            const sql::CacheLimit scan(db, 16384);
             cube = build(ws);
+        }
         read.commit();
     }
     // Saved only by a writer (an import, the CLI after one): viewing writes nothing.

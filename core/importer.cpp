@@ -463,6 +463,9 @@ ImportResult importPath(Workspace& ws, const std::string& path, const Classifier
     } catch (const std::exception&) {
         result.error = path + ": " + storeFailure(std::current_exception(), nullptr);
         try {
+            // Nothing was added: the dropped indexes come back now, not at the next open.
+            if (bulk)
+                ws.endBulkLoad();
             ws.finishImport(result.importId, {}, "failed");
         } catch (const std::exception&) {
             // Left `running` with nothing committed: the next import of the file replaces it.

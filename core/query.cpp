@@ -7,6 +7,7 @@
 #include "dmarcmatch.h"
 #include "fields.h"
 #include "sqlite.h"
+#include "text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -45,6 +46,7 @@ void addIn(std::string& where, std::vector<FilterSql::Value>& binds, const std::
 /// words too short for a trigram.
 struct SearchWords {
     std::string fts; ///< FTS5 strings, one per word of three characters or more; empty: none
+    std::vector<std::string> folded; ///< the same words case-folded, for the rows the index lacks
     std::vector<std::string> likes;
 };
 
@@ -81,6 +83,7 @@ SearchWords searchWords(const std::string& text)
                     quoted += '"';
             }
             out.fts += (out.fts.empty() ? "" : " ") + quoted + "\"";
+            out.folded.push_back(text::foldCase(word));
         } else {
             std::string like = "%";
             for (const char c : word) {
@@ -92,6 +95,23 @@ SearchWords searchWords(const std::string& text)
         }
     }
     return out;
+}
+
+/// The events a bulk load added that the search index does not hold yet (Workspace::beginBulkLoad):
+/// a load's rows are always the highest ids, so they are those above the index's highest rowid
+/// (its docsize table holds a row per indexed event, NULL replies too). None, a range seek that
+/// finds nothing, once the load has ended; the shadow table exists in every schema's index.
+constexpr const char* kUnindexed
+    = "SELECT id FROM events WHERE id > (SELECT COALESCE(MAX(id), 0) FROM events_fts_docsize)";
+
+/// The conditions on those rows' replies that the index's MATCH states for the others: each word
+/// anywhere in the reply, case folded as the trigram tokenizer folds it.
+std::string unindexedMatch(const SearchWords& words)
+{
+    std::string sql = kUnindexed;
+    for (std::size_t i = 0; i < words.folded.size(); ++i)
+        sql += " AND instr(bt_fold(reply_text), ?) > 0";
+    return sql;
 }
 
 /// The words of a full-text search as terms over `column` (see filterSql).
@@ -106,8 +126,11 @@ void addWords(std::string& where, std::vector<FilterSql::Value>& binds, const st
     // The trigram index (events_fts, workspace.cpp) holds the replies: a second searched field
     // would need its own.
     if (!words.fts.empty()) {
-        where += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+        where += " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ? UNION ALL "
+            + unindexedMatch(words) + ")";
         binds.emplace_back(words.fts);
+        for (const auto& w : words.folded)
+            binds.emplace_back(w);
     }
 }
 
@@ -370,6 +393,13 @@ std::vector<std::int64_t> matchingIds(Workspace& ws, const std::string& text)
         st.bind(1, std::string_view(words.fts));
         while (st.step())
             ids.push_back(st.int64(0));
+        // Then the rows a bulk load has not indexed yet, all above those.
+        auto gap = ws.db().prepare(unindexedMatch(words) + " ORDER BY id");
+        int i = 0;
+        for (const auto& w : words.folded)
+            gap.bind(++i, std::string_view(w));
+        while (gap.step())
+            ids.push_back(gap.int64(0));
         return ids;
     }
     EventFilter f;

@@ -229,6 +229,31 @@ bool Statement::isNull(int col) const
     return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
 }
 
+CacheLimit::CacheLimit(Database& db, std::int64_t kib)
+    : m_db(db)
+{
+    {
+        auto st = m_db.prepare("PRAGMA cache_size");
+        m_before = st.step() ? st.int64(0) : 0;
+    }
+    // Only negative (KiB) settings are ours to compare; a size in pages is left as it is.
+    if (m_before < -kib) {
+        m_db.exec("PRAGMA cache_size=-" + std::to_string(kib));
+        m_changed = true;
+    }
+}
+
+CacheLimit::~CacheLimit()
+{
+    if (!m_changed)
+        return;
+    try {
+        m_db.exec("PRAGMA cache_size=" + std::to_string(m_before));
+    } catch (...) {
+        // An interrupted connection (closing): nothing left to give the cache back to.
+    }
+}
+
 Transaction::Transaction(Database& db, Lock lock)
     : m_db(db)
 {

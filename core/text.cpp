@@ -5,6 +5,7 @@
 #include <array>
 #include <cstring>
 #include <ctime>
+#include <glib.h>
 
 namespace bt::text
 {
@@ -23,6 +24,34 @@ std::string toLower(std::string_view s)
     std::string out(s);
     for (char& c : out)
         c = lower(c);
+    return out;
+}
+
+std::string foldCase(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            out += lower(s[i]);
+            ++i;
+            continue;
+        }
+        const gchar* at = s.data() + i;
+        const auto left = static_cast<gssize>(s.size() - i);
+        const gunichar u = g_utf8_get_char_validated(at, left);
+        if (u == static_cast<gunichar>(-1) || u == static_cast<gunichar>(-2)) {
+            out += s[i]; // not UTF-8: compared as the byte it is
+            ++i;
+            continue;
+        }
+        const auto len = static_cast<std::size_t>(g_utf8_next_char(at) - at);
+        char buf[6];
+        out.append(buf, static_cast<std::size_t>(g_unichar_to_utf8(g_unichar_tolower(u), buf)));
+        i += len;
+    }
     return out;
 }
 

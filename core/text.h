@@ -31,6 +31,9 @@ constexpr char lower(char c)
 
 std::string_view trim(std::string_view s);
 std::string toLower(std::string_view s);
+/// Every character in lower case, as SQLite's search index compares them (FTS5's trigram
+/// tokenizer folds each code point, non-ASCII letters too); bytes that are not UTF-8 stay as they are.
+std::string foldCase(std::string_view s);
 bool startsWithNoCase(std::string_view s, std::string_view prefix);
 /// Position of needle in hay ignoring ASCII case, or npos.
 std::size_t findNoCase(std::string_view hay, std::string_view needle, std::size_t from = 0);

@@ -25,7 +25,6 @@
 #include <malloc.h>
 #include <map>
 #include <sqlite3.h>
-#include <thread>
 #include <unistd.h>
 
 namespace bt
@@ -366,7 +365,38 @@ CREATE INDEX IF NOT EXISTS listings_name ON listings(name, zone, listed);
     R"sql(
 INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', 8388608);
 )sql",
+    // 10: a bulk load indexes its rows for the search at its end, in one statement, not batch by
+    // batch: FTS5's merges inside each 100 000-row batch were what made the import's memory grow
+    // with the file (336 MB at 1M rows). Until then the index lacks the load's rows, and the
+    // settings row 'search_index_upto' says so: events with a higher id are not in it (written in
+    // the transaction that begins the load, removed in the one that fills the index). A load
+    // killed midway leaves both: the next open to write fills the gap, or the first batch of an
+    // import from a connection opened before. The triggers touch the index only for rows at or
+    // below that mark: an external-content FTS5 table told to delete an entry it never held is
+    // corrupted, and a row of the gap deleted or changed before the gap is filled must leave the
+    // index alone (the fill reads what is there).
+    R"sql(
+DROP TRIGGER IF EXISTS events_fts_insert;
+DROP TRIGGER IF EXISTS events_fts_delete;
+DROP TRIGGER IF EXISTS events_fts_update;
+CREATE TRIGGER events_fts_insert AFTER INSERT ON events
+WHEN new.id <= COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'search_index_upto'), new.id) BEGIN
+    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
+END;
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events
+WHEN old.id <= COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'search_index_upto'), old.id) BEGIN
+    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
+END;
+CREATE TRIGGER events_fts_update AFTER UPDATE OF reply_text ON events
+WHEN old.id <= COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'search_index_upto'), old.id) BEGIN
+    INSERT INTO events_fts(events_fts, rowid, reply_text) VALUES ('delete', old.id, old.reply_text);
+    INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
+END;
+)sql",
 };
+
+/// The settings row of a bulk load's search-index gap (migration 10).
+constexpr const char* kSearchGapKey = "search_index_upto";
 
 std::string join(const std::vector<std::string>& v, char sep)
 {
@@ -561,6 +591,21 @@ Workspace::Workspace(const std::string& path, Mode mode)
         m_sql->db.handle(), 1000,
         [](void* stopped) { return static_cast<std::atomic<bool>*>(stopped)->load(std::memory_order_relaxed) ? 1 : 0; },
         &m_sql->stopped);
+    // A search reads the replies of a bulk load's rows that the index does not hold yet
+    // (bt::matchingIds): bt_fold(reply) compares them in the index's case folding.
+    sqlite3_create_function_v2(
+        m_sql->db.handle(), "bt_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+        [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+            const auto* t = sqlite3_value_text(argv[0]);
+            if (!t) {
+                sqlite3_result_null(ctx);
+                return;
+            }
+            const std::string folded = text::foldCase(std::string_view(
+                reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+            sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
+        },
+        nullptr, nullptr, nullptr);
 }
 
 void Workspace::openForWriting()
@@ -622,14 +667,18 @@ void Workspace::openForWriting()
     } catch (const sql::Error& e) {
         throw OpenError(m_path, whyNotReadable(m_path, e));
     }
-    // A bulk import killed before it built its indexes again left them missing. One still
-    // running (in another process) holds the lock and builds them itself when it ends.
-    if (!missingIndexes().empty() && lockBulk()) {
+    // A bulk import killed before it built its indexes again left them missing, and its rows
+    // out of the search index. One still running (in another process) holds the lock and does
+    // both itself when it ends.
+    if ((!missingIndexes().empty() || hasSearchGap()) && lockBulk()) {
         try {
+            sql::Transaction tx(m_sql->db);
+            fillSearchGap();
+            tx.commit();
             restoreIndexes();
         } catch (const sql::Error&) {
-            // Busy: the workspace is complete without them, only slower to query; the next
-            // open retries.
+            // Busy: the workspace is complete without them, only slower to query (a search reads
+            // the gap's replies itself); the next open or import retries.
         }
         unlockBulk();
     }
@@ -811,6 +860,52 @@ void Workspace::restoreIndexes()
     tx.commit();
 }
 
+bool Workspace::hasSearchGap()
+{
+    auto st = m_sql->db.prepare("SELECT 1 FROM settings WHERE key = ?");
+    st.bind(1, std::string_view(kSearchGapKey));
+    return st.step();
+}
+
+bool Workspace::fillSearchGap()
+{
+    std::int64_t upto = 0;
+    {
+        auto st = m_sql->db.prepare("SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?");
+        st.bind(1, std::string_view(kSearchGapKey));
+        if (!st.step())
+            return false;
+        upto = st.int64(0);
+    }
+    // FTS5 keeps 32 MB of new entries before writing a segment, instead of the workspace's 8 MB
+    // (migration 9), while it fills: fewer segments to merge. Indexing 1M events with sqlite3:
+    // 9.6-9.9 s and 69 MB with a 16 MB page cache, against 13.3-13.5 s and 52 MB at 8 MB, and
+    // 16 MB gave 12.5 s; a bigger page cache made it no faster (15.2 s with 128 MB).
+    const sql::CacheLimit cache(m_sql->db, 16384);
+    std::string hashsize;
+    {
+        auto st = m_sql->db.prepare("SELECT v FROM events_fts_config WHERE k = 'hashsize'");
+        if (st.step())
+            hashsize = st.text(0);
+    }
+    m_sql->db.exec("INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', 33554432)");
+    // The rows as they are now: one of the gap changed or deleted since was left alone by the
+    // triggers (migration 10). Straight into the index, not through the insert trigger, which the
+    // mark still holds off until it goes in the same transaction.
+    auto fill = m_sql->db.prepare(
+        "INSERT INTO events_fts(rowid, reply_text) SELECT id, reply_text FROM events WHERE id > ? ORDER BY id");
+    fill.bind(1, upto);
+    fill.run();
+    // Back to the workspace's own (FTS5's default, 1 MB, where none is set).
+    auto back = m_sql->db.prepare("INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', ?)");
+    back.bind(1, hashsize.empty() ? std::int64_t(1048576) : static_cast<std::int64_t>(std::stoll(hashsize)));
+    back.run();
+    auto clear = m_sql->db.prepare("DELETE FROM settings WHERE key = ?");
+    clear.bind(1, std::string_view(kSearchGapKey));
+    clear.run();
+    return true;
+}
+
 bool Workspace::beginBulkLoad(std::int64_t bytes)
 {
     // Keeping a dozen indexes up to date row by row costs more than building them once, by
@@ -831,13 +926,29 @@ bool Workspace::beginBulkLoad(std::int64_t bytes)
         sql::Transaction tx(m_sql->db);
         for (const auto& [name, sql] : schemaEventIndexes())
             m_sql->db.exec("DROP INDEX IF EXISTS \"" + name + "\"");
+        // The search index gets the load's rows at its end (endBulkLoad): committed with the
+        // dropped indexes, before any of them, the mark of the rows it will lack until then. A
+        // gap a killed load left (in a connection opened before it) stays and is filled with
+        // this one's: its rows are often the very ones this import deletes and adds again.
+        auto mark = m_sql->db.prepare(
+            "INSERT OR IGNORE INTO settings(key, value) SELECT ?, COALESCE(MAX(id), 0) FROM events");
+        mark.bind(1, std::string_view(kSearchGapKey));
+        mark.run();
         tx.commit();
     } catch (const sql::Error&) {
         unlockBulk();
         return false; // a statement of the caller's still reads the table: rolled back, row by row then
     }
+    m_bulkLoad = true;
     // Checkpoint (copy the WAL into the file, with an fsync each) every ~40 MB, not every 4 MB.
     m_sql->db.exec("PRAGMA wal_autocheckpoint=10000");
+    // A 32 MB page cache for the batches, not the 128 MB of row-by-row imports: with the search
+    // index out of them, the batches touch the events table's last pages and the dedup key's
+    // index, and the bigger cache only held more of the latter. A fresh workspace's 1M-row
+    // import peaked at 198-200 MB with 128 MB, 116 MB with 32 MB (64 MB: 129-136 MB), in
+    // 47.3 s against 41.5 s (medians of 3, interleaved, load 2.4-3.4: within the noise); 100 000
+    // rows 124 -> 92 MB, 2.90 -> 3.01 s. beginImport() sets the 128 MB back.
+    m_sql->db.exec("PRAGMA cache_size=-32768");
     return true;
 }
 
@@ -846,12 +957,24 @@ void Workspace::endBulkLoad()
     // The sorts of CREATE INDEX keep in memory as much as the page cache holds and spill the
     // rest to temporary files: a small cache and files, not memory, meanwhile, so memory stays
     // flat whatever the size of the table; the cache's pages go back to the system first.
+    // 16 MB and one thread: building the 9 indexes of 1M events with sqlite3 took 7.6-7.8 s and
+    // 38 MB at 16 MB, 8.9 s and 71 MB at 32 MB, 7.8-11.4 s and 94 MB at 32 MB with a second
+    // sorter thread (PRAGMA threads=2, each thread sorting in memory of its own), 2 cores busy.
     m_sql->db.exec("PRAGMA temp_store=FILE");
-    m_sql->db.exec("PRAGMA cache_size=-32768");
+    m_sql->db.exec("PRAGMA cache_size=-16384");
     m_sql->db.exec("PRAGMA shrink_memory");
     ::malloc_trim(0);
-    // Each CREATE INDEX sorts the whole table: let SQLite's sorter merge on a second core.
-    m_sql->db.exec("PRAGMA threads=" + std::to_string(std::max(1u, std::min(4u, std::thread::hardware_concurrency()))));
+    m_bulkLoad = false;
+    try {
+        // The load's rows into the search index, in one statement, outside any batch of the
+        // load (fillSearchGap: FTS5 writes a segment per 32 MB of entries and merges them).
+        sql::Transaction tx(m_sql->db);
+        fillSearchGap();
+        tx.commit();
+    } catch (const sql::Error&) {
+        // The rows are all committed and the mark says what the index lacks: the next open or
+        // import fills it, and a search meanwhile reads those replies itself.
+    }
     try {
         restoreIndexes();
         // Statistics for the planner (sqlite_stat1): without them it takes any index whose
@@ -863,11 +986,12 @@ void Workspace::endBulkLoad()
         // The rows are all committed; the next open builds what is missing.
     }
     unlockBulk();
-    // Back to the settings of the constructor.
-    m_sql->db.exec("PRAGMA cache_size=-131072");
+    // Back to the settings of the constructor, but for the page cache: what follows a bulk load
+    // (learning providers, the sending-IP note, the saved counts) reads the whole table once, and
+    // filled the 128 MB again: 95 -> 229 MB after a 1M-row load, the import's peak. The next
+    // import's batches get it back (beginImport).
     m_sql->db.exec("PRAGMA temp_store=MEMORY");
     m_sql->db.exec("PRAGMA wal_autocheckpoint=1000");
-    m_sql->db.exec("PRAGMA threads=0");
 }
 
 int Workspace::schemaVersion()
@@ -915,6 +1039,8 @@ std::int64_t Workspace::beginImport(const std::string& file, std::int64_t size, 
         throw sql::Error(m_path + ": another import into this workspace is running (" + holder
                          + "); imports run one at a time");
     m_templateIds.clear(); // another connection may have changed the workspace since
+    // The constructor's page cache for the batches, which a bulk load before left smaller.
+    m_sql->db.exec("PRAGMA cache_size=-131072");
     sql::Transaction tx(m_sql->db);
     // The saved counts no longer hold once events come or go.
     m_sql->db.exec("DELETE FROM cube_cache");
@@ -978,6 +1104,10 @@ void Workspace::beginEventBatch()
     }
     if (!m_ftsTrigger.empty())
         m_sql->db.exec("DROP TRIGGER events_fts_insert");
+    // Outside a bulk load, a gap a killed one left is filled before this batch adds rows: the
+    // batch's own rows go in at its end, and the index must hold every row below them.
+    if (!m_bulkLoad)
+        fillSearchGap();
     auto st = m_sql->db.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
     m_batchAfterId = st.step() ? st.int64(0) : 0;
     m_batchOpen = true;
@@ -997,11 +1127,15 @@ void Workspace::endEventBatch()
         return;
     if (!m_ftsTrigger.empty()) {
         // What the trigger would have done, row for row (NULL replies included), in one
-        // statement: FTS5 writes one segment for the batch instead of one per row.
-        auto fill = m_sql->db.prepare("INSERT INTO events_fts(rowid, reply_text) SELECT id, reply_text FROM events "
-                                      "WHERE id > ? ORDER BY id");
-        fill.bind(1, m_batchAfterId);
-        fill.run();
+        // statement: FTS5 writes one segment for the batch instead of one per row. A bulk
+        // load's rows are the gap its mark records, filled at its end (endBulkLoad): dropped
+        // here too, the trigger spares every row the look-up of that mark.
+        if (!m_bulkLoad) {
+            auto fill = m_sql->db.prepare("INSERT INTO events_fts(rowid, reply_text) SELECT id, reply_text FROM "
+                                          "events WHERE id > ? ORDER BY id");
+            fill.bind(1, m_batchAfterId);
+            fill.run();
+        }
         m_sql->db.exec(m_ftsTrigger);
         m_ftsTrigger.clear();
     }

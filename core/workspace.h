@@ -117,7 +117,7 @@ public:
     Workspace(Workspace&&) noexcept;
     Workspace& operator=(Workspace&&) noexcept;
 
-    static constexpr int kSchemaVersion = 9;
+    static constexpr int kSchemaVersion = 10;
     /// Files up to this size get SQLite's structural check (PRAGMA quick_check) on every open; a
     /// bigger one only when its last writer did not close cleanly (a -wal left beside it), so that
     /// opening a multi-GB workspace stays quick. A damaged file is an OpenError ("is damaged"),
@@ -181,12 +181,14 @@ public:
     /// The same for one import's events.
     std::int64_t groupBrandsUnderOperators(const KnowledgeBase& kb, std::int64_t importId);
 
-    /// Bulk loading, called by the importer inside each of its batch transactions (begin right
+    /// Event batches, called by the importer inside each of its batch transactions (begin right
     /// after BEGIN, end right before COMMIT). Between the two, the full-text index is not fed row
     /// by row by its trigger (each row would be its own FTS5 segment): the trigger is dropped and
     /// the batch's new rows are indexed with one statement at the end, when the trigger is
     /// created again. Both happen in the same transaction, so every committed state (and a
     /// SIGKILL mid-batch, which rolls the batch back) has the trigger and a complete index.
+    /// In a bulk load the batch's rows are left to endBulkLoad() (the recorded gap, see
+    /// beginBulkLoad()); outside one, a gap a killed bulk load left is filled first.
     void beginEventBatch();
     void endEventBatch();
     /// The open batch was rolled back (a failed statement or COMMIT): forget what it did.
@@ -198,7 +200,10 @@ public:
     /// cheaper. Crash-safe: a process killed in between leaves the indexes missing and the next
     /// open builds them again (every open checks, see restoreIndexes(); not while a live bulk
     /// import holds the lock); the dedup key's UNIQUE index is never dropped, so duplicates are
-    /// found all along.
+    /// found all along. The load's rows go into the search index at its end, in one statement:
+    /// the committed mark 'search_index_upto' (settings) says which rows it lacks meanwhile, so a
+    /// killed load's gap is filled by the next open to write or the next import, and searches
+    /// read the gap's replies themselves (bt::matchingIds).
     bool beginBulkLoad(std::int64_t bytes);
     void endBulkLoad();
     /// Secondary indexes of `events` the schema has and the file lacks (empty when complete).
@@ -233,6 +238,11 @@ private:
     void openForViewing();
     void migrate();
     void restoreIndexes(); ///< builds every index of missingIndexes()
+    /// Indexes for the search the events a bulk load left out of it (migration 10's gap), if any,
+    /// and clears the mark. Inside the caller's write transaction. True when there was a gap.
+    bool fillSearchGap();
+    /// True when the workspace records such a gap.
+    bool hasSearchGap();
     /// PRAGMA quick_check when the file is small or `uncleanClose`; throws OpenError when damaged.
     void checkIntegrity(bool uncleanClose);
     /// The bulk-load lock (flock on "<file>-bulk", removed when released), held from beginBulkLoad() to
@@ -290,6 +300,8 @@ private:
     std::string m_ftsTrigger; ///< the dropped trigger's SQL while a batch is open
     std::int64_t m_batchAfterId = 0; ///< the batch's new events have ids above this
     bool m_batchOpen = false;
+    /// Between beginBulkLoad() and endBulkLoad(): batches leave the search index to the end.
+    bool m_bulkLoad = false;
 };
 
 /// The SHA-256 of a file's bytes, hex; empty when it cannot be read.

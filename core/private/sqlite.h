@@ -97,6 +97,22 @@ private:
 /// any thread while the connection is open (sqlite3_interrupt).
 void interrupt(sqlite3* db);
 
+/// The connection's page cache kept to at most `kib` KiB for a scope (a pass that reads each
+/// page once, a fill that writes pages once), and set back to what it was when the scope ends.
+class CacheLimit
+{
+public:
+    CacheLimit(Database& db, std::int64_t kib);
+    ~CacheLimit();
+    CacheLimit(const CacheLimit&) = delete;
+    CacheLimit& operator=(const CacheLimit&) = delete;
+
+private:
+    Database& m_db;
+    std::int64_t m_before = 0; ///< PRAGMA cache_size as it was: negative KiB, positive pages
+    bool m_changed = false;
+};
+
 /// BEGIN … COMMIT, rolled back if not committed (an exception unwinding through it).
 class Transaction
 {
