@@ -82,19 +82,16 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     else
         out.append("null");
     putNullable(out, R"(,"enhanced_code":)", d.enhancedCode);
-    out.append(R"(,"reply_text":)");
-    json::appendString(out, d.replyText);
-    // The vocabulary.md words, in the same order in every JSON object the CLI prints.
-    out.append(R"(,"reason":)");
-    json::appendString(out, d.reason);
-    out.append(R"(,"family":)");
-    json::appendString(out, d.family);
-    out.append(R"(,"spam_related":)");
-    json::appendString(out, d.spamRelated);
-    out.append(R"(,"confidence":)");
-    json::appendString(out, d.confidence);
-    out.append(R"(,"action":)");
-    json::appendString(out, d.action);
+    // The reply, then the vocabulary.md words in the same order in every JSON object the CLI prints.
+    for (const auto& [keyAndColon, value] : {std::pair {R"(,"reply_text":)", &d.replyText},
+                                             {R"(,"reason":)", &d.reason},
+                                             {R"(,"family":)", &d.family},
+                                             {R"(,"spam_related":)", &d.spamRelated},
+                                             {R"(,"confidence":)", &d.confidence},
+                                             {R"(,"action":)", &d.action}}) {
+        out.append(keyAndColon);
+        json::appendString(out, *value);
+    }
     out.append(d.hardBounce ? R"(,"hard_bounce":true)" : R"(,"hard_bounce":false)");
     // The members of evidence and blocklist objects are in alphabetical order: the order the
     // first versions printed (nlohmann::json sorts the keys of its unordered objects), which

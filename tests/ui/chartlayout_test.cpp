@@ -216,16 +216,27 @@ TEST(ChartAxes, CountsInTheTensOfThousandsAreDrawnWholeInANarrowChart)
     }
 }
 
+/// Opens the workspace in `window` shown at `size` and brings up the Groups view with its rows.
+GroupsView* showGroups(MainWindow& window, QSize size, const QString& path)
+{
+    if (!showAt(window, size))
+        return nullptr;
+    GroupsView* groups = window.groupsView();
+    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
+    if (!window.openWorkspace(path, false))
+        return nullptr;
+    window.tabs()->setCurrentWidget(groups);
+    if (!updated.wait(kWaitMs) && groups->model()->rowCount() == 0)
+        return nullptr;
+    QTest::qWait(100);
+    return groups;
+}
+
 TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)
 {
     MainWindow window(classifier());
-    ASSERT_TRUE(showAt(window, QSize(1280, 800)));
-    GroupsView* groups = window.groupsView();
-    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
-    ASSERT_TRUE(window.openWorkspace(s_path, false));
-    window.tabs()->setCurrentWidget(groups);
-    ASSERT_TRUE(updated.wait(kWaitMs) || groups->model()->rowCount() > 0);
-    QTest::qWait(100);
+    GroupsView* groups = showGroups(window, QSize(1280, 800), s_path);
+    ASSERT_NE(groups, nullptr);
     const QHeaderView* header = groups->table()->horizontalHeader();
     const int viewport = groups->table()->viewport()->width();
     for (int column = 0; column < GroupTableModel::ColumnCount; ++column) {
@@ -242,13 +253,8 @@ TEST_F(ChartLayoutTest, TheGroupsTableShowsEveryColumnAt1280)
 TEST_F(ChartLayoutTest, AtTheSmallestSizeTheGroupsTableKeepsEveryHeaderAndTheFamiliesWords)
 {
     MainWindow window(classifier());
-    ASSERT_TRUE(showAt(window, QSize(1024, 640)));
-    GroupsView* groups = window.groupsView();
-    QSignalSpy updated(groups, &GroupsView::groupsUpdated);
-    ASSERT_TRUE(window.openWorkspace(s_path, false));
-    window.tabs()->setCurrentWidget(groups);
-    ASSERT_TRUE(updated.wait(kWaitMs) || groups->model()->rowCount() > 0);
-    QTest::qWait(100);
+    GroupsView* groups = showGroups(window, QSize(1024, 640), s_path);
+    ASSERT_NE(groups, nullptr);
     const QHeaderView* header = groups->table()->horizontalHeader();
     for (int column = 0; column < GroupTableModel::ColumnCount; ++column) {
         const QString title = groups->model()->headerData(column, Qt::Horizontal).toString();
