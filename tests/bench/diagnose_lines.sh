@@ -15,6 +15,12 @@
 #   bash tests/bench/diagnose_lines.sh /tmp/old-cli build/release/app/bouncetriage-cli
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+for p in time bc python3; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || {
+    sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$p" >/dev/null
+  }
+done
 clis=("$@")
 [ ${#clis[@]} -gt 0 ] || clis=("$here/build/release/app/bouncetriage-cli")
 for c in "${clis[@]}"; do
