@@ -9,6 +9,7 @@
 #include "bounce.h"
 #include "classifier.h"
 #include "importer.h"
+#include "json.h"
 #include "knowledge.h"
 #include "mailsource.h"
 #include "replyparser.h"
@@ -72,7 +73,13 @@ void reply(std::string_view input)
     const Reply primary = primaryReply(input);
     checkDiagnosis(c.diagnose(primary), "diagnose(primaryReply)");
     checkDiagnosis(c.diagnose(parseReply(input)), "diagnose(parseReply)");
-    checkDiagnosis(c.diagnoseText(input), "diagnoseText");
+    const auto d = c.diagnoseText(input);
+    checkDiagnosis(d, "diagnoseText");
+    // The JSON line of `diagnose --json`, full and brief: the writer's escaping of any bytes and
+    // the evidence offsets in code points must give JSON a reader takes.
+    for (const auto detail : {JsonDetail::Full, JsonDetail::Brief})
+        if (!nlohmann::json::accept(toJson(d, detail)))
+            fail("toJson(diagnoseText): not valid JSON");
     (void)senderDomainNamed(input);
 }
 
@@ -224,7 +231,7 @@ const std::vector<Target>& targets()
 {
     static const std::vector<Target> all = {
         {"email", email, "bt::BounceReader::read: MIME, every format module, reply parser, classifier"},
-        {"reply", reply, "findReplies, primaryReply, parseReply and the classifier on one reply text"},
+        {"reply", reply, "findReplies, primaryReply, parseReply, the classifier and its JSON line on one reply text"},
         {"csv", csvImport,
          "bt::importPath on a CSV: detector, then the SendGrid, Postmark, SparkPost or M365 importer"},
         {"profile_csv", profileImport, "bt::importPath on a CSV with a column profile (the generic CSV importer)"},
