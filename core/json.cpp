@@ -7,20 +7,25 @@
 #include "text.h"
 
 #include <charconv>
+#include <string_view>
+#include <utility>
 
 namespace bt
 {
 namespace
 {
 
-/// The vocabulary.md words, in the same order in every JSON object the CLI prints.
+/// The vocabulary.md words, in the same order in every JSON object the CLI prints, each
+/// followed there by "hard_bounce": both writers below take them from here.
+constexpr std::pair<std::string_view, std::string Diagnosis::*> kVerdictWords[] = {
+    {"reason", &Diagnosis::reason},         {"family", &Diagnosis::family}, {"spam_related", &Diagnosis::spamRelated},
+    {"confidence", &Diagnosis::confidence}, {"action", &Diagnosis::action},
+};
+
 void putVerdict(json::Writer& w, const Diagnosis& d)
 {
-    w.key("reason").value(d.reason);
-    w.key("family").value(d.family);
-    w.key("spam_related").value(d.spamRelated);
-    w.key("confidence").value(d.confidence);
-    w.key("action").value(d.action);
+    for (const auto& [name, member] : kVerdictWords)
+        w.key(name).value(d.*member);
     w.key("hard_bounce").value(d.hardBounce);
 }
 
@@ -31,11 +36,6 @@ void putCode(json::Writer& w, const std::optional<int>& code)
     else
         w.null();
 }
-
-} // namespace
-
-namespace
-{
 
 /// `"name":` then the string, or null when it is empty.
 void putNullable(std::string& out, std::string_view keyAndColon, std::string_view s)
@@ -82,15 +82,13 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     else
         out.append("null");
     putNullable(out, R"(,"enhanced_code":)", d.enhancedCode);
-    // The reply, then the vocabulary.md words in the same order in every JSON object the CLI prints.
-    for (const auto& [keyAndColon, value] : {std::pair {R"(,"reply_text":)", &d.replyText},
-                                             {R"(,"reason":)", &d.reason},
-                                             {R"(,"family":)", &d.family},
-                                             {R"(,"spam_related":)", &d.spamRelated},
-                                             {R"(,"confidence":)", &d.confidence},
-                                             {R"(,"action":)", &d.action}}) {
-        out.append(keyAndColon);
-        json::appendString(out, *value);
+    out.append(R"(,"reply_text":)");
+    json::appendString(out, d.replyText);
+    for (const auto& [name, member] : kVerdictWords) {
+        out.append(",\"");
+        out.append(name);
+        out.append("\":");
+        json::appendString(out, d.*member);
     }
     out.append(d.hardBounce ? R"(,"hard_bounce":true)" : R"(,"hard_bounce":false)");
     // The members of evidence and blocklist objects are in alphabetical order: the order the
