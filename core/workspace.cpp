@@ -26,6 +26,7 @@
 #include <map>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace bt
 {
@@ -877,10 +878,12 @@ bool Workspace::fillSearchGap()
             return false;
         upto = st.int64(0);
     }
-    // FTS5 keeps 32 MB of new entries before writing a segment, instead of the workspace's 8 MB
-    // (migration 9), while it fills: fewer segments to merge. Indexing 1M events with sqlite3:
-    // 9.6-9.9 s and 69 MB with a 16 MB page cache, against 13.3-13.5 s and 52 MB at 8 MB, and
-    // 16 MB gave 12.5 s; a bigger page cache made it no faster (15.2 s with 128 MB).
+    // FTS5 keeps 16 MB of new entries before writing a segment, instead of the workspace's 8 MB
+    // (migration 9), while it fills: fewer segments to merge. Filling 1M events' index in a
+    // 1M-row import took 8 s with 32 MB, 10 s with 16 MB and 15 s with 8 MB; but 32 MB of
+    // entries (and their buffers' slack) is more than a 100k-row import ever holds, so the
+    // import's peak grew with its size (86 -> 95 MB from 100k to 1M rows), while 16 MB is
+    // reached by both (86 -> 87 MB). A bigger page cache made the fill no faster.
     const sql::CacheLimit cache(m_sql->db, 16384);
     std::string hashsize;
     {
@@ -888,7 +891,7 @@ bool Workspace::fillSearchGap()
         if (st.step())
             hashsize = st.text(0);
     }
-    m_sql->db.exec("INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', 33554432)");
+    m_sql->db.exec("INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', 16777216)");
     // The rows as they are now: one of the gap changed or deleted since was left alone by the
     // triggers (migration 10). Straight into the index, not through the insert trigger, which the
     // mark still holds off until it goes in the same transaction.
@@ -960,8 +963,11 @@ void Workspace::endBulkLoad()
     // 16 MB and one thread: building the 9 indexes of 1M events with sqlite3 took 7.6-7.8 s and
     // 38 MB at 16 MB, 8.9 s and 71 MB at 32 MB, 7.8-11.4 s and 94 MB at 32 MB with a second
     // sorter thread (PRAGMA threads=2, each thread sorting in memory of its own), 2 cores busy.
+    // 4 MB since: a 16 MB cache is more than the sorts of a 100k-row load fill, so the import's
+    // peak still grew with the rows (83 -> 87 MB from 100k to 1M at 4 MB, 86 -> 94 MB at 16 MB),
+    // and the 9 indexes of a 1M-row import took 6 s at 4 MB, 7 s at 16 MB.
     m_sql->db.exec("PRAGMA temp_store=FILE");
-    m_sql->db.exec("PRAGMA cache_size=-16384");
+    m_sql->db.exec("PRAGMA cache_size=-4096");
     m_sql->db.exec("PRAGMA shrink_memory");
     ::malloc_trim(0);
     m_bulkLoad = false;
@@ -1343,16 +1349,28 @@ std::int64_t Workspace::learnProvidersOf(const KnowledgeBase& kb, std::int64_t i
         // Its domains no table knows, and whether a host it saw for each names a provider.
         std::map<std::string, bool> domains;
         {
-            auto st = m_sql->db.prepare("SELECT recipient_domain, lower(COALESCE(remote_mta, '')) FROM events WHERE "
-                                        "import_id = ? AND recipient_domain IS NOT NULL AND recipient_domain <> '' "
-                                        "GROUP BY 1, 2");
+            // The distinct pairs gathered here, not by GROUP BY: SQLite groups by sorting every
+            // row of the import, and the sorter (temp_store=MEMORY) held all of them: 42 MB at
+            // 1M rows, the import's peak. The pairs are a few thousand at most.
+            std::unordered_set<std::string> pairs;
+            std::string key;
+            auto st = m_sql->db.prepare("SELECT recipient_domain, remote_mta FROM events WHERE import_id = ? AND "
+                                        "recipient_domain IS NOT NULL AND recipient_domain <> ''");
             st.bind(1, importId);
             while (st.step()) {
-                const std::string d = st.text(0);
-                if (!providerFor(kb, d, {}).empty())
+                const auto d = st.textView(0);
+                const auto host = st.textView(1);
+                key.assign(d);
+                key += '\0';
+                for (const char c : host)
+                    key += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+                if (!pairs.insert(key).second)
                     continue;
-                bool& names = domains[d];
-                names = names || (!st.textView(1).empty() && !providerFor(kb, {}, st.text(1)).empty());
+                const std::string domain(d);
+                if (!providerFor(kb, domain, {}).empty())
+                    continue;
+                bool& names = domains[domain];
+                names = names || (!host.empty() && !providerFor(kb, {}, key.substr(d.size() + 1)).empty());
             }
         }
         auto hosts = m_sql->db.prepare("SELECT lower(remote_mta), COUNT(*) FROM events WHERE recipient_domain = ? AND "
