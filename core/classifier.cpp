@@ -73,13 +73,15 @@ public:
     /// (the set parses it: RE2's message says what is wrong).
     /// (The set parses it in compile(): an invalid one is reported there, as the first invalid
     /// pattern in add() order.)
-    void add(const std::string& pattern, Owner owner, const std::string& where, Group group = Curated)
+    void add(const std::string& pattern, Owner owner, const std::string& where, Group group = Curated,
+             bool shipped = false)
     {
         auto& g = m_groups[group];
         g.global.push_back(static_cast<int>(m_owners.size()));
         m_owners.push_back(owner);
         m_patterns.push_back(pattern);
         m_wheres.push_back(where);
+        m_shipped.push_back(shipped);
         m_single.emplace_back(nullptr);
         m_literals.push_back(literalOf(pattern));
     }
@@ -103,6 +105,27 @@ public:
         auto build = [&](int gi) {
             auto& g = m_groups[gi];
             auto& out = outcomes[gi];
+            if (gi == OtherLanguages) {
+                // Parsed into the set and compiled when a reply first needs it (see match()): an
+                // input in English never does. Compiling it at load was 312 million instructions
+                // of every command's start-up, parsing it 107 million more (start-up is 555
+                // million now, callgrind, one English line). The patterns a user's rules file
+                // brings are parsed now, so a bad one is named at load; the shipped lexicon's are
+                // parsed by the tests that replay its examples.
+                for (const int index : g.global) {
+                    const auto i = static_cast<std::size_t>(index);
+                    if (m_shipped[i])
+                        continue;
+                    const RE2 probe(m_patterns[i], patternOptions());
+                    if (!probe.ok()) {
+                        out.invalidAt = i;
+                        out.invalid = m_wheres[i] + ": invalid pattern \"" + m_patterns[i] + "\": " + probe.error();
+                        return;
+                    }
+                }
+                g.compiled = !g.global.empty();
+                return;
+            }
             for (const int index : g.global) {
                 const auto& pattern = m_patterns[static_cast<std::size_t>(index)];
                 std::string error;
@@ -111,13 +134,6 @@ public:
                     out.invalid = m_wheres[out.invalidAt] + ": invalid pattern \"" + pattern + "\": " + error;
                     return;
                 }
-            }
-            if (gi == OtherLanguages) {
-                // Parsed now, so an invalid pattern is reported at load; compiled when a reply
-                // first needs it (see match()): an input in English never does, and this set's
-                // compilation was a third of every command's start-up.
-                g.compiled = !g.global.empty();
-                return;
             }
             out.outOfMemory = !g.global.empty() && !g.set->Compile();
             g.compiled = !g.global.empty() && !out.outOfMemory;
@@ -146,6 +162,7 @@ public:
         if (markersFailed)
             throw KnowledgeError("lexicon marker words could not be compiled");
         m_wheres = {};
+        m_shipped = {};
         m_markerWords = {};
     }
 
@@ -161,8 +178,14 @@ public:
             if (!g.compiled || (gi == OtherLanguages && !force && !mayBeOtherLanguage(s)))
                 continue;
             if (gi == OtherLanguages) {
-                // Compiled by the first thread that needs it; the others wait for it here.
-                std::call_once(m_otherCompiled, [&] { m_otherUsable = g.set->Compile(); });
+                // Parsed and compiled by the first thread that needs it; the others wait for it
+                // here. A shipped pattern RE2 refuses (the tests say none) leaves the set unused.
+                std::call_once(m_otherCompiled, [&] {
+                    for (const int index : g.global)
+                        if (g.set->Add(m_patterns[static_cast<std::size_t>(index)], nullptr) < 0)
+                            return;
+                    m_otherUsable = g.set->Compile();
+                });
                 if (!m_otherUsable)
                     continue; // out of RE2's memory: the other languages' words are not read
             }
@@ -295,6 +318,7 @@ private:
     std::vector<Owner> m_owners;
     std::vector<std::string> m_patterns;
     std::vector<std::string> m_wheres; ///< parallel to m_patterns until compile(): where each is from
+    std::vector<bool> m_shipped; ///< parallel to m_patterns until compile(): built into the program
     std::vector<std::string> m_markerWords; ///< until compile()
     mutable std::deque<std::atomic<RE2*>> m_single; ///< parallel to m_patterns, compiled on demand
     std::vector<Literal> m_literals; ///< parallel to m_patterns
@@ -506,7 +530,7 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
             : id.rfind("lex.", 0) == 0                 ? PatternSet::OtherLanguages
                                                        : PatternSet::Curated;
         for (const auto& p : rules[i].patterns)
-            set.add(p, {Kind::Rule, i}, where, group);
+            set.add(p, {Kind::Rule, i}, where, group, rules[i].shipped);
         if (rules[i].patterns.empty())
             m_impl->codeOnlyRules.push_back(i);
     }

@@ -134,6 +134,8 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::loadDefault()
         else if (f.path == "model/replies-model.json")
             kb->startModel(f.content, origin); // embedded, static: the view outlives the thread
     }
+    for (auto& r : kb->m_rules)
+        r.shipped = true;
     return kb;
 }
 

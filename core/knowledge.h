@@ -46,6 +46,7 @@ struct Rule {
     std::vector<std::string> references;
     std::vector<std::string> examples; ///< replies that must yield this rule's reason
     std::string origin; ///< file the rule was loaded from
+    bool shipped = false; ///< from the resources built into the program (loadDefault), not a user's file
 };
 
 /// Plain meaning of an enhanced status code detail ("X.1.1") and the reason it implies.

@@ -35,6 +35,33 @@ TEST(Rules, EveryRuleIsComplete)
     }
 }
 
+// The classifier parses the shipped lexicon of the other languages only when a reply first needs
+// it (a user's file is parsed at load): an invalid pattern would silently leave those languages
+// unread, so every shipped pattern, and each flagged as shipped, is checked here.
+TEST(Rules, EveryShippedPatternIsValidAndMarkedShipped)
+{
+    RE2::Options o;
+    o.set_case_sensitive(false);
+    o.set_log_errors(false);
+    std::size_t other = 0;
+    for (const auto& r : kb()->rules()) {
+        EXPECT_TRUE(r.shipped) << r.id;
+        other += r.id.starts_with("lex.") && !r.id.starts_with("lex.en.");
+        for (const auto& p : r.patterns) {
+            const RE2 re(p, o);
+            EXPECT_TRUE(re.ok()) << r.id << " (" << r.origin << "): " << p << ": " << re.error();
+        }
+    }
+    EXPECT_GT(other, 100u) << "the other languages' lexicons look missing";
+    // A file of the user's is not.
+    bt::KnowledgeBase mine;
+    mine.addRules(R"({"format": "bouncetriage-rules/1", "rules": [{"id": "lex.de.mine", "reason": "filtered",
+                   "patterns": ["abgelehnt"]}]})",
+                  "mine.json");
+    ASSERT_EQ(mine.rules().size(), 1u);
+    EXPECT_FALSE(mine.rules().front().shipped);
+}
+
 TEST(Rules, EveryExampleYieldsItsRulesReason)
 {
     const bt::Classifier c(kb());
