@@ -336,6 +336,12 @@ template<typename Tree> struct Walker {
     std::string html;
     bool outerIsReport = false; ///< the message itself is a daemon's report (isReportHeaders)
     Message attachedReport = nullptr; ///< the first attached message that is a report
+    Message firstAttached = nullptr; ///< the first attached message of a person's message
+    /// What a person forwarded: the attached report, else the first attached message (an SES
+    /// notification, an abuse report typed text/plain, an auto-reply without Auto-Submitted and
+    /// KDDI's Japanese subjects do not say they are reports); it is read as a bounce first, and
+    /// the message itself only when that gives no recipient.
+    Message forwarded() const { return attachedReport ? attachedReport : firstAttached; }
 
     void original(Message message)
     {
@@ -374,6 +380,8 @@ template<typename Tree> struct Walker {
             original(attached);
             // Only a person's message forwards a bounce: a daemon's bounce (the common case)
             // returns the original message, which is not looked at again.
+            if (attached && !outerIsReport && !firstAttached)
+                firstAttached = attached;
             if (attached && !attachedReport && !outerIsReport) {
                 Node body = Tree::mimePart(attached);
                 if ((body && Tree::type(body) == "multipart/report")
@@ -749,7 +757,7 @@ std::optional<Email> readWithScan(const std::string& data)
     if (email.headers.fields.empty())
         return std::nullopt;
     const auto w = walkInto<ScanTree>(email, &message.top);
-    if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty())
+    if (w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty())
         return std::nullopt;
     const bool multipart = message.top.kind == mimescan::Part::Kind::Multipart;
     if (!lostMultipartBoundary(email.headers, multipart, rawBodyOf(data)).empty())
@@ -770,11 +778,12 @@ std::optional<Email> readWithGMime(const std::string& data)
         return std::nullopt;
     GMimeObject* top = g_mime_message_get_mime_part(message.get());
     const auto w = walkInto<GMimeTree>(email, top);
-    // A person forwarding a bounce as an attachment: the attached report is the bounce to read.
-    // Not when this message reports anything itself, nor when a daemon sent it (a bounce of a
-    // bounce is about its own recipient: attachedReport stays null then).
-    if (w.attachedReport && email.deliveryStatus.empty() && email.feedbackReport.empty()) {
-        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.attachedReport), nullptr));
+    // A person forwarding a bounce as an attachment: the attached report (else the first attached
+    // message) is read as the bounce first. Not when this message reports anything itself, nor
+    // when a daemon sent it (a bounce of a bounce is about its own recipient: forwarded() stays
+    // null then).
+    if (w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty()) {
+        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.forwarded()), nullptr));
         if (bytes)
             email.forwardedBounce = bytes.get();
     }
