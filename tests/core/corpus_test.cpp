@@ -482,10 +482,11 @@ TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
     std::cout << tried << " bounces forwarded inline: the same recipients in " << sameRecipients
               << ", the same recipients, codes and reasons in " << sameRecords << "\n";
     EXPECT_GT(tried, 400u);
-    // Floors at the level measured when the inline reading was written (2026-12-05: 93 % and
-    // 87 %); a change that reads forwards worse shows here.
-    EXPECT_GE(sameRecipients * 100, tried * 90);
-    EXPECT_GE(sameRecords * 100, tried * 84);
+    // Floors a little below the level measured (2026-12-06: 456 and 429 of 476, 95.8 % and
+    // 90.1 %; 93 % and 87 % when a forward had to say it was a report); a change that reads
+    // forwards worse shows here.
+    EXPECT_GE(sameRecipients * 100, tried * 95);
+    EXPECT_GE(sameRecords * 100, tried * 89);
 }
 
 TEST(Corpus, ABounceWrittenInHtmlReadsAsItsPlainText)
