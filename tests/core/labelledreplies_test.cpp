@@ -106,9 +106,9 @@ TEST(LabelledReplies, DevelopmentSplitHoldsItsLevel)
 // TO command)" (Postfix), "Remote Server returned '…'" (Exchange), "Diagnostic-Code: smtp; …"
 // (a DSN), "SMTP error from remote mail server after RCPT TO:<…>:" and an indented line (Exim),
 // or shouted in capitals. The wrapper says how the reply came, not why: the family must not
-// move with it. Measured on the development split (2026-12-06): of
-// 3 516 changed family with the five wrappers (Postfix 4, Exchange 2, DSN 2, Exim 4, capitals
-// 1), some for the better, some for the worse.
+// move with it. Measured on the development split (2026-12-06): of its 3 516 replies, the
+// Postfix wrapper changed the family of 4, Exchange's 2, the DSN's 2, Exim's 4 and capitals 1,
+// some for the better, some for the worse.
 TEST(LabelledReplies, AQuotedOrShoutedReplyKeepsItsFamily)
 {
     std::ifstream in(kDir / "dev.tsv");
