@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -22,31 +23,46 @@ struct Score {
     std::map<std::string, int> byConfidence;
 };
 
-Score score(const std::filesystem::path& path)
+/// A labelled TSV: its header's column names and its rows' cells.
+struct Tsv {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+    /// The index of a column (header.size() when there is none).
+    std::size_t col(const char* name) const
+    {
+        return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+    }
+};
+
+Tsv readTsv(const std::filesystem::path& path)
 {
     std::ifstream in(path);
     EXPECT_TRUE(in) << path;
-    std::string line;
-    std::getline(in, line);
-    std::vector<std::string> header;
-    {
-        std::istringstream ss(line);
-        for (std::string cell; std::getline(ss, cell, '\t');)
-            header.push_back(cell);
-    }
-    auto col = [&](const char* name) {
-        const auto it = std::find(header.begin(), header.end(), name);
-        return static_cast<std::size_t>(it - header.begin());
-    };
-    const auto text = col("reply_text"), family = col("family"), reason = col("reason"), spam = col("spam_related");
-    EXPECT_LT(family, header.size()) << path << " has no family column";
-    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    Score s;
-    while (std::getline(in, line)) {
+    auto cells = [](const std::string& line) {
         std::vector<std::string> v;
         std::istringstream ss(line);
         for (std::string cell; std::getline(ss, cell, '\t');)
             v.push_back(cell);
+        return v;
+    };
+    Tsv t;
+    std::string line;
+    if (std::getline(in, line))
+        t.header = cells(line);
+    while (std::getline(in, line))
+        t.rows.push_back(cells(line));
+    return t;
+}
+
+Score score(const std::filesystem::path& path)
+{
+    const Tsv tsv = readTsv(path);
+    const auto text = tsv.col("reply_text"), family = tsv.col("family"), reason = tsv.col("reason"),
+               spam = tsv.col("spam_related");
+    EXPECT_LT(family, tsv.header.size()) << path << " has no family column";
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    Score s;
+    for (const auto& v : tsv.rows) {
         if (v.size() <= std::max({text, family, reason, spam}))
             continue;
         const auto d = c.diagnoseText(v[text]);
@@ -111,18 +127,9 @@ TEST(LabelledReplies, DevelopmentSplitHoldsItsLevel)
 // some for the better, some for the worse.
 TEST(LabelledReplies, AQuotedOrShoutedReplyKeepsItsFamily)
 {
-    std::ifstream in(kDir / "dev.tsv");
-    ASSERT_TRUE(in);
-    std::string line;
-    std::getline(in, line);
-    std::vector<std::string> header;
-    {
-        std::istringstream ss(line);
-        for (std::string cell; std::getline(ss, cell, '\t');)
-            header.push_back(cell);
-    }
-    const auto text = static_cast<std::size_t>(std::find(header.begin(), header.end(), "reply_text") - header.begin());
-    ASSERT_LT(text, header.size());
+    const Tsv tsv = readTsv(kDir / "dev.tsv");
+    const auto text = tsv.col("reply_text");
+    ASSERT_LT(text, tsv.header.size());
     const bt::Classifier c(bt::KnowledgeBase::loadDefault());
     struct Wrapper {
         const char* name;
@@ -149,11 +156,7 @@ TEST(LabelledReplies, AQuotedOrShoutedReplyKeepsItsFamily)
          }},
     };
     int rows = 0;
-    while (std::getline(in, line)) {
-        std::vector<std::string> v;
-        std::istringstream ss(line);
-        for (std::string cell; std::getline(ss, cell, '\t');)
-            v.push_back(cell);
+    for (const auto& v : tsv.rows) {
         if (v.size() <= text || v[text].empty())
             continue;
         ++rows;
