@@ -372,6 +372,107 @@ char statusClass(const Diagnosis& d)
     return d.basicCode ? static_cast<char>('0' + *d.basicCode / 100) : '0';
 }
 
+/// A multi-line reply ("550-5.7.1 words\n550-5.7.1 more words\n550 5.7.1 last words", as Gmail,
+/// Outlook and most servers write a long one) joined into one text keeps each line's code, which
+/// falls anywhere, often inside a phrase ("Too 421-4.7.0 many bad 421 4.7.0 recipients"). The
+/// words are read without those markers: `clean` gets the text without every line code after the
+/// first (the basic code with "-", or with a space once a "-" line was seen, and the enhanced code
+/// after it), and `map` the offset in `text` of each byte of `clean` (and one past its end).
+/// False when the text has no such marker. The development split's long replies broken into
+/// three such lines: 253 of 1 390 changed family before, 4 after
+/// (LabelledReplies.AReplyBrokenIntoLinesKeepsItsFamily).
+bool withoutLineCodes(std::string_view text, std::optional<int> basic, std::string& clean,
+                      std::vector<std::size_t>& map)
+{
+    if (!basic || *basic < 200 || *basic > 599)
+        return false;
+    const std::string code = std::to_string(*basic);
+    // The reply's own code at its start (or after a prefix such as "host x said: ") is kept.
+    const auto first = text.find(code);
+    if (first == std::string_view::npos)
+        return false;
+    // Quick exit: no "NNN-" after the first code, so no continuation line.
+    const std::string dashed = code + "-";
+    if (text.find(dashed, first + 1) == std::string_view::npos && !(text.compare(first, dashed.size(), dashed) == 0))
+        return false;
+    auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+    // An enhanced code "X.Y.Z" at `at`: its length, else 0.
+    auto enhancedAt = [&](std::size_t at) -> std::size_t {
+        std::size_t i = at;
+        if (i >= text.size() || (text[i] != '2' && text[i] != '4' && text[i] != '5'))
+            return 0;
+        ++i;
+        for (int part = 0; part < 2; ++part) {
+            if (i >= text.size() || text[i] != '.')
+                return 0;
+            ++i;
+            const auto digits = i;
+            while (i < text.size() && isDigit(text[i]) && i - digits < 3)
+                ++i;
+            if (i == digits)
+                return 0;
+        }
+        // "5.7.1:" as some servers write it.
+        if (i < text.size() && (text[i] == ':' || text[i] == ';'))
+            ++i;
+        return i < text.size() && !isSpace(text[i]) ? 0 : i - at;
+    };
+    bool dashSeen = text.compare(first, dashed.size(), dashed) == 0;
+    bool changed = false;
+    clean.clear();
+    map.clear();
+    clean.reserve(text.size());
+    map.reserve(text.size() + 1);
+    std::size_t i = 0;
+    auto copy = [&](std::size_t to) {
+        for (; i < to; ++i) {
+            clean += text[i];
+            map.push_back(i);
+        }
+    };
+    copy(first + code.size());
+    // The first line's "NNN-" reads as "NNN " (the same length: the offsets stay).
+    if (dashSeen) {
+        clean += ' ';
+        map.push_back(i++);
+        changed = true;
+    }
+    while (i < text.size()) {
+        const auto at = text.find(code, i);
+        if (at == std::string_view::npos)
+            break;
+        const auto after = at + code.size();
+        const bool bounded = at > 0 && isSpace(text[at - 1]) && after < text.size();
+        const bool dash = bounded && text[after] == '-';
+        const bool space = bounded && text[after] == ' ' && dashSeen;
+        if (!dash && !space) {
+            copy(after);
+            continue;
+        }
+        std::size_t end = after + 1;
+        const auto enhanced = enhancedAt(end);
+        // After a space only a line that repeats an enhanced code, or the line after a "-" line
+        // when the reply has none, is a continuation ("limit 550 per hour" is not).
+        if (space && enhanced == 0 && enhancedAt(first + code.size() + 1) > 0) {
+            copy(after);
+            continue;
+        }
+        end += enhanced;
+        while (end < text.size() && text[end] == ' ')
+            ++end;
+        dashSeen = dashSeen || dash;
+        copy(at); // the whitespace before the marker stays: it separates the words
+        i = end;
+        changed = true;
+    }
+    copy(text.size());
+    if (!changed)
+        return false;
+    map.push_back(text.size());
+    return true;
+}
+
 /// Where the cause begins in "<party> rejected: <cause>" replies (Postfix, Exchange, most
 /// filters word their refusals so) and in "Rejecting due to security policy - <cause>", or npos
 /// when the reply has no such structure.
@@ -965,13 +1066,27 @@ Diagnosis Classifier::diagnose(Reply&& reply, Texts texts) const
 
     thread_local std::vector<int> hits;
     thread_local std::vector<std::pair<int, std::pair<std::size_t, std::size_t>>> spans;
+    thread_local std::string clean;
+    thread_local std::vector<std::size_t> map;
     spans.clear();
-    Impl::Pass pass {*m_kb, *m_impl, d, d.replyText, std::string_view::npos, hits, spans};
+    // The words are read without a multi-line reply's line codes; the evidence is given back in
+    // the reply's own offsets.
+    const bool cleaned = withoutLineCodes(d.replyText, d.basicCode, clean, map);
+    Impl::Pass pass {
+        *m_kb, *m_impl, d, cleaned ? std::string_view(clean) : std::string_view(d.replyText), std::string_view::npos,
+        hits,  spans};
     pass.match();
     pass.citeBlocklists();
     pass.rankRules();
     pass.decide();
     pass.explain(texts == Texts::Include);
+    if (cleaned)
+        for (auto& e : d.evidence) {
+            const auto start = std::min(e.start, map.size() - 1), end = std::min(e.end, map.size() - 1);
+            // The end is one past the evidence's last byte: mapped from that byte.
+            e.end = end > start ? map[end - 1] + 1 : map[start];
+            e.start = map[start];
+        }
     return d;
 }
 

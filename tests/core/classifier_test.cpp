@@ -210,6 +210,39 @@ TEST(Knowledge, RulesFileFromDisk)
     EXPECT_THROW(kb->addRulesFile(path), bt::KnowledgeError);
 }
 
+TEST(Classifier, AMultiLineReplyIsReadWithoutItsLineCodes)
+{
+    // A long reply comes as lines that each repeat the codes, and a line may end inside a phrase:
+    // the words are read as one sentence, the evidence still points into the reply as written.
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    const auto one = c.diagnoseText("421 4.7.0 mail.example.com Too many bad recipients; closing connection");
+    const auto lines = c.diagnoseText("421-4.7.0 mail.example.com Too\n421-4.7.0 many bad\n421 4.7.0 recipients; "
+                                      "closing connection");
+    EXPECT_EQ(lines.reason, one.reason);
+    EXPECT_EQ(lines.family, "policy");
+    ASSERT_FALSE(lines.evidence.empty());
+    bool spansThePhrase = false;
+    for (const auto& e : lines.evidence) {
+        ASSERT_LE(e.end, lines.replyText.size());
+        const auto text = lines.replyText.substr(e.start, e.end - e.start);
+        spansThePhrase = spansThePhrase || (text.starts_with("Too") && text.ends_with("recipients"));
+    }
+    EXPECT_TRUE(spansThePhrase) << lines.replyText;
+    // Gmail's form, the codes in every line.
+    EXPECT_EQ(c.diagnoseText("550-5.7.1 [192.0.2.1] Our system has detected that this message is likely\n550-5.7.1 "
+                             "unsolicited mail. To reduce the amount of spam sent to Gmail, this\n550 5.7.1 "
+                             "message has been blocked.")
+                  .family,
+              "content");
+    // A number equal to the code inside a line is a word, not a line code.
+    const auto limit = c.diagnoseText("550-5.7.1 Too many messages: the limit is\n550 5.7.1 550 per hour from your "
+                                      "IP address");
+    EXPECT_EQ(limit.family,
+              c.diagnoseText("550 5.7.1 Too many messages: the limit is 550 per hour from your IP "
+                             "address")
+                  .family);
+}
+
 TEST(Classifier, TheBasicCodeIsNotCalledAMailboxProblemOnABlockOrAnAuthFailure)
 {
     // RFC 5321 words 550 "mailbox unavailable"; on a block or an auth failure that misleads, so
