@@ -372,17 +372,98 @@ char statusClass(const Diagnosis& d)
     return d.basicCode ? static_cast<char>('0' + *d.basicCode / 100) : '0';
 }
 
+/// The reply as the patterns read it, and where each of its bytes came from in the reply.
+struct ReadableText {
+    std::string text;
+    std::vector<std::size_t> starts; ///< offset in the reply of the byte (or character) it came from
+    std::vector<std::size_t> ends; ///< one past the end of that byte or character in the reply
+};
+
+/// Spacing and punctuation as the patterns are written: a run of spaces, tabs, line breaks and
+/// Unicode spaces (no-break U+00A0 from HTML, U+2000–U+200A, U+202F, U+205F, U+3000) as one space;
+/// typographic quotes (U+2018, U+2019, U+02BC; U+201C, U+201D) as ' and "; en and em dashes as
+/// '-'. Replies copied from web pages, HTML bounces and editors carry all of these. Measured on the
+/// development split, each applied to every reply: no-break spaces changed the family of 701 of
+/// 3 516, doubled spaces 484, tabs 485, typographic apostrophes 3
+/// (LabelledReplies.SpacingAndQuotesDoNotChangeTheFamily). False when nothing needs it.
+bool plainSpacing(std::string_view t, ReadableText& out)
+{
+    auto at = [&](std::size_t i) { return i < t.size() ? static_cast<unsigned char>(t[i]) : 0u; };
+    // What the character at i becomes and how many bytes it has; 0 when it stays as it is.
+    auto replaced = [&](std::size_t i, char& as) -> std::size_t {
+        const unsigned c = at(i);
+        if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+            as = ' ';
+            return 1;
+        }
+        if (c == 0xC2 && at(i + 1) == 0xA0) {
+            as = ' ';
+            return 2;
+        }
+        if (c == 0xCA && at(i + 1) == 0xBC) {
+            as = '\'';
+            return 2;
+        }
+        if (c == 0xE2 && at(i + 1) == 0x80) {
+            const unsigned d = at(i + 2);
+            if ((d >= 0x80 && d <= 0x8A) || d == 0xAF)
+                as = ' ';
+            else if (d == 0x98 || d == 0x99)
+                as = '\'';
+            else if (d == 0x9C || d == 0x9D)
+                as = '"';
+            else if (d == 0x93 || d == 0x94)
+                as = '-';
+            else
+                return 0;
+            return 3;
+        }
+        if ((c == 0xE2 && at(i + 1) == 0x81 && at(i + 2) == 0x9F)
+            || (c == 0xE3 && at(i + 1) == 0x80 && at(i + 2) == 0x80)) {
+            as = ' ';
+            return 3;
+        }
+        return 0;
+    };
+    // Most replies need nothing: one look at each byte first.
+    bool needed = false;
+    for (std::size_t i = 0; i < t.size() && !needed; ++i) {
+        char as = 0;
+        needed = (t[i] == ' ' && at(i + 1) == ' ') || ((at(i) >= 0x80 || at(i) < 0x20) && replaced(i, as) > 0);
+    }
+    if (!needed)
+        return false;
+    out.text.clear();
+    out.starts.clear();
+    out.ends.clear();
+    for (std::size_t i = 0; i < t.size();) {
+        char as = t[i];
+        std::size_t n = replaced(i, as);
+        if (n == 0)
+            n = 1;
+        if (as == ' ' && !out.text.empty() && out.text.back() == ' ') {
+            out.ends.back() = i + n; // one space for the whole run
+        } else {
+            out.text += as;
+            out.starts.push_back(i);
+            out.ends.push_back(i + n);
+        }
+        i += n;
+    }
+    return true;
+}
+
 /// A multi-line reply ("550-5.7.1 words\n550-5.7.1 more words\n550 5.7.1 last words", as Gmail,
 /// Outlook and most servers write a long one) joined into one text keeps each line's code, which
 /// falls anywhere, often inside a phrase ("Too 421-4.7.0 many bad 421 4.7.0 recipients"). The
 /// words are read without those markers: `clean` gets the text without every line code after the
 /// first (the basic code with "-", or with a space once a "-" line was seen, and the enhanced code
-/// after it), and `map` the offset in `text` of each byte of `clean` (and one past its end).
+/// after it; the first "NNN-" as "NNN "), and `kept` the offset in `text` of each of its bytes.
 /// False when the text has no such marker. The development split's long replies broken into
 /// three such lines: 253 of 1 390 changed family before, 4 after
 /// (LabelledReplies.AReplyBrokenIntoLinesKeepsItsFamily).
 bool withoutLineCodes(std::string_view text, std::optional<int> basic, std::string& clean,
-                      std::vector<std::size_t>& map)
+                      std::vector<std::size_t>& kept)
 {
     if (!basic || *basic < 200 || *basic > 599)
         return false;
@@ -393,7 +474,7 @@ bool withoutLineCodes(std::string_view text, std::optional<int> basic, std::stri
         return false;
     // Quick exit: no "NNN-" after the first code, so no continuation line.
     const std::string dashed = code + "-";
-    if (text.find(dashed, first + 1) == std::string_view::npos && !(text.compare(first, dashed.size(), dashed) == 0))
+    if (text.find(dashed, first + 1) == std::string_view::npos && text.compare(first, dashed.size(), dashed) != 0)
         return false;
     auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
     auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
@@ -421,21 +502,19 @@ bool withoutLineCodes(std::string_view text, std::optional<int> basic, std::stri
     bool dashSeen = text.compare(first, dashed.size(), dashed) == 0;
     bool changed = false;
     clean.clear();
-    map.clear();
-    clean.reserve(text.size());
-    map.reserve(text.size() + 1);
+    kept.clear();
     std::size_t i = 0;
     auto copy = [&](std::size_t to) {
         for (; i < to; ++i) {
             clean += text[i];
-            map.push_back(i);
+            kept.push_back(i);
         }
     };
     copy(first + code.size());
     // The first line's "NNN-" reads as "NNN " (the same length: the offsets stay).
     if (dashSeen) {
         clean += ' ';
-        map.push_back(i++);
+        kept.push_back(i++);
         changed = true;
     }
     while (i < text.size()) {
@@ -467,9 +546,30 @@ bool withoutLineCodes(std::string_view text, std::optional<int> basic, std::stri
         changed = true;
     }
     copy(text.size());
-    if (!changed)
-        return false;
-    map.push_back(text.size());
+    return changed;
+}
+
+/// The reply as the patterns read it (plainSpacing, then withoutLineCodes); false when that is
+/// the reply itself.
+bool readable(std::string_view reply, std::optional<int> basic, ReadableText& out)
+{
+    thread_local ReadableText spaced;
+    thread_local std::string clean;
+    thread_local std::vector<std::size_t> kept;
+    const bool respaced = plainSpacing(reply, spaced);
+    const std::string_view t = respaced ? std::string_view(spaced.text) : reply;
+    if (!withoutLineCodes(t, basic, clean, kept)) {
+        if (respaced)
+            std::swap(out, spaced);
+        return respaced;
+    }
+    out.text = clean;
+    out.starts.resize(kept.size());
+    out.ends.resize(kept.size());
+    for (std::size_t k = 0; k < kept.size(); ++k) {
+        out.starts[k] = respaced ? spaced.starts[kept[k]] : kept[k];
+        out.ends[k] = respaced ? spaced.ends[kept[k]] : kept[k] + 1;
+    }
     return true;
 }
 
@@ -1066,27 +1166,33 @@ Diagnosis Classifier::diagnose(Reply&& reply, Texts texts) const
 
     thread_local std::vector<int> hits;
     thread_local std::vector<std::pair<int, std::pair<std::size_t, std::size_t>>> spans;
-    thread_local std::string clean;
-    thread_local std::vector<std::size_t> map;
+    thread_local ReadableText readableText;
     spans.clear();
-    // The words are read without a multi-line reply's line codes; the evidence is given back in
-    // the reply's own offsets.
-    const bool cleaned = withoutLineCodes(d.replyText, d.basicCode, clean, map);
-    Impl::Pass pass {
-        *m_kb, *m_impl, d, cleaned ? std::string_view(clean) : std::string_view(d.replyText), std::string_view::npos,
-        hits,  spans};
+    // The words are read with plain spacing and without a multi-line reply's line codes; the
+    // evidence is given back in the reply's own offsets.
+    const bool cleaned = readable(d.replyText, d.basicCode, readableText);
+    Impl::Pass pass {*m_kb,
+                     *m_impl,
+                     d,
+                     cleaned ? std::string_view(readableText.text) : std::string_view(d.replyText),
+                     std::string_view::npos,
+                     hits,
+                     spans};
     pass.match();
     pass.citeBlocklists();
     pass.rankRules();
     pass.decide();
     pass.explain(texts == Texts::Include);
-    if (cleaned)
+    if (cleaned) {
+        const auto& r = readableText;
+        const auto n = r.starts.size();
         for (auto& e : d.evidence) {
-            const auto start = std::min(e.start, map.size() - 1), end = std::min(e.end, map.size() - 1);
-            // The end is one past the evidence's last byte: mapped from that byte.
-            e.end = end > start ? map[end - 1] + 1 : map[start];
-            e.start = map[start];
+            const auto start = std::min(e.start, n), end = std::min(e.end, n);
+            // The end is one past the evidence's last byte (or character): mapped from that one.
+            e.start = start < n ? r.starts[start] : d.replyText.size();
+            e.end = end > start ? r.ends[end - 1] : e.start;
         }
+    }
     return d;
 }
 

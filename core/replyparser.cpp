@@ -306,7 +306,7 @@ bool isEnhancedStatus(std::string_view s)
     return s.size() >= 5 && enhancedCodeAt(s, 0) == s.size();
 }
 
-Reply parseReply(std::string_view input)
+Reply parseReplyAsIs(std::string_view input)
 {
     Reply r;
     auto s = stripDiagnosticType(input);
@@ -539,7 +539,7 @@ std::vector<Found> scan(std::string_view input)
 
 } // namespace
 
-std::vector<Reply> findReplies(std::string_view input)
+std::vector<Reply> findRepliesAsIs(std::string_view input)
 {
     auto found = scan(input);
     std::vector<Reply> out;
@@ -549,7 +549,7 @@ std::vector<Reply> findReplies(std::string_view input)
     return out;
 }
 
-Reply primaryReply(std::string_view input)
+Reply primaryReplyAsIs(std::string_view input)
 {
     auto found = scan(input);
     Found* best = nullptr;
@@ -624,6 +624,39 @@ std::string senderDomainNamed(std::string_view reply)
         }
     }
     return {};
+}
+
+namespace
+{
+
+/// A no-break space (U+00A0, from a reply copied out of a web page or an HTML bounce) as two
+/// plain spaces: the same length, so offsets into the text stay, and a code followed by one
+/// ("550\u00a05.7.1") is read as a code. SMTP replies are ASCII: no server sends one.
+template<typename F> auto withPlainSpaces(std::string_view text, F&& read)
+{
+    if (text.find("\xC2\xA0") == std::string_view::npos)
+        return read(text);
+    std::string plain(text);
+    for (auto at = plain.find("\xC2\xA0"); at != std::string::npos; at = plain.find("\xC2\xA0", at + 2))
+        plain.replace(at, 2, "  ");
+    return read(std::string_view(plain));
+}
+
+} // namespace
+
+Reply parseReply(std::string_view text)
+{
+    return withPlainSpaces(text, [](std::string_view t) { return parseReplyAsIs(t); });
+}
+
+Reply primaryReply(std::string_view text)
+{
+    return withPlainSpaces(text, [](std::string_view t) { return primaryReplyAsIs(t); });
+}
+
+std::vector<Reply> findReplies(std::string_view text)
+{
+    return withPlainSpaces(text, [](std::string_view t) { return findRepliesAsIs(t); });
 }
 
 } // namespace bt

@@ -243,6 +243,34 @@ TEST(Classifier, AMultiLineReplyIsReadWithoutItsLineCodes)
                   .family);
 }
 
+TEST(Classifier, SpacingAndTypographicQuotesAreReadAsPlainText)
+{
+    // A reply pasted from a web page: no-break spaces, a tab, doubled spaces, a typographic
+    // apostrophe. It reads as the plain reply does, and its evidence still falls on whole
+    // characters of the text as pasted.
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    const std::string nbsp = "\xC2\xA0", apostrophe = "\xE2\x80\x99";
+    const std::string pasted = "550" + nbsp + "5.1.1" + nbsp + "The\temail  account that you tried to reach doesn"
+        + apostrophe + "t exist." + nbsp + "Please check the address";
+    const auto d = c.diagnoseText(pasted);
+    const auto plain
+        = c.diagnoseText("550 5.1.1 The email account that you tried to reach doesn't exist. Please check the address");
+    EXPECT_EQ(d.basicCode, 550);
+    EXPECT_EQ(d.enhancedCode, "5.1.1");
+    EXPECT_EQ(d.reason, plain.reason);
+    EXPECT_EQ(d.family, "address");
+    ASSERT_FALSE(d.evidence.empty());
+    auto continuation = [](unsigned char b) { return b >= 0x80 && b < 0xC0; };
+    for (const auto& e : d.evidence) {
+        ASSERT_LE(e.end, d.replyText.size()) << e.rule;
+        ASSERT_LT(e.start, e.end) << e.rule;
+        EXPECT_FALSE(continuation(static_cast<unsigned char>(d.replyText[e.start]))) << e.rule;
+        if (e.end < d.replyText.size()) {
+            EXPECT_FALSE(continuation(static_cast<unsigned char>(d.replyText[e.end]))) << e.rule;
+        }
+    }
+}
+
 TEST(Classifier, TheBasicCodeIsNotCalledAMailboxProblemOnABlockOrAnAuthFailure)
 {
     // RFC 5321 words 550 "mailbox unavailable"; on a block or an auth failure that misleads, so
