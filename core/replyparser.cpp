@@ -306,7 +306,8 @@ bool isEnhancedStatus(std::string_view s)
     return s.size() >= 5 && enhancedCodeAt(s, 0) == s.size();
 }
 
-Reply parseReplyAsIs(std::string_view input)
+/// parseReply of a text without no-break spaces.
+static Reply parseReplyAsIs(std::string_view input)
 {
     Reply r;
     auto s = stripDiagnosticType(input);
@@ -369,11 +370,11 @@ std::vector<Found> scan(std::string_view input)
         if (text::startsWithNoCase(line, "Diagnostic-Code:")) {
             const auto last = continuation(lines, i, true);
             auto joined = joinLines(lines, i, last);
-            Found f {parseReply(std::string_view(joined).substr(16)), Kind::Diagnostic};
+            Found f {parseReplyAsIs(std::string_view(joined).substr(16)), Kind::Diagnostic};
             const auto said = text::findNoCase(f.reply.text, " said: ");
             if (said != std::string::npos) {
                 // Postfix puts its "host X said:" wording into the Diagnostic-Code too.
-                Reply inner = parseReply(takeStage(std::string_view(f.reply.text).substr(said + 7), f.reply));
+                Reply inner = parseReplyAsIs(takeStage(std::string_view(f.reply.text).substr(said + 7), f.reply));
                 takeHost(std::string_view(f.reply.text).substr(0, said), inner);
                 inner.smtpStage = f.reply.smtpStage;
                 f.reply = std::move(inner);
@@ -386,7 +387,7 @@ std::vector<Found> scan(std::string_view input)
             continue;
         }
         if (text::startsWithNoCase(line, "Status:")) {
-            Found f {parseReply(line.substr(7)), Kind::Status};
+            Found f {parseReplyAsIs(line.substr(7)), Kind::Status};
             if (f.reply.enhancedCode.empty() || f.reply.basicCode)
                 continue;
             f.reply.text = f.reply.enhancedCode;
@@ -411,7 +412,7 @@ std::vector<Found> scan(std::string_view input)
             const auto cut = said + 6;
             Reply r;
             auto body = takeStage(std::string_view(joined).substr(cut), r);
-            Found f {parseReply(body), Kind::Said};
+            Found f {parseReplyAsIs(body), Kind::Said};
             f.reply.smtpStage = r.smtpStage;
             const auto head = std::string_view(joined).substr(0, said);
             takeHost(head, f.reply);
@@ -465,7 +466,7 @@ std::vector<Found> scan(std::string_view input)
                 takeHost(lines[i - 1].text, host);
             }
             const auto stage = f.reply.smtpStage;
-            f.reply = parseReply(body);
+            f.reply = parseReplyAsIs(body);
             f.reply.smtpStage = stage;
             f.reply.remoteHost = host.remoteHost;
             f.reply.remoteIp = host.remoteIp;
@@ -483,7 +484,7 @@ std::vector<Found> scan(std::string_view input)
             auto close = joined.rfind('\'');
             if (close == std::string::npos || close < open)
                 close = joined.size();
-            Found f {parseReply(std::string_view(joined).substr(open, close - open)), Kind::Exchange};
+            Found f {parseReplyAsIs(std::string_view(joined).substr(open, close - open)), Kind::Exchange};
             f.reply.sourceOffset = lineOffset + rs;
             found.push_back(std::move(f));
             i = last;
@@ -529,7 +530,7 @@ std::vector<Found> scan(std::string_view input)
             joined += ' ';
             joined += withoutTranscriptMarker(text::trim(lines[k].text));
         }
-        Found f {parseReply(joined), Kind::Plain};
+        Found f {parseReplyAsIs(joined), Kind::Plain};
         f.reply.sourceOffset = lineOffset + static_cast<std::size_t>(rest.data() - line.data()) + start;
         found.push_back(std::move(f));
         i = last;
@@ -539,7 +540,7 @@ std::vector<Found> scan(std::string_view input)
 
 } // namespace
 
-std::vector<Reply> findRepliesAsIs(std::string_view input)
+static std::vector<Reply> findRepliesAsIs(std::string_view input)
 {
     auto found = scan(input);
     std::vector<Reply> out;
@@ -549,7 +550,7 @@ std::vector<Reply> findRepliesAsIs(std::string_view input)
     return out;
 }
 
-Reply primaryReplyAsIs(std::string_view input)
+static Reply primaryReplyAsIs(std::string_view input)
 {
     auto found = scan(input);
     Found* best = nullptr;
@@ -563,7 +564,7 @@ Reply primaryReplyAsIs(std::string_view input)
     }
     if (best)
         return std::move(best->reply);
-    Reply r = parseReply(input);
+    Reply r = parseReplyAsIs(input);
     r.text = std::string(text::trim(input));
     r.sourceOffset = static_cast<std::size_t>(text::trim(input).data() - input.data());
     return r;
