@@ -9,18 +9,18 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <deque>
 #include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace bt
 {
@@ -65,7 +65,6 @@ public:
         m_markers = std::make_unique<RE2::Set>(patternOptions(), RE2::UNANCHORED);
     }
 
-    /// Adds a pattern owned by `owner`; throws KnowledgeError naming `where` if it is invalid.
     ~PatternSet()
     {
         for (auto& slot : m_single)
@@ -74,10 +73,9 @@ public:
     PatternSet(const PatternSet&) = delete;
     PatternSet& operator=(const PatternSet&) = delete;
 
-    /// Adds a pattern owned by `owner`; throws KnowledgeError naming `where` if it is invalid
-    /// (the set parses it: RE2's message says what is wrong).
-    /// (The set parses it in compile(): an invalid one is reported there, as the first invalid
-    /// pattern in add() order.)
+    /// Adds a pattern owned by `owner`, from `where` (`shipped`: built into the program). It is
+    /// parsed in compile(), which reports the first invalid one in add() order with RE2's message
+    /// (the other languages' shipped patterns only when a reply first needs their set).
     void add(const std::string& pattern, Owner owner, const std::string& where, Group group = Curated,
              bool shipped = false)
     {
@@ -596,7 +594,7 @@ bool readable(std::string_view reply, std::optional<int> basic, ReadableText& ou
             std::swap(out, spaced);
         return respaced;
     }
-    out.text = clean;
+    std::swap(out.text, clean);
     out.starts.resize(kept.size());
     out.ends.resize(kept.size());
     for (std::size_t k = 0; k < kept.size(); ++k) {
