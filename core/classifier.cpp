@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -868,6 +869,10 @@ struct Classifier::Impl::Pass {
     const Rule* winner = nullptr;
     bool useWinnerText = false; ///< the winner's explanation, steps and overrides apply
     bool codeDecides = false;
+    /// Where the words naming the refused party stand when they turned the winner's cause into
+    /// that party's refusal ("Sender address rejected: …" → rejected); npos otherwise.
+    std::size_t partyAt = std::string_view::npos;
+    std::size_t partyEnd = std::string_view::npos;
     std::optional<ReplyModel::Guess> guess;
 
     const PatternSet& set() const { return impl.patterns; }
@@ -908,6 +913,16 @@ struct Classifier::Impl::Pass {
             start = end = std::string_view::npos;
         spans.push_back({h, {start, end}});
         return start != std::string_view::npos;
+    }
+
+    /// Records the first of `words` in the reply as the party evidence (see partyAt).
+    void notePartyWords(std::initializer_list<std::string_view> words)
+    {
+        for (const auto w : words)
+            if (const auto at = text::findNoCase(s, w); at < partyAt) {
+                partyAt = at;
+                partyEnd = at + w.size();
+            }
     }
 
     void match();
@@ -1085,12 +1100,15 @@ void Classifier::Impl::Pass::decide()
     if (addressLike && (refusesSender(s, cause) || namesOnlySender(s, d.enhancedCode))) {
         d.reason = "rejected";
         useWinnerText = false;
+        notePartyWords({"sender", "mail from", "envelope from", "return path", "return-path", "reverse path",
+                        "reverse-path", "your domain"});
     }
     // A host refused for the spam it sends ("Client host rejected: Too much spam from your mail
     // server") is a reputation block of that host, not a verdict on this message's content.
     if (refusesClient(s, cause) && d.reason == "spamdetected") {
         d.reason = "blocked";
         useWinnerText = false;
+        notePartyWords({"client"});
     }
     d.family = std::string(familyOf(d.reason));
     d.spamRelated = std::string(defaultSpamRelated(d.reason));
@@ -1119,17 +1137,30 @@ void Classifier::Impl::Pass::explain(bool withTexts)
         if (at != std::string_view::npos)
             d.evidence.push_back({at, at + d.enhancedCode.size(), "code:" + d.enhancedCode});
     }
+    // When the refused party turned the winner's cause into that party's refusal, the evidence
+    // is both: the party's words and the winner's cause words.
+    const bool partyDecided = partyAt != std::string_view::npos && winner && !codeDecides && !guess;
+    if (partyDecided)
+        d.evidence.push_back({partyAt, partyEnd, "party:" + d.reason});
     bool ruleEvidence = false;
     for (const auto& c : candidates) {
         const auto& r = kb.rules()[c.rule];
         d.ruleIds.push_back(r.id);
-        if (familyOf(r.reason) != d.family || ruleEvidence)
+        const bool cause = partyDecided && &r == winner;
+        if ((familyOf(r.reason) != d.family && !cause) || ruleEvidence)
             continue;
-        ruleEvidence = true;
         Evidence e;
         e.rule = r.id;
-        if (c.pattern >= 0 && spanOf(c.pattern, e.start, e.end) && e.end > e.start)
+        if (c.pattern >= 0 && spanOf(c.pattern, e.start, e.end) && e.end > e.start) {
             d.evidence.push_back(std::move(e));
+            ruleEvidence = true;
+        } else if (c.pattern < 0 && d.basicCode) {
+            // A rule matched by its reply code alone ("500-504: a syntax or sequence error"):
+            // the code is its evidence; a same-family rule's words may still add theirs.
+            const auto digits = std::to_string(*d.basicCode);
+            if (const auto at = s.find(digits); at != std::string_view::npos)
+                d.evidence.push_back({at, at + digits.size(), r.id});
+        }
     }
     for (auto& e : listEvidence)
         d.evidence.push_back(std::move(e));

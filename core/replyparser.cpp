@@ -356,6 +356,31 @@ static Reply parseReplyAsIs(std::string_view input)
 namespace
 {
 
+/// What NDR software writes just before the receiving server's own words, in the order a
+/// bounce gives them (Gmail's "Technical details" comes before "The error that the other
+/// server returned was:"). Consulted only where no reply code opens a line: a code-less text,
+/// or a line whose only code is an enhanced one in its middle.
+constexpr std::string_view kIntroducers[] = {
+    "Technical details of permanent failure:",
+    "Technical details of temporary failure:",
+    "The reason for the problem:",
+    "The error that the other server returned was:",
+    "(reason: ",
+};
+
+/// Where the server's words start in `line`: just after the last introducer (kIntroducers) in
+/// it, or 0.
+std::size_t afterIntroducer(std::string_view line)
+{
+    std::size_t start = 0;
+    for (const std::string_view intro : kIntroducers)
+        if (const auto at = line.find(intro, start); at != std::string_view::npos)
+            start = at + intro.size();
+    while (start < line.size() && line[start] == ' ')
+        ++start;
+    return start;
+}
+
 std::vector<Found> scan(std::string_view input)
 {
     std::vector<Found> found;
@@ -515,7 +540,7 @@ std::vector<Found> scan(std::string_view input)
                 // the whole line the reply.
                 for (std::size_t k = 0; k < rest.size(); ++k)
                     if (enhancedCodeAt(rest, k)) {
-                        start = 0;
+                        start = afterIntroducer(rest.substr(0, k));
                         break;
                     }
             }
@@ -564,9 +589,22 @@ static Reply primaryReplyAsIs(std::string_view input)
     }
     if (best)
         return std::move(best->reply);
-    Reply r = parseReplyAsIs(input);
-    r.text = std::string(text::trim(input));
-    r.sourceOffset = static_cast<std::size_t>(text::trim(input).data() - input.data());
+    // No code anywhere. A pasted NDR still frames the server's words with its own ("The
+    // following message … was undeliverable. The reason for the problem: rcpt is rejected"):
+    // the words after the last such introducer are the reply, not the framing around them
+    // ("problem", "failed", "rejected by the server for the recipient domain").
+    const auto whole = text::trim(input);
+    auto from = whole.substr(afterIntroducer(whole));
+    if (text::trim(whole.substr(0, whole.size() - from.size())).ends_with("(reason:")) {
+        // Sendmail's "(reason: …)" ends at its closing parenthesis.
+        if (const auto close = from.rfind(')'); close != std::string_view::npos)
+            from = text::trim(from.substr(0, close));
+    }
+    if (from.empty())
+        from = whole;
+    Reply r = parseReplyAsIs(from);
+    r.text = std::string(from);
+    r.sourceOffset = static_cast<std::size_t>(from.data() - input.data());
     return r;
 }
 

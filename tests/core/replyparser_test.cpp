@@ -221,6 +221,39 @@ TEST(ReplyParser, NoCodesKeepsWholeText)
     EXPECT_EQ(r.text, "Sorry, no mailbox here by that name.");
 }
 
+// Without a code, the words after the NDR's own introducer are the reply: the sentence before
+// it is the bounce software's framing. sourceOffset says where in the pasted text they start.
+TEST(ReplyParser, NoCodesTheWordsAfterTheNdrIntroducerAreTheReply)
+{
+    const std::string reason = "The following message to <bob@example.net> was undeliverable.\nThe reason for the "
+                               "problem: rcpt is rejected\n";
+    auto r = primaryReply(reason);
+    EXPECT_EQ(r.text, "rcpt is rejected");
+    EXPECT_EQ(reason.substr(r.sourceOffset, r.text.size()), r.text);
+
+    r = primaryReply("Technical details of permanent failure: Google tried to deliver your message, but it was "
+                     "rejected by the server for the recipient domain example.net by mx.example.net. The error that "
+                     "the other server returned was: Mailbox disabled for this recipient");
+    EXPECT_EQ(r.text, "Mailbox disabled for this recipient");
+
+    r = primaryReply("Technical details of temporary failure: The recipient server did not accept our requests");
+    EXPECT_EQ(r.text, "The recipient server did not accept our requests");
+
+    // Sendmail's "(reason: …)" ends at its parenthesis.
+    r = primaryReply("<bob@example.net> (reason: Can't create output)");
+    EXPECT_EQ(r.text, "Can't create output");
+
+    // An introducer with nothing after it leaves the whole text.
+    r = primaryReply("The reason for the problem:");
+    EXPECT_EQ(r.text, "The reason for the problem:");
+
+    // A line whose only code is an enhanced one in its middle starts after the introducer too.
+    r = primaryReply("The following message was undeliverable. The reason for the problem: 5.1.4 Recipient address "
+                     "reserved by RFC 2606");
+    EXPECT_EQ(r.enhancedCode, "5.1.4");
+    EXPECT_EQ(r.text, "5.1.4 Recipient address reserved by RFC 2606");
+}
+
 TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
 {
     const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
