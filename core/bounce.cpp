@@ -242,6 +242,19 @@ Diagnosis diagnoseRemembered(const Classifier& classifier, const Reply& r)
 
 } // namespace
 
+/// True for the enhanced statuses that speak of the recipient's mailbox address itself: X.1.0
+/// (other address status), X.1.1 (bad destination mailbox) and X.1.3 (bad destination mailbox
+/// syntax), which Sisimai's status table (SMTP::Status) reads as userunknown whatever the stage,
+/// and X.1.10, which Microsoft's servers give with "RecipientNotFound" (RFC 7505 meant it for a
+/// null MX, and a "user unknown" reply with it is about the mailbox all the same).
+static bool namesRecipientMailbox(std::string_view status)
+{
+    if (status.size() < 5 || (status[0] != '4' && status[0] != '5') || status.substr(1, 3) != ".1.")
+        return false;
+    const auto detail = status.substr(4);
+    return detail == "0" || detail == "1" || detail == "3" || detail == "10";
+}
+
 void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& c)
 {
     if (!c.hint.empty())
@@ -249,9 +262,9 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
     const auto& stage = c.stage;
     const bool beforeData = stage == "MAIL FROM" || stage == "EHLO" || stage == "HELO" || stage == "CONN"
         || stage == "STARTTLS" || stage == "AUTH";
-    // An explicit X.1.1 ("bad destination mailbox") or a source that says userunknown itself
-    // outweighs the stage.
-    const bool x11 = c.status.size() >= 5 && c.status.substr(1, 4) == ".1.1";
+    // A status that names the recipient's mailbox (see namesRecipientMailbox) or a source that
+    // says userunknown itself outweighs the stage.
+    const bool x11 = namesRecipientMailbox(c.status);
     if (d.reason == "userunknown" && stage != "RCPT TO" && !beforeData && !x11 && c.hint != "userunknown") {
         // "User unknown" after DATA: the recipient was accepted at RCPT, so the mailbox exists
         // and a filter refused the message; a filtering gateway's "no such user" is its filter.
@@ -623,13 +636,12 @@ BounceOutcome BounceReader::read(const Email& email) const
             hint = "userunknown";
         refineByContext(*m_classifier, d, {reply.smtpStage, hint, report.filteringGateway, status});
         // Sisimai's convention (reason/why-userunknown.go, why-filtered.go): "user unknown" words
-        // read as userunknown only with an X.1.1 status or a refusal at RCPT TO; when the bounce
-        // names no SMTP stage at all, the same words are read as a filter's refusal (filtered),
-        // since nothing shows the mailbox was looked up at the envelope. Formats whose own text
-        // states the reason (a hint) are not concerned. Kept as the record's hint so that a
-        // re-diagnosis of the workspace, which no longer sees the bounce text, agrees.
-        if (d.reason == "userunknown" && reply.smtpStage.empty() && hint.empty()
-            && !(status.size() >= 5 && status.substr(1, 4) == ".1.1")) {
+        // read as userunknown only with a status naming the mailbox (X.1.0, X.1.1, X.1.3) or a refusal at RCPT TO; when
+        // the bounce names no SMTP stage at all, the same words are read as a filter's refusal (filtered), since
+        // nothing shows the mailbox was looked up at the envelope. Formats whose own text states the reason (a hint)
+        // are not concerned. Kept as the record's hint so that a re-diagnosis of the workspace, which no longer sees
+        // the bounce text, agrees.
+        if (d.reason == "userunknown" && reply.smtpStage.empty() && hint.empty() && !namesRecipientMailbox(status)) {
             hint = "filtered";
             m_classifier->applyReason(d, hint);
         }
