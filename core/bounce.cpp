@@ -351,6 +351,8 @@ InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
     // something (a pasted NDR text, a forwarded bounce without its headers).
     const Reply reply = primaryReply(input);
     out.diagnosis = m_classifier->diagnose(reply);
+    if (!reply.smtpStage.empty())
+        refineByContext(*m_classifier, out.diagnosis, {reply.smtpStage, {}, false, out.diagnosis.enhancedCode});
     out.replyOffset = reply.sourceOffset;
     return out;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "classifier.h"
 
+#include "bounce.h"
 #include "replymodel.h"
 #include "replyparser.h"
 #include "text.h"
@@ -841,7 +842,14 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
 
 Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
 {
-    return diagnose(primaryReply(input), texts);
+    Reply reply = primaryReply(input);
+    const std::string stage = reply.smtpStage;
+    Diagnosis d = diagnose(std::move(reply), texts);
+    // The SMTP stage a pasted reply names ("… (in reply to MAIL FROM command)", Exim's "after
+    // RCPT TO:") counts as it does in a bounce: the same words give the same verdict either way.
+    if (!stage.empty())
+        refineByContext(*this, d, {stage, {}, false, d.enhancedCode});
+    return d;
 }
 
 /// One reply on its way through diagnose(): the hits of the pattern passes, the rules that fit,

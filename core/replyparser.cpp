@@ -555,7 +555,10 @@ std::vector<Found> scan(std::string_view input)
             joined += ' ';
             joined += withoutTranscriptMarker(text::trim(lines[k].text));
         }
-        Found f {parseReplyAsIs(joined), Kind::Plain};
+        // Postfix's "(in reply to RCPT TO command)" after a reply names its stage, not its cause.
+        Reply staged;
+        Found f {parseReplyAsIs(takeStage(joined, staged)), Kind::Plain};
+        f.reply.smtpStage = std::move(staged.smtpStage);
         f.reply.sourceOffset = lineOffset + static_cast<std::size_t>(rest.data() - line.data()) + start;
         found.push_back(std::move(f));
         i = last;

@@ -391,3 +391,17 @@ TEST(Vocabulary, TheListsAreVocabularyMdsWords)
     }
     EXPECT_EQ(bt::vocabularyActions().size(), 11u) << "vocabulary.md names eleven actions";
 }
+
+// The stage a pasted reply names counts as it does in a bounce: "user unknown" refused at MAIL
+// FROM is the sender's refusal, after DATA a filter's; a sender's refusal Postfix gives at RCPT
+// TO (its default smtpd_delay_reject) stays the sender's.
+TEST(Classifier, APastedRepliesStageCountsAsInABounce)
+{
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    EXPECT_EQ(c.diagnoseText("550 5.1.1 User unknown (in reply to MAIL FROM command)").reason, "rejected");
+    EXPECT_EQ(c.diagnoseText("550 User unknown (in reply to end of DATA command)").reason, "filtered");
+    EXPECT_EQ(c.diagnoseText("550 5.1.1 User unknown (in reply to RCPT TO command)").reason, "userunknown");
+    const auto sender = c.diagnoseText("501 5.1.8 Sender address must contain a domain (in reply to RCPT TO command)");
+    EXPECT_EQ(sender.reason, "rejected");
+    EXPECT_EQ(sender.smtpStage, "RCPT TO");
+}

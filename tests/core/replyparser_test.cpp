@@ -254,6 +254,15 @@ TEST(ReplyParser, NoCodesTheWordsAfterTheNdrIntroducerAreTheReply)
     EXPECT_EQ(r.text, "5.1.4 Recipient address reserved by RFC 2606");
 }
 
+// A plain reply pasted with Postfix's stage after it: the stage is taken out of the words.
+TEST(ReplyParser, APlainReplysStageSuffixIsItsStage)
+{
+    const auto r = primaryReply("501 5.1.8 Sender address must contain a domain (in reply to RCPT TO command)");
+    EXPECT_EQ(r.text, "501 5.1.8 Sender address must contain a domain");
+    EXPECT_EQ(r.smtpStage, "RCPT TO");
+    EXPECT_EQ(primaryReply("550 5.7.1 Message rejected (in reply to end of DATA command)").smtpStage, "DATA");
+}
+
 TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
 {
     const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
