@@ -175,6 +175,11 @@ TEST(LabelledReplies, AQuotedOrShoutedReplyKeepsItsFamily)
          [](const std::string& t) {
              return "SMTP error from remote mail server after RCPT TO:<bob@example.net>:\n    " + t;
          }},
+        // What servers and logs put around a reply: Gmail's session tag after it, a log's time
+        // before it. "invalid address" followed by any word read as a syntax error until the
+        // syntax phrase required its noun ("invalid address syntax"): 5 of 3 516 changed.
+        {"gmail tag", [](const std::string& t) { return t + " a1si123456qkb.12 - gsmtp"; }},
+        {"log time", [](const std::string& t) { return "2024-03-01 10:22:33 " + t; }},
         {"capitals",
          [](const std::string& t) {
              std::string u = t;
