@@ -263,6 +263,34 @@ TEST(ReplyParser, APlainReplysStageSuffixIsItsStage)
     EXPECT_EQ(primaryReply("550 5.7.1 Message rejected (in reply to end of DATA command)").smtpStage, "DATA");
 }
 
+// A reply wrapped by whatever showed it continues on lines without a code, up to what starts
+// something else: a blank line, a report field, the next recipient, another reply.
+TEST(ReplyParser, AWrappedReplyKeepsTheWordsAfterTheWrap)
+{
+    auto r = primaryReply("451 4.3.0 <mail.example.com[192.0.2.10]>: Client host\nrejected: Throttled - Too much "
+                          "spam from your mail server.\nTry again later.");
+    EXPECT_EQ(r.text,
+              "451 4.3.0 <mail.example.com[192.0.2.10]>: Client host rejected: Throttled - Too much spam from "
+              "your mail server. Try again later.");
+    // A code closing a wrapped paragraph takes the paragraph's first lines with it.
+    r = primaryReply("Sorry, I don't accept messages of MIME Content-Type 'text/html'\nor any other markup (#5.2.3)");
+    EXPECT_EQ(r.text, "Sorry, I don't accept messages of MIME Content-Type 'text/html' or any other markup (#5.2.3)");
+    EXPECT_EQ(r.sourceOffset, 0u);
+    // A short line was not wrapped: what follows it is not the reply's.
+    EXPECT_EQ(primaryReply("550 5.1.1 User unknown\nThe message was not delivered.").text, "550 5.1.1 User unknown");
+    // Nor are a field, the next recipient or qmail's own line.
+    const std::string listing = "<bob@example.net>:\n192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 "
+                                "<bob@example.net>... User unknown here at all\nGiving up on 192.0.2.1.\n";
+    EXPECT_EQ(primaryReply(listing).text, "550 5.1.1 <bob@example.net>... User unknown here at all");
+    const auto two
+        = findReplies("550 5.2.2 <bob@example.net>... Mailbox full, try again later\n\"carol@example.net\":\n"
+                      "550 5.1.1 <carol@example.net>... User unknown");
+    ASSERT_EQ(two.size(), 2u);
+    EXPECT_EQ(two[0].text, "550 5.2.2 <bob@example.net>... Mailbox full, try again later");
+    EXPECT_EQ(primaryReply("550 5.7.1 Message rejected as spam by the content filter\nStatus: 5.7.1\n").text,
+              "550 5.7.1 Message rejected as spam by the content filter");
+}
+
 TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
 {
     const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
