@@ -770,16 +770,56 @@ std::string senderDomainNamed(std::string_view reply)
 namespace
 {
 
-/// A no-break space (U+00A0, from a reply copied out of a web page or an HTML bounce) as two
-/// plain spaces: the same length, so offsets into the text stay, and a code followed by one
-/// ("550\u00a05.7.1") is read as a code. SMTP replies are ASCII: no server sends one.
+/// True when every line with something on it starts with an e-mail quote mark ("> ", ">> ",
+/// "> > "): a reply pasted from a message that quoted it. A session transcript's ">>> " (the
+/// client's commands) comes with "<<< " lines, so it is never all of a text.
+bool allQuoted(std::string_view text)
+{
+    bool any = false;
+    for (std::size_t at = 0; at < text.size();) {
+        auto end = text.find('\n', at);
+        if (end == std::string_view::npos)
+            end = text.size();
+        const auto line = text::trim(text.substr(at, end - at));
+        if (!line.empty()) {
+            if (line.front() != '>' || line.starts_with(">>>"))
+                return false;
+            any = true;
+        }
+        at = end + 1;
+    }
+    return any;
+}
+
+/// The text as the scan reads it, the same length so that offsets into it stay: a no-break
+/// space (U+00A0, from a reply copied out of a web page or an HTML bounce) as two plain spaces,
+/// so that a code followed by one ("550\u00a05.7.1") is read as a code (SMTP replies are
+/// ASCII: no server sends one); and, when every line is quoted (allQuoted), the quote marks as
+/// spaces, so that a wrapped reply's lines join as they do unquoted. Measured on the
+/// development replies longer than 70 characters, wrapped at 60 columns and quoted with "> ":
+/// 34 of 838 changed family while the marks stayed.
 template<typename F> auto withPlainSpaces(std::string_view text, F&& read)
 {
-    if (text.find("\xC2\xA0") == std::string_view::npos)
+    const bool nbsp = text.find("\xC2\xA0") != std::string_view::npos;
+    const bool quoted = text.find('>') != std::string_view::npos && allQuoted(text);
+    if (!nbsp && !quoted)
         return read(text);
     std::string plain(text);
     for (auto at = plain.find("\xC2\xA0"); at != std::string::npos; at = plain.find("\xC2\xA0", at + 2))
         plain.replace(at, 2, "  ");
+    if (quoted) {
+        bool lineStart = true;
+        for (auto& c : plain) {
+            if (c == '\n') {
+                lineStart = true;
+                continue;
+            }
+            if (lineStart && (c == '>' || c == ' ' || c == '\t'))
+                c = ' ';
+            else
+                lineStart = false;
+        }
+    }
     return read(std::string_view(plain));
 }
 

@@ -291,6 +291,19 @@ TEST(ReplyParser, AWrappedReplyKeepsTheWordsAfterTheWrap)
               "550 5.7.1 Message rejected as spam by the content filter");
 }
 
+// A reply quoted in a colleague's message ("> " on every line) reads as the reply unquoted; its
+// offset still points into the quoted text. A transcript's ">>>" lines are not quotes.
+TEST(ReplyParser, AQuotedReplyReadsAsTheReply)
+{
+    const std::string quoted = "> 550 5.7.1 <bob@example.net>: Recipient address rejected:\n> Your MTA is listed "
+                               "in too many DNSBLs\n";
+    const auto r = primaryReply(quoted);
+    EXPECT_EQ(r.text, "550 5.7.1 <bob@example.net>: Recipient address rejected: Your MTA is listed in too many DNSBLs");
+    EXPECT_EQ(quoted.substr(r.sourceOffset, 9), "550 5.7.1");
+    const auto t = primaryReply(">>> RCPT To:<bob@example.net>\n<<< 550 5.1.1 User unknown\n");
+    EXPECT_EQ(t.text, "550 5.1.1 User unknown");
+}
+
 TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
 {
     const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
