@@ -396,6 +396,25 @@ TEST(EvidenceSpansTest, FindsEvidenceAcrossFoldedLines)
     EXPECT_EQ(pasted.mid(spans[0].start, spans[0].length), u"sender\n    is unauthenticated.\n    550-5.7.26 Gmail"_s);
 }
 
+// A reply quoted in a colleague's message: the core reads it unquoted, and the evidence that
+// runs across a quoted line break is found in the pasted text with its "> " marks.
+TEST(EvidenceSpansTest, FindsEvidenceAcrossQuotedLines)
+{
+    const bt::Classifier classifier(bt::KnowledgeBase::loadDefault());
+    const QString pasted = u"> 550 5.7.1 <bob@example.net>: Recipient address rejected: Your MTA is listed\n"
+                           "> in too many DNSBLs\n"_s;
+    const QByteArray utf8 = pasted.toUtf8();
+    const bt::Diagnosis d = classifier.diagnoseText(std::string_view(utf8.constData(), std::size_t(utf8.size())));
+    ASSERT_EQ(d.reason, "blocked");
+    const std::size_t offset = std::size_t(utf8.indexOf("550 5.7.1"));
+    const QList<btui::TextSpan> spans = btui::locateEvidence(pasted, utf8, offset, d);
+    ASSERT_FALSE(spans.isEmpty());
+    QStringList found;
+    for (const auto& span : spans)
+        found << pasted.mid(span.start, span.length);
+    EXPECT_TRUE(found.contains(u"listed\n> in too many DNSBL"_s)) << found.join(u" | "_s).toStdString();
+}
+
 TEST(EvidenceSpansTest, MapsUtf8OffsetsToUtf16)
 {
     const QString text = u"aé😀b"_s; // 1 + 2 + 4 + 1 bytes; 1 + 1 + 2 + 1 UTF-16 units

@@ -21,13 +21,14 @@ bool isContinuationByte(unsigned char byte)
     return (byte & 0xC0) == 0x80;
 }
 
-// Between two words of a reply, a folded copy may hold line breaks, indentation and the
-// repeated "550-5.7.26" / "550 5.7.26" prefixes of multi-line SMTP replies.
+// Between two words of a reply, a folded copy may hold line breaks, indentation, the quote
+// marks of a message that quoted it ("> ") and the repeated "550-5.7.26" / "550 5.7.26"
+// prefixes of multi-line SMTP replies.
 const QString& flexibleSeparator()
 {
     // Possessive runs and a prefix that must start with a digit keep the pattern linear:
     // nested "(\\s+)*\\s+" would backtrack exponentially on long indentation.
-    static const QString separator = u"\\s++(?:[245]\\d\\d[- ](?:[245]\\.\\d{1,3}\\.\\d{1,3})?\\s++)*"_s;
+    static const QString separator = u"\\s++(?:>[>\\s]*+)?(?:[245]\\d\\d[- ](?:[245]\\.\\d{1,3}\\.\\d{1,3})?\\s++)*"_s;
     return separator;
 }
 
