@@ -441,6 +441,12 @@ constexpr std::string_view kIntroducers[] = {
     "The reason for the problem:",
     "The error that the other server returned was:",
     "(reason: ",
+    // A Postfix log line pasted whole: "…, dsn=4.4.1, status=deferred (connect to …: Connection
+    // timed out)".
+    "status=bounced (",
+    "status=deferred (",
+    "status=undeliverable (",
+    "status=expired (",
 };
 
 /// Where the server's words start in `line`: just after the last introducer (kIntroducers) in
@@ -697,8 +703,9 @@ static Reply primaryReplyAsIs(std::string_view input)
     // ("problem", "failed", "rejected by the server for the recipient domain").
     const auto whole = text::trim(input);
     auto from = whole.substr(afterIntroducer(whole));
-    if (text::trim(whole.substr(0, whole.size() - from.size())).ends_with("(reason:")) {
-        // Sendmail's "(reason: …)" ends at its closing parenthesis.
+    const auto head = text::trim(whole.substr(0, whole.size() - from.size()));
+    if (head.ends_with("(reason:") || head.ends_with('(')) {
+        // Sendmail's "(reason: …)" and Postfix's "status=deferred (…)" end at their parenthesis.
         if (const auto close = from.rfind(')'); close != std::string_view::npos)
             from = text::trim(from.substr(0, close));
     }
@@ -707,6 +714,14 @@ static Reply primaryReplyAsIs(std::string_view input)
     Reply r = parseReplyAsIs(from);
     r.text = std::string(from);
     r.sourceOffset = static_cast<std::size_t>(from.data() - input.data());
+    // The log line states the status itself ("dsn=4.4.1") where the words carry none.
+    if (r.enhancedCode.empty() && from.size() < whole.size()) {
+        if (const auto dsn = head.find("dsn="); dsn != std::string_view::npos) {
+            const auto code = head.substr(dsn + 4);
+            if (const auto len = enhancedCodeAt(code, 0); len > 0)
+                r.enhancedCode = std::string(code.substr(0, len));
+        }
+    }
     return r;
 }
 

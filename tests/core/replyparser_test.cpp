@@ -304,6 +304,22 @@ TEST(ReplyParser, AQuotedReplyReadsAsTheReply)
     EXPECT_EQ(t.text, "550 5.1.1 User unknown");
 }
 
+// A Postfix log line pasted whole: its status text is the reply, its dsn= the status.
+TEST(ReplyParser, APostfixLogLinesStatusTextIsTheReply)
+{
+    const auto r = primaryReply("Dec  6 10:00:00 mx postfix/smtp[123]: ABCDEF: to=<bob@example.com>, relay=none, "
+                                "delay=3, delays=0/0/3/0, dsn=4.4.1, status=deferred (connect to "
+                                "mx.example.com[192.0.2.1]:25: Connection timed out)");
+    EXPECT_EQ(r.text, "connect to mx.example.com[192.0.2.1]:25: Connection timed out");
+    EXPECT_EQ(r.enhancedCode, "4.4.1");
+    // With a server's reply in it, the reply and its own codes.
+    const auto said
+        = primaryReply("postfix/smtp[1]: A1: to=<bob@example.com>, dsn=5.1.1, status=bounced (host "
+                       "mx.example.com[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))");
+    EXPECT_EQ(said.text, "550 5.1.1 User unknown");
+    EXPECT_EQ(said.smtpStage, "RCPT TO");
+}
+
 TEST(ReplyParser, SuccessLinesDoNotHideTheFailure)
 {
     const auto r = primaryReply("<<< 250 2.1.0 Sender ok\n<<< 550 5.7.1 Relaying denied\n");
