@@ -440,6 +440,10 @@ constexpr std::string_view kIntroducers[] = {
     "Technical details of temporary failure:",
     "The reason for the problem:",
     "The error that the other server returned was:",
+    // Gmail's bounces since 2016: "The response from the remote server was:", or "The response
+    // was:" before Gmail's own words on a connection it could not make.
+    "The response from the remote server was:",
+    "The response was:",
     "(reason: ",
     // A Postfix log line pasted whole: "…, dsn=4.4.1, status=deferred (connect to …: Connection
     // timed out)".
@@ -457,7 +461,8 @@ std::size_t afterIntroducer(std::string_view line)
     for (const std::string_view intro : kIntroducers)
         if (const auto at = line.find(intro, start); at != std::string_view::npos)
             start = at + intro.size();
-    while (start < line.size() && line[start] == ' ')
+    while (start < line.size()
+           && (line[start] == ' ' || line[start] == '\t' || line[start] == '\r' || line[start] == '\n'))
         ++start;
     return start;
 }
@@ -708,6 +713,12 @@ static Reply primaryReplyAsIs(std::string_view input)
         // Sendmail's "(reason: …)" and Postfix's "status=deferred (…)" end at their parenthesis.
         if (const auto close = from.rfind(')'); close != std::string_view::npos)
             from = text::trim(from.substr(0, close));
+    }
+    if (from.size() < whole.size()) {
+        // The reply is the paragraph after the introducer, not the rest of the bounce.
+        const auto blank = from.find("\n\n");
+        const auto crBlank = from.find("\n\r\n");
+        from = text::trim(from.substr(0, std::min(blank, crBlank)));
     }
     if (from.empty())
         from = whole;

@@ -239,6 +239,11 @@ TEST(ReplyParser, NoCodesTheWordsAfterTheNdrIntroducerAreTheReply)
     r = primaryReply("Technical details of temporary failure: The recipient server did not accept our requests");
     EXPECT_EQ(r.text, "The recipient server did not accept our requests");
 
+    r = primaryReply("Message not delivered\nThere was a problem delivering your message to bob@example.net. See the "
+                     "technical details below.\nThe response was:\nDNS Error: DNS type 'mx' lookup of example.net "
+                     "responded with code NXDOMAIN\n");
+    EXPECT_EQ(r.text, "DNS Error: DNS type 'mx' lookup of example.net responded with code NXDOMAIN");
+
     // Sendmail's "(reason: …)" ends at its parenthesis.
     r = primaryReply("<bob@example.net> (reason: Can't create output)");
     EXPECT_EQ(r.text, "Can't create output");
