@@ -389,6 +389,28 @@ std::string derivedStatusFor(const KnowledgeBase& kb, std::string_view reason, b
 namespace
 {
 
+/// True when the message may be a person's forward or reply of a bounce: no report part, and its
+/// headers do not say it is a report (isReportHeaders) but through its subject, which a person's
+/// "Fwd: Undelivered Mail Returned to Sender" or "Re: Delivery Status Notification" keeps.
+bool maybePersonsCopy(const Email& email)
+{
+    if (!email.deliveryStatus.empty() || !email.feedbackReport.empty())
+        return false;
+    if (!isReportHeaders(email.headers))
+        return true;
+    const auto subject = text::trim(email.headers.get("Subject"));
+    static constexpr std::string_view kPrefixes[] = {"re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:"};
+    if (!std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
+                     [&](std::string_view p) { return text::startsWithNoCase(subject, p); }))
+        return false;
+    // The subject alone made it look like a report: check the rest without it.
+    Headers rest;
+    for (const auto& f : email.headers.fields)
+        if (!(f.name.size() == 7 && text::startsWithNoCase(f.name, "subject")))
+            rest.fields.push_back(f);
+    return !isReportHeaders(rest);
+}
+
 /// The bounce a person forwarded inline: after a mail client's forward marker, the forwarded
 /// message's header lines (From, Date or Sent, Subject, To), a blank line, its text. Returned as
 /// a message of its own, which the caller reads as the bounce first and gives up for the
@@ -397,7 +419,7 @@ namespace
 /// names no failure (the corpus forwarded inline: 444 -> 456 of 476 read the same recipients).
 std::string inlineForwardedBounce(const Email& email)
 {
-    if (!email.deliveryStatus.empty() || !email.feedbackReport.empty() || isReportHeaders(email.headers))
+    if (!maybePersonsCopy(email))
         return {};
     static constexpr std::string_view kMarkers[]
         = {"---------- Forwarded message", "-------- Forwarded Message", "-------- Original Message",
@@ -454,6 +476,73 @@ std::string inlineForwardedBounce(const Email& email)
     return {};
 }
 
+/// The bounce a person quoted in a reply: a mail client's attribution line ("On …, Mail Delivery
+/// System <MAILER-DAEMON@example.com> wrote:", or its German, French, Spanish, Italian, Dutch or
+/// Portuguese words) and the bounce's lines behind "> ". Returned, unquoted, as a message from the
+/// address the attribution names, which the caller reads as the bounce first. Measured on the
+/// corpus quoted so: 353 of 478 read the same recipients while the quote marks stayed.
+std::string quotedBounce(const Email& email)
+{
+    if (!maybePersonsCopy(email))
+        return {};
+    static constexpr std::string_view kWrote[] = {"wrote:",
+                                                  "schrieb:",
+                                                  "a \xC3\xA9"
+                                                  "crit :",
+                                                  "a \xC3\xA9"
+                                                  "crit:",
+                                                  "escribi\xC3\xB3:",
+                                                  "ha scritto:",
+                                                  "schreef:",
+                                                  "escreveu:"};
+    const std::string_view body = email.body;
+    std::size_t pos = 0;
+    std::string from;
+    // The attribution: the first line ending with one of kWrote and followed by a quoted line.
+    for (; pos < body.size();) {
+        const auto next = body.find('\n', pos);
+        const auto line = text::trim(body.substr(pos, (next == std::string_view::npos ? body.size() : next) - pos));
+        pos = next == std::string_view::npos ? body.size() : next + 1;
+        const bool attribution = std::any_of(std::begin(kWrote), std::end(kWrote), [&](std::string_view w) {
+            return line.size() >= w.size() && text::findNoCase(line.substr(line.size() - w.size()), w) == 0;
+        });
+        if (attribution && pos < body.size() && text::trim(body.substr(pos, 2)).starts_with('>')) {
+            const auto lt = line.find('<');
+            const auto gt = line.find('>', lt == std::string_view::npos ? 0 : lt);
+            if (lt != std::string_view::npos && gt != std::string_view::npos
+                && line.substr(lt, gt - lt).find('@') != std::string_view::npos)
+                from = std::string(line.substr(lt + 1, gt - lt - 1));
+            break;
+        }
+    }
+    if (pos >= body.size())
+        return {};
+    std::string text;
+    int lines = 0;
+    while (pos < body.size()) {
+        const auto next = body.find('\n', pos);
+        auto line = body.substr(pos, (next == std::string_view::npos ? body.size() : next) - pos);
+        pos = next == std::string_view::npos ? body.size() : next + 1;
+        const auto lead = line.find_first_not_of(" \t");
+        if (lead == std::string_view::npos) {
+            text += '\n';
+            continue;
+        }
+        if (line[lead] != '>')
+            break; // the quote ends
+        line.remove_prefix(lead + 1);
+        if (!line.empty() && line.front() == ' ')
+            line.remove_prefix(1);
+        text.append(line);
+        text += '\n';
+        ++lines;
+    }
+    if (lines < 3)
+        return {};
+    return "From: " + (from.empty() ? std::string("MAILER-DAEMON") : from)
+        + "\nSubject: " + email.headers.get("Subject") + "\n\n" + text;
+}
+
 } // namespace
 
 BounceOutcome BounceReader::read(const Email& email) const
@@ -461,6 +550,8 @@ BounceOutcome BounceReader::read(const Email& email) const
     std::string inlineForward;
     if (email.forwardedBounce.empty())
         inlineForward = inlineForwardedBounce(email);
+    if (email.forwardedBounce.empty() && inlineForward.empty())
+        inlineForward = quotedBounce(email);
     const std::string& forwarded = email.forwardedBounce.empty() ? inlineForward : email.forwardedBounce;
     if (!forwarded.empty()) {
         // Forwards of forwards nest; a crafted message could nest without end.

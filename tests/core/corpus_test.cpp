@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -583,14 +584,20 @@ TEST(Corpus, BounceForwardedAsAnAttachmentReadsAsTheBounce)
     EXPECT_TRUE(differ.empty());
 }
 
-TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
+namespace
 {
-    // The other way people forward: inline, as a mail client writes it: a marker line, the
-    // bounce's From/Date/Subject/To, its text (and its report's fields as text); attachments
-    // (the returned message) are gone. Measured, not required to be exact: the mail client
-    // drops what some formats need (the returned message's headers, the MIME structure).
-    const bt::BounceReader reader(classifier());
+
+struct ForwardTally {
     std::size_t tried = 0, sameRecipients = 0, sameRecords = 0;
+};
+
+/// Reads every corpus bounce (bsd folder; not feedback reports) as it is and as `forward` makes
+/// a person's message of it, and counts those that give the same recipients, and the same
+/// recipients, codes and reasons.
+ForwardTally forwardedAlike(const std::function<std::string(const bt::Email&)>& forward)
+{
+    const bt::BounceReader reader(classifier());
+    ForwardTally t;
     auto key = [](const std::vector<bt::BounceRecord>& rs, bool full) {
         std::vector<std::string> out;
         for (const auto& r : rs) {
@@ -609,26 +616,65 @@ TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
         const auto intact = reader.read(bytes).records;
         if (!email || intact.empty() || !email->feedbackReport.empty())
             continue;
-        ++tried;
-        const auto& h = email->headers;
-        const std::string forward = "From: Alice Example <alice@corp.example>\nTo: deliverability@corp.example\n"
-                                    "Subject: Fwd: bounce\nDate: Sat, 05 Dec 2026 10:00:00 +0000\n"
-                                    "Content-Type: text/plain; charset=utf-8\n\nWhy did this bounce?\n\n"
-                                    "---------- Forwarded message ---------\nFrom: "
-            + h.get("From") + "\nDate: " + h.get("Date") + "\nSubject: " + h.get("Subject") + "\nTo: " + h.get("To")
-            + "\n\n" + email->body + "\n" + email->deliveryStatus + "\n";
-        const auto read = reader.read(forward).records;
-        sameRecipients += key(intact, false) == key(read, false);
-        sameRecords += key(intact, true) == key(read, true);
+        ++t.tried;
+        const auto read = reader.read(forward(*email)).records;
+        t.sameRecipients += key(intact, false) == key(read, false);
+        t.sameRecords += key(intact, true) == key(read, true);
     }
-    std::cout << tried << " bounces forwarded inline: the same recipients in " << sameRecipients
-              << ", the same recipients, codes and reasons in " << sameRecords << "\n";
-    EXPECT_GT(tried, 400u);
-    // Floors a little below the level measured (2026-12-06: 456 and 429 of 476, 95.8 % and
-    // 90.1 %; 93 % and 87 % when a forward had to say it was a report); a change that reads
+    return t;
+}
+
+const std::string kPersonsHeaders = "From: Alice Example <alice@corp.example>\nTo: deliverability@corp.example\n"
+                                    "Date: Sat, 05 Dec 2026 10:00:00 +0000\nContent-Type: text/plain; charset=utf-8\n";
+
+} // namespace
+
+TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
+{
+    // The other way people forward: inline, as a mail client writes it: a marker line, the
+    // bounce's From/Date/Subject/To, its text (and its report's fields as text); attachments
+    // (the returned message) are gone. Measured, not required to be exact: the mail client
+    // drops what some formats need (the returned message's headers, the MIME structure).
+    const auto t = forwardedAlike([](const bt::Email& email) {
+        const auto& h = email.headers;
+        // The subject as a mail client makes it: "Fwd: " and the bounce's own, which alone reads
+        // as a report's ("Undelivered Mail Returned to Sender").
+        return kPersonsHeaders + "Subject: Fwd: " + h.get("Subject")
+            + "\n\nWhy did this bounce?\n\n---------- Forwarded message ---------\nFrom: " + h.get("From")
+            + "\nDate: " + h.get("Date") + "\nSubject: " + h.get("Subject") + "\nTo: " + h.get("To") + "\n\n"
+            + email.body + "\n" + email.deliveryStatus + "\n";
+    });
+    std::cout << t.tried << " bounces forwarded inline: the same recipients in " << t.sameRecipients
+              << ", the same recipients, codes and reasons in " << t.sameRecords << "\n";
+    EXPECT_GT(t.tried, 400u);
+    // Floors a little below the level measured (2026-12-06: 456 and 432 of 476, 95.8 % and
+    // 90.8 %; 452 and 419 while a "Fwd: Undelivered Mail…" subject made the person's message a
+    // report; 93 % and 87 % when a forward had to say it was a report); a change that reads
     // forwards worse shows here.
-    EXPECT_GE(sameRecipients * 100, tried * 95);
-    EXPECT_GE(sameRecords * 100, tried * 89);
+    EXPECT_GE(t.sameRecipients * 100, t.tried * 95);
+    EXPECT_GE(t.sameRecords * 100, t.tried * 89);
+}
+
+TEST(Corpus, BounceQuotedInAReplyReadsAsTheBounce)
+{
+    // A person answers the bounce instead: the mail client's attribution line ("On …, … wrote:")
+    // and the bounce's text behind "> ", its report's fields too; no headers of the bounce.
+    const auto t = forwardedAlike([](const bt::Email& email) {
+        std::string quoted;
+        std::istringstream lines(email.body + "\n" + email.deliveryStatus);
+        for (std::string line; std::getline(lines, line);)
+            quoted += (line.empty() ? ">" : "> " + line) + "\n";
+        return kPersonsHeaders + "Subject: Re: " + email.headers.get("Subject") + "\n\nWhy did this bounce?\n\nOn "
+            + email.headers.get("Date") + ", " + email.headers.get("From") + " wrote:\n" + quoted;
+    });
+    std::cout << t.tried << " bounces quoted in a reply: the same recipients in " << t.sameRecipients
+              << ", the same recipients, codes and reasons in " << t.sameRecords << "\n";
+    EXPECT_GT(t.tried, 400u);
+    // Measured 2026-12-06: 346 and 275 of 476 while nothing read a quoted bounce (the marks
+    // stayed), 372 and 307 when it was read but a "Re: Undelivered Mail…" subject still made
+    // the person's message a report, 453 and 421 (95.2 %, 88.4 %) now. Floors a little below.
+    EXPECT_GE(t.sameRecipients * 100, t.tried * 93);
+    EXPECT_GE(t.sameRecords * 100, t.tried * 86);
 }
 
 TEST(Corpus, ABounceWrittenInHtmlReadsAsItsPlainText)
