@@ -411,6 +411,47 @@ bool maybePersonsCopy(const Email& email)
     return !isReportHeaders(rest);
 }
 
+/// A forwarded message's header name as a header says it: "Sent", "Von", "De", "Da", "Van" …
+/// are From, Date, To or Subject in the languages of kMarkers; others stay as they are.
+std::string forwardedFieldName(const std::string& name)
+{
+    static const std::pair<std::string_view, std::string_view> kNames[] = {
+        {"sent", "Date"},
+        {"von", "From"},
+        {"gesendet", "Date"},
+        {"datum", "Date"},
+        {"an", "To"},
+        {"betreff", "Subject"},
+        {"de", "From"},
+        {"envoy\xC3\xA9", "Date"},
+        {"\xC3\xA0", "To"},
+        {"objet", "Subject"},
+        {"enviado", "Date"},
+        {"fecha", "Date"},
+        {"para", "To"},
+        {"asunto", "Subject"},
+        {"da", "From"},
+        {"inviato", "Date"},
+        {"data", "Date"},
+        {"a", "To"},
+        {"oggetto", "Subject"},
+        {"van", "From"},
+        {"verzonden", "Date"},
+        {"aan", "To"},
+        {"onderwerp", "Subject"},
+        {"enviada", "Date"},
+        {"assunto", "Subject"},
+    };
+    const std::string lower = text::toLower(name);
+    for (const auto& [local, header] : kNames)
+        if (lower == local)
+            return std::string(header);
+    // "À" in capitals: its lower case is not ASCII.
+    if (name == "\xC3\x80")
+        return "To";
+    return name;
+}
+
 /// The bounce a person forwarded inline: after a mail client's forward marker, the forwarded
 /// message's header lines (From, Date or Sent, Subject, To), a blank line, its text. Returned as
 /// a message of its own, which the caller reads as the bounce first and gives up for the
@@ -421,9 +462,27 @@ std::string inlineForwardedBounce(const Email& email)
 {
     if (!maybePersonsCopy(email))
         return {};
-    static constexpr std::string_view kMarkers[]
-        = {"---------- Forwarded message", "-------- Forwarded Message", "-------- Original Message",
-           "-----Original Message-----",   "Begin forwarded message:",   "----- Forwarded by"};
+    // English, and the mail clients' German, French, Spanish, Italian, Dutch and Portuguese.
+    static constexpr std::string_view kMarkers[] = {
+        "---------- Forwarded message",
+        "-------- Forwarded Message",
+        "-------- Original Message",
+        "-----Original Message-----",
+        "Begin forwarded message:",
+        "----- Forwarded by",
+        "Weitergeleitete Nachricht",
+        "-----Urspr\xC3\xBCngliche Nachricht-----",
+        "Message transf\xC3\xA9r\xC3\xA9",
+        "-----Message d'origine-----",
+        "Mensaje reenviado",
+        "-----Mensaje original-----",
+        "Messaggio inoltrato",
+        "-----Messaggio originale-----",
+        "Doorgestuurd bericht",
+        "-----Oorspronkelijk bericht-----",
+        "Mensagem encaminhada",
+        "-----Mensagem original-----",
+    };
     const std::string_view body = email.body;
     for (const auto marker : kMarkers) {
         const auto at = text::findNoCase(body, marker);
@@ -450,7 +509,12 @@ std::string inlineForwardedBounce(const Email& email)
             }
             std::string field(t);
             std::erase(field, '*');
-            const auto colon = field.find(':');
+            auto colon = field.find(':');
+            // French puts a space before the colon ("De :", "Objet :").
+            if (colon != std::string::npos && colon > 1 && field[colon - 1] == ' ') {
+                field.erase(colon - 1, 1);
+                --colon;
+            }
             if (colon == std::string::npos || colon == 0 || colon > 30
                 || field.substr(0, colon).find(' ') != std::string::npos) {
                 if (lines == 0)
@@ -458,10 +522,10 @@ std::string inlineForwardedBounce(const Email& email)
                 message += ' ' + field; // a folded value
                 continue;
             }
+            // The header names a mail client writes in the reader's language, and Outlook's
+            // "Sent:" where a header says "Date:".
+            field = forwardedFieldName(field.substr(0, colon)) + field.substr(colon);
             sawFrom = sawFrom || text::startsWithNoCase(field, "from:");
-            // Outlook writes "Sent:" where a header says "Date:".
-            if (text::startsWithNoCase(field, "sent:"))
-                field = "Date:" + field.substr(5);
             if (lines > 0)
                 message += '\n';
             message += field;
