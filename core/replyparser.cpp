@@ -299,14 +299,11 @@ std::size_t continuation(const std::vector<text::Line>& lines, std::size_t i, bo
     return last;
 }
 
-/// Last index of the lines that continue a plain reply wrapped by whatever showed it (a mail
-/// client, a log viewer, a web page: "550 5.7.1 Message rejected because it\ncontains spam"):
-/// indented lines, and lines after one long enough to have been wrapped (40 characters or
-/// more), up to a blank line or a line that starts something else (startsSomethingElse). The words after the wrap are
-/// the reply's too: cut there, a reply loses its cause. Measured on the development split's 918 replies longer than 70
-/// characters, wrapped at 60 columns: 255 changed family while only the first line was read.
-/// With `anyIndented`, every indented line continues the reply, whatever it starts with and
-/// however many there are (a Postfix "said:" reply).
+/// A line this long or longer was wrapped by whatever showed it (a shorter one ended there), and
+/// a wrapped reply is looked for over at most this many lines.
+constexpr std::size_t kWrappedWidth = 40;
+constexpr std::size_t kMaxWrappedLines = 12;
+
 /// True for a line that cannot be part of a wrapped reply's words: its own reply code, a
 /// transcript marker, a separator, qmail's "Giving up on", the next recipient of a listing, or a
 /// field of a report or a header.
@@ -342,30 +339,35 @@ bool startsSomethingElse(std::string_view t)
 /// `freeFrom` on, each long enough to have been wrapped (see wrappedContinuation).
 std::size_t wrappedStart(const std::vector<text::Line>& lines, std::size_t i, std::size_t freeFrom)
 {
-    constexpr std::size_t kWrapped = 40;
-    constexpr std::size_t kMaxLines = 12;
     std::size_t first = i;
-    while (first > freeFrom && i - first < kMaxLines) {
+    while (first > freeFrom && i - first < kMaxWrappedLines) {
         const auto t = text::trim(lines[first - 1].text);
-        if (t.size() < kWrapped || startsSomethingElse(t))
+        if (t.size() < kWrappedWidth || startsSomethingElse(t))
             break;
         --first;
     }
     return first;
 }
 
+/// Last index of the lines that continue a plain reply wrapped by whatever showed it (a mail
+/// client, a log viewer, a web page: "550 5.7.1 Message rejected because it\ncontains spam"):
+/// indented lines, and lines after one long enough to have been wrapped (40 characters or
+/// more), up to a blank line or a line that starts something else (startsSomethingElse). The
+/// words after the wrap are the reply's too: cut there, a reply loses its cause. Measured on the
+/// development split's 918 replies longer than 70 characters, wrapped at 60 columns: 255 changed
+/// family while only the first line was read.
+/// With `anyIndented`, every indented line continues the reply, whatever it starts with and
+/// however many there are (a Postfix "said:" reply).
 std::size_t wrappedContinuation(const std::vector<text::Line>& lines, std::size_t i, bool anyIndented = false)
 {
-    constexpr std::size_t kWrapped = 40;
-    constexpr std::size_t kMaxLines = 12;
     std::size_t last = i;
-    for (std::size_t k = i + 1; k < lines.size() && (anyIndented || k <= i + kMaxLines); ++k) {
+    for (std::size_t k = i + 1; k < lines.size() && (anyIndented || k <= i + kMaxWrappedLines); ++k) {
         const auto raw = lines[k].text;
         const auto t = text::trim(raw);
         if (t.empty())
             break;
         const bool indented = isIndented(raw);
-        if (!indented && text::trim(lines[k - 1].text).size() < kWrapped)
+        if (!indented && text::trim(lines[k - 1].text).size() < kWrappedWidth)
             break;
         if (!(indented && anyIndented) && startsSomethingElse(t))
             break;
