@@ -405,3 +405,24 @@ TEST(Classifier, APastedRepliesStageCountsAsInABounce)
     EXPECT_EQ(sender.reason, "rejected");
     EXPECT_EQ(sender.smtpStage, "RCPT TO");
 }
+
+// A reply copied from a page's HTML source reads as the reply: each entity as its character, and
+// the evidence still covers the entities as written.
+TEST(Classifier, HtmlEntitiesAreReadAsTheirCharacters)
+{
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    const std::string pasted = "550 5.7.1 &lt;bob@example.net&gt;: Recipient address rejected: Mail from your IP "
+                               "isn&#39;t accepted, it&#x27;s listed on zen.spamhaus.org";
+    const auto d = c.diagnoseText(pasted);
+    EXPECT_EQ(d.family, "reputation");
+    ASSERT_FALSE(d.evidence.empty());
+    for (const auto& e : d.evidence) {
+        ASSERT_LE(e.end, d.replyText.size());
+        // No span starts or ends inside an entity.
+        for (const auto at : {e.start, e.end}) {
+            const auto amp = d.replyText.rfind('&', at == 0 ? 0 : at - 1);
+            EXPECT_TRUE(at == 0 || amp == std::string::npos || d.replyText.find(';', amp) < at || amp >= at)
+                << d.replyText.substr(e.start, e.end - e.start);
+        }
+    }
+}

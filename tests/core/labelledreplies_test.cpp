@@ -259,7 +259,19 @@ TEST(LabelledReplies, SpacingAndQuotesDoNotChangeTheFamily)
     expectFamilyKept({{"no-break spaces", replacing(" ", "\xC2\xA0")},
                       {"doubled spaces", replacing(" ", "  ")},
                       {"tabs", replacing(" ", "\t")},
-                      {"typographic apostrophes", replacing("'", "\xE2\x80\x99")}});
+                      {"typographic apostrophes", replacing("'", "\xE2\x80\x99")},
+                      // Copied from a page's HTML source: 5 changed while the entities stayed, 0 now.
+                      {"HTML entities", [](const std::string& reply) {
+                           std::string t;
+                           for (const char ch : reply)
+                               t += ch == '&'   ? "&amp;"
+                                   : ch == '<'  ? "&lt;"
+                                   : ch == '>'  ? "&gt;"
+                                   : ch == '"'  ? "&quot;"
+                                   : ch == '\'' ? "&#x27;"
+                                                : std::string(1, ch);
+                           return t;
+                       }}});
 }
 
 // A reply without a code pasted with the NDR around it: the software's own sentence before the
