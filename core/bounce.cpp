@@ -391,7 +391,8 @@ namespace
 
 /// True when the message may be a person's forward or reply of a bounce: no report part, and its
 /// headers do not say it is a report (isReportHeaders) but through its subject, which a person's
-/// "Fwd: Undelivered Mail Returned to Sender" or "Re: Delivery Status Notification" keeps.
+/// "Fwd: Undelivered Mail Returned to Sender" or "Re: Delivery Status Notification" keeps (the
+/// prefixes of English, German, French, Spanish, Italian, Dutch, Portuguese and Nordic clients).
 bool maybePersonsCopy(const Email& email)
 {
     if (!email.deliveryStatus.empty() || !email.feedbackReport.empty())
@@ -399,7 +400,8 @@ bool maybePersonsCopy(const Email& email)
     if (!isReportHeaders(email.headers))
         return true;
     const auto subject = text::trim(email.headers.get("Subject"));
-    static constexpr std::string_view kPrefixes[] = {"re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:"};
+    static constexpr std::string_view kPrefixes[] = {
+        "re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "i:", "r:", "enc:", "res:", "antw:", "doorst:"};
     if (!std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
                      [&](std::string_view p) { return text::startsWithNoCase(subject, p); }))
         return false;
@@ -441,6 +443,8 @@ std::string forwardedFieldName(const std::string& name)
         {"onderwerp", "Subject"},
         {"enviada", "Date"},
         {"assunto", "Subject"},
+        {"enviado el", "Date"},
+        {"enviada em", "Date"},
     };
     const std::string lower = text::toLower(name);
     for (const auto& [local, header] : kNames)
@@ -515,8 +519,10 @@ std::string inlineForwardedBounce(const Email& email)
                 field.erase(colon - 1, 1);
                 --colon;
             }
+            // A name of two words only where a mail client writes one ("Enviado el", "Enviada em").
             if (colon == std::string::npos || colon == 0 || colon > 30
-                || field.substr(0, colon).find(' ') != std::string::npos) {
+                || (field.substr(0, colon).find(' ') != std::string::npos
+                    && forwardedFieldName(field.substr(0, colon)) == field.substr(0, colon))) {
                 if (lines == 0)
                     return {};
                 message += ' ' + field; // a folded value

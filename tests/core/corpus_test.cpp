@@ -662,25 +662,34 @@ TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
     expectReadAlike("forwarded inline", t, 95, 89);
 }
 
-TEST(Corpus, BounceForwardedInlineInGermanOrFrenchReadsAsTheBounce)
+TEST(Corpus, BounceForwardedInlineInOtherLanguagesReadsAsTheBounce)
 {
-    // The same forward as a German Outlook ("-----Ursprüngliche Nachricht-----", "Von:",
-    // "Gesendet:", "An:", "Betreff:") and a French Thunderbird ("-------- Message transféré
-    // --------", "De :", "Date :", "À :", "Objet :") write it, every other bounce in each.
-    // Measured 2026-12-06: 428 and 399 of 476 while only English markers and names were read
-    // (the person's own message was read instead), 456 and 432 now, as in English.
-    bool german = false;
-    const auto t = forwardedAlike([&german](const bt::Email& email) {
-        german = !german;
+    // The same forward as mail clients write it in German (Outlook: "-----Ursprüngliche
+    // Nachricht-----", "Von:", "Gesendet:", "An:", "Betreff:"), French (Thunderbird: "Message
+    // transféré", "De :", "Date :", "À :", "Objet :"), Spanish, Italian, Dutch and Portuguese
+    // (Outlook), each bounce in one of them in turn. Measured 2026-12-06 with German and French
+    // only: 428 and 399 of 476 while only English markers and names were read (the person's own
+    // message was read instead), 456 and 432 after, as in English.
+    struct Language {
+        const char *marker, *from, *date, *to, *subject, *prefix;
+    };
+    static const Language kLanguages[] = {
+        {"-----Urspr\xC3\xBCngliche Nachricht-----", "Von: ", "Gesendet: ", "An: ", "Betreff: ", "WG: "},
+        {"-------- Message transf\xC3\xA9r\xC3\xA9 --------", "De : ", "Date : ", "\xC3\x80 : ", "Objet : ", "TR: "},
+        {"-----Mensaje original-----", "De: ", "Enviado el: ", "Para: ", "Asunto: ", "RV: "},
+        {"-----Messaggio originale-----", "Da: ", "Inviato: ", "A: ", "Oggetto: ", "I: "},
+        {"-----Oorspronkelijk bericht-----", "Van: ", "Verzonden: ", "Aan: ", "Onderwerp: ", "FW: "},
+        {"-----Mensagem original-----", "De: ", "Enviada em: ", "Para: ", "Assunto: ", "ENC: "},
+    };
+    std::size_t turn = 0;
+    const auto t = forwardedAlike([&turn](const bt::Email& email) {
+        const auto& l = kLanguages[turn++ % std::size(kLanguages)];
         const auto& h = email.headers;
-        const std::string head = german ? "-----Urspr\xC3\xBCngliche Nachricht-----\nVon: " + h.get("From")
-                + "\nGesendet: " + h.get("Date") + "\nAn: " + h.get("To") + "\nBetreff: " + h.get("Subject")
-                                        : "-------- Message transf\xC3\xA9r\xC3\xA9 --------\nDe : " + h.get("From")
-                + "\nDate : " + h.get("Date") + "\n\xC3\x80 : " + h.get("To") + "\nObjet : " + h.get("Subject");
-        return kPersonsHeaders + "Subject: " + (german ? "WG: " : "TR: ") + h.get("Subject")
-            + "\n\nWarum? Pourquoi ?\n\n" + head + "\n\n" + email.body + "\n" + email.deliveryStatus + "\n";
+        return kPersonsHeaders + "Subject: " + l.prefix + h.get("Subject") + "\n\n?\n\n" + l.marker + "\n" + l.from
+            + h.get("From") + "\n" + l.date + h.get("Date") + "\n" + l.to + h.get("To") + "\n" + l.subject
+            + h.get("Subject") + "\n\n" + email.body + "\n" + email.deliveryStatus + "\n";
     });
-    expectReadAlike("forwarded inline in German or French", t, 95, 89);
+    expectReadAlike("forwarded inline in six other languages", t, 95, 89);
 }
 
 TEST(Corpus, BounceQuotedInAReplyReadsAsTheBounce)
