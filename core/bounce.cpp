@@ -287,6 +287,16 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
         classifier.applyReason(d, "blocked");
 }
 
+Diagnosis diagnosePasted(const Classifier& classifier, Reply reply, Classifier::Texts texts)
+{
+    // The reply moves into the diagnosis (it is copied nowhere on the way): diagnose --lines
+    // calls this for every line.
+    Diagnosis d = classifier.diagnose(std::move(reply), texts);
+    if (!d.smtpStage.empty())
+        refineByContext(classifier, d, {d.smtpStage, {}, false, d.enhancedCode});
+    return d;
+}
+
 BounceReader::BounceReader(std::shared_ptr<const Classifier> classifier)
     : m_classifier(std::move(classifier))
 {
@@ -349,11 +359,9 @@ InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
     }
     // Not an email, or an email with no bounced recipient in it: its primary reply still says
     // something (a pasted NDR text, a forwarded bounce without its headers).
-    const Reply reply = primaryReply(input);
-    out.diagnosis = m_classifier->diagnose(reply);
-    if (!reply.smtpStage.empty())
-        refineByContext(*m_classifier, out.diagnosis, {reply.smtpStage, {}, false, out.diagnosis.enhancedCode});
+    Reply reply = primaryReply(input);
     out.replyOffset = reply.sourceOffset;
+    out.diagnosis = diagnosePasted(*m_classifier, std::move(reply));
     return out;
 }
 
@@ -549,8 +557,8 @@ std::string inlineForwardedBounce(const Email& email)
 /// The bounce a person quoted in a reply: a mail client's attribution line ("On …, Mail Delivery
 /// System <MAILER-DAEMON@example.com> wrote:", or its German, French, Spanish, Italian, Dutch or
 /// Portuguese words) and the bounce's lines behind "> ". Returned, unquoted, as a message from the
-/// address the attribution names, which the caller reads as the bounce first. Measured on the
-/// corpus quoted so: 353 of 478 read the same recipients while the quote marks stayed.
+/// address the attribution names, which the caller reads as the bounce first. The corpus quoted
+/// so: 346 of 476 read the same recipients while nothing read it, 453 now.
 std::string quotedBounce(const Email& email)
 {
     if (!maybePersonsCopy(email))
@@ -565,18 +573,17 @@ std::string quotedBounce(const Email& email)
                                                   "ha scritto:",
                                                   "schreef:",
                                                   "escreveu:"};
-    const std::string_view body = email.body;
-    std::size_t pos = 0;
-    std::string from;
+    const auto lines = text::splitLines(email.body);
+    auto quoted = [&](std::size_t i) { return text::trim(lines[i].text).starts_with('>'); };
     // The attribution: the first line ending with one of kWrote and followed by a quoted line.
-    for (; pos < body.size();) {
-        const auto next = body.find('\n', pos);
-        const auto line = text::trim(body.substr(pos, (next == std::string_view::npos ? body.size() : next) - pos));
-        pos = next == std::string_view::npos ? body.size() : next + 1;
+    std::size_t i = 0;
+    std::string from;
+    for (; i + 1 < lines.size(); ++i) {
+        const auto line = text::trim(lines[i].text);
         const bool attribution = std::any_of(std::begin(kWrote), std::end(kWrote), [&](std::string_view w) {
             return line.size() >= w.size() && text::findNoCase(line.substr(line.size() - w.size()), w) == 0;
         });
-        if (attribution && pos < body.size() && text::trim(body.substr(pos, 2)).starts_with('>')) {
+        if (attribution && quoted(i + 1)) {
             const auto lt = line.find('<');
             const auto gt = line.find('>', lt == std::string_view::npos ? 0 : lt);
             if (lt != std::string_view::npos && gt != std::string_view::npos
@@ -585,29 +592,24 @@ std::string quotedBounce(const Email& email)
             break;
         }
     }
-    if (pos >= body.size())
-        return {};
+    // The quote, one level of marks taken off, up to the first line that is not quoted.
     std::string text;
-    int lines = 0;
-    while (pos < body.size()) {
-        const auto next = body.find('\n', pos);
-        auto line = body.substr(pos, (next == std::string_view::npos ? body.size() : next) - pos);
-        pos = next == std::string_view::npos ? body.size() : next + 1;
-        const auto lead = line.find_first_not_of(" \t");
-        if (lead == std::string_view::npos) {
-            text += '\n';
-            continue;
+    int taken = 0;
+    for (++i; i < lines.size(); ++i) {
+        auto line = lines[i].text;
+        // The indentation after the mark stays: it continues folded fields and wrapped replies.
+        if (const auto lead = line.find_first_not_of(" \t"); lead != std::string_view::npos) {
+            if (line[lead] != '>')
+                break;
+            line.remove_prefix(lead + 1);
+            if (!line.empty() && line.front() == ' ')
+                line.remove_prefix(1);
+            text.append(line);
+            ++taken;
         }
-        if (line[lead] != '>')
-            break; // the quote ends
-        line.remove_prefix(lead + 1);
-        if (!line.empty() && line.front() == ' ')
-            line.remove_prefix(1);
-        text.append(line);
         text += '\n';
-        ++lines;
     }
-    if (lines < 3)
+    if (taken < 3)
         return {};
     return "From: " + (from.empty() ? std::string("MAILER-DAEMON") : from)
         + "\nSubject: " + email.headers.get("Subject") + "\n\n" + text;

@@ -138,4 +138,10 @@ struct ReplyContext {
 /// when a workspace is re-diagnosed, so both give the same verdict.
 void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& context);
 
+/// The diagnosis of a reply found in pasted text (diagnose, the Diagnose view): its words, then
+/// the SMTP stage it names ("… (in reply to MAIL FROM command)"), read as refineByContext reads a
+/// bounce's, so that the same words give the same verdict either way.
+Diagnosis diagnosePasted(const Classifier& classifier, Reply reply,
+                         Classifier::Texts texts = Classifier::Texts::Include);
+
 } // namespace bt

@@ -857,14 +857,7 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
 
 Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
 {
-    Reply reply = primaryReply(input);
-    const std::string stage = reply.smtpStage;
-    Diagnosis d = diagnose(std::move(reply), texts);
-    // The SMTP stage a pasted reply names ("… (in reply to MAIL FROM command)", Exim's "after
-    // RCPT TO:") counts as it does in a bounce: the same words give the same verdict either way.
-    if (!stage.empty())
-        refineByContext(*this, d, {stage, {}, false, d.enhancedCode});
-    return d;
+    return diagnosePasted(*this, primaryReply(input), texts);
 }
 
 /// One reply on its way through diagnose(): the hits of the pattern passes, the rules that fit,

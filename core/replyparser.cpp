@@ -826,7 +826,7 @@ bool allQuoted(std::string_view text)
 /// spaces, so that a wrapped reply's lines join as they do unquoted. Measured on the
 /// development replies longer than 70 characters, wrapped at 60 columns and quoted with "> ":
 /// 34 of 838 changed family while the marks stayed.
-template<typename F> auto withPlainSpaces(std::string_view text, F&& read)
+template<typename F> auto asScanText(std::string_view text, F&& read)
 {
     const bool nbsp = text.find("\xC2\xA0") != std::string_view::npos;
     const bool quoted = text.find('>') != std::string_view::npos && allQuoted(text);
@@ -855,17 +855,17 @@ template<typename F> auto withPlainSpaces(std::string_view text, F&& read)
 
 Reply parseReply(std::string_view text)
 {
-    return withPlainSpaces(text, [](std::string_view t) { return parseReplyAsIs(t); });
+    return asScanText(text, [](std::string_view t) { return parseReplyAsIs(t); });
 }
 
 Reply primaryReply(std::string_view text)
 {
-    return withPlainSpaces(text, [](std::string_view t) { return primaryReplyAsIs(t); });
+    return asScanText(text, [](std::string_view t) { return primaryReplyAsIs(t); });
 }
 
 std::vector<Reply> findReplies(std::string_view text)
 {
-    return withPlainSpaces(text, [](std::string_view t) { return findRepliesAsIs(t); });
+    return asScanText(text, [](std::string_view t) { return findRepliesAsIs(t); });
 }
 
 } // namespace bt
