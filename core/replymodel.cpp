@@ -238,7 +238,9 @@ std::shared_ptr<const ReplyModel> ReplyModel::fromJson(std::string_view text, co
     std::vector<std::string> classes;
     std::vector<float> bias;
     std::optional<double> threshold;
-    std::unordered_map<std::string, std::vector<std::pair<int, float>>> weights;
+    std::string names;
+    std::vector<Weight> pairs;
+    std::vector<Feature> features;
     bool sawClasses = false, sawBias = false, sawWeights = false;
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
@@ -269,16 +271,26 @@ std::shared_ptr<const ReplyModel> ReplyModel::fromJson(std::string_view text, co
             } else if (key == "weights") {
                 sawWeights = true;
                 reading = "\"weights\" must be an object of features";
-                for (const auto feature : value.get_object()) {
-                    auto& list = weights[std::string(feature.key)];
+                const simdjson::dom::object all = value.get_object();
+                features.reserve(all.size());
+                for (const auto feature : all) {
+                    const std::string_view name = feature.key;
+                    Feature f {static_cast<std::uint32_t>(names.size()), static_cast<std::uint32_t>(name.size()),
+                               static_cast<std::uint32_t>(pairs.size()), 0};
+                    names += name;
                     reading = kPairs;
                     for (const auto pair : feature.value.get_array()) {
                         const simdjson::dom::array numbers = pair.get_array();
                         if (numbers.size() != 2)
                             throw fail(kPairs);
-                        list.emplace_back(static_cast<int>(double(numbers.at(0).get_double())),
-                                          static_cast<float>(double(numbers.at(1).get_double())));
+                        const double cls = numbers.at(0).get_double();
+                        if (!(cls >= 0 && cls < 65536))
+                            throw fail("feature \"" + std::string(name) + "\" names class " + std::to_string(cls));
+                        pairs.push_back(
+                            {static_cast<std::uint32_t>(cls), static_cast<float>(double(numbers.at(1).get_double()))});
                     }
+                    f.count = static_cast<std::uint32_t>(pairs.size()) - f.first;
+                    features.push_back(f);
                 }
             }
             // Other members ("about", "examples", "bags") are notes for people: skipped.
@@ -293,16 +305,49 @@ std::shared_ptr<const ReplyModel> ReplyModel::fromJson(std::string_view text, co
             throw fail("no \"" + std::string(key) + "\"");
     if (bias.size() != classes.size())
         throw fail("bias and classes differ in length");
-    for (const auto& [name, list] : weights)
-        for (const auto& [cls, w] : list)
-            if (cls < 0 || static_cast<std::size_t>(cls) >= classes.size())
-                throw fail("feature \"" + name + "\" names class " + std::to_string(cls));
+    auto nameOf = [&](const Feature& f) { return std::string_view(names).substr(f.nameAt, f.nameSize); };
+    for (const auto& f : features)
+        for (std::uint32_t i = f.first; i < f.first + f.count; ++i)
+            if (pairs[i].cls >= classes.size())
+                throw fail("feature \"" + std::string(nameOf(f)) + "\" names class " + std::to_string(pairs[i].cls));
+    // The index: open addressing, linear probing, at most half full.
+    std::size_t slots = 16;
+    while (slots < 2 * features.size())
+        slots *= 2;
+    std::vector<std::uint32_t> index(slots, 0);
+    for (std::size_t fi = 0; fi < features.size(); ++fi) {
+        const auto name = nameOf(features[fi]);
+        for (std::size_t at = std::hash<std::string_view> {}(name) & (slots - 1);; at = (at + 1) & (slots - 1)) {
+            if (index[at] == 0) {
+                index[at] = static_cast<std::uint32_t>(fi + 1);
+                break;
+            }
+            if (nameOf(features[index[at] - 1]) == name)
+                throw fail("feature \"" + std::string(name) + "\" is given twice");
+        }
+    }
     auto m = std::make_shared<ReplyModel>();
     m->m_classes = std::move(classes);
     m->m_bias = std::move(bias);
     m->m_threshold = threshold.value_or(0.45);
-    m->m_weights = std::move(weights);
+    m->m_names = std::move(names);
+    m->m_pairs = std::move(pairs);
+    m->m_features = std::move(features);
+    m->m_slots = std::move(index);
     return m;
+}
+
+const ReplyModel::Feature* ReplyModel::find(std::string_view name) const
+{
+    if (m_slots.empty())
+        return nullptr;
+    const std::size_t mask = m_slots.size() - 1;
+    for (std::size_t at = std::hash<std::string_view> {}(name)&mask; m_slots[at] != 0; at = (at + 1) & mask) {
+        const auto& f = m_features[m_slots[at] - 1];
+        if (std::string_view(m_names).substr(f.nameAt, f.nameSize) == name)
+            return &f;
+    }
+    return nullptr;
 }
 
 std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::optional<int> basicCode,
@@ -313,19 +358,18 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
     thread_local std::vector<ModelFeature> features;
     modelFeatures(text, basicCode, enhancedCode, features);
     std::vector<double> score(m_bias.begin(), m_bias.end());
-    std::vector<const std::vector<std::pair<int, float>>*> hit(features.size(), nullptr);
+    std::vector<const Feature*> hit(features.size(), nullptr);
     std::size_t textFeatures = 0;
     for (std::size_t f = 0; f < features.size(); ++f) {
-        const auto it = m_weights.find(features[f].name);
-        if (it == m_weights.end())
+        hit[f] = find(features[f].name);
+        if (!hit[f])
             continue;
-        hit[f] = &it->second;
         // A word's prefix counts only when the word itself is unknown: "Rejected" is one word.
         const bool prefixOfKnownWord
             = features[f].name[0] == 'p' && f > 0 && hit[f - 1] && features[f - 1].start == features[f].start;
         textFeatures += features[f].name[0] != '#' && !prefixOfKnownWord;
-        for (const auto& [cls, w] : it->second)
-            score[static_cast<std::size_t>(cls)] += w;
+        for (const auto& [cls, w] : weightsOf(*hit[f]))
+            score[cls] += w;
     }
     // Codes alone are the code table's business, and one known word ("Rejected") says too
     // little: the model speaks only when it knows at least two of the reply's words or pairs.
@@ -343,8 +387,8 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
     for (std::size_t f = 0; f < features.size(); ++f) {
         if (!hit[f] || features[f].end <= features[f].start)
             continue;
-        for (const auto& [cls, w] : *hit[f])
-            if (static_cast<std::size_t>(cls) == best && w > 0.05f)
+        for (const auto& [cls, w] : weightsOf(*hit[f]))
+            if (cls == best && w > 0.05f)
                 contrib.emplace_back(w, f);
     }
     std::stable_sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

@@ -2,11 +2,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace bt
@@ -48,7 +49,7 @@ public:
                                std::string_view enhancedCode) const;
     /// A guess below this probability is not given as an answer.
     double threshold() const { return m_threshold; }
-    std::size_t featureCount() const { return m_weights.size(); }
+    std::size_t featureCount() const { return m_features.size(); }
 
     /// One labelled reply for training.
     struct Example {
@@ -74,9 +75,28 @@ public:
     static std::string train(const std::vector<Example>& examples, const TrainOptions& options);
 
 private:
+    /// A class's weight for a feature.
+    struct Weight {
+        std::uint32_t cls;
+        float weight;
+    };
+    /// A feature: its name in m_names, its weights in m_pairs.
+    struct Feature {
+        std::uint32_t nameAt, nameSize, first, count;
+    };
+    /// The feature named `name`; null when the model does not know it.
+    const Feature* find(std::string_view name) const;
+    std::span<const Weight> weightsOf(const Feature& f) const { return {m_pairs.data() + f.first, f.count}; }
+
     std::vector<std::string> m_classes;
     std::vector<float> m_bias;
-    std::unordered_map<std::string, std::vector<std::pair<int, float>>> m_weights;
+    // The ~19 000 features live in three flat arrays and an open-addressed index rather than a
+    // map of strings to vectors: loading the shipped model was ~40 000 allocations on every
+    // command's start-up (and as many frees at exit), now it is a handful.
+    std::string m_names; ///< every feature's name, one after the other
+    std::vector<Weight> m_pairs;
+    std::vector<Feature> m_features;
+    std::vector<std::uint32_t> m_slots; ///< index + 1 into m_features, 0 = empty; size a power of 2
     double m_threshold = 0.45;
 };
 

@@ -137,7 +137,11 @@ TEST(ReplyModel, MalformedDocumentsNameTheirOrigin)
     for (const char* doc :
          {"{", R"({"format": "other"})",
           R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [], "weights": {}})",
-          R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [0], "weights": {"w:x": [[3, 1.0]]}})"}) {
+          R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [0], "weights": {"w:x": [[3, 1.0]]}})",
+          R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [0], "weights": {"w:x": [[-1, 1.0]]}})",
+          // A feature given twice would silently lose one of its weight lists.
+          R"({"format": "bouncetriage-model/1", "classes": ["a"], "bias": [0],
+              "weights": {"w:x": [[0, 1.0]], "w:y": [[0, 1.0]], "w:x": [[0, 2.0]]}})"}) {
         try {
             bt::ReplyModel::fromJson(doc, "my-model.json");
             ADD_FAILURE() << "accepted: " << doc;
