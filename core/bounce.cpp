@@ -177,6 +177,34 @@ bool operatorSays(const KnowledgeBase& kb, const Diagnosis& d, std::string_view 
     return false;
 }
 
+/// The text without the paragraphs gateways and mail clients add to any message they pass on
+/// (KnowledgeBase::isNotice: "CAUTION: This email originated from outside of the organization",
+/// "This email has been scanned for viruses"): not the mail system's words about the failure.
+std::string withoutNotices(std::string_view text, const KnowledgeBase& kb)
+{
+    std::string out;
+    out.reserve(text.size());
+    std::size_t paragraph = 0; // where the current paragraph starts
+    auto close = [&](std::size_t end) {
+        const auto p = text.substr(paragraph, end - paragraph);
+        if (!kb.isNotice(p))
+            out += p;
+    };
+    std::size_t at = 0;
+    while (at < text.size()) {
+        auto nl = text.find('\n', at);
+        const std::size_t next = nl == std::string_view::npos ? text.size() : nl + 1;
+        if (text::trim(text.substr(at, next - at)).empty()) {
+            close(at);
+            out += text.substr(at, next - at);
+            paragraph = next;
+        }
+        at = next;
+    }
+    close(text.size());
+    return out;
+}
+
 /// The text with every mail address in it replaced by a neutral one: an address is a name, not
 /// words about the failure. Exim writes the failed address above its reason ("x@tls.example" /
 /// "retry timeout exceeded"), and the label "tls" read as a TLS failure.
@@ -407,7 +435,7 @@ bool maybePersonsCopy(const Email& email)
         return false;
     if (!isReportHeaders(email.headers))
         return true;
-    const auto subject = text::trim(email.headers.get("Subject"));
+    const auto subject = formats::withoutSubjectTags(email.headers.get("Subject"));
     static constexpr std::string_view kPrefixes[] = {
         "re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "i:", "r:", "enc:", "res:", "antw:", "doorst:"};
     if (!std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
@@ -771,7 +799,8 @@ BounceOutcome BounceReader::read(const Email& email) const
         // A reply that names no cause: the text the MTA wrote around it often does.
         if (d.reason == "undefined" && !r.context.empty()) {
             Reply ctx = reply;
-            ctx.text = withoutAddresses(r.context);
+            // Without a gateway's banner or footer: "scanned for viruses" is not a cause.
+            ctx.text = withoutAddresses(withoutNotices(r.context, kb));
             Diagnosis dc = diagnoseRemembered(*m_classifier, ctx);
             // The prose around a reply holds many words that are not about this failure (field
             // names, "dns;", advice): only a phrase or curated rule speaks for it, not a single

@@ -4,6 +4,7 @@
 #include "classifier.h"
 #include "embedded.h"
 #include "replymodel.h"
+#include "text.h"
 #include "userconfig.h"
 
 #include <nlohmann/json.hpp>
@@ -127,6 +128,8 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::loadDefault()
             kb->setProviders(f.content, origin);
         else if (f.path == "reasons.json")
             kb->setReasons(f.content, origin);
+        else if (f.path == "notices.json")
+            kb->setNotices(f.content, origin);
         else if (f.path.starts_with("rules/"))
             kb->addRules(f.content, origin);
         else if (f.path.starts_with("lexicon/"))
@@ -353,6 +356,44 @@ void KnowledgeBase::setProviders(std::string_view text, const std::string& origi
         p.operatorName = str(o, "operator", at, false);
         m_providers.push_back(std::move(p));
     }
+}
+
+void KnowledgeBase::setNotices(std::string_view text, const std::string& origin)
+{
+    const auto doc = parse(text, origin);
+    expectFormat(doc, "bouncetriage-notices/1", origin);
+    auto lower = [&](const char* key) {
+        auto list = strings(doc, key, origin);
+        for (auto& w : list) {
+            w = text::toLower(w);
+            if (w.empty())
+                throw KnowledgeError(origin + ": \"" + key + "\" holds an empty phrase");
+        }
+        return list;
+    };
+    m_noticePhrases = lower("phrases");
+    m_failureWords = lower("failure_words");
+}
+
+bool KnowledgeBase::isNotice(std::string_view paragraph) const
+{
+    auto has = [&](const std::vector<std::string>& words) {
+        return std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+            return text::findNoCase(paragraph, w) != std::string_view::npos;
+        });
+    };
+    if (!has(m_noticePhrases) || has(m_failureWords))
+        return false;
+    // A reply code: three digits from 200 to 599 standing alone ("550 ", "451-").
+    auto wordChar = [](char c) { return text::isDigit(c) || text::isAlpha(c); };
+    for (std::size_t i = 0; i + 3 <= paragraph.size(); ++i) {
+        if (paragraph[i] < '2' || paragraph[i] > '5' || !text::isDigit(paragraph[i + 1])
+            || !text::isDigit(paragraph[i + 2]))
+            continue;
+        if ((i == 0 || !wordChar(paragraph[i - 1])) && (i + 3 == paragraph.size() || !wordChar(paragraph[i + 3])))
+            return false;
+    }
+    return true;
 }
 
 void KnowledgeBase::setReasons(std::string_view text, const std::string& origin)

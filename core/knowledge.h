@@ -116,6 +116,8 @@ public:
     void setBlocklists(std::string_view json, const std::string& origin);
     void setProviders(std::string_view json, const std::string& origin);
     void setReasons(std::string_view json, const std::string& origin);
+    /// What gateways and clients add to any message (resources/notices.json).
+    void setNotices(std::string_view json, const std::string& origin);
     /// The statistical fallback (resources/model/replies-model.json); throws KnowledgeError.
     void setModel(std::string_view json, const std::string& origin);
     /// nullptr when no model is loaded: the classifier then answers from rules and codes only.
@@ -130,6 +132,10 @@ public:
     /// ASCII words of the non-English lexicons ("benutzer", "inconnu"): a reply holding one may
     /// be in that language even without a non-ASCII letter.
     const std::vector<std::string>& lexiconMarkers() const { return m_lexiconMarkers; }
+    /// True when `paragraph` is a gateway's or client's notice (a banner, a footer, a
+    /// disclaimer; resources/notices.json), not words about a failure: it holds a notice phrase,
+    /// and no reply code or failure word.
+    bool isNotice(std::string_view paragraph) const;
     /// Default texts for a reason; nullptr when the table has none.
     const ReasonInfo* reasonInfo(std::string_view reason) const;
 
@@ -159,6 +165,8 @@ private:
     std::shared_ptr<const ReplyModel> m_model;
     std::shared_future<std::shared_ptr<const ReplyModel>> m_pendingModel;
     std::vector<std::string> m_lexiconMarkers;
+    std::vector<std::string> m_noticePhrases; ///< lower case
+    std::vector<std::string> m_failureWords; ///< lower case
 };
 
 /// True when a rule's code constraint ("550", "5xx", "5.7.*", "X.1.1", "5.7.606..649") fits.

@@ -106,10 +106,21 @@ bool parseNotification(const Email& email, BounceReport& report)
 {
     // A notification is a JSON object (its first line may be folded with "!"): any other body is
     // not one, and is not copied to find that out (this runs for every bounce read).
-    const auto start = text::trim(email.body);
-    if (start.empty() || (start.front() != '{' && start.front() != '!'))
+    auto start = text::trim(email.body);
+    if (start.empty())
         return false;
-    const auto payload = snsPayload(email.body);
+    if (start.front() != '{' && start.front() != '!') {
+        // A gateway's banner above it ("CAUTION: This email originated from outside of the
+        // organization…"): the object then starts on a line of its own, near the top.
+        const auto brace = start.substr(0, 2048).find("\n{");
+        if (brace == std::string_view::npos)
+            return false;
+        start.remove_prefix(brace + 1);
+    }
+    auto payload = snsPayload(start);
+    // And a footer below it without SNS's "--" line: the object ends at its last brace.
+    if (const auto last = payload.rfind('}'); last != std::string::npos)
+        payload.resize(last + 1);
     if (payload.empty() || payload.front() != '{'
         || (payload.find("notificationType") == std::string::npos && payload.find("eventType") == std::string::npos))
         return false;

@@ -171,6 +171,38 @@ bool isTranscriptMarker(std::size_t i)
 
 } // namespace
 
+std::string_view withoutSubjectTags(std::string_view subject)
+{
+    // Words a gateway writes before a colon ("EXTERNAL: Undelivered Mail …"); a bracketed or
+    // starred tag may say anything ("[Suspected Spam]", "***SPAM***", "[EXT]").
+    static constexpr std::string_view kWordTags[] = {"external:", "ext:", "spam:", "caution:", "suspected spam:"};
+    subject = text::trim(subject);
+    for (;;) {
+        std::size_t cut = 0;
+        if (subject.starts_with('[')) {
+            const auto close = subject.find(']');
+            if (close != std::string_view::npos && close <= 40)
+                cut = close + 1;
+        } else if (subject.starts_with('*')) {
+            // "*****SPAM*****", "*EXTERNAL*": stars, a word, stars.
+            const auto word = subject.find_first_not_of('*');
+            const auto stars = word == std::string_view::npos ? std::string_view::npos : subject.find('*', word);
+            if (stars != std::string_view::npos && stars <= 40
+                && subject.substr(word, stars - word).find(' ') == std::string_view::npos) {
+                const auto end = subject.find_first_not_of('*', stars);
+                cut = end == std::string_view::npos ? subject.size() : end;
+            }
+        } else {
+            for (const auto tag : kWordTags)
+                if (text::startsWithNoCase(subject, tag))
+                    cut = tag.size();
+        }
+        if (cut == 0)
+            return subject;
+        subject = text::trim(subject.substr(cut));
+    }
+}
+
 std::string_view bodyBeforeOriginal(std::string_view body)
 {
     std::size_t cut = body.size();
@@ -260,31 +292,6 @@ std::vector<std::string> findAddresses(std::string_view s)
 namespace
 {
 
-/// The field name at the start of `s` ("Received" in "Received: from …"), lower case; empty
-/// when `s` is not a header field line. Names hold no space, so "MAIL FROM: a@b" or "Sent date:
-/// …" in a bounce's own listing are not fields.
-std::string fieldNameAt(std::string_view s)
-{
-    if (s.empty() || !text::isAlpha(s.front()))
-        return {};
-    std::size_t i = 1;
-    while (i < s.size() && i < 48 && (text::isAlpha(s[i]) || text::isDigit(s[i]) || s[i] == '-' || s[i] == '_'))
-        ++i;
-    if (i >= s.size() || s[i] != ':')
-        return {};
-    if (i + 1 < s.size() && !text::isSpace(s[i + 1]))
-        return {};
-    return text::toLower(s.substr(0, i));
-}
-
-std::size_t indentOf(std::string_view s)
-{
-    std::size_t i = 0;
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
-        ++i;
-    return i;
-}
-
 bool isOneOf(std::string_view name, std::initializer_list<std::string_view> names)
 {
     return std::find(names.begin(), names.end(), name) != names.end();
@@ -316,6 +323,31 @@ bool isDeliveryStatusField(std::string_view name)
                     "x-mailer-daemon-error",
                     "x-sender",
                     "x-original-sender"});
+}
+
+/// The field name at the start of `s` ("Received" in "Received: from …"), lower case; empty
+/// when `s` is not a header field line. Names hold no space, so "MAIL FROM: a@b" or "Sent date:
+/// …" in a bounce's own listing are not fields.
+std::string fieldNameAt(std::string_view s)
+{
+    if (s.empty() || !text::isAlpha(s.front()))
+        return {};
+    std::size_t i = 1;
+    while (i < s.size() && i < 48 && (text::isAlpha(s[i]) || text::isDigit(s[i]) || s[i] == '-' || s[i] == '_'))
+        ++i;
+    if (i >= s.size() || s[i] != ':')
+        return {};
+    if (i + 1 < s.size() && !text::isSpace(s[i + 1]))
+        return {};
+    return text::toLower(s.substr(0, i));
+}
+
+std::size_t indentOf(std::string_view s)
+{
+    std::size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+        ++i;
+    return i;
 }
 
 } // namespace

@@ -54,7 +54,7 @@ bool parseDragonfly(const Email& email, BounceReport& report)
         return false;
     // The agent's banner or its subject: the sentence alone is too common a wording to claim.
     if (body.find("This is the DragonFly Mail Agent") == std::string_view::npos
-        && email.headers.get("Subject") != "Mail delivery failed")
+        && withoutSubjectTags(email.headers.get("Subject")) != "Mail delivery failed")
         return false;
     auto rest = body.substr(start + kError.size());
     const auto close = rest.find('>');

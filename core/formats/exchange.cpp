@@ -79,6 +79,7 @@ bool parseExchange(const Email& email, BounceReport& report)
         std::string address, text;
     };
     std::vector<Block> blocks;
+    bool closed = false; // the current block has ended
     const auto lines = text::splitLines(human.substr(start));
     for (std::size_t i = 1; i < lines.size(); ++i) {
         const auto t = lines[i].text;
@@ -89,11 +90,18 @@ bool parseExchange(const Email& email, BounceReport& report)
             const auto found = findAddresses(trimmed.substr(0, on));
             if (!found.empty()) {
                 blocks.push_back({found.front(), {}});
+                closed = false;
                 continue;
             }
         }
-        if (blocks.empty() || trimmed.empty())
+        if (blocks.empty() || closed)
             continue;
+        // A blank line after them ends the lines about a recipient: what follows (a gateway's
+        // footer, a signature) is not about it.
+        if (trimmed.empty()) {
+            closed = !blocks.back().text.empty();
+            continue;
+        }
         auto& b = blocks.back();
         if (!b.text.empty())
             b.text += ' ';

@@ -23,7 +23,7 @@ bool fromEzweb(const Email& email)
     const auto from = text::toLower(h.get("From"));
     if (from.find("postmaster@ezweb.ne.jp") != std::string::npos || from.find("postmaster@au.com") != std::string::npos)
         ++score;
-    if (text::trim(h.get("Subject")) == "Mail System Error - Returned Mail")
+    if (withoutSubjectTags(h.get("Subject")) == "Mail System Error - Returned Mail")
         ++score;
     for (const auto& f : h.fields) {
         if (text::toLower(f.name) != "received")

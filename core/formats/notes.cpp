@@ -42,7 +42,7 @@ bool parseNotes(const Email& email, BounceReport& report)
     if (!email.deliveryStatus.empty())
         return false;
     const auto subject = email.headers.get("Subject");
-    if (!text::startsWithNoCase(text::trim(subject), "DELIVERY FAILURE:"))
+    if (!text::startsWithNoCase(withoutSubjectTags(subject), "DELIVERY FAILURE:"))
         return false;
     const auto human = bodyBeforeOriginal(email.body);
     const auto to = text::findNoCase(human, "was not delivered to:");

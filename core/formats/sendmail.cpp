@@ -54,7 +54,7 @@ bool parseSendmail(const Email& email, BounceReport& report)
     const auto human = bodyBeforeOriginal(body);
     report.format = "sendmail";
     const auto subject = email.headers.get("Subject");
-    const bool warning = text::startsWithNoCase(subject, "Warning:");
+    const bool warning = text::startsWithNoCase(withoutSubjectTags(subject), "Warning:");
     if (warning)
         report.kind = "delayed";
 

@@ -4,9 +4,12 @@
 #include "knowledge.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace
@@ -135,5 +138,36 @@ TEST(Lexicon, EveryLanguageNamesTheCoreCauses)
         for (const std::string reason : kCoreCauses)
             EXPECT_TRUE(reasons.count(reason))
                 << "resources/lexicon/" << lang << ".json names no concept for " << reason;
+    }
+}
+
+TEST(Notices, EveryExampleIsANoticeAndNoReplyIs)
+{
+    // resources/notices.json carries its own examples: gateways' banners, footers and
+    // disclaimers that must be left out of a bounce's text, and replies (some with the same
+    // words) that must not.
+    std::ifstream in(std::filesystem::path(BT_RESOURCES_DIR) / "notices.json");
+    ASSERT_TRUE(in) << "resources/notices.json";
+    const auto doc = nlohmann::json::parse(in);
+    ASSERT_GE(doc["examples"].size(), 5u);
+    ASSERT_GE(doc["not_notices"].size(), 5u);
+    for (const auto& e : doc["examples"])
+        EXPECT_TRUE(kb()->isNotice(e.get<std::string>())) << e;
+    for (const auto& e : doc["not_notices"])
+        EXPECT_FALSE(kb()->isNotice(e.get<std::string>())) << e;
+}
+
+TEST(Notices, ABadNoticesDocumentIsNamed)
+{
+    bt::KnowledgeBase k;
+    for (const char* doc : {R"({"format": "bouncetriage-rules/1"})",
+                            R"({"format": "bouncetriage-notices/1", "phrases": [""], "failure_words": []})",
+                            R"({"format": "bouncetriage-notices/1", "phrases": "virus", "failure_words": []})"}) {
+        try {
+            k.setNotices(doc, "my-notices.json");
+            ADD_FAILURE() << "accepted: " << doc;
+        } catch (const bt::KnowledgeError& e) {
+            EXPECT_NE(std::string(e.what()).find("my-notices.json"), std::string::npos) << e.what();
+        }
     }
 }
