@@ -7,6 +7,7 @@
 #include "text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
@@ -127,7 +128,16 @@ std::string stageInText(std::string_view human, std::string_view address, const 
             const bool wordEnd = q + c.word.size() >= block.size() || !text::isAlpha(block[q + c.word.size()]);
             if (!wordEnd || (q > 0 && text::isAlpha(block[q - 1])))
                 continue;
-            const auto before = text::toLower(block.substr(q >= 20 ? q - 20 : 0, q >= 20 ? 20 : q));
+            // The cue's words may be wrapped onto lines of their own ("most progress was" /
+            // "RCPT TO response"): read with each run of spaces and line breaks as one space.
+            std::string before;
+            for (const char ch : block.substr(q >= 40 ? q - 40 : 0, q >= 40 ? 40 : q)) {
+                const bool space = ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+                if (!space)
+                    before += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                else if (before.empty() || before.back() != ' ')
+                    before += ' ';
+            }
             const bool cued = std::any_of(std::begin(cues), std::end(cues), [&](std::string_view cue) {
                 return before.size() >= cue.size() && before.compare(before.size() - cue.size(), cue.size(), cue) == 0;
             });

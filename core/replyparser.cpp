@@ -525,7 +525,13 @@ std::vector<Found> scan(std::string_view input)
             std::string joined(line);
             // Postfix indents every continuation line, its line codes too ("    550-5.1.1 …").
             const auto wrapped = wrappedContinuation(lines, i, true);
-            while (text::findNoCase(joined, "(in reply to ") == std::string::npos && last < wrapped) {
+            // Until the stage's closing parenthesis: it may be wrapped too ("(in reply to end" /
+            // "of DATA command)").
+            auto stageClosed = [&] {
+                const auto at = text::findNoCase(joined, "(in reply to ");
+                return at != std::string::npos && joined.find(')', at) != std::string::npos;
+            };
+            while (!stageClosed() && last < wrapped) {
                 ++last;
                 joined += ' ';
                 joined += text::trim(lines[last].text);

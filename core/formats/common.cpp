@@ -327,7 +327,8 @@ bool isDeliveryStatusField(std::string_view name)
 
 /// The field name at the start of `s` ("Received" in "Received: from …"), lower case; empty
 /// when `s` is not a header field line. Names hold no space, so "MAIL FROM: a@b" or "Sent date:
-/// …" in a bounce's own listing are not fields.
+/// …" in a bounce's own listing are not fields. The value may follow the colon without a space
+/// ("Status:5.1.1", as some MTAs write their reports); "https://…" is a URL, not a field.
 std::string fieldNameAt(std::string_view s)
 {
     if (s.empty() || !text::isAlpha(s.front()))
@@ -337,7 +338,8 @@ std::string fieldNameAt(std::string_view s)
         ++i;
     if (i >= s.size() || s[i] != ':')
         return {};
-    if (i + 1 < s.size() && !text::isSpace(s[i + 1]))
+    if (i + 1 < s.size() && !text::isSpace(s[i + 1])
+        && (s[i + 1] == '/' || !isDeliveryStatusField(text::toLower(s.substr(0, i)))))
         return {};
     return text::toLower(s.substr(0, i));
 }

@@ -644,6 +644,88 @@ TEST(Corpus, BounceThroughAMailGatewayReadsAlike)
     EXPECT_TRUE(differ.empty());
 }
 
+TEST(Corpus, DeliveryStatusFieldsWrittenDifferentlyReadAlike)
+{
+    // RFC 3464's fields as other MTAs write them: names in lower case, no space after the colon
+    // ("Status:5.5.0", valid header syntax), the recipient in angle brackets. Measured 2026-12-06
+    // before the fix: "Status:5.5.0" was not read as a field in one bounce, and in two more when
+    // the generic reader alone reads them.
+    auto key = [](const std::vector<bt::BounceRecord>& rs) {
+        std::vector<std::string> out;
+        for (const auto& r : rs)
+            out.push_back(r.recipient + "|" + r.enhancedCode + "|"
+                          + (r.basicCode ? std::to_string(*r.basicCode) : std::string()) + "|" + r.diagnosis.reason);
+        return out;
+    };
+    static constexpr std::string_view kFields[]
+        = {"reporting-mta", "final-recipient", "original-recipient", "action",       "status",
+           "remote-mta",    "diagnostic-code", "last-attempt-date",  "arrival-date", "received-from-mta"};
+    auto rewrite = [](const std::string& bytes, int variant) {
+        std::string out;
+        std::size_t pos = 0;
+        while (pos < bytes.size()) {
+            auto end = bytes.find('\n', pos);
+            end = end == std::string::npos ? bytes.size() : end + 1;
+            std::string line = bytes.substr(pos, end - pos);
+            pos = end;
+            const auto colon = line.find(':');
+            std::string name = colon == std::string::npos ? std::string() : line.substr(0, colon);
+            for (auto& c : name)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (std::find(std::begin(kFields), std::end(kFields), name) != std::end(kFields)) {
+                if (variant == 0) {
+                    line.replace(0, colon, name);
+                } else if (variant == 1) {
+                    const auto value = line.find_first_not_of(" \t", colon + 1);
+                    if (value != std::string::npos && line[value] != '\n')
+                        line.erase(colon + 1, value - colon - 1);
+                } else if (name == "final-recipient" || name == "original-recipient") {
+                    const auto semi = line.find(';', colon);
+                    const auto start = semi == std::string::npos ? semi : line.find_first_not_of(" \t", semi + 1);
+                    auto stop = line.find_last_not_of(" \t\n");
+                    if (start != std::string::npos && stop != std::string::npos && stop > start && line[start] != '<'
+                        && line.find('@', start) < stop) {
+                        line.insert(stop + 1, ">");
+                        line.insert(start, "<");
+                    }
+                }
+            }
+            out += line;
+        }
+        return out;
+    };
+    std::size_t changed = 0;
+    std::vector<std::string> differ;
+    for (const auto& formats :
+         {std::vector<std::string>(), std::vector<std::string> {"arf", "auto_reply", "rfc3464", "generic"}}) {
+        const bt::BounceReader reader
+            = formats.empty() ? bt::BounceReader(classifier()) : bt::BounceReader(classifier(), formats);
+        for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
+            std::ifstream f(e.path(), std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+            std::erase(bytes, '\r');
+            const auto intact = key(reader.read(bytes).records);
+            for (int variant = 0; variant < 3; ++variant) {
+                const auto rewritten = rewrite(bytes, variant);
+                if (rewritten == bytes)
+                    continue;
+                ++changed;
+                if (key(reader.read(rewritten).records) != intact)
+                    differ.push_back(std::string(formats.empty() ? "" : "generic reader, ")
+                                     + (variant == 0       ? "lower case "
+                                            : variant == 1 ? "no space "
+                                                           : "angle brackets ")
+                                     + e.path().filename().string());
+            }
+        }
+    }
+    std::cout << changed << " bounces with their report's fields rewritten, " << differ.size() << " read differently\n";
+    for (const auto& d : differ)
+        std::cout << "  " << d << "\n";
+    EXPECT_GT(changed, 1000u);
+    EXPECT_TRUE(differ.empty());
+}
+
 TEST(Corpus, BounceForwardedAsAnAttachmentReadsAsTheBounce)
 {
     // Deliverability staff get bounces forwarded by colleagues: "Fwd:" from a person, a line of

@@ -253,6 +253,28 @@ Giving up on 192.0.2.7.
     EXPECT_EQ(records[0].replyText, "550 Requested action not taken: mailbox unavailable, no such user here");
 }
 
+TEST(Reader, AStageCueWrappedOntoTheNextLineStillNamesTheStage)
+{
+    // qmail's "most progress was RCPT TO response", wrapped before the command: the user is
+    // unknown at RCPT TO (userunknown), not refused by a filter after DATA.
+    const auto records = readMail(R"(From: MAILER-DAEMON@mx.sender.example
+To: alice@sender.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.sender.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<xena@remote.example>:
+Sorry, no SMTP connection got far enough; most progress was
+RCPT TO response; remote host 192.0.2.32 said: 550 Unknown
+user xena@remote.example
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].diagnosis.smtpStage, "RCPT TO");
+    EXPECT_EQ(records[0].diagnosis.reason, "userunknown");
+}
+
 TEST(Reader, TextModuleTakesTheStatusTheReportFieldsState)
 {
     // Sendmail's prose names the reply; the Status is only in the report fields below it.

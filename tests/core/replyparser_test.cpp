@@ -140,6 +140,17 @@ TEST(ReplyParser, PostfixEndOfDataStage)
     EXPECT_EQ(r.remoteHost, "gmail-smtp-in.l.google.com");
 }
 
+TEST(ReplyParser, PostfixStageWrappedInsideItsParentheses)
+{
+    // Wrapped at another width, the stage itself breaks: "(in reply to end" / "of DATA command)".
+    const auto r
+        = primaryReply("    host mx.example.net[192.0.2.1] said: 550 Unknown user bob@example.net (in reply to end\n"
+                       "    of DATA\n"
+                       "    command)\n");
+    EXPECT_EQ(r.smtpStage, "DATA");
+    EXPECT_EQ(r.text, "550 Unknown user bob@example.net");
+}
+
 TEST(ReplyParser, EximSmtpErrorAfterRcptTo)
 {
     const auto r = primaryReply("  kijitora@example.jp\n"
