@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -834,10 +835,34 @@ int runDiagnoseLines(const bt::Classifier& classifier, int fd, const std::string
     struct WorkerMemo {
         explicit WorkerMemo(std::size_t size)
             : answers(size)
+            , seen(std::bit_ceil(8 * size), 0)
         {
         }
         bt::BoundedMemo<std::string> answers;
-        std::unordered_set<std::size_t> seen;
+        /// Hashes of the replies met since the last clear: open addressing, at most half full
+        /// (a node per distinct reply in a std::unordered_set was an allocation and a free per
+        /// line of a stream of distinct replies). 0 marks an empty slot.
+        std::vector<std::size_t> seen;
+        std::size_t seenCount = 0;
+        /// True when `hash` was met before; remembers it otherwise.
+        bool metBefore(std::size_t hash)
+        {
+            hash |= 1; // never 0
+            if (2 * seenCount >= seen.size()) {
+                std::fill(seen.begin(), seen.end(), 0);
+                seenCount = 0;
+            }
+            const std::size_t mask = seen.size() - 1;
+            for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+                if (seen[at] == hash)
+                    return true;
+                if (seen[at] == 0) {
+                    seen[at] = hash;
+                    ++seenCount;
+                    return false;
+                }
+            }
+        }
     };
     std::mutex memosMutex;
     std::deque<WorkerMemo> memos; // a deque: a worker's memo never moves
@@ -867,9 +892,7 @@ int runDiagnoseLines(const bt::Classifier& classifier, int fd, const std::string
                 const auto d = classifier.diagnoseText(line, texts);
                 std::string answer = json ? bt::toJson(d, detail) : safe(bt::toCard(d));
                 out += answer;
-                if (memo.seen.size() >= 4 * memoSize)
-                    memo.seen.clear();
-                if (!memo.seen.insert(std::hash<std::string_view> {}(line)).second)
+                if (memo.metBefore(std::hash<std::string_view> {}(line)))
                     memo.answers.put(line, std::move(answer));
             }
             out += '\n';
