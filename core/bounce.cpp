@@ -187,34 +187,6 @@ bool operatorSays(const KnowledgeBase& kb, const Diagnosis& d, std::string_view 
     return false;
 }
 
-/// The text without the paragraphs gateways and mail clients add to any message they pass on
-/// (KnowledgeBase::isNotice: "CAUTION: This email originated from outside of the organization",
-/// "This email has been scanned for viruses"): not the mail system's words about the failure.
-std::string withoutNotices(std::string_view text, const KnowledgeBase& kb)
-{
-    std::string out;
-    out.reserve(text.size());
-    std::size_t paragraph = 0; // where the current paragraph starts
-    auto close = [&](std::size_t end) {
-        const auto p = text.substr(paragraph, end - paragraph);
-        if (!kb.isNotice(p))
-            out += p;
-    };
-    std::size_t at = 0;
-    while (at < text.size()) {
-        auto nl = text.find('\n', at);
-        const std::size_t next = nl == std::string_view::npos ? text.size() : nl + 1;
-        if (text::trim(text.substr(at, next - at)).empty()) {
-            close(at);
-            out += text.substr(at, next - at);
-            paragraph = next;
-        }
-        at = next;
-    }
-    close(text.size());
-    return out;
-}
-
 /// The text with every mail address in it replaced by a neutral one: an address is a name, not
 /// words about the failure. Exim writes the failed address above its reason ("x@tls.example" /
 /// "retry timeout exceeded"), and the label "tls" read as a TLS failure.
@@ -325,6 +297,30 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
         classifier.applyReason(d, "blocked");
 }
 
+std::string blankNotices(std::string_view text, const KnowledgeBase& kb)
+{
+    std::string out(text);
+    std::size_t paragraph = 0; // where the current paragraph starts
+    auto close = [&](std::size_t end) {
+        if (end > paragraph && kb.isNotice(text.substr(paragraph, end - paragraph)))
+            for (std::size_t i = paragraph; i < end; ++i)
+                if (out[i] != '\n' && out[i] != '\r')
+                    out[i] = ' ';
+    };
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const auto nl = text.find('\n', at);
+        const std::size_t next = nl == std::string_view::npos ? text.size() : nl + 1;
+        if (text::trim(text.substr(at, next - at)).empty()) {
+            close(at);
+            paragraph = next;
+        }
+        at = next;
+    }
+    close(text.size());
+    return out;
+}
+
 Diagnosis diagnosePasted(const Classifier& classifier, Reply reply, Classifier::Texts texts)
 {
     // The reply moves into the diagnosis (it is copied nowhere on the way): diagnose --lines
@@ -397,7 +393,8 @@ InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
     }
     // Not an email, or an email with no bounced recipient in it: its primary reply still says
     // something (a pasted NDR text, a forwarded bounce without its headers).
-    Reply reply = primaryReply(input);
+    // Without a gateway's banner or footer pasted with it (blanked, so offsets stay).
+    Reply reply = primaryReply(blankNotices(input, m_classifier->knowledge()));
     out.replyOffset = reply.sourceOffset;
     out.diagnosis = diagnosePasted(*m_classifier, std::move(reply));
     return out;
@@ -810,7 +807,7 @@ BounceOutcome BounceReader::read(const Email& email) const
         if (d.reason == "undefined" && !r.context.empty()) {
             Reply ctx = reply;
             // Without a gateway's banner or footer: "scanned for viruses" is not a cause.
-            ctx.text = withoutAddresses(withoutNotices(r.context, kb));
+            ctx.text = withoutAddresses(blankNotices(r.context, kb));
             Diagnosis dc = diagnoseRemembered(*m_classifier, ctx);
             // The prose around a reply holds many words that are not about this failure (field
             // names, "dns;", advice): only a phrase or curated rule speaks for it, not a single

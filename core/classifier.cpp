@@ -857,7 +857,11 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
 
 Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
 {
-    return diagnosePasted(*this, primaryReply(input), texts);
+    // Several lines may carry a gateway's banner or footer pasted with the reply; one line (each
+    // of diagnose --lines) is read as it is.
+    if (input.find('\n') == std::string_view::npos)
+        return diagnosePasted(*this, primaryReply(input), texts);
+    return diagnosePasted(*this, primaryReply(blankNotices(input, *m_kb)), texts);
 }
 
 /// One reply on its way through diagnose(): the hits of the pattern passes, the rules that fit,

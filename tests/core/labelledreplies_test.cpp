@@ -298,6 +298,27 @@ TEST(LabelledReplies, AnNdrSentenceAroundAReplyDoesNotChangeItsFamily)
     });
 }
 
+TEST(LabelledReplies, AGatewaysBannerOrFooterPastedWithAReplyDoesNotChangeItsFamily)
+{
+    // A reply copied from a bounce that passed a company's gateway brings its banner above and
+    // its footer below (resources/notices.json). Measured 2026-12-06 on 300 development replies
+    // before notices were left out: the footer changed the family of 25 ("viruses" read as a
+    // virus refusal), the banner of none.
+    static const std::string kBanner
+        = "CAUTION: This email originated from outside of the organization. Do not click links or open\n"
+          "attachments unless you recognize the sender and know the content is safe.\n\n";
+    static const std::string kFooter
+        = "\n\n--\nThis email has been scanned for viruses and malware by Example Gateway.\n";
+    static const std::string kDisclaimer
+        = "\n\nCONFIDENTIALITY NOTICE: This e-mail and any attachments are confidential and intended solely for "
+          "the use of the addressee. If you are not the intended recipient, please delete it.\n";
+    expectFamilyKept({
+        {"banner", [](const std::string& t) { return kBanner + t; }},
+        {"footer", [](const std::string& t) { return t + kFooter; }},
+        {"disclaimer", [](const std::string& t) { return t + kDisclaimer; }},
+    });
+}
+
 // Every verdict other than unknown carries its evidence (vocabulary.md), including those the
 // refused party decided ("501 <alice>: sender address must contain a domain" is the sender's
 // refusal: the party's words and the cause) and those a reply code decided with its rule
