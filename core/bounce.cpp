@@ -297,30 +297,6 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
         classifier.applyReason(d, "blocked");
 }
 
-std::string blankNotices(std::string_view text, const KnowledgeBase& kb)
-{
-    std::string out(text);
-    std::size_t paragraph = 0; // where the current paragraph starts
-    auto close = [&](std::size_t end) {
-        if (end > paragraph && kb.isNotice(text.substr(paragraph, end - paragraph)))
-            for (std::size_t i = paragraph; i < end; ++i)
-                if (out[i] != '\n' && out[i] != '\r')
-                    out[i] = ' ';
-    };
-    std::size_t at = 0;
-    while (at < text.size()) {
-        const auto nl = text.find('\n', at);
-        const std::size_t next = nl == std::string_view::npos ? text.size() : nl + 1;
-        if (text::trim(text.substr(at, next - at)).empty()) {
-            close(at);
-            paragraph = next;
-        }
-        at = next;
-    }
-    close(text.size());
-    return out;
-}
-
 Diagnosis diagnosePasted(const Classifier& classifier, Reply reply, Classifier::Texts texts)
 {
     // The reply moves into the diagnosis (it is copied nowhere on the way): diagnose --lines
@@ -393,8 +369,17 @@ InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
     }
     // Not an email, or an email with no bounced recipient in it: its primary reply still says
     // something (a pasted NDR text, a forwarded bounce without its headers).
-    // Without a gateway's banner or footer pasted with it (blanked, so offsets stay).
-    Reply reply = primaryReply(blankNotices(input, m_classifier->knowledge()));
+    // Without a gateway's banner or footer or a forward's headers pasted with it, and without an
+    // email's own header block ("Subject:" is not a header refused): blanked, so offsets stay.
+    std::string text = blankAsides(input, m_classifier->knowledge());
+    if (out.email)
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '\n' && (i + 1 == text.size() || text[i + 1] == '\n' || text.compare(i + 1, 2, "\r\n") == 0))
+                break;
+            if (text[i] != '\r' && text[i] != '\n')
+                text[i] = ' ';
+        }
+    Reply reply = primaryReply(text);
     out.replyOffset = reply.sourceOffset;
     out.diagnosis = diagnosePasted(*m_classifier, std::move(reply));
     return out;
@@ -456,8 +441,31 @@ bool maybePersonsCopy(const Email& email)
     return !isReportHeaders(rest);
 }
 
+// English, and the mail clients' German, French, Spanish, Italian, Dutch and Portuguese.
+/// What a mail client writes above a message it forwards.
+constexpr std::string_view kForwardMarkers[] = {
+    "---------- Forwarded message",
+    "-------- Forwarded Message",
+    "-------- Original Message",
+    "-----Original Message-----",
+    "Begin forwarded message:",
+    "----- Forwarded by",
+    "Weitergeleitete Nachricht",
+    "-----Urspr\xC3\xBCngliche Nachricht-----",
+    "Message transf\xC3\xA9r\xC3\xA9",
+    "-----Message d'origine-----",
+    "Mensaje reenviado",
+    "-----Mensaje original-----",
+    "Messaggio inoltrato",
+    "-----Messaggio originale-----",
+    "Doorgestuurd bericht",
+    "-----Oorspronkelijk bericht-----",
+    "Mensagem encaminhada",
+    "-----Mensagem original-----",
+};
+
 /// A forwarded message's header name as a header says it: "Sent", "Von", "De", "Da", "Van" …
-/// are From, Date, To or Subject in the languages of kMarkers; others stay as they are.
+/// are From, Date, To or Subject in the languages of kForwardMarkers; others stay as they are.
 std::string forwardedFieldName(const std::string& name)
 {
     static const std::pair<std::string_view, std::string_view> kNames[] = {
@@ -509,29 +517,8 @@ std::string inlineForwardedBounce(const Email& email)
 {
     if (!maybePersonsCopy(email))
         return {};
-    // English, and the mail clients' German, French, Spanish, Italian, Dutch and Portuguese.
-    static constexpr std::string_view kMarkers[] = {
-        "---------- Forwarded message",
-        "-------- Forwarded Message",
-        "-------- Original Message",
-        "-----Original Message-----",
-        "Begin forwarded message:",
-        "----- Forwarded by",
-        "Weitergeleitete Nachricht",
-        "-----Urspr\xC3\xBCngliche Nachricht-----",
-        "Message transf\xC3\xA9r\xC3\xA9",
-        "-----Message d'origine-----",
-        "Mensaje reenviado",
-        "-----Mensaje original-----",
-        "Messaggio inoltrato",
-        "-----Messaggio originale-----",
-        "Doorgestuurd bericht",
-        "-----Oorspronkelijk bericht-----",
-        "Mensagem encaminhada",
-        "-----Mensagem original-----",
-    };
     const std::string_view body = email.body;
-    for (const auto marker : kMarkers) {
+    for (const auto marker : kForwardMarkers) {
         const auto at = text::findNoCase(body, marker);
         if (at == std::string_view::npos)
             continue;
@@ -651,6 +638,69 @@ std::string quotedBounce(const Email& email)
 }
 
 } // namespace
+
+namespace
+{
+
+/// True when `paragraph` is the header block of a message a person forwarded or replied to, as
+/// a mail client writes it above the message's text: its forward marker if any ("-----Original
+/// Message-----", "---------- Forwarded message ---------" …), then two or more lines of From,
+/// Sent or Date, To, Cc, Subject (in the mail clients' languages), one of them From.
+bool isForwardedHeaders(std::string_view paragraph)
+{
+    int fields = 0;
+    bool from = false;
+    for (const auto& line : text::splitLines(paragraph)) {
+        auto t = text::trim(line.text);
+        if (t.empty())
+            continue;
+        if (fields == 0 && std::any_of(std::begin(kForwardMarkers), std::end(kForwardMarkers), [&](std::string_view m) {
+                return text::findNoCase(t, m) != std::string_view::npos;
+            }))
+            continue;
+        std::string field(t);
+        std::erase(field, '*');
+        auto colon = field.find(':');
+        if (colon != std::string::npos && colon > 1 && field[colon - 1] == ' ')
+            --colon; // French: "De :"
+        if (colon == std::string::npos || colon == 0 || colon > 30)
+            return false;
+        const auto name
+            = text::toLower(forwardedFieldName(std::string(text::trim(std::string_view(field).substr(0, colon)))));
+        if (name != "from" && name != "date" && name != "to" && name != "cc" && name != "subject" && name != "reply-to")
+            return false;
+        from = from || name == "from";
+        ++fields;
+    }
+    return fields >= 2 && from;
+}
+
+} // namespace
+
+std::string blankAsides(std::string_view text, const KnowledgeBase& kb)
+{
+    std::string out(text);
+    std::size_t paragraph = 0; // where the current paragraph starts
+    auto close = [&](std::size_t end) {
+        const auto p = text.substr(paragraph, end - paragraph);
+        if (end > paragraph && (kb.isNotice(p) || isForwardedHeaders(p)))
+            for (std::size_t i = paragraph; i < end; ++i)
+                if (out[i] != '\n' && out[i] != '\r')
+                    out[i] = ' ';
+    };
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const auto nl = text.find('\n', at);
+        const std::size_t next = nl == std::string_view::npos ? text.size() : nl + 1;
+        if (text::trim(text.substr(at, next - at)).empty()) {
+            close(at);
+            paragraph = next;
+        }
+        at = next;
+    }
+    close(text.size());
+    return out;
+}
 
 BounceOutcome BounceReader::read(const Email& email) const
 {
@@ -807,7 +857,7 @@ BounceOutcome BounceReader::read(const Email& email) const
         if (d.reason == "undefined" && !r.context.empty()) {
             Reply ctx = reply;
             // Without a gateway's banner or footer: "scanned for viruses" is not a cause.
-            ctx.text = withoutAddresses(blankNotices(r.context, kb));
+            ctx.text = withoutAddresses(blankAsides(r.context, kb));
             Diagnosis dc = diagnoseRemembered(*m_classifier, ctx);
             // The prose around a reply holds many words that are not about this failure (field
             // names, "dns;", advice): only a phrase or curated rule speaks for it, not a single

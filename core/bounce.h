@@ -138,11 +138,13 @@ struct ReplyContext {
 /// when a workspace is re-diagnosed, so both give the same verdict.
 void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyContext& context);
 
-/// `text` with the paragraphs gateways and mail clients add to any message blanked
-/// (KnowledgeBase::isNotice: "CAUTION: This email originated from outside of the organization",
-/// "This email has been scanned for viruses"): every byte of them but line breaks a space, so
-/// that offsets into the text stay valid. They are not the mail system's words about a failure.
-std::string blankNotices(std::string_view text, const KnowledgeBase& kb);
+/// `text` with what is pasted or added around a reply blanked: the paragraphs gateways and mail
+/// clients add to any message (KnowledgeBase::isNotice: "CAUTION: This email originated from
+/// outside of the organization", "This email has been scanned for viruses") and the header block
+/// of a forwarded message ("-----Original Message-----" / "From: …" / "Sent: …" / "Subject: …").
+/// Every byte of them but line breaks becomes a space, so that offsets into the text stay valid.
+/// They are not the mail system's words about a failure.
+std::string blankAsides(std::string_view text, const KnowledgeBase& kb);
 
 /// The diagnosis of a reply found in pasted text (diagnose, the Diagnose view): its words, then
 /// the SMTP stage it names ("… (in reply to MAIL FROM command)"), read as refineByContext reads a

@@ -861,7 +861,7 @@ Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
     // of diagnose --lines) is read as it is.
     if (input.find('\n') == std::string_view::npos)
         return diagnosePasted(*this, primaryReply(input), texts);
-    return diagnosePasted(*this, primaryReply(blankNotices(input, *m_kb)), texts);
+    return diagnosePasted(*this, primaryReply(blankAsides(input, *m_kb)), texts);
 }
 
 /// One reply on its way through diagnose(): the hits of the pattern passes, the rules that fit,

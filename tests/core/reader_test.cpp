@@ -321,6 +321,25 @@ TEST(Reader, DiagnoseInputReadsAnEmailAsReadDoesAndAReplyAsAReply)
     EXPECT_FALSE(bt::looksLikeEmail("550 5.1.1 user unknown\nsecond line"));
 }
 
+TEST(Reader, AnEmailWithNoBouncedRecipientIsDiagnosedFromItsTextNotItsHeaders)
+{
+    // Pasted whole, a person's forward of a bounce's text: no report, no recipient; its reply is
+    // in the text. The header block ("Subject:" read as a header refusal) is not part of it, and
+    // the evidence still points into the input as pasted.
+    const std::string input = "From: Alice <alice@example.org>\nTo: ops@example.org\nSubject: Fwd: bounce\n"
+                              "Date: Mon, 1 Jan 2024 10:00:00 +0000\n\nThe mailbox is full.\n";
+    const bt::BounceReader reader(classifier());
+    const auto d = reader.diagnoseInput(input);
+    EXPECT_TRUE(d.email);
+    EXPECT_TRUE(d.outcome.records.empty());
+    EXPECT_EQ(d.diagnosis.reason, "mailboxfull");
+    EXPECT_EQ(d.diagnosis.replyText.find("Subject"), std::string::npos) << d.diagnosis.replyText;
+    ASSERT_FALSE(d.diagnosis.evidence.empty());
+    const auto& e = d.diagnosis.evidence.front();
+    EXPECT_EQ(input.substr(d.replyOffset + e.start, e.end - e.start),
+              d.diagnosis.replyText.substr(e.start, e.end - e.start));
+}
+
 TEST(Reader, AModuleThatReadsNothingGivesWayToOneThatReadsTheReply)
 {
     // Exim's opening words, but the reply stands outside Exim's indented block: the Exim module
