@@ -371,7 +371,9 @@ InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
     // something (a pasted NDR text, a forwarded bounce without its headers).
     // Without a gateway's banner or footer or a forward's headers pasted with it, and without an
     // email's own header block ("Subject:" is not a header refused): blanked, so offsets stay.
-    std::string text = blankAsides(input, m_classifier->knowledge());
+    // An ESP's event pasted as JSON: its reply field alone.
+    const auto event = out.email ? std::nullopt : jsonEventReply(input);
+    std::string text = event ? *event : blankAsides(input, m_classifier->knowledge());
     if (out.email)
         for (std::size_t i = 0; i < text.size(); ++i) {
             if (text[i] == '\n' && (i + 1 == text.size() || text[i + 1] == '\n' || text.compare(i + 1, 2, "\r\n") == 0))
@@ -676,6 +678,76 @@ bool isForwardedHeaders(std::string_view paragraph)
 }
 
 } // namespace
+
+std::optional<std::string> jsonEventReply(std::string_view text)
+{
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || (text[first] != '{' && text[first] != '['))
+        return std::nullopt;
+    // The fields the ESPs' events and exports put the receiving server's reply in (SES, SparkPost,
+    // Mandrill, Postmark, SendGrid, Mailgun's delivery-status …), the most specific first.
+    static constexpr std::string_view kKeys[]
+        = {"diagnosticCode", "smtpResponse", "raw_reason",         "diag", "Details", "reason", "response",
+           "message",        "description",  "bounce_description", "error"};
+    struct Span {
+        std::size_t start, end;
+    };
+    // A string value's raw span after "key": (escapes and all).
+    auto valueOf = [&](std::string_view key, std::size_t from) -> std::optional<std::pair<Span, std::size_t>> {
+        const std::string quoted = "\"" + std::string(key) + "\"";
+        for (auto at = text.find(quoted, from); at != std::string_view::npos; at = text.find(quoted, at + 1)) {
+            auto i = text.find_first_not_of(" \t\r\n", at + quoted.size());
+            if (i == std::string_view::npos || text[i] != ':')
+                continue;
+            i = text.find_first_not_of(" \t\r\n", i + 1);
+            if (i == std::string_view::npos || text[i] != '"')
+                continue;
+            std::size_t j = i + 1;
+            while (j < text.size() && text[j] != '"')
+                j += text[j] == '\\' ? 2 : 1;
+            if (j >= text.size())
+                return std::nullopt;
+            return std::pair {Span {i + 1, j}, j};
+        }
+        return std::nullopt;
+    };
+    std::optional<Span> chosen;
+    for (const auto key : kKeys) {
+        for (auto v = valueOf(key, 0); v; v = valueOf(key, v->second)) {
+            const auto raw = text.substr(v->first.start, v->first.end - v->first.start);
+            if (text::trim(raw).empty())
+                continue;
+            const auto r = primaryReply(raw);
+            // A value with a reply code is the reply; else the first field with words at all.
+            if (r.basicCode || !r.enhancedCode.empty()) {
+                chosen = v->first;
+                break;
+            }
+            if (!chosen)
+                chosen = v->first;
+        }
+        if (chosen && primaryReply(text.substr(chosen->start, chosen->end - chosen->start)).basicCode)
+            break;
+    }
+    if (!chosen)
+        return std::nullopt;
+    // Everything else blanked, and the value's escapes written as spaces and the character they
+    // stand for ("\"" -> ' "'): the same length, so offsets stay.
+    std::string out(text.size(), ' ');
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '\n')
+            out[i] = '\n';
+    for (std::size_t i = chosen->start; i < chosen->end; ++i) {
+        if (text[i] == '\\' && i + 1 < chosen->end) {
+            const char c = text[i + 1];
+            out[i + 1] = c == 'n' || c == 'r' || c == 't' ? ' ' : c;
+            ++i;
+            continue;
+        }
+        out[i] = text[i];
+    }
+    return out;
+}
 
 std::string blankAsides(std::string_view text, const KnowledgeBase& kb)
 {

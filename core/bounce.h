@@ -146,6 +146,13 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
 /// They are not the mail system's words about a failure.
 std::string blankAsides(std::string_view text, const KnowledgeBase& kb);
 
+/// An ESP's event or export record pasted as JSON (SES, SendGrid, Mailgun, Postmark, SparkPost,
+/// Mandrill, Brevo): the text with everything but the receiving server's reply blanked (the
+/// first of its reply fields that holds a reply code, else the first with words; escapes written
+/// as spaces and their character), so that offsets stay. nullopt when the text is no JSON object
+/// or array, or names none of those fields.
+std::optional<std::string> jsonEventReply(std::string_view text);
+
 /// The diagnosis of a reply found in pasted text (diagnose, the Diagnose view): its words, then
 /// the SMTP stage it names ("… (in reply to MAIL FROM command)"), read as refineByContext reads a
 /// bounce's, so that the same words give the same verdict either way.

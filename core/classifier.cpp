@@ -857,8 +857,12 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
 
 Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
 {
-    // Several lines may carry a gateway's banner or footer pasted with the reply; one line (each
-    // of diagnose --lines) is read as it is.
+    // An ESP's event as JSON (a line of an export piped in): its reply field. Several lines may
+    // carry a gateway's banner or footer pasted with the reply; one line is read as it is.
+    if (const auto first = input.find_first_not_of(" \t");
+        first != std::string_view::npos && (input[first] == '{' || input[first] == '['))
+        if (const auto event = jsonEventReply(input))
+            return diagnosePasted(*this, primaryReply(*event), texts);
     if (input.find('\n') == std::string_view::npos)
         return diagnosePasted(*this, primaryReply(input), texts);
     return diagnosePasted(*this, primaryReply(blankAsides(input, *m_kb)), texts);

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 namespace
@@ -338,6 +340,57 @@ TEST(Reader, AnEmailWithNoBouncedRecipientIsDiagnosedFromItsTextNotItsHeaders)
     const auto& e = d.diagnosis.evidence.front();
     EXPECT_EQ(input.substr(d.replyOffset + e.start, e.end - e.start),
               d.diagnosis.replyText.substr(e.start, e.end - e.start));
+}
+
+TEST(Reader, AnEspEventPastedAsJsonIsReadByItsReplyField)
+{
+    // One event of each ESP's export (tests/data), pasted or piped in as JSON: the reply is the
+    // field the importer takes, not the JSON around it, and the evidence points into the input.
+    auto lineOf = [](const char* file, std::string_view has) {
+        std::ifstream in(std::filesystem::path(BT_TEST_DATA) / file);
+        std::string line;
+        while (std::getline(in, line))
+            if (line.find(has) != std::string::npos)
+                return line;
+        return std::string();
+    };
+    struct Case {
+        std::string json, reply;
+    };
+    const std::vector<Case> cases = {
+        {lineOf("ses-notifications.jsonl", "\"Bounce\""),
+         "550 5.1.1 <kim@example.net>: Recipient address rejected: User unknown"},
+        {lineOf("sendgrid-events.jsonl", "\"bounce\""), ""},
+        {lineOf("brevo-events.jsonl", "hard_bounce"),
+         "550 5.1.1 <jan@example.com>: Recipient address rejected: User unknown"},
+        {R"({"event": "failed", "recipient": "bob@example.net",
+  "delivery-status": {"mx-host": "mx.example.net", "code": 550, "message": "5.7.1 Service unavailable; client [203.0.113.5] blocked using zen.spamhaus.org", "description": ""},
+  "message": {"headers": {"subject": "Hello"}}})",
+         "5.7.1 Service unavailable; client [203.0.113.5] blocked using zen.spamhaus.org"},
+        {R"({"RecordType": "Bounce", "Type": "HardBounce", "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).", "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.", "Email": "bob@example.net"})",
+         "550 5.1.1 The email account that you tried to reach does not exist."},
+        {R"({"event": "hard_bounce", "msg": {"email": "cy@example.com", "bounce_description": "bad_mailbox", "diag": "smtp;550 5.1.1 <cy@example.com>: Recipient address \"rejected\": User unknown"}})",
+         "550 5.1.1 <cy@example.com>: Recipient address  \"rejected \": User unknown"},
+    };
+    const bt::BounceReader reader(classifier());
+    for (const auto& c : cases) {
+        ASSERT_FALSE(c.json.empty());
+        const auto d = reader.diagnoseInput(c.json);
+        EXPECT_FALSE(d.email);
+        EXPECT_EQ(d.diagnosis.replyText.find_first_of("{}"), std::string::npos) << d.diagnosis.replyText;
+        if (!c.reply.empty())
+            EXPECT_EQ(d.diagnosis.replyText, c.reply);
+        EXPECT_NE(d.diagnosis.family, "unknown") << c.json;
+        for (const auto& e : d.diagnosis.evidence)
+            EXPECT_EQ(c.json.substr(d.replyOffset + e.start, e.end - e.start),
+                      d.diagnosis.replyText.substr(e.start, e.end - e.start))
+                << c.json;
+        // A line of an export piped into diagnose --lines reads the same.
+        EXPECT_EQ(classifier()->diagnoseText(c.json).replyText, d.diagnosis.replyText);
+    }
+    // JSON that names no reply field is read as text.
+    EXPECT_FALSE(bt::jsonEventReply(R"({"email": "bob@example.net", "event": "open"})").has_value());
+    EXPECT_FALSE(bt::jsonEventReply("550 5.1.1 {not json} user unknown").has_value());
 }
 
 TEST(Reader, AModuleThatReadsNothingGivesWayToOneThatReadsTheReply)
