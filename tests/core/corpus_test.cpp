@@ -58,6 +58,29 @@ double pct(int n, int d)
     return d ? 100.0 * n / d : 0.0;
 }
 
+/// What two readings of a bounce must agree on: each record's recipient, codes and reason.
+std::vector<std::string> recordKeys(const std::vector<bt::BounceRecord>& rs)
+{
+    std::vector<std::string> out;
+    for (const auto& r : rs)
+        out.push_back(r.recipient + "|" + r.enhancedCode + "|"
+                      + (r.basicCode ? std::to_string(*r.basicCode) : std::string()) + "|" + r.diagnosis.reason);
+    return out;
+}
+
+/// Every bounce of maildir/bsd: its file name and its bytes with line ends as "\n".
+std::vector<std::pair<std::string, std::string>> corpusBsd()
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
+        std::ifstream f(e.path(), std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        std::erase(bytes, '\r');
+        out.emplace_back(e.path().filename().string(), std::move(bytes));
+    }
+    return out;
+}
+
 /// Reads every labelled corpus bounce with `reader`, prints the agreement per format family and
 /// returns the totals.
 Tally agreement(const bt::BounceReader& reader)
@@ -406,13 +429,7 @@ TEST(Corpus, TransferEncodedOrRefoldedBouncesReadAlike)
     // (50 columns), which splits the server's reply across lines elsewhere. Each must read as the
     // intact message did (measured 2026-12-06: 106 and 155 bounces, none read differently).
     const bt::BounceReader reader(classifier());
-    auto key = [](const std::vector<bt::BounceRecord>& rs) {
-        std::vector<std::string> out;
-        for (const auto& r : rs)
-            out.push_back(r.recipient + "|" + r.enhancedCode + "|"
-                          + (r.basicCode ? std::to_string(*r.basicCode) : std::string()) + "|" + r.diagnosis.reason);
-        return out;
-    };
+    const auto key = recordKeys;
     auto base64 = [](std::string_view in) {
         static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         std::string out;
@@ -553,18 +570,8 @@ TEST(Corpus, BounceThroughAMailGatewayReadsAlike)
     // as a virus refusal where the reply says nothing, and Exchange's recipient block ran on
     // into it).
     const bt::BounceReader reader(classifier());
-    auto key = [](const std::vector<bt::BounceRecord>& rs) {
-        std::vector<std::string> out;
-        for (const auto& r : rs)
-            out.push_back(r.recipient + "|" + r.enhancedCode + "|"
-                          + (r.basicCode ? std::to_string(*r.basicCode) : std::string()) + "|" + r.diagnosis.reason);
-        return out;
-    };
-    auto lower = [](std::string s) {
-        for (auto& c : s)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return s;
-    };
+    const auto key = recordKeys;
+    const auto lower = lowered;
     static constexpr const char* kTags[] = {"[External] ", "*****SPAM***** ", "[SPAM] ", "EXTERNAL: ", "[EXT] "};
     static constexpr const char* kBanner
         = "CAUTION: This email originated from outside of the organization. Do not click links or open\n"
@@ -573,17 +580,13 @@ TEST(Corpus, BounceThroughAMailGatewayReadsAlike)
                                            "Gateway.\n";
     std::size_t files = 0, tagged = 0, framed = 0;
     std::vector<std::string> differ;
-    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
-        std::ifstream f(e.path(), std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        std::erase(bytes, '\r');
+    for (const auto& [name, bytes] : corpusBsd()) {
         const auto headerEnd = bytes.find("\n\n");
         if (headerEnd == std::string::npos)
             continue;
         const std::string head = bytes.substr(0, headerEnd), body = bytes.substr(headerEnd);
         const std::string lowerHead = lower(head);
         const auto intact = key(reader.read(bytes).records);
-        const auto name = e.path().filename().string();
         auto check = [&](const std::string& what, const std::string& changed) {
             if (key(reader.read(changed).records) != intact)
                 differ.push_back(what + " " + name);
@@ -650,13 +653,7 @@ TEST(Corpus, DeliveryStatusFieldsWrittenDifferentlyReadAlike)
     // ("Status:5.5.0", valid header syntax), the recipient in angle brackets. Measured 2026-12-06
     // before the fix: "Status:5.5.0" was not read as a field in one bounce, and in two more when
     // the generic reader alone reads them.
-    auto key = [](const std::vector<bt::BounceRecord>& rs) {
-        std::vector<std::string> out;
-        for (const auto& r : rs)
-            out.push_back(r.recipient + "|" + r.enhancedCode + "|"
-                          + (r.basicCode ? std::to_string(*r.basicCode) : std::string()) + "|" + r.diagnosis.reason);
-        return out;
-    };
+    const auto key = recordKeys;
     static constexpr std::string_view kFields[]
         = {"reporting-mta", "final-recipient", "original-recipient", "action",       "status",
            "remote-mta",    "diagnostic-code", "last-attempt-date",  "arrival-date", "received-from-mta"};
@@ -700,10 +697,7 @@ TEST(Corpus, DeliveryStatusFieldsWrittenDifferentlyReadAlike)
          {std::vector<std::string>(), std::vector<std::string> {"arf", "auto_reply", "rfc3464", "generic"}}) {
         const bt::BounceReader reader
             = formats.empty() ? bt::BounceReader(classifier()) : bt::BounceReader(classifier(), formats);
-        for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
-            std::ifstream f(e.path(), std::ios::binary);
-            std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-            std::erase(bytes, '\r');
+        for (const auto& [name, bytes] : corpusBsd()) {
             const auto intact = key(reader.read(bytes).records);
             for (int variant = 0; variant < 3; ++variant) {
                 const auto rewritten = rewrite(bytes, variant);
@@ -715,7 +709,7 @@ TEST(Corpus, DeliveryStatusFieldsWrittenDifferentlyReadAlike)
                                      + (variant == 0       ? "lower case "
                                             : variant == 1 ? "no space "
                                                            : "angle brackets ")
-                                     + e.path().filename().string());
+                                     + name);
             }
         }
     }

@@ -235,9 +235,8 @@ recipients. This is a permanent error. The following address(es) failed:
     EXPECT_EQ(records[0].replyText, "552 Sorry, this mailbox is over quota and cannot accept any more mail");
 }
 
-TEST(Reader, QmailRemoteReplyKeepsItsLinesWithoutCode)
-{
-    const auto records = readMail(R"(From: MAILER-DAEMON@mx.sender.example
+/// A qmail bounce's headers and opening, up to its first recipient.
+const std::string kQmailHead = R"(From: MAILER-DAEMON@mx.sender.example
 To: alice@sender.example
 Subject: failure notice
 
@@ -245,7 +244,11 @@ Hi. This is the qmail-send program at mx.sender.example.
 I'm afraid I wasn't able to deliver your message to the following addresses.
 This is a permanent error; I've given up. Sorry it didn't work out.
 
-<xena@remote.example>:
+)";
+
+TEST(Reader, QmailRemoteReplyKeepsItsLinesWithoutCode)
+{
+    const auto records = readMail(kQmailHead + R"(<xena@remote.example>:
 192.0.2.7 does not like recipient.
 Remote host said: 550 Requested action not taken:
 mailbox unavailable, no such user here
@@ -259,15 +262,7 @@ TEST(Reader, AStageCueWrappedOntoTheNextLineStillNamesTheStage)
 {
     // qmail's "most progress was RCPT TO response", wrapped before the command: the user is
     // unknown at RCPT TO (userunknown), not refused by a filter after DATA.
-    const auto records = readMail(R"(From: MAILER-DAEMON@mx.sender.example
-To: alice@sender.example
-Subject: failure notice
-
-Hi. This is the qmail-send program at mx.sender.example.
-I'm afraid I wasn't able to deliver your message to the following addresses.
-This is a permanent error; I've given up. Sorry it didn't work out.
-
-<xena@remote.example>:
+    const auto records = readMail(kQmailHead + R"(<xena@remote.example>:
 Sorry, no SMTP connection got far enough; most progress was
 RCPT TO response; remote host 192.0.2.32 said: 550 Unknown
 user xena@remote.example
