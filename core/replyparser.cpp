@@ -634,8 +634,9 @@ std::vector<Found> scan(std::string_view input)
                 // Mid-line codes count only after a separator that introduces a reply.
                 const char before = b.pos > 1 ? rest[b.pos - 2] : 0;
                 const char just = b.pos > 0 ? rest[b.pos - 1] : 0;
+                // A tab opens a field of a tab-separated export or a spreadsheet's copy.
                 if (before == ':' || before == ';' || just == ':' || just == '#' || just == '\'' || just == '"'
-                    || just == '(' || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
+                    || just == '(' || just == '\t' || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
                     start = b.pos;
             }
             if (start == std::string_view::npos) {
@@ -666,7 +667,18 @@ std::vector<Found> scan(std::string_view input)
             joined += text::trim(lines[k].text);
             joined += ' ';
         }
-        joined += rest.substr(start);
+        // A row of a tab-separated export or spreadsheet copy ("bob@x\t2024-01-01\t550 5.1.1
+        // …\tnewsletter"): the reply is the field its code opens, when that field holds spaces
+        // (a reply written with tabs for spaces is one field of single words).
+        auto reply = rest.substr(start);
+        if (start > 0 && rest[start - 1] == '\t') {
+            const auto tab = reply.find('\t');
+            if (tab != std::string_view::npos && reply.substr(0, tab).find(' ') != std::string_view::npos) {
+                reply = reply.substr(0, tab);
+                last = i; // the next lines are the next rows
+            }
+        }
+        joined += reply;
         for (std::size_t k = i + 1; k <= last; ++k) {
             joined += ' ';
             joined += withoutTranscriptMarker(text::trim(lines[k].text));
