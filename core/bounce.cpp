@@ -443,8 +443,8 @@ bool maybePersonsCopy(const Email& email)
     return !isReportHeaders(rest);
 }
 
-// English, and the mail clients' German, French, Spanish, Italian, Dutch and Portuguese.
-/// What a mail client writes above a message it forwards.
+/// What a mail client writes above a message it forwards: English, and the mail clients'
+/// German, French, Spanish, Italian, Dutch and Portuguese.
 constexpr std::string_view kForwardMarkers[] = {
     "---------- Forwarded message",
     "-------- Forwarded Message",
@@ -711,22 +711,20 @@ std::optional<std::string> jsonEventReply(std::string_view text)
         }
         return std::nullopt;
     };
+    // The first value with a reply code is the reply; else the first with words at all.
     std::optional<Span> chosen;
+    bool coded = false;
     for (const auto key : kKeys) {
-        for (auto v = valueOf(key, 0); v; v = valueOf(key, v->second)) {
+        for (auto v = valueOf(key, 0); v && !coded; v = valueOf(key, v->second)) {
             const auto raw = text.substr(v->first.start, v->first.end - v->first.start);
             if (text::trim(raw).empty())
                 continue;
             const auto r = primaryReply(raw);
-            // A value with a reply code is the reply; else the first field with words at all.
-            if (r.basicCode || !r.enhancedCode.empty()) {
-                chosen = v->first;
-                break;
-            }
-            if (!chosen)
+            coded = r.basicCode || !r.enhancedCode.empty();
+            if (coded || !chosen)
                 chosen = v->first;
         }
-        if (chosen && primaryReply(text.substr(chosen->start, chosen->end - chosen->start)).basicCode)
+        if (coded)
             break;
     }
     if (!chosen)

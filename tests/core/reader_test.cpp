@@ -358,7 +358,7 @@ TEST(Reader, AnEspEventPastedAsJsonIsReadByItsReplyField)
         {lineOf("sendgrid-events.jsonl", "\"bounce\""), ""},
         {lineOf("brevo-events.jsonl", "hard_bounce"),
          "550 5.1.1 <jan@example.com>: Recipient address rejected: User unknown"},
-        {R"({"event": "failed", "recipient": "bob@example.net",
+        {R"({"event": "failed", "reason": "bounce", "severity": "permanent", "recipient": "bob@example.net",
   "delivery-status": {"mx-host": "mx.example.net", "code": 550, "message": "5.7.1 Service unavailable; client [203.0.113.5] blocked using zen.spamhaus.org", "description": ""},
   "message": {"headers": {"subject": "Hello"}}})",
          "5.7.1 Service unavailable; client [203.0.113.5] blocked using zen.spamhaus.org"},
