@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <random>
@@ -113,54 +114,84 @@ std::size_t prefixEnd(std::string_view word, std::size_t n)
     return cut;
 }
 
+/// The index's hash of a feature name: FNV-1a, inline (names are a few bytes; the library's
+/// out-of-line murmur was 7 % of a guess). Only this process's index uses it.
+std::uint64_t nameHash(std::string_view name)
+{
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char c : name) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/// The slot tag of a hash: its top 12 bits (the low bits pick the slot).
+std::uint32_t tagOf(std::uint64_t hash)
+{
+    return static_cast<std::uint32_t>(hash >> 52) << 20;
+}
+
 double sigmoidSafeExp(double x)
 {
     return std::exp(std::max(-60.0, std::min(60.0, x)));
 }
 
-} // namespace
-
-void modelFeatures(std::string_view text, std::optional<int> basicCode, std::string_view enhancedCode,
-                   std::vector<ModelFeature>& out)
+/// The one tokenizer behind modelFeatures (training) and ReplyModel::guess (every diagnosis):
+/// calls emit(name, start, end) for each feature in order. Names are built in buffers reused
+/// from one feature to the next, so a reply costs no allocation once they have grown; emit
+/// must copy a name it keeps.
+template<class Emit>
+void forEachFeature(std::string_view text, std::optional<int> basicCode, std::string_view enhancedCode, Emit&& emit)
 {
-    out.clear();
+    thread_local std::string name, word, prev;
+    thread_local std::vector<std::pair<char32_t, std::size_t>> run;
+    auto code = [&](std::string_view tag, std::string_view value) {
+        name.assign(tag);
+        name += value;
+        emit(std::string_view(name), 0, 0);
+    };
     if (basicCode) {
-        out.push_back({"#b" + std::to_string(*basicCode), 0, 0});
-        out.push_back({"#k" + std::to_string(*basicCode / 100), 0, 0});
+        char digits[16];
+        const auto n = std::snprintf(digits, sizeof digits, "%d", *basicCode);
+        code("#b", std::string_view(digits, static_cast<std::size_t>(n)));
+        const auto k = std::snprintf(digits, sizeof digits, "%d", *basicCode / 100);
+        code("#k", std::string_view(digits, static_cast<std::size_t>(k)));
     }
     if (!enhancedCode.empty()) {
-        out.push_back({"#e" + std::string(enhancedCode), 0, 0});
+        code("#e", enhancedCode);
         const auto dot = enhancedCode.find('.');
         if (dot != std::string_view::npos) {
-            out.push_back({"#x" + std::string(enhancedCode.substr(dot)), 0, 0});
+            code("#x", enhancedCode.substr(dot));
             const auto dot2 = enhancedCode.find('.', dot + 1);
-            out.push_back({"#s" + std::string(enhancedCode.substr(dot + 1, dot2 - dot - 1)), 0, 0});
+            code("#s", enhancedCode.substr(dot + 1, dot2 - dot - 1));
         }
     }
     if (!basicCode && enhancedCode.empty())
-        out.push_back({"#nocode", 0, 0});
+        code("#nocode", {});
 
-    std::string prev; // previous word, for pairs; empty after a break
+    prev.clear(); // previous word, for pairs; empty after a break
     std::size_t prevStart = 0;
     std::size_t i = 0;
     while (i < text.size()) {
         // Whitespace-separated chunks holding '@' are addresses (or Message-IDs): skip them whole.
-        const auto chunkEnd = [&] {
+        // Looked at from each chunk's first byte only: a chunk whose start sees no '@' has none.
+        const auto blank = [](char b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r'; };
+        if (i == 0 || blank(text[i - 1])) {
             std::size_t e = i;
-            while (e < text.size() && text[e] != ' ' && text[e] != '\t' && text[e] != '\n' && text[e] != '\r')
+            while (e < text.size() && !blank(text[e]))
                 ++e;
-            return e;
-        }();
-        if (chunkEnd > i && text.substr(i, chunkEnd - i).find('@') != std::string_view::npos) {
-            i = chunkEnd;
-            prev.clear();
-            continue;
+            if (e > i && text.substr(i, e - i).find('@') != std::string_view::npos) {
+                i = e;
+                prev.clear();
+                continue;
+            }
         }
         std::size_t at = i;
         const char32_t c = nextCodePoint(text, i);
         if (isCjk(c)) {
             // A run of CJK characters: every adjacent pair is a feature, a lone one a feature too.
-            std::vector<std::pair<char32_t, std::size_t>> run {{c, at}};
+            run.assign(1, {c, at});
             std::size_t j = i;
             while (j < text.size()) {
                 std::size_t k = j;
@@ -171,16 +202,16 @@ void modelFeatures(std::string_view text, std::optional<int> basicCode, std::str
                 j = k;
             }
             if (run.size() == 1) {
-                std::string f = "c:";
-                appendUtf8(f, c);
-                out.push_back({std::move(f), at, i});
+                name.assign("c:");
+                appendUtf8(name, c);
+                emit(std::string_view(name), at, i);
             }
             for (std::size_t r = 0; r + 1 < run.size(); ++r) {
-                std::string f = "c:";
-                appendUtf8(f, run[r].first);
-                appendUtf8(f, run[r + 1].first);
+                name.assign("c:");
+                appendUtf8(name, run[r].first);
+                appendUtf8(name, run[r + 1].first);
                 const std::size_t end = r + 2 < run.size() ? run[r + 2].second : j;
-                out.push_back({std::move(f), run[r].second, end});
+                emit(std::string_view(name), run[r].second, end);
             }
             i = j;
             prev.clear();
@@ -188,16 +219,27 @@ void modelFeatures(std::string_view text, std::optional<int> basicCode, std::str
         }
         if (!isWordChar(c))
             continue;
-        std::string word;
+        word.clear();
         bool digit = false;
         char32_t d = c;
         std::size_t end = i;
         for (;;) {
             digit = digit || (d >= '0' && d <= '9');
-            appendUtf8(word, foldCase(d));
+            if (d < 0x80)
+                word += static_cast<char>(d >= 'A' && d <= 'Z' ? d + 32 : d);
+            else
+                appendUtf8(word, foldCase(d));
             end = i;
             if (i >= text.size())
                 break;
+            // ASCII letters and digits, the usual case, without decoding.
+            if (const auto b = static_cast<unsigned char>(text[i]); b < 0x80) {
+                d = b;
+                if (!isWordChar(d))
+                    break;
+                ++i;
+                continue;
+            }
             std::size_t k = i;
             d = nextCodePoint(text, k);
             if (!isWordChar(d) || isCjk(d))
@@ -209,20 +251,41 @@ void modelFeatures(std::string_view text, std::optional<int> basicCode, std::str
             prev.clear();
             continue;
         }
-        out.push_back({"w:" + word, at, end});
+        name.assign("w:");
+        name += word;
+        emit(std::string_view(name), at, end);
         // The word's first four letters as well: a cheap stem that lets the model carry what it
         // learnt from "rejected" to "rejection", "blacklist" to "blacklisted" and part of a German
         // compound to the next. 5-fold CV by source (3 657 replies): the model alone 75.4 ->
         // 76.3 % family, rules with each fold's model 83.48 -> 83.54 %, unknown 2.24 -> 2.16 %
         // (prefixes of 5, 6 or 7 letters and character 4- and 5-grams of every word measured no
         // better).
-        if (const std::size_t cut = prefixEnd(word, 4); cut < word.size())
-            out.push_back({"p:" + word.substr(0, cut), at, end});
-        if (!prev.empty())
-            out.push_back({"b:" + prev + " " + word, prevStart, end});
-        prev = std::move(word);
+        if (const std::size_t cut = prefixEnd(word, 4); cut < word.size()) {
+            name.assign("p:");
+            name.append(word, 0, cut);
+            emit(std::string_view(name), at, end);
+        }
+        if (!prev.empty()) {
+            name.assign("b:");
+            name += prev;
+            name += ' ';
+            name += word;
+            emit(std::string_view(name), prevStart, end);
+        }
+        std::swap(prev, word);
         prevStart = at;
     }
+}
+
+} // namespace
+
+void modelFeatures(std::string_view text, std::optional<int> basicCode, std::string_view enhancedCode,
+                   std::vector<ModelFeature>& out)
+{
+    out.clear();
+    forEachFeature(text, basicCode, enhancedCode, [&](std::string_view name, std::size_t start, std::size_t end) {
+        out.push_back({std::string(name), start, end});
+    });
 }
 
 /// The model document read with simdjson's DOM parser (its kernels chosen for the CPU at run
@@ -310,19 +373,24 @@ std::shared_ptr<const ReplyModel> ReplyModel::fromJson(std::string_view text, co
         for (std::uint32_t i = f.first; i < f.first + f.count; ++i)
             if (pairs[i].cls >= classes.size())
                 throw fail("feature \"" + std::string(nameOf(f)) + "\" names class " + std::to_string(pairs[i].cls));
-    // The index: open addressing, linear probing, at most half full.
+    // The index: open addressing, linear probing, at most half full. Each slot also holds the
+    // upper half of its name's hash, so a probe that meets another feature (most lookups are of
+    // word pairs the model never saw) is told apart without reading that feature's name.
     std::size_t slots = 16;
     while (slots < 2 * features.size())
         slots *= 2;
+    if (features.size() > kMaxFeatures)
+        throw fail("more than " + std::to_string(kMaxFeatures) + " features");
     std::vector<std::uint32_t> index(slots, 0);
     for (std::size_t fi = 0; fi < features.size(); ++fi) {
         const auto name = nameOf(features[fi]);
-        for (std::size_t at = std::hash<std::string_view> {}(name) & (slots - 1);; at = (at + 1) & (slots - 1)) {
+        const std::uint64_t hash = nameHash(name);
+        for (std::size_t at = hash & (slots - 1);; at = (at + 1) & (slots - 1)) {
             if (index[at] == 0) {
-                index[at] = static_cast<std::uint32_t>(fi + 1);
+                index[at] = tagOf(hash) | static_cast<std::uint32_t>(fi + 1);
                 break;
             }
-            if (nameOf(features[index[at] - 1]) == name)
+            if (nameOf(features[(index[at] & ~kTagMask) - 1]) == name)
                 throw fail("feature \"" + std::string(name) + "\" is given twice");
         }
     }
@@ -342,8 +410,12 @@ const ReplyModel::Feature* ReplyModel::find(std::string_view name) const
     if (m_slots.empty())
         return nullptr;
     const std::size_t mask = m_slots.size() - 1;
-    for (std::size_t at = std::hash<std::string_view> {}(name)&mask; m_slots[at] != 0; at = (at + 1) & mask) {
-        const auto& f = m_features[m_slots[at] - 1];
+    const std::uint64_t hash = nameHash(name);
+    const std::uint32_t tag = tagOf(hash);
+    for (std::size_t at = hash & mask; m_slots[at] != 0; at = (at + 1) & mask) {
+        if ((m_slots[at] & kTagMask) != tag)
+            continue;
+        const auto& f = m_features[(m_slots[at] & ~kTagMask) - 1];
         if (std::string_view(m_names).substr(f.nameAt, f.nameSize) == name)
             return &f;
     }
@@ -351,26 +423,37 @@ const ReplyModel::Feature* ReplyModel::find(std::string_view name) const
 }
 
 std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::optional<int> basicCode,
-                                                   std::string_view enhancedCode) const
+                                                   std::string_view enhancedCode, bool withEvidence) const
 {
     if (m_classes.empty())
         return std::nullopt;
-    thread_local std::vector<ModelFeature> features;
-    modelFeatures(text, basicCode, enhancedCode, features);
-    std::vector<double> score(m_bias.begin(), m_bias.end());
-    std::vector<const Feature*> hit(features.size(), nullptr);
+    // Asked for every diagnosis a rule decided too (whether the words disagree strongly), so
+    // this path allocates nothing but its answer: the features are looked up as the tokenizer
+    // names them, and only the known ones are kept, with their spans, for the evidence.
+    struct Hit {
+        const Feature* feature;
+        std::size_t start, end;
+    };
+    thread_local std::vector<Hit> hits;
+    thread_local std::vector<double> score;
+    hits.clear();
+    score.assign(m_bias.begin(), m_bias.end());
     std::size_t textFeatures = 0;
-    for (std::size_t f = 0; f < features.size(); ++f) {
-        hit[f] = find(features[f].name);
-        if (!hit[f])
-            continue;
+    bool lastKnown = false;
+    std::size_t lastStart = 0;
+    forEachFeature(text, basicCode, enhancedCode, [&](std::string_view name, std::size_t start, std::size_t end) {
+        const Feature* f = find(name);
         // A word's prefix counts only when the word itself is unknown: "Rejected" is one word.
-        const bool prefixOfKnownWord
-            = features[f].name[0] == 'p' && f > 0 && hit[f - 1] && features[f - 1].start == features[f].start;
-        textFeatures += features[f].name[0] != '#' && !prefixOfKnownWord;
-        for (const auto& [cls, w] : weightsOf(*hit[f]))
+        const bool prefixOfKnownWord = name[0] == 'p' && lastKnown && lastStart == start;
+        lastKnown = f != nullptr;
+        lastStart = start;
+        if (!f)
+            return;
+        textFeatures += name[0] != '#' && !prefixOfKnownWord;
+        for (const auto& [cls, w] : weightsOf(*f))
             score[cls] += w;
-    }
+        hits.push_back({f, start, end});
+    });
     // Codes alone are the code table's business, and one known word ("Rejected") says too
     // little: the model speaks only when it knows at least two of the reply's words or pairs.
     if (textFeatures < 2)
@@ -382,23 +465,28 @@ std::optional<ReplyModel::Guess> ReplyModel::guess(std::string_view text, std::o
     Guess g;
     g.reason = m_classes[best];
     g.probability = 1.0 / sum;
+    if (!withEvidence)
+        return g;
     // Evidence: the words that pushed towards the winner the most, once each.
-    std::vector<std::pair<float, std::size_t>> contrib;
-    for (std::size_t f = 0; f < features.size(); ++f) {
-        if (!hit[f] || features[f].end <= features[f].start)
+    thread_local std::vector<std::pair<float, std::size_t>> contrib;
+    contrib.clear();
+    for (std::size_t h = 0; h < hits.size(); ++h) {
+        if (hits[h].end <= hits[h].start)
             continue;
-        for (const auto& [cls, w] : weightsOf(*hit[f]))
+        for (const auto& [cls, w] : weightsOf(*hits[h].feature))
             if (cls == best && w > 0.05f)
-                contrib.emplace_back(w, f);
+                contrib.emplace_back(w, h);
     }
     std::stable_sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (const auto& c : contrib) {
-        const std::size_t f = c.second; // not a structured binding: clang 14 cannot capture one
+        const Hit& hit = hits[c.second];
         const bool overlaps = std::any_of(g.strongest.begin(), g.strongest.end(), [&](const ModelFeature& o) {
-            return features[f].start < o.end && o.start < features[f].end;
+            return hit.start < o.end && o.start < hit.end;
         });
         if (!overlaps)
-            g.strongest.push_back(features[f]);
+            g.strongest.push_back(
+                {std::string(std::string_view(m_names).substr(hit.feature->nameAt, hit.feature->nameSize)), hit.start,
+                 hit.end});
         if (g.strongest.size() == 3)
             break;
     }

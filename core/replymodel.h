@@ -45,8 +45,10 @@ public:
         std::vector<ModelFeature> strongest;
     };
     /// The most likely reason and its probability; nullopt when the reply has no known feature.
-    std::optional<Guess> guess(std::string_view text, std::optional<int> basicCode,
-                               std::string_view enhancedCode) const;
+    /// Without evidence, `strongest` stays empty (what asking whether to second-guess a rule
+    /// needs, for every reply a weaker rule decided).
+    std::optional<Guess> guess(std::string_view text, std::optional<int> basicCode, std::string_view enhancedCode,
+                               bool withEvidence = true) const;
     /// A guess below this probability is not given as an answer.
     double threshold() const { return m_threshold; }
     std::size_t featureCount() const { return m_features.size(); }
@@ -96,7 +98,11 @@ private:
     std::string m_names; ///< every feature's name, one after the other
     std::vector<Weight> m_pairs;
     std::vector<Feature> m_features;
-    std::vector<std::uint32_t> m_slots; ///< index + 1 into m_features, 0 = empty; size a power of 2
+    /// Upper 12 bits: the top of the name's hash; lower 20: index + 1 into m_features, 0 =
+    /// empty. Size a power of 2.
+    std::vector<std::uint32_t> m_slots;
+    static constexpr std::uint32_t kTagMask = 0xFFF00000U;
+    static constexpr std::size_t kMaxFeatures = (1U << 20) - 1;
     double m_threshold = 0.45;
 };
 

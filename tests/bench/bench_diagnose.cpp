@@ -6,6 +6,7 @@
 #include "classifier.h"
 #include "json.h"
 #include "knowledge.h"
+#include "replymodel.h"
 #include "replyparser.h"
 #include "text.h"
 
@@ -65,6 +66,25 @@ void BM_ParseOnly(benchmark::State& state)
     state.counters["replies/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ParseOnly)->Unit(benchmark::kMillisecond);
+
+// The statistical model's guess alone, as the classifier asks it for every reply (to second-
+// guess a rule when the words disagree strongly): features, lookups, scores and evidence.
+void BM_ModelGuess(benchmark::State& state)
+{
+    const auto lines = corpusLines(100000);
+    const auto kb = bt::KnowledgeBase::loadDefault();
+    std::vector<bt::Reply> replies;
+    for (const auto& l : lines)
+        replies.push_back(bt::primaryReply(l));
+    std::size_t done = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < lines.size(); ++i)
+            benchmark::DoNotOptimize(kb->model()->guess(lines[i], replies[i].basicCode, replies[i].enhancedCode));
+        done += lines.size();
+    }
+    state.counters["guesses/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ModelGuess)->Unit(benchmark::kMillisecond);
 
 void BM_LoadKnowledgeAndCompile(benchmark::State& state)
 {
