@@ -117,6 +117,14 @@ int main(int argc, char** argv)
     app.add_flag("--perturb", perturb,
                  "with --cv: also train each fold's model without ~3 % of its sources and count the test "
                  "replies whose family changes (how much the fallback moves with its training data)");
+    std::string predict;
+    app.add_option("--predict", predict,
+                   "train on the inputs (and the rule examples, less any text of this file), then print the model's "
+                   "reason and probability for each row of this TSV, one line each (resources/model/second_guess.py)");
+    bool noKnown = false;
+    app.add_flag("--no-rule-examples", noKnown,
+                 "leave the rules' and lexicons' examples out of the training (they may paraphrase replies the "
+                 "model should not have seen)");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -131,6 +139,28 @@ int main(int argc, char** argv)
         for (const auto& rule : kb->rules())
             for (const auto& ex : rule.examples)
                 known.push_back(exampleOf(ex, rule.reason));
+        if (noKnown)
+            known.clear();
+        // The model alone on replies it did not learn from: what a rule it might overrule is
+        // measured against (resources/model/second_guess.py).
+        if (!predict.empty()) {
+            auto test = readTsv(predict);
+            std::set<std::string> testTexts;
+            for (const auto& r : test)
+                testTexts.insert(r.example.text);
+            std::vector<bt::ReplyModel::Example> train;
+            for (auto& k : known)
+                if (!testTexts.count(k.text))
+                    train.push_back(k);
+            for (const auto& r : rows)
+                train.push_back(r.example);
+            kb->setModel(bt::ReplyModel::train(train, options), "predict");
+            for (const auto& r : test) {
+                const auto g = kb->model()->guess(r.example.text, r.example.basicCode, r.example.enhancedCode);
+                std::cout << (g ? g->reason : "undefined") << "\t" << (g ? g->probability : 0.0) << "\n";
+            }
+            return 0;
+        }
 
         if (folds > 1) {
             std::set<std::string> sources;
