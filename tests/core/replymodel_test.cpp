@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The statistical fallback: its features, its training (deterministic), its guesses and how the
-// classifier uses it only where no rule speaks.
+// classifier uses it: where no rule speaks, and against a vague rule when it is all but certain.
 #include "classifier.h"
 #include "knowledge.h"
 #include "replymodel.h"
+#include "replyparser.h"
 
 #include <gtest/gtest.h>
 
@@ -151,7 +152,7 @@ TEST(ReplyModel, MalformedDocumentsNameTheirOrigin)
     }
 }
 
-TEST(ReplyModel, ClassifierAsksTheModelOnlyWhereRulesAreSilent)
+TEST(ReplyModel, ClassifierAnswersWithTheModelWhereRulesAreSilent)
 {
     auto kb = bt::KnowledgeBase::loadDefault();
     kb->setModel(bt::ReplyModel::train(toyExamples(), {}), "toy");
@@ -164,7 +165,8 @@ TEST(ReplyModel, ClassifierAsksTheModelOnlyWhereRulesAreSilent)
     ASSERT_FALSE(byModel.evidence.empty());
     EXPECT_EQ(byModel.evidence.front().rule.rfind("model:", 0), 0u) << byModel.evidence.front().rule;
 
-    // A rule speaks: the model is not asked, whatever it would say.
+    // A rule speaks, and surely (its words are the cause after "Recipient address rejected:",
+    // and 5.1.1 agrees): the model does not overrule it, whatever it would say.
     const auto byRule = c.diagnoseText("550 5.1.1 <a@example.com>: Recipient address rejected: User unknown, "
                                        "frobnicated widgets");
     EXPECT_EQ(byRule.reason, "userunknown");
@@ -177,6 +179,68 @@ TEST(ReplyModel, ClassifierAsksTheModelOnlyWhereRulesAreSilent)
     const auto none = c.diagnoseText("550 xyzzy plugh");
     EXPECT_EQ(none.family, "unknown");
     EXPECT_EQ(none.confidence, "none");
+}
+
+TEST(ReplyModel, AConfidentModelOverrulesAVagueRuleOrACodeButNotASureRule)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->setModel(bt::ReplyModel::train(toyExamples(), {}), "toy");
+    const bt::Classifier c(kb);
+    const auto& rules = kb->rules();
+    auto priorityOf = [&](const std::string& id) {
+        const auto it = std::find_if(rules.begin(), rules.end(), [&](const bt::Rule& r) { return r.id == id; });
+        return it == rules.end() ? -1 : it->priority;
+    };
+    auto sure = [&](std::string_view text) {
+        const auto g = kb->model()->guess(text, std::nullopt, {});
+        return g ? g->probability : 0.0;
+    };
+
+    // Alone, a vague lexicon phrase decides ("mailbox temporarily unavailable": a busy system).
+    const std::string vague = "450 Mailbox temporarily unavailable";
+    const auto alone = c.diagnoseText(vague);
+    ASSERT_EQ(alone.confidence, "rule");
+    ASSERT_FALSE(alone.ruleIds.empty());
+    ASSERT_GE(priorityOf(alone.ruleIds.front()), 0);
+    ASSERT_LT(priorityOf(alone.ruleIds.front()), 70) << alone.ruleIds.front();
+    // Words the model is all but certain of, of another family, overrule it: the model's
+    // reason, its words as evidence, and the diagnosis says so.
+    const std::string overruled = vague + ": sprockets are zorbled, zorbled sprockets detected";
+    ASSERT_GE(sure(overruled), 0.8);
+    const auto byModel = c.diagnoseText(overruled);
+    EXPECT_EQ(byModel.reason, "spamdetected");
+    EXPECT_EQ(byModel.confidence, "model");
+    EXPECT_TRUE(std::any_of(byModel.evidence.begin(), byModel.evidence.end(),
+                            [](const bt::Evidence& e) { return e.rule.rfind("model:", 0) == 0; }));
+    // A code alone, the same.
+    const auto byCode = c.diagnoseText("552 5.2.2 sprockets are zorbled, zorbled sprockets detected");
+    EXPECT_EQ(byCode.reason, "spamdetected");
+    EXPECT_EQ(byCode.confidence, "model");
+    EXPECT_EQ(c.diagnoseText("552 5.2.2 xyzzy plugh").confidence, "code");
+
+    // A rule stands, however sure the model is, when it is sure itself (a clear phrase, priority
+    // 70 and up), when its words are the cause after "<party> rejected:", or when the reply's
+    // code agrees with it.
+    const std::string toy = ", sprockets are zorbled, zorbled sprockets detected";
+    const std::string clear = "550 Virus Detected; Content Rejected";
+    ASSERT_EQ(c.diagnoseText(clear).ruleIds.front(), "generic.virus");
+    ASSERT_GE(priorityOf("generic.virus"), 70);
+    const std::string cause = "550 <a@example.com>: Recipient address rejected: User unknown";
+    ASSERT_EQ(c.diagnoseText(cause).ruleIds.front(), "generic.userunknown");
+    ASSERT_LT(priorityOf("generic.userunknown"), 70);
+    for (const auto& text : {clear, cause}) {
+        ASSERT_GE(sure(text + toy), 0.8) << text;
+        const auto stands = c.diagnoseText(text + toy);
+        EXPECT_EQ(stands.reason, c.diagnoseText(text).reason) << text;
+        EXPECT_EQ(stands.confidence, "rule") << text;
+    }
+    // "Mailbox temporarily unavailable" (systemerror) with 4.3.5, a system's own trouble.
+    EXPECT_EQ(c.diagnoseText("450 4.3.5 Mailbox temporarily unavailable" + toy).confidence, "rule");
+    // The reply of a bounce email: its rules stand (their reasons follow the corpus's conventions).
+    bt::Reply inBounce = bt::primaryReply(overruled);
+    inBounce.modelMayOverrule = false;
+    EXPECT_EQ(c.diagnose(inBounce).reason, alone.reason);
+    EXPECT_EQ(c.diagnose(inBounce).confidence, "rule");
 }
 
 TEST(ReplyModel, TheShippedModelIsLoaded)
