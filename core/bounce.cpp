@@ -968,11 +968,13 @@ BounceOutcome BounceReader::read(const Email& email) const
             hint = "filtered";
             m_classifier->applyReason(d, hint);
         }
-        if (d.reason == "undefined" && !status.empty()) {
+        if ((d.reason == "undefined" || (d.confidence == "model" && status != reply.enhancedCode)) && !status.empty()) {
             // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
             // Before the diagnostic type below: Postfix's local(8) states what a failed system
             // call or program meant in the status ("File too large" writing a mailbox is 5.2.2,
-            // a command's exit 67 is 5.1.1) and only its words under "X-Unix;".
+            // a command's exit 67 is 5.1.1) and only its words under "X-Unix;". A guess of the
+            // model's from the words alone ("input/output error") yields to a status that says
+            // more (5.2.2), as it would have had the reply carried that code.
             Reply withCode = reply;
             withCode.enhancedCode = status;
             Diagnosis ds = m_classifier->diagnose(withCode);

@@ -11,7 +11,9 @@ pass had rules written for it, and takes that pass's development rows:
     (plus the fixtures, with or without the rule examples, which may paraphrase the pass)
     gives what the model alone says (`trainmodel --predict`);
   * for each threshold, it counts the rows where the model (that sure, of another family)
-    would overrule the old verdict, and how many of them become right or wrong.
+    would overrule the old verdict, and how many of them become right or wrong;
+  * and, where the old rules were silent, how many rows the model answers, and rightly, at
+    each fallback threshold (the model document's `threshold`).
 
 The gate is read from the old build's JSON: a rule's priority is today's (resources/), plus
 10 when its evidence follows "<party> rejected:" (the classifier's cause bonus); a rule whose
@@ -44,6 +46,7 @@ RUNS = [
     ('da55b75^', ['pass9', 'pass10', 'pass11', 'pass12'], 'pass9|pass1[0-9]'),
 ]
 THRESHOLDS = [0.6, 0.7, 0.8, 0.9, 0.95]
+FALLBACK_THRESHOLDS = [0.1, 0.15, 0.2, 0.25]
 SURE = 70
 CAUSE_BONUS = 10
 CAUSE = re.compile(r'(?i)\b(?:address|host|command|recipient|sender|helo|client|message)\s+(?:rejected|refused|denied):')
@@ -161,6 +164,13 @@ def main():
             guesses = [(g.split('\t')[0], float(g.split('\t')[1])) for g in out]
             alone = sum(FAMILY[g] == r['family'] for (g, _), r in zip(guesses, rows))
             print(f'  model {"without" if flag else "with"} rule examples: alone {100 * alone / len(rows):.1f} %')
+            # Where the old rules were silent (the old build said unknown or asked its own model):
+            # how many of those rows the model answers, and rightly, at each fallback threshold.
+            silent = [(g, p, r) for o, (g, p), r in zip(old, guesses, rows) if o['confidence'] in ('none', 'model')]
+            for t in FALLBACK_THRESHOLDS:
+                answered = [(g, r) for g, p, r in silent if p >= t and g != 'undefined']
+                right = sum(FAMILY[g] == r['family'] for g, r in answered)
+                print(f'    rules silent on {len(silent)}: answered at {t}: {len(answered)}, right {right}')
             for t in THRESHOLDS:
                 changed = net = 0
                 for o, (g, p), r in zip(old, guesses, rows):
