@@ -853,6 +853,7 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
     if (d.reason == reason)
         return;
     d.reason = std::string(reason);
+    d.overruled.clear();
     // The context that set the reason (a format's stated reason, an ESP's bounce type, an ARF
     // report) is knowledge like a rule's, not the statistical guess or the code alone.
     d.confidence = "rule";
@@ -1163,6 +1164,7 @@ void Classifier::Impl::Pass::decide()
         if (g && g->probability >= kSecondGuessProbability && isKnownReason(g->reason)
             && familyOf(g->reason) != familyOf(d.reason) && familyOf(g->reason) != "unknown") {
             guess = kb.model()->guess(s, d.basicCode, d.enhancedCode);
+            d.overruled = std::move(d.reason);
             d.reason = guess->reason;
             d.confidence = "model";
             codeDecides = false;

@@ -56,9 +56,11 @@ struct Diagnosis {
     std::string spamRelated = "unknown"; ///< yes / often / no / unknown
     std::string action = "read_text"; ///< vocabulary.md action word
     /// What decided the reason: "rule" (a rule's or lexicon's words, or a cited blocklist),
-    /// "code" (the enhanced or basic status code alone), "model" (the statistical fallback,
-    /// no rule spoke) or "none" (nothing recognised).
+    /// "code" (the enhanced or basic status code alone), "model" (the statistical model: no
+    /// rule spoke, or it overruled a vague one) or "none" (nothing recognised).
     std::string confidence = "none";
+    /// When the model overruled a vague rule or a code alone: the reason they gave, else empty.
+    std::string overruled;
     bool hardBounce = false; ///< permanent failure that should suppress the address
     bool permanent = false; ///< class 5 (or a 5xx basic code)
     std::vector<Evidence> evidence;

@@ -137,6 +137,7 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     putNullable(out, R"(,"remote_ip":)", d.remoteIp);
     putNullable(out, R"(,"smtp_stage":)", d.smtpStage);
     putStrings(out, R"(,"rules":)", d.ruleIds);
+    putNullable(out, R"(,"overruled":)", d.overruled);
     if (detail == JsonDetail::Full)
         putStrings(out, R"(,"references":)", d.references);
     out.push_back('}');
@@ -288,7 +289,7 @@ std::string toCard(const Diagnosis& d)
     }
     line("Spam-related: ", d.spamRelated + (why.empty() ? std::string() : "  because of " + why));
     line("Action:       ", d.action);
-    line("Decided by:   ", d.confidence);
+    line("Decided by:   ", d.confidence + (d.overruled.empty() ? "" : " (overruling the rules' " + d.overruled + ")"));
     line("Provider:     ", d.provider);
     line("Remote host:  ", d.remoteHost + (d.remoteIp.empty() ? "" : " [" + d.remoteIp + "]"));
     line("SMTP stage:   ", d.smtpStage);

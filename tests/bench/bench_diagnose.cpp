@@ -150,6 +150,7 @@ std::string nlohmannLine(const bt::Diagnosis& d)
     j["remote_ip"] = nullable(d.remoteIp);
     j["smtp_stage"] = nullable(d.smtpStage);
     j["rules"] = d.ruleIds;
+    j["overruled"] = nullable(d.overruled);
     j["references"] = d.references;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

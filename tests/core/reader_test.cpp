@@ -373,8 +373,9 @@ TEST(Reader, AnEspEventPastedAsJsonIsReadByItsReplyField)
         const auto d = reader.diagnoseInput(c.json);
         EXPECT_FALSE(d.email);
         EXPECT_EQ(d.diagnosis.replyText.find_first_of("{}"), std::string::npos) << d.diagnosis.replyText;
-        if (!c.reply.empty())
+        if (!c.reply.empty()) {
             EXPECT_EQ(d.diagnosis.replyText, c.reply);
+        }
         EXPECT_NE(d.diagnosis.family, "unknown") << c.json;
         for (const auto& e : d.diagnosis.evidence)
             EXPECT_EQ(c.json.substr(d.replyOffset + e.start, e.end - e.start),

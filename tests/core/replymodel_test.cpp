@@ -2,6 +2,7 @@
 // The statistical fallback: its features, its training (deterministic), its guesses and how the
 // classifier uses it: where no rule speaks, and against a vague rule when it is all but certain.
 #include "classifier.h"
+#include "json.h"
 #include "knowledge.h"
 #include "replymodel.h"
 #include "replyparser.h"
@@ -210,6 +211,10 @@ TEST(ReplyModel, AConfidentModelOverrulesAVagueRuleOrACodeButNotASureRule)
     const auto byModel = c.diagnoseText(overruled);
     EXPECT_EQ(byModel.reason, "spamdetected");
     EXPECT_EQ(byModel.confidence, "model");
+    EXPECT_EQ(byModel.overruled, alone.reason); // both readings are shown
+    EXPECT_NE(bt::toJson(byModel).find("\"overruled\":\"" + alone.reason + "\""), std::string::npos);
+    EXPECT_NE(bt::toCard(byModel).find("overruling the rules' " + alone.reason), std::string::npos);
+    EXPECT_TRUE(alone.overruled.empty());
     EXPECT_TRUE(std::any_of(byModel.evidence.begin(), byModel.evidence.end(),
                             [](const bt::Evidence& e) { return e.rule.rfind("model:", 0) == 0; }));
     // A code alone, the same.

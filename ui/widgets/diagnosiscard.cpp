@@ -121,6 +121,15 @@ QString serverText(const bt::Diagnosis& diagnosis)
     return server;
 }
 
+/// " (overruling the rules' systemerror)" when the model overruled a vague rule or a code alone:
+/// the reader sees both readings, not a verdict that silently contradicts the rules listed.
+QString overrulingText(const bt::Diagnosis& diagnosis)
+{
+    if (diagnosis.overruled.empty())
+        return {};
+    return DiagnosisCard::tr(" (overruling the rules' %1)").arg(qs(diagnosis.overruled));
+}
+
 QLabel* makeSection(QWidget* parent)
 {
     auto* label = new QLabel(parent);
@@ -308,7 +317,7 @@ QString DiagnosisCard::toPlainText(const bt::Diagnosis& d, const bt::KnowledgeBa
     add(tr("Provider"), qs(d.provider));
     add(tr("Server"), serverText(d));
     add(tr("Action"), withPhrase(d.action, btui::actionPhrase(qs(d.action))));
-    add(tr("Decided by"), withPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))));
+    add(tr("Decided by"), withPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))) + overrulingText(d));
 
     if (!d.explanation.empty()) {
         lines.append(QString());
@@ -416,7 +425,8 @@ void DiagnosisCard::render()
             + wordAndPhrase(d.family, btui::familyPhrase(family)));
     row(tr("Reason"), wordAndPhrase(d.reason, btui::reasonPhrase(m_knowledge, d.reason)));
     row(tr("Action"), wordAndPhrase(d.action, btui::actionPhrase(qs(d.action))));
-    row(tr("Decided by"), wordAndPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))));
+    row(tr("Decided by"),
+        wordAndPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))) + overrulingText(d).toHtmlEscaped());
     row(tr("Bounce"), btui::bouncePhrase(d).toHtmlEscaped());
     QString codes = btui::codesText(d).toHtmlEscaped();
     if (codes.isEmpty())
