@@ -4,6 +4,7 @@
 #include "bounce.h"
 #include "classifier.h"
 #include "dmarc.h"
+#include "importer.h"
 #include "replyparser.h"
 #include "replytemplate.h"
 #include "sqlite.h"
@@ -1487,9 +1488,11 @@ std::int64_t Workspace::rediagnose(const Classifier& classifier)
     // The same refinements as at import (stage, the source's own reason) apply again.
     sql::Transaction tx(m_sql->db);
     m_sql->db.exec("DELETE FROM cube_cache"); // families and reasons are about to change
-    auto read = m_sql->db.prepare("SELECT id, COALESCE(reply_text, ''), basic_code, COALESCE(enhanced_code, ''), "
-                                  "COALESCE(reason, ''), COALESCE(smtp_stage, ''), COALESCE(reason_hint, ''), "
-                                  "filtering_gateway FROM events");
+    auto read = m_sql->db.prepare(
+        "SELECT e.id, COALESCE(e.reply_text, ''), e.basic_code, COALESCE(e.enhanced_code, ''), COALESCE(e.reason, ''), "
+        "COALESCE(e.smtp_stage, ''), COALESCE(e.reason_hint, ''), e.filtering_gateway, i.format = ? "
+        "FROM events e JOIN imports i ON i.id = e.import_id");
+    read.bind(1, std::string(format::email));
     auto write
         = m_sql->db.prepare("UPDATE events SET reason = ?, family = ?, spam_related = ?, action = ?, hard_bounce = ?, "
                             "rule_ids = ?, evidence = ? WHERE id = ?");
@@ -1502,6 +1505,8 @@ std::int64_t Workspace::rediagnose(const Classifier& classifier)
         if (const auto code = read.text(3); !code.empty() && code.find(".0.9") == std::string::npos)
             r.enhancedCode = code;
         r.smtpStage = read.text(5);
+        // As at import: the model does not overrule a rule in the reply of a bounce email.
+        r.modelMayOverrule = read.int64(8) == 0;
         Diagnosis d = classifier.diagnose(r);
         const std::string hint = read.text(6);
         refineByContext(classifier, d, {r.smtpStage, hint, read.int64(7) != 0, r.enhancedCode});

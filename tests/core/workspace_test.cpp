@@ -384,6 +384,28 @@ TEST(Workspace, RediagnoseAfterARulesUpdate)
     EXPECT_EQ(ws.rediagnose(updated), 0) << "a second run changes nothing";
 }
 
+TEST(Workspace, RediagnoseWithTheSameKnowledgeKeepsWhatTheImportGave)
+{
+    // Bounce emails whose replies the reply model would overrule were they pasted alone: at
+    // import the rules stand (a bounce's reasons follow the corpus's conventions), and a
+    // re-diagnosis, which reads the stored reply without its email, must agree.
+    const auto corpus = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd";
+    if (!std::filesystem::exists(corpus / "lhost-postfix-41.eml"))
+        GTEST_SKIP() << "no corpus at " << corpus;
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    int overruledAlone = 0;
+    for (const char* f : {"lhost-postfix-41.eml", "lhost-exim-37.eml", "lhost-x2-05.eml", "lhost-amazonses-01.eml"}) {
+        ASSERT_GT(bt::importPath(ws, (corpus / f).string(), classifier()).counts.imported, 0) << f;
+    }
+    auto st = ws.db().prepare("SELECT reply_text FROM events");
+    while (st.step())
+        overruledAlone += classifier().diagnoseText(st.text(0)).confidence == "model";
+    ASSERT_GT(overruledAlone, 0) << "the model speaks for some of these replies alone";
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE reason IS NULL OR reason = 'undefined'"), 0);
+    EXPECT_EQ(ws.rediagnose(classifier()), 0);
+}
+
 TEST(ReplyTemplate, SameMessageForDifferentRecipientsClusters)
 {
     const auto a = bt::replyTemplate("550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in "
