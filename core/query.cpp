@@ -451,7 +451,8 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
           "COALESCE(e.reason_hint, ''), e.hard_bounce, e.filtering_gateway, COALESCE(e.rule_ids, ''), "
           "COALESCE(e.evidence, '[]'), COALESCE(e.template_id, 0), COALESCE(t.text, ''), e.import_id, "
           "COALESCE(e.source_file, ''), COALESCE(e.source_line, 0), COALESCE(e.source_offset, -1), "
-          "COALESCE(e.raw, '') FROM events e LEFT JOIN templates t ON t.id = e.template_id WHERE e.id = ?");
+          "COALESCE(e.raw, ''), COALESCE(i.format, '') FROM events e LEFT JOIN templates t ON t.id = e.template_id "
+          "LEFT JOIN imports i ON i.id = e.import_id WHERE e.id = ?");
     st.bind(1, id);
     if (!st.step())
         return std::nullopt;
@@ -476,6 +477,7 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
     d.sourceLine = st.int64(c++);
     d.sourceOffset = st.int64(c++);
     d.raw = st.text(c++);
+    d.importFormat = st.text(c++);
     // An authentication or policy refusal is set beside what the receivers' aggregate reports saw
     // of the same traffic that day (the sending IP, else the From domain).
     if (dmarcRelevant(d.row.family) && d.row.eventType != "delivered")

@@ -104,6 +104,7 @@ struct EventDetail {
     std::int64_t templateId = 0;
     std::string templateText;
     std::int64_t importId = 0;
+    std::string importFormat; ///< the import's format (format::email for bounce emails)
     std::string sourceFile;
     std::int64_t sourceLine = 0, sourceOffset = -1;
     std::string raw;

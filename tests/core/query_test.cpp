@@ -358,6 +358,7 @@ TEST(Query, DetailCarriesEveryFieldAndTheTemplate)
     EXPECT_EQ(d->templateText, kUnknown.substr(0, 12));
     EXPECT_GT(d->templateId, 0);
     EXPECT_NE(d->evidenceJson, "[]");
+    EXPECT_EQ(d->importFormat, "test") << "the import's format, which says whether the reply came in a bounce email";
     EXPECT_FALSE(bt::eventDetail(f.ws, 999999));
 
     bt::EventFilter same;

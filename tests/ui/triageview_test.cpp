@@ -22,6 +22,7 @@
 #include "views/groupsview.h"
 #include "views/triageview.h"
 #include "widgets/detailspane.h"
+#include "widgets/diagnosiscard.h"
 #include "widgets/filterpanel.h"
 
 #include <QAbstractItemModelTester>
@@ -51,6 +52,8 @@
 #include <QTextDocument>
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 using namespace Qt::StringLiterals;
 
@@ -689,4 +692,45 @@ TEST(TriageViewTest, TheDetailsOfAnAuthBounceShowTheDmarcReportRowsOfItsDay)
     while (details->eventId() != idOf("dave@outlook.com") && shown.wait(kWaitMs)) { }
     EXPECT_FALSE(tabs->isTabEnabled(dmarcTab));
     EXPECT_EQ(tabs->tabText(dmarcTab), u"DMARC"_s);
+}
+
+TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
+{
+    // "553 neko.example.com does not exist" in an Exim bounce: its rules read an unknown host,
+    // as the corpus does; pasted alone, the reply model would overrule them. The details' fresh
+    // diagnosis must read it as the import did, evidence included.
+    const auto eml
+        = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd" / "lhost-exim-37.eml";
+    if (!std::filesystem::exists(eml))
+        GTEST_SKIP() << "no corpus at " << eml;
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"exim37.btw"_s);
+    std::string stored;
+    {
+        bt::Workspace ws(path.toStdString());
+        ASSERT_EQ(bt::importPath(ws, eml.string(), *classifier()).counts.imported, 1);
+        const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 10);
+        ASSERT_EQ(rows.size(), 1u);
+        stored = rows[0].reason;
+        ASSERT_EQ(classifier()->diagnoseText(rows[0].reply).confidence, "model") << "pasted alone, the model decides";
+    }
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
+    DetailsPane* details = window.triageView()->details();
+    bt::Workspace direct(path.toStdString(), bt::Workspace::Mode::View);
+    const auto id = bt::eventPage(direct, {}, bt::EventColumn::Time, true, 0, 1).at(0).id;
+    QSignalSpy shown(details, &DetailsPane::eventShown);
+    details->loadEvent(id);
+    while (details->eventId() != id && shown.wait(kWaitMs)) { }
+    ASSERT_EQ(details->eventId(), id);
+    const auto& d = details->card()->diagnosis();
+    EXPECT_EQ(d.reason, stored);
+    EXPECT_EQ(d.confidence, "rule");
+    EXPECT_TRUE(d.overruled.empty());
+    for (const auto& e : d.evidence)
+        EXPECT_NE(e.rule.rfind("model:", 0), 0u) << e.rule;
 }

@@ -3,6 +3,7 @@
 
 #include "classifier.h"
 #include "dmarcmatch.h"
+#include "importer.h"
 #include "models/workspacesession.h"
 #include "replyparser.h"
 #include "utils/evidencespans.h"
@@ -218,7 +219,9 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     m_reply->setPlainText(text);
     m_reply->setExtraSelections({});
     if (!r.reply.empty() && r.eventType != "delivered") {
-        const bt::Reply reply = bt::parseReply(r.reply);
+        bt::Reply reply = bt::parseReply(r.reply);
+        // As at import: the model does not overrule a rule in the reply of a bounce email.
+        reply.modelMayOverrule = d.importFormat != bt::format::email;
         bt::Diagnosis diagnosis = m_classifier->diagnose(reply);
         if (!r.reason.empty() && r.reason != diagnosis.reason)
             m_classifier->applyReason(diagnosis, r.reason);
