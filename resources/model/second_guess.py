@@ -97,6 +97,8 @@ def old_cli(commit, work):
     subprocess.run(['cmake', '-S', src, '-B', build, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release',
                     '-DBT_SHARED_DIR=' + os.path.abspath(SHARED)], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(['cmake', '--build', build, '--target', 'bouncetriage-cli'], check=True, stdout=subprocess.DEVNULL)
+    # The built CLI is all that is needed again: the checkout is not left registered in the repository.
+    subprocess.run(['git', '-C', REPO, 'worktree', 'remove', '--force', src], check=True)
     return cli
 
 
