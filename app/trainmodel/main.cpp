@@ -120,7 +120,8 @@ int main(int argc, char** argv)
     std::string predict;
     app.add_option("--predict", predict,
                    "train on the inputs (and the rule examples, less any text of this file), then print the model's "
-                   "reason and probability for each row of this TSV, one line each (resources/model/second_guess.py)");
+                   "reason, probability and family for each row of this TSV, one line each "
+                   "(resources/model/second_guess.py)");
     bool noKnown = false;
     app.add_flag("--no-rule-examples", noKnown,
                  "leave the rules' and lexicons' examples out of the training (they may paraphrase replies the "
@@ -157,7 +158,8 @@ int main(int argc, char** argv)
             kb->setModel(bt::ReplyModel::train(train, options), "predict");
             for (const auto& r : test) {
                 const auto g = kb->model()->guess(r.example.text, r.example.basicCode, r.example.enhancedCode);
-                std::cout << (g ? g->reason : "undefined") << "\t" << (g ? g->probability : 0.0) << "\n";
+                const std::string reason = g ? g->reason : "undefined";
+                std::cout << reason << "\t" << (g ? g->probability : 0.0) << "\t" << bt::familyOf(reason) << "\n";
             }
             return 0;
         }

@@ -50,16 +50,6 @@ FALLBACK_THRESHOLDS = [0.1, 0.15, 0.2, 0.25]
 SURE = 70
 CAUSE_BONUS = 10
 CAUSE = re.compile(r'(?i)\b(?:address|host|command|recipient|sender|helo|client|message)\s+(?:rejected|refused|denied):')
-FAMILIES = {
-    'address': 'userunknown hasmoved hostunknown suspend notaccept suppressed', 'relay': 'norelaying securityerror',
-    'auth': 'authfailure requireptr', 'reputation': 'blocked badreputation',
-    'policy': 'policyviolation rejected filtered',
-    'content': 'spamdetected virusdetected contenterror notcompliantrfc',
-    'capacity': 'mailboxfull mesgtoobig exceedlimit systemfull', 'rate_limit': 'speeding toomanyconn',
-    'routing': 'networkerror expired failedstarttls', 'system': 'systemerror mailererror syntaxerror',
-    'complaint': 'feedback', 'not_bounce': 'vacation delivered', 'unknown': 'undefined onhold',
-}
-FAMILY = {r: f for f, rs in FAMILIES.items() for r in rs.split()}
 
 csv.field_size_limit(1 << 30)
 
@@ -119,11 +109,11 @@ def priorities():
     return out, coded
 
 
-def overruled(old, guess, probability, threshold, prio, coded):
-    """True when the classifier's second guess would replace this old verdict."""
+def overruled(old, family, probability, threshold, prio, coded):
+    """True when the classifier's second guess (of this family) would replace this old verdict."""
     if old['confidence'] not in ('rule', 'code') or probability < threshold:
         return False
-    if FAMILY[guess] in (old['family'], 'unknown'):
+    if family in (old['family'], 'unknown'):
         return False
     if old['confidence'] == 'code':
         return True
@@ -163,22 +153,23 @@ def main():
         for flag in ([], ['--no-rule-examples']):
             out = subprocess.run([TRAINER, *flag, '--predict', evalp, os.path.join(SHARED, 'fixtures', 'replies.tsv'),
                                   trainp], capture_output=True, text=True, check=True).stdout.splitlines()
-            guesses = [(g.split('\t')[0], float(g.split('\t')[1])) for g in out]
-            alone = sum(FAMILY[g] == r['family'] for (g, _), r in zip(guesses, rows))
+            # (reason, probability, family) per row, as trainmodel --predict prints them
+            guesses = [(g.split('\t')[0], float(g.split('\t')[1]), g.split('\t')[2]) for g in out]
+            alone = sum(f == r['family'] for (_, _, f), r in zip(guesses, rows))
             print(f'  model {"without" if flag else "with"} rule examples: alone {100 * alone / len(rows):.1f} %')
             # Where the old rules were silent (the old build said unknown or asked its own model):
             # how many of those rows the model answers, and rightly, at each fallback threshold.
-            silent = [(g, p, r) for o, (g, p), r in zip(old, guesses, rows) if o['confidence'] in ('none', 'model')]
+            silent = [(g, r) for o, g, r in zip(old, guesses, rows) if o['confidence'] in ('none', 'model')]
             for t in FALLBACK_THRESHOLDS:
-                answered = [(g, r) for g, p, r in silent if p >= t and g != 'undefined']
-                right = sum(FAMILY[g] == r['family'] for g, r in answered)
+                answered = [(f, r) for (reason, p, f), r in silent if p >= t and reason != 'undefined']
+                right = sum(f == r['family'] for f, r in answered)
                 print(f'    rules silent on {len(silent)}: answered at {t}: {len(answered)}, right {right}')
             for t in THRESHOLDS:
                 changed = net = 0
-                for o, (g, p), r in zip(old, guesses, rows):
-                    if overruled(o, g, p, t, prio, coded):
+                for o, (_, p, f), r in zip(old, guesses, rows):
+                    if overruled(o, f, p, t, prio, coded):
                         changed += 1
-                        net += (FAMILY[g] == r['family']) - (o['family'] == r['family'])
+                        net += (f == r['family']) - (o['family'] == r['family'])
                 print(f'    overrule at {t}: {changed} changed, net {net:+d} right')
     return 0
 
