@@ -25,6 +25,8 @@ namespace
 {
 
 const std::filesystem::path kData = BT_TEST_DATA;
+const std::filesystem::path kCorpusBsd
+    = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd";
 
 using testsupport::classifier;
 using testsupport::scalar;
@@ -341,7 +343,7 @@ TEST(Analysis, ABrandAnEmailNamesCountsUnderItsOperatorAndShowsBesideTheDomain)
     // Bounce emails from AOL's servers: the classifier knows AOL by its host and wording and
     // names the brand; the workspace counts them under Yahoo, whose servers answer for AOL, as
     // an ESP export of the same bounce would.
-    const auto corpus = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd";
+    const auto& corpus = kCorpusBsd;
     if (!std::filesystem::exists(corpus / "rhost-aol-03.eml"))
         GTEST_SKIP() << "no corpus at " << corpus;
     TempWorkspace t;
@@ -389,7 +391,7 @@ TEST(Workspace, RediagnoseWithTheSameKnowledgeKeepsWhatTheImportGave)
     // Bounce emails whose replies the reply model would overrule were they pasted alone: at
     // import the rules stand (a bounce's reasons follow the corpus's conventions), and a
     // re-diagnosis, which reads the stored reply without its email, must agree.
-    const auto corpus = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd";
+    const auto& corpus = kCorpusBsd;
     if (!std::filesystem::exists(corpus / "lhost-postfix-41.eml"))
         GTEST_SKIP() << "no corpus at " << corpus;
     TempWorkspace t;
