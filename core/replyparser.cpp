@@ -396,7 +396,22 @@ static Reply parseReplyAsIs(std::string_view input)
     s = stripDiagnosticType(s);
     r.text = std::string(s);
 
-    const auto basic = firstBasic(s);
+    auto basic = firstBasic(s);
+    // A positive or intermediate code first, then a failure with its enhanced code: the
+    // greeting or the previous command's answer joined to the refusal on one line
+    // ("220-laposte 421 4.2.1 Service refused", "354 Go ahead 554 5.7.1 …"). The refusal is the
+    // reply. Only a code that an enhanced code of its class follows: "(took 550 ms)" is no reply.
+    if (basic.pos != std::string_view::npos && (s[basic.pos] == '2' || s[basic.pos] == '3')) {
+        for (auto next = firstBasic(s, basic.pos + 3); next.pos != std::string_view::npos;
+             next = firstBasic(s, next.pos + 3)) {
+            const std::size_t after = next.pos + 4;
+            if ((s[next.pos] == '4' || s[next.pos] == '5') && after < s.size() && s[after - 1] != '\n'
+                && s[after] == s[next.pos] && enhancedCodeAt(s, after) > 0) {
+                basic = next;
+                break;
+            }
+        }
+    }
     if (basic.pos != std::string_view::npos)
         r.basicCode = (s[basic.pos] - '0') * 100 + (s[basic.pos + 1] - '0') * 10 + (s[basic.pos + 2] - '0');
 

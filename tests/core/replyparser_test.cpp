@@ -26,6 +26,23 @@ TEST(ReplyParser, BareBasicCodeHasNoEnhancedCode)
     EXPECT_TRUE(r.enhancedCode.empty());
 }
 
+// La Poste's greeting and its refusal on one line (../shared/fixtures/replies-ambiguous.tsv): the
+// refusal's code is the reply's, not the greeting's 220; a delivered reply keeps its own.
+TEST(ReplyParser, AGreetingJoinedToARefusalGivesTheRefusalsCode)
+{
+    const auto r = parseReply("220-laposte 421 4.2.1 Service refuse. Veuillez essayer plus tard.");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 421);
+    EXPECT_EQ(r.enhancedCode, "4.2.1");
+    const auto data = parseReply("354 Go ahead 554 5.7.1 Message rejected as spam");
+    ASSERT_TRUE(data.basicCode);
+    EXPECT_EQ(*data.basicCode, 554);
+    EXPECT_EQ(data.enhancedCode, "5.7.1");
+    const auto ok = parseReply("250 2.0.0 Ok: queued as 4B1C2 (took 550 ms)");
+    ASSERT_TRUE(ok.basicCode);
+    EXPECT_EQ(*ok.basicCode, 250);
+}
+
 TEST(ReplyParser, MultiLineReplyAlreadyJoined)
 {
     const std::string gmail = "550-5.1.1 The email account that you tried to reach does not exist. Please try "
