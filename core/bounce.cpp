@@ -246,7 +246,7 @@ Diagnosis diagnoseRemembered(const Classifier& classifier, const Reply& r)
     key += '\x1f';
     key += std::to_string(r.sourceOffset);
     key += '\x1f';
-    key += r.modelMayOverrule ? '1' : '0';
+    key += r.fromBounceEmail ? '1' : '0';
     key += r.text;
     return memo.get(key, [&] { return classifier.diagnose(r); });
 }
@@ -923,7 +923,7 @@ BounceOutcome BounceReader::read(const Email& email) const
             reply.smtpStage = stageInText(human, r.address, report.recipients);
         if (reply.remoteHost.empty())
             reply.remoteHost = r.remoteMta;
-        reply.modelMayOverrule = false;
+        reply.fromBounceEmail = true;
         Diagnosis d = diagnoseRemembered(*m_classifier, reply);
         // A reply that names no cause: the text the MTA wrote around it often does.
         if (d.reason == "undefined" && !r.context.empty()) {

@@ -913,7 +913,8 @@ struct Classifier::Impl::Pass {
     std::size_t partyAt = std::string_view::npos;
     std::size_t partyEnd = std::string_view::npos;
     std::optional<ReplyModel::Guess> guess;
-    bool modelMayOverrule = true; ///< Reply::modelMayOverrule
+    bool fromBounceEmail = false; ///< Reply::fromBounceEmail
+    bool emailReading = false; ///< the winner's bounceEmailReason decided
 
     const PatternSet& set() const { return impl.patterns; }
 
@@ -1130,9 +1131,12 @@ void Classifier::Impl::Pass::decide()
         d.reason = code->reason;
     else if (listDecides)
         d.reason = "blocked";
-    else if (winner)
-        d.reason = winner->reason;
-    useWinnerText = winner && !codeDecides && !listDecides;
+    else if (winner) {
+        // Words the conventions of bounce emails read otherwise (Rule::bounceEmailReason).
+        emailReading = fromBounceEmail && !winner->bounceEmailReason.empty();
+        d.reason = emailReading ? winner->bounceEmailReason : winner->reason;
+    }
+    useWinnerText = winner && !codeDecides && !listDecides && !emailReading;
     // Which party was refused decides what an address-like cause means: "Sender address
     // rejected: User unknown" (or "…: Domain not found", "…: need fully-qualified address") is
     // the envelope sender refused, not a recipient to suppress.
@@ -1159,7 +1163,7 @@ void Classifier::Impl::Pass::decide()
     // model, reading words, weighs little.
     const bool secondGuess = codeDecides
         || (winner && !listDecides && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority);
-    if (!guess && secondGuess && modelMayOverrule && kb.model()) {
+    if (!guess && secondGuess && !fromBounceEmail && kb.model()) {
         const auto g = kb.model()->guess(s, d.basicCode, d.enhancedCode, false);
         if (g && g->probability >= kSecondGuessProbability && isKnownReason(g->reason)
             && familyOf(g->reason) != familyOf(d.reason) && familyOf(g->reason) != "unknown") {
@@ -1208,7 +1212,8 @@ void Classifier::Impl::Pass::explain(bool withTexts)
     for (const auto& c : candidates) {
         const auto& r = kb.rules()[c.rule];
         d.ruleIds.push_back(r.id);
-        const bool cause = partyDecided && &r == winner;
+        // The winner's words are the evidence for what they mean in a bounce email, too.
+        const bool cause = (partyDecided || emailReading) && &r == winner;
         if ((familyOf(r.reason) != d.family && !cause) || ruleEvidence)
             continue;
         Evidence e;
@@ -1302,7 +1307,7 @@ Diagnosis Classifier::diagnose(Reply&& reply, Texts texts) const
                      std::string_view::npos,
                      hits,
                      spans};
-    pass.modelMayOverrule = reply.modelMayOverrule;
+    pass.fromBounceEmail = reply.fromBounceEmail;
     pass.match();
     pass.citeBlocklists();
     pass.rankRules();

@@ -19,11 +19,14 @@ struct Reply {
     std::string smtpStage; ///< "RCPT TO", "DATA", "MAIL FROM", "end of data" … else empty
     std::string recipient; ///< address the reply is about, when the text names one
     std::size_t sourceOffset = 0; ///< byte offset of the reply within the input text
-    /// Whether the statistical model may overrule a vague rule here (Classifier). Not for the
-    /// replies of bounce emails: their reasons follow the corpus's (Sisimai's) conventions, which
-    /// the rules were measured on and the model, trained on labelled replies, was not; there it
-    /// changed 4 of the corpus's 465 reasons, all from right to wrong.
-    bool modelMayOverrule = true;
+    /// The reply of a bounce email's report, not one pasted alone. Bounce emails' reasons follow
+    /// the conventions the corpus is labelled by (Sisimai's), so there (Classifier):
+    /// - the statistical model does not overrule a vague rule: it is trained on labelled replies,
+    ///   not on the corpus, and there it changed 4 of the corpus's 465 reasons, all from right to
+    ///   wrong;
+    /// - a rule that states a `bounce_email_reason` gives that reason instead of its own (words
+    ///   Sisimai reads otherwise than the contract's owners read a pasted reply).
+    bool fromBounceEmail = false;
 };
 
 /// A highlighted piece of the reply text that led to the verdict.

@@ -180,6 +180,10 @@ void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
             throw KnowledgeError(where + ": needs \"patterns\" or \"codes\"");
         r.provider = str(o, "provider", where);
         r.priority = readPriority(o, where, r.priority);
+        r.bounceEmailReason = str(o, "bounce_email_reason", where);
+        if (!r.bounceEmailReason.empty() && !isKnownReason(r.bounceEmailReason))
+            throw KnowledgeError(where + ": unknown bounce_email_reason \"" + r.bounceEmailReason
+                                 + "\" (see vocabulary.md)");
         r.explanation = str(o, "explanation", where);
         r.steps = strings(o, "steps", where);
         r.references = strings(o, "references", where);

@@ -41,6 +41,10 @@ struct Rule {
     int priority = 50; ///< higher wins
     std::string spamRelated; ///< override, else the family default
     std::string action; ///< override, else the family default
+    /// The reason these words get in a bounce email's report (Reply::fromBounceEmail), where the
+    /// conventions bounce emails are labelled by (Sisimai's, which ../shared/corpus follows) read
+    /// them otherwise than the contract's owners read a pasted reply; empty: `reason` there too.
+    std::string bounceEmailReason;
     std::string explanation;
     std::vector<std::string> steps;
     std::vector<std::string> references;

@@ -1505,8 +1505,8 @@ std::int64_t Workspace::rediagnose(const Classifier& classifier)
         if (const auto code = read.text(3); !code.empty() && code.find(".0.9") == std::string::npos)
             r.enhancedCode = code;
         r.smtpStage = read.text(5);
-        // As at import: the model does not overrule a rule in the reply of a bounce email.
-        r.modelMayOverrule = read.int64(8) == 0;
+        // As at import: the reply of a bounce email is read by bounce emails' conventions.
+        r.fromBounceEmail = read.int64(8) != 0;
         Diagnosis d = classifier.diagnose(r);
         const std::string hint = read.text(6);
         refineByContext(classifier, d, {r.smtpStage, hint, read.int64(7) != 0, r.enhancedCode});

@@ -243,7 +243,7 @@ TEST(ReplyModel, AConfidentModelOverrulesAVagueRuleOrACodeButNotASureRule)
     EXPECT_EQ(c.diagnoseText("450 4.3.5 Mailbox temporarily unavailable" + toy).confidence, "rule");
     // The reply of a bounce email: its rules stand (their reasons follow the corpus's conventions).
     bt::Reply inBounce = bt::primaryReply(overruled);
-    inBounce.modelMayOverrule = false;
+    inBounce.fromBounceEmail = true;
     EXPECT_EQ(c.diagnose(inBounce).reason, alone.reason);
     EXPECT_EQ(c.diagnose(inBounce).confidence, "rule");
 }

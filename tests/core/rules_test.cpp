@@ -2,6 +2,7 @@
 // Replays every example of every shipped rule: the knowledge base proves itself.
 #include "classifier.h"
 #include "knowledge.h"
+#include "replyparser.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -91,6 +92,43 @@ TEST(Rules, EveryExampleYieldsItsRulesReason)
         }
     }
     EXPECT_GE(examples, kb()->rules().size());
+}
+
+// A rule whose words bounce emails' conventions (Sisimai's) read otherwise states that reading:
+// its examples give it in a bounce email's report, and the rule's own reason when pasted alone.
+TEST(Rules, ABounceEmailReasonHoldsInBounceEmailsOnly)
+{
+    const bt::Classifier c(kb());
+    std::size_t rules = 0;
+    for (const auto& r : kb()->rules()) {
+        if (r.bounceEmailReason.empty())
+            continue;
+        ++rules;
+        EXPECT_NE(r.bounceEmailReason, r.reason) << r.id;
+        for (const auto& ex : r.examples) {
+            bt::Reply reply = bt::primaryReply(ex);
+            reply.fromBounceEmail = true;
+            const auto inEmail = c.diagnose(reply);
+            EXPECT_EQ(inEmail.reason, r.bounceEmailReason) << r.id << " in a bounce email: " << ex;
+            EXPECT_EQ(inEmail.confidence, "rule") << r.id;
+            // The rule's words stay the evidence of the reading.
+            EXPECT_TRUE(std::any_of(inEmail.evidence.begin(), inEmail.evidence.end(),
+                                    [&](const bt::Evidence& e) { return e.rule == r.id; }))
+                << r.id << ": " << ex;
+            EXPECT_EQ(c.diagnoseText(ex).reason, r.reason) << r.id << " pasted: " << ex;
+        }
+    }
+    EXPECT_GE(rules, 5u);
+    bt::KnowledgeBase bad;
+    try {
+        bad.addRules(R"({"format": "bouncetriage-rules/1", "rules": [{"id": "x.email", "reason": "filtered",
+                     "bounce_email_reason": "nosuchreason", "patterns": ["a"]}]})",
+                     "mine.json");
+        FAIL() << "unknown bounce_email_reason accepted";
+    } catch (const bt::KnowledgeError& e) {
+        EXPECT_NE(std::string(e.what()).find("x.email"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("bounce_email_reason"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Rules, TablesAreLoaded)

@@ -220,8 +220,8 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     m_reply->setExtraSelections({});
     if (!r.reply.empty() && r.eventType != "delivered") {
         bt::Reply reply = bt::parseReply(r.reply);
-        // As at import: the model does not overrule a rule in the reply of a bounce email.
-        reply.modelMayOverrule = d.importFormat != bt::format::email;
+        // As at import: the reply of a bounce email is read by bounce emails' conventions.
+        reply.fromBounceEmail = d.importFormat == bt::format::email;
         bt::Diagnosis diagnosis = m_classifier->diagnose(reply);
         if (!r.reason.empty() && r.reason != diagnosis.reason)
             m_classifier->applyReason(diagnosis, r.reason);
