@@ -696,11 +696,12 @@ TEST(TriageViewTest, TheDetailsOfAnAuthBounceShowTheDmarcReportRowsOfItsDay)
 
 TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
 {
-    // "553 neko.example.com does not exist" in an Exim bounce: its rules read an unknown host,
-    // as the corpus does; pasted alone, the reply model would overrule them. The details' fresh
-    // diagnosis must read it as the import did, evidence included.
+    // Yahoo's "554 INVALID IP FOR SENDING MAIL OF DOMAIN" in a bounce email: read as blocked, by
+    // the conventions bounce emails are labelled by (yahoo.invalidipfordomain's
+    // bounce_email_reason); pasted alone, the reply reads as an authentication failure. The
+    // details' fresh diagnosis must read it as the import did, evidence included.
     const auto eml
-        = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd" / "lhost-exim-37.eml";
+        = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd" / "lhost-yahoo-14.eml";
     if (!std::filesystem::exists(eml))
         GTEST_SKIP() << "no corpus at " << eml;
     QTemporaryDir dir;
@@ -713,7 +714,8 @@ TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
         const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 10);
         ASSERT_EQ(rows.size(), 1u);
         stored = rows[0].reason;
-        ASSERT_EQ(classifier()->diagnoseText(rows[0].reply).confidence, "model") << "pasted alone, the model decides";
+        ASSERT_EQ(stored, "blocked");
+        ASSERT_EQ(classifier()->diagnoseText(rows[0].reply).reason, "authfailure") << "pasted alone";
     }
     MainWindow window(classifier());
     window.resize(1280, 800);
