@@ -771,3 +771,24 @@ TEST(Reader, WithoutAStageAMailboxStatusKeepsUserUnknownAndAnyOtherReadsAsFilter
         EXPECT_EQ(records[0].diagnosis.reason, reason) << status;
     }
 }
+
+// The status table that reads "user unknown" under X.1.1 reads a disabled mailbox there the same
+// way (rhost-apple-04: "550 5.1.1 …: inactive email address" is userunknown in the corpus), while
+// another status keeps the words' suspend, and the reply pasted alone is read by its words.
+TEST(Reader, UnderAMailboxStatusADisabledMailboxReadsAsUnknownInABounce)
+{
+    auto report = [](const std::string& status, const std::string& reply) {
+        return "From: MAILER-DAEMON@gw.example\nTo: alice@sender.example\nSubject: Delivery Status Notification "
+               "(Failure)\nContent-Type: text/plain\n\nReporting-MTA: dns;gw.example\n\nFinal-Recipient: "
+               "rfc822;ned@remote.example\nAction: failed\nStatus: "
+            + status + "\nDiagnostic-Code: smtp;" + reply + "\n";
+    };
+    const std::string reply = "550 <ned@remote.example>: inactive email address";
+    const std::pair<const char*, const char*> cases[] = {{"5.1.1", "userunknown"}, {"5.2.1", "suspend"}};
+    for (const auto& [status, reason] : cases) {
+        const auto records = readMail(report(status, reply));
+        ASSERT_EQ(records.size(), 1u) << status;
+        EXPECT_EQ(records[0].diagnosis.reason, reason) << status;
+    }
+    EXPECT_EQ(classifier()->diagnoseText("550 5.1.1 <ned@remote.example>: inactive email address").reason, "suspend");
+}
