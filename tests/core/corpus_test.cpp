@@ -19,12 +19,12 @@
 namespace
 {
 
-// Floors (percent): status 97.5, reply code 98, reason 93, a result for 99.5 % of the labelled
-// rows (measured 98.1, 98.3, 94.8 and 99.8; the reason floor stays where the classifier's work
-// in progress keeps it).
+// Floors (percent): status 97.5, reply code 98, reason 95, a result for 99.5 % of the labelled
+// rows (measured 98.3, 98.3, 95.9 and 99.8 on 2026-12-06, after rules learnt how bounce emails'
+// conventions read some words: bounce_email_reason).
 constexpr double kStatusFloor = 97.5;
 constexpr double kReplyCodeFloor = 98.0;
-constexpr double kReasonFloor = 93.0;
+constexpr double kReasonFloor = 95.0;
 constexpr double kCoverageFloor = 99.5;
 
 const std::filesystem::path kCorpus = std::filesystem::path(BT_SHARED_DIR) / "corpus";
@@ -160,7 +160,7 @@ TEST(Corpus, SisimaiAgreementPerFormatFamily)
 // The same corpus read as if every MTA were one no module knows: only the reports that say what
 // they are (ARF, auto-replies, RFC 3464 delivery reports, in a MIME part or written in the text)
 // and the generic reader. This is what a bounce of a new MTA, or of a variant a module does not
-// recognise, gets; it keeps the fallback honest. Measured 99.6 / 93.1 / 96.3 / 87.7 % (result,
+// recognise, gets; it keeps the fallback honest. Measured 99.6 / 92.9 / 96.3 / 90.1 % (result,
 // status, code, reason) with every MTA module taken out; floors a little below.
 TEST(Corpus, WithoutTheMtaModulesTheGenericReaderStillReadsTheCorpus)
 {
@@ -169,7 +169,7 @@ TEST(Corpus, WithoutTheMtaModulesTheGenericReaderStillReadsTheCorpus)
     EXPECT_GE(pct(all.found, all.rows), 98.0);
     EXPECT_GE(pct(all.status, all.rows), 90.0);
     EXPECT_GE(pct(all.code, all.rows), 93.5);
-    EXPECT_GE(pct(all.reason, all.rows), 85.0);
+    EXPECT_GE(pct(all.reason, all.rows), 88.0);
     // And it is a different reader: the modules add something the fallback lacks.
     const Tally full = agreement(bt::BounceReader(classifier()));
     EXPECT_GT(full.reason, all.reason);
