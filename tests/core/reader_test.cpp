@@ -749,23 +749,31 @@ oscar@remote.example
     }
 }
 
+namespace
+{
+
+/// A plain-text delivery report for ned@remote.example with this Status and Diagnostic-Code.
+std::string statusReport(const std::string& status, const std::string& reply)
+{
+    return "From: MAILER-DAEMON@gw.example\nTo: alice@sender.example\nSubject: Delivery Status Notification "
+           "(Failure)\nContent-Type: text/plain\n\nReporting-MTA: dns;gw.example\n\nFinal-Recipient: "
+           "rfc822;ned@remote.example\nAction: failed\nStatus: "
+        + status + "\nDiagnostic-Code: smtp;" + reply + "\n";
+}
+
+} // namespace
+
 // "User unknown" words in a report that names no SMTP stage read as a filter's refusal
 // (filtered), as Sisimai reads them, unless the status names the recipient's mailbox: X.1.0,
 // X.1.1 and X.1.3 in Sisimai's status table, and X.1.10, Microsoft's "RecipientNotFound".
 TEST(Reader, WithoutAStageAMailboxStatusKeepsUserUnknownAndAnyOtherReadsAsFiltered)
 {
-    auto report = [](const std::string& status, const std::string& reply) {
-        return "From: MAILER-DAEMON@gw.example\nTo: alice@sender.example\nSubject: Delivery Status Notification "
-               "(Failure)\nContent-Type: text/plain\n\nReporting-MTA: dns;gw.example\n\nFinal-Recipient: "
-               "rfc822;ned@remote.example\nAction: failed\nStatus: "
-            + status + "\nDiagnostic-Code: smtp;" + reply + "\n";
-    };
     const std::pair<const char*, const char*> cases[] = {
         {"5.1.0", "userunknown"}, {"5.1.1", "userunknown"}, {"5.1.3", "userunknown"}, {"5.1.10", "userunknown"},
         {"5.0.0", "filtered"},    {"5.2.0", "filtered"},    {"4.1.1", "userunknown"},
     };
     for (const auto& [status, reason] : cases) {
-        const auto records = readMail(report(status, std::string("550 Address rejected: user unknown")));
+        const auto records = readMail(statusReport(status, std::string("550 Address rejected: user unknown")));
         ASSERT_EQ(records.size(), 1u) << status;
         EXPECT_EQ(records[0].enhancedCode, status);
         EXPECT_EQ(records[0].diagnosis.reason, reason) << status;
@@ -777,16 +785,10 @@ TEST(Reader, WithoutAStageAMailboxStatusKeepsUserUnknownAndAnyOtherReadsAsFilter
 // another status keeps the words' suspend, and the reply pasted alone is read by its words.
 TEST(Reader, UnderAMailboxStatusADisabledMailboxReadsAsUnknownInABounce)
 {
-    auto report = [](const std::string& status, const std::string& reply) {
-        return "From: MAILER-DAEMON@gw.example\nTo: alice@sender.example\nSubject: Delivery Status Notification "
-               "(Failure)\nContent-Type: text/plain\n\nReporting-MTA: dns;gw.example\n\nFinal-Recipient: "
-               "rfc822;ned@remote.example\nAction: failed\nStatus: "
-            + status + "\nDiagnostic-Code: smtp;" + reply + "\n";
-    };
     const std::string reply = "550 <ned@remote.example>: inactive email address";
     const std::pair<const char*, const char*> cases[] = {{"5.1.1", "userunknown"}, {"5.2.1", "suspend"}};
     for (const auto& [status, reason] : cases) {
-        const auto records = readMail(report(status, reply));
+        const auto records = readMail(statusReport(status, reply));
         ASSERT_EQ(records.size(), 1u) << status;
         EXPECT_EQ(records[0].diagnosis.reason, reason) << status;
     }
