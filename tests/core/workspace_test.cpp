@@ -37,6 +37,13 @@ void expectNothingLost(const bt::ImportResult& r)
     EXPECT_EQ(r.counts.read, r.counts.imported + r.counts.rejected + r.counts.duplicate) << r.file;
 }
 
+/// Imports these bounce emails of the corpus (maildir/bsd) into ws: each must give events.
+void importCorpusEmails(bt::Workspace& ws, std::initializer_list<const char*> files)
+{
+    for (const char* f : files)
+        ASSERT_GT(bt::importPath(ws, (kCorpusBsd / f).string(), classifier()).counts.imported, 0) << f;
+}
+
 } // namespace
 
 TEST(Workspace, SchemaIsVersionedAndOpensAgain)
@@ -346,13 +353,11 @@ TEST(Analysis, ABrandAnEmailNamesCountsUnderItsOperatorAndShowsBesideTheDomain)
     // Bounce emails from AOL's servers: the classifier knows AOL by its host and wording and
     // names the brand; the workspace counts them under Yahoo, whose servers answer for AOL, as
     // an ESP export of the same bounce would.
-    const auto& corpus = kCorpusBsd;
-    if (!std::filesystem::exists(corpus / "rhost-aol-03.eml"))
-        GTEST_SKIP() << "no corpus at " << corpus;
+    if (!std::filesystem::exists(kCorpusBsd / "rhost-aol-03.eml"))
+        GTEST_SKIP() << "no corpus at " << kCorpusBsd;
     TempWorkspace t;
     bt::Workspace ws(t.path.string());
-    for (const char* f : {"rhost-aol-03.eml", "lhost-postfix-66.eml"})
-        ASSERT_GT(bt::importPath(ws, (corpus / f).string(), classifier()).counts.imported, 0) << f;
+    ASSERT_NO_FATAL_FAILURE(importCorpusEmails(ws, {"rhost-aol-03.eml", "lhost-postfix-66.eml"}));
     EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'AOL'"), 0);
     EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE provider = 'Yahoo'"), 3);
     // The brand, for the domain column: by the domain, else by the receiving host.
@@ -396,16 +401,15 @@ TEST(Workspace, RediagnoseWithTheSameKnowledgeKeepsWhatTheImportGave)
     // Yahoo's "INVALID IP FOR SENDING MAIL OF DOMAIN", "552 Too many recipients"). At import a
     // bounce's reasons follow the corpus's conventions, and a re-diagnosis, which reads the
     // stored reply without its email, must agree.
-    const auto& corpus = kCorpusBsd;
-    if (!std::filesystem::exists(corpus / "lhost-postfix-41.eml"))
-        GTEST_SKIP() << "no corpus at " << corpus;
+    if (!std::filesystem::exists(kCorpusBsd / "lhost-postfix-41.eml"))
+        GTEST_SKIP() << "no corpus at " << kCorpusBsd;
     TempWorkspace t;
     bt::Workspace ws(t.path.string());
+    ASSERT_NO_FATAL_FAILURE(
+        importCorpusEmails(ws,
+                           {"lhost-postfix-41.eml", "lhost-exim-37.eml", "lhost-x2-05.eml", "lhost-amazonses-01.eml",
+                            "lhost-yahoo-14.eml", "lhost-postfix-48.eml"}));
     int readOtherwiseAlone = 0;
-    for (const char* f : {"lhost-postfix-41.eml", "lhost-exim-37.eml", "lhost-x2-05.eml", "lhost-amazonses-01.eml",
-                          "lhost-yahoo-14.eml", "lhost-postfix-48.eml"}) {
-        ASSERT_GT(bt::importPath(ws, (corpus / f).string(), classifier()).counts.imported, 0) << f;
-    }
     auto st = ws.db().prepare("SELECT reply_text, reason FROM events");
     while (st.step())
         readOtherwiseAlone += classifier().diagnoseText(st.text(0)).reason != st.text(1);
