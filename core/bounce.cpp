@@ -958,19 +958,20 @@ BounceOutcome BounceReader::read(const Email& email) const
         if (hint.empty() && d.reason == "userunknown" && operatorSays(kb, d, reply.remoteHost))
             hint = "userunknown";
         refineByContext(*m_classifier, d, {reply.smtpStage, hint, report.filteringGateway, status});
+        // Sisimai's status table reads a disabled mailbox under X.1.1 as an unknown one: in the
+        // corpus 59 of 63 recipients with Status 5.1.1 are userunknown and none is suspend
+        // ("550 5.1.1 <…@icloud.com>: inactive email address"). Pasted alone, the words decide. Kept
+        // as the record's hint, like the convention below.
+        if (d.reason == "suspend" && hint.empty() && namesRecipientMailbox(status)) {
+            hint = "userunknown";
+            m_classifier->applyReason(d, hint);
+        }
         // Sisimai's convention (reason/why-userunknown.go, why-filtered.go): "user unknown" words
         // read as userunknown only with a status naming the mailbox (X.1.0, X.1.1, X.1.3) or a refusal at RCPT TO; when
         // the bounce names no SMTP stage at all, the same words are read as a filter's refusal (filtered), since
         // nothing shows the mailbox was looked up at the envelope. Formats whose own text states the reason (a hint)
         // are not concerned. Kept as the record's hint so that a re-diagnosis of the workspace, which no longer sees
         // the bounce text, agrees.
-        // The same status table reads a disabled mailbox under X.1.1 as an unknown one: in the
-        // corpus 59 of 63 recipients with Status 5.1.1 are userunknown and none is suspend
-        // ("550 5.1.1 <…@icloud.com>: inactive email address"). Pasted alone, the words decide.
-        if (d.reason == "suspend" && hint.empty() && namesRecipientMailbox(status)) {
-            hint = "userunknown";
-            m_classifier->applyReason(d, hint);
-        }
         if (d.reason == "userunknown" && reply.smtpStage.empty() && hint.empty() && !namesRecipientMailbox(status)) {
             hint = "filtered";
             m_classifier->applyReason(d, hint);
