@@ -374,7 +374,7 @@ std::shared_ptr<const ReplyModel> ReplyModel::fromJson(std::string_view text, co
             if (pairs[i].cls >= classes.size())
                 throw fail("feature \"" + std::string(nameOf(f)) + "\" names class " + std::to_string(pairs[i].cls));
     // The index: open addressing, linear probing, at most half full. Each slot also holds the
-    // upper half of its name's hash, so a probe that meets another feature (most lookups are of
+    // top 12 bits of its name's hash (tagOf), so a probe that meets another feature (most lookups are of
     // word pairs the model never saw) is told apart without reading that feature's name.
     std::size_t slots = 16;
     while (slots < 2 * features.size())
