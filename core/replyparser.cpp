@@ -653,6 +653,15 @@ std::vector<Found> scan(std::string_view input)
                 if (before == ':' || before == ';' || just == ':' || just == '#' || just == '\'' || just == '"'
                     || just == '(' || just == '\t' || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
                     start = b.pos;
+                // A code in parentheses or after '#' that closes the line ("User unknown (550)",
+                // "… black listed by zen.spamhaus.org #525") tags the words before it: they are
+                // the reply, not the nothing after it. (After a colon it opens a reply that may
+                // go on on the next line: Sendmail's "<addr>... Deferred: 421".)
+                const auto tail = rest.substr(b.pos + 3);
+                if (start == b.pos && (just == '#' || just == '(') && std::none_of(tail.begin(), tail.end(), [](char c) {
+                        return text::isAlpha(c) || text::isDigit(c) || static_cast<unsigned char>(c) >= 0x80;
+                    }))
+                    start = 0;
             }
             if (start == std::string_view::npos) {
                 // A lone enhanced code anywhere ("… (#5.1.1)", "#5.1.0 Address rejected") makes

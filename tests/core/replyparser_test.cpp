@@ -43,6 +43,20 @@ TEST(ReplyParser, AGreetingJoinedToARefusalGivesTheRefusalsCode)
     EXPECT_EQ(*ok.basicCode, 250);
 }
 
+TEST(ReplyParser, ACodeThatClosesTheLineKeepsTheWordsBeforeIt)
+{
+    // Some servers and NDRs put the code last, as a tag: the words before it are the reply.
+    for (const std::string text : {"The user does not exist (550)", "User unknown #550",
+                                   "mx.example.net [192.0.2.10] black listed by zen.spamhaus.org #525"}) {
+        const auto r = primaryReply(text);
+        ASSERT_TRUE(r.basicCode) << text;
+        EXPECT_EQ(r.text, text);
+    }
+    // A code with words after it still opens the reply.
+    const auto opened = primaryReply("Remote error (550 5.1.1 User unknown)");
+    EXPECT_TRUE(opened.text.starts_with("550 5.1.1 User unknown")) << opened.text;
+}
+
 TEST(ReplyParser, MultiLineReplyAlreadyJoined)
 {
     const std::string gmail = "550-5.1.1 The email account that you tried to reach does not exist. Please try "
