@@ -274,6 +274,49 @@ bool isDeliveryStatusText(std::string_view content)
     return recipient && outcome;
 }
 
+/// Where the body of a returned message starts when a part typed text/plain holds that whole
+/// message (some MTAs send the original so instead of as message/rfc822): the part opens with a
+/// header block of at least three fields, two of them ones every message carries, and nothing
+/// but fields before its blank line. npos when the part is prose. Read as prose, the original's
+/// headers ("Content-Type", "TLS", its Subject) were taken for the bounce's words.
+std::size_t returnedMessageBody(std::string_view content)
+{
+    static constexpr std::string_view kMessageFields[]
+        = {"received:", "return-path:", "from:", "to:", "subject:", "date:", "message-id:", "mime-version:"};
+    std::size_t fields = 0, known = 0, at = content.find_first_not_of("\r\n");
+    if (at == std::string_view::npos)
+        return std::string_view::npos;
+    while (at < content.size()) {
+        auto end = content.find('\n', at);
+        if (end == std::string_view::npos)
+            end = content.size();
+        auto line = content.substr(at, end - at);
+        if (line.ends_with('\r'))
+            line.remove_suffix(1);
+        if (line.empty())
+            return fields >= 3 && known >= 2 ? std::min(end + 1, content.size()) : std::string_view::npos;
+        if (text::isSpace(line.front())) {
+            if (fields == 0)
+                return std::string_view::npos;
+        } else {
+            const auto colon = line.find(':');
+            if (colon == std::string_view::npos || colon == 0 || colon > 60)
+                return std::string_view::npos;
+            for (char c : line.substr(0, colon))
+                if (!(text::isAlpha(c) || text::isDigit(c) || c == '-' || c == '_'))
+                    return std::string_view::npos;
+            ++fields;
+            for (const auto f : kMessageFields)
+                if (text::startsWithNoCase(line, f)) {
+                    ++known;
+                    break;
+                }
+        }
+        at = end + 1;
+    }
+    return std::string_view::npos;
+}
+
 /// What the walker below asks of a MIME tree, for GMime's objects.
 struct GMimeTree {
     using Node = GMimeObject*;
@@ -413,6 +456,13 @@ template<typename Tree> struct Walker {
         else if (type == "text/rfc822-headers" || type == "text/rfc822-header") {
             if (!email.original)
                 email.original = parseHeaderBlock(content());
+        } else if (type == "text/plain" && !email.body.empty() && !email.original
+                   && returnedMessageBody(content()) != std::string::npos) {
+            // The returned message typed text/plain, after the bounce's own words.
+            const auto bodyAt = returnedMessageBody(content());
+            email.original = parseHeaderBlock(std::string_view(content()).substr(0, bodyAt));
+            if (email.originalBody.empty())
+                email.originalBody = content().substr(bodyAt);
         } else if (type == "text/plain" || type == "text/enriched" || type == "message/disposition-notification") {
             if (!email.body.empty())
                 email.body += "\n";

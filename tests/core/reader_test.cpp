@@ -86,6 +86,56 @@ TEST(Reader, MultipartWhoseBoundaryNeverOccursIsReadWithTheBodysBoundary)
     EXPECT_EQ(records[0].original.messageId, "<abc@sender.example>");
 }
 
+TEST(Reader, AReturnedMessageTypedTextPlainIsTheOriginalNotTheBouncesWords)
+{
+    // Hotmail's and other MTAs' DSNs that return the message as text/plain: its headers name
+    // TLS and a Content-Type, words that read as a TLS or content refusal if taken for the
+    // bounce's prose. They are the original's headers.
+    const auto records = readMail(R"(From: postmaster@relay.example
+To: alice@sender.example
+Subject: Delivery Status Notification (Delay)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+Unable to deliver message to the following recipients, due to being unable to connect
+successfully to the destination mail server.
+
+       ned@remote.example
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;relay.example
+
+Final-Recipient: rfc822;ned@remote.example
+Action: delayed
+Status: 4.4.7
+
+--b1
+Content-Type: text/plain
+
+Received: from client.sender.example ([192.0.2.61]) by relay.example over TLS secured channel
+	 Wed, 28 Jan 2015 21:29:14 -0800
+Message-ID: <tp@sender.example>
+Return-Path: alice@sender.example
+From: Alice <alice@sender.example>
+To: ned@remote.example
+Subject: Attachment: forbidden file type?
+Content-Type: text/plain; charset="iso-2022-jp"
+
+hello
+--b1--
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "ned@remote.example");
+    EXPECT_EQ(records[0].diagnosis.reason, "expired");
+    EXPECT_EQ(records[0].original.messageId, "<tp@sender.example>");
+    EXPECT_EQ(records[0].original.fromDomain, "sender.example");
+}
+
 TEST(Reader, DeliveryStatusWrittenAsPlainTextIsRead)
 {
     const auto records = readMail(R"(From: MAILER-DAEMON@gw.example
