@@ -731,19 +731,62 @@ std::optional<std::string> jsonEventReply(std::string_view text)
     if (!chosen)
         return std::nullopt;
     // Everything else blanked, and the value's escapes written as spaces and the character they
-    // stand for ("\"" -> ' "'): the same length, so offsets stay.
+    // stand for ("\"" -> ' "'): the same length, so offsets stay. A "\uXXXX" escape (how many
+    // exports write every non-ASCII character) becomes its UTF-8 bytes, fewer than its six, so
+    // the rest of the value moves left and its end is padded: the words stay whole ("\u30e6\u30fc"
+    // is one Japanese word, not letters apart), and only offsets after such an escape move.
     std::string out(text.size(), ' ');
     for (std::size_t i = 0; i < text.size(); ++i)
         if (text[i] == '\n')
             out[i] = '\n';
+    auto hex4 = [&](std::size_t at) -> std::optional<unsigned> {
+        if (at + 4 > chosen->end)
+            return std::nullopt;
+        unsigned v = 0;
+        for (std::size_t k = at; k < at + 4; ++k) {
+            const char c = text[k];
+            const int d = text::isDigit(c) ? c - '0'
+                : (c >= 'a' && c <= 'f')   ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F')   ? c - 'A' + 10
+                                           : -1;
+            if (d < 0)
+                return std::nullopt;
+            v = v * 16 + static_cast<unsigned>(d);
+        }
+        return v;
+    };
+    std::size_t w = chosen->start;
     for (std::size_t i = chosen->start; i < chosen->end; ++i) {
         if (text[i] == '\\' && i + 1 < chosen->end) {
             const char c = text[i + 1];
-            out[i + 1] = c == 'n' || c == 'r' || c == 't' ? ' ' : c;
+            if (c == 'u') {
+                if (auto cp = hex4(i + 2)) {
+                    std::size_t used = 6;
+                    // A surrogate pair is one character in two escapes.
+                    if (*cp >= 0xD800 && *cp < 0xDC00 && i + 12 <= chosen->end && text[i + 6] == '\\'
+                        && text[i + 7] == 'u') {
+                        if (auto low = hex4(i + 8); low && *low >= 0xDC00 && *low < 0xE000) {
+                            cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
+                            used = 12;
+                        }
+                    }
+                    std::string bytes = " ";
+                    if (*cp >= 0x20 && (*cp < 0xD800 || *cp >= 0xE000)) {
+                        bytes.clear();
+                        text::appendUtf8(bytes, *cp);
+                    }
+                    for (char b : bytes)
+                        out[w++] = b;
+                    i += used - 1;
+                    continue;
+                }
+            }
+            out[w++] = ' ';
+            out[w++] = c == 'n' || c == 'r' || c == 't' || c == 'b' || c == 'f' ? ' ' : c;
             ++i;
             continue;
         }
-        out[i] = text[i];
+        out[w++] = text[i];
     }
     return out;
 }

@@ -158,23 +158,10 @@ std::string htmlToText(std::string_view html)
     out.reserve(html.size());
     int pre = 0;
     auto appendUtf8 = [&](unsigned long cp) {
-        if (cp == 0xA0) {
+        if (cp == 0xA0)
             out.push_back(' ');
-        } else if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x110000) {
-            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        }
+        else if (cp < 0x110000)
+            text::appendUtf8(out, static_cast<char32_t>(cp));
     };
     for (std::size_t i = 0; i < html.size(); ++i) {
         const char c = html[i];

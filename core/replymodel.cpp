@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "replymodel.h"
 
+#include "text.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -42,25 +44,6 @@ char32_t nextCodePoint(std::string_view s, std::size_t& i)
     }
     i += len;
     return cp;
-}
-
-void appendUtf8(std::string& out, char32_t cp)
-{
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 /// Lower case for the scripts bounces arrive in (Latin with its European letters, Cyrillic).
@@ -203,13 +186,13 @@ void forEachFeature(std::string_view text, std::optional<int> basicCode, std::st
             }
             if (run.size() == 1) {
                 name.assign("c:");
-                appendUtf8(name, c);
+                text::appendUtf8(name, c);
                 emit(std::string_view(name), at, i);
             }
             for (std::size_t r = 0; r + 1 < run.size(); ++r) {
                 name.assign("c:");
-                appendUtf8(name, run[r].first);
-                appendUtf8(name, run[r + 1].first);
+                text::appendUtf8(name, run[r].first);
+                text::appendUtf8(name, run[r + 1].first);
                 const std::size_t end = r + 2 < run.size() ? run[r + 2].second : j;
                 emit(std::string_view(name), run[r].second, end);
             }
@@ -228,7 +211,7 @@ void forEachFeature(std::string_view text, std::optional<int> basicCode, std::st
             if (d < 0x80)
                 word += static_cast<char>(d >= 'A' && d <= 'Z' ? d + 32 : d);
             else
-                appendUtf8(word, foldCase(d));
+                text::appendUtf8(word, foldCase(d));
             end = i;
             if (i >= text.size())
                 break;

@@ -658,9 +658,10 @@ std::vector<Found> scan(std::string_view input)
                 // the reply, not the nothing after it. (After a colon it opens a reply that may
                 // go on on the next line: Sendmail's "<addr>... Deferred: 421".)
                 const auto tail = rest.substr(b.pos + 3);
-                if (start == b.pos && (just == '#' || just == '(') && std::none_of(tail.begin(), tail.end(), [](char c) {
-                        return text::isAlpha(c) || text::isDigit(c) || static_cast<unsigned char>(c) >= 0x80;
-                    }))
+                if (start == b.pos && (just == '#' || just == '(')
+                    && std::none_of(tail.begin(), tail.end(), [](char c) {
+                           return text::isAlpha(c) || text::isDigit(c) || static_cast<unsigned char>(c) >= 0x80;
+                       }))
                     start = 0;
             }
             if (start == std::string_view::npos) {

@@ -51,6 +51,8 @@ constexpr std::size_t findFirstOf(std::string_view s, std::string_view set, std:
 /// extends ASCII, and holds no encoded byte nor NUL. Eight bytes at a time: most parts and header
 /// values of a bounce are ASCII, and the byte loops over them were a twentieth of reading one.
 bool plainAscii(std::string_view s);
+/// Appends code point cp (below 0x110000) as UTF-8.
+void appendUtf8(std::string& out, char32_t cp);
 /// Collapses every run of whitespace (including line breaks) into one space, and trims.
 std::string collapseSpace(std::string_view s);
 /// Seconds since the epoch as ISO 8601 UTC, "2025-03-11T00:00:00Z": how the workspace, the

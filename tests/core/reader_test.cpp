@@ -439,6 +439,24 @@ TEST(Reader, AnEspEventPastedAsJsonIsReadByItsReplyField)
     EXPECT_FALSE(bt::jsonEventReply("550 5.1.1 {not json} user unknown").has_value());
 }
 
+TEST(Reader, AJsonEventsUnicodeEscapesAreReadAsTheCharactersTheyStandFor)
+{
+    // Many exports escape every non-ASCII character ("\u30e6"): the words must be whole again,
+    // surrogate pairs included, for the lexicons of other languages to read them.
+    const bt::BounceReader reader(classifier());
+    const auto japanese = reader.diagnoseInput(
+        R"({"email":"bob@example.net","event":"bounce","reason":"550 \u5b9b\u5148\u306e\u30e1\u30fc\u30eb\u30a2\u30c9\u30ec\u30b9\u306f\u5b58\u5728\u3057\u307e\u305b\u3093"})");
+    EXPECT_EQ(japanese.diagnosis.replyText, "550 宛先のメールアドレスは存在しません");
+    EXPECT_EQ(japanese.diagnosis.reason, "userunknown");
+    const auto emoji
+        = reader.diagnoseInput(R"({"reason":"550 5.7.1 \ud83d\ude00 Message rejected as spam, d\u00e9sol\u00e9"})");
+    EXPECT_EQ(emoji.diagnosis.replyText, "550 5.7.1 😀 Message rejected as spam, désolé");
+    EXPECT_EQ(emoji.diagnosis.reason, "spamdetected");
+    // An escape that is not one (no four hex digits) stays as the text it is.
+    const auto broken = reader.diagnoseInput(R"({"reason":"550 5.1.1 user \uZZ unknown"})");
+    EXPECT_EQ(broken.diagnosis.reason, "userunknown");
+}
+
 TEST(Reader, AModuleThatReadsNothingGivesWayToOneThatReadsTheReply)
 {
     // Exim's opening words, but the reply stands outside Exim's indented block: the Exim module
