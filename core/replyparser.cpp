@@ -361,16 +361,25 @@ std::size_t wrappedStart(const std::vector<text::Line>& lines, std::size_t i, st
 std::size_t wrappedContinuation(const std::vector<text::Line>& lines, std::size_t i, bool anyIndented = false)
 {
     std::size_t last = i;
+    // The widest line so far: where the wrapping put its margin. A line shorter than 40 was
+    // wrapped too when the next line's first word would not have fitted within that margin
+    // ("… to an Internet mail server." before "http://www.spamhaus.org maintains …").
+    std::size_t margin = text::trim(lines[i].text).size();
     for (std::size_t k = i + 1; k < lines.size() && (anyIndented || k <= i + kMaxWrappedLines); ++k) {
         const auto raw = lines[k].text;
         const auto t = text::trim(raw);
         if (t.empty())
             break;
         const bool indented = isIndented(raw);
-        if (!indented && text::trim(lines[k - 1].text).size() < kWrappedWidth)
+        const auto previous = text::trim(lines[k - 1].text).size();
+        const auto firstWord = std::min(t.find(' '), t.size());
+        const bool wrapped
+            = previous >= kWrappedWidth || (margin >= kWrappedWidth && previous + 1 + firstWord > margin);
+        if (!indented && !wrapped)
             break;
         if (!(indented && anyIndented) && startsSomethingElse(t))
             break;
+        margin = std::max(margin, t.size());
         last = k;
     }
     return last;

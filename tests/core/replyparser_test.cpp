@@ -341,6 +341,18 @@ TEST(ReplyParser, AWrappedReplyKeepsTheWordsAfterTheWrap)
     EXPECT_EQ(r.sourceOffset, 0u);
     // A short line was not wrapped: what follows it is not the reply's.
     EXPECT_EQ(primaryReply("550 5.1.1 User unknown\nThe message was not delivered.").text, "550 5.1.1 User unknown");
+    // Unless the next line's first word would not have fitted within the margin the longer lines
+    // before it show (a URL after a wrap at 60 columns).
+    r = primaryReply("550 DY-001 Mail rejected by Windows Live Hotmail for policy\nreasons. We generally do not "
+                     "accept email from dynamic IP's\nas they are not typically used to deliver unauthenticated\nSMTP "
+                     "e-mail to an Internet mail server.\nhttp://www.spamhaus.org maintains lists of dynamic and\n"
+                     "residential IP addresses.\n\nThe mail system");
+    EXPECT_TRUE(r.text.ends_with("maintains lists of dynamic and residential IP addresses.")) << r.text;
+    EXPECT_EQ(primaryReply("550 5.7.1 Message rejected as spam by the content filter\nSee\n"
+                           "https://postmaster.example.com/very/long/path/to/the/help/page")
+                  .text,
+              "550 5.7.1 Message rejected as spam by the content filter See "
+              "https://postmaster.example.com/very/long/path/to/the/help/page");
     // Nor are a field, the next recipient or qmail's own line.
     const std::string listing = "<bob@example.net>:\n192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 "
                                 "<bob@example.net>... User unknown here at all\nGiving up on 192.0.2.1.\n";
