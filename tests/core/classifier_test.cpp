@@ -66,6 +66,11 @@ TEST(Classifier, TheRefusedPartyDecidesWhoseAddressIsWrong)
     EXPECT_EQ(
         shipped().diagnoseText("450 4.1.8 Unable to resolve the domain name of the sender: DNS lookup failed").reason,
         "networkerror");
+    // A person's label before the reply ("Bounce reason:") is not a bounce refused: the refused
+    // party is still the recipient.
+    EXPECT_EQ(shipped().diagnoseText("Bounce reason: Recipient address rejected: Access denied. Please advise.").reason,
+              shipped().diagnoseText("Recipient address rejected: Access denied").reason);
+    EXPECT_EQ(shipped().diagnoseText("550 Bounces are rejected here").reason, "rejected");
 }
 
 TEST(Classifier, DmarcRejectionIsAuth)
