@@ -1117,7 +1117,15 @@ void Classifier::Impl::Pass::decide()
     const bool listDecides = !codeDecides && listWeight > rulePriority;
     // No rule speaks and the code alone says little (5.7.1, 5.0.0, a bare 550): the model
     // trained on labelled replies reads the words instead, when it is sure enough.
-    if (!winner && !listDecides && codeWeight < kStrongCodeWeight && kb.model()) {
+    // Words that name no cause ("554 Message refused", "550 Delivery error") leave the verdict
+    // to the code, else to nothing: the vocabulary reserves unknown for them, and the model's lean
+    // on "refused" or "delivered" is what other replies with those words meant.
+    // Only a code says more then: one that decides, or the subject of an enhanced code the model
+    // weighs ("451 4.3.0 transaction failed" is the receiving system's); with none, or X.0.0,
+    // nothing does.
+    const bool saysNothing = !winner && !listDecides && !codeDecides
+        && (d.enhancedCode.empty() || d.enhancedCode.substr(1) == ".0.0") && kb.saysNothing(s);
+    if (!winner && !listDecides && codeWeight < kStrongCodeWeight && kb.model() && !saysNothing) {
         guess = kb.model()->guess(s, d.basicCode, d.enhancedCode);
         if (guess && (guess->probability < kb.model()->threshold() || !isKnownReason(guess->reason)))
             guess.reset();
@@ -1163,7 +1171,7 @@ void Classifier::Impl::Pass::decide()
     // model, reading words, weighs little.
     const bool secondGuess = codeDecides
         || (winner && !listDecides && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority);
-    if (!guess && secondGuess && !fromBounceEmail && kb.model()) {
+    if (!guess && secondGuess && !fromBounceEmail && kb.model() && !saysNothing) {
         const auto g = kb.model()->guess(s, d.basicCode, d.enhancedCode, false);
         if (g && g->probability >= kSecondGuessProbability && isKnownReason(g->reason)
             && familyOf(g->reason) != familyOf(d.reason) && familyOf(g->reason) != "unknown") {

@@ -249,6 +249,14 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
     for (const auto& m : strings(doc, "markers", origin))
         if (std::find(m_lexiconMarkers.begin(), m_lexiconMarkers.end(), m) == m_lexiconMarkers.end())
             m_lexiconMarkers.push_back(m);
+    for (const auto& w : strings(doc, "says_nothing", origin)) {
+        if (w.empty() || w.find(' ') != std::string::npos)
+            throw KnowledgeError(origin + ": \"says_nothing\" holds single words, not \"" + w + "\"");
+        auto folded = text::foldCase(w);
+        const auto at = std::lower_bound(m_saysNothing.begin(), m_saysNothing.end(), folded);
+        if (at == m_saysNothing.end() || *at != folded)
+            m_saysNothing.insert(at, std::move(folded));
+    }
     if (!doc.contains("concepts") || !doc["concepts"].is_array())
         throw KnowledgeError(origin + ": missing list \"concepts\"");
     std::size_t index = 0;
@@ -377,6 +385,52 @@ void KnowledgeBase::setNotices(std::string_view text, const std::string& origin)
     };
     m_noticePhrases = lower("phrases");
     m_failureWords = lower("failure_words");
+}
+
+bool KnowledgeBase::saysNothing(std::string_view reply) const
+{
+    if (m_saysNothing.empty())
+        return false;
+    auto wordChar
+        = [](char c) { return text::isAlpha(c) || c == '\'' || c == '-' || static_cast<unsigned char>(c) >= 0x80; };
+    auto separator = [](char c) {
+        return text::isSpace(c) || c == '<' || c == '>' || c == '[' || c == ']' || c == '(' || c == ')' || c == ','
+            || c == ';' || c == '"';
+    };
+    std::string word;
+    std::size_t i = 0;
+    while (i < reply.size()) {
+        if (separator(reply[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < reply.size() && !separator(reply[end]))
+            ++end;
+        auto token = reply.substr(i, end - i);
+        i = end;
+        // A URL names a page that says what the words do not.
+        if (token.find("://") != std::string_view::npos || text::startsWithNoCase(token, "www."))
+            return false;
+        while (!token.empty() && !wordChar(token.back()) && !text::isDigit(token.back()))
+            token.remove_suffix(1); // closing punctuation
+        while (!token.empty() && !wordChar(token.front()) && !text::isDigit(token.front()))
+            token.remove_prefix(1);
+        while (!token.empty() && (token.front() == '\'' || token.front() == '-'))
+            token.remove_prefix(1);
+        if (token.empty())
+            continue;
+        // A code, an address, an IP address, a host name, an id: they name the case, not a cause.
+        if (std::any_of(token.begin(), token.end(), [](char c) { return text::isDigit(c) || c == '@' || c == '.'; }))
+            continue;
+        // A word joined by other signs ("mailbox:full", "message/partial") still says something.
+        if (!std::all_of(token.begin(), token.end(), wordChar))
+            return false;
+        word = text::foldCase(token);
+        if (!std::binary_search(m_saysNothing.begin(), m_saysNothing.end(), word))
+            return false;
+    }
+    return true;
 }
 
 bool KnowledgeBase::isNotice(std::string_view paragraph) const

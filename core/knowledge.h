@@ -136,6 +136,11 @@ public:
     /// ASCII words of the non-English lexicons ("benutzer", "inconnu"): a reply holding one may
     /// be in that language even without a non-ASCII letter.
     const std::vector<std::string>& lexiconMarkers() const { return m_lexiconMarkers; }
+    /// True when every word of `reply` is one the lexicons list as naming no cause ("says_nothing":
+    /// "message", "refused", "delivery", "failed", "server", "not" …), once its codes, addresses,
+    /// host names, numbers and bracketed parts are set aside: "554 Message refused", "550 Delivery
+    /// error". Such a reply says nothing, however a statistical reading of its words leans.
+    bool saysNothing(std::string_view reply) const;
     /// True when `paragraph` is a gateway's or client's notice (a banner, a footer, a
     /// disclaimer; resources/notices.json), not words about a failure: it holds a notice phrase,
     /// and no reply code or failure word.
@@ -169,6 +174,7 @@ private:
     std::shared_ptr<const ReplyModel> m_model;
     std::shared_future<std::shared_ptr<const ReplyModel>> m_pendingModel;
     std::vector<std::string> m_lexiconMarkers;
+    std::vector<std::string> m_saysNothing; ///< folded case, sorted
     std::vector<std::string> m_noticePhrases; ///< lower case
     std::vector<std::string> m_failureWords; ///< lower case
 };

@@ -39,6 +39,31 @@ TEST(Classifier, BareBasicCodeProvesNothing)
     EXPECT_FALSE(d.steps.empty()) << "even an unknown verdict says what to do next";
 }
 
+TEST(Classifier, ARefusalInWordsThatNameNoCauseIsUnknown)
+{
+    // vocabulary.md reserves unknown for replies that say nothing; the model leans on "refused"
+    // or "delivered" because other replies with those words named a cause.
+    for (const char* bare : {"554 Message refused", "550 Delivery error", "554 5.0.0 Message could not be delivered",
+                             "554 Rejected by server", "554 Transaction failed", "550 Nachricht abgelehnt",
+                             "550 Message refusé <bob@example.com> [192.0.2.1]"}) {
+        const auto d = shipped().diagnoseText(bare);
+        EXPECT_EQ(d.family, "unknown") << bare;
+        EXPECT_EQ(d.confidence, "none") << bare;
+    }
+    // A specific code still decides; a cause word, a page to read or a rule still speak.
+    EXPECT_EQ(shipped().diagnoseText("550 5.1.1 Message refused").reason, "userunknown");
+    for (const char* said :
+         {"554 Message refused: mailbox full", "554 Message refused, see https://help.example.com/spam",
+          "550 Message refused: Access denied", "550 Message/partial refused"})
+        EXPECT_NE(shipped().diagnoseText(said).family, "unknown") << said;
+    // The words are data, each a single word.
+    bt::KnowledgeBase kb;
+    EXPECT_THROW(kb.addLexicon(R"({"format": "bouncetriage-lexicon/1", "language": "xx", "says_nothing": ["not this"],
+                                   "concepts": []})",
+                               "xx.json"),
+                 bt::KnowledgeError);
+}
+
 TEST(Classifier, UserUnknownIsAnAddressToSuppress)
 {
     const auto d = shipped().diagnoseText("550 5.1.1 <kijitora@example.jp>: Recipient address rejected: User unknown");
