@@ -72,6 +72,7 @@ enum class BounceKind {
     Hard, ///< permanent and about the address: stop sending to it
     PermanentUnusable, ///< permanent, the mailbox is not usable (disabled, suppressed): stop sending
     PermanentAddressFine, ///< permanent, but not about the address (a blocklist, SPF): keep it
+    PermanentCauseUnknown, ///< permanent, and nothing says why: neither keep nor drop on its word
     Soft, ///< temporary (a 4xx code): the sending server retries
     Unstated, ///< neither code nor words say permanent
 };

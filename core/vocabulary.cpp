@@ -139,6 +139,9 @@ BounceKind bounceKind(const Diagnosis& d)
     // A permanent refusal that is not about the address (a blocklist, an SPF failure) must not
     // make anyone drop a good recipient; a disabled or suppressed mailbox is no hard bounce in
     // the RFC sense (it may come back), but the action is still to stop sending.
+    // Nothing recognised says nothing about the address either ("554 Message refused").
+    if (d.permanent && d.family == "unknown")
+        return BounceKind::PermanentCauseUnknown;
     if (d.permanent)
         return d.action == "suppress" ? BounceKind::PermanentUnusable : BounceKind::PermanentAddressFine;
     const bool transient
@@ -157,6 +160,8 @@ std::string_view bounceKindWord(BounceKind kind)
         return "permanent, mailbox not usable";
     case BounceKind::PermanentAddressFine:
         return "permanent, address fine";
+    case BounceKind::PermanentCauseUnknown:
+        return "permanent, cause not recognised";
     case BounceKind::Soft:
         return "temporary";
     case BounceKind::Unstated:

@@ -396,6 +396,9 @@ TEST(Classifier, WhatABounceMeansForTheAddressIsDecidedOnce)
     EXPECT_EQ(kind("550 5.2.1 The email account that you tried to reach is disabled."), K::PermanentUnusable);
     EXPECT_EQ(kind("452 4.2.2 The email account that you tried to reach is over quota."), K::Soft);
     EXPECT_EQ(kind("Mailbox is full"), K::Unstated);
+    // A permanent refusal whose cause nothing names says nothing about the address either.
+    EXPECT_EQ(kind("554 Message refused"), K::PermanentCauseUnknown);
+    EXPECT_EQ(kind("550"), K::PermanentCauseUnknown);
     bt::Diagnosis vacation;
     vacation.family = "not_bounce";
     vacation.permanent = true;

@@ -119,6 +119,8 @@ QString bouncePhrase(const bt::Diagnosis& diagnosis)
         return tr("permanent failure: the mailbox is not usable, stop sending to this address");
     case bt::BounceKind::PermanentAddressFine:
         return tr("permanent failure, but the address is fine: fix the cause, keep the address");
+    case bt::BounceKind::PermanentCauseUnknown:
+        return tr("permanent failure, cause not recognised: read the reply before deciding about the address");
     case bt::BounceKind::Soft:
         return tr("soft bounce: temporary, the sending server retries");
     case bt::BounceKind::Unstated:
