@@ -45,7 +45,7 @@ TEST(Classifier, ARefusalInWordsThatNameNoCauseIsUnknown)
     // or "delivered" because other replies with those words named a cause.
     for (const char* bare : {"554 Message refused", "550 Delivery error", "554 5.0.0 Message could not be delivered",
                              "554 Rejected by server", "554 Transaction failed", "550 Nachricht abgelehnt",
-                             "550 Message refusé <bob@example.com> [192.0.2.1]"}) {
+                             "550 Message refusé <bob@example.com> [192.0.2.1]", "550 Сообщение отклонено"}) {
         const auto d = shipped().diagnoseText(bare);
         EXPECT_EQ(d.family, "unknown") << bare;
         EXPECT_EQ(d.confidence, "none") << bare;
