@@ -431,6 +431,7 @@ template<typename Tree> struct Walker {
                 decoded = Tree::text(object);
             return *decoded;
         };
+        std::size_t bodyAt = std::string::npos; // where a returned message's body starts
         if (type == "message/delivery-status" || type == "message/global-delivery-status"
             || ((type == "text/plain" || type == "application/octet-stream") && isDeliveryStatusText(content()))) {
             // Two report parts stay two: a field of the second must not run on from the last
@@ -444,9 +445,8 @@ template<typename Tree> struct Walker {
             if (!email.original)
                 email.original = parseHeaderBlock(content());
         } else if (type == "text/plain" && !email.body.empty() && !email.original
-                   && returnedMessageBody(content()) != std::string::npos) {
+                   && (bodyAt = returnedMessageBody(content())) != std::string::npos) {
             // The returned message typed text/plain, after the bounce's own words.
-            const auto bodyAt = returnedMessageBody(content());
             email.original = parseHeaderBlock(std::string_view(content()).substr(0, bodyAt));
             if (email.originalBody.empty())
                 email.originalBody = content().substr(bodyAt);

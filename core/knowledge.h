@@ -138,8 +138,9 @@ public:
     const std::vector<std::string>& lexiconMarkers() const { return m_lexiconMarkers; }
     /// True when every word of `reply` is one the lexicons list as naming no cause ("says_nothing":
     /// "message", "refused", "delivery", "failed", "server", "not" …), once its codes, addresses,
-    /// host names, numbers and bracketed parts are set aside: "554 Message refused", "550 Delivery
-    /// error". Such a reply says nothing, however a statistical reading of its words leans.
+    /// IP addresses, host names and numbers are set aside: "554 Message refused", "550 Delivery
+    /// error". A URL or a word joined by other signs says something. Such a reply says nothing,
+    /// however a statistical reading of its words leans.
     bool saysNothing(std::string_view reply) const;
     /// True when `paragraph` is a gateway's or client's notice (a banner, a footer, a
     /// disclaimer; resources/notices.json), not words about a failure: it holds a notice phrase,
