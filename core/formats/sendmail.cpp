@@ -150,8 +150,13 @@ bool parseSendmail(const Email& email, BounceReport& report)
         if (e.remote.empty())
             e.remote = remote;
         if (!lastRemoteReply.empty() && e.command.empty()) {
-            // The remote server's reply explains Sendmail's "Remote protocol error".
-            e.reply = lastRemoteReply;
+            // The remote server's reply explains Sendmail's "Remote protocol error". A bare code
+            // explains nothing: Sendmail's own "Deferred: 421" says what became of the message
+            // (deferred until it gave up), which the bare "<<< 421" at connect would read as a block.
+            const bool bareCode
+                = std::none_of(lastRemoteReply.begin(), lastRemoteReply.end(), [](char c) { return text::isAlpha(c); });
+            const bool deferred = text::startsWithNoCase(said, "Deferred");
+            e.reply = bareCode && deferred ? std::string(said) : lastRemoteReply;
             e.command = lastCommand.empty() ? "CONN" : lastCommand;
             e.context += lastRemoteReply + "\n";
             lastRemoteReply.clear();

@@ -296,6 +296,34 @@ This is a permanent error; I've given up. Sorry it didn't work out.
 
 )";
 
+TEST(Reader, ASendmailTranscriptsBareCodeAtConnectGivesWayToItsDeferral)
+{
+    // Sendmail without a delivery-status part: the server greeted with a bare "421" for days,
+    // and Sendmail gave up. The message expired; the bare code at connect says no more than that.
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.example>
+To: <alice@sender.example>
+Subject: Returned mail: see transcript for details
+Date: Sun, 13 Sep 2015 11:21:54 +0900
+
+The original message was received at Sun, 6 Sep 2015 03:10:06 +0900
+from client.sender.example [192.0.2.135]
+
+   ----- The following addresses had permanent fatal errors -----
+<bob@remote.example>
+    (reason: )
+
+   ----- Transcript of session follows -----
+... while talking to mx.remote.example.:
+<<< 421
+<bob@remote.example>... Deferred: 421
+Message could not be delivered for 5 days
+Message will be deleted from queue
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "bob@remote.example");
+    EXPECT_EQ(records[0].diagnosis.reason, "expired");
+}
+
 TEST(Reader, QmailRemoteReplyKeepsItsLinesWithoutCode)
 {
     const auto records = readMail(kQmailHead + R"(<xena@remote.example>:
