@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
@@ -743,16 +744,10 @@ std::optional<std::string> jsonEventReply(std::string_view text)
         if (at + 4 > chosen->end)
             return std::nullopt;
         unsigned v = 0;
-        for (std::size_t k = at; k < at + 4; ++k) {
-            const char c = text[k];
-            const int d = text::isDigit(c) ? c - '0'
-                : (c >= 'a' && c <= 'f')   ? c - 'a' + 10
-                : (c >= 'A' && c <= 'F')   ? c - 'A' + 10
-                                           : -1;
-            if (d < 0)
-                return std::nullopt;
-            v = v * 16 + static_cast<unsigned>(d);
-        }
+        const char* digits = text.data() + at;
+        const auto [end, ec] = std::from_chars(digits, digits + 4, v, 16);
+        if (ec != std::errc {} || end != digits + 4)
+            return std::nullopt;
         return v;
     };
     std::size_t w = chosen->start;
