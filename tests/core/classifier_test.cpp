@@ -98,6 +98,24 @@ TEST(Classifier, TheRefusedPartyDecidesWhoseAddressIsWrong)
     EXPECT_EQ(shipped().diagnoseText("550 Bounces are rejected here").reason, "rejected");
 }
 
+TEST(Classifier, AnInvalidHeloArgumentIsSyntaxWhateverRefusedIt)
+{
+    // The contract owners read "HELO/EHLO argument is invalid" as SMTP syntax: a refusal whose
+    // cause is a malformed HELO name is syntaxerror even after "Helo command rejected:", which
+    // alone reads as a refused host.
+    EXPECT_EQ(shipped().diagnoseText("Helo command rejected: Invalid name").reason, "syntaxerror");
+    EXPECT_EQ(shipped().diagnoseText("550 bogus helo").reason, "syntaxerror");
+    EXPECT_EQ(shipped().diagnoseText("550 Please use a valid hostname in your HELO").reason, "syntaxerror");
+    // A host name that happens to start with a cause word is not the cause…
+    EXPECT_NE(shipped().diagnoseText("554 5.7.1 <bad.example.net>: Helo command rejected: match bad.example.net").reason,
+              "syntaxerror");
+    // …a named forgery or missing DNS is a cause of its own.
+    EXPECT_EQ(shipped().diagnoseText("550 REJECTED - Bad HELO - Host impersonating [mx.example.com]").family,
+              "reputation");
+    EXPECT_EQ(shipped().diagnoseText("450 4.7.1 <mail.example.invalid>: Helo command rejected: Host not found").reason,
+              "requireptr");
+}
+
 TEST(Classifier, DmarcRejectionIsAuth)
 {
     const auto d = shipped().diagnoseText(
