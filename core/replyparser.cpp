@@ -493,6 +493,15 @@ std::size_t afterIntroducer(std::string_view line)
     return start;
 }
 
+/// A line that is itself a reply ("550 …", "<<< 450 4.1.7 …"): a "said:" inside it is quoted.
+bool opensWithCode(std::string_view line)
+{
+    for (std::string_view prefix : {"<<<", "#", ">>>"})
+        if (line.substr(0, prefix.size()) == prefix)
+            line = text::trim(line.substr(prefix.size()));
+    return basicCodeAt(line, 0);
+}
+
 std::vector<Found> scan(std::string_view input)
 {
     std::vector<Found> found;
@@ -515,7 +524,10 @@ std::vector<Found> scan(std::string_view input)
             auto joined = joinLines(lines, i, last);
             Found f {parseReplyAsIs(std::string_view(joined).substr(16)), Kind::Diagnostic};
             const auto said = text::findNoCase(f.reply.text, " said: ");
-            if (said != std::string::npos) {
+            // A reply that opens with its own code quotes the "said:" of a check it made (Postfix's
+            // sender verification: "450 4.1.7 <a@b>: Sender address rejected: undeliverable
+            // address: host X said: 550 5.1.1 …"): the outer reply is the one given.
+            if (said != std::string::npos && !basicCodeAt(f.reply.text, 0)) {
                 // Postfix puts its "host X said:" wording into the Diagnostic-Code too.
                 Reply inner = parseReplyAsIs(takeStage(std::string_view(f.reply.text).substr(said + 7), f.reply));
                 takeHost(std::string_view(f.reply.text).substr(0, said), inner);
@@ -541,7 +553,7 @@ std::vector<Found> scan(std::string_view input)
 
         // The wrappers below are written by software, always in this case: a plain find
         // (memchr-fast) keeps the per-line cost low on million-line logs.
-        if (const auto said = line.find(" said:"); said != std::string_view::npos) {
+        if (const auto said = line.find(" said:"); said != std::string_view::npos && !opensWithCode(line)) {
             // Postfix "host X[ip] said: …" and qmail "Remote host said: …", wrapped over
             // indented lines until "(in reply to … command)".
             // Or wrapped without indentation by whatever showed it (see wrappedContinuation).

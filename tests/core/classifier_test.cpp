@@ -95,7 +95,8 @@ TEST(Classifier, TheRefusedPartyDecidesWhoseAddressIsWrong)
     // party is still the recipient.
     // (Compared by the rules that read it: whether the model's second guess overrules them can
     // differ with the extra words, and is not what this checks.)
-    const auto labelled = shipped().diagnoseText("Bounce reason: Recipient address rejected: Access denied. Please advise.");
+    const auto labelled
+        = shipped().diagnoseText("Bounce reason: Recipient address rejected: Access denied. Please advise.");
     EXPECT_NE(labelled.reason, "rejected");
     EXPECT_EQ(labelled.ruleIds, shipped().diagnoseText("Recipient address rejected: Access denied").ruleIds);
     EXPECT_EQ(shipped().diagnoseText("550 Bounces are rejected here").reason, "rejected");
@@ -110,8 +111,9 @@ TEST(Classifier, AnInvalidHeloArgumentIsSyntaxWhateverRefusedIt)
     EXPECT_EQ(shipped().diagnoseText("550 bogus helo").reason, "syntaxerror");
     EXPECT_EQ(shipped().diagnoseText("550 Please use a valid hostname in your HELO").reason, "syntaxerror");
     // A host name that happens to start with a cause word is not the cause…
-    EXPECT_NE(shipped().diagnoseText("554 5.7.1 <bad.example.net>: Helo command rejected: match bad.example.net").reason,
-              "syntaxerror");
+    EXPECT_NE(
+        shipped().diagnoseText("554 5.7.1 <bad.example.net>: Helo command rejected: match bad.example.net").reason,
+        "syntaxerror");
     // …a named forgery or missing DNS is a cause of its own.
     EXPECT_EQ(shipped().diagnoseText("550 REJECTED - Bad HELO - Host impersonating [mx.example.com]").family,
               "reputation");

@@ -171,6 +171,26 @@ TEST(ReplyParser, PostfixEndOfDataStage)
     EXPECT_EQ(r.remoteHost, "gmail-smtp-in.l.google.com");
 }
 
+TEST(ReplyParser, AReplyThatQuotesASaidOfItsOwnCheckIsTheOuterReply)
+{
+    // Postfix's sender verification quotes what the sender's server said; the reply given is
+    // the outer one (4.1.7: the sender's address), pasted alone or in a Diagnostic-Code.
+    const std::string nested = "450 4.1.7 <alice@example.org>: Sender address rejected: undeliverable address: "
+                               "host mx.example.org[198.51.100.7] said: 550 5.1.1 <alice@example.org>: Recipient "
+                               "address rejected: User unknown (in reply to RCPT TO command)";
+    for (const auto& text : {nested, "Diagnostic-Code: smtp; " + nested, "<<< " + nested}) {
+        const auto r = primaryReply(text);
+        ASSERT_TRUE(r.basicCode) << text;
+        EXPECT_EQ(*r.basicCode, 450) << text;
+        EXPECT_EQ(r.enhancedCode, "4.1.7") << text;
+        EXPECT_NE(r.text.find("Sender address rejected"), std::string::npos) << text;
+    }
+    // Wrapped by a Postfix of its own, the outer "said:" is still the one read.
+    const auto wrapped = primaryReply("host mx.example.net[192.0.2.1] said: " + nested);
+    EXPECT_EQ(wrapped.remoteHost, "mx.example.net");
+    EXPECT_EQ(wrapped.enhancedCode, "4.1.7");
+}
+
 TEST(ReplyParser, PostfixStageWrappedInsideItsParentheses)
 {
     // Wrapped at another width, the stage itself breaks: "(in reply to end" / "of DATA command)".
