@@ -493,13 +493,15 @@ std::size_t afterIntroducer(std::string_view line)
     return start;
 }
 
-/// A line that is itself a reply ("550 …", "<<< 450 4.1.7 …"): a "said:" inside it is quoted.
-bool opensWithCode(std::string_view line)
+/// A reply code in `head` ("550 …", "Reason: 450 4.1.7 …"): a "said:" after it is quoted by that
+/// reply, not the wrapper of an MTA that names who said it.
+bool codeIn(std::string_view head)
 {
-    for (std::string_view prefix : {"<<<", "#", ">>>"})
-        if (line.substr(0, prefix.size()) == prefix)
-            line = text::trim(line.substr(prefix.size()));
-    return basicCodeAt(line, 0);
+    for (std::size_t k = 0; k + 3 <= head.size(); ++k)
+        if (isDigit(head[k]) && basicCodeAt(head, k)
+            && (k + 3 == head.size() || head[k + 3] == ' ' || head[k + 3] == '-'))
+            return true;
+    return false;
 }
 
 std::vector<Found> scan(std::string_view input)
@@ -524,10 +526,10 @@ std::vector<Found> scan(std::string_view input)
             auto joined = joinLines(lines, i, last);
             Found f {parseReplyAsIs(std::string_view(joined).substr(16)), Kind::Diagnostic};
             const auto said = text::findNoCase(f.reply.text, " said: ");
-            // A reply that opens with its own code quotes the "said:" of a check it made (Postfix's
+            // A reply whose code comes first quotes the "said:" of a check it made (Postfix's
             // sender verification: "450 4.1.7 <a@b>: Sender address rejected: undeliverable
             // address: host X said: 550 5.1.1 …"): the outer reply is the one given.
-            if (said != std::string::npos && !basicCodeAt(f.reply.text, 0)) {
+            if (said != std::string::npos && !codeIn(std::string_view(f.reply.text).substr(0, said))) {
                 // Postfix puts its "host X said:" wording into the Diagnostic-Code too.
                 Reply inner = parseReplyAsIs(takeStage(std::string_view(f.reply.text).substr(said + 7), f.reply));
                 takeHost(std::string_view(f.reply.text).substr(0, said), inner);
@@ -553,7 +555,7 @@ std::vector<Found> scan(std::string_view input)
 
         // The wrappers below are written by software, always in this case: a plain find
         // (memchr-fast) keeps the per-line cost low on million-line logs.
-        if (const auto said = line.find(" said:"); said != std::string_view::npos && !opensWithCode(line)) {
+        if (const auto said = line.find(" said:"); said != std::string_view::npos && !codeIn(line.substr(0, said))) {
             // Postfix "host X[ip] said: …" and qmail "Remote host said: …", wrapped over
             // indented lines until "(in reply to … command)".
             // Or wrapped without indentation by whatever showed it (see wrappedContinuation).
@@ -572,12 +574,23 @@ std::vector<Found> scan(std::string_view input)
                 joined += ' ';
                 joined += text::trim(lines[last].text);
             }
-            const auto cut = said + 6;
+            auto cut = said + 6;
+            std::size_t headFrom = 0;
+            // One wrapper inside another ("Remote host said: host X[ip] said: 553 …", a qmail or a
+            // person quoting Postfix): the reply follows the last one.
+            for (;;) {
+                const auto rest = std::string_view(joined).substr(cut);
+                const auto next = rest.find(" said:");
+                if (next == std::string_view::npos || codeIn(rest.substr(0, next)))
+                    break;
+                headFrom = cut;
+                cut += next + 6;
+            }
             Reply r;
             auto body = takeStage(std::string_view(joined).substr(cut), r);
             Found f {parseReplyAsIs(body), Kind::Said};
             f.reply.smtpStage = r.smtpStage;
-            const auto head = std::string_view(joined).substr(0, said);
+            const auto head = text::trim(std::string_view(joined).substr(headFrom, cut - 6 - headFrom));
             takeHost(head, f.reply);
             if (f.reply.remoteHost.empty()) {
                 // Postfix wraps "… host" onto the previous line: "mx.example.com[192.0.2.1] said:".
@@ -585,7 +598,8 @@ std::vector<Found> scan(std::string_view input)
                 if (bracket != std::string_view::npos && head.find(' ') > bracket)
                     takeHost(std::string("host ") + std::string(head), f.reply);
             }
-            f.reply.sourceOffset = lineOffset + cut;
+            // (Offsets into the input: a wrapper on a continuation line counts from the first.)
+            f.reply.sourceOffset = lineOffset + (cut <= line.size() ? cut : said + 6);
             if (!f.reply.text.empty())
                 found.push_back(std::move(f));
             i = last;

@@ -178,7 +178,8 @@ TEST(ReplyParser, AReplyThatQuotesASaidOfItsOwnCheckIsTheOuterReply)
     const std::string nested = "450 4.1.7 <alice@example.org>: Sender address rejected: undeliverable address: "
                                "host mx.example.org[198.51.100.7] said: 550 5.1.1 <alice@example.org>: Recipient "
                                "address rejected: User unknown (in reply to RCPT TO command)";
-    for (const auto& text : {nested, "Diagnostic-Code: smtp; " + nested, "<<< " + nested}) {
+    for (const auto& text : {nested, "Diagnostic-Code: smtp; " + nested, "<<< " + nested, "Reason: " + nested,
+                             "The error that the other server returned was: " + nested}) {
         const auto r = primaryReply(text);
         ASSERT_TRUE(r.basicCode) << text;
         EXPECT_EQ(*r.basicCode, 450) << text;
@@ -189,6 +190,12 @@ TEST(ReplyParser, AReplyThatQuotesASaidOfItsOwnCheckIsTheOuterReply)
     const auto wrapped = primaryReply("host mx.example.net[192.0.2.1] said: " + nested);
     EXPECT_EQ(wrapped.remoteHost, "mx.example.net");
     EXPECT_EQ(wrapped.enhancedCode, "4.1.7");
+    // A wrapper inside a wrapper (qmail or a person quoting Postfix): the reply after the last.
+    const auto twice = primaryReply("Remote host said: host mx.example.net[192.0.2.1] said: 553 your IP is listed "
+                                    "in a blacklist (in reply to RCPT TO command)");
+    EXPECT_EQ(twice.text, "553 your IP is listed in a blacklist");
+    EXPECT_EQ(twice.remoteHost, "mx.example.net");
+    EXPECT_EQ(twice.smtpStage, "RCPT TO");
 }
 
 TEST(ReplyParser, PostfixStageWrappedInsideItsParentheses)
