@@ -64,13 +64,14 @@ Score score(const std::filesystem::path& path)
     const bt::Classifier c(bt::KnowledgeBase::loadDefault());
     Score s;
     for (const auto& v : tsv.rows) {
-        if (v.size() <= std::max({text, family, reason, spam}))
+        // (The written probes have no spam_related column.)
+        if (v.size() <= std::max({text, family, reason}))
             continue;
         const auto d = c.diagnoseText(v[text]);
         ++s.rows;
         s.family += d.family == v[family];
         s.reason += d.reason == v[reason];
-        s.spam += d.spamRelated == v[spam];
+        s.spam += spam < v.size() && d.spamRelated == v[spam];
         s.unknown += d.family == "unknown" && v[family] != "unknown";
         if (d.family != "unknown") {
             ++s.answered;
@@ -148,6 +149,26 @@ TEST(LabelledReplies, DevelopmentSplitHoldsItsLevel)
     ASSERT_GT(s.rows, 900);
     EXPECT_GE(pct(s.family, s.rows), 80.0);
     EXPECT_LE(pct(s.unknown, s.rows), 3.0);
+}
+
+// Bounce texts written to probe the knowledge, not collected (tests/data/probes/README.md): the
+// floors guard the level measured when they were added (2026-12-06), with the helpers' own
+// readings of a few calls left as they wrote them, so a correct classifier does not reach 100 %.
+TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
+{
+    const std::filesystem::path dir = std::filesystem::path(BT_TEST_DATA) / "probes";
+    for (const auto& [file, floor] : std::vector<std::pair<const char*, double>> {{"en1.tsv", 93.0},
+                                                                                  {"intl1.tsv", 94.0},
+                                                                                  {"en2-tune.tsv", 95.0},
+                                                                                  {"intl2-tune.tsv", 97.0},
+                                                                                  {"en2-held.tsv", 85.0},
+                                                                                  {"intl2-held.tsv", 85.0}}) {
+        const auto s = score(dir / file);
+        print(file, s);
+        ASSERT_GT(s.rows, 100) << file;
+        EXPECT_GE(pct(s.family, s.rows), floor) << file;
+        EXPECT_LE(pct(s.unknown, s.rows), 3.0) << file;
+    }
 }
 
 // Replies arrive quoted the way an MTA or a bounce wraps them: "host X said: … (in reply to RCPT
