@@ -161,7 +161,11 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                                   {"intl1.tsv", 94.0},
                                                                                   {"en2-tune.tsv", 95.0},
                                                                                   {"intl2-tune.tsv", 97.0},
+                                                                                  {"providers-tune.tsv", 94.0},
+                                                                                  {"mta-tune.tsv", 90.0},
                                                                                   {"en2-held.tsv", 85.0},
+                                                                                  {"providers-held.tsv", 85.0},
+                                                                                  {"mta-held.tsv", 80.0},
                                                                                   {"intl2-held.tsv", 85.0}}) {
         const auto s = score(dir / file);
         print(file, s);
