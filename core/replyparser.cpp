@@ -485,8 +485,19 @@ std::size_t afterIntroducer(std::string_view line)
 {
     std::size_t start = 0;
     for (const std::string_view intro : kIntroducers)
-        if (const auto at = line.find(intro, start); at != std::string_view::npos)
+        if (const auto at = line.find(intro, start); at != std::string_view::npos) {
+            // Sendmail's "(reason: …)" follows the address it is about ("<bob@example.net>
+            // (reason: …)"); after other words it is someone's annotation ("profile is
+            // suppressed (reason: hard bounce)"), not where the server's words start.
+            if (intro == "(reason: ") {
+                const auto before = text::trim(line.substr(0, at));
+                const auto word = before.substr(
+                    before.find_last_of(" \t") == std::string_view::npos ? 0 : before.find_last_of(" \t") + 1);
+                if (word.find('@') == std::string_view::npos)
+                    continue;
+            }
             start = at + intro.size();
+        }
     while (start < line.size()
            && (line[start] == ' ' || line[start] == '\t' || line[start] == '\r' || line[start] == '\n'))
         ++start;

@@ -163,9 +163,13 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                                   {"intl2-tune.tsv", 97.0},
                                                                                   {"providers-tune.tsv", 94.0},
                                                                                   {"mta-tune.tsv", 90.0},
+                                                                                  {"esp-tune.tsv", 95.0},
+                                                                                  {"border-tune.tsv", 90.0},
                                                                                   {"en2-held.tsv", 85.0},
                                                                                   {"providers-held.tsv", 85.0},
                                                                                   {"mta-held.tsv", 80.0},
+                                                                                  {"esp-held.tsv", 80.0},
+                                                                                  {"border-held.tsv", 80.0},
                                                                                   {"intl2-held.tsv", 85.0}}) {
         const auto s = score(dir / file);
         print(file, s);

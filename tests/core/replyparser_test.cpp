@@ -171,6 +171,15 @@ TEST(ReplyParser, PostfixEndOfDataStage)
     EXPECT_EQ(r.remoteHost, "gmail-smtp-in.l.google.com");
 }
 
+TEST(ReplyParser, SendmailsReasonFollowsAnAddressNotAnAnnotation)
+{
+    // Sendmail: "<addr> (reason: …)" introduces the server's words; a sending service's
+    // "profile is suppressed (reason: hard bounce)" is its own note, and the whole is the text.
+    EXPECT_EQ(primaryReply("<bob@example.net> (reason: Service unavailable)").text, "Service unavailable");
+    EXPECT_EQ(primaryReply("Dropped: profile is suppressed (reason: hard bounce)").text,
+              "Dropped: profile is suppressed (reason: hard bounce)");
+}
+
 TEST(ReplyParser, AReplyThatQuotesASaidOfItsOwnCheckIsTheOuterReply)
 {
     // Postfix's sender verification quotes what the sender's server said; the reply given is
