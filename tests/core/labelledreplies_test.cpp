@@ -152,8 +152,9 @@ TEST(LabelledReplies, DevelopmentSplitHoldsItsLevel)
 }
 
 // Bounce texts written to probe the knowledge, not collected (tests/data/probes/README.md): the
-// floors guard the level measured when they were added (2026-12-06), with the helpers' own
-// readings of a few calls left as they wrote them, so a correct classifier does not reach 100 %.
+// floors guard the level measured when they were added (2026-12-06; the held-out halves scored
+// once, 86.0-93.8 %), with the helpers' own readings of a few calls left as they wrote them, so a
+// correct classifier does not reach 100 %.
 TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
 {
     const std::filesystem::path dir = std::filesystem::path(BT_TEST_DATA) / "probes";
@@ -165,17 +166,17 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                                   {"mta-tune.tsv", 90.0},
                                                                                   {"esp-tune.tsv", 95.0},
                                                                                   {"border-tune.tsv", 90.0},
-                                                                                  {"en2-held.tsv", 85.0},
-                                                                                  {"providers-held.tsv", 85.0},
-                                                                                  {"mta-held.tsv", 80.0},
-                                                                                  {"esp-held.tsv", 80.0},
-                                                                                  {"border-held.tsv", 80.0},
-                                                                                  {"intl2-held.tsv", 85.0}}) {
+                                                                                  {"en2-held.tsv", 89.0},
+                                                                                  {"providers-held.tsv", 89.0},
+                                                                                  {"mta-held.tsv", 86.0},
+                                                                                  {"esp-held.tsv", 83.0},
+                                                                                  {"border-held.tsv", 83.0},
+                                                                                  {"intl2-held.tsv", 90.0}}) {
         const auto s = score(dir / file);
         print(file, s);
         ASSERT_GT(s.rows, 100) << file;
         EXPECT_GE(pct(s.family, s.rows), floor) << file;
-        EXPECT_LE(pct(s.unknown, s.rows), 3.0) << file;
+        EXPECT_LE(pct(s.unknown, s.rows), 4.0) << file;
     }
 }
 
