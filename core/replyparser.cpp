@@ -491,8 +491,8 @@ std::size_t afterIntroducer(std::string_view line)
             // suppressed (reason: hard bounce)"), not where the server's words start.
             if (intro == "(reason: ") {
                 const auto before = text::trim(line.substr(0, at));
-                const auto word = before.substr(
-                    before.find_last_of(" \t") == std::string_view::npos ? 0 : before.find_last_of(" \t") + 1);
+                const auto space = before.find_last_of(" \t");
+                const auto word = space == std::string_view::npos ? before : before.substr(space + 1);
                 if (word.find('@') == std::string_view::npos)
                     continue;
             }
