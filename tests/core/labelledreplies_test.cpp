@@ -21,6 +21,7 @@ namespace
 
 struct Score {
     int rows = 0, family = 0, reason = 0, spam = 0, unknown = 0, answered = 0, answeredRight = 0;
+    bool hasSpam = false; // the written probes carry no spam_related column
     std::map<std::string, int> byConfidence;
 };
 
@@ -63,6 +64,7 @@ Score score(const std::filesystem::path& path)
     EXPECT_LT(family, tsv.header.size()) << path << " has no family column";
     const bt::Classifier c(bt::KnowledgeBase::loadDefault());
     Score s;
+    s.hasSpam = spam < tsv.header.size();
     for (const auto& v : tsv.rows) {
         // (The written probes have no spam_related column.)
         if (v.size() <= std::max({text, family, reason}))
@@ -91,7 +93,13 @@ void print(const char* name, const Score& s)
 {
     std::cout << std::fixed << std::setprecision(1) << name << ": " << s.rows << " replies; family "
               << pct(s.family, s.rows) << "%, reason " << pct(s.reason, s.rows) << "%, spam_related "
-              << pct(s.spam, s.rows) << "%, unknown " << pct(s.unknown, s.rows) << "%, right among answers "
+              << (s.hasSpam ? [&] {
+                     std::ostringstream o;
+                     o << std::fixed << std::setprecision(1) << pct(s.spam, s.rows) << "%";
+                     return o.str();
+                 }()
+                            : std::string("n/a"))
+              << ", unknown " << pct(s.unknown, s.rows) << "%, right among answers "
               << pct(s.answeredRight, s.answered) << "%; decided by";
     for (const auto& [k, n] : s.byConfidence)
         std::cout << " " << k << " " << n;
