@@ -508,9 +508,8 @@ std::size_t afterIntroducer(std::string_view line)
 /// reply, not the wrapper of an MTA that names who said it.
 bool codeIn(std::string_view head)
 {
-    for (std::size_t k = 0; k + 3 <= head.size(); ++k)
-        if (isDigit(head[k]) && basicCodeAt(head, k)
-            && (k + 3 == head.size() || head[k + 3] == ' ' || head[k + 3] == '-'))
+    for (auto hit = firstBasic(head); hit.pos != std::string_view::npos; hit = firstBasic(head, hit.pos + 1))
+        if (hit.pos + 3 == head.size() || head[hit.pos + 3] == ' ' || head[hit.pos + 3] == '-')
             return true;
     return false;
 }
