@@ -175,6 +175,9 @@ int main(int argc, char** argv)
             // The whole classifier with each fold's model: rules first, the model where they
             // are silent. That is what a user gets on replies from sources it never saw.
             std::size_t pipeRight = 0, pipeUnknown = 0, pipeAnswered = 0, pipeModel = 0, perturbChanged = 0;
+            // The model's second guesses: how often overturning a vaguer rule or a code was right,
+            // and how often the verdict it overturned would have been.
+            std::size_t overruled = 0, overruledRight = 0, overruledWasRight = 0;
             // One classifier over the shipped knowledge; each fold only swaps the model it asks.
             const bt::Classifier classifier(kb);
             for (int k = 0; k < folds; ++k) {
@@ -209,6 +212,11 @@ int main(int argc, char** argv)
                     pipeUnknown += unknown && !ok;
                     pipeAnswered += !unknown;
                     pipeModel += d.confidence == "model";
+                    if (!d.overruled.empty()) {
+                        ++overruled;
+                        overruledRight += ok;
+                        overruledWasRight += bt::familyOf(d.overruled) == bt::familyOf(r->example.reason);
+                    }
                     if (!ok && showMisses > 0) {
                         --showMisses;
                         std::cout << "miss: want " << bt::familyOf(r->example.reason) << "/" << r->example.reason
@@ -237,6 +245,8 @@ int main(int argc, char** argv)
             std::cout << "classifier with the fold's model: family " << pct(pipeRight, rows.size()) << " %, unknown "
                       << pct(pipeUnknown, rows.size()) << " %, right among answers " << pct(pipeRight, pipeAnswered)
                       << " %, answered by the model " << pipeModel << "\n";
+            std::cout << "the model overturned a rule or code " << overruled << " times: right " << overruledRight
+                      << ", the verdict it overturned right " << overruledWasRight << "\n";
             if (perturb)
                 std::cout << "without ~3 % of the training sources, the family changes on " << perturbChanged << " of "
                           << rows.size() << " test replies\n";
