@@ -936,10 +936,10 @@ struct Classifier::Impl::Pass {
     {
         if (!r.provider.empty() && r.provider != d.provider)
             return false;
-        if (r.codes.empty())
-            return true;
-        return std::any_of(r.codes.begin(), r.codes.end(),
-                           [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); });
+        const auto matches = [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); };
+        if (std::any_of(r.unlessCodes.begin(), r.unlessCodes.end(), matches))
+            return false;
+        return r.codes.empty() || std::any_of(r.codes.begin(), r.codes.end(), matches);
     }
 
     bool spanOf(int h, std::size_t& start, std::size_t& end)

@@ -176,6 +176,7 @@ void KnowledgeBase::addRules(std::string_view text, const std::string& origin)
         readVerdict(o, r, where);
         r.patterns = strings(o, "patterns", where);
         r.codes = strings(o, "codes", where);
+        r.unlessCodes = strings(o, "unless_codes", where);
         if (r.patterns.empty() && r.codes.empty())
             throw KnowledgeError(where + ": needs \"patterns\" or \"codes\"");
         r.provider = str(o, "provider", where);
@@ -274,6 +275,7 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
         if (r.patterns.empty())
             throw KnowledgeError(where + ": needs \"phrases\"");
         r.codes = strings(o, "codes", where);
+        r.unlessCodes = strings(o, "unless_codes", where);
         r.priority = readPriority(o, where, 55);
         // The words say which reason; what to do about it is the reason's own text (reasons.json).
         r.examples = strings(o, "examples", where);

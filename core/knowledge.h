@@ -37,6 +37,9 @@ struct Rule {
     std::string reason;
     std::vector<std::string> patterns; ///< RE2 syntax, matched case-insensitively
     std::vector<std::string> codes; ///< "550", "5xx", "5.7.26", "X.1.1", "5.7.*", "5.7.606..649"
+    /// Codes that take the rule back, in the same forms: a more specific code names another
+    /// subject ("501 5.1.1 bad address" is an unknown mailbox, not the 501's syntax error).
+    std::vector<std::string> unlessCodes;
     std::string provider; ///< scope: applies only when this provider is hinted
     int priority = 50; ///< higher wins
     std::string spamRelated; ///< override, else the family default

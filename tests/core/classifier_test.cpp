@@ -209,6 +209,34 @@ TEST(Knowledge, LocalRulesOverrideShippedRulesById)
     EXPECT_EQ(bt::Classifier(kb).diagnoseText("550 ACME-GW-REFUSED").reason, "filtered");
 }
 
+TEST(Knowledge, UnlessCodesTakeARuleBack)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->addRules(R"({"format": "bouncetriage-rules/1", "rules": [
+        {"id": "local.gw", "reason": "policyviolation", "patterns": ["ACME-GW"], "priority": 95,
+         "unless_codes": ["X.7.26", "45x"], "explanation": "x", "steps": ["y"], "examples": ["550 ACME-GW"]}]})",
+                 "local.json");
+    const bt::Classifier c(kb);
+    EXPECT_EQ(c.diagnoseText("550 5.7.1 ACME-GW").reason, "policyviolation");
+    // The more specific code names another subject: the rule stands back and that code decides.
+    const auto dmarc = c.diagnoseText("550 5.7.26 ACME-GW");
+    EXPECT_EQ(dmarc.family, "auth");
+    EXPECT_TRUE(std::find(dmarc.ruleIds.begin(), dmarc.ruleIds.end(), "local.gw") == dmarc.ruleIds.end());
+    EXPECT_NE(c.diagnoseText("451 ACME-GW").reason, "policyviolation");
+}
+
+TEST(Classifier, ASyntaxReplyCodeYieldsToAnEnhancedCodeOfAnotherSubject)
+{
+    // 500-504 say the command could not be parsed, unless RFC 3463's detail names another
+    // subject: a mailbox that does not exist, the sender's domain, security or policy.
+    EXPECT_EQ(shipped().diagnoseText("501 5.5.4 Invalid command arguments").reason, "syntaxerror");
+    EXPECT_EQ(shipped().diagnoseText("501 5.1.3 Bad recipient address syntax").reason, "syntaxerror");
+    EXPECT_EQ(shipped().diagnoseText("500 Command unrecognized").reason, "syntaxerror");
+    EXPECT_EQ(shipped().diagnoseText("501 5.1.1 bad address").reason, "userunknown");
+    EXPECT_EQ(shipped().diagnoseText("504 5.7.4 Unrecognized authentication mechanism").family, "relay");
+    EXPECT_EQ(shipped().diagnoseText("503 5.7.0 Error: access denied for unknown[192.0.2.10]").family, "reputation");
+}
+
 TEST(Knowledge, BadRulesNameTheFileAndRule)
 {
     bt::KnowledgeBase kb;
