@@ -259,6 +259,16 @@ std::string_view withoutTranscriptMarker(std::string_view t, bool* marked = null
     return has ? text::trim(t.substr(3)) : t;
 }
 
+/// A line of a session transcript that shows one side speaking: a command or reply behind an
+/// arrow ("<-- 554 …", "--> RCPT To:<…>", "<<< 550 …", ">>> DATA"), wherever the line puts it.
+bool isTranscriptExchange(std::string_view t)
+{
+    for (const std::string_view arrow : {"<-- ", "--> ", "<<< ", ">>> "})
+        if (t.find(arrow) != std::string_view::npos)
+            return true;
+    return false;
+}
+
 /// Last index of a run of continuation lines after `i`: indented lines, or lines that
 /// continue a multi-line reply ("550-…" followed by "550-…"/"550 …", each behind "<<< " in a
 /// transcript when the first is).
@@ -290,7 +300,9 @@ std::size_t continuation(const std::vector<text::Line>& lines, std::size_t i, bo
             }
             break;
         }
-        if (indented && isIndented(raw)) {
+        // An indented line of a session transcript is the next exchange, not more of this reply
+        // (MDaemon: " Sat 2022-10-15 14:02:11.746: <-- 554 5.7.1 …" under " … <-- 250 2.1.0 Ok").
+        if (indented && isIndented(raw) && !isTranscriptExchange(t)) {
             last = k;
             continue;
         }
@@ -310,7 +322,7 @@ constexpr std::size_t kMaxWrappedLines = 12;
 bool startsSomethingElse(std::string_view t)
 {
     if (basicCodeAt(t, 0) || enhancedCodeAt(t, 0) || t.starts_with("<<<") || t.starts_with(">>>") || t.starts_with("--")
-        || t.starts_with("==") || t.starts_with("**") || t.starts_with("#"))
+        || t.starts_with("==") || t.starts_with("**") || t.starts_with("#") || isTranscriptExchange(t))
         return true;
     // qmail-send's own line after a remote reply names the host it gave up on, not a cause.
     if (t.starts_with("Giving up on "))

@@ -54,7 +54,7 @@ namespace
 {
 
 // Where a bounce's own text ends and the returned message begins, as MTAs write it.
-constexpr std::array<std::string_view, 16> kOriginalMarkers = {
+constexpr std::array<std::string_view, 17> kOriginalMarkers = {
     "--- Below this line is a copy of the message.",
     "------ This is a copy of the message, including all the headers.",
     "------ This is a copy of the message's headers.",
@@ -71,6 +71,7 @@ constexpr std::array<std::string_view, 16> kOriginalMarkers = {
     "Content-Type: text/rfc822-headers",
     "------ Headers of the original message",
     "----- The header of the original message is following. -----",
+    "Possibly truncated original message follows:", // GroupWise
 };
 
 } // namespace

@@ -69,6 +69,9 @@ bool parseOpenSmtpd(const Email&, BounceReport&);
 bool parseDragonfly(const Email&, BounceReport&);
 bool parseMessagingServer(const Email&, BounceReport&);
 bool parseNotes(const Email&, BounceReport&);
+/// Domino's own sentence about a recipient ("User x (a@b) not listed in Domino Directory") read
+/// as the reason it states, or empty: in its text-only bounce and in its DSN's "X-Notes;" field.
+std::string dominoReasonHint(std::string_view sentence);
 bool parseApacheJames(const Email&, BounceReport&);
 bool parseAmazonSes(const Email&, BounceReport&);
 bool parseGoogleGroups(const Email&, BounceReport&);

@@ -129,6 +129,23 @@ int namedAsRecipient(std::string_view human, std::string_view address)
     return best;
 }
 
+/// True when some line of `human` begins with `address` (after spaces and an opening bracket or
+/// quote): a listing names it there.
+bool startsALine(std::string_view human, std::string_view address)
+{
+    for (auto p = text::findNoCase(human, address); p != std::string_view::npos;
+         p = text::findNoCase(human, address, p + address.size())) {
+        const auto nl = human.rfind('\n', p == 0 ? 0 : p - 1);
+        const auto lineStart = nl == std::string_view::npos || p == 0 ? 0 : nl + 1;
+        auto before = text::trim(human.substr(lineStart, p - lineStart));
+        while (!before.empty() && (before.back() == '<' || before.back() == '"' || before.back() == '\''))
+            before.remove_suffix(1);
+        if (before.empty())
+            return true;
+    }
+    return false;
+}
+
 /// The sender side of the returned message (its From, Return-Path, Reply-To, Sender): never the
 /// failed recipient, unless the bounce's text says so explicitly.
 std::vector<std::string> senderSide(const Email& email)
@@ -264,6 +281,24 @@ bool parseGeneric(const Email& email, BounceReport& report)
         return l.starts_with("postmaster@") || l.starts_with("root@");
     };
     std::erase_if(candidates, role);
+    // The mail system's role address that signs the bounce (From: postmaster@…) is its contact,
+    // even on a line of its own ("… wenden Sie sich bitte an\npostmaster@example.net und …"),
+    // unless the bounce's own failed-recipients header names it.
+    const auto failedHeader = text::toLower(email.headers.get("X-Failed-Recipients"));
+    std::erase_if(named, [&](const std::string& a) {
+        return role(a) && inBounceHeaders(a, email) && failedHeader.find(text::toLower(a)) == std::string::npos;
+    });
+    // The returned message's sender quoted inside another recipient's reply ("info@example.org
+    // (553 5.7.1 <sender@…>: Sender address rejected …)", GroupWise) is the refused sender, not a
+    // failed recipient: only a line of its own or the failed-recipients header makes it one.
+    if (!named.empty()) {
+        const auto senders = senderSide(email);
+        std::erase_if(named, [&](const std::string& a) {
+            const auto l = text::toLower(a);
+            return std::find(senders.begin(), senders.end(), l) != senders.end()
+                && failedHeader.find(l) == std::string::npos && !startsALine(human, a);
+        });
+    }
     if (!named.empty()) {
         candidates = std::move(named);
     } else {
@@ -323,15 +358,23 @@ bool parseGeneric(const Email& email, BounceReport& report)
         auto end = blockEnd(i, start);
         r.context = std::string(human.substr(start, end - start));
         auto reply = primaryReply(r.context);
+        // A success reply ("250 2.1.0 Ok" to MAIL FROM in a session transcript) is not why a
+        // recipient failed: a later block about the address may hold the refusal.
+        const auto failing = [](const Reply& x) {
+            const char cls = !x.enhancedCode.empty() ? x.enhancedCode.front()
+                : x.basicCode                        ? static_cast<char>('0' + *x.basicCode / 100)
+                                                     : '0';
+            return (x.basicCode || !x.enhancedCode.empty()) && cls != '2';
+        };
         // The first block with a reply, when the first mention has none.
         for (const auto& [p, c] : allMentions) {
-            if (reply.basicCode || !reply.enhancedCode.empty())
+            if (failing(reply))
                 break;
             if (c != i || p <= start)
                 continue;
             const auto e = blockEnd(i, p);
             const auto later = primaryReply(human.substr(p, e - p));
-            if (later.basicCode || !later.enhancedCode.empty()) {
+            if (failing(later)) {
                 reply = later;
                 start = p;
                 end = e;

@@ -37,6 +37,14 @@ constexpr std::array<DominoWords, 5> kDominoWords = {{
 
 } // namespace
 
+std::string dominoReasonHint(std::string_view sentence)
+{
+    for (const auto& w : kDominoWords)
+        if (text::findNoCase(sentence, w.words) != std::string_view::npos)
+            return std::string(w.reason);
+    return {};
+}
+
 bool parseNotes(const Email& email, BounceReport& report)
 {
     if (!email.deliveryStatus.empty())
@@ -63,11 +71,7 @@ bool parseNotes(const Email& email, BounceReport& report)
         r.context = text::collapseSpace(reason);
         const auto reply = primaryReply(r.context);
         r.reply = reply.basicCode || !reply.enhancedCode.empty() ? reply.text : r.context;
-        for (const auto& w : kDominoWords)
-            if (text::findNoCase(reason, w.words) != std::string_view::npos) {
-                r.reasonHint = std::string(w.reason);
-                break;
-            }
+        r.reasonHint = dominoReasonHint(reason);
         report.recipients.push_back(std::move(r));
     }
     return true;

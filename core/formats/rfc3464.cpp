@@ -155,6 +155,11 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
                 }
             }
         }
+        // "Diagnostic-Code: X-Notes; …" is Domino's own diagnosis in the words of its text-only
+        // bounce (notes.cpp): where they say the directory has no such user, Domino looked the
+        // recipient up itself, so the stage-less "user unknown is a filter" reading does not apply.
+        if (r.reasonHint.empty() && text::startsWithNoCase(text::trim(r.reply), "x-notes"))
+            r.reasonHint = dominoReasonHint(r.reply);
         r.context = contextFor(human, r.address, report.recipients);
         if (r.context.empty() && !r.originalAddress.empty())
             r.context = contextFor(human, r.originalAddress, report.recipients);

@@ -845,6 +845,122 @@ oscar@remote.example
     }
 }
 
+TEST(Reader, WhatOtherShapesOfBounceSayAboutWhoFailedAndWhy)
+{
+    // Shapes found by bounce emails helpers wrote from their knowledge of the servers (not from
+    // the corpus). A session transcript's success replies are not the failure, even when the
+    // refusal comes far below them (MDaemon)…
+    const auto mdaemon = readMail(R"(From: MDaemon@sender.example
+To: alice@sender.example
+Subject: Permanent Delivery Failure
+Date: Tue, 01 Oct 2024 10:00:00 +0000
+
+The attached message had PERMANENT fatal delivery errors!
+
+--- Session Transcript ---
+ Tue 2024-10-01 10:00:00: *  From: alice@sender.example
+ Tue 2024-10-01 10:00:00: *  To: lou@remote.example
+ Tue 2024-10-01 10:00:01: --> EHLO mail.sender.example
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-00 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-01 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-02 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-03 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-04 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-05 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-06 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-07 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-08 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-09 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-10 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-11 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-12 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-13 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-14 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-15 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-16 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-17 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-18 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-19 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-20 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-21 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-22 with some padding words
+ Tue 2024-10-01 10:00:01: <-- 250-EXTENSION-NUMBER-23 with some padding words
+ Tue 2024-10-01 10:00:01: --> MAIL From:<alice@sender.example>
+ Tue 2024-10-01 10:00:01: <-- 250 2.1.0 Ok
+ Tue 2024-10-01 10:00:01: --> RCPT To:<lou@remote.example>
+ Tue 2024-10-01 10:00:01: <-- 554 5.7.1 <lou@remote.example>: Relay access denied
+ Tue 2024-10-01 10:00:01: --> QUIT
+--- End Transcript ---
+)");
+    ASSERT_EQ(mdaemon.size(), 1u);
+    EXPECT_EQ(mdaemon[0].enhancedCode, "5.7.1");
+    EXPECT_EQ(mdaemon[0].diagnosis.reason, "norelaying");
+    // …the original's sender quoted in another recipient's reply is the refused sender, not a
+    // failed recipient (GroupWise)…
+    const auto groupwise = readMail(R"(From: Mail Delivery System <postmaster@gw.sender.example>
+To: m.fischer@sender.example
+Subject: Undeliverable: Report
+
+Message status - undeliverable
+
+The message that you sent was undeliverable to the following:
+	klaus@remote.example (550 5.1.1 <klaus@remote.example>: Recipient address rejected: User unknown)
+	info@other.example (553 5.7.1 <m.fischer@sender.example>: Sender address rejected: Access denied)
+
+Possibly truncated original message follows:
+
+From: "Michael Fischer" <m.fischer@sender.example>
+To: <klaus@remote.example>
+Cc: <info@other.example>
+Subject: Report
+)");
+    ASSERT_EQ(groupwise.size(), 2u);
+    EXPECT_EQ(groupwise[1].recipient, "info@other.example");
+    EXPECT_EQ(groupwise[1].diagnosis.reason, "rejected");
+    // …the postmaster that signs the bounce is its contact, even on a line of its own…
+    const auto german = readMail(R"(From: Mailsystem <postmaster@mail.sender.example>
+To: yvonne@sender.example
+Subject: Unzustellbar: Angebot
+
+Ihre Nachricht konnte an einen Empfaenger nicht zugestellt werden.
+
+  anke@remote.example
+    552 5.2.2 Postfach voll (mailbox full)
+
+Bei Fragen wenden Sie sich bitte an
+postmaster@mail.sender.example und geben Sie die Kennung 1rwbT2 an.
+)");
+    ASSERT_EQ(german.size(), 1u);
+    EXPECT_EQ(german[0].recipient, "anke@remote.example");
+    // …and Domino's own sentence under "X-Notes;" in its delivery report says the user does not
+    // exist, as it does in its text-only bounce.
+    const auto domino = readMail(R"(From: Postmaster@acme.example
+To: peter@sender.example
+Subject: DELIVERY FAILURE: User hans (hans@acme.example) not listed in Domino Directory
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+Your message was not delivered to: hans@acme.example
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;mail01.acme.example
+
+Final-Recipient: rfc822;hans@acme.example
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: X-Notes; User hans (hans@acme.example) not listed in Domino Directory
+
+--b1--
+)");
+    ASSERT_EQ(domino.size(), 1u);
+    EXPECT_EQ(domino[0].diagnosis.reason, "userunknown");
+}
+
 namespace
 {
 
