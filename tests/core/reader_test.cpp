@@ -6,12 +6,16 @@
 #include "bounce.h"
 #include "classifier.h"
 #include "knowledge.h"
+#include "text.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <optional>
+#include <set>
 
 namespace
 {
@@ -959,6 +963,61 @@ Diagnostic-Code: X-Notes; User hans (hans@acme.example) not listed in Domino Dir
 )");
     ASSERT_EQ(domino.size(), 1u);
     EXPECT_EQ(domino[0].diagnosis.reason, "userunknown");
+}
+
+// Bounce emails helpers wrote from their knowledge of some sixty servers' formats, given only the
+// vocabulary (tests/data/probes/emails: not data, not the corpus). Sets a-d were read for gaps,
+// e-h were held out and scored once (2026-12-07: result 100 %, status 95.7 %, reason 88.3 %,
+// family 93.6 % of 94 recipients; Debian's Sisimai 4.25 93.6 / 75.5 / 42.6 / 50.0 %). The floors
+// keep that level; the writers' own conventions (a delay warning is onhold, ours expired as
+// Sisimai reads it) keep a correct reader below 100 %.
+TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
+{
+    const std::filesystem::path root = std::filesystem::path(BT_TEST_DATA) / "probes" / "emails";
+    for (const auto& [set, reasonFloor] : std::vector<std::pair<std::string, double>> {
+             {"a", 85.0}, {"b", 85.0}, {"c", 95.0}, {"d", 80.0}, {"e", 92.0}, {"f", 75.0}, {"g", 85.0}, {"h", 83.0}}) {
+        std::ifstream truth(root / set / "truth.tsv");
+        ASSERT_TRUE(truth) << set;
+        std::string line;
+        std::getline(truth, line); // header
+        std::size_t rows = 0, found = 0, status = 0, reason = 0, extra = 0;
+        std::map<std::string, std::vector<bt::BounceRecord>> byFile;
+        std::set<std::pair<std::string, std::string>> expected;
+        while (std::getline(truth, line)) {
+            std::vector<std::string> f;
+            for (std::size_t a = 0, b; a <= line.size(); a = b + 1) {
+                b = std::min(line.find('\t', a), line.size());
+                f.push_back(line.substr(a, b - a));
+            }
+            if (f.size() < 5)
+                continue;
+            if (!byFile.contains(f[0])) {
+                std::ifstream in(root / set / f[0], std::ios::binary);
+                byFile[f[0]] = readMail(std::string(std::istreambuf_iterator<char>(in), {}));
+            }
+            ++rows;
+            expected.insert({f[0], bt::text::toLower(f[1])});
+            for (const auto& r : byFile[f[0]])
+                if (bt::text::toLower(r.recipient) == bt::text::toLower(f[1])) {
+                    ++found;
+                    status += r.enhancedCode == f[2];
+                    reason += r.diagnosis.reason == f[4];
+                    break;
+                }
+        }
+        for (const auto& [file, records] : byFile)
+            for (const auto& r : records)
+                extra += !expected.contains({file, bt::text::toLower(r.recipient)});
+        ASSERT_GT(rows, 15u) << set;
+        const auto pct = [&](std::size_t n) { return 100.0 * static_cast<double>(n) / static_cast<double>(rows); };
+        std::cout << "written bounce emails " << set << ": " << rows << " recipients, result " << pct(found)
+                  << " %, status " << pct(status) << " %, reason " << pct(reason) << " %, other addresses " << extra
+                  << "\n";
+        EXPECT_GE(pct(found), 95.0) << set;
+        EXPECT_GE(pct(status), 85.0) << set;
+        EXPECT_GE(pct(reason), reasonFloor) << set;
+        EXPECT_EQ(extra, 0u) << set;
+    }
 }
 
 namespace

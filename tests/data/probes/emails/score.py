@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""score.py CLI DIR... [--show]: parse each DIR's *.eml with CLI and Debian's Sisimai; compare with DIR/truth.tsv
+(result = the recipient reported, status, reason, family)."""
+import sys, json, subprocess, glob, os, collections
+FAM={}
+for f,rs in [('address','userunknown hasmoved hostunknown suspend notaccept suppressed'),('relay','norelaying securityerror'),('auth','authfailure requireptr'),('reputation','blocked badreputation'),('policy','policyviolation rejected filtered'),('content','spamdetected virusdetected contenterror notcompliantrfc'),('capacity','mailboxfull mesgtoobig exceedlimit systemfull'),('rate_limit','speeding toomanyconn'),('routing','networkerror expired failedstarttls'),('system','systemerror mailererror syntaxerror'),('complaint','feedback'),('not_bounce','vacation delivered'),('unknown','undefined onhold')]:
+    for r in rs.split(): FAM[r]=f
+cli=sys.argv[1]; show='--show' in sys.argv
+dirs=[d for d in sys.argv[2:] if d!='--show']
+tot=collections.Counter(); miss=[]
+for d in dirs:
+    truth=[l.rstrip('\n').split('\t') for l in open(os.path.join(d,'truth.tsv'),encoding='utf-8')][1:]
+    files=sorted(glob.glob(os.path.join(d,'*.eml')))
+    ours={}
+    for f in files:
+        out=subprocess.run([cli,'parse','--json',f],capture_output=True,text=True).stdout
+        for l in out.splitlines():
+            o=json.loads(l); ours[(os.path.basename(f),(o.get('recipient') or '').lower())]=o
+    sis={}
+    for f in files:
+        p=subprocess.run(['perl','-MSisimai','-e','my $v = Sisimai->make($ARGV[0], delivered => 1) // []; print $_->recipient->address, "\\t", $_->reason, "\\t", $_->deliverystatus, "\\n" for @$v',f],capture_output=True,text=True)
+        for l in p.stdout.splitlines():
+            a,r,s=(l.split('\t')+['',''])[:3]; sis[(os.path.basename(f),a.lower())]=(r,s)
+    for t in truth:
+        if len(t)<5: continue
+        f,rc,st,code,reason=t[:5]; k=(f,rc.lower())
+        tot['n']+=1
+        o=ours.get(k); s=sis.get(k)
+        if o:
+            tot['ours_result']+=1
+            tot['ours_status']+= (o.get('enhanced_code') or '')==st
+            tot['ours_reason']+= o.get('reason')==reason
+            tot['ours_family']+= FAM.get(o.get('reason'))==FAM.get(reason)
+        if s:
+            tot['sis_result']+=1
+            tot['sis_status']+= s[1]==st
+            tot['sis_reason']+= s[0]==reason
+            tot['sis_family']+= FAM.get(s[0])==FAM.get(reason)
+        if not o or o.get('reason')!=reason or (o.get('enhanced_code') or '')!=st:
+            miss.append(f"{d.split('/')[-1]}/{f} {rc} want {st} {reason} | ours {(o or {}).get('enhanced_code')} {(o or {}).get('reason')} | sisimai {s} | {((o or {}).get('reply_text') or '')[:110]}")
+    extra=[k for k in ours if not any((t[0],t[1].lower())==k for t in truth if len(t)>1)]
+    tot['ours_extra']+=len(extra)
+n=tot['n']
+pc=lambda x: f"{100*tot[x]/n:.1f}%"
+print(f"{n} recipients: ours result {pc('ours_result')} status {pc('ours_status')} reason {pc('ours_reason')} family {pc('ours_family')} extra {tot['ours_extra']} | sisimai result {pc('sis_result')} status {pc('sis_status')} reason {pc('sis_reason')} family {pc('sis_family')}")
+if show:
+    for m in miss: print(m)
