@@ -27,6 +27,14 @@ struct Reply {
     /// - a rule that states a `bounce_email_reason` gives that reason instead of its own (words
     ///   Sisimai reads otherwise than the contract's owners read a pasted reply).
     bool fromBounceEmail = false;
+
+    /// '2', '4' or '5' from the enhanced code, else from the basic code; '0' when there is neither.
+    char statusClass() const
+    {
+        if (!enhancedCode.empty())
+            return enhancedCode.front();
+        return basicCode ? static_cast<char>('0' + *basicCode / 100) : '0';
+    }
 };
 
 /// A highlighted piece of the reply text that led to the verdict.

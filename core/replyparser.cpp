@@ -220,10 +220,7 @@ int score(const Found& f)
         s += 3;
     if (f.kind == Kind::Diagnostic || f.kind == Kind::Said || f.kind == Kind::Exim || f.kind == Kind::Exchange)
         s += 2;
-    const char cls = f.reply.enhancedCode.empty()
-        ? (f.reply.basicCode ? static_cast<char>('0' + *f.reply.basicCode / 100) : '0')
-        : f.reply.enhancedCode.front();
-    if (cls == '2')
+    if (f.reply.statusClass() == '2')
         s -= 4;
     return s;
 }

@@ -88,6 +88,18 @@ bool inBounceHeaders(std::string_view address, const Email& email)
     return false;
 }
 
+/// What stands before offset `p` on its line of `human`, trimmed, without an opening bracket or
+/// quote: empty when the line begins there ("<a@b>: host x said: …", a listing's "a@b").
+std::string_view beforeOnLine(std::string_view human, std::size_t p)
+{
+    const auto nl = human.rfind('\n', p == 0 ? 0 : p - 1);
+    const auto lineStart = nl == std::string_view::npos || p == 0 ? 0 : nl + 1;
+    auto before = text::trim(human.substr(lineStart, p - lineStart));
+    while (!before.empty() && (before.back() == '<' || before.back() == '"' || before.back() == '\''))
+        before.remove_suffix(1);
+    return before;
+}
+
 /// How clearly `human` names `address` as a failed recipient: 2 when a line starts with it
 /// ("<a@b>: host x said: …", "a@b" under "The following addresses failed:") or a line quoting an
 /// SMTP reply code holds it; 1 when it stands in a sentence about a recipient or a failed
@@ -111,11 +123,8 @@ int namedAsRecipient(std::string_view human, std::string_view address)
         auto lineEnd = human.find('\n', p);
         if (lineEnd == std::string_view::npos)
             lineEnd = human.size();
-        auto before = text::trim(human.substr(lineStart, p - lineStart));
-        while (!before.empty() && (before.back() == '<' || before.back() == '"' || before.back() == '\''))
-            before.remove_suffix(1);
         const auto line = human.substr(lineStart, lineEnd - lineStart);
-        if (text::trim(before).empty() || primaryReply(line).basicCode) {
+        if (beforeOnLine(human, p).empty() || primaryReply(line).basicCode) {
             best = 2;
             break;
         }
@@ -134,15 +143,9 @@ int namedAsRecipient(std::string_view human, std::string_view address)
 bool startsALine(std::string_view human, std::string_view address)
 {
     for (auto p = text::findNoCase(human, address); p != std::string_view::npos;
-         p = text::findNoCase(human, address, p + address.size())) {
-        const auto nl = human.rfind('\n', p == 0 ? 0 : p - 1);
-        const auto lineStart = nl == std::string_view::npos || p == 0 ? 0 : nl + 1;
-        auto before = text::trim(human.substr(lineStart, p - lineStart));
-        while (!before.empty() && (before.back() == '<' || before.back() == '"' || before.back() == '\''))
-            before.remove_suffix(1);
-        if (before.empty())
+         p = text::findNoCase(human, address, p + address.size()))
+        if (beforeOnLine(human, p).empty())
             return true;
-    }
     return false;
 }
 
@@ -361,10 +364,8 @@ bool parseGeneric(const Email& email, BounceReport& report)
         // A success reply ("250 2.1.0 Ok" to MAIL FROM in a session transcript) is not why a
         // recipient failed: a later block about the address may hold the refusal.
         const auto failing = [](const Reply& x) {
-            const char cls = !x.enhancedCode.empty() ? x.enhancedCode.front()
-                : x.basicCode                        ? static_cast<char>('0' + *x.basicCode / 100)
-                                                     : '0';
-            return (x.basicCode || !x.enhancedCode.empty()) && cls != '2';
+            const char cls = x.statusClass();
+            return cls != '0' && cls != '2';
         };
         // The first block with a reply, when the first mention has none.
         for (const auto& [p, c] : allMentions) {
