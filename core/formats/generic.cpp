@@ -294,22 +294,17 @@ bool parseGeneric(const Email& email, BounceReport& report)
     // The returned message's sender quoted inside another recipient's reply ("info@example.org
     // (553 5.7.1 <sender@…>: Sender address rejected …)", GroupWise) is the refused sender, not a
     // failed recipient: only a line of its own or the failed-recipients header makes it one.
-    if (!named.empty()) {
-        const auto senders = senderSide(email);
-        std::erase_if(named, [&](const std::string& a) {
-            const auto l = text::toLower(a);
-            return std::find(senders.begin(), senders.end(), l) != senders.end()
-                && failedHeader.find(l) == std::string::npos && !startsALine(human, a);
-        });
-    }
-    if (!named.empty()) {
+    const auto senders = senderSide(email);
+    const auto isSender = [&](const std::string& a) {
+        return std::find(senders.begin(), senders.end(), text::toLower(a)) != senders.end();
+    };
+    std::erase_if(named, [&](const std::string& a) {
+        return isSender(a) && failedHeader.find(text::toLower(a)) == std::string::npos && !startsALine(human, a);
+    });
+    if (!named.empty())
         candidates = std::move(named);
-    } else {
-        const auto senders = senderSide(email);
-        std::erase_if(candidates, [&](const std::string& c) {
-            return std::find(senders.begin(), senders.end(), text::toLower(c)) != senders.end();
-        });
-    }
+    else
+        std::erase_if(candidates, isSender);
     // The same address in other case is one recipient.
     std::vector<std::string> unique;
     for (auto& c : candidates)
