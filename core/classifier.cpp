@@ -632,6 +632,9 @@ std::size_t causeStart(std::string_view s)
     static constexpr std::string_view kParty[]
         = {"rejected", "refused", "denied", "blocked", "not accepted", "failed", "policy"};
     auto endsWithParty = [&](std::size_t end, bool dash) {
+        // Every marker ends in 'd' or 'y': most separators are ruled out by that one letter.
+        if (end == 0 || ((s[end - 1] | 0x20) != 'd' && (s[end - 1] | 0x20) != 'y'))
+            return false;
         for (const auto m : kParty) {
             // "policy:" is common in replies whose words before it say the cause already: only
             // "policy - " marks one (and reading the lexicons for every "policy:" costs ~5 %).
@@ -751,6 +754,12 @@ struct Classifier::Impl {
     // Rules, blocklists and providers share one set: one pass over the text finds them all.
     PatternSet patterns;
     std::vector<std::size_t> codeOnlyRules;
+    /// Each rule's codes and unless-codes read once, parallel to the knowledge base's rules.
+    struct RuleCodes {
+        std::vector<CodePattern> codes;
+        std::vector<CodePattern> unless;
+    };
+    std::vector<RuleCodes> ruleCodes;
     // Enhanced code → its most specific table entry and composed meaning, resolved once
     // (ranges and X.s.d expanded), so diagnose() never scans the code table.
     struct CodeEntry {
@@ -796,6 +805,11 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
             set.add(p, {Kind::Rule, i}, where, group, rules[i].shipped);
         if (rules[i].patterns.empty())
             m_impl->codeOnlyRules.push_back(i);
+        auto& rc = m_impl->ruleCodes.emplace_back();
+        for (const auto& c : rules[i].codes)
+            rc.codes.emplace_back(c);
+        for (const auto& c : rules[i].unlessCodes)
+            rc.unless.emplace_back(c);
     }
     const auto& lists = m_kb->blocklists();
     for (std::size_t i = 0; i < lists.size(); ++i)
@@ -936,10 +950,11 @@ struct Classifier::Impl::Pass {
     {
         if (!r.provider.empty() && r.provider != d.provider)
             return false;
-        const auto matches = [&](const std::string& c) { return matchesCodePattern(c, d.basicCode, d.enhancedCode); };
-        if (std::any_of(r.unlessCodes.begin(), r.unlessCodes.end(), matches))
+        const auto& rc = impl.ruleCodes[static_cast<std::size_t>(&r - kb.rules().data())];
+        const auto matches = [&](const CodePattern& c) { return c.matches(d.basicCode, d.enhancedCode); };
+        if (std::any_of(rc.unless.begin(), rc.unless.end(), matches))
             return false;
-        return r.codes.empty() || std::any_of(r.codes.begin(), r.codes.end(), matches);
+        return rc.codes.empty() || std::any_of(rc.codes.begin(), rc.codes.end(), matches);
     }
 
     bool spanOf(int h, std::size_t& start, std::size_t& end)

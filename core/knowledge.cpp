@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -498,31 +499,17 @@ namespace
 /// "5.7.606..649" / "X.1.1" / "5.7.*" against "5.7.612".
 bool codeMatches(std::string_view pattern, std::string_view code)
 {
-    if (pattern.empty() || code.empty())
-        return false;
-    if (pattern.front() != 'X' && pattern.front() != 'x' && pattern.front() != code.front())
-        return false;
-    pattern.remove_prefix(1);
-    code.remove_prefix(1);
-    if (pattern.ends_with("*"))
-        return code.starts_with(pattern.substr(0, pattern.size() - 1));
-    const auto range = pattern.find("..");
-    if (range == std::string_view::npos)
-        return pattern == code;
-    const auto lastDot = pattern.rfind('.', range - 1);
-    const auto codeDot = code.rfind('.');
-    if (lastDot == std::string_view::npos || codeDot == std::string_view::npos)
-        return false;
-    if (pattern.substr(0, lastDot) != code.substr(0, codeDot))
-        return false;
-    try {
-        const int lo = std::stoi(std::string(pattern.substr(lastDot + 1, range - lastDot - 1)));
-        const int hi = std::stoi(std::string(pattern.substr(range + 2)));
-        const int v = std::stoi(std::string(code.substr(codeDot + 1)));
-        return v >= lo && v <= hi;
-    } catch (const std::exception&) {
-        return false;
-    }
+    return CodePattern(pattern).matches(std::nullopt, code);
+}
+
+/// A decimal number filling all of s, as std::stoi read the range bounds before (no sign).
+std::optional<int> number(std::string_view s)
+{
+    int v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return std::nullopt;
+    return v;
 }
 
 } // namespace
@@ -564,19 +551,76 @@ std::string KnowledgeBase::subjectMeaning(std::string_view subject) const
 
 bool matchesCodePattern(std::string_view pattern, std::optional<int> basic, std::string_view enhanced)
 {
-    if (pattern.find('.') != std::string_view::npos)
-        return codeMatches(pattern, enhanced);
-    if (!basic || pattern.size() != 3)
+    return CodePattern(pattern).matches(basic, enhanced);
+}
+
+CodePattern::CodePattern(std::string_view p)
+{
+    if (p.find('.') == std::string_view::npos) {
+        if (p.size() != 3)
+            return;
+        for (std::size_t i = 0; i < 3; ++i)
+            m_digits[i] = p[i] == 'x' || p[i] == 'X' ? 0 : p[i];
+        m_kind = Kind::Basic;
+        return;
+    }
+    m_class = p.front() == 'X' || p.front() == 'x' ? 0 : p.front();
+    p.remove_prefix(1);
+    if (p.ends_with("*")) {
+        m_rest = p.substr(0, p.size() - 1);
+        m_kind = Kind::Prefix;
+        return;
+    }
+    const auto range = p.find("..");
+    if (range == std::string_view::npos) {
+        m_rest = p;
+        m_kind = Kind::Exact;
+        return;
+    }
+    const auto lastDot = range == 0 ? std::string_view::npos : p.rfind('.', range - 1);
+    if (lastDot == std::string_view::npos)
+        return;
+    const auto lo = number(p.substr(lastDot + 1, range - lastDot - 1));
+    const auto hi = number(p.substr(range + 2));
+    if (!lo || !hi)
+        return;
+    m_rest = p.substr(0, lastDot);
+    m_lo = *lo;
+    m_hi = *hi;
+    m_kind = Kind::Range;
+}
+
+bool CodePattern::matches(std::optional<int> basic, std::string_view enhanced) const
+{
+    switch (m_kind) {
+    case Kind::Never:
         return false;
-    // Digit by digit without formatting the number: this runs for every coded rule of every reply.
-    if (*basic < 100 || *basic > 999)
-        return false;
-    const char b[3] = {static_cast<char>('0' + *basic / 100), static_cast<char>('0' + *basic / 10 % 10),
-                       static_cast<char>('0' + *basic % 10)};
-    for (std::size_t i = 0; i < 3; ++i)
-        if (pattern[i] != 'x' && pattern[i] != 'X' && pattern[i] != b[i])
+    case Kind::Basic: {
+        // Digit by digit without formatting the number.
+        if (!basic || *basic < 100 || *basic > 999)
             return false;
-    return true;
+        const char b[3] = {static_cast<char>('0' + *basic / 100), static_cast<char>('0' + *basic / 10 % 10),
+                           static_cast<char>('0' + *basic % 10)};
+        for (std::size_t i = 0; i < 3; ++i)
+            if (m_digits[i] != 0 && m_digits[i] != b[i])
+                return false;
+        return true;
+    }
+    default:
+        break;
+    }
+    if (enhanced.empty() || (m_class != 0 && enhanced.front() != m_class))
+        return false;
+    const auto rest = enhanced.substr(1);
+    if (m_kind == Kind::Exact)
+        return rest == m_rest;
+    if (m_kind == Kind::Prefix)
+        return rest.starts_with(m_rest);
+    const auto codeDot = rest.rfind('.');
+    if (codeDot == std::string_view::npos || rest.substr(0, codeDot) != m_rest)
+        return false;
+    const auto v = number(rest.substr(codeDot + 1));
+    return v && *v >= m_lo && *v <= m_hi;
 }
 
 } // namespace bt

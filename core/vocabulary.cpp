@@ -60,8 +60,12 @@ constexpr std::array<ReasonRow, 36> kReasons {{
 
 const ReasonRow* row(std::string_view reason)
 {
+    // The first letter rules out most rows without a call to memcmp (this runs several times a
+    // diagnosis).
+    if (reason.empty())
+        return nullptr;
     for (const auto& r : kReasons)
-        if (r.reason == reason)
+        if (r.reason.front() == reason.front() && r.reason == reason)
             return &r;
     return nullptr;
 }

@@ -225,6 +225,41 @@ TEST(Knowledge, UnlessCodesTakeARuleBack)
     EXPECT_NE(c.diagnoseText("451 ACME-GW").reason, "policyviolation");
 }
 
+TEST(Knowledge, CodeConstraintsReadEveryFormTheRulesUse)
+{
+    // The forms resources/rules/README.md documents, read once into a CodePattern.
+    const auto fits = [](std::string_view pattern, std::optional<int> basic, std::string_view enhanced) {
+        const bool compiled = bt::CodePattern(pattern).matches(basic, enhanced);
+        EXPECT_EQ(compiled, bt::matchesCodePattern(pattern, basic, enhanced)) << pattern << " " << enhanced;
+        return compiled;
+    };
+    EXPECT_TRUE(fits("550", 550, ""));
+    EXPECT_FALSE(fits("550", 551, "5.5.0"));
+    EXPECT_TRUE(fits("5xx", 554, ""));
+    EXPECT_TRUE(fits("45X", 452, ""));
+    EXPECT_FALSE(fits("45x", 552, ""));
+    EXPECT_FALSE(fits("5xx", std::nullopt, "5.1.1"));
+    EXPECT_TRUE(fits("5.7.26", std::nullopt, "5.7.26"));
+    EXPECT_FALSE(fits("5.7.26", 550, "5.7.2"));
+    EXPECT_FALSE(fits("5.7.26", 550, "4.7.26"));
+    EXPECT_TRUE(fits("X.1.1", 450, "4.1.1"));
+    EXPECT_TRUE(fits("x.1.1", 550, "5.1.1"));
+    EXPECT_FALSE(fits("X.1.1", 550, "5.1.10"));
+    EXPECT_FALSE(fits("X.1.1", 550, ""));
+    EXPECT_TRUE(fits("5.7.*", 550, "5.7.606"));
+    EXPECT_FALSE(fits("5.7.*", 550, "5.1.7"));
+    EXPECT_TRUE(fits("X.*", 550, "5.3.4"));
+    EXPECT_TRUE(fits("5.7.606..649", 550, "5.7.612"));
+    EXPECT_TRUE(fits("5.7.606..649", 550, "5.7.649"));
+    EXPECT_FALSE(fits("5.7.606..649", 550, "5.7.650"));
+    EXPECT_FALSE(fits("5.7.606..649", 550, "5.1.612"));
+    EXPECT_FALSE(fits("5.7.606..649", 550, "4.7.612"));
+    EXPECT_TRUE(fits("X.7.606..649", 450, "4.7.606"));
+    // What is not a code constraint never fits.
+    EXPECT_FALSE(fits("5.7.a..b", 550, "5.7.1"));
+    EXPECT_FALSE(fits("55", 55, ""));
+}
+
 TEST(Classifier, ASyntaxReplyCodeYieldsToAnEnhancedCodeOfAnotherSubject)
 {
     // 500-504 say the command could not be parsed, unless RFC 3463's detail names another
