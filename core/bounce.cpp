@@ -977,6 +977,7 @@ BounceOutcome BounceReader::read(const Email& email) const
             if (dc.reason != "undefined" && phrase) {
                 dc.replyText = reply.text;
                 dc.evidence.clear(); // spans point into the context, not the reply
+                dc.alternativeEvidence.start = dc.alternativeEvidence.end = 0;
                 d = std::move(dc);
             }
         }

@@ -746,6 +746,14 @@ constexpr int kSureRulePriority = 70;
 /// runs. Re-measured by resources/model/second_guess.py.
 constexpr double kSecondGuessProbability = 0.8;
 
+/// How close (in priority points, after the cause bonus and party penalty) a rule of another
+/// family must come to the deciding rule to be shown as Diagnosis::alternative. Measured on the
+/// development rows of labelled passes 9-12 and 13-19 with the builds made before their rules were
+/// written (resources/model/second_guess.py's old builds, today's priorities): where a rival of
+/// another family stood within 10 points (69 of 1 022 replies), the verdict was right on 30 and
+/// the rival's family on 33; within 5, 39 replies, 18 and 19; within 20, 99 replies, 50 and 39.
+constexpr int kCloseReading = 10;
+
 constexpr std::array<std::string_view, 4> kHardReasons {"userunknown", "hasmoved", "hostunknown", "notaccept"};
 
 } // namespace
@@ -922,6 +930,7 @@ struct Classifier::Impl::Pass {
     const Rule* winner = nullptr;
     bool useWinnerText = false; ///< the winner's explanation, steps and overrides apply
     bool codeDecides = false;
+    bool listDecided = false; ///< a cited blocklist decided (decide())
     /// Where the words naming the refused party stand when they turned the winner's cause into
     /// that party's refusal ("Sender address rejected: …" → rejected); npos otherwise.
     std::size_t partyAt = std::string_view::npos;
@@ -1130,6 +1139,7 @@ void Classifier::Impl::Pass::decide()
     const int listWeight = anyListing && !lookupFailed ? kBlocklistWeight : -1;
     codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
     const bool listDecides = !codeDecides && listWeight > rulePriority;
+    listDecided = listDecides;
     // No rule speaks and the code alone says little (5.7.1, 5.0.0, a bare 550): the model
     // trained on labelled replies reads the words instead, when it is sure enough.
     // Words that name no cause ("554 Message refused", "550 Delivery error") leave the verdict
@@ -1219,6 +1229,27 @@ void Classifier::Impl::Pass::decide()
 /// Evidence, the plain meaning of the codes, the explanation and the steps.
 void Classifier::Impl::Pass::explain(bool withTexts)
 {
+    // A rival reading: the strongest other rule of another family close to the deciding one's
+    // priority. Only where a rule decided (a code alone or the model say so in their own way:
+    // `overruled` shows the rules' reading the model set aside).
+    if (d.confidence == "rule" && winner && !listDecided) {
+        const int top = candidates.front().priority;
+        for (std::size_t i = 1; i < candidates.size() && candidates[i].priority >= top - kCloseReading; ++i) {
+            const auto& r = kb.rules()[candidates[i].rule];
+            const auto& reason = fromBounceEmail && !r.bounceEmailReason.empty() ? r.bounceEmailReason : r.reason;
+            const auto family = familyOf(reason);
+            if (family == d.family || family == "unknown" || !isKnownReason(reason))
+                continue;
+            d.alternative = reason;
+            d.alternativeEvidence.rule = r.id;
+            std::size_t start = 0, end = 0;
+            if (candidates[i].pattern >= 0 && spanOf(candidates[i].pattern, start, end)) {
+                d.alternativeEvidence.start = start;
+                d.alternativeEvidence.end = end;
+            }
+            break;
+        }
+    }
     // Evidence: the code when it decided, the winning rule's words (every span is another regex
     // run, so one rule of the family is enough), the blocklists cited, the model's words.
     if (codeDecides || (code && !code->reason.empty() && code->reason == d.reason)) {
@@ -1339,12 +1370,16 @@ Diagnosis Classifier::diagnose(Reply&& reply, Texts texts) const
     if (cleaned) {
         const auto& r = readableText;
         const auto n = r.starts.size();
-        for (auto& e : d.evidence) {
+        const auto toReply = [&](Evidence& e) {
             const auto start = std::min(e.start, n), end = std::min(e.end, n);
             // The end is one past the evidence's last byte (or character): mapped from that one.
             e.start = start < n ? r.starts[start] : d.replyText.size();
             e.end = end > start ? r.ends[end - 1] : e.start;
-        }
+        };
+        for (auto& e : d.evidence)
+            toReply(e);
+        if (!d.alternative.empty() && d.alternativeEvidence.end > d.alternativeEvidence.start)
+            toReply(d.alternativeEvidence);
     }
     return d;
 }

@@ -59,6 +59,9 @@ std::string_view defaultSpamRelated(std::string_view reason);
 std::string_view defaultAction(std::string_view reason);
 /// True when the word is one of vocabulary.md's reasons.
 bool isKnownReason(std::string_view reason);
+/// Diagnosis::alternative when it is still another family than the verdict (a bounce email's
+/// context may move the verdict after the classifier chose the rival), else empty.
+std::string_view alternativeReading(const Diagnosis& d);
 /// vocabulary.md's words, in its order: every reason, every family, every action. The UI's
 /// words and colours for them are tested against these lists, so a new word cannot be
 /// forgotten there.

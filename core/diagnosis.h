@@ -72,6 +72,12 @@ struct Diagnosis {
     std::string confidence = "none";
     /// When the model overruled a vague rule or a code alone: the reason they gave, else empty.
     std::string overruled;
+    /// Another reading nearly as strong as the verdict: a rule of another family whose words weigh
+    /// within a few points of the deciding rule's (Classifier: kCloseReading). On replies the
+    /// rules had not seen, such verdicts were right about as often as the other reading, so both
+    /// are shown. Empty when the verdict has no close rival.
+    std::string alternative;
+    Evidence alternativeEvidence; ///< the rival rule and its words (start == end: matched by code)
     bool hardBounce = false; ///< permanent failure that should suppress the address
     bool permanent = false; ///< class 5 (or a 5xx basic code)
     std::vector<Evidence> evidence;

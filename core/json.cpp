@@ -6,6 +6,7 @@
 #include "jsonwriter.h"
 #include "text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <utility>
@@ -138,6 +139,28 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     putNullable(out, R"(,"smtp_stage":)", d.smtpStage);
     putStrings(out, R"(,"rules":)", d.ruleIds);
     putNullable(out, R"(,"overruled":)", d.overruled);
+    if (const auto alt = alternativeReading(d); alt.empty()) {
+        out.append(R"(,"alternative":null)");
+    } else {
+        const auto& e = d.alternativeEvidence;
+        const std::string_view reply(d.replyText);
+        const auto from = std::min(e.start, reply.size());
+        const auto to = std::clamp(e.end, from, reply.size());
+        const auto start = text::codePointOffset(reply, from);
+        out.append(R"(,"alternative":{"end":)");
+        putNumber(out, start + text::codePointOffset(reply.substr(from), to - from));
+        out.append(R"(,"family":)");
+        json::appendString(out, familyOf(alt));
+        out.append(R"(,"reason":)");
+        json::appendString(out, alt);
+        out.append(R"(,"rule":)");
+        json::appendString(out, e.rule);
+        out.append(R"(,"start":)");
+        putNumber(out, start);
+        out.append(R"(,"text":)");
+        json::appendString(out, reply.substr(from, to - from));
+        out.push_back('}');
+    }
     if (detail == JsonDetail::Full)
         putStrings(out, R"(,"references":)", d.references);
     out.push_back('}');
@@ -290,6 +313,18 @@ std::string toCard(const Diagnosis& d)
     line("Spam-related: ", d.spamRelated + (why.empty() ? std::string() : "  because of " + why));
     line("Action:       ", d.action);
     line("Decided by:   ", d.confidence + (d.overruled.empty() ? "" : " (overruling the rules' " + d.overruled + ")"));
+    if (const auto alt = alternativeReading(d); !alt.empty()) {
+        const auto& e = d.alternativeEvidence;
+        const std::string_view reply(d.replyText);
+        const auto from = std::min(e.start, reply.size());
+        const auto words = reply.substr(from, std::clamp(e.end, from, reply.size()) - from);
+        std::string value(" ");
+        value.append(familyOf(alt)).append(" / ").append(alt);
+        if (!words.empty())
+            value.append(" because of \"").append(words).append("\"");
+        value.append(" (").append(e.rule).append(", nearly as strong as the verdict's words)");
+        line("Also possible:", value);
+    }
     line("Provider:     ", d.provider);
     line("Remote host:  ", d.remoteHost + (d.remoteIp.empty() ? "" : " [" + d.remoteIp + "]"));
     line("SMTP stage:   ", d.smtpStage);

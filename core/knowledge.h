@@ -189,7 +189,8 @@ bool matchesCodePattern(std::string_view pattern, std::optional<int> basic, std:
 
 /// A code constraint read once: the classifier tests every coded rule's codes and unless-codes
 /// against every reply, and reading the pattern's text each time was 7 % of a diagnosis
-/// (callgrind, bench_diagnose). Matches exactly what matchesCodePattern does with the text.
+/// (callgrind, bench_diagnose). matchesCodePattern reads a pattern's text through it, so the two
+/// cannot differ.
 class CodePattern
 {
 public:

@@ -95,6 +95,13 @@ bool isKnownReason(std::string_view reason)
     return row(reason) != nullptr;
 }
 
+std::string_view alternativeReading(const Diagnosis& d)
+{
+    if (d.alternative.empty() || familyOf(d.alternative) == d.family)
+        return {};
+    return d.alternative;
+}
+
 const std::vector<std::string_view>& vocabularyReasons()
 {
     static const std::vector<std::string_view> list = [] {

@@ -151,6 +151,17 @@ std::string nlohmannLine(const bt::Diagnosis& d)
     j["smtp_stage"] = nullable(d.smtpStage);
     j["rules"] = d.ruleIds;
     j["overruled"] = nullable(d.overruled);
+    if (const auto alt = bt::alternativeReading(d); alt.empty()) {
+        j["alternative"] = nullptr;
+    } else {
+        const auto& e = d.alternativeEvidence;
+        j["alternative"] = {{"end", bt::text::codePointOffset(d.replyText, e.end)},
+                            {"family", std::string(bt::familyOf(alt))},
+                            {"reason", std::string(alt)},
+                            {"rule", e.rule},
+                            {"start", bt::text::codePointOffset(d.replyText, e.start)},
+                            {"text", d.replyText.substr(e.start, e.end - e.start)}};
+    }
     j["references"] = d.references;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

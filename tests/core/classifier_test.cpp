@@ -225,6 +225,37 @@ TEST(Knowledge, UnlessCodesTakeARuleBack)
     EXPECT_NE(c.diagnoseText("451 ACME-GW").reason, "policyviolation");
 }
 
+TEST(Classifier, AReadingNearlyAsStrongAsTheVerdictIsShownBesideIt)
+{
+    // "Too many recipients" (a count limit of the recipient) and "Too many messages" (a sending
+    // rate) are both there, with nearly the same weight: the verdict is one, the other is shown.
+    const auto both = shipped().diagnoseText("452 4.5.3 Too many recipients: Too many messages sent");
+    EXPECT_EQ(both.family, "capacity");
+    EXPECT_EQ(bt::alternativeReading(both), "speeding");
+    EXPECT_EQ(both.replyText.substr(both.alternativeEvidence.start,
+                                    both.alternativeEvidence.end - both.alternativeEvidence.start),
+              "Too many messages");
+    const auto json = bt::toJson(both);
+    EXPECT_NE(json.find(R"("alternative":{"end":48,"family":"rate_limit","reason":"speeding","rule":")"),
+              std::string::npos)
+        << json;
+    EXPECT_NE(bt::toCard(both).find("Also possible: rate_limit / speeding because of \"Too many messages\""),
+              std::string::npos)
+        << bt::toCard(both);
+    // One clear reading has no rival; nor has a verdict of the code alone or of the model.
+    for (const char* clear : {"550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown",
+                              "552 5.2.2 Mailbox full", "550 5.7.1"}) {
+        const auto d = shipped().diagnoseText(clear);
+        EXPECT_TRUE(bt::alternativeReading(d).empty()) << clear << " -> " << d.alternative;
+        EXPECT_NE(bt::toJson(d).find(R"("alternative":null)"), std::string::npos) << clear;
+        EXPECT_EQ(bt::toCard(d).find("Also possible"), std::string::npos) << clear;
+    }
+    // A rival of the verdict's own family is no other reading.
+    bt::Diagnosis same = both;
+    same.alternative = "exceedlimit";
+    EXPECT_TRUE(bt::alternativeReading(same).empty());
+}
+
 TEST(Knowledge, CodeConstraintsReadEveryFormTheRulesUse)
 {
     // The forms resources/rules/README.md documents, read once into a CodePattern.

@@ -521,6 +521,33 @@ TEST(MainWindowTest, OpenedFilesGoToRecentFiles)
     EXPECT_FALSE(window.recentFiles().contains(btui::sampleBouncePath())) << "the sample is not a recent file";
 }
 
+// A reading nearly as strong as the verdict is on the card and in its copied text, as plain text.
+TEST(DiagnosisCardTest, ARivalReadingIsShownBesideTheVerdict)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    const bt::Classifier classifier(kb);
+    const auto d = classifier.diagnoseText("452 4.5.3 Too many recipients: Too many messages sent");
+    ASSERT_FALSE(bt::alternativeReading(d).empty());
+    DiagnosisCard card;
+    card.setKnowledge(kb.get());
+    card.setDiagnosis(d);
+    const auto* summary = card.findChild<QLabel*>(u"cardSummary"_s);
+    ASSERT_NE(summary, nullptr);
+    EXPECT_TRUE(summary->text().contains(u"Also possible"_s)) << qPrintable(summary->text());
+    EXPECT_TRUE(summary->text().contains(u"rate_limit / speeding"_s)) << qPrintable(summary->text());
+    const QString copied = DiagnosisCard::toPlainText(d, kb.get());
+    EXPECT_TRUE(copied.contains(u"Also possible: "_s)) << qPrintable(copied);
+    EXPECT_TRUE(copied.contains(u"\u201CToo many messages\u201D"_s)) << qPrintable(copied);
+
+    // Words of the reply stay words: markup in them is shown, not rendered.
+    bt::Diagnosis marked = d;
+    marked.replyText = "452 4.5.3 Too many recipients: <b>Too many messages</b> sent";
+    marked.alternativeEvidence.start = marked.replyText.find("<b>");
+    marked.alternativeEvidence.end = marked.replyText.find("sent") - 1;
+    card.setDiagnosis(marked);
+    EXPECT_TRUE(summary->text().contains(u"&lt;b&gt;Too many messages&lt;/b&gt;"_s)) << qPrintable(summary->text());
+}
+
 // In a narrow details pane (the triage view at 1024 px) the headline gets a row of its own under
 // the badge and Copy, where squeezed between them it wrapped a word a line; a wide card keeps
 // all three in one row.

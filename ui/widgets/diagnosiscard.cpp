@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "widgets/diagnosiscard.h"
 
+#include "classifier.h"
 #include "utils/diagnosiswords.h"
 #include "utils/evidencespans.h"
 #include "utils/familycolors.h"
@@ -130,6 +131,26 @@ QString overrulingText(const bt::Diagnosis& diagnosis)
     return DiagnosisCard::tr(" (overruling the rules' %1)").arg(qs(diagnosis.overruled));
 }
 
+/// "The mailbox is full (capacity / mailboxfull) because of “over quota”" when another rule's
+/// reading came nearly as strong as the verdict's (bt::Diagnosis::alternative), else empty.
+QString alternativeText(const bt::Diagnosis& diagnosis, const bt::KnowledgeBase* knowledge)
+{
+    const auto alt = bt::alternativeReading(diagnosis);
+    if (alt.empty())
+        return {};
+    const std::string reason(alt);
+    QString phrase = btui::reasonPhrase(knowledge, reason);
+    if (!phrase.isEmpty())
+        phrase[0] = phrase[0].toUpper();
+    QString out = (phrase.isEmpty() ? QString() : phrase + u" "_s) + u"("_s + qs(std::string(bt::familyOf(alt)))
+        + u" / "_s + qs(reason) + u")"_s;
+    const auto& e = diagnosis.alternativeEvidence;
+    if (e.end > e.start && e.end <= diagnosis.replyText.size())
+        out += DiagnosisCard::tr(" because of \u201C%1\u201D")
+                   .arg(qs(diagnosis.replyText.substr(e.start, e.end - e.start)));
+    return out;
+}
+
 QLabel* makeSection(QWidget* parent)
 {
     auto* label = new QLabel(parent);
@@ -169,6 +190,7 @@ DiagnosisCard::DiagnosisCard(QWidget* parent)
     auto* body = new QWidget;
     m_spamLine = makeSection(body);
     m_summary = makeSection(body);
+    m_summary->setObjectName(u"cardSummary"_s);
     m_explanation = makeSection(body);
     m_steps = makeSection(body);
     m_steps->setObjectName(u"cardSteps"_s);
@@ -318,6 +340,7 @@ QString DiagnosisCard::toPlainText(const bt::Diagnosis& d, const bt::KnowledgeBa
     add(tr("Server"), serverText(d));
     add(tr("Action"), withPhrase(d.action, btui::actionPhrase(qs(d.action))));
     add(tr("Decided by"), withPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))) + overrulingText(d));
+    add(tr("Also possible"), alternativeText(d, knowledge));
 
     if (!d.explanation.empty()) {
         lines.append(QString());
@@ -427,6 +450,8 @@ void DiagnosisCard::render()
     row(tr("Action"), wordAndPhrase(d.action, btui::actionPhrase(qs(d.action))));
     row(tr("Decided by"),
         wordAndPhrase(d.confidence, btui::confidencePhrase(qs(d.confidence))) + overrulingText(d).toHtmlEscaped());
+    // Text from the reply: escaped, never markup.
+    row(tr("Also possible"), alternativeText(d, m_knowledge).toHtmlEscaped());
     row(tr("Bounce"), btui::bouncePhrase(d).toHtmlEscaped());
     QString codes = btui::codesText(d).toHtmlEscaped();
     if (codes.isEmpty())
