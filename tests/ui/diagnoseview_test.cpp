@@ -126,6 +126,25 @@ TEST_F(DiagnoseViewTest, PastedSpamhausBlockIsReputationAndSpamRelated)
     EXPECT_TRUE(highlightCovers(view, u"zen.spamhaus.org"_s));
 }
 
+TEST_F(DiagnoseViewTest, ARivalReadingsWordsAreUnderlinedApart)
+{
+    diagnose(u"452 4.5.3 Too many recipients: Too many messages sent"_s);
+    ASSERT_FALSE(bt::alternativeReading(view.diagnosis()).empty());
+    EXPECT_TRUE(highlightCovers(view, u"Too many recipients"_s));
+    EXPECT_TRUE(highlightCovers(view, u"Too many messages"_s));
+    // The verdict's words are tinted; the rival's only underlined with dots.
+    bool dotted = false;
+    for (const QTextEdit::ExtraSelection& selection : view.evidenceSelections()) {
+        if (selection.format.underlineStyle() != QTextCharFormat::DotLine)
+            continue;
+        dotted = true;
+        EXPECT_EQ(selection.cursor.selectedText(), u"Too many messages"_s);
+        EXPECT_FALSE(selection.format.hasProperty(QTextFormat::BackgroundBrush));
+    }
+    EXPECT_TRUE(dotted);
+    EXPECT_TRUE(view.card()->plainText().contains(u"Also possible"_s)) << qPrintable(view.card()->plainText());
+}
+
 TEST_F(DiagnoseViewTest, WholeBounceEmailListsEveryRecipientAndTheOriginal)
 {
     // A real Postfix bounce from the corpus with two bounced recipients.

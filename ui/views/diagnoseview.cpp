@@ -399,6 +399,25 @@ void DiagnoseView::highlightEvidence(const QString& text, const QByteArray& utf8
         selection.format = format;
         selections.append(selection);
     }
+    // The words of a rival reading (bt::Diagnosis::alternative): a dotted underline in its
+    // family's colour, no tint, so the verdict's evidence still stands out.
+    if (const auto alt = bt::alternativeReading(m_diagnosis); !alt.empty()) {
+        bt::Diagnosis rival = m_diagnosis;
+        rival.evidence = {m_diagnosis.alternativeEvidence};
+        const QString rivalFamily = QString::fromStdString(std::string(bt::familyOf(alt)));
+        QTextCharFormat rivalFormat;
+        rivalFormat.setUnderlineStyle(QTextCharFormat::DotLine);
+        rivalFormat.setUnderlineColor(btui::familyColor(rivalFamily));
+        rivalFormat.setToolTip(tr("Also possible: \u201C%1\u201D").arg(QString::fromStdString(std::string(alt))));
+        for (const btui::TextSpan& span : btui::locateEvidence(text, utf8, replyOffset, rival)) {
+            QTextEdit::ExtraSelection selection;
+            selection.cursor = QTextCursor(m_editor->document());
+            selection.cursor.setPosition(int(span.start));
+            selection.cursor.setPosition(int(span.start + span.length), QTextCursor::KeepAnchor);
+            selection.format = rivalFormat;
+            selections.append(selection);
+        }
+    }
     m_editor->setExtraSelections(selections);
 
     if (m_revealEvidence && !spans.isEmpty()) {
