@@ -391,14 +391,17 @@ void DiagnoseView::highlightEvidence(const QString& text, const QByteArray& utf8
 
     QList<QTextEdit::ExtraSelection> selections;
     selections.reserve(spans.size());
-    for (const btui::TextSpan& span : spans) {
-        QTextEdit::ExtraSelection selection;
-        selection.cursor = QTextCursor(m_editor->document());
-        selection.cursor.setPosition(int(span.start));
-        selection.cursor.setPosition(int(span.start + span.length), QTextCursor::KeepAnchor);
-        selection.format = format;
-        selections.append(selection);
-    }
+    const auto select = [&](const QList<btui::TextSpan>& those, const QTextCharFormat& as) {
+        for (const btui::TextSpan& span : those) {
+            QTextEdit::ExtraSelection selection;
+            selection.cursor = QTextCursor(m_editor->document());
+            selection.cursor.setPosition(int(span.start));
+            selection.cursor.setPosition(int(span.start + span.length), QTextCursor::KeepAnchor);
+            selection.format = as;
+            selections.append(selection);
+        }
+    };
+    select(spans, format);
     // The words of a rival reading (bt::Diagnosis::alternative): a dotted underline in its
     // family's colour, no tint, so the verdict's evidence still stands out.
     if (const auto alt = bt::alternativeReading(m_diagnosis); !alt.empty()) {
@@ -409,14 +412,7 @@ void DiagnoseView::highlightEvidence(const QString& text, const QByteArray& utf8
         rivalFormat.setUnderlineStyle(QTextCharFormat::DotLine);
         rivalFormat.setUnderlineColor(btui::familyColor(rivalFamily));
         rivalFormat.setToolTip(tr("Also possible: \u201C%1\u201D").arg(QString::fromStdString(std::string(alt))));
-        for (const btui::TextSpan& span : btui::locateEvidence(text, utf8, replyOffset, rival)) {
-            QTextEdit::ExtraSelection selection;
-            selection.cursor = QTextCursor(m_editor->document());
-            selection.cursor.setPosition(int(span.start));
-            selection.cursor.setPosition(int(span.start + span.length), QTextCursor::KeepAnchor);
-            selection.format = rivalFormat;
-            selections.append(selection);
-        }
+        select(btui::locateEvidence(text, utf8, replyOffset, rival), rivalFormat);
     }
     m_editor->setExtraSelections(selections);
 
