@@ -62,6 +62,9 @@ bool isKnownReason(std::string_view reason);
 /// Diagnosis::alternative when it is still another family than the verdict (a bounce email's
 /// context may move the verdict after the classifier chose the rival), else empty.
 std::string_view alternativeReading(const Diagnosis& d);
+/// The words of the reply the alternative reading rests on (empty when its rule matched by code
+/// alone), a view into d.replyText.
+std::string_view alternativeWords(const Diagnosis& d);
 /// vocabulary.md's words, in its order: every reason, every family, every action. The UI's
 /// words and colours for them are tested against these lists, so a new word cannot be
 /// forgotten there.

@@ -6,7 +6,6 @@
 #include "jsonwriter.h"
 #include "text.h"
 
-#include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <utility>
@@ -142,23 +141,21 @@ std::string toJson(const Diagnosis& d, JsonDetail detail)
     if (const auto alt = alternativeReading(d); alt.empty()) {
         out.append(R"(,"alternative":null)");
     } else {
-        const auto& e = d.alternativeEvidence;
         const std::string_view reply(d.replyText);
-        const auto from = std::min(e.start, reply.size());
-        const auto to = std::clamp(e.end, from, reply.size());
-        const auto start = text::codePointOffset(reply, from);
+        const auto words = alternativeWords(d);
+        const auto start = text::codePointOffset(reply, static_cast<std::size_t>(words.data() - reply.data()));
         out.append(R"(,"alternative":{"end":)");
-        putNumber(out, start + text::codePointOffset(reply.substr(from), to - from));
+        putNumber(out, start + text::codePointOffset(words, words.size()));
         out.append(R"(,"family":)");
         json::appendString(out, familyOf(alt));
         out.append(R"(,"reason":)");
         json::appendString(out, alt);
         out.append(R"(,"rule":)");
-        json::appendString(out, e.rule);
+        json::appendString(out, d.alternativeEvidence.rule);
         out.append(R"(,"start":)");
         putNumber(out, start);
         out.append(R"(,"text":)");
-        json::appendString(out, reply.substr(from, to - from));
+        json::appendString(out, words);
         out.push_back('}');
     }
     if (detail == JsonDetail::Full)
@@ -314,15 +311,12 @@ std::string toCard(const Diagnosis& d)
     line("Action:       ", d.action);
     line("Decided by:   ", d.confidence + (d.overruled.empty() ? "" : " (overruling the rules' " + d.overruled + ")"));
     if (const auto alt = alternativeReading(d); !alt.empty()) {
-        const auto& e = d.alternativeEvidence;
-        const std::string_view reply(d.replyText);
-        const auto from = std::min(e.start, reply.size());
-        const auto words = reply.substr(from, std::clamp(e.end, from, reply.size()) - from);
+        const auto words = alternativeWords(d);
         std::string value(" ");
         value.append(familyOf(alt)).append(" / ").append(alt);
         if (!words.empty())
             value.append(" because of \"").append(words).append("\"");
-        value.append(" (").append(e.rule).append(", nearly as strong as the verdict's words)");
+        value.append(" (").append(d.alternativeEvidence.rule).append(", nearly as strong as the verdict's words)");
         line("Also possible:", value);
     }
     line("Provider:     ", d.provider);

@@ -102,6 +102,13 @@ std::string_view alternativeReading(const Diagnosis& d)
     return d.alternative;
 }
 
+std::string_view alternativeWords(const Diagnosis& d)
+{
+    const std::string_view reply(d.replyText);
+    const auto from = std::min(d.alternativeEvidence.start, reply.size());
+    return reply.substr(from, std::clamp(d.alternativeEvidence.end, from, reply.size()) - from);
+}
+
 const std::vector<std::string_view>& vocabularyReasons()
 {
     static const std::vector<std::string_view> list = [] {

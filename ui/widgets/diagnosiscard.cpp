@@ -144,10 +144,8 @@ QString alternativeText(const bt::Diagnosis& diagnosis, const bt::KnowledgeBase*
         phrase[0] = phrase[0].toUpper();
     QString out = (phrase.isEmpty() ? QString() : phrase + u" "_s) + u"("_s + qs(std::string(bt::familyOf(alt)))
         + u" / "_s + qs(reason) + u")"_s;
-    const auto& e = diagnosis.alternativeEvidence;
-    if (e.end > e.start && e.end <= diagnosis.replyText.size())
-        out += DiagnosisCard::tr(" because of \u201C%1\u201D")
-                   .arg(qs(diagnosis.replyText.substr(e.start, e.end - e.start)));
+    if (const auto words = bt::alternativeWords(diagnosis); !words.empty())
+        out += DiagnosisCard::tr(" because of \u201C%1\u201D").arg(qs(std::string(words)));
     return out;
 }
 
