@@ -250,6 +250,11 @@ TEST(Classifier, AReadingNearlyAsStrongAsTheVerdictIsShownBesideIt)
         EXPECT_NE(bt::toJson(d).find(R"("alternative":null)"), std::string::npos) << clear;
         EXPECT_EQ(bt::toCard(d).find("Also possible"), std::string::npos) << clear;
     }
+    // Nor is an address-like rule the refused party already read as the sender's.
+    const auto sender = shipped().diagnoseText(
+        "550 5.1.0 <a@example.com>: Sender address rejected: User unknown in local recipient table");
+    EXPECT_EQ(sender.reason, "rejected");
+    EXPECT_TRUE(bt::alternativeReading(sender).empty()) << sender.alternative;
     // A rival of the verdict's own family is no other reading.
     bt::Diagnosis same = both;
     same.alternative = "exceedlimit";
