@@ -74,7 +74,7 @@ struct Diagnosis {
     std::string overruled;
     /// Another reading nearly as strong as the verdict: a rule of another family whose words weigh
     /// within a few points of the deciding rule's (Classifier: kCloseReading). On replies the
-    /// rules had not seen, such verdicts were right about as often as the other reading, so both
+    /// rules had not seen, such verdicts were right no more often than the other reading, so both
     /// are shown. Empty when the verdict has no close rival.
     std::string alternative;
     Evidence alternativeEvidence; ///< the rival rule and its words (start == end: matched by code)
