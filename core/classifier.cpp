@@ -755,6 +755,13 @@ constexpr double kSecondGuessProbability = 0.8;
 /// Without the lexicons' lone cause words as rivals (below), within 10: 46 replies, 17 and 25.
 constexpr int kCloseReading = 10;
 
+/// A reason whose cause reads as an address's: when the refused party is the envelope sender,
+/// it is the sender that was refused ("Sender address rejected: Domain not found").
+bool addressLike(std::string_view reason)
+{
+    return familyOf(reason) == "address" || reason == "syntaxerror" || reason == "networkerror";
+}
+
 constexpr std::array<std::string_view, 4> kHardReasons {"userunknown", "hasmoved", "hostunknown", "notaccept"};
 
 } // namespace
@@ -1143,8 +1150,7 @@ void Classifier::Impl::Pass::decide()
     const int codeWeight = code && !code->reason.empty() ? code->weight : -1;
     const int listWeight = anyListing && !lookupFailed ? kBlocklistWeight : -1;
     codeDecides = codeWeight > rulePriority && codeWeight > listWeight;
-    const bool listDecides = !codeDecides && listWeight > rulePriority;
-    listDecided = listDecides;
+    listDecided = !codeDecides && listWeight > rulePriority;
     // No rule speaks and the code alone says little (5.7.1, 5.0.0, a bare 550): the model
     // trained on labelled replies reads the words instead, when it is sure enough.
     // Words that name no cause ("554 Message refused", "550 Delivery error") leave the verdict
@@ -1153,33 +1159,32 @@ void Classifier::Impl::Pass::decide()
     // Only a code says more then: one that decides, or the subject of an enhanced code the model
     // weighs ("451 4.3.0 transaction failed" is the receiving system's); with none, or X.0.0,
     // nothing does.
-    const bool saysNothing = !winner && !listDecides && !codeDecides
+    const bool saysNothing = !winner && !listDecided && !codeDecides
         && (d.enhancedCode.empty() || d.enhancedCode.substr(1) == ".0.0") && kb.saysNothing(s);
-    if (!winner && !listDecides && codeWeight < kStrongCodeWeight && kb.model() && !saysNothing) {
+    if (!winner && !listDecided && codeWeight < kStrongCodeWeight && kb.model() && !saysNothing) {
         guess = kb.model()->guess(s, d.basicCode, d.enhancedCode);
         if (guess && (guess->probability < kb.model()->threshold() || !isKnownReason(guess->reason)))
             guess.reset();
     }
     if (guess)
         codeDecides = false;
-    d.confidence = guess ? "model" : codeDecides ? "code" : (listDecides || winner) ? "rule" : "none";
+    d.confidence = guess ? "model" : codeDecides ? "code" : (listDecided || winner) ? "rule" : "none";
     if (guess)
         d.reason = guess->reason;
     else if (codeDecides)
         d.reason = code->reason;
-    else if (listDecides)
+    else if (listDecided)
         d.reason = "blocked";
     else if (winner) {
         // Words the conventions of bounce emails read otherwise (Rule::bounceEmailReason).
         emailReading = fromBounceEmail && !winner->bounceEmailReason.empty();
         d.reason = emailReading ? winner->bounceEmailReason : winner->reason;
     }
-    useWinnerText = winner && !codeDecides && !listDecides && !emailReading;
+    useWinnerText = winner && !codeDecides && !listDecided && !emailReading;
     // Which party was refused decides what an address-like cause means: "Sender address
     // rejected: User unknown" (or "…: Domain not found", "…: need fully-qualified address") is
     // the envelope sender refused, not a recipient to suppress.
-    const bool addressLike = familyOf(d.reason) == "address" || d.reason == "syntaxerror" || d.reason == "networkerror";
-    if (addressLike && (refusesSender(s, cause) || namesOnlySender(s, d.enhancedCode))) {
+    if (addressLike(d.reason) && (refusesSender(s, cause) || namesOnlySender(s, d.enhancedCode))) {
         senderRefused = true;
         d.reason = "rejected";
         useWinnerText = false;
@@ -1202,7 +1207,7 @@ void Classifier::Impl::Pass::decide()
     // ("Service refused, please try later" is a throttle with 421, a block with 550), which the
     // model, reading words, weighs little.
     const bool secondGuess = codeDecides
-        || (winner && !listDecides && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority);
+        || (winner && !listDecided && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority);
     if (!guess && secondGuess && !fromBounceEmail && kb.model() && !saysNothing) {
         const auto g = kb.model()->guess(s, d.basicCode, d.enhancedCode, false);
         if (g && g->probability >= kSecondGuessProbability && isKnownReason(g->reason)
@@ -1253,8 +1258,7 @@ void Classifier::Impl::Pass::explain(bool withTexts)
                 continue;
             // What the refused party already turned into the verdict ("Sender address rejected:
             // User unknown" is the sender refused, whichever address-like rule reads it).
-            const bool addressLike = family == "address" || reason == "syntaxerror" || reason == "networkerror";
-            if ((senderRefused && addressLike) || (clientRefused && reason == "spamdetected"))
+            if ((senderRefused && addressLike(reason)) || (clientRefused && reason == "spamdetected"))
                 continue;
             d.alternative = reason;
             d.alternativeEvidence.rule = r.id;
