@@ -736,3 +736,51 @@ TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
     for (const auto& e : d.evidence)
         EXPECT_NE(e.rule.rfind("model:", 0), 0u) << e.rule;
 }
+
+// A reply two readings nearly tie on ("Too many recipients" is a rate limit, "Too many messages
+// sent" a sending quota): the details pane shows the rival on its card and marks the rival's
+// words in the reply with dots, as the Diagnose view does, apart from the verdict's tinted words.
+TEST(TriageViewTest, TheDetailsMarkARivalReadingsWordsApart)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"rival.btw"_s);
+    const QString csv = dir.filePath(u"bounces.csv"_s);
+    {
+        QFile f(csv);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write(
+            "ID,Type,TypeCode,Name,Tag,MessageID,Description,Details,Email,From,BouncedAt,MessageStream\n"
+            "1,Transient,2,Message delayed,,m-1,\"Delayed\",\"smtp;452 4.5.3 Too many recipients: Too many messages "
+            "sent\",ann@example.org,news@shop.example.com,2024-05-02T08:00:00Z,outbound\n");
+    }
+    std::int64_t id = 0;
+    {
+        bt::Workspace ws(path.toStdString());
+        ASSERT_EQ(bt::importPath(ws, csv.toStdString(), *classifier()).counts.imported, 1);
+        id = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 1).at(0).id;
+    }
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
+    DetailsPane* details = window.triageView()->details();
+    QSignalSpy shown(details, &DetailsPane::eventShown);
+    details->loadEvent(id);
+    while (details->eventId() != id && shown.wait(kWaitMs)) { }
+    ASSERT_EQ(details->eventId(), id);
+    ASSERT_FALSE(bt::alternativeReading(details->card()->diagnosis()).empty());
+    EXPECT_TRUE(details->card()->plainText().contains(u"Also possible"_s));
+    QStringList tinted, dotted;
+    for (const QTextEdit::ExtraSelection& s : details->replyEdit()->extraSelections()) {
+        if (s.format.underlineStyle() == QTextCharFormat::DotLine) {
+            dotted.append(s.cursor.selectedText());
+            EXPECT_FALSE(s.format.hasProperty(QTextFormat::BackgroundBrush));
+        } else if (s.format.hasProperty(QTextFormat::BackgroundBrush)) {
+            tinted.append(s.cursor.selectedText());
+        }
+    }
+    EXPECT_EQ(dotted.join(u'|'), u"Too many messages"_s);
+    EXPECT_TRUE(tinted.contains(u"Too many recipients"_s)) << tinted.join(u'|').toStdString();
+}

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "utils/evidencespans.h"
 
+#include "classifier.h"
 #include "diagnosis.h"
+#include "utils/familycolors.h"
 
+#include <QCoreApplication>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -83,13 +86,14 @@ QString evidenceText(const bt::Diagnosis& diagnosis, qsizetype index)
     return QString::fromUtf8(reply.data() + evidence.start, qsizetype(evidence.end - evidence.start));
 }
 
-QList<TextSpan> locateEvidence(const QString& text, const QByteArray& utf8, std::size_t replyOffset,
-                               const bt::Diagnosis& diagnosis)
+namespace
+{
+
+QList<TextSpan> locate(const QString& text, const QByteArray& utf8, std::size_t replyOffset, const std::string& reply,
+                       const std::vector<bt::Evidence>& pieces)
 {
     QList<TextSpan> spans;
-    const std::string& reply = diagnosis.replyText;
-    for (std::size_t i = 0; i < diagnosis.evidence.size(); ++i) {
-        const bt::Evidence& evidence = diagnosis.evidence[i];
+    for (const bt::Evidence& evidence : pieces) {
         if (evidence.start >= evidence.end || evidence.end > reply.size())
             continue;
         const QByteArrayView bytes(reply.data() + evidence.start, qsizetype(evidence.end - evidence.start));
@@ -118,6 +122,35 @@ QList<TextSpan> locateEvidence(const QString& text, const QByteArray& utf8, std:
             spans.append(*span);
     }
     return spans;
+}
+
+} // namespace
+
+QList<TextSpan> locateEvidence(const QString& text, const QByteArray& utf8, std::size_t replyOffset,
+                               const bt::Diagnosis& diagnosis)
+{
+    return locate(text, utf8, replyOffset, diagnosis.replyText, diagnosis.evidence);
+}
+
+QList<TextSpan> locateAlternative(const QString& text, const QByteArray& utf8, std::size_t replyOffset,
+                                  const bt::Diagnosis& diagnosis)
+{
+    if (bt::alternativeReading(diagnosis).empty())
+        return {};
+    return locate(text, utf8, replyOffset, diagnosis.replyText, {diagnosis.alternativeEvidence});
+}
+
+QTextCharFormat alternativeFormat(const bt::Diagnosis& diagnosis)
+{
+    const auto reason = bt::alternativeReading(diagnosis);
+    QTextCharFormat format;
+    if (reason.empty())
+        return format;
+    format.setUnderlineStyle(QTextCharFormat::DotLine);
+    format.setUnderlineColor(familyColor(QString::fromStdString(std::string(bt::familyOf(reason)))));
+    format.setToolTip(QCoreApplication::translate("btui", "Also possible: \u201C%1\u201D")
+                          .arg(QString::fromStdString(std::string(reason))));
+    return format;
 }
 
 } // namespace btui

@@ -4,6 +4,7 @@
 #include <QByteArrayView>
 #include <QList>
 #include <QString>
+#include <QTextCharFormat>
 
 #include <cstddef>
 
@@ -44,5 +45,15 @@ QString evidenceText(const bt::Diagnosis& diagnosis, qsizetype index);
 /// `replyOffset` the primary reply's Reply::sourceOffset.
 QList<TextSpan> locateEvidence(const QString& text, const QByteArray& utf8, std::size_t replyOffset,
                                const bt::Diagnosis& diagnosis);
+
+/// Where the words of the diagnosis' rival reading (bt::Diagnosis::alternative) lie in the
+/// text, found as locateEvidence finds the verdict's; empty when there is no rival reading.
+QList<TextSpan> locateAlternative(const QString& text, const QByteArray& utf8, std::size_t replyOffset,
+                                  const bt::Diagnosis& diagnosis);
+
+/// How a rival reading's words are marked wherever a reply is shown: a dotted underline in the
+/// rival family's colour and no tint, so the verdict's tinted evidence still stands out; the
+/// tooltip names the rival reason.
+QTextCharFormat alternativeFormat(const bt::Diagnosis& diagnosis);
 
 } // namespace btui

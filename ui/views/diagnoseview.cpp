@@ -402,18 +402,8 @@ void DiagnoseView::highlightEvidence(const QString& text, const QByteArray& utf8
         }
     };
     select(spans, format);
-    // The words of a rival reading (bt::Diagnosis::alternative): a dotted underline in its
-    // family's colour, no tint, so the verdict's evidence still stands out.
-    if (const auto alt = bt::alternativeReading(m_diagnosis); !alt.empty()) {
-        bt::Diagnosis rival = m_diagnosis;
-        rival.evidence = {m_diagnosis.alternativeEvidence};
-        const QString rivalFamily = QString::fromStdString(std::string(bt::familyOf(alt)));
-        QTextCharFormat rivalFormat;
-        rivalFormat.setUnderlineStyle(QTextCharFormat::DotLine);
-        rivalFormat.setUnderlineColor(btui::familyColor(rivalFamily));
-        rivalFormat.setToolTip(tr("Also possible: \u201C%1\u201D").arg(QString::fromStdString(std::string(alt))));
-        select(btui::locateEvidence(text, utf8, replyOffset, rival), rivalFormat);
-    }
+    // The words of a rival reading (bt::Diagnosis::alternative), marked apart from the verdict's.
+    select(btui::locateAlternative(text, utf8, replyOffset, m_diagnosis), btui::alternativeFormat(m_diagnosis));
     m_editor->setExtraSelections(selections);
 
     if (m_revealEvidence && !spans.isEmpty()) {

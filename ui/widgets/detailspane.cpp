@@ -232,14 +232,19 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
         format.setBackground(btui::familyTint(qs(diagnosis.family)));
         format.setForeground(Qt::black);
         QList<QTextEdit::ExtraSelection> selections;
-        for (const auto& span : spans) {
-            QTextEdit::ExtraSelection s;
-            s.cursor = QTextCursor(m_reply->document());
-            s.cursor.setPosition(static_cast<int>(span.start));
-            s.cursor.setPosition(static_cast<int>(span.start + span.length), QTextCursor::KeepAnchor);
-            s.format = format;
-            selections.append(s);
-        }
+        const auto select = [&](const QList<btui::TextSpan>& those, const QTextCharFormat& as) {
+            for (const auto& span : those) {
+                QTextEdit::ExtraSelection s;
+                s.cursor = QTextCursor(m_reply->document());
+                s.cursor.setPosition(static_cast<int>(span.start));
+                s.cursor.setPosition(static_cast<int>(span.start + span.length), QTextCursor::KeepAnchor);
+                s.format = as;
+                selections.append(s);
+            }
+        };
+        select(spans, format);
+        // A rival reading's words (the card's "Also possible" row), marked as the Diagnose view does.
+        select(btui::locateAlternative(text, utf8, reply.sourceOffset, diagnosis), btui::alternativeFormat(diagnosis));
         m_reply->setExtraSelections(selections);
         m_card->show();
         QString domain = qs(d.fromDomain);
