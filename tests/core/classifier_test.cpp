@@ -64,6 +64,23 @@ TEST(Classifier, ARefusalInWordsThatNameNoCauseIsUnknown)
                  bt::KnowledgeError);
 }
 
+// The English lexicon's patterns are matched as bytes (Latin-1, see PatternSet in classifier.cpp)
+// for speed; a phrase in it with a letter beyond ASCII is matched with the curated rules instead,
+// where case folding knows that letter ("Ä" for "ä"), as it would in any other set.
+TEST(Classifier, AnEnglishLexiconPhraseBeyondAsciiStillFoldsCase)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->addLexicon(R"({"format": "bouncetriage-lexicon/1", "language": "en", "concepts": [
+                          {"id": "probe", "reason": "userunknown", "phrases": ["\\bempfängeradresse unbekannt\\b"],
+                           "examples": ["550 Empfängeradresse unbekannt"]}]})",
+                   "probe.json");
+    const bt::Classifier c(kb);
+    for (const char* text : {"550 Empfängeradresse unbekannt", "550 EMPFÄNGERADRESSE UNBEKANNT"}) {
+        const auto ids = c.diagnoseText(text).ruleIds;
+        EXPECT_NE(std::find(ids.begin(), ids.end(), "lex.en.probe"), ids.end()) << text;
+    }
+}
+
 TEST(Classifier, UserUnknownIsAnAddressToSuppress)
 {
     const auto d = shipped().diagnoseText("550 5.1.1 <kijitora@example.jp>: Recipient address rejected: User unknown");
