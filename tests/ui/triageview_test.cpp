@@ -23,6 +23,7 @@
 #include "views/triageview.h"
 #include "widgets/detailspane.h"
 #include "widgets/diagnosiscard.h"
+#include "widgets/elidedlabel.h"
 #include "widgets/filterpanel.h"
 
 #include <QAbstractItemModelTester>
@@ -749,10 +750,9 @@ TEST(TriageViewTest, TheDetailsMarkARivalReadingsWordsApart)
     {
         QFile f(csv);
         ASSERT_TRUE(f.open(QIODevice::WriteOnly));
-        f.write(
-            "ID,Type,TypeCode,Name,Tag,MessageID,Description,Details,Email,From,BouncedAt,MessageStream\n"
-            "1,Transient,2,Message delayed,,m-1,\"Delayed\",\"smtp;452 4.5.3 Too many recipients: Too many messages "
-            "sent\",ann@example.org,news@shop.example.com,2024-05-02T08:00:00Z,outbound\n");
+        f.write("ID,Type,TypeCode,Name,Tag,MessageID,Description,Details,Email,From,BouncedAt,MessageStream\n"
+                "1,HardBounce,1,Hard bounce,,m-1,\"Bounced\",\"smtp;452 4.5.3 Too many recipients: Too many messages "
+                "sent\",ann@example.org,news@shop.example.com,2024-05-02T08:00:00Z,outbound\n");
     }
     std::int64_t id = 0;
     {
@@ -765,6 +765,8 @@ TEST(TriageViewTest, TheDetailsMarkARivalReadingsWordsApart)
     window.show();
     ASSERT_TRUE(window.openWorkspace(path, false));
     ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
+    // One bounce, in the singular.
+    EXPECT_EQ(window.triageView()->findChild<QLabel*>(u"countLabel"_s)->text(), u"1 bounce"_s);
     DetailsPane* details = window.triageView()->details();
     QSignalSpy shown(details, &DetailsPane::eventShown);
     details->loadEvent(id);
@@ -783,4 +785,26 @@ TEST(TriageViewTest, TheDetailsMarkARivalReadingsWordsApart)
     }
     EXPECT_EQ(dotted.join(u'|'), u"Too many messages"_s);
     EXPECT_TRUE(tinted.contains(u"Too many recipients"_s)) << tinted.join(u'|').toStdString();
+}
+
+// The drill-down trail names the user's filters, which can be longer than the room beside the
+// buttons: it is shortened with "…" (not cut mid-word with no sign), the whole of it in the
+// tooltip, as plain text; with room again it is whole.
+TEST(TriageViewTest, ALongTrailIsShortenedWithAnEllipsisAndWholeInItsTooltip)
+{
+    ElidedLabel label;
+    const QString full = u"Showing: code 452 \u00B7 text \u201C<b>Too many messages</b>\u201D \u00B7 provider Libero"_s;
+    label.setFullText(full);
+    label.resize(160, label.sizeHint().height());
+    label.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&label));
+    EXPECT_TRUE(label.text().endsWith(u'\u2026')) << label.text().toStdString();
+    EXPECT_LT(label.text().size(), full.size());
+    EXPECT_TRUE(full.startsWith(label.text().chopped(1)));
+    EXPECT_LE(label.fontMetrics().horizontalAdvance(label.text()), label.contentsRect().width());
+    EXPECT_TRUE(label.toolTip().contains(u"Too many messages"_s));
+    EXPECT_EQ(label.textFormat(), Qt::PlainText);
+    EXPECT_EQ(label.fullText(), full);
+    label.resize(label.fontMetrics().horizontalAdvance(full) + 40, label.height());
+    EXPECT_EQ(label.text(), full);
 }

@@ -13,6 +13,7 @@
 #include "utils/familycolors.h"
 #include "utils/plaintext.h"
 #include "widgets/detailspane.h"
+#include "widgets/elidedlabel.h"
 #include "widgets/filterpanel.h"
 
 #include <QCheckBox>
@@ -125,10 +126,8 @@ QLayout* TriageView::makeTrail()
     m_reset->setIcon(QIcon::fromTheme(u"edit-clear-all"_s));
     m_reset->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_reset->setToolTip(tr("Show all events"));
-    m_trail = new QLabel(this);
+    m_trail = new ElidedLabel(this);
     m_trail->setObjectName(u"trailLabel"_s);
-    m_trail->setTextFormat(Qt::PlainText);
-    m_trail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_count = new QLabel(this);
     m_count->setObjectName(u"countLabel"_s);
     m_only550 = new QCheckBox(tr("Provider chart: &550 only"), this);
@@ -256,9 +255,10 @@ void TriageView::connectSignals()
         m_details->replyEdit()->setFocus();
     });
     connect(m_model, &EventTableModel::countChanged, this, [this](qint64 n) {
-        m_count->setText(tableFilter().eventTypes == std::vector<std::string> {"bounce"}
-                             ? tr("%1 bounces").arg(QLocale().toString(n))
-                             : tr("%1 events").arg(QLocale().toString(n)));
+        const bool bounces = tableFilter().eventTypes == std::vector<std::string> {"bounce"};
+        const QString number = QLocale().toString(n);
+        m_count->setText(n == 1 ? (bounces ? tr("%1 bounce") : tr("%1 event")).arg(number)
+                                : (bounces ? tr("%1 bounces") : tr("%1 events")).arg(number));
         // Keep the details in step: the first row is selected when there is one.
         if (n > 0 && m_session)
             m_table->selectRow(0);
@@ -338,8 +338,7 @@ void TriageView::updateTrail()
     m_back->setEnabled(m_drill->canGoBack());
     m_reset->setEnabled(m_drill->canGoBack() || !m_drill->filter().empty());
     const QString text = btui::describeFilter(m_drill->filter());
-    m_trail->setText(tr("Showing: %1").arg(text));
-    m_trail->setToolTip(btui::plainToolTip(text));
+    m_trail->setFullText(tr("Showing: %1").arg(text));
 }
 
 void TriageView::loadChoices()

@@ -17,6 +17,7 @@ class FilterPanel;
 class ProviderChart;
 class QCheckBox;
 class QLabel;
+class ElidedLabel;
 class QLayout;
 class QSplitter;
 class QTableView;
@@ -106,7 +107,7 @@ private:
     QCheckBox* m_bouncesOnly = nullptr;
     QToolButton* m_back = nullptr;
     QToolButton* m_reset = nullptr;
-    QLabel* m_trail = nullptr;
+    ElidedLabel* m_trail = nullptr;
     QLabel* m_count = nullptr;
     QSplitter* m_outer = nullptr;
     QSplitter* m_vertical = nullptr;
