@@ -422,27 +422,14 @@ namespace
 {
 
 /// True when the message may be a person's forward or reply of a bounce: no report part, and its
-/// headers do not say it is a report (isReportHeaders) but through its subject, which a person's
-/// "Fwd: Undelivered Mail Returned to Sender" or "Re: Delivery Status Notification" keeps (the
-/// prefixes of English, German, French, Spanish, Italian, Dutch, Portuguese and Nordic clients).
+/// headers do not say it is a report (a bounce's subject behind a person's prefix, as in "Fwd:
+/// Undelivered Mail Returned to Sender" or "Re: Delivery Status Notification", does not:
+/// isPersonsSubject).
 bool maybePersonsCopy(const Email& email)
 {
     if (!email.deliveryStatus.empty() || !email.feedbackReport.empty())
         return false;
-    if (!isReportHeaders(email.headers))
-        return true;
-    const auto subject = formats::withoutSubjectTags(email.headers.get("Subject"));
-    static constexpr std::string_view kPrefixes[] = {
-        "re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "i:", "r:", "enc:", "res:", "antw:", "doorst:"};
-    if (!std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
-                     [&](std::string_view p) { return text::startsWithNoCase(subject, p); }))
-        return false;
-    // The subject alone made it look like a report: check the rest without it.
-    Headers rest;
-    for (const auto& f : email.headers.fields)
-        if (!(f.name.size() == 7 && text::startsWithNoCase(f.name, "subject")))
-            rest.fields.push_back(f);
-    return !isReportHeaders(rest);
+    return !isReportHeaders(email.headers);
 }
 
 /// What a mail client writes above a message it forwards: English, and the mail clients'

@@ -8,6 +8,7 @@
 
 #include <gmime/gmime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -923,6 +924,51 @@ std::string isoTimestamp(std::string_view date)
     return out.get();
 }
 
+std::string_view withoutSubjectTags(std::string_view subject)
+{
+    // Words a gateway writes before a colon ("EXTERNAL: Undelivered Mail …"); a bracketed or
+    // starred tag may say anything ("[Suspected Spam]", "***SPAM***", "[EXT]").
+    static constexpr std::string_view kWordTags[] = {"external:", "ext:", "spam:", "caution:", "suspected spam:"};
+    subject = text::trim(subject);
+    for (;;) {
+        std::size_t cut = 0;
+        if (subject.starts_with('[')) {
+            const auto close = subject.find(']');
+            if (close != std::string_view::npos && close <= 40)
+                cut = close + 1;
+        } else if (subject.starts_with('*')) {
+            // "*****SPAM*****", "*EXTERNAL*": stars, a word, stars.
+            const auto word = subject.find_first_not_of('*');
+            const auto stars = word == std::string_view::npos ? std::string_view::npos : subject.find('*', word);
+            if (stars != std::string_view::npos && stars <= 40
+                && subject.substr(word, stars - word).find(' ') == std::string_view::npos) {
+                const auto end = subject.find_first_not_of('*', stars);
+                cut = end == std::string_view::npos ? subject.size() : end;
+            }
+        } else {
+            for (const auto tag : kWordTags)
+                if (text::startsWithNoCase(subject, tag))
+                    cut = tag.size();
+        }
+        if (cut == 0)
+            return subject;
+        subject = text::trim(subject.substr(cut));
+    }
+}
+
+bool isPersonsSubject(std::string_view subject)
+{
+    // English, German, French, Spanish, Italian, Dutch, Portuguese, Polish and Nordic mail
+    // clients' reply and forward prefixes; a daemon writes its own words first ("Undeliverable:
+    // RE: …"), never these.
+    static constexpr std::string_view kPrefixes[]
+        = {"re:", "fwd:", "fw:", "aw:",  "wg:",  "tr:",  "rv:",   "sv:",     "vs:", "vb:",
+           "vl:", "i:",   "r:",  "rif:", "enc:", "res:", "antw:", "doorst:", "pd:", "odp:"};
+    subject = withoutSubjectTags(subject);
+    return std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
+                       [&](std::string_view p) { return text::startsWithNoCase(subject, p); });
+}
+
 bool isReportHeaders(const Headers& headers)
 {
     if (text::findNoCase(headers.get("Content-Type"), "multipart/report") != std::string_view::npos)
@@ -938,8 +984,11 @@ bool isReportHeaders(const Headers& headers)
          {"mailer-daemon", "mailer daemon", "postmaster", "post_master", "mail delivery", "maildelivery"})
         if (text::findNoCase(from, who) != std::string_view::npos)
             return true;
-    // The subjects MTAs give their bounces (Postfix, Exim, Sendmail, qmail, Exchange, Gmail).
+    // The subjects MTAs give their bounces (Postfix, Exim, Sendmail, qmail, Exchange, Gmail),
+    // unless a person's reply or forward prefix shows a person kept it.
     const std::string subject = headers.get("Subject");
+    if (isPersonsSubject(subject))
+        return false;
     for (std::string_view words :
          {"undeliver", "delivery status", "delivery fail", "delivery failure", "failure notice", "returned mail",
           "non-delivery", "nondeliver", "not be delivered", "not delivered", "delivery has failed"})

@@ -38,9 +38,19 @@ struct Email {
 };
 
 /// True when a header block is an automaton's report: sent by a mailer daemon or postmaster, or
-/// typed multipart/report. A message with such headers attached to a person's mail is a
-/// forwarded bounce; a bounce's own returned message almost never is one.
+/// typed multipart/report, or with a bounce's subject. A message with such headers attached to a
+/// person's mail is a forwarded bounce; a bounce's own returned message almost never is one. A
+/// bounce's subject behind a person's reply or forward prefix (isPersonsSubject) is no sign.
 bool isReportHeaders(const Headers& headers);
+
+/// A subject without the tags gateways and filters put in front of it on the way to the reader
+/// ("[External] ", "*****SPAM***** ", "[SPAM] ", "EXTERNAL: "), trimmed.
+std::string_view withoutSubjectTags(std::string_view subject);
+
+/// True when the subject starts (after withoutSubjectTags) with a mail client's reply or forward
+/// prefix ("Fwd:", "WG:", "TR:", "RV:", "Re:", "AW:" …): a person wrote it, even when the rest is
+/// a bounce's subject, as "WG: Unzustellbar: …" or "Fwd: Undelivered Mail Returned to Sender" are.
+bool isPersonsSubject(std::string_view subject);
 
 /// Parses one message with GMime: charsets (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-7, windows-125x,
 /// KOI8-R, undeclared 8-bit), encoded words, transfer encodings, any line ending, an mbox

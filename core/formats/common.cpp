@@ -172,38 +172,6 @@ bool isTranscriptMarker(std::size_t i)
 
 } // namespace
 
-std::string_view withoutSubjectTags(std::string_view subject)
-{
-    // Words a gateway writes before a colon ("EXTERNAL: Undelivered Mail …"); a bracketed or
-    // starred tag may say anything ("[Suspected Spam]", "***SPAM***", "[EXT]").
-    static constexpr std::string_view kWordTags[] = {"external:", "ext:", "spam:", "caution:", "suspected spam:"};
-    subject = text::trim(subject);
-    for (;;) {
-        std::size_t cut = 0;
-        if (subject.starts_with('[')) {
-            const auto close = subject.find(']');
-            if (close != std::string_view::npos && close <= 40)
-                cut = close + 1;
-        } else if (subject.starts_with('*')) {
-            // "*****SPAM*****", "*EXTERNAL*": stars, a word, stars.
-            const auto word = subject.find_first_not_of('*');
-            const auto stars = word == std::string_view::npos ? std::string_view::npos : subject.find('*', word);
-            if (stars != std::string_view::npos && stars <= 40
-                && subject.substr(word, stars - word).find(' ') == std::string_view::npos) {
-                const auto end = subject.find_first_not_of('*', stars);
-                cut = end == std::string_view::npos ? subject.size() : end;
-            }
-        } else {
-            for (const auto tag : kWordTags)
-                if (text::startsWithNoCase(subject, tag))
-                    cut = tag.size();
-        }
-        if (cut == 0)
-            return subject;
-        subject = text::trim(subject.substr(cut));
-    }
-}
-
 std::string_view bodyBeforeOriginal(std::string_view body)
 {
     std::size_t cut = body.size();

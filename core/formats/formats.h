@@ -26,9 +26,6 @@ const std::vector<Format>& registry();
 
 /// The text of the bounce before the returned copy of the original message starts.
 std::string_view bodyBeforeOriginal(std::string_view body);
-/// A subject without the tags gateways and filters put in front of it on the way to the reader
-/// ("[External] ", "*****SPAM***** ", "[SPAM] ", "EXTERNAL: "), trimmed.
-std::string_view withoutSubjectTags(std::string_view subject);
 /// An inline copy of the original message's headers after a "below this line" marker, if any.
 std::optional<Headers> inlineOriginal(std::string_view body);
 /// Where a copy of the returned message's header block starts inside a bounce's text when no

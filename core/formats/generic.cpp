@@ -291,6 +291,17 @@ bool parseGeneric(const Email& email, BounceReport& report)
     std::erase_if(named, [&](const std::string& a) {
         return role(a) && inBounceHeaders(a, email) && failedHeader.find(text::toLower(a)) == std::string::npos;
     });
+    // Whoever sent the notice (its From: a list's owner, "contact the list owner at
+    // dev-list-owner@…", a gateway's notice address) wrote it about another address: the
+    // author is its contact, whatever role its name says, unless the failed-recipients header
+    // names it.
+    const auto author = text::toLower(email.headers.get("From"));
+    const auto isAuthor = [&](const std::string& a) {
+        return !author.empty() && author.find(text::toLower(a)) != std::string::npos
+            && failedHeader.find(text::toLower(a)) == std::string::npos;
+    };
+    std::erase_if(named, isAuthor);
+    std::erase_if(candidates, isAuthor);
     // The returned message's sender quoted inside another recipient's reply ("info@example.org
     // (553 5.7.1 <sender@…>: Sender address rejected …)", GroupWise) is the refused sender, not a
     // failed recipient: only a line of its own or the failed-recipients header makes it one.

@@ -163,6 +163,10 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
         r.context = contextFor(human, r.address, report.recipients);
         if (r.context.empty() && !r.originalAddress.empty())
             r.context = contextFor(human, r.originalAddress, report.recipients);
+        // Domino's DSN may carry no Diagnostic-Code at all: then its text's "because:" sentence
+        // about the recipient is its own diagnosis, read as in its text-only bounce.
+        if (r.reasonHint.empty() && text::trim(r.reply).empty())
+            r.reasonHint = dominoReasonHint(r.context);
         auto diag = parseReply(r.reply);
         // A Diagnostic-Code without a reply in it ("X-Postfix; unknown user") is kept, but a
         // quoted server reply in the text about this recipient is better evidence.

@@ -248,6 +248,113 @@ Authentication-Results: mx; spf=pass smtp.mailfrom=kijitora@sender.example
     EXPECT_EQ(records[0].diagnosis.reason, "userunknown");
 }
 
+// A list manager's notice that a post was refused, signed by the list's owner address, which
+// the text also gives as the one to contact ("contact the list owner at …" and on a line of its
+// own): the owner wrote the notice and is not the address that failed; the list is (the
+// returned post's To).
+TEST(Reader, TheAddressThatSignsANoticeIsItsContactNotAFailedRecipient)
+{
+    const auto records = readMail(R"(From: dev-list-owner@lists.example.org
+To: anna@example.com
+Subject: Request to mailing list Dev-list rejected
+Message-ID: <m1@lists.example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset="us-ascii"
+
+Your request to the Dev-list mailing list
+
+    Posting of your message titled "fix the parser"
+
+has been rejected by the list moderator.  The moderator gave the
+following reason for rejecting your request:
+
+"You are not allowed to post to this mailing list, and your message
+has been automatically rejected.  If you think that your messages are
+being rejected in error, contact the mailing list owner at
+dev-list-owner@lists.example.org."
+
+Any questions or comments should be directed to the list administrator
+at:
+
+    dev-list-owner@lists.example.org
+
+--b1
+Content-Type: message/rfc822
+
+From: Anna <anna@example.com>
+To: dev-list@lists.example.org
+Subject: fix the parser
+Message-ID: <p1@example.com>
+
+the patch
+--b1--
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "dev-list@lists.example.org");
+    EXPECT_EQ(records[0].diagnosis.family, "policy") << records[0].diagnosis.reason;
+}
+
+// Domino's delivery report may carry no Diagnostic-Code at all: its text's "because:" sentence
+// about each recipient is then its diagnosis. "Not listed in Domino Directory" means Domino
+// looked the user up itself (userunknown, as in its text-only bounce), not a filter's "user
+// unknown" of a bounce that names no SMTP stage; the other recipient keeps its own reason.
+TEST(Reader, ADominoReportWithoutDiagnosticCodeReadsItsOwnSentence)
+{
+    const auto records = readMail(R"(From: Postmaster@example.org
+To: markus@example.com
+Subject: DELIVERY FAILURE: User Hiroshi Tanaka (htanaka@example.org) not listed in Domino Directory
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type="delivery-status"; boundary="=_mixed 0031_="
+
+--=_mixed 0031_=
+Content-Type: text/plain; charset="US-ASCII"
+
+Your message
+
+  Subject: Q2 forecast
+
+was not delivered to:
+
+  htanaka@example.org
+
+because:
+
+  User Hiroshi Tanaka (htanaka@example.org) not listed in Domino Directory
+
+was not delivered to:
+
+  sales@example.org
+
+because:
+
+  Maximum hop count exceeded.  Message probably in a routing loop.
+
+--=_mixed 0031_=
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;notes01.example.org
+
+Final-Recipient: rfc822;htanaka@example.org
+Action: failed
+Status: 5.0.0
+
+Final-Recipient: rfc822;sales@example.org
+Action: failed
+Status: 5.4.6
+
+--=_mixed 0031_=--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    std::map<std::string, std::string> reasons;
+    for (const auto& r : records)
+        reasons[r.recipient] = r.diagnosis.reason;
+    EXPECT_EQ(reasons["htanaka@example.org"], "userunknown");
+    EXPECT_EQ(reasons["sales@example.org"], "networkerror");
+}
+
 TEST(Reader, QuotedReplyEndsAtItsClosingQuote)
 {
     const auto records = readMail(R"(From: postmaster@firma.example
