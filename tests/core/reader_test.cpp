@@ -1081,8 +1081,23 @@ Diagnostic-Code: X-Notes; User hans (hans@acme.example) not listed in Domino Dir
 TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
 {
     const std::filesystem::path root = std::filesystem::path(BT_TEST_DATA) / "probes" / "emails";
-    for (const auto& [set, reasonFloor] : std::vector<std::pair<std::string, double>> {
-             {"a", 85.0}, {"b", 85.0}, {"c", 95.0}, {"d", 80.0}, {"e", 92.0}, {"f", 75.0}, {"g", 85.0}, {"h", 83.0}}) {
+    // Floors a little under the level measured when each set was added. Set i's status sits lower:
+    // where its bounces state no code, Sisimai's X.0.9xx codes (ours too) stand against the
+    // writer's 5.0.0.
+    struct Floor {
+        std::string set;
+        double status, reason;
+    };
+    for (const auto& [set, statusFloor, reasonFloor] : std::vector<Floor> {{"a", 85.0, 85.0},
+                                                                           {"b", 85.0, 85.0},
+                                                                           {"c", 85.0, 95.0},
+                                                                           {"d", 85.0, 80.0},
+                                                                           {"e", 85.0, 92.0},
+                                                                           {"f", 85.0, 75.0},
+                                                                           {"g", 85.0, 85.0},
+                                                                           {"h", 85.0, 83.0},
+                                                                           {"i", 75.0, 80.0},
+                                                                           {"j", 88.0, 80.0}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
@@ -1121,7 +1136,7 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
                   << " %, status " << pct(status) << " %, reason " << pct(reason) << " %, other addresses " << extra
                   << "\n";
         EXPECT_GE(pct(found), 95.0) << set;
-        EXPECT_GE(pct(status), 85.0) << set;
+        EXPECT_GE(pct(status), statusFloor) << set;
         EXPECT_GE(pct(reason), reasonFloor) << set;
         EXPECT_EQ(extra, 0u) << set;
     }
