@@ -762,6 +762,14 @@ std::vector<Found> scan(std::string_view input)
             joined += ' ';
             joined += withoutTranscriptMarker(text::trim(lines[k].text));
         }
+        // Sendmail's "(reason: 550 5.1.1 User unknown)", a log's "status=bounced (550 …)": the
+        // parenthesis opened before the code closes after the reply; it is the wrapper's.
+        if (const auto opener = text::trim(rest.substr(0, start));
+            opener.ends_with('(') || opener.ends_with("(reason:")) {
+            const auto t = text::trim(std::string_view(joined));
+            if (t.ends_with(')') && std::count(t.begin(), t.end(), ')') > std::count(t.begin(), t.end(), '('))
+                joined.resize(static_cast<std::size_t>(t.data() - joined.data()) + t.size() - 1);
+        }
         // Postfix's "(in reply to RCPT TO command)" after a reply names its stage, not its cause.
         Reply staged;
         Found f {parseReplyAsIs(takeStage(joined, staged)), Kind::Plain};

@@ -32,8 +32,10 @@ std::string contextFor(std::string_view body, std::string_view address, const st
     auto end = rest.find("\n\n");
     if (end == std::string_view::npos)
         end = rest.size();
-    // Postfix may put a blank line between "<addr>:" and nothing else; keep at least 600 bytes.
-    if (end < 80)
+    // Postfix may put a blank line between "<addr>:" and nothing else; keep at least 600 bytes,
+    // unless the short paragraph already holds the reply ("<a@b>\n    (reason: 550 Host unknown)"):
+    // the 600 bytes would reach into the next recipient's transcript.
+    if (end < 80 && !primaryReply(rest.substr(0, end)).basicCode)
         end = std::min<std::size_t>(rest.size(), 600);
     if (all.size() > 1) {
         for (const auto& line : text::splitLines(rest.substr(0, end))) {

@@ -355,6 +355,59 @@ Status: 5.4.6
     EXPECT_EQ(reasons["sales@example.org"], "networkerror");
 }
 
+// A Sendmail-style report (a gateway's): the first recipient's Diagnostic-Code and transcript,
+// the second's only its "(reason: …)" under its address in the listing. The second keeps its own
+// reply; it must not take the first one's from the transcript that follows its short paragraph.
+TEST(Reader, ARecipientWithoutDiagnosticCodeKeepsItsOwnReasonLine)
+{
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <MAILER-DAEMON@gw.example.com>
+To: <diego@example.com>
+Subject: Returned mail: see transcript for details
+Auto-Submitted: auto-generated (failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b2"
+
+--b2
+
+   ----- The following addresses had permanent fatal errors -----
+<henrik@example.net>
+    (reason: 530 5.7.0 Must issue a STARTTLS command first)
+<info@nosuchdomain.example.org>
+    (reason: 550 Host unknown)
+
+   ----- Transcript of session follows -----
+... while talking to mx1.example.net.:
+>>> MAIL From:<diego@example.com> SIZE=48213
+<<< 530 5.7.0 Must issue a STARTTLS command first
+554 5.0.0 Service unavailable
+550 5.1.2 <info@nosuchdomain.example.org>... Host unknown (Name server: nosuchdomain.example.org: host not found)
+
+--b2
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; gw.example.com
+
+Final-Recipient: RFC822; henrik@example.net
+Action: failed
+Status: 5.7.0
+Diagnostic-Code: SMTP; 530 5.7.0 Must issue a STARTTLS command first
+
+Final-Recipient: RFC822; info@nosuchdomain.example.org
+Action: failed
+Status: 5.1.2
+
+--b2--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    std::map<std::string, const bt::BounceRecord*> by;
+    for (const auto& r : records)
+        by[r.recipient] = &r;
+    ASSERT_TRUE(by.contains("info@nosuchdomain.example.org"));
+    EXPECT_EQ(by["info@nosuchdomain.example.org"]->diagnosis.reason, "hostunknown");
+    EXPECT_EQ(by["info@nosuchdomain.example.org"]->diagnosis.replyText.find("STARTTLS"), std::string::npos);
+    EXPECT_EQ(by["henrik@example.net"]->diagnosis.reason, "failedstarttls");
+}
+
 TEST(Reader, QuotedReplyEndsAtItsClosingQuote)
 {
     const auto records = readMail(R"(From: postmaster@firma.example

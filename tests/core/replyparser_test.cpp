@@ -57,6 +57,18 @@ TEST(ReplyParser, ACodeThatClosesTheLineKeepsTheWordsBeforeIt)
     EXPECT_TRUE(opened.text.starts_with("550 5.1.1 User unknown")) << opened.text;
 }
 
+// Sendmail lists each failed address with "(reason: …)" under it, and people paste that pair:
+// the parenthesis opened before the code closes after the reply and is not the server's. One
+// the server's words open and close stays.
+TEST(ReplyParser, TheParenthesisAroundASendmailReasonIsNotTheReplys)
+{
+    EXPECT_EQ(primaryReply("<bob@example.net>\n    (reason: 550 5.1.1 User unknown)").text, "550 5.1.1 User unknown");
+    EXPECT_EQ(primaryReply("<bob@example.net>\n    (reason: 550 Host unknown)").text, "550 Host unknown");
+    EXPECT_EQ(primaryReply("<bob@example.net>\n    (reason: 554 5.7.1 Rejected (see https://example.net/why))").text,
+              "554 5.7.1 Rejected (see https://example.net/why)");
+    EXPECT_EQ(primaryReply("Remote error (550 5.1.1 User unknown)").text, "550 5.1.1 User unknown");
+}
+
 TEST(ReplyParser, MultiLineReplyAlreadyJoined)
 {
     const std::string gmail = "550-5.1.1 The email account that you tried to reach does not exist. Please try "
