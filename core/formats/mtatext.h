@@ -219,6 +219,10 @@ inline std::string preferStatus(std::string_view status, std::string_view quoted
         return std::string(status.size() < 5 ? quoted : status);
     if (quoted.size() < 5)
         return std::string(status);
+    // The queue gave up (5.4.7) after the last attempt's temporary refusal (451 4.7.650 …): the
+    // status is the outcome, the reply only the last deferral's cause.
+    if (status == "5.4.7" && quoted[0] == '4')
+        return std::string(status);
     if (replyCode && status[0] != quoted[0]) {
         const char rc = static_cast<char>('0' + *replyCode / 100);
         if (rc == status[0])

@@ -1240,3 +1240,18 @@ TEST(Reader, UnderAMailboxStatusADisabledMailboxReadsAsUnknownInABounce)
     }
     EXPECT_EQ(classifier()->diagnoseText("550 5.1.1 <ned@remote.example>: inactive email address").reason, "suspend");
 }
+
+// A queue that gave up (Status 5.4.7) quotes the last attempt's temporary refusal as its
+// Diagnostic-Code: the status is the outcome, so it is the record's code; the refusal's words
+// still say why the attempts failed.
+TEST(Reader, AnExpiryStatusOutranksTheLastDeferralsCode)
+{
+    const auto records = readMail(statusReport(
+        "5.4.7", "451 4.7.650 The mail server [192.0.2.93] has been temporarily rate limited due to IP reputation."));
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].enhancedCode, "5.4.7");
+    EXPECT_EQ(records[0].basicCode, 451);
+    EXPECT_EQ(records[0].diagnosis.family, "reputation");
+    // A permanent refusal's own code still wins over a vaguer status.
+    EXPECT_EQ(readMail(statusReport("5.0.0", "550 5.1.1 User unknown")).at(0).enhancedCode, "5.1.1");
+}
