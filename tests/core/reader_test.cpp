@@ -1150,7 +1150,9 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
                                                                            {"g", 85.0, 85.0},
                                                                            {"h", 85.0, 83.0},
                                                                            {"i", 75.0, 80.0},
-                                                                           {"j", 88.0, 80.0}}) {
+                                                                           {"j", 88.0, 80.0},
+                                                                           {"k", 95.0, 75.0},
+                                                                           {"l", 92.0, 85.0}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
