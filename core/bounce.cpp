@@ -498,6 +498,48 @@ std::string forwardedFieldName(const std::string& name)
     return name;
 }
 
+bool isForwardedHeaders(std::string_view paragraph);
+
+/// Where the header block of a message forwarded without a marker starts, or npos: Outlook writes
+/// none above it (a rule of underscores at most), only the fields, in the reader's language
+/// ("Von: … / Gesendet: … / An: … / Betreff: …"). A paragraph of such fields with a subject, and
+/// text after it, is taken for one.
+std::size_t unmarkedForwardBlock(std::string_view body)
+{
+    std::size_t at = 0;
+    while (at < body.size()) {
+        auto end = body.find("\n\n", at);
+        if (end == std::string_view::npos)
+            end = body.size();
+        std::size_t from = at;
+        // A rule line (Outlook's "________________________________") right above the fields.
+        const auto firstEnd = body.find('\n', from);
+        const auto first = text::trim(body.substr(from, (firstEnd == std::string_view::npos ? end : firstEnd) - from));
+        if (first.size() >= 10 && first.find_first_not_of("_-") == std::string_view::npos
+            && firstEnd != std::string_view::npos && firstEnd < end)
+            from = firstEnd + 1;
+        const auto paragraph = body.substr(from, end - from);
+        bool subject = false;
+        for (const auto& line : text::splitLines(paragraph)) {
+            std::string field(text::trim(line.text));
+            std::erase(field, '*');
+            auto colon = field.find(':');
+            if (colon != std::string::npos && colon > 1 && field[colon - 1] == ' ')
+                --colon;
+            if (colon != std::string::npos && colon > 0 && colon <= 30
+                && text::toLower(forwardedFieldName(std::string(text::trim(std::string_view(field).substr(0, colon)))))
+                    == "subject")
+                subject = true;
+        }
+        if (subject && end < body.size() && isForwardedHeaders(paragraph))
+            return from;
+        at = end;
+        while (at < body.size() && (body[at] == '\n' || body[at] == '\r'))
+            ++at;
+    }
+    return std::string_view::npos;
+}
+
 /// The bounce a person forwarded inline: after a mail client's forward marker, the forwarded
 /// message's header lines (From, Date or Sent, Subject, To), a blank line, its text. Returned as
 /// a message of its own, which the caller reads as the bounce first and gives up for the
@@ -509,6 +551,7 @@ std::string inlineForwardedBounce(const Email& email)
     if (!maybePersonsCopy(email))
         return {};
     const std::string_view body = email.body;
+    std::size_t start = std::string_view::npos;
     for (const auto marker : kForwardMarkers) {
         const auto at = text::findNoCase(body, marker);
         if (at == std::string_view::npos)
@@ -516,10 +559,16 @@ std::string inlineForwardedBounce(const Email& email)
         const auto eol = body.find('\n', at);
         if (eol == std::string_view::npos)
             return {};
+        start = eol + 1;
+        break;
+    }
+    if (start == std::string_view::npos)
+        start = unmarkedForwardBlock(body);
+    if (start != std::string_view::npos) {
         // Header lines up to the first blank line; mail clients may quote them with "> " or
         // write them in bold markers ("*From:*"): both are taken off.
         std::string message;
-        std::size_t pos = eol + 1;
+        std::size_t pos = start;
         bool sawFrom = false;
         int lines = 0;
         while (pos < body.size()) {

@@ -425,28 +425,19 @@ bool mentionIsNotRecipient(std::string_view body, std::size_t pos)
         return false;
     const auto name = text::toLower(text::trim(label.substr(0, colon)));
     return isOneOf(name,
-                   {"from",
-                    "sender",
-                    "reply-to",
-                    "return-path",
-                    "message-id",
-                    "references",
-                    "in-reply-to",
-                    "mail from",
-                    "envelope-from",
-                    "x-sender",
-                    "content-id",
-                    "resent-from",
-                    "resent-message-id",
-                    "errors-to",
-                    "x-original-sender",
-                    "x-postfix-sender",
-                    "sent by",
-                    "original sender",
-                    "x-message-id",
-                    "list-id",
-                    "list-unsubscribe",
-                    "thread-index"});
+                   {"from", "sender", "reply-to", "return-path", "message-id", "references", "in-reply-to", "mail from",
+                    "envelope-from", "x-sender", "content-id", "resent-from", "resent-message-id", "errors-to",
+                    "x-original-sender", "x-postfix-sender", "sent by", "original sender", "x-message-id", "list-id",
+                    "list-unsubscribe", "thread-index",
+                    // The sender's line of an NDR's details ("Sender Address: a@b", Microsoft
+                    // 365's, in its languages).
+                    "sender address", "sender's address", "absenderadresse", "absender",
+                    "adresse de l'exp\xc3\xa9"
+                    "diteur",
+                    "exp\xc3\xa9"
+                    "diteur",
+                    "direcci\xc3\xb3n del remitente", "remitente", "indirizzo mittente", "mittente", "adres afzender",
+                    "afzender", "endere\xc3\xa7o do remetente", "remetente", "adres nadawcy", "nadawca"});
 }
 
 void parseDeliveryStatus(std::string_view status, BounceReport& report)

@@ -149,11 +149,14 @@ bool startsALine(std::string_view human, std::string_view address)
     return false;
 }
 
-/// The sender side of the returned message (its From, Return-Path, Reply-To, Sender): never the
-/// failed recipient, unless the bounce's text says so explicitly.
+/// The sender side of the returned message (its From, Return-Path, Reply-To, Sender) and the
+/// bounce's own To (a bounce goes back to the sender): never the failed recipient, unless the
+/// bounce's text says so explicitly.
 std::vector<std::string> senderSide(const Email& email)
 {
     std::vector<std::string> out;
+    for (auto& a : findAddresses(email.headers.get("To")))
+        out.push_back(text::toLower(a));
     std::optional<Headers> inl;
     const Headers* h = email.original ? &*email.original : nullptr;
     if (!h && (inl = inlineOriginal(email.body)))

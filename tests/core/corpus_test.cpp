@@ -880,6 +880,33 @@ TEST(Corpus, BounceForwardedInlineInOtherLanguagesReadsAsTheBounce)
     expectReadAlike("forwarded inline in six other languages", t, 95, 89);
 }
 
+TEST(Corpus, BounceForwardedInlineByOutlookWithoutAMarkerReadsAsTheBounce)
+{
+    // Outlook today writes no "-----Original Message-----" above a forwarded message: a rule of
+    // underscores at most, then its fields in the reader's language, right after the person's
+    // signature. Measured 2026-12-07: the person's own message was read instead (and the
+    // forwarded bounce's To, the sender, named on the "An:" line, taken for a failed recipient).
+    struct Fields {
+        const char *rule, *from, *date, *to, *subject, *prefix;
+    };
+    static const Fields kClients[] = {
+        {"________________________________\n", "From: ", "Sent: ", "To: ", "Subject: ", "FW: "},
+        {"", "Von: ", "Gesendet: ", "An: ", "Betreff: ", "WG: "},
+        {"________________________________\n", "De : ", "Envoy\xC3\xA9 : ", "\xC3\x80 : ", "Objet : ", "TR: "},
+        {"", "De: ", "Enviado el: ", "Para: ", "Asunto: ", "RV: "},
+    };
+    std::size_t turn = 0;
+    const auto t = forwardedAlike([&turn](const bt::Email& email) {
+        const auto& c = kClients[turn++ % std::size(kClients)];
+        const auto& h = email.headers;
+        return kPersonsHeaders + "Subject: " + c.prefix + h.get("Subject")
+            + "\n\nWhy did this come back?\n\nAlice Example\nSales\n\n" + c.rule + c.from + h.get("From") + "\n"
+            + c.date + h.get("Date") + "\n" + c.to + h.get("To") + "\n" + c.subject + h.get("Subject") + "\n\n"
+            + email.body + "\n" + email.deliveryStatus + "\n";
+    });
+    expectReadAlike("forwarded inline by Outlook without a marker", t, 95, 89);
+}
+
 TEST(Corpus, BounceQuotedInAReplyReadsAsTheBounce)
 {
     // A person answers the bounce instead: the mail client's attribution line ("On …, … wrote:")

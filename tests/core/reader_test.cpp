@@ -408,6 +408,26 @@ Status: 5.1.2
     EXPECT_EQ(by["henrik@example.net"]->diagnosis.reason, "failedstarttls");
 }
 
+// Microsoft 365's NDR lists the original's sender among its details ("Sender Address:", in the
+// reader's language): that line names the sender, who is no failed recipient.
+TEST(Reader, AnNdrsSenderAddressLineNamesNoRecipient)
+{
+    for (const char* label : {"Sender Address:", "Absenderadresse:",
+                              "Adresse de l'exp\xC3\xA9"
+                              "diteur :"}) {
+        const auto records
+            = readMail(std::string("From: Helpdesk <support@helpdesk.example>\nTo: ops@example.com\n"
+                                   "Subject: New ticket\nContent-Type: text/plain; charset=utf-8\n\n"
+                                   "Your message to partners@example.org couldn't be delivered.\n\n"
+                                   "Daily recipient limit exceeded\n\n"
+                                   "Remote Server returned '550 5.1.90 You've reached your daily recipient limit'\n\n"
+                                   "Original message details\n")
+                       + label + " sales@example.com\nRecipient Address: partners@example.org\n");
+        ASSERT_EQ(records.size(), 1u) << label;
+        EXPECT_EQ(records[0].recipient, "partners@example.org") << label;
+    }
+}
+
 TEST(Reader, QuotedReplyEndsAtItsClosingQuote)
 {
     const auto records = readMail(R"(From: postmaster@firma.example
