@@ -1172,7 +1172,9 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
                                                                            {"i", 75.0, 80.0},
                                                                            {"j", 88.0, 80.0},
                                                                            {"k", 95.0, 75.0},
-                                                                           {"l", 92.0, 85.0}}) {
+                                                                           {"l", 92.0, 85.0},
+                                                                           {"m", 85.0, 82.0},
+                                                                           {"n", 95.0, 70.0}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
