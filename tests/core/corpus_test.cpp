@@ -850,6 +850,27 @@ TEST(Corpus, BounceForwardedInlineReadsAsTheBounce)
     expectReadAlike("forwarded inline", t, 95, 89);
 }
 
+namespace
+{
+
+/// A mail client's field names for a forwarded message's header block, and its forward prefix.
+struct ForwardFields {
+    const char *from, *date, *to, *subject, *prefix;
+};
+
+/// `email` forwarded inline by a person: the subject behind the client's prefix, `above` (the
+/// person's words and whatever the client writes above the fields), the fields, the bounce's text
+/// and its report's fields as text.
+std::string forwardedInline(const bt::Email& email, const ForwardFields& f, const std::string& above)
+{
+    const auto& h = email.headers;
+    return kPersonsHeaders + "Subject: " + f.prefix + h.get("Subject") + "\n\n" + above + f.from + h.get("From") + "\n"
+        + f.date + h.get("Date") + "\n" + f.to + h.get("To") + "\n" + f.subject + h.get("Subject") + "\n\n" + email.body
+        + "\n" + email.deliveryStatus + "\n";
+}
+
+} // namespace
+
 TEST(Corpus, BounceForwardedInlineInOtherLanguagesReadsAsTheBounce)
 {
     // The same forward as mail clients write it in German (Outlook: "-----Ursprüngliche
@@ -859,23 +880,21 @@ TEST(Corpus, BounceForwardedInlineInOtherLanguagesReadsAsTheBounce)
     // only: 428 and 399 of 476 while only English markers and names were read (the person's own
     // message was read instead), 456 and 432 after, as in English.
     struct Language {
-        const char *marker, *from, *date, *to, *subject, *prefix;
+        const char* marker;
+        ForwardFields fields;
     };
     static const Language kLanguages[] = {
-        {"-----Urspr\xC3\xBCngliche Nachricht-----", "Von: ", "Gesendet: ", "An: ", "Betreff: ", "WG: "},
-        {"-------- Message transf\xC3\xA9r\xC3\xA9 --------", "De : ", "Date : ", "\xC3\x80 : ", "Objet : ", "TR: "},
-        {"-----Mensaje original-----", "De: ", "Enviado el: ", "Para: ", "Asunto: ", "RV: "},
-        {"-----Messaggio originale-----", "Da: ", "Inviato: ", "A: ", "Oggetto: ", "I: "},
-        {"-----Oorspronkelijk bericht-----", "Van: ", "Verzonden: ", "Aan: ", "Onderwerp: ", "FW: "},
-        {"-----Mensagem original-----", "De: ", "Enviada em: ", "Para: ", "Assunto: ", "ENC: "},
+        {"-----Urspr\xC3\xBCngliche Nachricht-----", {"Von: ", "Gesendet: ", "An: ", "Betreff: ", "WG: "}},
+        {"-------- Message transf\xC3\xA9r\xC3\xA9 --------", {"De : ", "Date : ", "\xC3\x80 : ", "Objet : ", "TR: "}},
+        {"-----Mensaje original-----", {"De: ", "Enviado el: ", "Para: ", "Asunto: ", "RV: "}},
+        {"-----Messaggio originale-----", {"Da: ", "Inviato: ", "A: ", "Oggetto: ", "I: "}},
+        {"-----Oorspronkelijk bericht-----", {"Van: ", "Verzonden: ", "Aan: ", "Onderwerp: ", "FW: "}},
+        {"-----Mensagem original-----", {"De: ", "Enviada em: ", "Para: ", "Assunto: ", "ENC: "}},
     };
     std::size_t turn = 0;
     const auto t = forwardedAlike([&turn](const bt::Email& email) {
         const auto& l = kLanguages[turn++ % std::size(kLanguages)];
-        const auto& h = email.headers;
-        return kPersonsHeaders + "Subject: " + l.prefix + h.get("Subject") + "\n\n?\n\n" + l.marker + "\n" + l.from
-            + h.get("From") + "\n" + l.date + h.get("Date") + "\n" + l.to + h.get("To") + "\n" + l.subject
-            + h.get("Subject") + "\n\n" + email.body + "\n" + email.deliveryStatus + "\n";
+        return forwardedInline(email, l.fields, std::string("?\n\n") + l.marker + "\n");
     });
     expectReadAlike("forwarded inline in six other languages", t, 95, 89);
 }
@@ -886,23 +905,21 @@ TEST(Corpus, BounceForwardedInlineByOutlookWithoutAMarkerReadsAsTheBounce)
     // underscores at most, then its fields in the reader's language, right after the person's
     // signature. Measured 2026-12-07: the person's own message was read instead (and the
     // forwarded bounce's To, the sender, named on the "An:" line, taken for a failed recipient).
-    struct Fields {
-        const char *rule, *from, *date, *to, *subject, *prefix;
+    struct Client {
+        const char* rule;
+        ForwardFields fields;
     };
-    static const Fields kClients[] = {
-        {"________________________________\n", "From: ", "Sent: ", "To: ", "Subject: ", "FW: "},
-        {"", "Von: ", "Gesendet: ", "An: ", "Betreff: ", "WG: "},
-        {"________________________________\n", "De : ", "Envoy\xC3\xA9 : ", "\xC3\x80 : ", "Objet : ", "TR: "},
-        {"", "De: ", "Enviado el: ", "Para: ", "Asunto: ", "RV: "},
+    static const Client kClients[] = {
+        {"________________________________\n", {"From: ", "Sent: ", "To: ", "Subject: ", "FW: "}},
+        {"", {"Von: ", "Gesendet: ", "An: ", "Betreff: ", "WG: "}},
+        {"________________________________\n", {"De : ", "Envoy\xC3\xA9 : ", "\xC3\x80 : ", "Objet : ", "TR: "}},
+        {"", {"De: ", "Enviado el: ", "Para: ", "Asunto: ", "RV: "}},
     };
     std::size_t turn = 0;
     const auto t = forwardedAlike([&turn](const bt::Email& email) {
         const auto& c = kClients[turn++ % std::size(kClients)];
-        const auto& h = email.headers;
-        return kPersonsHeaders + "Subject: " + c.prefix + h.get("Subject")
-            + "\n\nWhy did this come back?\n\nAlice Example\nSales\n\n" + c.rule + c.from + h.get("From") + "\n"
-            + c.date + h.get("Date") + "\n" + c.to + h.get("To") + "\n" + c.subject + h.get("Subject") + "\n\n"
-            + email.body + "\n" + email.deliveryStatus + "\n";
+        return forwardedInline(email, c.fields,
+                               std::string("Why did this come back?\n\nAlice Example\nSales\n\n") + c.rule);
     });
     expectReadAlike("forwarded inline by Outlook without a marker", t, 95, 89);
 }
