@@ -498,7 +498,7 @@ std::string forwardedFieldName(const std::string& name)
     return name;
 }
 
-bool isForwardedHeaders(std::string_view paragraph);
+std::vector<std::string> forwardedHeaderNames(std::string_view paragraph);
 
 /// Where the header block of a message forwarded without a marker starts, or npos: Outlook writes
 /// none above it (a rule of underscores at most), only the fields, in the reader's language
@@ -518,20 +518,9 @@ std::size_t unmarkedForwardBlock(std::string_view body)
         if (first.size() >= 10 && first.find_first_not_of("_-") == std::string_view::npos
             && firstEnd != std::string_view::npos && firstEnd < end)
             from = firstEnd + 1;
-        const auto paragraph = body.substr(from, end - from);
-        bool subject = false;
-        for (const auto& line : text::splitLines(paragraph)) {
-            std::string field(text::trim(line.text));
-            std::erase(field, '*');
-            auto colon = field.find(':');
-            if (colon != std::string::npos && colon > 1 && field[colon - 1] == ' ')
-                --colon;
-            if (colon != std::string::npos && colon > 0 && colon <= 30
-                && text::toLower(forwardedFieldName(std::string(text::trim(std::string_view(field).substr(0, colon)))))
-                    == "subject")
-                subject = true;
-        }
-        if (subject && end < body.size() && isForwardedHeaders(paragraph))
+        const auto names = forwardedHeaderNames(body.substr(from, end - from));
+        const auto has = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+        if (end < body.size() && names.size() >= 2 && has("from") && has("subject"))
             return from;
         at = end;
         while (at < body.size() && (body[at] == '\n' || body[at] == '\r'))
@@ -686,17 +675,16 @@ namespace
 /// a mail client writes it above the message's text: its forward marker if any ("-----Original
 /// Message-----", "---------- Forwarded message ---------" …), then two or more lines of From,
 /// Sent or Date, To, Cc, Subject (in the mail clients' languages), one of them From.
-bool isForwardedHeaders(std::string_view paragraph)
+std::vector<std::string> forwardedHeaderNames(std::string_view paragraph)
 {
-    int fields = 0;
-    bool from = false;
+    std::vector<std::string> names;
     for (const auto& line : text::splitLines(paragraph)) {
         auto t = text::trim(line.text);
         if (t.empty())
             continue;
-        if (fields == 0 && std::any_of(std::begin(kForwardMarkers), std::end(kForwardMarkers), [&](std::string_view m) {
-                return text::findNoCase(t, m) != std::string_view::npos;
-            }))
+        if (names.empty()
+            && std::any_of(std::begin(kForwardMarkers), std::end(kForwardMarkers),
+                           [&](std::string_view m) { return text::findNoCase(t, m) != std::string_view::npos; }))
             continue;
         std::string field(t);
         std::erase(field, '*');
@@ -704,15 +692,20 @@ bool isForwardedHeaders(std::string_view paragraph)
         if (colon != std::string::npos && colon > 1 && field[colon - 1] == ' ')
             --colon; // French: "De :"
         if (colon == std::string::npos || colon == 0 || colon > 30)
-            return false;
-        const auto name
+            return {};
+        auto name
             = text::toLower(forwardedFieldName(std::string(text::trim(std::string_view(field).substr(0, colon)))));
         if (name != "from" && name != "date" && name != "to" && name != "cc" && name != "subject" && name != "reply-to")
-            return false;
-        from = from || name == "from";
-        ++fields;
+            return {};
+        names.push_back(std::move(name));
     }
-    return fields >= 2 && from;
+    return names;
+}
+
+bool isForwardedHeaders(std::string_view paragraph)
+{
+    const auto names = forwardedHeaderNames(paragraph);
+    return names.size() >= 2 && std::find(names.begin(), names.end(), "from") != names.end();
 }
 
 } // namespace
