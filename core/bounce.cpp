@@ -1044,7 +1044,13 @@ BounceOutcome BounceReader::read(const Email& email) const
             hint = "filtered";
             m_classifier->applyReason(d, hint);
         }
-        if ((d.reason == "undefined" || (d.confidence == "model" && status != reply.enhancedCode)) && !status.empty()) {
+        // A lone cause word (a lexicon's `kw-` concept: "too large") decides no more than a model
+        // guess does where the report states a status the reply did not carry: Postfix's local(8)
+        // writing a mailbox over its size limit says "File too large" under Status 5.2.2.
+        const bool loneCauseWord
+            = d.confidence == "rule" && !d.ruleIds.empty() && d.ruleIds.front().find(".kw-") != std::string::npos;
+        if ((d.reason == "undefined" || ((d.confidence == "model" || loneCauseWord) && status != reply.enhancedCode))
+            && !status.empty()) {
             // The status alone may still decide (5.1.1 in a DSN whose Diagnostic-Code is empty).
             // Before the diagnostic type below: Postfix's local(8) states what a failed system
             // call or program meant in the status ("File too large" writing a mailbox is 5.2.2,

@@ -1174,7 +1174,9 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
                                                                            {"k", 95.0, 75.0},
                                                                            {"l", 92.0, 85.0},
                                                                            {"m", 85.0, 82.0},
-                                                                           {"n", 95.0, 70.0}}) {
+                                                                           {"n", 95.0, 70.0},
+                                                                           {"o", 95.0, 90.0},
+                                                                           {"p", 95.0, 72.0}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
@@ -1278,4 +1280,17 @@ TEST(Reader, AnExpiryStatusOutranksTheLastDeferralsCode)
     EXPECT_EQ(records[0].diagnosis.family, "reputation");
     // A permanent refusal's own code still wins over a vaguer status.
     EXPECT_EQ(readMail(statusReport("5.0.0", "550 5.1.1 User unknown")).at(0).enhancedCode, "5.1.1");
+}
+
+// A lone cause word ("too large", a lexicon's kw- concept) is as weak as a model's guess: where
+// the report states a status its reply does not carry, the status decides. Postfix's local(8)
+// writing a mailbox over its size limit says "File too large" under Status 5.2.2 (mailbox full);
+// pasted alone, the words still read as a message too big.
+TEST(Reader, AReportsStatusOutweighsALoneCauseWord)
+{
+    const std::string words = "cannot update mailbox /var/mail/bob for user bob. error writing message: File too large";
+    const auto records = readMail(statusReport("5.2.2", words));
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].diagnosis.reason, "mailboxfull");
+    EXPECT_EQ(classifier()->diagnoseText(words).reason, "mesgtoobig");
 }
