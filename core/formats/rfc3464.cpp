@@ -169,6 +169,27 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
         // about the recipient is its own diagnosis, read as in its text-only bounce.
         if (r.reasonHint.empty() && text::trim(r.reply).empty())
             r.reasonHint = dominoReasonHint(r.context);
+        // Sendmail keeps only the first line of a multi-line reply ("550-5.7.1 … this message
+        // is") in the Diagnostic-Code; the transcript holds the whole reply.
+        auto first = text::trim(r.reply);
+        if (const auto semi = first.find(';'); semi != std::string_view::npos && semi < 10)
+            first = text::trim(first.substr(semi + 1)); // the type: "smtp; 550-…"
+        if (!session.empty() && first.size() > 8 && text::isDigit(first[0]) && text::isDigit(first[1])
+            && text::isDigit(first[2]) && first[3] == '-') {
+            // Its line in the transcript ("<<< 550-5.7.1 …"), spaces as they were written there.
+            const auto wanted = text::collapseSpace(first);
+            for (const auto& line : text::splitLines(session)) {
+                auto t = text::trim(line.text);
+                if (t.starts_with("<<<"))
+                    t = text::trim(t.substr(3));
+                if (text::collapseSpace(t) != wanted)
+                    continue;
+                const auto whole = primaryReply(session.substr(line.offset));
+                if (whole.text.size() > wanted.size() && whole.text.starts_with(first.substr(0, 3)))
+                    r.reply = whole.text;
+                break;
+            }
+        }
         auto diag = parseReply(r.reply);
         // A Diagnostic-Code without a reply in it ("X-Postfix; unknown user") is kept, but a
         // quoted server reply in the text about this recipient is better evidence.

@@ -1176,7 +1176,8 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
                                                                            {"m", 85.0, 82.0},
                                                                            {"n", 95.0, 70.0},
                                                                            {"o", 95.0, 90.0},
-                                                                           {"p", 95.0, 72.0}}) {
+                                                                           {"p", 95.0, 72.0},
+                                                                           {"q", 95.0, 75.0}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
@@ -1293,4 +1294,48 @@ TEST(Reader, AReportsStatusOutweighsALoneCauseWord)
     ASSERT_EQ(records.size(), 1u);
     EXPECT_EQ(records[0].diagnosis.reason, "mailboxfull");
     EXPECT_EQ(classifier()->diagnoseText(words).reason, "mesgtoobig");
+}
+
+// Sendmail writes only the first line of a multi-line reply into the Diagnostic-Code ("550-5.7.1
+// … this message is"); its transcript holds the whole reply. The whole reply is read: here it says
+// the message is not RFC 5322 compliant, which its first line does not.
+TEST(Reader, AMultiLineReplyCutInTheDiagnosticCodeIsReadWholeFromTheTranscript)
+{
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <MAILER-DAEMON@mta.example.org>
+To: <news@example.org>
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b3"
+
+--b3
+
+   ----- The following addresses had permanent fatal errors -----
+<lopez@example.com>
+    (reason: 550-5.7.1 [198.51.100.9      12] Our system has detected that this message is)
+
+   ----- Transcript of session follows -----
+... while talking to aspmx.l.google.com.:
+>>> DATA
+<<< 550-5.7.1 [198.51.100.9      12] Our system has detected that this message is
+<<< 550-5.7.1 not RFC 5322 compliant:
+<<< 550-5.7.1 Multiple 'Subject' headers found.
+<<< 550 5.7.1 Please review RFC 5322 specifications for more information. - gsmtp
+554 5.0.0 Service unavailable
+
+--b3
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mta.example.org
+
+Final-Recipient: RFC822; lopez@example.com
+Action: failed
+Status: 5.7.1
+Diagnostic-Code: SMTP; 550-5.7.1 [198.51.100.9      12] Our system has detected that this message is
+
+--b3--
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_NE(records[0].diagnosis.replyText.find("not RFC 5322 compliant"), std::string::npos)
+        << records[0].diagnosis.replyText;
+    EXPECT_EQ(records[0].diagnosis.reason, "notcompliantrfc");
 }
