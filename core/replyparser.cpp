@@ -115,22 +115,6 @@ std::vector<CodeHit> allEnhanced(std::string_view s)
     return hits;
 }
 
-/// Strips a DSN diagnostic type ("smtp;", "X-Postfix;", "X-Unix;") in front of a reply.
-std::string_view stripDiagnosticType(std::string_view s)
-{
-    s = text::trim(s);
-    const auto semi = s.find(';');
-    if (semi != std::string_view::npos && semi > 0 && semi < 16) {
-        bool word = true;
-        for (std::size_t i = 0; i < semi; ++i)
-            if (!(text::isAlpha(s[i]) || isDigit(s[i]) || s[i] == '-' || s[i] == '_'))
-                word = false;
-        if (word)
-            s = text::trim(s.substr(semi + 1));
-    }
-    return s;
-}
-
 /// Address in <…> or after "RCPT TO:" inside a reply; empty when none.
 std::string findAddress(std::string_view s)
 {
@@ -961,6 +945,21 @@ template<typename F> auto asScanText(std::string_view text, F&& read)
 Reply parseReply(std::string_view text)
 {
     return asScanText(text, [](std::string_view t) { return parseReplyAsIs(t); });
+}
+
+std::string_view stripDiagnosticType(std::string_view s)
+{
+    s = text::trim(s);
+    const auto semi = s.find(';');
+    if (semi != std::string_view::npos && semi > 0 && semi < 16) {
+        bool word = true;
+        for (std::size_t i = 0; i < semi; ++i)
+            if (!(text::isAlpha(s[i]) || isDigit(s[i]) || s[i] == '-' || s[i] == '_'))
+                word = false;
+        if (word)
+            s = text::trim(s.substr(semi + 1));
+    }
+    return s;
 }
 
 Reply primaryReply(std::string_view text)

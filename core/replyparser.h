@@ -28,6 +28,10 @@ bool isEnhancedStatus(std::string_view s);
 /// a Diagnostic-Code value). Never fails: missing parts stay empty.
 Reply parseReply(std::string_view text);
 
+/// A Diagnostic-Code's value without its diagnostic type ("smtp;", "X-Postfix;", "X-Unix;"),
+/// trimmed.
+std::string_view stripDiagnosticType(std::string_view s);
+
 /// The sending domain a reply names when it refuses that domain's mail, for the DNS checks the
 /// verdict calls for: "SPF [example.com] with ip: …" (Gmail), "Unauthenticated email from
 /// example.com is not accepted" (Gmail, Yahoo), "DKIM [example.com]". Empty when it names none.

@@ -171,9 +171,7 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
             r.reasonHint = dominoReasonHint(r.context);
         // Sendmail keeps only the first line of a multi-line reply ("550-5.7.1 … this message
         // is") in the Diagnostic-Code; the transcript holds the whole reply.
-        auto first = text::trim(r.reply);
-        if (const auto semi = first.find(';'); semi != std::string_view::npos && semi < 10)
-            first = text::trim(first.substr(semi + 1)); // the type: "smtp; 550-…"
+        const auto first = stripDiagnosticType(r.reply);
         if (!session.empty() && first.size() > 8 && text::isDigit(first[0]) && text::isDigit(first[1])
             && text::isDigit(first[2]) && first[3] == '-') {
             // Its line in the transcript ("<<< 550-5.7.1 …"), spaces as they were written there.
