@@ -179,7 +179,11 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                                   {"mta-held.tsv", 86.0},
                                                                                   {"esp-held.tsv", 83.0},
                                                                                   {"border-held.tsv", 83.0},
-                                                                                  {"intl2-held.tsv", 90.0}}) {
+                                                                                  {"intl2-held.tsv", 90.0},
+                                                                                  {"posted-tune.tsv", 93.0},
+                                                                                  {"longtail-tune.tsv", 85.0},
+                                                                                  {"posted-held.tsv", 89.0},
+                                                                                  {"longtail-held.tsv", 88.0}}) {
         const auto s = score(dir / file);
         print(file, s);
         ASSERT_GT(s.rows, 100) << file;
