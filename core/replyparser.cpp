@@ -779,6 +779,38 @@ static std::vector<Reply> findRepliesAsIs(std::string_view input)
     return out;
 }
 
+/// A multi-line reply pasted without its first line's code: "The user you are trying to contact
+/// is receiving mail at a rate that 450-4.2.1 prevents additional messages …". Its first
+/// continuation code stands mid-sentence, after a lower-case word, and the words before it on
+/// its line are the reply's first line: they join the reply (its codes are the ones found). Not
+/// when anything before them on the line has a code, nor after a wrapper's "said:", a quote or
+/// any other mark ("host X said: 550-5.7.1 …", "returned '550-…").
+static void withLostFirstLine(std::string_view input, const std::vector<Found>& found, Found& best)
+{
+    auto& r = best.reply;
+    const auto at = r.sourceOffset;
+    if (at == 0 || at >= input.size() || r.text.size() < 4 || r.text[3] != '-' || !r.basicCode)
+        return;
+    for (const auto& f : found)
+        if (f.reply.sourceOffset < at)
+            return;
+    const auto lineStart = input.rfind('\n', at - 1);
+    auto before = input.substr(lineStart == std::string_view::npos ? 0 : lineStart + 1);
+    before = before.substr(0, at - static_cast<std::size_t>(before.data() - input.data()));
+    const auto words = text::trim(before);
+    if (words.empty() || before.back() != ' ')
+        return;
+    const auto lastSpace = words.find_last_of(" \t");
+    const auto last = lastSpace == std::string_view::npos ? words : words.substr(lastSpace + 1);
+    if (last.size() < 2 || !std::all_of(last.begin(), last.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+        return;
+    for (std::size_t i = 0; i + 3 <= words.size(); ++i)
+        if (text::isDigit(words[i]) && text::isDigit(words[i + 1]) && text::isDigit(words[i + 2]))
+            return;
+    r.text = std::string(words) + " " + r.text;
+    r.sourceOffset = static_cast<std::size_t>(words.data() - input.data());
+}
+
 static Reply primaryReplyAsIs(std::string_view input)
 {
     auto found = scan(input);
@@ -791,8 +823,10 @@ static Reply primaryReplyAsIs(std::string_view input)
             bestScore = s;
         }
     }
-    if (best)
+    if (best) {
+        withLostFirstLine(input, found, *best);
         return std::move(best->reply);
+    }
     // No code anywhere. A pasted NDR still frames the server's words with its own ("The
     // following message … was undeliverable. The reason for the problem: rcpt is rejected"):
     // the words after the last such introducer are the reply, not the framing around them

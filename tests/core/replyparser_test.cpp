@@ -486,3 +486,22 @@ TEST(ReplyParser, SenderDomainNamedByTheReply)
     EXPECT_EQ(bt::senderDomainNamed("550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown"), "");
     EXPECT_EQ(bt::senderDomainNamed(""), "");
 }
+
+// A multi-line reply pasted without its first line's code: the words before the first
+// continuation code, which stands mid-sentence, are the reply's first line. After a wrapper's
+// "said:" or a quote they are not.
+TEST(ReplyParser, AMultiLineReplyWhoseFirstCodeWasLostKeepsItsFirstLine)
+{
+    const std::string pasted = "Message deferred The user you are trying to contact is receiving mail at a rate that "
+                               "450-4.2.1 prevents additional messages from being delivered. 450 4.2.1 Try later.";
+    const auto r = primaryReply(pasted);
+    EXPECT_EQ(r.text.substr(0, 16), "Message deferred");
+    EXPECT_EQ(r.sourceOffset, 0u);
+    EXPECT_EQ(*r.basicCode, 450);
+    EXPECT_EQ(r.enhancedCode, "4.2.1");
+    const auto said = primaryReply("host mx.example.com[192.0.2.1] said: 550-5.7.1 This message is likely "
+                                   "suspicious 550 5.7.1 due to its sender.");
+    EXPECT_EQ(said.text.substr(0, 9), "550-5.7.1");
+    const auto quoted = primaryReply("Remote Server returned '550-5.7.1 Not today 550 5.7.1 go away'");
+    EXPECT_EQ(quoted.text.substr(0, 9), "550-5.7.1");
+}
