@@ -238,6 +238,19 @@ std::string stageAround(std::string_view block, std::string_view address, std::s
 }
 } // namespace
 
+/// True when only separators (blanks, line breaks, commas, semicolons, angle brackets, quotes)
+/// stand between the end of one address, at `from`, and the next, at `to`: a list of addresses.
+bool listedAfter(std::string_view human, std::size_t from, std::size_t to)
+{
+    if (from > to || to > human.size())
+        return false;
+    const auto between = human.substr(from, to - from);
+    return std::all_of(between.begin(), between.end(), [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' || c == '<' || c == '>'
+            || c == '"' || c == '\'';
+    });
+}
+
 bool parseGeneric(const Email& email, BounceReport& report)
 {
     std::string_view human = bodyBeforeOriginal(email.body);
@@ -401,6 +414,16 @@ bool parseGeneric(const Email& email, BounceReport& report)
             const auto around = primaryReply(human.substr(from, end - from));
             if (around.basicCode || !around.enhancedCode.empty())
                 reply = around;
+            else if (!report.recipients.empty() && !report.recipients.back().reply.empty()
+                     && listedAfter(human, mentions[i - 1].first + mentions[i - 1].second.size(), start)) {
+                // One reply stated above a list of addresses ("Could not be delivered because of
+                // 550 5.7.1 … The following recipients were affected: a@b c@d"): the address
+                // listed right after another shares its reply.
+                const auto& prev = report.recipients.back();
+                r.reply = prev.reply;
+                r.remoteMta = prev.remoteMta;
+                r.command = prev.command;
+            }
         }
         if (reply.basicCode || !reply.enhancedCode.empty()) {
             // Wrapped lines are looked for only up to the next recipient's mention, which a
@@ -427,6 +450,8 @@ bool parseGeneric(const Email& email, BounceReport& report)
             {"Invalid final delivery userid", "userunknown"},
             {"Unknown host", "hostunknown"},
             {"User mailbox exceeds allowed size", "mailboxfull"},
+            {"Requested action not taken: virus detected", "virusdetected"},
+            {"Delivery failed", "expired"}, // "Delivery failed 3 attempts: a@b": its retries ran out
         };
         for (auto& r : report.recipients) {
             const auto at = text::findNoCase(human, r.address);

@@ -10,12 +10,16 @@
 #include "text.h"
 
 #include <algorithm>
+#include <array>
 
 namespace bt::formats
 {
 
 namespace
 {
+
+/// Header fields of the returned message that an NDR restates above its recipients.
+constexpr std::array<std::string_view, 6> kAddressFields {"To:", "Cc:", "Bcc:", "From:", "Reply-To:", "Sender:"};
 
 /// The human-readable text about `address`: from its first mention to the next blank line
 /// that is followed by another recipient, bounded so one recipient never takes the next's reply.
@@ -25,7 +29,20 @@ std::string contextFor(std::string_view body, std::string_view address, const st
 {
     if (address.empty())
         return {};
-    const auto p = text::findNoCase(body, address);
+    // The first mention outside a restated header field of the returned message ("This report
+    // relates to a message you sent with the following header fields: … To: a@x, b@y"): that
+    // field names every recipient and says nothing about this one.
+    auto p = text::findNoCase(body, address);
+    for (auto at = p; at != std::string_view::npos; at = text::findNoCase(body, address, at + 1)) {
+        const auto lineStart = body.rfind('\n', at);
+        const auto line = text::trim(body.substr(lineStart == std::string_view::npos ? 0 : lineStart + 1));
+        const bool headerField = std::any_of(kAddressFields.begin(), kAddressFields.end(),
+                                             [&](std::string_view f) { return text::startsWithNoCase(line, f); });
+        if (!headerField) {
+            p = at;
+            break;
+        }
+    }
     if (p == std::string_view::npos)
         return {};
     auto rest = body.substr(p);
@@ -42,6 +59,16 @@ std::string contextFor(std::string_view body, std::string_view address, const st
             if (line.offset == 0)
                 continue;
             auto t = text::trim(line.text);
+            // A label before the address: "Recipient address: b@y" (Messaging Server),
+            // "Final-Recipient: rfc822; b@y".
+            if (const auto colon = t.find(':'); colon != std::string_view::npos && colon < 40
+                && t.substr(0, colon).find('@') == std::string_view::npos) {
+                auto value = text::trim(t.substr(colon + 1));
+                if (text::startsWithNoCase(value, "rfc822;"))
+                    value = text::trim(value.substr(7));
+                if (!value.empty() && value.find('@') != std::string_view::npos)
+                    t = value;
+            }
             if (!t.empty() && t.front() == '<')
                 t.remove_prefix(1);
             // The whole address, then what ends it (":", ">", a blank), so that "a@example.co"

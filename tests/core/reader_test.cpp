@@ -1339,3 +1339,101 @@ Diagnostic-Code: SMTP; 550-5.7.1 [198.51.100.9      12] Our system has detected 
         << records[0].diagnosis.replyText;
     EXPECT_EQ(records[0].diagnosis.reason, "notcompliantrfc");
 }
+
+// An NDR that restates the returned message's header fields ("To: a@x, b@y") above its
+// recipients, then gives each under a label ("Recipient address: …"): a recipient without a
+// Diagnostic-Code reads its own block, not the next recipient's reply (Messaging Server).
+TEST(Reader, ARecipientWithoutReplyDoesNotTakeTheNextLabelledRecipientsReply)
+{
+    const auto records = readMail(R"(From: Internet Mail Delivery <postmaster@ms.sender.example>
+To: ann@sender.example
+Subject: Delivery Notification: Delivery has failed
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B1"
+
+--B1
+Content-Type: text/plain; charset=us-ascii
+
+This report relates to a message you sent with the following header fields:
+
+  To: kai@nowhere.example, lin@remote.example
+  Subject: Notes
+
+Your message cannot be delivered to the following recipients:
+
+  Recipient address: kai@nowhere.example
+  Reason: Illegal host/domain name found
+
+  Recipient address: lin@remote.example
+  Reason: Remote SMTP server has rejected address
+  Diagnostic code: smtp;552 5.2.2 <lin@remote.example>... Mailbox full
+
+--B1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;ms.sender.example
+
+Action: failed
+Status: 5.1.2 (Illegal host/domain name found)
+Final-recipient: rfc822;kai@nowhere.example
+
+Action: failed
+Status: 5.2.2 (Remote SMTP server has rejected address)
+Diagnostic-code: smtp;552 5.2.2 <lin@remote.example>... Mailbox full
+Final-recipient: rfc822;lin@remote.example
+
+--B1--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].recipient, "kai@nowhere.example");
+    EXPECT_EQ(records[0].replyText.find("Mailbox full"), std::string::npos) << records[0].replyText;
+    EXPECT_EQ(records[0].diagnosis.reason, "hostunknown");
+    EXPECT_EQ(records[1].diagnosis.reason, "mailboxfull");
+}
+
+// One reply stated above a list of the addresses it refused (MailMarshal's "Could not be
+// delivered because of … The following recipients were affected:"): every listed address has it.
+TEST(Reader, AReplyStatedAboveAListOfAddressesIsEachOnes)
+{
+    const auto records = readMail(R"(From: postmaster@relay.sender.example
+To: ann@sender.example
+Subject: Undeliverable Mail: "Offer"
+
+Your message:
+   From:    ann@sender.example
+   Subject: Offer
+
+Could not be delivered because of
+
+550 5.7.1 Message rejected as spam by Content Filtering.
+
+The following recipients were affected:
+    kai@remote.example
+    lin@remote.example
+)");
+    ASSERT_EQ(records.size(), 2u);
+    for (const auto& r : records) {
+        EXPECT_EQ(r.replyText, "550 5.7.1 Message rejected as spam by Content Filtering.") << r.recipient;
+        EXPECT_EQ(r.diagnosis.reason, "spamdetected") << r.recipient;
+    }
+}
+
+// IMail's own verdict before an address: "Delivery failed 3 attempts" is retries run out.
+TEST(Reader, ImailsDeliveryFailedAfterItsAttemptsIsAnExpiry)
+{
+    const auto records = readMail(R"(From: postmaster@mail.sender.example
+To: ann@sender.example
+Subject: Undeliverable Mail
+X-Mailer: <SMTP32 v8.22>
+
+Unknown user: kai@sender.example
+
+Delivery failed 3 attempts: lin@remote.example
+
+Original message follows.
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].diagnosis.reason, "userunknown");
+    EXPECT_EQ(records[1].recipient, "lin@remote.example");
+    EXPECT_EQ(records[1].diagnosis.reason, "expired");
+}
