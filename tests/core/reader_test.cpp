@@ -1177,7 +1177,9 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
                                                                            {"n", 95.0, 70.0},
                                                                            {"o", 95.0, 90.0},
                                                                            {"p", 95.0, 72.0},
-                                                                           {"q", 95.0, 75.0}}) {
+                                                                           {"q", 95.0, 75.0},
+                                                                           {"r", 70.0, 90.0},
+                                                                           {"s", 90.0, 90.0}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
