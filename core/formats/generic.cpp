@@ -236,7 +236,6 @@ std::string stageAround(std::string_view block, std::string_view address, std::s
     std::replace(named.begin(), named.end(), '_', ' '); // "[RCPT_TO]", "MAIL_FROM"
     return mta::commandNamed(named);
 }
-} // namespace
 
 /// True when only separators (blanks, line breaks, commas, semicolons, angle brackets, quotes)
 /// stand between the end of one address, at `from`, and the next, at `to`: a list of addresses.
@@ -250,6 +249,8 @@ bool listedAfter(std::string_view human, std::size_t from, std::size_t to)
             || c == '"' || c == '\'';
     });
 }
+
+} // namespace
 
 bool parseGeneric(const Email& email, BounceReport& report)
 {
