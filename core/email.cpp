@@ -4,6 +4,7 @@
 #include "email.h"
 
 #include "private/mimescan.h"
+#include "replyparser.h"
 #include "text.h"
 
 #include <gmime/gmime.h>
@@ -373,6 +374,11 @@ template<typename Tree> struct Walker {
     /// KDDI's Japanese subjects do not say they are reports); it is read as a bounce first, and
     /// the message itself only when that gives no recipient.
     Message forwarded() const { return attachedReport ? attachedReport : firstAttached; }
+    /// A delivery report (multipart/report) attached to a daemon's or service's own message, as
+    /// a relay or a mail service passes on the bounce it got for its user's message ("A delivery
+    /// status notification was returned … It is attached below unchanged."). Read in the
+    /// message's place when the message reports nothing itself (relayedBounce).
+    Message relayedReport = nullptr;
 
     void original(Message message)
     {
@@ -413,6 +419,11 @@ template<typename Tree> struct Walker {
             // returns the original message, which is not looked at again.
             if (attached && !outerIsReport && !firstAttached)
                 firstAttached = attached;
+            if (attached && outerIsReport && !relayedReport) {
+                Node body = Tree::mimePart(attached);
+                if (body && Tree::type(body) == "multipart/report")
+                    relayedReport = attached;
+            }
             if (attached && !attachedReport && !outerIsReport) {
                 Node body = Tree::mimePart(attached);
                 if ((body && Tree::type(body) == "multipart/report")
@@ -782,6 +793,17 @@ template<typename Tree> Walker<Tree> walkInto(Email& email, typename Tree::Node 
     return w;
 }
 
+/// True when a daemon's or service's message passes on a delivery report it attached, rather than
+/// reporting a failure itself: it has no report part of its own and its words carry no reply
+/// (a bounce of a bounce states the reply its own recipient got).
+template<typename W> bool relaysAReport(const W& w, const Email& email)
+{
+    if (!w.relayedReport || !email.deliveryStatus.empty() || !email.feedbackReport.empty())
+        return false;
+    const Reply own = primaryReply(email.body);
+    return !own.basicCode && own.enhancedCode.empty();
+}
+
 /// The fast path: the byte scan's parts, read by the same walker. Nullopt where the scan declines
 /// the shape, or where the message needs one of the GMime path's repairs or its serialising of a
 /// forwarded bounce: those are read by readWithGMime.
@@ -795,7 +817,7 @@ std::optional<Email> readWithScan(const std::string& data)
     if (email.headers.fields.empty())
         return std::nullopt;
     const auto w = walkInto<ScanTree>(email, &message.top);
-    if (w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty())
+    if ((w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty()) || relaysAReport(w, email))
         return std::nullopt;
     const bool multipart = message.top.kind == mimescan::Part::Kind::Multipart;
     if (!lostMultipartBoundary(email.headers, multipart, rawBodyOf(data)).empty())
@@ -822,6 +844,10 @@ std::optional<Email> readWithGMime(const std::string& data)
     // null then).
     if (w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty()) {
         GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.forwarded()), nullptr));
+        if (bytes)
+            email.forwardedBounce = bytes.get();
+    } else if (relaysAReport(w, email)) {
+        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.relayedReport), nullptr));
         if (bytes)
             email.forwardedBounce = bytes.get();
     }

@@ -1426,3 +1426,55 @@ Original message follows.
     EXPECT_EQ(records[1].recipient, "lin@remote.example");
     EXPECT_EQ(records[1].diagnosis.reason, "expired");
 }
+
+// A relay or mail service that passes on the delivery report it got for its user's message,
+// attached to a notice of its own that reports nothing itself: the attached report is the bounce.
+TEST(Reader, AReportARelayPassesOnIsReadInItsNoticesPlace)
+{
+    const auto records = readMail(R"(From: Mail Relay Service <postmaster@relay.example>
+To: billing@sender.example
+Subject: Fwd: Undelivered Mail Returned to Sender
+Auto-Submitted: auto-generated
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="OUT"
+
+--OUT
+Content-Type: text/plain
+
+A delivery status notification was returned to our bounce address for a message you sent
+through your relay account. It is attached below unchanged.
+
+--OUT
+Content-Type: message/rfc822
+
+From: MAILER-DAEMON@gw.remote.example (Mail Delivery System)
+To: bounce+42@relay.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="IN"
+
+--IN
+Content-Type: text/plain
+
+<cfo@remote.example>: host mx.remote.example[192.0.2.4] said: 550 5.7.1 Rejected by
+    organization policy (in reply to end of DATA command)
+
+--IN
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; gw.remote.example
+
+Final-Recipient: rfc822; cfo@remote.example
+Action: failed
+Status: 5.7.1
+Diagnostic-Code: smtp; 550 5.7.1 Rejected by organization policy
+
+--IN--
+
+--OUT--
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "cfo@remote.example");
+    EXPECT_EQ(records[0].enhancedCode, "5.7.1");
+    EXPECT_EQ(records[0].diagnosis.reason, "policyviolation");
+}
