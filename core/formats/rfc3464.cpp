@@ -174,15 +174,24 @@ bool readReport(const Email& email, BounceReport& report, std::string_view deliv
             r.reasonHint = "mailererror";
         // "Diagnostic-Code: X-Unix; 255": a local program's exit status, not an SMTP reply. Sendmail
         // prints its own verdict in the transcript ("554 5.3.0 unknown mailer error 255").
+        // With other recipients' replies in the same transcript, the line that names a mailer's
+        // failure is this one's; otherwise the first reply line.
         if (text::startsWithNoCase(text::trim(r.reply), "x-unix")) {
+            std::string_view firstReply, mailerLine;
             for (const auto& line : text::splitLines(session)) {
                 const auto t = text::trim(line.text);
                 if (t.size() > 4 && (t[0] == '4' || t[0] == '5') && text::isDigit(t[1]) && text::isDigit(t[2])
                     && t[3] == ' ') {
-                    r.reply = std::string(t);
-                    break;
+                    if (firstReply.empty())
+                        firstReply = t;
+                    if (text::findNoCase(t, "mailer") != std::string_view::npos) {
+                        mailerLine = t;
+                        break;
+                    }
                 }
             }
+            if (!mailerLine.empty() || !firstReply.empty())
+                r.reply = std::string(mailerLine.empty() ? firstReply : mailerLine);
         }
         // "Diagnostic-Code: X-Notes; …" is Domino's own diagnosis in the words of its text-only
         // bounce (notes.cpp): where they say the directory has no such user, Domino looked the

@@ -1478,3 +1478,52 @@ Diagnostic-Code: smtp; 550 5.7.1 Rejected by organization policy
     EXPECT_EQ(records[0].enhancedCode, "5.7.1");
     EXPECT_EQ(records[0].diagnosis.reason, "policyviolation");
 }
+
+// Sendmail's "Diagnostic-Code: X-Unix; 1" for a pipe an alias expanded to: the transcript line
+// that names the mailer's failure is the recipient's, not the first reply of another recipient.
+TEST(Reader, ALocalProgramsFailureTakesTheMailerLineOfTheTranscript)
+{
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <MAILER-DAEMON@relay.sender.example>
+To: ann@sender.example
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+
+   ----- The following addresses had permanent fatal errors -----
+<tom@remote.example>
+    (reason: 550 5.1.1 <tom@remote.example>... User unknown)
+"|/usr/local/bin/ticketd"
+    (expanded from: <support@sender.example>)
+
+   ----- Transcript of session follows -----
+... while talking to mx.remote.example.:
+>>> RCPT To:<tom@remote.example>
+<<< 550 5.1.1 <tom@remote.example>... User unknown
+550 5.1.1 <tom@remote.example>... User unknown
+554 5.3.0 |/usr/local/bin/ticketd... unknown mailer error 1
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.sender.example
+
+Final-Recipient: RFC822; tom@remote.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: SMTP; 550 5.1.1 <tom@remote.example>... User unknown
+
+Final-Recipient: RFC822; support@sender.example
+X-Actual-Recipient: X-Unix; |/usr/local/bin/ticketd
+Action: failed
+Status: 5.3.0
+Diagnostic-Code: X-Unix; 1
+
+--B--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[1].recipient, "support@sender.example");
+    EXPECT_EQ(records[1].replyText, "554 5.3.0 |/usr/local/bin/ticketd... unknown mailer error 1");
+    EXPECT_EQ(records[1].diagnosis.reason, "mailererror");
+}
