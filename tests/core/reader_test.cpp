@@ -1157,16 +1157,23 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
     // Floors a little under the level measured when each set was added. Set i's status sits lower:
     // where its bounces state no code, Sisimai's X.0.9xx codes (ours too) stand against the
     // writer's 5.0.0.
+    // Set w (bounces through forwarders and lists, held out) is read below the others: its level
+    // when it was added is its floor (result and other addresses too), until a set of its kind is
+    // read for gaps. Set v's other address is a recipient its report gives as delayed, which a
+    // delay event reports and the writer left out.
     struct Floor {
         std::string set;
         double status, reason;
+        double result = 95.0;
+        std::size_t otherAddresses = 0;
     };
-    for (const auto& [set, statusFloor, reasonFloor] : std::vector<Floor> {
-             {"a", 85.0, 85.0}, {"b", 85.0, 85.0}, {"c", 85.0, 95.0}, {"d", 85.0, 80.0}, {"e", 85.0, 92.0},
-             {"f", 85.0, 75.0}, {"g", 85.0, 85.0}, {"h", 85.0, 83.0}, {"i", 75.0, 80.0}, {"j", 88.0, 80.0},
-             {"k", 95.0, 75.0}, {"l", 92.0, 85.0}, {"m", 85.0, 82.0}, {"n", 95.0, 70.0}, {"o", 95.0, 90.0},
-             {"p", 95.0, 72.0}, {"q", 95.0, 75.0}, {"r", 70.0, 90.0}, {"s", 90.0, 90.0}, {"t", 95.0, 80.0},
-             {"u", 95.0, 88.0}}) {
+    for (const auto& [set, statusFloor, reasonFloor, resultFloor, otherFloor] : std::vector<Floor> {
+             {"a", 85.0, 85.0}, {"b", 85.0, 85.0},          {"c", 85.0, 95.0},         {"d", 85.0, 80.0},
+             {"e", 85.0, 92.0}, {"f", 85.0, 75.0},          {"g", 85.0, 85.0},         {"h", 85.0, 83.0},
+             {"i", 75.0, 80.0}, {"j", 88.0, 80.0},          {"k", 95.0, 75.0},         {"l", 92.0, 85.0},
+             {"m", 85.0, 82.0}, {"n", 95.0, 70.0},          {"o", 95.0, 90.0},         {"p", 95.0, 72.0},
+             {"q", 95.0, 75.0}, {"r", 70.0, 90.0},          {"s", 90.0, 90.0},         {"t", 95.0, 80.0},
+             {"u", 95.0, 88.0}, {"v", 95.0, 82.0, 95.0, 1}, {"w", 75.0, 70.0, 75.0, 4}}) {
         std::ifstream truth(root / set / "truth.tsv");
         ASSERT_TRUE(truth) << set;
         std::string line;
@@ -1199,15 +1206,15 @@ TEST(Reader, WrittenBounceEmailsHoldTheirLevel)
         for (const auto& [file, records] : byFile)
             for (const auto& r : records)
                 extra += !expected.contains({file, bt::text::toLower(r.recipient)});
-        ASSERT_GT(rows, 15u) << set;
+        ASSERT_GT(rows, 10u) << set;
         const auto pct = [&](std::size_t n) { return 100.0 * static_cast<double>(n) / static_cast<double>(rows); };
         std::cout << "written bounce emails " << set << ": " << rows << " recipients, result " << pct(found)
                   << " %, status " << pct(status) << " %, reason " << pct(reason) << " %, other addresses " << extra
                   << "\n";
-        EXPECT_GE(pct(found), 95.0) << set;
+        EXPECT_GE(pct(found), resultFloor) << set;
         EXPECT_GE(pct(status), statusFloor) << set;
         EXPECT_GE(pct(reason), reasonFloor) << set;
-        EXPECT_EQ(extra, 0u) << set;
+        EXPECT_LE(extra, otherFloor) << set;
     }
 }
 
