@@ -741,6 +741,13 @@ std::vector<Found> scan(std::string_view input)
                 last = i; // the next lines are the next rows
             }
         }
+        // A reply in a wrapper's parenthesis that closes on its own line ("(reason: 550 Host
+        // unknown)") ends there: the next indented line is the wrapper's too ("(expanded from:
+        // <alias@…>)"), not the reply wrapped.
+        if (const auto opener = text::trim(rest.substr(0, start));
+            (opener.ends_with('(') || opener.ends_with("(reason:"))
+            && std::count(reply.begin(), reply.end(), ')') > std::count(reply.begin(), reply.end(), '('))
+            last = i;
         joined += reply;
         for (std::size_t k = i + 1; k <= last; ++k) {
             joined += ' ';

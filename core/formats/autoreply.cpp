@@ -18,8 +18,10 @@ bool parseAutoReply(const Email& email, BounceReport& report)
     static constexpr std::array<std::string_view, 9> subjects
         = {"auto reply",        "auto-reply",  "autoreply", "automatic reply", "out of office",
            "out of the office", "autorespons", "vacation",  "away until"};
+    bool autoSubject = false;
     for (const auto s : subjects)
-        isAuto = isAuto || subject.find(s) != std::string::npos;
+        autoSubject = autoSubject || subject.find(s) != std::string::npos;
+    isAuto = isAuto || autoSubject;
     // A DSN or a complaint that also carries such a header is still a DSN or a complaint.
     if (!isAuto || !email.deliveryStatus.empty() || email.reportType == "delivery-status")
         return false;
@@ -36,6 +38,14 @@ bool parseAutoReply(const Email& email, BounceReport& report)
     for (const auto s : bounceSubjects)
         if (subject.find(s) != std::string::npos)
             return false;
+    // A list manager's refusal of a post ("Message distribution: Authorization denied", Sympa)
+    // is marked auto-replied too: words of refusal in a subject that names no auto-reply say so.
+    static constexpr std::array<std::string_view, 5> refusals
+        = {"rejected", "refused", "denied", "not delivered", "not distributed"};
+    if (!autoSubject)
+        for (const auto s : refusals)
+            if (subject.find(s) != std::string::npos)
+                return false;
     report.format = "rfc3834";
     report.kind = "auto_reply";
     BounceRecipient r;

@@ -21,6 +21,22 @@ namespace
 /// Header fields of the returned message that an NDR restates above its recipients.
 constexpr std::array<std::string_view, 6> kAddressFields {"To:", "Cc:", "Bcc:", "From:", "Reply-To:", "Sender:"};
 
+/// True when `at` starts another Sendmail entry of an expanded alias: a line "<final@x>" whose
+/// "(expanded from: <alias@y>)" within the next lines names an address other than `address`.
+bool anotherExpandedEntry(std::string_view at, std::string_view address)
+{
+    if (at.empty() || at.front() != '<')
+        return false;
+    const auto lines = text::splitLines(at.substr(0, 400));
+    for (std::size_t i = 1; i < lines.size() && i < 4; ++i) {
+        const auto t = text::trim(lines[i].text);
+        if (!text::startsWithNoCase(t, "(expanded from"))
+            continue;
+        return text::findNoCase(t, address) == std::string_view::npos;
+    }
+    return false;
+}
+
 /// The human-readable text about `address`: from its first mention to the next blank line
 /// that is followed by another recipient, bounded so one recipient never takes the next's reply.
 /// A line that starts with another recipient of the report ends it too: OpenSMTPD lists one
@@ -45,6 +61,28 @@ std::string contextFor(std::string_view body, std::string_view address, const st
     }
     if (p == std::string_view::npos)
         return {};
+    // Sendmail lists an alias under the address it expanded to, the reason between them:
+    // "<final@x>\n (reason: 550 Host unknown)\n (expanded from: <alias@y>)". The entry starts at
+    // the final address's line above.
+    {
+        const auto lineStart = body.rfind('\n', p);
+        const auto from = lineStart == std::string_view::npos ? 0 : lineStart + 1;
+        if (text::startsWithNoCase(text::trim(body.substr(from, p - from)), "(expanded from")) {
+            auto at = from;
+            for (int up = 0; up < 4 && at > 0; ++up) {
+                const auto prev = body.rfind('\n', at - 2);
+                const auto start = prev == std::string_view::npos ? 0 : prev + 1;
+                const auto line = text::trim(body.substr(start, at - 1 - start));
+                if (line.empty())
+                    break;
+                if (line.front() == '<' || line.front() == '"') {
+                    p = start;
+                    break;
+                }
+                at = start;
+            }
+        }
+    }
     auto rest = body.substr(p);
     auto end = rest.find("\n\n");
     if (end == std::string_view::npos)
@@ -77,10 +115,13 @@ std::string contextFor(std::string_view body, std::string_view address, const st
                 return !a.empty() && text::startsWithNoCase(t, a)
                     && (t.size() == a.size() || t[a.size()] == ':' || t[a.size()] == '>' || t[a.size()] == ' ');
             };
-            const bool another = std::any_of(all.begin(), all.end(), [&](const BounceRecipient& o) {
-                const bool self = o.address.size() == address.size() && text::startsWithNoCase(o.address, address);
-                return !self && startsWith(o.address);
-            });
+            const bool another = std::any_of(all.begin(), all.end(),
+                                             [&](const BounceRecipient& o) {
+                                                 const bool self = o.address.size() == address.size()
+                                                     && text::startsWithNoCase(o.address, address);
+                                                 return !self && startsWith(o.address);
+                                             })
+                || anotherExpandedEntry(rest.substr(line.offset), address);
             if (another) {
                 end = line.offset;
                 break;

@@ -1534,3 +1534,67 @@ Diagnostic-Code: X-Unix; 1
     EXPECT_EQ(records[1].replyText, "554 5.3.0 |/usr/local/bin/ticketd... unknown mailer error 1");
     EXPECT_EQ(records[1].diagnosis.reason, "mailererror");
 }
+
+// Sendmail lists an expanded alias under the address it expanded to, its reason between them
+// ("<final@x> (reason: 550 Host unknown) (expanded from: <alias@y>)"): the alias's reply is the
+// one above its "expanded from" line, whole, and not another entry's.
+TEST(Reader, AnExpandedAliasTakesTheReasonAboveItsExpandedFromLine)
+{
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <MAILER-DAEMON@mail.sender.example>
+To: frank@sender.example
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+
+   ----- The following addresses had permanent fatal errors -----
+<ghart@remote.example>
+    (reason: 554 5.7.1 Spam message rejected)
+    (expanded from: <g.hart@sender.example>)
+<hwong@old.example>
+    (reason: 550 Host unknown)
+    (expanded from: <h.wong@sender.example>)
+
+   ----- Transcript of session follows -----
+... while talking to mx1.remote.example.:
+>>> DATA
+<<< 554 5.7.1 Spam message rejected
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.sender.example
+
+Final-Recipient: RFC822; g.hart@sender.example
+Action: failed
+Status: 5.7.1
+Diagnostic-Code: SMTP; 554 5.7.1 Spam message rejected
+
+Final-Recipient: RFC822; h.wong@sender.example
+Action: failed
+Status: 5.1.2
+
+--B--
+)");
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[1].recipient, "h.wong@sender.example");
+    EXPECT_EQ(records[1].replyText, "550 Host unknown");
+    EXPECT_EQ(records[1].diagnosis.reason, "hostunknown");
+}
+
+// A list manager's refusal of a post is marked auto-replied like an out-of-office, but its subject
+// says it refused: it is no auto-reply of a delivered message.
+TEST(Reader, AListManagersRefusalMarkedAutoRepliedIsNoAutoReply)
+{
+    const auto result = bt::BounceReader(classifier()).read(R"(From: SYMPA <sympa@lists.example>
+To: omar@sender.example
+Subject: Message distribution: Authorization denied
+Auto-Submitted: auto-replied
+
+Your message for list 'seminar' was rejected.
+You are not a subscriber of list seminar@lists.example; only subscribers may post.
+)");
+    for (const auto& r : result.records)
+        EXPECT_NE(r.diagnosis.reason, "vacation") << r.recipient;
+}
