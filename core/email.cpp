@@ -377,7 +377,7 @@ template<typename Tree> struct Walker {
     /// A delivery report (multipart/report) attached to a daemon's or service's own message, as
     /// a relay or a mail service passes on the bounce it got for its user's message ("A delivery
     /// status notification was returned … It is attached below unchanged."). Read in the
-    /// message's place when the message reports nothing itself (relayedBounce).
+    /// message's place when the message reports nothing itself (bounceInPlace).
     Message relayedReport = nullptr;
 
     void original(Message message)
@@ -793,15 +793,21 @@ template<typename Tree> Walker<Tree> walkInto(Email& email, typename Tree::Node 
     return w;
 }
 
-/// True when a daemon's or service's message passes on a delivery report it attached, rather than
-/// reporting a failure itself: it has no report part of its own and its words carry no reply
-/// (a bounce of a bounce states the reply its own recipient got).
-template<typename W> bool relaysAReport(const W& w, const Email& email)
+/// The attached message to read as the bounce in this message's place, else null; only when the
+/// message reports nothing itself (no report part of its own). A person's forward: the attached
+/// report, else the first attached message. A daemon's or service's notice that passes on a
+/// delivery report it attached: that report, unless the notice's words carry a reply (a bounce of
+/// a bounce states the reply its own recipient got).
+template<typename W> typename W::Message bounceInPlace(const W& w, const Email& email)
 {
-    if (!w.relayedReport || !email.deliveryStatus.empty() || !email.feedbackReport.empty())
-        return false;
+    if (!email.deliveryStatus.empty() || !email.feedbackReport.empty())
+        return nullptr;
+    if (w.forwarded())
+        return w.forwarded();
+    if (!w.relayedReport)
+        return nullptr;
     const Reply own = primaryReply(email.body);
-    return !own.basicCode && own.enhancedCode.empty();
+    return !own.basicCode && own.enhancedCode.empty() ? w.relayedReport : nullptr;
 }
 
 /// The fast path: the byte scan's parts, read by the same walker. Nullopt where the scan declines
@@ -817,7 +823,7 @@ std::optional<Email> readWithScan(const std::string& data)
     if (email.headers.fields.empty())
         return std::nullopt;
     const auto w = walkInto<ScanTree>(email, &message.top);
-    if ((w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty()) || relaysAReport(w, email))
+    if (bounceInPlace(w, email))
         return std::nullopt;
     const bool multipart = message.top.kind == mimescan::Part::Kind::Multipart;
     if (!lostMultipartBoundary(email.headers, multipart, rawBodyOf(data)).empty())
@@ -838,16 +844,10 @@ std::optional<Email> readWithGMime(const std::string& data)
         return std::nullopt;
     GMimeObject* top = g_mime_message_get_mime_part(message.get());
     const auto w = walkInto<GMimeTree>(email, top);
-    // A person forwarding a bounce as an attachment: the attached report (else the first attached
-    // message) is read as the bounce first. Not when this message reports anything itself, nor
-    // when a daemon sent it (a bounce of a bounce is about its own recipient: forwarded() stays
-    // null then).
-    if (w.forwarded() && email.deliveryStatus.empty() && email.feedbackReport.empty()) {
-        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.forwarded()), nullptr));
-        if (bytes)
-            email.forwardedBounce = bytes.get();
-    } else if (relaysAReport(w, email)) {
-        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(w.relayedReport), nullptr));
+    // A bounce forwarded or passed on as an attachment is read as the bounce first (a bounce of a
+    // bounce sent by a daemon is about its own recipient: forwarded() stays null then).
+    if (const auto inPlace = bounceInPlace(w, email)) {
+        GString_ bytes(g_mime_object_to_string(GMIME_OBJECT(inPlace), nullptr));
         if (bytes)
             email.forwardedBounce = bytes.get();
     }

@@ -741,22 +741,21 @@ std::vector<Found> scan(std::string_view input)
                 last = i; // the next lines are the next rows
             }
         }
-        // A reply in a wrapper's parenthesis that closes on its own line ("(reason: 550 Host
-        // unknown)") ends there: the next indented line is the wrapper's too ("(expanded from:
-        // <alias@…>)"), not the reply wrapped.
-        if (const auto opener = text::trim(rest.substr(0, start));
-            (opener.ends_with('(') || opener.ends_with("(reason:"))
-            && std::count(reply.begin(), reply.end(), ')') > std::count(reply.begin(), reply.end(), '('))
+        // Sendmail's "(reason: 550 5.1.1 User unknown)", a log's "status=bounced (550 …)": a reply
+        // inside a wrapper's parenthesis.
+        const auto opener = text::trim(rest.substr(0, start));
+        const bool parenthesised = opener.ends_with('(') || opener.ends_with("(reason:");
+        // Closed on its own line, it ends there: the next indented line is the wrapper's too
+        // ("(expanded from: <alias@…>)"), not the reply wrapped.
+        if (parenthesised && std::count(reply.begin(), reply.end(), ')') > std::count(reply.begin(), reply.end(), '('))
             last = i;
         joined += reply;
         for (std::size_t k = i + 1; k <= last; ++k) {
             joined += ' ';
             joined += withoutTranscriptMarker(text::trim(lines[k].text));
         }
-        // Sendmail's "(reason: 550 5.1.1 User unknown)", a log's "status=bounced (550 …)": the
-        // parenthesis opened before the code closes after the reply; it is the wrapper's.
-        if (const auto opener = text::trim(rest.substr(0, start));
-            opener.ends_with('(') || opener.ends_with("(reason:")) {
+        // The parenthesis opened before the code closes after the reply; it is the wrapper's.
+        if (parenthesised) {
             const auto t = text::trim(std::string_view(joined));
             if (t.ends_with(')') && std::count(t.begin(), t.end(), ')') > std::count(t.begin(), t.end(), '('))
                 joined.resize(static_cast<std::size_t>(t.data() - joined.data()) + t.size() - 1);
