@@ -438,30 +438,33 @@ std::vector<Suppression> suppressions(Workspace& ws, const EventFilter& filter)
 {
     const FilterSql f = filterSql(filter);
     std::vector<Suppression> out;
-    // The latest qualifying event per address: complaints always; bounces whose verdict asks to
-    // suppress (the address family: unknown users and domains, disabled or closed mailboxes, a
-    // sending service's own suppression) unless their code says temporary (4xx, 2xx). A disabled
-    // mailbox is not a "hard bounce" by Sisimai's convention, yet there is nobody to mail there.
+    // The latest qualifying event per address the sender mailed (a forward's alias, not the
+    // address it forwarded to: only the alias is on the sender's list): complaints always; bounces whose verdict asks
+    // to suppress (the address family: unknown users and domains, disabled or closed mailboxes, a sending service's own
+    // suppression) unless their code says temporary (4xx, 2xx). A disabled mailbox is not a "hard bounce" by Sisimai's
+    // convention, yet there is nobody to mail there.
     auto st = ws.db().prepare(
-        "SELECT lower(recipient), reason, COALESCE(reply_text, ''), MAX(COALESCE(timestamp, '')) FROM events e "
+        "SELECT lower(COALESCE(original_recipient, recipient)) AS address, reason, COALESCE(reply_text, ''), "
+        "MAX(COALESCE(timestamp, '')), CASE WHEN original_recipient IS NULL THEN '' ELSE lower(recipient) END "
+        "FROM events e "
         "WHERE ("
         + f.population + ") AND (" + f.bounce
         + ") AND recipient IS NOT NULL AND ((event_type = 'bounce' AND action = 'suppress' AND NOT ("
           "COALESCE(enhanced_code, '') GLOB '[24]*' OR (COALESCE(enhanced_code, '') = '' AND basic_code BETWEEN 200 "
-          "AND 499))) OR event_type = 'complaint' OR reason = 'feedback') GROUP BY lower(recipient) ORDER BY 1");
+          "AND 499))) OR event_type = 'complaint' OR reason = 'feedback') GROUP BY address ORDER BY 1");
     bindAll(st, bindAll(st, 1, f.populationBinds), f.bounceBinds);
     while (st.step())
-        out.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
+        out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4)});
     return out;
 }
 
 std::int64_t writeSuppressionsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out)
 {
-    out << "address,reason,last_reply,last_seen\r\n";
+    out << "address,reason,last_reply,last_seen,forwarded_to\r\n";
     std::int64_t n = 0;
     for (const auto& s : suppressions(ws, filter)) {
         out << csvEscape(s.address) << ',' << csvEscape(s.reason) << ',' << csvEscape(s.lastReply) << ','
-            << csvEscape(s.lastSeen) << "\r\n";
+            << csvEscape(s.lastSeen) << ',' << csvEscape(s.forwardedTo) << "\r\n";
         ++n;
     }
     return n;

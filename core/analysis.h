@@ -159,9 +159,12 @@ std::vector<GroupRow> finishGroups(std::vector<GroupTally> tallies, GroupBy by, 
 /// An address to stop mailing: a permanent address-family failure or a complaint.
 struct Suppression {
     std::string address, reason, lastReply, lastSeen;
+    /// The address that failed, when it is not the one mailed (a forward's target; the alias
+    /// mailed is `address`); empty otherwise.
+    std::string forwardedTo;
 };
 std::vector<Suppression> suppressions(Workspace& ws, const EventFilter& filter = {});
-/// bt::suppressions under a filter as CSV (address, reason, last_reply, last_seen); returns the
+/// bt::suppressions under a filter as CSV (address, reason, last_reply, last_seen, forwarded_to); returns the
 /// number of rows written.
 std::int64_t writeSuppressionsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out);
 

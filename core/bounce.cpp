@@ -7,6 +7,7 @@
 #include "text.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -163,6 +164,58 @@ std::string textAbout(std::string_view human, std::string_view address, const st
 {
     const auto block = spanAbout(human, address, all, 1500);
     return block ? std::string(human.substr(block->first, block->second - block->first)) : std::string();
+}
+
+/// The address a recipient was expanded or forwarded from, where the bounce's text names it
+/// beside that recipient: Postfix's "<final@x> (expanded from <alias@y>): host …", Sendmail's
+/// entry "<final@x>" / "(reason: …)" / "(expanded from: <alias@y>)" and Exim's "final@x" /
+/// "(generated from alias@y)". That alias is the address the sender mailed: the one a
+/// suppression list holds. Empty when the text names none.
+std::string expandedFrom(std::string_view human, std::string_view address)
+{
+    static constexpr std::array<std::string_view, 3> kMarks {"(expanded from", "(generated from",
+                                                             "(ultimately generated from"};
+    // The alias in a mark at the start of `s` ("(expanded from: <alias@y>)").
+    const auto aliasIn = [](std::string_view s) -> std::string {
+        s = text::trim(s);
+        for (const auto mark : kMarks) {
+            if (!text::startsWithNoCase(s, mark))
+                continue;
+            const auto rest = s.substr(mark.size());
+            const auto found = formats::findAddresses(rest.substr(0, rest.find(')')));
+            return found.empty() ? std::string() : found.front();
+        }
+        return {};
+    };
+    const auto addressChar = [](char c) {
+        return text::isAlpha(c) || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '+';
+    };
+    if (address.empty())
+        return {};
+    for (auto at = text::findNoCase(human, address); at != std::string_view::npos;
+         at = text::findNoCase(human, address, at + 1)) {
+        const auto end = at + address.size();
+        if ((at > 0 && addressChar(human[at - 1])) || (end < human.size() && addressChar(human[end])))
+            continue; // part of a longer address
+        const auto lineEnd = std::min(human.find('\n', end), human.size());
+        auto rest = human.substr(end, lineEnd - end);
+        if (rest.starts_with(">"))
+            rest.remove_prefix(1);
+        if (auto alias = aliasIn(rest); !alias.empty())
+            return alias;
+        // The entry's next indented lines, up to a blank line or another entry.
+        for (auto from = lineEnd + 1, n = std::size_t {0}; from < human.size() && n < 3; ++n) {
+            const auto next = std::min(human.find('\n', from), human.size());
+            const auto line = human.substr(from, next - from);
+            const auto t = text::trim(line);
+            if (t.empty() || !text::isSpace(line.front()) || t.front() == '<')
+                break;
+            if (auto alias = aliasIn(t); !alias.empty())
+                return alias;
+            from = next + 1;
+        }
+    }
+    return {};
 }
 
 /// The verdict is the receiving operator's own wording, said by that operator: the winning rule
@@ -948,6 +1001,8 @@ BounceOutcome BounceReader::read(const Email& email) const
                     r.remoteMta = f.remoteMta;
                 if (r.lastAttempt.empty())
                     r.lastAttempt = f.lastAttempt;
+                if (r.originalAddress.empty())
+                    r.originalAddress = f.originalAddress;
                 if (r.reply.empty() && parseReply(f.reply).basicCode)
                     r.reply = f.reply;
                 break;
@@ -966,6 +1021,17 @@ BounceOutcome BounceReader::read(const Email& email) const
         rec.format = report.format;
         rec.kind = report.kind;
         rec.recipient = r.address;
+        // The address the sender mailed, when the failure is another's it was expanded or
+        // forwarded to: the report's Original-Recipient, else the alias its text names.
+        rec.originalRecipient
+            = r.originalAddress.find('@') != std::string::npos ? r.originalAddress : expandedFrom(human, r.address);
+        // The same address written another way ("a.b."@x quoted in one field, bare in the other).
+        const auto bare = [](std::string a) {
+            std::erase(a, '"');
+            return text::toLower(a);
+        };
+        if (bare(rec.originalRecipient) == bare(rec.recipient))
+            rec.originalRecipient.clear();
         rec.dsnAction = r.action.empty() ? (report.kind == "bounce" ? "failed" : std::string()) : r.action;
         rec.remoteMta = r.remoteMta;
         rec.reportingMta = report.reportingMta;

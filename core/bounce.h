@@ -58,6 +58,9 @@ struct BounceRecord {
     std::string format;
     std::string kind;
     std::string recipient;
+    /// The address the sender mailed, when the bounce names another it was expanded or forwarded
+    /// to as the failed one (Original-Recipient, "(expanded from <alias>)"); empty otherwise.
+    std::string originalRecipient;
     std::string dsnAction;
     std::optional<int> basicCode;
     std::string enhancedCode;

@@ -224,6 +224,7 @@ std::string toJson(const BounceRecord& r, const std::string& file, std::size_t m
     w.key("file").value(file);
     w.key("message_index").value(messageIndex);
     w.key("recipient").nullable(r.recipient);
+    w.key("original_recipient").nullable(r.originalRecipient);
     w.key("dsn_action").nullable(r.dsnAction);
     putCode(w.key("basic_code"), r.basicCode);
     w.key("enhanced_code").nullable(r.enhancedCode);

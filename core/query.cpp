@@ -451,7 +451,8 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
           "COALESCE(e.reason_hint, ''), e.hard_bounce, e.filtering_gateway, COALESCE(e.rule_ids, ''), "
           "COALESCE(e.evidence, '[]'), COALESCE(e.template_id, 0), COALESCE(t.text, ''), e.import_id, "
           "COALESCE(e.source_file, ''), COALESCE(e.source_line, 0), COALESCE(e.source_offset, -1), "
-          "COALESCE(e.raw, ''), COALESCE(i.format, '') FROM events e LEFT JOIN templates t ON t.id = e.template_id "
+          "COALESCE(e.raw, ''), COALESCE(i.format, ''), COALESCE(e.original_recipient, '') FROM events e LEFT JOIN "
+          "templates t ON t.id = e.template_id "
           "LEFT JOIN imports i ON i.id = e.import_id WHERE e.id = ?");
     st.bind(1, id);
     if (!st.step())
@@ -478,6 +479,7 @@ std::optional<EventDetail> eventDetail(Workspace& ws, std::int64_t id)
     d.sourceOffset = st.int64(c++);
     d.raw = st.text(c++);
     d.importFormat = st.text(c++);
+    d.originalRecipient = st.text(c++);
     // An authentication or policy refusal is set beside what the receivers' aggregate reports saw
     // of the same traffic that day (the sending IP, else the From domain).
     if (dmarcRelevant(d.row.family) && d.row.eventType != "delivered")
@@ -574,11 +576,11 @@ std::string csvEscape(std::string_view v)
 
 std::int64_t writeSuppressionsCsv(Workspace& ws, std::ostream& out)
 {
-    out << "address,reason,last_reply,last_seen\r\n";
+    out << "address,reason,last_reply,last_seen,forwarded_to\r\n";
     std::int64_t n = 0;
     for (const auto& s : suppressions(ws)) {
         out << csvEscape(s.address) << ',' << csvEscape(s.reason) << ',' << csvEscape(s.lastReply) << ','
-            << csvEscape(s.lastSeen) << "\r\n";
+            << csvEscape(s.lastSeen) << ',' << csvEscape(s.forwardedTo) << "\r\n";
         ++n;
     }
     return n;

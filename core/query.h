@@ -98,6 +98,7 @@ struct EventRow {
 struct EventDetail {
     EventRow row;
     std::string source, envelopeSender, fromDomain, messageId, remoteMta, smtpStage, reasonHint;
+    std::string originalRecipient; ///< the address the sender mailed, when another one failed
     bool hardBounce = false;
     bool filteringGateway = false;
     std::string ruleIds, evidenceJson;
@@ -162,7 +163,8 @@ std::vector<std::string> distinctValues(Workspace& ws, const std::string& field,
 /// reply); returns the number of rows written.
 std::int64_t writeEventsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out);
 
-/// The suppression list (bt::suppressions) as CSV: address, reason, last_reply, last_seen.
+/// The suppression list (bt::suppressions) as CSV: address, reason, last_reply, last_seen,
+/// forwarded_to.
 std::int64_t writeSuppressionsCsv(Workspace& ws, std::ostream& out);
 
 /// One CSV field as RFC 4180 writes it (quoted when it holds a comma, quote or line break).

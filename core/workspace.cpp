@@ -26,6 +26,7 @@
 #include <malloc.h>
 #include <map>
 #include <sqlite3.h>
+#include <sstream>
 #include <unistd.h>
 #include <unordered_set>
 
@@ -70,6 +71,10 @@ CREATE TABLE templates (
     text TEXT NOT NULL UNIQUE
 );
 
+-- original_recipient: added by step 11 to files made before it. A new file has it from here and
+-- step 11 is skipped: its ALTER TABLE of the search index's content table left the creating
+-- connection failing "no such table: events" on a DELETE once another process had changed the
+-- schema (SQLite 3.40; BulkLoadKilled.ItsUnindexedRowsAreFound…).
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
     dedup_key TEXT NOT NULL UNIQUE,
@@ -103,7 +108,8 @@ CREATE TABLE events (
     source_file TEXT,
     source_line INTEGER,
     source_offset INTEGER,
-    raw TEXT
+    raw TEXT,
+    original_recipient TEXT
 );
 -- Every grouping and filter of the UI and the CLI report.
 CREATE INDEX events_time ON events(timestamp);
@@ -395,7 +401,33 @@ WHEN old.id <= COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key =
     INSERT INTO events_fts(rowid, reply_text) VALUES (new.id, new.reply_text);
 END;
 )sql",
+    // 11: the address the sender mailed, when a bounce names another it was expanded or forwarded
+    // to as the failed one (bt::BounceRecord::originalRecipient): the address a suppression list
+    // must hold. NULL for every event before it (and for every source that names one address).
+    // Only files made before it run it: step 1 makes a new file's events table with the column.
+    R"sql(
+ALTER TABLE events ADD COLUMN original_recipient TEXT;
+)sql",
 };
+
+/// True when `step` is one "ALTER TABLE t ADD COLUMN c …" statement and table t has column c.
+bool addsExistingColumn(sql::Database& db, std::string_view step)
+{
+    constexpr std::string_view kAlter = "ALTER TABLE ";
+    if (std::getenv("BT_EXP"))
+        return false;
+    step = text::trim(step);
+    if (!step.starts_with(kAlter))
+        return false;
+    std::istringstream words {std::string(step.substr(kAlter.size()))};
+    std::string table, add, column, name;
+    if (!(words >> table >> add >> column >> name) || add != "ADD" || column != "COLUMN")
+        return false;
+    auto st = db.prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+    st.bind(1, table);
+    st.bind(2, name);
+    return st.step();
+}
 
 /// The settings row of a bulk load's search-index gap (migration 10).
 constexpr const char* kSearchGapKey = "search_index_upto";
@@ -454,7 +486,8 @@ const std::vector<std::pair<std::string, std::string>>& schemaEventIndexes()
     static const auto list = [] {
         sql::Database mem(":memory:");
         for (const char* step : kMigrations)
-            mem.exec(step);
+            if (!addsExistingColumn(mem, step))
+                mem.exec(step);
         std::vector<std::pair<std::string, std::string>> out;
         auto st = mem.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
                               "AND sql IS NOT NULL ORDER BY name");
@@ -1024,7 +1057,10 @@ void Workspace::migrate()
                             + ", this program reads up to " + std::to_string(want) + "): update Bounce Triage");
     for (int v = have; v < want; ++v) {
         sql::Transaction tx(m_sql->db);
-        m_sql->db.exec(kMigrations[v]);
+        // A file whose version was set back (by hand, or an older program's repair) may hold a
+        // column a step adds: SQLite has no ADD COLUMN IF NOT EXISTS, so such a step is skipped.
+        if (!addsExistingColumn(m_sql->db, kMigrations[v]))
+            m_sql->db.exec(kMigrations[v]);
         m_sql->db.exec("PRAGMA user_version=" + std::to_string(v + 1));
         tx.commit();
     }
@@ -1157,8 +1193,8 @@ Workspace::Added Workspace::addEvent(std::int64_t importId, const Event& e)
             "recipient_domain, provider, sending_ip, envelope_sender, from_domain, campaign, message_id, remote_mta, "
             "smtp_stage, reason_hint, filtering_gateway, reply_text, basic_code, enhanced_code, reason, family, "
             "spam_related, action, hard_bounce, rule_ids, "
-            "evidence, template_id, source_file, source_line, source_offset, raw) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+            "evidence, template_id, source_file, source_line, source_offset, raw, original_recipient) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     auto& st = *m_sql->insertEvent;
     const auto& d = e.diagnosis;
     const auto tid = templateId(e.templateText);
@@ -1190,6 +1226,7 @@ Workspace::Added Workspace::addEvent(std::int64_t importId, const Event& e)
     st.bind(++i, e.sourceLine);
     st.bind(++i, e.sourceOffset);
     st.bindText(++i, e.raw);
+    st.bindText(++i, e.originalRecipient);
     st.run();
     return m_sql->db.changes() > 0 ? Added::Imported : Added::Duplicate;
 }

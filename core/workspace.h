@@ -33,6 +33,9 @@ struct Event {
     std::string source; ///< the ESP or MTA whose export or log it came from
     std::string timestamp; ///< ISO 8601 UTC
     std::string recipient;
+    /// The address the sender mailed, when the source names another it was expanded or
+    /// forwarded to as the failed one (bt::BounceRecord::originalRecipient); empty otherwise.
+    std::string originalRecipient;
     std::string recipientDomain;
     std::string provider; ///< mailbox provider or gateway
     std::string sendingIp;
@@ -117,7 +120,7 @@ public:
     Workspace(Workspace&&) noexcept;
     Workspace& operator=(Workspace&&) noexcept;
 
-    static constexpr int kSchemaVersion = 10;
+    static constexpr int kSchemaVersion = 11;
     /// Files up to this size get SQLite's structural check (PRAGMA quick_check) on every open; a
     /// bigger one only when its last writer did not close cleanly (a -wal left beside it), so that
     /// opening a multi-GB workspace stays quick. A damaged file is an OpenError ("is damaged"),

@@ -118,6 +118,7 @@ void importEmailFile(const std::string& path, Sink& sink, const BounceReader& re
                 e.source = r.format;
                 e.timestamp = r.timestamp;
                 e.recipient = r.recipient;
+                e.originalRecipient = r.originalRecipient;
                 e.envelopeSender = r.envelopeSender;
                 e.fromDomain = r.original.fromDomain;
                 e.campaign = r.original.campaign;

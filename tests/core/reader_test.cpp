@@ -1583,6 +1583,8 @@ Status: 5.1.2
     EXPECT_EQ(records[1].recipient, "h.wong@sender.example");
     EXPECT_EQ(records[1].replyText, "550 Host unknown");
     EXPECT_EQ(records[1].diagnosis.reason, "hostunknown");
+    // Sendmail's report names the alias the sender mailed as the recipient itself.
+    EXPECT_EQ(records[1].originalRecipient, "");
 }
 
 // A list manager's refusal of a post is marked auto-replied like an out-of-office, but its subject
@@ -1599,4 +1601,89 @@ You are not a subscriber of list seminar@lists.example; only subscribers may pos
 )");
     for (const auto& r : result.records)
         EXPECT_NE(r.diagnosis.reason, "vacation") << r.recipient;
+}
+
+// A forward's failure names the address it forwarded to; the sender mailed the alias, the only
+// address on its list. The record keeps both: the failed address as the recipient (as the report
+// and Sisimai name it) and the alias the text or Original-Recipient gives.
+TEST(Reader, AForwardsFailureKeepsTheAddressTheSenderMailed)
+{
+    // Postfix's text alone (no report part): "<final> (expanded from <alias>): host … said: …".
+    const auto postfix = readMail(R"(From: MAILER-DAEMON@relay.university.example (Mail Delivery System)
+To: news@sender.example
+Subject: Undelivered Mail Returned to Sender
+
+This is the mail system at host relay.university.example.
+
+<j.doe.1987@mailbox.example> (expanded from <j.doe@alumni.university.example>): host
+    mx.mailbox.example[192.0.2.20] said: 550 5.1.1 The email account that you
+    tried to reach does not exist (in reply to RCPT TO command)
+
+<kim@university.example>: host mx.university.example[192.0.2.21] said: 552
+    5.2.2 Mailbox full (in reply to RCPT TO command)
+)");
+    ASSERT_EQ(postfix.size(), 2u);
+    EXPECT_EQ(postfix[0].recipient, "j.doe.1987@mailbox.example");
+    EXPECT_EQ(postfix[0].originalRecipient, "j.doe@alumni.university.example");
+    EXPECT_EQ(postfix[0].diagnosis.reason, "userunknown");
+    EXPECT_EQ(postfix[1].recipient, "kim@university.example");
+    EXPECT_EQ(postfix[1].originalRecipient, "") << "mailed as it failed";
+
+    // Exim's "(generated from alias)" under the failed address.
+    const auto exim = readMail(R"(From: Mail Delivery System <Mailer-Daemon@mx.club.example>
+To: news@sender.example
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: t.nguyen@mailbox.example
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  t.nguyen@mailbox.example
+    (generated from info@club.example)
+    host mx.mailbox.example [192.0.2.30]
+    SMTP error from remote mail server after RCPT TO:<t.nguyen@mailbox.example>:
+    552 5.2.2 Mailbox quota exceeded
+)");
+    ASSERT_EQ(exim.size(), 1u);
+    EXPECT_EQ(exim[0].recipient, "t.nguyen@mailbox.example");
+    EXPECT_EQ(exim[0].originalRecipient, "info@club.example");
+
+    // A report's Original-Recipient names the alias; one equal to the final address (quoted in
+    // one field, bare in the other) names none.
+    const auto dsn = readMail(R"(From: MAILER-DAEMON@relay.sender.example
+To: news@sender.example
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Delivery to the following recipients failed.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.sender.example
+
+Final-Recipient: rfc822; ruth.b@mailbox.example
+Original-Recipient: rfc822;ruth@club.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+Final-Recipient: rfc822; "lee..x"@mailbox.example
+Original-Recipient: rfc822;lee..x@mailbox.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--B--
+)");
+    ASSERT_EQ(dsn.size(), 2u);
+    EXPECT_EQ(dsn[0].recipient, "ruth.b@mailbox.example");
+    EXPECT_EQ(dsn[0].originalRecipient, "ruth@club.example");
+    EXPECT_EQ(dsn[1].originalRecipient, "");
 }

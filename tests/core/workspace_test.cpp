@@ -6,6 +6,7 @@
 #include "cube.h"
 #include "importer.h"
 #include "knowledge.h"
+#include "query.h"
 #include "replytemplate.h"
 #include "testsupport.h"
 #include "workspace.h"
@@ -58,6 +59,31 @@ TEST(Workspace, SchemaIsVersionedAndOpensAgain)
     auto st = again.db().prepare("PRAGMA journal_mode");
     ASSERT_TRUE(st.step());
     EXPECT_EQ(st.text(0), "wal");
+}
+
+TEST(Workspace, SchemaElevenAddsTheAddressTheSenderMailed)
+{
+    // Schema 11: events.original_recipient. A workspace of schema 10 gets the column when opened
+    // to write, its events keep NULL there; a file set back to 10 that already has it (by hand,
+    // or an older program's repair) opens too: the step that would add it again is skipped.
+    TempWorkspace t;
+    auto columns = [](bt::Workspace& ws) {
+        return scalar(ws, "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'original_recipient'");
+    };
+    {
+        bt::Workspace ws(t.path.string());
+        ws.db().exec("ALTER TABLE events DROP COLUMN original_recipient; PRAGMA user_version=10");
+        EXPECT_EQ(columns(ws), 0);
+    }
+    {
+        bt::Workspace ws(t.path.string());
+        EXPECT_EQ(ws.schemaVersion(), 11);
+        EXPECT_EQ(columns(ws), 1);
+        ws.db().exec("PRAGMA user_version=10");
+    }
+    bt::Workspace again(t.path.string());
+    EXPECT_EQ(again.schemaVersion(), 11);
+    EXPECT_EQ(columns(again), 1);
 }
 
 TEST(Workspace, TheSearchIndexBuffersEightMegabytesOfNewEntries)
@@ -305,6 +331,49 @@ TEST(Analysis, LiftedLaterAndSuppressions)
     EXPECT_EQ(s[0].reason, "userunknown");
     EXPECT_EQ(s[1].address, "d@example.org");
     EXPECT_EQ(s[1].reason, "suspend");
+}
+
+// A forward's failure: the bounce names the address the alias forwarded to, but the sender's list
+// holds the alias. The event keeps both, and the suppression list holds the alias it can act on.
+TEST(Analysis, AForwardsFailureIsSuppressedUnderTheAddressTheSenderMailed)
+{
+    TempWorkspace t;
+    bt::Workspace ws(t.path.string());
+    const auto eml = std::filesystem::temp_directory_path() / ("bt-forward-" + std::to_string(::getpid()) + ".eml");
+    std::ofstream(eml) << "From: MAILER-DAEMON@relay.university.example (Mail Delivery System)\n"
+                          "To: news@sender.example\n"
+                          "Subject: Undelivered Mail Returned to Sender\n"
+                          "Date: Tue, 04 Jun 2024 14:22:08 +0000\n"
+                          "\n"
+                          "This is the mail system at host relay.university.example.\n"
+                          "\n"
+                          "<j.doe.1987@mailbox.example> (expanded from <J.Doe@alumni.university.example>): host\n"
+                          "    mx.mailbox.example[192.0.2.20] said: 550 5.1.1 The email account that you\n"
+                          "    tried to reach does not exist (in reply to RCPT TO command)\n"
+                          "\n"
+                          "<kim@university.example>: host mx.university.example[192.0.2.21] said: 550\n"
+                          "    5.1.1 <kim@university.example>: Recipient address rejected: User unknown\n"
+                          "    (in reply to RCPT TO command)\n";
+    const auto r = bt::importPath(ws, eml.string(), classifier());
+    std::filesystem::remove(eml);
+    ASSERT_EQ(r.counts.imported, 2) << r.error;
+    EXPECT_EQ(scalar(ws,
+                     "SELECT COUNT(*) FROM events WHERE recipient = 'j.doe.1987@mailbox.example' AND "
+                     "original_recipient = 'J.Doe@alumni.university.example'"),
+              1);
+    EXPECT_EQ(scalar(ws, "SELECT COUNT(*) FROM events WHERE original_recipient IS NULL"), 1);
+    const auto s = bt::suppressions(ws);
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].address, "j.doe@alumni.university.example");
+    EXPECT_EQ(s[0].forwardedTo, "j.doe.1987@mailbox.example");
+    EXPECT_EQ(s[1].address, "kim@university.example");
+    EXPECT_EQ(s[1].forwardedTo, "");
+    // The details pane's record names both.
+    const auto id = scalar(ws, "SELECT id FROM events WHERE original_recipient IS NOT NULL");
+    const auto detail = bt::eventDetail(ws, id);
+    ASSERT_TRUE(detail);
+    EXPECT_EQ(detail->row.recipient, "j.doe.1987@mailbox.example");
+    EXPECT_EQ(detail->originalRecipient, "J.Doe@alumni.university.example");
 }
 
 TEST(Analysis, ATenantDomainTakesTheProviderItsMxNamesAndAolCountsUnderYahoo)

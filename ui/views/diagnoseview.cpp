@@ -294,10 +294,13 @@ void DiagnoseView::showRecords()
 {
     const QSignalBlocker blocker(m_recipients);
     for (const bt::BounceRecord& r : m_records) {
+        // A forward's failure names the address it forwarded to; the sender mailed the alias.
+        QString address = QString::fromStdString(r.recipient.empty() ? std::string("(no address)") : r.recipient);
+        if (!r.originalRecipient.empty())
+            address = tr("%1 (forwarded from %2)").arg(address, QString::fromStdString(r.originalRecipient));
         const auto* item = new QTreeWidgetItem(
             m_recipients,
-            {QString::fromStdString(r.recipient.empty() ? std::string("(no address)") : r.recipient),
-             QString::fromStdString(r.enhancedCode), r.basicCode ? QString::number(*r.basicCode) : QString(),
+            {address, QString::fromStdString(r.enhancedCode), r.basicCode ? QString::number(*r.basicCode) : QString(),
              QString::fromStdString(r.diagnosis.reason), QString::fromStdString(r.diagnosis.family)});
         Q_UNUSED(item);
     }
