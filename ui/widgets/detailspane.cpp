@@ -272,7 +272,7 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     add(tr("Recipient"), qs(r.recipient));
     // A forward's failure: the recipient is where it forwarded to, the sender mailed this one.
     if (!d.originalRecipient.empty())
-        add(tr("Forwarded from (the address mailed)"), qs(d.originalRecipient));
+        add(tr("Forwarded from"), qs(d.originalRecipient));
     add(tr("Recipient domain"), qs(r.domain));
     add(tr("Provider"), qs(r.provider));
     add(tr("Basic code"), r.basicCode ? QString::number(*r.basicCode) : QString());
