@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """score.py CLI DIR... [--show]: parse each DIR's *.eml with CLI and Debian's Sisimai; compare with DIR/truth.tsv
-(result = the recipient reported, status, reason, family)."""
+(result = the recipient reported, status, reason, family). A second line counts a record's
+original_recipient (the alias a forward's failure was mailed to) as naming that recipient too."""
 import sys, json, subprocess, glob, os, collections
 FAM={}
 for f,rs in [('address','userunknown hasmoved hostunknown suspend notaccept suppressed'),('relay','norelaying securityerror'),('auth','authfailure requireptr'),('reputation','blocked badreputation'),('policy','policyviolation rejected filtered'),('content','spamdetected virusdetected contenterror notcompliantrfc'),('capacity','mailboxfull mesgtoobig exceedlimit systemfull'),('rate_limit','speeding toomanyconn'),('routing','networkerror expired failedstarttls'),('system','systemerror mailererror syntaxerror'),('complaint','feedback'),('not_bounce','vacation delivered'),('unknown','undefined onhold')]:
@@ -11,11 +12,12 @@ tot=collections.Counter(); miss=[]
 for d in dirs:
     truth=[l.rstrip('\n').split('\t') for l in open(os.path.join(d,'truth.tsv'),encoding='utf-8')][1:]
     files=sorted(glob.glob(os.path.join(d,'*.eml')))
-    ours={}
+    ours={}; mailed={}
     for f in files:
         out=subprocess.run([cli,'parse','--json',f],capture_output=True,text=True).stdout
         for l in out.splitlines():
             o=json.loads(l); ours[(os.path.basename(f),(o.get('recipient') or '').lower())]=o
+            mailed[(os.path.basename(f),(o.get('original_recipient') or o.get('recipient') or '').lower())]=o
     sis={}
     for f in files:
         p=subprocess.run(['perl','-MSisimai','-e','my $v = Sisimai->make($ARGV[0], delivered => 1) // []; print $_->recipient->address, "\\t", $_->reason, "\\t", $_->deliverystatus, "\\n" for @$v',f],capture_output=True,text=True)
@@ -26,6 +28,12 @@ for d in dirs:
         f,rc,st,code,reason=t[:5]; k=(f,rc.lower())
         tot['n']+=1
         o=ours.get(k); s=sis.get(k)
+        m=o or mailed.get(k)
+        if m:
+            tot['m_result']+=1
+            tot['m_status']+= (m.get('enhanced_code') or '')==st
+            tot['m_reason']+= m.get('reason')==reason
+            tot['m_family']+= FAM.get(m.get('reason'))==FAM.get(reason)
         if o:
             tot['ours_result']+=1
             tot['ours_status']+= (o.get('enhanced_code') or '')==st
@@ -40,8 +48,11 @@ for d in dirs:
             miss.append(f"{d.split('/')[-1]}/{f} {rc} want {st} {reason} | ours {(o or {}).get('enhanced_code')} {(o or {}).get('reason')} | sisimai {s} | {((o or {}).get('reply_text') or '')[:110]}")
     extra=[k for k in ours if not any((t[0],t[1].lower())==k for t in truth if len(t)>1)]
     tot['ours_extra']+=len(extra)
+    truthkeys={(t[0],t[1].lower()) for t in truth if len(t)>1}
+    tot['m_extra']+=sum(1 for k,o in ours.items() if k not in truthkeys and (k[0],(o.get('original_recipient') or '').lower()) not in truthkeys)
 n=tot['n']
 pc=lambda x: f"{100*tot[x]/n:.1f}%"
 print(f"{n} recipients: ours result {pc('ours_result')} status {pc('ours_status')} reason {pc('ours_reason')} family {pc('ours_family')} extra {tot['ours_extra']} | sisimai result {pc('sis_result')} status {pc('sis_status')} reason {pc('sis_reason')} family {pc('sis_family')}")
+print(f"  the address mailed counted too: ours result {pc('m_result')} status {pc('m_status')} reason {pc('m_reason')} family {pc('m_family')} extra {tot['m_extra']}")
 if show:
     for m in miss: print(m)
