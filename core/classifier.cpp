@@ -1144,9 +1144,12 @@ void Classifier::Impl::Pass::rankRules()
                 c.priority -= kPartyPenalty;
         }
     }
-    // Highest priority first; file order breaks ties so results never depend on hash order.
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [&](const Candidate& a, const Candidate& b) { return a.priority > b.priority; });
+    // Highest priority first; file order breaks ties so results never depend on hash order. A
+    // stable insertion sort: a reply fits a handful of rules, and std::stable_sort took a
+    // temporary buffer from the heap for them on every diagnosis.
+    for (std::size_t i = 1; i < candidates.size(); ++i)
+        for (std::size_t j = i; j > 0 && candidates[j].priority > candidates[j - 1].priority; --j)
+            std::swap(candidates[j], candidates[j - 1]);
     winner = candidates.empty() ? nullptr : &rules[candidates.front().rule];
 }
 
@@ -1323,8 +1326,11 @@ void Classifier::Impl::Pass::explain(bool withTexts)
     if (guess)
         for (const auto& f : guess->strongest)
             d.evidence.push_back({f.start, f.end, "model:" + f.name});
-    std::stable_sort(d.evidence.begin(), d.evidence.end(),
-                     [](const Evidence& a, const Evidence& b) { return a.start < b.start; });
+    // By position, stable: an insertion sort, as there are one to four (std::stable_sort took a
+    // temporary buffer from the heap for them on every diagnosis).
+    for (std::size_t i = 1; i < d.evidence.size(); ++i)
+        for (std::size_t j = i; j > 0 && d.evidence[j].start < d.evidence[j - 1].start; --j)
+            std::swap(d.evidence[j], d.evidence[j - 1]);
 
     // Plain meaning of the codes (composed once per code at construction).
     if (!d.enhancedCode.empty())
