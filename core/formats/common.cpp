@@ -17,6 +17,8 @@ const std::vector<Format>& registry()
     static const std::vector<Format> formats = {
         // Reports that say what they are.
         {"arf", parseArf},
+        // A list manager's refusal of a post, before auto-replies: Sympa marks it auto-replied.
+        {"listmanager", parseListManager},
         {"auto_reply", parseAutoReply},
         // Providers and gateways whose text is more precise than their DSN part, if any.
         {"amazonses", parseAmazonSes},

@@ -53,6 +53,8 @@ std::vector<std::string> findAddresses(std::string_view s);
 // The modules.
 bool parseArf(const Email&, BounceReport&);
 bool parseAutoReply(const Email&, BounceReport&);
+/// A mailing list manager's refusal of a post (Mailman, Sympa, LISTSERV): the list address failed.
+bool parseListManager(const Email&, BounceReport&);
 bool parseRfc3464(const Email&, BounceReport&);
 /// The same from report fields written in the text when MIME gave no report part with a recipient.
 bool parseRfc3464Text(const Email&, BounceReport&);

@@ -34,9 +34,11 @@ bool parseGoogleGroups(const Email& email, BounceReport& report)
     if (failed.empty())
         return false;
     const auto human = bodyBeforeOriginal(email.body);
-    // The help-centre link is there in every language; "Google Groups" only in some.
+    // The help-centre link is there in every language; "Google Group(s)" only in some. A Google
+    // Workspace domain's group links to the domain's own help topic ("support.google.com/a/<domain>")
+    // and signs "<domain> admins", naming "any other Google Group".
     const bool groups = text::findNoCase(human, "groups.google.com") != std::string_view::npos
-        || text::findNoCase(human, "Google Groups") != std::string_view::npos;
+        || text::findNoCase(human, "Google Group") != std::string_view::npos;
     if (!groups)
         return false;
     const auto from = text::toLower(h.get("From"));

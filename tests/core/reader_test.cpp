@@ -1601,6 +1601,95 @@ You are not a subscriber of list seminar@lists.example; only subscribers may pos
 )");
     for (const auto& r : result.records)
         EXPECT_NE(r.diagnosis.reason, "vacation") << r.recipient;
+    // The list refused the post: the list's address is the recipient that failed.
+    ASSERT_EQ(result.records.size(), 1u);
+    EXPECT_EQ(result.records[0].format, "listmanager");
+    EXPECT_EQ(result.records[0].recipient, "seminar@lists.example");
+    EXPECT_EQ(result.records[0].diagnosis.reason, "rejected");
+}
+
+// Mailman, Sympa and LISTSERV refuse a post with a notice of their own and no delivery report:
+// the list's address failed, for the reason the notice gives (a poster the list does not take,
+// a post over its size limit). A hold for moderation is no refusal.
+TEST(Reader, AListManagersRefusalOfAPostIsABounceOfTheListAddress)
+{
+    const auto mailman = bt::BounceReader(classifier()).read(R"(From: board-owner@lists.club.example
+To: maria@sender.example
+Subject: Q3 budget draft
+Sender: "Board" <board-bounces@lists.club.example>
+List-Id: <board.lists.club.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="MM"
+
+--MM
+Content-Type: text/plain; charset="us-ascii"
+
+Your message to the Board mailing-list was rejected for the following
+reasons:
+
+The message is not from a list member
+
+The original message as received by Mailman is attached.
+
+--MM
+Content-Type: message/rfc822
+
+From: Maria <maria@sender.example>
+To: board@lists.club.example
+Subject: Q3 budget draft
+
+Draft attached.
+--MM--
+)");
+    ASSERT_EQ(mailman.records.size(), 1u) << mailman.error;
+    EXPECT_EQ(mailman.records[0].recipient, "board@lists.club.example");
+    EXPECT_EQ(mailman.records[0].diagnosis.reason, "rejected");
+    EXPECT_EQ(mailman.records[0].diagnosis.family, "policy");
+
+    const auto sympa = bt::BounceReader(classifier()).read(R"(From: SYMPA <sympa@lists.uni.example>
+To: thao@sender.example
+Subject: Message distribution: too large
+Auto-Submitted: auto-replied
+
+Your message for list "research-staff" has been rejected.
+It could not be distributed because its size (9174312 bytes) exceeds the maximum size
+(5242880 bytes) allowed on this list.
+)");
+    ASSERT_EQ(sympa.records.size(), 1u) << sympa.error;
+    EXPECT_EQ(sympa.records[0].recipient, "research-staff@lists.uni.example");
+    EXPECT_EQ(sympa.records[0].diagnosis.reason, "mesgtoobig");
+
+    const auto listserv
+        = bt::BounceReader(classifier())
+              .read(
+                  R"MSG(From: "L-Soft list server at LISTSERV.UNI.EXAMPLE (17.0)" <LISTSERV@LISTSERV.UNI.EXAMPLE>
+To: rob@sender.example
+Subject: Rejected posting to HIST-NET@LISTSERV.UNI.EXAMPLE
+
+You are not authorized to send mail to the HIST-NET list from your
+rob@SENDER.EXAMPLE account.
+)MSG");
+    ASSERT_EQ(listserv.records.size(), 1u) << listserv.error;
+    EXPECT_EQ(listserv.records[0].recipient, "hist-net@listserv.uni.example");
+    EXPECT_EQ(listserv.records[0].diagnosis.reason, "rejected");
+
+    // Held for the moderator: no list address failed.
+    const auto held = bt::BounceReader(classifier()).read(R"(From: board-owner@lists.club.example
+To: maria@sender.example
+Subject: Your message to Board awaits moderator approval
+
+Your mail to 'Board' with the subject Q3 budget draft is being held until the
+list moderator can review it for approval.
+
+The reason it is being held:
+
+    Post by non-member to a members-only mailing list
+
+Either the message will get posted to the list, or you will receive
+notification of the moderator's decision.
+)");
+    for (const auto& r : held.records)
+        EXPECT_NE(r.recipient, "board@lists.club.example");
 }
 
 // A forward's failure names the address it forwarded to; the sender mailed the alias, the only
@@ -1686,4 +1775,51 @@ Diagnostic-Code: smtp; 550 5.1.1 User unknown
     EXPECT_EQ(dsn[0].recipient, "ruth.b@mailbox.example");
     EXPECT_EQ(dsn[0].originalRecipient, "ruth@club.example");
     EXPECT_EQ(dsn[1].originalRecipient, "");
+}
+
+// A Google Workspace domain's group refuses a post with Google's notice, linking to the domain's
+// own help topic and naming "any other Google Group" (no "Google Groups", no groups.google.com),
+// beside a delivery report with no Diagnostic-Code: the group refused the post.
+TEST(Reader, AWorkspaceDomainsGroupRefusalReadsAsTheGroupsRefusal)
+{
+    const auto records = readMail(R"(From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+To: aisha@sender.example
+Subject: Delivery Status Notification (Failure)
+X-Failed-Recipients: partners@company.example
+MIME-Version: 1.0
+Content-Type: multipart/report; boundary="G"; report-type=delivery-status
+
+--G
+Content-Type: text/plain; charset="UTF-8"
+
+Hello aisha@sender.example,
+
+We're writing to let you know that the group you tried to contact (partners) may not exist, or you may not have permission to post messages to the group. A few more details on why you weren't able to post:
+
+ * You might have spelled or formatted the group name incorrectly.
+ * The owner of the group may have removed this group.
+ * You may need to join the group before receiving permission to post.
+ * This group may not be open to posting.
+
+If you have questions related to this or any other Google Group, visit the Help Center at https://support.google.com/a/company.example/bin/topic.py?topic=25838.
+
+Thanks,
+
+company.example admins
+
+--G
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; googlemail.com
+Arrival-Date: Wed, 12 Jun 2024 01:03:21 -0700 (PDT)
+
+Final-Recipient: rfc822; partners@company.example
+Action: failed
+Status: 5.0.0
+
+--G--
+)");
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].recipient, "partners@company.example");
+    EXPECT_EQ(records[0].diagnosis.reason, "rejected");
 }
