@@ -11,6 +11,7 @@
 #include "text.h"
 
 #include <array>
+#include <vector>
 
 namespace bt::formats
 {
@@ -61,6 +62,43 @@ std::string quotedListName(std::string_view text, std::string_view marker)
     return text::toLower(name);
 }
 
+/// The addresses the returned post was sent to: its To and Cc, from the attached message or the
+/// header block quoted after the notice (LISTSERV's "Rejected message (19 lines)").
+std::vector<std::string> postedTo(const Email& email)
+{
+    std::vector<std::string> out;
+    const auto add = [&](std::string_view field) {
+        for (auto& a : findAddresses(field))
+            out.push_back(text::toLower(a));
+    };
+    if (email.original) {
+        add(email.original->get("To"));
+        add(email.original->get("Cc"));
+        return out;
+    }
+    const std::string_view body = email.body;
+    const auto start = returnedHeadersStart(body);
+    if (start == std::string_view::npos)
+        return out;
+    for (const auto& line : text::splitLines(body.substr(start, body.find("\n\n", start) - start))) {
+        const auto t = line.text;
+        if (text::startsWithNoCase(t, "To:") || text::startsWithNoCase(t, "Cc:"))
+            add(t.substr(3));
+    }
+    return out;
+}
+
+/// The one the notice names as the list: its local part ("EURO-ECON") in the notice's words.
+std::string namedList(std::string_view notice, const std::vector<std::string>& candidates)
+{
+    for (const auto& a : candidates) {
+        const auto local = std::string_view(a).substr(0, a.find('@'));
+        if (local.size() >= 2 && text::findNoCase(notice, local) != std::string_view::npos)
+            return a;
+    }
+    return {};
+}
+
 /// What the notice says about the refusal, read as a reason the format states: a post over the
 /// list's size limit, a poster the list does not accept; else empty (the text is diagnosed).
 std::string hintOf(std::string_view notice)
@@ -83,12 +121,16 @@ std::string hintOf(std::string_view notice)
                                                                  "not subscribed",
                                                                  "not a subscriber",
                                                                  "permission to post"};
+    static constexpr std::array<std::string_view, 2> kFilter = {"content filter", "matched a rule"};
     for (const auto w : kSize)
         if (text::findNoCase(notice, w) != std::string_view::npos)
             return "mesgtoobig";
     for (const auto w : kPoster)
         if (text::findNoCase(notice, w) != std::string_view::npos)
             return "rejected";
+    for (const auto w : kFilter)
+        if (text::findNoCase(notice, w) != std::string_view::npos)
+            return "filtered";
     return {};
 }
 
@@ -102,7 +144,12 @@ bool parseListManager(const Email& email, BounceReport& report)
         return false;
     const auto subject = h.get("Subject");
     const auto from = addressOf(h.get("From"));
-    const auto notice = text::trim(bodyBeforeOriginal(email.body));
+    auto notice = text::trim(bodyBeforeOriginal(email.body));
+    // LISTSERV quotes the post after its own line: the notice ends there.
+    if (const auto quoted = notice.find("-- Rejected message ("); quoted != std::string_view::npos) {
+        const auto lineStart = notice.rfind('\n', quoted);
+        notice = text::trim(notice.substr(0, lineStart == std::string_view::npos ? quoted : lineStart));
+    }
     if (from.empty() || notice.empty())
         return false;
     // A hold for moderation is no refusal.
@@ -113,23 +160,34 @@ bool parseListManager(const Email& email, BounceReport& report)
             return false;
 
     std::string list;
+    const bool refusal = text::findNoCase(notice, "rejected") != std::string_view::npos
+        || text::findNoCase(notice, "refused") != std::string_view::npos
+        || text::findNoCase(notice, "not allowed to post") != std::string_view::npos
+        || text::findNoCase(notice, "not authorized to send") != std::string_view::npos;
+    const bool listserv = text::findNoCase(h.get("From"), "list server at") != std::string_view::npos
+        || text::startsWithNoCase(from, "listserv@");
     if (text::startsWithNoCase(text::trim(subject), "Rejected posting to ")) {
         // LISTSERV: the subject names the list's address.
         list = addressOf(text::trim(subject).substr(20));
+    } else if (listserv) {
+        // LISTSERV's other notices ("… has been rejected by the content filter of the EURO-ECON
+        // list"): the list is the returned post's address the notice names.
+        if (refusal)
+            list = namedList(notice, postedTo(email));
     } else if (text::startsWithNoCase(from, "sympa@") || text::startsWithNoCase(from, "sympa-request@")) {
         // Sympa: 'Your message for list "seminar" has been rejected'; the list lives at the robot's domain.
         const auto name = quotedListName(notice, "for list ");
-        const bool refused = text::findNoCase(notice, "rejected") != std::string_view::npos
-            || text::findNoCase(notice, "not distributed") != std::string_view::npos
+        const bool refused = refusal || text::findNoCase(notice, "not distributed") != std::string_view::npos
             || text::startsWithNoCase(text::trim(subject), "Message distribution:");
         if (!name.empty() && refused)
             list = name + from.substr(from.find('@'));
     } else {
-        // Mailman 2 and 3: from the list's owner address, a sentence that the post was refused.
-        const bool mailman = (text::findNoCase(notice, "mailing-list was rejected") != std::string_view::npos
-                              || text::findNoCase(notice, "mailing list was rejected") != std::string_view::npos
-                              || (text::findNoCase(notice, "mailing list") != std::string_view::npos
-                                  && text::findNoCase(notice, "has been rejected") != std::string_view::npos));
+        // Mailman 2 and 3: from the list's owner address, a sentence that the post to the
+        // mailing list was refused ("was rejected", "has been automatically rejected", "You are
+        // not allowed to post to this mailing list").
+        const bool mailman = refusal
+            && (text::findNoCase(notice, "mailing list") != std::string_view::npos
+                || text::findNoCase(notice, "mailing-list") != std::string_view::npos);
         if (mailman && !listFromRole(from, list))
             listFromRole(addressOf(h.get("Sender")), list);
     }

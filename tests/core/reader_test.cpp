@@ -1673,6 +1673,48 @@ rob@SENDER.EXAMPLE account.
     EXPECT_EQ(listserv.records[0].recipient, "hist-net@listserv.uni.example");
     EXPECT_EQ(listserv.records[0].diagnosis.reason, "rejected");
 
+    // Mailman 2's automatic refusal, and LISTSERV's content filter naming the list only in its
+    // words: the list is the returned post's address the notice names.
+    const auto mailman2 = bt::BounceReader(classifier()).read(R"(From: volunteers-owner@lists.club.example
+To: paul@sender.example
+Subject: Shift swap for Saturday?
+Sender: "Volunteers" <volunteers-bounces@lists.club.example>
+
+You are not allowed to post to this mailing list, and your message has
+been automatically rejected.  If you think that your messages are
+being rejected in error, contact the mailing list owner at
+volunteers-owner@lists.club.example.
+)");
+    ASSERT_EQ(mailman2.records.size(), 1u) << mailman2.error;
+    EXPECT_EQ(mailman2.records[0].recipient, "volunteers@lists.club.example");
+    EXPECT_EQ(mailman2.records[0].diagnosis.reason, "rejected");
+
+    const auto filter
+        = bt::BounceReader(classifier())
+              .read(
+                  R"MSG(From: "L-Soft list server at LISTS.UNI.EXAMPLE (1.8e)" <LISTSERV@LISTS.UNI.EXAMPLE>
+To: andrei@sender.example
+Subject: Message ("Your message dated Tue, 10 Jun 2008 16:14:22...")
+
+Your message dated Tue, 10 Jun 2008 16:14:22 +0300 with subject "Hotel rates"
+has been rejected by the content filter of the EURO-ECON list. The following
+line of your message matched a rule of the list's content filter:
+
+> Book now - limited offer, 70% discount!
+
+------------------------ Rejected message (9 lines) -------------------------
+Message-ID: <484E7E5E.6010203@sender.example>
+Date: Tue, 10 Jun 2008 16:14:22 +0300
+From: Andrei <andrei@sender.example>
+To: EURO-ECON@LISTS.UNI.EXAMPLE
+Subject: Hotel rates
+
+The message is far too large to attach.
+)MSG");
+    ASSERT_EQ(filter.records.size(), 1u) << filter.error;
+    EXPECT_EQ(filter.records[0].recipient, "euro-econ@lists.uni.example");
+    EXPECT_EQ(filter.records[0].diagnosis.reason, "filtered") << "the post's own words are not the notice's";
+
     // Held for the moderator: no list address failed.
     const auto held = bt::BounceReader(classifier()).read(R"(From: board-owner@lists.club.example
 To: maria@sender.example
