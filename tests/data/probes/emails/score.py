@@ -10,7 +10,12 @@ cli=sys.argv[1]; show='--show' in sys.argv
 dirs=[d for d in sys.argv[2:] if d!='--show']
 tot=collections.Counter(); miss=[]
 for d in dirs:
-    truth=[l.rstrip('\n').split('\t') for l in open(os.path.join(d,'truth.tsv'),encoding='utf-8')][1:]
+    rows=[l.rstrip('\n').split('\t') for l in open(os.path.join(d,'truth.tsv'),encoding='utf-8')]
+    # Columns by name: a set may add `mailed` (the alias the sender wrote to, when the bounce names
+    # another address as the failed one); the rest are file, recipient, status, reply_code, reason.
+    cols=rows[0]
+    def col(r,name): i=cols.index(name) if name in cols else None; return r[i] if i is not None and i<len(r) else ''
+    truth=[[col(r,'file'),col(r,'recipient'),col(r,'status'),col(r,'reply_code'),col(r,'reason'),col(r,'mailed')] for r in rows[1:] if len(r)>=5]
     files=sorted(glob.glob(os.path.join(d,'*.eml')))
     ours={}; mailed={}
     for f in files:
@@ -25,10 +30,11 @@ for d in dirs:
             a,r,s=(l.split('\t')+['',''])[:3]; sis[(os.path.basename(f),a.lower())]=(r,s)
     for t in truth:
         if len(t)<5: continue
-        f,rc,st,code,reason=t[:5]; k=(f,rc.lower())
+        f,rc,st,code,reason,alias=t[:6]; k=(f,rc.lower())
         tot['n']+=1
         o=ours.get(k); s=sis.get(k)
-        m=o or mailed.get(k)
+        # Either address: the failed one or the one mailed, as the truth or our record names them.
+        m=o or mailed.get(k) or (alias and (ours.get((f,alias.lower())) or mailed.get((f,alias.lower()))))
         if m:
             tot['m_result']+=1
             tot['m_status']+= (m.get('enhanced_code') or '')==st
@@ -48,7 +54,7 @@ for d in dirs:
             miss.append(f"{d.split('/')[-1]}/{f} {rc} want {st} {reason} | ours {(o or {}).get('enhanced_code')} {(o or {}).get('reason')} | sisimai {s} | {((o or {}).get('reply_text') or '')[:110]}")
     extra=[k for k in ours if not any((t[0],t[1].lower())==k for t in truth if len(t)>1)]
     tot['ours_extra']+=len(extra)
-    truthkeys={(t[0],t[1].lower()) for t in truth if len(t)>1}
+    truthkeys={(t[0],t[1].lower()) for t in truth if len(t)>1}|{(t[0],t[5].lower()) for t in truth if t[5]}
     tot['m_extra']+=sum(1 for k,o in ours.items() if k not in truthkeys and (k[0],(o.get('original_recipient') or '').lower()) not in truthkeys)
 n=tot['n']
 pc=lambda x: f"{100*tot[x]/n:.1f}%"
