@@ -64,11 +64,7 @@ public:
     struct TrainOptions {
         int epochs = 40;
         double learningRate = 0.5; ///< AdaGrad step
-        /// 3e-3 → 6e-3 (2026-12-07) for steadier verdicts: on the 5-fold CV (3 657 replies, the
-        /// whole classifier with each fold's model) family 86.08 % either way, and the test
-        /// replies whose family moves when ~3 % of the training sources are left out (--perturb)
-        /// 51 → 40 (1e-2: 85.97 %, 36; 2e-2: 85.94 %, 19, unknown 1.01 → 1.39 %).
-        double l2 = 6e-3;
+        double l2 = 3e-3;
         double prune = 0.15; ///< weights smaller than this are not kept
         /// 0.35 → 0.25 on 5-fold CV (2 162 replies): family 83.3 → 83.6 %, unknown 2.9 → 1.9 %.
         /// 0.25 → 0.15 on replies the rules had not seen (resources/model/second_guess.py: the
