@@ -1224,8 +1224,12 @@ void Classifier::Impl::Pass::decide()
     // So does a rule that holds only for some codes: it knows what the words mean in that class
     // ("Service refused, please try later" is a throttle with 421, a block with 550), which the
     // model, reading words, weighs little.
-    const bool secondGuess = codeDecides
-        || (winner && !listDecided && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority);
+    // Nor is a rule that reads a delivery or an auto-reply second-guessed: the model learnt from
+    // refusals, and read "Your message has been successfully relayed" as relaying denied.
+    const bool secondGuess
+        = (codeDecides
+           || (winner && !listDecided && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority))
+        && familyOf(d.reason) != "not_bounce";
     if (!guess && secondGuess && !fromBounceEmail && kb.model() && !saysNothing) {
         const auto g = kb.model()->guess(s, d.basicCode, d.enhancedCode, false);
         if (g && g->probability >= kSecondGuessProbability && isKnownReason(g->reason)
