@@ -1642,7 +1642,14 @@ You are not a subscriber of list seminar@lists.example; only subscribers may pos
 // a post over its size limit). A hold for moderation is no refusal.
 TEST(Reader, AListManagersRefusalOfAPostIsABounceOfTheListAddress)
 {
-    const auto mailman = bt::BounceReader(classifier()).read(R"(From: board-owner@lists.club.example
+    struct Refusal {
+        const char* manager;
+        std::string message;
+        const char* list;
+        const char* reason;
+    };
+    const std::vector<Refusal> refusals {
+        {"Mailman 3", R"(From: board-owner@lists.club.example
 To: maria@sender.example
 Subject: Q3 budget draft
 Sender: "Board" <board-bounces@lists.club.example>
@@ -1669,13 +1676,10 @@ Subject: Q3 budget draft
 
 Draft attached.
 --MM--
-)");
-    ASSERT_EQ(mailman.records.size(), 1u) << mailman.error;
-    EXPECT_EQ(mailman.records[0].recipient, "board@lists.club.example");
-    EXPECT_EQ(mailman.records[0].diagnosis.reason, "rejected");
-    EXPECT_EQ(mailman.records[0].diagnosis.family, "policy");
-
-    const auto sympa = bt::BounceReader(classifier()).read(R"(From: SYMPA <sympa@lists.uni.example>
+)",
+         "board@lists.club.example", "rejected"},
+        // Marked auto-replied, like an out-of-office.
+        {"Sympa", R"(From: SYMPA <sympa@lists.uni.example>
 To: thao@sender.example
 Subject: Message distribution: too large
 Auto-Submitted: auto-replied
@@ -1683,28 +1687,18 @@ Auto-Submitted: auto-replied
 Your message for list "research-staff" has been rejected.
 It could not be distributed because its size (9174312 bytes) exceeds the maximum size
 (5242880 bytes) allowed on this list.
-)");
-    ASSERT_EQ(sympa.records.size(), 1u) << sympa.error;
-    EXPECT_EQ(sympa.records[0].recipient, "research-staff@lists.uni.example");
-    EXPECT_EQ(sympa.records[0].diagnosis.reason, "mesgtoobig");
-
-    const auto listserv
-        = bt::BounceReader(classifier())
-              .read(
-                  R"MSG(From: "L-Soft list server at LISTSERV.UNI.EXAMPLE (17.0)" <LISTSERV@LISTSERV.UNI.EXAMPLE>
+)",
+         "research-staff@lists.uni.example", "mesgtoobig"},
+        {"LISTSERV", R"MSG(From: "L-Soft list server at LISTSERV.UNI.EXAMPLE (17.0)" <LISTSERV@LISTSERV.UNI.EXAMPLE>
 To: rob@sender.example
 Subject: Rejected posting to HIST-NET@LISTSERV.UNI.EXAMPLE
 
 You are not authorized to send mail to the HIST-NET list from your
 rob@SENDER.EXAMPLE account.
-)MSG");
-    ASSERT_EQ(listserv.records.size(), 1u) << listserv.error;
-    EXPECT_EQ(listserv.records[0].recipient, "hist-net@listserv.uni.example");
-    EXPECT_EQ(listserv.records[0].diagnosis.reason, "rejected");
-
-    // Mailman 2's automatic refusal, and LISTSERV's content filter naming the list only in its
-    // words: the list is the returned post's address the notice names.
-    const auto mailman2 = bt::BounceReader(classifier()).read(R"(From: volunteers-owner@lists.club.example
+)MSG",
+         "hist-net@listserv.uni.example", "rejected"},
+        // An automatic refusal, from the list's owner address.
+        {"Mailman 2", R"(From: volunteers-owner@lists.club.example
 To: paul@sender.example
 Subject: Shift swap for Saturday?
 Sender: "Volunteers" <volunteers-bounces@lists.club.example>
@@ -1713,15 +1707,12 @@ You are not allowed to post to this mailing list, and your message has
 been automatically rejected.  If you think that your messages are
 being rejected in error, contact the mailing list owner at
 volunteers-owner@lists.club.example.
-)");
-    ASSERT_EQ(mailman2.records.size(), 1u) << mailman2.error;
-    EXPECT_EQ(mailman2.records[0].recipient, "volunteers@lists.club.example");
-    EXPECT_EQ(mailman2.records[0].diagnosis.reason, "rejected");
-
-    const auto filter
-        = bt::BounceReader(classifier())
-              .read(
-                  R"MSG(From: "L-Soft list server at LISTS.UNI.EXAMPLE (1.8e)" <LISTSERV@LISTS.UNI.EXAMPLE>
+)",
+         "volunteers@lists.club.example", "rejected"},
+        // The content filter names the list only in its words: the list is the returned post's
+        // address the notice names, and the post's own words ("too large") are not the notice's.
+        {"LISTSERV content filter",
+         R"MSG(From: "L-Soft list server at LISTS.UNI.EXAMPLE (1.8e)" <LISTSERV@LISTS.UNI.EXAMPLE>
 To: andrei@sender.example
 Subject: Message ("Your message dated Tue, 10 Jun 2008 16:14:22...")
 
@@ -1739,10 +1730,16 @@ To: EURO-ECON@LISTS.UNI.EXAMPLE
 Subject: Hotel rates
 
 The message is far too large to attach.
-)MSG");
-    ASSERT_EQ(filter.records.size(), 1u) << filter.error;
-    EXPECT_EQ(filter.records[0].recipient, "euro-econ@lists.uni.example");
-    EXPECT_EQ(filter.records[0].diagnosis.reason, "filtered") << "the post's own words are not the notice's";
+)MSG",
+         "euro-econ@lists.uni.example", "filtered"},
+    };
+    for (const auto& [manager, message, list, reason] : refusals) {
+        const auto result = bt::BounceReader(classifier()).read(message);
+        ASSERT_EQ(result.records.size(), 1u) << manager << ": " << result.error;
+        EXPECT_EQ(result.records[0].format, "listmanager") << manager;
+        EXPECT_EQ(result.records[0].recipient, list) << manager;
+        EXPECT_EQ(result.records[0].diagnosis.reason, reason) << manager;
+    }
 
     // Held for the moderator: no list address failed.
     const auto held = bt::BounceReader(classifier()).read(R"(From: board-owner@lists.club.example
