@@ -439,10 +439,11 @@ std::vector<Suppression> suppressions(Workspace& ws, const EventFilter& filter)
     const FilterSql f = filterSql(filter);
     std::vector<Suppression> out;
     // The latest qualifying event per address the sender mailed (a forward's alias, not the
-    // address it forwarded to: only the alias is on the sender's list): complaints always; bounces whose verdict asks
-    // to suppress (the address family: unknown users and domains, disabled or closed mailboxes, a sending service's own
-    // suppression) unless their code says temporary (4xx, 2xx). A disabled mailbox is not a "hard bounce" by Sisimai's
-    // convention, yet there is nobody to mail there.
+    // address it forwarded to: only the alias is on the sender's list): complaints always;
+    // bounces whose verdict asks to suppress (the address family: unknown users and domains,
+    // disabled or closed mailboxes, a sending service's own suppression) unless their code says
+    // temporary (4xx, 2xx). A disabled mailbox is not a "hard bounce" by Sisimai's convention,
+    // yet there is nobody to mail there.
     auto st = ws.db().prepare(
         "SELECT lower(COALESCE(original_recipient, recipient)) AS address, reason, COALESCE(reply_text, ''), "
         "MAX(COALESCE(timestamp, '')), CASE WHEN original_recipient IS NULL THEN '' ELSE lower(recipient) END "

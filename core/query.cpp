@@ -576,14 +576,7 @@ std::string csvEscape(std::string_view v)
 
 std::int64_t writeSuppressionsCsv(Workspace& ws, std::ostream& out)
 {
-    out << "address,reason,last_reply,last_seen,forwarded_to\r\n";
-    std::int64_t n = 0;
-    for (const auto& s : suppressions(ws)) {
-        out << csvEscape(s.address) << ',' << csvEscape(s.reason) << ',' << csvEscape(s.lastReply) << ','
-            << csvEscape(s.lastSeen) << ',' << csvEscape(s.forwardedTo) << "\r\n";
-        ++n;
-    }
-    return n;
+    return writeSuppressionsCsv(ws, EventFilter {}, out);
 }
 
 std::int64_t writeEventsCsv(Workspace& ws, const EventFilter& filter, std::ostream& out)

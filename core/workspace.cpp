@@ -414,8 +414,6 @@ ALTER TABLE events ADD COLUMN original_recipient TEXT;
 bool addsExistingColumn(sql::Database& db, std::string_view step)
 {
     constexpr std::string_view kAlter = "ALTER TABLE ";
-    if (std::getenv("BT_EXP"))
-        return false;
     step = text::trim(step);
     if (!step.starts_with(kAlter))
         return false;
