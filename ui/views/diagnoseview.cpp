@@ -7,6 +7,7 @@
 #include "utils/bouncefile.h"
 #include "utils/evidencespans.h"
 #include "utils/familycolors.h"
+#include "utils/plaintext.h"
 #include "widgets/checkpanel.h"
 #include "widgets/diagnosiscard.h"
 
@@ -294,15 +295,17 @@ void DiagnoseView::showRecords()
 {
     const QSignalBlocker blocker(m_recipients);
     for (const bt::BounceRecord& r : m_records) {
-        // A forward's failure names the address it forwarded to; the sender mailed the alias.
-        QString address = QString::fromStdString(r.recipient.empty() ? std::string("(no address)") : r.recipient);
-        if (!r.originalRecipient.empty())
-            address = tr("%1 (forwarded from %2)").arg(address, QString::fromStdString(r.originalRecipient));
-        const auto* item = new QTreeWidgetItem(
+        const QString address = QString::fromStdString(r.recipient.empty() ? std::string("(no address)") : r.recipient);
+        auto* item = new QTreeWidgetItem(
             m_recipients,
             {address, QString::fromStdString(r.enhancedCode), r.basicCode ? QString::number(*r.basicCode) : QString(),
              QString::fromStdString(r.diagnosis.reason), QString::fromStdString(r.diagnosis.family)});
-        Q_UNUSED(item);
+        // A forward's failure names the address it forwarded to; the sender mailed the alias. The
+        // narrow column keeps the failed address, the tooltip and the original's box say both.
+        if (!r.originalRecipient.empty())
+            item->setToolTip(0,
+                             btui::plainToolTip(tr("%1, forwarded from %2 (the address the sender mailed)")
+                                                    .arg(address, QString::fromStdString(r.originalRecipient))));
     }
     // As tall as its rows (a single recipient needs one line), scrolling beyond five.
     const int rows = std::min<int>(int(m_records.size()), 5);
@@ -354,6 +357,9 @@ QString DiagnoseView::originalText() const
     add(tr("Return-Path"), o.returnPath);
     add(tr("Envelope sender"),
         m_records.front().envelopeSender != o.returnPath ? m_records.front().envelopeSender : std::string());
+    for (const bt::BounceRecord& r : m_records)
+        if (!r.originalRecipient.empty())
+            add(tr("Forwarded from"), r.originalRecipient + " \u2192 " + r.recipient);
     add(tr("Subject"), o.subject);
     add(tr("Message-ID"), o.messageId);
     add(tr("Date"), o.date);
