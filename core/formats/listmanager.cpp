@@ -142,15 +142,31 @@ bool parseListManager(const Email& email, BounceReport& report)
     // A list manager writes no delivery report; one that does is a bounce of its own.
     if (!email.deliveryStatus.empty())
         return false;
-    const auto subject = h.get("Subject");
+    // Which manager wrote it, from the headers alone: most messages this module sees are other
+    // bounces, and they leave before their text is read.
+    enum class Manager { Listserv, Sympa, Mailman };
+    const auto subject = text::trim(h.get("Subject"));
     const auto from = addressOf(h.get("From"));
+    std::string list; // Mailman's, from its owner or bounces address
+    Manager manager;
+    if (text::startsWithNoCase(subject, "Rejected posting to ")
+        || text::findNoCase(h.get("From"), "list server at") != std::string_view::npos
+        || text::startsWithNoCase(from, "listserv@"))
+        manager = Manager::Listserv;
+    else if (text::startsWithNoCase(from, "sympa@") || text::startsWithNoCase(from, "sympa-request@"))
+        manager = Manager::Sympa;
+    else if (listFromRole(from, list) || listFromRole(addressOf(h.get("Sender")), list))
+        manager = Manager::Mailman;
+    else
+        return false;
+
     auto notice = text::trim(bodyBeforeOriginal(email.body));
     // LISTSERV quotes the post after its own line: the notice ends there.
     if (const auto quoted = notice.find("-- Rejected message ("); quoted != std::string_view::npos) {
         const auto lineStart = notice.rfind('\n', quoted);
         notice = text::trim(notice.substr(0, lineStart == std::string_view::npos ? quoted : lineStart));
     }
-    if (from.empty() || notice.empty())
+    if (notice.empty())
         return false;
     // A hold for moderation is no refusal.
     for (const std::string_view hold : {"awaits moderator approval", "held for moderation", "held for approval",
@@ -159,37 +175,37 @@ bool parseListManager(const Email& email, BounceReport& report)
             || text::findNoCase(subject, hold) != std::string_view::npos)
             return false;
 
-    std::string list;
     const bool refusal = text::findNoCase(notice, "rejected") != std::string_view::npos
         || text::findNoCase(notice, "refused") != std::string_view::npos
         || text::findNoCase(notice, "not allowed to post") != std::string_view::npos
         || text::findNoCase(notice, "not authorized to send") != std::string_view::npos;
-    const bool listserv = text::findNoCase(h.get("From"), "list server at") != std::string_view::npos
-        || text::startsWithNoCase(from, "listserv@");
-    if (text::startsWithNoCase(text::trim(subject), "Rejected posting to ")) {
-        // LISTSERV: the subject names the list's address.
-        list = addressOf(text::trim(subject).substr(20));
-    } else if (listserv) {
-        // LISTSERV's other notices ("… has been rejected by the content filter of the EURO-ECON
-        // list"): the list is the returned post's address the notice names.
-        if (refusal)
+    switch (manager) {
+    case Manager::Listserv:
+        if (text::startsWithNoCase(subject, "Rejected posting to "))
+            // The subject names the list's address.
+            list = addressOf(subject.substr(20));
+        else if (refusal)
+            // Its other notices ("… has been rejected by the content filter of the EURO-ECON
+            // list"): the list is the returned post's address the notice names.
             list = namedList(notice, postedTo(email));
-    } else if (text::startsWithNoCase(from, "sympa@") || text::startsWithNoCase(from, "sympa-request@")) {
-        // Sympa: 'Your message for list "seminar" has been rejected'; the list lives at the robot's domain.
+        break;
+    case Manager::Sympa: {
+        // 'Your message for list "seminar" has been rejected'; the list lives at the robot's domain.
         const auto name = quotedListName(notice, "for list ");
         const bool refused = refusal || text::findNoCase(notice, "not distributed") != std::string_view::npos
-            || text::startsWithNoCase(text::trim(subject), "Message distribution:");
+            || text::startsWithNoCase(subject, "Message distribution:");
         if (!name.empty() && refused)
             list = name + from.substr(from.find('@'));
-    } else {
-        // Mailman 2 and 3: from the list's owner address, a sentence that the post to the
-        // mailing list was refused ("was rejected", "has been automatically rejected", "You are
-        // not allowed to post to this mailing list").
-        const bool mailman = refusal
-            && (text::findNoCase(notice, "mailing list") != std::string_view::npos
-                || text::findNoCase(notice, "mailing-list") != std::string_view::npos);
-        if (mailman && !listFromRole(from, list))
-            listFromRole(addressOf(h.get("Sender")), list);
+        break;
+    }
+    case Manager::Mailman:
+        // A sentence that the post to the mailing list was refused ("was rejected", "has been
+        // automatically rejected", "You are not allowed to post to this mailing list").
+        if (!refusal
+            || (text::findNoCase(notice, "mailing list") == std::string_view::npos
+                && text::findNoCase(notice, "mailing-list") == std::string_view::npos))
+            list.clear();
+        break;
     }
     if (list.empty() || list.find('@') == std::string::npos)
         return false;
