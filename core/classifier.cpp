@@ -17,6 +17,7 @@
 #include <initializer_list>
 #include <limits>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -692,7 +693,7 @@ bool refusesSender(std::string_view s, std::size_t cause)
 /// MAIL FROM has null MX record", "sender <a@example.com> from example.com MX invalid". An
 /// address-like cause then is the sender's, as the enhanced codes X.1.7 and X.1.8 say. A
 /// recipient's enhanced code (X.1.1–X.1.6, X.2.x) or word keeps the recipient reading.
-bool namesOnlySender(std::string_view s, std::string_view enhanced)
+bool namesOnlySender(std::string_view s, std::optional<int> basic, std::string_view enhanced)
 {
     if (enhanced.size() >= 3 && enhanced.substr(1, 2) == ".2")
         return false;
@@ -706,9 +707,10 @@ bool namesOnlySender(std::string_view s, std::string_view enhanced)
                                                    "reverse-path",    "sender <",          "sender must",
                                                    "null sender",     "from address",      "your domain"};
     // A server that says "syntax" or "malformed" means the command's form (a usage line such as "Syntax: MAIL
-    // FROM:<address>"), and a Return-Path header is content, not the envelope.
+    // FROM:<address>", "Invalid argument to MAIL FROM: parameter SMTPUTF8"), and a Return-Path header
+    // is content, not the envelope.
     static constexpr std::string_view kOtherReading[]
-        = {"recipient", "rcpt", "mailbox", "user", "syntax", "malformed", "header"};
+        = {"recipient", "rcpt", "mailbox", "user", "syntax", "malformed", "header", "argument", "parameter"};
     const auto mentions = [s](const auto& words) {
         return std::any_of(std::begin(words), std::end(words),
                            [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; });
@@ -717,8 +719,13 @@ bool namesOnlySender(std::string_view s, std::string_view enhanced)
     // reading ("553 5.1.7 invalid domain name", "553 5.1.7 invalid local part"), the code says
     // whose address it is. A failed DNS lookup stays a DNS failure.
     static constexpr std::string_view kLookup[] = {"dns", "resolv", "lookup", "look up"};
+    // "Malformed" and "syntax" then describe that address ("550 5.1.7 Malformed address", "553 5.1.7
+    // mailbox syntax not allowed"), unless the basic code is 501, the command's own syntax error.
+    static constexpr std::string_view kRecipientReading[] = {"recipient", "rcpt", "header"};
     if (enhanced.size() == 5 && enhanced.substr(1, 3) == ".1." && (enhanced[4] == '7' || enhanced[4] == '8')
-        && !mentions(kOtherReading) && !mentions(kLookup))
+        && !mentions(basic == 501 ? std::span<const std::string_view>(kOtherReading)
+                                  : std::span<const std::string_view>(kRecipientReading))
+        && !mentions(kLookup))
         return true;
     // Every phrase above holds one of these words: most replies are ruled out in three scans
     // instead of one per phrase (this runs on every address-like verdict).
@@ -1202,7 +1209,7 @@ void Classifier::Impl::Pass::decide()
     // Which party was refused decides what an address-like cause means: "Sender address
     // rejected: User unknown" (or "…: Domain not found", "…: need fully-qualified address") is
     // the envelope sender refused, not a recipient to suppress.
-    if (addressLike(d.reason) && (refusesSender(s, cause) || namesOnlySender(s, d.enhancedCode))) {
+    if (addressLike(d.reason) && (refusesSender(s, cause) || namesOnlySender(s, d.basicCode, d.enhancedCode))) {
         senderRefused = true;
         d.reason = "rejected";
         useWinnerText = false;
@@ -1230,7 +1237,9 @@ void Classifier::Impl::Pass::decide()
         = (codeDecides
            || (winner && !listDecided && !codeAgrees && winner->codes.empty() && rulePriority < kSureRulePriority))
         && familyOf(d.reason) != "not_bounce";
-    if (!guess && secondGuess && !fromBounceEmail && kb.model() && !saysNothing) {
+    // Nor is the refused party's reading: "Sender domain does not have any MX records" is the sender
+    // refused, which the model, weighing "domain" and "MX", read as the recipient's domain.
+    if (!guess && secondGuess && !senderRefused && !clientRefused && !fromBounceEmail && kb.model() && !saysNothing) {
         const auto g = kb.model()->guess(s, d.basicCode, d.enhancedCode, false);
         if (g && g->probability >= kSecondGuessProbability && isKnownReason(g->reason)
             && familyOf(g->reason) != familyOf(d.reason) && familyOf(g->reason) != "unknown") {

@@ -104,6 +104,16 @@ TEST(Classifier, TheRefusedPartyDecidesWhoseAddressIsWrong)
     EXPECT_EQ(shipped().diagnoseText("553 5.1.7 invalid domain name").family, "policy");
     EXPECT_EQ(shipped().diagnoseText("553 5.1.7 invalid local part").reason, "rejected");
     EXPECT_EQ(shipped().diagnoseText("553 5.1.3 invalid local part").reason, "syntaxerror");
+    // The sender's code with a malformed address is that address refused; with 501, or with a
+    // command's argument named, it is the command's syntax.
+    EXPECT_EQ(shipped().diagnoseText("553 5.1.7 sender mailbox syntax is not allowed here").reason, "rejected");
+    EXPECT_EQ(shipped().diagnoseText("501 5.1.7 malformed address in MAIL command").reason, "syntaxerror");
+    EXPECT_EQ(shipped().diagnoseText("501 5.5.4 Unknown argument to MAIL FROM: parameter BODY=9BIT").family, "system");
+    // The model does not second-guess the refused party: "domain" and "MX" are the recipient's
+    // domain in most replies it learnt from, the sender's here.
+    const auto noMx = shipped().diagnoseText("550 The domain of your sender address publishes no MX records");
+    EXPECT_EQ(noMx.reason, "rejected");
+    EXPECT_NE(noMx.confidence, "model");
     // A failed lookup of the sender's domain stays a DNS failure.
     EXPECT_EQ(
         shipped().diagnoseText("450 4.1.8 Unable to resolve the domain name of the sender: DNS lookup failed").reason,
