@@ -699,13 +699,12 @@ bool namesOnlySender(std::string_view s, std::optional<int> basic, std::string_v
         return false;
     if (enhanced.size() >= 5 && enhanced.substr(1, 3) == ".1." && enhanced[4] != '7' && enhanced[4] != '8')
         return false;
-    static constexpr std::string_view kSender[] = {"sender address",  "sender's address",  "sender domain",
-                                                   "sender's domain", "mail from:",        "mail from <",
-                                                   "in mail from",    "mail from address", "mail from domain",
-                                                   "envelope sender", "envelope from",     "domain of sender",
-                                                   "return path",     "return-path",       "reverse path",
-                                                   "reverse-path",    "sender <",          "sender must",
-                                                   "null sender",     "from address",      "your domain"};
+    static constexpr std::string_view kSender[]
+        = {"sender address", "sender's address", "sender domain",     "sender's domain",  "mail from:",
+           "mail from <",    "in mail from",     "mail from address", "mail from domain", "envelope sender",
+           "envelope from",  "domain of sender", "return path",       "return-path",      "reverse path",
+           "reverse-path",   "sender <",         "sender must",       "from: address",    "from:domain",
+           "from: domain",   "null sender",      "from address",      "your domain"};
     // A server that says "syntax" or "malformed" means the command's form (a usage line such as "Syntax: MAIL
     // FROM:<address>", "Invalid argument to MAIL FROM: parameter SMTPUTF8"), and a Return-Path header
     // is content, not the envelope.
