@@ -211,20 +211,28 @@ bool parseExim(const Email& email, BounceReport& report)
             const bool temporary = reply.basicCode ? *reply.basicCode < 500 : warning;
             r.status = temporary ? "4.0.901" : "5.0.901";
         }
-        // A remote reply explains itself; Exim's own words only when there is none.
-        if (!reply.basicCode) {
+        // Exim's own words state the reason (Sisimai's Exim module reads them whatever code
+        // the reply has). A cause it names beats its giving up ("mailbox is full: retry timeout
+        // exceeded" is a full mailbox, retried until Exim stopped).
+        {
+            const Own* found = nullptr;
+            bool gaveUp = false;
             for (const auto& own : kOwn) {
-                if (b.text.find(own.words) != std::string::npos) {
-                    r.reasonHint = std::string(own.reason);
-                    // Exim gives up on addresses whose last errors were temporary.
-                    if (r.reasonHint == "expired")
-                        r.temporary = true;
-                    break;
-                }
+                if (b.text.find(own.words) == std::string::npos)
+                    continue;
+                gaveUp = gaveUp || own.reason == "expired";
+                if (!found || found->reason == "expired")
+                    found = &own;
             }
-            if (r.reasonHint.empty() && b.text.find("pipe to |") != std::string::npos)
-                r.reasonHint = "mailererror";
+            if (found)
+                r.reasonHint = std::string(found->reason);
+            // Exim gives up on addresses whose last errors were temporary (Sisimai: 4.0.922 for
+            // the full mailbox above).
+            if (gaveUp)
+                r.temporary = true;
         }
+        if (!reply.basicCode && r.reasonHint.empty() && b.text.find("pipe to |") != std::string::npos)
+            r.reasonHint = "mailererror";
         if (r.reasonHint.empty() && (r.command == "EHLO" || r.command == "HELO") && !reply.basicCode)
             r.reasonHint = "blocked";
         if (warning && r.reasonHint.empty() && !reply.basicCode)

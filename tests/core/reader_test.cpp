@@ -1891,3 +1891,35 @@ Status: 5.0.0
     EXPECT_EQ(records[0].recipient, "partners@company.example");
     EXPECT_EQ(records[0].diagnosis.reason, "rejected");
 }
+
+TEST(Reader, EximsOwnWordsNameTheCauseBeforeItsGivingUp)
+{
+    // Exim's own text for each address: a cause it names ("mailbox is full") is the reason
+    // even when it gave up after retrying (the class stays temporary, as Sisimai reads it); a
+    // remote reply that Exim's own table reads ("Too many "Received" headers") keeps that
+    // reading; Exim 3's "unrouteable mail domain" is an unknown domain.
+    const auto r = readMail(R"(From: Mail Delivery System <Mailer-Daemon@host.example>
+To: shop@sender.example
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  ann@local.example
+    mailbox is full: retry timeout exceeded
+
+  ben@typo.example:
+    unrouteable mail domain "typo.example"
+
+  cy@remote.example
+    SMTP error from remote mail server after end of data:
+    host mx.remote.example [192.0.2.40]: 550 Too many "Received" headers - suspected mail loop
+)");
+    ASSERT_EQ(r.size(), 3u);
+    EXPECT_EQ(r[0].diagnosis.reason, "mailboxfull");
+    EXPECT_EQ(r[0].enhancedCode.substr(0, 1), "4");
+    EXPECT_EQ(r[1].diagnosis.reason, "hostunknown");
+    EXPECT_EQ(r[2].diagnosis.reason, "contenterror");
+}
