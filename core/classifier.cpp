@@ -695,6 +695,15 @@ bool refusesSender(std::string_view s, std::size_t cause)
 /// recipient's enhanced code (X.1.1–X.1.6, X.2.x) or word keeps the recipient reading.
 bool namesOnlySender(std::string_view s, std::optional<int> basic, std::string_view enhanced)
 {
+    // Words that can only name the envelope sender's domain say whose it is, whatever the code
+    // ("550 5.1.2 MAIL FROM domain does not exist": X.1.2 is the usual code for a missing domain).
+    static constexpr std::string_view kSenderDomain[]
+        = {"sender domain", "sender's domain", "mail from domain", "domain of sender", "domain of the sender"};
+    if (std::any_of(std::begin(kSenderDomain), std::end(kSenderDomain),
+                    [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; })
+        && text::findNoCase(s, "recipient") == std::string_view::npos
+        && text::findNoCase(s, "rcpt") == std::string_view::npos)
+        return true;
     if (enhanced.size() >= 3 && enhanced.substr(1, 2) == ".2")
         return false;
     if (enhanced.size() >= 5 && enhanced.substr(1, 3) == ".1." && enhanced[4] != '7' && enhanced[4] != '8')
