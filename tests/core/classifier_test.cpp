@@ -109,6 +109,9 @@ TEST(Classifier, TheRefusedPartyDecidesWhoseAddressIsWrong)
     EXPECT_EQ(shipped().diagnoseText("553 5.1.7 sender mailbox syntax is not allowed here").reason, "rejected");
     EXPECT_EQ(shipped().diagnoseText("501 5.1.7 malformed address in MAIL command").reason, "syntaxerror");
     EXPECT_EQ(shipped().diagnoseText("501 5.5.4 Unknown argument to MAIL FROM: parameter BODY=9BIT").family, "system");
+    // Words that can only name the sender's domain say whose it is, whatever the code.
+    EXPECT_EQ(shipped().diagnoseText("550 5.1.2 The MAIL FROM domain example.invalid does not exist").reason,
+              "rejected");
     // The model does not second-guess the refused party: "domain" and "MX" are the recipient's
     // domain in most replies it learnt from, the sender's here.
     const auto noMx = shipped().diagnoseText("550 The domain of your sender address publishes no MX records");
