@@ -253,6 +253,14 @@ std::vector<std::string> findAddresses(std::string_view s)
         const auto domain = s.substr(at + 1, e - at - 1);
         if (domain.find('.') == std::string_view::npos)
             continue;
+        // An address inside a web address is a parameter of a page, not a mailbox the text names
+        // ("http://www.openspf.net/Why?s=mfrom;id=a@example.com;ip=…;r=b@example.net").
+        std::size_t token = b;
+        while (token > 0 && b - token < 400 && !text::isSpace(s[token - 1]) && s[token - 1] != '<'
+               && s[token - 1] != '(' && s[token - 1] != '"' && s[token - 1] != '[')
+            --token;
+        if (s.substr(token, b - token).find("://") != std::string_view::npos)
+            continue;
         std::string addr(s.substr(b, e - b));
         if (std::find(out.begin(), out.end(), addr) == out.end())
             out.push_back(std::move(addr));

@@ -442,7 +442,9 @@ bool parseGeneric(const Email& email, BounceReport& report)
     // Ipswitch/Progress IMail Server (X-Mailer: <SMTP32 v…>) states its own verdict before the
     // address ("Unknown user: a@b"): IMail looked the recipient up itself, so these words are its
     // diagnosis, not a remote reply of unknown stage (Sisimai's IMailServer module reads them so).
-    if (text::startsWithNoCase(text::trim(email.headers.get("X-Mailer")), "<SMTP32 v")) {
+    // Its bounce also comes without the X-Mailer field, under its own subject (Sisimai's test).
+    if (text::startsWithNoCase(text::trim(email.headers.get("X-Mailer")), "<SMTP32 v")
+        || text::trim(email.headers.get("Subject")) == "Undeliverable Mail") {
         struct Verdict {
             std::string_view words, reason;
         };

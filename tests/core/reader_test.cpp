@@ -1923,3 +1923,43 @@ recipients. This is a permanent error. The following address(es) failed:
     EXPECT_EQ(r[1].diagnosis.reason, "hostunknown");
     EXPECT_EQ(r[2].diagnosis.reason, "contenterror");
 }
+
+TEST(Reader, AnAddressInsideAWebAddressIsNoRecipient)
+{
+    // MDaemon's transcript quotes the reply whole, with an SPF help link whose query names the
+    // sender and the recipient: only the refused recipient is a failed one.
+    const auto r = readMail(R"(From: MDaemon@mail.sender.example
+To: s.ward@sender.example
+Subject: Permanent Delivery Failure
+
+The attached message had PERMANENT fatal delivery errors!
+
+--- Session Transcript ---
+ Wed 2011-06-15 09:14:03: --> RCPT To:<h.ng@remote.example>
+ Wed 2011-06-15 09:14:04: <-- 550 5.7.1 <h.ng@remote.example>: Recipient address rejected: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=s.ward@sender.example;ip=192.0.2.110;r=h.ng@remote.example
+ Wed 2011-06-15 09:14:04: --> QUIT
+--- End Transcript ---
+)");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].recipient, "h.ng@remote.example");
+    EXPECT_EQ(r[0].diagnosis.reason, "authfailure");
+}
+
+TEST(Reader, ImailsOwnVerdictsAlsoUnderItsSubjectAlone)
+{
+    // IMail's "Undeliverable Mail" states its verdict before each address; some of its bounces
+    // carry no X-Mailer field.
+    const auto r = readMail(R"(From: postmaster@imail.example
+To: c.hollis@sender.example
+Subject: Undeliverable Mail
+
+Unknown user: g.ramos@imail.example
+
+User mailbox exceeds allowed size: k.brandt@imail.example
+
+Original message follows.
+)");
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].diagnosis.reason, "userunknown");
+    EXPECT_EQ(r[1].diagnosis.reason, "mailboxfull");
+}
