@@ -730,6 +730,19 @@ std::vector<Found> scan(std::string_view input)
             joined += text::trim(lines[k].text);
             joined += ' ';
         }
+        // Words with the codes after them in a parenthesis of their own ("Spam detected, delivery
+        // refused (554 5.7.0)", the way sending services, dashboards and people write a reply):
+        // the words are the reply. Not a wrapper's parenthesis that holds the reply's words too
+        // (Sendmail's "(reason: 550 5.1.1 User unknown)", a log's "status=bounced (550 …)").
+        if (start > 0 && text::trim(rest.substr(0, start)).ends_with('(')) {
+            const auto close = rest.find(')', start);
+            const auto inside = rest.substr(start, close == std::string_view::npos ? 0 : close - start);
+            const auto words = text::trim(rest.substr(0, start));
+            if (close != std::string_view::npos
+                && std::none_of(inside.begin(), inside.end(), [](char c) { return text::isAlpha(c); })
+                && std::any_of(words.begin(), words.end(), [](char c) { return text::isAlpha(c); }))
+                start = afterIntroducer(rest.substr(0, start));
+        }
         // A row of a tab-separated export or spreadsheet copy ("bob@x\t2024-01-01\t550 5.1.1
         // …\tnewsletter"): the reply is the field its code opens, when that field holds spaces
         // (a reply written with tabs for spaces is one field of single words).

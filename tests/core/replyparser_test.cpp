@@ -52,6 +52,12 @@ TEST(ReplyParser, ACodeThatClosesTheLineKeepsTheWordsBeforeIt)
         ASSERT_TRUE(r.basicCode) << text;
         EXPECT_EQ(r.text, text);
     }
+    // Both codes in a parenthesis of their own, as sending services and dashboards write them
+    // ("Spam detected, delivery refused (554 5.7.0)"): the words before it are the reply too.
+    const auto both = primaryReply("Spam detected, delivery refused (554 5.7.0)");
+    EXPECT_EQ(both.text, "Spam detected, delivery refused (554 5.7.0)");
+    EXPECT_EQ(both.enhancedCode, "5.7.0");
+    EXPECT_EQ(primaryReply("Mailbox over its storage limit (522 5.2.2)").basicCode, 522);
     // A code with words after it still opens the reply.
     const auto opened = primaryReply("Remote error (550 5.1.1 User unknown)");
     EXPECT_TRUE(opened.text.starts_with("550 5.1.1 User unknown")) << opened.text;
