@@ -183,7 +183,9 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                                   {"posted-tune.tsv", 93.0},
                                                                                   {"longtail-tune.tsv", 85.0},
                                                                                   {"posted-held.tsv", 89.0},
-                                                                                  {"longtail-held.tsv", 88.0}}) {
+                                                                                  {"longtail-held.tsv", 88.0},
+                                                                                  {"paraphrase-tune.tsv", 84.0},
+                                                                                  {"paraphrase-fixtures.tsv", 91.0}}) {
         const auto s = score(dir / file);
         print(file, s);
         ASSERT_GT(s.rows, 100) << file;
