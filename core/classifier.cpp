@@ -715,10 +715,10 @@ bool namesOnlySender(std::string_view s, std::optional<int> basic, std::string_v
            "reverse-path",   "sender <",         "sender must",       "from: address",    "from:domain",
            "from: domain",   "null sender",      "from address",      "your domain"};
     // A server that says "syntax" or "malformed" means the command's form (a usage line such as "Syntax: MAIL
-    // FROM:<address>", "Invalid argument to MAIL FROM: parameter SMTPUTF8"), and a Return-Path header
-    // is content, not the envelope.
-    static constexpr std::string_view kOtherReading[]
-        = {"recipient", "rcpt", "mailbox", "user", "syntax", "malformed", "header", "argument", "parameter"};
+    // FROM:<address>", "Invalid argument to MAIL FROM: parameter SMTPUTF8", "Sender address too
+    // long"), and a Return-Path header is content, not the envelope.
+    static constexpr std::string_view kOtherReading[] = {"recipient", "rcpt",   "mailbox",  "user",      "syntax",
+                                                         "malformed", "header", "argument", "parameter", "too long"};
     const auto mentions = [s](const auto& words) {
         return std::any_of(std::begin(words), std::end(words),
                            [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; });
