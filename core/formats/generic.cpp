@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <set>
 
 namespace bt::formats
 {
@@ -443,6 +444,7 @@ bool parseGeneric(const Email& email, BounceReport& report)
     // address ("Unknown user: a@b"): IMail looked the recipient up itself, so these words are its
     // diagnosis, not a remote reply of unknown stage (Sisimai's IMailServer module reads them so).
     // Its bounce also comes without the X-Mailer field, under its own subject (Sisimai's test).
+    std::set<std::string> ownVerdictLine;
     if (text::startsWithNoCase(text::trim(email.headers.get("X-Mailer")), "<SMTP32 v")
         || text::trim(email.headers.get("Subject")) == "Undeliverable Mail") {
         struct Verdict {
@@ -466,6 +468,12 @@ bool parseGeneric(const Email& email, BounceReport& report)
             for (const auto& v : verdicts)
                 if (text::findNoCase(line, v.words) != std::string_view::npos) {
                     r.reasonHint = std::string(v.reason);
+                    // Its own line is this address's evidence, not the other addresses' verdicts.
+                    ownVerdictLine.insert(r.address);
+                    const auto lineEnd = human.find('\n', at);
+                    r.context = std::string(text::trim(human.substr(
+                        line.data() - human.data(),
+                        (lineEnd == std::string_view::npos ? human.size() : lineEnd) - (line.data() - human.data()))));
                     break;
                 }
         }
@@ -474,7 +482,8 @@ bool parseGeneric(const Email& email, BounceReport& report)
     if (std::all_of(report.recipients.begin(), report.recipients.end(),
                     [](const BounceRecipient& r) { return r.reply.empty(); })) {
         for (auto& r : report.recipients)
-            r.context = std::string(human);
+            if (!ownVerdictLine.contains(r.address))
+                r.context = std::string(human);
     }
     return true;
 }

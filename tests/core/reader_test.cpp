@@ -1965,4 +1965,7 @@ Original message follows.
     ASSERT_EQ(r.size(), 2u);
     EXPECT_EQ(r[0].diagnosis.reason, "userunknown");
     EXPECT_EQ(r[1].diagnosis.reason, "mailboxfull");
+    // Each address's evidence is its own line: the other address's full mailbox is no rival
+    // reading of this one's.
+    EXPECT_EQ(r[0].diagnosis.alternative, "");
 }
