@@ -820,7 +820,11 @@ static void withLostFirstLine(std::string_view input, const std::vector<Found>& 
     if (words.empty() || before.back() != ' ')
         return;
     const auto lastSpace = words.find_last_of(" \t");
-    const auto last = lastSpace == std::string_view::npos ? words : words.substr(lastSpace + 1);
+    auto last = lastSpace == std::string_view::npos ? words : words.substr(lastSpace + 1);
+    // A sentence may end there too ("… receiving mail too quickly right now. 450-4.2.1 Please try
+    // again later."): the flattened reply's first line ended with its full stop.
+    if (last.ends_with('.'))
+        last.remove_suffix(1);
     if (last.size() < 2 || !std::all_of(last.begin(), last.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
         return;
     for (std::size_t i = 0; i + 3 <= words.size(); ++i)

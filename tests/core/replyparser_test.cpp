@@ -505,6 +505,10 @@ TEST(ReplyParser, AMultiLineReplyWhoseFirstCodeWasLostKeepsItsFirstLine)
     EXPECT_EQ(r.sourceOffset, 0u);
     EXPECT_EQ(*r.basicCode, 450);
     EXPECT_EQ(r.enhancedCode, "4.2.1");
+    // Its first line may end a sentence before the continuation code.
+    EXPECT_EQ(primaryReply("The mailbox is receiving mail too quickly right now. 450-4.2.1 Please try again later.")
+                  .sourceOffset,
+              0u);
     const auto said = primaryReply("host mx.example.com[192.0.2.1] said: 550-5.7.1 This message is likely "
                                    "suspicious 550 5.7.1 due to its sender.");
     EXPECT_EQ(said.text.substr(0, 9), "550-5.7.1");
