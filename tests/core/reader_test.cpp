@@ -31,6 +31,17 @@ std::vector<bt::BounceRecord> readMail(const std::string& bytes)
     return bt::BounceReader(classifier()).read(bytes).records;
 }
 
+/// Exim's bounce (deliver.c's text) with these address blocks under its preamble.
+std::string eximBounce(const std::string& failed)
+{
+    return "From: Mail Delivery System <Mailer-Daemon@mx1.sender.example>\nTo: alice@sender.example\n"
+           "Subject: Mail delivery failed: returning message to sender\n\n"
+           "This message was created automatically by mail delivery software.\n\n"
+           "A message that you sent could not be delivered to one or more of its\n"
+           "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        + failed;
+}
+
 const std::string kPostfixWrongBoundary = R"(From: MAILER-DAEMON@mail.sender.example (Mail Delivery System)
 To: alice@sender.example
 Subject: Undelivered Mail Returned to Sender
@@ -452,19 +463,10 @@ Remoteserver hat '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' zurückgegebe
 
 TEST(Reader, EximReplyWrappedOverIndentedLinesStaysWhole)
 {
-    const auto records = readMail(R"(From: Mail Delivery System <Mailer-Daemon@mx1.sender.example>
-To: alice@sender.example
-Subject: Mail delivery failed: returning message to sender
-
-This message was created automatically by mail delivery software.
-
-A message that you sent could not be delivered to one or more of its
-recipients. This is a permanent error. The following address(es) failed:
-
-  rose@example.org
+    const auto records = readMail(eximBounce(R"(  rose@example.org
     host mx.example.org [192.0.2.5]: 552 Sorry, this mailbox
     is over quota and cannot accept any more mail
-)");
+)"));
     ASSERT_EQ(records.size(), 1u);
     EXPECT_EQ(records[0].replyText, "552 Sorry, this mailbox is over quota and cannot accept any more mail");
 }
@@ -1905,16 +1907,7 @@ TEST(Reader, EximsOwnWordsNameTheCauseBeforeItsGivingUp)
     // even when it gave up after retrying (the class stays temporary, as Sisimai reads it); a
     // remote reply that Exim's own table reads ("Too many "Received" headers") keeps that
     // reading; Exim 3's "unrouteable mail domain" is an unknown domain.
-    const auto r = readMail(R"(From: Mail Delivery System <Mailer-Daemon@host.example>
-To: shop@sender.example
-Subject: Mail delivery failed: returning message to sender
-
-This message was created automatically by mail delivery software.
-
-A message that you sent could not be delivered to one or more of its
-recipients. This is a permanent error. The following address(es) failed:
-
-  ann@local.example
+    const auto r = readMail(eximBounce(R"(  ann@local.example
     mailbox is full: retry timeout exceeded
 
   ben@typo.example:
@@ -1923,7 +1916,7 @@ recipients. This is a permanent error. The following address(es) failed:
   cy@remote.example
     SMTP error from remote mail server after end of data:
     host mx.remote.example [192.0.2.40]: 550 Too many "Received" headers - suspected mail loop
-)");
+)"));
     ASSERT_EQ(r.size(), 3u);
     EXPECT_EQ(r[0].diagnosis.reason, "mailboxfull");
     EXPECT_EQ(r[0].enhancedCode.substr(0, 1), "4");
