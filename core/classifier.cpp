@@ -695,14 +695,16 @@ bool refusesSender(std::string_view s, std::size_t cause)
 /// recipient's enhanced code (X.1.1–X.1.6, X.2.x) or word keeps the recipient reading.
 bool namesOnlySender(std::string_view s, std::optional<int> basic, std::string_view enhanced)
 {
+    const auto mentions = [s](const auto& words) {
+        return std::any_of(std::begin(words), std::end(words),
+                           [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; });
+    };
     // Words that can only name the envelope sender's domain say whose it is, whatever the code
     // ("550 5.1.2 MAIL FROM domain does not exist": X.1.2 is the usual code for a missing domain).
     static constexpr std::string_view kSenderDomain[]
         = {"sender domain", "sender's domain", "mail from domain", "domain of sender", "domain of the sender"};
-    if (std::any_of(std::begin(kSenderDomain), std::end(kSenderDomain),
-                    [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; })
-        && text::findNoCase(s, "recipient") == std::string_view::npos
-        && text::findNoCase(s, "rcpt") == std::string_view::npos)
+    static constexpr std::string_view kRecipientWords[] = {"recipient", "rcpt"};
+    if (mentions(kSenderDomain) && !mentions(kRecipientWords))
         return true;
     if (enhanced.size() >= 3 && enhanced.substr(1, 2) == ".2")
         return false;
@@ -719,10 +721,6 @@ bool namesOnlySender(std::string_view s, std::optional<int> basic, std::string_v
     // long"), and a Return-Path header is content, not the envelope.
     static constexpr std::string_view kOtherReading[] = {"recipient", "rcpt",   "mailbox",  "user",      "syntax",
                                                          "malformed", "header", "argument", "parameter", "too long"};
-    const auto mentions = [s](const auto& words) {
-        return std::any_of(std::begin(words), std::end(words),
-                           [s](std::string_view w) { return text::findNoCase(s, w) != std::string_view::npos; });
-    };
     // X.1.7 and X.1.8 name the sender's address or domain themselves: with no word of another
     // reading ("553 5.1.7 invalid domain name", "553 5.1.7 invalid local part"), the code says
     // whose address it is. A failed DNS lookup stays a DNS failure.

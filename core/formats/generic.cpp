@@ -462,18 +462,16 @@ bool parseGeneric(const Email& email, BounceReport& report)
             const auto at = text::findNoCase(human, r.address);
             if (at == std::string_view::npos)
                 continue;
-            const auto lineStart = human.rfind('\n', at);
-            const auto line = human.substr(lineStart == std::string_view::npos ? 0 : lineStart + 1,
-                                           at - (lineStart == std::string_view::npos ? 0 : lineStart + 1));
+            const auto newline = human.rfind('\n', at);
+            const auto lineStart = newline == std::string_view::npos ? 0 : newline + 1;
+            const auto lineEnd = std::min(human.find('\n', at), human.size());
+            const auto before = human.substr(lineStart, at - lineStart);
             for (const auto& v : verdicts)
-                if (text::findNoCase(line, v.words) != std::string_view::npos) {
+                if (text::findNoCase(before, v.words) != std::string_view::npos) {
                     r.reasonHint = std::string(v.reason);
                     // Its own line is this address's evidence, not the other addresses' verdicts.
                     ownVerdictLine.insert(r.address);
-                    const auto lineEnd = human.find('\n', at);
-                    r.context = std::string(text::trim(human.substr(
-                        line.data() - human.data(),
-                        (lineEnd == std::string_view::npos ? human.size() : lineEnd) - (line.data() - human.data()))));
+                    r.context = std::string(text::trim(human.substr(lineStart, lineEnd - lineStart)));
                     break;
                 }
         }
