@@ -51,6 +51,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextDocument>
+#include <QTreeWidget>
 
 #include <gtest/gtest.h>
 
@@ -736,6 +737,17 @@ TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
     EXPECT_TRUE(d.overruled.empty());
     for (const auto& e : d.evidence)
         EXPECT_NE(e.rule.rfind("model:", 0), 0u) << e.rule;
+    // The Fields tab gives the stored evidence as words and rules, not as the JSON it is kept in.
+    QString evidence;
+    for (int i = 0; i < details->fieldsTree()->topLevelItemCount(); ++i)
+        if (details->fieldsTree()->topLevelItem(i)->text(0) == u"Evidence"_s)
+            evidence = details->fieldsTree()->topLevelItem(i)->text(1);
+    ASSERT_FALSE(d.evidence.empty());
+    const auto& first = d.evidence.front();
+    EXPECT_TRUE(evidence.contains(QString::fromStdString(d.replyText.substr(first.start, first.end - first.start))))
+        << evidence.toStdString();
+    EXPECT_TRUE(evidence.contains(QString::fromStdString(first.rule))) << evidence.toStdString();
+    EXPECT_FALSE(evidence.startsWith(u'[')) << evidence.toStdString();
 }
 
 // A reply two readings nearly tie on ("Too many recipients" is a rate limit, "Too many messages

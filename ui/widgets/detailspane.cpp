@@ -14,6 +14,9 @@
 
 #include <QFontDatabase>
 #include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QPlainTextEdit>
@@ -42,6 +45,29 @@ struct DetailResult {
     std::vector<bt::EventRow> siblings;
     qint64 siblingCount = 0;
 };
+
+/// The stored evidence (a JSON array of {start, end, rule}, byte offsets into the reply) as a
+/// person reads it: each quoted span with the rule that found it. Empty when no words decided (a
+/// code, the source's own reason); the stored text as it is if it is not such an array.
+QString evidenceText(const std::string& json, const std::string& reply)
+{
+    const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(json));
+    if (!doc.isArray())
+        return qs(json);
+    QStringList parts;
+    for (const auto& v : doc.array()) {
+        const auto o = v.toObject();
+        const auto start = o.value(u"start"_s).toInteger(-1), end = o.value(u"end"_s).toInteger(-1);
+        const auto rule = o.value(u"rule"_s).toString();
+        const bool inReply = start >= 0 && end > start && static_cast<std::size_t>(end) <= reply.size();
+        const auto words = inReply ? QString::fromUtf8(reply.data() + start, end - start) : QString();
+        if (words.isEmpty())
+            parts << rule;
+        else
+            parts << u"\u201C%1\u201D (%2)"_s.arg(words, rule);
+    }
+    return parts.join(u"; "_s);
+}
 
 QPlainTextEdit* readOnlyText(QWidget* parent, const QString& name)
 {
@@ -283,7 +309,7 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     add(tr("Action"), qs(r.action));
     add(tr("Hard bounce"), d.hardBounce ? tr("yes") : tr("no"));
     add(tr("Rules"), qs(d.ruleIds));
-    add(tr("Evidence"), qs(d.evidenceJson));
+    add(tr("Evidence"), evidenceText(d.evidenceJson, r.reply));
     add(tr("Sending IP"), qs(r.ip));
     add(tr("Envelope sender"), qs(d.envelopeSender));
     add(tr("From domain"), qs(d.fromDomain));
