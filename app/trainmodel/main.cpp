@@ -63,8 +63,9 @@ bt::ReplyModel::Example exampleOf(const std::string& text, const std::string& re
     return {text, reply.basicCode, reply.enhancedCode, reason, 1.0};
 }
 
-/// Reads a labelled TSV (header with reply_text and reason; source_url used when present).
-std::vector<Row> readTsv(const std::string& path)
+/// Reads a labelled TSV (header with reply_text and reason; source_url used when present), each
+/// row weighing `weight` in the training.
+std::vector<Row> readTsv(const std::string& path, double weight = 1.0)
 {
     std::ifstream in(path);
     if (!in)
@@ -88,8 +89,9 @@ std::vector<Row> readTsv(const std::string& path)
         if (!bt::isKnownReason(v[static_cast<std::size_t>(reason)]))
             throw std::runtime_error(path + ":" + std::to_string(n) + ": unknown reason \""
                                      + v[static_cast<std::size_t>(reason)] + "\"");
-        rows.push_back({exampleOf(v[static_cast<std::size_t>(text)], v[static_cast<std::size_t>(reason)]),
-                        url >= 0 ? sourceOf(v[static_cast<std::size_t>(url)]) : path});
+        auto example = exampleOf(v[static_cast<std::size_t>(text)], v[static_cast<std::size_t>(reason)]);
+        example.weight = weight;
+        rows.push_back({std::move(example), url >= 0 ? sourceOf(v[static_cast<std::size_t>(url)]) : path});
     }
     return rows;
 }
@@ -122,6 +124,13 @@ int main(int argc, char** argv)
                    "train on the inputs (and the rule examples, less any text of this file), then print the model's "
                    "reason, probability and family for each row of this TSV, one line each "
                    "(resources/model/second_guess.py)");
+    std::vector<std::string> augments;
+    app.add_option("--augment", augments,
+                   "labelled replies that only teach (never scored in --cv): rewordings and translations of labelled "
+                   "replies, written probes. A row whose source_url is a scored row's source trains only the folds "
+                   "that do not test that source");
+    double augmentWeight = 0.5;
+    app.add_option("--augment-weight", augmentWeight, "what an --augment row weighs against a labelled one");
     bool noKnown = false;
     app.add_flag("--no-rule-examples", noKnown,
                  "leave the rules' and lexicons' examples out of the training (they may paraphrase replies the "
@@ -133,6 +142,10 @@ int main(int argc, char** argv)
         for (const auto& path : inputs)
             for (auto& r : readTsv(path))
                 rows.push_back(std::move(r));
+        std::vector<Row> extra;
+        for (const auto& path : augments)
+            for (auto& r : readTsv(path, augmentWeight))
+                extra.push_back(std::move(r));
         // Every rule's and lexicon's examples teach the model the words the rules know, so its
         // guesses agree with the rules where both could speak.
         auto kb = bt::KnowledgeBase::loadDefault();
@@ -155,6 +168,9 @@ int main(int argc, char** argv)
                     train.push_back(k);
             for (const auto& r : rows)
                 train.push_back(r.example);
+            for (const auto& r : extra)
+                if (!testTexts.count(r.example.text))
+                    train.push_back(r.example);
             kb->setModel(bt::ReplyModel::train(train, options), "predict");
             for (const auto& r : test) {
                 const auto g = kb->model()->guess(r.example.text, r.example.basicCode, r.example.enhancedCode);
@@ -185,6 +201,10 @@ int main(int argc, char** argv)
                 std::vector<const Row*> test;
                 for (const auto& r : rows)
                     (foldOf[r.source] == k ? test.push_back(&r) : train.push_back(r.example));
+                // A rewording of a tested source's reply would teach the fold its own test.
+                for (const auto& r : extra)
+                    if (const auto f = foldOf.find(r.source); f == foldOf.end() || f->second != k)
+                        train.push_back(r.example);
                 if (test.empty())
                     continue;
                 if (perturb) {
@@ -193,6 +213,11 @@ int main(int argc, char** argv)
                     std::vector<bt::ReplyModel::Example> fewer = known;
                     for (const auto& r : rows)
                         if (foldOf[r.source] != k && std::hash<std::string> {}(r.source + "#perturb") % 33 != 0)
+                            fewer.push_back(r.example);
+                    for (const auto& r : extra)
+                        if (const auto f = foldOf.find(r.source);
+                            (f == foldOf.end() || f->second != k)
+                            && std::hash<std::string> {}(r.source + "#perturb") % 33 != 0)
                             fewer.push_back(r.example);
                     kb->setModel(bt::ReplyModel::train(fewer, options), "fold " + std::to_string(k) + " perturbed");
                     std::vector<std::string> before;
@@ -255,13 +280,15 @@ int main(int argc, char** argv)
             auto all = known;
             for (const auto& r : rows)
                 all.push_back(r.example);
+            for (const auto& r : extra)
+                all.push_back(r.example);
             const auto doc = bt::ReplyModel::train(all, options);
             std::ofstream f(out, std::ios::binary);
             f << doc;
             if (!f)
                 throw std::runtime_error(out + ": cannot be written");
-            std::cout << "trained on " << all.size() << " replies (" << rows.size() << " labelled, " << known.size()
-                      << " rule examples) -> " << out << "\n";
+            std::cout << "trained on " << all.size() << " replies (" << rows.size() << " labelled, " << extra.size()
+                      << " reworded or written, " << known.size() << " rule examples) -> " << out << "\n";
         }
     } catch (const std::exception& e) {
         std::cerr << "bouncetriage-trainmodel: " << e.what() << "\n";

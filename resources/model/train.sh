@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Retrains the classifier's statistical fallback (resources/model/replies-model.json) from the
 # labelled replies in the repository: ../shared/fixtures/replies.tsv, the development split
-# tests/data/replies/dev.tsv (never the sealed split) and every rule and lexicon example.
+# tests/data/replies/dev.tsv (never the sealed split), every rule and lexicon example, and, as
+# teaching rows only (--augment: never scored by the cross-validation, and a rewording trains
+# only the folds that do not test its original's source), the rewordings and translations of
+# labelled replies that were read (tests/data/probes: never the ones kept as checks).
 #
 #   bash resources/model/train.sh [TRAINER]           # write the model
 #   bash resources/model/train.sh --check [TRAINER]   # fail if the shipped model differs
@@ -19,7 +22,11 @@ fi
 trainer=${1:-$here/build/release/app/bouncetriage-trainmodel}
 shared=${BT_SHARED_DIR:-$here/../shared}
 model=$here/resources/model/replies-model.json
-inputs=("$shared/fixtures/replies.tsv" "$here/tests/data/replies/dev.tsv")
+probes=$here/tests/data/probes
+inputs=("$shared/fixtures/replies.tsv" "$here/tests/data/replies/dev.tsv"
+  --augment "$probes/paraphrase-tune.tsv" --augment "$probes/paraphrase-fixtures.tsv"
+  --augment "$probes/paraphrase-ambiguous.tsv" --augment "$probes/translated-fixtures.tsv"
+  --augment-weight 1.0)
 if [ "$check" = 1 ]; then
   out=$(mktemp)
   trap 'rm -f "$out"' EXIT
