@@ -128,7 +128,8 @@ int main(int argc, char** argv)
     app.add_option("--augment", augments,
                    "labelled replies that only teach (never scored in --cv): rewordings and translations of labelled "
                    "replies, written probes. A row whose source_url is a scored row's source trains only the folds "
-                   "that do not test that source");
+                   "that do not test that source")
+        ->allow_extra_args(false); // one file per --augment: the labelled files after it stay labelled
     double augmentWeight = 0.5;
     app.add_option("--augment-weight", augmentWeight, "what an --augment row weighs against a labelled one");
     bool noKnown = false;
