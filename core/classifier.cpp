@@ -48,9 +48,15 @@ RE2::Options patternOptions(bool latin1 = false)
 /// Why several sets: RE2 builds one DFA per set, and the lexicons' phrases (a cause word a few
 /// words after its subject, in twelve languages) multiply the states of a DFA they share with
 /// the curated rules: one set of everything ran at a third of the speed of the same patterns in
-/// three sets (tests/bench/bench_diagnose). The set of the other languages' words is also only
-/// run when the reply could be in one of them: it holds a non-ASCII byte, or one of the
-/// lexicons' ASCII marker words ("benutzer", "inconnu", …).
+/// three sets (tests/bench/bench_diagnose). The other languages' words are in three sets by
+/// script, each compiled when a reply first needs it and run only when the reply could be in
+/// one of its languages: the Latin-script languages' set when the reply holds a non-ASCII byte
+/// or one of their ASCII marker words ("benutzer", "inconnu", …), the Cyrillic set when it
+/// holds a Cyrillic letter, the CJK set when it holds a CJK or kana or Hangul character. One set
+/// of all of them, grown to ~1 900 phrases, cost `diagnose --lines` a third more CPU time on the
+/// development replies (the set is run over every English reply the English words leave weak,
+/// and its DFA builds states for all of them), and compiling it 60 ms when the first reply
+/// needed it.
 class PatternSet
 {
 public:
@@ -61,7 +67,20 @@ public:
         std::size_t index;
     };
     /// Which pass a pattern is matched in.
-    enum Group { Curated = 0, English = 1, OtherLanguages = 2, kGroups = 3 };
+    enum Group { Curated = 0, English = 1, OtherLatin = 2, Cyrillic = 3, Cjk = 4, kGroups = 5 };
+    static constexpr int kFirstOther = OtherLatin; ///< the groups from here on are compiled lazily
+
+    /// The group of a lexicon in `language` (ISO 639-1) other than English.
+    static Group groupOfLanguage(std::string_view language)
+    {
+        for (const std::string_view cyrillic : {"ru", "uk", "bg", "sr", "mk", "be", "kk"})
+            if (language == cyrillic)
+                return Cyrillic;
+        for (const std::string_view cjk : {"zh", "ja", "ko"})
+            if (language == cjk)
+                return Cjk;
+        return OtherLatin;
+    }
 
     PatternSet()
     {
@@ -107,6 +126,8 @@ public:
 
     /// A word whose presence (any case) makes the other languages' pass run on ASCII text.
     void addMarker(const std::string& word) { m_markerWords.push_back(word); }
+    /// English function words, lower case and sorted (KnowledgeBase::englishMarkers).
+    void setEnglishMarkers(std::vector<std::string> words) { m_englishMarkers = std::move(words); }
 
     /// Parses every pattern into its group's set and compiles the sets. Each group is parsed and
     /// compiled on a thread of its own: this was nearly all of the start-up every command pays
@@ -124,7 +145,7 @@ public:
         auto build = [&](int gi) {
             auto& g = m_groups[gi];
             auto& out = outcomes[gi];
-            if (gi == OtherLanguages) {
+            if (gi >= kFirstOther) {
                 // Parsed into the set and compiled when a reply first needs it (see match()): an
                 // input in English never does. Compiling it at load was 312 million instructions
                 // of every command's start-up, parsing it 107 million more (start-up is 555
@@ -187,25 +208,30 @@ public:
 
     /// Indices (into add() order) of every pattern of the groups [first, last) that occurs in
     /// s, appended to hits (each group's in the order its set gives them: sort when done).
-    /// The other languages' group runs when the reply may be in one of them, or when `force`.
+    /// The other languages' groups run when the reply may be in one of them; the Latin-script
+    /// one also when `force` (an ASCII reply the English words leave unexplained).
     void match(std::string_view s, std::vector<int>& hits, int first = 0, int last = kGroups, bool force = false) const
     {
         thread_local std::vector<int> local;
         const re2::StringPiece text(s.data(), s.size());
         for (int gi = first; gi < last; ++gi) {
             const auto& g = m_groups[gi];
-            if (!g.compiled || (gi == OtherLanguages && !force && !mayBeOtherLanguage(s)))
+            if (!g.compiled)
                 continue;
-            if (gi == OtherLanguages) {
+            if ((gi == OtherLatin && !(force && !looksEnglish(s)) && !mayBeOtherLanguage(s))
+                || (gi == Cyrillic && !hasCyrillic(s)) || (gi == Cjk && !hasCjk(s)))
+                continue;
+            if (gi >= kFirstOther) {
                 // Parsed and compiled by the first thread that needs it; the others wait for it
                 // here. A shipped pattern RE2 refuses (the tests say none) leaves the set unused.
-                std::call_once(m_otherCompiled, [&] {
+                auto& lazy = m_lazy[static_cast<std::size_t>(gi - kFirstOther)];
+                std::call_once(lazy.compiled, [&] {
                     for (const int index : g.global)
                         if (g.set->Add(m_patterns[static_cast<std::size_t>(index)], nullptr) < 0)
                             return;
-                    m_otherUsable = g.set->Compile();
+                    lazy.usable = g.set->Compile();
                 });
-                if (!m_otherUsable)
+                if (!lazy.usable)
                     continue; // out of RE2's memory: the other languages' words are not read
             }
             local.clear();
@@ -317,12 +343,70 @@ private:
         return *re;
     }
 
+    /// A letter of a Latin-script language beyond ASCII (U+00C0-U+027F: UTF-8 lead bytes
+    /// 0xC3-0xC9: "ü", "é", "ł", "ș"), or one of the lexicons' ASCII marker words. Other non-ASCII
+    /// bytes (a typographic quote in English, Cyrillic, CJK) do not make the Latin-script words
+    /// worth reading: the same families on every labelled reply, and a Chinese reply's first
+    /// diagnosis no longer compiles the Latin-script set too.
     bool mayBeOtherLanguage(std::string_view s) const
     {
         for (const char c : s)
-            if (static_cast<unsigned char>(c) >= 0x80)
+            if (const auto b = static_cast<unsigned char>(c); b >= 0xC3 && b <= 0xC9)
                 return true;
         return m_hasMarkers && m_markers->Match(re2::StringPiece(s.data(), s.size()), nullptr);
+    }
+
+    /// Two different English function words: an ASCII reply the English words leave unexplained
+    /// is then vague English, not another language's words without their accents ("Benutzer
+    /// unbekannt", "System jest przeciazony"). Reading the Latin-script lexicons for every vague
+    /// English reply was a fifth of `diagnose --lines`' CPU time on the development replies.
+    bool looksEnglish(std::string_view s) const
+    {
+        if (m_englishMarkers.empty())
+            return false;
+        std::string_view first;
+        std::string word;
+        for (std::size_t i = 0; i < s.size();) {
+            if (!text::isAlpha(s[i])) {
+                ++i;
+                continue;
+            }
+            word.clear();
+            for (; i < s.size() && (text::isAlpha(s[i]) || s[i] == '\''); ++i)
+                word += static_cast<char>(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+            if (std::binary_search(m_englishMarkers.begin(), m_englishMarkers.end(), word)) {
+                if (first.empty()) {
+                    const auto at = std::lower_bound(m_englishMarkers.begin(), m_englishMarkers.end(), word);
+                    first = *at;
+                } else if (first != word) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// A Cyrillic letter (U+0400-U+052F: UTF-8 lead bytes 0xD0-0xD4).
+    static bool hasCyrillic(std::string_view s)
+    {
+        for (const char c : s)
+            if (const auto b = static_cast<unsigned char>(c); b >= 0xD0 && b <= 0xD4)
+                return true;
+        return false;
+    }
+
+    /// A CJK, kana or Hangul character or a fullwidth form (U+3000-U+D7FF: lead bytes 0xE3-0xED;
+    /// U+FF00-U+FFEF: 0xEF 0xBC-0xBF).
+    static bool hasCjk(std::string_view s)
+    {
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto b = static_cast<unsigned char>(s[i]);
+            if ((b >= 0xE3 && b <= 0xED)
+                || (b == 0xEF && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xBC
+                    && static_cast<unsigned char>(s[i + 1]) <= 0xBF))
+                return true;
+        }
+        return false;
     }
 
     struct GroupSet {
@@ -331,8 +415,13 @@ private:
         bool compiled = false;
     };
     std::array<GroupSet, kGroups> m_groups;
-    mutable std::once_flag m_otherCompiled; ///< the OtherLanguages set, compiled on first need
-    mutable bool m_otherUsable = false; ///< written once inside m_otherCompiled
+    /// The other languages' sets, each compiled on first need.
+    struct Lazy {
+        std::once_flag compiled;
+        bool usable = false; ///< written once inside `compiled`
+    };
+    mutable std::array<Lazy, kGroups - kFirstOther> m_lazy;
+    std::vector<std::string> m_englishMarkers; ///< sorted
     std::unique_ptr<RE2::Set> m_markers;
     bool m_hasMarkers = false;
     std::vector<Owner> m_owners;
@@ -842,9 +931,11 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
         // Lexicon entries (resources/lexicon) run in their own passes: English always, the other
         // languages when the reply may be in one of them.
         const auto& id = rules[i].id;
-        const auto group = id.rfind("lex.en.", 0) == 0 ? PatternSet::English
-            : id.rfind("lex.", 0) == 0                 ? PatternSet::OtherLanguages
-                                                       : PatternSet::Curated;
+        auto group = PatternSet::Curated;
+        if (id.rfind("lex.", 0) == 0) {
+            const auto language = std::string_view(id).substr(4, id.find('.', 4) - 4);
+            group = language == "en" ? PatternSet::English : PatternSet::groupOfLanguage(language);
+        }
         for (const auto& p : rules[i].patterns)
             set.add(p, {Kind::Rule, i}, where, group, rules[i].shipped);
         if (rules[i].patterns.empty())
@@ -865,6 +956,7 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
             set.add(p, {Kind::Provider, i}, "providers: \"" + providers[i].name + "\"");
     for (const auto& word : m_kb->lexiconMarkers())
         set.addMarker(word);
+    set.setEnglishMarkers(m_kb->englishMarkers());
     set.compile();
 
     // Expand every concrete code the table can name, then keep its most specific entry.
@@ -1072,7 +1164,7 @@ void Classifier::Impl::Pass::match()
         set().match(s, hits, PatternSet::English, PatternSet::English + 1);
         // A reply the English words leave (nearly) unexplained may be in another language even
         // without a non-ASCII letter ("Benutzer unbekannt").
-        set().match(s, hits, PatternSet::OtherLanguages, PatternSet::kGroups,
+        set().match(s, hits, PatternSet::kFirstOther, PatternSet::kGroups,
                     bestPriority(curatedHits, curatedBest) < kWeakPriority);
     }
     std::sort(hits.begin(), hits.end());

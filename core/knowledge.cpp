@@ -248,9 +248,13 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
     const auto doc = parse(text, origin);
     expectFormat(doc, "bouncetriage-lexicon/1", origin);
     const auto language = str(doc, "language", origin, true);
+    // English markers say a reply is English; the other languages' say it may be theirs.
+    auto& markers = language == "en" ? m_englishMarkers : m_lexiconMarkers;
     for (const auto& m : strings(doc, "markers", origin))
-        if (std::find(m_lexiconMarkers.begin(), m_lexiconMarkers.end(), m) == m_lexiconMarkers.end())
-            m_lexiconMarkers.push_back(m);
+        if (std::find(markers.begin(), markers.end(), text::foldCase(m)) == markers.end())
+            markers.push_back(text::foldCase(m));
+    if (language == "en")
+        std::sort(m_englishMarkers.begin(), m_englishMarkers.end());
     for (const auto& w : strings(doc, "says_nothing", origin)) {
         if (w.empty() || w.find(' ') != std::string::npos)
             throw KnowledgeError(origin + ": \"says_nothing\" holds single words, not \"" + w + "\"");

@@ -140,6 +140,10 @@ public:
     /// ASCII words of the non-English lexicons ("benutzer", "inconnu"): a reply holding one may
     /// be in that language even without a non-ASCII letter.
     const std::vector<std::string>& lexiconMarkers() const { return m_lexiconMarkers; }
+    /// English function words ("the", "your", "been"), sorted: a reply holding two of them is
+    /// English, and one the English words leave unexplained is then not read with the other
+    /// languages' words unless it holds a non-ASCII byte or one of their markers.
+    const std::vector<std::string>& englishMarkers() const { return m_englishMarkers; }
     /// True when every word of `reply` is one the lexicons list as naming no cause ("says_nothing":
     /// "message", "refused", "delivery", "failed", "server", "not" …), once its codes, addresses,
     /// IP addresses, host names and numbers are set aside: "554 Message refused", "550 Delivery
@@ -179,6 +183,7 @@ private:
     std::shared_ptr<const ReplyModel> m_model;
     std::shared_future<std::shared_ptr<const ReplyModel>> m_pendingModel;
     std::vector<std::string> m_lexiconMarkers;
+    std::vector<std::string> m_englishMarkers;
     std::vector<std::string> m_saysNothing; ///< folded case, sorted
     std::vector<std::string> m_noticePhrases; ///< lower case
     std::vector<std::string> m_failureWords; ///< lower case

@@ -216,8 +216,7 @@ int main(int argc, char** argv)
                         if (foldOf[r.source] != k && std::hash<std::string> {}(r.source + "#perturb") % 33 != 0)
                             fewer.push_back(r.example);
                     for (const auto& r : extra)
-                        if (const auto f = foldOf.find(r.source);
-                            (f == foldOf.end() || f->second != k)
+                        if (const auto f = foldOf.find(r.source); (f == foldOf.end() || f->second != k)
                             && std::hash<std::string> {}(r.source + "#perturb") % 33 != 0)
                             fewer.push_back(r.example);
                     kb->setModel(bt::ReplyModel::train(fewer, options), "fold " + std::to_string(k) + " perturbed");

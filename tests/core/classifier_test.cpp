@@ -81,6 +81,38 @@ TEST(Classifier, AnEnglishLexiconPhraseBeyondAsciiStillFoldsCase)
     }
 }
 
+// The other languages' words are read by script (core/classifier.cpp, PatternSet): a
+// Latin-script lexicon where the reply has a letter such as "ü" or "ł", one of those lexicons'
+// marker words, or nothing the English words explain unless two English function words say it
+// is vague English; a Cyrillic or CJK lexicon only where the reply holds its script. Probed
+// with a made-up word in lexicons of each kind, so the shipped phrases cannot blur the answer.
+TEST(Classifier, EachLanguagesWordsAreReadWhereTheReplyCanBeInThatLanguage)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    for (const char* language : {"de", "ru", "zh"})
+        kb->addLexicon(std::string(R"({"format": "bouncetriage-lexicon/1", "language": ")") + language
+                           + R"(", "concepts": [{"id": "probe", "reason": "mailboxfull", "priority": 64,
+                                "phrases": ["\\bqqprobe\\b"], "examples": ["552 qqprobe"]}]})",
+                       std::string(language) + ".json");
+    const bt::Classifier c(kb);
+    auto read = [&](std::string_view text, std::string_view rule) {
+        const auto ids = c.diagnoseText(text).ruleIds;
+        return std::find(ids.begin(), ids.end(), rule) != ids.end();
+    };
+    // Nothing else explains it: the Latin-script words are read, not the Cyrillic or CJK ones.
+    EXPECT_TRUE(read("552 qqprobe", "lex.de.probe"));
+    EXPECT_FALSE(read("552 qqprobe", "lex.ru.probe"));
+    EXPECT_FALSE(read("552 qqprobe", "lex.zh.probe"));
+    // Vague English (two function words) is not read with them; a German letter brings them back.
+    EXPECT_FALSE(read("552 the qqprobe was not accepted for your message", "lex.de.probe"));
+    EXPECT_TRUE(read("552 the qqprobe was not accepted for your message, Größe", "lex.de.probe"));
+    // Each script's own letters bring its words.
+    EXPECT_TRUE(read("552 qqprobe: ящик переполнен", "lex.ru.probe"));
+    EXPECT_FALSE(read("552 qqprobe: ящик переполнен", "lex.zh.probe"));
+    EXPECT_TRUE(read("552 qqprobe: 邮箱已满", "lex.zh.probe"));
+    EXPECT_FALSE(read("552 qqprobe: 邮箱已满", "lex.ru.probe"));
+}
+
 TEST(Classifier, UserUnknownIsAnAddressToSuppress)
 {
     const auto d = shipped().diagnoseText("550 5.1.1 <kijitora@example.jp>: Recipient address rejected: User unknown");

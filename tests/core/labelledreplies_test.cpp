@@ -208,9 +208,9 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
     // before), with more replies left unknown than in English.
     for (const auto& [file, floor, unknownCeiling] :
          std::vector<std::tuple<const char*, double, double>> {{"paraphrase-dev-tune.tsv", 75.0, 2.0},
-                                                              {"paraphrase-dev-held.tsv", 79.0, 3.0},
-                                                              {"translated-dev-tune.tsv", 72.0, 5.0},
-                                                              {"translated-dev-held.tsv", 71.0, 6.0}}) {
+                                                               {"paraphrase-dev-held.tsv", 79.0, 3.0},
+                                                               {"translated-dev-tune.tsv", 72.0, 5.0},
+                                                               {"translated-dev-held.tsv", 71.0, 6.0}}) {
         const auto s = score(dir / file);
         print(file, s);
         ASSERT_GT(s.rows, 150) << file;
