@@ -347,7 +347,15 @@ private:
             if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0])))
                 continue;
             std::ifstream in(e.path() / "stat");
-            std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::string stat;
+            // A process that ends between the open and the read makes the read fail with ESRCH,
+            // which libstdc++'s filebuf throws whatever the stream's exception mask (seen once in
+            // CI: "basic_filebuf::underflow error reading the file: No such process").
+            try {
+                stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+            } catch (const std::ios_base::failure&) {
+                continue;
+            }
             // "pid (comm) S ppid pgrp …": comm may hold spaces and parentheses, so from the last ')'.
             const auto close = stat.rfind(')');
             if (close == std::string::npos)
