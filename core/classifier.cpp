@@ -50,9 +50,10 @@ RE2::Options patternOptions(bool latin1 = false)
 /// the curated rules: one set of everything ran at a third of the speed of the same patterns in
 /// three sets (tests/bench/bench_diagnose). The other languages' words are in three sets by
 /// script, each compiled when a reply first needs it and run only when the reply could be in
-/// one of its languages: the Latin-script languages' set when the reply holds a non-ASCII byte
-/// or one of their ASCII marker words ("benutzer", "inconnu", …), the Cyrillic set when it
-/// holds a Cyrillic letter, the CJK set when it holds a CJK or kana or Hangul character. One set
+/// one of its languages: the Latin-script languages' set when the reply holds a letter beyond
+/// ASCII ("ü", "ł"), one of their ASCII marker words ("benutzer", "inconnu", …), or nothing the
+/// English words explain while it does not look English; the Cyrillic set when it holds a
+/// Cyrillic letter, the CJK set when it holds a CJK or kana or Hangul character. One set
 /// of all of them, grown to ~1 900 phrases, cost `diagnose --lines` a third more CPU time on the
 /// development replies (the set is run over every English reply the English words leave weak,
 /// and its DFA builds states for all of them), and compiling it 60 ms when the first reply
@@ -364,7 +365,7 @@ private:
     {
         if (m_englishMarkers.empty())
             return false;
-        std::string_view first;
+        auto first = m_englishMarkers.end();
         std::string word;
         for (std::size_t i = 0; i < s.size();) {
             if (!text::isAlpha(s[i])) {
@@ -374,14 +375,13 @@ private:
             word.clear();
             for (; i < s.size() && (text::isAlpha(s[i]) || s[i] == '\''); ++i)
                 word += static_cast<char>(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-            if (std::binary_search(m_englishMarkers.begin(), m_englishMarkers.end(), word)) {
-                if (first.empty()) {
-                    const auto at = std::lower_bound(m_englishMarkers.begin(), m_englishMarkers.end(), word);
-                    first = *at;
-                } else if (first != word) {
-                    return true;
-                }
-            }
+            const auto at = std::lower_bound(m_englishMarkers.begin(), m_englishMarkers.end(), word);
+            if (at == m_englishMarkers.end() || *at != word)
+                continue;
+            if (first == m_englishMarkers.end())
+                first = at;
+            else if (at != first)
+                return true;
         }
         return false;
     }
