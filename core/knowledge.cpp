@@ -251,8 +251,8 @@ void KnowledgeBase::addLexicon(std::string_view text, const std::string& origin)
     // English markers say a reply is English; the other languages' say it may be theirs.
     auto& markers = language == "en" ? m_englishMarkers : m_lexiconMarkers;
     for (const auto& m : strings(doc, "markers", origin))
-        if (std::find(markers.begin(), markers.end(), text::foldCase(m)) == markers.end())
-            markers.push_back(text::foldCase(m));
+        if (auto folded = text::foldCase(m); std::find(markers.begin(), markers.end(), folded) == markers.end())
+            markers.push_back(std::move(folded));
     if (language == "en")
         std::sort(m_englishMarkers.begin(), m_englishMarkers.end());
     for (const auto& w : strings(doc, "says_nothing", origin)) {

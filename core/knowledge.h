@@ -140,9 +140,9 @@ public:
     /// ASCII words of the non-English lexicons ("benutzer", "inconnu"): a reply holding one may
     /// be in that language even without a non-ASCII letter.
     const std::vector<std::string>& lexiconMarkers() const { return m_lexiconMarkers; }
-    /// English function words ("the", "your", "been"), sorted: a reply holding two of them is
-    /// English, and one the English words leave unexplained is then not read with the other
-    /// languages' words unless it holds a non-ASCII byte or one of their markers.
+    /// English function words ("the", "your", "been"), folded and sorted: a reply holding two of
+    /// them is English, and one the English words leave unexplained is then not read with the
+    /// Latin-script lexicons unless it holds a letter beyond ASCII or one of their markers.
     const std::vector<std::string>& englishMarkers() const { return m_englishMarkers; }
     /// True when every word of `reply` is one the lexicons list as naming no cause ("says_nothing":
     /// "message", "refused", "delivery", "failed", "server", "not" …), once its codes, addresses,

@@ -168,6 +168,13 @@ TEST(LabelledReplies, DevelopmentSplitHoldsItsLevel)
 TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
 {
     const std::filesystem::path dir = std::filesystem::path(BT_TEST_DATA) / "probes";
+    auto holds = [&](const char* file, double floor, double unknownCeiling, int minRows) {
+        const auto s = score(dir / file);
+        print(file, s);
+        ASSERT_GT(s.rows, minRows) << file;
+        EXPECT_GE(pct(s.family, s.rows), floor) << file;
+        EXPECT_LE(pct(s.unknown, s.rows), unknownCeiling) << file;
+    };
     for (const auto& [file, floor] : std::vector<std::pair<const char*, double>> {{"en1.tsv", 93.0},
                                                                                   {"intl1.tsv", 94.0},
                                                                                   {"en2-tune.tsv", 95.0},
@@ -195,11 +202,7 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                                   {"translated-check.tsv", 87.0},
                                                                                   {"paraphrase-check.tsv", 77.0},
                                                                                   {"paraphrase-held.tsv", 82.0}}) {
-        const auto s = score(dir / file);
-        print(file, s);
-        ASSERT_GT(s.rows, 90) << file;
-        EXPECT_GE(pct(s.family, s.rows), floor) << file;
-        EXPECT_LE(pct(s.unknown, s.rows), 4.0) << file;
+        holds(file, floor, 4.0, 90);
     }
     // Development replies reworded or translated by helpers given only the reply (2026-12-07,
     // session of 14:48), split by source; the rewordings of replies it had right or wrong alike,
@@ -211,11 +214,7 @@ TEST(LabelledReplies, WrittenProbesHoldTheirLevel)
                                                                {"paraphrase-dev-held.tsv", 79.0, 3.0},
                                                                {"translated-dev-tune.tsv", 72.0, 5.0},
                                                                {"translated-dev-held.tsv", 71.0, 6.0}}) {
-        const auto s = score(dir / file);
-        print(file, s);
-        ASSERT_GT(s.rows, 150) << file;
-        EXPECT_GE(pct(s.family, s.rows), floor) << file;
-        EXPECT_LE(pct(s.unknown, s.rows), unknownCeiling) << file;
+        holds(file, floor, unknownCeiling, 150);
     }
 }
 
