@@ -144,10 +144,40 @@ std::string partBytes(GMimePart* part)
     return array ? std::string(reinterpret_cast<const char*>(array->data), array->len) : std::string();
 }
 
+/// A decoded text part's bare CRs (a CR not before an LF) as LFs. The file's own line ends were
+/// normalised before parsing, but a base64 body carries the sender's: an old Mac client's CR-only
+/// text would otherwise read as one line, a reply running on into the returned message. A CRLF
+/// stays as it is (lines are split on LF and lose a trailing CR), and CR CR LF (a CRLF converted
+/// twice) ends one line, as in the file's own normalisation.
+std::string bareCrAsLf(std::string text)
+{
+    if (text.find('\r') == std::string::npos)
+        return text;
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] != '\r') {
+            out.push_back(text[i++]);
+            continue;
+        }
+        std::size_t j = i;
+        while (j < text.size() && text[j] == '\r')
+            ++j;
+        if (j < text.size() && text[j] == '\n') {
+            out.append("\r\n");
+            i = j + 1;
+        } else {
+            out.append(j - i, '\n');
+            i = j;
+        }
+    }
+    return out;
+}
+
 std::string partText(GMimePart* part)
 {
     const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
-    return toUtf8(partBytes(part), charset ? charset : "");
+    return bareCrAsLf(toUtf8(partBytes(part), charset ? charset : ""));
 }
 
 /// HTML-only bounces (some Exchange and webmail NDRs) as the text a browser shows: tags out,
@@ -352,7 +382,7 @@ struct ScanTree {
     {
         std::string bytes;
         mimescan::decodeContent(*n, bytes); // the scan accepted only what decodes
-        return toUtf8(bytes, n->charset);
+        return bareCrAsLf(toUtf8(bytes, n->charset));
     }
     static Headers headers(Message m) { return headersOf(m->fields); }
     // GMime's guess of a message's body part, then the first text part below it (originalBody),
