@@ -6,9 +6,11 @@
 #include "knowledge.h"
 #include "mailsource.h"
 #include "testsupport.h"
+#include "text.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -487,6 +489,24 @@ TEST(Corpus, TransferEncodedOrRefoldedBouncesReadAlike)
         }
         return out;
     };
+    // A single-part text bounce (header with LF line ends) re-sent with its body base64-encoded;
+    // empty when the bounce is multipart or already transfer-encoded.
+    auto encodedBounce = [&](const std::string& head, std::string_view body) {
+        std::string lowerHead = head;
+        for (auto& c : lowerHead)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto ct = lowerHead.find("content-type:");
+        const bool text = ct == std::string::npos
+            || lowerHead.compare(lowerHead.find_first_not_of(" \t", ct + 13), 5, "text/") == 0;
+        if (!text || lowerHead.find("content-transfer-encoding:") != std::string::npos)
+            return std::string();
+        std::string damaged = head;
+        if (lowerHead.find("mime-version:") == std::string::npos)
+            damaged += "\nMIME-Version: 1.0";
+        if (ct == std::string::npos)
+            damaged += "\nContent-Type: text/plain; charset=utf-8";
+        return damaged + "\nContent-Transfer-Encoding: base64\n\n" + base64(body);
+    };
     std::size_t encoded = 0, refolded = 0;
     std::vector<std::string> differ;
     for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "bsd")) {
@@ -496,24 +516,12 @@ TEST(Corpus, TransferEncodedOrRefoldedBouncesReadAlike)
         const auto headerEnd = bytes.find("\n\n");
         if (headerEnd == std::string::npos)
             continue;
-        std::string head = bytes.substr(0, headerEnd);
-        std::string lowerHead = head;
-        for (auto& c : lowerHead)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         const auto intact = key(reader.read(bytes).records);
         const auto name = e.path().filename().string();
-        const auto ct = lowerHead.find("content-type:");
-        const bool text = ct == std::string::npos
-            || lowerHead.compare(lowerHead.find_first_not_of(" \t", ct + 13), 5, "text/") == 0;
-        if (text && lowerHead.find("content-transfer-encoding:") == std::string::npos) {
+        if (const auto damaged
+            = encodedBounce(bytes.substr(0, headerEnd), std::string_view(bytes).substr(headerEnd + 2));
+            !damaged.empty()) {
             ++encoded;
-            std::string damaged = head;
-            if (lowerHead.find("mime-version:") == std::string::npos)
-                damaged += "\nMIME-Version: 1.0";
-            if (ct == std::string::npos)
-                damaged += "\nContent-Type: text/plain; charset=utf-8";
-            damaged
-                += "\nContent-Transfer-Encoding: base64\n\n" + base64(std::string_view(bytes).substr(headerEnd + 2));
             if (key(reader.read(damaged).records) != intact)
                 differ.push_back("base64 " + name);
         }
@@ -549,11 +557,46 @@ TEST(Corpus, TransferEncodedOrRefoldedBouncesReadAlike)
                 differ.push_back("refolded " + name);
         }
     }
-    std::cout << encoded << " bounces base64-encoded, " << refolded << " with their Diagnostic-Code refolded, "
-              << differ.size() << " read differently\n";
+    // The old Mac files (CR line ends) re-sent the same way keep their CRs inside the base64, so
+    // only the decoded text has bare CRs; read as one line, m-FILTER's reply ran on into the
+    // returned message (2026-12-07). Their reply texts must stay too.
+    std::size_t crEncoded = 0;
+    for (const auto& e : std::filesystem::directory_iterator(kCorpus / "sisimai" / "maildir" / "mac")) {
+        std::ifstream f(e.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto headerEnd = bytes.find("\r\r");
+        if (headerEnd == std::string::npos || bytes.find('\n') != std::string::npos)
+            continue;
+        // The header in LF, without a 7bit or 8bit Content-Transfer-Encoding (the body's
+        // bytes are sent as they are, so base64 replaces it).
+        std::string lf = bytes.substr(0, headerEnd);
+        std::replace(lf.begin(), lf.end(), '\r', '\n');
+        std::string head;
+        for (const auto& line : bt::text::splitLines(lf)) {
+            const bool plainEncoding = bt::text::startsWithNoCase(line.text, "Content-Transfer-Encoding:")
+                && (bt::text::findNoCase(line.text, "7bit") != std::string_view::npos
+                    || bt::text::findNoCase(line.text, "8bit") != std::string_view::npos);
+            if (!plainEncoding)
+                head.append(head.empty() ? "" : "\n").append(line.text);
+        }
+        const auto damaged = encodedBounce(head, std::string_view(bytes).substr(headerEnd + 2));
+        const auto intact = reader.read(bytes).records;
+        if (damaged.empty() || intact.empty())
+            continue;
+        ++crEncoded;
+        const auto read = reader.read(damaged).records;
+        bool same = key(read) == key(intact);
+        for (std::size_t i = 0; same && i < read.size(); ++i)
+            same = read[i].replyText == intact[i].replyText;
+        if (!same)
+            differ.push_back("base64 with CR line ends " + e.path().filename().string());
+    }
+    std::cout << encoded << " bounces base64-encoded, " << crEncoded << " with CR line ends, " << refolded
+              << " with their Diagnostic-Code refolded, " << differ.size() << " read differently\n";
     for (const auto& d : differ)
         std::cout << "  " << d << "\n";
     EXPECT_GT(encoded, 80u);
+    EXPECT_GE(crEncoded, 10u);
     EXPECT_GT(refolded, 140u);
     EXPECT_TRUE(differ.empty());
 }

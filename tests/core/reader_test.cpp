@@ -227,64 +227,6 @@ TEST(Reader, CrOnlyFileWithAnMboxFromLineIsAnEmail)
     EXPECT_EQ(records[0].recipient, "dave@example.net");
 }
 
-TEST(Reader, ABase64BodyWithCrOnlyLineEndsReadsAsTheSameBounce)
-{
-    // The corpus's old Mac files (CR line ends) re-sent as a base64 body that keeps its CRs, the
-    // header in LF: only the decoded text has bare CRs now. Read as one line, a reply would run on
-    // into the returned message. Each single-part file must give the same records both ways.
-    const auto b64 = [](std::string_view bytes) {
-        static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        std::string out;
-        for (std::size_t i = 0; i < bytes.size(); i += 3) {
-            const auto at = [&](std::size_t k) { return k < bytes.size() ? static_cast<unsigned char>(bytes[k]) : 0u; };
-            const unsigned v = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
-            out += kAlphabet[v >> 18 & 63];
-            out += kAlphabet[v >> 12 & 63];
-            out += i + 1 < bytes.size() ? kAlphabet[v >> 6 & 63] : '=';
-            out += i + 2 < bytes.size() ? kAlphabet[v & 63] : '=';
-            if (i % 57 == 54)
-                out += '\n';
-        }
-        return out;
-    };
-    int compared = 0;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(std::filesystem::path(BT_SHARED_DIR) / "corpus/sisimai/maildir/mac")) {
-        std::ifstream in(entry.path(), std::ios::binary);
-        const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        const auto split = raw.find("\r\r");
-        if (split == std::string::npos || raw.find('\n') != std::string::npos)
-            continue;
-        std::string header = raw.substr(0, split);
-        // Single-part, not already transfer-encoded: its body bytes are what the reader decodes.
-        if (bt::text::findNoCase(header, "multipart") != std::string_view::npos
-            || bt::text::findNoCase(header, "base64") != std::string_view::npos
-            || bt::text::findNoCase(header, "quoted-printable") != std::string_view::npos)
-            continue;
-        for (auto& c : header)
-            if (c == '\r')
-                c = '\n';
-        std::string cleaned;
-        for (const auto& line : bt::text::splitLines(header))
-            if (!bt::text::startsWithNoCase(line.text, "Content-Transfer-Encoding:"))
-                cleaned.append(line.text).push_back('\n');
-        const std::string mail
-            = cleaned + "Content-Transfer-Encoding: base64\n\n" + b64(std::string_view(raw).substr(split + 2)) + "\n";
-        const auto want = readMail(raw);
-        const auto got = readMail(mail);
-        if (want.empty())
-            continue;
-        ++compared;
-        ASSERT_EQ(got.size(), want.size()) << entry.path();
-        for (std::size_t i = 0; i < want.size(); ++i) {
-            EXPECT_EQ(got[i].recipient, want[i].recipient) << entry.path();
-            EXPECT_EQ(got[i].replyText, want[i].replyText) << entry.path();
-            EXPECT_EQ(got[i].diagnosis.reason, want[i].diagnosis.reason) << entry.path();
-        }
-    }
-    EXPECT_GE(compared, 10);
-}
-
 TEST(Reader, GenericReaderTakesOnlyTheAddressesTheBounceNames)
 {
     // An MTA no module knows; the returned headers follow without a marker the reader knows.
