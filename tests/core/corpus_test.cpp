@@ -580,8 +580,10 @@ TEST(Corpus, TransferEncodedOrRefoldedBouncesReadAlike)
                 head.append(head.empty() ? "" : "\n").append(line.text);
         }
         const auto damaged = encodedBounce(head, std::string_view(bytes).substr(headerEnd + 2));
+        if (damaged.empty())
+            continue;
         const auto intact = reader.read(bytes).records;
-        if (damaged.empty() || intact.empty())
+        if (intact.empty())
             continue;
         ++crEncoded;
         const auto read = reader.read(damaged).records;
