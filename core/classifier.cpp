@@ -222,7 +222,8 @@ public:
             const auto& g = m_groups[gi];
             if (!g.compiled)
                 continue;
-            if ((gi == OtherLatin && !(force && !looksEnglish(s) && !hasCyrillic(s) && !hasCjk(s)) && !mayBeOtherLanguage(s))
+            if ((gi == OtherLatin && !(force && !looksEnglish(s) && !hasCyrillic(s) && !hasCjk(s))
+                 && !mayBeOtherLanguage(s))
                 || (gi == Cyrillic && !hasCyrillic(s)) || (gi == Cjk && !hasCjk(s)))
                 continue;
             if (gi >= kFirstOther) {
