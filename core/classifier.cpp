@@ -69,11 +69,8 @@ public:
         Kind kind;
         std::size_t index;
     };
-    /// Which pass a pattern is matched in.
-    /// The Latin-script languages are two sets (OtherLatin: Romance languages and Turkish and
-    /// Indonesian; OtherLatinB: Germanic, Slavic, Finno-Ugric), run together and compiled on two
-    /// threads the first time a reply needs them: one set of their ~1 800 phrases took 120 ms to
-    /// parse and compile (RE2), the wait of the first reply in another language.
+    /// Which pass a pattern is matched in. OtherLatin holds the Romance languages, Turkish and
+    /// Indonesian, OtherLatinB the other Latin-script ones; the two run together (see above).
     enum Group { Curated = 0, English = 1, OtherLatin = 2, OtherLatinB = 3, Cyrillic = 4, Cjk = 5, kGroups = 6 };
     static constexpr int kFirstOther = OtherLatin; ///< the groups from here on are compiled lazily
 
@@ -219,7 +216,7 @@ public:
     /// Indices (into add() order) of every pattern of the groups [first, last) that occurs in
     /// s, appended to hits (each group's in the order its set gives them: sort when done).
     /// The other languages' groups run when the reply may be in one of them; the Latin-script
-    /// one also when `force` (a reply the English words leave unexplained) and the reply is not
+    /// ones also when `force` (a reply the English words leave unexplained) and the reply is not
     /// in another script: accent-less German or Polish is written in Latin letters, and a Russian
     /// or Japanese reply the English words leave weak compiled the Latin-script set (120 ms, a
     /// billion instructions) only to find nothing in it.
