@@ -92,10 +92,34 @@ void appendLowered(std::string& out, std::string_view s)
     }
 }
 
+/// Whether loweredPattern keeps p's meaning over lowered text: not where case is named (a
+/// class of capitals, "\p{Lu}") or may be set by a group's flags ("(?-i:…)", "(?U)",
+/// "(?P<name>…)"). No shipped pattern is such; a rules file's may be.
+bool lowerable(std::string_view p)
+{
+    if (p.find("[:upper:]") != std::string_view::npos || p.find("[:lower:]") != std::string_view::npos)
+        return false;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '\\' && i + 1 < p.size()) {
+            if (p[++i] == 'p' || p[i] == 'P')
+                return false;
+        } else if (p[i] == '(' && i + 1 < p.size() && p[i + 1] == '?') {
+            // "(?:", "(?m:$)", "(?s)" say nothing about case; "(?i", "(?-i", "(?U", "(?P<" may.
+            auto j = i + 2;
+            while (j < p.size() && (p[j] == 'm' || p[j] == 's' || p[j] == '-'))
+                ++j;
+            if (j >= p.size() || (p[j] != ':' && p[j] != ')'))
+                return false;
+        }
+    }
+    return true;
+}
+
 /// A case-insensitive pattern as a case-sensitive one over lowered text (appendLowered): its
-/// letters lowered, escapes ("\S", "\W", "\B") as they are. RE2 compiles a case-sensitive set
-/// of the Latin-script phrases in two thirds of the instructions (1.0 → 0.65 billion), the wait
-/// of the first reply in another language.
+/// letters lowered, escapes ("\S", "\W", "\B") as they are (lowerable says where that holds).
+/// RE2 compiles a case-sensitive set in two thirds of the instructions (the Latin-script phrases
+/// 1.0 → 0.65 billion, every command's start-up 736 → 560 million) and matches it with a DFA of
+/// fewer byte classes.
 std::string loweredPattern(std::string_view p)
 {
     std::string out;
@@ -148,9 +172,21 @@ public:
         Kind kind;
         std::size_t index;
     };
-    /// Which pass a pattern is matched in. OtherLatin holds the Romance languages, Turkish and
-    /// Indonesian, OtherLatinB the other Latin-script ones; the two run together (see above).
-    enum Group { Curated = 0, English = 1, OtherLatin = 2, OtherLatinB = 3, Cyrillic = 4, Cjk = 5, kGroups = 6 };
+    /// Which pass a pattern is matched in. Every set but AsIs is matched case-sensitive over the
+    /// reply lowered (loweredPattern); AsIs holds the curated patterns lowering would change and is
+    /// matched over the reply as it is, case-insensitive, with the curated set (empty unless a
+    /// rules file brings one). OtherLatin holds the Romance languages, Turkish and Indonesian,
+    /// OtherLatinB the other Latin-script ones; the two run together (see above).
+    enum Group {
+        Curated = 0,
+        AsIs = 1,
+        English = 2,
+        OtherLatin = 3,
+        OtherLatinB = 4,
+        Cyrillic = 5,
+        Cjk = 6,
+        kGroups = 7
+    };
     static constexpr int kFirstOther = OtherLatin; ///< the groups from here on are compiled lazily
 
     /// The group of a lexicon in `language` (ISO 639-1) other than English.
@@ -172,8 +208,7 @@ public:
     {
         for (int gi = 0; gi < kGroups; ++gi)
             // The other languages' sets match lowered text with lowered patterns (loweredPattern).
-            m_groups[gi].set
-                = std::make_unique<RE2::Set>(patternOptions(gi == English, gi >= kFirstOther), RE2::UNANCHORED);
+            m_groups[gi].set = std::make_unique<RE2::Set>(patternOptions(gi == English, gi != AsIs), RE2::UNANCHORED);
         m_markers = std::make_unique<RE2::Set>(patternOptions(), RE2::UNANCHORED);
     }
 
@@ -201,6 +236,8 @@ public:
         // classes would split UTF-8 sequences, so such a phrase joins the curated set (UTF-8).
         if (group == English && !isAscii(pattern))
             group = Curated;
+        if (!lowerable(pattern))
+            group = AsIs;
         auto& g = m_groups[group];
         m_latin1.push_back(group == English);
         g.global.push_back(static_cast<int>(m_owners.size()));
@@ -257,7 +294,7 @@ public:
             for (const int index : g.global) {
                 const auto& pattern = m_patterns[static_cast<std::size_t>(index)];
                 std::string error;
-                if (g.set->Add(pattern, &error) < 0) {
+                if (g.set->Add(gi == AsIs ? pattern : loweredPattern(pattern), &error) < 0) {
                     out.invalidAt = static_cast<std::size_t>(index);
                     out.invalid = m_wheres[out.invalidAt] + ": invalid pattern \"" + pattern + "\": " + error;
                     return;
@@ -332,7 +369,7 @@ public:
                     continue; // out of RE2's memory: the other languages' words are not read
             }
             local.clear();
-            if (gi >= kFirstOther) {
+            if (gi != AsIs) {
                 if (!loweredReady) {
                     lowered.clear();
                     appendLowered(lowered, s);
@@ -1265,7 +1302,7 @@ void Classifier::Impl::Pass::match()
                 break;
             }
     hits.clear();
-    set().match(s, hits, PatternSet::Curated, PatternSet::Curated + 1);
+    set().match(s, hits, PatternSet::Curated, PatternSet::AsIs + 1);
     // In add() order, so the first provider named in the tables wins, whatever order the set gives.
     std::sort(hits.begin(), hits.end());
     if (d.provider.empty()) {

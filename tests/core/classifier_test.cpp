@@ -300,6 +300,26 @@ TEST(Knowledge, LocalRulesOverrideShippedRulesById)
     EXPECT_EQ(bt::Classifier(kb).diagnoseText("550 ACME-GW-REFUSED").reason, "filtered");
 }
 
+// The sets are matched case-sensitive over the reply lowered, their patterns lowered too
+// (PatternSet in core/classifier.cpp); a rules file's pattern that names case keeps its meaning,
+// matched over the reply as it is: a capital class would find no capital in the lowered reply,
+// and a case-sensitive group would lose its capitals.
+TEST(Knowledge, ARulesFilePatternThatNamesCaseKeepsItsMeaning)
+{
+    auto kb = bt::KnowledgeBase::loadDefault();
+    kb->addRules(R"({"format": "bouncetriage-rules/1", "rules": [
+        {"id": "local.capitals", "reason": "policyviolation", "patterns": ["\\bqq\\p{Lu}+zz\\b"], "priority": 95,
+         "explanation": "x", "steps": ["y"], "examples": ["550 qqABCzz"]},
+        {"id": "local.exact", "reason": "filtered", "patterns": ["\\b(?-i:QQEXACT)\\b"], "priority": 95,
+         "explanation": "x", "steps": ["y"], "examples": ["550 QQEXACT"]}]})",
+                 "local.json");
+    const bt::Classifier c(kb);
+    EXPECT_EQ(c.diagnoseText("550 QQABCZZ").reason, "policyviolation");
+    EXPECT_EQ(c.diagnoseText("550 QQEXACT").reason, "filtered");
+    const auto ids = c.diagnoseText("550 qqexact").ruleIds;
+    EXPECT_EQ(std::find(ids.begin(), ids.end(), "local.exact"), ids.end());
+}
+
 TEST(Knowledge, UnlessCodesTakeARuleBack)
 {
     auto kb = bt::KnowledgeBase::loadDefault();
