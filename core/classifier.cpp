@@ -332,13 +332,15 @@ public:
     }
 
     /// Indices (into add() order) of every pattern of the groups [first, last) that occurs in
-    /// s, appended to hits (each group's in the order its set gives them: sort when done).
+    /// s, appended to hits (each group's in the order its set gives them: sort when done);
+    /// `lowered` is s through appendLowered, which all sets but AsIs read.
     /// The other languages' groups run when the reply may be in one of them; the Latin-script
     /// ones also when `force` (a reply the English words leave unexplained) and the reply is not
     /// in another script: accent-less German or Polish is written in Latin letters, and a Russian
     /// or Japanese reply the English words leave weak compiled the Latin-script set (120 ms, a
     /// billion instructions) only to find nothing in it.
-    void match(std::string_view s, std::vector<int>& hits, int first = 0, int last = kGroups, bool force = false) const
+    void match(std::string_view s, std::string_view lowered, std::vector<int>& hits, int first = 0, int last = kGroups,
+               bool force = false) const
     {
         thread_local std::vector<int> local;
         // Both Latin-script sets or neither, decided once for the reply.
@@ -349,8 +351,6 @@ public:
             return *latin;
         };
         const re2::StringPiece text(s.data(), s.size());
-        thread_local std::string lowered;
-        bool loweredReady = false;
         for (int gi = first; gi < last; ++gi) {
             const auto& g = m_groups[gi];
             if (!g.compiled)
@@ -369,16 +369,7 @@ public:
                     continue; // out of RE2's memory: the other languages' words are not read
             }
             local.clear();
-            if (gi != AsIs) {
-                if (!loweredReady) {
-                    lowered.clear();
-                    appendLowered(lowered, s);
-                    loweredReady = true;
-                }
-                g.set->Match(re2::StringPiece(lowered.data(), lowered.size()), &local);
-            } else {
-                g.set->Match(text, &local);
-            }
+            g.set->Match(gi == AsIs ? text : re2::StringPiece(lowered.data(), lowered.size()), &local);
             for (int l : local)
                 hits.push_back(g.global[static_cast<std::size_t>(l)]);
         }
@@ -1302,7 +1293,11 @@ void Classifier::Impl::Pass::match()
                 break;
             }
     hits.clear();
-    set().match(s, hits, PatternSet::Curated, PatternSet::AsIs + 1);
+    // The reply lowered once for every set that reads it (PatternSet::match).
+    thread_local std::string lowered;
+    lowered.clear();
+    appendLowered(lowered, s);
+    set().match(s, lowered, hits, PatternSet::Curated, PatternSet::AsIs + 1);
     // In add() order, so the first provider named in the tables wins, whatever order the set gives.
     std::sort(hits.begin(), hits.end());
     if (d.provider.empty()) {
@@ -1320,10 +1315,10 @@ void Classifier::Impl::Pass::match()
     const int curatedBest = bestPriority(0, -1);
     if (curatedBest < kSureCuratedPriority || cause != std::string_view::npos) {
         const auto curatedHits = hits.size();
-        set().match(s, hits, PatternSet::English, PatternSet::English + 1);
+        set().match(s, lowered, hits, PatternSet::English, PatternSet::English + 1);
         // A reply the English words leave (nearly) unexplained may be in another language even
         // without a non-ASCII letter ("Benutzer unbekannt").
-        set().match(s, hits, PatternSet::kFirstOther, PatternSet::kGroups,
+        set().match(s, lowered, hits, PatternSet::kFirstOther, PatternSet::kGroups,
                     bestPriority(curatedHits, curatedBest) < kWeakPriority);
     }
     std::sort(hits.begin(), hits.end());
