@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <initializer_list>
 #include <limits>
@@ -76,18 +77,39 @@ char32_t lowerLetter(char32_t c)
 /// anything else (other scripts, invalid bytes) as it is.
 void appendLowered(std::string& out, std::string_view s)
 {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto b = static_cast<unsigned char>(s[i]);
+    const auto at = out.size();
+    out.resize(at + s.size());
+    auto* o = reinterpret_cast<unsigned char*>(out.data() + at);
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        // Eight ASCII bytes at a time (most of a reply): a byte in 'A'..'Z' gets 0x20 added, found
+        // by two additions whose high bits say ">= 'A'" and "> 'Z'" (no byte reaches 0x80).
+        if (i + 8 <= n) {
+            std::uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                const std::uint64_t upper
+                    = (w + 0x3F3F3F3F3F3F3F3Full) & ~(w + 0x2525252525252525ull) & 0x8080808080808080ull;
+                w |= upper >> 2;
+                std::memcpy(o + i, &w, 8);
+                i += 8;
+                continue;
+            }
+        }
+        const auto b = p[i];
         if (b < 0x80) {
-            out.push_back(b >= 'A' && b <= 'Z' ? static_cast<char>(b + 32) : static_cast<char>(b));
-        } else if (b >= 0xC2 && b <= 0xDF && i + 1 < s.size()
-                   && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) {
-            const char32_t c = lowerLetter(((b & 0x1Fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu));
-            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+            o[i] = b >= 'A' && b <= 'Z' ? static_cast<unsigned char>(b + 32) : b;
             ++i;
+        } else if (b >= 0xC2 && b <= 0xDF && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+            const char32_t c = lowerLetter(((b & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu));
+            o[i] = static_cast<unsigned char>(0xC0 | (c >> 6));
+            o[i + 1] = static_cast<unsigned char>(0x80 | (c & 0x3F));
+            i += 2;
         } else {
-            out.push_back(static_cast<char>(b));
+            o[i] = b;
+            ++i;
         }
     }
 }
