@@ -44,33 +44,19 @@ RE2::Options patternOptions(bool latin1 = false, bool caseSensitive = false)
     return o;
 }
 
-/// The lower-case form of a capital letter of ASCII, Latin-1, Latin Extended-A, Romanian's Ș and
-/// Ț or basic Cyrillic, else c: every capital whose small letter the other languages' phrases
-/// use. Each pair is two bytes in UTF-8 on both sides, so a text keeps its length. İ and ı are
-/// left alone, as RE2's case folding leaves them (Unicode gives them no simple folding).
+/// A letter in lower case as RE2's case folding pairs it, for the letters the phrases use:
+/// text::foldLetter (ASCII, Latin-1, Latin Extended-A, basic Cyrillic), but İ left alone as RE2
+/// leaves it (Unicode gives it no simple folding), and Ÿ and Romanian's Ș and Ț lowered too. Each
+/// pair is two bytes in UTF-8 on both sides, so a text keeps its length.
 char32_t lowerLetter(char32_t c)
 {
-    if (c >= U'A' && c <= U'Z')
-        return c + 32;
-    if (c < 0xC0)
-        return c;
-    if (c <= 0xDE)
-        return c == 0xD7 ? c : c + 32; // À-Þ, not ×
-    if (c >= 0x100 && c <= 0x17F) {
-        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F)
-            return c;
-        if (c == 0x178)
-            return 0xFF; // Ÿ
-        const bool oddCapitals = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-        return (c % 2 == 1) == oddCapitals ? c + 1 : c;
-    }
+    if (c == 0x130)
+        return c; // İ
+    if (c == 0x178)
+        return 0xFF; // Ÿ
     if (c >= 0x218 && c <= 0x21B)
         return c % 2 == 0 ? c + 1 : c; // Ș Ț
-    if (c >= 0x400 && c <= 0x40F)
-        return c + 0x50; // Ѐ-Џ (Ё, Є, І, Ї…)
-    if (c >= 0x410 && c <= 0x42F)
-        return c + 0x20; // А-Я
-    return c;
+    return text::foldLetter(c);
 }
 
 /// s with its letters through lowerLetter, the same length: ASCII and two-byte UTF-8 sequences;
@@ -148,15 +134,10 @@ std::string loweredPattern(std::string_view p)
     out.reserve(p.size());
     for (std::size_t i = 0; i < p.size(); ++i) {
         if (p[i] == '\\' && i + 1 < p.size()) {
+            // The escape's letter as written ("\S" is not "\s"); lowerable keeps "\p{…}" out, and
+            // the hex digits of "\x{…}" mean the same in either case.
             out.push_back(p[i]);
             out.push_back(p[++i]);
-            // "\p{…}", "\x{…}": the braces' contents are names and digits, kept as written.
-            if ((p[i] == 'p' || p[i] == 'P' || p[i] == 'x') && i + 1 < p.size() && p[i + 1] == '{')
-                while (++i < p.size()) {
-                    out.push_back(p[i]);
-                    if (p[i] == '}')
-                        break;
-                }
             continue;
         }
         // A letter whole: one byte, or the two of a Latin or Cyrillic letter.
@@ -195,7 +176,7 @@ public:
         std::size_t index;
     };
     /// Which pass a pattern is matched in. Every set but AsIs is matched case-sensitive over the
-    /// reply lowered (loweredPattern); AsIs holds the curated patterns lowering would change and is
+    /// reply lowered (loweredPattern); AsIs holds the patterns lowering would change and is
     /// matched over the reply as it is, case-insensitive, with the curated set (empty unless a
     /// rules file brings one). OtherLatin holds the Romance languages, Turkish and Indonesian,
     /// OtherLatinB the other Latin-script ones; the two run together (see above).
@@ -229,7 +210,7 @@ public:
     PatternSet()
     {
         for (int gi = 0; gi < kGroups; ++gi)
-            // The other languages' sets match lowered text with lowered patterns (loweredPattern).
+            // Every set but AsIs matches the lowered reply with lowered patterns (loweredPattern).
             m_groups[gi].set = std::make_unique<RE2::Set>(patternOptions(gi == English, gi != AsIs), RE2::UNANCHORED);
         m_markers = std::make_unique<RE2::Set>(patternOptions(), RE2::UNANCHORED);
     }
@@ -254,8 +235,8 @@ public:
         // over 20 000 development replies: 9.25 → 8.98 G instructions; the output of 7 599 replies
         // and of the corpus unchanged). On ASCII patterns the two encodings match the same bytes, but
         // for a gap's length counted in bytes, not characters, where the gap holds non-ASCII text.
-        // A pattern with a byte beyond ASCII would lose case folding ("Ä" for "ä") and its character
-        // classes would split UTF-8 sequences, so such a phrase joins the curated set (UTF-8).
+        // A pattern with a byte beyond ASCII would have its character classes split UTF-8
+        // sequences, so such a phrase joins the curated set (UTF-8).
         if (group == English && !isAscii(pattern))
             group = Curated;
         if (!lowerable(pattern))

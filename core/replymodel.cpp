@@ -46,25 +46,6 @@ char32_t nextCodePoint(std::string_view s, std::size_t& i)
     return cp;
 }
 
-/// Lower case for the scripts bounces arrive in (Latin with its European letters, Cyrillic).
-char32_t foldCase(char32_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c + 32;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-        return c + 0x20;
-    if (c >= 0x410 && c <= 0x42F)
-        return c + 0x20;
-    if (c >= 0x400 && c <= 0x40F)
-        return c + 0x50;
-    // Latin Extended-A pairs capitals with the next code point, on even or odd positions.
-    if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && c % 2 == 0)
-        return c + 1;
-    if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && c % 2 == 1)
-        return c + 1;
-    return c;
-}
-
 bool isCjk(char32_t c)
 {
     return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF)
@@ -211,7 +192,7 @@ void forEachFeature(std::string_view text, std::optional<int> basicCode, std::st
             if (d < 0x80)
                 word += static_cast<char>(d >= 'A' && d <= 'Z' ? d + 32 : d);
             else
-                text::appendUtf8(word, foldCase(d));
+                text::appendUtf8(word, text::foldLetter(d));
             end = i;
             if (i >= text.size())
                 break;

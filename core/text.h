@@ -29,6 +29,27 @@ constexpr char lower(char c)
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/// One code point in lower case for the scripts bounces arrive in (Latin with its European
+/// letters, Cyrillic), else as it is: A-Z, À-Þ, the Latin Extended-A pairs, Ѐ-Я. Each pair is
+/// two bytes in UTF-8 on both sides but for A-Z (one), so a text keeps its length.
+constexpr char32_t foldLetter(char32_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c + 32;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return c + 0x20;
+    if (c >= 0x410 && c <= 0x42F)
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F)
+        return c + 0x50;
+    // Latin Extended-A pairs capitals with the next code point, on even or odd positions.
+    if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && c % 2 == 0)
+        return c + 1;
+    if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && c % 2 == 1)
+        return c + 1;
+    return c;
+}
+
 std::string_view trim(std::string_view s);
 std::string toLower(std::string_view s);
 /// Every character in lower case, as SQLite's search index compares them (FTS5's trigram
