@@ -2,6 +2,8 @@
 #include "classifier.h"
 
 #include "bounce.h"
+#include "prefilter.h"
+#include "private/lowering.h"
 #include "replymodel.h"
 #include "replyparser.h"
 #include "text.h"
@@ -43,6 +45,11 @@ RE2::Options patternOptions(bool latin1 = false, bool caseSensitive = false)
     o.set_max_mem(int64_t {256} << 20);
     return o;
 }
+
+} // namespace
+
+namespace detail
+{
 
 /// A letter in lower case as RE2's case folding pairs it, for the letters the phrases use:
 /// text::foldLetter (ASCII, Latin-1, Latin Extended-A, basic Cyrillic), but İ left alone as RE2
@@ -149,25 +156,40 @@ std::string loweredPattern(std::string_view p)
     return out;
 }
 
+} // namespace detail
+
+namespace
+{
+
+using detail::appendLowered;
+using detail::lowerable;
+using detail::loweredPattern;
+
 /// The patterns of rules, blocklists and providers, matched over a reply in a few RE2::Set
 /// passes, with each pattern also kept alone so the span of a hit can be found afterwards.
 ///
 /// Why several sets: RE2 builds one DFA per set, and the lexicons' phrases (a cause word a few
 /// words after its subject, in twelve languages) multiply the states of a DFA they share with
 /// the curated rules: one set of everything ran at a third of the speed of the same patterns in
-/// three sets (tests/bench/bench_diagnose). The other languages' words are in four sets by
-/// script, each compiled when a reply first needs it and run only when the reply could be in
-/// one of its languages: the Latin-script languages' two sets when the reply holds a letter
-/// beyond ASCII ("ü", "ł"), one of their ASCII marker words ("benutzer", "inconnu", …), or
-/// nothing the English words explain while it does not look English and holds no other script;
-/// the Cyrillic set when it holds a Cyrillic letter, the CJK set when it holds a CJK or kana or
-/// Hangul character. One set of all of them, grown to ~1 900 phrases, cost `diagnose --lines` a
-/// third more CPU time on the development replies (the set is run over every English reply the
-/// English words leave weak, and its DFA builds states for all of them); the Latin-script
-/// phrases, ~1 800 by 2026-12-07, in one set took 120 ms to compile and 16 % more instructions
-/// over ASCII development replies than the two halves they are now.
+/// three sets (tests/bench/bench_diagnose). The other languages' words are in a set per
+/// language, in groups by script. A group is read only when the reply could be in one of its
+/// languages: the Latin-script groups when the reply holds a letter beyond ASCII ("ü", "ł"), one
+/// of their ASCII marker words ("benutzer", "inconnu", …), or nothing the English words explain
+/// while it does not look English and holds no other script; the Cyrillic group when it holds a
+/// Cyrillic letter, the CJK group when it holds a CJK or kana or Hangul character. Within a
+/// group, a language's set is compiled and run only when the reply holds what one of its
+/// phrases needs (prefilter::requirementOf: "unbekannt" and "benutzer" for "benutzer\S*
+/// (?:\S+ ){0,4}unbekannt"), so the hits are those of every set run in full. Before, the
+/// Latin-script phrases (~1 800) were two sets compiled together when a reply first reached them
+/// and run over every such reply: 1.1 of the 3.6 billion instructions of `parse --jobs 1` over
+/// the corpus ×6 (which needs no other language's phrase), 11.5 billion for 20 000 development
+/// replies where the sets per language take 6.7. One set of all the other languages' phrases
+/// had cost `diagnose --lines` a third more CPU time still (its DFA builds states for all of
+/// them).
 class PatternSet
 {
+    struct Part;
+
 public:
     /// What a pattern belongs to: a rule, a blocklist or a provider, by index in its table.
     enum class Kind { Rule, Blocklist, Provider };
@@ -209,8 +231,9 @@ public:
 
     PatternSet()
     {
-        for (int gi = 0; gi < kGroups; ++gi)
-            // Every set but AsIs matches the lowered reply with lowered patterns (loweredPattern).
+        for (int gi = 0; gi < kFirstOther; ++gi)
+            // Every set but AsIs matches the lowered reply with lowered patterns (loweredPattern);
+            // the other languages' sets are made per language (Part) when first needed.
             m_groups[gi].set = std::make_unique<RE2::Set>(patternOptions(gi == English, gi != AsIs), RE2::UNANCHORED);
         m_markers = std::make_unique<RE2::Set>(patternOptions(), RE2::UNANCHORED);
     }
@@ -227,7 +250,7 @@ public:
     /// parsed in compile(), which reports the first invalid one in add() order with RE2's message
     /// (the other languages' shipped patterns only when a reply first needs their set).
     void add(const std::string& pattern, Owner owner, const std::string& where, Group group = Curated,
-             bool shipped = false)
+             bool shipped = false, std::string_view language = {})
     {
         // The English lexicon's set is compiled as Latin-1: its gap phrases (".{0,40}", "[^.]{0,30}")
         // then take one instruction a byte instead of a UTF-8 decoder each, which made its compile
@@ -250,6 +273,7 @@ public:
         m_shipped.push_back(shipped);
         m_single.emplace_back(nullptr);
         m_literals.push_back(literalOf(pattern));
+        m_languageOf.emplace_back(group >= kFirstOther ? language : std::string_view {});
     }
 
     /// A word whose presence (any case) makes the other languages' pass run on ASCII text.
@@ -329,9 +353,25 @@ public:
                 throw KnowledgeError("rule patterns could not be compiled together (RE2::Set out of memory)");
         if (markersFailed)
             throw KnowledgeError("lexicon marker words could not be compiled");
+        // The other languages' phrases: a set per language (see match()).
+        for (int gi = kFirstOther; gi < kGroups; ++gi)
+            for (const int index : m_groups[gi].global) {
+                const auto& language = m_languageOf[static_cast<std::size_t>(index)];
+                auto part = std::find_if(m_parts.begin(), m_parts.end(),
+                                         [&](const Part& p) { return p.group == gi && p.language == language; });
+                if (part == m_parts.end()) {
+                    auto& fresh = m_parts.emplace_back();
+                    fresh.group = gi;
+                    fresh.language = language;
+                    fresh.global.push_back(index);
+                    continue;
+                }
+                part->global.push_back(index);
+            }
         m_wheres = {};
         m_shipped = {};
         m_markerWords = {};
+        m_languageOf = {};
     }
 
     /// Indices (into add() order) of every pattern of the groups [first, last) that occurs in
@@ -354,6 +394,8 @@ public:
             return *latin;
         };
         const re2::StringPiece text(s.data(), s.size());
+        std::array<bool, kGroups> wanted {};
+        bool anyLanguage = false;
         for (int gi = first; gi < last; ++gi) {
             const auto& g = m_groups[gi];
             if (!g.compiled)
@@ -363,37 +405,175 @@ public:
             if ((gi == Cyrillic && !hasCyrillic(s)) || (gi == Cjk && !hasCjk(s)))
                 continue;
             if (gi >= kFirstOther) {
-                // The second Latin-script set compiles on a thread of its own while this one
-                // compiles the first: the first reply that needs them waits for one set, not two.
-                std::jthread beside;
-                if (gi == OtherLatin && m_groups[OtherLatinB].compiled && !m_latinBStarted.exchange(true))
-                    beside = std::jthread([this] { compiledLazily(OtherLatinB); });
-                if (!compiledLazily(gi))
-                    continue; // out of RE2's memory: the other languages' words are not read
+                wanted[static_cast<std::size_t>(gi)] = anyLanguage = true;
+                continue;
             }
             local.clear();
             g.set->Match(gi == AsIs ? text : re2::StringPiece(lowered.data(), lowered.size()), &local);
             for (int l : local)
                 hits.push_back(g.global[static_cast<std::size_t>(l)]);
         }
+        if (anyLanguage)
+            matchLanguages(lowered, wanted, hits);
     }
 
     const Owner& owner(int index) const { return m_owners[static_cast<std::size_t>(index)]; }
 
-    /// Group gi (one of the other languages') parsed and compiled by the first thread that needs
-    /// it; the others wait for it here. False when it cannot be used: a shipped pattern RE2
-    /// refuses (the tests say none) or RE2 out of memory.
-    bool compiledLazily(int gi) const
+    /// The other languages' phrases of the wanted groups, over the lowered reply: each language's
+    /// set only when the reply holds what one of its phrases needs (prefilter::requirementOf), so
+    /// a reply that cannot match a language's phrases neither compiles nor runs its set. The
+    /// same hits as every wanted set run in full: a phrase whose requirement fails cannot match.
+    void matchLanguages(std::string_view lowered, const std::array<bool, kGroups>& wanted, std::vector<int>& hits) const
     {
-        auto& g = m_groups[gi];
-        auto& lazy = m_lazy[static_cast<std::size_t>(gi - kFirstOther)];
-        std::call_once(lazy.compiled, [&] {
-            for (const int index : g.global)
-                if (g.set->Add(loweredPattern(m_patterns[static_cast<std::size_t>(index)]), nullptr) < 0)
-                    return;
-            lazy.usable = g.set->Compile();
+        thread_local std::vector<int> local;
+        thread_local std::vector<char> present;
+        thread_local std::vector<Part*> open;
+        open.clear();
+        for (int script = 0; script < kScripts; ++script) {
+            bool any = false;
+            for (int gi = kFirstOther; gi < kGroups; ++gi)
+                any = any || (scriptOf(gi) == script && wanted[static_cast<std::size_t>(gi)]);
+            if (!any)
+                continue;
+            const auto& gates = this->gates(script);
+            present.assign(gates.atoms.size(), 0);
+            // Every atom in the reply, found by its first three bytes (every atom has three or more).
+            for (std::size_t i = 0; i + 3 <= lowered.size(); ++i) {
+                const auto found = gates.byPrefix.find(prefixOf(lowered.data() + i));
+                if (found == gates.byPrefix.end())
+                    continue;
+                for (const int a : found->second) {
+                    const auto& atom = gates.atoms[static_cast<std::size_t>(a)];
+                    if (lowered.compare(i, atom.size(), atom) == 0)
+                        present[static_cast<std::size_t>(a)] = 1;
+                }
+            }
+            for (auto& part : m_parts)
+                if (scriptOf(part.group) == script && wanted[static_cast<std::size_t>(part.group)]
+                    && opens(part, present))
+                    open.push_back(&part);
+        }
+        const re2::StringPiece text(lowered.data(), lowered.size());
+        {
+            // The first reply that needs several new languages waits for the slowest, not for all
+            // in turn: each is compiled on a thread of its own.
+            std::vector<std::jthread> beside;
+            Part* here = nullptr;
+            for (auto* part : open) {
+                if (part->ready.load(std::memory_order_acquire))
+                    continue;
+                if (!here)
+                    here = part;
+                else
+                    beside.emplace_back([this, part] { compiledPart(*part); });
+            }
+            if (here)
+                compiledPart(*here);
+        } // joined
+        for (auto* part : open) {
+            if (!compiledPart(*part))
+                continue; // out of RE2's memory: this language's words are not read
+            local.clear();
+            part->set->Match(text, &local);
+            for (int l : local)
+                hits.push_back(part->global[static_cast<std::size_t>(l)]);
+        }
+    }
+
+    /// A language's phrases, parsed and compiled by the first thread that needs them; the others
+    /// wait for it here. False when they cannot be used: a shipped pattern RE2 refuses (the tests
+    /// say none) or RE2 out of memory.
+    bool compiledPart(Part& part) const
+    {
+        std::call_once(part.once, [&] {
+            part.set = std::make_unique<RE2::Set>(patternOptions(false, true), RE2::UNANCHORED);
+            bool added = true;
+            for (const int index : part.global)
+                added
+                    = added && part.set->Add(loweredPattern(m_patterns[static_cast<std::size_t>(index)]), nullptr) >= 0;
+            part.usable = added && part.set->Compile();
+            part.ready.store(true, std::memory_order_release);
         });
-        return lazy.usable;
+        return part.usable;
+    }
+
+    /// Whether a reply whose lowered text holds the atoms marked in `present` may match one of
+    /// the part's phrases.
+    static bool opens(const Part& part, const std::vector<char>& present)
+    {
+        if (part.always)
+            return true;
+        for (const auto& needs : part.needs) {
+            bool all = true;
+            for (const auto& any : needs) {
+                bool one = false;
+                for (const int a : any)
+                    if (present[static_cast<std::size_t>(a)]) {
+                        one = true;
+                        break;
+                    }
+                if (!one) {
+                    all = false;
+                    break;
+                }
+            }
+            if (all)
+                return true;
+        }
+        return false;
+    }
+
+    /// Every atom the other languages' phrases need, indexed by its first three bytes, and each
+    /// part's phrases' needs as atom numbers: made when a reply first reaches those phrases, never
+    /// for an input in English. (An RE2::Set of the ~6 000 atoms took 500 million instructions to
+    /// compile, as much as the phrases it would spare.)
+    struct Gates {
+        std::once_flag once;
+        std::vector<std::string> atoms;
+        std::unordered_map<std::uint32_t, std::vector<int>> byPrefix;
+    };
+    static std::uint32_t prefixOf(const char* p)
+    {
+        return static_cast<std::uint32_t>(static_cast<unsigned char>(p[0]))
+            | static_cast<std::uint32_t>(static_cast<unsigned char>(p[1])) << 8
+            | static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 16;
+    }
+    /// The gates of one script's parts (the Latin-script groups, Cyrillic, CJK): a Russian reply
+    /// reads no Latin-script phrase's requirement.
+    static constexpr int kScripts = 3;
+    static int scriptOf(int group) { return group == Cyrillic ? 1 : group == Cjk ? 2 : 0; }
+    const Gates& gates(int script) const
+    {
+        auto& gates = m_gates[static_cast<std::size_t>(script)];
+        std::call_once(gates.once, [&] {
+            std::unordered_map<std::string, int> ids;
+            auto& atoms = gates.atoms;
+            for (auto& part : m_parts) {
+                if (scriptOf(part.group) != script)
+                    continue;
+                for (const int index : part.global) {
+                    const auto r
+                        = prefilter::requirementOf(loweredPattern(m_patterns[static_cast<std::size_t>(index)]));
+                    if (r.empty()) {
+                        part.always = true;
+                        break;
+                    }
+                    auto& needs = part.needs.emplace_back();
+                    for (const auto& any : r.all) {
+                        auto& list = needs.emplace_back();
+                        for (const auto& atom : any) {
+                            const auto [at, fresh] = ids.try_emplace(atom, static_cast<int>(atoms.size()));
+                            if (fresh)
+                                atoms.push_back(atom);
+                            list.push_back(at->second);
+                        }
+                    }
+                }
+            }
+            for (std::size_t a = 0; a < atoms.size(); ++a)
+                gates.byPrefix[prefixOf(atoms[a].data())].push_back(static_cast<int>(a));
+        });
+        return gates;
     }
 
     /// Byte span of pattern `index` in s.
@@ -567,13 +747,23 @@ private:
         bool compiled = false;
     };
     std::array<GroupSet, kGroups> m_groups;
-    /// The other languages' sets, each compiled on first need.
-    struct Lazy {
-        std::once_flag compiled;
-        bool usable = false; ///< written once inside `compiled`
+    /// The other languages' phrases of one group and language, compiled on first need.
+    struct Part {
+        int group = 0;
+        std::string language;
+        std::vector<int> global; ///< the set's pattern index → add() order
+        std::unique_ptr<RE2::Set> set; ///< made inside `once`
+        std::once_flag once;
+        bool usable = false; ///< written once inside `once`
+        std::atomic<bool> ready {false}; ///< `once` has run
+        /// Written once inside its script's Gates::once: per phrase, lists of atoms of which each must have
+        /// one in the reply; `always` when a phrase needs nothing known.
+        std::vector<std::vector<std::vector<int>>> needs;
+        bool always = false;
     };
-    mutable std::array<Lazy, kGroups - kFirstOther> m_lazy;
-    mutable std::atomic<bool> m_latinBStarted {false}; ///< OtherLatinB's compile begun beside OtherLatin's
+    mutable std::deque<Part> m_parts; // a deque: a Part never moves
+    mutable std::array<Gates, kScripts> m_gates;
+    std::vector<std::string> m_languageOf; ///< parallel to m_patterns until compile(): an other language's code
     std::vector<std::string> m_englishMarkers; ///< sorted
     std::unique_ptr<RE2::Set> m_markers;
     bool m_hasMarkers = false;
@@ -1085,12 +1275,13 @@ Classifier::Classifier(std::shared_ptr<const KnowledgeBase> kb)
         // languages when the reply may be in one of them.
         const auto& id = rules[i].id;
         auto group = PatternSet::Curated;
+        std::string_view language;
         if (id.rfind("lex.", 0) == 0) {
-            const auto language = std::string_view(id).substr(4, id.find('.', 4) - 4);
+            language = std::string_view(id).substr(4, id.find('.', 4) - 4);
             group = language == "en" ? PatternSet::English : PatternSet::groupOfLanguage(language);
         }
         for (const auto& p : rules[i].patterns)
-            set.add(p, {Kind::Rule, i}, where, group, rules[i].shipped);
+            set.add(p, {Kind::Rule, i}, where, group, rules[i].shipped, language);
         if (rules[i].patterns.empty())
             m_impl->codeOnlyRules.push_back(i);
         auto& rc = m_impl->ruleCodes.emplace_back();
