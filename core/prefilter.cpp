@@ -73,6 +73,8 @@ public:
             r.all = std::move(top.all);
         else if (auto list = asList(top))
             r.all.push_back(std::move(*list));
+        for (auto& any : r.all)
+            sortUnique(any);
         return r;
     }
 
@@ -128,8 +130,7 @@ private:
             std::vector<std::string> all;
             for (auto& b : branches)
                 all.insert(all.end(), b.strings.begin(), b.strings.end());
-            sortUnique(all);
-            return Info::of(std::move(all));
+            return Info::of(std::move(all)); // sorted, duplicates dropped, once in read()
         }
         // Each branch must name what it needs; one that needs nothing frees the whole. "(A and B)
         // or (C and D)" needs "A or C", "A or D", "B or C" and "B or D": the lists are crossed
@@ -166,10 +167,7 @@ private:
             clauses = std::move(crossed);
         }
         Info out;
-        for (auto& c : clauses) {
-            sortUnique(c);
-            out.all.push_back(std::move(c));
-        }
+        out.all = std::move(clauses);
         return out;
     }
 
@@ -182,18 +180,21 @@ private:
             bool long_ = true;
             for (const auto& s : run)
                 long_ = long_ && s.size() >= m_minAtom;
-            if (long_) {
-                sortUnique(run);
-                out.all.push_back(run);
-            }
+            if (long_)
+                out.all.push_back(std::move(run));
             run = {""};
         };
         while (!atEnd() && peek() != '|' && peek() != ')') {
-            // A plain character not repeated (most of a phrase): onto every string of the run.
-            if (const auto len = plainCharacter()) {
+            // Plain characters not repeated (most of a phrase): onto every string of the run.
+            const auto start = m_i;
+            while (!atEnd())
+                if (const auto len = plainCharacter())
+                    m_i += len;
+                else
+                    break;
+            if (m_i > start) {
                 for (auto& r : run)
-                    r.append(m_p.substr(m_i, len));
-                m_i += len;
+                    r.append(m_p.substr(start, m_i - start));
                 continue;
             }
             Info item = repeated();
@@ -219,10 +220,8 @@ private:
                 for (auto& list : item.all)
                     out.all.push_back(std::move(list));
         }
-        if (allExact) {
-            sortUnique(run);
+        if (allExact)
             return Info::of(std::move(run));
-        }
         flush();
         return out;
     }
@@ -230,9 +229,25 @@ private:
     /// The length of the character at m_i when it is a literal that no repetition follows, else 0.
     std::size_t plainCharacter() const
     {
-        static constexpr std::string_view kSpecial = "\\[](){}.*+?|^$";
-        if (kSpecial.find(peek()) != std::string_view::npos)
+        switch (peek()) {
+        case '\\':
+        case '[':
+        case ']':
+        case '(':
+        case ')':
+        case '{':
+        case '}':
+        case '.':
+        case '*':
+        case '+':
+        case '?':
+        case '|':
+        case '^':
+        case '$':
             return 0;
+        default:
+            break;
+        }
         const auto b = static_cast<unsigned char>(peek());
         std::size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
         len = std::min(len, m_p.size() - m_i);
