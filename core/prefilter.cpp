@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "prefilter.h"
 
+#include "text.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -33,25 +35,6 @@ void sortUnique(std::vector<std::string>& v)
 {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
-void appendUtf8(std::string& out, std::uint32_t c)
-{
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (c >> 18));
-        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
 }
 
 class Reader
@@ -417,7 +400,7 @@ private:
             if (value > 0x10FFFF)
                 throw Unfollowed {};
             std::string out;
-            appendUtf8(out, value);
+            text::appendUtf8(out, value);
             return out;
         }
         default:
@@ -498,7 +481,7 @@ private:
                 }
                 for (auto c = a; c <= z; ++c) {
                     std::string s;
-                    appendUtf8(s, c);
+                    text::appendUtf8(s, c);
                     chars.push_back(std::move(s));
                 }
                 continue;
