@@ -756,8 +756,8 @@ private:
         std::once_flag once;
         bool usable = false; ///< written once inside `once`
         std::atomic<bool> ready {false}; ///< `once` has run
-        /// Written once inside its script's Gates::once: per phrase, lists of atoms of which each must have
-        /// one in the reply; `always` when a phrase needs nothing known.
+        /// Written once inside its script's Gates::once: per phrase, lists of atoms of which the
+        /// reply must hold one each; `always` when a phrase needs nothing known.
         std::vector<std::vector<std::vector<int>>> needs;
         bool always = false;
     };
