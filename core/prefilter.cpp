@@ -231,9 +231,7 @@ private:
         default:
             break;
         }
-        const auto b = static_cast<unsigned char>(peek());
-        std::size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-        len = std::min(len, m_p.size() - m_i);
+        const auto len = characterLength();
         if (m_i + len < m_p.size()) {
             const char next = m_p[m_i + len];
             if (next == '*' || next == '+' || next == '?' || next == '{')
@@ -324,12 +322,18 @@ private:
         return true;
     }
 
+    /// The bytes of the UTF-8 character at m_i (a stray continuation byte alone), within the pattern.
+    std::size_t characterLength() const
+    {
+        const auto b = static_cast<unsigned char>(m_p[m_i]);
+        const std::size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+        return std::min(len, m_p.size() - m_i);
+    }
+
     /// One code point of the pattern as written (UTF-8), at m_i.
     std::string codePoint()
     {
-        const auto b = static_cast<unsigned char>(m_p[m_i]);
-        std::size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-        len = std::min(len, m_p.size() - m_i);
+        const auto len = characterLength();
         std::string out(m_p.substr(m_i, len));
         m_i += len;
         return out;
