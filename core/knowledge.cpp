@@ -341,6 +341,7 @@ void KnowledgeBase::setCodes(std::string_view text, const std::string& origin)
     const auto doc = parse(text, origin);
     expectFormat(doc, "bouncetriage-codes/1", origin);
     m_codes.clear();
+    m_codeMatchers.clear();
     m_basic.clear();
     m_classes.clear();
     m_subjects.clear();
@@ -364,6 +365,9 @@ void KnowledgeBase::setCodes(std::string_view text, const std::string& origin)
         if (!c.reason.empty() && !isKnownReason(c.reason))
             throw KnowledgeError(at + " (" + c.code + "): unknown reason \"" + c.reason + "\"");
         c.weight = o.value("weight", 0);
+        const bool anyClass = c.code.front() == 'X' || c.code.front() == 'x';
+        const bool isRange = c.code.find("..") != std::string::npos || c.code.ends_with("*");
+        m_codeMatchers.emplace_back(CodePattern(c.code), (anyClass ? 0 : 2) + (isRange ? 0 : 1));
         m_codes.push_back(std::move(c));
     }
 }
@@ -545,12 +549,6 @@ std::string KnowledgeBase::basicMeaning(int basic) const
 namespace
 {
 
-/// "5.7.606..649" / "X.1.1" / "5.7.*" against "5.7.612".
-bool codeMatches(std::string_view pattern, std::string_view code)
-{
-    return CodePattern(pattern).matches(std::nullopt, code);
-}
-
 /// A decimal number filling all of s, as std::stoi read the range bounds before (no sign).
 std::optional<int> number(std::string_view s)
 {
@@ -568,14 +566,10 @@ const CodeInfo* KnowledgeBase::codeInfo(std::string_view enhanced) const
     // Most specific first: an exact class-bound code, then a range, then the X.s.d entry.
     const CodeInfo* best = nullptr;
     int bestRank = -1;
-    for (const auto& c : m_codes) {
-        if (!codeMatches(c.code, enhanced))
-            continue;
-        const bool anyClass = c.code.front() == 'X' || c.code.front() == 'x';
-        const bool isRange = c.code.find("..") != std::string::npos || c.code.ends_with("*");
-        const int rank = (anyClass ? 0 : 2) + (isRange ? 0 : 1);
-        if (rank > bestRank) {
-            best = &c;
+    for (std::size_t i = 0; i < m_codes.size(); ++i) {
+        const auto& [pattern, rank] = m_codeMatchers[i];
+        if (rank > bestRank && pattern.matches(std::nullopt, enhanced)) {
+            best = &m_codes[i];
             bestRank = rank;
         }
     }

@@ -99,6 +99,25 @@ struct ProviderInfo {
     std::string operatorName;
 };
 
+/// A code constraint read once: the classifier tests every coded rule's codes and unless-codes
+/// against every reply, and reading the pattern's text each time was 7 % of a diagnosis
+/// (callgrind, bench_diagnose). matchesCodePattern reads a pattern's text through it, so the two
+/// cannot differ.
+class CodePattern
+{
+public:
+    explicit CodePattern(std::string_view pattern);
+    bool matches(std::optional<int> basic, std::string_view enhanced) const;
+
+private:
+    enum class Kind : unsigned char { Never, Basic, Exact, Prefix, Range };
+    Kind m_kind = Kind::Never;
+    char m_class = 0; ///< the enhanced code's class digit; 0: any class ("X.1.1")
+    std::array<char, 3> m_digits {}; ///< Basic: each digit, or 0 for an "x"
+    std::string m_rest; ///< Exact: after the class ".1.1"; Prefix: before the "*"; Range: before the last dot
+    int m_lo = 0, m_hi = 0; ///< Range: the detail's bounds
+};
+
 /// All knowledge the classifier uses, loaded from resources/ (embedded at build time) plus
 /// optional local files that override rules with the same id.
 class KnowledgeBase
@@ -171,6 +190,9 @@ private:
 
     std::vector<Rule> m_rules;
     std::vector<CodeInfo> m_codes;
+    /// m_codes' patterns read once, with their rank (see codeInfo): codeInfo runs for every code
+    /// a classifier keys at start-up, and reading each pattern there cost 5 % of a start-up.
+    std::vector<std::pair<CodePattern, int>> m_codeMatchers;
     std::vector<std::pair<int, std::string>> m_basic;
     std::vector<std::pair<std::string, std::string>> m_classes;
     std::vector<std::pair<std::string, std::string>> m_subjects;
@@ -191,24 +213,5 @@ private:
 
 /// True when a rule's code constraint ("550", "5xx", "5.7.*", "X.1.1", "5.7.606..649") fits.
 bool matchesCodePattern(std::string_view pattern, std::optional<int> basic, std::string_view enhanced);
-
-/// A code constraint read once: the classifier tests every coded rule's codes and unless-codes
-/// against every reply, and reading the pattern's text each time was 7 % of a diagnosis
-/// (callgrind, bench_diagnose). matchesCodePattern reads a pattern's text through it, so the two
-/// cannot differ.
-class CodePattern
-{
-public:
-    explicit CodePattern(std::string_view pattern);
-    bool matches(std::optional<int> basic, std::string_view enhanced) const;
-
-private:
-    enum class Kind : unsigned char { Never, Basic, Exact, Prefix, Range };
-    Kind m_kind = Kind::Never;
-    char m_class = 0; ///< the enhanced code's class digit; 0: any class ("X.1.1")
-    std::array<char, 3> m_digits {}; ///< Basic: each digit, or 0 for an "x"
-    std::string m_rest; ///< Exact: after the class ".1.1"; Prefix: before the "*"; Range: before the last dot
-    int m_lo = 0, m_hi = 0; ///< Range: the detail's bounds
-};
 
 } // namespace bt
