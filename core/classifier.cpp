@@ -1372,6 +1372,13 @@ Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
         first != std::string_view::npos && (input[first] == '{' || input[first] == '['))
         if (const auto event = jsonEventReply(input))
             return diagnosePasted(*this, primaryReply(*event), texts);
+    if (text::hasEscapedBreaks(input)) {
+        // A multi-line reply on one line (a TSV cell, a log): read as the lines it stands for,
+        // so "550-5.1.1 …\\n550 5.1.1 …" loses its continuation codes between the words.
+        std::string lines(input);
+        text::expandEscapedBreaks(lines);
+        return diagnosePasted(*this, primaryReply(blankAsides(lines, *m_kb)), texts);
+    }
     if (input.find('\n') == std::string_view::npos)
         return diagnosePasted(*this, primaryReply(input), texts);
     return diagnosePasted(*this, primaryReply(blankAsides(input, *m_kb)), texts);

@@ -176,6 +176,33 @@ void appendUtf8(std::string& out, char32_t cp)
     }
 }
 
+bool hasEscapedBreaks(std::string_view s)
+{
+    if (s.find('\n') != std::string_view::npos)
+        return false;
+    for (auto at = s.find('\\'); at != std::string_view::npos && at + 1 < s.size(); at = s.find('\\', at + 2)) {
+        if (s[at + 1] == 'n')
+            return true;
+    }
+    return false;
+}
+
+void expandEscapedBreaks(std::string& s)
+{
+    // "\\" is an escaped backslash and stays; "\r\n" and "\n" end a line.
+    for (std::size_t at = s.find('\\'); at != std::string::npos && at + 1 < s.size(); at = s.find('\\', at)) {
+        if (s[at + 1] == 'n') {
+            s[at] = ' ';
+            s[at + 1] = '\n';
+        } else if (s.compare(at + 1, 3, "r\\n") == 0) {
+            s.replace(at, 4, "  \r\n");
+            at += 4;
+            continue;
+        }
+        at += 2;
+    }
+}
+
 std::string collapseSpace(std::string_view s)
 {
     s = trim(s);

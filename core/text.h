@@ -80,6 +80,14 @@ std::string collapseSpace(std::string_view s);
 /// checks and the reports write every time.
 std::string isoUtc(std::int64_t epochSeconds);
 
+/// A text written on one line with its line breaks escaped, as a TSV cell or a log holds a
+/// multi-line SMTP reply ("421-4.7.0 … rate of\\n421-4.7.0 unsolicited mail …"): true when it
+/// has no line break of its own and at least one backslash-n not itself escaped.
+bool hasEscapedBreaks(std::string_view s);
+/// Those escapes as the line breaks they stand for, in place and length for length (a space
+/// before the LF or CRLF), so that offsets into the text still point at the same words.
+void expandEscapedBreaks(std::string& s);
+
 /// A line of a text with its byte offset; line ends may be LF, CRLF or CR alone.
 struct Line {
     std::string_view text;

@@ -2,6 +2,7 @@
 #include "classifier.h"
 #include "json.h"
 #include "knowledge.h"
+#include "text.h"
 
 #include <gtest/gtest.h>
 
@@ -471,6 +472,29 @@ TEST(Knowledge, RulesFileFromDisk)
     EXPECT_EQ(bt::Classifier(kb).diagnoseText("550 5.7.1 frozen account").reason, "suspend");
     std::filesystem::remove(path);
     EXPECT_THROW(kb->addRulesFile(path), bt::KnowledgeError);
+}
+
+TEST(Classifier, AMultiLineReplyWrittenOnOneLineIsReadAsItsLines)
+{
+    // A TSV cell or a log holds a multi-line reply with its breaks escaped: read as the lines they
+    // stand for, a phrase split between two lines loses the line code inside it.
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    const auto one = c.diagnoseText("550 5.1.1 The email account that you tried to reach does not exist.");
+    for (const char* text : {"550-5.1.1 The email account that you tried to reach does not\\n550 5.1.1 exist.",
+                             "550-5.1.1 The email account that you tried to reach does not\\r\\n550 5.1.1 exist."}) {
+        const auto lines = c.diagnoseText(text);
+        EXPECT_EQ(lines.reason, one.reason) << text;
+        EXPECT_EQ(lines.family, "address") << text;
+    }
+    // An escaped backslash before an n is a backslash and an n, not a break.
+    EXPECT_TRUE(bt::text::hasEscapedBreaks("550-a\\n550 b"));
+    EXPECT_FALSE(bt::text::hasEscapedBreaks("550 C:\\\\new folder"));
+    EXPECT_FALSE(bt::text::hasEscapedBreaks("550-a\\n550 b\nc")); // it has line breaks of its own
+    std::string escaped = "a\\\\nb\\nc\\r\\nd";
+    const auto size = escaped.size();
+    bt::text::expandEscapedBreaks(escaped);
+    EXPECT_EQ(escaped, "a\\\\nb \nc  \r\nd");
+    EXPECT_EQ(escaped.size(), size);
 }
 
 TEST(Classifier, AMultiLineReplyIsReadWithoutItsLineCodes)

@@ -601,6 +601,23 @@ TEST(Reader, AnEmailWithNoBouncedRecipientIsDiagnosedFromItsTextNotItsHeaders)
               d.diagnosis.replyText.substr(e.start, e.end - e.start));
 }
 
+TEST(Reader, ALineWithEscapedBreaksIsReadAsTheLinesItStandsFor)
+{
+    // A log line or a TSV cell: an NDR's sentence and the reply, the break between them escaped.
+    // The escapes become breaks length for length, so the reply's offset and its evidence still
+    // point into the input as written.
+    const std::string input = "Remote server said:\\n550 5.1.1 <bob@example.com>: user unknown";
+    const bt::BounceReader reader(classifier());
+    const auto d = reader.diagnoseInput(input);
+    EXPECT_FALSE(d.email);
+    EXPECT_EQ(d.diagnosis.family, "address");
+    EXPECT_EQ(input.substr(d.replyOffset, 9), "550 5.1.1");
+    ASSERT_FALSE(d.diagnosis.evidence.empty());
+    const auto& e = d.diagnosis.evidence.front();
+    EXPECT_EQ(input.substr(d.replyOffset + e.start, e.end - e.start),
+              d.diagnosis.replyText.substr(e.start, e.end - e.start));
+}
+
 TEST(Reader, AnEspEventPastedAsJsonIsReadByItsReplyField)
 {
     // One event of each ESP's export (tests/data), pasted or piped in as JSON: the reply is the
