@@ -622,18 +622,32 @@ std::vector<Found> scan(std::string_view input)
             if (after != std::string_view::npos) {
                 auto stage = j.substr(after + 7);
                 const auto colon = stage.find(':');
-                auto st = text::trim(stage.substr(0, colon));
+                // Retold without the colons ("after RCPT TO bob@example.com, 550 5.1.1 User
+                // unknown"), the reply's code comes first: a colon after it is the reply's own (a
+                // URL, a time, a host's "said:") and the reply starts at the code.
+                const auto code = firstBasic(stage.substr(0, colon));
+                const bool codeFirst = code.pos != std::string_view::npos && code.pos > 0
+                    && (stage[code.pos - 1] == ' ' || stage[code.pos - 1] == ',');
+                auto st = text::trim(stage.substr(0, codeFirst ? code.pos : colon));
                 const auto lt = st.find('<');
                 if (lt != std::string_view::npos)
                     st = text::trim(st.substr(0, lt));
+                if (codeFirst) // the command alone, not the address written after it
+                    for (std::string_view command : {"RCPT TO", "MAIL FROM"})
+                        if (text::startsWithNoCase(st, command))
+                            st = command;
                 if (text::startsWithNoCase(st, "end of"))
                     st = "DATA";
                 f.reply.smtpStage = std::string(st);
-                // Skip "RCPT TO:<addr>:" — the reply starts after the colon that follows ">".
-                const auto gt = j.find('>', after);
-                const auto from = gt != std::string_view::npos ? gt : after + 7 + colon;
-                const auto c2 = j.find(':', from);
-                bodyFrom = c2 == std::string_view::npos ? j.size() : c2 + 1;
+                if (codeFirst) {
+                    bodyFrom = after + 7 + code.pos;
+                } else {
+                    // Skip "RCPT TO:<addr>:" — the reply starts after the colon that follows ">".
+                    const auto gt = j.find('>', after);
+                    const auto from = gt != std::string_view::npos ? gt : after + 7 + colon;
+                    const auto c2 = j.find(':', from);
+                    bodyFrom = c2 == std::string_view::npos ? j.size() : c2 + 1;
+                }
             }
             auto body = text::trim(j.substr(std::min(bodyFrom, j.size())));
             Reply host;
@@ -688,8 +702,10 @@ std::vector<Found> scan(std::string_view input)
                 const char before = b.pos > 1 ? rest[b.pos - 2] : 0;
                 const char just = b.pos > 0 ? rest[b.pos - 1] : 0;
                 // A tab opens a field of a tab-separated export or a spreadsheet's copy.
-                if (before == ':' || before == ';' || just == ':' || just == '#' || just == '\'' || just == '"'
-                    || just == '(' || just == '\t' || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
+                // "smtp;550 …": a DSN's Diagnostic-Code type with no space before the reply.
+                if (before == ':' || before == ';' || just == ':' || just == ';' || just == '#' || just == '\''
+                    || just == '"' || just == '(' || just == '\t'
+                    || (b.pos + 4 < rest.size() && enhancedCodeAt(rest, b.pos + 4)))
                     start = b.pos;
                 // A code in parentheses or after '#' that closes the line ("User unknown (550)",
                 // "… black listed by zen.spamhaus.org #525") tags the words before it: they are

@@ -277,6 +277,31 @@ TEST(ReplyParser, EximAfterMailFromWithSize)
     EXPECT_EQ(r.remoteIp, "192.0.2.20");
 }
 
+TEST(ReplyParser, EximsWordsRetoldWithoutTheirColonsStartTheReplyAtItsCode)
+{
+    // A person's retelling: the address without "RCPT TO:<…>:", then the reply, whose own colons
+    // (a URL, an Outlook time stamp) are not the end of the stage.
+    const auto r
+        = primaryReply("SMTP error from remote mail server after RCPT TO bob@example.com, 550 5.1.1 User "
+                       "unknown [BN8NAM12FT047.eop-nam12.prod.protection.outlook.com 2024-01-01T10:00:00.000Z]");
+    EXPECT_EQ(r.smtpStage, "RCPT TO");
+    ASSERT_TRUE(r.basicCode);
+    EXPECT_EQ(*r.basicCode, 550);
+    EXPECT_EQ(r.enhancedCode, "5.1.1");
+    EXPECT_TRUE(r.text.starts_with("550 5.1.1 User unknown")) << r.text;
+}
+
+TEST(ReplyParser, ADiagnosticTypeWithNoSpaceBeforeTheCodeIsNotTheReplys)
+{
+    // "smtp;550 …" as DSNs write their Diagnostic-Code, pasted without the field's name.
+    for (const char* text : {"smtp;451 4.7.1 Please try again later", "smtp; 451 4.7.1 Please try again later"}) {
+        const auto r = primaryReply(text);
+        ASSERT_TRUE(r.basicCode) << text;
+        EXPECT_EQ(*r.basicCode, 451) << text;
+        EXPECT_EQ(r.text, "451 4.7.1 Please try again later") << text;
+    }
+}
+
 TEST(ReplyParser, ExchangeRemoteServerReturned)
 {
     const auto r = primaryReply("Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'");
