@@ -101,6 +101,24 @@ double sigmoidSafeExp(double x)
     return std::exp(std::max(-60.0, std::min(60.0, x)));
 }
 
+/// True for a whitespace-separated chunk that names the case rather than the cause: an address
+/// or a Message-ID ('@'), or a placeholder of a template as MTA documentation and source code
+/// print their replies ("%s", "$recipient", "{domain}", "<${sender}>"). The placeholder's name
+/// is what the server fills in, not its reason: read as a word, "$recipient" or "{ip}" pulled the
+/// model towards the family those words mean.
+bool namesTheCase(std::string_view chunk)
+{
+    if (chunk.find('@') != std::string_view::npos)
+        return true;
+    while (!chunk.empty() && (chunk.front() == '<' || chunk.front() == '[' || chunk.front() == '(' || chunk.front() == '"'
+                              || chunk.front() == '\''))
+        chunk.remove_prefix(1);
+    if (chunk.size() < 2)
+        return false;
+    const char next = chunk[1];
+    return chunk.front() == '{' || ((chunk.front() == '$' || chunk.front() == '%') && (text::isAlpha(next) || next == '{'));
+}
+
 /// The one tokenizer behind modelFeatures (training) and ReplyModel::guess (every diagnosis):
 /// calls emit(name, start, end) for each feature in order. Names are built in buffers reused
 /// from one feature to the next, so a reply costs no allocation once they have grown; emit
@@ -138,14 +156,15 @@ void forEachFeature(std::string_view text, std::optional<int> basicCode, std::st
     std::size_t prevStart = 0;
     std::size_t i = 0;
     while (i < text.size()) {
-        // Whitespace-separated chunks holding '@' are addresses (or Message-IDs): skip them whole.
+        // Whitespace-separated chunks that are addresses, Message-IDs or a template's placeholders
+        // name the case, not the cause: skip them whole (see namesTheCase).
         // Looked at from each chunk's first byte only: a chunk whose start sees no '@' has none.
         const auto blank = [](char b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r'; };
         if (i == 0 || blank(text[i - 1])) {
             std::size_t e = i;
             while (e < text.size() && !blank(text[e]))
                 ++e;
-            if (e > i && text.substr(i, e - i).find('@') != std::string_view::npos) {
+            if (e > i && namesTheCase(text.substr(i, e - i))) {
                 i = e;
                 prev.clear();
                 continue;

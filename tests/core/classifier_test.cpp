@@ -474,6 +474,25 @@ TEST(Knowledge, RulesFileFromDisk)
     EXPECT_THROW(kb->addRulesFile(path), bt::KnowledgeError);
 }
 
+TEST(Classifier, AMaskedAddressIsReadAsAnAddressAndShownAsWritten)
+{
+    // "[x.x.x.x]" is a help page's client address: the patterns that know one by its digits read
+    // it, the reply and its evidence stay as written.
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    const auto real = c.diagnoseText("554 [192.0.2.1] Access denied");
+    for (const std::string text :
+         {"554 [x.x.x.x] Access denied", "554 [xxx.xxx.xxx.xxx] Access denied", "554 [198.51.100.x] Access denied"}) {
+        const auto d = c.diagnoseText(text);
+        EXPECT_EQ(d.reason, real.reason) << text;
+        EXPECT_EQ(d.replyText, text);
+        ASSERT_FALSE(d.evidence.empty()) << text;
+        const auto& e = d.evidence.front();
+        EXPECT_EQ(d.replyText.substr(e.start, e.end - e.start), text.substr(4)) << text;
+    }
+    // Not a masked address: a host name that starts like one, a version.
+    EXPECT_NE(c.diagnoseText("554 x.x.x.x.example.com Access denied").reason, real.reason);
+}
+
 TEST(Classifier, AMultiLineReplyWrittenOnOneLineIsReadAsItsLines)
 {
     // A TSV cell or a log holds a multi-line reply with its breaks escaped: read as the lines they
