@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #if defined(__SSE2__)
@@ -1092,22 +1093,26 @@ std::size_t maskedIpAt(std::string_view s, std::size_t i)
 /// temporarily deferred"), and a help page's "[x.x.x.x]" says the same. The labelled replies were
 /// collected with documentation addresses filled in; written as help pages write them, 19 of the
 /// 814 development replies that name an address, a domain or an IP changed family (2026-12-08).
+/// Where the first masked address at or after `from` begins and its length; {npos, 0} if none.
+std::pair<std::size_t, std::size_t> nextMaskedIp(std::string_view t, std::size_t from)
+{
+    // From each dot back to where an address could begin (three octet bytes at most): a reply
+    // has a few dots, and most start nothing.
+    for (std::size_t i = t.find('.', from); i != std::string_view::npos; i = t.find('.', i + 1))
+        for (std::size_t b = std::max(from, i >= 3 ? i - 3 : 0); b < i; ++b)
+            if (const auto n = maskedIpAt(t, b))
+                return {b, n};
+    return {std::string_view::npos, 0};
+}
+
 bool unmaskIps(std::string& t)
 {
     bool changed = false;
-    for (std::size_t i = t.find('.'); i != std::string::npos && i < t.size(); i = t.find('.', i + 1)) {
-        // From each dot back to where an address could begin (three octet bytes at most).
-        const std::size_t from = i >= 3 ? i - 3 : 0;
-        for (std::size_t b = from; b < i; ++b) {
-            if (const auto n = maskedIpAt(t, b)) {
-                for (std::size_t k = b; k < b + n; ++k)
-                    if (t[k] != '.')
-                        t[k] = text::isDigit(t[k]) ? t[k] : '0';
-                changed = true;
-                i = b + n;
-                break;
-            }
-        }
+    for (auto [at, n] = nextMaskedIp(t, 0); at != std::string::npos; std::tie(at, n) = nextMaskedIp(t, at + n)) {
+        for (std::size_t k = at; k < at + n; ++k)
+            if (t[k] != '.' && !text::isDigit(t[k]))
+                t[k] = '0';
+        changed = true;
     }
     return changed;
 }
@@ -1126,11 +1131,10 @@ bool readable(std::string_view reply, std::optional<int> basic, ReadableText& ou
             return true;
         }
         // Only a masked address to read: the same bytes, one for one.
-        if (reply.find('.') == std::string_view::npos)
+        if (nextMaskedIp(reply, 0).first == std::string_view::npos)
             return false;
         out.text.assign(reply);
-        if (!unmaskIps(out.text))
-            return false;
+        unmaskIps(out.text);
         out.starts.resize(reply.size());
         out.ends.resize(reply.size());
         for (std::size_t k = 0; k < reply.size(); ++k) {

@@ -183,6 +183,16 @@ std::string_view takeStage(std::string_view s, Reply& r)
     return text::trim(s.substr(0, p));
 }
 
+/// Where "Remote Server returned '" begins in a line (either case of the "S"), or npos.
+std::size_t remoteServerReturned(std::string_view line)
+{
+    for (auto at = line.find("erver returned '"); at != std::string_view::npos;
+         at = line.find("erver returned '", at + 1))
+        if (at >= 8 && line.substr(at - 8, 7) == "Remote " && (line[at - 1] == 'S' || line[at - 1] == 's'))
+            return at - 8;
+    return std::string_view::npos;
+}
+
 enum class Kind { Plain, Diagnostic, Said, Exim, Exchange, Status };
 
 struct Found {
@@ -671,7 +681,9 @@ std::vector<Found> scan(std::string_view input)
             continue;
         }
 
-        if (const auto rs = line.find("Remote Server returned '"); rs != std::string_view::npos) {
+        // Exchange's "Remote Server returned '…'", "Remote server returned" as some versions and
+        // people write it.
+        if (const auto rs = remoteServerReturned(line); rs != std::string_view::npos) {
             const auto last = continuation(lines, i, true);
             std::string joined = joinLines(lines, i, last);
             const auto open = text::findNoCase(joined, "returned '") + 10;
