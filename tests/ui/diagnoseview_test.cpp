@@ -415,6 +415,27 @@ TEST(EvidenceSpansTest, FindsEvidenceAcrossFoldedLines)
     EXPECT_EQ(pasted.mid(spans[0].start, spans[0].length), u"sender\n    is unauthenticated.\n    550-5.7.26 Gmail"_s);
 }
 
+// A multi-line reply pasted from a TSV cell or a log, its line breaks escaped: the core reads
+// it as its lines, and the evidence that runs across an escaped break is found in the text as
+// pasted.
+TEST(EvidenceSpansTest, FindsEvidenceAcrossEscapedLineBreaks)
+{
+    const bt::Classifier classifier(bt::KnowledgeBase::loadDefault());
+    const QString pasted = u"421-4.7.0 [x.x.x.x 15] Our system has detected an unusual rate of\\n421-4.7.0 "
+                           "unsolicited mail originating from your IP address.\\r\\n421 4.7.0 Please visit "
+                           "https://support.google.com/mail/?p=UnsolicitedRateLimitError - gsmtp"_s;
+    const QByteArray utf8 = pasted.toUtf8();
+    const bt::Diagnosis d = classifier.diagnoseText(std::string_view(utf8.constData(), std::size_t(utf8.size())));
+    ASSERT_EQ(d.family, "rate_limit");
+    const QList<btui::TextSpan> spans = btui::locateEvidence(pasted, utf8, 0, d);
+    ASSERT_FALSE(spans.isEmpty());
+    QStringList found;
+    for (const auto& span : spans)
+        found << pasted.mid(span.start, span.length);
+    EXPECT_TRUE(found.contains(u"unusual rate of\\n421-4.7.0 unsolicited mail"_s))
+        << found.join(u" | "_s).toStdString();
+}
+
 // A reply quoted in a colleague's message: the core reads it unquoted, and the evidence that
 // runs across a quoted line break is found in the pasted text with its "> " marks.
 TEST(EvidenceSpansTest, FindsEvidenceAcrossQuotedLines)

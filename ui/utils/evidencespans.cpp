@@ -26,12 +26,14 @@ bool isContinuationByte(unsigned char byte)
 
 // Between two words of a reply, a folded copy may hold line breaks, indentation, the quote
 // marks of a message that quoted it ("> ") and the repeated "550-5.7.26" / "550 5.7.26"
-// prefixes of multi-line SMTP replies.
+// prefixes of multi-line SMTP replies. A reply pasted from a TSV cell or a log has its line
+// breaks escaped ("\\n", "\\r\\n"): the core reads them as breaks, so they separate words here too.
 const QString& flexibleSeparator()
 {
     // Possessive runs and a prefix that must start with a digit keep the pattern linear:
     // nested "(\\s+)*\\s+" would backtrack exponentially on long indentation.
-    static const QString separator = u"\\s++(?:>[>\\s]*+)?(?:[245]\\d\\d[- ](?:[245]\\.\\d{1,3}\\.\\d{1,3})?\\s++)*"_s;
+    static const QString separator
+        = u"(?:\\s|\\\\[rn])++(?:>[>\\s]*+)?(?:[245]\\d\\d[- ](?:[245]\\.\\d{1,3}\\.\\d{1,3})?(?:\\s|\\\\[rn])++)*"_s;
     return separator;
 }
 
