@@ -1098,10 +1098,18 @@ std::pair<std::size_t, std::size_t> nextMaskedIp(std::string_view t, std::size_t
 {
     // From each dot back to where an address could begin (three octet bytes at most): a reply
     // has a few dots, and most start nothing.
-    for (std::size_t i = t.find('.', from); i != std::string_view::npos; i = t.find('.', i + 1))
+    // An address has a digit or a mask on both sides of each dot: a sentence's full stop is
+    // passed over at once.
+    const auto octet = [](char c) {
+        return text::isDigit(c) || c == 'x' || c == 'X' || c == 'n' || c == 'N' || c == '*' || (c >= 'a' && c <= 'd');
+    };
+    for (std::size_t i = t.find('.', from); i != std::string_view::npos; i = t.find('.', i + 1)) {
+        if (i == 0 || i + 1 >= t.size() || !octet(t[i - 1]) || !octet(t[i + 1]))
+            continue;
         for (std::size_t b = std::max(from, i >= 3 ? i - 3 : 0); b < i; ++b)
             if (const auto n = maskedIpAt(t, b))
                 return {b, n};
+    }
     return {std::string_view::npos, 0};
 }
 
