@@ -1457,6 +1457,37 @@ void Classifier::applyReason(Diagnosis& d, std::string_view reason) const
         = cls != '4' && cls != '2' && std::find(kHardReasons.begin(), kHardReasons.end(), reason) != kHardReasons.end();
 }
 
+std::string readableWords(std::string_view reply, std::optional<int> basicCode, std::size_t start, std::size_t end)
+{
+    start = std::min(start, reply.size());
+    end = std::clamp(end, start, reply.size());
+    thread_local std::string clean;
+    thread_local std::vector<std::size_t> kept;
+    if (!withoutLineCodes(reply, basicCode, clean, kept))
+        return std::string(reply.substr(start, end - start));
+    // The bytes the classifier kept, of those between the offsets; a space stands for each run
+    // left out, so the words either side stay apart.
+    std::string words;
+    std::size_t last = std::string_view::npos;
+    for (std::size_t k = 0; k < kept.size(); ++k) {
+        if (kept[k] < start || kept[k] >= end)
+            continue;
+        if (last != std::string_view::npos && kept[k] != last + 1 && !words.empty() && words.back() != ' ')
+            words.push_back(' ');
+        words.push_back(clean[k]);
+        last = kept[k];
+    }
+    // Runs of spaces the line codes left behind, as one.
+    std::string out;
+    out.reserve(words.size());
+    for (const char c : words)
+        if (c != ' ' || (!out.empty() && out.back() != ' '))
+            out.push_back(c);
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
+    return out;
+}
+
 Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
 {
     // An ESP's event as JSON (a line of an export piped in): its reply field. Several lines may

@@ -65,6 +65,10 @@ std::string_view alternativeReading(const Diagnosis& d);
 /// The words of the reply the alternative reading rests on (empty when its rule matched by code
 /// alone), a view into d.replyText.
 std::string_view alternativeWords(const Diagnosis& d);
+/// The reply's words between two byte offsets as a person reads them: a multi-line reply's line
+/// codes inside them left out ("unusual rate of 421-4.7.0 unsolicited mail" reads "unusual rate
+/// of unsolicited mail"), as the classifier read them. Offsets past the end are clamped.
+std::string readableWords(std::string_view reply, std::optional<int> basicCode, std::size_t start, std::size_t end);
 /// vocabulary.md's words, in its order: every reason, every family, every action. The UI's
 /// words and colours for them are tested against these lists, so a new word cannot be
 /// forgotten there.

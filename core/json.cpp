@@ -306,13 +306,14 @@ std::string toCard(const Diagnosis& d)
     std::string why;
     for (const auto& e : d.evidence) {
         why += why.empty() ? "" : ", ";
-        why.append("\"").append(d.replyText, e.start, e.end - e.start).append("\"");
+        why.append("\"").append(readableWords(d.replyText, d.basicCode, e.start, e.end)).append("\"");
     }
     line("Spam-related: ", d.spamRelated + (why.empty() ? std::string() : "  because of " + why));
     line("Action:       ", d.action);
     line("Decided by:   ", d.confidence + (d.overruled.empty() ? "" : " (overruling the rules' " + d.overruled + ")"));
     if (const auto alt = alternativeReading(d); !alt.empty()) {
-        const auto words = alternativeWords(d);
+        const auto words
+            = readableWords(d.replyText, d.basicCode, d.alternativeEvidence.start, d.alternativeEvidence.end);
         std::string value(" ");
         value.append(familyOf(alt)).append(" / ").append(alt);
         if (!words.empty())

@@ -534,6 +534,15 @@ TEST(Classifier, AMultiLineReplyIsReadWithoutItsLineCodes)
         spansThePhrase = spansThePhrase || (text.starts_with("Too") && text.ends_with("recipients"));
     }
     EXPECT_TRUE(spansThePhrase) << lines.replyText;
+    // Quoted to a person, the evidence reads without the line codes inside it.
+    bool quotedClean = false;
+    for (const auto& e : lines.evidence)
+        quotedClean = quotedClean
+            || bt::readableWords(lines.replyText, lines.basicCode, e.start, e.end) == "Too many bad recipients";
+    EXPECT_TRUE(quotedClean);
+    // A one-line reply's words are its bytes, whatever numbers they hold.
+    const std::string one421 = "421 4.7.0 Too many 421 recipients";
+    EXPECT_EQ(bt::readableWords(one421, 421, 10, one421.size()), "Too many 421 recipients");
     // Gmail's form, the codes in every line.
     EXPECT_EQ(c.diagnoseText("550-5.7.1 [192.0.2.1] Our system has detected that this message is likely\n550-5.7.1 "
                              "unsolicited mail. To reduce the amount of spam sent to Gmail, this\n550 5.7.1 "

@@ -85,7 +85,8 @@ QString evidenceText(const bt::Diagnosis& diagnosis, qsizetype index)
     const std::string& reply = diagnosis.replyText;
     if (evidence.start >= evidence.end || evidence.end > reply.size())
         return {};
-    return QString::fromUtf8(reply.data() + evidence.start, qsizetype(evidence.end - evidence.start));
+    // Without a multi-line reply's line codes between the words, as the classifier read them.
+    return QString::fromStdString(bt::readableWords(reply, diagnosis.basicCode, evidence.start, evidence.end));
 }
 
 namespace

@@ -29,8 +29,8 @@ struct TextSpan {
 /// sequence gives the position of that character.
 qsizetype utf16Offset(QByteArrayView utf8, std::size_t byteOffset);
 
-/// The words of one evidence entry: diagnosis.replyText between its byte offsets, decoded.
-/// Empty when the offsets do not fit the reply.
+/// The words of one evidence entry: diagnosis.replyText between its byte offsets, decoded, without
+/// a multi-line reply's line codes (bt::readableWords). Empty when the offsets do not fit the reply.
 QString evidenceText(const bt::Diagnosis& diagnosis, qsizetype index);
 
 /// Where the diagnosis' evidence lies in the text it was made from.

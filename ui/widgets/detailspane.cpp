@@ -49,7 +49,7 @@ struct DetailResult {
 /// The stored evidence (a JSON array of {start, end, rule}, byte offsets into the reply) as a
 /// person reads it: each quoted span with the rule that found it. Empty when no words decided (a
 /// code, the source's own reason); the stored text as it is if it is not such an array.
-QString evidenceText(const std::string& json, const std::string& reply)
+QString evidenceText(const std::string& json, const std::string& reply, std::optional<int> basicCode)
 {
     const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(json));
     if (!doc.isArray())
@@ -60,7 +60,10 @@ QString evidenceText(const std::string& json, const std::string& reply)
         const auto start = o.value(u"start"_s).toInteger(-1), end = o.value(u"end"_s).toInteger(-1);
         const auto rule = o.value(u"rule"_s).toString();
         const bool inReply = start >= 0 && end > start && static_cast<std::size_t>(end) <= reply.size();
-        const auto words = inReply ? QString::fromUtf8(reply.data() + start, end - start) : QString();
+        // Without a multi-line reply's line codes between the words (bt::readableWords).
+        const auto words = inReply
+            ? QString::fromStdString(bt::readableWords(reply, basicCode, std::size_t(start), std::size_t(end)))
+            : QString();
         if (words.isEmpty())
             parts << rule;
         else
@@ -309,7 +312,7 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     add(tr("Action"), qs(r.action));
     add(tr("Hard bounce"), d.hardBounce ? tr("yes") : tr("no"));
     add(tr("Rules"), qs(d.ruleIds));
-    add(tr("Evidence"), evidenceText(d.evidenceJson, r.reply));
+    add(tr("Evidence"), evidenceText(d.evidenceJson, r.reply, r.basicCode));
     add(tr("Sending IP"), qs(r.ip));
     add(tr("Envelope sender"), qs(d.envelopeSender));
     add(tr("From domain"), qs(d.fromDomain));

@@ -144,8 +144,10 @@ QString alternativeText(const bt::Diagnosis& diagnosis, const bt::KnowledgeBase*
         phrase[0] = phrase[0].toUpper();
     QString out = (phrase.isEmpty() ? QString() : phrase + u" "_s) + u"("_s + qs(std::string(bt::familyOf(alt)))
         + u" / "_s + qs(reason) + u")"_s;
-    if (const auto words = bt::alternativeWords(diagnosis); !words.empty())
-        out += DiagnosisCard::tr(" because of \u201C%1\u201D").arg(qs(std::string(words)));
+    if (const auto words = bt::readableWords(diagnosis.replyText, diagnosis.basicCode,
+                                             diagnosis.alternativeEvidence.start, diagnosis.alternativeEvidence.end);
+        !words.empty())
+        out += DiagnosisCard::tr(" because of \u201C%1\u201D").arg(qs(words));
     return out;
 }
 
