@@ -263,6 +263,40 @@ TEST(LabelledReplies, AnAddressWrittenMaskedKeepsTheFamily)
     }
 }
 
+// The refused party named with "refused" rather than Postfix's "rejected" ("Recipient address
+// refused: Access denied", "Helo command refused: Host not found", as other servers word it): the
+// same structure, the same cause. Of the 258 development replies that name a party so, 10 changed
+// family before the patterns of that structure took both words, 3 after (2026-12-08: the model,
+// which weighs the two words differently, decides those).
+TEST(LabelledReplies, APartyRefusedRatherThanRejectedKeepsTheFamily)
+{
+    const Tsv tsv = readTsv(kDir / "dev.tsv");
+    const auto text = tsv.col("reply_text");
+    ASSERT_LT(text, tsv.header.size());
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    int naming = 0, changed = 0;
+    for (const auto& v : tsv.rows) {
+        if (v.size() <= text)
+            continue;
+        std::string written = v[text];
+        bool any = false;
+        for (const std::string party : {"address rejected", "command rejected", "host rejected", "Address rejected",
+                                        "Command rejected", "Host rejected"})
+            for (auto at = written.find(party); at != std::string::npos; at = written.find(party, at + 1)) {
+                written.replace(at + party.size() - 8, 8, "refused");
+                any = true;
+            }
+        if (!any)
+            continue;
+        ++naming;
+        changed += c.diagnoseText(v[text], bt::Classifier::Texts::Omit).family
+            != c.diagnoseText(written, bt::Classifier::Texts::Omit).family;
+    }
+    std::cout << changed << " of " << naming << " replies changed family\n";
+    ASSERT_GT(naming, 100);
+    EXPECT_LE(changed * 1000, naming * 15); // at most 1.5 %
+}
+
 TEST(LabelledReplies, SealedSplitHoldsItsLevel)
 {
     const auto s = score(kDir / "sealed.tsv");
