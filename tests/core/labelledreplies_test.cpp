@@ -297,6 +297,37 @@ TEST(LabelledReplies, APartyRefusedRatherThanRejectedKeepsTheFamily)
     EXPECT_LE(changed * 1000, naming * 15); // at most 1.5 %
 }
 
+// "Temporary" where a native speaker writes "temporarily" ("Mailbox temporary unavailable",
+// "Relaying temporary denied"), as servers configured by non-native speakers do: of the 54
+// development replies with "temporarily", 5 changed family written so before the patterns took
+// both forms, 1 after (2026-12-08).
+TEST(LabelledReplies, TemporaryForTemporarilyKeepsTheFamily)
+{
+    const Tsv tsv = readTsv(kDir / "dev.tsv");
+    const auto text = tsv.col("reply_text");
+    ASSERT_LT(text, tsv.header.size());
+    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
+    int naming = 0, changed = 0;
+    for (const auto& v : tsv.rows) {
+        if (v.size() <= text)
+            continue;
+        std::string written = v[text];
+        bool any = false;
+        for (auto at = written.find("emporarily"); at != std::string::npos; at = written.find("emporarily", at)) {
+            written.replace(at, 10, "emporary");
+            any = true;
+        }
+        if (!any)
+            continue;
+        ++naming;
+        changed += c.diagnoseText(v[text], bt::Classifier::Texts::Omit).family
+            != c.diagnoseText(written, bt::Classifier::Texts::Omit).family;
+    }
+    std::cout << changed << " of " << naming << " replies changed family\n";
+    ASSERT_GT(naming, 40);
+    EXPECT_LE(changed * 100, naming * 3); // at most 3 %
+}
+
 TEST(LabelledReplies, SealedSplitHoldsItsLevel)
 {
     const auto s = score(kDir / "sealed.tsv");
