@@ -1096,17 +1096,19 @@ std::size_t maskedIpAt(std::string_view s, std::size_t i)
 /// Where the first masked address at or after `from` begins and its length; {npos, 0} if none.
 std::pair<std::size_t, std::size_t> nextMaskedIp(std::string_view t, std::size_t from)
 {
-    // From each dot back to where an address could begin (three octet bytes at most): a reply
-    // has a few dots, and most start nothing.
-    // An address has a digit or a mask on both sides of each dot: a sentence's full stop is
-    // passed over at once.
-    const auto octet = [](char c) {
-        return text::isDigit(c) || c == 'x' || c == 'X' || c == 'n' || c == 'N' || c == '*' || (c >= 'a' && c <= 'd');
-    };
+    // A masked address has a mask beside one of its dots at least: every other dot (an enhanced
+    // code's, a sentence's, a domain's) is passed over at once. From such a dot the address can
+    // only begin where the run of octet bytes and dots before it begins.
+    const auto mask
+        = [](char c) { return c == 'x' || c == 'X' || c == 'n' || c == 'N' || c == '*' || (c >= 'a' && c <= 'd'); };
+    const auto octet = [&](char c) { return text::isDigit(c) || mask(c); };
     for (std::size_t i = t.find('.', from); i != std::string_view::npos; i = t.find('.', i + 1)) {
-        if (i == 0 || i + 1 >= t.size() || !octet(t[i - 1]) || !octet(t[i + 1]))
+        if (i == 0 || i + 1 >= t.size() || !(mask(t[i - 1]) || mask(t[i + 1])))
             continue;
-        for (std::size_t b = std::max(from, i >= 3 ? i - 3 : 0); b < i; ++b)
+        std::size_t b = i;
+        while (b > from && i - b < 16 && (octet(t[b - 1]) || t[b - 1] == '.'))
+            --b;
+        if (b < i)
             if (const auto n = maskedIpAt(t, b))
                 return {b, n};
     }
