@@ -183,13 +183,17 @@ std::string_view takeStage(std::string_view s, Reply& r)
     return text::trim(s.substr(0, p));
 }
 
-/// Where "Remote Server returned '" begins in a line (either case of the "S"), or npos.
+/// Where "Remote Server returned '" begins in a line (either case of the "S"), or npos. Found
+/// from its quote mark, which few lines hold (every line of every bounce comes here; a search for
+/// "erver returned" stopped at every "e").
 std::size_t remoteServerReturned(std::string_view line)
 {
-    for (auto at = line.find("erver returned '"); at != std::string_view::npos;
-         at = line.find("erver returned '", at + 1))
-        if (at >= 8 && line.substr(at - 8, 7) == "Remote " && (line[at - 1] == 'S' || line[at - 1] == 's'))
-            return at - 8;
+    constexpr std::size_t kBefore = 23; // "Remote Server returned "
+    for (auto at = line.find('\''); at != std::string_view::npos; at = line.find('\'', at + 1))
+        if (at >= kBefore && line.substr(at - kBefore, 7) == "Remote "
+            && (line[at - kBefore + 7] == 'S' || line[at - kBefore + 7] == 's')
+            && line.substr(at - kBefore + 8, 15) == "erver returned ")
+            return at - kBefore;
     return std::string_view::npos;
 }
 
