@@ -178,11 +178,10 @@ void appendUtf8(std::string& out, char32_t cp)
 
 bool hasEscapedBreaks(std::string_view s)
 {
-    if (s.find('\n') != std::string_view::npos)
-        return false;
+    // The backslash first: most replies have none, and are done with one scan.
     for (auto at = s.find('\\'); at != std::string_view::npos && at + 1 < s.size(); at = s.find('\\', at + 2)) {
         if (s[at + 1] == 'n')
-            return true;
+            return s.find('\n') == std::string_view::npos;
     }
     return false;
 }
