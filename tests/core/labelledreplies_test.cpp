@@ -143,23 +143,50 @@ void expectFamilyKept(const std::vector<Variant>& variants)
     }
 }
 
-/// Breaks every development reply with a code and six words or more into three lines of a
-/// multi-line reply ("550-5.1.1 …", "550-5.1.1 …", "550 5.1.1 …"), the lines joined by `lineBreak`,
-/// and counts those whose family changed: {replies broken, changed}.
-std::pair<int, int> familyChangesWhenBrokenIntoLines(const std::string& lineBreak)
+/// Rewrites every development reply `rewrite` has a rewriting for (nullopt: none) and counts those
+/// whose family changed: {replies rewritten, changed}.
+std::pair<int, int>
+familyChangesWhenRewritten(const std::function<std::optional<std::string>(const std::string&)>& rewrite)
 {
     const Tsv tsv = readTsv(kDir / "dev.tsv");
     const auto text = tsv.col("reply_text");
     EXPECT_LT(text, tsv.header.size());
     const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    int broken = 0, changed = 0;
+    int rewritten = 0, changed = 0;
     for (const auto& v : tsv.rows) {
         if (v.size() <= text)
             continue;
-        const std::string& t = v[text];
+        const auto written = rewrite(v[text]);
+        if (!written)
+            continue;
+        ++rewritten;
+        changed += c.diagnoseText(v[text], bt::Classifier::Texts::Omit).family
+            != c.diagnoseText(*written, bt::Classifier::Texts::Omit).family;
+    }
+    return {rewritten, changed};
+}
+
+/// `t` with each pair's first words replaced by its second, or nullopt when it holds none of them.
+std::optional<std::string> replaced(std::string t, const std::vector<std::pair<std::string, std::string>>& pairs)
+{
+    bool any = false;
+    for (const auto& [from, to] : pairs)
+        for (auto at = t.find(from); at != std::string::npos; at = t.find(from, at + to.size())) {
+            t.replace(at, from.size(), to);
+            any = true;
+        }
+    return any ? std::optional<std::string>(t) : std::nullopt;
+}
+
+/// Breaks every development reply with a code and six words or more into three lines of a
+/// multi-line reply ("550-5.1.1 …", "550-5.1.1 …", "550 5.1.1 …"), the lines joined by `lineBreak`,
+/// and counts those whose family changed: {replies broken, changed}.
+std::pair<int, int> familyChangesWhenBrokenIntoLines(const std::string& lineBreak)
+{
+    return familyChangesWhenRewritten([&](const std::string& t) -> std::optional<std::string> {
         // "NNN " or "NNN-", an enhanced code perhaps, then at least six words.
         if (t.size() < 4 || !std::isdigit(static_cast<unsigned char>(t[0])) || (t[3] != ' ' && t[3] != '-'))
-            continue;
+            return std::nullopt;
         const std::string code = t.substr(0, 3);
         std::string enhanced;
         std::istringstream ss(t.substr(4));
@@ -172,7 +199,7 @@ std::pair<int, int> familyChangesWhenBrokenIntoLines(const std::string& lineBrea
             words.erase(words.begin());
         }
         if (words.size() < 6)
-            continue;
+            return std::nullopt;
         const auto part = words.size() / 3;
         auto join = [&](std::size_t from, std::size_t to) {
             std::string out;
@@ -180,14 +207,9 @@ std::pair<int, int> familyChangesWhenBrokenIntoLines(const std::string& lineBrea
                 out += (out.empty() ? "" : " ") + words[i];
             return out;
         };
-        const std::string lines = code + "-" + enhanced + join(0, part) + lineBreak + code + "-" + enhanced
-            + join(part, 2 * part) + lineBreak + code + " " + enhanced + join(2 * part, words.size());
-        ++broken;
-        const auto a = c.diagnoseText(t, bt::Classifier::Texts::Omit);
-        const auto b = c.diagnoseText(lines, bt::Classifier::Texts::Omit);
-        changed += a.family != b.family;
-    }
-    return {broken, changed};
+        return code + "-" + enhanced + join(0, part) + lineBreak + code + "-" + enhanced + join(part, 2 * part)
+            + lineBreak + code + " " + enhanced + join(2 * part, words.size());
+    });
 }
 
 } // namespace
@@ -224,11 +246,7 @@ TEST(LabelledReplies, AReplyWithItsLineBreaksEscapedKeepsItsFamily)
 // when it was written masked (2026-12-08), before the patterns read a masked address as one.
 TEST(LabelledReplies, AnAddressWrittenMaskedKeepsTheFamily)
 {
-    const Tsv tsv = readTsv(kDir / "dev.tsv");
-    const auto text = tsv.col("reply_text");
-    ASSERT_LT(text, tsv.header.size());
-    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    // Every documentation address in t written as `mask`; false when t names none.
+    // Every documentation address in t written as `mask`; nullopt when t names none.
     auto masked = [](std::string t, const std::string& mask) {
         bool any = false;
         for (const std::string net : {"192.0.2.", "198.51.100.", "203.0.113."})
@@ -246,17 +264,8 @@ TEST(LabelledReplies, AnAddressWrittenMaskedKeepsTheFamily)
         return any ? std::optional<std::string>(t) : std::nullopt;
     };
     for (const std::string mask : {"x.x.x.x", "xxx.xxx.xxx.xxx", "X.X.X.X", "a.b.c.d", "192.0.2.x"}) {
-        int naming = 0, changed = 0;
-        for (const auto& v : tsv.rows) {
-            if (v.size() <= text)
-                continue;
-            const auto written = masked(v[text], mask);
-            if (!written)
-                continue;
-            ++naming;
-            changed += c.diagnoseText(v[text], bt::Classifier::Texts::Omit).family
-                != c.diagnoseText(*written, bt::Classifier::Texts::Omit).family;
-        }
+        const auto [naming, changed]
+            = familyChangesWhenRewritten([&](const std::string& t) { return masked(t, mask); });
         std::cout << mask << ": " << changed << " of " << naming << " replies changed family\n";
         ASSERT_GT(naming, 200);
         EXPECT_LE(changed * 1000, naming * 5) << mask; // at most 0.5 %
@@ -270,28 +279,15 @@ TEST(LabelledReplies, AnAddressWrittenMaskedKeepsTheFamily)
 // which weighs the two words differently, decides those).
 TEST(LabelledReplies, APartyRefusedRatherThanRejectedKeepsTheFamily)
 {
-    const Tsv tsv = readTsv(kDir / "dev.tsv");
-    const auto text = tsv.col("reply_text");
-    ASSERT_LT(text, tsv.header.size());
-    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    int naming = 0, changed = 0;
-    for (const auto& v : tsv.rows) {
-        if (v.size() <= text)
-            continue;
-        std::string written = v[text];
-        bool any = false;
-        for (const std::string party : {"address rejected", "command rejected", "host rejected", "Address rejected",
-                                        "Command rejected", "Host rejected"})
-            for (auto at = written.find(party); at != std::string::npos; at = written.find(party, at + 1)) {
-                written.replace(at + party.size() - 8, 8, "refused");
-                any = true;
-            }
-        if (!any)
-            continue;
-        ++naming;
-        changed += c.diagnoseText(v[text], bt::Classifier::Texts::Omit).family
-            != c.diagnoseText(written, bt::Classifier::Texts::Omit).family;
-    }
+    const auto [naming, changed] = familyChangesWhenRewritten([](const std::string& t) {
+        return replaced(t,
+                        {{"address rejected", "address refused"},
+                         {"Address rejected", "Address refused"},
+                         {"command rejected", "command refused"},
+                         {"Command rejected", "Command refused"},
+                         {"host rejected", "host refused"},
+                         {"Host rejected", "Host refused"}});
+    });
     std::cout << changed << " of " << naming << " replies changed family\n";
     ASSERT_GT(naming, 100);
     EXPECT_LE(changed * 1000, naming * 15); // at most 1.5 %
@@ -303,26 +299,9 @@ TEST(LabelledReplies, APartyRefusedRatherThanRejectedKeepsTheFamily)
 // both forms, 1 after (2026-12-08).
 TEST(LabelledReplies, TemporaryForTemporarilyKeepsTheFamily)
 {
-    const Tsv tsv = readTsv(kDir / "dev.tsv");
-    const auto text = tsv.col("reply_text");
-    ASSERT_LT(text, tsv.header.size());
-    const bt::Classifier c(bt::KnowledgeBase::loadDefault());
-    int naming = 0, changed = 0;
-    for (const auto& v : tsv.rows) {
-        if (v.size() <= text)
-            continue;
-        std::string written = v[text];
-        bool any = false;
-        for (auto at = written.find("emporarily"); at != std::string::npos; at = written.find("emporarily", at)) {
-            written.replace(at, 10, "emporary");
-            any = true;
-        }
-        if (!any)
-            continue;
-        ++naming;
-        changed += c.diagnoseText(v[text], bt::Classifier::Texts::Omit).family
-            != c.diagnoseText(written, bt::Classifier::Texts::Omit).family;
-    }
+    const auto [naming, changed] = familyChangesWhenRewritten([](const std::string& t) {
+        return replaced(t, {{"emporarily", "emporary"}, {"EMPORARILY", "EMPORARY"}});
+    });
     std::cout << changed << " of " << naming << " replies changed family\n";
     ASSERT_GT(naming, 40);
     EXPECT_LE(changed * 100, naming * 3); // at most 3 %
