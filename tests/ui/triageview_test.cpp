@@ -750,6 +750,54 @@ TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
     EXPECT_FALSE(evidence.startsWith(u'[')) << evidence.toStdString();
 }
 
+// A bounce that gave no SMTP reply (Exchange 2003's notice, read as filtered by its status): the
+// details pane says so where the reply would be, and the card still explains the stored verdict
+// and what to do, with no evidence to point at.
+TEST(TriageViewTest, TheDetailsOfABounceWithoutAReplyExplainItsVerdict)
+{
+    const auto eml
+        = std::filesystem::path(BT_SHARED_DIR) / "corpus" / "sisimai" / "maildir" / "bsd" / "lhost-exchange2003-04.eml";
+    if (!std::filesystem::exists(eml))
+        GTEST_SKIP() << "no corpus at " << eml;
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString path = dir.filePath(u"noreply.btw"_s);
+    std::string stored;
+    {
+        bt::Workspace ws(path.toStdString());
+        ASSERT_EQ(bt::importPath(ws, eml.string(), *classifier()).counts.imported, 1);
+        const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 10);
+        ASSERT_EQ(rows.size(), 1u);
+        ASSERT_TRUE(rows[0].reply.empty());
+        stored = rows[0].reason;
+        ASSERT_FALSE(stored.empty());
+        ASSERT_NE(stored, "undefined");
+    }
+    MainWindow window(classifier());
+    window.resize(1280, 800);
+    window.show();
+    ASSERT_TRUE(window.openWorkspace(path, false));
+    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
+    DetailsPane* details = window.triageView()->details();
+    bt::Workspace direct(path.toStdString(), bt::Workspace::Mode::View);
+    const auto id = bt::eventPage(direct, {}, bt::EventColumn::Time, true, 0, 1).at(0).id;
+    QSignalSpy shown(details, &DetailsPane::eventShown);
+    details->loadEvent(id);
+    while (details->eventId() != id && shown.wait(kWaitMs)) { }
+    ASSERT_EQ(details->eventId(), id);
+    EXPECT_TRUE(details->replyEdit()->toPlainText().isEmpty());
+    EXPECT_TRUE(details->replyEdit()->placeholderText().contains(QString::fromStdString(stored)))
+        << details->replyEdit()->placeholderText().toStdString();
+    EXPECT_FALSE(details->card()->isHidden());
+    const auto& d = details->card()->diagnosis();
+    EXPECT_EQ(d.reason, stored);
+    EXPECT_TRUE(d.evidence.empty());
+    EXPECT_FALSE(d.steps.empty());
+    // Decided by the bounce's status, not by words of a reply it does not have.
+    EXPECT_EQ(d.confidence, "code");
+    EXPECT_FALSE(d.enhancedCode.empty());
+}
+
 // A reply two readings nearly tie on ("Too many recipients" is a rate limit, "Too many messages
 // sent" a sending quota): the details pane shows the rival on its card and marks the rival's
 // words in the reply with dots, as the Diagnose view does, apart from the verdict's tinted words.

@@ -246,6 +246,7 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
     // own bounce type), as the table shows it.
     const QString text = qs(r.reply);
     m_reply->setPlainText(text);
+    m_reply->setPlaceholderText({});
     m_reply->setExtraSelections({});
     if (!r.reply.empty() && r.eventType != "delivered") {
         bt::Reply reply = bt::parseReply(r.reply);
@@ -283,6 +284,24 @@ void DetailsPane::display(const bt::EventDetail& d, const std::vector<bt::EventR
         m_checks->setTarget(diagnosis, domain, ip, qs(d.envelopeSender), QString());
         m_tabs->setTabEnabled(m_checksTab, m_checks->isOffered());
         m_checks->setVisible(true);
+    } else if (r.eventType != "delivered" && !r.reason.empty()) {
+        // A bounce that gave no SMTP reply (an MTA's own notice without one, a DSN without a
+        // Diagnostic-Code): its verdict came from the bounce's status and wording at import. The
+        // card still says what that verdict means and what to do, without evidence to point at.
+        m_reply->setPlaceholderText(tr("This bounce gave no SMTP reply: its verdict (%1 / %2) comes from the "
+                                       "bounce's status and wording. The Raw tab shows the source.")
+                                        .arg(qs(r.family), qs(r.reason)));
+        // The stored codes, so the card's codes and permanence are the event's; what decided is the
+        // bounce's status as the import read it (no words of a reply to point at).
+        bt::Reply codes;
+        codes.basicCode = r.basicCode;
+        codes.enhancedCode = r.enhancedCode;
+        bt::Diagnosis diagnosis = m_classifier->diagnose(std::move(codes));
+        m_classifier->applyReason(diagnosis, r.reason);
+        diagnosis.confidence = r.enhancedCode.empty() && !r.basicCode ? "none" : "code";
+        m_card->setDiagnosis(diagnosis);
+        m_card->show();
+        m_tabs->setTabEnabled(m_checksTab, false);
     } else {
         // A delivery has nothing to diagnose; the Diagnose view's "paste a reply" hint would mislead.
         m_card->clear();
