@@ -91,6 +91,23 @@ bool openWithCharts(MainWindow& window, const SampleCopy& sample)
     return window.openWorkspace(sample.path, false) && charts.wait(kWaitMs);
 }
 
+/// Shows the window at 1280×800 with the workspace at `path` (one event) and that event in the
+/// details pane; null when it is not shown in time.
+DetailsPane* showOnlyEvent(MainWindow& window, const QString& path)
+{
+    window.resize(1280, 800);
+    window.show();
+    if (!window.openWorkspace(path, false) || !waitForSnapshot(window.triageView()->model()))
+        return nullptr;
+    DetailsPane* details = window.triageView()->details();
+    bt::Workspace direct(path.toStdString(), bt::Workspace::Mode::View);
+    const auto id = bt::eventPage(direct, {}, bt::EventColumn::Time, true, 0, 1).at(0).id;
+    QSignalSpy shown(details, &DetailsPane::eventShown);
+    details->loadEvent(id);
+    while (details->eventId() != id && shown.wait(kWaitMs)) { }
+    return details->eventId() == id ? details : nullptr;
+}
+
 TEST(TriageViewTest, ClickingAProviderBarNarrowsTheTableDetailsShowTheReplyAndBackUndoes)
 {
     SampleCopy sample;
@@ -720,17 +737,8 @@ TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
         ASSERT_EQ(classifier()->diagnoseText(rows[0].reply).reason, "authfailure") << "pasted alone";
     }
     MainWindow window(classifier());
-    window.resize(1280, 800);
-    window.show();
-    ASSERT_TRUE(window.openWorkspace(path, false));
-    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
-    DetailsPane* details = window.triageView()->details();
-    bt::Workspace direct(path.toStdString(), bt::Workspace::Mode::View);
-    const auto id = bt::eventPage(direct, {}, bt::EventColumn::Time, true, 0, 1).at(0).id;
-    QSignalSpy shown(details, &DetailsPane::eventShown);
-    details->loadEvent(id);
-    while (details->eventId() != id && shown.wait(kWaitMs)) { }
-    ASSERT_EQ(details->eventId(), id);
+    DetailsPane* details = showOnlyEvent(window, path);
+    ASSERT_NE(details, nullptr);
     const auto& d = details->card()->diagnosis();
     EXPECT_EQ(d.reason, stored);
     EXPECT_EQ(d.confidence, "rule");
@@ -774,17 +782,8 @@ TEST(TriageViewTest, TheDetailsOfABounceWithoutAReplyExplainItsVerdict)
         ASSERT_NE(stored, "undefined");
     }
     MainWindow window(classifier());
-    window.resize(1280, 800);
-    window.show();
-    ASSERT_TRUE(window.openWorkspace(path, false));
-    ASSERT_TRUE(waitForSnapshot(window.triageView()->model()));
-    DetailsPane* details = window.triageView()->details();
-    bt::Workspace direct(path.toStdString(), bt::Workspace::Mode::View);
-    const auto id = bt::eventPage(direct, {}, bt::EventColumn::Time, true, 0, 1).at(0).id;
-    QSignalSpy shown(details, &DetailsPane::eventShown);
-    details->loadEvent(id);
-    while (details->eventId() != id && shown.wait(kWaitMs)) { }
-    ASSERT_EQ(details->eventId(), id);
+    DetailsPane* details = showOnlyEvent(window, path);
+    ASSERT_NE(details, nullptr);
     EXPECT_TRUE(details->replyEdit()->toPlainText().isEmpty());
     EXPECT_TRUE(details->replyEdit()->placeholderText().contains(QString::fromStdString(stored)))
         << details->replyEdit()->placeholderText().toStdString();
