@@ -428,17 +428,7 @@ InputDiagnosis BounceReader::diagnoseInput(std::string_view input) const
     // email's own header block ("Subject:" is not a header refused): blanked, so offsets stay.
     // An ESP's event pasted as JSON: its reply field alone.
     const auto event = out.email ? std::nullopt : jsonEventReply(input);
-    std::string text;
-    if (event) {
-        text = *event;
-    } else if (!out.email && text::hasEscapedBreaks(input)) {
-        // A multi-line reply written on one line, its breaks escaped (Classifier::diagnoseText).
-        std::string lines(input);
-        text::expandEscapedBreaks(lines);
-        text = blankAsides(lines, m_classifier->knowledge());
-    } else {
-        text = blankAsides(input, m_classifier->knowledge());
-    }
+    std::string text = event ? *event : blankAsides(input, m_classifier->knowledge());
     if (out.email)
         for (std::size_t i = 0; i < text.size(); ++i) {
             if (text[i] == '\n' && (i + 1 == text.size() || text[i + 1] == '\n' || text.compare(i + 1, 2, "\r\n") == 0))
@@ -878,8 +868,15 @@ std::optional<std::string> jsonEventReply(std::string_view text)
     return out;
 }
 
-std::string blankAsides(std::string_view text, const KnowledgeBase& kb)
+std::string blankAsides(std::string_view input, const KnowledgeBase& kb)
 {
+    std::string lines;
+    std::string_view text = input;
+    if (text::hasEscapedBreaks(input)) {
+        lines.assign(input);
+        text::expandEscapedBreaks(lines);
+        text = lines;
+    }
     std::string out(text);
     std::size_t paragraph = 0; // where the current paragraph starts
     auto close = [&](std::size_t end) {

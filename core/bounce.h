@@ -146,7 +146,9 @@ void refineByContext(const Classifier& classifier, Diagnosis& d, const ReplyCont
 /// outside of the organization", "This email has been scanned for viruses") and the header block
 /// of a forwarded message ("-----Original Message-----" / "From: …" / "Sent: …" / "Subject: …").
 /// Every byte of them but line breaks becomes a space, so that offsets into the text stay valid.
-/// They are not the mail system's words about a failure.
+/// They are not the mail system's words about a failure. A text written on one line with its
+/// breaks escaped (a TSV cell, a log: text::hasEscapedBreaks) is read as the lines it stands for,
+/// the escapes turned into breaks length for length.
 std::string blankAsides(std::string_view text, const KnowledgeBase& kb);
 
 /// An ESP's event or export record pasted as JSON (SES, SendGrid, Mailgun, Postmark, SparkPost,

@@ -1046,14 +1046,17 @@ bool withoutLineCodes(std::string_view text, std::optional<int> basic, std::stri
     return changed;
 }
 
-/// The reply as the patterns read it (plainSpacing, then withoutLineCodes); false when that is
-/// the reply itself.
+/// The masks of a masked IPv4 address's octets ("x", "xxx", "n", "*").
+bool ipMask(char c)
+{
+    return c == 'x' || c == 'X' || c == 'n' || c == 'N' || c == '*';
+}
+
 /// The length of an IPv4 address as documentation and help pages write it, masked, at s[i]:
 /// "x.x.x.x", "xxx.xxx.xxx.xxx", "192.0.2.x", "n.n.n.n", "*.*.*.*", "a.b.c.d"; 0 when there is
 /// none (a real address is not one: it needs no reading).
 std::size_t maskedIpAt(std::string_view s, std::size_t i)
 {
-    const auto isMask = [](char c) { return c == 'x' || c == 'X' || c == 'n' || c == 'N' || c == '*'; };
     const auto alnum = [](char c) { return text::isAlpha(c) || text::isDigit(c); };
     if (i > 0 && (alnum(s[i - 1]) || s[i - 1] == '.'))
         return 0;
@@ -1069,7 +1072,7 @@ std::size_t maskedIpAt(std::string_view s, std::size_t i)
         if (at < s.size() && text::isDigit(s[at])) {
             while (at < s.size() && at - from < 3 && text::isDigit(s[at]))
                 ++at;
-        } else if (at < s.size() && isMask(s[at])) {
+        } else if (at < s.size() && ipMask(s[at])) {
             while (at < s.size() && at - from < 3 && s[at] == s[from])
                 ++at;
             ++masked;
@@ -1088,19 +1091,13 @@ std::size_t maskedIpAt(std::string_view s, std::size_t i)
     return at - i;
 }
 
-/// Masked IPv4 addresses as zeros, length for length ("x.x.x.x" → "0.0.0.0"): the patterns know a
-/// client's address by its digits ("554 [192.0.2.1] Access denied", "Message from (192.0.2.1)
-/// temporarily deferred"), and a help page's "[x.x.x.x]" says the same. The labelled replies were
-/// collected with documentation addresses filled in; written as help pages write them, 19 of the
-/// 814 development replies that name an address, a domain or an IP changed family (2026-12-08).
 /// Where the first masked address at or after `from` begins and its length; {npos, 0} if none.
 std::pair<std::size_t, std::size_t> nextMaskedIp(std::string_view t, std::size_t from)
 {
     // A masked address has a mask beside one of its dots at least: every other dot (an enhanced
     // code's, a sentence's, a domain's) is passed over at once. From such a dot the address can
     // only begin where the run of octet bytes and dots before it begins.
-    const auto mask
-        = [](char c) { return c == 'x' || c == 'X' || c == 'n' || c == 'N' || c == '*' || (c >= 'a' && c <= 'd'); };
+    const auto mask = [](char c) { return ipMask(c) || (c >= 'a' && c <= 'd'); };
     const auto octet = [&](char c) { return text::isDigit(c) || mask(c); };
     for (std::size_t i = t.find('.', from); i != std::string_view::npos; i = t.find('.', i + 1)) {
         if (i == 0 || i + 1 >= t.size() || !(mask(t[i - 1]) || mask(t[i + 1])))
@@ -1115,6 +1112,11 @@ std::pair<std::size_t, std::size_t> nextMaskedIp(std::string_view t, std::size_t
     return {std::string_view::npos, 0};
 }
 
+/// Masked IPv4 addresses as zeros, length for length ("x.x.x.x" → "0.0.0.0"): the patterns know a
+/// client's address by its digits ("554 [192.0.2.1] Access denied", "Message from (192.0.2.1)
+/// temporarily deferred"), and a help page's "[x.x.x.x]" says the same. The labelled replies were
+/// collected with documentation addresses filled in; written as help pages write them, 3 to 10 of
+/// the 278 development replies that name one changed family (2026-12-08).
 bool unmaskIps(std::string& t)
 {
     bool changed = false;
@@ -1127,6 +1129,8 @@ bool unmaskIps(std::string& t)
     return changed;
 }
 
+/// The reply as the patterns read it (plainSpacing, then withoutLineCodes, then unmaskIps);
+/// false when that is the reply itself.
 bool readable(std::string_view reply, std::optional<int> basic, ReadableText& out)
 {
     thread_local ReadableText spaced;
@@ -1498,14 +1502,10 @@ Diagnosis Classifier::diagnoseText(std::string_view input, Texts texts) const
         first != std::string_view::npos && (input[first] == '{' || input[first] == '['))
         if (const auto event = jsonEventReply(input))
             return diagnosePasted(*this, primaryReply(*event), texts);
-    if (text::hasEscapedBreaks(input)) {
-        // A multi-line reply on one line (a TSV cell, a log): read as the lines it stands for,
-        // so "550-5.1.1 …\\n550 5.1.1 …" loses its continuation codes between the words.
-        std::string lines(input);
-        text::expandEscapedBreaks(lines);
-        return diagnosePasted(*this, primaryReply(blankAsides(lines, *m_kb)), texts);
-    }
-    if (input.find('\n') == std::string_view::npos)
+    // One line is read as it is, unless its line breaks are escaped (a TSV cell, a log):
+    // blankAsides reads those as the lines they stand for, so "550-5.1.1 …\\n550 5.1.1 …" loses
+    // its continuation codes between the words.
+    if (input.find('\n') == std::string_view::npos && !text::hasEscapedBreaks(input))
         return diagnosePasted(*this, primaryReply(input), texts);
     return diagnosePasted(*this, primaryReply(blankAsides(input, *m_kb)), texts);
 }
