@@ -56,6 +56,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -89,6 +90,17 @@ bool openWithCharts(MainWindow& window, const SampleCopy& sample)
     window.show();
     QSignalSpy charts(window.triageView(), &TriageView::chartsUpdated);
     return window.openWorkspace(sample.path, false) && charts.wait(kWaitMs);
+}
+
+/// Imports one bounce email into a new workspace at `path`; its one event, or nullopt when the
+/// import did not give exactly one.
+std::optional<bt::EventRow> importOnlyEvent(const std::filesystem::path& eml, const QString& path)
+{
+    bt::Workspace ws(path.toStdString());
+    if (bt::importPath(ws, eml.string(), *classifier()).counts.imported != 1)
+        return std::nullopt;
+    auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 10);
+    return rows.size() == 1 ? std::optional<bt::EventRow>(std::move(rows[0])) : std::nullopt;
 }
 
 /// Shows the window at 1280×800 with the workspace at `path` (one event) and that event in the
@@ -726,16 +738,11 @@ TEST(TriageViewTest, TheDetailsOfABounceEmailsEventShowTheVerdictTheImportGave)
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
     const QString path = dir.filePath(u"exim37.btw"_s);
-    std::string stored;
-    {
-        bt::Workspace ws(path.toStdString());
-        ASSERT_EQ(bt::importPath(ws, eml.string(), *classifier()).counts.imported, 1);
-        const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 10);
-        ASSERT_EQ(rows.size(), 1u);
-        stored = rows[0].reason;
-        ASSERT_EQ(stored, "blocked");
-        ASSERT_EQ(classifier()->diagnoseText(rows[0].reply).reason, "authfailure") << "pasted alone";
-    }
+    const auto row = importOnlyEvent(eml, path);
+    ASSERT_TRUE(row);
+    const std::string stored = row->reason;
+    ASSERT_EQ(stored, "blocked");
+    ASSERT_EQ(classifier()->diagnoseText(row->reply).reason, "authfailure") << "pasted alone";
     MainWindow window(classifier());
     DetailsPane* details = showOnlyEvent(window, path);
     ASSERT_NE(details, nullptr);
@@ -770,17 +777,12 @@ TEST(TriageViewTest, TheDetailsOfABounceWithoutAReplyExplainItsVerdict)
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
     const QString path = dir.filePath(u"noreply.btw"_s);
-    std::string stored;
-    {
-        bt::Workspace ws(path.toStdString());
-        ASSERT_EQ(bt::importPath(ws, eml.string(), *classifier()).counts.imported, 1);
-        const auto rows = bt::eventPage(ws, {}, bt::EventColumn::Time, true, 0, 10);
-        ASSERT_EQ(rows.size(), 1u);
-        ASSERT_TRUE(rows[0].reply.empty());
-        stored = rows[0].reason;
-        ASSERT_FALSE(stored.empty());
-        ASSERT_NE(stored, "undefined");
-    }
+    const auto row = importOnlyEvent(eml, path);
+    ASSERT_TRUE(row);
+    ASSERT_TRUE(row->reply.empty());
+    const std::string stored = row->reason;
+    ASSERT_FALSE(stored.empty());
+    ASSERT_NE(stored, "undefined");
     MainWindow window(classifier());
     DetailsPane* details = showOnlyEvent(window, path);
     ASSERT_NE(details, nullptr);
